@@ -1,0 +1,21 @@
+// `pnpm bench <name>`: runs one benchmark by name. Each benchmark prints a human table and, as its
+// last line, one JSON object with its numbers (docs/benchmarks.md records them).
+import { pathToFileURL } from "node:url";
+
+const benchmarks: Record<string, string> = {
+  core: "./core.ts",
+  storage: "./storage.ts",
+  udp: "./udp.ts",
+  compaction: "./compaction.ts",
+};
+
+const name = process.argv[2];
+const file = name === undefined ? undefined : benchmarks[name];
+if (file === undefined) {
+  console.error(`usage: pnpm bench <${Object.keys(benchmarks).join("|")}> [options]`);
+  process.exit(2);
+}
+const module = (await import(pathToFileURL(new URL(file, import.meta.url).pathname).href)) as {
+  main(argv: readonly string[]): Promise<void>;
+};
+await module.main(process.argv.slice(3));

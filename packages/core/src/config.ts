@@ -1,0 +1,122 @@
+import { ConfigError } from "./errors.js";
+import type { NodeId } from "./ids.js";
+
+/** A node's configuration, every field resolved. Produced by `validateConfig`. */
+export type Config = {
+  /** This node. It must be one of `voters` or `learners` (unless a persisted membership says otherwise). */
+  readonly id: NodeId;
+  /** The initial voters, used when storage holds no membership yet. */
+  readonly voters: readonly NodeId[];
+  /** The initial learners: they receive the log but never vote or campaign. */
+  readonly learners: readonly NodeId[];
+  /** Followers campaign after a random timeout in [electionTimeoutTicks, 2 × electionTimeoutTicks). */
+  readonly electionTimeoutTicks: number;
+  /** A leader sends a heartbeat this often; must be well below the election timeout. */
+  readonly heartbeatIntervalTicks: number;
+  /** Probe with a pre-vote before a real campaign (thesis §9.6), so a rejoining node does not disrupt. */
+  readonly preVote: boolean;
+  /** A leader that has not heard from a quorum within an election timeout steps down (thesis §6.2). */
+  readonly checkQuorum: boolean;
+  /** At most this many AppendEntries in flight to one follower while replicating. */
+  readonly inflightMessagesMax: number;
+  /** An AppendEntries carries at most this many bytes of entries (always at least one entry). */
+  readonly entriesBytesPerMessageMax: number;
+  /** A leader rejects proposals while its uncommitted tail holds more than this many bytes. */
+  readonly uncommittedBytesMax: number;
+  /** InstallSnapshot sends the snapshot in chunks of at most this many bytes. */
+  readonly snapshotChunkBytesMax: number;
+  /** After a snapshot, keep this many entries before it so slightly lagging followers catch up from the log. */
+  readonly snapshotTrailingEntries: number;
+  /** Seeds the PRNG that randomises election timeouts; mixed with `id` so nodes differ. */
+  readonly seed: number;
+};
+
+/** What callers pass: `id` and `voters` are required, everything else has a default. */
+export type ConfigInput = Pick<Config, "id" | "voters"> & Partial<Omit<Config, "id" | "voters">>;
+
+export const configDefaults = {
+  learners: [],
+  electionTimeoutTicks: 10,
+  heartbeatIntervalTicks: 1,
+  preVote: true,
+  checkQuorum: true,
+  inflightMessagesMax: 256,
+  entriesBytesPerMessageMax: 1024 * 1024,
+  uncommittedBytesMax: 64 * 1024 * 1024,
+  snapshotChunkBytesMax: 256 * 1024,
+  snapshotTrailingEntries: 1000,
+  seed: 0,
+} as const satisfies Omit<Config, "id" | "voters">;
+
+/** Fills defaults and checks every field; throws `ConfigError` naming the first bad one. */
+export function validateConfig(input: ConfigInput): Config {
+  if (typeof input !== "object" || input === null) {
+    throw new ConfigError("(root)", "expected an object");
+  }
+  const config: Config = { ...configDefaults, ...definedOnly(input) };
+  requireId("id", config.id);
+  requireIdList("voters", config.voters);
+  requireIdList("learners", config.learners);
+  if (config.voters.length === 0) throw new ConfigError("voters", "at least one voter is needed");
+  for (const learner of config.learners) {
+    if (config.voters.includes(learner)) {
+      throw new ConfigError("learners", `${learner} is both a voter and a learner`);
+    }
+  }
+  if (!config.voters.includes(config.id) && !config.learners.includes(config.id)) {
+    throw new ConfigError("id", `${config.id} is neither a voter nor a learner`);
+  }
+  requireInteger("electionTimeoutTicks", config.electionTimeoutTicks, 2);
+  requireInteger("heartbeatIntervalTicks", config.heartbeatIntervalTicks, 1);
+  if (config.heartbeatIntervalTicks >= config.electionTimeoutTicks) {
+    throw new ConfigError(
+      "heartbeatIntervalTicks",
+      `must be below electionTimeoutTicks (${config.heartbeatIntervalTicks} >= ${config.electionTimeoutTicks})`,
+    );
+  }
+  requireBoolean("preVote", config.preVote);
+  requireBoolean("checkQuorum", config.checkQuorum);
+  requireInteger("inflightMessagesMax", config.inflightMessagesMax, 1);
+  requireInteger("entriesBytesPerMessageMax", config.entriesBytesPerMessageMax, 1);
+  requireInteger("uncommittedBytesMax", config.uncommittedBytesMax, 1);
+  requireInteger("snapshotChunkBytesMax", config.snapshotChunkBytesMax, 1);
+  requireInteger("snapshotTrailingEntries", config.snapshotTrailingEntries, 0);
+  requireInteger("seed", config.seed, Number.MIN_SAFE_INTEGER);
+  return Object.freeze({
+    ...config,
+    voters: Object.freeze([...config.voters]),
+    learners: Object.freeze([...config.learners]),
+  });
+}
+
+// `{ preVote: undefined }` means "use the default", as it would with spread-free code.
+function definedOnly<T extends object>(input: T): T {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as T;
+}
+
+function requireId(field: string, value: unknown): void {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new ConfigError(field, `expected a non-empty string, got ${JSON.stringify(value)}`);
+  }
+}
+
+function requireIdList(field: string, value: unknown): void {
+  if (!Array.isArray(value)) throw new ConfigError(field, "expected an array of node ids");
+  const seen = new Set<string>();
+  value.forEach((id, i) => {
+    requireId(`${field}[${i}]`, id);
+    if (seen.has(id)) throw new ConfigError(field, `${id} is listed twice`);
+    seen.add(id);
+  });
+}
+
+function requireInteger(field: string, value: unknown, min: number): void {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(field, `expected a safe integer >= ${min}, got ${String(value)}`);
+  }
+}
+
+function requireBoolean(field: string, value: unknown): void {
+  if (typeof value !== "boolean")
+    throw new ConfigError(field, `expected a boolean, got ${String(value)}`);
+}

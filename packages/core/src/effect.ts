@@ -1,0 +1,59 @@
+import type { Entry, HardState, Membership, Snapshot } from "./entry.js";
+import type { Index, NodeId, Term } from "./ids.js";
+import type { Message } from "./message.js";
+
+export type Role = "follower" | "preCandidate" | "candidate" | "leader";
+
+/**
+ * Make these changes durable, in this order: store `snapshot` (dropping every log entry up to its
+ * index), drop log entries from `truncateFrom` on, append `entries`, store `hardState`. Only once
+ * all of it is durable may `then` be sent: those messages promise durability (a vote grant, an
+ * append acknowledgement; Raft paper Figure 2, "respond after persisting").
+ */
+export type PersistEffect = {
+  readonly type: "persist";
+  readonly hardState?: HardState;
+  readonly snapshot?: Snapshot;
+  readonly truncateFrom?: Index;
+  readonly entries: readonly Entry[];
+  readonly then: readonly Message[];
+};
+
+export type ProposalRejection = "notLeader" | "uncommittedLimit";
+
+/**
+ * What the driver must do besides sending `messages`, in the order given: persist first, then
+ * send (the step's `messages`, and each persist effect's `then` once durable), then apply and
+ * restore in order, then notify.
+ */
+export type Effect =
+  | PersistEffect
+  /** Apply these committed entries to the state machine, in order. */
+  | { readonly type: "apply"; readonly entries: readonly Entry[] }
+  /** Replace the state machine's state with this snapshot before applying anything after it. */
+  | { readonly type: "restore"; readonly snapshot: Snapshot }
+  | {
+      readonly type: "proposalAccepted";
+      readonly id: string;
+      readonly index: Index;
+      readonly term: Term;
+    }
+  | {
+      readonly type: "proposalRejected";
+      readonly id: string;
+      readonly reason: ProposalRejection;
+      /** Who this node believes leads, so a client can retry there. */
+      readonly leader: NodeId | null;
+    }
+  /** The role, the term or the known leader changed (any of them). */
+  | {
+      readonly type: "roleChanged";
+      readonly role: Role;
+      readonly term: Term;
+      readonly leader: NodeId | null;
+    }
+  | { readonly type: "membershipChanged"; readonly membership: Membership }
+  /** Bad remote input: reported, never thrown, and it changed nothing. */
+  | { readonly type: "dropped"; readonly message: Message; readonly reason: string };
+
+export type EffectType = Effect["type"];

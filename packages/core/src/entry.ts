@@ -1,0 +1,62 @@
+import type { Index, NodeId, Term } from "./ids.js";
+
+/**
+ * A cluster configuration. `voters` decide elections and commits; `learners` receive the log but
+ * never vote. While `outgoing` is present the cluster is in joint consensus (Raft thesis §4.3):
+ * every decision needs a majority of `voters` AND a majority of `outgoing`.
+ */
+export type Membership = {
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+  readonly outgoing?: readonly NodeId[];
+};
+
+/** Application data, proposed through `propose`. */
+export type CommandEntry = {
+  readonly kind: "command";
+  readonly index: Index;
+  readonly term: Term;
+  readonly data: Uint8Array;
+};
+
+/** Appended by every new leader at the start of its term, so it can commit earlier entries (§5.4.2). */
+export type NoopEntry = {
+  readonly kind: "noop";
+  readonly index: Index;
+  readonly term: Term;
+};
+
+/** A configuration change; it takes effect when appended, not when committed (thesis §4.1). */
+export type MembershipEntry = {
+  readonly kind: "membership";
+  readonly index: Index;
+  readonly term: Term;
+  readonly membership: Membership;
+};
+
+export type Entry = CommandEntry | NoopEntry | MembershipEntry;
+
+/** What must survive a restart besides the log: the current term, the vote in it, and the commit. */
+export type HardState = {
+  readonly term: Term;
+  readonly vote: NodeId | null;
+  readonly commit: Index;
+};
+
+/** A snapshot of the application's state machine with everything up to `index` applied. */
+export type Snapshot = {
+  readonly index: Index;
+  readonly term: Term;
+  readonly membership: Membership;
+  readonly data: Uint8Array;
+};
+
+/**
+ * What storage hands back on start: the hard state, the latest snapshot (if any), and the log
+ * entries after it. `entries` is contiguous and starts at `snapshot.index + 1` (or at 1).
+ */
+export type Persisted = {
+  readonly hardState: HardState;
+  readonly snapshot: Snapshot | null;
+  readonly entries: readonly Entry[];
+};

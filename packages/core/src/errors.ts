@@ -1,0 +1,42 @@
+// Two kinds of error, as in h11: local misuse of the API throws one of these; bad input from a
+// remote peer never throws (the reducer reports it as a `dropped` effect, transports count it).
+
+/** The base of every error Flotilla throws or rejects with; `code` is stable for programs to test. */
+export class FlotillaError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A configuration value is out of range or inconsistent; `field` names it. */
+export class ConfigError extends FlotillaError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super("CONFIG", `invalid config.${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/** The reducer was given an event it does not know (a programming error in the caller). */
+export class UnknownEventError extends FlotillaError {
+  constructor(readonly event: unknown) {
+    super("UNKNOWN_EVENT", `unknown event: ${describe(event)}`);
+  }
+}
+
+/** A local event that is well-formed but not valid in this state (e.g. applying past commit). */
+export class InvalidEventError extends FlotillaError {
+  constructor(message: string) {
+    super("INVALID_EVENT", message);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "object" && value !== null && "type" in value) {
+    return JSON.stringify((value as { type: unknown }).type);
+  }
+  return typeof value;
+}

@@ -1,0 +1,35 @@
+// The public API of @flotilla/core. Everything not exported here is internal.
+
+export type { Config, ConfigInput } from "./config.js";
+export { configDefaults, validateConfig } from "./config.js";
+export type { Effect, EffectType, PersistEffect, ProposalRejection, Role } from "./effect.js";
+export type {
+  CommandEntry,
+  Entry,
+  HardState,
+  Membership,
+  MembershipEntry,
+  NoopEntry,
+  Persisted,
+  Snapshot,
+} from "./entry.js";
+export {
+  ConfigError,
+  FlotillaError,
+  InvalidEventError,
+  UnknownEventError,
+} from "./errors.js";
+export type { Event, EventType } from "./event.js";
+export type { Index, NodeId, Term } from "./ids.js";
+export { index, nodeId, term } from "./ids.js";
+export type { PersistBatch, StateMachine, Storage, Transport } from "./interfaces.js";
+export type {
+  AppendEntries,
+  AppendEntriesResponse,
+  InstallSnapshot,
+  InstallSnapshotResponse,
+  Message,
+  MessageType,
+  RequestVote,
+  RequestVoteResponse,
+} from "./message.js";

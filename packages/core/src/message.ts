@@ -1,0 +1,96 @@
+import type { Entry, Membership } from "./entry.js";
+import type { Index, NodeId, Term } from "./ids.js";
+
+// One variant per message, each carrying only its own fields. Every message names its sender,
+// its recipient and the sender's term; the recipient compares terms once, in the dispatcher.
+
+type Envelope = {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: Term;
+};
+
+/**
+ * A request for a vote. With `preVote` it is a probe (thesis §9.6): the sender has not
+ * incremented its term and `term` is the term it *would* campaign in; granting it changes nothing.
+ */
+export type RequestVote = Envelope & {
+  readonly type: "requestVote";
+  readonly preVote: boolean;
+  readonly lastLogIndex: Index;
+  readonly lastLogTerm: Term;
+};
+
+export type RequestVoteResponse = Envelope & {
+  readonly type: "requestVoteResponse";
+  readonly preVote: boolean;
+  readonly granted: boolean;
+};
+
+/**
+ * Log replication and heartbeat in one (§5.3). `seq` is chosen by the leader, rises with every
+ * AppendEntries it sends in its term, and is echoed in the response: it lets the leader tell
+ * fresh acknowledgements from stale ones (CheckQuorum, read confirmation).
+ */
+export type AppendEntries = Envelope & {
+  readonly type: "appendEntries";
+  readonly prevLogIndex: Index;
+  readonly prevLogTerm: Term;
+  readonly entries: readonly Entry[];
+  readonly leaderCommit: Index;
+  readonly seq: number;
+};
+
+/**
+ * The reply to AppendEntries. On success `matchIndex` is the last index the follower now holds in
+ * agreement with the leader. On rejection the follower gives a conflict hint for fast backtracking:
+ * `conflictTerm` is the term of its entry at prevLogIndex (0 if its log is shorter) and
+ * `conflictIndex` the first index it holds of that term (or its last index + 1 if shorter), so the
+ * leader skips a whole term per round trip instead of one entry.
+ */
+export type AppendEntriesResponse = Envelope & {
+  readonly type: "appendEntriesResponse";
+  readonly seq: number;
+} & (
+    | { readonly success: true; readonly matchIndex: Index }
+    | { readonly success: false; readonly conflictIndex: Index; readonly conflictTerm: Term }
+  );
+
+/**
+ * One chunk of a snapshot (§7). Chunks are sent in order from `offset`; `done` marks the last.
+ * `size` is the snapshot's total length in bytes, so a receiver can refuse absurd sizes early.
+ */
+export type InstallSnapshot = Envelope & {
+  readonly type: "installSnapshot";
+  readonly snapshotIndex: Index;
+  readonly snapshotTerm: Term;
+  readonly membership: Membership;
+  readonly size: number;
+  readonly offset: number;
+  readonly data: Uint8Array;
+  readonly done: boolean;
+  readonly seq: number;
+};
+
+/**
+ * The reply to a chunk: the receiver holds `receivedBytes` contiguous bytes of the snapshot at
+ * `snapshotIndex` (the leader resumes from there), or `done` once it has installed it (or
+ * already had everything up to `snapshotIndex`).
+ */
+export type InstallSnapshotResponse = Envelope & {
+  readonly type: "installSnapshotResponse";
+  readonly snapshotIndex: Index;
+  readonly receivedBytes: number;
+  readonly done: boolean;
+  readonly seq: number;
+};
+
+export type Message =
+  | RequestVote
+  | RequestVoteResponse
+  | AppendEntries
+  | AppendEntriesResponse
+  | InstallSnapshot
+  | InstallSnapshotResponse;
+
+export type MessageType = Message["type"];
