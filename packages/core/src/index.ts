@@ -1,5 +1,13 @@
 // The public API of @flotilla/core. Everything not exported here is internal.
 
+export {
+  DecodeError,
+  decodeEntry,
+  decodeMessage,
+  EncodeError,
+  encodeEntry,
+  encodeMessage,
+} from "./codec/index.js";
 export type { Config, ConfigInput } from "./config.js";
 export { configDefaults, validateConfig } from "./config.js";
 export type { Effect, EffectType, PersistEffect, ProposalRejection, Role } from "./effect.js";

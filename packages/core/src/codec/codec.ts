@@ -1,0 +1,145 @@
+// The Flotilla wire format, version 1: how a Message (and a standalone log Entry) becomes bytes.
+// Every transport shares it; storage uses the entry record. This comment is the specification: a
+// second implementation should be writable from it alone.
+//
+// Header (every encoding starts with these 4 bytes)
+//
+//   | offset | field   | encoding                                                       |
+//   |--------|---------|----------------------------------------------------------------|
+//   | 0      | magic   | 0x46 0x4C ("FL")                                               |
+//   | 2      | version | 1 byte, 0x01                                                   |
+//   | 3      | tag     | 1 byte: 1-6 a message type (below), 16 a standalone entry      |
+//
+// then the body for the tag, its fields in the order listed, nothing between them and nothing
+// after the last (trailing bytes are an error).
+//
+// Primitives
+//
+//   | name       | encoding                                                                    |
+//   |------------|-----------------------------------------------------------------------------|
+//   | uint       | unsigned LEB128: 7 bits per byte, least significant group first, high bit   |
+//   |            | set on every byte but the last. 1 to 8 bytes, value at most 2^53-1. Only    |
+//   |            | the shortest form is valid: a last byte of 0x00 is allowed only as the      |
+//   |            | whole encoding of 0.                                                        |
+//   | bool       | 1 byte: 0x00 false, 0x01 true; any other byte is invalid                    |
+//   | id         | uint byte length (at least 1), then that many bytes of UTF-8, which must be |
+//   |            | valid (no overlong forms, no surrogates); a leading U+FEFF is part of the id |
+//   | bytes      | uint length, then the raw bytes                                             |
+//   | list<T>    | uint count, then count items of T                                           |
+//   | membership | voters list<id>, learners list<id>, joint bool, then outgoing list<id> only |
+//   |            | if joint is true (joint consensus, thesis §4.3)                             |
+//   | entry      | kind 1 byte (0 command, 1 noop, 2 membership), index uint, term uint, then  |
+//   |            | command: data bytes; noop: nothing; membership: membership                  |
+//   | envelope   | from id, to id, term uint                                                   |
+//
+// Bodies
+//
+//   | tag | message                 | fields after the envelope                                |
+//   |-----|-------------------------|----------------------------------------------------------|
+//   | 1   | requestVote             | preVote bool, lastLogIndex uint, lastLogTerm uint        |
+//   | 2   | requestVoteResponse     | preVote bool, granted bool                               |
+//   | 3   | appendEntries           | prevLogIndex uint, prevLogTerm uint, leaderCommit uint,  |
+//   |     |                         | seq uint, entries list<entry>                            |
+//   | 4   | appendEntriesResponse   | seq uint, success bool, then if success: matchIndex uint |
+//   |     |                         | else: conflictIndex uint, conflictTerm uint              |
+//   | 5   | installSnapshot         | snapshotIndex uint, snapshotTerm uint, membership,       |
+//   |     |                         | size uint, offset uint, done bool, seq uint, data bytes  |
+//   | 6   | installSnapshotResponse | snapshotIndex uint, receivedBytes uint, done bool,       |
+//   |     |                         | seq uint                                                 |
+//   | 16  | (standalone entry)      | entry, with no envelope                                  |
+//
+// Every value has exactly one encoding, so a decoded message re-encodes to the very bytes it came
+// from; the fuzz tests hold the codec to that. Decoded byte payloads (command data, snapshot
+// chunks) are views into one private copy of the input made per decode: the caller may reuse its
+// buffer at once, and a message's payloads cost one allocation between them.
+// NB: an entry kept in the log keeps its whole message's copy alive; bounded by the message size.
+
+import type { Entry } from "../entry.js";
+import type { Message, MessageType } from "../message.js";
+import { decodeBody, decodeEntry as decodeEntryBody } from "./decode-body.js";
+import { encodeBody, encodeEntry as encodeEntryBody } from "./encode-body.js";
+import { DecodeError, EncodeError } from "./errors.js";
+import { Reader } from "./reader.js";
+import { type Sink, Sizer, Writer } from "./sink.js";
+import { entryRecordTag, formatVersion, headerBytes, magic0, magic1, messageTags } from "./tags.js";
+
+/** Message types by tag - 1, for error paths. */
+const messageTypes = Object.keys(messageTags).sort(
+  (a, b) => messageTags[a as MessageType] - messageTags[b as MessageType],
+);
+
+/** Encodes a message; throws EncodeError if a field is outside its type (local misuse). */
+export function encodeMessage(message: Message): Uint8Array {
+  const tag = (messageTags as Record<string, number | undefined>)[message?.type];
+  if (tag === undefined) {
+    throw new EncodeError("type", `unknown message type ${JSON.stringify(message?.type)}`);
+  }
+  return encodeWith(tag, (sink) => {
+    sink.enter(message.type);
+    encodeBody(sink, message);
+  });
+}
+
+/** Decodes one message occupying all of `bytes`; throws DecodeError and nothing else. */
+export function decodeMessage(bytes: Uint8Array): Message {
+  const reader: Reader = new Reader(bytes);
+  const tag = readHeader(reader);
+  if (tag < messageTags.requestVote || tag > messageTags.installSnapshotResponse) {
+    reader.fail("tag", headerBytes - 1, `unknown message type tag ${tag}`);
+  }
+  reader.enter(messageTypes[tag - 1]!);
+  const message = decodeBody(reader, tag);
+  if (message === undefined) reader.fail("tag", headerBytes - 1, `unknown message type tag ${tag}`);
+  reader.end("");
+  return message;
+}
+
+/** Encodes one entry as a standalone, versioned record (for log storage). */
+export function encodeEntry(entry: Entry): Uint8Array {
+  return encodeWith(entryRecordTag, (sink) => {
+    sink.enter("entry");
+    encodeEntryBody(sink, entry);
+  });
+}
+
+/** Decodes one standalone entry record occupying all of `bytes`; throws DecodeError only. */
+export function decodeEntry(bytes: Uint8Array): Entry {
+  const reader: Reader = new Reader(bytes);
+  const tag = readHeader(reader);
+  if (tag !== entryRecordTag)
+    reader.fail("tag", headerBytes - 1, `not an entry record: tag ${tag}`);
+  reader.enter("entry");
+  const entry = decodeEntryBody(reader);
+  reader.end("");
+  return entry;
+}
+
+function encodeWith(tag: number, body: (sink: Sink) => void): Uint8Array {
+  const sizer = new Sizer();
+  body(sizer);
+  const writer = new Writer(new Uint8Array(headerBytes + sizer.size));
+  writer.byte(magic0);
+  writer.byte(magic1);
+  writer.byte(formatVersion);
+  writer.byte(tag);
+  body(writer);
+  return writer.out;
+}
+
+function readHeader(reader: Reader): number {
+  if (!(reader.input instanceof Uint8Array)) {
+    throw new DecodeError("input", 0, "input is not a Uint8Array");
+  }
+  if (reader.byte("magic") !== magic0 || reader.byte("magic") !== magic1) {
+    reader.fail("magic", 0, "bad magic: not a Flotilla encoding");
+  }
+  const version = reader.byte("version");
+  if (version !== formatVersion) {
+    reader.fail(
+      "version",
+      2,
+      `unsupported format version ${version} (this build reads ${formatVersion})`,
+    );
+  }
+  return reader.byte("tag");
+}
