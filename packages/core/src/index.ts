@@ -31,6 +31,7 @@ export type { Event, EventType } from "./event.js";
 export type { Index, NodeId, Term } from "./ids.js";
 export { index, nodeId, term } from "./ids.js";
 export type { PersistBatch, StateMachine, Storage, Transport } from "./interfaces.js";
+export { MemoryStorage } from "./memory-storage.js";
 export type {
   AppendEntries,
   AppendEntriesResponse,
@@ -41,3 +42,5 @@ export type {
   RequestVote,
   RequestVoteResponse,
 } from "./message.js";
+export { checkPersistBatch, type StorageTip } from "./storage-check.js";
+export { InvalidPersistError, StorageClosedError } from "./storage-errors.js";
