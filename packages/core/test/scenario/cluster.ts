@@ -1,0 +1,373 @@
+// A test-only cluster of reducers with a scripted network and a storage model, for the scenario
+// scripts and the paper tests. Nothing here is clever on purpose: every message waits on its link
+// until a script delivers or drops it, and every write becomes durable at once unless the script
+// holds that node's storage. Each step's output is rendered into `trace` lines (see format.ts).
+//
+// The cluster also checks what it can observe, and reports a violation as a `VIOLATION` trace line
+// (which no expected output contains, so the script fails): two leaders in one term, two different
+// entries applied at one index, applies out of order, and persist effects that leave a gap.
+
+import {
+  type Config,
+  type ConfigInput,
+  type Entry,
+  type Event,
+  type HardState,
+  type Index,
+  init,
+  type Message,
+  type NodeId,
+  nodeId,
+  type PersistEffect,
+  type Persisted,
+  type RaftState,
+  type Snapshot,
+  type Status,
+  status,
+  step,
+  type Term,
+  validateConfig,
+} from "@flotilla/core";
+import { formatEntry, formatEntryIds, formatMessage, formatNotification } from "./format.js";
+
+export type ConfigOverrides = Partial<Omit<ConfigInput, "id" | "voters">>;
+
+/** What a node's disk holds: exactly the `Persisted` a restart is given. */
+type Disk = { hardState: HardState; snapshot: Snapshot | null; entries: Entry[] };
+
+type SimNode = {
+  readonly id: NodeId;
+  readonly config: Config;
+  /** null while crashed. */
+  state: RaftState | null;
+  disk: Disk;
+  /** Persist effects written but not yet durable: lost by a crash. */
+  pending: PersistEffect[];
+  holdPersist: boolean;
+  /** The last index handed to the (model) state machine since the last restart. */
+  applied: number;
+};
+
+const emptyDisk = (): Disk => ({
+  hardState: { term: 0 as Term, vote: null, commit: 0 as Index },
+  snapshot: null,
+  entries: [],
+});
+
+export class Cluster {
+  readonly ids: readonly NodeId[];
+  /** Output lines produced since the last `takeTrace`. */
+  private trace: string[] = [];
+  private readonly nodes = new Map<NodeId, SimNode>();
+  /** Pending messages per directed link, keyed `from->to`, oldest first. */
+  private readonly links = new Map<string, Message[]>();
+  /** Partition group of each node; null when the network is whole. */
+  private groups: Map<NodeId, number> | null = null;
+  private readonly leaderOfTerm = new Map<number, NodeId>();
+  private readonly appliedTermAt = new Map<number, string>();
+
+  constructor(size: number, overrides: ConfigOverrides = {}) {
+    this.ids = Array.from({ length: size }, (_, i) => nodeId(String(i + 1)));
+    for (const id of this.ids) {
+      const config = validateConfig({ ...overrides, id, voters: this.ids });
+      const node: SimNode = {
+        id,
+        config,
+        state: init(config),
+        disk: emptyDisk(),
+        pending: [],
+        holdPersist: false,
+        applied: 0,
+      };
+      this.nodes.set(id, node);
+    }
+  }
+
+  takeTrace(): string[] {
+    const lines = this.trace;
+    this.trace = [];
+    return lines;
+  }
+
+  node(id: NodeId): SimNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id} in this cluster`);
+    return node;
+  }
+
+  status(id: NodeId): Status | null {
+    const state = this.node(id).state;
+    return state === null ? null : status(state);
+  }
+
+  /** The current state of a running node (for tests that step it by hand). */
+  stateOf(id: NodeId): RaftState {
+    const state = this.node(id).state;
+    if (state === null) throw new Error(`node ${id} is down`);
+    return state;
+  }
+
+  disk(id: NodeId): Persisted {
+    const { hardState, snapshot, entries } = this.node(id).disk;
+    return { hardState, snapshot, entries: [...entries] };
+  }
+
+  pendingWrites(id: NodeId): readonly PersistEffect[] {
+    return this.node(id).pending;
+  }
+
+  /**
+   * Feeds one event to a running node and processes everything it produces. The follow-up events
+   * the storage and the state machine report back (`persisted`, `applied`) are queued and fed in
+   * order after the step that caused them, as a driver's next turn would.
+   */
+  stepNode(id: NodeId, event: Event): void {
+    const queue: Event[] = [event];
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      queue.push(...this.stepOnce(this.node(id), next));
+    }
+  }
+
+  private stepOnce(node: SimNode, event: Event): Event[] {
+    if (node.state === null) {
+      this.trace.push(`${node.id} is down: ${event.type} ignored`);
+      return [];
+    }
+    const result = step(node.state, event);
+    node.state = result.state;
+    for (const effect of result.effects) {
+      const line = formatNotification(node.id, effect);
+      if (line !== null) this.trace.push(line);
+      if (effect.type === "roleChanged" && effect.role === "leader") {
+        this.noteLeader(node.id, effect.term);
+      }
+    }
+    for (const message of result.messages) this.send(message);
+    for (const effect of result.effects) {
+      if (effect.type !== "persist") continue;
+      node.pending.push(effect);
+      if (node.holdPersist) this.trace.push(`${node.id}: persist held: ${describeWrite(effect)}`);
+    }
+    const followUps: Event[] = [];
+    if (!node.holdPersist) followUps.push(...this.writePending(node));
+    const applied = result.effects.flatMap((e) => (e.type === "apply" ? e.entries : []));
+    if (applied.length > 0) followUps.push(this.apply(node, applied));
+    return followUps;
+  }
+
+  /** Makes a held node's writes durable and processes what follows (`persist 2`). */
+  flushPersist(id: NodeId): void {
+    const node = this.node(id);
+    for (const event of this.writePending(node)) this.stepNode(id, event);
+  }
+
+  /** Makes pending writes durable, sends what waited on them; returns the `persisted` event. */
+  private writePending(node: SimNode): Event[] {
+    if (node.pending.length === 0) return [];
+    const writes = node.pending;
+    node.pending = [];
+    let touchedLog = false;
+    for (const write of writes) {
+      touchedLog = this.writeDisk(node, write) || touchedLog;
+      for (const message of write.then) this.send(message);
+    }
+    if (!touchedLog) return [];
+    const last = node.disk.entries.at(-1);
+    const snapshot = node.disk.snapshot;
+    return [
+      {
+        type: "persisted",
+        index: (last?.index ?? snapshot?.index ?? 0) as Index,
+        term: (last?.term ?? snapshot?.term ?? 0) as Term,
+      },
+    ];
+  }
+
+  /** Applies one write to the disk model; returns whether it changed the log. */
+  private writeDisk(node: SimNode, write: PersistEffect): boolean {
+    const disk = node.disk;
+    if (write.snapshot !== undefined) {
+      disk.snapshot = write.snapshot;
+      const snapshotIndex = write.snapshot.index;
+      disk.entries = disk.entries.filter((e) => e.index > snapshotIndex);
+    }
+    if (write.truncateFrom !== undefined) {
+      const from = write.truncateFrom;
+      disk.entries = disk.entries.filter((e) => e.index < from);
+    }
+    for (const entry of write.entries) {
+      const expectedIndex = (disk.entries.at(-1)?.index ?? disk.snapshot?.index ?? 0) + 1;
+      if (entry.index !== expectedIndex) {
+        this.trace.push(
+          `VIOLATION ${node.id}: persisted entry ${entry.index}/${entry.term} leaves a gap (log ends at ${expectedIndex - 1})`,
+        );
+      }
+      disk.entries.push(entry);
+    }
+    if (write.hardState !== undefined) disk.hardState = write.hardState;
+    return (
+      write.entries.length > 0 || write.truncateFrom !== undefined || write.snapshot !== undefined
+    );
+  }
+
+  /** The model state machine applies at once; returns the `applied` acknowledgement. */
+  private apply(node: SimNode, entries: readonly Entry[]): Event {
+    this.trace.push(`${node.id}: apply ${entries.map(formatEntry).join(" ")}`);
+    for (const entry of entries) {
+      if (entry.index !== node.applied + 1) {
+        this.trace.push(`VIOLATION ${node.id}: applied ${entry.index} after ${node.applied}`);
+      }
+      node.applied = entry.index;
+      const seen = this.appliedTermAt.get(entry.index);
+      const mine = formatEntry(entry);
+      if (seen !== undefined && seen !== mine) {
+        this.trace.push(`VIOLATION ${node.id}: applied ${mine} where another node applied ${seen}`);
+      }
+      this.appliedTermAt.set(entry.index, mine);
+    }
+    return { type: "applied", index: node.applied as Index };
+  }
+
+  private noteLeader(id: NodeId, term: Term): void {
+    const other = this.leaderOfTerm.get(term);
+    if (other !== undefined && other !== id) {
+      this.trace.push(`VIOLATION: ${id} and ${other} both lead term ${term}`);
+    }
+    this.leaderOfTerm.set(term, id);
+  }
+
+  private send(message: Message): void {
+    const line = formatMessage(message);
+    if (!this.nodes.has(message.to)) {
+      this.trace.push(`VIOLATION: ${line} to an unknown node`);
+      return;
+    }
+    if (this.cut(message.from, message.to)) {
+      this.trace.push(`${line} (partitioned)`);
+      return;
+    }
+    this.trace.push(line);
+    const key = linkKey(message.from, message.to);
+    const queue = this.links.get(key);
+    if (queue === undefined) this.links.set(key, [message]);
+    else queue.push(message);
+  }
+
+  private cut(from: NodeId, to: NodeId): boolean {
+    return this.groups !== null && this.groups.get(from) !== this.groups.get(to);
+  }
+
+  pendingOn(from: NodeId, to: NodeId): readonly Message[] {
+    return this.links.get(linkKey(from, to)) ?? [];
+  }
+
+  /** Delivers up to `count` messages waiting on the link (all by default); returns how many. */
+  deliver(from: NodeId, to: NodeId, count = Number.POSITIVE_INFINITY): number {
+    const queue = this.links.get(linkKey(from, to)) ?? [];
+    const batch = queue.splice(0, Math.min(count, queue.length));
+    for (const message of batch) this.receive(message);
+    return batch.length;
+  }
+
+  /** Hands a message to its recipient (also for hand-made messages in tests). */
+  receive(message: Message): void {
+    if (this.node(message.to).state === null) {
+      this.trace.push(`${formatMessage(message)} (lost: ${message.to} is down)`);
+      return;
+    }
+    this.stepNode(message.to, { type: "receive", message });
+  }
+
+  /** One round: delivers every message pending now (not those sent meanwhile); returns how many. */
+  deliverAll(): number {
+    let delivered = 0;
+    for (const from of this.ids) {
+      for (const to of this.ids) {
+        const waiting = this.pendingOn(from, to).length;
+        if (waiting > 0) delivered += this.deliver(from, to, waiting);
+      }
+    }
+    return delivered;
+  }
+
+  drop(from: NodeId, to: NodeId): number {
+    const queue = this.links.get(linkKey(from, to)) ?? [];
+    this.links.delete(linkKey(from, to));
+    return queue.length;
+  }
+
+  /** Delivers rounds until no message is pending; returns false if still busy after `maxRounds`. */
+  stabilize(maxRounds = 200): boolean {
+    for (let round = 0; round < maxRounds; round++) {
+      if (this.deliverAll() === 0) return true;
+    }
+    return false;
+  }
+
+  partition(groups: readonly (readonly NodeId[])[]): number {
+    const assignment = new Map<NodeId, number>();
+    groups.forEach((group, i) => group.forEach((id) => assignment.set(this.node(id).id, i)));
+    let isolated = groups.length;
+    for (const id of this.ids) if (!assignment.has(id)) assignment.set(id, isolated++);
+    this.groups = assignment;
+    let dropped = 0;
+    for (const from of this.ids) {
+      for (const to of this.ids) if (this.cut(from, to)) dropped += this.drop(from, to);
+    }
+    return dropped;
+  }
+
+  heal(): void {
+    this.groups = null;
+  }
+
+  /** Loses the node's volatile state and unpersisted writes; messages already sent stay sent. */
+  crash(id: NodeId): number {
+    const node = this.node(id);
+    const lost = node.pending.length;
+    node.state = null;
+    node.pending = [];
+    return lost;
+  }
+
+  /** Starts the node again from exactly what its disk holds. */
+  restart(id: NodeId): void {
+    const node = this.node(id);
+    node.pending = [];
+    node.applied = node.disk.snapshot?.index ?? 0;
+    node.state = init(node.config, this.disk(id));
+  }
+
+  /** Replaces a node's disk (to build diverged logs, Figure 7) and restarts it from it. */
+  load(id: NodeId, persisted: Persisted): void {
+    const node = this.node(id);
+    node.disk = {
+      hardState: persisted.hardState,
+      snapshot: persisted.snapshot,
+      entries: [...persisted.entries],
+    };
+    this.restart(id);
+  }
+
+  setHoldPersist(id: NodeId, hold: boolean): void {
+    this.node(id).holdPersist = hold;
+  }
+}
+
+function linkKey(from: NodeId, to: NodeId): string {
+  return `${from}->${to}`;
+}
+
+export function describeWrite(write: PersistEffect): string {
+  const parts: string[] = [];
+  if (write.hardState !== undefined) {
+    const hs = write.hardState;
+    parts.push(`term=${hs.term} vote=${hs.vote ?? "none"} commit=${hs.commit}`);
+  }
+  if (write.snapshot !== undefined)
+    parts.push(`snapshot=${write.snapshot.index}/${write.snapshot.term}`);
+  if (write.truncateFrom !== undefined) parts.push(`truncateFrom=${write.truncateFrom}`);
+  if (write.entries.length > 0) parts.push(`entries=${formatEntryIds(write.entries)}`);
+  parts.push(`then=${write.then.length} msgs`);
+  return parts.join(" ");
+}

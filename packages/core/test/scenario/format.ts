@@ -1,0 +1,107 @@
+// One-line renderings of messages, entries and effects for scenario traces. The notation:
+//   index/term        an entry or a log position: `5/1` is index 5 of term 1
+//   a..b/t            a run of entries of term t: `6..9/2` is indexes 6 to 9, all of term 2
+//   1->2 <message>    a message sent from node 1 to node 2
+// Fields that only matter to the machinery (seq numbers) are left out so traces stay readable.
+
+import type { Effect, Entry, Message } from "@flotilla/core";
+
+export function formatMessage(message: Message): string {
+  const head = `${message.from}->${message.to}`;
+  switch (message.type) {
+    case "requestVote":
+      return `${head} ${message.preVote ? "preVote" : "requestVote"} term=${message.term} last=${message.lastLogIndex}/${message.lastLogTerm}`;
+    case "requestVoteResponse":
+      return `${head} ${message.preVote ? "preVoteResponse" : "requestVoteResponse"} term=${message.term} ${message.granted ? "granted" : "rejected"}`;
+    case "appendEntries":
+      return `${head} appendEntries term=${message.term} prev=${message.prevLogIndex}/${message.prevLogTerm} entries=${formatEntryIds(message.entries)} commit=${message.leaderCommit}`;
+    case "appendEntriesResponse":
+      return message.success
+        ? `${head} appendEntriesResponse term=${message.term} match=${message.matchIndex}`
+        : `${head} appendEntriesResponse term=${message.term} reject conflict=${message.conflictIndex}/${message.conflictTerm}`;
+    case "installSnapshot":
+      return `${head} installSnapshot term=${message.term} snap=${message.snapshotIndex}/${message.snapshotTerm} offset=${message.offset} bytes=${message.data.length}${message.done ? " done" : ""}`;
+    case "installSnapshotResponse":
+      return `${head} installSnapshotResponse term=${message.term} snap=${message.snapshotIndex} received=${message.receivedBytes}${message.done ? " done" : ""}`;
+    default:
+      return unreachable(message);
+  }
+}
+
+/** `[1/1 2..4/2]`: entry positions only, runs of one term collapsed. */
+export function formatEntryIds(entries: readonly Entry[]): string {
+  const runs: string[] = [];
+  let start = 0;
+  for (let i = 1; i <= entries.length; i++) {
+    const first = entries[start];
+    const current = entries[i];
+    const runContinues =
+      current !== undefined &&
+      first !== undefined &&
+      current.term === first.term &&
+      current.index === (entries[i - 1]?.index ?? 0) + 1;
+    if (runContinues || first === undefined) continue;
+    const last = entries[i - 1] as Entry;
+    runs.push(
+      first === last
+        ? `${first.index}/${first.term}`
+        : `${first.index}..${last.index}/${first.term}`,
+    );
+    start = i;
+  }
+  return `[${runs.join(" ")}]`;
+}
+
+/** `3/2:hello`, `1/2:noop`, `4/2:<100 bytes>`, `5/2:membership(voters=1,2,3)`. */
+export function formatEntry(entry: Entry): string {
+  const at = `${entry.index}/${entry.term}`;
+  switch (entry.kind) {
+    case "noop":
+      return `${at}:noop`;
+    case "command":
+      return `${at}:${formatData(entry.data)}`;
+    case "membership":
+      return `${at}:membership(voters=${entry.membership.voters.join(",")})`;
+    default:
+      return unreachable(entry);
+  }
+}
+
+const decoder = new TextDecoder();
+
+export function formatData(data: Uint8Array): string {
+  const text = decoder.decode(data);
+  return data.length <= 16 && /^[\x21-\x7e]*$/.test(text) ? text : `<${data.length} bytes>`;
+}
+
+/**
+ * Renders a notification effect as a trace line; `persist` and `apply` are rendered by the
+ * cluster, which knows whether the write was held.
+ */
+export function formatNotification(node: string, effect: Effect): string | null {
+  switch (effect.type) {
+    case "persist":
+    case "apply":
+      return null;
+    case "restore":
+      return `${node}: restore snapshot ${effect.snapshot.index}/${effect.snapshot.term}`;
+    case "proposalAccepted":
+      return `${node}: accepted ${effect.id} at ${effect.index}/${effect.term}`;
+    case "proposalRejected":
+      return `${node}: rejected ${effect.id} ${effect.reason} leader=${effect.leader ?? "none"}`;
+    case "roleChanged":
+      return effect.role === "follower"
+        ? `${node} is follower term=${effect.term} leader=${effect.leader ?? "none"}`
+        : `${node} is ${effect.role} term=${effect.term}`;
+    case "membershipChanged":
+      return `${node}: membership voters=${effect.membership.voters.join(",")}`;
+    case "dropped":
+      return `${node}: dropped ${effect.message.type} from ${effect.message.from}: ${effect.reason}`;
+    default:
+      return unreachable(effect);
+  }
+}
+
+export function unreachable(value: never): never {
+  throw new Error(`unexpected variant: ${JSON.stringify(value)}`);
+}
