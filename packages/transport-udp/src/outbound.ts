@@ -1,0 +1,69 @@
+// Outbound: one encoded message in, the datagrams that carry it out. Pure apart from the random
+// incarnation and nonces: no socket, no clock.
+import { randomBytes } from "node:crypto";
+import {
+  encryptionOverheadBytes,
+  fragmentCountMax,
+  headerFixedBytes,
+  sealFrame,
+  tagBytes,
+} from "./frame.js";
+import type { Keyring } from "./keys.js";
+
+export type OutboundOptions = {
+  readonly self: string;
+  readonly keyring: Keyring;
+  readonly encrypt: boolean;
+  /** The largest datagram we send, header and tag included. */
+  readonly maxDatagramBytes: number;
+  /** The high word of every message id; random per process so a restart never reuses ids. */
+  readonly incarnation?: number;
+};
+
+export type Outbound = {
+  /** The datagrams carrying `payload`, or null if it needs more fragments than a frame can count. */
+  frame(payload: Uint8Array): Uint8Array[] | null;
+  /** Payload bytes per datagram: messages up to this size travel unfragmented. */
+  readonly fragmentBytes: number;
+};
+
+/** The header, tag and cipher overhead of one datagram from `self`. */
+export function overheadBytes(self: string, encrypt: boolean): number {
+  const sender = new TextEncoder().encode(self).length;
+  return headerFixedBytes + sender + tagBytes + (encrypt ? encryptionOverheadBytes : 0);
+}
+
+export function createOutbound(options: OutboundOptions): Outbound {
+  const { self, keyring, encrypt } = options;
+  const fragmentBytes = options.maxDatagramBytes - overheadBytes(self, encrypt);
+  if (fragmentBytes < 1) throw new RangeError("maxDatagramBytes leaves no room for a payload");
+  const incarnation = options.incarnation ?? randomBytes(4).readUInt32BE(0);
+  let counter = 0;
+
+  function frame(payload: Uint8Array): Uint8Array[] | null {
+    const fragmentCount = Math.max(1, Math.ceil(payload.length / fragmentBytes));
+    if (fragmentCount > fragmentCountMax) return null;
+    const messageIdLow = counter;
+    counter = (counter + 1) >>> 0;
+    const key = keyring.send;
+    const datagrams: Uint8Array[] = [];
+    for (let fragmentIndex = 0; fragmentIndex < fragmentCount; fragmentIndex += 1) {
+      const start = fragmentIndex * fragmentBytes;
+      const header = {
+        encrypted: encrypt,
+        clusterId: key.clusterId,
+        keyId: key.id,
+        sender: self,
+        messageIdHigh: incarnation,
+        messageIdLow,
+        fragmentIndex,
+        fragmentCount,
+      };
+      const fragment = payload.subarray(start, start + fragmentBytes);
+      datagrams.push(sealFrame(header, fragment, key.macKey, key.cipherKey));
+    }
+    return datagrams;
+  }
+
+  return { frame, fragmentBytes };
+}
