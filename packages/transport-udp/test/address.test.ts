@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { canonicalIp, parseHostPort } from "../src/address.js";
+
+describe("parseHostPort", () => {
+  it.each([
+    ["127.0.0.1:7000", { host: "127.0.0.1", port: 7000 }],
+    ["[::1]:7000", { host: "::1", port: 7000 }],
+    ["[fe80::1%eth0]:1", { host: "fe80::1%eth0", port: 1 }],
+    ["node-1.internal:65535", { host: "node-1.internal", port: 65535 }],
+  ])("parses %s", (text, expected) => {
+    expect(parseHostPort(text)).toEqual(expected);
+  });
+
+  it.each([
+    "127.0.0.1",
+    "::1:7000",
+    "[::1]",
+    "[localhost]:1",
+    "host:0",
+    "host:65536",
+    ":80",
+    "a:b",
+  ])("rejects %s", (text) => {
+    expect(parseHostPort(text)).toBeNull();
+  });
+});
+
+describe("canonicalIp", () => {
+  it("puts addresses in the form the socket reports", () => {
+    expect(canonicalIp("0:0:0:0:0:0:0:1")).toEqual({ address: "::1", family: 6 });
+    expect(canonicalIp("FE80:0::A")).toEqual({ address: "fe80::a", family: 6 });
+    expect(canonicalIp("127.0.0.1")).toEqual({ address: "127.0.0.1", family: 4 });
+    expect(canonicalIp("localhost")).toBeNull();
+  });
+});
