@@ -306,7 +306,9 @@ export class Cluster {
 
   partition(groups: readonly (readonly NodeId[])[]): number {
     const assignment = new Map<NodeId, number>();
-    groups.forEach((group, i) => group.forEach((id) => assignment.set(this.node(id).id, i)));
+    groups.forEach((group, i) => {
+      for (const id of group) assignment.set(this.node(id).id, i);
+    });
     let isolated = groups.length;
     for (const id of this.ids) if (!assignment.has(id)) assignment.set(id, isolated++);
     this.groups = assignment;

@@ -5,6 +5,7 @@
 //   load 2 terms=1,1,4,4 [term=4] [vote=1] [commit=0]    replace 2's disk with this log, restart it
 //   campaign 1                                            node 1 starts an election now
 //   tick 1 [2 3 | all] [xN]                               N ticks of each node, in turn
+//   advance 1 [2 3 | all] [xN]                            N rounds of: tick each, then stabilize
 //   propose 1 data=hello | bytes=100 [xN]                 client proposals (ids p1, p2, ...)
 //   deliver 1->2 [n=K]                                    deliver pending messages on one link
 //   deliver-all                                           deliver everything pending now, once
@@ -55,7 +56,10 @@ export class Scenario {
         cluster.stepNode(one(), { type: "campaign" });
         break;
       case "tick":
-        this.tick(cluster, args);
+        this.tick(cluster, args, false);
+        break;
+      case "advance":
+        this.tick(cluster, args, true);
         break;
       case "propose":
         this.propose(cluster, one(), args.slice(1));
@@ -114,13 +118,14 @@ export class Scenario {
     return cluster.takeTrace();
   }
 
-  private tick(cluster: Cluster, args: readonly string[]): void {
+  private tick(cluster: Cluster, args: readonly string[], stabilize: boolean): void {
     const repeat = args.find((a) => /^x\d+$/.test(a));
     const times = repeat === undefined ? 1 : Number(repeat.slice(1));
     const named = args.filter((a) => a !== repeat);
     const ids = named.includes("all") ? cluster.ids : named.map((a) => nodeArg(cluster, a));
     for (let i = 0; i < times; i++) {
       for (const id of ids) if (cluster.status(id) !== null) cluster.stepNode(id, { type: "tick" });
+      if (stabilize && !cluster.stabilize()) throw new ScenarioError("not stable after 200 rounds");
     }
   }
 
