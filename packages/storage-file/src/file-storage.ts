@@ -1,0 +1,271 @@
+// Durable Storage on the file system. Theory of operation:
+//
+// - The log is a sequence of append-only segment files. Each persist call appends at most ONE
+//   checksummed record (its truncation point and its entries, see log-record.ts) and fdatasyncs
+//   that one file, so a batch's log changes are durable together or not at all. A segment is rolled
+//   (a new file begun) between records once it has reached `segmentBytesMax`; creating it costs
+//   one extra fsync of the directory.
+// - Hard state and snapshot each live in their own file, replaced atomically (meta-files.ts).
+// - A batch is applied in the PersistEffect order: snapshot, log record, hard state. Each step is
+//   durable before the next begins, so a crash leaves a prefix of the batch applied.
+// - After a snapshot, segments holding nothing after it are deleted.
+// - Calls are serialised through one promise chain: a persist waits for the one before it.
+// - The whole state is checked up front (checkPersistBatch, shared with MemoryStorage), so misuse
+//   is refused before anything is written. An I/O failure half-way leaves the disk holding a
+//   prefix of the batch but the process no longer knowing which: the storage then refuses all
+//   further calls until it is reopened.
+
+import { join } from "node:path";
+import {
+  checkPersistBatch,
+  type Entry,
+  type HardState,
+  type Index,
+  type PersistBatch,
+  type Persisted,
+  type Snapshot,
+  type Storage,
+  StorageClosedError,
+  type StorageTip,
+  type Term,
+} from "@flotilla/core";
+import { StorageFailedError } from "./errors.js";
+import { type FileSystem, nodeFileSystem, type WritableFile } from "./fs.js";
+import { acquireLock, isProcessAlive, releaseLock } from "./lock.js";
+import { encodeLogRecord } from "./log-record.js";
+import {
+  encodeHardState,
+  encodeSnapshot,
+  hardStateFile,
+  readHardState,
+  readSnapshot,
+  snapshotFile,
+  tempSuffix,
+  writeAtomically,
+} from "./meta-files.js";
+import { frameRecord } from "./record.js";
+import { readLog, type SegmentInfo, segmentName } from "./segments.js";
+
+export type FileStorageOptions = {
+  /** Start a new segment file once the current one holds this many bytes. Default 64 MiB. */
+  readonly segmentBytesMax?: number;
+  /** The file system to use; tests inject one that simulates crashes. Default: node:fs. */
+  readonly fs?: FileSystem;
+  /** The pid written to the lock file, and how to tell whether a lock holder is alive. */
+  readonly pid?: number;
+  readonly isProcessAlive?: (pid: number) => boolean;
+};
+
+const emptyHardState: HardState = { term: 0 as Term, vote: null, commit: 0 as Index };
+
+/** Opens (creating if needed) the storage in `dir`, locking it and recovering from any crash. */
+export function openFileStorage(
+  dir: string,
+  options: FileStorageOptions = {},
+): Promise<FileStorage> {
+  return FileStorage.open(dir, options);
+}
+
+export class FileStorage implements Storage {
+  readonly #fs: FileSystem;
+  readonly #dir: string;
+  readonly #segmentBytesMax: number;
+  #hardState: HardState = emptyHardState;
+  #snapshotIndex = 0;
+  #snapshotTerm = 0;
+  /** Terms of the live entries: `#terms[i]` is the term of entry `#snapshotIndex + 1 + i`. */
+  #terms: number[] = [];
+  #segments: SegmentInfo[] = [];
+  /** Open handle on the last segment, once something has been appended to it by this process. */
+  #active: WritableFile | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #failure: unknown = undefined;
+  /** What open() read, handed out by the first load() so that it does not read everything twice. */
+  #loaded: Persisted | null = null;
+
+  private constructor(dir: string, fs: FileSystem, segmentBytesMax: number) {
+    this.#dir = dir;
+    this.#fs = fs;
+    this.#segmentBytesMax = segmentBytesMax;
+  }
+
+  static async open(dir: string, options: FileStorageOptions = {}): Promise<FileStorage> {
+    const segmentBytesMax = options.segmentBytesMax ?? 64 * 1024 * 1024;
+    if (!Number.isSafeInteger(segmentBytesMax) || segmentBytesMax < 1) {
+      throw new RangeError(`segmentBytesMax must be a positive integer, got ${segmentBytesMax}`);
+    }
+    const fs = options.fs ?? nodeFileSystem;
+    await fs.mkdir(dir);
+    await acquireLock(fs, dir, {
+      pid: options.pid ?? process.pid,
+      isProcessAlive: options.isProcessAlive ?? isProcessAlive,
+    });
+    const storage = new FileStorage(dir, fs, segmentBytesMax);
+    try {
+      storage.#loaded = await storage.#recover();
+    } catch (error) {
+      await releaseLock(fs, dir);
+      throw error;
+    }
+    return storage;
+  }
+
+  load(): Promise<Persisted> {
+    return this.#enqueue(async () => {
+      this.#checkUsable();
+      const loaded = this.#loaded;
+      this.#loaded = null;
+      return loaded ?? (await this.#read(false));
+    });
+  }
+
+  persist(batch: PersistBatch): Promise<void> {
+    return this.#enqueue(async () => {
+      this.#checkUsable();
+      checkPersistBatch(this.#tip(), batch);
+      this.#loaded = null;
+      try {
+        await this.#apply(batch);
+      } catch (error) {
+        this.#failure = error;
+        throw new StorageFailedError(error);
+      }
+    });
+  }
+
+  /** Waits for pending calls, then releases the directory. Calls after this are refused. */
+  close(): Promise<void> {
+    return this.#enqueue(async () => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#loaded = null;
+      try {
+        await this.#active?.close();
+      } finally {
+        this.#active = null;
+        await releaseLock(this.#fs, this.#dir);
+      }
+    });
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #checkUsable(): void {
+    if (this.#closed) throw new StorageClosedError();
+    if (this.#failure !== undefined) throw new StorageFailedError(this.#failure);
+  }
+
+  async #recover(): Promise<Persisted> {
+    const names = await this.#fs.readdir(this.#dir);
+    // A temp file is a replacement that never got renamed into place: the old file still holds.
+    for (const name of names) {
+      if (name.endsWith(tempSuffix)) await this.#fs.unlink(join(this.#dir, name));
+    }
+    return this.#read(true, names);
+  }
+
+  /** Reads everything from disk and makes the in-memory tip match it. */
+  async #read(repair: boolean, names?: readonly string[]): Promise<Persisted> {
+    const hardState = (await readHardState(this.#fs, this.#dir)) ?? emptyHardState;
+    const snapshot = await readSnapshot(this.#fs, this.#dir);
+    const snapshotIndex = snapshot?.index ?? 0;
+    const log = await readLog(
+      this.#fs,
+      this.#dir,
+      names ?? (await this.#fs.readdir(this.#dir)),
+      snapshotIndex,
+      repair,
+    );
+    this.#hardState = hardState;
+    this.#snapshotIndex = snapshotIndex;
+    this.#snapshotTerm = snapshot?.term ?? 0;
+    this.#terms = log.entries.map((entry) => entry.term);
+    this.#segments = log.segments;
+    return { hardState: { ...hardState }, snapshot, entries: log.entries };
+  }
+
+  async #apply(batch: PersistBatch): Promise<void> {
+    if (batch.snapshot !== undefined) await this.#storeSnapshot(batch.snapshot);
+    const lastIndex = this.#snapshotIndex + this.#terms.length;
+    const truncates = batch.truncateFrom !== undefined && batch.truncateFrom <= lastIndex;
+    if (truncates || batch.entries.length > 0) {
+      if (truncates) this.#terms.length = batch.truncateFrom! - 1 - this.#snapshotIndex;
+      const prevIndex = (this.#snapshotIndex + this.#terms.length) as Index;
+      await this.#append(prevIndex, batch.entries);
+      for (const entry of batch.entries) this.#terms.push(entry.term);
+    }
+    const hardState = batch.hardState;
+    if (hardState !== undefined && !sameHardState(hardState, this.#hardState)) {
+      await writeAtomically(this.#fs, this.#dir, hardStateFile, encodeHardState(hardState));
+      this.#hardState = { ...hardState };
+    }
+    if (batch.snapshot !== undefined) await this.#dropCompactedSegments();
+  }
+
+  async #storeSnapshot(snapshot: Snapshot): Promise<void> {
+    await writeAtomically(this.#fs, this.#dir, snapshotFile, encodeSnapshot(snapshot));
+    const dropped = Math.min(snapshot.index - this.#snapshotIndex, this.#terms.length);
+    this.#terms = this.#terms.slice(dropped);
+    this.#snapshotIndex = snapshot.index;
+    this.#snapshotTerm = snapshot.term;
+  }
+
+  async #append(prevIndex: Index, entries: readonly Entry[]): Promise<void> {
+    const payload = encodeLogRecord({ prevIndex, entries });
+    const maxIndex = entries.at(-1)?.index ?? 0;
+    const last = this.#segments.at(-1);
+    if (last !== undefined && last.bytes < this.#segmentBytesMax) {
+      this.#active ??= await this.#fs.openWritable(last.path, "existing");
+      const bytes = frameRecord(payload, false);
+      await this.#active.write(bytes, last.bytes);
+      await this.#active.sync();
+      last.bytes += bytes.length;
+      last.maxIndex = Math.max(last.maxIndex, maxIndex);
+      return;
+    }
+    await this.#active?.close();
+    this.#active = null;
+    const seq = (last?.seq ?? 0) + 1;
+    const path = join(this.#dir, segmentName(seq));
+    const file = await this.#fs.openWritable(path, "create");
+    this.#active = file;
+    const bytes = frameRecord(payload, true);
+    await file.write(bytes, 0);
+    await file.sync();
+    // The new file's directory entry must be durable too, or a crash could lose the whole segment.
+    await this.#fs.syncDir(this.#dir);
+    this.#segments.push({ seq, path, bytes: bytes.length, maxIndex });
+  }
+
+  /**
+   * Deletes the oldest segments while everything in them is covered by the snapshot (never the
+   * one being appended to). The directory is not synced for this: a deletion lost in a crash
+   * leaves a segment that recovery recognises as covered by the snapshot and deletes again.
+   */
+  async #dropCompactedSegments(): Promise<void> {
+    while (this.#segments.length > 1 && this.#segments[0]!.maxIndex <= this.#snapshotIndex) {
+      await this.#fs.unlink(this.#segments[0]!.path);
+      this.#segments.shift();
+    }
+  }
+
+  #tip(): StorageTip {
+    const snapshotIndex = this.#snapshotIndex;
+    return {
+      snapshotIndex: snapshotIndex as Index,
+      snapshotTerm: this.#snapshotTerm as Term,
+      lastIndex: (snapshotIndex + this.#terms.length) as Index,
+      hardStateTerm: this.#hardState.term,
+      termAt: (index) => (this.#terms[index - snapshotIndex - 1] ?? 0) as Term,
+    };
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}

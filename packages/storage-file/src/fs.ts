@@ -1,0 +1,100 @@
+// The few file-system operations FileStorage uses, behind an interface so that tests can swap in
+// a file system that forgets everything not yet fsynced when it "crashes".
+
+import { constants } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+
+/** An open file, written at explicit positions. */
+export interface WritableFile {
+  write(data: Uint8Array, position: number): Promise<void>;
+  /** Makes the file's data (and its size) durable: fdatasync. */
+  sync(): Promise<void>;
+  truncate(size: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FileSystem {
+  /** Creates the directory and its parents if missing. */
+  mkdir(dir: string): Promise<void>;
+  readdir(dir: string): Promise<string[]>;
+  /** The whole file, or null if it does not exist. */
+  readFile(path: string): Promise<Uint8Array | null>;
+  /** `create` makes a new empty file (replacing one that exists); `existing` opens one as it is. */
+  openWritable(path: string, mode: "create" | "existing"): Promise<WritableFile>;
+  /** Creates `path` holding `data` unless it exists; false if it did. Not synced. */
+  createExclusive(path: string, data: Uint8Array): Promise<boolean>;
+  rename(from: string, to: string): Promise<void>;
+  /** Removes `path`; missing is fine. */
+  unlink(path: string): Promise<void>;
+  /** Makes the directory's entries (creations, renames, removals) durable. */
+  syncDir(dir: string): Promise<void>;
+}
+
+export const nodeFileSystem: FileSystem = {
+  async mkdir(dir) {
+    await mkdir(dir, { recursive: true });
+  },
+  readdir: (dir) => readdir(dir),
+  async readFile(path) {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      if (isCode(error, "ENOENT")) return null;
+      throw error;
+    }
+  },
+  async openWritable(path, mode) {
+    const handle = await open(path, mode === "create" ? "w" : "r+");
+    return {
+      async write(data, position) {
+        let written = 0;
+        while (written < data.length) {
+          const result = await handle.write(
+            data,
+            written,
+            data.length - written,
+            position + written,
+          );
+          written += result.bytesWritten;
+        }
+      },
+      sync: () => handle.datasync(),
+      truncate: (size) => handle.truncate(size),
+      close: () => handle.close(),
+    };
+  },
+  async createExclusive(path, data) {
+    try {
+      const handle = await open(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY);
+      try {
+        await handle.write(data, 0, data.length, 0);
+      } finally {
+        await handle.close();
+      }
+      return true;
+    } catch (error) {
+      if (isCode(error, "EEXIST")) return false;
+      throw error;
+    }
+  },
+  rename: (from, to) => rename(from, to),
+  async unlink(path) {
+    try {
+      await unlink(path);
+    } catch (error) {
+      if (!isCode(error, "ENOENT")) throw error;
+    }
+  },
+  async syncDir(dir) {
+    const handle = await open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+};
+
+function isCode(error: unknown, code: string): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === code;
+}

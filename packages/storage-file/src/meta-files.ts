@@ -1,0 +1,143 @@
+// The hard state and the snapshot, each in its own small file replaced atomically: write a
+// temporary file, fsync it, rename it over the old one, fsync the directory. A reader sees the
+// old file or the new one, whole, even across a crash; so any checksum mismatch here is
+// corruption, never a torn write.
+//
+//   hard state: magic | u32 CRC32 of the rest | JSON { term, vote, commit }
+//   snapshot:   magic | u32 CRC32 of the rest | u32 metadata length | JSON { index, term, membership } | data
+
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import type { HardState, Index, Membership, NodeId, Snapshot, Term } from "@flotilla/core";
+import { StorageCorruptionError } from "./errors.js";
+import type { FileSystem } from "./fs.js";
+
+export const hardStateFile = "hardstate";
+export const snapshotFile = "snapshot";
+export const tempSuffix = ".tmp";
+const hardStateMagic = new Uint8Array([0x46, 0x4c, 0x54, 0x48, 0x53, 0x00, 0x00, 0x01]); // "FLTHS" v1
+const snapshotMagic = new Uint8Array([0x46, 0x4c, 0x54, 0x53, 0x4e, 0x50, 0x00, 0x01]); // "FLTSNP" v1
+const headerBytes = 12;
+
+export async function writeAtomically(
+  fs: FileSystem,
+  dir: string,
+  name: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  const temp = join(dir, name + tempSuffix);
+  const file = await fs.openWritable(temp, "create");
+  try {
+    await file.write(bytes, 0);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await fs.rename(temp, join(dir, name));
+  await fs.syncDir(dir);
+}
+
+export function encodeHardState(hardState: HardState): Uint8Array {
+  const { term, vote, commit } = hardState;
+  return frame(hardStateMagic, new TextEncoder().encode(JSON.stringify({ term, vote, commit })));
+}
+
+export async function readHardState(fs: FileSystem, dir: string): Promise<HardState | null> {
+  const path = join(dir, hardStateFile);
+  const bytes = await fs.readFile(path);
+  if (bytes === null) return null;
+  const body = unframe(bytes, hardStateMagic, path);
+  const value = parseJson(body, path, headerBytes);
+  if (!isCount(value.term) || !isCount(value.commit) || !isVote(value.vote)) {
+    throw new StorageCorruptionError(path, headerBytes, "hard state fields out of range");
+  }
+  return {
+    term: value.term as Term,
+    vote: value.vote as NodeId | null,
+    commit: value.commit as Index,
+  };
+}
+
+export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
+  const { index, term, membership } = snapshot;
+  const meta = new TextEncoder().encode(JSON.stringify({ index, term, membership }));
+  const body = new Uint8Array(4 + meta.length + snapshot.data.length);
+  new DataView(body.buffer).setUint32(0, meta.length, true);
+  body.set(meta, 4);
+  body.set(snapshot.data, 4 + meta.length);
+  return frame(snapshotMagic, body);
+}
+
+export async function readSnapshot(fs: FileSystem, dir: string): Promise<Snapshot | null> {
+  const path = join(dir, snapshotFile);
+  const bytes = await fs.readFile(path);
+  if (bytes === null) return null;
+  const body = unframe(bytes, snapshotMagic, path);
+  const metaBytes = body.length < 4 ? Number.POSITIVE_INFINITY : readUint32(body, 0);
+  if (4 + metaBytes > body.length) {
+    throw new StorageCorruptionError(path, headerBytes, "snapshot metadata runs past the file");
+  }
+  const value = parseJson(body.subarray(4, 4 + metaBytes), path, headerBytes + 4);
+  if (!isCount(value.index) || !isCount(value.term) || !isMembership(value.membership)) {
+    throw new StorageCorruptionError(path, headerBytes + 4, "snapshot metadata out of range");
+  }
+  return {
+    index: value.index as Index,
+    term: value.term as Term,
+    membership: value.membership,
+    data: body.slice(4 + metaBytes),
+  };
+}
+
+function frame(magic: Uint8Array, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(headerBytes + body.length);
+  out.set(magic, 0);
+  new DataView(out.buffer).setUint32(8, crc32(body), true);
+  out.set(body, headerBytes);
+  return out;
+}
+
+function unframe(bytes: Uint8Array, magic: Uint8Array, file: string): Uint8Array {
+  if (bytes.length < headerBytes || !magic.every((byte, i) => bytes[i] === byte)) {
+    throw new StorageCorruptionError(file, 0, "bad magic or truncated header");
+  }
+  const body = bytes.subarray(headerBytes);
+  if (crc32(body) !== readUint32(bytes, 8)) {
+    throw new StorageCorruptionError(file, 8, "checksum mismatch");
+  }
+  return body;
+}
+
+function parseJson(bytes: Uint8Array, file: string, offset: number): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    if (typeof value === "object" && value !== null) return value as Record<string, unknown>;
+  } catch {
+    // Reported below with the file and offset.
+  }
+  throw new StorageCorruptionError(file, offset, "metadata is not a JSON object");
+}
+
+function readUint32(bytes: Uint8Array, offset: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset, true);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isVote(value: unknown): boolean {
+  return value === null || (typeof value === "string" && value !== "");
+}
+
+function isNodeIds(value: unknown): value is NodeId[] {
+  return Array.isArray(value) && value.every((id) => typeof id === "string" && id !== "");
+}
+
+function isMembership(value: unknown): value is Membership {
+  if (typeof value !== "object" || value === null) return false;
+  const { voters, learners, outgoing } = value as Record<string, unknown>;
+  return (
+    isNodeIds(voters) && isNodeIds(learners) && (outgoing === undefined || isNodeIds(outgoing))
+  );
+}

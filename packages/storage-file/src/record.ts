@@ -1,0 +1,102 @@
+// Framing of records in a log segment. A segment is a file header (magic + version) followed by
+// records; each record is
+//
+//   u32 payload length | u32 CRC32 of the payload | u32 CRC32 of the previous 8 bytes | payload
+//
+// (little endian; CRC32 is zlib's, native in Node >= 20.15). The header has its own checksum so a
+// damaged length is recognised as corruption instead of being mistaken for a record that runs
+// past the end of the file, which would look like a torn tail and hide the damage.
+//
+// Telling a torn tail from corruption: a crash can only damage what was written after the last
+// fsync, and each persist writes ONE record and syncs it before the next begins. So only the last
+// record of the last segment may be torn, and such a record either runs past the end of the
+// file, or fails its payload checksum, or is a hole of zero bytes (a lost write after the size was
+// extended). Anything else is corruption.
+
+import { crc32 } from "node:zlib";
+
+export const segmentMagic = new Uint8Array([0x46, 0x4c, 0x54, 0x4c, 0x4f, 0x47, 0x00, 0x01]); // "FLTLOG" v1
+export const recordHeaderBytes = 12;
+
+export function frameRecord(payload: Uint8Array, withSegmentHeader: boolean): Uint8Array {
+  const start = withSegmentHeader ? segmentMagic.length : 0;
+  const out = new Uint8Array(start + recordHeaderBytes + payload.length);
+  if (withSegmentHeader) out.set(segmentMagic, 0);
+  const view = new DataView(out.buffer);
+  view.setUint32(start, payload.length, true);
+  view.setUint32(start + 4, crc32(payload), true);
+  view.setUint32(start + 8, crc32(out.subarray(start, start + 8)), true);
+  out.set(payload, start + recordHeaderBytes);
+  return out;
+}
+
+export type ScannedRecord = { readonly offset: number; readonly payload: Uint8Array };
+
+export type SegmentScan =
+  | { readonly kind: "ok"; readonly records: readonly ScannedRecord[]; readonly validBytes: number }
+  /** The last record is torn: the file should end at `validBytes`. */
+  | {
+      readonly kind: "torn";
+      readonly records: readonly ScannedRecord[];
+      readonly validBytes: number;
+    }
+  | { readonly kind: "corrupt"; readonly offset: number; readonly reason: string };
+
+/** Splits a segment's bytes into records, classifying the first bad one. */
+export function scanSegment(bytes: Uint8Array): SegmentScan {
+  if (bytes.length < segmentMagic.length || !startsWithMagic(bytes)) {
+    // A segment is created with its first record in one write; if that write tore or was lost
+    // the file is a prefix of the magic or zeros.
+    if (isTornStart(bytes)) return { kind: "torn", records: [], validBytes: 0 };
+    return { kind: "corrupt", offset: 0, reason: "not a Flotilla log segment (bad magic)" };
+  }
+  const records: ScannedRecord[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = segmentMagic.length;
+  while (offset < bytes.length) {
+    const bad = checkRecordAt(bytes, view, offset);
+    if (bad !== null) {
+      return bad === "torn"
+        ? { kind: "torn", records, validBytes: offset }
+        : { kind: "corrupt", offset, reason: bad };
+    }
+    const length = view.getUint32(offset, true);
+    const start = offset + recordHeaderBytes;
+    records.push({ offset, payload: bytes.subarray(start, start + length) });
+    offset = start + length;
+  }
+  return { kind: "ok", records, validBytes: offset };
+}
+
+/** null if the record at `offset` is whole; "torn" if it is a torn tail; else why it is corrupt. */
+function checkRecordAt(bytes: Uint8Array, view: DataView, offset: number): string | null {
+  if (bytes.length - offset < recordHeaderBytes) return "torn";
+  const header = bytes.subarray(offset, offset + 8);
+  if (crc32(header) !== view.getUint32(offset + 8, true)) {
+    return allZero(bytes, offset + recordHeaderBytes) ? "torn" : "record header checksum mismatch";
+  }
+  const length = view.getUint32(offset, true);
+  const end = offset + recordHeaderBytes + length;
+  if (end > bytes.length) return "torn";
+  const payload = bytes.subarray(offset + recordHeaderBytes, end);
+  if (crc32(payload) !== view.getUint32(offset + 4, true)) {
+    return end === bytes.length ? "torn" : "record checksum mismatch";
+  }
+  return null;
+}
+
+function startsWithMagic(bytes: Uint8Array): boolean {
+  return segmentMagic.every((byte, i) => bytes[i] === byte);
+}
+
+function isTornStart(bytes: Uint8Array): boolean {
+  if (bytes.length < segmentMagic.length) {
+    return bytes.every((byte, i) => byte === segmentMagic[i] || byte === 0);
+  }
+  return allZero(bytes, 0);
+}
+
+function allZero(bytes: Uint8Array, from: number): boolean {
+  for (let i = from; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
