@@ -4,7 +4,7 @@
 //   receive: socket -> datagram -inbound (auth, reassembly)-> bytes -admit (decode)-> handlers
 //
 // Nothing here throws for network reasons and nothing blocks: UDP sends are asynchronous, and when
-// the socket's own queue is over its bound we drop the message and count it, rather than let a
+// the socket's queue is over its bound we drop the message and count it, rather than let a
 // slow or dead network grow memory without limit (Raft resends what matters, §5.3).
 import { createSocket, type Socket } from "node:dgram";
 import { performance } from "node:perf_hooks";
@@ -109,9 +109,11 @@ function wire(w: Wiring): UdpTransport {
   const handlers = new Set<(message: Message) => void>();
   let closing: Promise<void> | null = null;
 
-  const onSent = (error: Error | null): void => {
-    if (error !== null) counters.sendDropped.sendError += 1;
-  };
+  // Datagrams handed to node:dgram whose callback has not fired yet. This is a superset of the
+  // socket's own queue (getSendQueueCount): Node first resolves the address on a later tick and
+  // only then queues in libuv, so a burst of sends in one turn would never show up there.
+  let queuedDatagrams = 0;
+  let queuedBytes = 0;
   // Errors the socket reports outside a send callback; a listener must exist or Node would throw.
   socket.on("error", () => {
     counters.sendDropped.sendError += 1;
@@ -141,8 +143,8 @@ function wire(w: Wiring): UdpTransport {
     const peer = peers.get(to);
     if (peer === undefined) return "unknownPeer";
     const queueFull =
-      socket.getSendQueueSize() > checked.sendQueueBytesMax ||
-      socket.getSendQueueCount() > checked.sendQueueCountMax;
+      Math.max(queuedBytes, socket.getSendQueueSize()) > checked.sendQueueBytesMax ||
+      Math.max(queuedDatagrams, socket.getSendQueueCount()) > checked.sendQueueCountMax;
     return queueFull ? "sendQueueFull" : peer;
   }
 
@@ -158,7 +160,13 @@ function wire(w: Wiring): UdpTransport {
       counters.sentDatagrams += 1;
       counters.sentBytes += datagram.length;
       try {
-        socket.send(datagram, peer.port, peer.address, onSent);
+        socket.send(datagram, peer.port, peer.address, (error) => {
+          queuedDatagrams -= 1;
+          queuedBytes -= datagram.length;
+          if (error) counters.sendDropped.sendError += 1;
+        });
+        queuedDatagrams += 1;
+        queuedBytes += datagram.length;
       } catch {
         counters.sendDropped.sendError += 1;
       }

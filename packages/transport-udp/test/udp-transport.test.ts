@@ -1,0 +1,202 @@
+import { createSocket, type Socket } from "node:dgram";
+import { encodeMessage, type Message, nodeId } from "@flotilla/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { createKeyring } from "../src/keys.js";
+import { createOutbound } from "../src/outbound.js";
+import { createUdpTransport, type UdpTransport } from "../src/udp-transport.js";
+import { nonZero, secretA, secretB } from "./layers.js";
+import { appendEntries, requestVote } from "./messages.js";
+import { canBind, eventually, freePorts, nextMessage } from "./sockets.js";
+
+const open: UdpTransport[] = [];
+const rawSockets: Socket[] = [];
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((transport) => transport.close()));
+  await Promise.all(
+    rawSockets.splice(0).map((socket) => new Promise<void>((r) => socket.close(() => r()))),
+  );
+});
+
+async function cluster(
+  host: string,
+  ids: readonly string[],
+  extra: { encrypt?: boolean } = {},
+): Promise<Record<string, UdpTransport>> {
+  const ports = await freePorts(ids.length, host);
+  const literal = host.includes(":") ? `[${host}]` : host;
+  const peers = Object.fromEntries(ids.map((id, i) => [id, `${literal}:${ports[i]}`]));
+  const transports = await Promise.all(
+    ids.map((id, i) =>
+      createUdpTransport({ id, listen: { host, port: ports[i]! }, peers, key: secretA, ...extra }),
+    ),
+  );
+  open.push(...transports);
+  return Object.fromEntries(ids.map((id, i) => [id, transports[i]!]));
+}
+
+const hasIpv6 = await canBind("::1");
+
+for (const host of ["127.0.0.1", "::1"]) {
+  describe.skipIf(host === "::1" && !hasIpv6)(`over ${host}`, () => {
+    it("exchanges messages between three transports, including a fragmented one", async () => {
+      const { a, b, c } = await cluster(host, ["a", "b", "c"]);
+      const vote = requestVote("a", "b");
+      const atB = nextMessage(b!);
+      a!.send(nodeId("b"), vote);
+      expect(await atB).toEqual(vote);
+
+      const big = appendEntries("b", "c", 8, 2500, 7); // ~20 KB: many fragments
+      const atC = nextMessage(c!);
+      b!.send(nodeId("c"), big);
+      expect(await atC).toEqual(big);
+      expect(b!.stats().sent.datagrams).toBeGreaterThan(16);
+
+      const reply = requestVote("c", "a", 4);
+      const atA = nextMessage(a!);
+      c!.send(nodeId("a"), reply);
+      expect(await atA).toEqual(reply);
+      for (const t of [a!, b!, c!]) expect(nonZero(t.stats().dropped)).toEqual({});
+    });
+
+    it("round-trips encrypted messages", async () => {
+      const { a, b } = await cluster(host, ["a", "b"], { encrypt: true });
+      const big = appendEntries("a", "b", 3, 3000, 1);
+      const atB = nextMessage(b!);
+      a!.send(nodeId("b"), big);
+      expect(await atB).toEqual(big);
+    });
+  });
+}
+
+describe("a foreign socket", () => {
+  it("has its forged datagrams counted and never delivered", async () => {
+    const { a, b } = await cluster("127.0.0.1", ["a", "b"]);
+    const delivered: Message[] = [];
+    b!.onMessage((message) => delivered.push(message));
+    const mallory = createSocket("udp4");
+    rawSockets.push(mallory);
+    await new Promise<void>((r) => mallory.bind(0, "127.0.0.1", () => r()));
+    const vote = requestVote("a", "b");
+    const frame = (secret: string) =>
+      createOutbound({
+        self: "a",
+        keyring: createKeyring([{ id: 0, secret }]),
+        encrypt: false,
+        maxDatagramBytes: 1232,
+      }).frame(encodeMessage(vote))![0]!;
+    const forged = [
+      frame(secretB), // wrong key: another cluster as far as b can tell
+      frame(secretA), // right key (leaked?) but not from a's address
+      new TextEncoder().encode("not a frame"),
+    ];
+    const target = b!.address();
+    for (const datagram of forged) mallory.send(datagram, target.port, target.host);
+    await eventually(() => b!.stats().received.datagrams === forged.length);
+    expect(nonZero(b!.stats().dropped)).toEqual({
+      foreignCluster: 1,
+      wrongAddress: 1,
+      badMagic: 1,
+    });
+
+    // The real a still gets through, and nothing forged was delivered before it.
+    const atB = nextMessage(b!);
+    a!.send(nodeId("b"), vote);
+    expect(await atB).toEqual(vote);
+    expect(delivered).toEqual([vote]);
+  });
+});
+
+describe("lifecycle and local errors", () => {
+  it("close() releases the port and later sends are counted, not thrown", async () => {
+    const { a } = await cluster("127.0.0.1", ["a", "b"]);
+    const { port } = a!.address();
+    await a!.close();
+    await a!.close(); // idempotent
+    a!.send(nodeId("b"), requestVote("a", "b"));
+    expect(a!.stats().sendDropped.closed).toBe(1);
+    const again = createSocket("udp4");
+    rawSockets.push(again);
+    await new Promise<void>((resolve, reject) => {
+      again.once("error", reject);
+      again.bind({ port, address: "127.0.0.1", exclusive: true }, () => resolve());
+    });
+    expect(again.address().port).toBe(port);
+  });
+
+  it("drops and counts messages beyond the send-queue bound instead of queueing them", async () => {
+    const ports = await freePorts(2, "127.0.0.1");
+    const peers = { a: `127.0.0.1:${ports[0]}`, b: `127.0.0.1:${ports[1]}` };
+    const listen = (port: number) => ({ host: "127.0.0.1", port });
+    const a = await createUdpTransport({
+      id: "a",
+      listen: listen(ports[0]!),
+      peers,
+      key: secretA,
+      sendQueueCountMax: 3,
+    });
+    const b = await createUdpTransport({ id: "b", listen: listen(ports[1]!), peers, key: secretA });
+    open.push(a, b);
+    // One synchronous burst: no send callback can run in between, so the queue only grows.
+    for (let i = 0; i < 100; i += 1) a.send(nodeId("b"), requestVote("a", "b", i + 1));
+    expect(a.stats().sent.messages).toBe(4);
+    expect(a.stats().sendDropped.sendQueueFull).toBe(96);
+    await eventually(() => b.stats().received.messages === 4);
+    // Once the queue drains, sends go through again.
+    const atB = nextMessage(b);
+    a.send(nodeId("b"), requestVote("a", "b", 500));
+    expect((await atB).term).toBe(500);
+  });
+
+  it("counts an error the OS reports for a send, never throwing", async () => {
+    // A socket bound to loopback cannot reach a TEST-NET-1 address (RFC 5737): sendmsg fails.
+    const transport = await createUdpTransport({
+      id: "a",
+      listen: { host: "127.0.0.1", port: 0 },
+      peers: { b: "192.0.2.1:9" },
+      key: secretA,
+    });
+    open.push(transport);
+    transport.send(nodeId("b"), requestVote("a", "b"));
+    await eventually(() => transport.stats().sendDropped.sendError === 1);
+    expect(transport.stats().sent.messages).toBe(1);
+  });
+
+  it("counts a send to an unknown peer and binds port 0", async () => {
+    const transport = await createUdpTransport({
+      id: "a",
+      listen: { host: "127.0.0.1", port: 0 },
+      peers: {},
+      key: secretA,
+    });
+    open.push(transport);
+    expect(transport.address().port).toBeGreaterThan(0);
+    transport.send(nodeId("zed"), requestVote("a", "zed"));
+    expect(transport.stats().sendDropped.unknownPeer).toBe(1);
+  });
+
+  it("requires insecure mode to be explicit, and warns once when it is used", async () => {
+    const base = { id: "a", listen: { host: "127.0.0.1", port: 0 }, peers: {} };
+    await expect(createUdpTransport(base)).rejects.toMatchObject({ field: "key" });
+    const warnings: string[] = [];
+    const transport = await createUdpTransport({
+      ...base,
+      insecure: true,
+      logger: { warn: (message) => warnings.push(message) },
+    });
+    open.push(transport);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("insecure");
+  });
+
+  it("rejects a peer of the other address family, naming it", async () => {
+    await expect(
+      createUdpTransport({
+        id: "a",
+        listen: { host: "127.0.0.1", port: 0 },
+        peers: { b: "[::1]:7000" },
+        key: secretA,
+      }),
+    ).rejects.toMatchObject({ field: "peers.b" });
+  });
+});
