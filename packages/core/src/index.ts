@@ -30,6 +30,7 @@ export {
 export type { Event, EventType } from "./event.js";
 export type { Index, NodeId, Term } from "./ids.js";
 export { index, nodeId, term } from "./ids.js";
+export { init } from "./init.js";
 export type { PersistBatch, StateMachine, Storage, Transport } from "./interfaces.js";
 export { MemoryStorage } from "./memory-storage.js";
 export type {

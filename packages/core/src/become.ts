@@ -1,0 +1,106 @@
+import type { NodeId } from "./ids.js";
+import type { Ctx } from "./internal/context.js";
+import { appendToLog } from "./internal/context.js";
+import { asIndex, asTerm } from "./log.js";
+import { nextRandom } from "./prng.js";
+import { initialProgress } from "./progress.js";
+import { isVoter, members, voteOutcome } from "./quorum.js";
+import { broadcastAppend } from "./replication.js";
+import type { Draft } from "./state.js";
+
+// Every role change goes through one of these four functions, so the bookkeeping that goes with
+// a role (timers, votes, progress) is reset in exactly one place.
+
+export function becomeFollower(ctx: Ctx, term: number, leader: NodeId | null): void {
+  const s = ctx.s;
+  if (term !== s.term) {
+    s.term = term;
+    s.vote = null;
+  }
+  s.role = "follower";
+  s.leader = leader;
+  s.votes = emptyVotes;
+  s.leaderState = null;
+  resetElectionTimer(s);
+}
+
+/** Thesis §9.6: ask whether we could win at term + 1 before disturbing anyone with it. */
+export function becomePreCandidate(ctx: Ctx): void {
+  const s = ctx.s;
+  s.role = "preCandidate";
+  s.leader = null;
+  s.leaderState = null;
+  s.votes = new Map([[s.id, true]]);
+  resetElectionTimer(s);
+  if (voteOutcome(s.membership, (id) => s.votes.get(id)) === "won") {
+    becomeCandidate(ctx);
+    return;
+  }
+  for (const to of members(s.membership)) {
+    if (to === s.id || !isVoter(s.membership, to)) continue;
+    ctx.messages.push({
+      type: "requestVote",
+      from: s.id,
+      to,
+      term: asTerm(s.term + 1),
+      preVote: true,
+      lastLogIndex: asIndex(s.log.lastIndex),
+      lastLogTerm: asTerm(s.log.lastTerm),
+    });
+  }
+}
+
+/** §5.2: a new term, a vote for ourselves, and RequestVote to every voter once that is durable. */
+export function becomeCandidate(ctx: Ctx): void {
+  const s = ctx.s;
+  s.term += 1;
+  s.vote = s.id;
+  s.role = "candidate";
+  s.leader = null;
+  s.leaderState = null;
+  s.votes = new Map([[s.id, true]]);
+  resetElectionTimer(s);
+  if (voteOutcome(s.membership, (id) => s.votes.get(id)) === "won") {
+    becomeLeader(ctx);
+    return;
+  }
+  for (const to of members(s.membership)) {
+    if (to === s.id || !isVoter(s.membership, to)) continue;
+    // Held: the request carries a term and a self-vote that must be durable first (§5.2, Fig. 2).
+    ctx.held.push({
+      type: "requestVote",
+      from: s.id,
+      to,
+      term: asTerm(s.term),
+      preVote: false,
+      lastLogIndex: asIndex(s.log.lastIndex),
+      lastLogTerm: asTerm(s.log.lastTerm),
+    });
+  }
+}
+
+/** §5.2–5.4: lead; probe every follower from our tip and append a no-op of our term (§5.4.2). */
+export function becomeLeader(ctx: Ctx): void {
+  const s = ctx.s;
+  s.role = "leader";
+  s.leader = s.id;
+  s.votes = emptyVotes;
+  s.electionElapsed = 0;
+  s.heartbeatElapsed = 0;
+  const peers = members(s.membership).filter((id) => id !== s.id);
+  const next = s.log.lastIndex + 1;
+  s.leaderState = { peers, progress: peers.map(() => initialProgress(next, 1)), seq: 0 };
+  appendToLog(ctx, [{ kind: "noop", index: asIndex(next), term: asTerm(s.term) }]);
+  broadcastAppend(ctx);
+}
+
+/** A fresh random timeout in [electionTimeoutTicks, 2 × electionTimeoutTicks) (§5.2). */
+export function resetElectionTimer(s: Draft): void {
+  const base = s.config.electionTimeoutTicks;
+  const { state, value } = nextRandom(s.random);
+  s.random = state;
+  s.electionElapsed = 0;
+  s.electionTimeoutTicks = base + (value % base);
+}
+
+const emptyVotes: ReadonlyMap<NodeId, boolean> = new Map();

@@ -1,0 +1,119 @@
+import { becomeFollower } from "./become.js";
+import { handleRequestVote, handleVoteResponse } from "./election.js";
+import type { Ctx } from "./internal/context.js";
+import { appendToLog, truncateLog } from "./internal/context.js";
+import { asIndex, asTerm } from "./log.js";
+import type { AppendEntries, Message } from "./message.js";
+
+// Follower and candidate behaviour for messages of the current term (the dispatcher in step.ts
+// has already settled the term). Pre-candidates and candidates step down to follower on hearing
+// from the term's leader (§5.2) and otherwise behave like followers except for counting votes.
+
+export function stepFollower(ctx: Ctx, msg: Message): void {
+  const s = ctx.s;
+  switch (msg.type) {
+    case "appendEntries":
+      if (s.role !== "follower" || s.leader !== msg.from) becomeFollower(ctx, s.term, msg.from);
+      s.electionElapsed = 0;
+      handleAppendEntries(ctx, msg);
+      return;
+    case "requestVote":
+      handleRequestVote(ctx, msg);
+      return;
+    case "requestVoteResponse":
+      handleVoteResponse(ctx, msg);
+      return;
+    case "appendEntriesResponse":
+    case "installSnapshot":
+    case "installSnapshotResponse":
+      // A leftover from a term in which we led (or not meant for this role): nothing to do.
+      return;
+    default:
+      unreachable(msg);
+  }
+}
+
+/** §5.3: the consistency check, conflict truncation, append, and commit from the leader. */
+function handleAppendEntries(ctx: Ctx, msg: AppendEntries): void {
+  const s = ctx.s;
+  let prev: number = msg.prevLogIndex;
+  let prevTerm: number = msg.prevLogTerm;
+  let entries = msg.entries;
+  // Entries up to our commit are known to match the leader's log (Leader Completeness), and may
+  // already be compacted away: check from the commit index instead.
+  if (prev < s.commit) {
+    const skip = Math.min(s.commit - prev, entries.length);
+    if (skip === entries.length) {
+      reply(ctx, msg, { success: true, matchIndex: asIndex(prev + skip) });
+      return;
+    }
+    prevTerm = entries[skip - 1]?.term ?? prevTerm;
+    entries = entries.slice(skip);
+    prev += skip;
+  }
+  const ourPrevTerm = s.log.term(prev);
+  if (ourPrevTerm === undefined) {
+    // Our log is shorter: tell the leader where it ends.
+    reply(ctx, msg, {
+      success: false,
+      conflictTerm: asTerm(0),
+      conflictIndex: asIndex(s.log.lastIndex + 1),
+    });
+    return;
+  }
+  if (ourPrevTerm !== prevTerm) {
+    reply(ctx, msg, {
+      success: false,
+      conflictTerm: asTerm(ourPrevTerm),
+      conflictIndex: asIndex(s.log.firstIndexOfTerm(ourPrevTerm, prev)),
+    });
+    return;
+  }
+  // Skip what we already hold; truncate at the first entry whose term differs (§5.3).
+  let k = 0;
+  while (k < entries.length) {
+    const entry = entries[k]!;
+    const ours = s.log.term(entry.index);
+    if (ours === undefined) break;
+    if (ours !== entry.term) {
+      if (entry.index <= s.commit) {
+        ctx.dropReason = `would truncate committed entry ${entry.index}`;
+        return;
+      }
+      truncateLog(ctx, entry.index);
+      break;
+    }
+    k++;
+  }
+  if (k < entries.length) appendToLog(ctx, k === 0 ? entries : entries.slice(k));
+  const matchIndex = prev + entries.length;
+  // Commit only what this message proves we share with the leader (§5.3).
+  const commit = Math.min(msg.leaderCommit, matchIndex);
+  if (commit > s.commit) s.commit = commit;
+  reply(ctx, msg, { success: true, matchIndex: asIndex(matchIndex) });
+}
+
+type Outcome =
+  | { readonly success: true; readonly matchIndex: ReturnType<typeof asIndex> }
+  | {
+      readonly success: false;
+      readonly conflictIndex: ReturnType<typeof asIndex>;
+      readonly conflictTerm: ReturnType<typeof asTerm>;
+    };
+
+function reply(ctx: Ctx, msg: AppendEntries, outcome: Outcome): void {
+  const s = ctx.s;
+  // Held: an acknowledgement promises the entries are durable (Figure 2).
+  ctx.held.push({
+    type: "appendEntriesResponse",
+    from: s.id,
+    to: msg.from,
+    term: asTerm(s.term),
+    seq: msg.seq,
+    ...outcome,
+  });
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}

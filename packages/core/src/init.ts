@@ -1,0 +1,93 @@
+import type { Config, ConfigInput } from "./config.js";
+import { validateConfig } from "./config.js";
+import type { Entry, Membership, Persisted } from "./entry.js";
+import { FlotillaError } from "./errors.js";
+import { RaftLog } from "./log.js";
+import { nextRandom, seedFor } from "./prng.js";
+import type { RaftState } from "./state.js";
+
+/** Storage handed back something that cannot be a Raft node's durable state. */
+class PersistedStateError extends FlotillaError {
+  constructor(message: string) {
+    super("INVALID_PERSISTED", `invalid persisted state: ${message}`);
+  }
+}
+
+/**
+ * A node as it starts: a follower with no known leader, its term, vote and commit from the hard
+ * state, and its log from the snapshot (as the base) plus the persisted entries. Everything
+ * loaded from storage is durable by definition, so persistedIndex starts at the last index.
+ */
+export function init(config: ConfigInput | Config, persisted?: Persisted): RaftState {
+  const c = validateConfig(config);
+  const hard = persisted?.hardState ?? { term: 0, vote: null, commit: 0 };
+  const snapshot = persisted?.snapshot ?? null;
+  const entries = persisted?.entries ?? [];
+  const baseIndex = snapshot?.index ?? 0;
+  const baseTerm = snapshot?.term ?? 0;
+  checkEntries(entries, baseIndex, baseTerm, hard.term);
+  const log = RaftLog.from(entries, baseIndex, baseTerm);
+  const commit = Math.max(hard.commit, baseIndex);
+  if (commit > log.lastIndex) {
+    throw new PersistedStateError(`commit ${commit} is beyond the last index ${log.lastIndex}`);
+  }
+  if (hard.vote !== null && typeof hard.vote !== "string") {
+    throw new PersistedStateError("vote is neither null nor a node id");
+  }
+  const membership: Membership = lastMembership(entries) ??
+    snapshot?.membership ?? { voters: c.voters, learners: c.learners };
+  const { state: random, value } = nextRandom(seedFor(c.seed, c.id));
+  return {
+    config: c,
+    id: c.id,
+    role: "follower",
+    term: hard.term,
+    vote: hard.vote,
+    leader: null,
+    log,
+    commit,
+    applyQueued: baseIndex,
+    applied: baseIndex,
+    persistedIndex: log.lastIndex,
+    membership,
+    snapshot:
+      snapshot === null
+        ? null
+        : { index: snapshot.index, term: snapshot.term, membership: snapshot.membership },
+    electionElapsed: 0,
+    electionTimeoutTicks: c.electionTimeoutTicks + (value % c.electionTimeoutTicks),
+    heartbeatElapsed: 0,
+    random,
+    votes: new Map(),
+    leaderState: null,
+  };
+}
+
+function checkEntries(
+  entries: readonly Entry[],
+  baseIndex: number,
+  baseTerm: number,
+  currentTerm: number,
+): void {
+  let previousTerm = baseTerm;
+  entries.forEach((entry, i) => {
+    if (entry.index !== baseIndex + 1 + i) {
+      throw new PersistedStateError(
+        `entry ${i} has index ${entry.index}, expected ${baseIndex + 1 + i}`,
+      );
+    }
+    if (entry.term < previousTerm || entry.term > currentTerm) {
+      throw new PersistedStateError(`entry ${entry.index} has an impossible term ${entry.term}`);
+    }
+    previousTerm = entry.term;
+  });
+}
+
+/** A configuration takes effect when appended (thesis §4.1): the latest one in the log wins. */
+function lastMembership(entries: readonly Entry[]): Membership | undefined {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i]!;
+    if (entry.kind === "membership") return entry.membership;
+  }
+  return undefined;
+}

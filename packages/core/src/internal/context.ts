@@ -1,0 +1,54 @@
+import type { Effect } from "../effect.js";
+import type { Entry, Snapshot } from "../entry.js";
+import type { Message } from "../message.js";
+import type { Draft, RaftState } from "../state.js";
+
+/**
+ * Everything one step builds: the next state (a shallow copy whose fields the step reassigns)
+ * and its outputs, kept apart by when they may leave. `held` messages promise something durable
+ * (a vote, an append acknowledgement, or merely a term not yet on disk) and ride in the persist
+ * effect's `then` when the step persists anything (Raft paper Figure 2: "respond after
+ * persisting"; thesis §3.8). `messages` may leave at once: a leader's AppendEntries while it
+ * writes its own log (thesis §10.2.1), pre-vote traffic (it changes no durable state).
+ */
+export type Ctx = {
+  readonly s: Draft;
+  readonly messages: Message[];
+  readonly held: Message[];
+  readonly notes: Effect[];
+  /** The lowest log index this step changed (appended or truncated); Infinity if none. */
+  dirtyFrom: number;
+  /** The log's last index when the step began, to tell truncation from appending. */
+  readonly startLast: number;
+  snapshot: Snapshot | null;
+  /** Set when the input is bad remote data: the step then returns the old state unchanged. */
+  dropReason: string | null;
+};
+
+export function newContext(state: RaftState): Ctx {
+  return {
+    s: { ...state },
+    messages: [],
+    held: [],
+    notes: [],
+    dirtyFrom: Number.POSITIVE_INFINITY,
+    startLast: state.log.lastIndex,
+    snapshot: null,
+    dropReason: null,
+  };
+}
+
+/** Appends entries that continue the log at lastIndex + 1. */
+export function appendToLog(ctx: Ctx, entries: readonly Entry[]): void {
+  const first = entries[0];
+  if (first === undefined) return;
+  ctx.s.log = ctx.s.log.append(entries);
+  if (first.index < ctx.dirtyFrom) ctx.dirtyFrom = first.index;
+}
+
+/** Drops the entries from `index` on; what was durable beyond it no longer counts. */
+export function truncateLog(ctx: Ctx, index: number): void {
+  ctx.s.log = ctx.s.log.truncateFrom(index);
+  if (index < ctx.dirtyFrom) ctx.dirtyFrom = index;
+  if (ctx.s.persistedIndex >= index) ctx.s.persistedIndex = index - 1;
+}

@@ -1,0 +1,97 @@
+import { becomeFollower } from "./become.js";
+import { handleRequestVote } from "./election.js";
+import type { Ctx } from "./internal/context.js";
+import { appendToLog } from "./internal/context.js";
+import { asIndex, asTerm } from "./log.js";
+import type { Message } from "./message.js";
+import { hasQuorum } from "./quorum.js";
+import {
+  broadcastAppend,
+  broadcastHeartbeat,
+  handleAppendResponse,
+  maybeCommit,
+} from "./replication.js";
+
+// The leader: answers to its AppendEntries, heartbeats and CheckQuorum on ticks, proposals.
+
+export function stepLeader(ctx: Ctx, msg: Message): void {
+  switch (msg.type) {
+    case "appendEntries":
+      // Election Safety (§5.2): at most one leader per term. Another claiming ours is lying or broken.
+      ctx.dropReason = `${msg.from} claims to lead term ${msg.term}, which this node leads`;
+      return;
+    case "appendEntriesResponse": {
+      const reason = handleAppendResponse(ctx, msg);
+      if (reason !== null) ctx.dropReason = reason;
+      return;
+    }
+    case "requestVote":
+      handleRequestVote(ctx, msg);
+      return;
+    case "requestVoteResponse":
+    case "installSnapshot":
+    case "installSnapshotResponse":
+      return;
+    default:
+      unreachable(msg);
+  }
+}
+
+export function tickLeader(ctx: Ctx): void {
+  const s = ctx.s;
+  s.heartbeatElapsed += 1;
+  s.electionElapsed += 1;
+  if (s.electionElapsed >= s.config.electionTimeoutTicks) {
+    s.electionElapsed = 0;
+    if (s.config.checkQuorum && !quorumActive(ctx)) {
+      // Thesis §6.2: a leader cut off from a quorum steps down so clients look elsewhere.
+      becomeFollower(ctx, s.term, null);
+      return;
+    }
+    const ls = s.leaderState!;
+    s.leaderState = {
+      ...ls,
+      progress: ls.progress.map((pr) => (pr.recentActive ? { ...pr, recentActive: false } : pr)),
+    };
+  }
+  if (s.heartbeatElapsed >= s.config.heartbeatIntervalTicks) {
+    s.heartbeatElapsed = 0;
+    broadcastHeartbeat(ctx);
+  }
+}
+
+function quorumActive(ctx: Ctx): boolean {
+  const s = ctx.s;
+  const ls = s.leaderState!;
+  return hasQuorum(s.membership, (id) => {
+    if (id === s.id) return true;
+    const i = ls.peers.indexOf(id);
+    return i >= 0 && ls.progress[i]!.recentActive;
+  });
+}
+
+/** A client proposal: append on the leader, reject elsewhere or beyond the uncommitted budget. */
+export function propose(ctx: Ctx, id: string, data: Uint8Array): void {
+  const s = ctx.s;
+  if (s.role !== "leader") {
+    ctx.notes.push({ type: "proposalRejected", id, reason: "notLeader", leader: s.leader });
+    return;
+  }
+  const uncommittedBytes = s.log.bytesAfter(s.commit);
+  // Always accept one entry into an empty tail, or an oversized command could never commit.
+  if (uncommittedBytes > 0 && uncommittedBytes + data.byteLength > s.config.uncommittedBytesMax) {
+    ctx.notes.push({ type: "proposalRejected", id, reason: "uncommittedLimit", leader: s.id });
+    return;
+  }
+  const index = asIndex(s.log.lastIndex + 1);
+  const term = asTerm(s.term);
+  appendToLog(ctx, [{ kind: "command", index, term, data }]);
+  ctx.notes.push({ type: "proposalAccepted", id, index, term });
+  broadcastAppend(ctx);
+  // A single-voter cluster commits as soon as the entry is durable; nothing to do until then.
+  maybeCommit(ctx);
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}

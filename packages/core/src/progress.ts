@@ -1,0 +1,137 @@
+import { Inflight } from "./inflight.js";
+
+// What a leader knows about one follower's log (thesis §3.5, and etcd's tracker for the states).
+//
+// - probe: the leader does not know where the follower's log matches; it sends one
+//   AppendEntries at a time and waits for the answer (or the next heartbeat) before the next.
+// - replicate: the follower is known to match up to `match`; the leader streams entries
+//   optimistically, up to `inflightMessagesMax` messages in flight.
+// - snapshot: the follower needs entries the leader compacted away; nothing is sent until
+//   InstallSnapshot (a later issue) brings it back. NB: nothing enters this state yet.
+//
+// Progress records are small immutable values; every update returns a new one.
+
+export type ProgressState = "probe" | "replicate" | "snapshot";
+
+export type Progress = {
+  /** Highest index known to be replicated on the follower. Invariant: 0 <= match < next. */
+  readonly match: number;
+  /** Next index to send. Invariant: match < next <= leader's lastIndex + 1. */
+  readonly next: number;
+  readonly state: ProgressState;
+  /** probe: a probe is out and unanswered, so sending is paused until a reply or heartbeat. */
+  readonly probeSent: boolean;
+  /**
+   * The seq of the first AppendEntries sent in the current state. A rejection with a lower seq
+   * answers a message from before the state began, so it is stale and ignored.
+   */
+  readonly sinceSeq: number;
+  /** replicate: messages sent and not yet acknowledged (their last indexes). */
+  readonly inflight: Inflight;
+  /** Heard from since the last CheckQuorum round (thesis §6.2). */
+  readonly recentActive: boolean;
+  /** An acknowledgement moved `match` since the last heartbeat (the stream is not stalled). */
+  readonly ackedSinceHeartbeat: boolean;
+};
+
+/** A follower as a new leader sees it: nothing known, probe from the leader's tip. */
+export function initialProgress(next: number, seq: number): Progress {
+  return {
+    match: 0,
+    next,
+    state: "probe",
+    probeSent: false,
+    sinceSeq: seq,
+    inflight: Inflight.empty,
+    // A new leader gives every follower one election timeout to answer before CheckQuorum.
+    recentActive: true,
+    ackedSinceHeartbeat: false,
+  };
+}
+
+/** Whether the leader must hold back new AppendEntries with entries for this follower. */
+export function isPaused(pr: Progress, inflightMessagesMax: number): boolean {
+  switch (pr.state) {
+    case "probe":
+      return pr.probeSent;
+    case "replicate":
+      return pr.inflight.count >= inflightMessagesMax;
+    case "snapshot":
+      return true;
+    default:
+      return unreachable(pr.state);
+  }
+}
+
+/** Back to probing from `next` (a rejection, or a stalled stream). */
+export function toProbe(pr: Progress, next: number, seq: number): Progress {
+  return {
+    ...pr,
+    state: "probe",
+    next: Math.max(next, pr.match + 1),
+    probeSent: false,
+    sinceSeq: seq,
+    inflight: Inflight.empty,
+  };
+}
+
+/** Start streaming after the follower's log is known to match up to `match`. */
+export function toReplicate(pr: Progress, seq: number): Progress {
+  return {
+    ...pr,
+    state: "replicate",
+    next: pr.match + 1,
+    probeSent: false,
+    sinceSeq: seq,
+    inflight: Inflight.empty,
+  };
+}
+
+/** Records an AppendEntries with sequence `seq` whose entries end at `lastIndex` (or none). */
+export function onSent(
+  pr: Progress,
+  lastIndex: number,
+  hasEntries: boolean,
+  seq: number,
+): Progress {
+  switch (pr.state) {
+    case "probe":
+      // Only the answer to the latest probe may move `next` again.
+      return { ...pr, probeSent: true, sinceSeq: seq };
+    case "replicate":
+      if (!hasEntries) return pr;
+      return { ...pr, next: lastIndex + 1, inflight: pr.inflight.add(lastIndex) };
+    case "snapshot":
+      return pr;
+    default:
+      return unreachable(pr.state);
+  }
+}
+
+/**
+ * A successful acknowledgement up to `matchIndex`. Returns undefined when it tells nothing new
+ * (a duplicate or reordered reply): `match` never decreases.
+ */
+export function onAck(pr: Progress, matchIndex: number): Progress {
+  if (matchIndex <= pr.match) {
+    // Still proof of life; a probe's answer also unpauses the probe.
+    return pr.state === "probe" ? { ...pr, probeSent: false, recentActive: true } : markActive(pr);
+  }
+  return {
+    ...pr,
+    match: matchIndex,
+    next: Math.max(pr.next, matchIndex + 1),
+    probeSent: false,
+    inflight: pr.inflight.freeTo(matchIndex),
+    recentActive: true,
+    ackedSinceHeartbeat: true,
+  };
+}
+
+export function markActive(pr: Progress): Progress {
+  return pr.recentActive ? pr : { ...pr, recentActive: true };
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unreachable: ${String(value)}`);
+}

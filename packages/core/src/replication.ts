@@ -1,0 +1,195 @@
+import type { Ctx } from "./internal/context.js";
+import { asIndex, asTerm } from "./log.js";
+import type { AppendEntriesResponse } from "./message.js";
+import type { Progress } from "./progress.js";
+import { isPaused, onAck, onSent, toProbe, toReplicate } from "./progress.js";
+import { committedIndex } from "./quorum.js";
+import type { Draft, LeaderState } from "./state.js";
+
+// The leader's side of log replication (§5.3): what to send to each follower, what its answers
+// mean, and when an index is committed (§5.4.2).
+
+function leaderOf(s: Draft): LeaderState {
+  const ls = s.leaderState;
+  if (ls === null) throw new Error("invariant: replication runs on a leader");
+  return ls;
+}
+
+function setProgress(s: Draft, ls: LeaderState, i: number, pr: Progress, seq = ls.seq): void {
+  const progress = ls.progress.slice();
+  progress[i] = pr;
+  s.leaderState = { peers: ls.peers, progress, seq };
+}
+
+/**
+ * Sends peer `i` one AppendEntries from its `next` (at most entriesBytesPerMessageMax bytes of
+ * entries, at least one entry), unless its progress is paused. With `allowEmpty` it sends even
+ * when there is nothing new (a probe or heartbeat). Returns whether a message was sent.
+ */
+export function sendAppend(ctx: Ctx, i: number, allowEmpty: boolean): boolean {
+  const s = ctx.s;
+  const ls = leaderOf(s);
+  const pr = ls.progress[i]!;
+  if (isPaused(pr, s.config.inflightMessagesMax)) return false;
+  const prevLogIndex = pr.next - 1;
+  const prevLogTerm = s.log.term(prevLogIndex);
+  // NB: below the log's start the follower needs InstallSnapshot (the compaction issue); until
+  // then the peer simply waits in probe.
+  if (prevLogTerm === undefined) return false;
+  const entries = s.log.batch(pr.next, s.config.entriesBytesPerMessageMax);
+  if (entries.length === 0 && !allowEmpty) return false;
+  const seq = ls.seq + 1;
+  ctx.messages.push({
+    type: "appendEntries",
+    from: s.id,
+    to: ls.peers[i]!,
+    term: asTerm(s.term),
+    prevLogIndex: asIndex(prevLogIndex),
+    prevLogTerm: asTerm(prevLogTerm),
+    entries,
+    leaderCommit: asIndex(entries.length > 0 ? s.commit : Math.min(s.commit, pr.match)),
+    seq,
+  });
+  const sent = onSent(pr, prevLogIndex + entries.length, entries.length > 0, seq);
+  setProgress(s, ls, i, sent, seq);
+  return true;
+}
+
+/** Sends peer `i` everything it lacks, as far as its window allows. */
+function sendAll(ctx: Ctx, i: number): void {
+  while (sendAppend(ctx, i, false)) {
+    // The window or the log bounds the loop.
+  }
+}
+
+/** Sends an entry-less AppendEntries checking the follower's log at `prevLogIndex`. */
+function sendEmpty(ctx: Ctx, i: number, prevLogIndex: number): void {
+  const s = ctx.s;
+  const ls = leaderOf(s);
+  const pr = ls.progress[i]!;
+  const prevLogTerm = s.log.term(prevLogIndex);
+  if (prevLogTerm === undefined) return;
+  const seq = ls.seq + 1;
+  ctx.messages.push({
+    type: "appendEntries",
+    from: s.id,
+    to: ls.peers[i]!,
+    term: asTerm(s.term),
+    prevLogIndex: asIndex(prevLogIndex),
+    prevLogTerm: asTerm(prevLogTerm),
+    entries: [],
+    leaderCommit: asIndex(Math.min(s.commit, pr.match)),
+    seq,
+  });
+  setProgress(s, ls, i, { ...pr, ackedSinceHeartbeat: false }, seq);
+}
+
+/**
+ * After new entries: send them to every follower that is idle. A follower with messages in
+ * flight gets them batched with the next acknowledgement (or heartbeat) instead, so a burst of
+ * proposals in one turn does not become one message per proposal per follower.
+ */
+export function broadcastAppend(ctx: Ctx): void {
+  const ls = leaderOf(ctx.s);
+  for (let i = 0; i < ls.peers.length; i++) {
+    const pr = leaderOf(ctx.s).progress[i]!;
+    if (pr.state === "replicate" && pr.inflight.count > 0) continue;
+    if (pr.state === "probe") sendAppend(ctx, i, true);
+    else sendAll(ctx, i);
+  }
+}
+
+/** The heartbeat round (§5.2): also unpauses probes and restarts stalled streams. */
+export function broadcastHeartbeat(ctx: Ctx): void {
+  const ls = leaderOf(ctx.s);
+  for (let i = 0; i < ls.peers.length; i++) {
+    const s = ctx.s;
+    const current = leaderOf(s);
+    const pr = current.progress[i]!;
+    switch (pr.state) {
+      case "probe":
+        // A lost probe (or its lost answer) must not stall the follower forever.
+        setProgress(s, current, i, { ...pr, probeSent: false });
+        sendAppend(ctx, i, true);
+        break;
+      case "replicate":
+        if (!isPaused(pr, s.config.inflightMessagesMax) && pr.next <= s.log.lastIndex) {
+          sendAll(ctx, i);
+        } else if (pr.match < s.log.lastIndex && !pr.ackedSinceHeartbeat) {
+          // Nothing acknowledged for a whole heartbeat interval: check the tail we streamed; if
+          // it was lost the follower rejects and we fall back to probing.
+          sendEmpty(ctx, i, pr.next - 1);
+        } else {
+          sendEmpty(ctx, i, pr.match);
+        }
+        break;
+      case "snapshot":
+        break;
+      default:
+        unreachable(pr.state);
+    }
+  }
+}
+
+/** Handles a follower's answer; returns a reason when the answer is impossible (bad input). */
+export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): string | null {
+  const s = ctx.s;
+  const ls = leaderOf(s);
+  const i = ls.peers.indexOf(msg.from);
+  if (i < 0) return `${msg.from} is not a follower of this leader`;
+  const pr = ls.progress[i]!;
+  if (msg.success) {
+    if (msg.matchIndex > s.log.lastIndex) {
+      return `matchIndex ${msg.matchIndex} is beyond the leader's last index ${s.log.lastIndex}`;
+    }
+    let next = onAck(pr, msg.matchIndex);
+    if (next.state === "probe" && msg.matchIndex >= pr.next - 1)
+      next = toReplicate(next, ls.seq + 1);
+    setProgress(s, ls, i, next);
+    sendAll(ctx, i);
+    maybeCommit(ctx);
+    return null;
+  }
+  const active = pr.recentActive ? pr : { ...pr, recentActive: true };
+  // A rejection answering a message sent before the current state began is stale (duplicated
+  // or reordered): acting on it would move `next` backwards for nothing.
+  if (msg.seq < pr.sinceSeq || pr.state === "snapshot") {
+    if (active !== pr) setProgress(s, ls, i, active);
+    return null;
+  }
+  setProgress(s, ls, i, toProbe(active, backtrackTo(ctx, msg), ls.seq + 1));
+  sendAppend(ctx, i, true);
+  return null;
+}
+
+/**
+ * Fast backtracking (§5.3, "the follower can include the term of the conflicting entry"): skip
+ * past our last entry of the follower's conflicting term if we have that term, else to the first
+ * index the follower holds of it. Each round trip skips a whole term.
+ */
+function backtrackTo(ctx: Ctx, msg: AppendEntriesResponse & { success: false }): number {
+  const log = ctx.s.log;
+  let next: number = msg.conflictIndex;
+  if (msg.conflictTerm > 0) {
+    const last = log.lastIndexOfTerm(msg.conflictTerm);
+    if (last !== undefined) next = last + 1;
+  }
+  return Math.min(Math.max(next, 1), log.lastIndex + 1);
+}
+
+/** §5.4.2, Figure 8: commit the highest index a quorum holds, but only an entry of our term. */
+export function maybeCommit(ctx: Ctx): void {
+  const s = ctx.s;
+  const ls = leaderOf(s);
+  const quorumIndex = committedIndex(s.membership, (id) => {
+    // The leader counts itself only for what it has made durable (thesis §10.2.1).
+    if (id === s.id) return s.persistedIndex;
+    const i = ls.peers.indexOf(id);
+    return i < 0 ? 0 : ls.progress[i]!.match;
+  });
+  if (quorumIndex > s.commit && s.log.term(quorumIndex) === s.term) s.commit = quorumIndex;
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unreachable: ${String(value)}`);
+}

@@ -1,0 +1,64 @@
+import type { Config } from "./config.js";
+import type { Role } from "./effect.js";
+import type { Membership } from "./entry.js";
+import type { NodeId } from "./ids.js";
+import type { RaftLog } from "./log.js";
+import type { Progress } from "./progress.js";
+
+/** Metadata of the latest snapshot the log was compacted to (the data lives in storage). */
+export type SnapshotMeta = {
+  readonly index: number;
+  readonly term: number;
+  readonly membership: Membership;
+};
+
+/** What only a leader keeps: one progress record per other member, in `peers` order. */
+export type LeaderState = {
+  /** Every member but the leader itself. */
+  readonly peers: readonly NodeId[];
+  /** Invariant: progress[i] describes peers[i]. Copy-on-write: a step replaces, never mutates. */
+  readonly progress: readonly Progress[];
+  /** The seq of the last AppendEntries sent in this term; it only rises. */
+  readonly seq: number;
+};
+
+/**
+ * The whole state of one node. Opaque to users (they read it through `status`). Every step
+ * returns a new object; nested values are shared with the previous state and never mutated.
+ */
+export type RaftState = {
+  readonly config: Config;
+  readonly id: NodeId;
+  readonly role: Role;
+  /** Invariant: never decreases; persisted (with vote and commit) before messages depend on it. */
+  readonly term: number;
+  /** The node voted for in `term`, or null. Invariant: at most one per term, persisted. */
+  readonly vote: NodeId | null;
+  /** The leader of `term` as far as this node knows. */
+  readonly leader: NodeId | null;
+  readonly log: RaftLog;
+  /** Invariant: log.baseIndex <= applied <= applyQueued <= commit <= log.lastIndex; never decreases. */
+  readonly commit: number;
+  /** Entries up to here were handed out in an `apply` effect. */
+  readonly applyQueued: number;
+  /** The application confirmed applying up to here (`applied` event). */
+  readonly applied: number;
+  /** The log is durable up to here (`persisted` event). Invariant: <= log.lastIndex. */
+  readonly persistedIndex: number;
+  readonly membership: Membership;
+  readonly snapshot: SnapshotMeta | null;
+  /** Ticks since the last reset: heard from a leader, granted a vote, or started a campaign. */
+  readonly electionElapsed: number;
+  /** The current election timeout, random in [electionTimeoutTicks, 2 × electionTimeoutTicks). */
+  readonly electionTimeoutTicks: number;
+  /** Leader only: ticks since the last heartbeat round. */
+  readonly heartbeatElapsed: number;
+  /** PRNG state (see prng.ts). */
+  readonly random: number;
+  /** Candidate and pre-candidate: the answers received in this election, self included. */
+  readonly votes: ReadonlyMap<NodeId, boolean>;
+  readonly leaderState: LeaderState | null;
+};
+
+/** A step works on a shallow copy of the state whose top-level fields it reassigns. */
+export type Draft = { -readonly [K in keyof RaftState]: RaftState[K] };

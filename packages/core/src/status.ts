@@ -1,0 +1,63 @@
+import type { Role } from "./effect.js";
+import type { Membership } from "./entry.js";
+import type { Index, NodeId, Term } from "./ids.js";
+import type { ProgressState } from "./progress.js";
+import type { RaftState } from "./state.js";
+
+/** What a leader knows about one follower. */
+export type PeerProgress = {
+  readonly match: Index;
+  readonly next: Index;
+  readonly state: ProgressState;
+  /** AppendEntries messages sent and not yet acknowledged (replicate state). */
+  readonly inflight: number;
+  /** Heard from since the last CheckQuorum round. */
+  readonly recentActive: boolean;
+};
+
+/** A plain, frozen, read-only view of a node (the state itself is opaque). */
+export type Status = {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: Term;
+  readonly vote: NodeId | null;
+  readonly leader: NodeId | null;
+  readonly commit: Index;
+  readonly applied: Index;
+  readonly lastLogIndex: Index;
+  readonly lastLogTerm: Term;
+  readonly membership: Membership;
+  /** Leader only: one record per other member. */
+  readonly progress?: Readonly<Record<NodeId, PeerProgress>>;
+};
+
+export function status(state: RaftState): Status {
+  const view: { -readonly [K in keyof Status]: Status[K] } = {
+    id: state.id,
+    role: state.role,
+    term: state.term as Term,
+    vote: state.vote,
+    leader: state.leader,
+    commit: state.commit as Index,
+    applied: state.applied as Index,
+    lastLogIndex: state.log.lastIndex as Index,
+    lastLogTerm: state.log.lastTerm as Term,
+    membership: state.membership,
+  };
+  const ls = state.leaderState;
+  if (ls !== null) {
+    const progress: Record<NodeId, PeerProgress> = {};
+    ls.peers.forEach((peer, i) => {
+      const pr = ls.progress[i]!;
+      progress[peer] = Object.freeze({
+        match: pr.match as Index,
+        next: pr.next as Index,
+        state: pr.state,
+        inflight: pr.inflight.count,
+        recentActive: pr.recentActive,
+      });
+    });
+    view.progress = Object.freeze(progress);
+  }
+  return Object.freeze(view);
+}

@@ -1,0 +1,172 @@
+// The reducer: step(state, event) -> { state, messages, effects }.
+//
+// Theory of operation
+// -------------------
+// A node is a pure value. `step` copies it shallowly into a draft, lets exactly one handler
+// change the draft's fields (never the nested values it shares with the old state: the log,
+// progress records and vote maps are replaced, not mutated), then turns what the handler
+// recorded into effects. So an old state stays valid forever, and stepping it again with the
+// same event gives the same result: the simulator and the tests replay from any point.
+//
+// Terms are compared once, here, for every received message (Raft paper §5.1, "if one server's
+// current term is smaller than the other's, it updates its current term"):
+//   - higher: become a follower of that term first, except for the three cases that must not
+//     move the term: a pre-vote request (thesis §9.6: it asks about a term nobody entered), a
+//     granted pre-vote answer, and any vote request while the vote lease holds (thesis §4.2.3);
+//   - lower: the sender is stale. An AppendEntries or pre-vote request is answered with our
+//     term so its sender catches up; anything else is dropped silently (stale is normal, not bad);
+//   - equal: the role handler (stepLeader, stepFollower) takes the message.
+// Every role change goes through one becomeX function (become.ts).
+//
+// Outputs, in the order the driver must honour them (DESIGN.md, effect.ts):
+//   1. one persist effect at most: new log entries (with the index they truncate from), the hard
+//      state if term, vote or commit changed, a snapshot. Messages that promise durability ride
+//      in its `then`; see internal/context.ts for which.
+//   2. `messages`: safe to send now.
+//   3. apply: committed entries not yet handed out, in order.
+//   4. notifications: proposal outcomes, role/term/leader changes, membership changes.
+// Bad remote input yields only a `dropped` effect and the old state; local misuse throws.
+
+import { becomeFollower } from "./become.js";
+import type { Effect, PersistEffect } from "./effect.js";
+import { campaign, handleRequestVote, inLease, tickElection } from "./election.js";
+import { InvalidEventError, UnknownEventError } from "./errors.js";
+import type { Event } from "./event.js";
+import { stepFollower } from "./follower.js";
+import type { Ctx } from "./internal/context.js";
+import { newContext } from "./internal/context.js";
+import { propose, stepLeader, tickLeader } from "./leader.js";
+import { onLocalEvent } from "./local-events.js";
+import { asIndex, asTerm } from "./log.js";
+import type { Message } from "./message.js";
+import type { RaftState } from "./state.js";
+import { invalidMessageReason } from "./validate-message.js";
+
+export type StepResult = {
+  readonly state: RaftState;
+  /** Safe to send now (after the persist effect's write has *started*; see effect.ts). */
+  readonly messages: readonly Message[];
+  readonly effects: readonly Effect[];
+};
+
+export function step(state: RaftState, event: Event): StepResult {
+  if (typeof event !== "object" || event === null) throw new UnknownEventError(event);
+  const ctx = newContext(state);
+  switch (event.type) {
+    case "tick":
+      if (ctx.s.role === "leader") tickLeader(ctx);
+      else tickElection(ctx);
+      break;
+    case "campaign":
+      // A forced election skips the pre-vote; a leader is already what campaigning would make it.
+      if (ctx.s.role !== "leader") campaign(ctx, true);
+      break;
+    case "receive":
+      receive(ctx, event.message);
+      if (ctx.dropReason !== null) {
+        const dropped: Effect = { type: "dropped", message: event.message, reason: ctx.dropReason };
+        return { state, messages: [], effects: [dropped] };
+      }
+      break;
+    case "propose":
+      if (typeof event.id !== "string" || !(event.data instanceof Uint8Array)) {
+        throw new InvalidEventError("propose needs a string id and Uint8Array data");
+      }
+      propose(ctx, event.id, event.data);
+      break;
+    case "persisted":
+    case "applied":
+    case "snapshot":
+      onLocalEvent(ctx, event);
+      break;
+    default:
+      throw new UnknownEventError(unknownEvent(event));
+  }
+  return finish(state, ctx);
+}
+
+function receive(ctx: Ctx, msg: Message): void {
+  const s = ctx.s;
+  const reason = invalidMessageReason(s.id, s.membership, msg);
+  if (reason !== null) {
+    ctx.dropReason = reason;
+    return;
+  }
+  if (msg.type === "installSnapshot" || msg.type === "installSnapshotResponse") {
+    // NB: InstallSnapshot belongs to the log-compaction issue; until then it is refused openly.
+    ctx.dropReason = `${msg.type} is not supported yet`;
+    return;
+  }
+  if (msg.term > s.term) {
+    if (msg.type === "requestVote" && inLease(s)) return;
+    const keepsTerm =
+      (msg.type === "requestVote" && msg.preVote) ||
+      (msg.type === "requestVoteResponse" && msg.preVote && msg.granted);
+    if (!keepsTerm) becomeFollower(ctx, msg.term, msg.type === "appendEntries" ? msg.from : null);
+  } else if (msg.term < s.term) {
+    answerStale(ctx, msg);
+    return;
+  }
+  if (s.role === "leader") stepLeader(ctx, msg);
+  else stepFollower(ctx, msg);
+}
+
+/** Tells a stale leader or pre-candidate our term, so it stops wasting everyone's time. */
+function answerStale(ctx: Ctx, msg: Message): void {
+  const s = ctx.s;
+  if (msg.type === "appendEntries") {
+    ctx.held.push({
+      type: "appendEntriesResponse",
+      from: s.id,
+      to: msg.from,
+      term: asTerm(s.term),
+      seq: msg.seq,
+      success: false,
+      conflictIndex: asIndex(0),
+      conflictTerm: asTerm(0),
+    });
+  } else if (msg.type === "requestVote" && msg.preVote) {
+    handleRequestVote(ctx, msg);
+  }
+}
+
+function finish(prev: RaftState, ctx: Ctx): StepResult {
+  const s = ctx.s;
+  const effects: Effect[] = [];
+  let messages = ctx.messages;
+  const last = s.log.lastIndex;
+  const logChanged = ctx.dirtyFrom <= last || ctx.dirtyFrom <= ctx.startLast;
+  const hardChanged = s.term !== prev.term || s.vote !== prev.vote || s.commit !== prev.commit;
+  if (logChanged || hardChanged || ctx.snapshot !== null) {
+    const persist: { -readonly [K in keyof PersistEffect]: PersistEffect[K] } = {
+      type: "persist",
+      entries: ctx.dirtyFrom <= last ? s.log.slice(ctx.dirtyFrom, last) : [],
+      // biome-ignore lint/suspicious/noThenProperty: the effect contract names it; an array is never thenable.
+      then: ctx.held,
+    };
+    if (hardChanged) {
+      persist.hardState = { term: asTerm(s.term), vote: s.vote, commit: asIndex(s.commit) };
+    }
+    if (ctx.snapshot !== null) persist.snapshot = ctx.snapshot;
+    if (ctx.dirtyFrom <= ctx.startLast) persist.truncateFrom = asIndex(ctx.dirtyFrom);
+    effects.push(persist);
+  } else if (ctx.held.length > 0) {
+    messages = messages.length === 0 ? ctx.held : messages.concat(ctx.held);
+  }
+  if (s.commit > s.applyQueued) {
+    effects.push({ type: "apply", entries: s.log.slice(s.applyQueued + 1, s.commit) });
+    s.applyQueued = s.commit;
+  }
+  for (const note of ctx.notes) effects.push(note);
+  if (s.role !== prev.role || s.term !== prev.term || s.leader !== prev.leader) {
+    effects.push({ type: "roleChanged", role: s.role, term: asTerm(s.term), leader: s.leader });
+  }
+  if (s.membership !== prev.membership) {
+    effects.push({ type: "membershipChanged", membership: s.membership });
+  }
+  return { state: s, messages, effects };
+}
+
+function unknownEvent(event: never): unknown {
+  return event;
+}

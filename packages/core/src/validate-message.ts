@@ -1,0 +1,127 @@
+import type { Membership } from "./entry.js";
+import type { NodeId } from "./ids.js";
+
+// Remote input is untrusted even when it type-checks: a codec bug, a confused peer or a forged
+// datagram can deliver any shape. This checks everything the reducer relies on, so the role
+// handlers can trust a message; it never throws, whatever it is given.
+
+/** Why `msg` cannot be processed by node `self`, or null if it is well-formed and for us. */
+export function invalidMessageReason(
+  self: NodeId,
+  membership: Membership,
+  msg: unknown,
+): string | null {
+  if (typeof msg !== "object" || msg === null) return "not a message object";
+  const m = msg as Record<string, unknown>;
+  if (m.to !== self) return `addressed to ${describe(m.to)}, not ${self}`;
+  if (typeof m.from !== "string") return "sender is not a node id";
+  if (m.from === self) return "sent by this node to itself";
+  if (!isMember(membership, m.from)) return `sender ${m.from} is not in the membership`;
+  if (!isIndex(m.term)) return `term ${describe(m.term)} is not a non-negative integer`;
+  switch (m.type) {
+    case "requestVote":
+      if (typeof m.preVote !== "boolean") return "preVote is not a boolean";
+      return (
+        indexes(m, ["lastLogIndex", "lastLogTerm"]) ??
+        (Number(m.lastLogTerm) > Number(m.term) ? "lastLogTerm is above the message term" : null)
+      );
+    case "requestVoteResponse":
+      if (typeof m.preVote !== "boolean") return "preVote is not a boolean";
+      return typeof m.granted === "boolean" ? null : "granted is not a boolean";
+    case "appendEntries":
+      return (
+        indexes(m, ["prevLogIndex", "prevLogTerm", "leaderCommit", "seq"]) ?? appendEntriesReason(m)
+      );
+    case "appendEntriesResponse":
+      if (m.success === true) return indexes(m, ["seq", "matchIndex"]);
+      if (m.success === false) return indexes(m, ["seq", "conflictIndex", "conflictTerm"]);
+      return "success is not a boolean";
+    case "installSnapshot":
+    case "installSnapshotResponse":
+      return null;
+    default:
+      return `unknown message type ${describe(m.type)}`;
+  }
+}
+
+function appendEntriesReason(m: Record<string, unknown>): string | null {
+  const term = m.term as number;
+  const prevLogIndex = m.prevLogIndex as number;
+  const prevLogTerm = m.prevLogTerm as number;
+  if (prevLogTerm > term) return "prevLogTerm is above the message term";
+  if (prevLogIndex === 0 && prevLogTerm !== 0) return "prevLogTerm must be 0 at index 0";
+  if (!Array.isArray(m.entries)) return "entries is not an array";
+  let lastTerm = prevLogTerm;
+  for (let i = 0; i < m.entries.length; i++) {
+    const reason = entryReason(m.entries[i], prevLogIndex + 1 + i, lastTerm, term);
+    if (reason !== null) return `entries[${i}]: ${reason}`;
+    lastTerm = (m.entries[i] as { term: number }).term;
+  }
+  return null;
+}
+
+function entryReason(
+  value: unknown,
+  expectedIndex: number,
+  previousTerm: number,
+  messageTerm: number,
+): string | null {
+  if (typeof value !== "object" || value === null) return "not an entry object";
+  const e = value as Record<string, unknown>;
+  if (e.index !== expectedIndex) return `index ${describe(e.index)}, expected ${expectedIndex}`;
+  if (!isIndex(e.term)) return `term ${describe(e.term)} is not a non-negative integer`;
+  if (e.term > messageTerm) return `term ${e.term} is above the message term ${messageTerm}`;
+  if (e.term < previousTerm) return `term ${e.term} is below the term before it (${previousTerm})`;
+  switch (e.kind) {
+    case "command":
+      return e.data instanceof Uint8Array ? null : "command data is not a Uint8Array";
+    case "noop":
+      return null;
+    case "membership":
+      return membershipReason(e.membership);
+    default:
+      return `unknown entry kind ${describe(e.kind)}`;
+  }
+}
+
+function membershipReason(value: unknown): string | null {
+  if (typeof value !== "object" || value === null) return "membership is not an object";
+  const m = value as Record<string, unknown>;
+  if (!isIdList(m.voters)) return "membership voters is not a list of node ids";
+  if (!isIdList(m.learners)) return "membership learners is not a list of node ids";
+  if (m.outgoing !== undefined && !isIdList(m.outgoing)) {
+    return "membership outgoing is not a list of node ids";
+  }
+  return null;
+}
+
+function indexes(m: Record<string, unknown>, fields: readonly string[]): string | null {
+  for (const field of fields) {
+    if (!isIndex(m[field])) return `${field} ${describe(m[field])} is not a non-negative integer`;
+  }
+  return null;
+}
+
+function isIndex(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isIdList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((id) => typeof id === "string" && id.length > 0);
+}
+
+function isMember(membership: Membership, id: string): boolean {
+  return (
+    membership.voters.includes(id as NodeId) ||
+    membership.learners.includes(id as NodeId) ||
+    (membership.outgoing?.includes(id as NodeId) ?? false)
+  );
+}
+
+function describe(value: unknown): string {
+  try {
+    return typeof value === "string" ? JSON.stringify(value) : String(value);
+  } catch {
+    return typeof value;
+  }
+}
