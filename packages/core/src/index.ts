@@ -43,5 +43,11 @@ export type {
   RequestVote,
   RequestVoteResponse,
 } from "./message.js";
+export type { ProgressState } from "./progress.js";
+export type { RaftState } from "./state.js";
+export type { PeerProgress, Status } from "./status.js";
+export { status } from "./status.js";
+export type { StepResult } from "./step.js";
+export { step } from "./step.js";
 export { checkPersistBatch, type StorageTip } from "./storage-check.js";
 export { InvalidPersistError, StorageClosedError } from "./storage-errors.js";
