@@ -72,14 +72,22 @@ const position = fc.nat({ max: 1 << 16 });
 const byte = fc.integer({ min: 0, max: 255 });
 const mutationArb = (donor: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Mutation> =>
   fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant("flip"), at: position, bit: fc.nat(7) }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({ kind: fc.constant("flip"), at: position, bit: fc.nat(7) }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("truncate"), at: position }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("insert"), at: position, byte }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("delete"), at: position }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("overwrite"), at: position, byte }) },
     {
       weight: 1,
-      arbitrary: fc.record({ kind: fc.constant("splice"), at: position, other: donor, from: position }),
+      arbitrary: fc.record({
+        kind: fc.constant("splice"),
+        at: position,
+        other: donor,
+        from: position,
+      }),
     },
   ) as fc.Arbitrary<Mutation>;
 

@@ -214,7 +214,7 @@ describe("encodeMessage refuses (local misuse)", () => {
       { kind: "noop", index: 1, term: 1 },
       { kind: "bogus", index: 2, term: 1 },
     ];
-    expect(() => encodeMessage({ ...message, entries } as Message)).toThrow(
+    expect(() => encodeMessage({ ...message, entries } as unknown as Message)).toThrow(
       "appendEntries.entries[1].kind: unknown variant",
     );
   });
