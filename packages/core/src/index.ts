@@ -10,6 +10,26 @@ export {
 } from "./codec/index.js";
 export type { Config, ConfigInput } from "./config.js";
 export { configDefaults, validateConfig } from "./config.js";
+export {
+  LeadershipLostError,
+  NotLeaderError,
+  OutcomeUnknownError,
+  OverloadedError,
+  StateMachineFailedError,
+  StorageFailedError,
+  StoppedError,
+  TimeoutError,
+} from "./driver/errors.js";
+export { createNode } from "./driver/node.js";
+export { hostScheduler, type Scheduler, type TimerHandle } from "./driver/scheduler.js";
+export type {
+  FlotillaNode,
+  NodeEvents,
+  NodeOptions,
+  NodePhase,
+  NodeStatus,
+  ProposeOptions,
+} from "./driver/types.js";
 export type { Effect, EffectType, PersistEffect, ProposalRejection, Role } from "./effect.js";
 export type {
   CommandEntry,

@@ -1,0 +1,106 @@
+// Why a proposal failed, or why a node stopped. Every class has a stable `code` for programs; the
+// messages are for people. Local misuse (proposing to a stopped node) rejects the same way as the
+// cluster saying no, because to a caller both mean "this did not happen here".
+
+import { FlotillaError } from "../errors.js";
+import type { NodeId } from "../ids.js";
+
+/** This node does not lead; `leader` is who it believes does (null if unknown), to retry there. */
+export class NotLeaderError extends FlotillaError {
+  readonly leader: NodeId | null;
+  constructor(leader: NodeId | null) {
+    super(
+      "NOT_LEADER",
+      leader === null ? "not the leader; no leader is known" : `not the leader; try ${leader}`,
+    );
+    this.leader = leader;
+  }
+}
+
+/**
+ * The leader refused the proposal because its uncommitted tail is full (`uncommittedBytesMax`):
+ * followers are behind. Back off and retry; the entry was never appended.
+ */
+export class OverloadedError extends FlotillaError {
+  readonly leader: NodeId | null;
+  constructor(leader: NodeId | null) {
+    super("OVERLOADED", "the leader's uncommitted log is full; retry later");
+    this.leader = leader;
+  }
+}
+
+/**
+ * The proposal was appended at `index` in `term`, but a different entry was committed at that
+ * index: leadership changed before the proposal committed, and it never will. Safe to retry.
+ */
+export class LeadershipLostError extends FlotillaError {
+  readonly index: number;
+  readonly term: number;
+  constructor(index: number, term: number) {
+    super(
+      "LEADERSHIP_LOST",
+      `the proposal at index ${index} (term ${term}) was replaced by another entry after a leader change`,
+    );
+    this.index = index;
+    this.term = term;
+  }
+}
+
+/**
+ * No answer within the proposal's timeout. NB: the outcome is unknown. The entry may already be in
+ * the log and still commit later (it is not withdrawn), so a retry may apply the command twice
+ * unless the command itself is idempotent or carries a client id and sequence number that the
+ * state machine deduplicates (Raft thesis §6.3).
+ */
+export class TimeoutError extends FlotillaError {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super("TIMEOUT", `no outcome within ${timeoutMs} ms; the proposal may still commit`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The node stopped (by `stop()`, or because it failed: then `cause` says why) before the proposal's
+ * outcome was known. As with a timeout, an entry already appended may still commit elsewhere.
+ */
+export class StoppedError extends FlotillaError {
+  constructor(message = "the node is stopped", options?: { cause?: unknown }) {
+    super("STOPPED", message, options);
+  }
+}
+
+/**
+ * The proposal was appended, then this node installed a snapshot covering its index, so it never
+ * saw which entry committed there. The outcome is unknown, as with a timeout.
+ */
+export class OutcomeUnknownError extends FlotillaError {
+  readonly index: number;
+  constructor(index: number) {
+    super(
+      "OUTCOME_UNKNOWN",
+      `a snapshot replaced the log up to index ${index} before this proposal's entry was applied here`,
+    );
+    this.index = index;
+  }
+}
+
+/** Storage failed to load or persist; the node stopped rather than run on state it cannot trust. */
+export class StorageFailedError extends FlotillaError {
+  constructor(operation: "load" | "persist", cause: unknown) {
+    super("STORAGE_FAILED", `storage ${operation} failed: ${describe(cause)}`, { cause });
+  }
+}
+
+/** The state machine threw; the node stopped, since replicas must never diverge silently. */
+export class StateMachineFailedError extends FlotillaError {
+  constructor(operation: "apply" | "snapshot" | "restore", cause: unknown) {
+    super("STATE_MACHINE_FAILED", `state machine ${operation} failed: ${describe(cause)}`, {
+      cause,
+    });
+  }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}

@@ -1,0 +1,104 @@
+// Pending proposals and the rule that settles each exactly once. A proposal is known by the id the
+// driver gave it, then (once the leader appended it) by its log position (index, term). Since an
+// (index, term) pair names one entry for ever (Log Matching, Raft paper §5.3), the entry applied
+// at that index tells the outcome: same term → it is ours, resolve with the state machine's
+// result; another term → another leader's entry took the index, ours is gone.
+
+import type { Index, Term } from "../ids.js";
+import { LeadershipLostError, OutcomeUnknownError, TimeoutError } from "./errors.js";
+import type { Scheduler, TimerHandle } from "./scheduler.js";
+
+type Pending<Result> = {
+  readonly resolve: (result: Result) => void;
+  readonly reject: (error: Error) => void;
+  timer: TimerHandle | undefined;
+  position: { readonly index: Index; readonly term: Term } | undefined;
+};
+
+export class ProposalRegistry<Result> {
+  readonly #scheduler: Scheduler;
+  readonly #byId = new Map<string, Pending<Result>>();
+  /** Accepted proposals by log index → id. Stale ids (timed out) are skipped when met. */
+  readonly #byIndex = new Map<number, string>();
+  #nextId = 0;
+
+  constructor(scheduler: Scheduler) {
+    this.#scheduler = scheduler;
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /** Registers a new proposal; its promise settles exactly once, through this registry. */
+  create(timeoutMs: number | undefined): { id: string; promise: Promise<Result> } {
+    this.#nextId += 1;
+    const id = String(this.#nextId);
+    const promise = new Promise<Result>((resolve, reject) => {
+      const pending: Pending<Result> = { resolve, reject, timer: undefined, position: undefined };
+      if (timeoutMs !== undefined) {
+        pending.timer = this.#scheduler.setTimeout(
+          () => this.reject(id, new TimeoutError(timeoutMs)),
+          timeoutMs,
+        );
+      }
+      this.#byId.set(id, pending);
+    });
+    return { id, promise };
+  }
+
+  /** The leader appended proposal `id` at (index, term). */
+  accepted(id: string, index: Index, term: Term): void {
+    const pending = this.#byId.get(id);
+    if (pending === undefined) return; // timed out meanwhile: the entry may commit, nobody waits
+    const previous = this.#byIndex.get(index);
+    // A newer leader (possibly this node again) reused the index: the older entry there is gone.
+    if (previous !== undefined && previous !== id) this.#settleAt(index, term, undefined, false);
+    pending.position = { index, term };
+    this.#byIndex.set(index, id);
+  }
+
+  /** The entry at (index, term) was applied; `result` is the state machine's for a command. */
+  applied(index: Index, term: Term, result: Result, isCommand: boolean): void {
+    this.#settleAt(index, term, result, isCommand);
+  }
+
+  /** A snapshot replaced the log up to `index`: proposals there will never see their entry. */
+  restored(index: Index): void {
+    for (const [at, id] of this.#byIndex) {
+      if (at <= index) this.reject(id, new OutcomeUnknownError(at));
+    }
+  }
+
+  reject(id: string, error: Error): void {
+    const pending = this.#take(id);
+    if (pending !== undefined) pending.reject(error);
+  }
+
+  rejectAll(makeError: () => Error): void {
+    for (const id of [...this.#byId.keys()]) this.reject(id, makeError());
+  }
+
+  #settleAt(index: Index, term: Term, result: Result | undefined, isCommand: boolean): void {
+    const id = this.#byIndex.get(index);
+    if (id === undefined) return;
+    const pending = this.#take(id);
+    if (pending === undefined || pending.position === undefined) return;
+    if (isCommand && pending.position.term === term) {
+      pending.resolve(result as Result);
+    } else {
+      pending.reject(new LeadershipLostError(pending.position.index, pending.position.term));
+    }
+  }
+
+  #take(id: string): Pending<Result> | undefined {
+    const pending = this.#byId.get(id);
+    if (pending === undefined) return undefined;
+    this.#byId.delete(id);
+    if (pending.position !== undefined && this.#byIndex.get(pending.position.index) === id) {
+      this.#byIndex.delete(pending.position.index);
+    }
+    if (pending.timer !== undefined) this.#scheduler.clearTimeout(pending.timer);
+    return pending;
+  }
+}

@@ -1,0 +1,29 @@
+// The driver's only source of time. By default it is the host's timers, which every JS runtime
+// has (browsers, Node, Deno, Bun, workers); tests inject a virtual clock or use fake timers.
+
+/** A handle returned by `setTimeout`, opaque to the driver. */
+export type TimerHandle = unknown;
+
+export interface Scheduler {
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+  /** Runs `callback` after the current job, before any timer: how the driver batches a turn. */
+  queueMicrotask(callback: () => void): void;
+}
+
+type HostTimers = {
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+  queueMicrotask(callback: () => void): void;
+};
+
+// Looked up on every call, not captured once, so fake timers installed after the node was created
+// (vitest's `vi.useFakeTimers()`) still take effect. Core's lib has no DOM or Node types, hence the
+// cast of globalThis.
+const host = globalThis as unknown as HostTimers;
+
+export const hostScheduler: Scheduler = {
+  setTimeout: (callback, delayMs) => host.setTimeout(callback, delayMs),
+  clearTimeout: (handle) => host.clearTimeout(handle),
+  queueMicrotask: (callback) => host.queueMicrotask(callback),
+};

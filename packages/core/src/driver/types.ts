@@ -1,0 +1,94 @@
+import type { Emitter } from "mitt";
+import type { ConfigInput } from "../config.js";
+import type { Role } from "../effect.js";
+import type { Membership } from "../entry.js";
+import type { FlotillaError } from "../errors.js";
+import type { Index, NodeId, Term } from "../ids.js";
+import type { StateMachine, Storage, Transport } from "../interfaces.js";
+import type { Scheduler } from "./scheduler.js";
+
+/** Everything `createNode` takes: the core's configuration plus what plugs in around it. */
+export type NodeOptions<Result = unknown> = ConfigInput & {
+  readonly transport: Transport;
+  readonly storage: Storage;
+  readonly stateMachine: StateMachine<Result>;
+  /** Real milliseconds per core tick: election and heartbeat timeouts are counted in ticks. */
+  readonly tickMs: number;
+  /** Timers and microtasks; the host's by default. Inject a virtual clock in tests. */
+  readonly scheduler?: Scheduler;
+  /** Default timeout of `propose`; none by default (a proposal then waits until it settles). */
+  readonly proposalTimeoutMs?: number;
+  /**
+   * Snapshot the state machine and compact the log once this many entries were applied since the
+   * last snapshot. Off when absent.
+   */
+  readonly snapshotEveryEntries?: number;
+};
+
+export type ProposeOptions = {
+  /** Reject with TimeoutError after this long; overrides `proposalTimeoutMs`. */
+  readonly timeoutMs?: number;
+};
+
+/** A node's life: created → starting → running → stopping → stopped, or failed from any. */
+export type NodePhase = "created" | "starting" | "running" | "stopping" | "stopped" | "failed";
+
+export type NodeStatus = {
+  readonly id: NodeId;
+  readonly phase: NodePhase;
+  readonly role: Role;
+  readonly term: Term;
+  readonly leader: NodeId | null;
+  /** The highest index this node knows to be committed. */
+  readonly commitIndex: Index;
+  /** The last index applied to the state machine. */
+  readonly appliedIndex: Index;
+  /** The last index in this node's log (durable or not). */
+  readonly lastLogIndex: Index;
+  /** The index of the latest snapshot taken or installed (0 if none). */
+  readonly snapshotIndex: Index;
+  /** Proposals waiting for an outcome. */
+  readonly pendingProposals: number;
+  /** Bad messages from peers the core dropped (reported, never thrown). */
+  readonly droppedMessages: number;
+};
+
+/** The events a node emits through mitt. */
+export type NodeEvents = {
+  /** The role, term or known leader changed. */
+  role: { readonly role: Role; readonly term: Term; readonly leader: NodeId | null };
+  /** The known leader changed (null: none known). */
+  leader: { readonly leader: NodeId | null; readonly term: Term };
+  term: { readonly term: Term };
+  /** The known commit index advanced. */
+  commit: { readonly index: Index };
+  /** The state machine applied entries up to `index` (after the whole turn's batch). */
+  apply: { readonly index: Index };
+  /** A snapshot was taken here or installed from the leader. */
+  snapshot: { readonly index: Index; readonly term: Term; readonly origin: "taken" | "installed" };
+  membership: { readonly membership: Membership };
+  /** The node failed and stopped (storage or state machine error); every proposal was rejected. */
+  error: FlotillaError;
+};
+
+export interface FlotillaNode<Result = unknown> {
+  readonly id: NodeId;
+  readonly events: Emitter<NodeEvents>;
+  /** Loads persisted state, restores the latest snapshot, then starts ticking and listening. */
+  start(): Promise<void>;
+  /**
+   * Stops ticking and listening, lets the turn in flight finish (its write and its applies),
+   * writes what remains, and rejects every pending proposal with StoppedError. Idempotent. The
+   * node cannot be started again: create a new one on the same storage.
+   */
+  stop(): Promise<void>;
+  /**
+   * Proposes a command for the log. Resolves with the state machine's result for it once applied
+   * here; rejects with NotLeaderError, OverloadedError, LeadershipLostError, TimeoutError,
+   * OutcomeUnknownError or StoppedError. Settles exactly once.
+   */
+  propose(command: Uint8Array, options?: ProposeOptions): Promise<Result>;
+  /** Asks the core to start an election now (operators, tests). */
+  campaign(): void;
+  status(): NodeStatus;
+}
