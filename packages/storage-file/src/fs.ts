@@ -37,7 +37,9 @@ export const nodeFileSystem: FileSystem = {
   readdir: (dir) => readdir(dir),
   async readFile(path) {
     try {
-      return await readFile(path);
+      // A plain Uint8Array view, not a Buffer: decoded entries hold views into it.
+      const buffer = await readFile(path);
+      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     } catch (error) {
       if (isCode(error, "ENOENT")) return null;
       throw error;

@@ -1,0 +1,156 @@
+// Crash at every point of a scripted run: before each write, fsync, rename, unlink and directory
+// sync that FileStorage makes (the fake file system numbers them). After each crash, in several
+// ways of losing unsynced data (all of it, none of it, random prefixes with torn last writes),
+// the recovered storage must hold every batch acknowledged before the crash, and of the batch in
+// flight either nothing or a prefix of its parts (snapshot, log record, hard state), never a
+// partial record. Then it must accept the next append and keep it across a reopen.
+
+import { isDeepStrictEqual } from "node:util";
+import {
+  type Entry,
+  type Index,
+  MemoryStorage,
+  type PersistBatch,
+  type Persisted,
+  type Term,
+} from "@flotilla/core";
+import { describe, expect, it } from "vitest";
+import { batch, command, commands, hard, snapshotAt } from "../../core/test/storage-conformance.js";
+import { openFileStorage } from "../src/index.js";
+import { type CrashMode, FakeCrash, FakeFileSystem } from "./fake-fs.js";
+import { prng, testSeed } from "./helpers.js";
+
+const script: readonly PersistBatch[] = [
+  batch({ entries: commands(1, 3, 1), hardState: hard(1, "a", 0) }),
+  batch({ entries: commands(4, 6, 1), hardState: hard(1, "a", 3) }),
+  batch({ truncateFrom: 5 as Index, entries: commands(5, 6, 2), hardState: hard(2, "b", 4) }),
+  batch({ snapshot: snapshotAt(4, 1), entries: commands(7, 8, 2) }),
+  batch({ truncateFrom: 8 as Index }),
+  batch({ snapshot: snapshotAt(20, 3), hardState: hard(3, null, 20) }),
+  batch({ entries: commands(21, 24, 3) }),
+  batch({
+    snapshot: snapshotAt(22, 3),
+    truncateFrom: 24 as Index,
+    entries: [command(24, 4)],
+    hardState: hard(4, "c", 23),
+  }),
+  batch({ entries: commands(25, 30, 4) }),
+];
+
+const dir = "/node";
+// Small segments: the script rolls several and compaction deletes some.
+const options = (fs: FakeFileSystem, pid: number) => ({
+  fs,
+  segmentBytesMax: 120,
+  pid,
+  isProcessAlive: (candidate: number) => candidate === pid,
+});
+
+/** Runs the script, crashing at `point`; returns how many batches were acknowledged. */
+async function runUntilCrash(fs: FakeFileSystem, point: number | undefined): Promise<number> {
+  fs.crashAtPoint = point;
+  let acknowledged = 0;
+  try {
+    const storage = await openFileStorage(dir, options(fs, 1));
+    for (const step of script) {
+      await storage.persist(step);
+      acknowledged += 1;
+    }
+  } catch (error) {
+    // persist wraps I/O failures in StorageFailedError; open lets them through.
+    const crashed =
+      error instanceof FakeCrash || (error as { cause?: unknown }).cause instanceof FakeCrash;
+    if (!crashed) throw error;
+  }
+  return acknowledged;
+}
+
+/** The states a recovery may show when `acknowledged` batches were acknowledged. */
+async function allowedStates(acknowledged: number): Promise<Persisted[]> {
+  const model = new MemoryStorage();
+  for (const step of script.slice(0, acknowledged)) await model.persist(step);
+  const states = [await model.load()];
+  const inFlight = script[acknowledged];
+  if (inFlight === undefined) return states;
+  const parts: PersistBatch[] = [
+    batch(inFlight.snapshot === undefined ? {} : { snapshot: inFlight.snapshot }),
+    batch({
+      ...(inFlight.truncateFrom === undefined ? {} : { truncateFrom: inFlight.truncateFrom }),
+      entries: inFlight.entries,
+    }),
+    batch(inFlight.hardState === undefined ? {} : { hardState: inFlight.hardState }),
+  ];
+  for (const part of parts) {
+    await model.persist(part);
+    states.push(await model.load());
+  }
+  return states;
+}
+
+function nextEntry(state: Persisted): Entry {
+  const last = state.entries.at(-1);
+  const lastIndex = last?.index ?? state.snapshot?.index ?? 0;
+  const term = Math.max(state.hardState.term, last?.term ?? 0, state.snapshot?.term ?? 0);
+  return command(lastIndex + 1, term, "after-crash");
+}
+
+async function checkRecovery(
+  crashed: FakeFileSystem,
+  acknowledged: number,
+  label: string,
+): Promise<void> {
+  const storage = await openFileStorage(dir, options(crashed, 2));
+  const recovered = await storage.load();
+  const allowed = await allowedStates(acknowledged);
+  if (!allowed.some((state) => isDeepStrictEqual(state, recovered))) {
+    expect.fail(
+      `${label}: recovered ${JSON.stringify(recovered)}; allowed ${JSON.stringify(allowed)}`,
+    );
+  }
+  const next = nextEntry(recovered);
+  await storage.persist(batch({ entries: [next] }));
+  await storage.close();
+  const reopened = await openFileStorage(dir, options(crashed, 3));
+  const model = new MemoryStorage(recovered);
+  await model.persist(batch({ entries: [next] }));
+  expect(await reopened.load(), `${label}: after appending`).toEqual(await model.load());
+  await reopened.close();
+}
+
+describe("FileStorage crash recovery", () => {
+  it("recovers every acknowledged batch after a crash at any point", async () => {
+    const seed = testSeed("crash points", 20_240_601);
+    const clean = new FakeFileSystem();
+    expect(await runUntilCrash(clean, undefined)).toBe(script.length);
+    const points = clean.points;
+    expect(points).toBeGreaterThan(script.length * 2);
+    for (let point = 1; point <= points + 1; point++) {
+      const fs = new FakeFileSystem();
+      const acknowledged = await runUntilCrash(fs, point);
+      const modes: [string, CrashMode][] = [
+        ["lose unsynced", "loseUnsynced"],
+        ["keep unsynced", "keepUnsynced"],
+      ];
+      for (let trial = 0; trial < 4; trial++) {
+        const trialSeed = seed + point * 16 + trial;
+        modes.push([`random seed ${trialSeed}`, { random: prng(trialSeed) }]);
+      }
+      for (const [name, mode] of modes) {
+        await checkRecovery(
+          fs.crash(mode),
+          acknowledged,
+          `crash at point ${point}/${points}, ${name}`,
+        );
+      }
+    }
+  });
+
+  it("keeps a stale lock from the crashed process out of the way", async () => {
+    const fs = new FakeFileSystem();
+    await runUntilCrash(fs, undefined);
+    const crashed = fs.crash("keepUnsynced");
+    const storage = await openFileStorage(dir, options(crashed, 2));
+    expect((await storage.load()).entries.at(-1)?.term).toBe(4 as Term);
+    await storage.close();
+  });
+});

@@ -1,0 +1,29 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A fresh directory under the OS temp dir, and a function that removes it. */
+export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "flotilla-storage-"));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** mulberry32: a small seeded PRNG, so every randomized test replays from its printed seed. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A seed from the environment (FLOTILLA_SEED) or fixed, printed so a failure can be replayed. */
+export function testSeed(name: string, fallback: number): number {
+  const fromEnv = process.env.FLOTILLA_SEED;
+  const seed = fromEnv === undefined ? fallback : Number(fromEnv);
+  console.log(`${name}: seed ${seed} (replay with FLOTILLA_SEED=${seed})`);
+  return seed;
+}
