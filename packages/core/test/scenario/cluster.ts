@@ -323,12 +323,16 @@ export class Cluster {
     this.groups = null;
   }
 
-  /** Loses the node's volatile state and unpersisted writes; messages already sent stay sent. */
+  /**
+   * Loses the node's volatile state and unpersisted writes; messages already sent stay sent. The
+   * restarted process writes normally again: a crash also ends `hold-persist`.
+   */
   crash(id: NodeId): number {
     const node = this.node(id);
     const lost = node.pending.length;
     node.state = null;
     node.pending = [];
+    node.holdPersist = false;
     return lost;
   }
 

@@ -13,7 +13,8 @@
 //   partition 1 | 2 3                                     cut every link between the groups
 //   heal                                                  restore every link
 //   stabilize                                             deliver until no message is pending
-//   crash 2 / restart 2                                   lose volatile state / start from disk
+//   crash 2 / restart 2                                   lose volatile state and unpersisted
+//                                                         writes (ends hold-persist) / start from disk
 //   hold-persist 2 / persist 2 / release-persist 2        hold writes / make them durable /
 //                                                         make them durable and stop holding
 //   status 1 / log 2                                      the reducer's status / 2's disk

@@ -1,6 +1,6 @@
 // Renders the reducer's `status(state)` as trace lines: one for the node, one per peer progress.
 
-import type { Status } from "@flotilla/core";
+import type { PeerProgress, Status } from "@flotilla/core";
 
 export function formatStatus(id: string, s: Status | null): string[] {
   if (s === null) return [`${id} is down`];
@@ -15,21 +15,6 @@ export function formatStatus(id: string, s: Status | null): string[] {
   return lines;
 }
 
-type Progress =
-  NonNullable<Status["progress"]> extends infer P
-    ? P extends ReadonlyMap<string, infer V>
-      ? V
-      : P extends Readonly<Record<string, infer V>>
-        ? V
-        : never
-    : never;
-
-function progressEntries(s: Status): [string, Progress][] {
-  const progress: unknown = s.progress;
-  if (progress === undefined || progress === null) return [];
-  const entries: [string, Progress][] =
-    progress instanceof Map
-      ? [...(progress as Map<string, Progress>).entries()]
-      : Object.entries(progress as Record<string, Progress>);
-  return entries.filter(([peer]) => peer !== s.id).sort(([a], [b]) => a.localeCompare(b));
+function progressEntries(s: Status): [string, PeerProgress][] {
+  return Object.entries(s.progress ?? {}).sort(([a], [b]) => a.localeCompare(b));
 }
