@@ -1,0 +1,10 @@
+import { FlotillaError } from "@flotilla/core";
+
+/** A simulation option is out of range; `field` names it. Local misuse, so it throws. */
+export class SimulationOptionsError extends FlotillaError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super("SIMULATION_OPTIONS", `invalid simulation option ${field}: ${message}`);
+    this.field = field;
+  }
+}

@@ -1,0 +1,423 @@
+import type {
+  Effect,
+  Entry,
+  HardState,
+  NodeId,
+  PersistEffect,
+  Role,
+  Snapshot,
+} from "@flotilla/core";
+import { entryHash, LogMirror } from "./log-mirror.js";
+import type { Violation, ViolationKind } from "./violation.js";
+
+// The safety checkers. They only observe: the simulator shows them every effect a node emits
+// (in the order emitted) and every restart, and they never feed anything back. Each check is
+// incremental, O(1) per entry appended, committed or applied, with no rescans of whole logs:
+// - a global table keyed by (index, term) holding the entry's content hash and its predecessor's
+//   term gives Log Matching by induction (equal (index, term) => equal entry and equal previous
+//   (index, term) => equal prefixes);
+// - one global array of committed (term, hash) per index, one of applied (term, hash), and the
+//   terms in which the global commit index advanced, give state machine safety and leader
+//   completeness with a lookup at election time instead of a scan.
+// The first violation is kept; later ones are usually consequences of it.
+
+type NodeView = {
+  readonly mirror: LogMirror;
+  role: Role;
+  /** The term of the last roleChanged, i.e. the reducer's in-memory term. */
+  roleTerm: number;
+  /** The last hard state emitted (or loaded on restart). */
+  term: number;
+  vote: NodeId | null;
+  commit: number;
+  applied: number;
+};
+
+export class SafetyChecker {
+  violation: Violation | null = null;
+  readonly ids: readonly NodeId[];
+  readonly #nodes: NodeView[];
+  readonly #leaderOfTerm = new Map<number, number>();
+  // Index i lives at position i; position 0 is unused. Both grow contiguously.
+  readonly #committedTerm: number[] = [0];
+  readonly #committedHash: number[] = [0];
+  readonly #appliedTerm: number[] = [0];
+  readonly #appliedHash: number[] = [0];
+  /** For each advance of the global commit index: the committing node's term and the new index. */
+  readonly #commitTerms: number[] = [];
+  readonly #commitIndexes: number[] = [];
+  /** Index -> flat [term, prevTerm, hash, ...] for every (index, term) ever appended anywhere. */
+  readonly #seen: (number[] | undefined)[] = [];
+  readonly #acknowledged = new Map<number, number>();
+
+  constructor(ids: readonly NodeId[]) {
+    this.ids = ids;
+    this.#nodes = ids.map(() => ({
+      mirror: new LogMirror(),
+      role: "follower",
+      roleTerm: 0,
+      term: 0,
+      vote: null,
+      commit: 0,
+      applied: 0,
+    }));
+  }
+
+  /** How many terms had a leader. */
+  get leadersElected(): number {
+    return this.#leaderOfTerm.size;
+  }
+
+  get commitIndex(): number {
+    return this.#committedTerm.length - 1;
+  }
+
+  /** The checkers' view of a node's log (what its persist effects built). */
+  mirror(node: number): LogMirror {
+    return this.#view(node).mirror;
+  }
+
+  /** A node (re)starts from what storage held; `durable` mirrors that log. */
+  restarted(
+    node: number,
+    hardState: HardState,
+    snapshot: Snapshot | null,
+    durable: LogMirror,
+  ): void {
+    const view = this.#view(node);
+    view.mirror.copyFrom(durable);
+    view.role = "follower";
+    view.roleTerm = hardState.term;
+    view.term = hardState.term;
+    view.vote = hardState.vote;
+    view.commit = hardState.commit;
+    view.applied = snapshot?.index ?? 0;
+  }
+
+  crashed(node: number): void {
+    this.#view(node).role = "follower";
+  }
+
+  /**
+   * Everything one step of `node` emitted. Role changes are taken first: a leader that steps
+   * down and truncates in one step did so as a follower, and one elected and appending its no-op
+   * in one step appends as leader. Everything else is taken in the order emitted.
+   */
+  observe(node: number, effects: readonly Effect[]): void {
+    for (const effect of effects) {
+      if (effect.type === "roleChanged") this.#roleChanged(node, effect.role, effect.term);
+    }
+    for (const effect of effects) {
+      switch (effect.type) {
+        case "persist":
+          this.#persist(node, effect);
+          break;
+        case "apply":
+          this.#applied(node, effect.entries);
+          break;
+        case "restore":
+          this.#restored(node, effect.snapshot);
+          break;
+        case "roleChanged":
+        case "proposalAccepted":
+        case "proposalRejected":
+        case "membershipChanged":
+        case "dropped":
+          break;
+        default: {
+          const never: never = effect;
+          throw new TypeError(`unknown effect ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  }
+
+  #persist(node: number, effect: PersistEffect): void {
+    const view = this.#view(node);
+    if (effect.snapshot !== undefined) this.#snapshot(node, view, effect.snapshot);
+    if (effect.truncateFrom !== undefined && effect.truncateFrom <= view.mirror.lastIndex) {
+      this.#truncate(node, view, effect.truncateFrom);
+    }
+    for (const entry of effect.entries) this.#append(node, view, entry);
+    if (effect.hardState !== undefined) this.#hardState(node, view, effect.hardState);
+  }
+
+  #applied(node: number, entries: readonly Entry[]): void {
+    const view = this.#view(node);
+    for (const entry of entries) {
+      if (entry.index !== view.applied + 1) {
+        return this.#fail("appliedRegressed", node, `applied ${entry.index} after ${view.applied}`);
+      }
+      if (entry.index > view.commit) {
+        return this.#fail(
+          "appliedRegressed",
+          node,
+          `applied ${entry.index} beyond its commit index ${view.commit}`,
+        );
+      }
+      const hash = entryHash(entry);
+      if (entry.index < this.#appliedTerm.length) {
+        if (
+          this.#appliedTerm[entry.index] !== entry.term ||
+          this.#appliedHash[entry.index] !== hash
+        ) {
+          return this.#fail(
+            "stateMachineSafety",
+            node,
+            `applied ${entry.index}/${entry.term} where another node applied ${entry.index}/${this.#appliedTerm[entry.index]}${this.#appliedTerm[entry.index] === entry.term ? " with different content" : ""}`,
+          );
+        }
+      } else {
+        this.#appliedTerm.push(entry.term);
+        this.#appliedHash.push(hash);
+      }
+      view.applied = entry.index;
+    }
+  }
+
+  #restored(node: number, snapshot: Snapshot): void {
+    const view = this.#view(node);
+    if (snapshot.index < view.applied) {
+      this.#fail(
+        "appliedRegressed",
+        node,
+        `restored a snapshot at ${snapshot.index} after applying ${view.applied}`,
+      );
+    }
+    view.applied = snapshot.index;
+  }
+
+  #roleChanged(node: number, role: Role, term: number): void {
+    const view = this.#view(node);
+    const wasLeader = view.role === "leader" && view.roleTerm === term;
+    view.role = role;
+    view.roleTerm = term;
+    if (role !== "leader" || wasLeader) return;
+    const other = this.#leaderOfTerm.get(term);
+    if (other !== undefined && other !== node) {
+      return this.#fail(
+        "electionSafety",
+        node,
+        `became leader of term ${term}, already led by ${this.ids[other]}`,
+      );
+    }
+    this.#leaderOfTerm.set(term, node);
+    this.#checkCompleteness(node, view, term);
+  }
+
+  /** A client was told that its command at (index, term) took effect. */
+  acknowledged(node: number, index: number, term: number): void {
+    this.#acknowledged.set(index, term);
+    if (this.#committedTerm[index] !== undefined && this.#committedTerm[index] !== term) {
+      this.#fail(
+        "acknowledgedWriteLost",
+        node,
+        `acknowledged ${index}/${term} but ${index}/${this.#committedTerm[index]} is committed`,
+      );
+    }
+  }
+
+  /** At the end of a run: every acknowledged entry is still in `leader`'s log. */
+  checkAcknowledgedIn(node: number): void {
+    const mirror = this.#view(node).mirror;
+    for (const [index, term] of this.#acknowledged) {
+      if (index > mirror.baseIndex && mirror.termAt(index) !== term) {
+        return this.#fail(
+          "acknowledgedWriteLost",
+          node,
+          `acknowledged ${index}/${term} is missing from the final leader's log (it holds ${index}/${mirror.termAt(index) ?? "nothing"})`,
+        );
+      }
+    }
+  }
+
+  #snapshot(node: number, view: NodeView, snapshot: Snapshot): void {
+    const committed = this.#committedTerm[snapshot.index];
+    if (committed !== undefined && snapshot.index > 0 && committed !== snapshot.term) {
+      this.#fail(
+        "stateMachineSafety",
+        node,
+        `stored a snapshot at ${snapshot.index}/${snapshot.term}; ${snapshot.index}/${committed} is committed`,
+      );
+    }
+    view.mirror.compact(snapshot.index, snapshot.term);
+    view.commit = Math.max(view.commit, snapshot.index);
+  }
+
+  #truncate(node: number, view: NodeView, from: number): void {
+    if (view.role === "leader") {
+      this.#fail(
+        "leaderAppendOnly",
+        node,
+        `leader of term ${view.roleTerm} truncated its log from ${from}`,
+      );
+    } else if (from <= view.commit) {
+      this.#fail(
+        "commitRegressed",
+        node,
+        `truncated from ${from}, at or below its commit index ${view.commit}`,
+      );
+    }
+    view.mirror.truncateFrom(from);
+  }
+
+  #append(node: number, view: NodeView, entry: Entry): void {
+    const mirror = view.mirror;
+    if (entry.index !== mirror.lastIndex + 1) {
+      return this.#fail(
+        "malformedEffect",
+        node,
+        `appended ${entry.index} to a log ending at ${mirror.lastIndex}`,
+      );
+    }
+    const prevTerm = mirror.lastTerm;
+    if (entry.term < prevTerm) {
+      return this.#fail(
+        "logMatching",
+        node,
+        `appended ${entry.index}/${entry.term} after term ${prevTerm}`,
+      );
+    }
+    if (view.role === "leader" && entry.term !== view.roleTerm) {
+      return this.#fail(
+        "leaderAppendOnly",
+        node,
+        `leader of term ${view.roleTerm} appended ${entry.index}/${entry.term}`,
+      );
+    }
+    const hash = entryHash(entry);
+    this.#checkSeen(node, entry.index, entry.term, prevTerm, hash);
+    mirror.append(entry.term, hash);
+  }
+
+  #checkSeen(node: number, index: number, term: number, prevTerm: number, hash: number): void {
+    let seen = this.#seen[index];
+    if (seen === undefined) {
+      while (this.#seen.length < index) this.#seen.push(undefined);
+      seen = [];
+      this.#seen[index] = seen;
+    }
+    for (let i = 0; i < seen.length; i += 3) {
+      if (seen[i] !== term) continue;
+      if (seen[i + 1] !== prevTerm || seen[i + 2] !== hash) {
+        this.#fail(
+          "logMatching",
+          node,
+          seen[i + 2] !== hash
+            ? `holds ${index}/${term} with content that differs from another node's ${index}/${term}`
+            : `holds ${index}/${term} after term ${prevTerm}; another node holds it after term ${seen[i + 1]}`,
+        );
+      }
+      return;
+    }
+    seen.push(term, prevTerm, hash);
+  }
+
+  #hardState(node: number, view: NodeView, hardState: HardState): void {
+    if (hardState.term < view.term) {
+      return this.#fail(
+        "termOrVoteRegressed",
+        node,
+        `term went from ${view.term} to ${hardState.term}`,
+      );
+    }
+    if (hardState.term === view.term && view.vote !== null && hardState.vote !== view.vote) {
+      return this.#fail(
+        "termOrVoteRegressed",
+        node,
+        `vote in term ${view.term} changed from ${view.vote} to ${hardState.vote ?? "nobody"}`,
+      );
+    }
+    view.term = hardState.term;
+    view.vote = hardState.vote;
+    if (hardState.commit < view.commit) {
+      return this.#fail(
+        "commitRegressed",
+        node,
+        `commit went from ${view.commit} to ${hardState.commit}`,
+      );
+    }
+    if (hardState.commit > view.commit) this.#advanceCommit(node, view, hardState.commit);
+  }
+
+  #advanceCommit(node: number, view: NodeView, commit: number): void {
+    const mirror = view.mirror;
+    if (commit > mirror.lastIndex) {
+      return this.#fail(
+        "malformedEffect",
+        node,
+        `commit ${commit} beyond its last index ${mirror.lastIndex}`,
+      );
+    }
+    const committedTerm = this.#committedTerm;
+    const committedHash = this.#committedHash;
+    const globalBefore = committedTerm.length - 1;
+    for (let index = Math.max(view.commit, mirror.baseIndex) + 1; index <= commit; index++) {
+      const term = mirror.termAt(index) as number;
+      const hash = mirror.hashAt(index) as number;
+      if (index < committedTerm.length) {
+        if (committedTerm[index] !== term || committedHash[index] !== hash) {
+          return this.#fail(
+            "stateMachineSafety",
+            node,
+            `committed ${index}/${term} where ${index}/${committedTerm[index]} was committed${committedTerm[index] === term ? " with different content" : ""}`,
+          );
+        }
+      } else if (index === committedTerm.length) {
+        committedTerm.push(term);
+        committedHash.push(hash);
+        const acknowledged = this.#acknowledged.get(index);
+        if (acknowledged !== undefined && acknowledged !== term) {
+          return this.#fail(
+            "acknowledgedWriteLost",
+            node,
+            `committed ${index}/${term}; ${index}/${acknowledged} was acknowledged`,
+          );
+        }
+      }
+      // index > committedTerm.length: the node restored a snapshot beyond anything seen
+      // committed, so there is nothing to compare with; it stays unrecorded.
+    }
+    view.commit = commit;
+    if (committedTerm.length - 1 > globalBefore) {
+      this.#commitTerms.push(view.roleTerm);
+      this.#commitIndexes.push(committedTerm.length - 1);
+    }
+  }
+
+  // Leader Completeness (§5.4): every entry committed in a term below `term` is in the new
+  // leader's log. Checking the highest such index suffices: Log Matching extends it to the prefix.
+  #checkCompleteness(node: number, view: NodeView, term: number): void {
+    let k = this.#commitTerms.length - 1;
+    while (k >= 0 && (this.#commitTerms[k] as number) >= term) k--;
+    if (k < 0) return;
+    const index = this.#commitIndexes[k] as number;
+    const mirror = view.mirror;
+    if (index < mirror.baseIndex) return;
+    const held = mirror.termAt(index);
+    if (held !== this.#committedTerm[index]) {
+      this.#fail(
+        "leaderCompleteness",
+        node,
+        `became leader of term ${term} without committed ${index}/${this.#committedTerm[index]} (it holds ${held === undefined ? "nothing" : `${index}/${held}`})`,
+      );
+    }
+  }
+
+  /** Records a violation found outside the per-step checks (the end-of-run history check). */
+  report(kind: ViolationKind, node: number | null, detail: string): void {
+    if (this.violation === null) {
+      this.violation = { kind, node: node === null ? null : (this.ids[node] ?? null), detail };
+    }
+  }
+
+  #view(node: number): NodeView {
+    const view = this.#nodes[node];
+    if (view === undefined) throw new RangeError(`no node #${node}`);
+    return view;
+  }
+
+  #fail(kind: ViolationKind, node: number, detail: string): void {
+    this.report(kind, node, detail);
+  }
+}

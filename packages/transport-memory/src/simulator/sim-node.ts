@@ -1,0 +1,214 @@
+import type { ConfigInput, Effect, Entry, Event, Index, NodeId, Role, Term } from "@flotilla/core";
+import { decodeKvCommand } from "../kv/kv-command.js";
+import { applyKv, decodeKvSnapshot, emptyKvState, type KvState } from "../kv/kv-state-machine.js";
+import type { KvInput } from "../linearizability/kv-model.js";
+import type { Network } from "../network.js";
+import type { Prng } from "../prng.js";
+import type { KvClients } from "./kv-clients.js";
+import type { SimulationOptions } from "./options.js";
+import type { RaftCore } from "./raft-core.js";
+import type { SafetyChecker } from "./safety-checker.js";
+import { SimDisk } from "./sim-disk.js";
+import type { Trace } from "./trace.js";
+
+/** What a node needs from the simulation around it. */
+export interface NodeHost {
+  readonly options: SimulationOptions;
+  readonly network: Network;
+  readonly clients: KvClients;
+  readonly checker: SafetyChecker;
+  readonly trace: Trace;
+  readonly nowMs: number;
+  nodeIndex(id: NodeId | null): number | null;
+  observed(node: number, effects: readonly Effect[]): void;
+  traceStep(node: { readonly id: NodeId; readonly index: number }, event: Event): void;
+  scheduleTick(node: number, atMs: number, incarnation: number): void;
+  scheduleDisk(node: number, atMs: number, generation: number): void;
+}
+
+// Commands are decoded once, not once per node: every node applies the same Uint8Array object
+// (the network passes messages by reference), so a WeakMap keyed by it is a cheap cache.
+const decoded = new WeakMap<Uint8Array, KvInput>();
+
+function decodeCached(data: Uint8Array): KvInput {
+  let input = decoded.get(data);
+  if (input === undefined) {
+    input = decodeKvCommand(data);
+    decoded.set(data, input);
+  }
+  return input;
+}
+
+/**
+ * One simulated server: a reducer state, its disk, its key-value state machine and its clock.
+ * It plays the node driver's part: persists, sends, applies and reports back exactly as the
+ * effects contract orders (effect.ts), with durability delayed by the disk.
+ */
+export class SimNode<S> {
+  readonly id: NodeId;
+  readonly index: number;
+  readonly disk = new SimDisk({ term: 0 as Term, vote: null, commit: 0 as Index });
+  readonly #host: NodeHost;
+  readonly #core: RaftCore<S>;
+  readonly #prng: Prng;
+  readonly #diskPrng: Prng;
+  /** Virtual ms per tick of this node's clock: the nominal tick scaled by its skew. */
+  readonly tickPeriodMs: number;
+  #state: S | null = null;
+  #incarnation = 0;
+  #kv: KvState = emptyKvState;
+  role: Role = "follower";
+  term = 0;
+
+  constructor(host: NodeHost, core: RaftCore<S>, id: NodeId, index: number, root: Prng) {
+    this.#host = host;
+    this.#core = core;
+    this.id = id;
+    this.index = index;
+    this.#prng = root.fork(`node/${id}`);
+    this.#diskPrng = root.fork(`disk/${id}`);
+    const skew = host.options.clockSkew;
+    const rate = 1 - skew + 2 * skew * this.#prng.next();
+    this.tickPeriodMs = Math.max(1, Math.round(host.options.tickMs * rate));
+  }
+
+  get up(): boolean {
+    return this.#state !== null;
+  }
+
+  start(): void {
+    this.restart();
+  }
+
+  restart(): void {
+    const host = this.#host;
+    const persisted = this.disk.load();
+    const config: ConfigInput = {
+      id: this.id,
+      voters: host.checker.ids,
+      electionTimeoutTicks: host.options.electionTimeoutTicks,
+      heartbeatIntervalTicks: host.options.heartbeatIntervalTicks,
+      preVote: host.options.preVote,
+      checkQuorum: host.options.checkQuorum,
+      seed: this.#prng.nextUint32(),
+    };
+    this.#incarnation++;
+    this.#kv = emptyKvState;
+    this.role = "follower";
+    this.term = persisted.hardState.term;
+    host.trace.fault(
+      host.nowMs,
+      `restart n${this.id} (term ${this.term}, ${persisted.entries.length} entries, commit ${persisted.hardState.commit})`,
+    );
+    this.#state = this.#core.init(config, persisted);
+    host.network.restart(this.id);
+    host.checker.restarted(this.index, persisted.hardState, persisted.snapshot, this.disk.mirror);
+    // A random phase, so restarted clocks do not tick in lockstep.
+    host.scheduleTick(
+      this.index,
+      host.nowMs + 1 + this.#prng.int(this.tickPeriodMs),
+      this.#incarnation,
+    );
+  }
+
+  /** Power loss. With `torn`, the write in progress leaves a random prefix of its entries. */
+  crash(torn: Prng | null): void {
+    const host = this.#host;
+    const inProgress = this.disk.inProgressEntries;
+    const kept = torn !== null && inProgress !== null ? torn.int(inProgress + 1) : undefined;
+    host.trace.fault(
+      host.nowMs,
+      `crash n${this.id}${kept === undefined ? "" : ` (torn write keeps ${kept}/${inProgress} entries)`}`,
+    );
+    this.disk.crash(kept);
+    this.#state = null;
+    this.role = "follower";
+    host.network.crash(this.id);
+    host.checker.crashed(this.index);
+    host.clients.nodeCrashed(this.index);
+  }
+
+  tick(incarnation: number): void {
+    if (this.#state === null || incarnation !== this.#incarnation) return;
+    this.step({ type: "tick" });
+    this.#host.scheduleTick(this.index, this.#host.nowMs + this.tickPeriodMs, incarnation);
+  }
+
+  /** The oldest pending write is durable: send what waited on it, tell the reducer. */
+  diskDone(generation: number): void {
+    if (this.#state === null || generation !== this.disk.generation) return;
+    const { effect } = this.disk.completeNext();
+    const network = this.#host.network;
+    for (const message of effect.then) network.send(message.from, message.to, message);
+    if (
+      effect.entries.length > 0 ||
+      effect.truncateFrom !== undefined ||
+      effect.snapshot !== undefined
+    ) {
+      const { index, term } = this.disk.lastDurable();
+      this.step({ type: "persisted", index: index as Index, term: term as Term });
+    }
+  }
+
+  /** Runs one reducer step and carries out its output; a no-op while the node is down. */
+  step(event: Event): void {
+    const host = this.#host;
+    if (this.#state === null) return;
+    host.traceStep(this, event);
+    const result = this.#core.step(this.#state, event);
+    this.#state = result.state;
+    host.observed(this.index, result.effects);
+    const network = host.network;
+    for (const message of result.messages) network.send(message.from, message.to, message);
+    let appliedTo = -1;
+    for (const effect of result.effects) {
+      switch (effect.type) {
+        case "persist": {
+          const latencyMs = this.#diskPrng.intBetween(
+            host.options.diskLatencyMinMs,
+            host.options.diskLatencyMaxMs,
+          );
+          const atMs = this.disk.write(effect, host.nowMs, latencyMs);
+          host.scheduleDisk(this.index, atMs, this.disk.generation);
+          break;
+        }
+        case "apply":
+          for (const entry of effect.entries) this.#apply(entry);
+          if (effect.entries.length > 0)
+            appliedTo = (effect.entries[effect.entries.length - 1] as Entry).index;
+          break;
+        case "restore":
+          this.#kv = decodeKvSnapshot(effect.snapshot.data);
+          appliedTo = effect.snapshot.index;
+          break;
+        case "proposalAccepted":
+          host.clients.accepted(effect.id, this.index, effect.index, effect.term);
+          break;
+        case "proposalRejected":
+          host.clients.rejected(effect.id, host.nodeIndex(effect.leader), effect.reason);
+          break;
+        case "roleChanged":
+          this.role = effect.role;
+          this.term = effect.term;
+          break;
+        case "membershipChanged":
+        case "dropped":
+          break;
+        default: {
+          const never: never = effect;
+          throw new TypeError(`unknown effect ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    // The application acknowledges at once: the simulated state machine applies synchronously.
+    if (appliedTo >= 0 && this.#state !== null)
+      this.step({ type: "applied", index: appliedTo as Index });
+  }
+
+  #apply(entry: Entry): void {
+    if (entry.kind !== "command") return;
+    const { state, output } = applyKv(this.#kv, decodeCached(entry.data));
+    this.#kv = state;
+    this.#host.clients.applied(this.index, entry.index, entry.term, output);
+  }
+}
