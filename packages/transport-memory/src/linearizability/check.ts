@@ -19,8 +19,8 @@ export type CheckResult =
       readonly result: "violation";
       readonly key: string;
       /**
-       * A subset of the key's operations that is already not linearizable, shrunk greedily so
-       * that removing any one of them makes it linearizable (when `minimal` is true).
+       * A subset of the key's operations that already proves the history wrong (see `violation`
+       * below for how it is shrunk); `minimal` is false if the shrinking ran out of budget.
        */
       readonly operations: readonly HistoryOperation[];
       /** Positions of `operations` in the history given to the checker. */
@@ -79,10 +79,30 @@ export function checkLinearizability(
     : { result: "ok", keys: byKey.size, steps };
 }
 
+/** Removing a read-only operation from a non-linearizable history keeps it non-linearizable. */
+function readOnly(op: HistoryOperation): boolean {
+  return op.input.op === "get" || (op.outcome === "ok" && op.output.op === "cas" && !op.output.ok);
+}
+
+/** Reads the state: a get, or any cas (success, failure or unknown all depend on the value). */
+function observes(op: HistoryOperation): boolean {
+  return op.input.op !== "put";
+}
+
+function returnAt(op: HistoryOperation): number {
+  return op.outcome === "ok" ? op.completedAt : Number.POSITIVE_INFINITY;
+}
+
 /**
- * Shrinks a violating key history by dropping one operation at a time (newest first) whenever
- * what is left is still not linearizable: the result is 1-minimal, usually the two or three
- * operations a human needs to see (a write and the stale read that missed it).
+ * Shrinks a violating key history to the operations a human needs to see, faithfully: the
+ * smaller set must still prove the WHOLE history wrong, not merely be wrong itself (dropping a
+ * write can make an innocent history look broken: a failed cas whose failure that write
+ * explained). So only two kinds of operation are dropped, one at a time, newest first, while
+ * what is left stays non-linearizable:
+ * - read-only ones (gets, failed cas): adding a read back can never make a history linearizable;
+ * - writes invoked after every remaining reader returned: they can always be linearized last,
+ *   where nobody sees them.
+ * The result is usually the write and the stale read that missed it, plus the writes in between.
  */
 function violation(
   history: readonly HistoryOperation[],
@@ -92,17 +112,25 @@ function violation(
 ): CheckResult {
   let kept = positions.slice();
   let remaining = budgetSteps;
-  let minimal = true;
+  let complete = true;
   for (let i = kept.length - 1; i >= 0; i--) {
     if (remaining <= 0) {
-      minimal = false;
+      complete = false;
       break;
     }
+    const op = history[kept[i] as number] as HistoryOperation;
+    const lastReaderReturn = Math.max(
+      Number.NEGATIVE_INFINITY,
+      ...kept
+        .filter((p, j) => j !== i && observes(history[p] as HistoryOperation))
+        .map((p) => returnAt(history[p] as HistoryOperation)),
+    );
+    if (!readOnly(op) && !(op.invokedAt > lastReaderReturn)) continue;
     const candidate = kept.filter((_, j) => j !== i);
     const found = searchPositions(history, candidate, remaining);
     remaining -= found.steps;
     if (found.kind === "violation") kept = candidate;
-    else if (found.kind === "unknown") minimal = false;
+    else if (found.kind === "unknown") complete = false;
   }
   kept.sort(
     (a, b) =>
@@ -116,7 +144,7 @@ function violation(
     key,
     operations,
     positions: kept,
-    minimal,
+    minimal: complete,
     explanation: `key ${JSON.stringify(key)} is not linearizable; these operations cannot be ordered:\n${lines.join("\n")}`,
   };
 }
