@@ -7,6 +7,7 @@ const benchmarks: Record<string, string> = {
   storage: "./storage.ts",
   udp: "./udp.ts",
   compaction: "./compaction.ts",
+  network: "./network.ts",
   codec: "./codec.ts",
 };
 
