@@ -24,16 +24,16 @@ export { searchLinearization } from "./linearizability/wing-gong.js";
 export type { LinkOptions } from "./link-options.js";
 export { linkDefaults } from "./link-options.js";
 export { MemoryTransport } from "./memory-transport.js";
+export { Network } from "./network.js";
+export type { DropReason, NetworkStats } from "./network-stats.js";
+export { dropReasons } from "./network-stats.js";
 export type {
   ClockHooks,
   Delivery,
   MessageCodec,
   NetworkEvent,
   NetworkOptions,
-} from "./network.js";
-export { Network } from "./network.js";
-export type { DropReason, NetworkStats } from "./network-stats.js";
-export { dropReasons } from "./network-stats.js";
+} from "./network-types.js";
 export { bridge, isolateOne, majorityMinority } from "./partitions.js";
 export { Prng } from "./prng.js";
 export type { RealTimeHandle, RealTimeOptions } from "./real-time.js";

@@ -5,6 +5,13 @@ import { sampleLatencyMs } from "./latency.js";
 import { type LinkOptions, linkDefaults, resolveLinkOptions } from "./link-options.js";
 import { MemoryTransport } from "./memory-transport.js";
 import { type DropReason, emptyDropCounts, type NetworkStats } from "./network-stats.js";
+import type {
+  ClockHooks,
+  Delivery,
+  MessageCodec,
+  NetworkEvent,
+  NetworkOptions,
+} from "./network-types.js";
 import { Prng } from "./prng.js";
 import { type MessageFilter, Topology } from "./topology.js";
 
@@ -19,69 +26,6 @@ import { type MessageFilter, Topology } from "./topology.js";
 // when it arrives (a cut or filter added meanwhile, a crashed receiver), as on a real wire where
 // packets already in flight die with the link.
 
-/** Optional wire round trip: encode on send, decode on delivery. Default: pass by reference. */
-export type MessageCodec = {
-  encode(message: Message): Uint8Array;
-  decode(bytes: Uint8Array): Message;
-};
-
-export type NetworkEvent =
-  | {
-      readonly kind: "sent";
-      readonly timeMs: number;
-      readonly seq: number;
-      readonly from: NodeId;
-      readonly to: NodeId;
-      readonly messageType: MessageType;
-      readonly deliverAtMs: number;
-    }
-  | {
-      readonly kind: "duplicated";
-      readonly timeMs: number;
-      readonly seq: number;
-      readonly from: NodeId;
-      readonly to: NodeId;
-      readonly messageType: MessageType;
-      readonly deliverAtMs: number;
-    }
-  | {
-      readonly kind: "delivered";
-      readonly timeMs: number;
-      readonly seq: number;
-      readonly from: NodeId;
-      readonly to: NodeId;
-      readonly messageType: MessageType;
-    }
-  | {
-      readonly kind: "dropped";
-      readonly timeMs: number;
-      readonly seq: number;
-      readonly from: NodeId;
-      readonly to: NodeId;
-      readonly messageType: MessageType;
-      readonly reason: DropReason;
-    };
-
-export type NetworkOptions = {
-  /** A seed, or a stream forked from the simulation's root `Prng` (e.g. `root.fork("network")`). */
-  readonly random: number | Prng;
-  /** Defaults for every link; see `linkDefaults`. */
-  readonly link?: Partial<LinkOptions>;
-  readonly codec?: MessageCodec;
-  /** Sees every send, duplicate, delivery and drop, for traces. Must not call back into the network. */
-  readonly observer?: (event: NetworkEvent) => void;
-};
-
-/** A message handed to its receiver. `seq` identifies the copy (a duplicate has its own). */
-export type Delivery = {
-  readonly from: NodeId;
-  readonly to: NodeId;
-  readonly message: Message;
-  readonly sentAtMs: number;
-  readonly deliveredAtMs: number;
-  readonly seq: number;
-};
-
 type InFlight = {
   readonly timeMs: number;
   readonly seq: number;
@@ -90,14 +34,6 @@ type InFlight = {
   readonly type: MessageType;
   readonly message: Message | Uint8Array;
   readonly sentAtMs: number;
-};
-
-/** Hooks for the real-time adapter only (see real-time.ts); the simulator never sets them. */
-export type ClockHooks = {
-  /** The current time in virtual ms; `send` first catches the network up to it. */
-  nowMs(): number;
-  /** A message was scheduled for `timeMs`. */
-  scheduled(timeMs: number): void;
 };
 
 export class Network {

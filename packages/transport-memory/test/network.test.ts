@@ -47,6 +47,25 @@ describe("Network determinism", () => {
     expect(c.join("\n")).not.toBe(a.join("\n"));
   });
 
+  it("reports the identical event stream (sends, duplicates, drops, deliveries) for the same seed", () => {
+    const run = () => {
+      const events: string[] = [];
+      const network = new Network({
+        random: 99,
+        link: faulty,
+        observer: (e) => events.push(JSON.stringify(e)),
+      });
+      network.partition([nodes.slice(0, 2), nodes.slice(2)]);
+      traffic(network, 50);
+      return events;
+    };
+    const first = run();
+    expect(new Set(first.map((e) => JSON.parse(e).kind))).toEqual(
+      new Set(["sent", "duplicated", "delivered", "dropped"]),
+    );
+    expect(run()).toEqual(first);
+  });
+
   it("delivers in (time, send order) and never moves time backwards", () => {
     const network = new Network({ random: 5, link: faulty });
     for (let i = 0; i < 500; i++) network.send(n1, n2, heartbeat(n1, n2, i));
