@@ -1,0 +1,134 @@
+// Recovery on node:fs from damage a crash or a failing disk leaves: what is repaired (a torn
+// tail, leftover temp files, segments a snapshot made obsolete) and what is refused.
+
+import { appendFile, readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Index } from "@flotilla/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { batch, command, commands, hard, snapshotAt } from "../../core/test/storage-conformance.js";
+import { openFileStorage, StorageCorruptionError } from "../src/index.js";
+import { tempDir } from "./helpers.js";
+
+let remove: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await remove?.();
+  remove = undefined;
+});
+
+async function storedDir(segmentBytesMax: number, batches: number): Promise<string> {
+  const temp = await tempDir();
+  remove = temp.remove;
+  const storage = await openFileStorage(temp.dir, { segmentBytesMax });
+  for (let i = 0; i < batches; i++) {
+    await storage.persist(
+      batch({ entries: commands(i * 3 + 1, i * 3 + 3, 1), hardState: hard(1, "a", i * 3) }),
+    );
+  }
+  await storage.close();
+  return temp.dir;
+}
+
+async function segmentsIn(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.endsWith(".seg")).sort();
+}
+
+async function openError(dir: string): Promise<StorageCorruptionError> {
+  const error = await openFileStorage(dir).catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(StorageCorruptionError);
+  return error as StorageCorruptionError;
+}
+
+describe("FileStorage recovery", () => {
+  it("cuts a torn last record off and appends after what remains", async () => {
+    const dir = await storedDir(1 << 20, 3);
+    const [segment] = await segmentsIn(dir);
+    const path = join(dir, segment!);
+    const size = (await stat(path)).size;
+    const bytes = await readFile(path);
+    // The three batches wrote three records of equal size after the 8-byte segment header; the
+    // first 30 bytes of a copy of the last one look like a later write torn by a crash.
+    const recordBytes = (size - 8) / 3;
+    await appendFile(path, bytes.subarray(size - recordBytes, size - recordBytes + 30));
+    const storage = await openFileStorage(dir);
+    expect((await storage.load()).entries).toEqual(commands(1, 9, 1));
+    expect((await stat(path)).size).toBe(size);
+    await storage.persist(batch({ entries: [command(10, 2)] }));
+    await storage.close();
+    const reopened = await openFileStorage(dir);
+    expect((await reopened.load()).entries).toEqual([...commands(1, 9, 1), command(10, 2)]);
+    await reopened.close();
+  });
+
+  it("refuses a corrupted record before the tail, naming the file and offset", async () => {
+    const dir = await storedDir(1 << 20, 3);
+    const path = join(dir, (await segmentsIn(dir))[0]!);
+    const bytes = await readFile(path);
+    bytes[30]! ^= 0x40; // inside the first record's payload
+    await writeFile(path, bytes);
+    const error = await openError(dir);
+    expect(error.file).toBe(path);
+    expect(error.offset).toBe(8); // the first record, just after the segment header
+    expect(error.message).toContain(path);
+  });
+
+  it("refuses a log with a segment missing from the middle", async () => {
+    const dir = await storedDir(64, 4);
+    const segments = await segmentsIn(dir);
+    expect(segments.length).toBeGreaterThanOrEqual(3);
+    await unlink(join(dir, segments[1]!));
+    const error = await openError(dir);
+    expect(error.file).toBe(segments[1]);
+  });
+
+  it("refuses a log whose first segments are missing", async () => {
+    const dir = await storedDir(64, 4);
+    await unlink(join(dir, (await segmentsIn(dir))[0]!));
+    const error = await openError(dir);
+    expect(error.message).toContain("log resumes after index 3");
+  });
+
+  it("refuses a hard state or snapshot file with a bad checksum", async () => {
+    const dir = await storedDir(1 << 20, 1);
+    const storage = await openFileStorage(dir);
+    await storage.persist(batch({ snapshot: snapshotAt(2, 1) }));
+    await storage.close();
+    for (const name of ["hardstate", "snapshot"]) {
+      const path = join(dir, name);
+      const original = await readFile(path);
+      const damaged = Uint8Array.from(original);
+      damaged[damaged.length - 1]! ^= 1;
+      await writeFile(path, damaged);
+      const error = await openError(dir);
+      expect(error.file).toBe(path);
+      await writeFile(path, original);
+    }
+    await (await openFileStorage(dir)).close();
+  });
+
+  it("removes a temp file left by a crash before its rename, keeping the old file", async () => {
+    const dir = await storedDir(1 << 20, 2);
+    await writeFile(join(dir, "hardstate.tmp"), "half written");
+    const storage = await openFileStorage(dir);
+    expect((await storage.load()).hardState).toEqual(hard(1, "a", 3));
+    expect(await readdir(dir)).not.toContain("hardstate.tmp");
+    await storage.close();
+  });
+
+  it("deletes the segments wholly before a snapshot", async () => {
+    const dir = await storedDir(64, 6);
+    const before = await segmentsIn(dir);
+    expect(before.length).toBeGreaterThanOrEqual(5);
+    const storage = await openFileStorage(dir, { segmentBytesMax: 64 });
+    await storage.persist(batch({ snapshot: snapshotAt(16, 1), truncateFrom: 18 as Index }));
+    const after = await segmentsIn(dir);
+    // Only the segment holding index 17 (the last one) survives, and the new one that the full
+    // last segment made necessary for the truncation record.
+    expect(after.length).toBe(2);
+    expect(after[0]).toBe(before.at(-1));
+    expect((await storage.load()).entries).toEqual(commands(17, 17, 1));
+    await storage.close();
+    const reopened = await openFileStorage(dir);
+    expect((await reopened.load()).entries).toEqual(commands(17, 17, 1));
+    await reopened.close();
+  });
+});
