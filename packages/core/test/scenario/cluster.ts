@@ -41,6 +41,8 @@ type SimNode = {
   /** null while crashed. */
   state: RaftState | null;
   disk: Disk;
+  /** Every write that became durable, in order (for tests of what a node ever wrote). */
+  readonly written: PersistEffect[];
   /** Persist effects written but not yet durable: lost by a crash. */
   pending: PersistEffect[];
   holdPersist: boolean;
@@ -75,6 +77,7 @@ export class Cluster {
         config,
         state: init(config),
         disk: emptyDisk(),
+        written: [],
         pending: [],
         holdPersist: false,
         applied: 0,
@@ -110,6 +113,10 @@ export class Cluster {
   disk(id: NodeId): Persisted {
     const { hardState, snapshot, entries } = this.node(id).disk;
     return { hardState, snapshot, entries: [...entries] };
+  }
+
+  durableWrites(id: NodeId): readonly PersistEffect[] {
+    return this.node(id).written;
   }
 
   pendingWrites(id: NodeId): readonly PersistEffect[] {
@@ -168,6 +175,7 @@ export class Cluster {
     node.pending = [];
     let touchedLog = false;
     for (const write of writes) {
+      node.written.push(write);
       touchedLog = this.writeDisk(node, write) || touchedLog;
       for (const message of write.then) this.send(message);
     }
@@ -267,6 +275,19 @@ export class Cluster {
     const batch = queue.splice(0, Math.min(count, queue.length));
     for (const message of batch) this.receive(message);
     return batch.length;
+  }
+
+  /** Delivers the messages waiting on the link that pass `keep` and loses the others. */
+  deliverIf(from: NodeId, to: NodeId, keep: (message: Message) => boolean): number {
+    const batch = this.links.get(linkKey(from, to)) ?? [];
+    this.links.delete(linkKey(from, to));
+    let delivered = 0;
+    for (const message of batch) {
+      if (!keep(message)) continue;
+      this.receive(message);
+      delivered++;
+    }
+    return delivered;
   }
 
   /** Hands a message to its recipient (also for hand-made messages in tests). */
