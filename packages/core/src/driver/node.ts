@@ -229,10 +229,17 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   /** Starts a turn after the current job, so events arriving together share it. */
   #kick(): void {
     if (this.#phase !== "running" || this.#turn !== null || this.#kickQueued) return;
+    if (this.#inbox.length === 0 && this.#carried.length === 0) return;
     this.#kickQueued = true;
     this.#scheduler.queueMicrotask(() => {
       this.#kickQueued = false;
-      if (this.#phase === "running" && this.#turn === null) this.#turn = this.#runTurns();
+      if (this.#phase !== "running" || this.#turn !== null) return;
+      // Cleared in a later microtask (never synchronously, even if there was nothing to do), then
+      // kicked again for whatever arrived between the last turn and now.
+      this.#turn = this.#runTurns().then(() => {
+        this.#turn = null;
+        this.#kick();
+      });
     });
   }
 
@@ -243,8 +250,6 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       }
     } catch (error) {
       this.#fail(error);
-    } finally {
-      this.#turn = null;
     }
   }
 

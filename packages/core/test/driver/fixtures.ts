@@ -1,0 +1,108 @@
+// Storage and state machines for driver tests: the real MemoryStorage, observed and (when a test
+// asks) held back or broken; a state machine whose results tell which entry produced them.
+
+import type { Index, PersistBatch, Persisted, StateMachine, Storage } from "../../src/index.js";
+import { MemoryStorage } from "../../src/index.js";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export const bytes = (text: string): Uint8Array => encoder.encode(text);
+
+/** MemoryStorage that records every batch and can hold writes until the test releases them. */
+export class ObservedStorage implements Storage {
+  readonly inner: MemoryStorage;
+  readonly batches: PersistBatch[] = [];
+  #held: (() => void)[] | null = null;
+  #failWith: Error | null = null;
+
+  constructor(inner = new MemoryStorage()) {
+    this.inner = inner;
+  }
+
+  load(): Promise<Persisted> {
+    return this.inner.load();
+  }
+
+  async persist(batch: PersistBatch): Promise<void> {
+    this.batches.push(batch);
+    if (this.#held !== null) {
+      const held = this.#held;
+      await new Promise<void>((resolve) => held.push(resolve));
+    }
+    if (this.#failWith !== null) throw this.#failWith;
+    await this.inner.persist(batch);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /** From now on, writes wait until `release()`. */
+  hold(): void {
+    this.#held ??= [];
+  }
+
+  /** Lets every held write (and later ones) go through. */
+  release(): void {
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (const resolve of held) resolve();
+  }
+
+  /** Writes waiting on `release()`. */
+  get heldWrites(): number {
+    return this.#held?.length ?? 0;
+  }
+
+  failWith(error: Error): void {
+    this.#failWith = error;
+  }
+}
+
+/** Records applied commands; a command's result is "index:text", so a test sees which entry. */
+export class LogMachine implements StateMachine<string> {
+  applied: { index: Index; text: string }[] = [];
+  throwOn: string | null = null;
+
+  apply(command: Uint8Array, index: Index): string {
+    const text = decoder.decode(command);
+    if (text === this.throwOn) throw new Error(`refusing ${text}`);
+    this.applied.push({ index, text });
+    return `${index}:${text}`;
+  }
+
+  snapshot(): Uint8Array {
+    return bytes(JSON.stringify(this.applied));
+  }
+
+  restore(data: Uint8Array): void {
+    this.applied = JSON.parse(decoder.decode(data)) as { index: Index; text: string }[];
+  }
+
+  get texts(): string[] {
+    return this.applied.map((entry) => entry.text);
+  }
+}
+
+/** Watches a promise: how it settled, and how many times a handler ran (must be once). */
+export function watch<T>(promise: Promise<T>): {
+  readonly state: () => "pending" | "resolved" | "rejected";
+  readonly value: () => T | undefined;
+  readonly error: () => unknown;
+} {
+  let state: "pending" | "resolved" | "rejected" = "pending";
+  let value: T | undefined;
+  let error: unknown;
+  promise.then(
+    (v) => {
+      state = "resolved";
+      value = v;
+    },
+    (e: unknown) => {
+      state = "rejected";
+      error = e;
+    },
+  );
+  return { state: () => state, value: () => value, error: () => error };
+}

@@ -1,0 +1,326 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { FlotillaNode, Index, Message, NodeId, Term } from "../../src/index.js";
+import {
+  createNode,
+  type FlotillaError,
+  NotLeaderError,
+  StateMachineFailedError,
+  StoppedError,
+  StorageFailedError,
+  TimeoutError,
+} from "../../src/index.js";
+import { bytes, LogMachine, ObservedStorage, watch } from "./fixtures.js";
+import { ProbeTransport } from "./loopback.js";
+import { settle, VirtualClock } from "./virtual-clock.js";
+
+const a = "a" as NodeId;
+const b = "b" as NodeId;
+const c = "c" as NodeId;
+const tickMs = 10;
+
+/** One node under test; its peers are played by the test through a ProbeTransport. */
+function single(voters: readonly NodeId[] = [a], id: NodeId = a) {
+  const clock = new VirtualClock();
+  const transport = new ProbeTransport();
+  const storage = new ObservedStorage();
+  const machine = new LogMachine();
+  const node: FlotillaNode<string> = createNode<string>({
+    id,
+    voters,
+    tickMs,
+    transport,
+    storage,
+    stateMachine: machine,
+    scheduler: clock,
+  });
+  return { clock, transport, storage, machine, node };
+}
+
+async function singleLeader() {
+  const t = single();
+  await t.node.start();
+  t.node.campaign();
+  await settle();
+  await t.clock.advance(tickMs);
+  expect(t.node.status().role).toBe("leader");
+  return t;
+}
+
+describe("createNode: group commit and ordering", () => {
+  it("writes every proposal of one turn with ONE storage.persist", async () => {
+    const { node, storage, clock } = await singleLeader();
+    const writesBefore = storage.batches.length;
+    const proposals = Array.from({ length: 50 }, (_, k) => node.propose(bytes(`p${k}`)));
+    await clock.advance(tickMs);
+    const results = await Promise.all(proposals);
+    expect(results).toEqual(proposals.map((_, k) => `${k + 2}:p${k}`)); // index 1 is the noop
+    const withEntries = storage.batches.slice(writesBefore).filter((x) => x.entries.length > 0);
+    expect(withEntries).toHaveLength(1);
+    expect(withEntries[0]!.entries.map((entry) => entry.index)).toEqual(
+      proposals.map((_, k) => k + 2),
+    );
+  });
+
+  it("sends a vote only after the write that records it is durable", async () => {
+    const { node, storage, transport } = single([a, b, c], b);
+    await node.start();
+    storage.hold();
+    transport.inject(requestVote(a, b, 1));
+    await settle();
+    expect(storage.heldWrites).toBe(1);
+    expect(storage.batches.at(-1)!.hardState).toEqual({ term: 1, vote: a, commit: 0 });
+    expect(transport.sent.filter((m) => m.type === "requestVoteResponse")).toEqual([]);
+    storage.release();
+    await settle();
+    expect(transport.sent.filter((m) => m.type === "requestVoteResponse")).toMatchObject([
+      { from: b, to: a, term: 1, granted: true, preVote: false },
+    ]);
+    await node.stop();
+  });
+
+  it("acknowledges appended entries only after they are durable", async () => {
+    const { node, storage, transport } = single([a, b, c], b);
+    await node.start();
+    storage.hold();
+    transport.inject(
+      appendEntries(a, b, 1, [{ kind: "noop", index: 1 as Index, term: 1 as Term }]),
+    );
+    await settle();
+    expect(storage.heldWrites).toBe(1);
+    expect(transport.sent.filter((m) => m.type === "appendEntriesResponse")).toEqual([]);
+    storage.release();
+    await settle();
+    expect(transport.sent.filter((m) => m.type === "appendEntriesResponse")).toMatchObject([
+      { from: b, to: a, success: true, matchIndex: 1 },
+    ]);
+    await node.stop();
+  });
+
+  it("lets a leader replicate while its own write is still in flight", async () => {
+    const { node, storage, transport, clock } = single([a, b, c], a);
+    await node.start();
+    node.campaign();
+    await settle();
+    for (const peer of [b, c]) transport.inject(voteGranted(peer, a, 1));
+    await settle();
+    expect(node.status().role).toBe("leader");
+    // The followers acknowledge the leader's noop, so it replicates to them at full speed.
+    for (const m of transport.sent) {
+      if (m.type === "appendEntries") transport.inject(appendAck(m.to, a, 1, 1, m.seq));
+    }
+    await settle();
+    storage.hold();
+    transport.sent.length = 0;
+    const proposal = watch(node.propose(bytes("x")));
+    await clock.advance(0);
+    expect(storage.heldWrites).toBe(1);
+    const appends = transport.sent.filter(
+      (m): m is Extract<Message, { type: "appendEntries" }> =>
+        m.type === "appendEntries" && m.entries.length > 0,
+    );
+    expect(appends.map((m) => m.to).sort()).toEqual([b, c]);
+    expect(proposal.state()).toBe("pending");
+    storage.release();
+    await node.stop();
+  });
+});
+
+describe("createNode: proposals", () => {
+  it("rejects on a follower with NotLeaderError and the leader it knows", async () => {
+    const { node, transport } = single([a, b, c], b);
+    await node.start();
+    transport.inject(
+      appendEntries(a, b, 1, [{ kind: "noop", index: 1 as Index, term: 1 as Term }]),
+    );
+    await settle();
+    const error = await node.propose(bytes("x")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotLeaderError);
+    expect(error).toMatchObject({ code: "NOT_LEADER", leader: a });
+    await node.stop();
+  });
+
+  it("rejects with TimeoutError when no outcome comes in time", async () => {
+    const { node, transport, clock } = single([a, b, c], a);
+    await node.start();
+    node.campaign();
+    await settle();
+    for (const peer of [b, c]) transport.inject(voteGranted(peer, a, 1));
+    await settle();
+    const proposal = watch(node.propose(bytes("x"), { timeoutMs: 50 }));
+    await clock.advance(40);
+    expect(proposal.state()).toBe("pending");
+    await clock.advance(20);
+    expect(proposal.error()).toBeInstanceOf(TimeoutError);
+    expect(node.status().pendingProposals).toBe(0);
+    await node.stop();
+  });
+
+  it("rejects pending and later proposals with StoppedError", async () => {
+    const { node, transport } = single([a, b, c], a);
+    await node.start();
+    node.campaign();
+    await settle();
+    for (const peer of [b, c]) transport.inject(voteGranted(peer, a, 1));
+    await settle();
+    const pending = watch(node.propose(bytes("never commits")));
+    const queued = watch(node.propose(bytes("still in the inbox")));
+    await node.stop();
+    await settle();
+    expect(pending.error()).toBeInstanceOf(StoppedError);
+    expect(queued.error()).toBeInstanceOf(StoppedError);
+    await expect(node.propose(bytes("late"))).rejects.toBeInstanceOf(StoppedError);
+    expect(transport.listening).toBe(false);
+    await node.stop(); // idempotent
+    expect(node.status().phase).toBe("stopped");
+  });
+});
+
+describe("createNode: stop and failures", () => {
+  it("stop() lets the turn in flight finish its write, then writes what it still owes", async () => {
+    const { node, storage, clock } = await singleLeader();
+    storage.hold();
+    const proposal = watch(node.propose(bytes("x")));
+    await clock.advance(0);
+    expect(storage.heldWrites).toBe(1);
+    const stopped = watch(node.stop());
+    await settle();
+    expect(stopped.state()).toBe("pending");
+    storage.release();
+    await settle();
+    expect(stopped.state()).toBe("resolved");
+    const persisted = await storage.load();
+    expect(persisted.entries.map((entry) => entry.kind)).toEqual(["noop", "command"]);
+    // The commit that the write made possible was written too, though never applied here.
+    expect(persisted.hardState.commit).toBe(2);
+    expect(proposal.error()).toBeInstanceOf(StoppedError);
+  });
+
+  it("stops with an error event when a storage write fails", async () => {
+    const { node, storage, clock } = await singleLeader();
+    const errors: FlotillaError[] = [];
+    node.events.on("error", (error) => errors.push(error));
+    storage.failWith(new Error("disk on fire"));
+    const proposal = watch(node.propose(bytes("x")));
+    await clock.advance(tickMs);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(StorageFailedError);
+    expect(errors[0]!.message).toContain("disk on fire");
+    expect(node.status().phase).toBe("failed");
+    expect(proposal.error()).toBeInstanceOf(StoppedError);
+    expect((proposal.error() as StoppedError).cause).toBe(errors[0]);
+    await expect(node.propose(bytes("y"))).rejects.toBeInstanceOf(StoppedError);
+    await node.stop();
+  });
+
+  it("stops with an error event when the state machine throws", async () => {
+    const { node, machine, clock } = await singleLeader();
+    const errors: FlotillaError[] = [];
+    node.events.on("error", (error) => errors.push(error));
+    machine.throwOn = "poison";
+    const ok = node.propose(bytes("fine"));
+    await clock.advance(tickMs);
+    await expect(ok).resolves.toBe("2:fine");
+    const poison = watch(node.propose(bytes("poison")));
+    const after = watch(node.propose(bytes("after")));
+    await clock.advance(tickMs);
+    expect(errors.map((e) => e.constructor)).toEqual([StateMachineFailedError]);
+    expect(poison.error()).toBeInstanceOf(StoppedError);
+    expect(after.error()).toBeInstanceOf(StoppedError);
+    expect(machine.texts).toEqual(["fine"]);
+    expect(node.status()).toMatchObject({ phase: "failed", appliedIndex: 2 });
+  });
+
+  it("fails to start, with a typed error, when storage cannot load", async () => {
+    const t = single();
+    t.storage.inner.close();
+    await expect(t.node.start()).rejects.toBeInstanceOf(StorageFailedError);
+    expect(t.node.status().phase).toBe("failed");
+  });
+});
+
+describe("createNode: host scheduler", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("ticks on the host's timers by default, so fake timers drive it", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const storage = new ObservedStorage();
+    const node = createNode<string>({
+      id: a,
+      voters: [a],
+      tickMs,
+      transport: new ProbeTransport(),
+      storage,
+      stateMachine: new LogMachine(),
+    });
+    await node.start();
+    const roles: string[] = [];
+    node.events.on("role", (event) => roles.push(event.role));
+    // A lone voter campaigns on its own once its election timeout (in ticks) runs out.
+    await vi.advanceTimersByTimeAsync(tickMs * 40);
+    expect(roles.at(-1)).toBe("leader");
+    await expect(node.propose(bytes("x"))).resolves.toBe("2:x");
+    await node.stop();
+  });
+});
+
+function requestVote(from: NodeId, to: NodeId, term: number): Message {
+  return {
+    type: "requestVote",
+    from,
+    to,
+    term: term as Term,
+    preVote: false,
+    lastLogIndex: 0 as Index,
+    lastLogTerm: 0 as Term,
+  };
+}
+
+function voteGranted(from: NodeId, to: NodeId, term: number): Message {
+  return {
+    type: "requestVoteResponse",
+    from,
+    to,
+    term: term as Term,
+    preVote: false,
+    granted: true,
+  };
+}
+
+function appendAck(
+  from: NodeId,
+  to: NodeId,
+  term: number,
+  matchIndex: number,
+  seq: number,
+): Message {
+  return {
+    type: "appendEntriesResponse",
+    from,
+    to,
+    term: term as Term,
+    seq,
+    success: true,
+    matchIndex: matchIndex as Index,
+  };
+}
+
+function appendEntries(
+  from: NodeId,
+  to: NodeId,
+  term: number,
+  entries: Extract<Message, { type: "appendEntries" }>["entries"],
+): Message {
+  return {
+    type: "appendEntries",
+    from,
+    to,
+    term: term as Term,
+    prevLogIndex: 0 as Index,
+    prevLogTerm: 0 as Term,
+    entries,
+    leaderCommit: 0 as Index,
+    seq: 1,
+  };
+}
