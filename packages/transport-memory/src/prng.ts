@@ -97,12 +97,12 @@ export class Prng {
     if (!Number.isInteger(bound) || bound <= 0 || bound > 0x1_0000_0000) {
       throw new RangeError(`Prng.int: bound must be an integer in [1, 2^32], got ${bound}`);
     }
-    // Lemire's multiply-and-shift with rejection: unbiased for every bound.
-    const threshold = (0x1_0000_0000 - bound) % bound;
+    // Rejection sampling: drop the top sliver of draws that would bias `x % bound` towards small
+    // values. Exact in doubles (every operand stays below 2^32), unlike a multiply-high.
+    const limit = 0x1_0000_0000 - (0x1_0000_0000 % bound);
     for (;;) {
       const x = this.nextUint32();
-      const product = x * bound;
-      if (product % 0x1_0000_0000 >= threshold) return Math.floor(product / 0x1_0000_0000);
+      if (x < limit) return x % bound;
     }
   }
 

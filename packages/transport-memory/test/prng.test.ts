@@ -37,6 +37,10 @@ describe("Prng", () => {
     }
     expect(outOfRange).toBe(0);
     for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(500);
+    // Large bounds stay exact and in range (a float multiply-high would lose bits above 2^53).
+    const big = Array.from({ length: 1000 }, () => prng.int(3_000_000_000));
+    expect(big.every((x) => Number.isInteger(x) && x >= 0 && x < 3_000_000_000)).toBe(true);
+    expect(big.filter((x) => x >= 1_500_000_000).length).toBeGreaterThan(400);
     const between = Array.from({ length: 1000 }, () => prng.intBetween(3, 5));
     expect(new Set(between)).toEqual(new Set([3, 4, 5]));
   });
