@@ -16,8 +16,8 @@ export {
   OutcomeUnknownError,
   OverloadedError,
   StateMachineFailedError,
-  StorageFailedError,
   StoppedError,
+  StorageFailedError,
   TimeoutError,
 } from "./driver/errors.js";
 export { createNode } from "./driver/node.js";

@@ -18,7 +18,9 @@ describe("a 3-node cluster of driver nodes", () => {
     expect(proposals.filter((p) => p.state() === "rejected")).toEqual([]);
     const results = proposals.map((p) => p.value()!);
     // Each result names its own command, at strictly increasing indexes.
-    results.forEach((result, k) => expect(result.endsWith(`:cmd${k}`)).toBe(true));
+    expect(results.map((result) => result.split(":")[1])).toEqual(
+      proposals.map((_, k) => `cmd${k}`),
+    );
     const indexes = results.map((result) => Number(result.split(":")[0]));
     expect(indexes).toEqual([...indexes].sort((x, y) => x - y));
     await cluster.until(() =>
