@@ -17,8 +17,8 @@ type FileOp =
   | { readonly kind: "truncate"; readonly size: number };
 
 class FakeFile {
-  current = new Uint8Array(0);
-  durable = new Uint8Array(0);
+  current: Uint8Array = new Uint8Array(0);
+  durable: Uint8Array = new Uint8Array(0);
   pending: FileOp[] = [];
 }
 

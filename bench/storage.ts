@@ -1,0 +1,134 @@
+// `pnpm bench storage [--seconds N] [--dir PATH]`: durable appends through FileStorage of 64-byte
+// entries in batches of 1, 16 and 256 (each persist = one record + one fdatasync), next to the raw
+// latency of writing a few bytes and fsyncing on the same disk in the same run, which bounds what
+// any durable log can do per batch. Last line: one JSON object with the numbers.
+
+import { mkdtemp, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { Entry, Index, Term } from "@flotilla/core";
+import { openFileStorage } from "@flotilla/storage-file";
+
+const batchSizes = [1, 16, 256] as const;
+const entryBytes = 64;
+
+type Row = {
+  name: string;
+  entriesPerSec: number;
+  batchesPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+};
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      seconds: { type: "string", default: "2" },
+      dir: { type: "string", default: tmpdir() },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const root = await mkdtemp(join(values.dir, "flotilla-bench-storage-"));
+  try {
+    const rows: Row[] = [];
+    const rawFsync = await rawSync(join(root, "raw-fsync"), seconds / 2, "fsync");
+    const rawDatasync = await rawSync(join(root, "raw-fdatasync"), seconds / 2, "fdatasync");
+    rows.push(rawFsync, rawDatasync);
+    for (const size of batchSizes)
+      rows.push(await appends(join(root, `batch-${size}`), size, seconds));
+    printTable(rows);
+    const perBatch = (size: number) =>
+      Math.round(rows.find((r) => r.name === `persist batch ${size}`)!.entriesPerSec);
+    console.log(
+      JSON.stringify({
+        entriesPerSec: { "1": perBatch(1), "16": perBatch(16), "256": perBatch(256) },
+        fsyncP50Ms: round(rows.find((r) => r.name === "persist batch 1")!.p50Ms),
+        rawFsyncP50Ms: round(rawFsync.p50Ms),
+      }),
+    );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** Appends a few bytes and syncs, in a loop: the disk's floor for one durable write. */
+async function rawSync(path: string, seconds: number, kind: "fsync" | "fdatasync"): Promise<Row> {
+  const file = await open(path, "w");
+  const bytes = new Uint8Array(16).fill(7);
+  const latencies: number[] = [];
+  let position = 0;
+  const until = performance.now() + seconds * 1000;
+  try {
+    while (performance.now() < until) {
+      const start = performance.now();
+      await file.write(bytes, 0, bytes.length, position);
+      await (kind === "fsync" ? file.sync() : file.datasync());
+      latencies.push(performance.now() - start);
+      position += bytes.length;
+    }
+  } finally {
+    await file.close();
+  }
+  return summarize(`raw write 16 B + ${kind}`, latencies, 1);
+}
+
+async function appends(dir: string, batchSize: number, seconds: number): Promise<Row> {
+  const storage = await openFileStorage(dir);
+  const data = new Uint8Array(entryBytes).fill(42);
+  const latencies: number[] = [];
+  let next = 1;
+  const until = performance.now() + seconds * 1000;
+  try {
+    while (performance.now() < until) {
+      const entries: Entry[] = [];
+      for (let i = 0; i < batchSize; i++) {
+        entries.push({ kind: "command", index: (next + i) as Index, term: 1 as Term, data });
+      }
+      const start = performance.now();
+      await storage.persist({ entries });
+      latencies.push(performance.now() - start);
+      next += batchSize;
+    }
+  } finally {
+    await storage.close();
+  }
+  return summarize(`persist batch ${batchSize}`, latencies, batchSize);
+}
+
+function summarize(name: string, latencies: number[], entriesPerOp: number): Row {
+  const total = latencies.reduce((sum, ms) => sum + ms, 0);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return {
+    name,
+    entriesPerSec: (latencies.length * entriesPerOp * 1000) / total,
+    batchesPerSec: (latencies.length * 1000) / total,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+  };
+}
+
+function printTable(rows: readonly Row[]): void {
+  const header = ["", "entries/s", "ops/s", "p50 ms", "p99 ms"];
+  const lines = rows.map((r) => [
+    r.name,
+    Math.round(r.entriesPerSec).toLocaleString("en-US"),
+    Math.round(r.batchesPerSec).toLocaleString("en-US"),
+    r.p50Ms.toFixed(3),
+    r.p99Ms.toFixed(3),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  for (const line of [header, ...lines]) {
+    console.log(
+      line
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join("  "),
+    );
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
