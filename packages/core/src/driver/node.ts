@@ -17,21 +17,22 @@
 // Any failure of storage, of the state machine or of the core stops the node: continuing on state
 // that may not match the disk is how replicas silently diverge.
 
-import mitt from "mitt";
+import type { Emitter } from "mitt";
 import { type Config, validateConfig } from "../config.js";
-import type { Effect, PersistEffect, ProposalRejection, Role } from "../effect.js";
+import type { Effect, PersistEffect } from "../effect.js";
 import { ConfigError, FlotillaError, InvalidEventError } from "../errors.js";
 import type { Event } from "../event.js";
 import type { Index, NodeId, Term } from "../ids.js";
 import type { PersistBatch, Storage, Transport } from "../interfaces.js";
 import type { Message } from "../message.js";
 import { Applier } from "./applier.js";
-import { NotLeaderError, OverloadedError, StoppedError, StorageFailedError } from "./errors.js";
+import { StoppedError, StorageFailedError } from "./errors.js";
 import { lastWritten, mergePersistEffects } from "./merge-persist.js";
+import { Notifier } from "./notifier.js";
 import { ProposalRegistry } from "./proposals.js";
 import { type Reducer, raftReducer } from "./reducer.js";
 import { hostScheduler, type Scheduler, type TimerHandle } from "./scheduler.js";
-import { type Notice, TurnWork } from "./turn-work.js";
+import { TurnWork } from "./turn-work.js";
 import type {
   FlotillaNode,
   NodeEvents,
@@ -56,7 +57,7 @@ export function createNodeWith<State, Result>(
 
 class Driver<State, Result> implements FlotillaNode<Result> {
   readonly id: NodeId;
-  readonly events = mitt<NodeEvents>();
+  readonly events: Emitter<NodeEvents>;
   readonly #reducer: Reducer<State>;
   readonly #config: Config;
   readonly #transport: Transport;
@@ -79,14 +80,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   #started: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
 
-  // What the events have told the application so far, so each change is emitted once.
-  #role: Role = "follower";
-  #term = 0 as Term;
-  #leader: NodeId | null = null;
-  #droppedMessages = 0;
-  /** What the last `commit` and `apply` events said, so each advance is emitted once. */
-  #commitIndexEmitted = 0;
-  #appliedIndexEmitted = 0;
+  readonly #notifier: Notifier<Result>;
 
   constructor(reducer: Reducer<State>, options: NodeOptions<Result>) {
     const {
@@ -114,6 +108,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#scheduler = scheduler ?? hostScheduler;
     this.#proposalTimeoutMs = proposalTimeoutMs;
     this.#proposals = new ProposalRegistry(this.#scheduler);
+    this.#notifier = new Notifier(this.#proposals, this.#scheduler);
+    this.events = this.#notifier.events;
   }
 
   start(): Promise<void> {
@@ -162,7 +158,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       lastLogIndex: core?.lastLogIndex ?? (0 as Index),
       snapshotIndex: this.#applier.snapshotIndex,
       pendingProposals: this.#proposals.size,
-      droppedMessages: this.#droppedMessages,
+      droppedMessages: this.#notifier.droppedMessages,
     };
   }
 
@@ -180,15 +176,13 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     } catch (error) {
       throw this.#fail(error);
     }
-    this.#term = persisted.hardState.term;
-    this.#commitIndexEmitted = persisted.snapshot?.index ?? 0;
+    this.#notifier.loaded(persisted.hardState.term, persisted.snapshot?.index ?? (0 as Index));
     if (persisted.snapshot !== null) {
       try {
         await this.#applier.load(persisted.snapshot);
       } catch (error) {
         throw this.#fail(error);
       }
-      this.#appliedIndexEmitted = persisted.snapshot.index;
     }
     if (this.#phase !== "starting") return; // stop() or a failure came first
     this.#unlisten = this.#transport.onMessage((message) => {
@@ -272,7 +266,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#sendAll(afterWrite);
 
     await this.#applyAll(work);
-    this.#finish(work);
+    const commitIndex = this.#reducer.status(this.#state as State).commit;
+    this.#notifier.finish(work, commitIndex, this.#applier.appliedIndex);
   }
 
   /** Steps an inbox event: its effects belong to this turn. */
@@ -322,65 +317,6 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     }
   }
 
-  /** Settles proposals and emits events: the last part of a turn. */
-  #finish(work: TurnWork<Result>): void {
-    for (const notice of work.notices) this.#notice(notice);
-    for (const outcome of work.outcomes) {
-      if (outcome.kind === "applied") {
-        const { index, term, result, isCommand } = outcome;
-        this.#proposals.applied(index, term, result as Result, isCommand);
-      } else {
-        this.#proposals.restored(outcome.index);
-      }
-    }
-    for (const snapshot of work.snapshots) this.#emit("snapshot", snapshot);
-    const commitIndex = this.#reducer.status(this.#state as State).commit;
-    if (commitIndex > this.#commitIndexEmitted) {
-      this.#commitIndexEmitted = commitIndex;
-      this.#emit("commit", { index: commitIndex });
-    }
-    const appliedIndex = this.#applier.appliedIndex;
-    if (appliedIndex > this.#appliedIndexEmitted) {
-      this.#appliedIndexEmitted = appliedIndex;
-      this.#emit("apply", { index: appliedIndex });
-    }
-  }
-
-  #notice(notice: Notice): void {
-    switch (notice.type) {
-      case "proposalAccepted":
-        this.#proposals.accepted(notice.id, notice.index, notice.term);
-        return;
-      case "proposalRejected":
-        this.#proposals.reject(notice.id, rejection(notice.reason, notice.leader));
-        return;
-      case "roleChanged":
-        this.#roleChanged(notice.role, notice.term, notice.leader);
-        return;
-      case "membershipChanged":
-        this.#emit("membership", { membership: notice.membership });
-        return;
-      case "dropped":
-        this.#droppedMessages += 1;
-        return;
-      default: {
-        const never: never = notice;
-        throw new TypeError(`unknown notice ${JSON.stringify(never)}`);
-      }
-    }
-  }
-
-  #roleChanged(role: Role, term: Term, leader: NodeId | null): void {
-    const termChanged = term !== this.#term;
-    const leaderChanged = leader !== this.#leader;
-    this.#role = role;
-    this.#term = term;
-    this.#leader = leader;
-    this.#emit("role", { role, term, leader });
-    if (termChanged) this.#emit("term", { term });
-    if (leaderChanged) this.#emit("leader", { leader, term });
-  }
-
   #sendAll(messages: readonly Message[]): void {
     for (const message of messages) this.#transport.send(message.to, message);
   }
@@ -418,32 +354,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#quiesce(stopped);
     this.#carried = [];
     this.#proposals.rejectAll(stopped);
-    this.#emit("error", error);
+    this.#notifier.emit("error", error);
     return error;
-  }
-
-  /** A throwing event handler is the application's bug: rethrown on its own, never ours. */
-  #emit<Key extends keyof NodeEvents>(type: Key, event: NodeEvents[Key]): void {
-    try {
-      this.events.emit(type, event);
-    } catch (error) {
-      this.#scheduler.queueMicrotask(() => {
-        throw error;
-      });
-    }
-  }
-}
-
-function rejection(reason: ProposalRejection, leader: NodeId | null): FlotillaError {
-  switch (reason) {
-    case "notLeader":
-      return new NotLeaderError(leader);
-    case "uncommittedLimit":
-      return new OverloadedError(leader);
-    default: {
-      const never: never = reason;
-      return new NotLeaderError(never);
-    }
   }
 }
 

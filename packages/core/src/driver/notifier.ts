@@ -1,0 +1,117 @@
+// The last part of every turn: settle proposals and tell the application what changed. Runs only
+// after the turn's write and applies, so an event never announces something not yet durable or
+// not yet applied.
+
+import mitt from "mitt";
+import type { ProposalRejection } from "../effect.js";
+import type { FlotillaError } from "../errors.js";
+import type { Index, NodeId, Term } from "../ids.js";
+import { NotLeaderError, OverloadedError } from "./errors.js";
+import type { ProposalRegistry } from "./proposals.js";
+import type { Scheduler } from "./scheduler.js";
+import type { Notice, TurnWork } from "./turn-work.js";
+import type { NodeEvents } from "./types.js";
+
+export class Notifier<Result> {
+  readonly events = mitt<NodeEvents>();
+  readonly #proposals: ProposalRegistry<Result>;
+  readonly #scheduler: Scheduler;
+  /** Bad messages from peers the core dropped (reported, never thrown). */
+  droppedMessages = 0;
+  // What the events have said so far, so each change is emitted once.
+  #term = 0 as Term;
+  #leader: NodeId | null = null;
+  #commitIndex = 0;
+  #appliedIndex = 0;
+
+  constructor(proposals: ProposalRegistry<Result>, scheduler: Scheduler) {
+    this.#proposals = proposals;
+    this.#scheduler = scheduler;
+  }
+
+  /** Where the node starts from: nothing before this is news. */
+  loaded(term: Term, snapshotIndex: Index): void {
+    this.#term = term;
+    this.#commitIndex = snapshotIndex;
+    this.#appliedIndex = snapshotIndex;
+  }
+
+  finish(work: TurnWork<Result>, commitIndex: Index, appliedIndex: Index): void {
+    for (const notice of work.notices) this.#notice(notice);
+    for (const outcome of work.outcomes) {
+      if (outcome.kind === "applied") {
+        const { index, term, result, isCommand } = outcome;
+        this.#proposals.applied(index, term, result as Result, isCommand);
+      } else {
+        this.#proposals.restored(outcome.index);
+      }
+    }
+    for (const snapshot of work.snapshots) this.emit("snapshot", snapshot);
+    if (commitIndex > this.#commitIndex) {
+      this.#commitIndex = commitIndex;
+      this.emit("commit", { index: commitIndex });
+    }
+    if (appliedIndex > this.#appliedIndex) {
+      this.#appliedIndex = appliedIndex;
+      this.emit("apply", { index: appliedIndex });
+    }
+  }
+
+  /** A throwing event handler is the application's bug: rethrown on its own, never ours. */
+  emit<Key extends keyof NodeEvents>(type: Key, event: NodeEvents[Key]): void {
+    try {
+      this.events.emit(type, event);
+    } catch (error) {
+      this.#scheduler.queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  #notice(notice: Notice): void {
+    switch (notice.type) {
+      case "proposalAccepted":
+        this.#proposals.accepted(notice.id, notice.index, notice.term);
+        return;
+      case "proposalRejected":
+        this.#proposals.reject(notice.id, rejection(notice.reason, notice.leader));
+        return;
+      case "roleChanged":
+        this.#roleChanged(notice);
+        return;
+      case "membershipChanged":
+        this.emit("membership", { membership: notice.membership });
+        return;
+      case "dropped":
+        this.droppedMessages += 1;
+        return;
+      default: {
+        const never: never = notice;
+        throw new TypeError(`unknown notice ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  #roleChanged({ role, term, leader }: Extract<Notice, { type: "roleChanged" }>): void {
+    const termChanged = term !== this.#term;
+    const leaderChanged = leader !== this.#leader;
+    this.#term = term;
+    this.#leader = leader;
+    this.emit("role", { role, term, leader });
+    if (termChanged) this.emit("term", { term });
+    if (leaderChanged) this.emit("leader", { leader, term });
+  }
+}
+
+function rejection(reason: ProposalRejection, leader: NodeId | null): FlotillaError {
+  switch (reason) {
+    case "notLeader":
+      return new NotLeaderError(leader);
+    case "uncommittedLimit":
+      return new OverloadedError(leader);
+    default: {
+      const never: never = reason;
+      return new NotLeaderError(never);
+    }
+  }
+}
