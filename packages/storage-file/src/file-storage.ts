@@ -17,6 +17,7 @@
 
 import { join } from "node:path";
 import {
+  ConfigError,
   checkPersistBatch,
   type Entry,
   type HardState,
@@ -93,7 +94,10 @@ export class FileStorage implements Storage {
   static async open(dir: string, options: FileStorageOptions = {}): Promise<FileStorage> {
     const segmentBytesMax = options.segmentBytesMax ?? 64 * 1024 * 1024;
     if (!Number.isSafeInteger(segmentBytesMax) || segmentBytesMax < 1) {
-      throw new RangeError(`segmentBytesMax must be a positive integer, got ${segmentBytesMax}`);
+      throw new ConfigError(
+        "segmentBytesMax",
+        `must be a positive integer, got ${segmentBytesMax}`,
+      );
     }
     const fs = options.fs ?? nodeFileSystem;
     await fs.mkdir(dir);

@@ -145,6 +145,33 @@ describe("FileStorage crash recovery", () => {
     }
   });
 
+  it("recovers after a second crash during recovery itself", async () => {
+    const seed = testSeed("crash during recovery", 31_337);
+    const clean = new FakeFileSystem();
+    await runUntilCrash(clean, undefined);
+    let recoveryCrashes = 0;
+    for (let point = 1; point <= clean.points; point += 1) {
+      const fs = new FakeFileSystem();
+      const acknowledged = await runUntilCrash(fs, point);
+      const trialSeed = seed + point;
+      const random = prng(trialSeed);
+      const crashed = fs.crash({ random });
+      // Count the points recovery needs, then crash at each of them in turn.
+      const probe = crashed.clone();
+      await (await openFileStorage(dir, options(probe, 4))).load();
+      for (let again = 1; again <= probe.points; again++) {
+        const second = crashed.clone();
+        second.crashAtPoint = again;
+        await expect(openFileStorage(dir, options(second, 4))).rejects.toBeInstanceOf(FakeCrash);
+        const label = `crash at point ${point}, again at recovery point ${again}, seed ${trialSeed}`;
+        await checkRecovery(second.crash({ random }), acknowledged, label);
+        recoveryCrashes += 1;
+      }
+    }
+    // Recovery takes the lock, and often also repairs a torn tail: more than one point each.
+    expect(recoveryCrashes).toBeGreaterThan(clean.points);
+  });
+
   it("keeps a stale lock from the crashed process out of the way", async () => {
     const fs = new FakeFileSystem();
     await runUntilCrash(fs, undefined);
