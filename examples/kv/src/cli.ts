@@ -1,0 +1,120 @@
+// `kv`: the command-line client.
+//
+//   kv [--servers URL,URL,...] put KEY VALUE | get KEY | cas KEY OLD NEW | status
+//
+// --servers defaults to $KV_SERVERS, then to http://127.0.0.1:8001,8002,8003. `cas` takes "-" as
+// OLD to mean "only if KEY is absent". Exit codes: 0 done, 1 failed (the message says whether the
+// write may have happened), 2 usage, 3 cas refused (the value was not OLD), 4 get of an absent key.
+
+import { parseArgs } from "node:util";
+import { KvClient, KvRequestError } from "./client.js";
+
+const usage = `usage: kv [--servers URL,URL,...] [--timeout-ms N] <command>
+  put KEY VALUE      set KEY to VALUE
+  get KEY            print KEY's value (exit 4 if absent)
+  cas KEY OLD NEW    set KEY to NEW if it is OLD ("-" for absent); exit 3 if it was not
+  status             every server's view: role, term, leader, commit and applied index`;
+
+const defaultServers = "http://127.0.0.1:8001,http://127.0.0.1:8002,http://127.0.0.1:8003";
+
+type Parsed = { servers: string[]; timeoutMs: number; command: string[] };
+
+function parse(argv: readonly string[]): Parsed {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      servers: { type: "string" },
+      "timeout-ms": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help === true) return { servers: [], timeoutMs: 0, command: ["help"] };
+  const servers = (values.servers ?? process.env.KV_SERVERS ?? defaultServers)
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((s) => (/^https?:\/\//.test(s) ? s : `http://${s}`));
+  for (const server of servers) {
+    if (!URL.canParse(server)) throw new Error(`--servers: ${JSON.stringify(server)} is not a URL`);
+  }
+  const timeoutMs = Number(values["timeout-ms"] ?? "10000");
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new Error("--timeout-ms: expected a positive integer");
+  }
+  return { servers, timeoutMs, command: positionals };
+}
+
+async function run(parsed: Parsed): Promise<number> {
+  const [name, ...args] = parsed.command;
+  const client = new KvClient({ servers: parsed.servers, deadlineMs: parsed.timeoutMs });
+  const arity: Record<string, number> = { put: 2, get: 1, cas: 3, status: 0 };
+  if (name === undefined || arity[name] !== args.length) {
+    console.error(usage);
+    return 2;
+  }
+  const [a = "", b = "", c = ""] = args;
+  switch (name) {
+    case "put":
+      await client.put(a, b);
+      console.log("OK");
+      return 0;
+    case "get": {
+      const value = await client.get(a);
+      if (value === null) {
+        console.error(`(${a} is not set)`);
+        return 4;
+      }
+      console.log(value);
+      return 0;
+    }
+    case "cas": {
+      const ok = await client.cas(a, b === "-" ? null : b, c);
+      console.log(ok ? "OK" : `refused: ${a} was not ${b === "-" ? "absent" : JSON.stringify(b)}`);
+      return ok ? 0 : 3;
+    }
+    default:
+      return status(client, parsed.servers);
+  }
+}
+
+async function status(client: KvClient, servers: readonly string[]): Promise<number> {
+  let reachable = 0;
+  for (const server of servers) {
+    try {
+      const s = await client.status(server);
+      reachable += 1;
+      console.log(
+        `${server}  node ${s.id}  ${s.role.padEnd(9)} term ${s.term}  leader ${s.leader ?? "-"}  ` +
+          `commit ${s.commitIndex}  applied ${s.appliedIndex}  keys ${s.keys}  pid ${s.pid}`,
+      );
+    } catch (error) {
+      console.log(`${server}  unreachable (${(error as Error).message})`);
+    }
+  }
+  return reachable > 0 ? 0 : 1;
+}
+
+async function main(): Promise<void> {
+  let parsed: Parsed;
+  try {
+    parsed = parse(process.argv.slice(2));
+  } catch (error) {
+    console.error(`kv: ${(error as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+  if (parsed.command[0] === "help") {
+    console.log(usage);
+    return;
+  }
+  try {
+    process.exitCode = await run(parsed);
+  } catch (error) {
+    if (!(error instanceof KvRequestError)) throw error;
+    const may = error.retry === "unknown" ? " (it may or may not have been applied)" : "";
+    console.error(`kv: failed${may}: ${error.message}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

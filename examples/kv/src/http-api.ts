@@ -1,0 +1,204 @@
+// The client API of one server, over node:http:
+//
+//   GET  /kv/:key                      -> 200 {"value": "..."} | 404 {"value": null}
+//   PUT  /kv/:key          body: value -> 200 {"ok": true}
+//   POST /kv/:key/cas      body: {"expected": string|null, "value": string} -> 200 {"ok": bool}
+//   GET  /status                       -> 200 {id, role, term, leader, leaderUrl, ...}
+//
+// Every key operation, reads included, is a command proposed to Raft: the answer is given once
+// the entry committed and was applied, so reads are linearizable by the log (Raft thesis §6.4
+// offers cheaper reads; the driver does not expose them yet). Only the leader proposes: a
+// follower answers 307 with the leader's client address (Location and body), or 503 when it
+// knows no leader. Failed requests say in `retry` whether the write surely did not happen
+// ("safe": retry freely) or may have ("unknown": a retry may apply it twice).
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  FlotillaError,
+  type FlotillaNode,
+  LeadershipLostError,
+  NotLeaderError,
+  OverloadedError,
+} from "@flotilla/core";
+import { encodeKvCommand, type KvInput, type KvOutput } from "@flotilla/transport-memory";
+import { formatHostPort, type HostPort } from "./addresses.js";
+import type { KvStore } from "./kv-store.js";
+
+export type ApiContext = {
+  readonly node: FlotillaNode<KvOutput>;
+  readonly store: KvStore;
+  readonly api: ReadonlyMap<string, HostPort>;
+  readonly proposalTimeoutMs: number;
+};
+
+type Reply = { readonly status: number; readonly body: unknown; readonly location?: string };
+
+const bodyBytesMax = 1024 * 1024;
+
+export function createApiServer(context: ApiContext): Server {
+  return createServer((request, response) => {
+    route(context, request)
+      .catch((error: unknown) => failure(error))
+      .then((reply) => send(response, context.node.id, reply));
+  });
+}
+
+async function route(context: ApiContext, request: IncomingMessage): Promise<Reply> {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  const method = request.method ?? "GET";
+  if (url.pathname === "/status" && method === "GET") return { status: 200, body: status(context) };
+  const match = /^\/kv\/([^/]+)(\/cas)?$/.exec(url.pathname);
+  if (match === null) return { status: 404, body: { error: "NOT_FOUND", message: "no such path" } };
+  let key: string;
+  try {
+    key = decodeURIComponent(match[1] as string);
+  } catch {
+    return badRequest("the key is not valid percent-encoding");
+  }
+  const isCas = match[2] !== undefined;
+  if (!isCas && method === "GET") return propose(context, request, { op: "get", key });
+  if (!isCas && method === "PUT") {
+    const value = await readBody(request);
+    return value === null ? tooLarge() : propose(context, request, { op: "put", key, value });
+  }
+  if (isCas && method === "POST") {
+    const text = await readBody(request);
+    if (text === null) return tooLarge();
+    const cas = parseCas(text);
+    if (typeof cas === "string") return badRequest(cas);
+    return propose(context, request, { op: "cas", key, ...cas });
+  }
+  return {
+    status: 405,
+    body: { error: "METHOD_NOT_ALLOWED", message: `${method} ${url.pathname}` },
+  };
+}
+
+async function propose(
+  context: ApiContext,
+  request: IncomingMessage,
+  input: KvInput,
+): Promise<Reply> {
+  const { node } = context;
+  const current = node.status();
+  if (current.phase !== "running") {
+    return {
+      status: 503,
+      body: { error: "STOPPING", message: `node is ${current.phase}`, retry: "safe" },
+    };
+  }
+  if (current.role !== "leader") return redirect(context, request, current.leader);
+  let output: KvOutput;
+  try {
+    output = await node.propose(encodeKvCommand(input), { timeoutMs: context.proposalTimeoutMs });
+  } catch (error) {
+    if (error instanceof NotLeaderError) return redirect(context, request, error.leader);
+    return failure(error);
+  }
+  switch (output.op) {
+    case "get":
+      return { status: output.value === null ? 404 : 200, body: { value: output.value } };
+    case "put":
+      return { status: 200, body: { ok: true } };
+    case "cas":
+      return { status: 200, body: { ok: output.ok } };
+    default: {
+      const never: never = output;
+      throw new TypeError(`unknown output ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function redirect(context: ApiContext, request: IncomingMessage, leader: string | null): Reply {
+  const address = leader === null ? undefined : context.api.get(leader);
+  if (leader === null || address === undefined || leader === context.node.id) {
+    return {
+      status: 503,
+      body: { error: "NO_LEADER", message: "no leader is known yet; retry shortly", retry: "safe" },
+    };
+  }
+  const leaderUrl = `http://${formatHostPort(address)}`;
+  return {
+    status: 307,
+    location: `${leaderUrl}${request.url ?? "/"}`,
+    body: { error: "NOT_LEADER", message: `${leader} leads`, leader, leaderUrl, retry: "safe" },
+  };
+}
+
+/** Maps a failed proposal to a reply that says whether retrying is safe. */
+function failure(error: unknown): Reply {
+  if (error instanceof OverloadedError || error instanceof LeadershipLostError) {
+    // Neither ever commits: the entry was refused, or another entry took its index.
+    return { status: 503, body: { error: error.code, message: error.message, retry: "safe" } };
+  }
+  if (error instanceof FlotillaError) {
+    // TIMEOUT, OUTCOME_UNKNOWN, STOPPED: the entry may be in the log and commit later.
+    const status = error.code === "TIMEOUT" ? 504 : 503;
+    return { status, body: { error: error.code, message: error.message, retry: "unknown" } };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { status: 500, body: { error: "INTERNAL", message, retry: "unknown" } };
+}
+
+function status(context: ApiContext) {
+  const s = context.node.status();
+  const leaderAddress = s.leader === null ? undefined : context.api.get(s.leader);
+  return {
+    ...s,
+    leaderUrl: leaderAddress === undefined ? null : `http://${formatHostPort(leaderAddress)}`,
+    pid: process.pid,
+    keys: context.store.size,
+    // Replicas at the same appliedIndex must agree on this digest of their whole state.
+    digest: context.store.digest(),
+  };
+}
+
+function parseCas(text: string): { expected: string | null; value: string } | string {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return 'the body must be JSON: {"expected": string | null, "value": string}';
+  }
+  const { expected, value } = (body ?? {}) as { expected?: unknown; value?: unknown };
+  if (typeof value !== "string") return "value must be a string";
+  if (expected !== null && typeof expected !== "string") return "expected must be a string or null";
+  return { expected, value };
+}
+
+function readBody(request: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    request.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= bodyBytesMax) chunks.push(chunk);
+    });
+    request.on("end", () =>
+      resolve(bytes > bodyBytesMax ? null : Buffer.concat(chunks).toString("utf8")),
+    );
+    request.on("error", reject);
+  });
+}
+
+function badRequest(message: string): Reply {
+  return { status: 400, body: { error: "BAD_REQUEST", message } };
+}
+
+function tooLarge(): Reply {
+  return {
+    status: 413,
+    body: { error: "TOO_LARGE", message: `bodies are limited to ${bodyBytesMax} bytes` },
+  };
+}
+
+function send(response: ServerResponse, nodeId: string, reply: Reply): void {
+  const body = `${JSON.stringify(reply.body)}\n`;
+  response.writeHead(reply.status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+    "x-flotilla-node": nodeId,
+    ...(reply.location === undefined ? {} : { location: reply.location }),
+  });
+  response.end(body);
+}

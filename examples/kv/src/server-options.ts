@@ -1,0 +1,122 @@
+// The server's command line (node:util parseArgs). Every mistake is a UsageError that names the
+// option, so `kv-server` fails at once with a sentence instead of a stack trace.
+
+import { parseArgs } from "node:util";
+import { type HostPort, parseAddressMap, UsageError } from "./addresses.js";
+
+export type ServerOptions = {
+  readonly id: string;
+  /** Every node's Raft (UDP) address, this node's included. */
+  readonly peers: ReadonlyMap<string, HostPort>;
+  /** Every node's client (HTTP) address, this node's included: followers redirect there. */
+  readonly api: ReadonlyMap<string, HostPort>;
+  readonly dataDir: string;
+  /** The cluster key; null only with an explicit --insecure. */
+  readonly key: Uint8Array | null;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly snapshotEvery: number;
+  readonly proposalTimeoutMs: number;
+};
+
+export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --api ID=HOST:PORT,... --data-dir DIR
+                 [--key-hex HEX | --insecure] [--tick-ms N] [--election-ticks N]
+                 [--snapshot-every N] [--proposal-timeout-ms N]
+
+  --peers     every node's Raft address (UDP), this one's included; a bare port means 127.0.0.1
+  --api       every node's client address (HTTP), same ids as --peers
+  --data-dir  where this node keeps its log, hard state and snapshots (created if missing)
+  --key-hex   the cluster key, at least 16 bytes as hex (or env FLOTILLA_KEY_HEX)
+  --insecure  run without a key: anyone who can reach the UDP port can forge Raft messages
+  --tick-ms   milliseconds per Raft tick (default 10); --election-ticks ticks per election
+              timeout (default 10); --snapshot-every entries between snapshots (default 10000);
+  --proposal-timeout-ms  how long a client request may wait for its commit (default 2000)`;
+
+export function parseServerOptions(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ServerOptions | "help" {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        id: { type: "string" },
+        peers: { type: "string" },
+        api: { type: "string" },
+        "data-dir": { type: "string" },
+        "key-hex": { type: "string" },
+        insecure: { type: "boolean" },
+        "tick-ms": { type: "string" },
+        "election-ticks": { type: "string" },
+        "snapshot-every": { type: "string" },
+        "proposal-timeout-ms": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help === true) return "help";
+  const id = required(values, "id");
+  const peers = parseAddressMap("peers", required(values, "peers"));
+  const api = parseAddressMap("api", required(values, "api"));
+  if (!peers.has(id)) throw new UsageError(`--peers must include this node (${id})`);
+  for (const peer of peers.keys()) {
+    if (!api.has(peer)) throw new UsageError(`--api has no address for node ${peer}`);
+  }
+  for (const node of api.keys()) {
+    if (!peers.has(node)) throw new UsageError(`--api names ${node}, which is not in --peers`);
+  }
+  return {
+    id,
+    peers,
+    api,
+    dataDir: required(values, "data-dir"),
+    key: key(values, env),
+    tickMs: integer(values, "tick-ms", 10, 1),
+    electionTicks: integer(values, "election-ticks", 10, 2),
+    snapshotEvery: integer(values, "snapshot-every", 10_000, 1),
+    proposalTimeoutMs: integer(values, "proposal-timeout-ms", 2000, 1),
+  };
+}
+
+function required(values: Record<string, unknown>, name: string): string {
+  const value = values[name];
+  if (typeof value !== "string" || value === "") throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function integer(values: Record<string, unknown>, name: string, fallback: number, min: number) {
+  const value = values[name];
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (typeof value !== "string" || !/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function key(
+  values: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): Uint8Array | null {
+  const hex = (values["key-hex"] as string | undefined) ?? env.FLOTILLA_KEY_HEX;
+  if (values.insecure === true) {
+    if (hex !== undefined) throw new UsageError("--insecure cannot be combined with a key");
+    return null;
+  }
+  if (hex === undefined) {
+    throw new UsageError(
+      "a cluster key is required: --key-hex HEX or FLOTILLA_KEY_HEX (or --insecure)",
+    );
+  }
+  if (!/^(?:[0-9a-fA-F]{2}){16,}$/.test(hex)) {
+    throw new UsageError(
+      "the cluster key must be at least 16 bytes written as hex (32+ hex digits)",
+    );
+  }
+  return Uint8Array.from(Buffer.from(hex, "hex"));
+}

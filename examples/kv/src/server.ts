@@ -1,0 +1,155 @@
+// One process of a key-value cluster: a Flotilla node (createNode) that talks Raft to its peers
+// over UDP, keeps its log in files under --data-dir, applies commands to an in-memory KvStore,
+// and serves clients over HTTP (see http-api.ts). Run `kv-server --help` for the options.
+//
+// Start-up order matters: storage first (it takes the directory's lock, so a second process on
+// the same data fails before binding anything), then the UDP socket, then the node, then HTTP.
+// SIGTERM and SIGINT shut down in the reverse order; a second signal exits at once.
+
+import { mkdir } from "node:fs/promises";
+import type { Server } from "node:http";
+import { createNode, type FlotillaNode, nodeId } from "@flotilla/core";
+import { type FileStorage, openFileStorage } from "@flotilla/storage-file";
+import type { KvOutput } from "@flotilla/transport-memory";
+import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
+import { formatHostPort, UsageError } from "./addresses.js";
+import { createApiServer } from "./http-api.js";
+import { KvStore } from "./kv-store.js";
+import { parseServerOptions, type ServerOptions, serverUsage } from "./server-options.js";
+
+type Running = {
+  readonly node: FlotillaNode<KvOutput>;
+  readonly storage: FileStorage;
+  readonly transport: UdpTransport;
+  /** Absent until the node has started and the API listens. */
+  http: Server | undefined;
+};
+
+function log(id: string, message: string): void {
+  console.log(`[kv ${id}] ${message}`);
+}
+
+async function start(options: ServerOptions): Promise<Running> {
+  const { id } = options;
+  await mkdir(options.dataDir, { recursive: true });
+  const storage = await openFileStorage(options.dataDir);
+  const self = options.peers.get(id);
+  const apiSelf = options.api.get(id);
+  if (self === undefined || apiSelf === undefined) throw new UsageError(`no address for ${id}`);
+  const peers = Object.fromEntries(
+    [...options.peers].map(([peer, a]) => [peer, formatHostPort(a)]),
+  );
+  let transport: UdpTransport;
+  try {
+    transport = await createUdpTransport({
+      id,
+      listen: self,
+      peers,
+      ...(options.key === null ? { insecure: true } : { key: options.key }),
+      logger: { warn: (message) => log(id, `WARNING ${message}`) },
+    });
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  const store = new KvStore();
+  const node = createNode<KvOutput>({
+    id: nodeId(id),
+    voters: [...options.peers.keys()].map(nodeId),
+    transport,
+    storage,
+    stateMachine: store,
+    tickMs: options.tickMs,
+    electionTimeoutTicks: options.electionTicks,
+    snapshotEveryEntries: options.snapshotEvery,
+    proposalTimeoutMs: options.proposalTimeoutMs,
+    // Different seeds per process run keep two restarted nodes from timing out in lockstep.
+    seed: process.pid,
+  });
+  node.events.on("role", ({ role, term, leader }) =>
+    log(id, `${role} in term ${term}${leader === null ? "" : `, leader ${leader}`}`),
+  );
+  node.events.on("snapshot", ({ index, origin }) =>
+    log(id, `snapshot ${origin} at index ${index}`),
+  );
+  const running: Running = { node, storage, transport, http: undefined };
+  node.events.on("error", (error) => {
+    // Storage or the state machine failed: the node stopped itself; release the rest and exit.
+    log(id, `FAILED: ${error.message}`);
+    shutdown(running, "node failure").finally(() => process.exit(1));
+  });
+  await node.start();
+  const http = createApiServer({
+    node,
+    store,
+    api: options.api,
+    proposalTimeoutMs: options.proposalTimeoutMs,
+  });
+  running.http = http;
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(apiSelf.port, apiSelf.host, () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  const status = node.status();
+  log(
+    id,
+    `ready: raft udp ${formatHostPort(self)}, api http://${formatHostPort(apiSelf)}, ` +
+      `data ${options.dataDir}, log up to ${status.lastLogIndex}, snapshot ${status.snapshotIndex}, pid ${process.pid}`,
+  );
+  return running;
+}
+
+let stopping: Promise<void> | null = null;
+
+function shutdown(running: Running, why: string): Promise<void> {
+  stopping ??= (async () => {
+    const id = running.node.id;
+    log(id, `shutting down (${why})`);
+    running.http?.close();
+    running.http?.closeAllConnections();
+    await running.node.stop();
+    await running.storage.close();
+    await running.transport.close();
+    log(id, "stopped");
+  })();
+  return stopping;
+}
+
+async function main(): Promise<void> {
+  let options: ServerOptions | "help";
+  try {
+    options = parseServerOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`kv-server: ${error.message}\n\n${serverUsage}`);
+    process.exit(2);
+  }
+  if (options === "help") {
+    console.log(serverUsage);
+    return;
+  }
+  let running: Running;
+  try {
+    running = await start(options);
+  } catch (error) {
+    console.error(`kv-server ${options.id}: cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      if (stopping !== null) process.exit(130); // a second signal: the operator insists
+      shutdown(running, signal).then(
+        () => process.exit(process.exitCode ?? 0),
+        (error: unknown) => {
+          console.error(`kv-server ${options.id}: shutdown failed: ${(error as Error).message}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+await main();
