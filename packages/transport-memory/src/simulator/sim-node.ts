@@ -111,11 +111,21 @@ export class SimNode<S> {
     );
   }
 
-  /** Power loss. With `torn`, the write in progress leaves a random prefix of its entries. */
-  crash(torn: Prng | null): void {
+  /**
+   * Power loss. With `torn`, the write in progress leaves a random prefix of its entries; with
+   * `tornEntries`, that many of them (a scripted fault).
+   */
+  crash(torn: Prng | null, tornEntries?: number): void {
     const host = this.#host;
     const inProgress = this.disk.inProgressEntries;
-    const kept = torn !== null && inProgress !== null ? torn.int(inProgress + 1) : undefined;
+    const kept =
+      inProgress === null
+        ? undefined
+        : tornEntries !== undefined
+          ? Math.min(tornEntries, inProgress)
+          : torn !== null
+            ? torn.int(inProgress + 1)
+            : undefined;
     host.trace.fault(
       host.nowMs,
       `crash n${this.id}${kept === undefined ? "" : ` (torn write keeps ${kept}/${inProgress} entries)`}`,
