@@ -4,6 +4,7 @@ import {
   createNode,
   type FlotillaError,
   NotLeaderError,
+  OverloadedError,
   StateMachineFailedError,
   StoppedError,
   StorageFailedError,
@@ -172,6 +173,52 @@ describe("createNode: proposals", () => {
     expect(transport.listening).toBe(false);
     await node.stop(); // idempotent
     expect(node.status().phase).toBe("stopped");
+  });
+});
+
+describe("createNode: overload and events", () => {
+  it("rejects with OverloadedError while the uncommitted tail is full", async () => {
+    const t = single([a, b, c], a);
+    const node = createNode<string>({
+      id: a,
+      voters: [a, b, c],
+      tickMs,
+      uncommittedBytesMax: 8,
+      transport: t.transport,
+      storage: t.storage,
+      stateMachine: t.machine,
+      scheduler: t.clock,
+    });
+    await node.start();
+    node.campaign();
+    await settle();
+    for (const peer of [b, c]) t.transport.inject(voteGranted(peer, a, 1));
+    await settle();
+    // Nobody acknowledges: the first 8 bytes fill the tail, the next proposal is refused.
+    const first = watch(node.propose(bytes("12345678")));
+    const second = watch(node.propose(bytes("9")));
+    await settle();
+    expect(first.state()).toBe("pending");
+    expect(second.error()).toBeInstanceOf(OverloadedError);
+    expect(second.error()).toMatchObject({ code: "OVERLOADED", leader: a });
+    await node.stop();
+  });
+
+  it("emits role, term, leader, commit and apply as they change", async () => {
+    const t = single();
+    const seen: string[] = [];
+    t.node.events.on("*", (type, event) => seen.push(`${String(type)} ${JSON.stringify(event)}`));
+    await t.node.start();
+    t.node.campaign();
+    await t.clock.advance(tickMs);
+    expect(seen).toEqual([
+      'role {"role":"leader","term":1,"leader":"a"}',
+      'term {"term":1}',
+      'leader {"leader":"a","term":1}',
+      'commit {"index":1}',
+      'apply {"index":1}',
+    ]);
+    await t.node.stop();
   });
 });
 
