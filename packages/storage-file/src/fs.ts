@@ -3,6 +3,7 @@
 
 import { constants } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 
 /** An open file, written at explicit positions. */
 export interface WritableFile {
@@ -14,7 +15,7 @@ export interface WritableFile {
 }
 
 export interface FileSystem {
-  /** Creates the directory and its parents if missing. */
+  /** Creates the directory and its parents if missing, durably. */
   mkdir(dir: string): Promise<void>;
   readdir(dir: string): Promise<string[]>;
   /** The whole file, or null if it does not exist. */
@@ -32,7 +33,14 @@ export interface FileSystem {
 
 export const nodeFileSystem: FileSystem = {
   async mkdir(dir) {
-    await mkdir(dir, { recursive: true });
+    const created = await mkdir(dir, { recursive: true });
+    if (created === undefined) return;
+    // A new directory is only durable once its parent's entry for it is: sync the parent of
+    // every level that mkdir created, deepest first.
+    for (let level = resolve(dir); ; level = dirname(level)) {
+      await syncDirectory(dirname(level));
+      if (level === resolve(created) || level === dirname(level)) return;
+    }
   },
   readdir: (dir) => readdir(dir),
   async readFile(path) {
@@ -87,15 +95,17 @@ export const nodeFileSystem: FileSystem = {
       if (!isCode(error, "ENOENT")) throw error;
     }
   },
-  async syncDir(dir) {
-    const handle = await open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  },
+  syncDir: (dir) => syncDirectory(dir),
 };
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
 
 function isCode(error: unknown, code: string): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === code;
