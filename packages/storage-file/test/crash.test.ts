@@ -16,7 +16,7 @@ import {
 } from "@flotilla/core";
 import { describe, expect, it } from "vitest";
 import { batch, command, commands, hard, snapshotAt } from "../../core/test/storage-conformance.js";
-import { openFileStorage } from "../src/index.js";
+import { openFileStorage, StorageFailedError } from "../src/index.js";
 import { type CrashMode, FakeCrash, FakeFileSystem } from "./fake-fs.js";
 import { prng, testSeed } from "./helpers.js";
 
@@ -170,6 +170,18 @@ describe("FileStorage crash recovery", () => {
     }
     // Recovery takes the lock, and often also repairs a torn tail: more than one point each.
     expect(recoveryCrashes).toBeGreaterThan(clean.points);
+  });
+
+  it("refuses all calls after a failed write, until reopened", async () => {
+    const fs = new FakeFileSystem();
+    const storage = await openFileStorage(dir, options(fs, 1));
+    await storage.persist(script[0]!);
+    fs.crashAtPoint = fs.points + 1;
+    const failed = await storage.persist(script[1]!).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(StorageFailedError);
+    expect((failed as StorageFailedError).cause).toBeInstanceOf(FakeCrash);
+    await expect(storage.persist(script[1]!)).rejects.toBeInstanceOf(StorageFailedError);
+    await expect(storage.load()).rejects.toBeInstanceOf(StorageFailedError);
   });
 
   it("keeps a stale lock from the crashed process out of the way", async () => {

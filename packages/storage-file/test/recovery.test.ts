@@ -1,7 +1,7 @@
 // Recovery on node:fs from damage a crash or a failing disk leaves: what is repaired (a torn
 // tail, leftover temp files, segments a snapshot made obsolete) and what is refused.
 
-import { appendFile, readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { appendFile, readdir, readFile, stat, truncate, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Index } from "@flotilla/core";
 import { afterEach, describe, expect, it } from "vitest";
@@ -69,6 +69,16 @@ describe("FileStorage recovery", () => {
     expect(error.file).toBe(path);
     expect(error.offset).toBe(8); // the first record, just after the segment header
     expect(error.message).toContain(path);
+  });
+
+  it("refuses a segment cut short before the last one", async () => {
+    const dir = await storedDir(64, 4);
+    const path = join(dir, (await segmentsIn(dir))[0]!);
+    const size = (await stat(path)).size;
+    await truncate(path, size - 5);
+    const error = await openError(dir);
+    expect(error.file).toBe(path);
+    expect(error.message).toContain("torn record before the end of the log");
   });
 
   it("refuses a log with a segment missing from the middle", async () => {
