@@ -16,12 +16,14 @@ export type ServerOptions = {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly snapshotEvery: number;
+  /** Entries kept before a snapshot, so a slightly lagging follower catches up from the log. */
+  readonly snapshotTrailing: number;
   readonly proposalTimeoutMs: number;
 };
 
 export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --api ID=HOST:PORT,... --data-dir DIR
                  [--key-hex HEX | --insecure] [--tick-ms N] [--election-ticks N]
-                 [--snapshot-every N] [--proposal-timeout-ms N]
+                 [--snapshot-every N] [--snapshot-trailing N] [--proposal-timeout-ms N]
 
   --peers     every node's Raft address (UDP), this one's included; a bare port means 127.0.0.1
   --api       every node's client address (HTTP), same ids as --peers
@@ -30,6 +32,7 @@ export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --
   --insecure  run without a key: anyone who can reach the UDP port can forge Raft messages
   --tick-ms   milliseconds per Raft tick (default 10); --election-ticks ticks per election
               timeout (default 10); --snapshot-every entries between snapshots (default 10000);
+              --snapshot-trailing entries kept before a snapshot (default 1000)
   --proposal-timeout-ms  how long a client request may wait for its commit (default 2000)`;
 
 export function parseServerOptions(
@@ -52,6 +55,7 @@ export function parseServerOptions(
         "tick-ms": { type: "string" },
         "election-ticks": { type: "string" },
         "snapshot-every": { type: "string" },
+        "snapshot-trailing": { type: "string" },
         "proposal-timeout-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -79,6 +83,7 @@ export function parseServerOptions(
     tickMs: integer(values, "tick-ms", 10, 1),
     electionTicks: integer(values, "election-ticks", 10, 2),
     snapshotEvery: integer(values, "snapshot-every", 10_000, 1),
+    snapshotTrailing: integer(values, "snapshot-trailing", 1000, 0),
     proposalTimeoutMs: integer(values, "proposal-timeout-ms", 2000, 1),
   };
 }

@@ -62,6 +62,7 @@ async function start(options: ServerOptions): Promise<Running> {
     tickMs: options.tickMs,
     electionTimeoutTicks: options.electionTicks,
     snapshotEveryEntries: options.snapshotEvery,
+    snapshotTrailingEntries: options.snapshotTrailing,
     proposalTimeoutMs: options.proposalTimeoutMs,
     // Different seeds per process run keep two restarted nodes from timing out in lockstep.
     seed: process.pid,

@@ -1,0 +1,197 @@
+// Multi-process fault tests: three real kv-server processes on loopback, talking Raft over UDP and
+// keeping their logs on disk, are killed with SIGKILL and restarted while concurrent clients work.
+// The clients' history must be linearizable (transport-memory's checker), and the replicas must
+// end with identical state. Every process started here is killed by pid in afterEach. Time only
+// bounds waits and the length of the run; no assertion is about speed.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  checkLinearizability,
+  type HistoryOperation,
+  type KvInput,
+  type KvOutput,
+  Prng,
+} from "@flotilla/transport-memory";
+import { afterEach, describe, expect, it } from "vitest";
+import { KvClient, KvRequestError } from "../src/client.js";
+import { LocalCluster, pause } from "../src/local-cluster.js";
+
+const ids = ["a", "b", "c"];
+let cluster: LocalCluster | null = null;
+let dir: string | null = null;
+
+afterEach(async () => {
+  await cluster?.destroy();
+  if (dir !== null) await rm(dir, { recursive: true, force: true });
+  cluster = null;
+  dir = null;
+});
+
+async function startCluster(serverArgs: readonly string[]): Promise<LocalCluster> {
+  dir = await mkdtemp(join(tmpdir(), "flotilla-kv-fault-"));
+  cluster = await LocalCluster.create({ ids, dir, serverArgs });
+  await Promise.all(ids.map((id) => cluster?.start(id)));
+  return cluster;
+}
+
+/** Runs one operation through the cluster and records it in the history. */
+async function record(
+  client: KvClient,
+  clientId: string,
+  input: KvInput,
+  history: HistoryOperation[],
+): Promise<KvOutput | null> {
+  const invokedAt = performance.now();
+  try {
+    let output: KvOutput;
+    if (input.op === "put") {
+      await client.put(input.key, input.value);
+      output = { op: "put" };
+    } else if (input.op === "get") {
+      output = { op: "get", value: await client.get(input.key) };
+    } else {
+      output = { op: "cas", ok: await client.cas(input.key, input.expected, input.value) };
+    }
+    history.push({
+      clientId,
+      input,
+      invokedAt,
+      outcome: "ok",
+      completedAt: performance.now(),
+      output,
+    });
+    return output;
+  } catch (error) {
+    if (!(error instanceof KvRequestError)) throw error;
+    // "safe": the server said the command was never appended (or nothing listened): it did not
+    // happen, so it is left out. Anything else may have happened, at any time from now on.
+    if (error.retry === "unknown")
+      history.push({ clientId, input, invokedAt, outcome: "indeterminate" });
+    return null;
+  }
+}
+
+/** One client: random puts, gets and compare-and-sets on a few keys until `stop` says so. */
+async function runClient(
+  servers: readonly string[],
+  clientId: string,
+  prng: Prng,
+  history: HistoryOperation[],
+  stop: { done: boolean },
+): Promise<void> {
+  const client = new KvClient({ servers, requestTimeoutMs: 2000, deadlineMs: 3000 });
+  const keys = ["x", "y", "z"];
+  const seen = new Map<string, string | null>();
+  for (let n = 0; !stop.done; n++) {
+    const key = keys[prng.int(keys.length)] as string;
+    const value = `${clientId}.${n}`;
+    const roll = prng.int(10);
+    const input: KvInput =
+      roll < 4
+        ? { op: "put", key, value }
+        : roll < 7
+          ? { op: "get", key }
+          : { op: "cas", key, expected: seen.get(key) ?? null, value };
+    const output = await record(client, clientId, input, history);
+    if (output?.op === "get") seen.set(key, output.value);
+    if (output?.op === "cas" && output.ok) seen.set(key, value);
+    if (output === null) await pause(20);
+  }
+}
+
+/** Waits until every node applied the same index, then returns their state digests. */
+async function settledDigests(c: LocalCluster): Promise<string[]> {
+  const deadline = performance.now() + 15_000;
+  for (;;) {
+    const statuses = await c.statuses();
+    const applied = new Set(statuses.map((s) => s.appliedIndex));
+    if (statuses.length === ids.length && applied.size === 1) return statuses.map((s) => s.digest);
+    if (performance.now() > deadline) {
+      throw new Error(
+        `replicas did not settle: ${statuses.map((s) => `${s.id}@${s.appliedIndex}`)}`,
+      );
+    }
+    await pause(50);
+  }
+}
+
+describe("kv servers as processes under SIGKILL", () => {
+  it("keep a linearizable history and identical replicas while leaders and followers are killed and restarted", async () => {
+    const seed = Number(process.env.FLOTILLA_SEED ?? Date.now() % 1_000_000);
+    const prng = new Prng(seed);
+    // Snapshots are taken (and restored from on restart) but the log keeps its whole tail: the
+    // core does not send InstallSnapshot yet, so a follower behind the log's start would wait
+    // for ever (see the todo below).
+    const c = await startCluster(["--snapshot-every", "50", "--snapshot-trailing", "100000"]);
+    await c.waitForLeader();
+    const history: HistoryOperation[] = [];
+    const stop = { done: false };
+    const clients = Array.from({ length: 5 }, (_, i) =>
+      runClient(c.urls, `c${i}`, prng.fork(`client ${i}`), history, stop),
+    );
+    const nemesis = prng.fork("nemesis");
+    const faults: string[] = [];
+    try {
+      for (let round = 0; round < 4; round++) {
+        await pause(1000 + nemesis.int(1000));
+        const leader = await c.waitForLeader();
+        const followers = ids.filter((id) => id !== leader);
+        // Alternate: the leader (forcing an election) and a follower (forcing catch-up).
+        const victim =
+          round % 2 === 0 ? leader : (followers[nemesis.int(followers.length)] as string);
+        faults.push(`round ${round}: SIGKILL ${victim}${victim === leader ? " (leader)" : ""}`);
+        await c.kill(victim, "SIGKILL");
+        await pause(500 + nemesis.int(1000));
+        await c.start(victim);
+      }
+      await pause(1000);
+    } finally {
+      stop.done = true;
+      await Promise.all(clients);
+    }
+    // One last read of every key, after all faults, pins the final values in the history.
+    const reader = new KvClient({ servers: c.urls, deadlineMs: 10_000 });
+    for (const key of ["x", "y", "z"]) await record(reader, "final", { op: "get", key }, history);
+
+    const context = `seed ${seed} (replay with FLOTILLA_SEED=${seed}); ${faults.join("; ")}`;
+    const completed = history.filter((op) => op.outcome === "ok").length;
+    const result = checkLinearizability(history);
+    expect(
+      result.result,
+      result.result === "violation" ? `${result.explanation}\n${context}` : context,
+    ).toBe("ok");
+    // The run must have done real work through the faults, not just failed every request.
+    expect(completed, context).toBeGreaterThan(50);
+    const digests = await settledDigests(c);
+    expect(new Set(digests).size, `${context}; digests ${digests}`).toBe(1);
+    console.log(`${context}; ${history.length} operations, ${completed} completed`);
+  }, 55_000);
+
+  it("restart a node from its own snapshot plus log, and catch it up with what it missed", async () => {
+    const c = await startCluster(["--snapshot-every", "20", "--snapshot-trailing", "100000"]);
+    const leader = await c.waitForLeader();
+    const client = new KvClient({ servers: c.urls });
+    for (let i = 0; i < 50; i++) await client.put(`key-${i}`, `value-${i}`);
+    const follower = ids.find((id) => id !== leader) as string;
+    await c.waitForApplied(51); // 50 puts after the leader's noop: the follower snapshotted at 40
+    await c.kill(follower, "SIGKILL");
+    for (let i = 50; i < 80; i++) await client.put(`key-${i}`, `value-${i}`);
+
+    await c.start(follower);
+    // It came back from its snapshot, not by replaying its log from the start.
+    expect(await c.readLog(follower)).toMatch(/ready: .*snapshot [1-9]\d*, pid/);
+    const digests = await settledDigests(c);
+    expect(new Set(digests).size).toBe(1);
+    const back = (await c.statuses()).find((s) => s.id === follower);
+    expect(back?.keys).toBe(80);
+    expect(await client.get("key-79")).toBe("value-79");
+  }, 40_000);
+
+  // NB: the core does not send InstallSnapshot yet (packages/core/src/replication.ts): a follower
+  // whose next entry the leader compacted away is never sent anything again. Enable this (run with
+  // --snapshot-every 20 --snapshot-trailing 5, kill a follower, write 80 keys, restart it, expect
+  // identical digests and "snapshot installed" in its log) once it does.
+  it.todo("bring a node that missed a compacted part of the log back by InstallSnapshot");
+});
