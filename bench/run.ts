@@ -9,6 +9,7 @@ const benchmarks: Record<string, string> = {
   compaction: "./compaction.ts",
   network: "./network.ts",
   codec: "./codec.ts",
+  driver: "./driver.ts",
 };
 
 const name = process.argv[2];
