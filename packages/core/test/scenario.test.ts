@@ -8,6 +8,9 @@
 //
 // and review the diff of testdata/ with git before committing it: the rewrite keeps the prose and
 // the commands and replaces only the expected blocks.
+//
+// A `VIOLATION` line (a safety or durability check of the test cluster failed) fails its script
+// even when the expected output contains it, so regenerating can never bless a broken run.
 
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,46 +18,65 @@ import { describe, expect, it } from "vitest";
 import { Scenario } from "./scenario/commands.js";
 import { casesOf, diffLines, parseScript, rewriteScript } from "./scenario/datadriven.js";
 
+/**
+ * Scripts that reproduce a known reducer bug. They run as `it.fails`, so the suite stays green
+ * while the bug is open and turns red the moment it is fixed: then delete the entry here and
+ * regenerate the script's expected output.
+ */
+const knownBugs: Readonly<Record<string, string>> = {
+  "durability-earlier-writes.txt":
+    "step.ts finish(): held acks and vote grants go out at once when the step itself writes nothing, even though they depend on an earlier step's write that is still pending",
+};
+
 const dataDir = join(import.meta.dirname, "testdata");
 const update = process.env.UPDATE_TESTDATA === "1";
 const scripts = readdirSync(dataDir)
   .filter((name) => name.endsWith(".txt"))
   .sort();
+const bugs = scripts.filter((name) => knownBugs[name] !== undefined);
 
 describe("scenario scripts", () => {
   it("finds the scripts", () => {
     expect(scripts.length).toBeGreaterThan(0);
   });
 
-  it.each(scripts)("%s", (name) => {
-    const path = join(dataDir, name);
-    const script = parseScript(readFileSync(path, "utf8"), name);
-    const scenario = new Scenario();
-    const actual: string[][] = [];
-    const failures: string[] = [];
-    for (const testCase of casesOf(script)) {
-      let output: string[];
-      try {
-        output = scenario.run(testCase.command);
-      } catch (error) {
-        output = [`ERROR: ${error instanceof Error ? error.message : String(error)}`];
-      }
-      actual.push(output);
-      if (output.join("\n") !== testCase.expected.join("\n")) {
-        failures.push(
-          `${name}:${testCase.line}: ${testCase.command}\n${diffLines(testCase.expected, output)}`,
-        );
-      }
-    }
-    if (update) {
-      writeFileSync(path, rewriteScript(script, actual));
-      return;
-    }
-    if (failures.length > 0) {
-      // Later mismatches are usually consequences of the first; show a few, count the rest.
-      const shown = failures.slice(0, 3).join("\n\n");
-      const more = failures.length > 3 ? `\n\n... and ${failures.length - 3} more mismatches` : "";
-      expect.fail(`output differs (- expected, + actual):\n\n${shown}${more}`);
-    }
-  });
+  it.each(scripts.filter((name) => knownBugs[name] === undefined))("%s", (name) =>
+    runScript(name, false),
+  );
+
+  // Only the VIOLATION lines decide: a fix that changes the trace must still flip the result.
+  it.skipIf(bugs.length === 0).fails.each(bugs)("%s reproduces a known bug", (name) =>
+    runScript(name, true),
+  );
 });
+
+function runScript(name: string, violationsOnly: boolean): void {
+  const path = join(dataDir, name);
+  const script = parseScript(readFileSync(path, "utf8"), name);
+  const scenario = new Scenario();
+  const actual: string[][] = [];
+  const failures: string[] = [];
+  for (const testCase of casesOf(script)) {
+    let output: string[];
+    try {
+      output = scenario.run(testCase.command);
+    } catch (error) {
+      output = [`ERROR: ${error instanceof Error ? error.message : String(error)}`];
+    }
+    actual.push(output);
+    const where = `${name}:${testCase.line}: ${testCase.command}`;
+    const violations = output.filter((line) => line.startsWith("VIOLATION"));
+    if (violations.length > 0) {
+      failures.push(`${where}\n${violations.join("\n")}`);
+    } else if (!update && !violationsOnly && output.join("\n") !== testCase.expected.join("\n")) {
+      failures.push(`${where}\n${diffLines(testCase.expected, output)}`);
+    }
+  }
+  if (update) writeFileSync(path, rewriteScript(script, actual));
+  if (failures.length > 0) {
+    // Later mismatches are usually consequences of the first; show a few, count the rest.
+    const shown = failures.slice(0, 3).join("\n\n");
+    const more = failures.length > 3 ? `\n\n... and ${failures.length - 3} more` : "";
+    expect.fail(`${name} failed (- expected, + actual):\n\n${shown}${more}`);
+  }
+}

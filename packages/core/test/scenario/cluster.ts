@@ -4,8 +4,9 @@
 // holds that node's storage. Each step's output is rendered into `trace` lines (see format.ts).
 //
 // The cluster also checks what it can observe, and reports a violation as a `VIOLATION` trace line
-// (which no expected output contains, so the script fails): two leaders in one term, two different
-// entries applied at one index, applies out of order, and persist effects that leave a gap.
+// (the runner fails any script whose output has one): two leaders in one term, two different
+// entries applied at one index, applies out of order, persist effects that leave a gap, and a
+// message that promises more than its sender's disk holds (promises.ts).
 
 import {
   type Config,
@@ -29,6 +30,7 @@ import {
   validateConfig,
 } from "@flotilla/core";
 import { formatEntry, formatEntryIds, formatMessage, formatNotification } from "./format.js";
+import { brokenPromise } from "./promises.js";
 
 export type ConfigOverrides = Partial<Omit<ConfigInput, "id" | "voters">>;
 
@@ -254,6 +256,8 @@ export class Cluster {
       this.trace.push(`${line} (partitioned)`);
       return;
     }
+    const broken = brokenPromise(message, this.disk(message.from));
+    if (broken !== null) this.trace.push(`VIOLATION ${message.from}: ${broken}`);
     this.trace.push(line);
     const key = linkKey(message.from, message.to);
     const queue = this.links.get(key);

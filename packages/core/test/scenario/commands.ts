@@ -8,6 +8,8 @@
 //   advance 1 [2 3 | all] [xN]                            N rounds of: tick each, then stabilize
 //   propose 1 data=hello | bytes=100 [xN]                 client proposals (ids p1, p2, ...)
 //   deliver 1->2 [n=K]                                    deliver pending messages on one link
+//   duplicate 1->2                                        deliver a copy of the oldest pending
+//                                                         message on the link, keep the original
 //   deliver-all                                           deliver everything pending now, once
 //   drop 2->3                                             lose everything pending on one link
 //   partition 1 | 2 3                                     cut every link between the groups
@@ -69,6 +71,13 @@ export class Scenario {
         const [from, to] = linkArg(cluster, args[0]);
         const n = options(args.slice(1)).get("n");
         cluster.deliver(from, to, n === undefined ? undefined : Number(n));
+        break;
+      }
+      case "duplicate": {
+        const [from, to] = linkArg(cluster, args[0]);
+        const [oldest] = cluster.pendingOn(from, to);
+        if (oldest === undefined) throw new ScenarioError(`nothing pending on ${args[0] ?? ""}`);
+        cluster.receive(oldest);
         break;
       }
       case "deliver-all":
