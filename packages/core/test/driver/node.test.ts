@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { FlotillaNode, Index, Message, NodeId, Term } from "../../src/index.js";
+import { createNodeWith } from "../../src/driver/node.js";
+import { raftReducer } from "../../src/driver/reducer.js";
+import type {
+  Event,
+  FlotillaNode,
+  Index,
+  Message,
+  NodeId,
+  RaftState,
+  Term,
+} from "../../src/index.js";
 import {
   createNode,
   type FlotillaError,
@@ -275,6 +285,36 @@ describe("createNode: stop and failures", () => {
     expect(after.error()).toBeInstanceOf(StoppedError);
     expect(machine.texts).toEqual(["fine"]);
     expect(node.status()).toMatchObject({ phase: "failed", appliedIndex: 2 });
+  });
+
+  it("stops with an error event when the core itself throws", async () => {
+    const clock = new VirtualClock();
+    const broken = {
+      ...raftReducer,
+      step: (state: RaftState, event: Event) => {
+        if (event.type === "propose") throw new RangeError("core bug");
+        return raftReducer.step(state, event);
+      },
+    };
+    const node = createNodeWith<RaftState, string>(broken, {
+      id: a,
+      voters: [a],
+      tickMs,
+      transport: new ProbeTransport(),
+      storage: new ObservedStorage(),
+      stateMachine: new LogMachine(),
+      scheduler: clock,
+    });
+    const errors: FlotillaError[] = [];
+    node.events.on("error", (error) => errors.push(error));
+    await node.start();
+    const proposal = watch(node.propose(bytes("x")));
+    await clock.advance(tickMs);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "INTERNAL" });
+    expect(errors[0]!.cause).toBeInstanceOf(RangeError);
+    expect(proposal.error()).toBeInstanceOf(StoppedError);
+    expect(node.status().phase).toBe("failed");
   });
 
   it("fails to start, with a typed error, when storage cannot load", async () => {
