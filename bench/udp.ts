@@ -7,14 +7,14 @@
 //   (b) a 3-node cluster over the UDP transport in separate processes, committed proposals/s at 1
 //       and 64 in flight with p50/p99 commit latency (`inflight1`, `inflight64`).
 //
-// NB: (b) needs the node driver (createNode), which does not exist yet; until it does this file
-// measures (a) only and its JSON line leaves `inflight1` / `inflight64` out rather than guess.
-// (b) slots in as `clusterBench(options)` next to `transportThroughput`, spawning this file's
-// sibling worker processes, and adds its two keys to the JSON result.
+// (b) lives in udp-cluster.ts (parent) and udp-cluster-worker.ts (one node per process); its
+// latency is measured in the leader process, from propose() to the promise resolving.
+// `--cpu-prof DIR` writes a V8 CPU profile of every cluster process there.
 import { createSocket } from "node:dgram";
 import { parseArgs } from "node:util";
 import { type AppendEntries, index, nodeId, term } from "@flotilla/core";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
+import { clusterBench } from "./udp-cluster.js";
 
 const host = "127.0.0.1";
 
@@ -172,6 +172,11 @@ export async function main(argv: readonly string[]): Promise<void> {
       warmup: { type: "string", default: "2000" },
       messages: { type: "string", default: "100000" },
       fragmented: { type: "string", default: "5000" },
+      "cluster-ms": { type: "string", default: "3000" },
+      "cluster-warmup-ms": { type: "string", default: "1000" },
+      "payload-bytes": { type: "string", default: "64" },
+      "tick-ms": { type: "string", default: "10" },
+      "cpu-prof": { type: "string" },
     },
   });
   const raw = await rawPingPong(Number(values.rounds), Number(values.warmup));
@@ -196,7 +201,36 @@ export async function main(argv: readonly string[]): Promise<void> {
         `received, ${result.datagramsPerMessage.toFixed(1)} datagrams/msg`,
     );
   }
-  console.log("cluster (part b): not measured yet, it needs the node driver (createNode)");
+  const cluster = await clusterBench({
+    durationMs: Number(values["cluster-ms"]),
+    warmupMs: Number(values["cluster-warmup-ms"]),
+    payloadBytes: Number(values["payload-bytes"]),
+    tickMs: Number(values["tick-ms"]),
+    workerExecArgv:
+      values["cpu-prof"] === undefined
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`],
+  });
+  const clusterRow = (r: typeof cluster.inflight1) => ({
+    opsPerSec: Math.round(r.committed / r.seconds),
+    p50Us: r.p50Us,
+    p99Us: r.p99Us,
+  });
+  const inflight1 = clusterRow(cluster.inflight1);
+  const inflight64 = clusterRow(cluster.inflight64);
+  for (const [label, row, r] of [
+    ["1 in flight", inflight1, cluster.inflight1],
+    ["64 in flight", inflight64, cluster.inflight64],
+  ] as const) {
+    console.log(
+      `3-node cluster over UDP, ${values["payload-bytes"]} B proposals, ${label}: ${row.opsPerSec} committed/s, ` +
+        `propose→resolve in the leader p50 ${row.p50Us} µs, p99 ${row.p99Us} µs (${r.committed} measured, ${r.failed} failed)`,
+    );
+  }
+  console.log(
+    `targets: 64 in flight >= 50000/s: ${inflight64.opsPerSec >= 50_000 ? "met" : "MISSED"}; ` +
+      `1 in flight p50 <= 4 × raw RTT (${4 * raw.p50Us} µs): ${inflight1.p50Us <= 4 * raw.p50Us ? "met" : "MISSED"}`,
+  );
   const round = (r: ThroughputResult) => ({
     messagesPerSec: Math.round(r.messagesPerSec),
     megabytesPerSec: Math.round(r.megabytesPerSec * 10) / 10,
@@ -207,6 +241,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       rawRttUs: raw.p50Us,
       rawRttP99Us: raw.p99Us,
       transport: Object.fromEntries(Object.entries(transport).map(([k, r]) => [k, round(r)])),
+      inflight1,
+      inflight64,
     }),
   );
 }

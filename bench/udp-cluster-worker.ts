@@ -1,0 +1,152 @@
+// One node of `pnpm bench udp` part (b), run as a child process (fork, with an IPC channel): a
+// Flotilla node over the UDP transport with MemoryStorage and an in-memory state machine. The
+// parent asks for its status, and asks the leader to run a closed-loop load; latency is measured
+// here, in the leader process, from propose() to the promise resolving (the entry is committed
+// and applied on the leader).
+import { parseArgs } from "node:util";
+import { createNode, MemoryStorage, nodeId, type StateMachine } from "@flotilla/core";
+import { createUdpTransport } from "@flotilla/transport-udp";
+
+export type WorkerRequest =
+  | { readonly type: "status" }
+  | {
+      readonly type: "load";
+      readonly inflight: number;
+      readonly durationMs: number;
+      readonly warmupMs: number;
+    }
+  | { readonly type: "stop" };
+
+export type LoadResult = {
+  readonly committed: number;
+  readonly seconds: number;
+  readonly p50Us: number;
+  readonly p99Us: number;
+  readonly failed: number;
+};
+
+export type WorkerReply =
+  | { readonly type: "ready"; readonly id: string }
+  | {
+      readonly type: "status";
+      readonly id: string;
+      readonly role: string;
+      readonly leader: string | null;
+    }
+  | { readonly type: "load"; readonly result: LoadResult }
+  | { readonly type: "error"; readonly message: string };
+
+/** Counts applied bytes: enough work to be a state machine, cheap enough not to be the bottleneck. */
+class CountingStateMachine implements StateMachine<number> {
+  bytes = 0;
+  apply(command: Uint8Array): number {
+    this.bytes += command.length;
+    return this.bytes;
+  }
+  snapshot(): Uint8Array {
+    return new TextEncoder().encode(String(this.bytes));
+  }
+  restore(data: Uint8Array): void {
+    this.bytes = Number(new TextDecoder().decode(data));
+  }
+}
+
+const { values } = parseArgs({
+  options: {
+    id: { type: "string" },
+    peers: { type: "string" },
+    key: { type: "string" },
+    "tick-ms": { type: "string", default: "10" },
+    "payload-bytes": { type: "string", default: "64" },
+  },
+});
+const id = values.id as string;
+const peers = JSON.parse(values.peers as string) as Record<string, string>;
+const [host, port] = (peers[id] as string).split(":") as [string, string];
+const transport = await createUdpTransport({
+  id,
+  listen: { host, port: Number(port) },
+  peers,
+  key: values.key as string,
+  socketBufferBytes: 8 * 1024 * 1024,
+});
+const node = createNode<number>({
+  id: nodeId(id),
+  voters: Object.keys(peers).map(nodeId),
+  transport,
+  storage: new MemoryStorage(),
+  stateMachine: new CountingStateMachine(),
+  tickMs: Number(values["tick-ms"]),
+  seed: Number(port),
+});
+await node.start();
+const payload = new Uint8Array(Number(values["payload-bytes"])).fill(7);
+
+function reply(message: WorkerReply): void {
+  process.send?.(message);
+}
+
+/** Keeps `inflight` proposals outstanding; records each one's latency once warm-up is over. */
+async function load(inflight: number, durationMs: number, warmupMs: number): Promise<LoadResult> {
+  const latenciesNs: number[] = [];
+  const started = performance.now();
+  const measureFrom = started + warmupMs;
+  const end = measureFrom + durationMs;
+  let committed = 0;
+  let failed = 0;
+  const lane = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const t0 = process.hrtime.bigint();
+      const at = performance.now();
+      try {
+        await node.propose(payload, { timeoutMs: 5000 });
+      } catch {
+        failed += 1;
+        continue;
+      }
+      if (at >= measureFrom) {
+        latenciesNs.push(Number(process.hrtime.bigint() - t0));
+        committed += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: inflight }, lane));
+  latenciesNs.sort((a, b) => a - b);
+  const pick = (q: number) =>
+    (latenciesNs[Math.min(latenciesNs.length - 1, Math.floor(q * latenciesNs.length))] ?? 0) / 1000;
+  return {
+    committed,
+    seconds: (Math.min(performance.now(), end) - measureFrom) / 1000,
+    p50Us: Math.round(pick(0.5) * 10) / 10,
+    p99Us: Math.round(pick(0.99) * 10) / 10,
+    failed,
+  };
+}
+
+process.on("message", (raw) => {
+  const request = raw as WorkerRequest;
+  switch (request.type) {
+    case "status": {
+      const s = node.status();
+      reply({ type: "status", id, role: s.role, leader: s.leader });
+      return;
+    }
+    case "load":
+      load(request.inflight, request.durationMs, request.warmupMs).then(
+        (result) => reply({ type: "load", result }),
+        (error: unknown) => reply({ type: "error", message: String(error) }),
+      );
+      return;
+    case "stop":
+      void node
+        .stop()
+        .then(() => transport.close())
+        .finally(() => process.exit(0));
+      return;
+    default: {
+      const never: never = request;
+      reply({ type: "error", message: `unknown request ${JSON.stringify(never)}` });
+    }
+  }
+});
+reply({ type: "ready", id });

@@ -1,0 +1,138 @@
+// `pnpm bench udp` part (b): three Flotilla nodes over the UDP transport, each in its own process
+// (udp-cluster-worker.ts), with MemoryStorage and an in-memory state machine. The leader runs a
+// closed loop with 1 and then 64 proposals in flight; committed proposals/s and propose→resolve
+// latency (p50/p99) are measured in the leader process.
+import { type ChildProcess, fork } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { fileURLToPath } from "node:url";
+import type { LoadResult, WorkerReply, WorkerRequest } from "./udp-cluster-worker.js";
+
+const host = "127.0.0.1";
+const workerScript = fileURLToPath(new URL("./udp-cluster-worker.ts", import.meta.url));
+
+export type ClusterOptions = {
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly payloadBytes: number;
+  readonly tickMs: number;
+  /** Extra node flags for the workers, e.g. ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]. */
+  readonly workerExecArgv: readonly string[];
+};
+
+export type ClusterResult = { readonly inflight1: LoadResult; readonly inflight64: LoadResult };
+
+type Worker = { readonly id: string; readonly child: ChildProcess };
+
+export async function clusterBench(options: ClusterOptions): Promise<ClusterResult> {
+  const ports = await freePorts(3);
+  const ids = ["a", "b", "c"];
+  const peers = Object.fromEntries(ids.map((id, i) => [id, `${host}:${ports[i]}`]));
+  const workers: Worker[] = [];
+  try {
+    for (const id of ids) {
+      const child = fork(
+        workerScript,
+        [
+          ...[
+            "--id",
+            id,
+            "--peers",
+            JSON.stringify(peers),
+            "--key",
+            "benchmark cluster key, not a secret",
+          ],
+          ...["--tick-ms", String(options.tickMs), "--payload-bytes", String(options.payloadBytes)],
+        ],
+        {
+          execArgv: ["--conditions=@flotilla/source", "--import", "tsx", ...options.workerExecArgv],
+          stdio: ["ignore", "inherit", "inherit", "ipc"],
+        },
+      );
+      workers.push({ id, child });
+    }
+    await Promise.all(workers.map((w) => next(w, "ready")));
+    const leader = await waitForLeader(workers);
+    const run = async (inflight: number): Promise<LoadResult> => {
+      const request: WorkerRequest = {
+        type: "load",
+        inflight,
+        durationMs: options.durationMs,
+        warmupMs: options.warmupMs,
+      };
+      leader.child.send(request);
+      const answer = await next(leader, "load", options.warmupMs + options.durationMs + 30_000);
+      if (answer.type !== "load") throw new Error("unexpected answer");
+      return answer.result;
+    };
+    return { inflight1: await run(1), inflight64: await run(64) };
+  } finally {
+    // Ask nicely (so --cpu-prof can write its profile), then make sure, by pid.
+    await Promise.all(
+      workers.map(async (w) => {
+        if (w.child.exitCode !== null) return;
+        const exited = new Promise<void>((resolve) => w.child.once("exit", () => resolve()));
+        w.child.send({ type: "stop" } satisfies WorkerRequest);
+        const timer = setTimeout(
+          () => w.child.pid !== undefined && process.kill(w.child.pid, "SIGKILL"),
+          5000,
+        );
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}
+
+async function waitForLeader(workers: readonly Worker[]): Promise<Worker> {
+  const deadline = performance.now() + 15_000;
+  while (performance.now() < deadline) {
+    const statuses = await Promise.all(
+      workers.map(async (w) => {
+        w.child.send({ type: "status" } satisfies WorkerRequest);
+        return next(w, "status");
+      }),
+    );
+    const leaders = statuses.flatMap((s) =>
+      s.type === "status" && s.role === "leader" ? [s.id] : [],
+    );
+    const agreed = statuses.every((s) => s.type === "status" && s.leader === leaders[0]);
+    const leader = workers.find((w) => w.id === leaders[0]);
+    if (leaders.length === 1 && agreed && leader !== undefined) return leader;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("no leader within 15 s");
+}
+
+/** The worker's next reply of `type` (an error reply or an exit rejects). */
+function next(worker: Worker, type: WorkerReply["type"], timeoutMs = 15_000): Promise<WorkerReply> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => done(new Error(`worker ${worker.id}: no ${type} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const onMessage = (raw: unknown): void => {
+      const message = raw as WorkerReply;
+      if (message.type === "error") done(new Error(`worker ${worker.id}: ${message.message}`));
+      else if (message.type === type) done(null, message);
+    };
+    const onExit = (code: number | null): void =>
+      done(new Error(`worker ${worker.id} exited (${code})`));
+    function done(error: Error | null, message?: WorkerReply): void {
+      clearTimeout(timer);
+      worker.child.off("message", onMessage);
+      worker.child.off("exit", onExit);
+      if (error !== null) reject(error);
+      else resolve(message as WorkerReply);
+    }
+    worker.child.on("message", onMessage);
+    worker.child.once("exit", onExit);
+  });
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const sockets = Array.from({ length: count }, () => createSocket("udp4"));
+  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.bind(0, host, () => r()))));
+  const ports = sockets.map((s) => s.address().port);
+  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}
