@@ -126,6 +126,26 @@ describe("Raft paper §5.2: leader election", () => {
     expect(status(three.state)).toMatchObject({ role: "leader", term: 1, leader: n(1) });
   });
 
+  it('§5.2: "votes from a majority of the servers": a duplicated grant from one server counts once', () => {
+    const candidate = feed(start(1, { size: 5, ...plain }), { type: "campaign" });
+    const [request] = ofType(candidate.sent, "requestVote");
+    if (request === undefined) throw new Error("no request");
+    const grant = receive(voteResponse(request, true));
+    const out = feedAll(candidate.state, [grant, grant, grant]);
+    expect(status(out.state).role).toBe("candidate");
+  });
+
+  it('§5.2: "A server remains in follower state as long as it receives valid RPCs from a leader or candidate"', () => {
+    let follower = start(2, { term: 1, ...plain });
+    for (let tick = 1; tick <= 5 * timeoutTicks; tick++) {
+      follower = feed(follower, { type: "tick" }).state;
+      if (tick % 3 === 0) {
+        follower = feed(follower, receive(appendEntries(1, 2, 1, [0, 0], [], 0, tick))).state;
+      }
+    }
+    expect(status(follower)).toMatchObject({ role: "follower", term: 1, leader: n(1) });
+  });
+
   it('§5.2: "A candidate wins ... for the same term": a grant from an older term does not count', () => {
     const candidate = feed(start(1, { term: 1, ...plain }), { type: "campaign" }); // term 2
     const [request] = ofType(candidate.sent, "requestVote");

@@ -19,6 +19,7 @@ import {
   status,
   ticks,
 } from "./paper-helpers.js";
+import { Cluster } from "./scenario/cluster.js";
 
 const plain = { config: { preVote: false } } as const;
 const command = (text: string) => ({
@@ -96,6 +97,38 @@ describe("Raft paper §5.3: log replication", () => {
     const second = feed(first.state, receive(appendEntries(1, 2, 1, [3, 1], [], 3, 2)));
     expect(appliedEntries(second.effects).map((e) => e.index)).toEqual([2, 3]);
     expect(status(second.state)).toMatchObject({ commit: 3, applied: 3 });
+  });
+
+  it('§5.3 (Figure 2): "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)"', () => {
+    // The follower holds 3/2 and 4/2 from a deposed leader; the new leader (term 3) has proved
+    // only the prefix up to 2/1, so commit may not pass 2 even though leaderCommit is 4.
+    const follower = start(2, { terms: [1, 1, 2, 2], ...plain });
+    const out = feed(follower, receive(appendEntries(1, 2, 3, [2, 1], [], 4)));
+    expect(status(out.state).commit).toBe(2);
+    expect(appliedEntries(out.effects).map((e) => e.index)).toEqual([1, 2]);
+  });
+
+  it('§5.3: "If followers crash or run slowly, or if network packets are lost, the leader retries AppendEntries RPCs indefinitely"', () => {
+    const c = new Cluster(3, { preVote: false });
+    c.stepNode(n(1), { type: "campaign" });
+    expect(c.stabilize()).toBe(true);
+    c.stepNode(n(1), command("x"));
+    // Every copy of the entry is lost; node 3 is also down for a while.
+    c.drop(n(1), n(2));
+    c.drop(n(1), n(3));
+    c.crash(n(3));
+    const holds = (id: number) => c.disk(n(id)).entries.some((e) => e.index === 2);
+    for (let tick = 0; tick < 5; tick++) {
+      c.stepNode(n(1), { type: "tick" });
+      expect(c.stabilize()).toBe(true);
+    }
+    expect(holds(2)).toBe(true);
+    c.restart(n(3));
+    for (let tick = 0; tick < 5 && !holds(3); tick++) {
+      c.stepNode(n(1), { type: "tick" });
+      expect(c.stabilize()).toBe(true);
+    }
+    expect(holds(3)).toBe(true);
   });
 
   it('§5.3: "When sending an AppendEntries RPC, the leader includes the index and term of the entry in its log that immediately precedes the new entries"', () => {
