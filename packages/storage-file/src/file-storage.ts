@@ -109,7 +109,8 @@ export class FileStorage implements Storage {
     try {
       storage.#loaded = await storage.#recover();
     } catch (error) {
-      await releaseLock(fs, dir);
+      // Report why recovery failed, not a secondary failure to remove the lock.
+      await releaseLock(fs, dir).catch(() => undefined);
       throw error;
     }
     return storage;
