@@ -79,7 +79,8 @@ export interface FlotillaNode<Result = unknown> {
   /**
    * Stops ticking and listening, lets the turn in flight finish (its write and its applies),
    * writes what remains, and rejects every pending proposal with StoppedError. Idempotent. The
-   * node cannot be started again: create a new one on the same storage.
+   * node cannot be started again: create a new one on the same storage. The transport and the
+   * storage belong to the application, which closes them (after `stop`) when it is done.
    */
   stop(): Promise<void>;
   /**
