@@ -29,7 +29,7 @@ import {
   type Term,
   validateConfig,
 } from "@flotilla/core";
-import { formatEntry, formatEntryIds, formatMessage, formatNotification } from "./format.js";
+import { describeWrite, formatEntry, formatMessage, formatNotification } from "./format.js";
 import { brokenPromise } from "./promises.js";
 
 export type ConfigOverrides = Partial<Omit<ConfigInput, "id" | "voters">>;
@@ -387,18 +387,4 @@ export class Cluster {
 
 function linkKey(from: NodeId, to: NodeId): string {
   return `${from}->${to}`;
-}
-
-export function describeWrite(write: PersistEffect): string {
-  const parts: string[] = [];
-  if (write.hardState !== undefined) {
-    const hs = write.hardState;
-    parts.push(`term=${hs.term} vote=${hs.vote ?? "none"} commit=${hs.commit}`);
-  }
-  if (write.snapshot !== undefined)
-    parts.push(`snapshot=${write.snapshot.index}/${write.snapshot.term}`);
-  if (write.truncateFrom !== undefined) parts.push(`truncateFrom=${write.truncateFrom}`);
-  if (write.entries.length > 0) parts.push(`entries=${formatEntryIds(write.entries)}`);
-  parts.push(`then=${write.then.length} msgs`);
-  return parts.join(" ");
 }

@@ -25,8 +25,8 @@
 // the count appended (`(x10)`): ten ticks of heartbeats read as one line per link.
 
 import { type Entry, type Index, type NodeId, nodeId, type Term } from "@flotilla/core";
-import { Cluster, type ConfigOverrides, describeWrite } from "./cluster.js";
-import { formatEntryIds } from "./format.js";
+import { Cluster, type ConfigOverrides } from "./cluster.js";
+import { describeWrite, formatEntryIds } from "./format.js";
 import { formatStatus } from "./status-lines.js";
 
 export class ScenarioError extends Error {}

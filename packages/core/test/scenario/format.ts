@@ -4,7 +4,7 @@
 //   1->2 <message>    a message sent from node 1 to node 2
 // Fields that only matter to the machinery (seq numbers) are left out so traces stay readable.
 
-import type { Effect, Entry, Message } from "@flotilla/core";
+import type { Effect, Entry, Message, PersistEffect } from "@flotilla/core";
 
 export function formatMessage(message: Message): string {
   const head = `${message.from}->${message.to}`;
@@ -104,4 +104,19 @@ export function formatNotification(node: string, effect: Effect): string | null 
 
 export function unreachable(value: never): never {
   throw new Error(`unexpected variant: ${JSON.stringify(value)}`);
+}
+
+/** A persist effect in one line, for writes the script holds back. */
+export function describeWrite(write: PersistEffect): string {
+  const parts: string[] = [];
+  if (write.hardState !== undefined) {
+    const hs = write.hardState;
+    parts.push(`term=${hs.term} vote=${hs.vote ?? "none"} commit=${hs.commit}`);
+  }
+  if (write.snapshot !== undefined)
+    parts.push(`snapshot=${write.snapshot.index}/${write.snapshot.term}`);
+  if (write.truncateFrom !== undefined) parts.push(`truncateFrom=${write.truncateFrom}`);
+  if (write.entries.length > 0) parts.push(`entries=${formatEntryIds(write.entries)}`);
+  parts.push(`then=${write.then.length} msgs`);
+  return parts.join(" ");
 }
