@@ -263,6 +263,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     const afterWrite: Message[] = [];
     if (written !== null) this.#stepAfter({ type: "persisted", ...written }, work, afterWrite);
     for (const effect of work.persists) this.#sendAll(effect.then);
+    this.#sendAll(work.heldForWrite);
     this.#sendAll(afterWrite);
 
     await this.#applyAll(work);
@@ -270,11 +271,21 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#notifier.finish(work, commitIndex, this.#applier.appliedIndex);
   }
 
-  /** Steps an inbox event: its effects belong to this turn. */
+  /**
+   * Steps an inbox event: its effects belong to this turn. Once an earlier step of the turn asked
+   * for a write, a reply from this step may vouch for that write (an append acknowledged again, a
+   * vote granted again), so replies wait for it too; only the leader's replication traffic may
+   * overlap a write (thesis §10.2.1). The core marks what depends on its own step's write; this
+   * covers what depends on the writes of the steps before it.
+   */
   #stepInto(event: Event, work: TurnWork<Result>, messages: Message[]): void {
+    const writing = work.persists.length > 0;
     const output = this.#reducer.step(this.#state as State, event);
     this.#state = output.state;
-    for (const message of output.messages) messages.push(message);
+    for (const message of output.messages) {
+      if (writing && !mayOverlapWrite(message)) work.heldForWrite.push(message);
+      else messages.push(message);
+    }
     work.add(output.effects);
   }
 
@@ -282,12 +293,23 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   #stepAfter(event: Event, work: TurnWork<Result>, messages: Message[]): void {
     const output = this.#reducer.step(this.#state as State, event);
     this.#state = output.state;
-    for (const message of output.messages) messages.push(message);
-    if (output.effects.some(isPersist)) {
-      // Keep the whole step together: its applies and notices must not overtake its write.
-      for (const effect of output.effects) this.#carried.push(effect);
-    } else {
+    const lastPersist = output.effects.filter(isPersist).at(-1);
+    if (lastPersist === undefined) {
+      for (const message of output.messages) messages.push(message);
       work.add(output.effects);
+      return;
+    }
+    // Keep the whole step together: its applies, notices and replies wait for its write.
+    const held: Message[] = [];
+    for (const message of output.messages)
+      (mayOverlapWrite(message) ? messages : held).push(message);
+    for (const effect of output.effects) {
+      this.#carried.push(
+        effect === lastPersist && held.length > 0
+          ? // biome-ignore lint/suspicious/noThenProperty: the effect contract names it; an array is never thenable.
+            { ...lastPersist, then: [...lastPersist.then, ...held] }
+          : effect,
+      );
     }
   }
 
@@ -357,6 +379,11 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#notifier.emit("error", error);
     return error;
   }
+}
+
+/** A leader's replication may be sent while a write is in flight; nothing else may. */
+function mayOverlapWrite(message: Message): boolean {
+  return message.type === "appendEntries" || message.type === "installSnapshot";
 }
 
 function isPersist(effect: Effect): effect is PersistEffect {

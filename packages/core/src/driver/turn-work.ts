@@ -3,6 +3,7 @@
 
 import type { Effect, PersistEffect } from "../effect.js";
 import type { Index, Term } from "../ids.js";
+import type { Message } from "../message.js";
 
 export type ApplyEffect = Extract<Effect, { type: "apply" }>;
 export type RestoreEffect = Extract<Effect, { type: "restore" }>;
@@ -28,6 +29,8 @@ export type SnapshotNote = {
 
 export class TurnWork<Result> {
   readonly persists: PersistEffect[] = [];
+  /** Replies produced after the turn's first persist effect: sent once the write is durable. */
+  readonly heldForWrite: Message[] = [];
   applies: (ApplyEffect | RestoreEffect)[] = [];
   readonly notices: Notice[] = [];
   readonly outcomes: Outcome<Result>[] = [];

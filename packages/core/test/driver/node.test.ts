@@ -107,6 +107,44 @@ describe("createNode: group commit and ordering", () => {
     await node.stop();
   });
 
+  it("holds an acknowledgement that relies on an earlier step's write in the same turn", async () => {
+    const { node, storage, transport } = single([a, b, c], b);
+    await node.start();
+    storage.hold();
+    const append = appendEntries(a, b, 1, [{ kind: "noop", index: 1 as Index, term: 1 as Term }]);
+    // The same AppendEntries twice (a duplicating network), in one turn: the second brings
+    // nothing new, but acknowledging it promises entry 1, whose write is still in flight.
+    transport.inject(append);
+    transport.inject(append);
+    await settle();
+    expect(storage.heldWrites).toBe(1);
+    expect(transport.sent.filter((m) => m.type === "appendEntriesResponse")).toEqual([]);
+    storage.release();
+    await settle();
+    expect(transport.sent.filter((m) => m.type === "appendEntriesResponse")).toMatchObject([
+      { success: true, matchIndex: 1 },
+      { success: true, matchIndex: 1 },
+    ]);
+    await node.stop();
+  });
+
+  it("holds a repeated vote grant until the vote is durable", async () => {
+    const { node, storage, transport } = single([a, b, c], b);
+    await node.start();
+    storage.hold();
+    transport.inject(requestVote(a, b, 1));
+    transport.inject(requestVote(a, b, 1));
+    await settle();
+    expect(transport.sent.filter((m) => m.type === "requestVoteResponse")).toEqual([]);
+    storage.release();
+    await settle();
+    expect(transport.sent.filter((m) => m.type === "requestVoteResponse")).toMatchObject([
+      { granted: true },
+      { granted: true },
+    ]);
+    await node.stop();
+  });
+
   it("lets a leader replicate while its own write is still in flight", async () => {
     const { node, storage, transport, clock } = single([a, b, c], a);
     await node.start();
