@@ -23,6 +23,10 @@ export type LoadResult = {
   readonly p50Us: number;
   readonly p99Us: number;
   readonly failed: number;
+  /** The leader's transport during the measured window, per committed proposal. */
+  readonly sentMessagesPerCommit: number;
+  readonly sentDatagramsPerCommit: number;
+  readonly receivedMessagesPerCommit: number;
 };
 
 export type WorkerReply =
@@ -94,6 +98,10 @@ async function load(inflight: number, durationMs: number, warmupMs: number): Pro
   const end = measureFrom + durationMs;
   let committed = 0;
   let failed = 0;
+  let statsFrom = transport.stats();
+  const statsTimer = setTimeout(() => {
+    statsFrom = transport.stats();
+  }, warmupMs);
   const lane = async (): Promise<void> => {
     while (performance.now() < end) {
       const t0 = process.hrtime.bigint();
@@ -111,6 +119,9 @@ async function load(inflight: number, durationMs: number, warmupMs: number): Pro
     }
   };
   await Promise.all(Array.from({ length: inflight }, lane));
+  clearTimeout(statsTimer);
+  const statsTo = transport.stats();
+  const perCommit = (n: number) => Math.round((n / Math.max(1, committed)) * 100) / 100;
   latenciesNs.sort((a, b) => a - b);
   const pick = (q: number) =>
     (latenciesNs[Math.min(latenciesNs.length - 1, Math.floor(q * latenciesNs.length))] ?? 0) / 1000;
@@ -120,6 +131,9 @@ async function load(inflight: number, durationMs: number, warmupMs: number): Pro
     p50Us: Math.round(pick(0.5) * 10) / 10,
     p99Us: Math.round(pick(0.99) * 10) / 10,
     failed,
+    sentMessagesPerCommit: perCommit(statsTo.sent.messages - statsFrom.sent.messages),
+    sentDatagramsPerCommit: perCommit(statsTo.sent.datagrams - statsFrom.sent.datagrams),
+    receivedMessagesPerCommit: perCommit(statsTo.received.messages - statsFrom.received.messages),
   };
 }
 

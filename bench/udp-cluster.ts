@@ -9,6 +9,7 @@ import type { LoadResult, WorkerReply, WorkerRequest } from "./udp-cluster-worke
 
 const host = "127.0.0.1";
 const workerScript = fileURLToPath(new URL("./udp-cluster-worker.ts", import.meta.url));
+const echoScript = fileURLToPath(new URL("./udp-echo-worker.ts", import.meta.url));
 
 export type ClusterOptions = {
   readonly durationMs: number;
@@ -80,6 +81,54 @@ export async function clusterBench(options: ClusterOptions): Promise<ClusterResu
         clearTimeout(timer);
       }),
     );
+  }
+}
+
+/**
+ * Raw node:dgram round trips between this process and an echo process (p50/p99 in µs): the floor
+ * for a round trip between cluster processes, which part (a)'s in-process ping-pong is not, since
+ * there neither side ever sleeps.
+ */
+export async function crossProcessRtt(
+  rounds: number,
+  warmup: number,
+): Promise<{ p50Us: number; p99Us: number }> {
+  const child = fork(echoScript, [], {
+    execArgv: ["--conditions=@flotilla/source", "--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const socket = createSocket("udp4");
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once("message", (m) => resolve((m as { port: number }).port));
+      child.once("exit", () => reject(new Error("the echo process exited")));
+    });
+    await new Promise<void>((r) => socket.bind(0, host, () => r()));
+    const samples = new Float64Array(rounds);
+    const payload = new Uint8Array(16);
+    await new Promise<void>((resolve) => {
+      let round = 0;
+      let sentAt = 0n;
+      const ping = (): void => {
+        sentAt = process.hrtime.bigint();
+        socket.send(payload, port, host);
+      };
+      socket.on("message", () => {
+        const rttNs = process.hrtime.bigint() - sentAt;
+        if (round >= warmup) samples[round - warmup] = Number(rttNs) / 1000;
+        round += 1;
+        if (round < warmup + rounds) ping();
+        else resolve();
+      });
+      ping();
+    });
+    samples.sort();
+    const at = (q: number) =>
+      Math.round((samples[Math.min(rounds - 1, Math.floor(q * rounds))] ?? 0) * 10) / 10;
+    return { p50Us: at(0.5), p99Us: at(0.99) };
+  } finally {
+    await new Promise<void>((r) => socket.close(() => r()));
+    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, "SIGKILL");
   }
 }
 

@@ -14,7 +14,7 @@ import { createSocket } from "node:dgram";
 import { parseArgs } from "node:util";
 import { type AppendEntries, index, nodeId, term } from "@flotilla/core";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
-import { clusterBench } from "./udp-cluster.js";
+import { clusterBench, crossProcessRtt } from "./udp-cluster.js";
 
 const host = "127.0.0.1";
 
@@ -201,6 +201,10 @@ export async function main(argv: readonly string[]): Promise<void> {
         `received, ${result.datagramsPerMessage.toFixed(1)} datagrams/msg`,
     );
   }
+  const crossRaw = await crossProcessRtt(Number(values.rounds), Number(values.warmup));
+  console.log(
+    `raw dgram ping-pong between two processes: p50 ${crossRaw.p50Us} µs, p99 ${crossRaw.p99Us} µs`,
+  );
   const cluster = await clusterBench({
     durationMs: Number(values["cluster-ms"]),
     warmupMs: Number(values["cluster-warmup-ms"]),
@@ -224,12 +228,14 @@ export async function main(argv: readonly string[]): Promise<void> {
   ] as const) {
     console.log(
       `3-node cluster over UDP, ${values["payload-bytes"]} B proposals, ${label}: ${row.opsPerSec} committed/s, ` +
-        `propose→resolve in the leader p50 ${row.p50Us} µs, p99 ${row.p99Us} µs (${r.committed} measured, ${r.failed} failed)`,
+        `propose→resolve in the leader p50 ${row.p50Us} µs, p99 ${row.p99Us} µs (${r.committed} measured, ${r.failed} failed); ` +
+        `leader per commit: ${r.sentMessagesPerCommit} messages / ${r.sentDatagramsPerCommit} datagrams sent, ${r.receivedMessagesPerCommit} received`,
     );
   }
   console.log(
     `targets: 64 in flight >= 50000/s: ${inflight64.opsPerSec >= 50_000 ? "met" : "MISSED"}; ` +
-      `1 in flight p50 <= 4 × raw RTT (${4 * raw.p50Us} µs): ${inflight1.p50Us <= 4 * raw.p50Us ? "met" : "MISSED"}`,
+      `1 in flight p50 <= 4 × raw RTT (${4 * raw.p50Us} µs): ${inflight1.p50Us <= 4 * raw.p50Us ? "met" : "MISSED"} ` +
+      `(${(inflight1.p50Us / crossRaw.p50Us).toFixed(1)} × the cross-process raw RTT)`,
   );
   const round = (r: ThroughputResult) => ({
     messagesPerSec: Math.round(r.messagesPerSec),
@@ -240,6 +246,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     JSON.stringify({
       rawRttUs: raw.p50Us,
       rawRttP99Us: raw.p99Us,
+      rawRttCrossProcessUs: crossRaw.p50Us,
       transport: Object.fromEntries(Object.entries(transport).map(([k, r]) => [k, round(r)])),
       inflight1,
       inflight64,
