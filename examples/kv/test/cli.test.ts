@@ -1,0 +1,126 @@
+// The CLI and the HTTP API against real server processes on loopback: redirects from followers,
+// exit codes, option errors, the data-directory lock, and graceful shutdown on SIGTERM. Every
+// process started here is killed by pid in afterAll.
+
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalCluster } from "../src/local-cluster.js";
+
+const packageDir = fileURLToPath(new URL("..", import.meta.url));
+const ids = ["a", "b", "c"];
+let cluster: LocalCluster;
+let dir: string;
+let follower: string;
+
+type Run = { code: number; stdout: string; stderr: string };
+
+function runScript(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        "--conditions=@flotilla/source",
+        "--import",
+        "tsx",
+        join(packageDir, "src", script),
+        ...args,
+      ],
+      { cwd: packageDir, timeout: 20_000, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const kv = (...args: string[]) =>
+  runScript("cli.ts", ["--servers", cluster.url(follower), ...args]);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "flotilla-kv-cli-"));
+  // A longer election timeout than the default: a loaded CI machine should not change leaders
+  // under the redirect test by accident.
+  cluster = await LocalCluster.create({ ids, dir, serverArgs: ["--election-ticks", "30"] });
+  await Promise.all(ids.map((id) => cluster.start(id)));
+  const leader = await cluster.waitForLeader();
+  follower = ids.find((id) => id !== leader) as string;
+}, 30_000);
+
+afterAll(async () => {
+  await cluster?.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("kv CLI against a follower (it follows the redirect to the leader)", () => {
+  it("puts, gets, compare-and-sets and reports exit codes", async () => {
+    expect(await kv("put", "greeting", "hello world")).toMatchObject({ code: 0, stdout: "OK\n" });
+    expect(await kv("get", "greeting")).toMatchObject({ code: 0, stdout: "hello world\n" });
+    expect(await kv("cas", "greeting", "hello world", "bye")).toMatchObject({ code: 0 });
+    expect(await kv("cas", "greeting", "hello world", "again")).toMatchObject({ code: 3 });
+    expect(await kv("cas", "fresh", "-", "first")).toMatchObject({ code: 0 });
+    expect(await kv("get", "greeting")).toMatchObject({ code: 0, stdout: "bye\n" });
+    expect((await kv("get", "nothing-here")).code).toBe(4);
+    expect((await kv("put", "only-key")).code).toBe(2);
+  }, 40_000);
+
+  it("prints every server's view with status", async () => {
+    const result = await runScript("cli.ts", ["--servers", cluster.urls.join(","), "status"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/ node [abc] /g)?.length).toBe(3);
+    expect(result.stdout).toMatch(/ leader +term \d+/);
+  }, 20_000);
+});
+
+describe("the HTTP API", () => {
+  it("redirects a follower's client to the leader with 307 and the leader's address", async () => {
+    const leader = await cluster.waitForLeader();
+    const other = ids.find((id) => id !== leader) as string;
+    const response = await fetch(`${cluster.url(other)}/kv/x`, { redirect: "manual" });
+    expect(response.status).toBe(307);
+    const body = (await response.json()) as { leaderUrl: string; retry: string };
+    expect(response.headers.get("location")).toBe(`${body.leaderUrl}/kv/x`);
+    expect(body.retry).toBe("safe");
+  });
+
+  it("rejects a malformed compare-and-set body with 400", async () => {
+    const response = await fetch(`${cluster.url(follower)}/kv/x/cas`, {
+      method: "POST",
+      body: "{nope",
+    });
+    expect(response.status).toBe(400);
+  });
+});
+
+describe("kv-server process", () => {
+  it("exits 2 with a sentence for a bad option", async () => {
+    const result = await runScript("server.ts", ["--id", "a", "--tick-ms", "soon"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/kv-server: --peers is required/);
+  }, 20_000);
+
+  it("refuses a data directory that a live server holds", async () => {
+    const result = await runScript(
+      "server.ts",
+      ["--id", "x", "--peers", "x=0", "--api", "x=0", "--data-dir", join(dir, follower)],
+      { FLOTILLA_KEY_HEX: cluster.keyHex },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot start: .*lock/i);
+  }, 20_000);
+
+  it("shuts down cleanly on SIGTERM and keeps its data for a restart", async () => {
+    await cluster.kill(follower, "SIGTERM");
+    expect(await cluster.readLog(follower)).toMatch(/shutting down \(SIGTERM\)\n.*stopped/);
+    await cluster.start(follower);
+    expect(await kv("get", "greeting")).toMatchObject({ code: 0, stdout: "bye\n" });
+  }, 30_000);
+});

@@ -1,0 +1,38 @@
+import { index } from "@flotilla/core";
+import { encodeKvCommand, KvStateMachine } from "@flotilla/transport-memory";
+import { describe, expect, it } from "vitest";
+import { KvStore } from "../src/kv-store.js";
+
+describe("KvStore", () => {
+  it("answers like transport-memory's KvStateMachine and snapshots to the same bytes", () => {
+    const store = new KvStore();
+    const reference = new KvStateMachine();
+    const commands = [
+      encodeKvCommand({ op: "put", key: "x", value: "1" }),
+      encodeKvCommand({ op: "cas", key: "x", expected: "1", value: "2" }),
+      encodeKvCommand({ op: "cas", key: "x", expected: "1", value: "3" }),
+      encodeKvCommand({ op: "cas", key: "y", expected: null, value: "new" }),
+      encodeKvCommand({ op: "get", key: "x" }),
+      encodeKvCommand({ op: "get", key: "missing" }),
+    ];
+    commands.forEach((command, i) => {
+      expect(store.apply(command, index(i + 1))).toEqual(reference.apply(command));
+    });
+    expect(store.snapshot()).toEqual(reference.snapshot());
+  });
+
+  it("restores a snapshot, replacing its whole state, and digests equal states equally", () => {
+    const a = new KvStore();
+    a.apply(encodeKvCommand({ op: "put", key: "k", value: "v" }), index(1));
+    const b = new KvStore();
+    b.apply(encodeKvCommand({ op: "put", key: "other", value: "gone after restore" }), index(1));
+    expect(b.digest()).not.toBe(a.digest());
+    b.restore(a.snapshot());
+    expect(b.size).toBe(1);
+    expect(b.digest()).toBe(a.digest());
+    expect(b.apply(encodeKvCommand({ op: "get", key: "k" }), index(2))).toEqual({
+      op: "get",
+      value: "v",
+    });
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { parseAddressMap, parseHostPort, UsageError } from "../src/addresses.js";
+import { parseServerOptions } from "../src/server-options.js";
+
+const key = "00112233445566778899aabbccddeeff";
+const base = [
+  "--id",
+  "a",
+  "--peers",
+  "a=7001,b=7002,c=7003",
+  "--api",
+  "a=8001,b=8002,c=8003",
+  "--data-dir",
+  "/tmp/x",
+];
+
+describe("parseServerOptions", () => {
+  it("reads a full command line, with loopback for bare ports", () => {
+    const options = parseServerOptions([...base, "--key-hex", key, "--tick-ms", "5"], {});
+    if (options === "help") throw new Error("unexpected help");
+    expect(options.id).toBe("a");
+    expect(options.peers.get("b")).toEqual({ host: "127.0.0.1", port: 7002 });
+    expect(options.api.get("c")).toEqual({ host: "127.0.0.1", port: 8003 });
+    expect(options.tickMs).toBe(5);
+    expect(options.key).toEqual(Uint8Array.from(Buffer.from(key, "hex")));
+  });
+
+  it("takes the key from FLOTILLA_KEY_HEX, and runs keyless only with --insecure", () => {
+    const fromEnv = parseServerOptions(base, { FLOTILLA_KEY_HEX: key });
+    expect(fromEnv !== "help" && fromEnv.key?.length).toBe(16);
+    const insecure = parseServerOptions([...base, "--insecure"], {});
+    expect(insecure !== "help" && insecure.key).toBeNull();
+  });
+
+  it.each([
+    [[...base], /cluster key is required/],
+    [[...base, "--key-hex", "abcd"], /at least 16 bytes/],
+    [[...base, "--key-hex", key, "--insecure"], /cannot be combined/],
+    [
+      ["--peers", "a=7001", "--api", "a=8001", "--data-dir", "d", "--key-hex", key],
+      /--id is required/,
+    ],
+    [
+      [...base.slice(0, 2), "--peers", "b=7002", ...base.slice(4), "--key-hex", key],
+      /must include this node/,
+    ],
+    [[...base, "--key-hex", key, "--tick-ms", "0"], /--tick-ms: expected an integer >= 1/],
+    [[...base, "--key-hex", key, "--tick-ms", "ten"], /--tick-ms/],
+    [[...base, "--key-hex", key, "--bogus"], /Unknown option '--bogus'/],
+    [
+      [
+        "--id",
+        "a",
+        "--peers",
+        "a=7001,b=7002",
+        "--api",
+        "a=8001",
+        "--data-dir",
+        "d",
+        "--key-hex",
+        key,
+      ],
+      /--api has no address for node b/,
+    ],
+  ])("refuses %j with a UsageError naming the problem", (argv, message) => {
+    expect(() => parseServerOptions(argv, {})).toThrow(UsageError);
+    expect(() => parseServerOptions(argv, {})).toThrow(message);
+  });
+});
+
+describe("addresses", () => {
+  it("parses host:port, [v6]:port and bare ports", () => {
+    expect(parseHostPort("10.0.0.1:9000")).toEqual({ host: "10.0.0.1", port: 9000 });
+    expect(parseHostPort("[::1]:9000")).toEqual({ host: "::1", port: 9000 });
+    expect(parseHostPort("9000")).toEqual({ host: "127.0.0.1", port: 9000 });
+    expect(parseHostPort("::1:9000")).toBeNull();
+    expect(parseHostPort("host:99999")).toBeNull();
+  });
+
+  it("refuses duplicate and malformed entries", () => {
+    expect(() => parseAddressMap("peers", "a=1,a=2")).toThrow(/listed twice/);
+    expect(() => parseAddressMap("peers", "a")).toThrow(/expected id=host:port/);
+    expect(() => parseAddressMap("peers", "")).toThrow(/no nodes given/);
+  });
+});
