@@ -4,7 +4,8 @@
 //   checksummed record (its truncation point and its entries, see log-record.ts) and fdatasyncs
 //   that one file, so a batch's log changes are durable together or not at all. A segment is rolled
 //   (a new file begun) between records once it has reached `segmentBytesMax`; creating it costs
-//   one extra fsync of the directory.
+//   one extra fsync of the directory. Segments are grown ahead of the data with zeros (see
+//   #withZeroFill), never past `segmentBytesMax`.
 // - Hard state and snapshot each live in their own file, replaced atomically (meta-files.ts).
 // - A batch is applied in the PersistEffect order: snapshot, log record, hard state. Each step is
 //   durable before the next begins, so a crash leaves a prefix of the batch applied.
@@ -56,6 +57,9 @@ export type FileStorageOptions = {
   readonly pid?: number;
   readonly isProcessAlive?: (pid: number) => boolean;
 };
+
+/** How far ahead of the data a segment is grown with zeros (see #withZeroFill). */
+const zeroFillBytes = 1024 * 1024;
 
 const emptyHardState: HardState = { term: 0 as Term, vote: null, commit: 0 as Index };
 
@@ -224,14 +228,29 @@ export class FileStorage implements Storage {
     const payload = encodeLogRecord({ prevIndex, entries });
     const maxIndex = entries.at(-1)?.index ?? 0;
     const last = this.#segments.at(-1);
-    if (last !== undefined && last.bytes < this.#segmentBytesMax) {
-      this.#active ??= await this.#fs.openWritable(last.path, "existing");
-      const bytes = frameRecord(payload, false);
-      await this.#active.write(bytes, last.bytes);
-      await this.#active.sync();
-      last.bytes += bytes.length;
-      last.maxIndex = Math.max(last.maxIndex, maxIndex);
+    if (last === undefined || last.bytes >= this.#segmentBytesMax) {
+      await this.#startSegment(last, payload, maxIndex);
       return;
+    }
+    this.#active ??= await this.#fs.openWritable(last.path, "existing");
+    const record = frameRecord(payload, false);
+    const bytes = this.#withZeroFill(last.bytes, last.allocatedBytes, record);
+    await this.#active.write(bytes, last.bytes);
+    await this.#active.sync();
+    last.allocatedBytes = Math.max(last.allocatedBytes, last.bytes + bytes.length);
+    last.bytes += record.length;
+    last.maxIndex = Math.max(last.maxIndex, maxIndex);
+  }
+
+  async #startSegment(last: SegmentInfo | undefined, payload: Uint8Array, maxIndex: number) {
+    if (last !== undefined && last.allocatedBytes > last.bytes) {
+      // Only the last segment may end in zero fill (recovery treats it as damage anywhere else),
+      // so cut it off the full one before a new segment exists. Zero fill never passes
+      // segmentBytesMax, so this happens only after reopening with a smaller segmentBytesMax.
+      this.#active ??= await this.#fs.openWritable(last.path, "existing");
+      await this.#active.truncate(last.bytes);
+      await this.#active.sync();
+      last.allocatedBytes = last.bytes;
     }
     await this.#active?.close();
     this.#active = null;
@@ -239,12 +258,35 @@ export class FileStorage implements Storage {
     const path = join(this.#dir, segmentName(seq));
     const file = await this.#fs.openWritable(path, "create");
     this.#active = file;
-    const bytes = frameRecord(payload, true);
+    const record = frameRecord(payload, true);
+    const bytes = this.#withZeroFill(0, 0, record);
     await file.write(bytes, 0);
     await file.sync();
     // The new file's directory entry must be durable too, or a crash could lose the whole segment.
     await this.#fs.syncDir(this.#dir);
-    this.#segments.push({ seq, path, bytes: bytes.length, maxIndex });
+    this.#segments.push({
+      seq,
+      path,
+      bytes: record.length,
+      allocatedBytes: bytes.length,
+      maxIndex,
+    });
+  }
+
+  /**
+   * `record`, followed by zeros when it would grow the file: an fdatasync that must also record
+   * a new file size commits the file system's journal and costs about twice one that does not
+   * (measured on ext4 here), so the file is grown ahead of the data, a chunk at a time, in the
+   * same write and the same fsync as a record.
+   */
+  #withZeroFill(position: number, allocatedBytes: number, record: Uint8Array): Uint8Array {
+    const end = position + record.length;
+    if (end <= allocatedBytes) return record;
+    const fillBytes = Math.min(zeroFillBytes, Math.max(0, this.#segmentBytesMax - end));
+    if (fillBytes === 0) return record;
+    const out = new Uint8Array(record.length + fillBytes);
+    out.set(record);
+    return out;
   }
 
   /**

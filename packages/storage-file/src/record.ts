@@ -7,11 +7,13 @@
 // damaged length is recognised as corruption instead of being mistaken for a record that runs
 // past the end of the file, which would look like a torn tail and hide the damage.
 //
+// The last segment may end in zeros: the writer extends it ahead of the data (see FileStorage).
+//
 // Telling a torn tail from corruption: a crash can only damage what was written after the last
 // fsync, and each persist writes ONE record and syncs it before the next begins. So only the last
 // record of the last segment may be torn, and such a record either runs past the end of the
-// file, or fails its payload checksum, or is a hole of zero bytes (a lost write after the size was
-// extended). Anything else is corruption.
+// file, or fails a checksum with nothing but zeros after it (the zero fill, or a lost write after
+// the size was extended). Anything else is corruption.
 
 import { crc32 } from "node:zlib";
 
@@ -34,11 +36,15 @@ export type ScannedRecord = { readonly offset: number; readonly payload: Uint8Ar
 
 export type SegmentScan =
   | { readonly kind: "ok"; readonly records: readonly ScannedRecord[]; readonly validBytes: number }
-  /** The last record is torn: the file should end at `validBytes`. */
+  /**
+   * The records end at `validBytes` and what follows is not a record: zero fill (`zeroTail`) or a
+   * torn last record. Either is acceptable only at the end of the last segment.
+   */
   | {
       readonly kind: "torn";
       readonly records: readonly ScannedRecord[];
       readonly validBytes: number;
+      readonly zeroTail: boolean;
     }
   | { readonly kind: "corrupt"; readonly offset: number; readonly reason: string };
 
@@ -47,7 +53,7 @@ export function scanSegment(bytes: Uint8Array): SegmentScan {
   if (bytes.length < segmentMagic.length || !startsWithMagic(bytes)) {
     // A segment is created with its first record in one write; if that write tore or was lost
     // the file is a prefix of the magic or zeros.
-    if (isTornStart(bytes)) return { kind: "torn", records: [], validBytes: 0 };
+    if (isTornStart(bytes)) return { kind: "torn", records: [], validBytes: 0, zeroTail: false };
     return { kind: "corrupt", offset: 0, reason: "not a Flotilla log segment (bad magic)" };
   }
   const records: ScannedRecord[] = [];
@@ -57,7 +63,7 @@ export function scanSegment(bytes: Uint8Array): SegmentScan {
     const bad = checkRecordAt(bytes, view, offset);
     if (bad !== null) {
       return bad === "torn"
-        ? { kind: "torn", records, validBytes: offset }
+        ? { kind: "torn", records, validBytes: offset, zeroTail: allZero(bytes, offset) }
         : { kind: "corrupt", offset, reason: bad };
     }
     const length = view.getUint32(offset, true);
@@ -80,7 +86,7 @@ function checkRecordAt(bytes: Uint8Array, view: DataView, offset: number): strin
   if (end > bytes.length) return "torn";
   const payload = bytes.subarray(offset + recordHeaderBytes, end);
   if (crc32(payload) !== view.getUint32(offset + 4, true)) {
-    return end === bytes.length ? "torn" : "record checksum mismatch";
+    return allZero(bytes, end) ? "torn" : "record checksum mismatch";
   }
   return null;
 }

@@ -24,6 +24,8 @@ export type SegmentInfo = {
   readonly seq: number;
   readonly path: string;
   bytes: number;
+  /** The file's size: `bytes` and the zero fill after them (see FileStorage). */
+  allocatedBytes: number;
   /** The largest entry index written to this segment (0 if none): obsolete once a snapshot covers it. */
   maxIndex: number;
 };
@@ -38,6 +40,7 @@ export type ReadLog = { readonly segments: SegmentInfo[]; readonly entries: Entr
  * Reads the log in `dir`. With `repair`, a torn last record is cut off the file (and an empty torn
  * last segment removed) and segments left over from an interrupted compaction are removed;
  * without it (re-reading a log this process wrote and synced) anything torn is corruption.
+ * Either way the last segment may end in zero fill.
  */
 export async function readLog(
   fs: FileSystem,
@@ -52,12 +55,8 @@ export async function readLog(
     .sort((a, b) => a - b);
   const segments: ReadSegment[] = [];
   for (const [i, seq] of seqs.entries()) {
-    const segment = await readSegment(
-      fs,
-      join(dir, segmentName(seq)),
-      seq,
-      repair && i === seqs.length - 1,
-    );
+    const path = join(dir, segmentName(seq));
+    const segment = await readSegment(fs, path, seq, i === seqs.length - 1, repair);
     if (segment !== null) segments.push(segment);
   }
   const live = await dropOrphans(fs, segments, snapshotIndex, repair);
@@ -71,46 +70,59 @@ async function readSegment(
   fs: FileSystem,
   path: string,
   seq: number,
-  isRepairableTail: boolean,
+  isLast: boolean,
+  repair: boolean,
 ): Promise<ReadSegment | null> {
   const bytes = await fs.readFile(path);
   if (bytes === null) throw new StorageCorruptionError(path, 0, "segment vanished while reading");
   const scan = scanSegment(bytes);
   if (scan.kind === "corrupt") throw new StorageCorruptionError(path, scan.offset, scan.reason);
+  let allocatedBytes = bytes.length;
   if (scan.kind === "torn") {
-    if (!isRepairableTail) {
-      throw new StorageCorruptionError(
-        path,
-        scan.validBytes,
-        "torn record before the end of the log",
-      );
+    // Zero fill after the records is how the writer leaves the last segment; anything else after
+    // them is a torn record, which only recovery may cut off, and only from the last segment.
+    if (!isLast || (!repair && !scan.zeroTail)) {
+      const reason = "torn record before the end of the log";
+      throw new StorageCorruptionError(path, scan.validBytes, reason);
     }
     if (scan.validBytes === 0) {
       await fs.unlink(path);
       return null;
     }
-    const file = await fs.openWritable(path, "existing");
-    try {
-      await file.truncate(scan.validBytes);
-      await file.sync();
-    } finally {
-      await file.close();
+    if (!scan.zeroTail) {
+      await cutTornTail(fs, path, scan.validBytes);
+      allocatedBytes = scan.validBytes;
     }
   }
+  const records = scan.records.map(({ offset, payload }) => decodeAt(path, offset, payload));
   let maxIndex = 0;
-  const records = scan.records.map(({ offset, payload }) => {
-    try {
-      const record = decodeLogRecord(payload);
-      const last = record.entries.at(-1);
-      if (last !== undefined) maxIndex = Math.max(maxIndex, last.index);
-      return { ...record, offset };
-    } catch (error) {
-      if (error instanceof RecordFormatError)
-        throw new StorageCorruptionError(path, offset, error.message);
-      throw error;
+  for (const record of records) maxIndex = Math.max(maxIndex, record.entries.at(-1)?.index ?? 0);
+  return { seq, path, bytes: scan.validBytes, allocatedBytes, maxIndex, records };
+}
+
+function decodeAt(
+  path: string,
+  offset: number,
+  payload: Uint8Array,
+): LogRecord & { offset: number } {
+  try {
+    return { ...decodeLogRecord(payload), offset };
+  } catch (error) {
+    if (error instanceof RecordFormatError) {
+      throw new StorageCorruptionError(path, offset, error.message);
     }
-  });
-  return { seq, path, bytes: scan.validBytes, maxIndex, records };
+    throw error;
+  }
+}
+
+async function cutTornTail(fs: FileSystem, path: string, validBytes: number): Promise<void> {
+  const file = await fs.openWritable(path, "existing");
+  try {
+    await file.truncate(validBytes);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // Recovery on node:fs from damage a crash or a failing disk leaves: what is repaired (a torn
 // tail, leftover temp files, segments a snapshot made obsolete) and what is refused.
 
-import { appendFile, readdir, readFile, stat, truncate, unlink, writeFile } from "node:fs/promises";
+import { open, readdir, readFile, stat, truncate, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Index } from "@flotilla/core";
 import { afterEach, describe, expect, it } from "vitest";
@@ -43,12 +43,16 @@ describe("FileStorage recovery", () => {
     const dir = await storedDir(1 << 20, 3);
     const [segment] = await segmentsIn(dir);
     const path = join(dir, segment!);
-    const size = (await stat(path)).size;
     const bytes = await readFile(path);
-    // The three batches wrote three records of equal size after the 8-byte segment header; the
-    // first 30 bytes of a copy of the last one look like a later write torn by a crash.
+    // The segment ends in zero fill; the data ends at the last non-zero byte. The three batches
+    // wrote three records of equal size after the 8-byte segment header, and the first 30 bytes
+    // of a copy of the last one, written after them, look like a later write torn by a crash.
+    const size = bytes.findLastIndex((byte) => byte !== 0) + 1;
+    expect(bytes.length).toBeGreaterThan(size);
     const recordBytes = (size - 8) / 3;
-    await appendFile(path, bytes.subarray(size - recordBytes, size - recordBytes + 30));
+    const file = await open(path, "r+");
+    await file.write(bytes.subarray(size - recordBytes, size - recordBytes + 30), 0, 30, size);
+    await file.close();
     const storage = await openFileStorage(dir);
     expect((await storage.load()).entries).toEqual(commands(1, 9, 1));
     expect((await stat(path)).size).toBe(size);
@@ -56,6 +60,20 @@ describe("FileStorage recovery", () => {
     await storage.close();
     const reopened = await openFileStorage(dir);
     expect((await reopened.load()).entries).toEqual([...commands(1, 9, 1), command(10, 2)]);
+    await reopened.close();
+  });
+
+  it("cuts the zero fill off a segment before starting the next, even with a smaller segment size", async () => {
+    const dir = await storedDir(1 << 20, 2);
+    const [first] = await segmentsIn(dir);
+    expect((await stat(join(dir, first!))).size).toBeGreaterThan(1000);
+    const storage = await openFileStorage(dir, { segmentBytesMax: 64 });
+    await storage.persist(batch({ entries: [command(7, 1)] }));
+    await storage.close();
+    expect((await segmentsIn(dir)).length).toBe(2);
+    expect((await readFile(join(dir, first!))).at(-1)).not.toBe(0);
+    const reopened = await openFileStorage(dir);
+    expect((await reopened.load()).entries).toEqual(commands(1, 7, 1));
     await reopened.close();
   });
 
