@@ -144,6 +144,12 @@ export class LocalCluster {
     await member.exited;
   }
 
+  /** Sends `signal` (e.g. SIGSTOP, SIGCONT) to node `id` by pid, without waiting for anything. */
+  signal(id: string, signal: NodeJS.Signals): void {
+    const pid = this.#member(id).child?.pid;
+    if (pid !== undefined) tryKill(pid, signal);
+  }
+
   async restart(id: string): Promise<void> {
     await this.kill(id);
     await this.start(id);
