@@ -5,6 +5,7 @@ import { FlotillaError } from "./errors.js";
 import { RaftLog } from "./log.js";
 import { nextRandom, seedFor } from "./prng.js";
 import type { RaftState } from "./state.js";
+import { copyState } from "./state.js";
 
 /** Storage handed back something that cannot be a Raft node's durable state. */
 class PersistedStateError extends FlotillaError {
@@ -37,7 +38,7 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
   const membership: Membership = lastMembership(entries) ??
     snapshot?.membership ?? { voters: c.voters, learners: c.learners };
   const { state: random, value } = nextRandom(seedFor(c.seed, c.id));
-  return {
+  return copyState({
     config: c,
     id: c.id,
     role: "follower",
@@ -60,7 +61,7 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
     random,
     votes: new Map(),
     leaderState: null,
-  };
+  });
 }
 
 function checkEntries(

@@ -4,6 +4,7 @@ import type { Ctx } from "./internal/context.js";
 import { appendToLog } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import type { Message } from "./message.js";
+import { withProgress } from "./progress.js";
 import { hasQuorum } from "./quorum.js";
 import {
   broadcastAppend,
@@ -50,8 +51,11 @@ export function tickLeader(ctx: Ctx): void {
     }
     const ls = s.leaderState!;
     s.leaderState = {
-      ...ls,
-      progress: ls.progress.map((pr) => (pr.recentActive ? { ...pr, recentActive: false } : pr)),
+      peers: ls.peers,
+      progress: ls.progress.map((pr) =>
+        pr.recentActive ? withProgress(pr, { recentActive: false }) : pr,
+      ),
+      seq: ls.seq,
     };
   }
   if (s.heartbeatElapsed >= s.config.heartbeatIntervalTicks) {

@@ -34,6 +34,25 @@ export type Progress = {
   readonly ackedSinceHeartbeat: boolean;
 };
 
+/** Every progress record is built here, fields in one order, so V8 keeps one hidden class. */
+function make(pr: Progress, changes: Partial<Progress>): Progress {
+  return {
+    match: changes.match ?? pr.match,
+    next: changes.next ?? pr.next,
+    state: changes.state ?? pr.state,
+    probeSent: changes.probeSent ?? pr.probeSent,
+    sinceSeq: changes.sinceSeq ?? pr.sinceSeq,
+    inflight: changes.inflight ?? pr.inflight,
+    recentActive: changes.recentActive ?? pr.recentActive,
+    ackedSinceHeartbeat: changes.ackedSinceHeartbeat ?? pr.ackedSinceHeartbeat,
+  };
+}
+
+/** Progress with some fields changed. */
+export function withProgress(pr: Progress, changes: Partial<Progress>): Progress {
+  return make(pr, changes);
+}
+
 /** A follower as a new leader sees it: nothing known, probe from the leader's tip. */
 export function initialProgress(next: number, seq: number): Progress {
   return {
@@ -65,26 +84,24 @@ export function isPaused(pr: Progress, inflightMessagesMax: number): boolean {
 
 /** Back to probing from `next` (a rejection, or a stalled stream). */
 export function toProbe(pr: Progress, next: number, seq: number): Progress {
-  return {
-    ...pr,
+  return make(pr, {
     state: "probe",
     next: Math.max(next, pr.match + 1),
     probeSent: false,
     sinceSeq: seq,
     inflight: Inflight.empty,
-  };
+  });
 }
 
 /** Start streaming after the follower's log is known to match up to `match`. */
 export function toReplicate(pr: Progress, seq: number): Progress {
-  return {
-    ...pr,
+  return make(pr, {
     state: "replicate",
     next: pr.match + 1,
     probeSent: false,
     sinceSeq: seq,
     inflight: Inflight.empty,
-  };
+  });
 }
 
 /** Records an AppendEntries with sequence `seq` whose entries end at `lastIndex` (or none). */
@@ -97,10 +114,10 @@ export function onSent(
   switch (pr.state) {
     case "probe":
       // Only the answer to the latest probe may move `next` again.
-      return { ...pr, probeSent: true, sinceSeq: seq };
+      return make(pr, { probeSent: true, sinceSeq: seq });
     case "replicate":
       if (!hasEntries) return pr;
-      return { ...pr, next: lastIndex + 1, inflight: pr.inflight.add(lastIndex) };
+      return make(pr, { next: lastIndex + 1, inflight: pr.inflight.add(lastIndex) });
     case "snapshot":
       return pr;
     default:
@@ -109,27 +126,28 @@ export function onSent(
 }
 
 /**
- * A successful acknowledgement up to `matchIndex`. Returns undefined when it tells nothing new
- * (a duplicate or reordered reply): `match` never decreases.
+ * A successful acknowledgement up to `matchIndex`. A duplicate or reordered reply tells nothing
+ * new but is still proof of life: `match` never decreases.
  */
 export function onAck(pr: Progress, matchIndex: number): Progress {
   if (matchIndex <= pr.match) {
     // Still proof of life; a probe's answer also unpauses the probe.
-    return pr.state === "probe" ? { ...pr, probeSent: false, recentActive: true } : markActive(pr);
+    return pr.state === "probe"
+      ? make(pr, { probeSent: false, recentActive: true })
+      : markActive(pr);
   }
-  return {
-    ...pr,
+  return make(pr, {
     match: matchIndex,
     next: Math.max(pr.next, matchIndex + 1),
     probeSent: false,
     inflight: pr.inflight.freeTo(matchIndex),
     recentActive: true,
     ackedSinceHeartbeat: true,
-  };
+  });
 }
 
 export function markActive(pr: Progress): Progress {
-  return pr.recentActive ? pr : { ...pr, recentActive: true };
+  return pr.recentActive ? pr : make(pr, { recentActive: true });
 }
 
 function unreachable(value: never): never {

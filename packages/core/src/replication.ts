@@ -2,7 +2,15 @@ import type { Ctx } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import type { AppendEntriesResponse } from "./message.js";
 import type { Progress } from "./progress.js";
-import { isPaused, onAck, onSent, toProbe, toReplicate } from "./progress.js";
+import {
+  isPaused,
+  markActive,
+  onAck,
+  onSent,
+  toProbe,
+  toReplicate,
+  withProgress,
+} from "./progress.js";
 import { committedIndex } from "./quorum.js";
 import type { Draft, LeaderState } from "./state.js";
 
@@ -81,7 +89,7 @@ function sendEmpty(ctx: Ctx, i: number, prevLogIndex: number): void {
     leaderCommit: asIndex(Math.min(s.commit, pr.match)),
     seq,
   });
-  setProgress(s, ls, i, { ...pr, ackedSinceHeartbeat: false }, seq);
+  setProgress(s, ls, i, withProgress(pr, { ackedSinceHeartbeat: false }), seq);
 }
 
 /**
@@ -109,7 +117,7 @@ export function broadcastHeartbeat(ctx: Ctx): void {
     switch (pr.state) {
       case "probe":
         // A lost probe (or its lost answer) must not stall the follower forever.
-        setProgress(s, current, i, { ...pr, probeSent: false });
+        setProgress(s, current, i, withProgress(pr, { probeSent: false }));
         sendAppend(ctx, i, true);
         break;
       case "replicate":
@@ -150,7 +158,7 @@ export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): stri
     maybeCommit(ctx);
     return null;
   }
-  const active = pr.recentActive ? pr : { ...pr, recentActive: true };
+  const active = markActive(pr);
   // A rejection answering a message sent before the current state began is stale (duplicated
   // or reordered): acting on it would move `next` backwards for nothing.
   if (msg.seq < pr.sinceSeq || pr.state === "snapshot") {

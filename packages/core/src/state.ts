@@ -62,3 +62,32 @@ export type RaftState = {
 
 /** A step works on a shallow copy of the state whose top-level fields it reassigns. */
 export type Draft = { -readonly [K in keyof RaftState]: RaftState[K] };
+
+/**
+ * A shallow copy with every field spelled out in declaration order. Object spread on a state this
+ * wide is several times slower in V8 and yields objects of varying hidden classes; this is the
+ * reducer's hottest allocation.
+ */
+export function copyState(s: RaftState): Draft {
+  return {
+    config: s.config,
+    id: s.id,
+    role: s.role,
+    term: s.term,
+    vote: s.vote,
+    leader: s.leader,
+    log: s.log,
+    commit: s.commit,
+    applyQueued: s.applyQueued,
+    applied: s.applied,
+    persistedIndex: s.persistedIndex,
+    membership: s.membership,
+    snapshot: s.snapshot,
+    electionElapsed: s.electionElapsed,
+    electionTimeoutTicks: s.electionTimeoutTicks,
+    heartbeatElapsed: s.heartbeatElapsed,
+    random: s.random,
+    votes: s.votes,
+    leaderState: s.leaderState,
+  };
+}

@@ -2,6 +2,7 @@ import type { Effect } from "../effect.js";
 import type { Entry, Snapshot } from "../entry.js";
 import type { Message } from "../message.js";
 import type { Draft, RaftState } from "../state.js";
+import { copyState } from "../state.js";
 
 /**
  * Everything one step builds: the next state (a shallow copy whose fields the step reassigns)
@@ -27,7 +28,7 @@ export type Ctx = {
 
 export function newContext(state: RaftState): Ctx {
   return {
-    s: { ...state },
+    s: copyState(state),
     messages: [],
     held: [],
     notes: [],
