@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { batch, command, commands, hard, snapshotAt } from "../../core/test/storage-conformance.js";
 import { openFileStorage, StorageCorruptionError } from "../src/index.js";
 import { FakeFileSystem } from "./fake-fs.js";
-import { prng, testSeed } from "./helpers.js";
+import { dataEnd, prng, testSeed } from "./helpers.js";
 
 const dir = "/node";
 const history: readonly PersistBatch[] = [
@@ -42,7 +42,7 @@ describe("FileStorage under random byte corruption", () => {
     const lastSegment = segments.at(-1)!;
     // The last segment ends in zero fill after its data; damage there is refused or, if it looks
     // like a torn write, cut off without touching the data.
-    const dataEnd = pristine.bytesOf(lastSegment)!.findLastIndex((byte) => byte !== 0) + 1;
+    const lastDataEnd = dataEnd(pristine.bytesOf(lastSegment)!);
     const full = await modelAfter(history.length);
     const withoutLastBatch = await modelAfter(history.length - 1);
     let detected = 0;
@@ -58,7 +58,7 @@ describe("FileStorage under random byte corruption", () => {
         const loaded = await damaged.load();
         await damaged.close();
         expect(path, `${label}: damage went unnoticed`).toBe(lastSegment);
-        const expected = offset >= dataEnd ? full : withoutLastBatch;
+        const expected = offset >= lastDataEnd ? full : withoutLastBatch;
         expect(isDeepStrictEqual(loaded, expected), `${label}: wrong data`).toBe(true);
       } catch (error) {
         if (!(error instanceof StorageCorruptionError)) throw error;

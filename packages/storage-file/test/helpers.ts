@@ -27,3 +27,10 @@ export function testSeed(name: string, fallback: number): number {
   console.log(`${name}: seed ${seed} (replay with FLOTILLA_SEED=${seed})`);
   return seed;
 }
+
+/** Where a segment's data ends: after its last non-zero byte (what follows is zero fill). */
+export function dataEnd(bytes: Uint8Array): number {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end -= 1;
+  return end;
+}

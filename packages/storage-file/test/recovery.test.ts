@@ -7,7 +7,7 @@ import type { Index } from "@flotilla/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { batch, command, commands, hard, snapshotAt } from "../../core/test/storage-conformance.js";
 import { openFileStorage, StorageCorruptionError } from "../src/index.js";
-import { tempDir } from "./helpers.js";
+import { dataEnd, tempDir } from "./helpers.js";
 
 let remove: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -47,7 +47,7 @@ describe("FileStorage recovery", () => {
     // The segment ends in zero fill; the data ends at the last non-zero byte. The three batches
     // wrote three records of equal size after the 8-byte segment header, and the first 30 bytes
     // of a copy of the last one, written after them, look like a later write torn by a crash.
-    const size = bytes.findLastIndex((byte) => byte !== 0) + 1;
+    const size = dataEnd(bytes);
     expect(bytes.length).toBeGreaterThan(size);
     const recordBytes = (size - 8) / 3;
     const file = await open(path, "r+");
