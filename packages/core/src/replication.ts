@@ -41,9 +41,12 @@ export function sendAppend(ctx: Ctx, i: number, allowEmpty: boolean): boolean {
   if (isPaused(pr, s.config.inflightMessagesMax)) return false;
   const prevLogIndex = pr.next - 1;
   const prevLogTerm = s.log.term(prevLogIndex);
-  // NB: below the log's start the follower needs InstallSnapshot (the compaction issue); until
-  // then the peer simply waits in probe.
-  if (prevLogTerm === undefined) return false;
+  if (prevLogTerm === undefined) {
+    // NB: below the log's start the follower needs InstallSnapshot (the compaction issue, which
+    // adds the "snapshot" state here); until then the peer waits in probe.
+    if (pr.state === "replicate") setProgress(s, ls, i, toProbe(pr, pr.next, ls.seq + 1));
+    return false;
+  }
   const entries = s.log.batch(pr.next, s.config.entriesBytesPerMessageMax);
   if (entries.length === 0 && !allowEmpty) return false;
   const seq = ls.seq + 1;
@@ -70,13 +73,21 @@ function sendAll(ctx: Ctx, i: number): void {
   }
 }
 
-/** Sends an entry-less AppendEntries checking the follower's log at `prevLogIndex`. */
+/**
+ * Sends an entry-less AppendEntries checking the follower's log at `prevLogIndex`, and starts a
+ * new stall-detection interval (see broadcastHeartbeat).
+ */
 function sendEmpty(ctx: Ctx, i: number, prevLogIndex: number): void {
   const s = ctx.s;
   const ls = leaderOf(s);
   const pr = ls.progress[i]!;
+  const next = pr.ackedSinceHeartbeat ? withProgress(pr, { ackedSinceHeartbeat: false }) : pr;
   const prevLogTerm = s.log.term(prevLogIndex);
-  if (prevLogTerm === undefined) return;
+  if (prevLogTerm === undefined) {
+    // NB: compacted away; the follower needs InstallSnapshot (the compaction issue).
+    if (next !== pr) setProgress(s, ls, i, next);
+    return;
+  }
   const seq = ls.seq + 1;
   ctx.messages.push({
     type: "appendEntries",
@@ -89,7 +100,7 @@ function sendEmpty(ctx: Ctx, i: number, prevLogIndex: number): void {
     leaderCommit: asIndex(Math.min(s.commit, pr.match)),
     seq,
   });
-  setProgress(s, ls, i, withProgress(pr, { ackedSinceHeartbeat: false }), seq);
+  setProgress(s, ls, i, next, seq);
 }
 
 /**
@@ -120,17 +131,20 @@ export function broadcastHeartbeat(ctx: Ctx): void {
         setProgress(s, current, i, withProgress(pr, { probeSent: false }));
         sendAppend(ctx, i, true);
         break;
-      case "replicate":
+      case "replicate": {
+        const stalled = !pr.ackedSinceHeartbeat;
         if (!isPaused(pr, s.config.inflightMessagesMax) && pr.next <= s.log.lastIndex) {
           sendAll(ctx, i);
-        } else if (pr.match < s.log.lastIndex && !pr.ackedSinceHeartbeat) {
-          // Nothing acknowledged for a whole heartbeat interval: check the tail we streamed; if
-          // it was lost the follower rejects and we fall back to probing.
+        } else if (pr.match < s.log.lastIndex && stalled) {
+          // Nothing acknowledged since the last plain heartbeat: check the tail we streamed. If
+          // it was lost the follower rejects and we fall back to probing; without this a lost
+          // tail would wait for the next proposal to be noticed.
           sendEmpty(ctx, i, pr.next - 1);
         } else {
           sendEmpty(ctx, i, pr.match);
         }
         break;
+      }
       case "snapshot":
         break;
       default:

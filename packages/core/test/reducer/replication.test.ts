@@ -99,7 +99,7 @@ describe("replication", () => {
       "proposalRejected",
       "proposalRejected",
     ]);
-    const rejection = c.effects.findLast((e) => e.effect.type === "proposalRejected")!.effect;
+    const rejection = c.effects.filter((e) => e.effect.type === "proposalRejected").at(-1)!.effect;
     expect(rejection).toMatchObject({ reason: "uncommittedLimit" });
     // An entry larger than the whole budget is accepted when nothing is uncommitted.
     const fresh = elected(3, { uncommittedBytesMax: 100 });
