@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Inflight } from "../src/inflight.js";
-import {
-  initialProgress,
-  isPaused,
-  onAck,
-  onSent,
-  toProbe,
-  toReplicate,
-} from "../src/progress.js";
+import { initialProgress, isPaused, onAck, onSent, toProbe, toReplicate } from "../src/progress.js";
 
 describe("progress", () => {
   it("probe: one message in flight, unpaused by any answer", () => {
