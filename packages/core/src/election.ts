@@ -66,7 +66,10 @@ export function handleRequestVote(ctx: Ctx, msg: RequestVote): void {
     preVote: msg.preVote,
     granted,
   };
-  ctx.held.push(response);
+  // A pre-vote answer changes and promises nothing durable (thesis §9.6): it may leave at once.
+  // A real vote is held until the vote (and our term) are durable (Figure 2).
+  if (msg.preVote) ctx.messages.push(response);
+  else ctx.held.push(response);
 }
 
 /** Counts an answer in the current election and acts on the outcome. */

@@ -21,7 +21,8 @@
 // Outputs, in the order the driver must honour them (DESIGN.md, effect.ts):
 //   1. one persist effect at most: new log entries (with the index they truncate from), the hard
 //      state if term, vote or commit changed, a snapshot. Messages that promise durability ride
-//      in its `then`; see internal/context.ts for which.
+//      in its `then` (see internal/context.ts for which); such a message is only ever sent after
+//      this write and every earlier one, since persist effects complete in order.
 //   2. `messages`: safe to send now.
 //   3. apply: committed entries not yet handed out, in order.
 //   4. notifications: proposal outcomes, role/term/leader changes, membership changes.
@@ -133,11 +134,15 @@ function answerStale(ctx: Ctx, msg: Message): void {
 function finish(prev: RaftState, ctx: Ctx): StepResult {
   const s = ctx.s;
   const effects: Effect[] = [];
-  let messages = ctx.messages;
+  const messages = ctx.messages;
   const last = s.log.lastIndex;
   const logChanged = ctx.dirtyFrom <= last || ctx.dirtyFrom <= ctx.startLast;
   const hardChanged = s.term !== prev.term || s.vote !== prev.vote || s.commit !== prev.commit;
-  if (logChanged || hardChanged || ctx.snapshot !== null) {
+  // Held messages always ride in a persist effect, even one with nothing new to write: what they
+  // vouch for may have been written by an EARLIER step whose write is still in flight (a
+  // duplicated AppendEntries acknowledged again, a vote granted again), and persist effects
+  // complete in order, so an empty one completes only after every earlier write.
+  if (logChanged || hardChanged || ctx.snapshot !== null || ctx.held.length > 0) {
     const persist: { -readonly [K in keyof PersistEffect]: PersistEffect[K] } = {
       type: "persist",
       entries: ctx.dirtyFrom <= last ? s.log.slice(ctx.dirtyFrom, last) : [],
@@ -150,8 +155,6 @@ function finish(prev: RaftState, ctx: Ctx): StepResult {
     if (ctx.snapshot !== null) persist.snapshot = ctx.snapshot;
     if (ctx.dirtyFrom <= ctx.startLast) persist.truncateFrom = asIndex(ctx.dirtyFrom);
     effects.push(persist);
-  } else if (ctx.held.length > 0) {
-    messages = messages.length === 0 ? ctx.held : messages.concat(ctx.held);
   }
   if (s.commit > s.applyQueued) {
     effects.push({ type: "apply", entries: s.log.slice(s.applyQueued + 1, s.commit) });

@@ -7,10 +7,11 @@ import { copyState } from "../state.js";
 /**
  * Everything one step builds: the next state (a shallow copy whose fields the step reassigns)
  * and its outputs, kept apart by when they may leave. `held` messages promise something durable
- * (a vote, an append acknowledgement, or merely a term not yet on disk) and ride in the persist
- * effect's `then` when the step persists anything (Raft paper Figure 2: "respond after
- * persisting"; thesis §3.8). `messages` may leave at once: a leader's AppendEntries while it
- * writes its own log (thesis §10.2.1), pre-vote traffic (it changes no durable state).
+ * (a vote, an append acknowledgement, or merely a term not yet on disk) and always ride in a
+ * persist effect's `then` (Raft paper Figure 2: "respond after persisting"; thesis §3.8), even
+ * when this step writes nothing: what they vouch for may be an earlier step's write still in
+ * flight. `messages` may leave at once: a leader's AppendEntries while it writes its own log
+ * (thesis §10.2.1), pre-vote traffic (it changes no durable state).
  */
 export type Ctx = {
   readonly s: Draft;

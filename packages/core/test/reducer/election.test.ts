@@ -99,9 +99,9 @@ describe("election", () => {
       { hardState: persist.hardState!, snapshot: null, entries: [] },
     );
     const second = step(restarted, { type: "receive", message: request(n3) });
-    expect(second.messages).toMatchObject([{ to: n3, granted: false }]);
+    expect(persistOf(second.effects)!.then).toMatchObject([{ to: n3, granted: false }]);
     const again = step(restarted, { type: "receive", message: request(n2) });
-    expect(again.messages).toMatchObject([{ to: n2, granted: true }]);
+    expect(persistOf(again.effects)!.then).toMatchObject([{ to: n2, granted: true }]);
   });
 
   it("refuses a candidate whose log is less up to date (§5.4.1)", () => {

@@ -123,6 +123,22 @@ describe("replication", () => {
     ]);
   });
 
+  it("an acknowledgement repeated while the earlier write is in flight waits behind it", () => {
+    const c = elected();
+    const lead = c.step(n1, { type: "propose", id: "p", data: bytes(3) });
+    const append = lead.messages.find((m) => m.to === n2)!;
+    const first = step(c.state(n2), { type: "receive", message: append });
+    expect(persistOf(first.effects)!.entries).toHaveLength(1);
+    // The duplicate brings nothing new to write, but its ack vouches for the first write: it
+    // rides in a persist effect of its own, which completes only after the earlier one.
+    const duplicate = step(first.state, { type: "receive", message: append });
+    expect(duplicate.messages).toEqual([]);
+    const persist = persistOf(duplicate.effects)!;
+    expect(persist.entries).toEqual([]);
+    expect(persist.hardState).toBeUndefined();
+    expect(persist.then).toMatchObject([{ success: true, matchIndex: 2 }]);
+  });
+
   it("a leader counts itself only for entries it has persisted", () => {
     const c = elected();
     c.slowDisk.add(n1);
