@@ -1,19 +1,19 @@
 import { becomeFollower } from "./become.js";
-import { handleRequestVote, handleVoteResponse } from "./election.js";
+import { handleRequestVote } from "./election.js";
 import type { Ctx } from "./internal/context.js";
 import { appendToLog, truncateLog } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import type { AppendEntries, Message } from "./message.js";
 
-// Follower and candidate behaviour for messages of the current term (the dispatcher in step.ts
-// has already settled the term). Pre-candidates and candidates step down to follower on hearing
-// from the term's leader (§5.2) and otherwise behave like followers except for counting votes.
+// A follower's behaviour for messages of the current term (the dispatcher in step.ts has already
+// settled the term): accept the leader's log (§5.3) and vote (§5.2).
 
 export function stepFollower(ctx: Ctx, msg: Message): void {
   const s = ctx.s;
   switch (msg.type) {
     case "appendEntries":
-      if (s.role !== "follower" || s.leader !== msg.from) becomeFollower(ctx, s.term, msg.from);
+      // Learning the term's leader (for example after a vote request bumped our term).
+      if (s.leader !== msg.from) becomeFollower(ctx, s.term, msg.from);
       s.electionElapsed = 0;
       handleAppendEntries(ctx, msg);
       return;
@@ -21,12 +21,10 @@ export function stepFollower(ctx: Ctx, msg: Message): void {
       handleRequestVote(ctx, msg);
       return;
     case "requestVoteResponse":
-      handleVoteResponse(ctx, msg);
-      return;
     case "appendEntriesResponse":
     case "installSnapshot":
     case "installSnapshotResponse":
-      // A leftover from a term in which we led (or not meant for this role): nothing to do.
+      // Leftovers from an election we ran or a term we led: nothing to do.
       return;
     default:
       unreachable(msg);
@@ -34,7 +32,7 @@ export function stepFollower(ctx: Ctx, msg: Message): void {
 }
 
 /** §5.3: the consistency check, conflict truncation, append, and commit from the leader. */
-function handleAppendEntries(ctx: Ctx, msg: AppendEntries): void {
+export function handleAppendEntries(ctx: Ctx, msg: AppendEntries): void {
   const s = ctx.s;
   let prev: number = msg.prevLogIndex;
   let prevTerm: number = msg.prevLogTerm;

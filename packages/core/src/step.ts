@@ -15,7 +15,7 @@
 //     granted pre-vote answer, and any vote request while the vote lease holds (thesis §4.2.3);
 //   - lower: the sender is stale. An AppendEntries or pre-vote request is answered with our
 //     term so its sender catches up; anything else is dropped silently (stale is normal, not bad);
-//   - equal: the role handler (stepLeader, stepFollower) takes the message.
+//   - equal: the role handler (stepLeader, stepCandidate, stepFollower) takes the message.
 // Every role change goes through one becomeX function (become.ts).
 //
 // Outputs, in the order the driver must honour them (DESIGN.md, effect.ts):
@@ -29,6 +29,7 @@
 // Bad remote input yields only a `dropped` effect and the old state; local misuse throws.
 
 import { becomeFollower } from "./become.js";
+import { stepCandidate } from "./candidate.js";
 import type { Effect, PersistEffect } from "./effect.js";
 import { campaign, handleRequestVote, inLease, tickElection } from "./election.js";
 import { InvalidEventError, UnknownEventError } from "./errors.js";
@@ -108,8 +109,20 @@ function receive(ctx: Ctx, msg: Message): void {
     answerStale(ctx, msg);
     return;
   }
-  if (s.role === "leader") stepLeader(ctx, msg);
-  else stepFollower(ctx, msg);
+  switch (s.role) {
+    case "leader":
+      stepLeader(ctx, msg);
+      return;
+    case "candidate":
+    case "preCandidate":
+      stepCandidate(ctx, msg);
+      return;
+    case "follower":
+      stepFollower(ctx, msg);
+      return;
+    default:
+      unreachable(s.role);
+  }
 }
 
 /** Tells a stale leader or pre-candidate our term, so it stops wasting everyone's time. */
@@ -172,4 +185,8 @@ function finish(prev: RaftState, ctx: Ctx): StepResult {
 
 function unknownEvent(event: never): unknown {
   return event;
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
 }
