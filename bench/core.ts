@@ -115,20 +115,37 @@ function gc(): void {
   (runInNewContext("gc") as () => void)();
 }
 
-/** Heap growth of a leader state holding `count` 64-byte entries (each with its own buffer). */
+/**
+ * Memory per entry of a leader's log of 64-byte entries (each with its own buffer): the growth
+ * from `count` to 2 × `count` entries, both states kept alive (they share the log's backing
+ * array), so garbage left by earlier work does not blur the difference.
+ */
 function heapBytesPerEntry(count: number): number {
-  gc();
-  const before = process.memoryUsage().heapUsed;
   let s = init({ id: ids[0]!, voters: [ids[0]!] });
   s = step(s, { type: "campaign" }).state;
-  for (let i = 0; i < count; i++) {
-    s = step(s, { type: "propose", id: "p", data: new Uint8Array(64) }).state;
-  }
+  const grow = (from: RaftState): RaftState => {
+    let next = from;
+    for (let i = 0; i < count; i++) {
+      next = step(next, { type: "propose", id: "p", data: new Uint8Array(64) }).state;
+    }
+    return next;
+  };
+  const half = grow(s);
   gc();
-  const after = process.memoryUsage().heapUsed;
-  if (status(s).lastLogIndex < count) throw new Error("log too short");
-  // Uint8Array backing stores live outside the V8 heap; count them too.
-  return (after - before) / count + 64;
+  const before = memoryBytes();
+  const full = grow(half);
+  gc();
+  const after = memoryBytes();
+  if (status(full).lastLogIndex < 2 * count || status(half).lastLogIndex < count) {
+    throw new Error("log too short");
+  }
+  return (after - before) / count;
+}
+
+/** The V8 heap plus memory outside it (typed array backing stores: entry data, byte counters). */
+function memoryBytes(): number {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.external;
 }
 
 function logOf(length: number): Entry[] {

@@ -39,8 +39,9 @@ const compactCopyThreshold = 4096;
 export class RaftLog {
   private constructor(
     private readonly backing: Entry[],
-    // Invariant: cumulative[i] = sum of entryBytes(backing[0..i]); same length as backing.
-    private readonly cumulative: number[],
+    // Invariant: cumulative[i] = sum of entryBytes(backing[0..i]) for i < backing.length (a typed
+    // array with spare capacity: the garbage collector never scans it, growth is a memcpy).
+    private readonly cumulative: Float64Array,
     private readonly offset: number,
     /** Number of entries in this view. Invariant: offset + length <= backing.length. */
     readonly length: number,
@@ -52,13 +53,12 @@ export class RaftLog {
 
   /** A log holding copies of `entries` (contiguous from baseIndex + 1). */
   static from(entries: readonly Entry[], baseIndex: number, baseTerm: number): RaftLog {
-    const backing: Entry[] = [];
-    const cumulative: number[] = [];
+    const backing: Entry[] = entries.slice();
+    const cumulative = new Float64Array(Math.max(16, backing.length * 2));
     let total = 0;
-    for (const entry of entries) {
-      total += entryBytes(entry);
-      backing.push(entry);
-      cumulative.push(total);
+    for (let i = 0; i < backing.length; i++) {
+      total += entryBytes(backing[i]!);
+      cumulative[i] = total;
     }
     return new RaftLog(backing, cumulative, 0, backing.length, baseIndex, baseTerm);
   }
@@ -131,13 +131,20 @@ export class RaftLog {
     const backing = atTip
       ? this.backing
       : this.backing.slice(this.offset, this.offset + this.length);
-    const cumulative = atTip ? this.cumulative : rebase(this.cumulative, this.offset, this.length);
     const offset = atTip ? this.offset : 0;
-    let total = cumulative.length === 0 ? 0 : cumulative[cumulative.length - 1]!;
-    for (const entry of entries) {
+    const used = backing.length;
+    let cumulative = atTip ? this.cumulative : rebase(this.cumulative, this.offset, this.length);
+    if (used + entries.length > cumulative.length) {
+      const grown = new Float64Array(Math.max(16, (used + entries.length) * 2));
+      grown.set(cumulative.subarray(0, used));
+      cumulative = grown;
+    }
+    let total = used === 0 ? 0 : cumulative[used - 1]!;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
       total += entryBytes(entry);
       backing.push(entry);
-      cumulative.push(total);
+      cumulative[used + i] = total;
     }
     return new RaftLog(
       backing,
@@ -210,9 +217,9 @@ export class RaftLog {
   }
 }
 
-function rebase(cumulative: readonly number[], offset: number, length: number): number[] {
+function rebase(cumulative: Float64Array, offset: number, length: number): Float64Array {
   const before = offset === 0 ? 0 : cumulative[offset - 1]!;
-  const out = new Array<number>(length);
+  const out = new Float64Array(Math.max(16, length * 2));
   for (let i = 0; i < length; i++) out[i] = cumulative[offset + i]! - before;
   return out;
 }
