@@ -22,12 +22,10 @@ describe("persisted, applied and snapshot events", () => {
     c.stabilize();
     c.step(n1, { type: "propose", id: "a", data: new Uint8Array(1) });
     c.stabilize();
-    const applies = c.effects.filter((e) => e.id === n1 && e.effect.type === "apply");
-    expect(
-      applies.flatMap((e) =>
-        (e.effect as { entries: { index: number }[] }).entries.map((x) => x.index),
-      ),
-    ).toEqual([1, 2]);
+    const applied = c.effects.flatMap(({ id, effect }) =>
+      id === n1 && effect.type === "apply" ? effect.entries.map((x) => x.index) : [],
+    );
+    expect(applied).toEqual([1, 2]);
     expect(status(c.state(n1)).applied).toBe(0);
     c.step(n1, { type: "applied", index: 2 as Index });
     expect(status(c.state(n1)).applied).toBe(2);
