@@ -9,14 +9,21 @@ import {
   type Effect,
   type Entry,
   type Event,
+  type HardState,
+  type Index,
   init,
   type Message,
   type NodeId,
   nodeId,
+  type PersistEffect,
   type RaftState,
+  type Snapshot,
   type StepResult,
   step,
+  type Term,
 } from "@flotilla/core";
+
+type Durable = { hardState: HardState; snapshot: Snapshot | null; entries: Entry[] };
 
 export type ClusterOptions = Partial<Omit<ConfigInput, "id" | "voters">>;
 
@@ -30,17 +37,49 @@ export class Cluster {
   readonly effects: Array<{ id: NodeId; effect: Effect }> = [];
   /** Nodes whose persist effects are not made durable (their `then` is held back). */
   readonly slowDisk = new Set<NodeId>();
-  readonly heldByDisk = new Map<
-    NodeId,
-    Array<{ messages: readonly Message[]; index: number; term: number }>
-  >();
+  readonly heldByDisk = new Map<NodeId, PersistEffect[]>();
+  /** What each node's storage holds: a restart begins from exactly this. */
+  readonly durable = new Map<NodeId, Durable>();
 
-  constructor(size: number, options: ClusterOptions = {}) {
+  constructor(
+    size: number,
+    private readonly options: ClusterOptions = {},
+  ) {
     this.ids = Array.from({ length: size }, (_, i) => nodeId(`n${i + 1}`));
     for (const id of this.ids) {
       this.states.set(id, init({ id, voters: this.ids, ...options }));
       this.applied.set(id, []);
+      this.durable.set(id, {
+        hardState: { term: 0 as Term, vote: null, commit: 0 as Index },
+        snapshot: null,
+        entries: [],
+      });
     }
+  }
+
+  /** Crashes `id` and starts it again from its storage (everything it had was durable). */
+  restart(id: NodeId): void {
+    const d = this.durable.get(id)!;
+    this.heldByDisk.delete(id);
+    this.states.set(
+      id,
+      init({ id, voters: this.ids, ...this.options }, { ...d, entries: [...d.entries] }),
+    );
+  }
+
+  private write(id: NodeId, effect: PersistEffect): void {
+    const d = this.durable.get(id)!;
+    if (effect.snapshot !== undefined) {
+      const snapshotIndex = effect.snapshot.index;
+      d.snapshot = effect.snapshot;
+      d.entries = d.entries.filter((e) => e.index > snapshotIndex);
+    }
+    if (effect.truncateFrom !== undefined) {
+      const from = effect.truncateFrom;
+      d.entries = d.entries.filter((e) => e.index < from);
+    }
+    d.entries.push(...effect.entries);
+    if (effect.hardState !== undefined) d.hardState = effect.hardState;
   }
 
   state(id: NodeId): RaftState {
@@ -55,20 +94,22 @@ export class Cluster {
       this.effects.push({ id, effect });
       this.observe(id, effect);
     }
+    const v = statusOf(result.state);
+    if (v.commit > v.lastLogIndex) throw new Error(`${id} commits ${v.commit} beyond its log`);
+    if (this.applied.get(id)!.length < v.commit) {
+      throw new Error(
+        `${id} committed ${v.commit} but was only told to apply up to ${this.applied.get(id)!.length}`,
+      );
+    }
     for (const effect of result.effects) {
       if (effect.type !== "persist") continue;
-      const lastEntry = effect.entries.at(-1);
-      const index = lastEntry?.index ?? -1;
-      const term = lastEntry?.term ?? -1;
       if (this.slowDisk.has(id)) {
         const held = this.heldByDisk.get(id) ?? [];
-        held.push({ messages: effect.then, index, term });
+        held.push(effect);
         this.heldByDisk.set(id, held);
         continue;
       }
-      this.queue.push(...effect.then);
-      if (lastEntry !== undefined)
-        this.step(id, { type: "persisted", index: lastEntry.index, term: lastEntry.term });
+      this.made(id, effect);
     }
     return result;
   }
@@ -77,11 +118,16 @@ export class Cluster {
   flushDisk(id: NodeId): void {
     const held = this.heldByDisk.get(id) ?? [];
     this.heldByDisk.delete(id);
-    for (const h of held) {
-      this.queue.push(...h.messages);
-      if (h.index >= 0)
-        this.step(id, { type: "persisted", index: h.index as never, term: h.term as never });
-    }
+    for (const effect of held) this.made(id, effect);
+  }
+
+  /** A persist effect became durable: record it, release its messages, tell the node. */
+  private made(id: NodeId, effect: PersistEffect): void {
+    this.write(id, effect);
+    this.queue.push(...effect.then);
+    const last = effect.entries.at(-1);
+    if (last !== undefined)
+      this.step(id, { type: "persisted", index: last.index, term: last.term });
   }
 
   private observe(id: NodeId, effect: Effect): void {
@@ -95,9 +141,15 @@ export class Cluster {
     if (effect.type === "apply") {
       const log = this.applied.get(id)!;
       for (const entry of effect.entries) {
-        if (entry.index !== log.length + 1)
+        // After a restart a node applies its log again from the start: it must be the same.
+        const before = log[entry.index - 1];
+        if (before !== undefined && (before.term !== entry.term || before.kind !== entry.kind)) {
+          throw new Error(`${id} re-applied a different entry at ${entry.index}`);
+        }
+        if (before === undefined && entry.index !== log.length + 1) {
           throw new Error(`${id} applied ${entry.index} out of order`);
-        log.push(entry);
+        }
+        if (before === undefined) log.push(entry);
       }
     }
   }

@@ -1,5 +1,5 @@
 // Random schedules over a hand-driven network: deliveries in any order, drops, duplicates, ticks,
-// proposals and forced campaigns among 3 and 5 cores. Whatever happens, no two leaders share a
+// proposals, forced campaigns and crash-restarts (from what storage holds) among 3 and 5 cores. Whatever happens, no two leaders share a
 // term and no two nodes apply different entries at the same index. Seeds are fixed and printed.
 
 import { type Event, type Message, type RaftState, status, step } from "@flotilla/core";
@@ -13,7 +13,8 @@ type Action =
   | { readonly kind: "drop"; readonly pick: number }
   | { readonly kind: "duplicate"; readonly pick: number }
   | { readonly kind: "propose"; readonly node: number }
-  | { readonly kind: "campaign"; readonly node: number };
+  | { readonly kind: "campaign"; readonly node: number }
+  | { readonly kind: "restart"; readonly node: number };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("tick" as const), node: fc.nat(4) }) },
@@ -28,6 +29,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("propose" as const), node: fc.nat(4) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("campaign" as const), node: fc.nat(4) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const), node: fc.nat(4) }) },
 );
 
 function run(c: Cluster, actions: readonly Action[]): void {
@@ -47,6 +49,9 @@ function run(c: Cluster, actions: readonly Action[]): void {
         break;
       case "campaign":
         c.step(node!, { type: "campaign" });
+        break;
+      case "restart":
+        c.restart(node!);
         break;
       case "deliver":
         if (c.queue.length > 0) c.deliver(a.pick % c.queue.length);
