@@ -46,7 +46,7 @@ import { invalidMessageReason } from "./validate-message.js";
 
 export type StepResult = {
   readonly state: RaftState;
-  /** Safe to send now (after the persist effect's write has *started*; see effect.ts). */
+  /** May be sent at once, even while this step's persist effect is being written (§10.2.1). */
   readonly messages: readonly Message[];
   readonly effects: readonly Effect[];
 };
