@@ -23,10 +23,7 @@ import { casesOf, diffLines, parseScript, rewriteScript } from "./scenario/datad
  * while the bug is open and turns red the moment it is fixed: then delete the entry here and
  * regenerate the script's expected output.
  */
-const knownBugs: Readonly<Record<string, string>> = {
-  "durability-earlier-writes.txt":
-    "step.ts finish(): held acks and vote grants go out at once when the step itself writes nothing, even though they depend on an earlier step's write that is still pending",
-};
+const knownBugs: Readonly<Record<string, string>> = {};
 
 const dataDir = join(import.meta.dirname, "testdata");
 const update = process.env.UPDATE_TESTDATA === "1";
