@@ -8,6 +8,7 @@ import {
   type PartitionPattern,
   type SimulationOverrides,
 } from "./options.js";
+import type { RaftCore } from "./raft-core.js";
 import { runSimulation, type SimulationResult } from "./simulator.js";
 
 // `pnpm sim`: the deterministic cluster simulator from the command line.
@@ -35,6 +36,7 @@ const overrideFlags = {
   "partition-rate": "partitionProbability",
   "heal-rate": "healProbability",
   "crash-rate": "crashProbability",
+  "leader-fault-rate": "leaderFaultProbability",
   "restart-rate": "restartProbability",
   "torn-write": "tornWriteProbability",
   "clock-skew": "clockSkew",
@@ -171,8 +173,15 @@ function summary(result: SimulationResult): string {
 
 const severity = { ok: 0, liveness: 1, crash: 2, correctness: 3 } as const;
 
-/** Runs the CLI; returns the exit code. `out` receives each output line. */
-export function main(argv: readonly string[], out: (line: string) => void = console.log): number {
+/**
+ * Runs the CLI; returns the exit code. `out` receives each output line; `core` is the reducer
+ * seam (tests pass a planted defect to see the failure report and exit code).
+ */
+export function main<S>(
+  argv: readonly string[],
+  out: (line: string) => void = console.log,
+  core?: RaftCore<S>,
+): number {
   let cli: Cli;
   try {
     cli = parse(argv);
@@ -190,7 +199,10 @@ export function main(argv: readonly string[], out: (line: string) => void = cons
     let result: SimulationResult;
     try {
       const options = deriveOptions(seed, cli.overrides);
-      result = runSimulation(options, cli.trace ? { traceListener: out } : {});
+      result = runSimulation<S>(options, {
+        ...(core === undefined ? {} : { core }),
+        ...(cli.trace ? { traceListener: out } : {}),
+      });
     } catch (error) {
       out(error instanceof Error ? error.message : String(error));
       return exitCodes.usage;

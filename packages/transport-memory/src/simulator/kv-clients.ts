@@ -162,8 +162,11 @@ export class KvClients {
     this.#replyLater(proposing.client, { kind: "retry", leader, reason });
   }
 
-  /** `node` applied (index, term) with this output; answers the client waiting on that slot. */
-  applied(node: number, index: number, term: number, output: KvOutput): void {
+  /**
+   * `node` applied (index, term) with this output (null: not a command); answers the client
+   * waiting on that slot: its result if the slot holds its entry, a retry if another entry won it.
+   */
+  applied(node: number, index: number, term: number, output: KvOutput | null): void {
     const waiting = this.#waiting[node];
     if (waiting === undefined || waiting.size === 0) return;
     const clients = waiting.get(index);
@@ -174,7 +177,7 @@ export class KvClients {
       if (op?.accepted?.index !== index || op.node !== node) continue;
       this.#replyLater(
         client,
-        op.accepted.term === term
+        op.accepted.term === term && output !== null
           ? { kind: "ok", output }
           : { kind: "retry", leader: null, reason: `slot ${index} taken by term ${term}` },
       );

@@ -35,6 +35,9 @@ export type SimulationOptions = {
   readonly heartbeatIntervalTicks: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
+  /** Small values split replication into one entry per message: acks then cover log prefixes. */
+  readonly entriesBytesPerMessageMax: number;
+  readonly inflightMessagesMax: number;
   readonly latencyMinMs: number;
   readonly latencyMaxMs: number;
   /** The odd slow message: with this probability latency is up to `latencyTailMaxMs` instead. */
@@ -50,6 +53,11 @@ export type SimulationOptions = {
   readonly healProbability: number;
   /** Per running node per nominal tick: the chance that it crashes. */
   readonly crashProbability: number;
+  /**
+   * Per nominal tick: the chance that the current leader is crashed or cut off (half each).
+   * Random faults mostly hit followers; Raft's hard cases start with a leader lost mid-flight.
+   */
+  readonly leaderFaultProbability: number;
   /** Per crashed node per nominal tick: the chance that it restarts. */
   readonly restartProbability: number;
   readonly diskLatencyMinMs: number;
@@ -92,6 +100,8 @@ export function deriveOptions(
   );
   const preVote = prng.chance(0.75);
   const checkQuorum = prng.chance(0.75);
+  const entriesBytesPerMessageMax = prng.pick([1024 * 1024, 1024 * 1024, 64, 1]);
+  const inflightMessagesMax = prng.pick([256, 256, 4, 1]);
   const tickMs = 10;
   const electionTimeoutMs = electionTimeoutTicks * tickMs;
   const latencyMinMs = prng.intBetween(0, 5);
@@ -105,6 +115,7 @@ export function deriveOptions(
   const partitionProbability = prng.pick([0.002, 0.01, 0.05]) * prng.next();
   const healProbability = 0.01 + prng.pick([0.02, 0.1, 0.3]) * prng.next();
   const crashProbability = prng.pick([0, 0, 0.0005, 0.002, 0.01]) * prng.next();
+  const leaderFaultProbability = prng.pick([0, 0, 0.005, 0.02]) * prng.next();
   const restartProbability = 0.01 + prng.pick([0.02, 0.1, 0.5]) * prng.next();
   const diskLatencyMinMs = prng.intBetween(0, 2);
   const diskLatencyMaxMs = diskLatencyMinMs + prng.pick([0, 2, 10, 40]);
@@ -122,6 +133,8 @@ export function deriveOptions(
     heartbeatIntervalTicks,
     preVote,
     checkQuorum,
+    entriesBytesPerMessageMax,
+    inflightMessagesMax,
     latencyMinMs,
     latencyMaxMs,
     latencyTailProbability,
@@ -133,6 +146,7 @@ export function deriveOptions(
     partitionProbability: round(partitionProbability),
     healProbability: round(healProbability),
     crashProbability: round(crashProbability),
+    leaderFaultProbability: round(leaderFaultProbability),
     restartProbability: round(restartProbability),
     diskLatencyMinMs,
     diskLatencyMaxMs,
@@ -162,6 +176,8 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
   requireInteger("tickMs", options.tickMs, 2);
   requireInteger("electionTimeoutTicks", options.electionTimeoutTicks, 2);
   requireInteger("heartbeatIntervalTicks", options.heartbeatIntervalTicks, 1);
+  requireInteger("entriesBytesPerMessageMax", options.entriesBytesPerMessageMax, 1);
+  requireInteger("inflightMessagesMax", options.inflightMessagesMax, 1);
   requireInteger("latencyMinMs", options.latencyMinMs, 0);
   requireInteger("latencyMaxMs", options.latencyMaxMs, options.latencyMinMs);
   requireInteger("latencyTailMaxMs", options.latencyTailMaxMs, options.latencyMaxMs);
@@ -181,6 +197,7 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
     "partitionProbability",
     "healProbability",
     "crashProbability",
+    "leaderFaultProbability",
     "restartProbability",
     "tornWriteProbability",
   ] as const) {

@@ -77,10 +77,10 @@ export class SimNode<S> {
   }
 
   start(): void {
-    this.restart();
+    this.restart("start");
   }
 
-  restart(): void {
+  restart(what: "start" | "restart" = "restart"): void {
     const host = this.#host;
     const persisted = this.disk.load();
     const config: ConfigInput = {
@@ -90,6 +90,8 @@ export class SimNode<S> {
       heartbeatIntervalTicks: host.options.heartbeatIntervalTicks,
       preVote: host.options.preVote,
       checkQuorum: host.options.checkQuorum,
+      entriesBytesPerMessageMax: host.options.entriesBytesPerMessageMax,
+      inflightMessagesMax: host.options.inflightMessagesMax,
       seed: this.#prng.nextUint32(),
     };
     this.#incarnation++;
@@ -98,7 +100,7 @@ export class SimNode<S> {
     this.term = persisted.hardState.term;
     host.trace.fault(
       host.nowMs,
-      `restart n${this.id} (term ${this.term}, ${persisted.entries.length} entries, commit ${persisted.hardState.commit})`,
+      `${what} n${this.id} (term ${this.term}, ${persisted.entries.length} entries, commit ${persisted.hardState.commit})`,
     );
     this.#state = this.#core.init(config, persisted);
     host.network.restart(this.id);
@@ -216,7 +218,11 @@ export class SimNode<S> {
   }
 
   #apply(entry: Entry): void {
-    if (entry.kind !== "command") return;
+    if (entry.kind !== "command") {
+      // A no-op or membership entry can still fill the slot a client's command was accepted at.
+      this.#host.clients.applied(this.index, entry.index, entry.term, null);
+      return;
+    }
     const { state, output } = applyKv(this.#kv, decodeCached(entry.data));
     this.#kv = state;
     this.#host.clients.applied(this.index, entry.index, entry.term, output);

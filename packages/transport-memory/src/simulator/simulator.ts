@@ -286,6 +286,18 @@ class Simulation<S> implements NodeHost {
         applyPartition(this.network, this.ids, o.partitionPattern, prng),
       );
     }
+    const leader = this.#leader();
+    if (leader !== null && prng.chance(o.leaderFaultProbability)) {
+      if (prng.chance(0.5)) {
+        this.#crashes++;
+        leader.crash(prng.chance(o.tornWriteProbability) ? prng : null);
+      } else if (!this.#partitioned) {
+        this.#partitioned = true;
+        this.#partitions++;
+        this.network.isolate(leader.id, this.ids);
+        this.trace.fault(this.nowMs, `partition isolate leader n${leader.id}`);
+      }
+    }
     for (const node of this.nodes) {
       if (node.up && prng.chance(o.crashProbability)) {
         this.#crashes++;
