@@ -16,6 +16,8 @@ export function becomeFollower(ctx: Ctx, term: number, leader: NodeId | null): v
   if (term !== s.term) {
     s.term = term;
     s.vote = null;
+    // A snapshot transfer belongs to one leader's term; a new term's leader starts its own.
+    s.incoming = null;
   }
   s.role = "follower";
   s.leader = leader;

@@ -3,6 +3,7 @@ import { handleRequestVote, handleVoteResponse } from "./election.js";
 import { handleAppendEntries } from "./follower.js";
 import type { Ctx } from "./internal/context.js";
 import type { Message } from "./message.js";
+import { handleInstallSnapshot } from "./snapshot-receive.js";
 
 // Pre-candidates and candidates, for messages of the current term (step.ts settled the term):
 // count votes, and step down on hearing from the term's leader (§5.2: "if the leader's term is
@@ -20,8 +21,11 @@ export function stepCandidate(ctx: Ctx, msg: Message): void {
     case "requestVoteResponse":
       handleVoteResponse(ctx, msg);
       return;
-    case "appendEntriesResponse":
     case "installSnapshot":
+      becomeFollower(ctx, ctx.s.term, msg.from);
+      handleInstallSnapshot(ctx, msg);
+      return;
+    case "appendEntriesResponse":
     case "installSnapshotResponse":
       return;
     default:

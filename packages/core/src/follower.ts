@@ -4,6 +4,7 @@ import type { Ctx } from "./internal/context.js";
 import { appendToLog, truncateLog } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import type { AppendEntries, Message } from "./message.js";
+import { handleInstallSnapshot } from "./snapshot-receive.js";
 
 // A follower's behaviour for messages of the current term (the dispatcher in step.ts has already
 // settled the term): accept the leader's log (§5.3) and vote (§5.2).
@@ -20,9 +21,13 @@ export function stepFollower(ctx: Ctx, msg: Message): void {
     case "requestVote":
       handleRequestVote(ctx, msg);
       return;
+    case "installSnapshot":
+      if (s.leader !== msg.from) becomeFollower(ctx, s.term, msg.from);
+      s.electionElapsed = 0;
+      handleInstallSnapshot(ctx, msg);
+      return;
     case "requestVoteResponse":
     case "appendEntriesResponse":
-    case "installSnapshot":
     case "installSnapshotResponse":
       // Leftovers from an election we ran or a term we led: nothing to do.
       return;

@@ -54,7 +54,13 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
     snapshot:
       snapshot === null
         ? null
-        : { index: snapshot.index, term: snapshot.term, membership: snapshot.membership },
+        : {
+            index: snapshot.index,
+            term: snapshot.term,
+            membership: snapshot.membership,
+            data: snapshot.data,
+          },
+    incoming: null,
     electionElapsed: 0,
     electionTimeoutTicks: c.electionTimeoutTicks + (value % c.electionTimeoutTicks),
     heartbeatElapsed: 0,

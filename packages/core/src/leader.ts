@@ -1,5 +1,6 @@
 import { becomeFollower } from "./become.js";
 import { handleRequestVote } from "./election.js";
+import type { NodeId } from "./ids.js";
 import type { Ctx } from "./internal/context.js";
 import { appendToLog } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
@@ -11,7 +12,9 @@ import {
   broadcastHeartbeat,
   handleAppendResponse,
   maybeCommit,
+  sendAll,
 } from "./replication.js";
+import { handleSnapshotResponse } from "./snapshot-send.js";
 
 // The leader: answers to its AppendEntries, heartbeats and CheckQuorum on ticks, proposals.
 
@@ -29,13 +32,28 @@ export function stepLeader(ctx: Ctx, msg: Message): void {
     case "requestVote":
       handleRequestVote(ctx, msg);
       return;
-    case "requestVoteResponse":
     case "installSnapshot":
-    case "installSnapshotResponse":
+      // Election Safety again: only the leader of a term sends snapshots in it.
+      ctx.dropReason = `${msg.from} claims to lead term ${msg.term}, which this node leads`;
+      return;
+    case "installSnapshotResponse": {
+      const reason = handleSnapshotResponse(ctx, msg);
+      if (reason !== null) ctx.dropReason = reason;
+      else if (msg.done) afterSnapshotInstalled(ctx, msg.from);
+      return;
+    }
+    case "requestVoteResponse":
       return;
     default:
       unreachable(msg);
   }
+}
+
+/** A follower holds the snapshot: stream it what came after, and count it towards commits. */
+function afterSnapshotInstalled(ctx: Ctx, peer: NodeId): void {
+  const i = ctx.s.leaderState!.peers.indexOf(peer);
+  sendAll(ctx, i);
+  maybeCommit(ctx);
 }
 
 export function tickLeader(ctx: Ctx): void {

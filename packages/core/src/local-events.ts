@@ -65,10 +65,12 @@ function onSnapshot(ctx: Ctx, index: number, data: Uint8Array): void {
   if (term === undefined) return; // below the log's start: already covered by compaction
   // NB: membership is static in this issue; with membership changes this must be the
   // configuration in force at `index`, not the latest.
-  s.snapshot = { index, term, membership: s.membership };
+  s.snapshot = { index, term, membership: s.membership, data };
   const compactTo = index - s.config.snapshotTrailingEntries;
   if (compactTo > s.log.baseIndex) s.log = s.log.compactTo(compactTo);
   ctx.snapshot = { index: asIndex(index), term: asTerm(term), membership: s.membership, data };
+  // A leader streaming an older snapshot to a follower switches to this one at its next chance
+  // (snapshot-send.ts): only the latest snapshot's bytes are kept.
 }
 
 function requireIndex(field: string, value: unknown): number {

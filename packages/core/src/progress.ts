@@ -6,8 +6,9 @@ import { Inflight } from "./inflight.js";
 //   AppendEntries at a time and waits for the answer (or the next heartbeat) before the next.
 // - replicate: the follower is known to match up to `match`; the leader streams entries
 //   optimistically, up to `inflightMessagesMax` messages in flight.
-// - snapshot: the follower needs entries the leader compacted away; nothing is sent until
-//   InstallSnapshot (a later issue) brings it back. NB: nothing enters this state yet.
+// - snapshot: the follower needs entries the leader compacted away; the leader streams it the
+//   snapshot in chunks (snapshot-send.ts), `inflight` holding the end offsets of unacknowledged
+//   chunks, and sends no AppendEntries until the follower has installed it.
 //
 // Progress records are small immutable values; every update returns a new one.
 
@@ -32,6 +33,14 @@ export type Progress = {
   readonly recentActive: boolean;
   /** An acknowledgement moved `match` since the last heartbeat (the stream is not stalled). */
   readonly ackedSinceHeartbeat: boolean;
+  /** snapshot: the index of the snapshot being sent (0 in the other states). */
+  readonly snapshotIndex: number;
+  /** snapshot: the next byte offset to send. Invariant: snapshotAckedBytes <= snapshotOffset. */
+  readonly snapshotOffset: number;
+  /** snapshot: the bytes the follower confirmed holding, from offset 0. */
+  readonly snapshotAckedBytes: number;
+  /** snapshot: ticks since the follower last answered the transfer (the limbo timeout). */
+  readonly snapshotIdleTicks: number;
 };
 
 /** Every progress record is built here, fields in one order, so V8 keeps one hidden class. */
@@ -45,6 +54,10 @@ function make(pr: Progress, changes: Partial<Progress>): Progress {
     inflight: changes.inflight ?? pr.inflight,
     recentActive: changes.recentActive ?? pr.recentActive,
     ackedSinceHeartbeat: changes.ackedSinceHeartbeat ?? pr.ackedSinceHeartbeat,
+    snapshotIndex: changes.snapshotIndex ?? pr.snapshotIndex,
+    snapshotOffset: changes.snapshotOffset ?? pr.snapshotOffset,
+    snapshotAckedBytes: changes.snapshotAckedBytes ?? pr.snapshotAckedBytes,
+    snapshotIdleTicks: changes.snapshotIdleTicks ?? pr.snapshotIdleTicks,
   };
 }
 
@@ -65,6 +78,10 @@ export function initialProgress(next: number, seq: number): Progress {
     // A new leader gives every follower one election timeout to answer before CheckQuorum.
     recentActive: true,
     ackedSinceHeartbeat: false,
+    snapshotIndex: 0,
+    snapshotOffset: 0,
+    snapshotAckedBytes: 0,
+    snapshotIdleTicks: 0,
   };
 }
 
@@ -90,6 +107,25 @@ export function toProbe(pr: Progress, next: number, seq: number): Progress {
     probeSent: false,
     sinceSeq: seq,
     inflight: Inflight.empty,
+    snapshotIndex: 0,
+  });
+}
+
+/**
+ * Start sending the snapshot at `snapshotIndex` from its first byte: the follower needs entries
+ * the leader compacted away (§7).
+ */
+export function toSnapshot(pr: Progress, snapshotIndex: number, seq: number): Progress {
+  return make(pr, {
+    state: "snapshot",
+    probeSent: false,
+    sinceSeq: seq,
+    inflight: Inflight.empty,
+    ackedSinceHeartbeat: false,
+    snapshotIndex,
+    snapshotOffset: 0,
+    snapshotAckedBytes: 0,
+    snapshotIdleTicks: 0,
   });
 }
 
@@ -101,6 +137,7 @@ export function toReplicate(pr: Progress, seq: number): Progress {
     probeSent: false,
     sinceSeq: seq,
     inflight: Inflight.empty,
+    snapshotIndex: 0,
   });
 }
 

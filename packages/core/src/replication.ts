@@ -12,6 +12,7 @@ import {
   withProgress,
 } from "./progress.js";
 import { committedIndex } from "./quorum.js";
+import { snapshotHeartbeat, startSnapshot } from "./snapshot-send.js";
 import type { Draft, LeaderState } from "./state.js";
 
 // The leader's side of log replication (§5.3): what to send to each follower, what its answers
@@ -42,9 +43,8 @@ export function sendAppend(ctx: Ctx, i: number, allowEmpty: boolean): boolean {
   const prevLogIndex = pr.next - 1;
   const prevLogTerm = s.log.term(prevLogIndex);
   if (prevLogTerm === undefined) {
-    // NB: below the log's start the follower needs InstallSnapshot (the compaction issue, which
-    // adds the "snapshot" state here); until then the peer waits in probe.
-    if (pr.state === "replicate") setProgress(s, ls, i, toProbe(pr, pr.next, ls.seq + 1));
+    // Below the log's start: the follower needs entries we compacted away (§7).
+    startSnapshot(ctx, i);
     return false;
   }
   const entries = s.log.batch(pr.next, s.config.entriesBytesPerMessageMax);
@@ -67,7 +67,7 @@ export function sendAppend(ctx: Ctx, i: number, allowEmpty: boolean): boolean {
 }
 
 /** Sends peer `i` everything it lacks, as far as its window allows. */
-function sendAll(ctx: Ctx, i: number): void {
+export function sendAll(ctx: Ctx, i: number): void {
   while (sendAppend(ctx, i, false)) {
     // The window or the log bounds the loop.
   }
@@ -84,8 +84,9 @@ function sendEmpty(ctx: Ctx, i: number, prevLogIndex: number): void {
   const next = pr.ackedSinceHeartbeat ? withProgress(pr, { ackedSinceHeartbeat: false }) : pr;
   const prevLogTerm = s.log.term(prevLogIndex);
   if (prevLogTerm === undefined) {
-    // NB: compacted away; the follower needs InstallSnapshot (the compaction issue).
+    // Compaction passed the follower (it lagged beyond the trailing window): InstallSnapshot.
     if (next !== pr) setProgress(s, ls, i, next);
+    startSnapshot(ctx, i);
     return;
   }
   const seq = ls.seq + 1;
@@ -146,6 +147,7 @@ export function broadcastHeartbeat(ctx: Ctx): void {
         break;
       }
       case "snapshot":
+        snapshotHeartbeat(ctx, i);
         break;
       default:
         unreachable(pr.state);
@@ -163,6 +165,10 @@ export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): stri
   if (msg.success) {
     if (msg.matchIndex > s.log.lastIndex) {
       return `matchIndex ${msg.matchIndex} is beyond the leader's last index ${s.log.lastIndex}`;
+    }
+    if (pr.state === "snapshot") {
+      ackDuringSnapshot(ctx, i, msg.matchIndex);
+      return null;
     }
     let next = onAck(pr, msg.matchIndex);
     if (next.state === "probe" && msg.matchIndex >= pr.next - 1)
@@ -182,6 +188,24 @@ export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): stri
   setProgress(s, ls, i, toProbe(active, backtrackTo(ctx, msg), ls.seq + 1));
   sendAppend(ctx, i, true);
   return null;
+}
+
+/**
+ * An AppendEntries acknowledgement while a snapshot is on its way (sent before the transfer
+ * began, or the follower caught up otherwise): if the follower now holds what our log starts
+ * from, the snapshot is moot and replication resumes from there.
+ */
+function ackDuringSnapshot(ctx: Ctx, i: number, matchIndex: number): void {
+  const s = ctx.s;
+  const ls = leaderOf(s);
+  const pr = markActive(ls.progress[i]!);
+  if (matchIndex < s.log.baseIndex || matchIndex <= pr.match) {
+    if (pr !== ls.progress[i]) setProgress(s, ls, i, pr);
+    return;
+  }
+  setProgress(s, ls, i, toReplicate(withProgress(pr, { match: matchIndex }), ls.seq + 1));
+  sendAll(ctx, i);
+  maybeCommit(ctx);
 }
 
 /**

@@ -5,11 +5,34 @@ import type { NodeId } from "./ids.js";
 import type { RaftLog } from "./log.js";
 import type { Progress } from "./progress.js";
 
-/** Metadata of the latest snapshot the log was compacted to (the data lives in storage). */
+/**
+ * The latest snapshot: what the log was compacted to, and the bytes a leader sends a follower that
+ * needs entries it no longer has (§7). Only the latest is kept; one Uint8Array shared by every
+ * state that holds it, so keeping it costs nothing per step.
+ */
 export type SnapshotMeta = {
   readonly index: number;
   readonly term: number;
   readonly membership: Membership;
+  readonly data: Uint8Array;
+};
+
+/**
+ * A snapshot a follower is receiving in chunks (§7): the chunks so far, in order. Immutable: a new
+ * chunk makes a new record whose `chunks` array is a copy plus one (a snapshot has few chunks).
+ * A transfer belongs to one leader in one term, since two leaders may serialise the same state
+ * machine to different bytes.
+ */
+export type IncomingSnapshot = {
+  readonly from: NodeId;
+  readonly leaderTerm: number;
+  readonly index: number;
+  readonly term: number;
+  readonly membership: Membership;
+  readonly size: number;
+  readonly chunks: readonly Uint8Array[];
+  /** Contiguous bytes received from offset 0. Invariant: the sum of the chunks' lengths. */
+  readonly receivedBytes: number;
 };
 
 /** What only a leader keeps: one progress record per other member, in `peers` order. */
@@ -47,6 +70,8 @@ export type RaftState = {
   readonly persistedIndex: number;
   readonly membership: Membership;
   readonly snapshot: SnapshotMeta | null;
+  /** Follower: a snapshot transfer in progress (in memory only: a restart starts it over). */
+  readonly incoming: IncomingSnapshot | null;
   /** Ticks since the last reset: heard from a leader, granted a vote, or started a campaign. */
   readonly electionElapsed: number;
   /** The current election timeout, random in [electionTimeoutTicks, 2 × electionTimeoutTicks). */
@@ -83,6 +108,7 @@ export function copyState(s: RaftState): Draft {
     persistedIndex: s.persistedIndex,
     membership: s.membership,
     snapshot: s.snapshot,
+    incoming: s.incoming,
     electionElapsed: s.electionElapsed,
     electionTimeoutTicks: s.electionTimeoutTicks,
     heartbeatElapsed: s.heartbeatElapsed,

@@ -94,17 +94,13 @@ function receive(ctx: Ctx, msg: Message): void {
     ctx.dropReason = reason;
     return;
   }
-  if (msg.type === "installSnapshot" || msg.type === "installSnapshotResponse") {
-    // NB: InstallSnapshot belongs to the log-compaction issue; until then it is refused openly.
-    ctx.dropReason = `${msg.type} is not supported yet`;
-    return;
-  }
   if (msg.term > s.term) {
     if (msg.type === "requestVote" && inLease(s)) return;
     const keepsTerm =
       (msg.type === "requestVote" && msg.preVote) ||
       (msg.type === "requestVoteResponse" && msg.preVote && msg.granted);
-    if (!keepsTerm) becomeFollower(ctx, msg.term, msg.type === "appendEntries" ? msg.from : null);
+    const fromLeader = msg.type === "appendEntries" || msg.type === "installSnapshot";
+    if (!keepsTerm) becomeFollower(ctx, msg.term, fromLeader ? msg.from : null);
   } else if (msg.term < s.term) {
     answerStale(ctx, msg);
     return;
@@ -139,6 +135,17 @@ function answerStale(ctx: Ctx, msg: Message): void {
       conflictIndex: asIndex(0),
       conflictTerm: asTerm(0),
     });
+  } else if (msg.type === "installSnapshot") {
+    ctx.held.push({
+      type: "installSnapshotResponse",
+      from: s.id,
+      to: msg.from,
+      term: asTerm(s.term),
+      snapshotIndex: msg.snapshotIndex,
+      receivedBytes: 0,
+      done: false,
+      seq: msg.seq,
+    });
   } else if (msg.type === "requestVote" && msg.preVote) {
     handleRequestVote(ctx, msg);
   }
@@ -169,6 +176,8 @@ function finish(prev: RaftState, ctx: Ctx): StepResult {
     if (ctx.dirtyFrom <= ctx.startLast) persist.truncateFrom = asIndex(ctx.dirtyFrom);
     effects.push(persist);
   }
+  // A received snapshot replaces the state machine's state before anything after it is applied.
+  if (ctx.restore !== null) effects.push({ type: "restore", snapshot: ctx.restore });
   if (s.commit > s.applyQueued) {
     effects.push({ type: "apply", entries: s.log.slice(s.applyQueued + 1, s.commit) });
     s.applyQueued = s.commit;

@@ -37,8 +37,13 @@ export function invalidMessageReason(
       if (m.success === false) return indexes(m, ["seq", "conflictIndex", "conflictTerm"]);
       return "success is not a boolean";
     case "installSnapshot":
+      return (
+        indexes(m, ["snapshotIndex", "snapshotTerm", "size", "offset", "seq"]) ??
+        installSnapshotReason(m)
+      );
     case "installSnapshotResponse":
-      return null;
+      if (typeof m.done !== "boolean") return "done is not a boolean";
+      return indexes(m, ["snapshotIndex", "receivedBytes", "seq"]);
     default:
       return `unknown message type ${describe(m.type)}`;
   }
@@ -58,6 +63,30 @@ function appendEntriesReason(m: Record<string, unknown>): string | null {
     lastTerm = (m.entries[i] as { term: number }).term;
   }
   return null;
+}
+
+/**
+ * No snapshot this large is plausible (a Uint8Array cannot even hold it in most runtimes); a size
+ * beyond it is a corrupt or hostile message, refused before anything is allocated for it.
+ */
+export const snapshotBytesMax = 2 ** 32;
+
+function installSnapshotReason(m: Record<string, unknown>): string | null {
+  const size = m.size as number;
+  const offset = m.offset as number;
+  if ((m.snapshotTerm as number) > (m.term as number))
+    return "snapshotTerm is above the message term";
+  if (m.snapshotIndex === 0) return "snapshotIndex 0 holds nothing";
+  if (size > snapshotBytesMax) return `snapshot size ${size} is beyond ${snapshotBytesMax} bytes`;
+  if (!(m.data instanceof Uint8Array)) return "snapshot data is not a Uint8Array";
+  if (typeof m.done !== "boolean") return "done is not a boolean";
+  const end = offset + m.data.byteLength;
+  if (end > size) return `chunk ends at ${end}, beyond the snapshot size ${size}`;
+  if (m.done && end !== size) return `last chunk ends at ${end}, not at the snapshot size ${size}`;
+  if (!m.done && end === size && m.data.byteLength > 0) {
+    return "chunk reaches the snapshot size but is not marked done";
+  }
+  return membershipReason(m.membership);
 }
 
 function entryReason(

@@ -22,7 +22,10 @@ export type Ctx = {
   dirtyFrom: number;
   /** The log's last index when the step began, to tell truncation from appending. */
   readonly startLast: number;
+  /** A snapshot to persist (taken here, or received from the leader). */
   snapshot: Snapshot | null;
+  /** A received snapshot the state machine must load before anything after it is applied. */
+  restore: Snapshot | null;
   /** Set when the input is bad remote data: the step then returns the old state unchanged. */
   dropReason: string | null;
 };
@@ -36,6 +39,7 @@ export function newContext(state: RaftState): Ctx {
     dirtyFrom: Number.POSITIVE_INFINITY,
     startLast: state.log.lastIndex,
     snapshot: null,
+    restore: null,
     dropReason: null,
   };
 }

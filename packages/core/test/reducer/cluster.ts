@@ -31,8 +31,13 @@ export class Cluster {
   readonly ids: NodeId[];
   readonly states = new Map<NodeId, RaftState>();
   queue: Message[] = [];
-  /** Entries each node was told to apply, in order. */
+  /**
+   * Entries each node was told to apply, in order. A restored snapshot fills the positions it
+   * covers with `restoredMarker` placeholders (their entries never reach the state machine).
+   */
   readonly applied = new Map<NodeId, Entry[]>();
+  /** Snapshots each node was told to restore, in order. */
+  readonly restored = new Map<NodeId, Snapshot[]>();
   readonly leaderOfTerm = new Map<number, NodeId>();
   readonly effects: Array<{ id: NodeId; effect: Effect }> = [];
   /** Nodes whose persist effects are not made durable (their `then` is held back). */
@@ -49,6 +54,7 @@ export class Cluster {
     for (const id of this.ids) {
       this.states.set(id, init({ id, voters: this.ids, ...options }));
       this.applied.set(id, []);
+      this.restored.set(id, []);
       this.durable.set(id, {
         hardState: { term: 0 as Term, vote: null, commit: 0 as Index },
         snapshot: null,
@@ -125,7 +131,7 @@ export class Cluster {
   private made(id: NodeId, effect: PersistEffect): void {
     this.write(id, effect);
     this.queue.push(...effect.then);
-    const last = effect.entries.at(-1);
+    const last = effect.entries.at(-1) ?? effect.snapshot;
     if (last !== undefined)
       this.step(id, { type: "persisted", index: last.index, term: last.term });
   }
@@ -138,11 +144,20 @@ export class Cluster {
       }
       this.leaderOfTerm.set(effect.term, id);
     }
+    if (effect.type === "restore") {
+      const log = this.applied.get(id)!;
+      this.restored.get(id)!.push(effect.snapshot);
+      if (effect.snapshot.index < log.length) {
+        throw new Error(`${id} restored ${effect.snapshot.index} after applying ${log.length}`);
+      }
+      while (log.length < effect.snapshot.index) log.push(restoredMarker(log.length + 1));
+    }
     if (effect.type === "apply") {
       const log = this.applied.get(id)!;
       for (const entry of effect.entries) {
         // After a restart a node applies its log again from the start: it must be the same.
         const before = log[entry.index - 1];
+        if (before !== undefined && before.term === restoredMarkerTerm) continue;
         if (before !== undefined && (before.term !== entry.term || before.kind !== entry.kind)) {
           throw new Error(`${id} re-applied a different entry at ${entry.index}`);
         }
@@ -194,6 +209,7 @@ export class Cluster {
       for (const [idB, b] of logs) {
         const n = Math.min(a.length, b.length);
         for (let i = 0; i < n; i++) {
+          if (a[i]!.term === restoredMarkerTerm || b[i]!.term === restoredMarkerTerm) continue;
           if (a[i]!.term !== b[i]!.term || a[i]!.kind !== b[i]!.kind) {
             throw new Error(`${idA} and ${idB} applied different entries at ${i + 1}`);
           }
@@ -204,3 +220,9 @@ export class Cluster {
 }
 
 import { status as statusOf } from "@flotilla/core";
+
+const restoredMarkerTerm = -1 as Term;
+
+function restoredMarker(index: number): Entry {
+  return { kind: "noop", index: index as Index, term: restoredMarkerTerm };
+}

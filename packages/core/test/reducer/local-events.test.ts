@@ -80,23 +80,4 @@ describe("persisted, applied and snapshot events", () => {
       commit: 6,
     });
   });
-
-  it("a follower that needs compacted entries waits in probe; the leader does not crash", () => {
-    const c = new Cluster(3, { snapshotTrailingEntries: 0 });
-    c.step(n1, { type: "campaign" });
-    c.stabilize();
-    const lost = (m: { to: string; from: string }) => m.to === n3 || m.from === n3;
-    for (let i = 0; i < 5; i++)
-      c.step(n1, { type: "propose", id: `p${i}`, data: new Uint8Array(1) });
-    c.stabilize(lost);
-    c.step(n1, { type: "applied", index: 6 as Index });
-    c.step(n1, { type: "snapshot", index: 6 as Index, data: new Uint8Array() });
-    for (let i = 0; i < 5; i++) {
-      c.tickAll(1);
-      c.stabilize();
-    }
-    expect(status(c.state(n1)).role).toBe("leader");
-    expect(status(c.state(n1)).progress![n3]!.state).toBe("probe");
-    expect(status(c.state(n2)).commit).toBe(6);
-  });
 });

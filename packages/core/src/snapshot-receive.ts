@@ -1,0 +1,160 @@
+import type { Membership, Snapshot } from "./entry.js";
+import type { Ctx } from "./internal/context.js";
+import { asIndex, asTerm, RaftLog } from "./log.js";
+import type { InstallSnapshot, InstallSnapshotResponse } from "./message.js";
+import type { IncomingSnapshot } from "./state.js";
+
+// A follower's side of InstallSnapshot (Raft paper §7, Figure 13), for a message of the current
+// term from its leader (step.ts settled the term and the leader).
+//
+// Chunks are accepted only in order: a chunk at the offset already received extends the copy, an
+// earlier one (a duplicate) changes nothing, a later one (something in between was lost) is
+// dropped, and the leader resends from the acknowledged offset. Once the last byte arrives the
+// snapshot replaces the log up to its index, is persisted, and the state machine is told to load
+// it (`restore`) before anything after it is applied. The acknowledgement of the complete
+// snapshot waits for the write: it tells the leader this follower holds everything up to it.
+
+export function handleInstallSnapshot(ctx: Ctx, msg: InstallSnapshot): void {
+  const s = ctx.s;
+  if (msg.snapshotIndex <= s.commit) {
+    // Everything up to it is already committed here (an older or duplicate snapshot, or the
+    // transfer completed and only its last answer was lost): say so without going back.
+    s.incoming = null;
+    reply(ctx, msg, msg.size, true);
+    return;
+  }
+  const current = sameTransfer(s.incoming, msg) ? s.incoming : null;
+  if (current === null && msg.offset > 0) {
+    ctx.dropReason = `snapshot chunk at offset ${msg.offset}, but no bytes of it were received`;
+    return;
+  }
+  if (current === null && supersededBy(s.incoming, msg)) {
+    return; // a late chunk of a transfer the leader has since replaced with a newer snapshot
+  }
+  const incoming = current ?? start(msg);
+  if (msg.offset > incoming.receivedBytes) {
+    ctx.dropReason = `snapshot chunk at offset ${msg.offset}, but only ${incoming.receivedBytes} bytes were received`;
+    return;
+  }
+  const fresh = msg.data.subarray(incoming.receivedBytes - msg.offset);
+  const next: IncomingSnapshot =
+    fresh.byteLength === 0 && current !== null
+      ? incoming
+      : {
+          ...incoming,
+          chunks: [...incoming.chunks, fresh],
+          receivedBytes: incoming.receivedBytes + fresh.byteLength,
+        };
+  if (next.receivedBytes < next.size || !msg.done) {
+    s.incoming = next;
+    reply(ctx, msg, next.receivedBytes, false);
+    return;
+  }
+  s.incoming = null;
+  install(ctx, {
+    index: asIndex(next.index),
+    term: asTerm(next.term),
+    membership: next.membership,
+    data: concat(next.chunks, next.size),
+  });
+  reply(ctx, msg, next.size, true);
+}
+
+function sameTransfer(incoming: IncomingSnapshot | null, msg: InstallSnapshot): boolean {
+  return (
+    incoming !== null &&
+    incoming.from === msg.from &&
+    incoming.leaderTerm === msg.term &&
+    incoming.index === msg.snapshotIndex &&
+    incoming.term === msg.snapshotTerm &&
+    incoming.size === msg.size
+  );
+}
+
+function supersededBy(incoming: IncomingSnapshot | null, msg: InstallSnapshot): boolean {
+  return (
+    incoming !== null &&
+    incoming.from === msg.from &&
+    incoming.leaderTerm === msg.term &&
+    msg.snapshotIndex < incoming.index
+  );
+}
+
+function start(msg: InstallSnapshot): IncomingSnapshot {
+  return {
+    from: msg.from,
+    leaderTerm: msg.term,
+    index: msg.snapshotIndex,
+    term: msg.snapshotTerm,
+    membership: msg.membership,
+    size: msg.size,
+    chunks: [],
+    receivedBytes: 0,
+  };
+}
+
+/**
+ * §7: "If existing log entry has same index and term as snapshot's last included entry, retain
+ * log entries following it and reply"; otherwise the whole log is replaced by the snapshot.
+ */
+function install(ctx: Ctx, snapshot: Snapshot): void {
+  const s = ctx.s;
+  const previousCommit = s.commit;
+  if (s.log.term(snapshot.index) === snapshot.term) {
+    s.log = s.log.compactTo(snapshot.index);
+  } else {
+    s.log = RaftLog.from([], snapshot.index, snapshot.term);
+    // Storage drops entries up to the snapshot's index itself; the rest disagree with it.
+    if (snapshot.index + 1 < ctx.dirtyFrom) ctx.dirtyFrom = snapshot.index + 1;
+    // Only the committed entries we had are known durable and in agreement.
+    if (s.persistedIndex > previousCommit) s.persistedIndex = previousCommit;
+    if (!sameMembership(s.membership, snapshot.membership)) s.membership = snapshot.membership;
+  }
+  if (s.persistedIndex > s.log.lastIndex) s.persistedIndex = s.log.lastIndex;
+  s.snapshot = {
+    index: snapshot.index,
+    term: snapshot.term,
+    membership: snapshot.membership,
+    data: snapshot.data,
+  };
+  s.commit = snapshot.index;
+  // The state machine loads the snapshot instead of applying the entries it covers.
+  s.applyQueued = snapshot.index;
+  ctx.snapshot = snapshot;
+  ctx.restore = snapshot;
+}
+
+function reply(ctx: Ctx, msg: InstallSnapshot, receivedBytes: number, done: boolean): void {
+  const s = ctx.s;
+  const response: InstallSnapshotResponse = {
+    type: "installSnapshotResponse",
+    from: s.id,
+    to: msg.from,
+    term: asTerm(s.term),
+    snapshotIndex: msg.snapshotIndex,
+    receivedBytes,
+    done,
+    seq: msg.seq,
+  };
+  // `done` vouches that this node holds everything up to snapshotIndex: only once durable
+  // (Figure 2, "respond after persisting"). Chunks received so far live in memory and promise
+  // nothing, so their acknowledgements leave at once.
+  if (done) ctx.held.push(response);
+  else ctx.messages.push(response);
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const data = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return data;
+}
+
+function sameMembership(a: Membership, b: Membership): boolean {
+  const same = (x: readonly string[] | undefined, y: readonly string[] | undefined) =>
+    x === y || (x !== undefined && y !== undefined && x.join("\0") === y.join("\0"));
+  return same(a.voters, b.voters) && same(a.learners, b.learners) && same(a.outgoing, b.outgoing);
+}

@@ -1,0 +1,189 @@
+import type { Ctx } from "./internal/context.js";
+import { asIndex, asTerm } from "./log.js";
+import type { InstallSnapshotResponse } from "./message.js";
+import type { Progress } from "./progress.js";
+import { markActive, onAck, toProbe, toReplicate, toSnapshot, withProgress } from "./progress.js";
+import type { Draft, LeaderState } from "./state.js";
+
+// The leader's side of InstallSnapshot (Raft paper §7): a follower that needs entries the leader
+// compacted away gets the latest snapshot in chunks of snapshotChunkBytesMax bytes.
+//
+// - Flow control: at most `snapshotChunksInflightMax` chunks are unacknowledged at a time, and
+//   every call sends at most that many, so a large snapshot never floods the network nor delays
+//   heartbeats to the other followers (each step sends a bounded amount to each follower).
+// - Loss: the follower accepts chunks only in order and acknowledges the contiguous bytes it
+//   holds. When the follower has answered nothing for a while, the leader resends from the
+//   last acknowledged offset; the resent chunk also serves as the follower's heartbeat.
+// - Limbo: a follower that restarted mid-transfer lost its partial copy and drops chunks past
+//   offset 0, so a transfer with no answer for `snapshotLimboTicks` falls back to probing, which
+//   starts a fresh transfer from offset 0 if the follower still needs one.
+// - A newer snapshot supersedes the transfer of an older one: only the latest bytes are kept.
+
+/** Chunks in flight to one follower: enough to fill a pipe, few enough to bound the burst. */
+function chunksInflightMax(ctx: Ctx): number {
+  return Math.min(ctx.s.config.inflightMessagesMax, 4);
+}
+
+/** Resend from the acknowledged offset after this many ticks without an answer. */
+function resendTicks(ctx: Ctx): number {
+  return Math.max(1, Math.floor(ctx.s.config.electionTimeoutTicks / 2));
+}
+
+/** Give up on a silent transfer after this many ticks and probe again (no snapshot limbo). */
+function snapshotLimboTicks(ctx: Ctx): number {
+  return 2 * ctx.s.config.electionTimeoutTicks;
+}
+
+function leaderOf(s: Draft): LeaderState {
+  const ls = s.leaderState;
+  if (ls === null) throw new Error("invariant: snapshot transfer runs on a leader");
+  return ls;
+}
+
+function setProgress(s: Draft, ls: LeaderState, i: number, pr: Progress, seq = ls.seq): void {
+  const progress = ls.progress.slice();
+  progress[i] = pr;
+  s.leaderState = { peers: ls.peers, progress, seq };
+}
+
+/** Peer `i` needs entries below the log's start: begin sending it the latest snapshot. */
+export function startSnapshot(ctx: Ctx, i: number): void {
+  const s = ctx.s;
+  const ls = leaderOf(s);
+  const snapshot = s.snapshot;
+  if (snapshot === null) {
+    // Unreachable while the log's base always comes from a snapshot (init, compaction, install).
+    throw new Error("invariant: a compacted log has a snapshot");
+  }
+  setProgress(s, ls, i, toSnapshot(ls.progress[i]!, snapshot.index, ls.seq + 1));
+  sendSnapshotChunks(ctx, i);
+}
+
+/** Sends peer `i` the next chunks of its snapshot, as far as the in-flight window allows. */
+export function sendSnapshotChunks(ctx: Ctx, i: number): void {
+  const s = ctx.s;
+  const snapshot = s.snapshot!;
+  let pr = leaderOf(s).progress[i]!;
+  if (pr.snapshotIndex !== snapshot.index) {
+    // A newer snapshot was taken: the bytes being sent are gone, start over with the new ones.
+    pr = toSnapshot(pr, snapshot.index, leaderOf(s).seq + 1);
+  }
+  const size = snapshot.data.byteLength;
+  const chunkMax = s.config.snapshotChunkBytesMax;
+  const windowMax = chunksInflightMax(ctx);
+  let seq = leaderOf(s).seq;
+  // An empty snapshot still travels as one (empty, final) chunk.
+  while (
+    pr.inflight.count < windowMax &&
+    (pr.snapshotOffset < size || (size === 0 && pr.inflight.count === 0))
+  ) {
+    const offset = pr.snapshotOffset;
+    const end = Math.min(size, offset + chunkMax);
+    seq += 1;
+    ctx.messages.push({
+      type: "installSnapshot",
+      from: s.id,
+      to: leaderOf(s).peers[i]!,
+      term: asTerm(s.term),
+      snapshotIndex: asIndex(snapshot.index),
+      snapshotTerm: asTerm(snapshot.term),
+      membership: snapshot.membership,
+      size,
+      offset,
+      data: snapshot.data.subarray(offset, end),
+      done: end === size,
+      seq,
+    });
+    pr = withProgress(pr, { snapshotOffset: end, inflight: pr.inflight.add(end) });
+  }
+  const ls = leaderOf(s);
+  if (pr !== ls.progress[i] || seq !== ls.seq) setProgress(s, ls, i, pr, seq);
+}
+
+/**
+ * The heartbeat round for a follower receiving a snapshot: switch to a newer snapshot, resend
+ * after silence, or give up on a transfer nobody answers (the follower restarted: no limbo).
+ */
+export function snapshotHeartbeat(ctx: Ctx, i: number): void {
+  const s = ctx.s;
+  const ls = leaderOf(s);
+  const pr = ls.progress[i]!;
+  const interval = s.config.heartbeatIntervalTicks;
+  const idle = pr.snapshotIdleTicks + interval;
+  if (idle >= snapshotLimboTicks(ctx)) {
+    // Back to probing: the probe finds where the follower stands; if it still needs entries we
+    // no longer have, a fresh transfer starts from offset 0.
+    setProgress(s, ls, i, toProbe(pr, pr.match + 1, ls.seq + 1));
+    return;
+  }
+  const resend = resendTicks(ctx);
+  const due = Math.floor(idle / resend) > Math.floor(pr.snapshotIdleTicks / resend);
+  const next = due
+    ? withProgress(pr, {
+        snapshotIdleTicks: idle,
+        snapshotOffset: pr.snapshotAckedBytes,
+        inflight: pr.inflight.freeTo(Number.POSITIVE_INFINITY),
+      })
+    : withProgress(pr, { snapshotIdleTicks: idle });
+  setProgress(s, ls, i, next);
+  sendSnapshotChunks(ctx, i);
+}
+
+/** Handles a follower's answer to a chunk; returns a reason when the answer is impossible. */
+export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): string | null {
+  const s = ctx.s;
+  const ls = leaderOf(s);
+  const i = ls.peers.indexOf(msg.from);
+  if (i < 0) return `${msg.from} is not a follower of this leader`;
+  const pr = markActive(ls.progress[i]!);
+  if (msg.done) {
+    // The follower holds everything up to snapshotIndex (installed, or had it already), and all
+    // of it is committed, so it agrees with our log there (Log Matching, §5.3).
+    if (msg.snapshotIndex > s.commit) {
+      return `snapshotIndex ${msg.snapshotIndex} is beyond the leader's commit ${s.commit}`;
+    }
+    if (pr.state !== "snapshot") {
+      // A late answer to an earlier transfer: an acknowledgement like any other.
+      setProgress(s, ls, i, onAck(pr, msg.snapshotIndex));
+      return null;
+    }
+    const matched = withProgress(pr, { match: Math.max(pr.match, msg.snapshotIndex) });
+    setProgress(s, ls, i, toReplicate(matched, ls.seq + 1));
+    return null; // the caller sends the entries after it
+  }
+  if (pr.state !== "snapshot" || msg.snapshotIndex !== pr.snapshotIndex) {
+    // An answer about another transfer (superseded, or from before a restart): proof of life only.
+    if (pr !== ls.progress[i]) setProgress(s, ls, i, pr);
+    return null;
+  }
+  if (pr.snapshotIndex !== s.snapshot!.index) {
+    // Superseded by a newer snapshot: the answer is about bytes no longer sent.
+    setProgress(s, ls, i, pr);
+    sendSnapshotChunks(ctx, i);
+    return null;
+  }
+  const size = s.snapshot!.data.byteLength;
+  if (msg.receivedBytes > size) {
+    return `receivedBytes ${msg.receivedBytes} is beyond the snapshot's ${size} bytes`;
+  }
+  // No more than already confirmed: a duplicated or reordered answer; proof of life only.
+  if (msg.receivedBytes <= pr.snapshotAckedBytes && pr.snapshotAckedBytes > 0) {
+    setProgress(s, ls, i, withProgress(pr, { snapshotIdleTicks: 0 }));
+    return null;
+  }
+  setProgress(
+    s,
+    ls,
+    i,
+    withProgress(pr, {
+      snapshotAckedBytes: msg.receivedBytes,
+      // After a resend rewound the offset, chunks sent before it may still have arrived.
+      snapshotOffset: Math.max(pr.snapshotOffset, msg.receivedBytes),
+      inflight: pr.inflight.freeTo(msg.receivedBytes),
+      snapshotIdleTicks: 0,
+      ackedSinceHeartbeat: true,
+    }),
+  );
+  sendSnapshotChunks(ctx, i);
+  return null;
+}
