@@ -9,16 +9,24 @@ import type { StateMachine } from "../interfaces.js";
 import { StateMachineFailedError } from "./errors.js";
 import type { TurnWork } from "./turn-work.js";
 
+/** When to snapshot: after this many applied entries, or bytes of applied commands (either). */
+export type SnapshotPolicy = {
+  readonly everyEntries: number | undefined;
+  readonly everyBytes: number | undefined;
+};
+
 export class Applier<Result> {
   readonly #stateMachine: StateMachine<Result>;
-  readonly #snapshotEveryEntries: number | undefined;
+  readonly #policy: SnapshotPolicy;
   appliedIndex = 0 as Index;
   appliedTerm = 0 as Term;
   snapshotIndex = 0 as Index;
+  /** Bytes of commands applied since the last snapshot (taken, installed or loaded). */
+  #bytesSinceSnapshot = 0;
 
-  constructor(stateMachine: StateMachine<Result>, snapshotEveryEntries: number | undefined) {
+  constructor(stateMachine: StateMachine<Result>, policy: SnapshotPolicy) {
     this.#stateMachine = stateMachine;
-    this.#snapshotEveryEntries = snapshotEveryEntries;
+    this.#policy = policy;
   }
 
   /** Loads the persisted snapshot at start: the state machine begins where it left off. */
@@ -46,6 +54,7 @@ export class Applier<Result> {
       }
       this.appliedIndex = entry.index;
       this.appliedTerm = entry.term;
+      if (entry.kind === "command") this.#bytesSinceSnapshot += entry.data.byteLength;
       const isCommand = entry.kind === "command";
       work.outcomes.push({
         kind: "applied",
@@ -65,12 +74,17 @@ export class Applier<Result> {
   }
 
   /**
-   * Snapshot policy: once `snapshotEveryEntries` entries were applied since the last snapshot,
-   * serialise the state machine (exactly as of `appliedIndex`) for the core to compact the log.
+   * Snapshot policy: once `everyEntries` entries or `everyBytes` bytes of commands were applied
+   * since the last snapshot, serialise the state machine (exactly as of `appliedIndex`) for the
+   * core to compact the log. The data handed to the core is what the state machine returned.
    */
   async snapshotIfDue(work: TurnWork<Result>): Promise<{ index: Index; data: Uint8Array } | null> {
-    const every = this.#snapshotEveryEntries;
-    if (every === undefined || this.appliedIndex - this.snapshotIndex < every) return null;
+    const { everyEntries, everyBytes } = this.#policy;
+    const byEntries =
+      everyEntries !== undefined && this.appliedIndex - this.snapshotIndex >= everyEntries;
+    const byBytes = everyBytes !== undefined && this.#bytesSinceSnapshot >= everyBytes;
+    if (!byEntries && !byBytes) return null;
+    if (this.appliedIndex <= this.snapshotIndex) return null;
     let data: Uint8Array;
     try {
       data = await this.#stateMachine.snapshot();
@@ -78,6 +92,7 @@ export class Applier<Result> {
       throw new StateMachineFailedError("snapshot", error);
     }
     this.snapshotIndex = this.appliedIndex;
+    this.#bytesSinceSnapshot = 0;
     work.snapshots.push({ index: this.appliedIndex, term: this.appliedTerm, origin: "taken" });
     return { index: this.appliedIndex, data };
   }
@@ -91,6 +106,7 @@ export class Applier<Result> {
     this.appliedIndex = snapshot.index;
     this.appliedTerm = snapshot.term;
     this.snapshotIndex = snapshot.index;
+    this.#bytesSinceSnapshot = 0;
   }
 }
 

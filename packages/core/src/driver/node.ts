@@ -91,6 +91,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       scheduler,
       proposalTimeoutMs,
       snapshotEveryEntries,
+      snapshotEveryBytes,
       ...configInput
     } = options;
     this.#config = validateConfig(configInput);
@@ -99,11 +100,15 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     if (snapshotEveryEntries !== undefined) {
       requirePositive("snapshotEveryEntries", snapshotEveryEntries);
     }
+    if (snapshotEveryBytes !== undefined) requirePositive("snapshotEveryBytes", snapshotEveryBytes);
     this.id = this.#config.id;
     this.#reducer = reducer;
     this.#transport = transport;
     this.#storage = storage;
-    this.#applier = new Applier(stateMachine, snapshotEveryEntries);
+    this.#applier = new Applier(stateMachine, {
+      everyEntries: snapshotEveryEntries,
+      everyBytes: snapshotEveryBytes,
+    });
     this.#tickMs = tickMs;
     this.#scheduler = scheduler ?? hostScheduler;
     this.#proposalTimeoutMs = proposalTimeoutMs;

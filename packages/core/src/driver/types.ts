@@ -23,6 +23,11 @@ export type NodeOptions<Result = unknown> = ConfigInput & {
    * last snapshot. Off when absent.
    */
   readonly snapshotEveryEntries?: number;
+  /**
+   * Also snapshot once the commands applied since the last snapshot hold this many bytes, so a
+   * log of large commands is compacted as promptly as one of many small ones. Off when absent.
+   */
+  readonly snapshotEveryBytes?: number;
 };
 
 export type ProposeOptions = {
