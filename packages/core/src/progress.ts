@@ -1,4 +1,5 @@
 import { Inflight } from "./inflight.js";
+import type { SnapshotMeta } from "./state.js";
 
 // What a leader knows about one follower's log (thesis §3.5, and etcd's tracker for the states).
 //
@@ -35,6 +36,11 @@ export type Progress = {
   readonly ackedSinceHeartbeat: boolean;
   /** snapshot: the index of the snapshot being sent (0 in the other states). */
   readonly snapshotIndex: number;
+  /**
+   * snapshot: the snapshot being sent, kept until the transfer ends even if a newer one is taken
+   * meanwhile (so a transfer under way always completes; see snapshot-send.ts). Null otherwise.
+   */
+  readonly snapshot: SnapshotMeta | null;
   /** snapshot: the next byte offset to send. Invariant: snapshotAckedBytes <= snapshotOffset. */
   readonly snapshotOffset: number;
   /** snapshot: the bytes the follower confirmed holding, from offset 0. */
@@ -55,6 +61,7 @@ function make(pr: Progress, changes: Partial<Progress>): Progress {
     recentActive: changes.recentActive ?? pr.recentActive,
     ackedSinceHeartbeat: changes.ackedSinceHeartbeat ?? pr.ackedSinceHeartbeat,
     snapshotIndex: changes.snapshotIndex ?? pr.snapshotIndex,
+    snapshot: changes.snapshot === undefined ? pr.snapshot : changes.snapshot,
     snapshotOffset: changes.snapshotOffset ?? pr.snapshotOffset,
     snapshotAckedBytes: changes.snapshotAckedBytes ?? pr.snapshotAckedBytes,
     snapshotIdleTicks: changes.snapshotIdleTicks ?? pr.snapshotIdleTicks,
@@ -79,6 +86,7 @@ export function initialProgress(next: number, seq: number): Progress {
     recentActive: true,
     ackedSinceHeartbeat: false,
     snapshotIndex: 0,
+    snapshot: null,
     snapshotOffset: 0,
     snapshotAckedBytes: 0,
     snapshotIdleTicks: 0,
@@ -108,21 +116,23 @@ export function toProbe(pr: Progress, next: number, seq: number): Progress {
     sinceSeq: seq,
     inflight: Inflight.empty,
     snapshotIndex: 0,
+    snapshot: null,
   });
 }
 
 /**
- * Start sending the snapshot at `snapshotIndex` from its first byte: the follower needs entries
- * the leader compacted away (§7).
+ * Start sending `snapshot` from its first byte: the follower needs entries the leader compacted
+ * away (§7).
  */
-export function toSnapshot(pr: Progress, snapshotIndex: number, seq: number): Progress {
+export function toSnapshot(pr: Progress, snapshot: SnapshotMeta, seq: number): Progress {
   return make(pr, {
     state: "snapshot",
     probeSent: false,
     sinceSeq: seq,
     inflight: Inflight.empty,
     ackedSinceHeartbeat: false,
-    snapshotIndex,
+    snapshotIndex: snapshot.index,
+    snapshot,
     snapshotOffset: 0,
     snapshotAckedBytes: 0,
     snapshotIdleTicks: 0,
@@ -138,6 +148,7 @@ export function toReplicate(pr: Progress, seq: number): Progress {
     sinceSeq: seq,
     inflight: Inflight.empty,
     snapshotIndex: 0,
+    snapshot: null,
   });
 }
 

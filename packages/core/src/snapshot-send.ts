@@ -17,16 +17,22 @@ import type { Draft, LeaderState } from "./state.js";
 // - Limbo: a follower that restarted mid-transfer lost its partial copy and drops chunks past
 //   offset 0, so a transfer with no answer for `snapshotLimboTicks` falls back to probing, which
 //   starts a fresh transfer from offset 0 if the follower still needs one.
-// - A newer snapshot supersedes the transfer of an older one: only the latest bytes are kept.
+// - A newer snapshot supersedes the transfer of an older one that has not delivered anything yet,
+//   and every transfer that starts over. A transfer under way keeps its own snapshot's bytes and
+//   completes: switching whenever a snapshot is taken would never finish when snapshots are taken
+//   faster than one travels. The follower then continues from the log, or with the newer one.
 
 /** Chunks in flight to one follower: enough to fill a pipe, few enough to bound the burst. */
 function chunksInflightMax(ctx: Ctx): number {
   return Math.min(ctx.s.config.inflightMessagesMax, 4);
 }
 
-/** Resend from the acknowledged offset after this many ticks without an answer. */
+/**
+ * Resend from the acknowledged offset after this many ticks without an answer: two heartbeat
+ * intervals, the same patience a probe gets, and well within the follower's election timeout.
+ */
 function resendTicks(ctx: Ctx): number {
-  return Math.max(1, Math.floor(ctx.s.config.electionTimeoutTicks / 2));
+  return 2 * ctx.s.config.heartbeatIntervalTicks;
 }
 
 /** Give up on a silent transfer after this many ticks and probe again (no snapshot limbo). */
@@ -55,19 +61,19 @@ export function startSnapshot(ctx: Ctx, i: number): void {
     // Unreachable while the log's base always comes from a snapshot (init, compaction, install).
     throw new Error("invariant: a compacted log has a snapshot");
   }
-  setProgress(s, ls, i, toSnapshot(ls.progress[i]!, snapshot.index, ls.seq + 1));
+  setProgress(s, ls, i, toSnapshot(ls.progress[i]!, snapshot, ls.seq + 1));
   sendSnapshotChunks(ctx, i);
 }
 
 /** Sends peer `i` the next chunks of its snapshot, as far as the in-flight window allows. */
 export function sendSnapshotChunks(ctx: Ctx, i: number): void {
   const s = ctx.s;
-  const snapshot = s.snapshot!;
   let pr = leaderOf(s).progress[i]!;
-  if (pr.snapshotIndex !== snapshot.index) {
-    // A newer snapshot was taken: the bytes being sent are gone, start over with the new ones.
-    pr = toSnapshot(pr, snapshot.index, leaderOf(s).seq + 1);
+  if (pr.snapshot === null || (pr.snapshot !== s.snapshot && pr.snapshotAckedBytes === 0)) {
+    // Nothing delivered yet: a newer snapshot costs nothing more to send, and is worth more.
+    pr = toSnapshot(pr, s.snapshot!, leaderOf(s).seq + 1);
   }
+  const snapshot = pr.snapshot!;
   const size = snapshot.data.byteLength;
   const chunkMax = s.config.snapshotChunkBytesMax;
   const windowMax = chunksInflightMax(ctx);
@@ -156,13 +162,7 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
     if (pr !== ls.progress[i]) setProgress(s, ls, i, pr);
     return null;
   }
-  if (pr.snapshotIndex !== s.snapshot!.index) {
-    // Superseded by a newer snapshot: the answer is about bytes no longer sent.
-    setProgress(s, ls, i, pr);
-    sendSnapshotChunks(ctx, i);
-    return null;
-  }
-  const size = s.snapshot!.data.byteLength;
+  const size = pr.snapshot!.data.byteLength;
   if (msg.receivedBytes > size) {
     return `receivedBytes ${msg.receivedBytes} is beyond the snapshot's ${size} bytes`;
   }
