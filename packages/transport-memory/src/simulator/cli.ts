@@ -134,7 +134,7 @@ function report(cli: Cli, result: SimulationResult, out: (line: string) => void)
     out(
       `seed=${o.seed} outcome=${result.outcome} steps=${result.steps} fingerprint=${result.fingerprint}`,
     );
-    out(formatOptions(o));
+    for (const line of formatOptions(o).split("\n")) out(line);
   }
   if (ok) {
     if (cli.verbose) out(summary(result));

@@ -35,6 +35,11 @@ export type SimulationOptions = {
   readonly heartbeatIntervalTicks: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
+  /** Each node snapshots at random points this many applied entries apart on average; 0: never. */
+  readonly snapshotEveryEntries: number;
+  /** Entries kept before a snapshot: small values force lagging followers onto InstallSnapshot. */
+  readonly snapshotTrailingEntries: number;
+  readonly snapshotChunkBytesMax: number;
   /** Small values split replication into one entry per message: acks then cover log prefixes. */
   readonly entriesBytesPerMessageMax: number;
   readonly inflightMessagesMax: number;
@@ -124,6 +129,10 @@ export function deriveOptions(
   const clientCount = prng.intBetween(1, 5);
   const clientThinkMeanMs = prng.pick([1, 5, 20, 100]);
   const keyCount = prng.intBetween(1, 4);
+  // Drawn last, so the options above stay what they were for every seed.
+  const snapshotEveryEntries = prng.pick([0, 5, 20, 100]);
+  const snapshotTrailingEntries = prng.pick([0, 3, 10, 50]);
+  const snapshotChunkBytesMax = prng.pick([1, 8, 64, 64 * 1024]);
   const derived: SimulationOptions = {
     seed,
     nodeCount,
@@ -155,6 +164,9 @@ export function deriveOptions(
     clientCount,
     clientThinkMeanMs,
     keyCount,
+    snapshotEveryEntries,
+    snapshotTrailingEntries,
+    snapshotChunkBytesMax,
     // Long enough for a leader change or two; an operation still open then is indeterminate.
     operationTimeoutMs: electionTimeoutMs * 6,
     // An election takes at most a few randomised timeouts once messages flow (split votes repeat
@@ -186,6 +198,9 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
   requireInteger("clientCount", options.clientCount, 1);
   requireInteger("clientThinkMeanMs", options.clientThinkMeanMs, 0);
   requireInteger("keyCount", options.keyCount, 1);
+  requireInteger("snapshotEveryEntries", options.snapshotEveryEntries, 0);
+  requireInteger("snapshotTrailingEntries", options.snapshotTrailingEntries, 0);
+  requireInteger("snapshotChunkBytesMax", options.snapshotChunkBytesMax, 1);
   requireInteger("operationTimeoutMs", options.operationTimeoutMs, 1);
   requireInteger("livenessBudgetTicks", options.livenessBudgetTicks, 1);
   requireInteger("livenessOperationsPerClient", options.livenessOperationsPerClient, 0);

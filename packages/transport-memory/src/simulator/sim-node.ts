@@ -1,9 +1,16 @@
 import type { ConfigInput, Effect, Entry, Event, Index, NodeId, Role, Term } from "@flotilla/core";
 import { decodeKvCommand } from "../kv/kv-command.js";
-import { applyKv, decodeKvSnapshot, emptyKvState, type KvState } from "../kv/kv-state-machine.js";
+import {
+  applyKv,
+  decodeKvSnapshot,
+  emptyKvState,
+  encodeKvSnapshot,
+  type KvState,
+} from "../kv/kv-state-machine.js";
 import type { KvInput } from "../linearizability/kv-model.js";
 import type { Network } from "../network.js";
 import type { Prng } from "../prng.js";
+import type { KvCheckpoints } from "./kv-checkpoints.js";
 import type { KvClients } from "./kv-clients.js";
 import type { SimulationOptions } from "./options.js";
 import type { RaftCore } from "./raft-core.js";
@@ -18,6 +25,8 @@ export interface NodeHost {
   readonly clients: KvClients;
   readonly checker: SafetyChecker;
   readonly trace: Trace;
+  /** Compares nodes' key-value states at equal applied indexes (snapshots included). */
+  readonly checkpoints: KvCheckpoints;
   readonly nowMs: number;
   nodeIndex(id: NodeId | null): number | null;
   observed(node: number, effects: readonly Effect[]): void;
@@ -55,8 +64,13 @@ export class SimNode<S> {
   /** Virtual ms per tick of this node's clock: the nominal tick scaled by its skew. */
   readonly tickPeriodMs: number;
   #state: S | null = null;
+  #up = false;
   #incarnation = 0;
   #kv: KvState = emptyKvState;
+  /** Picks the random points at which this node snapshots its state machine. */
+  readonly #snapshotPrng: Prng;
+  /** The applied index at or after which the next snapshot is taken. */
+  #nextSnapshotAt = 0;
   role: Role = "follower";
   term = 0;
 
@@ -67,13 +81,14 @@ export class SimNode<S> {
     this.index = index;
     this.#prng = root.fork(`node/${id}`);
     this.#diskPrng = root.fork(`disk/${id}`);
+    this.#snapshotPrng = root.fork(`snapshots/${id}`);
     const skew = host.options.clockSkew;
     const rate = 1 - skew + 2 * skew * this.#prng.next();
     this.tickPeriodMs = Math.max(1, Math.round(host.options.tickMs * rate));
   }
 
   get up(): boolean {
-    return this.#state !== null;
+    return this.#up;
   }
 
   start(): void {
@@ -93,9 +108,14 @@ export class SimNode<S> {
       entriesBytesPerMessageMax: host.options.entriesBytesPerMessageMax,
       inflightMessagesMax: host.options.inflightMessagesMax,
       seed: this.#prng.nextUint32(),
+      snapshotTrailingEntries: host.options.snapshotTrailingEntries,
+      snapshotChunkBytesMax: host.options.snapshotChunkBytesMax,
     };
     this.#incarnation++;
-    this.#kv = emptyKvState;
+    // The state machine starts from the latest durable snapshot, as the driver's does.
+    const snapshot = persisted.snapshot;
+    this.#kv = snapshot === null ? emptyKvState : decodeKvSnapshot(snapshot.data);
+    this.#scheduleSnapshot(snapshot?.index ?? 0);
     this.role = "follower";
     this.term = persisted.hardState.term;
     host.trace.fault(
@@ -103,7 +123,9 @@ export class SimNode<S> {
       `${what} n${this.id} (term ${this.term}, ${persisted.entries.length} entries, commit ${persisted.hardState.commit})`,
     );
     this.#state = this.#core.init(config, persisted);
+    this.#up = true;
     host.network.restart(this.id);
+    if (snapshot !== null) this.#checkpoint(snapshot.index, "restarted from its snapshot");
     host.checker.restarted(this.index, persisted.hardState, persisted.snapshot, this.disk.mirror);
     // A random phase, so restarted clocks do not tick in lockstep.
     host.scheduleTick(
@@ -134,6 +156,7 @@ export class SimNode<S> {
     );
     this.disk.crash(kept);
     this.#state = null;
+    this.#up = false;
     this.role = "follower";
     host.network.crash(this.id);
     host.checker.crashed(this.index);
@@ -141,14 +164,14 @@ export class SimNode<S> {
   }
 
   tick(incarnation: number): void {
-    if (this.#state === null || incarnation !== this.#incarnation) return;
+    if (!this.#up || incarnation !== this.#incarnation) return;
     this.step({ type: "tick" });
     this.#host.scheduleTick(this.index, this.#host.nowMs + this.tickPeriodMs, incarnation);
   }
 
   /** The oldest pending write is durable: send what waited on it, tell the reducer. */
   diskDone(generation: number): void {
-    if (this.#state === null || generation !== this.disk.generation) return;
+    if (!this.#up || generation !== this.disk.generation) return;
     const { effect } = this.disk.completeNext();
     const network = this.#host.network;
     for (const message of effect.then) network.send(message.from, message.to, message);
@@ -165,9 +188,9 @@ export class SimNode<S> {
   /** Runs one reducer step and carries out its output; a no-op while the node is down. */
   step(event: Event): void {
     const host = this.#host;
-    if (this.#state === null) return;
+    if (!this.#up) return;
     host.traceStep(this, event);
-    const result = this.#core.step(this.#state, event);
+    const result = this.#core.step(this.#state as S, event);
     this.#state = result.state;
     host.observed(this.index, result.effects);
     const network = host.network;
@@ -185,12 +208,16 @@ export class SimNode<S> {
           break;
         }
         case "apply":
-          for (const entry of effect.entries) this.#apply(entry);
+          for (const entry of effect.entries) {
+            this.#apply(entry);
+            if (host.checkpoints.due(entry.index)) this.#checkpoint(entry.index, "applied");
+          }
           if (effect.entries.length > 0)
             appliedTo = (effect.entries[effect.entries.length - 1] as Entry).index;
           break;
         case "restore":
           this.#kv = decodeKvSnapshot(effect.snapshot.data);
+          this.#checkpoint(effect.snapshot.index, "restored a snapshot from the leader");
           appliedTo = effect.snapshot.index;
           break;
         case "proposalAccepted":
@@ -213,8 +240,28 @@ export class SimNode<S> {
       }
     }
     // The application acknowledges at once: the simulated state machine applies synchronously.
-    if (appliedTo >= 0 && this.#state !== null)
-      this.step({ type: "applied", index: appliedTo as Index });
+    if (appliedTo >= 0 && this.#up) this.step({ type: "applied", index: appliedTo as Index });
+    if (appliedTo >= 0) this.#maybeSnapshot(appliedTo);
+  }
+
+  /** Snapshots at random points, every `snapshotEveryEntries` applied entries on average. */
+  #maybeSnapshot(applied: number): void {
+    if (this.#host.options.snapshotEveryEntries === 0 || this.#state === null) return;
+    if (applied < this.#nextSnapshotAt) return;
+    this.#scheduleSnapshot(applied);
+    this.#checkpoint(applied, "took a snapshot");
+    this.step({ type: "snapshot", index: applied as Index, data: encodeKvSnapshot(this.#kv) });
+  }
+
+  #scheduleSnapshot(from: number): void {
+    const every = this.#host.options.snapshotEveryEntries;
+    this.#nextSnapshotAt = every === 0 ? 0 : from + 1 + this.#snapshotPrng.int(2 * every);
+  }
+
+  #checkpoint(index: number, how: string): void {
+    const host = this.#host;
+    const mismatch = host.checkpoints.check(this.id, index, this.#kv, how);
+    if (mismatch !== null) host.checker.report("stateMachineSafety", this.index, mismatch.detail);
   }
 
   #apply(entry: Entry): void {

@@ -5,6 +5,7 @@ import { Network } from "../network.js";
 import type { NetworkStats } from "../network-stats.js";
 import { Prng } from "../prng.js";
 import { checkHistory } from "./history-check.js";
+import { KvCheckpoints } from "./kv-checkpoints.js";
 import { type ClientEventKind, KvClients } from "./kv-clients.js";
 import type { SimulationOptions } from "./options.js";
 import { applyPartition } from "./partition-shapes.js";
@@ -60,6 +61,8 @@ export type SimulationResult = {
     readonly committed: number;
     readonly acknowledged: number;
     readonly indeterminate: number;
+    /** Key-value states compared at equal applied indexes (see kv-checkpoints.ts). */
+    readonly kvCheckpointsCompared: number;
   };
   readonly network: NetworkStats;
 };
@@ -129,6 +132,7 @@ class Simulation<S> implements NodeHost {
   readonly checker: SafetyChecker;
   readonly trace: Trace;
   readonly clients: KvClients;
+  readonly checkpoints = new KvCheckpoints(16);
   readonly nodes: SimNode<S>[];
   readonly ids: readonly NodeId[];
   readonly #queue = new ScheduleHeap<Scheduled>();
@@ -364,14 +368,20 @@ class Simulation<S> implements NodeHost {
     for (const node of this.nodes) if (!node.up) node.restart();
     this.clients.healed(this.options.livenessOperationsPerClient);
     const deadlineMs = this.nowMs + this.options.livenessBudgetTicks * this.options.tickMs;
+    // Virtual time bounds the phase unless events pile up at one instant (a message storm at
+    // zero latency): a step cap, far above any healthy run, turns that into a failure too.
+    const stepCap = this.#steps + 1000 * this.options.livenessBudgetTicks * this.options.nodeCount;
     this.#loop(
       () =>
         this.nowMs > deadlineMs ||
+        this.#steps > stepCap ||
         this.clients.livenessFailure !== null ||
         (this.clients.livenessDone && this.#leader() !== null),
     );
     if (this.checker.violation !== null) return null;
     if (this.clients.livenessFailure !== null) return this.clients.livenessFailure;
+    if (this.#steps > stepCap)
+      return `event storm: over ${stepCap} steps without reaching the deadline`;
     if (this.#leader() === null) {
       return `no leader within ${this.options.livenessBudgetTicks} ticks of the heal`;
     }
@@ -427,6 +437,7 @@ class Simulation<S> implements NodeHost {
         committed: this.checker.commitIndex,
         acknowledged: history.filter((op) => op.outcome === "ok").length,
         indeterminate: history.filter((op) => op.outcome === "indeterminate").length,
+        kvCheckpointsCompared: this.checkpoints.comparisons,
       },
       network: this.network.stats(),
     };

@@ -112,7 +112,7 @@ describe("a run", () => {
   it("reports a cluster that never elects a leader as a liveness failure", () => {
     const result = runSimulation(deriveOptions(2, { steps: 500 }), {
       core: {
-        init: () => null,
+        init: () => 0,
         step: (state) => ({ state, messages: [], effects: [] }),
       },
     });

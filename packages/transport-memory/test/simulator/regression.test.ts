@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { deriveOptions } from "../../src/simulator/options.js";
+import { runSimulation } from "../../src/simulator/simulator.js";
+import { fixedReducerBugs, openReducerBugs, type PinnedSeed } from "./regression-seeds.js";
+
+function run(pin: PinnedSeed) {
+  return runSimulation(deriveOptions(pin.seed, { steps: pin.steps, ...pin.overrides }));
+}
+
+function label(pin: PinnedSeed): string {
+  return `seed ${pin.seed} (${pin.steps} steps): ${pin.found}`;
+}
+
+describe("pinned seeds of fixed reducer bugs pass", () => {
+  for (const pin of fixedReducerBugs) {
+    it(label(pin), () => {
+      const result = run(pin);
+      expect(result.outcome, result.violation?.detail ?? result.livenessFailure ?? "").toBe("ok");
+    });
+  }
+  it("the list is well-formed", () => {
+    for (const pin of [...fixedReducerBugs, ...openReducerBugs]) {
+      expect(Number.isSafeInteger(pin.seed) && pin.steps >= 1).toBe(true);
+    }
+  });
+});
+
+// Expected failures: each still reproduces its open bug. When the reducer is fixed the test
+// fails, which is the signal to move the seed to fixedReducerBugs.
+describe("pinned seeds of open reducer bugs still fail (reported)", () => {
+  for (const pin of openReducerBugs) {
+    it.fails(label(pin), () => {
+      const result = run(pin);
+      expect(result.outcome).toBe("ok");
+    });
+  }
+});
