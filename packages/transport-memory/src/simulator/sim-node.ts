@@ -64,6 +64,7 @@ export class SimNode<S> {
   /** Virtual ms per tick of this node's clock: the nominal tick scaled by its skew. */
   readonly tickPeriodMs: number;
   #state: S | null = null;
+  #up = false;
   #incarnation = 0;
   #kv: KvState = emptyKvState;
   /** Picks the random points at which this node snapshots its state machine. */
@@ -87,7 +88,7 @@ export class SimNode<S> {
   }
 
   get up(): boolean {
-    return this.#state !== null;
+    return this.#up;
   }
 
   start(): void {
@@ -122,6 +123,7 @@ export class SimNode<S> {
       `${what} n${this.id} (term ${this.term}, ${persisted.entries.length} entries, commit ${persisted.hardState.commit})`,
     );
     this.#state = this.#core.init(config, persisted);
+    this.#up = true;
     host.network.restart(this.id);
     if (snapshot !== null) this.#checkpoint(snapshot.index, "restarted from its snapshot");
     host.checker.restarted(this.index, persisted.hardState, persisted.snapshot, this.disk.mirror);
@@ -154,6 +156,7 @@ export class SimNode<S> {
     );
     this.disk.crash(kept);
     this.#state = null;
+    this.#up = false;
     this.role = "follower";
     host.network.crash(this.id);
     host.checker.crashed(this.index);
@@ -161,14 +164,14 @@ export class SimNode<S> {
   }
 
   tick(incarnation: number): void {
-    if (this.#state === null || incarnation !== this.#incarnation) return;
+    if (!this.#up || incarnation !== this.#incarnation) return;
     this.step({ type: "tick" });
     this.#host.scheduleTick(this.index, this.#host.nowMs + this.tickPeriodMs, incarnation);
   }
 
   /** The oldest pending write is durable: send what waited on it, tell the reducer. */
   diskDone(generation: number): void {
-    if (this.#state === null || generation !== this.disk.generation) return;
+    if (!this.#up || generation !== this.disk.generation) return;
     const { effect } = this.disk.completeNext();
     const network = this.#host.network;
     for (const message of effect.then) network.send(message.from, message.to, message);
@@ -185,9 +188,9 @@ export class SimNode<S> {
   /** Runs one reducer step and carries out its output; a no-op while the node is down. */
   step(event: Event): void {
     const host = this.#host;
-    if (this.#state === null) return;
+    if (!this.#up) return;
     host.traceStep(this, event);
-    const result = this.#core.step(this.#state, event);
+    const result = this.#core.step(this.#state as S, event);
     this.#state = result.state;
     host.observed(this.index, result.effects);
     const network = host.network;
@@ -237,8 +240,7 @@ export class SimNode<S> {
       }
     }
     // The application acknowledges at once: the simulated state machine applies synchronously.
-    if (appliedTo >= 0 && this.#state !== null)
-      this.step({ type: "applied", index: appliedTo as Index });
+    if (appliedTo >= 0 && this.#up) this.step({ type: "applied", index: appliedTo as Index });
     if (appliedTo >= 0) this.#maybeSnapshot(appliedTo);
   }
 

@@ -368,14 +368,20 @@ class Simulation<S> implements NodeHost {
     for (const node of this.nodes) if (!node.up) node.restart();
     this.clients.healed(this.options.livenessOperationsPerClient);
     const deadlineMs = this.nowMs + this.options.livenessBudgetTicks * this.options.tickMs;
+    // Virtual time bounds the phase unless events pile up at one instant (a message storm at
+    // zero latency): a step cap, far above any healthy run, turns that into a failure too.
+    const stepCap = this.#steps + 1000 * this.options.livenessBudgetTicks * this.options.nodeCount;
     this.#loop(
       () =>
         this.nowMs > deadlineMs ||
+        this.#steps > stepCap ||
         this.clients.livenessFailure !== null ||
         (this.clients.livenessDone && this.#leader() !== null),
     );
     if (this.checker.violation !== null) return null;
     if (this.clients.livenessFailure !== null) return this.clients.livenessFailure;
+    if (this.#steps > stepCap)
+      return `event storm: over ${stepCap} steps without reaching the deadline`;
     if (this.#leader() === null) {
       return `no leader within ${this.options.livenessBudgetTicks} ticks of the heal`;
     }
