@@ -38,4 +38,21 @@ export { bridge, isolateOne, majorityMinority } from "./partitions.js";
 export { Prng } from "./prng.js";
 export type { RealTimeHandle, RealTimeOptions } from "./real-time.js";
 export { startRealTime } from "./real-time.js";
+export { SimulationOptionsError } from "./simulator/errors.js";
+export type {
+  PartitionPattern,
+  SimulationOptions,
+  SimulationOverrides,
+} from "./simulator/options.js";
+export { deriveOptions, formatOptions, validateOptions } from "./simulator/options.js";
+export type { RaftCore } from "./simulator/raft-core.js";
+export { flotillaCore } from "./simulator/raft-core.js";
+export type {
+  RunOptions,
+  ScheduledFault,
+  SimulationOutcome,
+  SimulationResult,
+} from "./simulator/simulator.js";
+export { runSimulation } from "./simulator/simulator.js";
+export type { Violation, ViolationKind } from "./simulator/violation.js";
 export type { MessageFilter } from "./topology.js";

@@ -97,7 +97,9 @@ export class KvClients {
   }
 
   start(): void {
-    this.#clients.forEach((client, i) => this.#scheduleInvoke(i, client));
+    this.#clients.forEach((client, i) => {
+      this.#scheduleInvoke(i, client);
+    });
   }
 
   /** The liveness phase begins: from now on every operation must complete. */
@@ -129,14 +131,22 @@ export class KvClients {
     const c = this.#clients[client];
     if (c === undefined) throw new RangeError(`no client #${client}`);
     switch (kind) {
-      case "invoke":
-        return this.#invoke(client, c, token);
-      case "arrive":
-        return this.#arrive(client, c, token);
-      case "reply":
-        return this.#reply(client, c, token);
-      case "timeout":
-        return this.#timeout(c, token);
+      case "invoke": {
+        this.#invoke(client, c, token);
+        return;
+      }
+      case "arrive": {
+        this.#arrive(client, c, token);
+        return;
+      }
+      case "reply": {
+        this.#reply(client, c, token);
+        return;
+      }
+      case "timeout": {
+        this.#timeout(c, token);
+        return;
+      }
       default: {
         const never: never = kind;
         throw new TypeError(`unknown client event ${JSON.stringify(never)}`);
@@ -277,8 +287,8 @@ export class KvClients {
       this.#host.trace(`${c.name} op ${op.seq} retry: ${reply.reason}`);
       const hinted = reply.leader !== null && reply.leader !== op.node;
       c.leaderGuess = hinted ? (reply.leader as number) : (op.node + 1) % this.#host.nodeCount;
-      // Nobody known to lead: back off before trying the next node, or clients spin.
-      return this.#sendAttempt(client, c, op, hinted ? 0 : this.#options.retryBackoffMs);
+      this.#sendAttempt(client, c, op, hinted ? 0 : this.#options.retryBackoffMs);
+      return;
     }
     const now = this.#host.nowMs();
     this.history.push({

@@ -7,6 +7,7 @@ import type {
   Role,
   Snapshot,
 } from "@flotilla/core";
+import { EntryTable } from "./entry-table.js";
 import { entryHash, LogMirror } from "./log-mirror.js";
 import type { Violation, ViolationKind } from "./violation.js";
 
@@ -46,8 +47,7 @@ export class SafetyChecker {
   /** For each advance of the global commit index: the committing node's term and the new index. */
   readonly #commitTerms: number[] = [];
   readonly #commitIndexes: number[] = [];
-  /** Index -> flat [term, prevTerm, hash, ...] for every (index, term) ever appended anywhere. */
-  readonly #seen: (number[] | undefined)[] = [];
+  readonly #seen = new EntryTable();
   readonly #acknowledged = new Map<number, number>();
 
   constructor(ids: readonly NodeId[]) {
@@ -146,14 +146,16 @@ export class SafetyChecker {
     const view = this.#view(node);
     for (const entry of entries) {
       if (entry.index !== view.applied + 1) {
-        return this.#fail("appliedRegressed", node, `applied ${entry.index} after ${view.applied}`);
+        this.#fail("appliedRegressed", node, `applied ${entry.index} after ${view.applied}`);
+        return;
       }
       if (entry.index > view.commit) {
-        return this.#fail(
+        this.#fail(
           "appliedRegressed",
           node,
           `applied ${entry.index} beyond its commit index ${view.commit}`,
         );
+        return;
       }
       const hash = entryHash(entry);
       if (entry.index < this.#appliedTerm.length) {
@@ -161,11 +163,12 @@ export class SafetyChecker {
           this.#appliedTerm[entry.index] !== entry.term ||
           this.#appliedHash[entry.index] !== hash
         ) {
-          return this.#fail(
+          this.#fail(
             "stateMachineSafety",
             node,
             `applied ${entry.index}/${entry.term} where another node applied ${entry.index}/${this.#appliedTerm[entry.index]}${this.#appliedTerm[entry.index] === entry.term ? " with different content" : ""}`,
           );
+          return;
         }
       } else {
         this.#appliedTerm.push(entry.term);
@@ -195,11 +198,12 @@ export class SafetyChecker {
     if (role !== "leader" || wasLeader) return;
     const other = this.#leaderOfTerm.get(term);
     if (other !== undefined && other !== node) {
-      return this.#fail(
+      this.#fail(
         "electionSafety",
         node,
         `became leader of term ${term}, already led by ${this.ids[other]}`,
       );
+      return;
     }
     this.#leaderOfTerm.set(term, node);
     this.#checkCompleteness(node, view, term);
@@ -222,11 +226,12 @@ export class SafetyChecker {
     const mirror = this.#view(node).mirror;
     for (const [index, term] of this.#acknowledged) {
       if (index > mirror.baseIndex && mirror.termAt(index) !== term) {
-        return this.#fail(
+        this.#fail(
           "acknowledgedWriteLost",
           node,
           `acknowledged ${index}/${term} is missing from the final leader's log (it holds ${index}/${mirror.termAt(index) ?? "nothing"})`,
         );
+        return;
       }
     }
   }
@@ -264,26 +269,29 @@ export class SafetyChecker {
   #append(node: number, view: NodeView, entry: Entry): void {
     const mirror = view.mirror;
     if (entry.index !== mirror.lastIndex + 1) {
-      return this.#fail(
+      this.#fail(
         "malformedEffect",
         node,
         `appended ${entry.index} to a log ending at ${mirror.lastIndex}`,
       );
+      return;
     }
     const prevTerm = mirror.lastTerm;
     if (entry.term < prevTerm) {
-      return this.#fail(
+      this.#fail(
         "logMatching",
         node,
         `appended ${entry.index}/${entry.term} after term ${prevTerm}`,
       );
+      return;
     }
     if (view.role === "leader" && entry.term !== view.roleTerm) {
-      return this.#fail(
+      this.#fail(
         "leaderAppendOnly",
         node,
         `leader of term ${view.roleTerm} appended ${entry.index}/${entry.term}`,
       );
+      return;
     }
     const hash = entryHash(entry);
     this.#checkSeen(node, entry.index, entry.term, prevTerm, hash);
@@ -291,51 +299,28 @@ export class SafetyChecker {
   }
 
   #checkSeen(node: number, index: number, term: number, prevTerm: number, hash: number): void {
-    let seen = this.#seen[index];
-    if (seen === undefined) {
-      while (this.#seen.length < index) this.#seen.push(undefined);
-      seen = [];
-      this.#seen[index] = seen;
-    }
-    for (let i = 0; i < seen.length; i += 3) {
-      if (seen[i] !== term) continue;
-      if (seen[i + 1] !== prevTerm || seen[i + 2] !== hash) {
-        this.#fail(
-          "logMatching",
-          node,
-          seen[i + 2] !== hash
-            ? `holds ${index}/${term} with content that differs from another node's ${index}/${term}`
-            : `holds ${index}/${term} after term ${prevTerm}; another node holds it after term ${seen[i + 1]}`,
-        );
-      }
-      return;
-    }
-    seen.push(term, prevTerm, hash);
+    const clash = this.#seen.record(index, term, prevTerm, hash);
+    if (clash !== null) this.#fail("logMatching", node, clash);
   }
 
   #hardState(node: number, view: NodeView, hardState: HardState): void {
     if (hardState.term < view.term) {
-      return this.#fail(
-        "termOrVoteRegressed",
-        node,
-        `term went from ${view.term} to ${hardState.term}`,
-      );
+      this.#fail("termOrVoteRegressed", node, `term went from ${view.term} to ${hardState.term}`);
+      return;
     }
     if (hardState.term === view.term && view.vote !== null && hardState.vote !== view.vote) {
-      return this.#fail(
+      this.#fail(
         "termOrVoteRegressed",
         node,
         `vote in term ${view.term} changed from ${view.vote} to ${hardState.vote ?? "nobody"}`,
       );
+      return;
     }
     view.term = hardState.term;
     view.vote = hardState.vote;
     if (hardState.commit < view.commit) {
-      return this.#fail(
-        "commitRegressed",
-        node,
-        `commit went from ${view.commit} to ${hardState.commit}`,
-      );
+      this.#fail("commitRegressed", node, `commit went from ${view.commit} to ${hardState.commit}`);
+      return;
     }
     if (hardState.commit > view.commit) this.#advanceCommit(node, view, hardState.commit);
   }
@@ -343,11 +328,12 @@ export class SafetyChecker {
   #advanceCommit(node: number, view: NodeView, commit: number): void {
     const mirror = view.mirror;
     if (commit > mirror.lastIndex) {
-      return this.#fail(
+      this.#fail(
         "malformedEffect",
         node,
         `commit ${commit} beyond its last index ${mirror.lastIndex}`,
       );
+      return;
     }
     const committedTerm = this.#committedTerm;
     const committedHash = this.#committedHash;
@@ -357,22 +343,24 @@ export class SafetyChecker {
       const hash = mirror.hashAt(index) as number;
       if (index < committedTerm.length) {
         if (committedTerm[index] !== term || committedHash[index] !== hash) {
-          return this.#fail(
+          this.#fail(
             "stateMachineSafety",
             node,
             `committed ${index}/${term} where ${index}/${committedTerm[index]} was committed${committedTerm[index] === term ? " with different content" : ""}`,
           );
+          return;
         }
       } else if (index === committedTerm.length) {
         committedTerm.push(term);
         committedHash.push(hash);
         const acknowledged = this.#acknowledged.get(index);
         if (acknowledged !== undefined && acknowledged !== term) {
-          return this.#fail(
+          this.#fail(
             "acknowledgedWriteLost",
             node,
             `committed ${index}/${term}; ${index}/${acknowledged} was acknowledged`,
           );
+          return;
         }
       }
       // index > committedTerm.length: the node restored a snapshot beyond anything seen

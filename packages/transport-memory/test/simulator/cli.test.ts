@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { exitCodes, main } from "../../src/simulator/cli.js";
+import type { RaftCore } from "../../src/simulator/raft-core.js";
 import { votesWithoutUpToDateCheck } from "./defects.js";
 
-function run(argv: string[], core?: Parameters<typeof main>[2]): { code: number; lines: string[] } {
+function run<S>(argv: string[], core?: RaftCore<S>): { code: number; lines: string[] } {
   const lines: string[] = [];
   const code = main(argv, (line) => lines.push(line), core);
   return { code, lines };
