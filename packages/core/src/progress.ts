@@ -161,8 +161,11 @@ export function onSent(
 ): Progress {
   switch (pr.state) {
     case "probe":
-      // Only the answer to the latest probe may move `next` again.
-      return make(pr, { probeSent: true, sinceSeq: seq });
+      // Every probe of one probe state asks about the same `next`, so an answer to any of them
+      // is current (sinceSeq was set on entering the state). Demanding the answer to the LATEST
+      // probe starved followers whose round trip exceeds the heartbeat interval: each heartbeat
+      // re-probed before the previous answer arrived, which then counted as stale, for ever.
+      return make(pr, { probeSent: true });
     case "replicate":
       if (!hasEntries) return pr;
       return make(pr, { next: lastIndex + 1, inflight: pr.inflight.add(lastIndex) });
