@@ -32,7 +32,7 @@ export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --
   --insecure  run without a key: anyone who can reach the UDP port can forge Raft messages
   --tick-ms   milliseconds per Raft tick (default 10); --election-ticks ticks per election
               timeout (default 10); --snapshot-every entries between snapshots (default 10000);
-              --snapshot-trailing entries kept before a snapshot (default 100000)
+              --snapshot-trailing entries kept before a snapshot (default 1000)
   --proposal-timeout-ms  how long a client request may wait for its commit (default 2000)`;
 
 export function parseServerOptions(
@@ -83,9 +83,9 @@ export function parseServerOptions(
     tickMs: integer(values, "tick-ms", 10, 1),
     electionTicks: integer(values, "election-ticks", 10, 2),
     snapshotEvery: integer(values, "snapshot-every", 10_000, 1),
-    // NB: the core does not send InstallSnapshot yet, so a follower that falls behind the leader's
-    // log start could never catch up; keeping a long tail makes that need a long absence.
-    snapshotTrailing: integer(values, "snapshot-trailing", 100_000, 0),
+    // A follower a little behind catches up from the log; one further behind gets the snapshot
+    // (InstallSnapshot). 1,000 entries is a fraction of a second of traffic at full speed.
+    snapshotTrailing: integer(values, "snapshot-trailing", 1000, 0),
     proposalTimeoutMs: integer(values, "proposal-timeout-ms", 2000, 1),
   };
 }
