@@ -152,13 +152,8 @@ export function toReplicate(pr: Progress, seq: number): Progress {
   });
 }
 
-/** Records an AppendEntries with sequence `seq` whose entries end at `lastIndex` (or none). */
-export function onSent(
-  pr: Progress,
-  lastIndex: number,
-  hasEntries: boolean,
-  seq: number,
-): Progress {
+/** Records an AppendEntries whose entries end at `lastIndex` (or that carries none). */
+export function onSent(pr: Progress, lastIndex: number, hasEntries: boolean): Progress {
   switch (pr.state) {
     case "probe":
       // Every probe of one probe state asks about the same `next`, so an answer to any of them

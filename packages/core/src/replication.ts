@@ -61,7 +61,7 @@ export function sendAppend(ctx: Ctx, i: number, allowEmpty: boolean): boolean {
     leaderCommit: asIndex(entries.length > 0 ? s.commit : Math.min(s.commit, pr.match)),
     seq,
   });
-  const sent = onSent(pr, prevLogIndex + entries.length, entries.length > 0, seq);
+  const sent = onSent(pr, prevLogIndex + entries.length, entries.length > 0);
   setProgress(s, ls, i, sent, seq);
   return true;
 }

@@ -6,7 +6,7 @@ describe("progress", () => {
   it("probe: one message in flight, unpaused by any answer", () => {
     let pr = initialProgress(5, 1);
     expect(isPaused(pr, 4)).toBe(false);
-    pr = onSent(pr, 6, true, 1);
+    pr = onSent(pr, 6, true);
     expect(isPaused(pr, 4)).toBe(true);
     expect(pr.next).toBe(5); // a probe does not move next optimistically
     pr = onAck(pr, 0);
@@ -15,7 +15,7 @@ describe("progress", () => {
 
   it("replicate: the window fills to the maximum and frees as acks arrive", () => {
     let pr = toReplicate({ ...initialProgress(5, 1), match: 4 }, 2);
-    for (let i = 0; i < 3; i++) pr = onSent(pr, 5 + i, true, 3 + i);
+    for (let i = 0; i < 3; i++) pr = onSent(pr, 5 + i, true);
     expect(pr.next).toBe(8);
     expect(pr.inflight.count).toBe(3);
     expect(isPaused(pr, 3)).toBe(true);
@@ -27,7 +27,7 @@ describe("progress", () => {
 
   it("match never decreases; a stale ack changes only liveness", () => {
     let pr = toReplicate({ ...initialProgress(1, 1), match: 0 }, 1);
-    pr = onSent(pr, 10, true, 1);
+    pr = onSent(pr, 10, true);
     pr = onAck(pr, 10);
     const again = onAck(pr, 3);
     expect(again.match).toBe(10);
