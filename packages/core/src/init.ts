@@ -26,8 +26,15 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
   const entries = persisted?.entries ?? [];
   const baseIndex = snapshot?.index ?? 0;
   const baseTerm = snapshot?.term ?? 0;
-  checkEntries(entries, baseIndex, baseTerm, hard.term);
+  checkEntries(entries, baseIndex, baseTerm);
   const log = RaftLog.from(entries, baseIndex, baseTerm);
+  // A batch is made durable in order (snapshot, log, then hard state), so a crash between the
+  // log write and the hard-state write leaves entries (or a snapshot) of a term the hard state
+  // never reached. Such a node saw that term, so it must not start below it: were it to campaign
+  // in it, it could become a second leader of a term that already has one (§5.2, election
+  // safety). Its vote in that term was never durable, hence never sent: none is recorded.
+  const term = Math.max(hard.term, log.lastTerm);
+  const vote = term === hard.term ? hard.vote : null;
   const commit = Math.max(hard.commit, baseIndex);
   if (commit > log.lastIndex) {
     throw new PersistedStateError(`commit ${commit} is beyond the last index ${log.lastIndex}`);
@@ -42,8 +49,8 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
     config: c,
     id: c.id,
     role: "follower",
-    term: hard.term,
-    vote: hard.vote,
+    term,
+    vote,
     leader: null,
     log,
     commit,
@@ -70,12 +77,7 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
   });
 }
 
-function checkEntries(
-  entries: readonly Entry[],
-  baseIndex: number,
-  baseTerm: number,
-  currentTerm: number,
-): void {
+function checkEntries(entries: readonly Entry[], baseIndex: number, baseTerm: number): void {
   let previousTerm = baseTerm;
   entries.forEach((entry, i) => {
     if (entry.index !== baseIndex + 1 + i) {
@@ -83,7 +85,7 @@ function checkEntries(
         `entry ${i} has index ${entry.index}, expected ${baseIndex + 1 + i}`,
       );
     }
-    if (entry.term < previousTerm || entry.term > currentTerm) {
+    if (entry.term < previousTerm) {
       throw new PersistedStateError(`entry ${entry.index} has an impossible term ${entry.term}`);
     }
     previousTerm = entry.term;
