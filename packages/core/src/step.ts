@@ -166,7 +166,6 @@ function finish(prev: RaftState, ctx: Ctx): StepResult {
     const persist: { -readonly [K in keyof PersistEffect]: PersistEffect[K] } = {
       type: "persist",
       entries: ctx.dirtyFrom <= last ? s.log.slice(ctx.dirtyFrom, last) : [],
-      // biome-ignore lint/suspicious/noThenProperty: the effect contract names it; an array is never thenable.
       then: ctx.held,
     };
     if (hardChanged) {

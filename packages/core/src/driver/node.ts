@@ -311,8 +311,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     for (const effect of output.effects) {
       this.#carried.push(
         effect === lastPersist && held.length > 0
-          ? // biome-ignore lint/suspicious/noThenProperty: the effect contract names it; an array is never thenable.
-            { ...lastPersist, then: [...lastPersist.then, ...held] }
+          ? { ...lastPersist, then: [...lastPersist.then, ...held] }
           : effect,
       );
     }
