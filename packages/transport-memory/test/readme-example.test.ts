@@ -35,7 +35,8 @@ it("the README example elects a leader and replicates a counter", async () => {
   await Promise.all(nodes.map((node) => node.start()));
 
   const leader = await new Promise<(typeof nodes)[number]>((resolve) => {
-    for (const node of nodes) node.events.on("role", ({ role }) => role === "leader" && resolve(node));
+    for (const node of nodes)
+      node.events.on("role", ({ role }) => role === "leader" && resolve(node));
   });
   const total = await leader.propose(new Uint8Array([5]), { timeoutMs: 5000 });
 
