@@ -139,6 +139,31 @@ describe("replication", () => {
     expect(persist.then).toMatchObject([{ success: true, matchIndex: 2 }]);
   });
 
+  it("a heartbeat covering entries still being written is acknowledged only behind that write", () => {
+    // Simulator seed 81's scenario: the leader's empty AppendEntries checks prevLogIndex 2 while
+    // the follower's write of entry 2 is in flight. Acknowledging at once would let the leader
+    // count an entry the follower can still lose in a crash (Figure 2, "respond after persisting").
+    const c = elected();
+    const lead = c.step(n1, { type: "propose", id: "p", data: bytes(3) });
+    const append = lead.messages.find((m) => m.to === n2) as AppendEntries;
+    const first = step(c.state(n2), { type: "receive", message: append });
+    expect(persistOf(first.effects)!.entries.map((e) => e.index)).toEqual([2]);
+    const heartbeat: AppendEntries = {
+      ...append,
+      prevLogIndex: 2 as Index,
+      prevLogTerm: append.entries[0]!.term,
+      entries: [],
+      seq: append.seq + 1,
+    };
+    const answer = step(first.state, { type: "receive", message: heartbeat });
+    expect(answer.messages).toEqual([]);
+    const barrier = persistOf(answer.effects)!;
+    expect(barrier.entries).toEqual([]);
+    expect(barrier.then).toMatchObject([
+      { type: "appendEntriesResponse", success: true, matchIndex: 2, seq: append.seq + 1 },
+    ]);
+  });
+
   it("a leader counts itself only for entries it has persisted", () => {
     const c = elected();
     c.slowDisk.add(n1);

@@ -175,22 +175,77 @@ export class KvClients {
   /**
    * `node` applied (index, term) with this output (null: not a command); answers the client
    * waiting on that slot: its result if the slot holds its entry, a retry if another entry won it.
+   * Clients waiting on later slots of earlier terms learn now that theirs are lost too (see
+   * #answerLostSlots): without that, a proposal accepted by a deposed leader waited until some
+   * later traffic filled its index, for ever when its client was the only one (seeds 459, 1143).
    */
   applied(node: number, index: number, term: number, output: KvOutput | null): void {
     const waiting = this.#waiting[node];
     if (waiting === undefined || waiting.size === 0) return;
     const clients = waiting.get(index);
-    if (clients === undefined) return;
-    waiting.delete(index);
-    for (const client of clients) {
-      const op = this.#clients[client]?.op;
-      if (op?.accepted?.index !== index || op.node !== node) continue;
-      this.#replyLater(
-        client,
-        op.accepted.term === term && output !== null
-          ? { kind: "ok", output }
-          : { kind: "retry", leader: null, reason: `slot ${index} taken by term ${term}` },
-      );
+    if (clients !== undefined) {
+      waiting.delete(index);
+      for (const client of clients) {
+        const op = this.#clients[client]?.op;
+        if (op?.accepted?.index !== index || op.node !== node) continue;
+        this.#replyLater(
+          client,
+          op.accepted.term === term && output !== null
+            ? { kind: "ok", output }
+            : { kind: "retry", leader: null, reason: `slot ${index} taken by term ${term}` },
+        );
+      }
+    }
+    this.#answerLostSlots(node, index, term);
+  }
+
+  /**
+   * `node` restored a snapshot of everything committed up to (index, term), instead of applying
+   * those entries. A client waiting there on a slot the snapshot covers can never learn whether
+   * its entry made it (the driver's OutcomeUnknownError): indeterminate. Later slots of earlier
+   * terms are lost, as after an apply.
+   */
+  restored(node: number, index: number, term: number): void {
+    const waiting = this.#waiting[node];
+    if (waiting === undefined || waiting.size === 0) return;
+    for (const [slot, clients] of [...waiting]) {
+      if (slot > index) continue;
+      waiting.delete(slot);
+      for (const client of clients) {
+        const c = this.#clients[client] as Client;
+        if (c.op?.accepted?.index === slot && c.op.node === node) {
+          this.#giveUp(client, c, `n${node + 1} restored a snapshot over slot ${slot}`, false);
+        }
+      }
+    }
+    this.#answerLostSlots(node, index, term);
+  }
+
+  /**
+   * An entry of `term` is committed at `index`: every slot (i, t) with i > index and t < term is
+   * lost. A log holding (i, t) holds terms <= t at every index below i (terms never decrease along
+   * a log), and every future leader holds the committed (index, term) (Leader Completeness,
+   * §5.4), so no leader can ever hold (i, t) and it never commits.
+   */
+  #answerLostSlots(node: number, index: number, term: number): void {
+    const waiting = this.#waiting[node] as Map<number, number[]>;
+    for (const [slot, clients] of [...waiting]) {
+      if (slot <= index) continue;
+      const lost = clients.filter((client) => {
+        const op = this.#clients[client]?.op;
+        return op?.accepted?.index === slot && op.node === node && op.accepted.term < term;
+      });
+      if (lost.length === 0) continue;
+      const rest = clients.filter((client) => !lost.includes(client));
+      if (rest.length === 0) waiting.delete(slot);
+      else waiting.set(slot, rest);
+      for (const client of lost) {
+        this.#replyLater(client, {
+          kind: "retry",
+          leader: null,
+          reason: `slot ${slot} lost: index ${index} committed in term ${term}`,
+        });
+      }
     }
   }
 
@@ -203,7 +258,7 @@ export class KvClients {
     for (const client of clients) {
       const c = this.#clients[client] as Client;
       if (c.op?.accepted != null && c.op.node === node)
-        this.#giveUp(client, c, `n${node + 1} crashed`);
+        this.#giveUp(client, c, `n${node + 1} crashed`, true);
     }
   }
 
@@ -229,12 +284,20 @@ export class KvClients {
       reply: null,
     };
     c.op = op;
-    this.#host.schedule(
-      op.invokedAtMs + this.#options.operationTimeoutMs,
-      "timeout",
-      client,
-      op.seq,
-    );
+    // After the heal an operation has the rest of the liveness budget, not its own timeout: the
+    // timeout is a client's patience while faults rage, but the budget is what the cluster is
+    // promised to converge in, and the run fails at its end if the operation is still open. An
+    // election after the heal may legitimately outlast the timeout (seeds 456, 1260: no
+    // PreVote, nodes at diverged terms depose each new leader), and failing the operation there
+    // would test a tighter bound than the one documented.
+    if (!op.mustComplete) {
+      this.#host.schedule(
+        op.invokedAtMs + this.#options.operationTimeoutMs,
+        "timeout",
+        client,
+        op.seq,
+      );
+    }
     this.#sendAttempt(client, c, op, 0);
   }
 
@@ -315,12 +378,18 @@ export class KvClients {
   #timeout(c: Client, seq: number): void {
     const op = c.op;
     if (op === null || op.seq !== seq) return;
-    this.#giveUp(this.#clients.indexOf(c), c, "timed out");
+    this.#giveUp(this.#clients.indexOf(c), c, "timed out", true);
   }
 
-  #giveUp(client: number, c: Client, why: string): void {
+  /**
+   * Ends the operation without an answer. `failsLiveness`: whether an operation invoked after
+   * the heal ending this way is a liveness failure. A snapshot restored over its slot is not:
+   * the cluster made progress, the client just cannot tell whether its entry was part of it, and
+   * moves on to an operation that must complete instead.
+   */
+  #giveUp(client: number, c: Client, why: string, failsLiveness: boolean): void {
     const op = c.op as Operation;
-    if (op.mustComplete && this.livenessFailure === null) {
+    if (failsLiveness && op.mustComplete && this.livenessFailure === null) {
       this.livenessFailure = `${c.name} op ${op.seq} ${why} after the heal`;
     }
     // Only an accepted request can have taken effect; one never accepted anywhere is dropped.

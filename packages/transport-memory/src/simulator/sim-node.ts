@@ -218,6 +218,7 @@ export class SimNode<S> {
         case "restore":
           this.#kv = decodeKvSnapshot(effect.snapshot.data);
           this.#checkpoint(effect.snapshot.index, "restored a snapshot from the leader");
+          host.clients.restored(this.index, effect.snapshot.index, effect.snapshot.term);
           appliedTo = effect.snapshot.index;
           break;
         case "proposalAccepted":
