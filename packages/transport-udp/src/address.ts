@@ -1,6 +1,7 @@
 // Peer addresses: "host:port" or "[ipv6]:port". Inbound datagrams are matched against the peer's
 // configured address by string equality, so both sides are put in the canonical text form the
 // socket reports (`rinfo.address`), e.g. "[0:0:0:0:0:0:0:1]" and "::1" are the same peer.
+import { lookup as lookupCallback } from "node:dns";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 
@@ -41,4 +42,30 @@ export async function resolveHost(host: string, family?: 4 | 6): Promise<IpAddre
   const canonical = canonicalIp(found.address);
   if (canonical === null) throw new RangeError(`lookup of ${host} gave ${found.address}`);
   return canonical;
+}
+
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string,
+  family: number,
+) => void;
+
+/**
+ * The socket's `lookup`: IP literals are answered at once, in the caller's job. Every address the
+ * transport sends to was resolved at start-up (`resolveHost`), so that is every send. Node's
+ * default (dns.lookup) answers even a literal on a later tick, which put each datagram behind the
+ * rest of the driver's turn (its storage write, applies and settling) instead of on the wire when
+ * the driver asked: a leader's AppendEntries must overlap its own write (Raft thesis §10.2.1).
+ * Anything else goes to dns.lookup as before.
+ */
+export function literalLookup(hostname: string, options: unknown, callback: LookupCallback): void {
+  const family = isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  const wanted = typeof options === "number" ? options : 0;
+  lookupCallback(hostname, { family: wanted }, (error, address, found) =>
+    callback(error, address, found),
+  );
 }

@@ -15,7 +15,7 @@ import {
   type NodeId,
   type Transport,
 } from "@flotilla/core";
-import { resolveHost } from "./address.js";
+import { literalLookup, resolveHost } from "./address.js";
 import { admitMessage } from "./admit.js";
 import { createInbound, type SourceAddress } from "./inbound.js";
 import { createInsecureKeyring, createKeyring } from "./keys.js";
@@ -67,6 +67,7 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
   const socket = createSocket({
     type: listen.family === 6 ? "udp6" : "udp4",
     ...(listen.family === 6 ? { ipv6Only: true } : {}),
+    lookup: literalLookup,
     ...(checked.socketBufferBytes === undefined
       ? {}
       : { recvBufferSize: checked.socketBufferBytes, sendBufferSize: checked.socketBufferBytes }),
@@ -109,9 +110,10 @@ function wire(w: Wiring): UdpTransport {
   const handlers = new Set<(message: Message) => void>();
   let closing: Promise<void> | null = null;
 
-  // Datagrams handed to node:dgram whose callback has not fired yet. This is a superset of the
-  // socket's own queue (getSendQueueCount): Node first resolves the address on a later tick and
-  // only then queues in libuv, so a burst of sends in one turn would never show up there.
+  // Datagrams handed to node:dgram whose callback has not fired yet: a superset of the socket's
+  // own queue (getSendQueueCount). The send itself happens at once (see literalLookup), but its
+  // callback runs on a later tick, so a burst of sends in one job counts against the bound even
+  // when the kernel took every datagram.
   let queuedDatagrams = 0;
   let queuedBytes = 0;
   // Errors the socket reports outside a send callback; a listener must exist or Node would throw.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalIp, parseHostPort } from "../src/address.js";
+import { canonicalIp, literalLookup, parseHostPort } from "../src/address.js";
 
 describe("parseHostPort", () => {
   it.each([
@@ -31,5 +31,30 @@ describe("canonicalIp", () => {
     expect(canonicalIp("FE80:0::A")).toEqual({ address: "fe80::a", family: 6 });
     expect(canonicalIp("127.0.0.1")).toEqual({ address: "127.0.0.1", family: 4 });
     expect(canonicalIp("localhost")).toBeNull();
+  });
+});
+
+describe("literalLookup", () => {
+  it.each([
+    ["127.0.0.1", 4],
+    ["::1", 6],
+  ])("answers the literal %s before returning, so a send is not deferred", (host, family) => {
+    const answers: unknown[][] = [];
+    literalLookup(host, family, (...answer) => answers.push(answer));
+    expect(answers).toEqual([[null, host, family]]);
+  });
+
+  it("resolves a name through DNS, later", async () => {
+    const answers: unknown[][] = [];
+    const done = new Promise<void>((resolve) =>
+      literalLookup("localhost", 4, (...answer) => {
+        answers.push(answer);
+        resolve();
+      }),
+    );
+    expect(answers).toEqual([]);
+    await done;
+    expect(answers[0]?.[0]).toBeNull();
+    expect(answers[0]?.[2]).toBe(4);
   });
 });
