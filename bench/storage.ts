@@ -1,6 +1,7 @@
 // `pnpm bench storage [--seconds N] [--rounds R] [--dir PATH]`: durable appends through FileStorage
-// of 64-byte entries in batches of 1, 16 and 256 (each persist = one record + one fdatasync), next
-// to the raw latency of writing a few bytes and fsyncing on the same disk in the same run, which
+// of 64-byte entries in batches of 1, 16 and 256 (each persist = one record + one fdatasync), the
+// same with the hard state a replicating node persists alongside (same term and vote, the commit
+// index moved to the previous batch's end, as the reducer emits it), next to the raw latency of writing a few bytes and fsyncing on the same disk in the same run, which
 // bounds what any durable log can do per batch. Each measurement runs R rounds of N/R seconds,
 // interleaved, and reports the median round: a shared disk's stalls hit single rounds, and the
 // median keeps one stall from deciding the result. Last line: one JSON object with the numbers.
@@ -9,10 +10,11 @@ import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { Entry, Index, Term } from "@flotilla/core";
+import type { Entry, Index, NodeId, Term } from "@flotilla/core";
 import { openFileStorage } from "@flotilla/storage-file";
 
 const batchSizes = [1, 16, 256] as const;
+const committedBatchSizes = [1, 16] as const;
 const entryBytes = 64;
 
 type Row = {
@@ -42,19 +44,24 @@ export async function main(argv: readonly string[]): Promise<void> {
       record(await rawSync(join(root, `raw-fsync-${round}`), seconds / 2, "fsync"));
       record(await rawSync(join(root, `raw-fdatasync-${round}`), seconds / 2, "fdatasync"));
       for (const size of batchSizes) {
-        record(await appends(join(root, `batch-${size}-${round}`), size, seconds));
+        record(await appends(join(root, `batch-${size}-${round}`), size, seconds, false));
+      }
+      for (const size of committedBatchSizes) {
+        record(await appends(join(root, `commit-${size}-${round}`), size, seconds, true));
       }
     }
     const rows = [...results.values()].map(medianRound);
     const rawFsync = rows[0]!;
     console.log(`${rounds} rounds of ${seconds.toFixed(2)} s each; the median round of each row:`);
     printTable(rows);
-    const perBatch = (size: number) =>
-      Math.round(rows.find((r) => r.name === `persist batch ${size}`)!.entriesPerSec);
+    const perBatch = (name: string) => Math.round(rows.find((r) => r.name === name)!.entriesPerSec);
     console.log(
       JSON.stringify({
-        entriesPerSec: { "1": perBatch(1), "16": perBatch(16), "256": perBatch(256) },
-        fsyncP50Ms: round(rows.find((r) => r.name === "persist batch 1")!.p50Ms),
+        entriesPerSec: Object.fromEntries(batchSizes.map((n) => [n, perBatch(batchName(n))])),
+        entriesPerSecWithCommit: Object.fromEntries(
+          committedBatchSizes.map((n) => [n, perBatch(committedBatchName(n))]),
+        ),
+        fsyncP50Ms: round(rows.find((r) => r.name === batchName(1))!.p50Ms),
         rawFsyncP50Ms: round(rawFsync.p50Ms),
       }),
     );
@@ -84,7 +91,16 @@ async function rawSync(path: string, seconds: number, kind: "fsync" | "fdatasync
   return summarize(`raw write 16 B + ${kind}`, latencies, 1);
 }
 
-async function appends(dir: string, batchSize: number, seconds: number): Promise<Row> {
+const batchName = (size: number) => `persist batch ${size}`;
+const committedBatchName = (size: number) => `persist batch ${size} + commit`;
+
+/** Appends batches of `batchSize` entries; `withCommit` adds the hard state with a moved commit. */
+async function appends(
+  dir: string,
+  batchSize: number,
+  seconds: number,
+  withCommit: boolean,
+): Promise<Row> {
   const storage = await openFileStorage(dir);
   const data = new Uint8Array(entryBytes).fill(42);
   const latencies: number[] = [];
@@ -96,15 +112,21 @@ async function appends(dir: string, batchSize: number, seconds: number): Promise
       for (let i = 0; i < batchSize; i++) {
         entries.push({ kind: "command", index: (next + i) as Index, term: 1 as Term, data });
       }
+      // A follower learns the commit index with the next entries, so it trails them by a batch.
+      const hardState = { term: 1 as Term, vote: "a" as NodeId, commit: (next - 1) as Index };
       const start = performance.now();
-      await storage.persist({ entries });
+      await storage.persist(withCommit ? { entries, hardState } : { entries });
       latencies.push(performance.now() - start);
       next += batchSize;
     }
   } finally {
     await storage.close();
   }
-  return summarize(`persist batch ${batchSize}`, latencies, batchSize);
+  return summarize(
+    withCommit ? committedBatchName(batchSize) : batchName(batchSize),
+    latencies,
+    batchSize,
+  );
 }
 
 function summarize(name: string, latencies: number[], entriesPerOp: number): Row {
