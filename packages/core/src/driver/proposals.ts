@@ -11,8 +11,20 @@ import type { Scheduler, TimerHandle } from "./scheduler.js";
 type Pending<Result> = {
   readonly resolve: (result: Result) => void;
   readonly reject: (error: Error) => void;
-  timer: TimerHandle | undefined;
+  readonly deadline: Deadline | undefined;
   position: { readonly index: Index; readonly term: Term } | undefined;
+};
+
+/**
+ * The proposals created in one job with one timeout share one timer: under load a whole burst of
+ * proposals costs one timer instead of one each. They all started at the same instant as far as
+ * host timers can tell (a job does not see time pass), so each still times out `timeoutMs` after
+ * it was made.
+ */
+type Deadline = {
+  readonly timeoutMs: number;
+  readonly ids: Set<string>;
+  readonly timer: TimerHandle;
 };
 
 export class ProposalRegistry<Result> {
@@ -20,6 +32,8 @@ export class ProposalRegistry<Result> {
   readonly #byId = new Map<string, Pending<Result>>();
   /** Accepted proposals by log index → id. Stale ids (timed out) are skipped when met. */
   readonly #byIndex = new Map<number, string>();
+  /** Deadlines opened in the current job, by timeout: later proposals of the job join them. */
+  readonly #openDeadlines = new Map<number, Deadline>();
   #nextId = 0;
 
   constructor(scheduler: Scheduler) {
@@ -34,17 +48,28 @@ export class ProposalRegistry<Result> {
   create(timeoutMs: number | undefined): { id: string; promise: Promise<Result> } {
     this.#nextId += 1;
     const id = String(this.#nextId);
+    const deadline = timeoutMs === undefined ? undefined : this.#deadline(timeoutMs);
+    deadline?.ids.add(id);
     const promise = new Promise<Result>((resolve, reject) => {
-      const pending: Pending<Result> = { resolve, reject, timer: undefined, position: undefined };
-      if (timeoutMs !== undefined) {
-        pending.timer = this.#scheduler.setTimeout(
-          () => this.reject(id, new TimeoutError(timeoutMs)),
-          timeoutMs,
-        );
-      }
-      this.#byId.set(id, pending);
+      this.#byId.set(id, { resolve, reject, deadline, position: undefined });
     });
     return { id, promise };
+  }
+
+  /** The deadline `timeoutMs` from now: the job's open one, or a new one with its own timer. */
+  #deadline(timeoutMs: number): Deadline {
+    const open = this.#openDeadlines.get(timeoutMs);
+    if (open !== undefined) return open;
+    const ids = new Set<string>();
+    const timer = this.#scheduler.setTimeout(() => {
+      for (const id of [...ids]) this.reject(id, new TimeoutError(timeoutMs));
+    }, timeoutMs);
+    const deadline: Deadline = { timeoutMs, ids, timer };
+    if (this.#openDeadlines.size === 0) {
+      this.#scheduler.queueMicrotask(() => this.#openDeadlines.clear());
+    }
+    this.#openDeadlines.set(timeoutMs, deadline);
+    return deadline;
   }
 
   /** The leader appended proposal `id` at (index, term). */
@@ -98,7 +123,17 @@ export class ProposalRegistry<Result> {
     if (pending.position !== undefined && this.#byIndex.get(pending.position.index) === id) {
       this.#byIndex.delete(pending.position.index);
     }
-    if (pending.timer !== undefined) this.#scheduler.clearTimeout(pending.timer);
+    const deadline = pending.deadline;
+    if (deadline !== undefined) {
+      deadline.ids.delete(id);
+      // The last one out stops the timer; a proposal later in the job then starts a new one.
+      if (deadline.ids.size === 0) {
+        this.#scheduler.clearTimeout(deadline.timer);
+        if (this.#openDeadlines.get(deadline.timeoutMs) === deadline) {
+          this.#openDeadlines.delete(deadline.timeoutMs);
+        }
+      }
+    }
     return pending;
   }
 }

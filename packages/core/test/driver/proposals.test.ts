@@ -41,12 +41,43 @@ describe("ProposalRegistry", () => {
       }),
       fc.record({ op: fc.constant("restore" as const), index: fc.integer({ min: 1, max: 6 }) }),
       fc.record({ op: fc.constant("advance" as const), ms: fc.integer({ min: 1, max: 20 }) }),
+      // Several proposals in one job: they share a timer, yet each must settle on its own.
+      fc.record({
+        op: fc.constant("burst" as const),
+        timeouts: fc.array(fc.option(fc.integer({ min: 1, max: 30 })), { maxLength: 5 }),
+      }),
     );
     await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 40 }), runSchedule), {
       seed,
-      numRuns: 300,
+      numRuns: 500,
       verbose: true,
     });
+  });
+});
+
+describe("ProposalRegistry timeouts", () => {
+  it("gives the proposals of one job and one timeout a single timer, and times each out", async () => {
+    const clock = new VirtualClock();
+    const registry = new ProposalRegistry<string>(clock);
+    const burst = Array.from({ length: 50 }, () => registry.create(100));
+    const watched = burst.map((p) => watch(p.promise));
+    const other = registry.create(200);
+    const otherWatched = watch(other.promise);
+    expect(clock.pendingTimers).toBe(2);
+    await settle();
+    // A later job starts its own deadline.
+    const later = watch(registry.create(100).promise);
+    expect(clock.pendingTimers).toBe(3);
+    registry.reject(burst[0]!.id, new StoppedError());
+    await clock.advance(100);
+    expect(watched[0]!.error()).toBeInstanceOf(StoppedError);
+    for (const w of watched.slice(1)) expect(w.error()).toBeInstanceOf(TimeoutError);
+    expect(later.error()).toBeInstanceOf(TimeoutError);
+    expect(clock.pendingTimers).toBe(1);
+    registry.reject(other.id, new StoppedError());
+    expect(clock.pendingTimers).toBe(0);
+    await settle();
+    expect(otherWatched.error()).toBeInstanceOf(StoppedError);
   });
 });
 
@@ -55,7 +86,8 @@ type Op =
   | { op: "accept"; which: number; index: number; term: number }
   | { op: "apply"; index: number; term: number; command: boolean }
   | { op: "restore"; index: number }
-  | { op: "advance"; ms: number };
+  | { op: "advance"; ms: number }
+  | { op: "burst"; timeouts: (number | null)[] };
 
 async function runSchedule(ops: Op[]): Promise<void> {
   const clock = new VirtualClock();
@@ -70,18 +102,20 @@ async function runSchedule(ops: Op[]): Promise<void> {
   const live = () => proposals.filter((p) => p.expected.kind === "pending");
   for (const o of ops) {
     switch (o.op) {
-      case "create": {
-        const { id, promise } = registry.create(o.timeoutMs ?? undefined);
-        const deadlineMs = o.timeoutMs === null ? null : clock.nowMs + o.timeoutMs;
-        proposals.push({
-          id,
-          watched: watch(promise),
-          deadlineMs,
-          accepted: null,
-          expected: { kind: "pending" },
-        });
+      case "create":
+      case "burst":
+        for (const timeoutMs of o.op === "create" ? [o.timeoutMs] : o.timeouts) {
+          const { id, promise } = registry.create(timeoutMs ?? undefined);
+          const deadlineMs = timeoutMs === null ? null : clock.nowMs + timeoutMs;
+          proposals.push({
+            id,
+            watched: watch(promise),
+            deadlineMs,
+            accepted: null,
+            expected: { kind: "pending" },
+          });
+        }
         break;
-      }
       case "accept": {
         const candidates = live().filter((p) => p.accepted === null);
         const p = candidates[o.which % Math.max(1, candidates.length)];
@@ -129,6 +163,7 @@ async function runSchedule(ops: Op[]): Promise<void> {
   await settle();
   for (const p of proposals) expectMatches(p.watched, p.expected);
   expect(registry.size).toBe(0);
+  expect(clock.pendingTimers).toBe(0); // every shared timer was stopped or fired
 }
 
 function expectMatches(watched: ReturnType<typeof watch<string>>, expected: Expected): void {

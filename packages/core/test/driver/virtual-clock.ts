@@ -19,6 +19,11 @@ export class VirtualClock implements Scheduler {
     return timer;
   }
 
+  /** Timers set and neither fired nor cleared. */
+  get pendingTimers(): number {
+    return this.#timers.size;
+  }
+
   clearTimeout(handle: unknown): void {
     this.#timers.delete(handle as Timer);
   }
