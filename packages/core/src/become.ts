@@ -11,7 +11,19 @@ import type { Draft } from "./state.js";
 // Every role change goes through one of these four functions, so the bookkeeping that goes with
 // a role (timers, votes, progress) is reset in exactly one place.
 
-export function becomeFollower(ctx: Ctx, term: number, leader: NodeId | null): void {
+/**
+ * `timer: "keep"` leaves the election timer running: for a term learnt from a node that is not
+ * the term's leader (a vote request we may deny, an answer to our own messages). Figure 2 restarts
+ * the timer only on AppendEntries from the current leader or on granting a vote; restarting it on
+ * every higher term let a node that can never win (a stale log, a fast clock, no PreVote) hold
+ * every electable node's timer back for ever by campaigning again and again (simulator seed 3949).
+ */
+export function becomeFollower(
+  ctx: Ctx,
+  term: number,
+  leader: NodeId | null,
+  timer: "reset" | "keep" = "reset",
+): void {
   const s = ctx.s;
   if (term !== s.term) {
     s.term = term;
@@ -23,7 +35,7 @@ export function becomeFollower(ctx: Ctx, term: number, leader: NodeId | null): v
   s.leader = leader;
   s.votes = emptyVotes;
   s.leaderState = null;
-  resetElectionTimer(s);
+  if (timer === "reset") resetElectionTimer(s);
 }
 
 /** Thesis §9.6: ask whether we could win at term + 1 before disturbing anyone with it. */

@@ -100,7 +100,10 @@ function receive(ctx: Ctx, msg: Message): void {
       (msg.type === "requestVote" && msg.preVote) ||
       (msg.type === "requestVoteResponse" && msg.preVote && msg.granted);
     const fromLeader = msg.type === "appendEntries" || msg.type === "installSnapshot";
-    if (!keepsTerm) becomeFollower(ctx, msg.term, fromLeader ? msg.from : null);
+    // Only the new term's leader restarts the election timer here (Figure 2; see becomeFollower).
+    if (!keepsTerm) {
+      becomeFollower(ctx, msg.term, fromLeader ? msg.from : null, fromLeader ? "reset" : "keep");
+    }
   } else if (msg.term < s.term) {
     answerStale(ctx, msg);
     return;

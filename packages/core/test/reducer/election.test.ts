@@ -128,6 +128,39 @@ describe("election", () => {
     expect(persistOf(effects)?.then ?? messages).toMatchObject([{ granted: false, term: 3 }]);
   });
 
+  it("a denied higher-term vote request moves the term but not the election timer (Figure 2)", () => {
+    // Simulator seed 3949 (no PreVote): a node with an empty log, on a fast clock, campaigned
+    // every timeout; each denied request reset the up-to-date nodes' timers, so on slower
+    // clocks they never reached theirs and no leader was ever elected. Figure 2 resets the
+    // timer only on AppendEntries from the current leader or on granting a vote.
+    const config = { id: n1, voters: [n1, n2, n3], preVote: false, checkQuorum: false };
+    const persisted = {
+      hardState: { term: 2 as Term, vote: null, commit: 0 as never },
+      snapshot: null,
+      entries: [{ kind: "noop" as const, index: 1 as never, term: 2 as Term }],
+    };
+    let ticksToCampaign = 0;
+    for (let s = init(config, persisted); status(s).role === "follower"; ticksToCampaign++) {
+      s = step(s, { type: "tick" }).state;
+    }
+    let s = init(config, persisted);
+    for (let t = 0; t < ticksToCampaign - 1; t++) s = step(s, { type: "tick" }).state;
+    const stale: Message = {
+      type: "requestVote",
+      from: n2,
+      to: n1,
+      term: 3 as Term,
+      preVote: false,
+      lastLogIndex: 0 as never,
+      lastLogTerm: 0 as Term,
+    };
+    const denied = step(s, { type: "receive", message: stale });
+    expect(persistOf(denied.effects)!.then).toMatchObject([{ granted: false, term: 3 }]);
+    expect(status(denied.state).term).toBe(3);
+    const next = step(denied.state, { type: "tick" });
+    expect(status(next.state)).toMatchObject({ role: "candidate", term: 4 });
+  });
+
   it("pre-vote keeps a partitioned node from disrupting a healthy leader when it rejoins", () => {
     const c = new Cluster(3);
     c.step(n1, { type: "campaign" });

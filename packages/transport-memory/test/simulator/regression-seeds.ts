@@ -17,6 +17,13 @@ export type PinnedSeed = {
 export const openReducerBugs: readonly PinnedSeed[] = [];
 
 export const fixedReducerBugs: readonly PinnedSeed[] = [
+  // Liveness: without PreVote, a node that could never win (an empty or stale log, a fast
+  // clock) campaigned every timeout, and each denied RequestVote's higher term reset the
+  // electable nodes' election timers; on slower clocks they never reached theirs: no leader for
+  // the whole budget. The timer now restarts only for the term's leader or a granted vote
+  // (Figure 2; become.ts, step.ts; core test "a denied higher-term vote request moves the term").
+  { seed: 3949, steps: 2000, found: "liveness: no leader (stale campaigner held timers back)" },
+  { seed: 3428, steps: 2000, found: "liveness: no leader (stale campaigner held timers back)" },
   // Liveness: without PreVote, two nodes with stale logs campaigned in turn and no electable
   // node ever did (passes on the reducer as of this commit).
   { seed: 202, steps: 2000, found: "liveness: denied RequestVotes reset the election timer" },
