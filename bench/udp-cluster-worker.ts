@@ -9,6 +9,7 @@ import { createUdpTransport } from "@flotilla/transport-udp";
 
 export type WorkerRequest =
   | { readonly type: "status" }
+  | { readonly type: "cpu" }
   | {
       readonly type: "load";
       readonly inflight: number;
@@ -38,6 +39,13 @@ export type WorkerReply =
       readonly leader: string | null;
     }
   | { readonly type: "load"; readonly result: LoadResult }
+  /** This process's CPU time so far (process.cpuUsage), µs. */
+  | {
+      readonly type: "cpu";
+      readonly id: string;
+      readonly userUs: number;
+      readonly systemUs: number;
+    }
   | { readonly type: "error"; readonly message: string };
 
 /** Counts applied bytes: enough work to be a state machine, cheap enough not to be the bottleneck. */
@@ -143,6 +151,11 @@ process.on("message", (raw) => {
     case "status": {
       const s = node.status();
       reply({ type: "status", id, role: s.role, leader: s.leader });
+      return;
+    }
+    case "cpu": {
+      const used = process.cpuUsage();
+      reply({ type: "cpu", id, userUs: used.user, systemUs: used.system });
       return;
     }
     case "load":

@@ -20,7 +20,12 @@ export type ClusterOptions = {
   readonly workerExecArgv: readonly string[];
 };
 
-export type ClusterResult = { readonly inflight1: LoadResult; readonly inflight64: LoadResult };
+/** CPU time (user + system) each process spent per committed proposal in the measured window. */
+export type CpuPerCommit = { readonly leaderUs: number; readonly followersUs: readonly number[] };
+
+export type ClusterRun = LoadResult & { readonly cpuPerCommit: CpuPerCommit };
+
+export type ClusterResult = { readonly inflight1: ClusterRun; readonly inflight64: ClusterRun };
 
 type Worker = { readonly id: string; readonly child: ChildProcess };
 
@@ -53,7 +58,7 @@ export async function clusterBench(options: ClusterOptions): Promise<ClusterResu
     }
     await Promise.all(workers.map((w) => next(w, "ready")));
     const leader = await waitForLeader(workers);
-    const run = async (inflight: number): Promise<LoadResult> => {
+    const run = async (inflight: number): Promise<ClusterRun> => {
       const request: WorkerRequest = {
         type: "load",
         inflight,
@@ -61,9 +66,22 @@ export async function clusterBench(options: ClusterOptions): Promise<ClusterResu
         warmupMs: options.warmupMs,
       };
       leader.child.send(request);
-      const answer = await next(leader, "load", options.warmupMs + options.durationMs + 30_000);
+      const answered = next(leader, "load", options.warmupMs + options.durationMs + 30_000);
+      // CPU is sampled from the end of the warm-up (our timer, close enough to the leader's) to
+      // the answer, which the leader sends as soon as its measured window ends.
+      await new Promise((resolve) => setTimeout(resolve, options.warmupMs));
+      const cpuFrom = await cpuTimes(workers);
+      const answer = await answered;
+      const cpuTo = await cpuTimes(workers);
       if (answer.type !== "load") throw new Error("unexpected answer");
-      return answer.result;
+      const perCommit = (i: number) =>
+        Math.round((cpuTo[i]! - cpuFrom[i]!) / Math.max(1, answer.result.committed));
+      const leaderAt = workers.indexOf(leader);
+      const cpuPerCommit = {
+        leaderUs: perCommit(leaderAt),
+        followersUs: workers.flatMap((_, i) => (i === leaderAt ? [] : [perCommit(i)])),
+      };
+      return { ...answer.result, cpuPerCommit };
     };
     return { inflight1: await run(1), inflight64: await run(64) };
   } finally {
@@ -130,6 +148,17 @@ export async function crossProcessRtt(
     await new Promise<void>((r) => socket.close(() => r()));
     if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, "SIGKILL");
   }
+}
+
+/** Each worker's CPU time so far (user + system), µs, in `workers` order. */
+async function cpuTimes(workers: readonly Worker[]): Promise<number[]> {
+  return Promise.all(
+    workers.map(async (w) => {
+      w.child.send({ type: "cpu" } satisfies WorkerRequest);
+      const answer = await next(w, "cpu");
+      return answer.type === "cpu" ? answer.userUs + answer.systemUs : 0;
+    }),
+  );
 }
 
 async function waitForLeader(workers: readonly Worker[]): Promise<Worker> {

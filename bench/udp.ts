@@ -219,6 +219,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     opsPerSec: Math.round(r.committed / r.seconds),
     p50Us: r.p50Us,
     p99Us: r.p99Us,
+    cpuUsPerCommit: r.cpuPerCommit,
   });
   const inflight1 = clusterRow(cluster.inflight1);
   const inflight64 = clusterRow(cluster.inflight64);
@@ -229,7 +230,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.log(
       `3-node cluster over UDP, ${values["payload-bytes"]} B proposals, ${label}: ${row.opsPerSec} committed/s, ` +
         `propose→resolve in the leader p50 ${row.p50Us} µs, p99 ${row.p99Us} µs (${r.committed} measured, ${r.failed} failed); ` +
-        `leader per commit: ${r.sentMessagesPerCommit} messages / ${r.sentDatagramsPerCommit} datagrams sent, ${r.receivedMessagesPerCommit} received`,
+        `leader per commit: ${r.sentMessagesPerCommit} messages / ${r.sentDatagramsPerCommit} datagrams sent, ${r.receivedMessagesPerCommit} received; ` +
+        `CPU per commit: leader ${r.cpuPerCommit.leaderUs} µs, followers ${r.cpuPerCommit.followersUs.join(" / ")} µs`,
     );
   }
   console.log(
