@@ -1,32 +1,49 @@
-// The payload of one log record: everything one persist call did to the log.
+// The payload of one log record: everything one persist call did to the log, and the commit index
+// as of that call.
 //
-//   u8 kind (1) | u64 prevIndex | u32 count | count × (u32 length | entry in the core wire codec)
+//   u8 kind (2) | u64 prevIndex | u64 commit | u32 count | count × (u32 length | entry in the core wire codec)
+//
+// (kind 1, written before the commit was recorded here, lacks the commit field and reads as 0.)
 //
 // `prevIndex` says what the log was before the record's entries: every entry with a larger
 // index is gone (a truncated conflicting suffix), and if the log ended before `prevIndex` then a
 // snapshot at `prevIndex` had replaced it. So a truncation is an ordinary appended record (no
 // file is ever cut outside crash recovery) and costs no extra fsync; and a crash loses or keeps a
 // truncation together with the entries that replace the suffix, never one without the other.
+//
+// `commit` rides along so that a batch whose hard state moved only its commit index costs no
+// write of the hard-state file (two more fsyncs): Raft does not need the commit index durable
+// (Figure 2 lists commitIndex as volatile state; a leader re-establishes it), but a restart that
+// knows more of it applies more of the log at once. Recovery takes the largest commit it reads.
 
 import { DecodeError, decodeEntry, type Entry, encodeEntry, type Index } from "@flotilla/core";
 
-const kindLog = 1;
+const kindLogV1 = 1;
+const kindLog = 2;
+const v1HeaderBytes = 1 + 8 + 4;
+const headerBytes = 1 + 8 + 8 + 4;
 
 /** A record passed its checksum but does not decode; the caller names the file and offset. */
 export class RecordFormatError extends Error {}
 
-export type LogRecord = { readonly prevIndex: Index; readonly entries: readonly Entry[] };
+export type LogRecord = {
+  readonly prevIndex: Index;
+  /** The commit index when the record was written (0 in records written before it was kept). */
+  readonly commit: Index;
+  readonly entries: readonly Entry[];
+};
 
 export function encodeLogRecord(record: LogRecord): Uint8Array {
   const encoded = record.entries.map(encodeEntry);
-  let size = 1 + 8 + 4;
+  let size = headerBytes;
   for (const bytes of encoded) size += 4 + bytes.length;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   view.setUint8(0, kindLog);
   setUint64(view, 1, record.prevIndex);
-  view.setUint32(9, encoded.length, true);
-  let offset = 13;
+  setUint64(view, 9, record.commit);
+  view.setUint32(17, encoded.length, true);
+  let offset = headerBytes;
   for (const bytes of encoded) {
     view.setUint32(offset, bytes.length, true);
     out.set(bytes, offset + 4);
@@ -41,12 +58,15 @@ export function encodeLogRecord(record: LogRecord): Uint8Array {
  */
 export function decodeLogRecord(payload: Uint8Array): LogRecord {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  if (payload.length < 13 || view.getUint8(0) !== kindLog)
-    throw new RecordFormatError("unknown log record kind");
+  const kind = payload.length === 0 ? undefined : view.getUint8(0);
+  const header = kind === kindLog ? headerBytes : kind === kindLogV1 ? v1HeaderBytes : undefined;
+  if (header === undefined) throw new RecordFormatError("unknown log record kind");
+  if (payload.length < header) throw new RecordFormatError("log record shorter than its header");
   const prevIndex = getUint64(view, 1) as Index;
-  const count = view.getUint32(9, true);
+  const commit = (kind === kindLog ? getUint64(view, 9) : 0) as Index;
+  const count = view.getUint32(header - 4, true);
   const entries: Entry[] = [];
-  let offset = 13;
+  let offset = header;
   for (let i = 0; i < count; i++) {
     if (offset + 4 > payload.length)
       throw new RecordFormatError("log record shorter than its entry count");
@@ -61,7 +81,7 @@ export function decodeLogRecord(payload: Uint8Array): LogRecord {
     if (entry.index !== prevIndex + 1 + i)
       throw new RecordFormatError("log record entries are not contiguous");
   });
-  return { prevIndex, entries };
+  return { prevIndex, commit, entries };
 }
 
 function decodeStoredEntry(bytes: Uint8Array): Entry {

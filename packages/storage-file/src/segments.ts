@@ -34,7 +34,15 @@ type ReadSegment = SegmentInfo & {
   readonly records: readonly (LogRecord & { readonly offset: number })[];
 };
 
-export type ReadLog = { readonly segments: SegmentInfo[]; readonly entries: Entry[] };
+export type ReadLog = {
+  readonly segments: SegmentInfo[];
+  readonly entries: Entry[];
+  /**
+   * The largest commit index any record holds. Records left in segments a snapshot made obsolete
+   * count too: a commit index, once known, stays true (committed entries are never lost, §5.4).
+   */
+  readonly commit: number;
+};
 
 /**
  * Reads the log in `dir`. With `repair`, a torn last record is cut off the file (and an empty torn
@@ -59,10 +67,15 @@ export async function readLog(
     const segment = await readSegment(fs, path, seq, i === seqs.length - 1, repair);
     if (segment !== null) segments.push(segment);
   }
+  let commit = 0;
+  for (const segment of segments) {
+    for (const record of segment.records) commit = Math.max(commit, record.commit);
+  }
   const live = await dropOrphans(fs, segments, snapshotIndex, repair);
   return {
     segments: live.map(({ records: _, ...info }) => info),
     entries: replay(live, snapshotIndex),
+    commit,
   };
 }
 

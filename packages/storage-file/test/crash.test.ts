@@ -4,6 +4,11 @@
 // the recovered storage must hold every batch acknowledged before the crash, and of the batch in
 // flight either nothing or a prefix of its parts (snapshot, log record, hard state), never a
 // partial record. Then it must accept the next append and keep it across a reopen.
+//
+// The commit index is the exception: it need not be durable, so it is checked separately. It must
+// be at least the commit known when the last acknowledged batch wrote anything (a record or the
+// hard-state file; a batch that only moves the commit writes nothing) and at most the largest one
+// persisted, in flight included.
 
 import { isDeepStrictEqual } from "node:util";
 import {
@@ -23,18 +28,22 @@ import { prng, testSeed } from "./helpers.js";
 const script: readonly PersistBatch[] = [
   batch({ entries: commands(1, 3, 1), hardState: hard(1, "a", 0) }),
   batch({ entries: commands(4, 6, 1), hardState: hard(1, "a", 3) }),
+  batch({ hardState: hard(1, "a", 4) }),
   batch({ truncateFrom: 5 as Index, entries: commands(5, 6, 2), hardState: hard(2, "b", 4) }),
   batch({ snapshot: snapshotAt(4, 1), entries: commands(7, 8, 2) }),
   batch({ truncateFrom: 8 as Index }),
   batch({ snapshot: snapshotAt(20, 3), hardState: hard(3, null, 20) }),
   batch({ entries: commands(21, 24, 3) }),
+  batch({ hardState: hard(3, null, 22) }),
+  batch({ entries: commands(25, 25, 3), hardState: hard(3, null, 23) }),
   batch({
     snapshot: snapshotAt(22, 3),
     truncateFrom: 24 as Index,
     entries: [command(24, 4)],
     hardState: hard(4, "c", 23),
   }),
-  batch({ entries: commands(25, 30, 4) }),
+  batch({ entries: commands(25, 30, 4), hardState: hard(4, "c", 24) }),
+  batch({ hardState: hard(4, "c", 30) }),
 ];
 
 const dir = "/node";
@@ -87,6 +96,27 @@ async function allowedStates(acknowledged: number): Promise<Persisted[]> {
   return states;
 }
 
+/** The least and most commit index a recovery may show when `acknowledged` batches were. */
+function commitBounds(acknowledged: number): { least: number; most: number } {
+  let commit = 0;
+  let least = 0;
+  let term = 0;
+  let vote: string | null = null;
+  for (const step of script.slice(0, acknowledged)) {
+    const hardState = step.hardState;
+    const newTermOrVote =
+      hardState !== undefined && (hardState.term !== term || hardState.vote !== vote);
+    commit = Math.max(commit, hardState?.commit ?? 0);
+    if (step.entries.length > 0 || step.truncateFrom !== undefined || newTermOrVote) {
+      least = commit;
+    }
+    term = hardState?.term ?? term;
+    vote = hardState === undefined ? vote : hardState.vote;
+  }
+  const most = Math.max(commit, script[acknowledged]?.hardState?.commit ?? 0);
+  return { least, most };
+}
+
 function nextEntry(state: Persisted): Entry {
   const last = state.entries.at(-1);
   const lastIndex = last?.index ?? state.snapshot?.index ?? 0;
@@ -102,11 +132,19 @@ async function checkRecovery(
   const storage = await openFileStorage(dir, options(crashed, 2));
   const recovered = await storage.load();
   const allowed = await allowedStates(acknowledged);
-  if (!allowed.some((state) => isDeepStrictEqual(state, recovered))) {
+  const commit = recovered.hardState.commit;
+  const withCommit = (state: Persisted) => ({
+    ...state,
+    hardState: { ...state.hardState, commit },
+  });
+  if (!allowed.some((state) => isDeepStrictEqual(withCommit(state), recovered))) {
     expect.fail(
       `${label}: recovered ${JSON.stringify(recovered)}; allowed ${JSON.stringify(allowed)}`,
     );
   }
+  const bounds = commitBounds(acknowledged);
+  expect(commit, `${label}: commit`).toBeGreaterThanOrEqual(bounds.least);
+  expect(commit, `${label}: commit`).toBeLessThanOrEqual(bounds.most);
   const next = nextEntry(recovered);
   await storage.persist(batch({ entries: [next] }));
   await storage.close();
