@@ -6,8 +6,6 @@
 // the trailing window. The heap is measured after a forced GC once the pipeline is warm (one
 // snapshot interval in) and again at the end. Target: growth under 20 MB.
 import { parseArgs } from "node:util";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import {
   type Effect,
   type Entry,
@@ -22,6 +20,7 @@ import {
   status,
   step,
 } from "@flotilla/core";
+import { forceGc } from "./gc.js";
 
 const ids: NodeId[] = [nodeId("n1"), nodeId("n2"), nodeId("n3")];
 const keySpace = 1024;
@@ -137,11 +136,6 @@ class Pipeline {
   }
 }
 
-function forceGc(): () => void {
-  setFlagsFromString("--expose-gc");
-  return runInNewContext("gc") as () => void;
-}
-
 export async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
@@ -156,19 +150,18 @@ export async function main(argv: readonly string[]): Promise<void> {
   const snapshotEvery = Number(values["snapshot-every"]);
   const trailing = Number(values.trailing);
   const batch = Number(values.batch);
-  const gc = forceGc();
   const pipeline = new Pipeline(snapshotEvery, trailing);
   await pipeline.feed(ids[0]!, { type: "campaign" });
   await pipeline.deliverAll();
 
   // Warm up for one snapshot interval so the baseline already holds a snapshot and a full window.
   await pipeline.run(snapshotEvery, batch, 0);
-  gc();
+  forceGc();
   const heapBytesBefore = process.memoryUsage().heapUsed;
   const startedMs = performance.now();
   await pipeline.run(entries, batch, snapshotEvery);
   const elapsedMs = performance.now() - startedMs;
-  gc();
+  forceGc();
   const heapBytesAfter = process.memoryUsage().heapUsed;
 
   const leader = pipeline.nodes.get(ids[0]!)!.state;

@@ -4,8 +4,6 @@
 // throughput, sequential proposal rate, heap per log entry, and how a leader's
 // propose-and-replicate step scales with the log's length (stepCostRatio, target <= 1.5).
 import { parseArgs } from "node:util";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import {
   type Entry,
   type Index,
@@ -18,6 +16,7 @@ import {
   step,
   type Term,
 } from "@flotilla/core";
+import { forceGc } from "./gc.js";
 
 const ids: NodeId[] = [nodeId("n1"), nodeId("n2"), nodeId("n3")];
 const payload = new Uint8Array(64).fill(7);
@@ -110,11 +109,6 @@ function sequential(total: number): number {
   return total / ((performance.now() - start) / 1000);
 }
 
-function gc(): void {
-  setFlagsFromString("--expose-gc");
-  (runInNewContext("gc") as () => void)();
-}
-
 /**
  * Memory per entry of a leader's log of 64-byte entries (each with its own buffer): the growth
  * from `count` to 2 × `count` entries, both states kept alive (they share the log's backing
@@ -131,10 +125,10 @@ function heapBytesPerEntry(count: number): number {
     return next;
   };
   const half = grow(s);
-  gc();
+  forceGc();
   const before = memoryBytes();
   const full = grow(half);
-  gc();
+  forceGc();
   const after = memoryBytes();
   if (status(full).lastLogIndex < 2 * count || status(half).lastLogIndex < count) {
     throw new Error("log too short");
