@@ -1,14 +1,18 @@
 import type { Storage } from "@flotilla/core";
-import { describeStorageConformance } from "../../core/test/storage-conformance.js";
+import {
+  describeStorageConformance,
+  type StorageHarness,
+} from "../../core/test/storage-conformance.js";
 import { openFileStorage } from "../src/index.js";
 import { FakeFileSystem } from "./fake-fs.js";
 import { tempDir } from "./helpers.js";
 
-describeStorageConformance("FileStorage on node:fs", async () => {
-  const { dir, remove } = await tempDir();
-  // Small segments so that the suite's few entries already span several files.
-  const open = () => openFileStorage(dir, { segmentBytesMax: 128 });
-  let current: Storage = await open();
+/** A harness that reopens with `open`; `cleanup` closes the storage, then runs `remove`. */
+async function harness(
+  open: () => Promise<Storage>,
+  remove: () => Promise<void> = async () => {},
+): Promise<StorageHarness> {
+  let current = await open();
   return {
     get storage() {
       return current;
@@ -23,23 +27,15 @@ describeStorageConformance("FileStorage on node:fs", async () => {
       await remove();
     },
   };
+}
+
+describeStorageConformance("FileStorage on node:fs", async () => {
+  const { dir, remove } = await tempDir();
+  // Small segments so that the suite's few entries already span several files.
+  return harness(() => openFileStorage(dir, { segmentBytesMax: 128 }), remove);
 });
 
 describeStorageConformance("FileStorage on the fake file system", async () => {
   const fs = new FakeFileSystem();
-  const open = () => openFileStorage("/data", { fs, segmentBytesMax: 1 });
-  let current: Storage = await open();
-  return {
-    get storage() {
-      return current;
-    },
-    async reopen() {
-      await current.close();
-      current = await open();
-      return current;
-    },
-    async cleanup() {
-      await current.close();
-    },
-  };
+  return harness(() => openFileStorage("/data", { fs, segmentBytesMax: 1 }));
 });
