@@ -325,6 +325,11 @@ export class Network {
 
   /** Delivers every message due by `untilMs` to the open transports, then advances to it. */
   run(untilMs: number): number {
+    // Checked before delivering anything: a bad time found only by advanceTo at the end would
+    // throw after the deliveries had already happened.
+    if (!Number.isSafeInteger(untilMs) && untilMs !== Number.POSITIVE_INFINITY) {
+      throw new NetworkMisuseError(`run(${untilMs}): time is whole virtual milliseconds`);
+    }
     let count = 0;
     for (let d = this.#next(untilMs, true); d !== undefined; d = this.#next(untilMs, true)) {
       // #arrivalFault checked that the receiver's transport is open and listening.

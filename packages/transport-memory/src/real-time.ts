@@ -1,3 +1,4 @@
+import { NetworkConfigError } from "./errors.js";
 import type { Network } from "./network.js";
 
 // Drives a `Network` with real timers, for applications that test a whole cluster in one process
@@ -20,7 +21,10 @@ export type RealTimeHandle = {
 
 export function startRealTime(network: Network, options: RealTimeOptions = {}): RealTimeHandle {
   const scale = options.realMsPerVirtualMs ?? 1;
-  if (!(scale > 0)) throw new RangeError(`realMsPerVirtualMs must be positive, got ${scale}`);
+  // Infinity would pass `> 0` and then arm a timer for an infinite delay (Node fires it at once).
+  if (!(scale > 0 && Number.isFinite(scale))) {
+    throw new NetworkConfigError("realMsPerVirtualMs", `must be a positive number, got ${scale}`);
+  }
   const onError =
     options.onError ??
     ((error: unknown) => {

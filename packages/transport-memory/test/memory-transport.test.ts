@@ -1,6 +1,12 @@
 import type { Message, Transport } from "@flotilla/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { Network, NetworkMisuseError, type RealTimeHandle, startRealTime } from "../src/index.js";
+import {
+  Network,
+  NetworkConfigError,
+  NetworkMisuseError,
+  type RealTimeHandle,
+  startRealTime,
+} from "../src/index.js";
 import { ack, heartbeat, n1, n2, n3, seqOf } from "./helpers.js";
 
 /**
@@ -35,6 +41,17 @@ describe("MemoryTransport with virtual time", () => {
     expect(network.runFor(10)).toBe(1);
     expect(clientLog.map((m) => [m.type, seqOf(m)])).toEqual([["appendEntriesResponse", 1]]);
     expect(network.nowMs).toBe(20);
+  });
+
+  it("refuses a run to a time that is not whole milliseconds before delivering anything", () => {
+    const network = new Network({ random: 8, link: { latency: { kind: "fixed", ms: 1 } } });
+    const received = echoServer(network.transport(n2));
+    network.transport(n1).send(n2, heartbeat(n1, n2, 1));
+    expect(() => network.run(2.5)).toThrow(NetworkMisuseError);
+    expect(() => network.run(Number.NaN)).toThrow(NetworkMisuseError);
+    expect(received).toEqual([]);
+    expect(network.nowMs).toBe(0);
+    expect(network.run(2)).toBe(1);
   });
 
   it("runs a three-node exchange until idle and counts drops for closed or missing receivers", async () => {
@@ -102,6 +119,13 @@ describe("MemoryTransport with real timers", () => {
     for (let i = 0; i < 20; i++) client.send(n2, heartbeat(n1, n2, i));
     expect((await replies).sort((x, y) => x - y)).toEqual([...Array(20).keys()]);
     expect(network.nowMs).toBeGreaterThanOrEqual(2);
+  });
+
+  it("refuses a clock scale that is not a positive finite number", () => {
+    const network = new Network({ random: 9 });
+    for (const realMsPerVirtualMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => startRealTime(network, { realMsPerVirtualMs })).toThrow(NetworkConfigError);
+    }
   });
 
   it("reports handler errors and keeps delivering", async () => {
