@@ -11,7 +11,6 @@ export {
   KvStateMachine,
 } from "./kv/kv-state-machine.js";
 export type { LatencyDistribution } from "./latency.js";
-export { sampleLatencyMs, validateLatency } from "./latency.js";
 export type { CheckOptions, CheckResult } from "./linearizability/check.js";
 export { checkLinearizability } from "./linearizability/check.js";
 export type { HistoryOperation } from "./linearizability/history.js";
@@ -19,8 +18,6 @@ export { describeOperation } from "./linearizability/history.js";
 export type { KvInput, KvOutput, KvValue } from "./linearizability/kv-model.js";
 export { kvKeyModel } from "./linearizability/kv-model.js";
 export type { Model } from "./linearizability/model.js";
-export type { SearchOperation, SearchResult } from "./linearizability/wing-gong.js";
-export { searchLinearization } from "./linearizability/wing-gong.js";
 export type { LinkOptions } from "./link-options.js";
 export { linkDefaults } from "./link-options.js";
 export { MemoryTransport } from "./memory-transport.js";
