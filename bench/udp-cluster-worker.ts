@@ -70,6 +70,7 @@ const { values } = parseArgs({
     key: { type: "string" },
     "tick-ms": { type: "string", default: "10" },
     "payload-bytes": { type: "string", default: "64" },
+    "max-datagram-bytes": { type: "string" },
   },
 });
 const id = values.id as string;
@@ -81,6 +82,9 @@ const transport = await createUdpTransport({
   peers,
   key: values.key as string,
   socketBufferBytes: 8 * 1024 * 1024,
+  ...(values["max-datagram-bytes"] === undefined
+    ? {}
+    : { maxDatagramBytes: Number(values["max-datagram-bytes"]) }),
 });
 const node = createNode<number>({
   id: nodeId(id),

@@ -16,6 +16,8 @@ export type ClusterOptions = {
   readonly warmupMs: number;
   readonly payloadBytes: number;
   readonly tickMs: number;
+  /** The transport's maxDatagramBytes; undefined keeps its default (about 1,200 bytes). */
+  readonly maxDatagramBytes: number | undefined;
   /** Extra node flags for the workers, e.g. ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]. */
   readonly workerExecArgv: readonly string[];
 };
@@ -48,6 +50,9 @@ export async function clusterBench(options: ClusterOptions): Promise<ClusterResu
             "benchmark cluster key, not a secret",
           ],
           ...["--tick-ms", String(options.tickMs), "--payload-bytes", String(options.payloadBytes)],
+          ...(options.maxDatagramBytes === undefined
+            ? []
+            : ["--max-datagram-bytes", String(options.maxDatagramBytes)]),
         ],
         {
           execArgv: ["--conditions=@flotilla/source", "--import", "tsx", ...options.workerExecArgv],
