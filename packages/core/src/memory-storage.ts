@@ -52,12 +52,7 @@ export class MemoryStorage implements Storage {
       if (kept < this.#entries.length) this.#entries.length = kept;
     }
     for (const entry of batch.entries) this.#entries.push(copyEntry(entry));
-    if (batch.hardState !== undefined) {
-      // The commit index never goes back (as in @flotilla/storage-file, which loads the largest
-      // it recorded): a lower one from the caller is kept out rather than forgetting a commit.
-      const commit = Math.max(this.#hardState.commit, batch.hardState.commit) as Index;
-      this.#hardState = { ...batch.hardState, commit };
-    }
+    if (batch.hardState !== undefined) this.#hardState = { ...batch.hardState };
   }
 
   async close(): Promise<void> {

@@ -127,16 +127,6 @@ export function describeStorageConformance(
       await expectMisuse(storage, { hardState: hard(2, null, 0) });
     });
 
-    it("keeps the largest commit index persisted; a lower one does not take it back", async () => {
-      const storage = await open();
-      await storage.persist(batch({ entries: commands(1, 4, 1), hardState: hard(1, "a", 3) }));
-      await storage.persist(batch({ entries: commands(5, 5, 1), hardState: hard(1, "a", 2) }));
-      expect((await storage.load()).hardState).toEqual(hard(1, "a", 3));
-      await storage.persist(batch({ entries: commands(6, 6, 2), hardState: hard(2, "b", 0) }));
-      expect((await storage.load()).hardState).toEqual(hard(2, "b", 3));
-      expect((await harness!.reopen().then((s) => s.load())).hardState).toEqual(hard(2, "b", 3));
-    });
-
     it("refuses malformed numbers and an incomplete batch as a whole", async () => {
       const storage = await open();
       await expectMisuse(storage, { entries: [command(1, -1)] });

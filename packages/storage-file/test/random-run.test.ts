@@ -22,6 +22,7 @@ type Tip = {
   lastIndex: number;
   term: number;
   lastTerm: number;
+  commit: number;
   /** The term of the entry at `index` (the snapshot's term at its index). */
   termAt: (index: number) => number;
 };
@@ -33,6 +34,7 @@ function tipOf(state: Persisted): Tip {
     snapshotIndex,
     lastIndex: last?.index ?? snapshotIndex,
     term: state.hardState.term,
+    commit: state.hardState.commit,
     lastTerm: last?.term ?? state.snapshot?.term ?? 0,
     termAt: (index) =>
       state.entries.find((entry) => entry.index === index)?.term ?? state.snapshot?.term ?? 0,
@@ -62,7 +64,7 @@ function randomBatch(tip: Tip, random: () => number): PersistBatch {
     return batch({
       truncateFrom: from as Index,
       entries: entriesFrom(from, count, term + 1, random),
-      hardState: hard(term + 1, "a", 0),
+      hardState: hard(term + 1, "a", tip.commit),
     });
   }
   if (roll < 0.72) {
@@ -80,10 +82,11 @@ function randomBatch(tip: Tip, random: () => number): PersistBatch {
   }
   if (roll < 0.9) {
     return batch({
+      // The commit index only grows at a correct node (FileStorage keeps the largest it saw).
       hardState: hard(
         term,
         random() < 0.5 ? null : "b",
-        Math.floor(random() * (tip.lastIndex + 1)),
+        Math.max(tip.commit, Math.floor(random() * (tip.lastIndex + 1))),
       ),
     });
   }
