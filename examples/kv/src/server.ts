@@ -12,7 +12,7 @@ import { createNode, type FlotillaNode, nodeId } from "@flotilla/core";
 import { type FileStorage, openFileStorage } from "@flotilla/storage-file";
 import type { KvOutput } from "@flotilla/transport-memory";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
-import { formatHostPort, UsageError } from "./addresses.js";
+import { formatHostPort, type HostPort, UsageError } from "./addresses.js";
 import { createApiServer } from "./http-api.js";
 import { KvStore } from "./kv-store.js";
 import { parseServerOptions, type ServerOptions, serverUsage } from "./server-options.js";
@@ -31,11 +31,11 @@ function log(id: string, message: string): void {
 
 async function start(options: ServerOptions): Promise<Running> {
   const { id } = options;
-  await mkdir(options.dataDir, { recursive: true });
-  const storage = await openFileStorage(options.dataDir);
   const self = options.peers.get(id);
   const apiSelf = options.api.get(id);
   if (self === undefined || apiSelf === undefined) throw new UsageError(`no address for ${id}`);
+  await mkdir(options.dataDir, { recursive: true });
+  const storage = await openFileStorage(options.dataDir);
   const peers = Object.fromEntries(
     [...options.peers].map(([peer, a]) => [peer, formatHostPort(a)]),
   );
@@ -79,21 +79,16 @@ async function start(options: ServerOptions): Promise<Running> {
     log(id, `FAILED: ${error.message}`);
     shutdown(running, "node failure").finally(() => process.exit(1));
   });
-  await node.start();
-  const http = createApiServer({
-    node,
-    store,
-    api: options.api,
-    proposalTimeoutMs: options.proposalTimeoutMs,
-  });
-  running.http = http;
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(apiSelf.port, apiSelf.host, () => {
-      http.off("error", reject);
-      resolve();
-    });
-  });
+  try {
+    await node.start();
+    const { api, proposalTimeoutMs } = options;
+    running.http = await listen(createApiServer({ node, store, api, proposalTimeoutMs }), apiSelf);
+  } catch (error) {
+    // An API port in use, say: release the data directory's lock and the socket before exiting,
+    // so the operator can start again at once and no stale lock file is left behind.
+    await shutdown(running, "start failed").catch(() => undefined);
+    throw error;
+  }
   const status = node.status();
   log(
     id,
@@ -101,6 +96,16 @@ async function start(options: ServerOptions): Promise<Running> {
       `data ${options.dataDir}, log up to ${status.lastLogIndex}, snapshot ${status.snapshotIndex}, pid ${process.pid}`,
   );
   return running;
+}
+
+function listen(http: Server, address: HostPort): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(address.port, address.host, () => {
+      http.off("error", reject);
+      resolve(http);
+    });
+  });
 }
 
 let stopping: Promise<void> | null = null;

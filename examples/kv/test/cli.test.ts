@@ -3,7 +3,8 @@
 // process started here is killed by pid in afterAll.
 
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { createSocket } from "node:dgram";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +40,18 @@ function runScript(
         resolve({ code, stdout, stderr });
       },
     );
+  });
+}
+
+/** A UDP port on loopback that was free a moment ago (the transport refuses port 0). */
+function freeUdpPort(): Promise<number> {
+  const socket = createSocket("udp4");
+  return new Promise((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind(0, "127.0.0.1", () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
   });
 }
 
@@ -115,6 +128,29 @@ describe("kv-server process", () => {
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/cannot start: .*lock/i);
+  }, 20_000);
+
+  it("releases its data directory when it cannot start (API port in use)", async () => {
+    const busy = new URL(cluster.url(follower)).port;
+    const dataDir = join(dir, "port-in-use");
+    const udpPort = await freeUdpPort();
+    const result = await runScript(
+      "server.ts",
+      [
+        "--id",
+        "x",
+        "--peers",
+        `x=127.0.0.1:${udpPort}`,
+        "--api",
+        `x=127.0.0.1:${busy}`,
+        "--data-dir",
+        dataDir,
+      ],
+      { FLOTILLA_KEY_HEX: cluster.keyHex },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot start: .*EADDRINUSE/);
+    expect(await readdir(dataDir)).not.toContain("LOCK");
   }, 20_000);
 
   it("shuts down cleanly on SIGTERM and keeps its data for a restart", async () => {
