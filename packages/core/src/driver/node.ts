@@ -272,7 +272,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#sendAll(afterWrite);
 
     await this.#applyAll(work);
-    const commitIndex = this.#reducer.status(this.#state as State).commit;
+    const commitIndex = this.#reducer.commitIndex(this.#state as State);
     this.#notifier.finish(work, commitIndex, this.#applier.appliedIndex);
   }
 

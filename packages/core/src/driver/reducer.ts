@@ -2,6 +2,7 @@ import type { ConfigInput } from "../config.js";
 import type { Effect } from "../effect.js";
 import type { Persisted } from "../entry.js";
 import type { Event } from "../event.js";
+import type { Index } from "../ids.js";
 import { init } from "../init.js";
 import type { Message } from "../message.js";
 import { type Status, status } from "../status.js";
@@ -22,6 +23,13 @@ export type Reducer<State> = {
   init(config: ConfigInput, persisted: Persisted): State;
   step(state: State, event: Event): StepOutput<State>;
   status(state: State): Status;
+  /** The commit index alone: the driver needs it after every turn, a whole Status it does not. */
+  commitIndex(state: State): Index;
 };
 
-export const raftReducer = { init, step, status } satisfies Reducer<ReturnType<typeof init>>;
+export const raftReducer = {
+  init,
+  step,
+  status,
+  commitIndex: (state) => state.commit as Index,
+} satisfies Reducer<ReturnType<typeof init>>;

@@ -35,6 +35,28 @@ describe("a 3-node cluster of driver nodes", () => {
     await cluster.stopAll();
   });
 
+  it("tells every node's application the commit index as it advances, follower and leader", async () => {
+    const cluster = new TestCluster(["a", "b", "c"]);
+    await cluster.startAll();
+    const commits = new Map<NodeId, number[]>(cluster.ids.map((id) => [id, []]));
+    for (const id of cluster.ids) {
+      cluster.node(id).events.on("commit", ({ index }) => commits.get(id)!.push(index));
+    }
+    const leader = await cluster.electedLeader();
+    const proposals = Array.from({ length: 20 }, (_, k) =>
+      watch(cluster.node(leader).propose(bytes(`c${k}`))),
+    );
+    await cluster.until(() => proposals.every((p) => p.state() === "resolved"));
+    const last = Math.max(...proposals.map((p) => Number(p.value()!.split(":")[0])));
+    await cluster.until(() => cluster.ids.every((id) => commits.get(id)!.at(-1) === last));
+    for (const id of cluster.ids) {
+      const seen = commits.get(id)!;
+      expect(seen).toEqual([...new Set(seen)].sort((x, y) => x - y)); // each once, increasing
+      expect(cluster.node(id).status().commitIndex).toBe(last);
+    }
+    await cluster.stopAll();
+  });
+
   it("survives stopping and restarting a follower (storage kept)", async () => {
     const cluster = new TestCluster(["a", "b", "c"]);
     await cluster.startAll();
