@@ -1,6 +1,7 @@
-// Bounds-checked reading of the primitives specified in codec.ts. Every read checks the bytes it needs are
-// there before touching them and fails with a DecodeError naming the field; nothing here can throw
-// anything else, allocate more than the input's size, or loop more than once per input byte.
+// Bounds-checked reading of the primitives specified in codec.ts. Every read checks the bytes it
+// needs are there before touching them and fails with a DecodeError naming the field; nothing here
+// can throw anything else, allocate more than the input's size, or loop more than once per input
+// byte.
 
 import type { NodeId } from "../ids.js";
 import { DecodeError } from "./errors.js";
