@@ -3,8 +3,9 @@
 // misuse. A batch is checked against the storage's current tip, in the order it will be applied
 // (snapshot, truncation, entries, hard state; see PersistEffect), and is refused as a whole.
 
-import type { Entry } from "./entry.js";
-import type { Index, Term } from "./ids.js";
+import { utf8Encode } from "./codec/utf8.js";
+import type { Entry, Membership } from "./entry.js";
+import type { Index, NodeId, Term } from "./ids.js";
 import type { PersistBatch } from "./interfaces.js";
 import { InvalidPersistError } from "./storage-errors.js";
 
@@ -31,6 +32,7 @@ export function checkPersistBatch(tip: StorageTip, batch: PersistBatch): void {
     requireCount(snapshot.index, "snapshot.index");
     requireCount(snapshot.term, "snapshot.term");
     if (!(snapshot.data instanceof Uint8Array)) fail("snapshot.data must be a Uint8Array");
+    checkMembership(snapshot.membership, "snapshot.membership");
     if (snapshot.index < snapshotIndex) {
       fail(`snapshot.index ${snapshot.index} is older than the stored snapshot ${snapshotIndex}`);
     }
@@ -90,13 +92,32 @@ function checkKind(entry: Entry): void {
     case "noop":
       return;
     case "membership":
-      if (typeof entry.membership !== "object" || entry.membership === null) {
-        fail(`entry ${entry.index}: membership entry without a membership`);
-      }
+      checkMembership(entry.membership, `entry ${entry.index}: membership`);
       return;
     default: {
       const never: never = entry;
       fail(`unknown entry kind ${JSON.stringify((never as { kind: unknown }).kind)}`);
+    }
+  }
+}
+
+/**
+ * A durable storage must be able to write the membership and read it back. Refused here, before
+ * anything is written: found while encoding, it would leave a batch half applied.
+ */
+function checkMembership(membership: Membership, field: string): void {
+  if (typeof membership !== "object" || membership === null) fail(`${field} is missing`);
+  checkIds(membership.voters, `${field}.voters`);
+  checkIds(membership.learners, `${field}.learners`);
+  if (membership.outgoing !== undefined) checkIds(membership.outgoing, `${field}.outgoing`);
+}
+
+function checkIds(ids: readonly NodeId[], field: string): void {
+  if (!Array.isArray(ids)) fail(`${field} must be an array of node ids`);
+  for (const id of ids) {
+    // utf8Encode refuses a lone UTF-16 surrogate, which has no UTF-8 form (as the codec does).
+    if (typeof id !== "string" || id === "" || utf8Encode(id) === undefined) {
+      fail(`${field} holds ${JSON.stringify(id)}, not a node id (a non-empty well-formed string)`);
     }
   }
 }

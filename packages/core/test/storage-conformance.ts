@@ -136,6 +136,24 @@ export function describeStorageConformance(
       await expectMisuse(storage, { hardState: hard(1, "a", 0), entries: [command(2, 1)] });
     });
 
+    it("refuses a membership that is not one (entry or snapshot), leaving storage usable", async () => {
+      const storage = await open();
+      const bad = [
+        { voters: [""], learners: [] },
+        { voters: ["a"], learners: "b" },
+        { voters: ["a"], learners: [], outgoing: [7] },
+        { voters: ["\uD800"], learners: [] },
+      ] as unknown as Membership[];
+      for (const membership of bad) {
+        const entry: Entry = { kind: "membership", index: 1 as Index, term: 1 as Term, membership };
+        await expectMisuse(storage, { entries: [entry] });
+        await expectMisuse(storage, { snapshot: { ...snapshotAt(1, 1), membership } });
+      }
+      await storage.persist(batch({ entries: commands(1, 2, 1), snapshot: snapshotAt(0, 0) }));
+      const reopened = await harness!.reopen();
+      expect((await reopened.load()).entries).toEqual(commands(1, 2, 1));
+    });
+
     it("truncates a conflicting suffix and appends in one batch", async () => {
       const storage = await open();
       await storage.persist(batch({ entries: commands(1, 5, 1) }));
