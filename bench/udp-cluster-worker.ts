@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { createNode, MemoryStorage, nodeId, type StateMachine } from "@flotilla/core";
 import { createUdpTransport } from "@flotilla/transport-udp";
+import { TraceRecorder } from "./udp-trace.js";
 
 export type WorkerRequest =
   | { readonly type: "status" }
@@ -71,6 +72,8 @@ const { values } = parseArgs({
     "tick-ms": { type: "string", default: "10" },
     "payload-bytes": { type: "string", default: "64" },
     "max-datagram-bytes": { type: "string" },
+    /** Record the 1-in-flight phase (see udp-trace.ts) and write it here on stop. */
+    trace: { type: "string" },
   },
 });
 const id = values.id as string;
@@ -86,11 +89,12 @@ const transport = await createUdpTransport({
     ? {}
     : { maxDatagramBytes: Number(values["max-datagram-bytes"]) }),
 });
+const tracer = values.trace === undefined ? null : new TraceRecorder(id);
 const node = createNode<number>({
   id: nodeId(id),
   voters: Object.keys(peers).map(nodeId),
-  transport,
-  storage: new MemoryStorage(),
+  transport: tracer === null ? transport : tracer.transport(transport),
+  storage: tracer === null ? new MemoryStorage() : tracer.storage(new MemoryStorage()),
   stateMachine: new CountingStateMachine(),
   tickMs: Number(values["tick-ms"]),
   seed: Number(port),
@@ -114,8 +118,13 @@ async function load(inflight: number, durationMs: number, warmupMs: number): Pro
   const statsTimer = setTimeout(() => {
     statsFrom = transport.stats();
   }, warmupMs);
+  const tracing = tracer !== null && inflight === 1;
   const lane = async (): Promise<void> => {
     while (performance.now() < end) {
+      // At 1 in flight the proposal takes the next index (a leader's noop could take it first,
+      // rarely; the trace then leaves this proposal out).
+      const traced = tracing ? node.status().lastLogIndex + 1 : 0;
+      if (tracing) tracer?.record("propose", traced, TraceRecorder.nowUs());
       const t0 = process.hrtime.bigint();
       const at = performance.now();
       try {
@@ -124,6 +133,7 @@ async function load(inflight: number, durationMs: number, warmupMs: number): Pro
         failed += 1;
         continue;
       }
+      if (tracing) tracer?.record("resolve", traced, TraceRecorder.nowUs());
       if (at >= measureFrom) {
         latenciesNs.push(Number(process.hrtime.bigint() - t0));
         committed += 1;
@@ -169,6 +179,7 @@ process.on("message", (raw) => {
       );
       return;
     case "stop":
+      if (tracer !== null && values.trace !== undefined) tracer.write(values.trace);
       void node
         .stop()
         .then(() => transport.close())

@@ -4,6 +4,7 @@
 // latency (p50/p99) are measured in the leader process.
 import { type ChildProcess, fork } from "node:child_process";
 import { createSocket } from "node:dgram";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LoadResult, WorkerReply, WorkerRequest } from "./udp-cluster-worker.js";
 
@@ -18,6 +19,8 @@ export type ClusterOptions = {
   readonly tickMs: number;
   /** The transport's maxDatagramBytes; undefined keeps its default (about 1,200 bytes). */
   readonly maxDatagramBytes: number | undefined;
+  /** Write each process's trace of the 1-in-flight phase into this directory (udp-trace.ts). */
+  readonly traceDir: string | undefined;
   /** Extra node flags for the workers, e.g. ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]. */
   readonly workerExecArgv: readonly string[];
 };
@@ -27,7 +30,12 @@ export type CpuPerCommit = { readonly leaderUs: number; readonly followersUs: re
 
 export type ClusterRun = LoadResult & { readonly cpuPerCommit: CpuPerCommit };
 
-export type ClusterResult = { readonly inflight1: ClusterRun; readonly inflight64: ClusterRun };
+export type ClusterResult = {
+  readonly inflight1: ClusterRun;
+  readonly inflight64: ClusterRun;
+  /** The trace files the processes wrote (empty without traceDir), complete once it resolves. */
+  readonly traceFiles: readonly string[];
+};
 
 type Worker = { readonly id: string; readonly child: ChildProcess };
 
@@ -53,6 +61,9 @@ export async function clusterBench(options: ClusterOptions): Promise<ClusterResu
           ...(options.maxDatagramBytes === undefined
             ? []
             : ["--max-datagram-bytes", String(options.maxDatagramBytes)]),
+          ...(options.traceDir === undefined
+            ? []
+            : ["--trace", join(options.traceDir, `${id}.json`)]),
         ],
         {
           execArgv: ["--conditions=@flotilla/source", "--import", "tsx", ...options.workerExecArgv],
@@ -88,7 +99,9 @@ export async function clusterBench(options: ClusterOptions): Promise<ClusterResu
       };
       return { ...answer.result, cpuPerCommit };
     };
-    return { inflight1: await run(1), inflight64: await run(64) };
+    const traceFiles =
+      options.traceDir === undefined ? [] : ids.map((id) => join(options.traceDir!, `${id}.json`));
+    return { inflight1: await run(1), inflight64: await run(64), traceFiles };
   } finally {
     // Ask nicely (so --cpu-prof can write its profile), then make sure, by pid.
     await Promise.all(

@@ -12,6 +12,8 @@
 // `--cpu-prof DIR` writes a V8 CPU profile of every cluster process there. Each cluster row also
 // gives the CPU time (user + system) each process spent per committed proposal, which is what
 // bounds both numbers on a machine with fewer cores than processes.
+// `--trace DIR` records the 1-in-flight phase in every cluster process and prints the median
+// time of each step of a commit from propose() (udp-trace.ts).
 // `--max-datagram-bytes N` sets the cluster transports' datagram size (default: the transport's,
 // about 1,200 bytes, which splits a 64-in-flight AppendEntries into ~3 datagrams; on loopback a
 // larger one is a legitimate setting, but the default is what the targets are measured with).
@@ -20,6 +22,7 @@ import { parseArgs } from "node:util";
 import { type AppendEntries, index, nodeId, term } from "@flotilla/core";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
 import { clusterBench, crossProcessRtt } from "./udp-cluster.js";
+import { summarizeTrace } from "./udp-trace.js";
 
 const host = "127.0.0.1";
 
@@ -183,6 +186,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       "tick-ms": { type: "string", default: "10" },
       "max-datagram-bytes": { type: "string" },
       "cpu-prof": { type: "string" },
+      trace: { type: "string" },
     },
   });
   const raw = await rawPingPong(Number(values.rounds), Number(values.warmup));
@@ -218,6 +222,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     tickMs: Number(values["tick-ms"]),
     maxDatagramBytes:
       values["max-datagram-bytes"] === undefined ? undefined : Number(values["max-datagram-bytes"]),
+    traceDir: values.trace,
     workerExecArgv:
       values["cpu-prof"] === undefined
         ? []
@@ -242,6 +247,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         `CPU per commit: leader ${r.cpuPerCommit.leaderUs} µs, followers ${r.cpuPerCommit.followersUs.join(" / ")} µs`,
     );
   }
+  if (cluster.traceFiles.length > 0) console.log(summarizeTrace(cluster.traceFiles));
   console.log(
     `targets: 64 in flight >= 50000/s: ${inflight64.opsPerSec >= 50_000 ? "met" : "MISSED"}; ` +
       `1 in flight p50 <= 4 × raw RTT (${4 * raw.p50Us} µs): ${inflight1.p50Us <= 4 * raw.p50Us ? "met" : "MISSED"} ` +
