@@ -3,6 +3,13 @@
 // (index, term) pair names one entry for ever (Log Matching, Raft paper §5.3), the entry applied
 // at that index tells the outcome: same term → it is ours, resolve with the state machine's
 // result; another term → another leader's entry took the index, ours is gone.
+//
+// A proposal must not wait for its own index to be applied, though: a leader cut off after
+// appending it may lose the term while nobody ever writes that index again (the new leader's log
+// may be shorter and the cluster idle). Once an entry of term t is applied at index i, no entry
+// of a lower term after i can ever commit: every log holding such an entry has terms at most its
+// own at i, yet every future leader holds (i, t) (Leader Completeness, §5.4). So applying (i, t)
+// also settles every proposal at (j > i, u < t) as lost.
 
 import type { Index, Term } from "../ids.js";
 import { LeadershipLostError, OutcomeUnknownError, TimeoutError } from "./errors.js";
@@ -35,6 +42,11 @@ export class ProposalRegistry<Result> {
   /** Deadlines opened in the current job, by timeout: later proposals of the job join them. */
   readonly #openDeadlines = new Map<number, Deadline>();
   #nextId = 0;
+  /**
+   * No accepted, still pending proposal has a lower term than this (it may be lower than the true
+   * minimum after settling, never higher): an applied entry of a higher term triggers a scan.
+   */
+  #lowestAcceptedTerm = Number.POSITIVE_INFINITY;
 
   constructor(scheduler: Scheduler) {
     this.#scheduler = scheduler;
@@ -81,11 +93,28 @@ export class ProposalRegistry<Result> {
     if (previous !== undefined && previous !== id) this.#settleAt(index, term, undefined, false);
     pending.position = { index, term };
     this.#byIndex.set(index, id);
+    if (term < this.#lowestAcceptedTerm) this.#lowestAcceptedTerm = term;
   }
 
   /** The entry at (index, term) was applied; `result` is the state machine's for a command. */
   applied(index: Index, term: Term, result: Result, isCommand: boolean): void {
     this.#settleAt(index, term, result, isCommand);
+    if (term > this.#lowestAcceptedTerm) this.#settleOutrun(index, term);
+  }
+
+  /** Rejects the proposals after `index` whose term is below the applied entry's (see the top). */
+  #settleOutrun(index: Index, term: Term): void {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const [at, id] of [...this.#byIndex]) {
+      const position = this.#byId.get(id)?.position;
+      if (position === undefined) continue;
+      if (at > index && position.term < term) {
+        this.reject(id, new LeadershipLostError(position.index, position.term));
+      } else if (position.term < lowest) {
+        lowest = position.term;
+      }
+    }
+    this.#lowestAcceptedTerm = lowest;
   }
 
   /** A snapshot replaced the log up to `index`: proposals there will never see their entry. */

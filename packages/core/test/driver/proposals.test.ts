@@ -131,11 +131,16 @@ async function runSchedule(ops: Op[]): Promise<void> {
       case "apply": {
         const result = `r${o.index}.${o.term}`;
         for (const q of live()) {
-          if (q.accepted?.index !== o.index) continue;
-          q.expected =
-            o.command && q.accepted.term === o.term
-              ? { kind: "resolved", value: result }
-              : { kind: "rejected", error: LeadershipLostError };
+          if (q.accepted === null) continue;
+          if (q.accepted.index === o.index) {
+            q.expected =
+              o.command && q.accepted.term === o.term
+                ? { kind: "resolved", value: result }
+                : { kind: "rejected", error: LeadershipLostError };
+          } else if (q.accepted.index > o.index && q.accepted.term < o.term) {
+            // A later entry of a lower term can never commit once (index, term) has.
+            q.expected = { kind: "rejected", error: LeadershipLostError };
+          }
         }
         registry.applied(o.index as Index, o.term as Term, result, o.command);
         break;
