@@ -39,6 +39,12 @@ export type UdpTransportOptions = {
   readonly sendQueueBytesMax?: number;
   /** ...or more than this many datagrams. */
   readonly sendQueueCountMax?: number;
+  /**
+   * After sending or receiving, keep polling the socket this many microseconds instead of letting
+   * the process sleep (see busy-poll.ts): lower latency where waking a sleeping process is slow,
+   * for CPU. Only with at least as many cores as polling processes. Default 0: off.
+   */
+  readonly busyPollUs?: number;
   /** SO_RCVBUF / SO_SNDBUF for the socket; the OS default if absent. */
   readonly socketBufferBytes?: number;
   /** Where the one-time insecure-mode warning goes (default console.warn). */
@@ -54,6 +60,7 @@ export const udpDefaults = {
   reassemblyTimeoutMs: 2000,
   sendQueueBytesMax: 4 * 1024 * 1024,
   sendQueueCountMax: 4096,
+  busyPollUs: 0,
 } as const;
 
 /** The options with defaults filled and every field checked; peers parsed but not resolved. */
@@ -90,6 +97,7 @@ export function checkOptions(options: UdpTransportOptions): CheckedOptions {
     reassemblyTimeoutMs: options.reassemblyTimeoutMs ?? udpDefaults.reassemblyTimeoutMs,
     sendQueueBytesMax: options.sendQueueBytesMax ?? udpDefaults.sendQueueBytesMax,
     sendQueueCountMax: options.sendQueueCountMax ?? udpDefaults.sendQueueCountMax,
+    busyPollUs: options.busyPollUs ?? udpDefaults.busyPollUs,
   };
   // At least 64 payload bytes per datagram, and never past IPv4's largest UDP payload.
   integer("maxDatagramBytes", numbers.maxDatagramBytes, overheadBytes(id, encrypt) + 64, 65_507);
@@ -98,6 +106,7 @@ export function checkOptions(options: UdpTransportOptions): CheckedOptions {
   integer("reassemblyTimeoutMs", numbers.reassemblyTimeoutMs, 1, 3_600_000);
   integer("sendQueueBytesMax", numbers.sendQueueBytesMax, 0, 2 ** 32);
   integer("sendQueueCountMax", numbers.sendQueueCountMax, 0, 2 ** 24);
+  integer("busyPollUs", numbers.busyPollUs, 0, 1_000_000);
   if (options.socketBufferBytes !== undefined) {
     integer("socketBufferBytes", options.socketBufferBytes, 1024, 2 ** 31 - 1);
   }

@@ -96,6 +96,8 @@ export type UdpTransportStats = {
     /** Fragments received twice for a message still being reassembled (ignored). */
     readonly duplicateFragments: number;
   };
+  /** Event-loop iterations spent busy polling (`busyPollUs`): the CPU it costs, in turns. */
+  readonly busyPollTurns: number;
 };
 
 /** The mutable counters the layers share; `snapshotStats` copies them out. */
@@ -128,6 +130,7 @@ export function createCounters(): Counters {
 export function snapshotStats(
   counters: Counters,
   pending: { readonly messages: number; readonly bytes: number },
+  busyPollTurns = 0,
 ): UdpTransportStats {
   return {
     sent: {
@@ -147,6 +150,7 @@ export function snapshotStats(
       pendingBytes: pending.bytes,
       duplicateFragments: counters.duplicateFragments,
     },
+    busyPollTurns,
   };
 }
 

@@ -17,6 +17,7 @@ import {
 } from "@flotilla/core";
 import { literalLookup, resolveHost } from "./address.js";
 import { admitMessage } from "./admit.js";
+import { createBusyPoller } from "./busy-poll.js";
 import { createInbound, type SourceAddress } from "./inbound.js";
 import { createInsecureKeyring, createKeyring } from "./keys.js";
 import { checkOptions, type UdpLogger, type UdpTransportOptions } from "./options.js";
@@ -109,6 +110,7 @@ function wire(w: Wiring): UdpTransport {
   const { socket, self, peers, counters, outbound, inbound, now, checked } = w;
   const handlers = new Set<(message: Message) => void>();
   let closing: Promise<void> | null = null;
+  const poller = createBusyPoller(checked.busyPollUs, now);
 
   // Datagrams handed to node:dgram whose callback has not fired yet: a superset of the socket's
   // own queue (getSendQueueCount). The send itself happens at once (see literalLookup), but its
@@ -130,6 +132,7 @@ function wire(w: Wiring): UdpTransport {
     }
     counters.receivedMessages += 1;
     for (const handler of handlers) handler(admitted.message);
+    poller.touch();
   });
   // Incomplete messages also expire on the next fragment that arrives; this coarse timer only
   // frees memory when traffic stops. unref(): it must never keep the process alive.
@@ -173,6 +176,7 @@ function wire(w: Wiring): UdpTransport {
         counters.sendDropped.sendError += 1;
       }
     }
+    poller.touch(); // an answer is likely within a round trip: be awake to read it
   }
 
   return {
@@ -186,13 +190,18 @@ function wire(w: Wiring): UdpTransport {
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(sweepTimer);
+        poller.stop();
         handlers.clear();
         socket.close(() => resolve());
       });
       return closing;
     },
     stats: () =>
-      snapshotStats(counters, { messages: inbound.pendingMessages, bytes: inbound.pendingBytes }),
+      snapshotStats(
+        counters,
+        { messages: inbound.pendingMessages, bytes: inbound.pendingBytes },
+        poller.turns,
+      ),
     address() {
       const bound = socket.address();
       return { host: bound.address, port: bound.port, family: bound.family === "IPv6" ? 6 : 4 };

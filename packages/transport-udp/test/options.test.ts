@@ -59,6 +59,8 @@ describe("checkOptions", () => {
     ["reassemblyMessagesMax", { reassemblyMessagesMax: 0 }],
     ["reassemblyTimeoutMs", { reassemblyTimeoutMs: 1.5 }],
     ["sendQueueBytesMax", { sendQueueBytesMax: -1 }],
+    ["busyPollUs", { busyPollUs: -1 }],
+    ["busyPollUs", { busyPollUs: 2_000_000 }],
     ["logger", { logger: {} }],
   ])("names %s", (field, patch) => {
     expect(fieldOf({ ...base, ...patch })).toBe(field);

@@ -175,6 +175,35 @@ describe("lifecycle and local errors", () => {
     expect(transport.stats().sendDropped.unknownPeer).toBe(1);
   });
 
+  it("with busyPollUs, stays awake polling after traffic, and delivers as before", async () => {
+    const ports = await freePorts(2, "127.0.0.1");
+    const peers = { a: `127.0.0.1:${ports[0]}`, b: `127.0.0.1:${ports[1]}` };
+    const listen = (port: number) => ({ host: "127.0.0.1", port });
+    const a = await createUdpTransport({ id: "a", listen: listen(ports[0]!), peers, key: secretA });
+    // b's clock stands still, so its polling window never closes on its own: only close() ends it.
+    const b = await createUdpTransport({
+      id: "b",
+      listen: listen(ports[1]!),
+      peers,
+      key: secretA,
+      busyPollUs: 2000,
+      now: () => 0,
+    });
+    open.push(a, b);
+    const atB = nextMessage(b);
+    a.send(nodeId("b"), requestVote("a", "b", 9));
+    expect((await atB).term).toBe(9);
+    await eventually(() => b.stats().busyPollTurns > 0); // polled after the receive
+    const atA = nextMessage(a);
+    b.send(nodeId("a"), requestVote("b", "a", 10));
+    expect((await atA).term).toBe(10);
+    expect(a.stats().busyPollTurns).toBe(0); // off by default
+    await b.close();
+    const turns = b.stats().busyPollTurns;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(b.stats().busyPollTurns).toBeLessThanOrEqual(turns + 1); // polling ended with close
+  });
+
   it("requires insecure mode to be explicit, and warns once when it is used", async () => {
     const base = { id: "a", listen: { host: "127.0.0.1", port: 0 }, peers: {} };
     await expect(createUdpTransport(base)).rejects.toMatchObject({ field: "key" });
