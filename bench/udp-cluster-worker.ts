@@ -72,6 +72,7 @@ const { values } = parseArgs({
     "tick-ms": { type: "string", default: "10" },
     "payload-bytes": { type: "string", default: "64" },
     "max-datagram-bytes": { type: "string" },
+    "busy-poll-us": { type: "string", default: "0" },
     /** Record the 1-in-flight phase (see udp-trace.ts) and write it here on stop. */
     trace: { type: "string" },
   },
@@ -85,6 +86,7 @@ const transport = await createUdpTransport({
   peers,
   key: values.key as string,
   socketBufferBytes: 8 * 1024 * 1024,
+  busyPollUs: Number(values["busy-poll-us"]),
   ...(values["max-datagram-bytes"] === undefined
     ? {}
     : { maxDatagramBytes: Number(values["max-datagram-bytes"]) }),

@@ -19,6 +19,8 @@ export type ClusterOptions = {
   readonly tickMs: number;
   /** The transport's maxDatagramBytes; undefined keeps its default (about 1,200 bytes). */
   readonly maxDatagramBytes: number | undefined;
+  /** The transports' busyPollUs (0: off, the default). */
+  readonly busyPollUs: number;
   /** Write each process's trace of the 1-in-flight phase into this directory (udp-trace.ts). */
   readonly traceDir: string | undefined;
   /** Extra node flags for the workers, e.g. ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]. */
@@ -61,6 +63,7 @@ export async function clusterBench(options: ClusterOptions): Promise<ClusterResu
           ...(options.maxDatagramBytes === undefined
             ? []
             : ["--max-datagram-bytes", String(options.maxDatagramBytes)]),
+          ...["--busy-poll-us", String(options.busyPollUs)],
           ...(options.traceDir === undefined
             ? []
             : ["--trace", join(options.traceDir, `${id}.json`)]),

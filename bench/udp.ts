@@ -14,6 +14,8 @@
 // bounds both numbers on a machine with fewer cores than processes.
 // `--trace DIR` records the 1-in-flight phase in every cluster process and prints the median
 // time of each step of a commit from propose() (udp-trace.ts).
+// `--busy-poll-us N` turns on the transports' busy polling (busy-poll.ts) in the cluster
+// processes: after traffic each keeps polling its socket N µs instead of sleeping.
 // `--max-datagram-bytes N` sets the cluster transports' datagram size (default: the transport's,
 // about 1,200 bytes, which splits a 64-in-flight AppendEntries into ~3 datagrams; on loopback a
 // larger one is a legitimate setting, but the default is what the targets are measured with).
@@ -185,6 +187,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       "payload-bytes": { type: "string", default: "64" },
       "tick-ms": { type: "string", default: "10" },
       "max-datagram-bytes": { type: "string" },
+      "busy-poll-us": { type: "string", default: "0" },
       "cpu-prof": { type: "string" },
       trace: { type: "string" },
     },
@@ -223,6 +226,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     maxDatagramBytes:
       values["max-datagram-bytes"] === undefined ? undefined : Number(values["max-datagram-bytes"]),
     traceDir: values.trace,
+    busyPollUs: Number(values["busy-poll-us"]),
     workerExecArgv:
       values["cpu-prof"] === undefined
         ? []
