@@ -91,6 +91,7 @@ const transport = await createUdpTransport({
     ? {}
     : { maxDatagramBytes: Number(values["max-datagram-bytes"]) }),
 });
+const tickMs = Number(values["tick-ms"]);
 const tracer = values.trace === undefined ? null : new TraceRecorder(id);
 const node = createNode<number>({
   id: nodeId(id),
@@ -98,7 +99,7 @@ const node = createNode<number>({
   transport: tracer === null ? transport : tracer.transport(transport),
   storage: tracer === null ? new MemoryStorage() : tracer.storage(new MemoryStorage()),
   stateMachine: new CountingStateMachine(),
-  tickMs: Number(values["tick-ms"]),
+  tickMs,
   seed: Number(port),
 });
 await node.start();
@@ -133,6 +134,11 @@ async function load(inflight: number, durationMs: number, warmupMs: number): Pro
         await node.propose(payload, { timeoutMs: 5000 });
       } catch {
         failed += 1;
+        // A node that is not (or no longer) the leader refuses a proposal without any I/O in
+        // between: the rejection settles in microtasks. Retrying at once would never give the
+        // event loop back, starving this node's own ticks and socket, so it could never learn
+        // the new leader (the "67/s, then 0/s" run in docs/benchmarks.md). Wait one tick.
+        await new Promise((resolve) => setTimeout(resolve, tickMs));
         continue;
       }
       if (tracing) tracer?.record("resolve", traced, TraceRecorder.nowUs());

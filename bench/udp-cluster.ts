@@ -76,8 +76,10 @@ export async function clusterBench(options: ClusterOptions): Promise<ClusterResu
       workers.push({ id, child });
     }
     await Promise.all(workers.map((w) => next(w, "ready")));
-    const leader = await waitForLeader(workers);
     const run = async (inflight: number): Promise<ClusterRun> => {
+      // Asked again for every phase: the leader of the previous one may have lost an election
+      // since (on a loaded machine), and proposals on a follower only fail.
+      const leader = await waitForLeader(workers);
       const request: WorkerRequest = {
         type: "load",
         inflight,
