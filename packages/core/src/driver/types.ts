@@ -91,7 +91,9 @@ export interface FlotillaNode<Result = unknown> {
   /**
    * Proposes a command for the log. Resolves with the state machine's result for it once applied
    * here; rejects with NotLeaderError, OverloadedError, LeadershipLostError, TimeoutError,
-   * OutcomeUnknownError or StoppedError. Settles exactly once.
+   * OutcomeUnknownError or StoppedError. Settles exactly once. NotLeaderError and
+   * OverloadedError may settle before any timer or message is handled: a caller that retries
+   * must wait (a timer, or for the leader it names) or it starves the node it is waiting on.
    */
   propose(command: Uint8Array, options?: ProposeOptions): Promise<Result>;
   /** Asks the core to start an election now (operators, tests). */
