@@ -73,9 +73,14 @@ export class Notifier<Result> {
       case "proposalAccepted":
         this.#proposals.accepted(notice.id, notice.index, notice.term);
         return;
-      case "proposalRejected":
-        this.#proposals.reject(notice.id, rejection(notice.reason, notice.leader));
+      case "proposalRejected": {
+        // A refusal involves no I/O, so settling it now would let a caller that retries at once
+        // spin in microtasks and starve its own node of timers and sockets: it could never learn
+        // the new leader, nor read the acks that would make room. Settle it in a later task.
+        const error = rejection(notice.reason, notice.leader);
+        this.#scheduler.setTimeout(() => this.#proposals.reject(notice.id, error), 0);
         return;
+      }
       case "roleChanged":
         this.#roleChanged(notice);
         return;

@@ -92,8 +92,9 @@ export interface FlotillaNode<Result = unknown> {
    * Proposes a command for the log. Resolves with the state machine's result for it once applied
    * here; rejects with NotLeaderError, OverloadedError, LeadershipLostError, TimeoutError,
    * OutcomeUnknownError or StoppedError. Settles exactly once. NotLeaderError and
-   * OverloadedError may settle before any timer or message is handled: a caller that retries
-   * must wait (a timer, or for the leader it names) or it starves the node it is waiting on.
+   * OverloadedError settle in a later task (a timer of 0 ms), so even a caller that retries at
+   * once lets the node run its timers and read its messages; retrying at the leader it names,
+   * or after a back-off, is still the better client.
    */
   propose(command: Uint8Array, options?: ProposeOptions): Promise<Result>;
   /** Asks the core to start an election now (operators, tests). */
