@@ -28,6 +28,7 @@ import type { Message } from "../message.js";
 import { Applier } from "./applier.js";
 import { StoppedError, StorageFailedError } from "./errors.js";
 import { lastWritten, mergePersistEffects } from "./merge-persist.js";
+import { validateDriverOptions } from "./node-options.js";
 import { Notifier } from "./notifier.js";
 import { ProposalRegistry } from "./proposals.js";
 import { type Reducer, raftReducer } from "./reducer.js";
@@ -95,12 +96,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       ...configInput
     } = options;
     this.#config = validateConfig(configInput);
-    requirePositive("tickMs", tickMs);
-    if (proposalTimeoutMs !== undefined) requirePositive("proposalTimeoutMs", proposalTimeoutMs);
-    if (snapshotEveryEntries !== undefined) {
-      requirePositive("snapshotEveryEntries", snapshotEveryEntries);
-    }
-    if (snapshotEveryBytes !== undefined) requirePositive("snapshotEveryBytes", snapshotEveryBytes);
+    validateDriverOptions(options);
     this.id = this.#config.id;
     this.#reducer = reducer;
     this.#transport = transport;
@@ -392,10 +388,4 @@ function mayOverlapWrite(message: Message): boolean {
 
 function isPersist(effect: Effect): effect is PersistEffect {
   return effect.type === "persist";
-}
-
-function requirePositive(field: string, value: number): void {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(field, `expected a positive number, got ${String(value)}`);
-  }
 }
