@@ -7,6 +7,7 @@ import type {
   Role,
   Snapshot,
 } from "@flotilla/core";
+import { ApplyChecker } from "./apply-checker.js";
 import { EntryTable } from "./entry-table.js";
 import { entryHash, LogMirror } from "./log-mirror.js";
 import type { Violation, ViolationKind } from "./violation.js";
@@ -17,9 +18,10 @@ import type { Violation, ViolationKind } from "./violation.js";
 // - a global table keyed by (index, term) holding the entry's content hash and its predecessor's
 //   term gives Log Matching by induction (equal (index, term) => equal entry and equal previous
 //   (index, term) => equal prefixes);
-// - one global array of committed (term, hash) per index, one of applied (term, hash), and the
-//   terms in which the global commit index advanced, give state machine safety and leader
-//   completeness with a lookup at election time instead of a scan.
+// - one global array of committed (term, hash) per index, one of applied (term, hash) (kept by
+//   the ApplyChecker, apply-checker.ts), and the terms in which the global commit index
+//   advanced, give state machine safety and leader completeness with a lookup at election time
+//   instead of a scan.
 // The first violation is kept; later ones are usually consequences of it.
 
 type NodeView = {
@@ -42,12 +44,11 @@ export class SafetyChecker {
   // Index i lives at position i; position 0 is unused. Both grow contiguously.
   readonly #committedTerm: number[] = [0];
   readonly #committedHash: number[] = [0];
-  readonly #appliedTerm: number[] = [0];
-  readonly #appliedHash: number[] = [0];
   /** For each advance of the global commit index: the committing node's term and the new index. */
   readonly #commitTerms: number[] = [];
   readonly #commitIndexes: number[] = [];
   readonly #seen = new EntryTable();
+  readonly #applies = new ApplyChecker();
   readonly #acknowledged = new Map<number, number>();
 
   constructor(ids: readonly NodeId[]) {
@@ -143,51 +144,13 @@ export class SafetyChecker {
   }
 
   #applied(node: number, entries: readonly Entry[]): void {
-    const view = this.#view(node);
-    for (const entry of entries) {
-      if (entry.index !== view.applied + 1) {
-        this.#fail("appliedRegressed", node, `applied ${entry.index} after ${view.applied}`);
-        return;
-      }
-      if (entry.index > view.commit) {
-        this.#fail(
-          "appliedRegressed",
-          node,
-          `applied ${entry.index} beyond its commit index ${view.commit}`,
-        );
-        return;
-      }
-      const hash = entryHash(entry);
-      if (entry.index < this.#appliedTerm.length) {
-        if (
-          this.#appliedTerm[entry.index] !== entry.term ||
-          this.#appliedHash[entry.index] !== hash
-        ) {
-          this.#fail(
-            "stateMachineSafety",
-            node,
-            `applied ${entry.index}/${entry.term} where another node applied ${entry.index}/${this.#appliedTerm[entry.index]}${this.#appliedTerm[entry.index] === entry.term ? " with different content" : ""}`,
-          );
-          return;
-        }
-      } else {
-        this.#appliedTerm.push(entry.term);
-        this.#appliedHash.push(hash);
-      }
-      view.applied = entry.index;
-    }
+    const finding = this.#applies.applied(this.#view(node), entries);
+    if (finding !== null) this.#fail(finding.kind, node, finding.detail);
   }
 
   #restored(node: number, snapshot: Snapshot): void {
-    const view = this.#view(node);
-    if (snapshot.index < view.applied) {
-      this.#fail(
-        "appliedRegressed",
-        node,
-        `restored a snapshot at ${snapshot.index} after applying ${view.applied}`,
-      );
-    }
-    view.applied = snapshot.index;
+    const finding = this.#applies.restored(this.#view(node), snapshot);
+    if (finding !== null) this.#fail(finding.kind, node, finding.detail);
   }
 
   #roleChanged(node: number, role: Role, term: number): void {
