@@ -2,6 +2,8 @@ import { encodeKvCommand } from "../kv/kv-command.js";
 import type { HistoryOperation } from "../linearizability/history.js";
 import type { KvInput, KvOutput } from "../linearizability/kv-model.js";
 import type { Prng } from "../prng.js";
+import type { ClientEventKind, ClientHost, ClientOptions } from "./kv-client-host.js";
+import { nextKvInput, rememberKvOutput } from "./kv-workload.js";
 
 // The clients of the simulated key-value service. Each runs one operation at a time: put, get
 // or compare-and-set on a small set of keys (contention is the point), sent to the node it
@@ -13,31 +15,6 @@ import type { Prng } from "../prng.js";
 //   did not take effect: the client retries, hinted leader first, within the same operation;
 // - a request accepted whose node crashed, or that got no answer before the operation timeout,
 //   may or may not have taken effect: it is recorded as indeterminate (Porcupine's "info").
-
-/** What the clients need from the simulator. */
-export interface ClientHost {
-  readonly nodeCount: number;
-  nowMs(): number;
-  /** Calls `KvClients.on(kind, client, token)` at `atMs`. */
-  schedule(atMs: number, kind: ClientEventKind, client: number, token: number): void;
-  isUp(node: number): boolean;
-  /** Steps `node` with a propose event now; its accepted/rejected effect comes back synchronously. */
-  propose(node: number, id: string, data: Uint8Array): void;
-  trace(detail: string): void;
-}
-
-export type ClientEventKind = "invoke" | "arrive" | "reply" | "timeout";
-
-export type ClientOptions = {
-  readonly clientCount: number;
-  readonly keyCount: number;
-  readonly thinkMeanMs: number;
-  readonly latencyMinMs: number;
-  readonly latencyMaxMs: number;
-  readonly operationTimeoutMs: number;
-  /** How long a client waits before retrying when nobody is known to lead. */
-  readonly retryBackoffMs: number;
-};
 
 type Reply =
   | { readonly kind: "ok"; readonly output: KvOutput }
@@ -270,7 +247,7 @@ export class KvClients {
   #invoke(client: number, c: Client, seq: number): void {
     if (c.op !== null || seq !== c.seq) return;
     if (this.#healed && c.completedAfterHeal >= this.#quota) return;
-    const input = this.#nextInput(c);
+    const input = nextKvInput(c, this.#options.keyCount);
     c.seq++;
     const op: Operation = {
       seq: c.seq,
@@ -299,15 +276,6 @@ export class KvClients {
       );
     }
     this.#sendAttempt(client, c, op, 0);
-  }
-
-  #nextInput(c: Client): KvInput {
-    const key = `k${c.prng.int(this.#options.keyCount)}`;
-    const value = `${c.name}.${c.seq + 1}`;
-    const roll = c.prng.int(10);
-    if (roll < 4) return { op: "put", key, value };
-    if (roll < 7) return { op: "get", key };
-    return { op: "cas", key, expected: c.lastSeen.get(key) ?? null, value };
   }
 
   #sendAttempt(client: number, c: Client, op: Operation, delayMs: number): void {
@@ -362,17 +330,10 @@ export class KvClients {
       completedAt: now,
       output: reply.output,
     });
-    this.#remember(c, op.input, reply.output);
+    rememberKvOutput(c.lastSeen, op.input, reply.output);
     c.leaderGuess = op.node;
     if (op.mustComplete) c.completedAfterHeal++;
     this.#finish(client, c);
-  }
-
-  #remember(c: Client, input: KvInput, output: KvOutput): void {
-    if (output.op === "get") c.lastSeen.set(input.key, output.value);
-    else if (input.op === "put" || (output.op === "cas" && output.ok && input.op === "cas")) {
-      c.lastSeen.set(input.key, input.value);
-    }
   }
 
   #timeout(c: Client, seq: number): void {

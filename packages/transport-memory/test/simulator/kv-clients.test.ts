@@ -1,10 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Prng } from "../../src/prng.js";
-import {
-  type ClientEventKind,
-  type ClientHost,
-  KvClients,
-} from "../../src/simulator/kv-clients.js";
+import type { ClientEventKind, ClientHost } from "../../src/simulator/kv-client-host.js";
+import { KvClients } from "../../src/simulator/kv-clients.js";
 
 // The simulated clients play the node driver's part in settling proposals: these tests pin how
 // an accepted proposal learns its outcome from what its node applies or restores.
