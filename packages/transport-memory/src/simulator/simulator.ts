@@ -2,22 +2,17 @@ import { type Effect, type Event, type NodeId, nodeId, type RaftState } from "@f
 import { ScheduleHeap } from "../heap.js";
 import { Network } from "../network.js";
 import { Prng } from "../prng.js";
+import { type FaultHost, FaultInjector } from "./fault-injector.js";
 import { checkHistory } from "./history-check.js";
 import { KvCheckpoints } from "./kv-checkpoints.js";
 import type { ClientEventKind } from "./kv-client-host.js";
 import { KvClients } from "./kv-clients.js";
 import type { SimulationOptions } from "./options.js";
-import { applyPartition } from "./partition-shapes.js";
 import { phaseLinkOptions } from "./phase-links.js";
 import { flotillaCore, type RaftCore } from "./raft-core.js";
 import { SafetyChecker } from "./safety-checker.js";
 import { type NodeHost, SimNode } from "./sim-node.js";
-import type {
-  RunOptions,
-  ScheduledFault,
-  SimulationOutcome,
-  SimulationResult,
-} from "./simulation-types.js";
+import type { RunOptions, SimulationOutcome, SimulationResult } from "./simulation-types.js";
 import { Trace } from "./trace.js";
 
 // Theory of operation. One seed drives the whole run. Virtual time is whole milliseconds, shared
@@ -75,15 +70,10 @@ class Simulation<S> implements NodeHost {
   readonly nodes: SimNode<S>[];
   readonly ids: readonly NodeId[];
   readonly #queue = new ScheduleHeap<Scheduled>();
-  readonly #faults: Prng;
-  readonly #script: readonly ScheduledFault[] | undefined;
+  readonly #faults: FaultInjector;
   #seq = 0;
   #steps = 0;
   coreSteps = 0;
-  #partitioned = false;
-  #healed = false;
-  #crashes = 0;
-  #partitions = 0;
 
   constructor(options: SimulationOptions, run: RunOptions<S>) {
     this.options = options;
@@ -95,8 +85,7 @@ class Simulation<S> implements NodeHost {
     });
     this.checker = new SafetyChecker(this.ids);
     this.trace = new Trace(run.traceCapacity ?? 40, run.traceListener);
-    this.#faults = root.fork("faults");
-    this.#script = run.faults;
+    this.#faults = new FaultInjector(this.#faultHost(), root.fork("faults"), run.faults);
     const core = (run.core ?? flotillaCore) as RaftCore<S>;
     this.nodes = this.ids.map((id, i) => new SimNode<S>(this, core, id, i, root));
     this.clients = new KvClients(
@@ -149,12 +138,7 @@ class Simulation<S> implements NodeHost {
     try {
       for (const node of this.nodes) node.start();
       this.clients.start();
-      if (this.#script === undefined) this.schedule(this.options.tickMs, FAULTS, 0, 0);
-      else {
-        this.#script.forEach((fault, i) => {
-          this.schedule(Math.max(0, Math.floor(fault.atMs)), SCRIPTED, i, 0);
-        });
-      }
+      this.#faults.start();
       this.#loop(() => this.#steps >= this.options.steps);
       if (this.checker.violation === null) livenessFailure = this.#liveness();
       if (this.checker.violation === null && livenessFailure === null)
@@ -204,111 +188,40 @@ class Simulation<S> implements NodeHost {
         this.clients.on(event.clientEvent as ClientEventKind, event.target, event.token);
         return;
       case FAULTS:
-        this.#faultRound();
+        this.#faults.round();
         return;
       case SCRIPTED:
-        this.#scripted(this.#script?.[event.target]);
+        this.#faults.scripted(event.target);
         return;
       default:
         throw new RangeError(`unknown scheduled event kind ${event.kind}`);
     }
   }
 
-  // One round per nominal tick: maybe partition or heal, maybe crash or restart each node.
-  #faultRound(): void {
-    if (this.#healed) return;
-    const o = this.options;
-    const prng = this.#faults;
-    if (this.#partitioned && prng.chance(o.healProbability)) {
-      this.network.heal();
-      this.#partitioned = false;
-      this.trace.fault(this.nowMs, "heal");
-    } else if (
-      !this.#partitioned &&
-      o.partitionPattern !== "none" &&
-      prng.chance(o.partitionProbability)
-    ) {
-      this.#partitioned = true;
-      this.#partitions++;
-      this.trace.fault(
-        this.nowMs,
-        applyPartition(this.network, this.ids, o.partitionPattern, prng),
-      );
-    }
-    const leader = this.#leader();
-    if (leader !== null && prng.chance(o.leaderFaultProbability)) {
-      if (prng.chance(0.5)) {
-        this.#crashes++;
-        leader.crash(prng.chance(o.tornWriteProbability) ? prng : null);
-      } else if (!this.#partitioned) {
-        this.#partitioned = true;
-        this.#partitions++;
-        this.network.isolate(leader.id, this.ids);
-        this.trace.fault(this.nowMs, `partition isolate leader n${leader.id}`);
-      }
-    }
-    for (const node of this.nodes) {
-      if (node.up && prng.chance(o.crashProbability)) {
-        this.#crashes++;
-        node.crash(prng.chance(o.tornWriteProbability) ? prng : null);
-      } else if (!node.up && prng.chance(o.restartProbability)) {
-        node.restart();
-      }
-    }
-    this.schedule(this.nowMs + o.tickMs, FAULTS, 0, 0);
-  }
-
-  #scripted(fault: ScheduledFault | undefined): void {
-    if (fault === undefined || this.#healed) return;
-    const node = (n: number) => this.nodes[n];
-    switch (fault.kind) {
-      case "crash": {
-        const target = node(fault.node);
-        if (target?.up) {
-          this.#crashes++;
-          target.crash(null, fault.tornEntries);
-        }
-        return;
-      }
-      case "restart": {
-        const target = node(fault.node);
-        if (target !== undefined && !target.up) target.restart();
-        return;
-      }
-      case "partition": {
-        const groups = fault.groups.map((g) => g.flatMap((n) => this.ids[n] ?? []));
-        this.network.partition(groups);
-        this.#partitions++;
-        this.trace.fault(
-          this.nowMs,
-          `partition ${groups.map((g) => g.map((n) => `n${n}`).join(",")).join(" | ")}`,
-        );
-        return;
-      }
-      case "cut": {
-        const from = this.ids[fault.from];
-        const to = this.ids[fault.to];
-        if (from === undefined || to === undefined || from === to) return;
-        this.network.cutLink(from, to);
-        this.trace.fault(this.nowMs, `cut n${from}->n${to}`);
-        return;
-      }
-      case "heal":
-        this.network.heal();
-        this.trace.fault(this.nowMs, "heal");
-        return;
-      default: {
-        const never: never = fault;
-        throw new TypeError(`unknown fault ${JSON.stringify(never)}`);
-      }
-    }
+  /** The fault injector's view of this simulation. */
+  #faultHost(): FaultHost {
+    const simulation = this;
+    return {
+      options: this.options,
+      network: this.network,
+      trace: this.trace,
+      ids: this.ids,
+      get nodes() {
+        return simulation.nodes;
+      },
+      get nowMs() {
+        return simulation.nowMs;
+      },
+      leader: () => this.#leader(),
+      scheduleRound: (atMs) => this.schedule(atMs, FAULTS, 0, 0),
+      scheduleScripted: (atMs, i) => this.schedule(atMs, SCRIPTED, i, 0),
+    };
   }
 
   #liveness(): string | null {
-    this.#healed = true;
+    this.#faults.stop();
     this.network.heal();
     this.network.configureDefaults(phaseLinkOptions(this.options, false));
-    this.#partitioned = false;
     this.trace.fault(this.nowMs, "liveness phase: heal the network, restart every node");
     for (const node of this.nodes) if (!node.up) node.restart();
     this.clients.healed(this.options.livenessOperationsPerClient);
@@ -375,8 +288,8 @@ class Simulation<S> implements NodeHost {
       history,
       linearizabilityUnknown: unknown,
       counts: {
-        crashes: this.#crashes,
-        partitions: this.#partitions,
+        crashes: this.#faults.crashes,
+        partitions: this.#faults.partitions,
         leadersElected: this.checker.leadersElected,
         maxTerm: Math.max(...this.nodes.map((n) => n.term)),
         committed: this.checker.commitIndex,
