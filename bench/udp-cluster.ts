@@ -6,6 +6,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { timePingPong } from "./ping-pong.js";
 import type { LoadResult, WorkerReply, WorkerRequest } from "./udp-cluster-worker.js";
 
 const host = "127.0.0.1";
@@ -145,24 +146,7 @@ export async function crossProcessRtt(
       child.once("exit", () => reject(new Error("the echo process exited")));
     });
     await new Promise<void>((r) => socket.bind(0, host, () => r()));
-    const samples = new Float64Array(rounds);
-    const payload = new Uint8Array(16);
-    await new Promise<void>((resolve) => {
-      let round = 0;
-      let sentAt = 0n;
-      const ping = (): void => {
-        sentAt = process.hrtime.bigint();
-        socket.send(payload, port, host);
-      };
-      socket.on("message", () => {
-        const rttNs = process.hrtime.bigint() - sentAt;
-        if (round >= warmup) samples[round - warmup] = Number(rttNs) / 1000;
-        round += 1;
-        if (round < warmup + rounds) ping();
-        else resolve();
-      });
-      ping();
-    });
+    const samples = await timePingPong(socket, host, port, rounds, warmup);
     samples.sort();
     const at = (q: number) =>
       Math.round((samples[Math.min(rounds - 1, Math.floor(q * rounds))] ?? 0) * 10) / 10;

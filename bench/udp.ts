@@ -23,6 +23,7 @@ import { createSocket } from "node:dgram";
 import { parseArgs } from "node:util";
 import { type AppendEntries, index, nodeId, term } from "@flotilla/core";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
+import { timePingPong } from "./ping-pong.js";
 import { clusterBench, crossProcessRtt } from "./udp-cluster.js";
 import { summarizeTrace } from "./udp-trace.js";
 
@@ -30,7 +31,7 @@ const host = "127.0.0.1";
 
 type RawResult = { readonly rounds: number; readonly p50Us: number; readonly p99Us: number };
 
-/** Sequential ping-pong: A sends 16 bytes, B echoes, A times the round trip and sends the next. */
+/** Sequential ping-pong (timePingPong): A sends 16 bytes, B echoes, A times the round trip. */
 async function rawPingPong(rounds: number, warmup: number): Promise<RawResult> {
   const a = createSocket("udp4");
   const b = createSocket("udp4");
@@ -38,24 +39,7 @@ async function rawPingPong(rounds: number, warmup: number): Promise<RawResult> {
   const aPort = a.address().port;
   const bPort = b.address().port;
   b.on("message", (datagram) => b.send(datagram, aPort, host));
-  const samples = new Float64Array(rounds);
-  const payload = new Uint8Array(16);
-  await new Promise<void>((resolve) => {
-    let round = 0;
-    let sentAt = 0n;
-    const ping = (): void => {
-      sentAt = process.hrtime.bigint();
-      a.send(payload, bPort, host);
-    };
-    a.on("message", () => {
-      const rttNs = process.hrtime.bigint() - sentAt;
-      if (round >= warmup) samples[round - warmup] = Number(rttNs) / 1000;
-      round += 1;
-      if (round < warmup + rounds) ping();
-      else resolve();
-    });
-    ping();
-  });
+  const samples = await timePingPong(a, host, bPort, rounds, warmup);
   await Promise.all([a, b].map((s) => new Promise<void>((r) => s.close(() => r()))));
   samples.sort();
   return { rounds, p50Us: percentile(samples, 0.5), p99Us: percentile(samples, 0.99) };
