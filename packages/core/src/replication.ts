@@ -1,6 +1,6 @@
 import type { Ctx } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
-import type { AppendEntriesResponse } from "./message.js";
+import type { AppendEntries, AppendEntriesResponse } from "./message.js";
 import type { Progress } from "./progress.js";
 import {
   isPaused,
@@ -30,6 +30,32 @@ function setProgress(s: Draft, ls: LeaderState, i: number, pr: Progress, seq = l
   s.leaderState = { peers: ls.peers, progress, seq };
 }
 
+/** Queues an AppendEntries to peer `i` with the leader's next seq, and returns that seq. */
+function pushAppendEntries(
+  ctx: Ctx,
+  ls: LeaderState,
+  i: number,
+  prevLogIndex: number,
+  prevLogTerm: number,
+  entries: AppendEntries["entries"],
+  leaderCommit: number,
+): number {
+  const s = ctx.s;
+  const seq = ls.seq + 1;
+  ctx.messages.push({
+    type: "appendEntries",
+    from: s.id,
+    to: ls.peers[i]!,
+    term: asTerm(s.term),
+    prevLogIndex: asIndex(prevLogIndex),
+    prevLogTerm: asTerm(prevLogTerm),
+    entries,
+    leaderCommit: asIndex(leaderCommit),
+    seq,
+  });
+  return seq;
+}
+
 /**
  * Sends peer `i` one AppendEntries from its `next` (at most entriesBytesPerMessageMax bytes of
  * entries, at least one entry), unless its progress is paused. With `allowEmpty` it sends even
@@ -49,18 +75,8 @@ export function sendAppend(ctx: Ctx, i: number, allowEmpty: boolean): boolean {
   }
   const entries = s.log.batch(pr.next, s.config.entriesBytesPerMessageMax);
   if (entries.length === 0 && !allowEmpty) return false;
-  const seq = ls.seq + 1;
-  ctx.messages.push({
-    type: "appendEntries",
-    from: s.id,
-    to: ls.peers[i]!,
-    term: asTerm(s.term),
-    prevLogIndex: asIndex(prevLogIndex),
-    prevLogTerm: asTerm(prevLogTerm),
-    entries,
-    leaderCommit: asIndex(entries.length > 0 ? s.commit : Math.min(s.commit, pr.match)),
-    seq,
-  });
+  const leaderCommit = entries.length > 0 ? s.commit : Math.min(s.commit, pr.match);
+  const seq = pushAppendEntries(ctx, ls, i, prevLogIndex, prevLogTerm, entries, leaderCommit);
   const sent = onSent(pr, prevLogIndex + entries.length, entries.length > 0);
   setProgress(s, ls, i, sent, seq);
   return true;
@@ -89,18 +105,8 @@ function sendEmpty(ctx: Ctx, i: number, prevLogIndex: number): void {
     startSnapshot(ctx, i);
     return;
   }
-  const seq = ls.seq + 1;
-  ctx.messages.push({
-    type: "appendEntries",
-    from: s.id,
-    to: ls.peers[i]!,
-    term: asTerm(s.term),
-    prevLogIndex: asIndex(prevLogIndex),
-    prevLogTerm: asTerm(prevLogTerm),
-    entries: [],
-    leaderCommit: asIndex(Math.min(s.commit, pr.match)),
-    seq,
-  });
+  const leaderCommit = Math.min(s.commit, pr.match);
+  const seq = pushAppendEntries(ctx, ls, i, prevLogIndex, prevLogTerm, [], leaderCommit);
   setProgress(s, ls, i, next, seq);
 }
 
