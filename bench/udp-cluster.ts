@@ -6,7 +6,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { timePingPong } from "./ping-pong.js";
+import { freePorts, timePingPong } from "./loopback-udp.js";
 import type { LoadResult, WorkerReply, WorkerRequest } from "./udp-cluster-worker.js";
 
 const host = "127.0.0.1";
@@ -43,7 +43,7 @@ export type ClusterResult = {
 type Worker = { readonly id: string; readonly child: ChildProcess };
 
 export async function clusterBench(options: ClusterOptions): Promise<ClusterResult> {
-  const ports = await freePorts(3);
+  const ports = await freePorts(3, host);
   const ids = ["a", "b", "c"];
   const peers = Object.fromEntries(ids.map((id, i) => [id, `${host}:${ports[i]}`]));
   const workers: Worker[] = [];
@@ -212,12 +212,4 @@ function next(worker: Worker, type: WorkerReply["type"], timeoutMs = 15_000): Pr
     worker.child.on("message", onMessage);
     worker.child.once("exit", onExit);
   });
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const sockets = Array.from({ length: count }, () => createSocket("udp4"));
-  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.bind(0, host, () => r()))));
-  const ports = sockets.map((s) => s.address().port);
-  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
 }

@@ -23,7 +23,7 @@ import { createSocket } from "node:dgram";
 import { parseArgs } from "node:util";
 import { type AppendEntries, index, nodeId, term } from "@flotilla/core";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
-import { timePingPong } from "./ping-pong.js";
+import { freePorts, timePingPong } from "./loopback-udp.js";
 import { clusterBench, crossProcessRtt } from "./udp-cluster.js";
 import { summarizeTrace } from "./udp-trace.js";
 
@@ -112,7 +112,7 @@ async function transportThroughput(
 }
 
 async function pair(encrypt: boolean): Promise<[UdpTransport, UdpTransport]> {
-  const ports = await freePorts(2);
+  const ports = await freePorts(2, host);
   const peers = { a: `${host}:${ports[0]}`, b: `${host}:${ports[1]}` };
   const common = { peers, key: "benchmark cluster key, not a secret", encrypt };
   // Larger socket buffers absorb the bursts a window of fragmented messages makes.
@@ -122,15 +122,6 @@ async function pair(encrypt: boolean): Promise<[UdpTransport, UdpTransport]> {
       createUdpTransport({ id, listen: { host, port: ports[i]! }, ...common, ...buffers }),
     ),
   ) as Promise<[UdpTransport, UdpTransport]>;
-}
-
-/** Ports free right now on loopback (bind to 0, read, release). */
-async function freePorts(count: number): Promise<number[]> {
-  const sockets = Array.from({ length: count }, () => createSocket("udp4"));
-  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.bind(0, host, () => r()))));
-  const ports = sockets.map((s) => s.address().port);
-  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
 }
 
 function appendEntries(entryCount: number, entryBytes: number): AppendEntries {

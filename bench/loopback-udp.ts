@@ -1,4 +1,14 @@
-import type { Socket } from "node:dgram";
+// UDP on loopback, shared by the udp benchmark's parts (udp.ts, udp-cluster.ts).
+import { createSocket, type Socket } from "node:dgram";
+
+/** Ports free right now on `host` (bind to 0, read, release). */
+export async function freePorts(count: number, host: string): Promise<number[]> {
+  const sockets = Array.from({ length: count }, () => createSocket("udp4"));
+  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.bind(0, host, () => r()))));
+  const ports = sockets.map((s) => s.address().port);
+  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}
 
 /**
  * Sequential ping-pong: sends 16 bytes from `socket` to an echo at `host`:`port`, times the
