@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { SimulationOverrides } from "../../src/simulator/options.js";
 import type { RaftCore } from "../../src/simulator/raft-core.js";
 import { type DefectName, defects } from "./defects.js";
+import { figure8Scenario } from "./regression-seeds.js";
 import { describeFailure, findViolation, seedsFrom } from "./search.js";
 
 // The simulator earns its keep only if it catches real Raft bugs. Each classic bug is planted
@@ -39,16 +40,7 @@ const cases: readonly Case[] = [
   },
   {
     defect: "commitsEarlierTermByCounting",
-    overrides: {
-      nodeCount: 3,
-      entriesBytesPerMessageMax: 1,
-      inflightMessagesMax: 1,
-      leaderFaultProbability: 0.05,
-      crashProbability: 0.01,
-      preVote: false,
-      checkQuorum: false,
-      steps: 3000,
-    },
+    overrides: { ...figure8Scenario, steps: 3000 },
     pinned: [1483, 113],
     budget: 2000,
   },

@@ -14,6 +14,21 @@ export type PinnedSeed = {
   readonly found: string;
 };
 
+/**
+ * The scenario that reaches Figure 8 (Raft paper §5.4.2): a leader must replicate an earlier-term
+ * entry without its own term's no-op in the same message (one entry per message, one message in
+ * flight) and fall right after. Shared by the planted-defect search and the seed it pinned.
+ */
+export const figure8Scenario: SimulationOverrides = {
+  nodeCount: 3,
+  entriesBytesPerMessageMax: 1,
+  inflightMessagesMax: 1,
+  leaderFaultProbability: 0.05,
+  crashProbability: 0.01,
+  preVote: false,
+  checkQuorum: false,
+};
+
 export const openReducerBugs: readonly PinnedSeed[] = [];
 
 export const fixedReducerBugs: readonly PinnedSeed[] = [
@@ -43,15 +58,7 @@ export const fixedReducerBugs: readonly PinnedSeed[] = [
   {
     seed: 81,
     steps: 3000,
-    overrides: {
-      nodeCount: 3,
-      entriesBytesPerMessageMax: 1,
-      inflightMessagesMax: 1,
-      leaderFaultProbability: 0.05,
-      crashProbability: 0.01,
-      preVote: false,
-      checkQuorum: false,
-    },
+    overrides: figure8Scenario,
     found: "leaderCompleteness: heartbeat acknowledged entries not yet durable",
   },
 ];
