@@ -34,6 +34,14 @@ export type ServerStatus = {
   readonly appliedIndex: number;
   readonly snapshotIndex: number;
   readonly pid: number;
+  /** The Raft transport's datagrams: sent, received, dropped by fault injection or otherwise. */
+  readonly transport: {
+    readonly sentDatagrams: number;
+    readonly receivedDatagrams: number;
+    readonly injectedDrops: number;
+    readonly sendDropped: number;
+    readonly inboundDropped: number;
+  };
   readonly keys: number;
   readonly digest: string;
 };

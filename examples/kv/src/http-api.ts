@@ -3,7 +3,7 @@
 //   GET  /kv/:key                      -> 200 {"value": "..."} | 404 {"value": null}
 //   PUT  /kv/:key          body: value -> 200 {"ok": true}
 //   POST /kv/:key/cas      body: {"expected": string|null, "value": string} -> 200 {"ok": bool}
-//   GET  /status                       -> 200 {id, role, term, leader, leaderUrl, ...}
+//   GET  /status                       -> 200 {id, role, term, leader, leaderUrl, transport, ...}
 //
 // Every key operation, reads included, is a command proposed to Raft: the answer is given once
 // the entry committed and was applied, so reads are linearizable by the log (Raft thesis §6.4
@@ -21,6 +21,7 @@ import {
   OverloadedError,
 } from "@flotilla/core";
 import { encodeKvCommand, type KvInput, type KvOutput } from "@flotilla/transport-memory";
+import type { UdpTransportStats } from "@flotilla/transport-udp";
 import { formatHostPort, type HostPort } from "./addresses.js";
 import type { KvStore } from "./kv-store.js";
 
@@ -29,6 +30,8 @@ export type ApiContext = {
   readonly store: KvStore;
   readonly api: ReadonlyMap<string, HostPort>;
   readonly proposalTimeoutMs: number;
+  /** The Raft transport's counters, summed up in /status. */
+  readonly transportStats: () => UdpTransportStats;
 };
 
 type Reply = { readonly status: number; readonly body: unknown; readonly location?: string };
@@ -147,9 +150,23 @@ function status(context: ApiContext) {
     ...s,
     leaderUrl: leaderAddress === undefined ? null : `http://${formatHostPort(leaderAddress)}`,
     pid: process.pid,
+    transport: transportSummary(context.transportStats()),
     keys: context.store.size,
     // Replicas at the same appliedIndex must agree on this digest of their whole state.
     digest: context.store.digest(),
+  };
+}
+
+/** What an operator (or the benchmark) wants from the transport's counters. */
+function transportSummary(stats: UdpTransportStats) {
+  const sum = (counts: Readonly<Record<string, number>>) =>
+    Object.values(counts).reduce((total, n) => total + n, 0);
+  return {
+    sentDatagrams: stats.sent.datagrams,
+    receivedDatagrams: stats.received.datagrams,
+    injectedDrops: stats.injectedDrops,
+    sendDropped: sum(stats.sendDropped),
+    inboundDropped: sum(stats.dropped),
   };
 }
 

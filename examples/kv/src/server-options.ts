@@ -10,7 +10,14 @@ export type ServerOptions = {
   readonly peers: ReadonlyMap<string, HostPort>;
   /** Every node's client (HTTP) address, this node's included: followers redirect there. */
   readonly api: ReadonlyMap<string, HostPort>;
-  readonly dataDir: string;
+  /** Where the log lives with `--storage file`; null with `--storage memory`. */
+  readonly dataDir: string | null;
+  /** "file": durable (fsync) under dataDir; "memory": lost with the process, for benchmarks. */
+  readonly storage: "file" | "memory";
+  /** Fault injection: the share of outgoing Raft datagrams dropped at random (0: none). */
+  readonly loss: number;
+  /** Seed of those drops; each node mixes in its position in --peers. */
+  readonly lossSeed: number;
   /** The cluster key; null only with an explicit --insecure. */
   readonly key: Uint8Array | null;
   readonly tickMs: number;
@@ -24,6 +31,7 @@ export type ServerOptions = {
 export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --api ID=HOST:PORT,... --data-dir DIR
                  [--key-hex HEX | --insecure] [--tick-ms N] [--election-ticks N]
                  [--snapshot-every N] [--snapshot-trailing N] [--proposal-timeout-ms N]
+                 [--storage file|memory] [--loss P] [--loss-seed N]
 
   --peers     every node's Raft address (UDP), this one's included; a bare port means 127.0.0.1
   --api       every node's client address (HTTP), same ids as --peers
@@ -33,7 +41,11 @@ export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --
   --tick-ms   milliseconds per Raft tick (default 10); --election-ticks ticks per election
               timeout (default 10); --snapshot-every entries between snapshots (default 10000);
               --snapshot-trailing entries kept before a snapshot (default 1000)
-  --proposal-timeout-ms  how long a client request may wait for its commit (default 2000)`;
+  --proposal-timeout-ms  how long a client request may wait for its commit (default 2000)
+  --storage   file (default): the log on disk under --data-dir, fsynced; memory: in the process
+              only (lost when it exits; for benchmarks; --data-dir not needed)
+  --loss      fault injection: drop this share (0-1) of outgoing Raft datagrams at random
+              (default 0); --loss-seed seeds the drops (default 1)`;
 
 export function parseServerOptions(
   argv: readonly string[],
@@ -57,6 +69,9 @@ export function parseServerOptions(
         "snapshot-every": { type: "string" },
         "snapshot-trailing": { type: "string" },
         "proposal-timeout-ms": { type: "string" },
+        storage: { type: "string" },
+        loss: { type: "string" },
+        "loss-seed": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -74,11 +89,18 @@ export function parseServerOptions(
   for (const node of api.keys()) {
     if (!peers.has(node)) throw new UsageError(`--api names ${node}, which is not in --peers`);
   }
+  const storage = values.storage ?? "file";
+  if (storage !== "file" && storage !== "memory") {
+    throw new UsageError(`--storage: expected file or memory, got ${JSON.stringify(storage)}`);
+  }
   return {
     id,
     peers,
     api,
-    dataDir: required(values, "data-dir"),
+    dataDir: storage === "file" ? required(values, "data-dir") : null,
+    storage,
+    loss: share(values, "loss"),
+    lossSeed: integer(values, "loss-seed", 1, 0),
     key: key(values, env),
     tickMs: integer(values, "tick-ms", 10, 1),
     electionTicks: integer(values, "election-ticks", 10, 2),
@@ -102,6 +124,17 @@ function integer(values: Record<string, unknown>, name: string, fallback: number
   const n = Number(value);
   if (typeof value !== "string" || !/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
     throw new UsageError(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** A number in [0, 1], 0 when absent. */
+function share(values: Record<string, unknown>, name: string): number {
+  const value = values[name];
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (typeof value !== "string" || !/^[0-9]*\.?[0-9]+$/.test(value) || !(n >= 0 && n <= 1)) {
+    throw new UsageError(`--${name}: expected a number from 0 to 1, got ${JSON.stringify(value)}`);
   }
   return n;
 }

@@ -1,5 +1,5 @@
 // One process of a key-value cluster: a Flotilla node (createNode) that talks Raft to its peers
-// over UDP, keeps its log in files under --data-dir, applies commands to an in-memory KvStore,
+// over UDP, keeps its log in files under --data-dir (or in memory), applies commands to an in-memory KvStore,
 // and serves clients over HTTP (see http-api.ts). Run `kv-server --help` for the options.
 //
 // Start-up order matters: storage first (it takes the directory's lock, so a second process on
@@ -8,8 +8,8 @@
 
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
-import { createNode, type FlotillaNode, nodeId } from "@flotilla/core";
-import { type FileStorage, openFileStorage } from "@flotilla/storage-file";
+import { createNode, type FlotillaNode, MemoryStorage, nodeId, type Storage } from "@flotilla/core";
+import { openFileStorage } from "@flotilla/storage-file";
 import type { KvOutput } from "@flotilla/transport-memory";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
 import { formatHostPort, type HostPort, UsageError } from "./addresses.js";
@@ -19,7 +19,7 @@ import { parseServerOptions, type ServerOptions, serverUsage } from "./server-op
 
 type Running = {
   readonly node: FlotillaNode<KvOutput>;
-  readonly storage: FileStorage;
+  readonly storage: Storage;
   readonly transport: UdpTransport;
   /** Absent until the node has started and the API listens. */
   http: Server | undefined;
@@ -34,8 +34,8 @@ async function start(options: ServerOptions): Promise<Running> {
   const self = options.peers.get(id);
   const apiSelf = options.api.get(id);
   if (self === undefined || apiSelf === undefined) throw new UsageError(`no address for ${id}`);
-  await mkdir(options.dataDir, { recursive: true });
-  const storage = await openFileStorage(options.dataDir);
+  const storage = await openStorage(options);
+  const peerIds = [...options.peers.keys()];
   const peers = Object.fromEntries(
     [...options.peers].map(([peer, a]) => [peer, formatHostPort(a)]),
   );
@@ -47,6 +47,8 @@ async function start(options: ServerOptions): Promise<Running> {
       peers,
       ...(options.key === null ? { insecure: true } : { key: options.key }),
       logger: { warn: (message) => log(id, `WARNING ${message}`) },
+      dropProbability: options.loss,
+      dropSeed: (options.lossSeed + peerIds.indexOf(id)) >>> 0,
     });
   } catch (error) {
     await storage.close();
@@ -55,7 +57,7 @@ async function start(options: ServerOptions): Promise<Running> {
   const store = new KvStore();
   const node = createNode<KvOutput>({
     id: nodeId(id),
-    voters: [...options.peers.keys()].map(nodeId),
+    voters: peerIds.map(nodeId),
     transport,
     storage,
     stateMachine: store,
@@ -82,7 +84,9 @@ async function start(options: ServerOptions): Promise<Running> {
   try {
     await node.start();
     const { api, proposalTimeoutMs } = options;
-    running.http = await listen(createApiServer({ node, store, api, proposalTimeoutMs }), apiSelf);
+    const transportStats = () => transport.stats();
+    const server = createApiServer({ node, store, api, proposalTimeoutMs, transportStats });
+    running.http = await listen(server, apiSelf);
   } catch (error) {
     // An API port in use, say: release the data directory's lock and the socket before exiting,
     // so the operator can start again at once and no stale lock file is left behind.
@@ -93,9 +97,16 @@ async function start(options: ServerOptions): Promise<Running> {
   log(
     id,
     `ready: raft udp ${formatHostPort(self)}, api http://${formatHostPort(apiSelf)}, ` +
-      `data ${options.dataDir}, log up to ${status.lastLogIndex}, snapshot ${status.snapshotIndex}, pid ${process.pid}`,
+      `data ${options.dataDir ?? "in memory"}${options.loss > 0 ? `, dropping ${options.loss} of datagrams` : ""}, log up to ${status.lastLogIndex}, snapshot ${status.snapshotIndex}, pid ${process.pid}`,
   );
   return running;
+}
+
+/** File storage takes the directory's lock; memory storage keeps nothing past the process. */
+async function openStorage(options: ServerOptions): Promise<Storage> {
+  if (options.dataDir === null) return new MemoryStorage();
+  await mkdir(options.dataDir, { recursive: true });
+  return openFileStorage(options.dataDir);
 }
 
 function listen(http: Server, address: HostPort): Promise<Server> {

@@ -4,7 +4,7 @@
 // end with identical state. Every process started here is killed by pid in afterEach. Time only
 // bounds waits and the length of the run; no assertion is about speed.
 
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -197,6 +197,20 @@ describe("kv servers as processes under SIGKILL", () => {
     const back = (await c.statuses()).find((s) => s.id === follower);
     expect(back?.keys).toBe(80);
     expect(await client.get("key-79")).toBe("value-79");
+  }, 40_000);
+
+  it("commit and agree on memory storage with 20% of the Raft datagrams dropped (--loss)", async () => {
+    const c = await startCluster(["--storage", "memory", "--loss", "0.2", "--loss-seed", "5"]);
+    await c.waitForLeader();
+    const client = new KvClient({ servers: c.urls });
+    for (let i = 0; i < 60; i++) await client.put(`key-${i}`, `value-${i}`);
+    const digests = await settledDigests(c);
+    expect(new Set(digests).size).toBe(1);
+    const statuses = await c.statuses();
+    expect(statuses.map((s) => s.keys)).toEqual([60, 60, 60]);
+    // Every node really dropped datagrams, and nothing was written under the data directory.
+    for (const s of statuses) expect(s.transport.injectedDrops).toBeGreaterThan(0);
+    expect(await readdir(c.dir)).toEqual(expect.not.arrayContaining(ids));
   }, 40_000);
 
   it("bring a node that missed a compacted part of the log back by InstallSnapshot", async () => {

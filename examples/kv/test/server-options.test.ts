@@ -25,6 +25,26 @@ describe("parseServerOptions", () => {
     expect(options.key).toEqual(Uint8Array.from(Buffer.from(key, "hex")));
   });
 
+  it("defaults to file storage and no loss; memory storage needs no data directory", () => {
+    const defaults = parseServerOptions([...base, "--key-hex", key], {});
+    if (defaults === "help") throw new Error("unexpected help");
+    expect([defaults.storage, defaults.dataDir, defaults.loss, defaults.lossSeed]).toEqual([
+      "file",
+      "/tmp/x",
+      0,
+      1,
+    ]);
+    const argv = [...base.slice(0, 6), "--key-hex", key, "--storage", "memory", "--loss", "0.3"];
+    const memory = parseServerOptions([...argv, "--loss-seed", "9"], {});
+    if (memory === "help") throw new Error("unexpected help");
+    expect([memory.storage, memory.dataDir, memory.loss, memory.lossSeed]).toEqual([
+      "memory",
+      null,
+      0.3,
+      9,
+    ]);
+  });
+
   it("takes the key from FLOTILLA_KEY_HEX, and runs keyless only with --insecure", () => {
     const fromEnv = parseServerOptions(base, { FLOTILLA_KEY_HEX: key });
     expect(fromEnv !== "help" && fromEnv.key?.length).toBe(16);
@@ -47,6 +67,11 @@ describe("parseServerOptions", () => {
     [[...base, "--key-hex", key, "--tick-ms", "0"], /--tick-ms: expected an integer >= 1/],
     [[...base, "--key-hex", key, "--tick-ms", "ten"], /--tick-ms/],
     [[...base, "--key-hex", key, "--bogus"], /Unknown option '--bogus'/],
+    [[...base, "--key-hex", key, "--storage", "disk"], /--storage: expected file or memory/],
+    [[...base.slice(0, 6), "--key-hex", key], /--data-dir is required/],
+    [[...base, "--key-hex", key, "--loss", "1.5"], /--loss: expected a number from 0 to 1/],
+    [[...base, "--key-hex", key, "--loss", "-0.1"], /--loss/],
+    [[...base, "--key-hex", key, "--loss", "ten"], /--loss/],
     [
       [
         "--id",

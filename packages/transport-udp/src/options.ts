@@ -45,6 +45,13 @@ export type UdpTransportOptions = {
    * for CPU. Only with at least as many cores as polling processes. Default 0: off.
    */
   readonly busyPollUs?: number;
+  /**
+   * Fault injection for tests and benchmarks: drop this share (0 to 1) of outgoing datagrams at
+   * random, as a lossy network would; counted in `stats().injectedDrops`. Default 0: off.
+   */
+  readonly dropProbability?: number;
+  /** Seed of the drop decisions, so a lossy run replays (default 1). */
+  readonly dropSeed?: number;
   /** SO_RCVBUF / SO_SNDBUF for the socket; the OS default if absent. */
   readonly socketBufferBytes?: number;
   /** Where the one-time insecure-mode warning goes (default console.warn). */
@@ -61,6 +68,8 @@ export const udpDefaults = {
   sendQueueBytesMax: 4 * 1024 * 1024,
   sendQueueCountMax: 4096,
   busyPollUs: 0,
+  dropProbability: 0,
+  dropSeed: 1,
 } as const;
 
 /** The options with defaults filled and every field checked; peers parsed but not resolved. */
@@ -98,6 +107,8 @@ export function checkOptions(options: UdpTransportOptions): CheckedOptions {
     sendQueueBytesMax: options.sendQueueBytesMax ?? udpDefaults.sendQueueBytesMax,
     sendQueueCountMax: options.sendQueueCountMax ?? udpDefaults.sendQueueCountMax,
     busyPollUs: options.busyPollUs ?? udpDefaults.busyPollUs,
+    dropProbability: options.dropProbability ?? udpDefaults.dropProbability,
+    dropSeed: options.dropSeed ?? udpDefaults.dropSeed,
   };
   // At least 64 payload bytes per datagram, and never past IPv4's largest UDP payload.
   integer("maxDatagramBytes", numbers.maxDatagramBytes, overheadBytes(id, encrypt) + 64, 65_507);
@@ -107,6 +118,11 @@ export function checkOptions(options: UdpTransportOptions): CheckedOptions {
   integer("sendQueueBytesMax", numbers.sendQueueBytesMax, 0, 2 ** 32);
   integer("sendQueueCountMax", numbers.sendQueueCountMax, 0, 2 ** 24);
   integer("busyPollUs", numbers.busyPollUs, 0, 1_000_000);
+  const p = numbers.dropProbability;
+  if (typeof p !== "number" || !(p >= 0 && p <= 1)) {
+    throw new ConfigError("dropProbability", `must be a number in [0, 1], got ${String(p)}`);
+  }
+  integer("dropSeed", numbers.dropSeed, 0, 2 ** 32 - 1);
   if (options.socketBufferBytes !== undefined) {
     integer("socketBufferBytes", options.socketBufferBytes, 1024, 2 ** 31 - 1);
   }

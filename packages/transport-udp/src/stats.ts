@@ -98,6 +98,8 @@ export type UdpTransportStats = {
   };
   /** Event-loop iterations spent busy polling (`busyPollUs`): the CPU it costs, in turns. */
   readonly busyPollTurns: number;
+  /** Outbound datagrams dropped on purpose by fault injection (`dropProbability`). */
+  readonly injectedDrops: number;
 };
 
 /** The mutable counters the layers share; `snapshotStats` copies them out. */
@@ -109,6 +111,7 @@ export type Counters = {
   receivedDatagrams: number;
   receivedBytes: number;
   duplicateFragments: number;
+  injectedDrops: number;
   readonly dropped: Record<InboundDropReason, number>;
   readonly sendDropped: Record<OutboundDropReason, number>;
 };
@@ -122,6 +125,7 @@ export function createCounters(): Counters {
     receivedDatagrams: 0,
     receivedBytes: 0,
     duplicateFragments: 0,
+    injectedDrops: 0,
     dropped: zeroes(inboundDropReasons),
     sendDropped: zeroes(outboundDropReasons),
   };
@@ -151,6 +155,7 @@ export function snapshotStats(
       duplicateFragments: counters.duplicateFragments,
     },
     busyPollTurns,
+    injectedDrops: counters.injectedDrops,
   };
 }
 

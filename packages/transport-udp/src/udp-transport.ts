@@ -20,6 +20,7 @@ import { admitMessage } from "./admit.js";
 import { createBusyPoller } from "./busy-poll.js";
 import { createInbound, type SourceAddress } from "./inbound.js";
 import { createInsecureKeyring, createKeyring } from "./keys.js";
+import { createDropper } from "./loss.js";
 import { checkOptions, type UdpLogger, type UdpTransportOptions } from "./options.js";
 import { createOutbound } from "./outbound.js";
 import {
@@ -111,6 +112,7 @@ function wire(w: Wiring): UdpTransport {
   const handlers = new Set<(message: Message) => void>();
   let closing: Promise<void> | null = null;
   const poller = createBusyPoller(checked.busyPollUs, now);
+  const shouldDrop = createDropper(checked.dropProbability, checked.dropSeed);
 
   // Datagrams handed to node:dgram whose callback has not fired yet: a superset of the socket's
   // own queue (getSendQueueCount). The send itself happens at once (see literalLookup), but its
@@ -162,6 +164,10 @@ function wire(w: Wiring): UdpTransport {
     }
     counters.sentMessages += 1;
     for (const datagram of datagrams) {
+      if (shouldDrop()) {
+        counters.injectedDrops += 1;
+        continue;
+      }
       counters.sentDatagrams += 1;
       counters.sentBytes += datagram.length;
       try {

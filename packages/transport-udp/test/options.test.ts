@@ -61,6 +61,11 @@ describe("checkOptions", () => {
     ["sendQueueBytesMax", { sendQueueBytesMax: -1 }],
     ["busyPollUs", { busyPollUs: -1 }],
     ["busyPollUs", { busyPollUs: 2_000_000 }],
+    ["dropProbability", { dropProbability: -0.1 }],
+    ["dropProbability", { dropProbability: 1.5 }],
+    ["dropProbability", { dropProbability: Number.NaN }],
+    ["dropProbability", { dropProbability: "0.1" }],
+    ["dropSeed", { dropSeed: 1.5 }],
     ["logger", { logger: {} }],
   ])("names %s", (field, patch) => {
     expect(fieldOf({ ...base, ...patch })).toBe(field);

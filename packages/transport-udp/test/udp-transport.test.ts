@@ -2,6 +2,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { encodeMessage, type Message, nodeId } from "@flotilla/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKeyring } from "../src/keys.js";
+import { createDropper } from "../src/loss.js";
 import { createOutbound } from "../src/outbound.js";
 import { createUdpTransport, type UdpTransport } from "../src/udp-transport.js";
 import { nonZero, secretA, secretB } from "./layers.js";
@@ -202,6 +203,62 @@ describe("lifecycle and local errors", () => {
     const turns = b.stats().busyPollTurns;
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(b.stats().busyPollTurns).toBeLessThanOrEqual(turns + 1); // polling ended with close
+  });
+
+  it("with dropProbability, drops exactly the datagrams its seeded draws pick", async () => {
+    const ports = await freePorts(2, "127.0.0.1");
+    const peers = { a: `127.0.0.1:${ports[0]}`, b: `127.0.0.1:${ports[1]}` };
+    const listen = (port: number) => ({ host: "127.0.0.1", port });
+    const lossy = { dropProbability: 0.3, dropSeed: 7 };
+    const a = await createUdpTransport({
+      id: "a",
+      listen: listen(ports[0]!),
+      peers,
+      key: secretA,
+      ...lossy,
+    });
+    const b = await createUdpTransport({ id: "b", listen: listen(ports[1]!), peers, key: secretA });
+    open.push(a, b);
+    const replay = createDropper(0.3, 7); // the same draws, to know which terms must arrive
+    const expected = new Set<number>();
+    const terms = new Set<number>();
+    b.onMessage((message) => terms.add(message.term));
+    // Small bursts, each awaited, so the kernel's own buffers never drop anything.
+    for (let burst = 0; burst < 20; burst += 1) {
+      for (let i = burst * 20 + 1; i <= burst * 20 + 20; i += 1) {
+        if (!replay()) expected.add(i);
+        a.send(nodeId("b"), requestVote("a", "b", i));
+      }
+      await eventually(() => terms.size === expected.size);
+    }
+    const { injectedDrops, sent } = a.stats();
+    expect(injectedDrops + sent.datagrams).toBe(400);
+    expect(injectedDrops).toBeGreaterThan(80); // 30% of 400 is 120
+    expect(injectedDrops).toBeLessThan(160);
+    expect([...terms].sort((x, y) => x - y)).toEqual([...expected]);
+    expect(b.stats().injectedDrops).toBe(0); // off by default
+  });
+
+  it("with dropProbability 1, loses every fragment of a fragmented message", async () => {
+    const ports = await freePorts(2, "127.0.0.1");
+    const peers = { a: `127.0.0.1:${ports[0]}`, b: `127.0.0.1:${ports[1]}` };
+    const listen = (port: number) => ({ host: "127.0.0.1", port });
+    const a = await createUdpTransport({
+      id: "a",
+      listen: listen(ports[0]!),
+      peers,
+      key: secretA,
+      dropProbability: 1,
+    });
+    const b = await createUdpTransport({ id: "b", listen: listen(ports[1]!), peers, key: secretA });
+    open.push(a, b);
+    a.send(nodeId("b"), appendEntries("a", "b", 8, 2500, 1)); // ~20 KB: many fragments
+    expect(a.stats().sent.datagrams).toBe(0);
+    expect(a.stats().injectedDrops).toBeGreaterThan(16);
+    const atA = nextMessage(a);
+    b.send(nodeId("a"), requestVote("b", "a", 5)); // the other way is not lossy
+    expect((await atA).term).toBe(5);
+    expect(b.stats().received.datagrams).toBe(0);
   });
 
   it("requires insecure mode to be explicit, and warns once when it is used", async () => {
