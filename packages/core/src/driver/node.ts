@@ -1,39 +1,28 @@
-// The node driver: runs the pure core against the world. Theory of operation:
-//
-// Everything that happens to a node (a peer's message, a proposal, a tick of the clock) becomes an
-// event in the inbox. A *turn* takes the whole inbox at once and, in this order:
-//   1. steps the core once per event, collecting what each step asks for;
-//   2. sends the steps' `messages` straight away: they promise nothing about our disk, so a
-//      leader's AppendEntries overlap its own log write (Raft thesis §10.2.1);
-//   3. merges every persist effect of the turn into ONE storage write (group commit) and waits
-//      for it; then tells the core (`persisted`) and sends the messages that waited for the write
-//      (votes and append acknowledgements: Raft paper Figure 2, "respond after persisting");
-//   4. applies committed entries (and installed snapshots) to the state machine, in log order,
-//      and tells the core (`applied`);
-//   5. settles proposals and emits events.
-// Turns never overlap: events that arrive during a turn wait for the next one, and so batch up
-// naturally under load. What the core asks for while reacting to `persisted` or `applied` is
-// carried into the next turn if it needs a write of its own, so a turn writes exactly once.
-// Any failure of storage, of the state machine or of the core stops the node: continuing on state
-// that may not match the disk is how replicas silently diverge.
+// The node driver: `createNode`, a thin async shell around the node runtime (runtime.ts), which
+// holds every rule of the turn (what is stepped, written, sent, applied and reported, in what
+// order). The shell owns what the runtime must not: the host's timers, the application's Storage,
+// Transport and StateMachine (each possibly async), the proposals' promises and the events.
+// It runs one turn at a time, performing each I/O request the turn yields and resuming it with the
+// completion. Any failure of storage, of the state machine or of the core stops the node:
+// continuing on state that may not match the disk is how replicas silently diverge.
 
 import type { Emitter } from "mitt";
-import { type Config, validateConfig } from "../config.js";
-import type { Effect, PersistEffect } from "../effect.js";
+import { validateConfig } from "../config.js";
+import type { Entry, Persisted, Snapshot } from "../entry.js";
 import { ConfigError, FlotillaError, InvalidEventError } from "../errors.js";
 import type { Event } from "../event.js";
 import type { Index, NodeId, Term } from "../ids.js";
-import type { PersistBatch, Storage, Transport } from "../interfaces.js";
+import type { PersistBatch, StateMachine, Storage, Transport } from "../interfaces.js";
 import type { Message } from "../message.js";
-import { Applier } from "./applier.js";
-import { StoppedError, StorageFailedError } from "./errors.js";
-import { lastWritten, mergePersistEffects } from "./merge-persist.js";
+import { StateMachineFailedError, StoppedError, StorageFailedError } from "./errors.js";
+import type { IoCompletion, IoRequest } from "./io-request.js";
 import { validateDriverOptions } from "./node-options.js";
 import { Notifier } from "./notifier.js";
 import { ProposalRegistry } from "./proposals.js";
 import { type Reducer, raftReducer } from "./reducer.js";
+import { NodeRuntime } from "./runtime.js";
+import type { RuntimeRules } from "./runtime-rules.js";
 import { hostScheduler, type Scheduler, type TimerHandle } from "./scheduler.js";
-import { TurnWork } from "./turn-work.js";
 import type {
   FlotillaNode,
   NodeEvents,
@@ -48,32 +37,32 @@ export function createNode<Result = unknown>(options: NodeOptions<Result>): Flot
   return new Driver(raftReducer, options);
 }
 
-/** `createNode` around a given core: for tests that wrap the real reducer to inject failures. */
+/**
+ * `createNode` around a given core (and runtime rules): for tests that wrap the real reducer to
+ * inject failures, or plant a defect in the runtime.
+ */
 export function createNodeWith<State, Result>(
   reducer: Reducer<State>,
   options: NodeOptions<Result>,
+  rules?: RuntimeRules,
 ): FlotillaNode<Result> {
-  return new Driver(reducer, options);
+  return new Driver(reducer, options, rules);
 }
 
 class Driver<State, Result> implements FlotillaNode<Result> {
   readonly id: NodeId;
   readonly events: Emitter<NodeEvents>;
-  readonly #reducer: Reducer<State>;
-  readonly #config: Config;
+  readonly #runtime: NodeRuntime<State, Result>;
   readonly #transport: Transport;
   readonly #storage: Storage;
-  readonly #applier: Applier<Result>;
+  readonly #stateMachine: StateMachine<Result>;
   readonly #scheduler: Scheduler;
   readonly #tickMs: number;
   readonly #proposalTimeoutMs: number | undefined;
   readonly #proposals: ProposalRegistry<Result>;
+  readonly #notifier: Notifier<Result>;
 
   #phase: NodePhase = "created";
-  #state: State | undefined;
-  #inbox: Event[] = [];
-  /** Effects from reacting to `persisted`/`applied` that need a write: done in the next turn. */
-  #carried: Effect[] = [];
   #turn: Promise<void> | null = null;
   #kickQueued = false;
   #tickTimer: TimerHandle | undefined;
@@ -81,9 +70,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   #started: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
 
-  readonly #notifier: Notifier<Result>;
-
-  constructor(reducer: Reducer<State>, options: NodeOptions<Result>) {
+  constructor(reducer: Reducer<State>, options: NodeOptions<Result>, rules?: RuntimeRules) {
     const {
       transport,
       storage,
@@ -95,16 +82,16 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       snapshotEveryBytes,
       ...configInput
     } = options;
-    this.#config = validateConfig(configInput);
+    const config = validateConfig(configInput);
     validateDriverOptions(options);
-    this.id = this.#config.id;
-    this.#reducer = reducer;
+    this.id = config.id;
+    this.#runtime = new NodeRuntime(reducer, config, {
+      snapshotPolicy: { everyEntries: snapshotEveryEntries, everyBytes: snapshotEveryBytes },
+      ...(rules === undefined ? {} : { rules }),
+    });
     this.#transport = transport;
     this.#storage = storage;
-    this.#applier = new Applier(stateMachine, {
-      everyEntries: snapshotEveryEntries,
-      everyBytes: snapshotEveryBytes,
-    });
+    this.#stateMachine = stateMachine;
     this.#tickMs = tickMs;
     this.#scheduler = scheduler ?? hostScheduler;
     this.#proposalTimeoutMs = proposalTimeoutMs;
@@ -147,7 +134,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   }
 
   status(): NodeStatus {
-    const core = this.#state === undefined ? undefined : this.#reducer.status(this.#state);
+    const core = this.#runtime.status();
+    const tracker = this.#runtime.tracker;
     return {
       id: this.id,
       phase: this.#phase,
@@ -155,9 +143,9 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       term: core?.term ?? (0 as Term),
       leader: core?.leader ?? null,
       commitIndex: core?.commit ?? (0 as Index),
-      appliedIndex: this.#applier.appliedIndex,
+      appliedIndex: tracker.appliedIndex,
       lastLogIndex: core?.lastLogIndex ?? (0 as Index),
-      snapshotIndex: this.#applier.snapshotIndex,
+      snapshotIndex: tracker.snapshotIndex,
       pendingProposals: this.#proposals.size,
       droppedMessages: this.#notifier.droppedMessages,
     };
@@ -166,21 +154,21 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   async #start(): Promise<void> {
     if (this.#phase !== "created") throw new StoppedError("the node was stopped; create a new one");
     this.#phase = "starting";
-    let persisted: Awaited<ReturnType<Storage["load"]>>;
+    let persisted: Persisted;
     try {
       persisted = await this.#storage.load();
     } catch (error) {
       throw this.#fail(new StorageFailedError("load", error));
     }
     try {
-      this.#state = this.#reducer.init(this.#config, persisted);
+      this.#runtime.load(persisted);
     } catch (error) {
       throw this.#fail(error);
     }
     this.#notifier.loaded(persisted.hardState.term, persisted.snapshot?.index ?? (0 as Index));
     if (persisted.snapshot !== null) {
       try {
-        await this.#applier.load(persisted.snapshot);
+        await this.#restore(persisted.snapshot);
       } catch (error) {
         throw this.#fail(error);
       }
@@ -203,11 +191,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     if (this.#turn !== null) await this.#turn;
     if (this.#phase !== "stopping") return; // the last turn failed; #fail did the rest
     try {
-      // What the core asked for after the last write (e.g. a newer commit index) is still owed
-      // to storage; nothing is sent any more, so the messages waiting on it are dropped.
-      const batch = mergePersistEffects(this.#carried.filter(isPersist));
-      this.#carried = [];
-      if (batch !== null) await this.#persist(batch);
+      const batch = this.#runtime.takeFinalWrite();
+      if (batch !== null) await this.#write(batch);
     } catch (error) {
       this.#fail(error);
       return;
@@ -217,14 +202,14 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   }
 
   #enqueue(event: Event): void {
-    this.#inbox.push(event);
+    this.#runtime.enqueue(event);
     this.#kick();
   }
 
   /** Starts a turn after the current job, so events arriving together share it. */
   #kick(): void {
     if (this.#phase !== "running" || this.#turn !== null || this.#kickQueued) return;
-    if (this.#inbox.length === 0 && this.#carried.length === 0) return;
+    if (!this.#runtime.hasWork) return;
     this.#kickQueued = true;
     this.#scheduler.queueMicrotask(() => {
       this.#kickQueued = false;
@@ -240,80 +225,48 @@ class Driver<State, Result> implements FlotillaNode<Result> {
 
   async #runTurns(): Promise<void> {
     try {
-      while (this.#phase === "running" && (this.#inbox.length > 0 || this.#carried.length > 0)) {
-        await this.#turnOnce();
-      }
+      while (this.#phase === "running" && this.#runtime.hasWork) await this.#turnOnce();
     } catch (error) {
       this.#fail(error);
     }
   }
 
+  /** Runs one turn of the runtime, performing each I/O request it yields. */
   async #turnOnce(): Promise<void> {
-    const work = new TurnWork<Result>();
-    work.add(this.#carried);
-    this.#carried = [];
-    const events = this.#inbox;
-    this.#inbox = [];
-    const sendNow: Message[] = [];
-    for (const event of events) this.#stepInto(event, work, sendNow);
-    this.#sendAll(sendNow);
-
-    const batch = mergePersistEffects(work.persists);
-    if (batch !== null) await this.#persist(batch);
-    const written = batch === null ? null : lastWritten(batch);
-    const afterWrite: Message[] = [];
-    if (written !== null) this.#stepAfter({ type: "persisted", ...written }, work, afterWrite);
-    for (const effect of work.persists) this.#sendAll(effect.then);
-    this.#sendAll(work.heldForWrite);
-    this.#sendAll(afterWrite);
-
-    await this.#applyAll(work);
-    const commitIndex = this.#reducer.commitIndex(this.#state as State);
-    this.#notifier.finish(work, commitIndex, this.#applier.appliedIndex);
-  }
-
-  /**
-   * Steps an inbox event: its effects belong to this turn. Once an earlier step of the turn asked
-   * for a write, a reply from this step may vouch for that write (an append acknowledged again, a
-   * vote granted again), so replies wait for it too; only the leader's replication traffic may
-   * overlap a write (thesis §10.2.1). The core marks what depends on its own step's write; this
-   * covers what depends on the writes of the steps before it.
-   */
-  #stepInto(event: Event, work: TurnWork<Result>, messages: Message[]): void {
-    const writing = work.persists.length > 0;
-    const output = this.#reducer.step(this.#state as State, event);
-    this.#state = output.state;
-    for (const message of output.messages) {
-      if (writing && !mayOverlapWrite(message)) work.heldForWrite.push(message);
-      else messages.push(message);
-    }
-    work.add(output.effects);
-  }
-
-  /** Steps an event fed after the turn's write; a further write waits for the next turn. */
-  #stepAfter(event: Event, work: TurnWork<Result>, messages: Message[]): void {
-    const output = this.#reducer.step(this.#state as State, event);
-    this.#state = output.state;
-    const lastPersist = output.effects.filter(isPersist).at(-1);
-    if (lastPersist === undefined) {
-      for (const message of output.messages) messages.push(message);
-      work.add(output.effects);
-      return;
-    }
-    // Keep the whole step together: its applies, notices and replies wait for its write.
-    const held: Message[] = [];
-    for (const message of output.messages)
-      (mayOverlapWrite(message) ? messages : held).push(message);
-    for (const effect of output.effects) {
-      this.#carried.push(
-        effect === lastPersist && held.length > 0
-          ? { ...lastPersist, then: [...lastPersist.then, ...held] }
-          : effect,
-      );
+    const turn = this.#runtime.turn();
+    let completion: IoCompletion<Result>;
+    for (let next = turn.next(); ; next = turn.next(completion)) {
+      if (next.done === true) {
+        this.#notifier.finish(next.value);
+        return;
+      }
+      const pending = this.#perform(next.value);
+      completion = isPromiseLike(pending) ? await pending : pending;
     }
   }
 
-  async #persist(batch: PersistBatch): Promise<void> {
+  /** Carries out one request; synchronous where the I/O is, so a turn takes no needless jobs. */
+  #perform(request: IoRequest): IoCompletion<Result> | Promise<IoCompletion<Result>> {
+    switch (request.type) {
+      case "send":
+        this.#sendAll(request.messages);
+        return undefined;
+      case "write":
+        return this.#write(request.batch).then(() => undefined);
+      case "apply":
+        return this.#apply(request.entries);
+      case "restore":
+        return this.#restore(request.snapshot).then(() => undefined);
+      case "takeSnapshot":
+        return this.#takeSnapshot();
+      default: {
+        const never: never = request;
+        throw new TypeError(`unknown I/O request ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  async #write(batch: PersistBatch): Promise<void> {
     try {
       await this.#storage.persist(batch);
     } catch (error) {
@@ -321,21 +274,64 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     }
   }
 
-  async #applyAll(work: TurnWork<Result>): Promise<void> {
-    const applier = this.#applier;
-    for (let applies = work.takeApplies(); applies.length > 0; applies = work.takeApplies()) {
-      const appliedBefore = applier.appliedIndex;
-      for (const effect of applies) {
-        if (effect.type === "apply") await applier.apply(effect.entries, work);
-        else await applier.restore(effect.snapshot, work);
+  /** Applies entries in order, awaiting the state machine only when it returns a promise. */
+  #apply(
+    entries: readonly Entry[],
+  ): readonly (Result | undefined)[] | Promise<readonly (Result | undefined)[]> {
+    const results: (Result | undefined)[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as Entry;
+      // Noop and membership entries are the core's business; they count as applied all the same.
+      if (entry.kind !== "command") {
+        results.push(undefined);
+        continue;
       }
-      const messages: Message[] = [];
-      if (applier.appliedIndex > appliedBefore) {
-        this.#stepAfter({ type: "applied", index: applier.appliedIndex }, work, messages);
+      let returned: Result | Promise<Result>;
+      try {
+        returned = this.#stateMachine.apply(entry.data, entry.index);
+      } catch (error) {
+        throw new StateMachineFailedError("apply", error);
       }
-      const snapshot = await applier.snapshotIfDue(work);
-      if (snapshot !== null) this.#stepAfter({ type: "snapshot", ...snapshot }, work, messages);
-      this.#sendAll(messages);
+      if (isPromiseLike(returned)) return this.#applyRest(entries, i, returned, results);
+      results.push(returned);
+    }
+    return results;
+  }
+
+  async #applyRest(
+    entries: readonly Entry[],
+    from: number,
+    first: PromiseLike<Result>,
+    results: (Result | undefined)[],
+  ): Promise<readonly (Result | undefined)[]> {
+    try {
+      results.push(await first);
+      for (let i = from + 1; i < entries.length; i++) {
+        const entry = entries[i] as Entry;
+        if (entry.kind !== "command") results.push(undefined);
+        else results.push(await this.#stateMachine.apply(entry.data, entry.index));
+      }
+    } catch (error) {
+      throw error instanceof StateMachineFailedError
+        ? error
+        : new StateMachineFailedError("apply", error);
+    }
+    return results;
+  }
+
+  async #restore(snapshot: Snapshot): Promise<void> {
+    try {
+      await this.#stateMachine.restore(snapshot.data);
+    } catch (error) {
+      throw new StateMachineFailedError("restore", error);
+    }
+  }
+
+  async #takeSnapshot(): Promise<Uint8Array> {
+    try {
+      return await this.#stateMachine.snapshot();
+    } catch (error) {
+      throw new StateMachineFailedError("snapshot", error);
     }
   }
 
@@ -358,10 +354,9 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#tickTimer = undefined;
     this.#unlisten?.();
     this.#unlisten = undefined;
-    for (const event of this.#inbox) {
+    for (const event of this.#runtime.drainInbox()) {
       if (event.type === "propose") this.#proposals.reject(event.id, makeError());
     }
-    this.#inbox = [];
   }
 
   /** Stops the node for good after an error; returns the error as reported. */
@@ -374,18 +369,17 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#phase = "failed";
     const stopped = () => new StoppedError(`the node failed: ${error.message}`, { cause: error });
     this.#quiesce(stopped);
-    this.#carried = [];
+    this.#runtime.abandon();
     this.#proposals.rejectAll(stopped);
     this.#notifier.emit("error", error);
     return error;
   }
 }
 
-/** A leader's replication may be sent while a write is in flight; nothing else may. */
-function mayOverlapWrite(message: Message): boolean {
-  return message.type === "appendEntries" || message.type === "installSnapshot";
-}
-
-function isPersist(effect: Effect): effect is PersistEffect {
-  return effect.type === "persist";
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }

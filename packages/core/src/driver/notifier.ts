@@ -9,7 +9,7 @@ import type { Index, NodeId, Term } from "../ids.js";
 import { NotLeaderError, OverloadedError } from "./errors.js";
 import type { ProposalRegistry } from "./proposals.js";
 import type { Scheduler } from "./scheduler.js";
-import type { Notice, TurnWork } from "./turn-work.js";
+import type { Notice, TurnReport } from "./turn-work.js";
 import type { NodeEvents } from "./types.js";
 
 export class Notifier<Result> {
@@ -36,7 +36,7 @@ export class Notifier<Result> {
     this.#appliedIndex = snapshotIndex;
   }
 
-  finish(work: TurnWork<Result>, commitIndex: Index, appliedIndex: Index): void {
+  finish({ work, commitIndex, appliedIndex }: TurnReport<Result>): void {
     for (const notice of work.notices) this.#notice(notice);
     for (const outcome of work.outcomes) {
       if (outcome.kind === "applied") {

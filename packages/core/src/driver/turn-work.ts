@@ -2,8 +2,8 @@
 // list is the order the core produced them in, which is the order the driver must honour.
 
 import type { Effect, PersistEffect } from "../effect.js";
+import type { Snapshot } from "../entry.js";
 import type { Index, Term } from "../ids.js";
-import type { Message } from "../message.js";
 
 export type ApplyEffect = Extract<Effect, { type: "apply" }>;
 export type RestoreEffect = Extract<Effect, { type: "restore" }>;
@@ -29,8 +29,6 @@ export type SnapshotNote = {
 
 export class TurnWork<Result> {
   readonly persists: PersistEffect[] = [];
-  /** Replies produced after the turn's first persist effect: sent once the write is durable. */
-  readonly heldForWrite: Message[] = [];
   applies: (ApplyEffect | RestoreEffect)[] = [];
   readonly notices: Notice[] = [];
   readonly outcomes: Outcome<Result>[] = [];
@@ -61,6 +59,12 @@ export class TurnWork<Result> {
     }
   }
 
+  /** A snapshot from the leader was installed in the state machine. */
+  restored(snapshot: Snapshot): void {
+    this.outcomes.push({ kind: "restored", index: snapshot.index });
+    this.snapshots.push({ index: snapshot.index, term: snapshot.term, origin: "installed" });
+  }
+
   /** Takes the apply and restore effects queued so far, leaving the queue empty. */
   takeApplies(): (ApplyEffect | RestoreEffect)[] {
     const applies = this.applies;
@@ -68,3 +72,10 @@ export class TurnWork<Result> {
     return applies;
   }
 }
+
+/** What a finished turn leaves for the shell to tell the application. */
+export type TurnReport<Result> = {
+  readonly work: TurnWork<Result>;
+  readonly commitIndex: Index;
+  readonly appliedIndex: Index;
+};

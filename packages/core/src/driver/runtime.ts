@@ -1,0 +1,219 @@
+// The node runtime: the driver's turn, as one synchronous component without I/O. Theory of
+// operation:
+//
+// Everything that happens to a node (a peer's message, a proposal, a tick of the clock) becomes an
+// event in the inbox. A *turn* takes the whole inbox at once and, in this order:
+//   1. steps the core once per event, collecting what each step asks for;
+//   2. sends the steps' `messages` straight away: the core vouches that they promise nothing about
+//      our disk (a leader's AppendEntries overlap its own log write, Raft thesis §10.2.1);
+//   3. merges every persist effect of the turn into ONE write (group commit) and waits for it;
+//      then tells the core (`persisted`) and sends each effect's `then`, the messages that waited
+//      for the write (votes and append acknowledgements: Raft paper Figure 2, "respond after
+//      persisting"). A reply that vouches for an EARLIER step's write rides in its own (possibly
+//      empty) persist effect, which the merged write covers: only the core decides what waits;
+//   4. applies committed entries (and installed snapshots) in log order, tells the core
+//      (`applied`), and takes a snapshot when the policy says so;
+//   5. returns what the shell must tell the application (proposals to settle, events to emit).
+// A turn is a generator: it yields I/O requests (io-request.ts) and is resumed with their
+// completions, so `createNode` runs it with real storage and timers and the simulator with a
+// simulated disk in virtual time, and both run the same rules. Turns never overlap: events that
+// arrive during a turn wait for the next one, and so batch up naturally under load. What the core
+// asks for while reacting to `persisted`, `applied` or `snapshot` is carried into the next turn if
+// it needs a write of its own, so a turn writes exactly once.
+
+import type { Config } from "../config.js";
+import type { Effect, PersistEffect } from "../effect.js";
+import type { Persisted } from "../entry.js";
+import type { Event } from "../event.js";
+import type { Index } from "../ids.js";
+import type { PersistBatch } from "../interfaces.js";
+import type { Message } from "../message.js";
+import type { Status } from "../status.js";
+import { ApplyTracker, type SnapshotPolicy } from "./apply-tracker.js";
+import type { IoCompletion, IoRequest } from "./io-request.js";
+import type { Reducer, StepOutput } from "./reducer.js";
+import { type RuntimeRules, shippedRules } from "./runtime-rules.js";
+import { type TurnReport, TurnWork } from "./turn-work.js";
+
+/** Observers of the runtime (the simulator's checkers; logging and metrics belong here too). */
+export type RuntimeHooks<State> = {
+  /** After every step of the core, before anything it asked for is carried out. */
+  readonly stepped?: (event: Event, output: StepOutput<State>) => void;
+};
+
+export type RuntimeOptions<State> = {
+  readonly snapshotPolicy: SnapshotPolicy;
+  readonly hooks?: RuntimeHooks<State>;
+  /** The runtime's rules; tests plant defects by replacing one (runtime-rules.ts). */
+  readonly rules?: RuntimeRules;
+};
+
+/** A turn: yields I/O requests, is resumed with their completions, returns what to report. */
+export type Turn<Result> = Generator<IoRequest, TurnReport<Result>, IoCompletion<Result>>;
+
+export class NodeRuntime<State, Result = unknown> {
+  readonly #reducer: Reducer<State>;
+  readonly #config: Config;
+  readonly #hooks: RuntimeHooks<State>;
+  readonly #rules: RuntimeRules;
+  readonly tracker: ApplyTracker<Result>;
+  #state: State | undefined;
+  #inbox: Event[] = [];
+  /** Effects from reacting to `persisted`/`applied`/`snapshot` that need a write: next turn. */
+  #carried: Effect[] = [];
+
+  constructor(reducer: Reducer<State>, config: Config, options: RuntimeOptions<State>) {
+    this.#reducer = reducer;
+    this.#config = config;
+    this.#hooks = options.hooks ?? {};
+    this.#rules = options.rules ?? shippedRules;
+    this.tracker = new ApplyTracker(options.snapshotPolicy);
+  }
+
+  /**
+   * Starts the core from what storage loaded. The shell restores the state machine from
+   * `persisted.snapshot` (if any) before the first turn: it begins where it left off.
+   */
+  load(persisted: Persisted): void {
+    this.#state = this.#reducer.init(this.#config, persisted);
+    this.#inbox = [];
+    this.#carried = [];
+    if (persisted.snapshot !== null) this.tracker.restored(persisted.snapshot);
+  }
+
+  get loaded(): boolean {
+    return this.#state !== undefined;
+  }
+
+  /** The core's view, or undefined before `load`. */
+  status(): Status | undefined {
+    return this.#state === undefined ? undefined : this.#reducer.status(this.#state);
+  }
+
+  commitIndex(): Index {
+    return this.#state === undefined ? (0 as Index) : this.#reducer.commitIndex(this.#state);
+  }
+
+  enqueue(event: Event): void {
+    this.#inbox.push(event);
+  }
+
+  /** Whether a turn has something to do. */
+  get hasWork(): boolean {
+    return this.#inbox.length > 0 || this.#carried.length > 0;
+  }
+
+  /** Empties the inbox (the node stops): returns the events that will never be stepped. */
+  drainInbox(): Event[] {
+    const events = this.#inbox;
+    this.#inbox = [];
+    return events;
+  }
+
+  /**
+   * The write still owed when the node stops: what the core asked for after the last write (a
+   * newer commit index, say). Nothing is sent any more, so the messages waiting on it are dropped.
+   */
+  takeFinalWrite(): PersistBatch | null {
+    const persists = this.#carried.filter(isPersist);
+    this.#carried = [];
+    return this.#rules.merge(persists);
+  }
+
+  /** Forgets what was carried: after a failure, nothing of it may reach storage. */
+  abandon(): void {
+    this.#carried = [];
+    this.#inbox = [];
+  }
+
+  *turn(): Turn<Result> {
+    const rules = this.#rules;
+    const work = new TurnWork<Result>();
+    work.add(this.#carried);
+    this.#carried = [];
+    const events = this.#inbox;
+    this.#inbox = [];
+    const sendNow: Message[] = [];
+    for (const event of events) this.#stepInto(event, work, sendNow);
+    if (sendNow.length > 0) yield { type: "send", messages: sendNow };
+
+    const batch = rules.merge(work.persists);
+    if (batch !== null) yield { type: "write", batch };
+    const written = batch === null ? null : rules.lastWritten(batch);
+    const afterWrite: Message[] = [];
+    if (written !== null) this.#stepAfter({ type: "persisted", ...written }, work, afterWrite);
+    const released: Message[] = [];
+    for (const effect of work.persists) for (const message of effect.then) released.push(message);
+    for (const message of afterWrite) released.push(message);
+    if (released.length > 0) yield { type: "send", messages: released };
+
+    yield* this.#applyAll(work);
+    return {
+      work,
+      commitIndex: this.commitIndex(),
+      appliedIndex: this.tracker.appliedIndex,
+    };
+  }
+
+  /** Steps an inbox event: its effects belong to this turn. */
+  #stepInto(event: Event, work: TurnWork<Result>, messages: Message[]): void {
+    const output = this.#step(event);
+    for (const message of output.messages) messages.push(message);
+    work.add(output.effects);
+  }
+
+  /** Steps an event fed after the turn's write; a further write waits for the next turn. */
+  #stepAfter(event: Event, work: TurnWork<Result>, messages: Message[]): void {
+    const output = this.#step(event);
+    for (const message of output.messages) messages.push(message);
+    // Keep the whole step together: if it asks for a write, its applies and notices wait for it.
+    if (output.effects.some(isPersist)) {
+      for (const effect of output.effects) this.#carried.push(effect);
+    } else {
+      work.add(output.effects);
+    }
+  }
+
+  #step(event: Event): StepOutput<State> {
+    const output = this.#reducer.step(this.#state as State, event);
+    this.#state = output.state;
+    this.#hooks.stepped?.(event, output);
+    return output;
+  }
+
+  *#applyAll(work: TurnWork<Result>): Generator<IoRequest, void, IoCompletion<Result>> {
+    const tracker = this.tracker;
+    for (let applies = work.takeApplies(); applies.length > 0; applies = work.takeApplies()) {
+      const appliedBefore = tracker.appliedIndex;
+      for (const effect of applies) {
+        if (effect.type === "apply") {
+          tracker.checkOrder(effect.entries);
+          const results = (yield { type: "apply", entries: effect.entries }) as readonly (
+            | Result
+            | undefined
+          )[];
+          tracker.applied(effect.entries, results, work);
+        } else {
+          yield { type: "restore", snapshot: effect.snapshot };
+          tracker.restored(effect.snapshot);
+          work.restored(effect.snapshot);
+        }
+      }
+      const messages: Message[] = [];
+      if (tracker.appliedIndex > appliedBefore) {
+        this.#stepAfter({ type: "applied", index: tracker.appliedIndex }, work, messages);
+      }
+      if (tracker.snapshotDue()) {
+        const index = tracker.appliedIndex;
+        const data = (yield { type: "takeSnapshot", index }) as Uint8Array;
+        tracker.snapshotTaken(work);
+        this.#stepAfter({ type: "snapshot", index, data }, work, messages);
+      }
+      if (messages.length > 0) yield { type: "send", messages };
+    }
+  }
+}
+
+function isPersist(effect: Effect): effect is PersistEffect {
+  return effect.type === "persist";
+}

@@ -1,0 +1,14 @@
+// @flotilla/core/runtime: the node runtime for those who drive a node themselves (the simulator,
+// other shells). Application authors use `createNode` from the root entry point instead.
+
+export type { SnapshotPolicy } from "./driver/apply-tracker.js";
+export { ApplyTracker } from "./driver/apply-tracker.js";
+export type { IoCompletion, IoRequest, IoRequestType } from "./driver/io-request.js";
+export { lastWritten, mergePersistEffects } from "./driver/merge-persist.js";
+export type { Reducer, StepOutput } from "./driver/reducer.js";
+export { raftReducer } from "./driver/reducer.js";
+export type { RuntimeHooks, RuntimeOptions, Turn } from "./driver/runtime.js";
+export { NodeRuntime } from "./driver/runtime.js";
+export type { RuntimeRules } from "./driver/runtime-rules.js";
+export { shippedRules } from "./driver/runtime-rules.js";
+export type { Notice, Outcome, SnapshotNote, TurnReport, TurnWork } from "./driver/turn-work.js";

@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { validateConfig } from "../../src/config.js";
+import type { IoRequest } from "../../src/driver/io-request.js";
+import { raftReducer } from "../../src/driver/reducer.js";
+import { NodeRuntime } from "../../src/driver/runtime.js";
+import type { Entry, Index, Message, NodeId, Term } from "../../src/index.js";
+
+// The runtime alone: a turn is a generator of I/O requests. These tests read the order of the
+// requests, which is the contract both createNode and the simulator carry out.
+
+const a = "a" as NodeId;
+const b = "b" as NodeId;
+const c = "c" as NodeId;
+
+function follower() {
+  const runtime = new NodeRuntime(raftReducer, validateConfig({ id: b, voters: [a, b, c] }), {
+    snapshotPolicy: { everyEntries: undefined, everyBytes: undefined },
+  });
+  runtime.load({
+    hardState: { term: 0 as Term, vote: null, commit: 0 as Index },
+    snapshot: null,
+    entries: [],
+  });
+  return runtime;
+}
+
+/** Runs one turn to the end, answering every request as a perfect world would. */
+function runTurn(runtime: NodeRuntime<unknown>): IoRequest[] {
+  const requests: IoRequest[] = [];
+  const turn = runtime.turn();
+  for (let next = turn.next(); next.done !== true; ) {
+    const request = next.value;
+    requests.push(request);
+    next = turn.next(request.type === "apply" ? request.entries.map(() => undefined) : undefined);
+  }
+  return requests;
+}
+
+function sent(request: IoRequest | undefined): string[] {
+  if (request?.type !== "send") return [];
+  return request.messages.map((m) => `${m.type}->${m.to}`);
+}
+
+const noop1: Entry = { kind: "noop", index: 1 as Index, term: 1 as Term };
+
+function appendEntries(entries: readonly Entry[]): Message {
+  return {
+    type: "appendEntries",
+    from: a,
+    to: b,
+    term: 1 as Term,
+    prevLogIndex: 0 as Index,
+    prevLogTerm: 0 as Term,
+    entries,
+    leaderCommit: 0 as Index,
+    seq: 1,
+  };
+}
+
+describe("NodeRuntime: one turn", () => {
+  it("writes once, and sends every acknowledgement of the turn only after the write", () => {
+    const runtime = follower();
+    runtime.enqueue({ type: "receive", message: appendEntries([noop1]) });
+    // A duplicate in the same turn: its ack vouches for the first step's write (still pending).
+    runtime.enqueue({ type: "receive", message: appendEntries([noop1]) });
+    const requests = runTurn(runtime);
+    expect(requests.map((r) => r.type)).toEqual(["write", "send"]);
+    expect(sent(requests[1])).toEqual(["appendEntriesResponse->a", "appendEntriesResponse->a"]);
+  });
+
+  it("sends what the core marks safe before the write; only the core decides", () => {
+    const runtime = follower();
+    // Step 1 grants a vote (a write); step 2 answers a pre-vote, which promises nothing durable
+    // (thesis §9.6): it leaves at once, while the vote grant waits for the write.
+    runtime.enqueue({
+      type: "receive",
+      message: {
+        type: "requestVote",
+        from: a,
+        to: b,
+        term: 1 as Term,
+        preVote: false,
+        lastLogIndex: 0 as Index,
+        lastLogTerm: 0 as Term,
+      },
+    });
+    runtime.enqueue({
+      type: "receive",
+      message: {
+        type: "requestVote",
+        from: c,
+        to: b,
+        term: 2 as Term,
+        preVote: true,
+        lastLogIndex: 0 as Index,
+        lastLogTerm: 0 as Term,
+      },
+    });
+    const requests = runTurn(runtime);
+    expect(requests.map((r) => r.type)).toEqual(["send", "write", "send"]);
+    expect(sent(requests[0])).toEqual(["requestVoteResponse->c"]);
+    expect(sent(requests[2])).toEqual(["requestVoteResponse->a"]);
+  });
+
+  it("applies committed entries only after the turn's write", () => {
+    const runtime = follower();
+    runtime.enqueue({
+      type: "receive",
+      message: { ...appendEntries([noop1]), leaderCommit: 1 as Index } as Message,
+    });
+    const requests = runTurn(runtime);
+    expect(requests.map((r) => r.type)).toEqual(["write", "send", "apply"]);
+    expect(runtime.tracker.appliedIndex).toBe(1);
+  });
+});
