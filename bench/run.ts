@@ -10,6 +10,7 @@ const benchmarks: Record<string, string> = {
   network: "./network.ts",
   codec: "./codec.ts",
   driver: "./driver.ts",
+  kv: "./kv.ts",
 };
 
 const name = process.argv[2];

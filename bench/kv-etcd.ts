@@ -1,0 +1,109 @@
+// The etcd side of `bench kv`: a 3-node etcd cluster on loopback (the `etcd` binary on PATH, e.g.
+// Debian's: `apt-get update && apt-get install -y etcd-server`), each member a child process
+// tracked by pid and SIGKILLed at the end, data under the caller's temporary directory. Clients
+// talk gRPC through the `etcd3` npm client, as a Node user of etcd would. etcd keeps its defaults
+// (100 ms heartbeat, 1 s election timeout, fsync on every commit).
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { Etcd3 } from "etcd3";
+import { pause } from "./closed-loop.js";
+
+const host = "127.0.0.1";
+
+export type EtcdCluster = {
+  readonly endpoints: readonly string[];
+  put(key: string, value: Buffer): Promise<void>;
+  /** Closes the client and SIGKILLs every member by pid. */
+  destroy(): Promise<void>;
+};
+
+/** The etcd binary on PATH, or null. */
+export function findEtcd(): string | null {
+  try {
+    return execFileSync("sh", ["-c", "command -v etcd"], { encoding: "utf8" }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export async function startEtcd(binary: string, dir: string): Promise<EtcdCluster> {
+  const names = ["e1", "e2", "e3"];
+  const ports = await freeTcpPorts(names.length * 2);
+  const peerUrl = (i: number) => `http://${host}:${ports[names.length + i]}`;
+  const clientUrl = (i: number) => `http://${host}:${ports[i]}`;
+  const initialCluster = names.map((name, i) => `${name}=${peerUrl(i)}`).join(",");
+  const children: ChildProcess[] = [];
+  const killAll = () => {
+    for (const child of children) if (child.exitCode === null) tryKill(child.pid);
+  };
+  process.on("exit", killAll);
+  for (const [i, name] of names.entries()) {
+    const args = [
+      ...["--name", name, "--data-dir", join(dir, name)],
+      ...["--listen-client-urls", clientUrl(i), "--advertise-client-urls", clientUrl(i)],
+      ...["--listen-peer-urls", peerUrl(i), "--initial-advertise-peer-urls", peerUrl(i)],
+      ...["--initial-cluster", initialCluster, "--initial-cluster-state", "new"],
+      ...["--initial-cluster-token", "flotilla-bench", "--logger", "zap", "--log-level", "warn"],
+    ];
+    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const log = createWriteStream(join(dir, `${name}.log`));
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    children.push(child);
+  }
+  const endpoints = names.map((_, i) => clientUrl(i));
+  const client = new Etcd3({ hosts: [...endpoints] });
+  const cluster: EtcdCluster = {
+    endpoints,
+    put: async (key, value) => {
+      await client.put(key).value(value);
+    },
+    destroy: async () => {
+      client.close();
+      killAll();
+      await Promise.all(
+        children.map((c) =>
+          c.exitCode === null && c.signalCode === null
+            ? new Promise((resolve) => c.once("exit", resolve))
+            : undefined,
+        ),
+      );
+      process.off("exit", killAll);
+    },
+  };
+  const deadline = performance.now() + 20_000;
+  for (;;) {
+    try {
+      await cluster.put("bench-ready", Buffer.from("1"));
+      return cluster;
+    } catch (error) {
+      if (performance.now() > deadline || children.some((c) => c.exitCode !== null)) {
+        await cluster.destroy();
+        throw new Error(`etcd did not start (logs in ${dir}): ${(error as Error).message}`);
+      }
+      await pause(100);
+    }
+  }
+}
+
+function tryKill(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+async function freeTcpPorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.listen(0, host, () => r()))));
+  const ports = servers.map((s) => {
+    const address = s.address();
+    return typeof address === "object" && address !== null ? address.port : 0;
+  });
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}

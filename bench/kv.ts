@@ -1,0 +1,189 @@
+// `pnpm bench kv`: examples/kv as a user runs it, three server processes on loopback (UDP between
+// them, HTTP for clients), under a closed-loop PUT load from this process; side by side with a
+// 3-node etcd on loopback when an `etcd` binary is on PATH, interleaved phase by phase in the
+// same run. Phases (each: warm-up, then the measured window):
+//
+//   file storage, 1 / 16 / 64 clients, 64-byte values       (etcd: the same, right after each)
+//   file storage, 4 clients, 1 MiB values                    (etcd: the same)
+//   file storage, 64 clients, one follower SIGKILLed
+//   memory storage (a fresh cluster), 1 / 16 / 64 clients
+//   --loss 0.1,0.3: a fresh file cluster per share P, every server dropping P of its outgoing
+//                   Raft datagrams (transport-udp dropProbability), 16 clients
+//
+// `leaderChanges` counts the term changes seen across the measured phases (the highest term any
+// node reports, before and after each phase). Every process is killed by pid; data lives in one
+// temporary directory, removed at the end. The last line is one JSON object (docs/benchmarks.md).
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { LocalCluster } from "../examples/kv/src/local-cluster.js";
+import { closedLoop, type PhaseResult } from "./closed-loop.js";
+import { type EtcdCluster, findEtcd, startEtcd } from "./kv-etcd.js";
+import { kvPutter } from "./kv-http.js";
+import { printTable, type Row } from "./kv-report.js";
+
+type Settings = {
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly largeValueBytes: number;
+  readonly losses: readonly number[];
+  readonly dir: string;
+};
+
+type Target = {
+  readonly name: string;
+  put(key: string, value: Buffer): Promise<void>;
+  /** The highest term any running node reports (Flotilla only). */
+  term?(): Promise<number>;
+};
+
+const ids = ["a", "b", "c"];
+let leaderChanges = 0;
+
+async function phase(target: Target, clients: number, valueBytes: number, s: Settings) {
+  const value = Buffer.alloc(valueBytes, "v");
+  const before = (await target.term?.()) ?? 0;
+  const result = await closedLoop({
+    clients,
+    warmupMs: s.warmupMs,
+    durationMs: s.durationMs,
+    request: (client, seq) => target.put(`bench-${client}-${seq % 128}`, value),
+  });
+  const changes = target.term === undefined ? 0 : (await target.term()) - before;
+  if (target.term !== undefined) leaderChanges += changes;
+  return { ...result, leaderChanges: changes };
+}
+
+async function startKv(s: Settings, name: string, args: readonly string[]) {
+  await mkdir(join(s.dir, name));
+  const cluster = await LocalCluster.create({ ids, dir: join(s.dir, name), serverArgs: args });
+  await Promise.all(ids.map((id) => cluster.start(id)));
+  await cluster.waitForLeader();
+  const putter = kvPutter(cluster.urls);
+  const target: Target = {
+    name,
+    put: putter.put,
+    term: async () => Math.max(0, ...(await cluster.statuses()).map((st) => st.term)),
+  };
+  const close = async () => {
+    putter.close();
+    await cluster.destroy();
+  };
+  return { cluster, target, close };
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: "boolean", default: false },
+      "duration-ms": { type: "string" },
+      "warmup-ms": { type: "string" },
+      "large-value-bytes": { type: "string", default: String(1024 * 1024) },
+      loss: { type: "string" },
+      "no-etcd": { type: "boolean", default: false },
+    },
+  });
+  const quick = values.quick === true;
+  const dir = await mkdtemp(join(tmpdir(), "flotilla-bench-kv-"));
+  const s: Settings = {
+    warmupMs: Number(values["warmup-ms"] ?? (quick ? 500 : 1000)),
+    durationMs: Number(values["duration-ms"] ?? (quick ? 2000 : 5000)),
+    largeValueBytes: Number(values["large-value-bytes"]),
+    losses: values.loss === undefined ? [] : values.loss.split(",").map(Number),
+    dir,
+  };
+  const etcdBinary = values["no-etcd"] === true ? null : findEtcd();
+  console.log(
+    `bench kv: ${s.warmupMs} ms warm-up + ${s.durationMs} ms per phase; etcd: ${etcdBinary ?? "skipped: no etcd on PATH"}; data in ${dir}`,
+  );
+  const rows: Row[] = [];
+  const json: Record<string, unknown> = {};
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const file = await startKv(s, "file", []);
+    closers.push(file.close);
+    let etcd: EtcdCluster | null = null;
+    if (etcdBinary !== null) {
+      await mkdir(join(dir, "etcd"));
+      etcd = await startEtcd(etcdBinary, join(dir, "etcd"));
+      closers.push(etcd.destroy);
+    }
+    const etcdTarget: Target | null = etcd === null ? null : { name: "etcd", put: etcd.put };
+    const fileRows: Record<string, PhaseResult> = {};
+    const etcdRows: Record<string, PhaseResult> = {};
+    for (const clients of [1, 16, 64]) {
+      const ours = await phase(file.target, clients, 64, s);
+      fileRows[`c${clients}`] = ours;
+      const theirs = etcdTarget === null ? null : await phase(etcdTarget, clients, 64, s);
+      if (theirs !== null) etcdRows[`c${clients}`] = theirs;
+      rows.push({ label: `file, ${clients} clients, 64 B`, ours, etcd: theirs });
+    }
+    const large = await phase(file.target, 4, s.largeValueBytes, s);
+    const etcdLarge = etcdTarget === null ? null : await phase(etcdTarget, 4, s.largeValueBytes, s);
+    rows.push({ label: `file, 4 clients, ${s.largeValueBytes} B`, ours: large, etcd: etcdLarge });
+    await etcd?.destroy();
+    const leader = await file.cluster.waitForLeader();
+    const follower = ids.find((id) => id !== leader)!;
+    await file.cluster.kill(follower, "SIGKILL");
+    const dead = await phase(file.target, 64, 64, s);
+    rows.push({ label: "file, 64 clients, a follower SIGKILLed", ours: dead, etcd: null });
+    await file.close();
+
+    const memory = await startKv(s, "memory", ["--storage", "memory"]);
+    closers.push(memory.close);
+    const memoryRows: Record<string, PhaseResult> = {};
+    for (const clients of [1, 16, 64]) {
+      const ours = await phase(memory.target, clients, 64, s);
+      memoryRows[`c${clients}`] = ours;
+      rows.push({ label: `memory, ${clients} clients, 64 B`, ours, etcd: null });
+    }
+    await memory.close();
+
+    const lossy: Record<string, unknown> = {};
+    for (const loss of s.losses) {
+      const name = `loss${Math.round(loss * 100)}`;
+      const cluster = await startKv(s, name, ["--loss", String(loss)]);
+      closers.push(cluster.close);
+      const ours = await phase(cluster.target, 16, 64, s);
+      rows.push({ label: `file, 16 clients, ${loss * 100}% loss`, ours, etcd: null });
+      lossy[name] = {
+        c16: pick(ours),
+        leaderChanges: ours.leaderChanges,
+        minPerSecond: Math.min(...ours.perSecond),
+        ofLossless: round2(ours.opsPerSec / Math.max(1, fileRows.c16!.opsPerSec)),
+      };
+      await cluster.close();
+    }
+
+    printTable(rows);
+    json.file = mapRows(fileRows);
+    json.memory = mapRows(memoryRows);
+    json.deadFollower = { c64: pick(dead) };
+    json.largeValues = {
+      opsPerSec: large.opsPerSec,
+      p99Us: large.p99Us,
+      leaderChanges: large.leaderChanges,
+    };
+    json.etcd = etcd === null ? null : mapRows(etcdRows);
+    json.leaderChanges = leaderChanges;
+    if (s.losses.length > 0) json.lossy = lossy;
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(json));
+}
+
+function pick(r: PhaseResult) {
+  return { opsPerSec: r.opsPerSec, p50Us: r.p50Us, p99Us: r.p99Us, errors: r.errors };
+}
+
+function mapRows(rows: Record<string, PhaseResult>) {
+  return Object.fromEntries(Object.entries(rows).map(([k, r]) => [k, pick(r)]));
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
