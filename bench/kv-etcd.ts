@@ -5,9 +5,9 @@
 // (100 ms heartbeat, 1 s election timeout, fsync on every commit).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { Etcd3 } from "etcd3";
+import { freeTcpPorts } from "../examples/kv/src/local-cluster.js";
 import { pause } from "./closed-loop.js";
 
 const host = "127.0.0.1";
@@ -95,15 +95,4 @@ function tryKill(pid: number | undefined): void {
   } catch {
     // Already gone.
   }
-}
-
-async function freeTcpPorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer());
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.listen(0, host, () => r()))));
-  const ports = servers.map((s) => {
-    const address = s.address();
-    return typeof address === "object" && address !== null ? address.port : 0;
-  });
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
 }

@@ -253,7 +253,7 @@ async function freeUdpPorts(count: number): Promise<number[]> {
   return ports;
 }
 
-async function freeTcpPorts(count: number): Promise<number[]> {
+export async function freeTcpPorts(count: number): Promise<number[]> {
   const servers = Array.from({ length: count }, () => createServer());
   await Promise.all(servers.map((s) => new Promise<void>((r) => s.listen(0, host, () => r()))));
   const ports = servers.map((s) => {
