@@ -7,7 +7,7 @@ import { batch, commands, hard } from "../../core/test/storage-conformance.js";
 import { type FileSystem, openFileStorage, type WritableFile } from "../src/index.js";
 import { encodeLogRecord } from "../src/log-record.js";
 import { frameRecord, segmentMagic } from "../src/record.js";
-import { FakeFileSystem } from "./fake-fs.js";
+import { SimFileSystem } from "../src/testing.js";
 
 /** Counts the fsyncs (of files and of directories) made through `inner`. */
 function countingSyncs(inner: FileSystem): { fs: FileSystem; syncs: () => number } {
@@ -41,7 +41,7 @@ const dir = "/node";
 
 describe("FileStorage commit index", () => {
   it("costs one fsync for entries with a moved commit, and the hard-state file for a new term", async () => {
-    const { fs, syncs } = countingSyncs(new FakeFileSystem());
+    const { fs, syncs } = countingSyncs(new SimFileSystem());
     const storage = await openFileStorage(dir, { fs });
     await storage.persist(batch({ entries: commands(1, 2, 1), hardState: hard(1, "a", 0) }));
     const cost = async (parts: Parameters<typeof batch>[0]) => {
@@ -59,7 +59,7 @@ describe("FileStorage commit index", () => {
   });
 
   it("recovers the largest commit recorded; a commit-only batch is carried by the next record", async () => {
-    const fs = new FakeFileSystem();
+    const fs = new SimFileSystem();
     const storage = await openFileStorage(dir, { fs });
     await storage.persist(batch({ entries: commands(1, 4, 1), hardState: hard(1, "a", 0) }));
     await storage.persist(batch({ entries: commands(5, 6, 1), hardState: hard(1, "a", 3) }));
@@ -79,7 +79,7 @@ describe("FileStorage commit index", () => {
   });
 
   it("keeps a commit newer than the hard-state file, and the file's when it is newer", async () => {
-    const fs = new FakeFileSystem();
+    const fs = new SimFileSystem();
     const options = { fs, segmentBytesMax: 1 };
     const storage = await openFileStorage(dir, options);
     await storage.persist(batch({ entries: commands(1, 4, 1), hardState: hard(1, "a", 1) }));
@@ -95,7 +95,7 @@ describe("FileStorage commit index", () => {
   });
 
   it("never lets the commit go back, in memory or across a reopen", async () => {
-    const fs = new FakeFileSystem();
+    const fs = new SimFileSystem();
     const storage = await openFileStorage(dir, { fs });
     await storage.persist(batch({ entries: commands(1, 4, 1), hardState: hard(1, "a", 4) }));
     await storage.persist(batch({ entries: commands(5, 5, 1), hardState: hard(1, "a", 2) }));
@@ -109,7 +109,7 @@ describe("FileStorage commit index", () => {
   });
 
   it("reads log records written before the commit was recorded (format kind 1) as commit 0", async () => {
-    const fs = new FakeFileSystem();
+    const fs = new SimFileSystem();
     await fs.mkdir(dir);
     const current = encodeLogRecord({ prevIndex: 0 as Index, commit: 0 as Index, entries: [] });
     const entries = commands(1, 2, 1);

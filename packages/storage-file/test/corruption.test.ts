@@ -10,7 +10,7 @@ import { type Index, MemoryStorage, type PersistBatch, type Persisted } from "@f
 import { describe, expect, it } from "vitest";
 import { batch, command, commands, hard, snapshotAt } from "../../core/test/storage-conformance.js";
 import { openFileStorage, StorageCorruptionError } from "../src/index.js";
-import { FakeFileSystem } from "./fake-fs.js";
+import { SimFileSystem } from "../src/testing.js";
 import { dataEnd, prng, testSeed } from "./helpers.js";
 
 const dir = "/node";
@@ -32,7 +32,7 @@ describe("FileStorage under random byte corruption", () => {
   it("detects every damaged byte or, in the last record only, drops that record", async () => {
     const seed = testSeed("corruption", 7_770_001);
     const random = prng(seed);
-    const pristine = new FakeFileSystem();
+    const pristine = new SimFileSystem();
     const storage = await openFileStorage(dir, { fs: pristine, segmentBytesMax: 100 });
     for (const step of history) await storage.persist(step);
     await storage.close();

@@ -1,5 +1,5 @@
 // Crash at every point of a scripted run: before each write, fsync, rename, unlink and directory
-// sync that FileStorage makes (the fake file system numbers them). After each crash, in several
+// sync that FileStorage makes (the simulated file system numbers them). After each crash, in several
 // ways of losing unsynced data (all of it, none of it, random prefixes with torn last writes),
 // the recovered storage must hold every batch acknowledged before the crash, and of the batch in
 // flight either nothing or a prefix of its parts (snapshot, log record, hard state), never a
@@ -22,7 +22,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { batch, command, commands, hard, snapshotAt } from "../../core/test/storage-conformance.js";
 import { openFileStorage, StorageFailedError } from "../src/index.js";
-import { type CrashMode, FakeCrash, FakeFileSystem } from "./fake-fs.js";
+import { type CrashMode, SimCrashError, SimFileSystem } from "../src/testing.js";
 import { prng, testSeed } from "./helpers.js";
 
 const script: readonly PersistBatch[] = [
@@ -48,7 +48,7 @@ const script: readonly PersistBatch[] = [
 
 const dir = "/node";
 // Small segments: the script rolls several and compaction deletes some.
-const options = (fs: FakeFileSystem, pid: number) => ({
+const options = (fs: SimFileSystem, pid: number) => ({
   fs,
   segmentBytesMax: 120,
   pid,
@@ -56,7 +56,7 @@ const options = (fs: FakeFileSystem, pid: number) => ({
 });
 
 /** Runs the script, crashing at `point`; returns how many batches were acknowledged. */
-async function runUntilCrash(fs: FakeFileSystem, point: number | undefined): Promise<number> {
+async function runUntilCrash(fs: SimFileSystem, point: number | undefined): Promise<number> {
   fs.crashAtPoint = point;
   let acknowledged = 0;
   try {
@@ -68,7 +68,8 @@ async function runUntilCrash(fs: FakeFileSystem, point: number | undefined): Pro
   } catch (error) {
     // persist wraps I/O failures in StorageFailedError; open lets them through.
     const crashed =
-      error instanceof FakeCrash || (error as { cause?: unknown }).cause instanceof FakeCrash;
+      error instanceof SimCrashError ||
+      (error as { cause?: unknown }).cause instanceof SimCrashError;
     if (!crashed) throw error;
   }
   return acknowledged;
@@ -125,7 +126,7 @@ function nextEntry(state: Persisted): Entry {
 }
 
 async function checkRecovery(
-  crashed: FakeFileSystem,
+  crashed: SimFileSystem,
   acknowledged: number,
   label: string,
 ): Promise<void> {
@@ -158,12 +159,12 @@ async function checkRecovery(
 describe("FileStorage crash recovery", () => {
   it("recovers every acknowledged batch after a crash at any point", async () => {
     const seed = testSeed("crash points", 20_240_601);
-    const clean = new FakeFileSystem();
+    const clean = new SimFileSystem();
     expect(await runUntilCrash(clean, undefined)).toBe(script.length);
     const points = clean.points;
     expect(points).toBeGreaterThan(script.length * 2);
     for (let point = 1; point <= points + 1; point++) {
-      const fs = new FakeFileSystem();
+      const fs = new SimFileSystem();
       const acknowledged = await runUntilCrash(fs, point);
       const modes: [string, CrashMode][] = [
         ["lose unsynced", "loseUnsynced"],
@@ -175,7 +176,7 @@ describe("FileStorage crash recovery", () => {
       }
       for (const [name, mode] of modes) {
         await checkRecovery(
-          fs.crash(mode),
+          fs.afterCrash(mode),
           acknowledged,
           `crash at point ${point}/${points}, ${name}`,
         );
@@ -185,24 +186,26 @@ describe("FileStorage crash recovery", () => {
 
   it("recovers after a second crash during recovery itself", async () => {
     const seed = testSeed("crash during recovery", 31_337);
-    const clean = new FakeFileSystem();
+    const clean = new SimFileSystem();
     await runUntilCrash(clean, undefined);
     let recoveryCrashes = 0;
     for (let point = 1; point <= clean.points; point += 1) {
-      const fs = new FakeFileSystem();
+      const fs = new SimFileSystem();
       const acknowledged = await runUntilCrash(fs, point);
       const trialSeed = seed + point;
       const random = prng(trialSeed);
-      const crashed = fs.crash({ random });
+      const crashed = fs.afterCrash({ random });
       // Count the points recovery needs, then crash at each of them in turn.
       const probe = crashed.clone();
       await (await openFileStorage(dir, options(probe, 4))).load();
       for (let again = 1; again <= probe.points; again++) {
         const second = crashed.clone();
         second.crashAtPoint = again;
-        await expect(openFileStorage(dir, options(second, 4))).rejects.toBeInstanceOf(FakeCrash);
+        await expect(openFileStorage(dir, options(second, 4))).rejects.toBeInstanceOf(
+          SimCrashError,
+        );
         const label = `crash at point ${point}, again at recovery point ${again}, seed ${trialSeed}`;
-        await checkRecovery(second.crash({ random }), acknowledged, label);
+        await checkRecovery(second.afterCrash({ random }), acknowledged, label);
         recoveryCrashes += 1;
       }
     }
@@ -211,21 +214,21 @@ describe("FileStorage crash recovery", () => {
   });
 
   it("refuses all calls after a failed write, until reopened", async () => {
-    const fs = new FakeFileSystem();
+    const fs = new SimFileSystem();
     const storage = await openFileStorage(dir, options(fs, 1));
     await storage.persist(script[0]!);
     fs.crashAtPoint = fs.points + 1;
     const failed = await storage.persist(script[1]!).catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(StorageFailedError);
-    expect((failed as StorageFailedError).cause).toBeInstanceOf(FakeCrash);
+    expect((failed as StorageFailedError).cause).toBeInstanceOf(SimCrashError);
     await expect(storage.persist(script[1]!)).rejects.toBeInstanceOf(StorageFailedError);
     await expect(storage.load()).rejects.toBeInstanceOf(StorageFailedError);
   });
 
   it("keeps a stale lock from the crashed process out of the way", async () => {
-    const fs = new FakeFileSystem();
+    const fs = new SimFileSystem();
     await runUntilCrash(fs, undefined);
-    const crashed = fs.crash("keepUnsynced");
+    const crashed = fs.afterCrash("keepUnsynced");
     const storage = await openFileStorage(dir, options(crashed, 2));
     expect((await storage.load()).entries.at(-1)?.term).toBe(4 as Term);
     await storage.close();

@@ -4,7 +4,7 @@ import {
   type StorageHarness,
 } from "../../core/test/storage-conformance.js";
 import { openFileStorage } from "../src/index.js";
-import { FakeFileSystem } from "./fake-fs.js";
+import { SimFileSystem } from "../src/testing.js";
 import { tempDir } from "./helpers.js";
 
 /** A harness that reopens with `open`; `cleanup` closes the storage, then runs `remove`. */
@@ -35,7 +35,7 @@ describeStorageConformance("FileStorage on node:fs", async () => {
   return harness(() => openFileStorage(dir, { segmentBytesMax: 128 }), remove);
 });
 
-describeStorageConformance("FileStorage on the fake file system", async () => {
-  const fs = new FakeFileSystem();
+describeStorageConformance("FileStorage on the simulated file system", async () => {
+  const fs = new SimFileSystem();
   return harness(() => openFileStorage("/data", { fs, segmentBytesMax: 1 }));
 });

@@ -14,7 +14,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { batch, command, hard, snapshotAt } from "../../core/test/storage-conformance.js";
 import { type FileStorageOptions, openFileStorage } from "../src/index.js";
-import { FakeFileSystem } from "./fake-fs.js";
+import { SimFileSystem } from "../src/testing.js";
 import { prng, tempDir, testSeed } from "./helpers.js";
 
 type Tip = {
@@ -149,11 +149,11 @@ async function expectReloaded(
 }
 
 describe("FileStorage against MemoryStorage, randomized", () => {
-  it("agrees over a long run on the fake file system", async () => {
-    const seed = testSeed("random run (fake fs)", 424_242);
-    const fs = new FakeFileSystem();
+  it("agrees over a long run on the simulated file system", async () => {
+    const seed = testSeed("random run (simulated fs)", 424_242);
+    const fs = new SimFileSystem();
     const options: FileStorageOptions = { fs, segmentBytesMax: 300 };
-    await run("fake fs", seed, 3000, () => openFileStorage("/node", options));
+    await run("simulated fs", seed, 3000, () => openFileStorage("/node", options));
   });
 
   it("agrees on node:fs", async () => {

@@ -1,0 +1,205 @@
+// The data model behind SimFileSystem: files and directories that know which of their changes
+// are durable. Each keeps its durable state and the list of changes made since the last
+// successful fsync; a crash keeps the durable state plus a random prefix of those changes (the
+// last kept write torn at a random byte). A change that a FAILED fsync covered is dropped from
+// that list without reaching the durable state: the kernel marks such pages clean although they
+// never reached the disk ("fsyncgate"), so a later fsync does not write them either, and a crash
+// loses them. No Node APIs here: the simulator runs in any JS runtime.
+
+export type FileChange =
+  | { readonly kind: "write"; readonly position: number; readonly data: Uint8Array }
+  | { readonly kind: "truncate"; readonly size: number };
+
+/** Bytes with room to grow: appends cost amortised O(their size), not O(file size). */
+export class Bytes {
+  #buffer: Uint8Array;
+  length = 0;
+
+  constructor(initial?: Uint8Array) {
+    this.#buffer = new Uint8Array(Math.max(64, initial?.length ?? 0));
+    if (initial !== undefined) {
+      this.#buffer.set(initial);
+      this.length = initial.length;
+    }
+  }
+
+  apply(change: FileChange): void {
+    switch (change.kind) {
+      case "write": {
+        const end = change.position + change.data.length;
+        this.#reserve(end);
+        this.#buffer.set(change.data, change.position);
+        this.length = Math.max(this.length, end);
+        return;
+      }
+      case "truncate": {
+        this.#reserve(change.size);
+        // Bytes cut off read back as zeros if the file grows again.
+        if (change.size < this.length) this.#buffer.fill(0, change.size, this.length);
+        this.length = change.size;
+        return;
+      }
+      default: {
+        const never: never = change;
+        throw new Error(`unknown file change ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  view(): Uint8Array {
+    return this.#buffer.subarray(0, this.length);
+  }
+
+  copy(): Bytes {
+    return new Bytes(this.view());
+  }
+
+  #reserve(size: number): void {
+    if (size <= this.#buffer.length) return;
+    const grown = new Uint8Array(Math.max(size, this.#buffer.length * 2));
+    grown.set(this.#buffer.subarray(0, this.length));
+    this.#buffer = grown;
+  }
+}
+
+export class SimFile {
+  /** What a read sees now (the page cache). */
+  current = new Bytes();
+  /** What the disk holds for sure. */
+  durable = new Bytes();
+  /** Changes since the last fsync, oldest first; a crash keeps a prefix of them. */
+  unsynced: FileChange[] = [];
+
+  change(change: FileChange): void {
+    this.current.apply(change);
+    this.unsynced.push(change);
+  }
+
+  /** A successful fsync: every unsynced change reaches the disk. */
+  sync(): void {
+    for (const change of this.unsynced) this.durable.apply(change);
+    this.unsynced = [];
+  }
+
+  /** A failed fsync: the unsynced changes stay visible but will never reach the disk. */
+  failSync(): void {
+    this.unsynced = [];
+  }
+
+  /** The content found after a crash that kept `kept` unsynced changes, the last torn at `tear`. */
+  afterCrash(kept: number, tear: (length: number) => number): Uint8Array {
+    const bytes = this.durable.copy();
+    this.unsynced.slice(0, kept).forEach((change, i) => {
+      if (i === kept - 1 && change.kind === "write") {
+        const torn = tear(change.data.length);
+        bytes.apply({ ...change, data: change.data.subarray(0, torn) });
+      } else {
+        bytes.apply(change);
+      }
+    });
+    return bytes.view().slice();
+  }
+}
+
+export type DirChange =
+  | { readonly kind: "link"; readonly name: string; readonly file: SimFile }
+  | { readonly kind: "unlink"; readonly name: string }
+  /** Atomic: a crash keeps it whole or loses it whole. */
+  | { readonly kind: "rename"; readonly from: string; readonly to: string; readonly file: SimFile };
+
+export class SimDir {
+  readonly current = new Map<string, SimFile>();
+  readonly durable = new Map<string, SimFile>();
+  unsynced: DirChange[] = [];
+
+  change(change: DirChange): void {
+    applyDirChange(this.current, change);
+    this.unsynced.push(change);
+  }
+
+  sync(): void {
+    for (const change of this.unsynced) applyDirChange(this.durable, change);
+    this.unsynced = [];
+  }
+
+  failSync(): void {
+    this.unsynced = [];
+  }
+
+  /** The entries found after a crash that kept `kept` unsynced changes. */
+  afterCrash(kept: number): Map<string, SimFile> {
+    const entries = new Map(this.durable);
+    for (const change of this.unsynced.slice(0, kept)) applyDirChange(entries, change);
+    return entries;
+  }
+}
+
+/**
+ * Every directory as a crash leaves it: `kept(n)` says how many of n unsynced changes of one file
+ * or directory survive, `tear(n)` how many bytes of the last surviving write of n bytes.
+ */
+export function dirsAfterCrash(
+  dirs: ReadonlyMap<string, SimDir>,
+  kept: (unsynced: number) => number,
+  tear: (length: number) => number,
+): Map<string, SimDir> {
+  // A file keeps one content however many names it is found under.
+  const contents = new Map<SimFile, Uint8Array>();
+  const out = new Map<string, SimDir>();
+  for (const [path, dir] of dirs) {
+    const fresh = new SimDir();
+    for (const [name, file] of dir.afterCrash(kept(dir.unsynced.length))) {
+      let content = contents.get(file);
+      if (content === undefined) {
+        content = file.afterCrash(kept(file.unsynced.length), tear);
+        contents.set(file, content);
+      }
+      const copy = new SimFile();
+      copy.change({ kind: "write", position: 0, data: content });
+      copy.sync();
+      fresh.change({ kind: "link", name, file: copy });
+    }
+    fresh.sync();
+    out.set(path, fresh);
+  }
+  return out;
+}
+
+function applyDirChange(entries: Map<string, SimFile>, change: DirChange): void {
+  switch (change.kind) {
+    case "link":
+      entries.set(change.name, change.file);
+      return;
+    case "unlink":
+      entries.delete(change.name);
+      return;
+    case "rename":
+      entries.delete(change.from);
+      entries.set(change.to, change.file);
+      return;
+    default: {
+      const never: never = change;
+      throw new Error(`unknown directory change ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** `path` split into its directory and its name, with `.`, empty segments and `..` resolved. */
+export function splitPath(path: string): { readonly dir: string; readonly name: string } {
+  const normal = normalizePath(path);
+  const slash = normal.lastIndexOf("/");
+  if (slash < 0) return { dir: ".", name: normal };
+  return { dir: slash === 0 ? "/" : normal.slice(0, slash), name: normal.slice(slash + 1) };
+}
+
+export function normalizePath(path: string): string {
+  const absolute = path.startsWith("/");
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === ".." && parts.length > 0 && parts.at(-1) !== "..") parts.pop();
+    else if (part !== ".." || !absolute) parts.push(part);
+  }
+  const joined = parts.join("/");
+  return absolute ? `/${joined}` : joined === "" ? "." : joined;
+}

@@ -1,0 +1,11 @@
+// @flotilla/storage-file/testing: what tests and the cluster simulator need to run FileStorage
+// on a simulated disk. Not for production use.
+
+export {
+  type CrashMode,
+  SimCrashError,
+  SimFileSystem,
+  type SimFileSystemOptions,
+  type SimIoKind,
+  type SimIoOp,
+} from "./sim-fs/sim-file-system.js";
