@@ -113,6 +113,11 @@ describe("the packed packages", () => {
     async (name) => {
       const unpacked = join(scratch, "project", "node_modules", "@flotilla", name);
       expect(manifestProblems(unpacked)).toEqual([]);
+      // publishConfig.exports replaces the workspace's map when packing: no subpath may go missing.
+      const workspaceExports = readManifest(join(workspace, "packages", name)).exports ?? {};
+      expect(Object.keys(readManifest(unpacked).exports ?? {})).toEqual(
+        Object.keys(workspaceExports),
+      );
       // core and transport-memory run in any JS runtime; only the node:dgram and fs packages say Node.
       const nodeOnly = name === "storage-file" || name === "transport-udp";
       expect(readManifest(unpacked).engines?.node !== undefined).toBe(nodeOnly);
