@@ -20,7 +20,7 @@ import {
   NotLeaderError,
   OverloadedError,
 } from "@flotilla/core";
-import { encodeKvCommand, type KvInput, type KvOutput } from "@flotilla/transport-memory";
+import { encodeKvCommand, type KvInput, type KvOutput } from "@flotilla/kv-model";
 import type { UdpTransportStats } from "@flotilla/transport-udp";
 import { formatHostPort, type HostPort } from "./addresses.js";
 import type { KvStore } from "./kv-store.js";

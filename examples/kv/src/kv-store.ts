@@ -1,5 +1,5 @@
 // The key-value store as the server's replicated state machine. It speaks the KV command format of
-// @flotilla/transport-memory (the same bytes the simulator proposes and its linearizability model
+// @flotilla/kv-model (the same bytes the simulator proposes and its linearizability model
 // describes) and its snapshot format, but keeps one mutable Map: that package's KvStateMachine
 // copies the whole map on every write, which suits a simulator's handful of keys, not a server.
 
@@ -10,7 +10,7 @@ import {
   decodeKvSnapshot,
   encodeKvSnapshot,
   type KvOutput,
-} from "@flotilla/transport-memory";
+} from "@flotilla/kv-model";
 
 export class KvStore implements StateMachine<KvOutput> {
   #map = new Map<string, string>();

@@ -9,8 +9,8 @@
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import { createNode, type FlotillaNode, MemoryStorage, nodeId, type Storage } from "@flotilla/core";
+import type { KvOutput } from "@flotilla/kv-model";
 import { openFileStorage } from "@flotilla/storage-file";
-import type { KvOutput } from "@flotilla/transport-memory";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
 import { formatHostPort, type HostPort, UsageError } from "./addresses.js";
 import { createApiServer } from "./http-api.js";

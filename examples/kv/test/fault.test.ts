@@ -1,19 +1,15 @@
 // Multi-process fault tests: three real kv-server processes on loopback, talking Raft over UDP and
 // keeping their logs on disk, are killed with SIGKILL and restarted while concurrent clients work.
-// The clients' history must be linearizable (transport-memory's checker), and the replicas must
+// The clients' history must be linearizable (@flotilla/sim's checker), and the replicas must
 // end with identical state. Every process started here is killed by pid in afterEach. Time only
 // bounds waits and the length of the run; no assertion is about speed.
 
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  checkLinearizability,
-  type HistoryOperation,
-  type KvInput,
-  type KvOutput,
-  Prng,
-} from "@flotilla/transport-memory";
+import type { KvInput, KvOutput } from "@flotilla/kv-model";
+import { checkLinearizability, type HistoryOperation } from "@flotilla/sim";
+import { Prng } from "@flotilla/transport-memory";
 import { afterEach, describe, expect, it } from "vitest";
 import { KvClient, KvRequestError } from "../src/client.js";
 import { LocalCluster, pause } from "../src/local-cluster.js";

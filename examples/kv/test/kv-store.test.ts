@@ -1,10 +1,10 @@
 import { index } from "@flotilla/core";
-import { encodeKvCommand, KvStateMachine } from "@flotilla/transport-memory";
+import { encodeKvCommand, KvStateMachine } from "@flotilla/kv-model";
 import { describe, expect, it } from "vitest";
 import { KvStore } from "../src/kv-store.js";
 
 describe("KvStore", () => {
-  it("answers like transport-memory's KvStateMachine and snapshots to the same bytes", () => {
+  it("answers like @flotilla/kv-model's KvStateMachine and snapshots to the same bytes", () => {
     const store = new KvStore();
     const reference = new KvStateMachine();
     const commands = [

@@ -12,7 +12,7 @@ import {
   nodeId,
   type Transport,
 } from "@flotilla/core";
-import { encodeKvCommand, type KvOutput } from "@flotilla/transport-memory";
+import { encodeKvCommand, type KvOutput } from "@flotilla/kv-model";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
 import { afterEach, describe, expect, it } from "vitest";
 import { KvStore } from "../src/kv-store.js";

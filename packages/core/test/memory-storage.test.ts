@@ -7,7 +7,7 @@ import {
   describeStorageConformance,
   hard,
   snapshotAt,
-} from "./storage-conformance.js";
+} from "../src/testing.js";
 
 describeStorageConformance("MemoryStorage", async () => {
   let current: Storage = new MemoryStorage();

@@ -2,8 +2,8 @@
 // what that costs in fsyncs, what survives a reopen, and that it never goes back.
 
 import type { Index } from "@flotilla/core";
+import { batch, commands, hard } from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
-import { batch, commands, hard } from "../../core/test/storage-conformance.js";
 import { type FileSystem, openFileStorage, type WritableFile } from "../src/index.js";
 import { encodeLogRecord } from "../src/log-record.js";
 import { frameRecord, segmentMagic } from "../src/record.js";

@@ -7,8 +7,8 @@
 
 import { isDeepStrictEqual } from "node:util";
 import { type Index, MemoryStorage, type PersistBatch, type Persisted } from "@flotilla/core";
+import { batch, command, commands, hard, snapshotAt } from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
-import { batch, command, commands, hard, snapshotAt } from "../../core/test/storage-conformance.js";
 import { openFileStorage, StorageCorruptionError } from "../src/index.js";
 import { SimFileSystem } from "../src/testing.js";
 import { dataEnd, prng, testSeed } from "./helpers.js";

@@ -19,8 +19,8 @@ import {
   type Persisted,
   type Term,
 } from "@flotilla/core";
+import { batch, command, commands, hard, snapshotAt } from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
-import { batch, command, commands, hard, snapshotAt } from "../../core/test/storage-conformance.js";
 import { openFileStorage, StorageFailedError } from "../src/index.js";
 import { type CrashMode, SimCrashError, SimFileSystem } from "../src/testing.js";
 import { prng, testSeed } from "./helpers.js";

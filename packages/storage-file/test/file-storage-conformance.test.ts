@@ -1,8 +1,5 @@
 import type { Storage } from "@flotilla/core";
-import {
-  describeStorageConformance,
-  type StorageHarness,
-} from "../../core/test/storage-conformance.js";
+import { describeStorageConformance, type StorageHarness } from "@flotilla/core/testing";
 import { openFileStorage } from "../src/index.js";
 import { SimFileSystem } from "../src/testing.js";
 import { tempDir } from "./helpers.js";

@@ -11,8 +11,8 @@ import {
   type Persisted,
   type Storage,
 } from "@flotilla/core";
+import { batch, command, hard, snapshotAt } from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
-import { batch, command, hard, snapshotAt } from "../../core/test/storage-conformance.js";
 import { type FileStorageOptions, openFileStorage } from "../src/index.js";
 import { SimFileSystem } from "../src/testing.js";
 import { prng, tempDir, testSeed } from "./helpers.js";

@@ -4,8 +4,8 @@
 import { open, readdir, readFile, stat, truncate, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Index } from "@flotilla/core";
+import { batch, command, commands, hard, snapshotAt } from "@flotilla/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { batch, command, commands, hard, snapshotAt } from "../../core/test/storage-conformance.js";
 import { openFileStorage, StorageCorruptionError } from "../src/index.js";
 import { dataEnd, tempDir } from "./helpers.js";
 

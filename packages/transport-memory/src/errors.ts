@@ -18,17 +18,3 @@ export class NetworkMisuseError extends FlotillaError {
     super("NETWORK_MISUSE", message);
   }
 }
-
-/** A key-value command could not be decoded: the bytes were not written by `encodeKvCommand`. */
-export class KvCommandError extends FlotillaError {
-  constructor(message: string) {
-    super("KV_COMMAND", message);
-  }
-}
-
-/** A history given to the linearizability checker is malformed (times, or output vs input kind). */
-export class HistoryError extends FlotillaError {
-  constructor(message: string) {
-    super("HISTORY", message);
-  }
-}

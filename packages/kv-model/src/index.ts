@@ -1,0 +1,14 @@
+// The public API of @flotilla/kv-model: the key-value state machine that examples/kv serves and
+// the simulator replicates, and its command codec. Everything not exported here is internal.
+
+export { KvCommandError } from "./errors.js";
+export { decodeKvCommand, encodeKvCommand } from "./kv-command.js";
+export type { KvState } from "./kv-state-machine.js";
+export {
+  applyKv,
+  decodeKvSnapshot,
+  emptyKvState,
+  encodeKvSnapshot,
+  KvStateMachine,
+} from "./kv-state-machine.js";
+export type { KvInput, KvOutput, KvValue } from "./kv-types.js";

@@ -1,0 +1,20 @@
+// The operations of the key-value store and their outputs: what a client sends, what the state
+// machine answers, and what the linearizability checker reads from a history.
+
+export type KvInput =
+  | { readonly op: "put"; readonly key: string; readonly value: string }
+  | { readonly op: "get"; readonly key: string }
+  /** Sets `value` if the current value equals `expected` (null: the key is absent). */
+  | {
+      readonly op: "cas";
+      readonly key: string;
+      readonly expected: string | null;
+      readonly value: string;
+    };
+
+export type KvOutput =
+  | { readonly op: "put" }
+  | { readonly op: "get"; readonly value: string | null }
+  | { readonly op: "cas"; readonly ok: boolean };
+
+export type KvValue = string | null;

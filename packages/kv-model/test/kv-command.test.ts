@@ -1,0 +1,57 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { decodeKvCommand, encodeKvCommand, KvCommandError, type KvInput } from "../src/index.js";
+
+const SEED = 31_337;
+const text = fc.string({ unit: "grapheme", maxLength: 300 });
+const commandArb: fc.Arbitrary<KvInput> = fc.oneof(
+  fc.record({ op: fc.constant("put" as const), key: text, value: text }),
+  fc.record({ op: fc.constant("get" as const), key: text }),
+  fc.record({
+    op: fc.constant("cas" as const),
+    key: text,
+    expected: fc.option(text, { nil: null }),
+    value: text,
+  }),
+);
+
+describe("KV command bytes", () => {
+  it(`round-trips every command (fast-check seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(commandArb, (command) => {
+        expect(decodeKvCommand(encodeKvCommand(command))).toEqual(command);
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+
+  it("has the documented compact layout", () => {
+    expect([...encodeKvCommand({ op: "put", key: "k", value: "vv" })]).toEqual([
+      1, 1, 107, 2, 118, 118,
+    ]);
+    expect([...encodeKvCommand({ op: "get", key: "k" })]).toEqual([2, 1, 107]);
+    expect([...encodeKvCommand({ op: "cas", key: "k", expected: "a", value: "b" })]).toEqual([
+      3, 1, 107, 1, 97, 1, 98,
+    ]);
+    expect([...encodeKvCommand({ op: "cas", key: "k", expected: null, value: "b" })]).toEqual([
+      4, 1, 107, 1, 98,
+    ]);
+    // Lengths of 128 and more take a second LEB128 byte.
+    expect([...encodeKvCommand({ op: "get", key: "x".repeat(200) }).subarray(0, 3)]).toEqual([
+      2, 0xc8, 0x01,
+    ]);
+  });
+
+  it.each([
+    ["empty", []],
+    ["an unknown opcode", [9, 0]],
+    ["a truncated length", [1, 0x80]],
+    ["a length past the end", [2, 5, 107]],
+    ["trailing bytes", [2, 1, 107, 0]],
+    ["invalid UTF-8", [2, 1, 0xff]],
+    ["a missing value", [1, 1, 107]],
+    ["an overlong varint", [2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]],
+  ])("rejects %s with KvCommandError", (_name, bytes) => {
+    expect(() => decodeKvCommand(Uint8Array.from(bytes))).toThrow(KvCommandError);
+  });
+});

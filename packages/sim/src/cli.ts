@@ -1,0 +1,230 @@
+import { randomInt } from "node:crypto";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { describeOperation } from "./linearizability/history.js";
+import {
+  deriveOptions,
+  formatOptions,
+  type PartitionPattern,
+  type SimulationOverrides,
+} from "./options.js";
+import type { RaftCore } from "./raft-core.js";
+import { runSimulation, type SimulationResult } from "./simulator.js";
+
+// `pnpm sim`: the deterministic cluster simulator from the command line.
+//
+//   pnpm sim --seed 42                 replay one run exactly (prints its options and fingerprint)
+//   pnpm sim --seeds 500               run seeds 1..500 (or --seed S --seeds N: S..S+N-1)
+//   pnpm sim --seed random --seeds 100 start from a random seed (printed)
+//   pnpm sim --seed 42 --steps 1000000 --nodes 5 --loss 0.1 --crash-rate 0.001 --trace
+//
+// Exit codes (TigerBeetle's VOPR tells these apart too; the most severe failure wins):
+//   0  every run passed
+//   1  crash: something threw (the reducer, the simulator, a checker)
+//   2  liveness: after the heal, no leader or client operations unfinished within the budget
+//   3  correctness: a safety checker or the linearizability checker found a violation
+//   64 usage: bad command-line arguments
+
+export const exitCodes = { ok: 0, crash: 1, liveness: 2, correctness: 3, usage: 64 } as const;
+
+const overrideFlags = {
+  nodes: "nodeCount",
+  loss: "lossProbability",
+  duplicate: "duplicateProbability",
+  reorder: "reorderProbability",
+  partition: "partitionPattern",
+  "partition-rate": "partitionProbability",
+  "heal-rate": "healProbability",
+  "crash-rate": "crashProbability",
+  "leader-fault-rate": "leaderFaultProbability",
+  "restart-rate": "restartProbability",
+  "torn-write": "tornWriteProbability",
+  "clock-skew": "clockSkew",
+  "latency-min": "latencyMinMs",
+  "latency-max": "latencyMaxMs",
+  "disk-latency-min": "diskLatencyMinMs",
+  "disk-latency-max": "diskLatencyMaxMs",
+  clients: "clientCount",
+  "think-ms": "clientThinkMeanMs",
+  keys: "keyCount",
+  "election-timeout": "electionTimeoutTicks",
+} as const satisfies Record<string, keyof SimulationOverrides>;
+
+const usage = `usage: pnpm sim [--seed S|random] [--seeds N] [--steps K] [--trace] [--verbose]
+       [${Object.keys(overrideFlags)
+         .map((f) => `--${f} X`)
+         .join("] [")}]`;
+
+class UsageError extends Error {}
+
+type Cli = {
+  readonly firstSeed: number;
+  readonly seeds: number;
+  readonly overrides: SimulationOverrides;
+  /** The flags to repeat in a reproduction command (everything but --seed/--seeds). */
+  readonly repeatFlags: string;
+  readonly trace: boolean;
+  readonly verbose: boolean;
+};
+
+function parse(argv: readonly string[]): Cli {
+  const flagOptions = Object.fromEntries(
+    Object.keys(overrideFlags).map((flag) => [flag, { type: "string" as const }]),
+  );
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      seed: { type: "string" },
+      seeds: { type: "string" },
+      steps: { type: "string" },
+      trace: { type: "boolean" },
+      verbose: { type: "boolean" },
+      help: { type: "boolean" },
+      ...flagOptions,
+    },
+    strict: true,
+  });
+  if (values.help) throw new UsageError(usage);
+  const seedText = values.seed as string | undefined;
+  const firstSeed =
+    seedText === undefined
+      ? 1
+      : seedText === "random"
+        ? randomInt(2 ** 47)
+        : number("seed", seedText);
+  const overrides: Record<string, unknown> = {};
+  const repeat: string[] = [];
+  if (values.steps !== undefined) {
+    overrides.steps = number("steps", values.steps as string);
+    repeat.push(`--steps ${values.steps}`);
+  }
+  for (const [flag, field] of Object.entries(overrideFlags)) {
+    const text = (values as Record<string, unknown>)[flag] as string | undefined;
+    if (text === undefined) continue;
+    overrides[field] =
+      field === "partitionPattern" ? (text as PartitionPattern) : number(flag, text);
+    repeat.push(`--${flag} ${text}`);
+  }
+  return {
+    firstSeed,
+    seeds: values.seeds === undefined ? 1 : number("seeds", values.seeds as string),
+    overrides: overrides as SimulationOverrides,
+    repeatFlags: repeat.join(" "),
+    trace: values.trace === true,
+    verbose: values.verbose === true || values.seeds === undefined,
+  };
+}
+
+function number(flag: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value)) {
+    throw new UsageError(`--${flag} needs a number, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+function reproduce(cli: Cli, seed: number): string {
+  return `pnpm sim --seed ${seed}${cli.repeatFlags === "" ? "" : ` ${cli.repeatFlags}`}`;
+}
+
+function report(cli: Cli, result: SimulationResult, out: (line: string) => void): void {
+  const o = result.options;
+  const ok = result.outcome === "ok";
+  if (!ok || cli.verbose) {
+    out(
+      `seed=${o.seed} outcome=${result.outcome} steps=${result.steps} fingerprint=${result.fingerprint}`,
+    );
+    for (const line of formatOptions(o).split("\n")) out(line);
+  }
+  if (ok) {
+    if (cli.verbose) out(summary(result));
+    return;
+  }
+  if (result.violation !== null) {
+    const v = result.violation;
+    out(`VIOLATION ${v.kind}${v.node === null ? "" : ` at n${v.node}`}: ${v.detail}`);
+  }
+  if (result.livenessFailure !== null) out(`LIVENESS ${result.livenessFailure}`);
+  if (result.outcome === "crash") {
+    const error = result.error;
+    out(`CRASH ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+  out(`last ${result.recentTrace.length} events:`);
+  for (const line of result.recentTrace) out(`  ${line}`);
+  if (result.violation?.kind === "linearizability") {
+    out(`history: ${result.history.length} operations, e.g. the last 5:`);
+    for (const op of result.history.slice(-5)) out(`  ${describeOperation(op)}`);
+  }
+  out(summary(result));
+  out(`reproduce: ${reproduce(cli, o.seed)}`);
+}
+
+function summary(result: SimulationResult): string {
+  const c = result.counts;
+  const n = result.network;
+  return (
+    `  simulated ${result.simulatedMs}ms, ${result.coreSteps} reducer steps, max term ${c.maxTerm}, ` +
+    `${c.leadersElected} leaders, ${c.committed} committed, ${c.acknowledged} acknowledged, ` +
+    `${c.indeterminate} indeterminate, ${c.crashes} crashes, ${c.partitions} partitions, ` +
+    `messages sent ${n.sent} delivered ${n.delivered} duplicated ${n.duplicated}` +
+    `${result.linearizabilityUnknown ? " (linearizability search gave up: unknown)" : ""}`
+  );
+}
+
+const severity = { ok: 0, liveness: 1, crash: 2, correctness: 3 } as const;
+
+/**
+ * Runs the CLI; returns the exit code. `out` receives each output line; `core` is the reducer
+ * seam (tests pass a planted defect to see the failure report and exit code).
+ */
+export function main<S>(
+  argv: readonly string[],
+  out: (line: string) => void = console.log,
+  core?: RaftCore<S>,
+): number {
+  let cli: Cli;
+  try {
+    cli = parse(argv);
+  } catch (error) {
+    out(error instanceof Error ? error.message : String(error));
+    if (!(error instanceof UsageError)) out(usage);
+    return exitCodes.usage;
+  }
+  let steps = 0;
+  let failures = 0;
+  let worst: SimulationResult["outcome"] = "ok";
+  const byOutcome = { correctness: 0, liveness: 0, crash: 0 };
+  for (let i = 0; i < cli.seeds; i++) {
+    const seed = cli.firstSeed + i;
+    let result: SimulationResult;
+    try {
+      const options = deriveOptions(seed, cli.overrides);
+      result = runSimulation<S>(options, {
+        ...(core === undefined ? {} : { core }),
+        ...(cli.trace ? { traceListener: out } : {}),
+      });
+    } catch (error) {
+      out(error instanceof Error ? error.message : String(error));
+      return exitCodes.usage;
+    }
+    steps += result.steps;
+    report(cli, result, out);
+    if (result.outcome !== "ok") {
+      failures++;
+      byOutcome[result.outcome]++;
+      if (severity[result.outcome] > severity[worst]) worst = result.outcome;
+    }
+  }
+  if (failures > 0) {
+    out(
+      `failed: correctness=${byOutcome.correctness} liveness=${byOutcome.liveness} crash=${byOutcome.crash}`,
+    );
+  }
+  out(`seeds=${cli.seeds} steps=${steps} violations=${failures}`);
+  return exitCodes[worst];
+}
+
+// Run when executed directly (pnpm sim), not when imported by a test.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -1,0 +1,160 @@
+import type { NodeId } from "@flotilla/core";
+import type { Network, Prng } from "@flotilla/transport-memory";
+import type { SimulationOptions } from "./options.js";
+import { applyPartition } from "./partition-shapes.js";
+import type { ScheduledFault } from "./simulation-types.js";
+import type { Trace } from "./trace.js";
+
+// The faults of the safety phase: random fault rounds drawn from the "faults" PRNG stream, or a
+// fixed script in their place. Once the liveness phase begins (`stop`), neither injects more.
+
+/** What a fault does to a node. */
+export interface FaultTarget {
+  readonly id: NodeId;
+  readonly up: boolean;
+  crash(torn: Prng | null, tornEntries?: number): void;
+  restart(): void;
+}
+
+/** What the injector needs from the simulator. */
+export interface FaultHost {
+  readonly options: SimulationOptions;
+  readonly network: Network;
+  readonly trace: Trace;
+  readonly ids: readonly NodeId[];
+  readonly nodes: readonly FaultTarget[];
+  readonly nowMs: number;
+  /** The node leading the highest term any running node is in, if one does. */
+  leader(): FaultTarget | null;
+  /** Calls `round()` at `atMs`. */
+  scheduleRound(atMs: number): void;
+  /** Calls `scripted(i)` at `atMs`. */
+  scheduleScripted(atMs: number, i: number): void;
+}
+
+export class FaultInjector {
+  crashes = 0;
+  partitions = 0;
+  readonly #host: FaultHost;
+  readonly #prng: Prng;
+  readonly #script: readonly ScheduledFault[] | undefined;
+  #partitioned = false;
+  #healed = false;
+
+  constructor(host: FaultHost, prng: Prng, script: readonly ScheduledFault[] | undefined) {
+    this.#host = host;
+    this.#prng = prng;
+    this.#script = script;
+  }
+
+  /** Schedules the first fault round, or every scripted fault. */
+  start(): void {
+    const host = this.#host;
+    if (this.#script === undefined) host.scheduleRound(host.options.tickMs);
+    else {
+      this.#script.forEach((fault, i) => {
+        host.scheduleScripted(Math.max(0, Math.floor(fault.atMs)), i);
+      });
+    }
+  }
+
+  /** The liveness phase begins: no more faults (the simulator heals the network itself). */
+  stop(): void {
+    this.#healed = true;
+    this.#partitioned = false;
+  }
+
+  // One round per nominal tick: maybe partition or heal, maybe crash or restart each node.
+  round(): void {
+    if (this.#healed) return;
+    const host = this.#host;
+    const o = host.options;
+    const prng = this.#prng;
+    if (this.#partitioned && prng.chance(o.healProbability)) {
+      host.network.heal();
+      this.#partitioned = false;
+      host.trace.fault(host.nowMs, "heal");
+    } else if (
+      !this.#partitioned &&
+      o.partitionPattern !== "none" &&
+      prng.chance(o.partitionProbability)
+    ) {
+      this.#partitioned = true;
+      this.partitions++;
+      host.trace.fault(
+        host.nowMs,
+        applyPartition(host.network, host.ids, o.partitionPattern, prng),
+      );
+    }
+    const leader = host.leader();
+    if (leader !== null && prng.chance(o.leaderFaultProbability)) {
+      if (prng.chance(0.5)) {
+        this.crashes++;
+        leader.crash(prng.chance(o.tornWriteProbability) ? prng : null);
+      } else if (!this.#partitioned) {
+        this.#partitioned = true;
+        this.partitions++;
+        host.network.isolate(leader.id, host.ids);
+        host.trace.fault(host.nowMs, `partition isolate leader n${leader.id}`);
+      }
+    }
+    for (const node of host.nodes) {
+      if (node.up && prng.chance(o.crashProbability)) {
+        this.crashes++;
+        node.crash(prng.chance(o.tornWriteProbability) ? prng : null);
+      } else if (!node.up && prng.chance(o.restartProbability)) {
+        node.restart();
+      }
+    }
+    host.scheduleRound(host.nowMs + o.tickMs);
+  }
+
+  /** Injects the script's fault number `i`. */
+  scripted(i: number): void {
+    const fault = this.#script?.[i];
+    if (fault === undefined || this.#healed) return;
+    const host = this.#host;
+    const node = (n: number) => host.nodes[n];
+    switch (fault.kind) {
+      case "crash": {
+        const target = node(fault.node);
+        if (target?.up) {
+          this.crashes++;
+          target.crash(null, fault.tornEntries);
+        }
+        return;
+      }
+      case "restart": {
+        const target = node(fault.node);
+        if (target !== undefined && !target.up) target.restart();
+        return;
+      }
+      case "partition": {
+        const groups = fault.groups.map((g) => g.flatMap((n) => host.ids[n] ?? []));
+        host.network.partition(groups);
+        this.partitions++;
+        host.trace.fault(
+          host.nowMs,
+          `partition ${groups.map((g) => g.map((n) => `n${n}`).join(",")).join(" | ")}`,
+        );
+        return;
+      }
+      case "cut": {
+        const from = host.ids[fault.from];
+        const to = host.ids[fault.to];
+        if (from === undefined || to === undefined || from === to) return;
+        host.network.cutLink(from, to);
+        host.trace.fault(host.nowMs, `cut n${from}->n${to}`);
+        return;
+      }
+      case "heal":
+        host.network.heal();
+        host.trace.fault(host.nowMs, "heal");
+        return;
+      default: {
+        const never: never = fault;
+        throw new TypeError(`unknown fault ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,26 @@
+// The public API of @flotilla/sim: the deterministic cluster simulator, its checkers and the
+// linearizability checker. Everything not exported here is internal.
+
+export { HistoryError, SimulationOptionsError } from "./errors.js";
+export type { CheckOptions, CheckResult } from "./linearizability/check.js";
+export { checkLinearizability } from "./linearizability/check.js";
+export type { HistoryOperation } from "./linearizability/history.js";
+export { describeOperation } from "./linearizability/history.js";
+export { kvKeyModel } from "./linearizability/kv-model.js";
+export type { Model } from "./linearizability/model.js";
+export type {
+  PartitionPattern,
+  SimulationOptions,
+  SimulationOverrides,
+} from "./options.js";
+export { deriveOptions, formatOptions, validateOptions } from "./options.js";
+export type { RaftCore } from "./raft-core.js";
+export { flotillaCore } from "./raft-core.js";
+export type {
+  RunOptions,
+  ScheduledFault,
+  SimulationOutcome,
+  SimulationResult,
+} from "./simulator.js";
+export { runSimulation } from "./simulator.js";
+export type { Violation, ViolationKind } from "./violation.js";

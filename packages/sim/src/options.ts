@@ -1,0 +1,256 @@
+import { Prng } from "@flotilla/transport-memory";
+import { SimulationOptionsError } from "./errors.js";
+
+// Swarm testing (Groce et al., "Swarm Testing", ISSTA 2012; TigerBeetle's VOPR): instead of one
+// fixed mix of faults, the seed picks the scenario too. Some seeds run a quiet 3-node cluster with
+// a slow disk, others a lossy 7-node cluster that partitions every few hundred milliseconds.
+// A bug that needs "no loss but many crashes" is then found, where a fixed average mix would
+// drown it in noise. Every option is printed with a failing seed, so a run can be read and
+// replayed with any option changed on the command line.
+
+/** How the network splits during the safety phase; `mixed` picks one of the others each time. */
+export type PartitionPattern = "none" | "isolate" | "majority" | "bridge" | "asymmetric" | "mixed";
+
+export const partitionPatterns: readonly PartitionPattern[] = [
+  "none",
+  "isolate",
+  "majority",
+  "bridge",
+  "asymmetric",
+  "mixed",
+];
+
+/**
+ * Everything one simulated run depends on. Time is virtual milliseconds (the network's unit);
+ * probabilities are per message, or per node per nominal tick for faults.
+ */
+export type SimulationOptions = {
+  readonly seed: number;
+  readonly nodeCount: 3 | 5 | 7;
+  /** Events (deliveries, ticks, disk completions, client and fault events) in the safety phase. */
+  readonly steps: number;
+  /** Virtual ms of one tick on a clock that runs exactly on time. */
+  readonly tickMs: number;
+  readonly electionTimeoutTicks: number;
+  readonly heartbeatIntervalTicks: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  /** Each node snapshots at random points this many applied entries apart on average; 0: never. */
+  readonly snapshotEveryEntries: number;
+  /** Entries kept before a snapshot: small values force lagging followers onto InstallSnapshot. */
+  readonly snapshotTrailingEntries: number;
+  readonly snapshotChunkBytesMax: number;
+  /** Small values split replication into one entry per message: acks then cover log prefixes. */
+  readonly entriesBytesPerMessageMax: number;
+  readonly inflightMessagesMax: number;
+  readonly latencyMinMs: number;
+  readonly latencyMaxMs: number;
+  /** The odd slow message: with this probability latency is up to `latencyTailMaxMs` instead. */
+  readonly latencyTailProbability: number;
+  readonly latencyTailMaxMs: number;
+  readonly lossProbability: number;
+  readonly duplicateProbability: number;
+  readonly reorderProbability: number;
+  readonly partitionPattern: PartitionPattern;
+  /** Per nominal tick while the network is whole: the chance that a partition starts. */
+  readonly partitionProbability: number;
+  /** Per nominal tick while partitioned: the chance that the network heals. */
+  readonly healProbability: number;
+  /** Per running node per nominal tick: the chance that it crashes. */
+  readonly crashProbability: number;
+  /**
+   * Per nominal tick: the chance that the current leader is crashed or cut off (half each).
+   * Random faults mostly hit followers; Raft's hard cases start with a leader lost mid-flight.
+   */
+  readonly leaderFaultProbability: number;
+  /** Per crashed node per nominal tick: the chance that it restarts. */
+  readonly restartProbability: number;
+  readonly diskLatencyMinMs: number;
+  readonly diskLatencyMaxMs: number;
+  /** On a crash, the chance that the write in progress leaves a prefix of its entries behind. */
+  readonly tornWriteProbability: number;
+  /** Each node's clock runs at a rate drawn from [1 - clockSkew, 1 + clockSkew]. */
+  readonly clockSkew: number;
+  readonly clientCount: number;
+  /** A client waits uniformly in [0, 2 × this] between operations: the proposal rate. */
+  readonly clientThinkMeanMs: number;
+  readonly keyCount: number;
+  /** A client gives up on an operation after this long and records it as indeterminate. */
+  readonly operationTimeoutMs: number;
+  /** After the heal, within this many nominal ticks a leader must be elected and every client
+   * must complete `livenessOperationsPerClient` operations. */
+  readonly livenessBudgetTicks: number;
+  readonly livenessOperationsPerClient: number;
+};
+
+/** Options a caller may pin, overriding what the seed picked (the seed itself is separate). */
+export type SimulationOverrides = Partial<Omit<SimulationOptions, "seed">>;
+
+export const defaultSteps = 2_000;
+
+/**
+ * Derives a scenario from `seed`. Every option is drawn, in a fixed order, whether or not it is
+ * overridden, so pinning one option never changes the others for the same seed.
+ */
+export function deriveOptions(
+  seed: number,
+  overrides: SimulationOverrides = {},
+): SimulationOptions {
+  const prng = new Prng(seed).fork("options");
+  const nodeCount = prng.pick([3, 5, 5, 7] as const);
+  const electionTimeoutTicks = prng.intBetween(5, 20);
+  const heartbeatIntervalTicks = prng.intBetween(
+    1,
+    Math.max(1, Math.floor(electionTimeoutTicks / 4)),
+  );
+  const preVote = prng.chance(0.75);
+  const checkQuorum = prng.chance(0.75);
+  const entriesBytesPerMessageMax = prng.pick([1024 * 1024, 1024 * 1024, 64, 1]);
+  const inflightMessagesMax = prng.pick([256, 256, 4, 1]);
+  const tickMs = 10;
+  const electionTimeoutMs = electionTimeoutTicks * tickMs;
+  const latencyMinMs = prng.intBetween(0, 5);
+  const latencyMaxMs = latencyMinMs + prng.intBetween(0, Math.floor(electionTimeoutMs / 4));
+  const latencyTailProbability = prng.pick([0, 0, 0.001, 0.01, 0.05]);
+  const latencyTailMaxMs = latencyMaxMs + prng.intBetween(0, electionTimeoutMs * 2);
+  const lossProbability = prng.pick([0, 0, 0.01, 0.05, 0.2]) * prng.next();
+  const duplicateProbability = prng.pick([0, 0, 0.02, 0.1]) * prng.next();
+  const reorderProbability = prng.pick([0, 0.05, 0.2]) * prng.next();
+  const partitionPattern = prng.pick(partitionPatterns);
+  const partitionProbability = prng.pick([0.002, 0.01, 0.05]) * prng.next();
+  const healProbability = 0.01 + prng.pick([0.02, 0.1, 0.3]) * prng.next();
+  const crashProbability = prng.pick([0, 0, 0.0005, 0.002, 0.01]) * prng.next();
+  const leaderFaultProbability = prng.pick([0, 0, 0.005, 0.02]) * prng.next();
+  const restartProbability = 0.01 + prng.pick([0.02, 0.1, 0.5]) * prng.next();
+  const diskLatencyMinMs = prng.intBetween(0, 2);
+  const diskLatencyMaxMs = diskLatencyMinMs + prng.pick([0, 2, 10, 40]);
+  const tornWriteProbability = prng.pick([0, 0.5, 1]);
+  const clockSkew = prng.pick([0, 0, 0.1, 0.3, 0.5]);
+  const clientCount = prng.intBetween(1, 5);
+  const clientThinkMeanMs = prng.pick([1, 5, 20, 100]);
+  const keyCount = prng.intBetween(1, 4);
+  // Drawn last, so the options above stay what they were for every seed.
+  const snapshotEveryEntries = prng.pick([0, 5, 20, 100]);
+  const snapshotTrailingEntries = prng.pick([0, 3, 10, 50]);
+  const snapshotChunkBytesMax = prng.pick([1, 8, 64, 64 * 1024]);
+  const derived: SimulationOptions = {
+    seed,
+    nodeCount,
+    steps: defaultSteps,
+    tickMs,
+    electionTimeoutTicks,
+    heartbeatIntervalTicks,
+    preVote,
+    checkQuorum,
+    entriesBytesPerMessageMax,
+    inflightMessagesMax,
+    latencyMinMs,
+    latencyMaxMs,
+    latencyTailProbability,
+    latencyTailMaxMs,
+    lossProbability: round(lossProbability),
+    duplicateProbability: round(duplicateProbability),
+    reorderProbability: round(reorderProbability),
+    partitionPattern,
+    partitionProbability: round(partitionProbability),
+    healProbability: round(healProbability),
+    crashProbability: round(crashProbability),
+    leaderFaultProbability: round(leaderFaultProbability),
+    restartProbability: round(restartProbability),
+    diskLatencyMinMs,
+    diskLatencyMaxMs,
+    tornWriteProbability,
+    clockSkew,
+    clientCount,
+    clientThinkMeanMs,
+    keyCount,
+    snapshotEveryEntries,
+    snapshotTrailingEntries,
+    snapshotChunkBytesMax,
+    // Long enough for a leader change or two; an operation still open then is indeterminate.
+    operationTimeoutMs: electionTimeoutMs * 6,
+    // An election takes at most a few randomised timeouts once messages flow (split votes repeat
+    // with falling probability); clients then need a few round trips each. 30 timeouts leaves a
+    // wide margin even for a clock running 50% slow, so a miss means the cluster is stuck.
+    livenessBudgetTicks: electionTimeoutTicks * 30,
+    livenessOperationsPerClient: 3,
+  };
+  return validateOptions({ ...derived, ...definedOnly(overrides) });
+}
+
+/** Checks every option; throws `SimulationOptionsError` naming the first bad one. */
+export function validateOptions(options: SimulationOptions): SimulationOptions {
+  requireInteger("seed", options.seed, Number.MIN_SAFE_INTEGER);
+  if (![3, 5, 7].includes(options.nodeCount)) {
+    throw new SimulationOptionsError("nodeCount", `must be 3, 5 or 7, got ${options.nodeCount}`);
+  }
+  requireInteger("steps", options.steps, 1);
+  requireInteger("tickMs", options.tickMs, 2);
+  requireInteger("electionTimeoutTicks", options.electionTimeoutTicks, 2);
+  requireInteger("heartbeatIntervalTicks", options.heartbeatIntervalTicks, 1);
+  requireInteger("entriesBytesPerMessageMax", options.entriesBytesPerMessageMax, 1);
+  requireInteger("inflightMessagesMax", options.inflightMessagesMax, 1);
+  requireInteger("latencyMinMs", options.latencyMinMs, 0);
+  requireInteger("latencyMaxMs", options.latencyMaxMs, options.latencyMinMs);
+  requireInteger("latencyTailMaxMs", options.latencyTailMaxMs, options.latencyMaxMs);
+  requireInteger("diskLatencyMinMs", options.diskLatencyMinMs, 0);
+  requireInteger("diskLatencyMaxMs", options.diskLatencyMaxMs, options.diskLatencyMinMs);
+  requireInteger("clientCount", options.clientCount, 1);
+  requireInteger("clientThinkMeanMs", options.clientThinkMeanMs, 0);
+  requireInteger("keyCount", options.keyCount, 1);
+  requireInteger("snapshotEveryEntries", options.snapshotEveryEntries, 0);
+  requireInteger("snapshotTrailingEntries", options.snapshotTrailingEntries, 0);
+  requireInteger("snapshotChunkBytesMax", options.snapshotChunkBytesMax, 1);
+  requireInteger("operationTimeoutMs", options.operationTimeoutMs, 1);
+  requireInteger("livenessBudgetTicks", options.livenessBudgetTicks, 1);
+  requireInteger("livenessOperationsPerClient", options.livenessOperationsPerClient, 0);
+  for (const field of [
+    "latencyTailProbability",
+    "lossProbability",
+    "duplicateProbability",
+    "reorderProbability",
+    "partitionProbability",
+    "healProbability",
+    "crashProbability",
+    "leaderFaultProbability",
+    "restartProbability",
+    "tornWriteProbability",
+  ] as const) {
+    const value = options[field];
+    if (!(value >= 0 && value <= 1)) {
+      throw new SimulationOptionsError(field, `must be a probability in [0, 1], got ${value}`);
+    }
+  }
+  if (!(options.clockSkew >= 0 && options.clockSkew < 1)) {
+    throw new SimulationOptionsError("clockSkew", `must be in [0, 1), got ${options.clockSkew}`);
+  }
+  if (!partitionPatterns.includes(options.partitionPattern)) {
+    throw new SimulationOptionsError(
+      "partitionPattern",
+      `must be one of ${partitionPatterns.join(", ")}, got ${String(options.partitionPattern)}`,
+    );
+  }
+  return Object.freeze({ ...options });
+}
+
+/** One option per line, `name=value`, in declaration order: what a failing run prints. */
+export function formatOptions(options: SimulationOptions): string {
+  return Object.entries(options)
+    .map(([name, value]) => `  ${name}=${String(value)}`)
+    .join("\n");
+}
+
+// Four significant decimals keep printed options short and exact: the printed value is the value.
+function round(probability: number): number {
+  return Math.round(probability * 10_000) / 10_000;
+}
+
+function definedOnly<T extends object>(input: T): T {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as T;
+}
+
+function requireInteger(field: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new SimulationOptionsError(field, `must be a safe integer >= ${min}, got ${value}`);
+  }
+}

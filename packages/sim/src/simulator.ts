@@ -1,0 +1,320 @@
+import { type Effect, type Event, type NodeId, nodeId, type RaftState } from "@flotilla/core";
+import { Network, Prng, ScheduleHeap } from "@flotilla/transport-memory";
+import { type FaultHost, FaultInjector } from "./fault-injector.js";
+import { checkHistory } from "./history-check.js";
+import { KvCheckpoints } from "./kv-checkpoints.js";
+import type { ClientEventKind } from "./kv-client-host.js";
+import { KvClients } from "./kv-clients.js";
+import type { SimulationOptions } from "./options.js";
+import { phaseLinkOptions } from "./phase-links.js";
+import { flotillaCore, type RaftCore } from "./raft-core.js";
+import { SafetyChecker } from "./safety-checker.js";
+import { type NodeHost, SimNode } from "./sim-node.js";
+import type { RunOptions, SimulationOutcome, SimulationResult } from "./simulation-types.js";
+import { Trace } from "./trace.js";
+
+// Theory of operation. One seed drives the whole run. Virtual time is whole milliseconds, shared
+// with the network. Two queues hold the future: the network's (messages in flight) and ours
+// (node ticks, disk completions, client events, fault rounds); the loop takes whichever is due
+// first (the network on ties), moves time to it and handles it, one "step" each. Nothing reads
+// a clock or Math.random, and every random choice comes from a PRNG stream forked per component
+// ("network", "faults", "clients", "node/<id>", "disk/<id>"), so a run replays bit for bit and
+// adding a draw to one component never shifts another's.
+//
+// Phase 1 (safety): `steps` steps with every fault the options allow. Phase 2 (liveness): the
+// network heals (no cuts, loss, duplication or tail latency), every crashed node restarts, and
+// within `livenessBudgetTicks` a leader must be elected and every client must complete
+// `livenessOperationsPerClient` operations invoked after the heal. The checkers observe every
+// step of both phases; the client history must be linearizable at the end.
+
+export type {
+  RunOptions,
+  ScheduledFault,
+  SimulationOutcome,
+  SimulationResult,
+} from "./simulation-types.js";
+
+const TICK = 0;
+const DISK = 1;
+const CLIENT = 2;
+const FAULTS = 3;
+const SCRIPTED = 4;
+
+type Scheduled = {
+  readonly timeMs: number;
+  readonly seq: number;
+  readonly kind: number;
+  /** A node or client number. */
+  readonly target: number;
+  /** An incarnation, disk generation or client token: stale events are recognised by it. */
+  readonly token: number;
+  readonly clientEvent: ClientEventKind | null;
+};
+
+export function runSimulation<S = RaftState>(
+  options: SimulationOptions,
+  run: RunOptions<S> = {},
+): SimulationResult {
+  return new Simulation<S>(options, run).run();
+}
+
+class Simulation<S> implements NodeHost {
+  readonly options: SimulationOptions;
+  readonly network: Network;
+  readonly checker: SafetyChecker;
+  readonly trace: Trace;
+  readonly clients: KvClients;
+  readonly checkpoints = new KvCheckpoints(16);
+  readonly nodes: SimNode<S>[];
+  readonly ids: readonly NodeId[];
+  readonly #queue = new ScheduleHeap<Scheduled>();
+  readonly #faults: FaultInjector;
+  #seq = 0;
+  #steps = 0;
+  coreSteps = 0;
+
+  constructor(options: SimulationOptions, run: RunOptions<S>) {
+    this.options = options;
+    const root = new Prng(options.seed);
+    this.ids = Array.from({ length: options.nodeCount }, (_, i) => nodeId(String(i + 1)));
+    this.network = new Network({
+      random: root.fork("network"),
+      link: phaseLinkOptions(options, true),
+    });
+    this.checker = new SafetyChecker(this.ids);
+    this.trace = new Trace(run.traceCapacity ?? 40, run.traceListener);
+    this.#faults = new FaultInjector(this.#faultHost(), root.fork("faults"), run.faults);
+    const core = (run.core ?? flotillaCore) as RaftCore<S>;
+    this.nodes = this.ids.map((id, i) => new SimNode<S>(this, core, id, i, root));
+    this.clients = new KvClients(
+      {
+        nodeCount: options.nodeCount,
+        nowMs: () => this.network.nowMs,
+        schedule: (atMs, kind, client, token) => this.schedule(atMs, CLIENT, client, token, kind),
+        isUp: (node) => this.nodes[node]?.up ?? false,
+        propose: (node, id, data) => this.nodes[node]?.step({ type: "propose", id, data }),
+        trace: (detail) => this.trace.client(this.network.nowMs, detail),
+      },
+      {
+        clientCount: options.clientCount,
+        keyCount: options.keyCount,
+        thinkMeanMs: options.clientThinkMeanMs,
+        latencyMinMs: options.latencyMinMs,
+        latencyMaxMs: options.latencyMaxMs,
+        operationTimeoutMs: options.operationTimeoutMs,
+        retryBackoffMs: options.tickMs,
+      },
+      root.fork("clients"),
+    );
+  }
+
+  get nowMs(): number {
+    return this.network.nowMs;
+  }
+
+  schedule(
+    atMs: number,
+    kind: number,
+    target: number,
+    token: number,
+    clientEvent: ClientEventKind | null = null,
+  ): void {
+    this.#queue.push({ timeMs: atMs, seq: this.#seq++, kind, target, token, clientEvent });
+  }
+
+  nodeIndex(id: NodeId | null): number | null {
+    if (id === null) return null;
+    const index = this.ids.indexOf(id);
+    return index < 0 ? null : index;
+  }
+
+  run(): SimulationResult {
+    let outcome: SimulationOutcome = "ok";
+    let error: unknown = null;
+    let livenessFailure: string | null = null;
+    let unknown = false;
+    try {
+      for (const node of this.nodes) node.start();
+      this.clients.start();
+      this.#faults.start();
+      this.#loop(() => this.#steps >= this.options.steps);
+      if (this.checker.violation === null) livenessFailure = this.#liveness();
+      if (this.checker.violation === null && livenessFailure === null)
+        unknown = this.#finalChecks();
+      if (this.checker.violation !== null) outcome = "correctness";
+      else if (livenessFailure !== null) outcome = "liveness";
+    } catch (thrown) {
+      outcome = "crash";
+      error = thrown;
+    }
+    return this.#result(outcome, error, livenessFailure, unknown);
+  }
+
+  /** Handles events until `done()` or a violation. */
+  #loop(done: () => boolean): void {
+    const network = this.network;
+    const queue = this.#queue;
+    while (this.checker.violation === null && !done()) {
+      const ours = queue.peek();
+      const theirs = network.nextDeliveryTimeMs();
+      if (ours === undefined && theirs === undefined) return;
+      if (theirs !== undefined && (ours === undefined || theirs <= ours.timeMs)) {
+        const delivery = network.deliverNext(theirs);
+        if (delivery === undefined) continue; // dropped on arrival: not an event for anyone
+        this.#steps++;
+        const node = this.nodes[this.nodeIndex(delivery.to) ?? -1];
+        node?.step({ type: "receive", message: delivery.message });
+        continue;
+      }
+      queue.pop();
+      const event = ours as Scheduled;
+      if (event.timeMs > network.nowMs) network.advanceTo(event.timeMs);
+      this.#steps++;
+      this.#handle(event);
+    }
+  }
+
+  #handle(event: Scheduled): void {
+    switch (event.kind) {
+      case TICK:
+        this.nodes[event.target]?.tick(event.token);
+        return;
+      case DISK:
+        this.nodes[event.target]?.diskDone(event.token);
+        return;
+      case CLIENT:
+        this.clients.on(event.clientEvent as ClientEventKind, event.target, event.token);
+        return;
+      case FAULTS:
+        this.#faults.round();
+        return;
+      case SCRIPTED:
+        this.#faults.scripted(event.target);
+        return;
+      default:
+        throw new RangeError(`unknown scheduled event kind ${event.kind}`);
+    }
+  }
+
+  /** The fault injector's view of this simulation. */
+  #faultHost(): FaultHost {
+    const simulation = this;
+    return {
+      options: this.options,
+      network: this.network,
+      trace: this.trace,
+      ids: this.ids,
+      get nodes() {
+        return simulation.nodes;
+      },
+      get nowMs() {
+        return simulation.nowMs;
+      },
+      leader: () => this.#leader(),
+      scheduleRound: (atMs) => this.schedule(atMs, FAULTS, 0, 0),
+      scheduleScripted: (atMs, i) => this.schedule(atMs, SCRIPTED, i, 0),
+    };
+  }
+
+  #liveness(): string | null {
+    this.#faults.stop();
+    this.network.heal();
+    this.network.configureDefaults(phaseLinkOptions(this.options, false));
+    this.trace.fault(this.nowMs, "liveness phase: heal the network, restart every node");
+    for (const node of this.nodes) if (!node.up) node.restart();
+    this.clients.healed(this.options.livenessOperationsPerClient);
+    const deadlineMs = this.nowMs + this.options.livenessBudgetTicks * this.options.tickMs;
+    // Virtual time bounds the phase unless events pile up at one instant (a message storm at
+    // zero latency): a step cap, far above any healthy run, turns that into a failure too.
+    const stepCap = this.#steps + 1000 * this.options.livenessBudgetTicks * this.options.nodeCount;
+    this.#loop(
+      () =>
+        this.nowMs > deadlineMs ||
+        this.#steps > stepCap ||
+        this.clients.livenessFailure !== null ||
+        (this.clients.livenessDone && this.#leader() !== null),
+    );
+    if (this.checker.violation !== null) return null;
+    if (this.clients.livenessFailure !== null) return this.clients.livenessFailure;
+    if (this.#steps > stepCap)
+      return `event storm: over ${stepCap} steps without reaching the deadline`;
+    if (this.#leader() === null) {
+      return `no leader within ${this.options.livenessBudgetTicks} ticks of the heal`;
+    }
+    if (!this.clients.livenessDone) {
+      return `clients did not complete their operations within ${this.options.livenessBudgetTicks} ticks of the heal: ${this.clients.describeProgress()}`;
+    }
+    return null;
+  }
+
+  /** The node leading the highest term any running node is in, if one does. */
+  #leader(): SimNode<S> | null {
+    let maxTerm = -1;
+    for (const node of this.nodes) if (node.up && node.term > maxTerm) maxTerm = node.term;
+    for (const node of this.nodes) {
+      if (node.up && node.role === "leader" && node.term === maxTerm) return node;
+    }
+    return null;
+  }
+
+  /** Returns whether the linearizability search gave up (unknown). */
+  #finalChecks(): boolean {
+    const leader = this.#leader();
+    if (leader !== null) this.checker.checkAcknowledgedIn(leader.index);
+    if (this.checker.violation !== null) return false;
+    return checkHistory(this.checker, this.clients.history);
+  }
+
+  #result(
+    outcome: SimulationOutcome,
+    error: unknown,
+    livenessFailure: string | null,
+    unknown: boolean,
+  ): SimulationResult {
+    const history = this.clients.history;
+    return {
+      options: this.options,
+      outcome,
+      violation: this.checker.violation,
+      livenessFailure: outcome === "liveness" ? livenessFailure : null,
+      error,
+      steps: this.#steps,
+      coreSteps: this.coreSteps,
+      simulatedMs: this.nowMs,
+      fingerprint: this.trace.fingerprint,
+      recentTrace: this.trace.recent(),
+      history,
+      linearizabilityUnknown: unknown,
+      counts: {
+        crashes: this.#faults.crashes,
+        partitions: this.#faults.partitions,
+        leadersElected: this.checker.leadersElected,
+        maxTerm: Math.max(...this.nodes.map((n) => n.term)),
+        committed: this.checker.commitIndex,
+        acknowledged: history.filter((op) => op.outcome === "ok").length,
+        indeterminate: history.filter((op) => op.outcome === "indeterminate").length,
+        kvCheckpointsCompared: this.checkpoints.comparisons,
+      },
+      network: this.network.stats(),
+    };
+  }
+
+  /** Called by nodes after every reducer step: checkers first, then the trace fingerprint. */
+  observed(node: number, effects: readonly Effect[]): void {
+    this.coreSteps++;
+    this.checker.observe(node, effects);
+    this.trace.effects(effects);
+  }
+
+  traceStep(node: SimNode<S>, event: Event): void {
+    this.trace.step(this.nowMs, node.id, node.index, event);
+  }
+
+  scheduleTick(node: number, atMs: number, incarnation: number): void {
+    this.schedule(atMs, TICK, node, incarnation);
+  }
+
+  scheduleDisk(node: number, atMs: number, generation: number): void {
+    this.schedule(atMs, DISK, node, generation);
+  }
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { exitCodes, main } from "../src/cli.js";
+import type { RaftCore } from "../src/raft-core.js";
+import { votesWithoutUpToDateCheck } from "./defects.js";
+
+function run<S>(argv: string[], core?: RaftCore<S>): { code: number; lines: string[] } {
+  const lines: string[] = [];
+  const code = main(argv, (line) => lines.push(line), core);
+  return { code, lines };
+}
+
+describe("pnpm sim", () => {
+  it("replays one seed, prints its options, and ends with the summary line", () => {
+    const first = run(["--seed", "12", "--steps", "800"]);
+    const again = run(["--seed", "12", "--steps", "800"]);
+    expect(first.code).toBe(exitCodes.ok);
+    expect(first.lines[0]).toMatch(/^seed=12 outcome=ok steps=\d+ fingerprint=[0-9a-f]{8}$/);
+    expect(first.lines.filter((l) => /^ {2}[a-zA-Z]+=/.test(l)).length).toBeGreaterThan(30);
+    expect(first.lines.at(-1)).toMatch(/^seeds=1 steps=\d+ violations=0$/);
+    expect(again.lines).toEqual(first.lines);
+  });
+
+  it("runs consecutive seeds quietly and counts their steps", () => {
+    const { code, lines } = run(["--seed", "20", "--seeds", "3", "--steps", "300", "--nodes", "3"]);
+    expect(code).toBe(exitCodes.ok);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^seeds=3 steps=\d+ violations=0$/);
+  });
+
+  it("applies overrides and repeats them in the reproduction command of a failure", () => {
+    let found: { code: number; lines: string[] } | null = null;
+    for (let seed = 1; seed <= 200 && found === null; seed++) {
+      const result = run(
+        ["--seed", String(seed), "--seeds", "1", "--steps", "2000", "--nodes", "5"],
+        votesWithoutUpToDateCheck,
+      );
+      if (result.code !== exitCodes.ok) found = result;
+    }
+    expect(found, "no seed in 1..200 exposed the planted defect").not.toBeNull();
+    const { code, lines } = found as { code: number; lines: string[] };
+    expect(code).toBe(exitCodes.correctness);
+    expect(lines.some((l) => l.startsWith("VIOLATION "))).toBe(true);
+    expect(lines).toContain("  nodeCount=5");
+    expect(
+      lines.some((l) => /^reproduce: pnpm sim --seed \d+ --steps 2000 --nodes 5$/.test(l)),
+    ).toBe(true);
+    expect(lines.some((l) => l.startsWith("last ") && l.endsWith(" events:"))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^seeds=1 steps=\d+ violations=1$/);
+  });
+
+  it("exits with the usage code on bad arguments", () => {
+    expect(run(["--steps", "many"]).code).toBe(exitCodes.usage);
+    expect(run(["--no-such-flag"]).code).toBe(exitCodes.usage);
+    expect(run(["--nodes", "4"]).code).toBe(exitCodes.usage);
+  });
+
+  it("tells crash, liveness and correctness failures apart by exit code", () => {
+    const crash = run(["--seed", "1", "--steps", "100"], {
+      init: () => 0,
+      step: () => {
+        throw new Error("boom");
+      },
+    });
+    expect(crash.code).toBe(exitCodes.crash);
+    expect(crash.lines.some((l) => l.startsWith("CRASH Error: boom"))).toBe(true);
+    const stuck = run(["--seed", "1", "--steps", "100"], {
+      init: () => 0,
+      step: (state) => ({ state, messages: [], effects: [] }),
+    });
+    expect(stuck.code).toBe(exitCodes.liveness);
+    expect(stuck.lines.some((l) => l.startsWith("LIVENESS "))).toBe(true);
+    expect(new Set(Object.values(exitCodes)).size).toBe(5);
+  });
+});

@@ -1,0 +1,148 @@
+import {
+  type Effect,
+  type Entry,
+  type HardState,
+  type Index,
+  init,
+  type Message,
+  type PersistEffect,
+  type RaftState,
+  step,
+} from "@flotilla/core";
+import type { RaftCore } from "../src/raft-core.js";
+
+// Planted defects, each a classic Raft bug, built around the real reducer through the
+// simulator's `core` seam: a wrapper that rewrites the input or the output of `step` (or of
+// `init`). Nothing here touches the shipped core. The suite proves that a bounded search over
+// seeds finds each of them.
+
+type StepResult = ReturnType<typeof step>;
+
+/**
+ * §5.4.2 / Figure 8: a leader commits an entry of an earlier term as soon as a majority holds
+ * it, instead of only entries of its own term (which then carry the earlier ones with them).
+ */
+export const commitsEarlierTermByCounting: RaftCore<RaftState> = {
+  init,
+  step(state, event) {
+    const result = step(state, event);
+    const s = result.state;
+    const ls = s.leaderState;
+    if (s.role !== "leader" || ls === null) return result;
+    const matches = s.membership.voters.map((id) => {
+      if (id === s.id) return s.persistedIndex;
+      const i = ls.peers.indexOf(id);
+      return i < 0 ? 0 : (ls.progress[i]?.match ?? 0);
+    });
+    matches.sort((a, b) => b - a);
+    const quorumIndex = matches[Math.floor(matches.length / 2)] ?? 0;
+    if (quorumIndex <= s.commit) return result;
+    // What the real finish() would have emitted for this commit: the hard state and the apply.
+    const hardState: HardState = {
+      term: s.term as never,
+      vote: s.vote,
+      commit: quorumIndex as Index,
+    };
+    const entries = s.log.slice(s.applyQueued + 1, quorumIndex);
+    return {
+      state: { ...s, commit: quorumIndex, applyQueued: quorumIndex },
+      messages: result.messages,
+      effects: withHardState(result.effects, hardState, { type: "apply", entries }),
+    };
+  },
+};
+
+/** Adds `hardState` to the step's persist effect (or a new one) and `extra` after it. */
+function withHardState(effects: readonly Effect[], hardState: HardState, extra: Effect): Effect[] {
+  const index = effects.findIndex((e) => e.type === "persist");
+  if (index < 0) return [{ type: "persist", hardState, entries: [], then: [] }, extra, ...effects];
+  const out = effects.slice();
+  out[index] = { ...(effects[index] as PersistEffect), hardState };
+  out.splice(index + 1, 0, extra);
+  return out;
+}
+
+/**
+ * §5.4.1: a voter grants its vote (and pre-vote) without checking that the candidate's log is
+ * at least as up to date as its own. Planted by making every vote request claim the longest
+ * possible log, so the voter's own check always passes.
+ */
+export const votesWithoutUpToDateCheck: RaftCore<RaftState> = {
+  init,
+  step(state, event) {
+    if (event.type !== "receive" || event.message.type !== "requestVote") return step(state, event);
+    const message = event.message;
+    const boasting: Message = {
+      ...message,
+      lastLogTerm: message.term,
+      lastLogIndex: Number.MAX_SAFE_INTEGER as Index,
+    };
+    return step(state, { type: "receive", message: boasting });
+  },
+};
+
+/** Figure 2: votedFor is persistent state. Planted by dropping the vote when a node restarts. */
+export const forgetsVoteOnRestart: RaftCore<RaftState> = {
+  init(config, persisted) {
+    return init(config, { ...persisted, hardState: { ...persisted.hardState, vote: null } });
+  },
+  step,
+};
+
+/**
+ * Figure 2, "respond after persisting": a follower acknowledges appended entries before they
+ * are durable. Planted by sending the AppendEntries responses a persist effect holds at once.
+ */
+export const acksBeforeDurable: RaftCore<RaftState> = {
+  init,
+  step(state, event) {
+    const result = step(state, event);
+    const early: Message[] = [];
+    const effects = result.effects.map((effect): Effect => {
+      if (effect.type !== "persist") return effect;
+      const acks = effect.then.filter((m) => m.type === "appendEntriesResponse");
+      if (acks.length === 0) return effect;
+      early.push(...acks);
+      return { ...effect, then: effect.then.filter((m) => m.type !== "appendEntriesResponse") };
+    });
+    if (early.length === 0) return result;
+    return { state: result.state, messages: [...result.messages, ...early], effects };
+  },
+};
+
+/**
+ * §5.3: "if an existing entry conflicts with a new one, delete the existing entry and all that
+ * follow it". Planted as the classic slip: overwrite the conflicting entries the leader sent but
+ * keep the old entries after them, in memory and on disk.
+ */
+export const keepsConflictingSuffix: RaftCore<RaftState> = {
+  init,
+  step(state, event) {
+    const result: StepResult = step(state, event);
+    if (event.type !== "receive" || event.message.type !== "appendEntries") return result;
+    const persist = result.effects.find((e): e is PersistEffect => e.type === "persist");
+    if (persist?.truncateFrom === undefined) return result;
+    const newLast = result.state.log.lastIndex;
+    const oldLast = state.log.lastIndex;
+    if (oldLast <= newLast) return result;
+    const suffix: Entry[] = state.log.slice(newLast + 1, oldLast);
+    const effects = result.effects.map((e) =>
+      e === persist ? { ...persist, entries: [...persist.entries, ...suffix] } : e,
+    );
+    return {
+      state: { ...result.state, log: result.state.log.append(suffix) },
+      messages: result.messages,
+      effects,
+    };
+  },
+};
+
+export const defects = {
+  commitsEarlierTermByCounting,
+  votesWithoutUpToDateCheck,
+  forgetsVoteOnRestart,
+  acksBeforeDurable,
+  keepsConflictingSuffix,
+} as const;
+
+export type DefectName = keyof typeof defects;

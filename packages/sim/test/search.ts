@@ -1,0 +1,35 @@
+import { deriveOptions, type SimulationOverrides } from "../src/options.js";
+import type { RaftCore } from "../src/raft-core.js";
+import { runSimulation, type SimulationResult } from "../src/simulator.js";
+
+export type Found = { readonly seed: number; readonly result: SimulationResult };
+
+/**
+ * A bounded search: runs `seeds` in order with the planted `core` and returns the first seed
+ * whose run violates a safety property while the real reducer passes the same seed, so the
+ * violation is the defect's and not something else's. Null when the budget runs out.
+ */
+export function findViolation<S>(
+  core: RaftCore<S>,
+  seeds: Iterable<number>,
+  overrides: SimulationOverrides,
+): Found | null {
+  for (const seed of seeds) {
+    const options = deriveOptions(seed, overrides);
+    const result = runSimulation(options, { core });
+    if (result.outcome !== "correctness") continue;
+    if (runSimulation(options).outcome === "ok") return { seed, result };
+  }
+  return null;
+}
+
+/** `pinned` first (seeds that found the defect before), then from..to. */
+export function* seedsFrom(pinned: readonly number[], from: number, to: number): Generator<number> {
+  yield* pinned;
+  for (let seed = from; seed <= to; seed++) if (!pinned.includes(seed)) yield seed;
+}
+
+export function describeFailure(found: Found): string {
+  const r = found.result;
+  return `seed ${found.seed}: ${r.violation?.kind} ${r.violation?.detail}`;
+}
