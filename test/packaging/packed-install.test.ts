@@ -3,6 +3,7 @@
 // under `moduleResolution: node16` and `bundler` and run it with plain Node. Nothing here sees the
 // workspace's sources or its "@flotilla/source" condition. npm fetches only mitt, the one
 // third-party dependency (from its cache when it has it).
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +14,11 @@ import { expectSuccess, runCommand } from "./run-command.js";
 
 const workspace = fileURLToPath(new URL("../..", import.meta.url));
 const tsc = join(workspace, "node_modules", "typescript", "bin", "tsc");
-const published = ["core", "transport-memory", "storage-file", "transport-udp"];
+// Every package under packages/ is published; only these need Node (node:dgram, node:fs, a CLI).
+const published = readdirSync(join(workspace, "packages")).filter((name) =>
+  existsSync(join(workspace, "packages", name, "package.json")),
+);
+const nodeOnly = new Set(["storage-file", "transport-udp", "sim"]);
 const pnpm = ["--yes", "pnpm@12.4.2"];
 let scratch: string;
 let tarballs: string[];
@@ -118,9 +123,7 @@ describe("the packed packages", () => {
       expect(Object.keys(readManifest(unpacked).exports ?? {})).toEqual(
         Object.keys(workspaceExports),
       );
-      // core and transport-memory run in any JS runtime; only the node:dgram and fs packages say Node.
-      const nodeOnly = name === "storage-file" || name === "transport-udp";
-      expect(readManifest(unpacked).engines?.node !== undefined).toBe(nodeOnly);
+      expect(readManifest(unpacked).engines?.node !== undefined).toBe(nodeOnly.has(name));
     },
   );
 
@@ -152,7 +155,9 @@ describe("the packed packages", () => {
       'import { Network } from "@flotilla/transport-memory";',
       'import { openFileStorage } from "@flotilla/storage-file";',
       'import { createUdpTransport } from "@flotilla/transport-udp";',
-      "console.log([createNode, Network, openFileStorage, createUdpTransport].map((f) => typeof f).join());",
+      'import { KvStateMachine } from "@flotilla/kv-model";',
+      'import { runSimulation } from "@flotilla/sim";',
+      "console.log([createNode, Network, openFileStorage, createUdpTransport, KvStateMachine, runSimulation].map((f) => typeof f).join());",
     ].join("\n");
     const project = join(scratch, "project");
     await writeFile(join(project, "imports.mjs"), script);
@@ -161,6 +166,6 @@ describe("the packed packages", () => {
       timeoutMs: 30_000,
     });
     expect(result.stderr).toBe("");
-    expect(result.stdout.trim()).toBe("function,function,function,function");
+    expect(result.stdout.trim()).toBe(Array(6).fill("function").join());
   });
 });
