@@ -42,18 +42,31 @@ export function encodeKvCommand(command: KvInput): Uint8Array {
       throw new KvCommandError(`unknown command ${JSON.stringify(never)}`);
     }
   }
-  const bytes: number[] = [opcode];
+  // One allocation of the exact size: a byte at a time through a number[] took ~250 ms for a
+  // 1 MiB value, blocking a server's event loop long enough to lose its leadership.
+  const lengths = parts.map((part) => varintBytes(part.length) + part.length);
+  const bytes = new Uint8Array(1 + lengths.reduce((sum, n) => sum + n, 0));
+  bytes[0] = opcode;
+  let offset = 1;
   for (const part of parts) {
     for (let n = part.length; ; n = Math.floor(n / 128)) {
       if (n < 128) {
-        bytes.push(n);
+        bytes[offset++] = n;
         break;
       }
-      bytes.push((n & 0x7f) | 0x80);
+      bytes[offset++] = (n & 0x7f) | 0x80;
     }
-    for (const b of part) bytes.push(b);
+    bytes.set(part, offset);
+    offset += part.length;
   }
-  return Uint8Array.from(bytes);
+  return bytes;
+}
+
+/** The bytes of `n` as an unsigned LEB128 varint. */
+function varintBytes(n: number): number {
+  let count = 1;
+  for (let rest = Math.floor(n / 128); rest > 0; rest = Math.floor(rest / 128)) count += 1;
+  return count;
 }
 
 class Reader {

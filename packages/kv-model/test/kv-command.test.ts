@@ -42,6 +42,14 @@ describe("KV command bytes", () => {
     ]);
   });
 
+  it("encodes a 1 MiB value with a three-byte length, exactly sized", () => {
+    const value = "v".repeat(1024 * 1024);
+    const bytes = encodeKvCommand({ op: "put", key: "big", value });
+    expect(bytes.length).toBe(1 + 1 + 3 + 3 + value.length);
+    expect([...bytes.subarray(0, 8)]).toEqual([1, 3, 98, 105, 103, 0x80, 0x80, 0x40]);
+    expect(decodeKvCommand(bytes)).toEqual({ op: "put", key: "big", value });
+  });
+
   it.each([
     ["empty", []],
     ["an unknown opcode", [9, 0]],
