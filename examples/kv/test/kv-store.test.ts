@@ -35,4 +35,28 @@ describe("KvStore", () => {
       value: "v",
     });
   });
+
+  it("digests the state, not the history: same keys and values in any order, any overwrites", () => {
+    const put = (key: string, value: string) => encodeKvCommand({ op: "put", key, value });
+    const a = new KvStore();
+    for (const [i, command] of [put("x", "1"), put("y", "2"), put("x", "3")].entries()) {
+      a.apply(command, index(i + 1));
+    }
+    const b = new KvStore();
+    b.apply(put("y", "2"), index(1));
+    b.apply(put("x", "3"), index(2));
+    expect(a.digest()).toBe(b.digest());
+    const fresh = new KvStore();
+    expect(a.digest()).not.toBe(fresh.digest());
+    b.apply(encodeKvCommand({ op: "cas", key: "x", expected: "3", value: "4" }), index(3));
+    expect(b.digest()).not.toBe(a.digest());
+    a.apply(put("x", "4"), index(4));
+    expect(a.digest()).toBe(b.digest());
+    // A key and value split differently is another state.
+    const c = new KvStore();
+    c.apply(put("ab", "c"), index(1));
+    const d = new KvStore();
+    d.apply(put("a", "bc"), index(1));
+    expect(c.digest()).not.toBe(d.digest());
+  });
 });
