@@ -52,7 +52,12 @@ export type UdpTransportOptions = {
   readonly dropProbability?: number;
   /** Seed of the drop decisions, so a lossy run replays (default 1). */
   readonly dropSeed?: number;
-  /** SO_RCVBUF / SO_SNDBUF for the socket; the OS default if absent. */
+  /**
+   * SO_RCVBUF / SO_SNDBUF for the socket. Default 8 MiB: the OS default (about 200 KB on Linux)
+   * holds fewer than 100 full datagrams, so one fragmented 1 MiB AppendEntries arriving while the
+   * receiver's event loop is busy overflowed it and was lost whole, again and again. The kernel
+   * caps the size at net.core.rmem_max / wmem_max: raise those on hosts that replicate big values.
+   */
   readonly socketBufferBytes?: number;
   /** Where the one-time insecure-mode warning goes (default console.warn). */
   readonly logger?: UdpLogger;
@@ -70,6 +75,7 @@ export const udpDefaults = {
   busyPollUs: 0,
   dropProbability: 0,
   dropSeed: 1,
+  socketBufferBytes: 8 * 1024 * 1024,
 } as const;
 
 /** The options with defaults filled and every field checked; peers parsed but not resolved. */
@@ -79,7 +85,6 @@ export type CheckedOptions = Required<
   readonly keys: readonly KeyInput[];
   readonly peers: readonly { readonly id: string; readonly host: string; readonly port: number }[];
   readonly clusterName: string | undefined;
-  readonly socketBufferBytes: number | undefined;
 };
 
 export function checkOptions(options: UdpTransportOptions): CheckedOptions {
@@ -109,6 +114,7 @@ export function checkOptions(options: UdpTransportOptions): CheckedOptions {
     busyPollUs: options.busyPollUs ?? udpDefaults.busyPollUs,
     dropProbability: options.dropProbability ?? udpDefaults.dropProbability,
     dropSeed: options.dropSeed ?? udpDefaults.dropSeed,
+    socketBufferBytes: options.socketBufferBytes ?? udpDefaults.socketBufferBytes,
   };
   // At least 64 payload bytes per datagram, and never past IPv4's largest UDP payload.
   integer("maxDatagramBytes", numbers.maxDatagramBytes, overheadBytes(id, encrypt) + 64, 65_507);
@@ -123,9 +129,7 @@ export function checkOptions(options: UdpTransportOptions): CheckedOptions {
     throw new ConfigError("dropProbability", `must be a number in [0, 1], got ${String(p)}`);
   }
   integer("dropSeed", numbers.dropSeed, 0, 2 ** 32 - 1);
-  if (options.socketBufferBytes !== undefined) {
-    integer("socketBufferBytes", options.socketBufferBytes, 1024, 2 ** 31 - 1);
-  }
+  integer("socketBufferBytes", numbers.socketBufferBytes, 1024, 2 ** 31 - 1);
   if (options.clusterName !== undefined && typeof options.clusterName !== "string") {
     throw new ConfigError("clusterName", "must be a string");
   }
@@ -144,7 +148,6 @@ export function checkOptions(options: UdpTransportOptions): CheckedOptions {
     keys,
     peers: checkPeers(id, options.peers),
     clusterName: options.clusterName,
-    socketBufferBytes: options.socketBufferBytes,
   };
 }
 

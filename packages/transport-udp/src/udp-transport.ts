@@ -70,9 +70,8 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
     type: listen.family === 6 ? "udp6" : "udp4",
     ...(listen.family === 6 ? { ipv6Only: true } : {}),
     lookup: literalLookup,
-    ...(checked.socketBufferBytes === undefined
-      ? {}
-      : { recvBufferSize: checked.socketBufferBytes, sendBufferSize: checked.socketBufferBytes }),
+    recvBufferSize: checked.socketBufferBytes,
+    sendBufferSize: checked.socketBufferBytes,
   });
   await bind(socket, listen.address, checked.listen.port);
   const now = options.now ?? (() => performance.now());

@@ -24,6 +24,7 @@ describe("checkOptions", () => {
   it("fills defaults and leaves this node out of its peers", () => {
     const checked = checkOptions(base);
     expect(checked.maxDatagramBytes).toBe(1232);
+    expect(checked.socketBufferBytes).toBe(8 * 1024 * 1024);
     expect(checked.peers).toEqual([{ id: "b", host: "127.0.0.1", port: 7002 }]);
     expect(checked.keys).toEqual([{ id: 0, secret: secretA }]);
   });
@@ -66,6 +67,7 @@ describe("checkOptions", () => {
     ["dropProbability", { dropProbability: Number.NaN }],
     ["dropProbability", { dropProbability: "0.1" }],
     ["dropSeed", { dropSeed: 1.5 }],
+    ["socketBufferBytes", { socketBufferBytes: 100 }],
     ["logger", { logger: {} }],
   ])("names %s", (field, patch) => {
     expect(fieldOf({ ...base, ...patch })).toBe(field);
