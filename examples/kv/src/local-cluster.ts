@@ -24,6 +24,8 @@ export type LocalClusterOptions = {
   readonly dir: string;
   /** Extra server options for every node, e.g. ["--snapshot-every", "50"]. */
   readonly serverArgs?: readonly string[];
+  /** Extra options for node itself, before the script, e.g. ["--cpu-prof"]. */
+  readonly nodeArgs?: readonly string[];
 };
 
 type Member = {
@@ -52,12 +54,14 @@ export class LocalCluster {
   readonly keyHex = randomBytes(32).toString("hex");
   readonly #members: Map<string, Member>;
   readonly #serverArgs: readonly string[];
+  readonly #nodeArgs: readonly string[];
   readonly #logs = new Map<string, WriteStream>();
 
   private constructor(options: LocalClusterOptions, members: Member[]) {
     this.ids = options.ids;
     this.dir = options.dir;
     this.#serverArgs = options.serverArgs ?? [];
+    this.#nodeArgs = options.nodeArgs ?? [];
     this.#members = new Map(members.map((m) => [m.id, m]));
   }
 
@@ -101,6 +105,7 @@ export class LocalCluster {
     if (member.child !== null) throw new Error(`node ${id} is already running`);
     const members = [...this.#members.values()];
     const args = [
+      ...this.#nodeArgs,
       "--conditions=@flotilla/source",
       "--import",
       "tsx",

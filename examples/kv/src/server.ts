@@ -26,7 +26,7 @@ type Running = {
 };
 
 function log(id: string, message: string): void {
-  console.log(`[kv ${id}] ${message}`);
+  console.log(`[kv ${id} ${new Date().toISOString().slice(11, 23)}] ${message}`);
 }
 
 async function start(options: ServerOptions): Promise<Running> {
@@ -93,6 +93,7 @@ async function start(options: ServerOptions): Promise<Running> {
     await shutdown(running, "start failed").catch(() => undefined);
     throw error;
   }
+  watchStalls(id, (options.tickMs * options.electionTicks) / 2);
   const status = node.status();
   log(
     id,
@@ -107,6 +108,23 @@ async function openStorage(options: ServerOptions): Promise<Storage> {
   if (options.dataDir === null) return new MemoryStorage();
   await mkdir(options.dataDir, { recursive: true });
   return openFileStorage(options.dataDir);
+}
+
+/**
+ * Logs every time this process's event loop was held up for more than `thresholdMs` (half the
+ * election timeout by default): timers and sockets wait meanwhile, so a stall that long is what
+ * precedes a spurious election, and the log says when and how long.
+ */
+function watchStalls(id: string, thresholdMs: number): void {
+  const periodMs = 10;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const lateMs = now - last - periodMs;
+    last = now;
+    if (lateMs > thresholdMs) log(id, `event loop stalled ${Math.round(lateMs)} ms`);
+  }, periodMs);
+  timer.unref();
 }
 
 function listen(http: Server, address: HostPort): Promise<Server> {
