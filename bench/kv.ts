@@ -28,6 +28,8 @@ type Settings = {
   readonly durationMs: number;
   readonly largeValueBytes: number;
   readonly losses: readonly number[];
+  /** Extra kv-server options for every Flotilla cluster (`--server-args "--tick-ms 20"`). */
+  readonly serverArgs: readonly string[];
   readonly dir: string;
 };
 
@@ -57,7 +59,8 @@ async function phase(target: Target, clients: number, valueBytes: number, s: Set
 
 async function startKv(s: Settings, name: string, args: readonly string[]) {
   await mkdir(join(s.dir, name));
-  const cluster = await LocalCluster.create({ ids, dir: join(s.dir, name), serverArgs: args });
+  const serverArgs = [...s.serverArgs, ...args];
+  const cluster = await LocalCluster.create({ ids, dir: join(s.dir, name), serverArgs });
   await Promise.all(ids.map((id) => cluster.start(id)));
   await cluster.waitForLeader();
   const putter = kvPutter(cluster.urls);
@@ -83,6 +86,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       "large-value-bytes": { type: "string", default: String(1024 * 1024) },
       loss: { type: "string" },
       "no-etcd": { type: "boolean", default: false },
+      "server-args": { type: "string", default: "" },
     },
   });
   const quick = values.quick === true;
@@ -92,6 +96,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     durationMs: Number(values["duration-ms"] ?? (quick ? 2000 : 5000)),
     largeValueBytes: Number(values["large-value-bytes"]),
     losses: values.loss === undefined ? [] : values.loss.split(",").map(Number),
+    serverArgs: values["server-args"].split(" ").filter((arg) => arg !== ""),
     dir,
   };
   const etcdBinary = values["no-etcd"] === true ? null : findEtcd();

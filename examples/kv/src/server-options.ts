@@ -18,6 +18,8 @@ export type ServerOptions = {
   readonly loss: number;
   /** Seed of those drops; each node mixes in its position in --peers. */
   readonly lossSeed: number;
+  /** The largest Raft datagram (the UDP transport's maxDatagramBytes); null: its default. */
+  readonly maxDatagramBytes: number | null;
   /** The cluster key; null only with an explicit --insecure. */
   readonly key: Uint8Array | null;
   readonly tickMs: number;
@@ -31,7 +33,7 @@ export type ServerOptions = {
 export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --api ID=HOST:PORT,... --data-dir DIR
                  [--key-hex HEX | --insecure] [--tick-ms N] [--election-ticks N]
                  [--snapshot-every N] [--snapshot-trailing N] [--proposal-timeout-ms N]
-                 [--storage file|memory] [--loss P] [--loss-seed N]
+                 [--storage file|memory] [--loss P] [--loss-seed N] [--max-datagram-bytes N]
 
   --peers     every node's Raft address (UDP), this one's included; a bare port means 127.0.0.1
   --api       every node's client address (HTTP), same ids as --peers
@@ -45,7 +47,9 @@ export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --
   --storage   file (default): the log on disk under --data-dir, fsynced; memory: in the process
               only (lost when it exits; for benchmarks; --data-dir not needed)
   --loss      fault injection: drop this share (0-1) of outgoing Raft datagrams at random
-              (default 0); --loss-seed seeds the drops (default 1)`;
+              (default 0); --loss-seed seeds the drops (default 1)
+  --max-datagram-bytes  the largest Raft datagram (default 1232, safe on any network; larger
+              ones suit loopback or a known jumbo-frame network)`;
 
 export function parseServerOptions(
   argv: readonly string[],
@@ -72,6 +76,7 @@ export function parseServerOptions(
         storage: { type: "string" },
         loss: { type: "string" },
         "loss-seed": { type: "string" },
+        "max-datagram-bytes": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -101,6 +106,10 @@ export function parseServerOptions(
     storage,
     loss: share(values, "loss"),
     lossSeed: integer(values, "loss-seed", 1, 0),
+    maxDatagramBytes:
+      values["max-datagram-bytes"] === undefined
+        ? null
+        : integer(values, "max-datagram-bytes", 0, 1),
     key: key(values, env),
     tickMs: integer(values, "tick-ms", 10, 1),
     electionTicks: integer(values, "election-ticks", 10, 2),

@@ -49,6 +49,7 @@ async function start(options: ServerOptions): Promise<Running> {
       logger: { warn: (message) => log(id, `WARNING ${message}`) },
       dropProbability: options.loss,
       dropSeed: (options.lossSeed + peerIds.indexOf(id)) >>> 0,
+      ...(options.maxDatagramBytes === null ? {} : { maxDatagramBytes: options.maxDatagramBytes }),
     });
   } catch (error) {
     await storage.close();

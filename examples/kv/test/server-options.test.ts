@@ -35,7 +35,10 @@ describe("parseServerOptions", () => {
       1,
     ]);
     const argv = [...base.slice(0, 6), "--key-hex", key, "--storage", "memory", "--loss", "0.3"];
-    const memory = parseServerOptions([...argv, "--loss-seed", "9"], {});
+    const memory = parseServerOptions(
+      [...argv, "--loss-seed", "9", "--max-datagram-bytes", "8192"],
+      {},
+    );
     if (memory === "help") throw new Error("unexpected help");
     expect([memory.storage, memory.dataDir, memory.loss, memory.lossSeed]).toEqual([
       "memory",
@@ -43,6 +46,7 @@ describe("parseServerOptions", () => {
       0.3,
       9,
     ]);
+    expect([defaults.maxDatagramBytes, memory.maxDatagramBytes]).toEqual([null, 8192]);
   });
 
   it("takes the key from FLOTILLA_KEY_HEX, and runs keyless only with --insecure", () => {
