@@ -7,7 +7,7 @@ export type { IoCompletion, IoRequest, IoRequestType } from "./driver/io-request
 export { lastWritten, mergePersistEffects } from "./driver/merge-persist.js";
 export type { Reducer, StepOutput } from "./driver/reducer.js";
 export { raftReducer } from "./driver/reducer.js";
-export type { RuntimeHooks, RuntimeOptions, Turn } from "./driver/runtime.js";
+export type { CoreSteps, RuntimeHooks, RuntimeOptions, Turn } from "./driver/runtime.js";
 export { NodeRuntime } from "./driver/runtime.js";
 export type { RuntimeRules } from "./driver/runtime-rules.js";
 export { shippedRules } from "./driver/runtime-rules.js";

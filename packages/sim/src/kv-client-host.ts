@@ -7,7 +7,7 @@ export interface ClientHost {
   /** Calls `KvClients.on(kind, client, token)` at `atMs`. */
   schedule(atMs: number, kind: ClientEventKind, client: number, token: number): void;
   isUp(node: number): boolean;
-  /** Steps `node` with a propose event now; its accepted/rejected effect comes back synchronously. */
+  /** Hands a propose event to `node`; `accepted`/`rejected` come back at the end of its turn. */
   propose(node: number, id: string, data: Uint8Array): void;
   trace(detail: string): void;
 }

@@ -31,6 +31,8 @@ type Operation = {
   node: number;
   /** The log slot of the current attempt once a leader accepted it. */
   accepted: { readonly index: number; readonly term: number } | null;
+  /** The current attempt reached a node, which has not answered yet: it may be in its log. */
+  proposed: boolean;
   reply: Reply | null;
 };
 
@@ -54,7 +56,11 @@ export class KvClients {
   readonly #clients: Client[];
   /** Per node: log index -> clients waiting for that slot to be applied (one per term). */
   readonly #waiting: Map<number, number[]>[];
-  #proposing: { readonly id: string; readonly client: number } | null = null;
+  /**
+   * Proposals handed to a node and not yet accepted or rejected, by id -> client. A node answers
+   * at the end of its turn, which may wait on its disk: the answer comes back later.
+   */
+  readonly #proposing = new Map<string, number>();
   #healed = false;
   #quota = Number.POSITIVE_INFINITY;
 
@@ -132,21 +138,31 @@ export class KvClients {
   }
 
   accepted(id: string, node: number, index: number, term: number): void {
-    const proposing = this.#proposing;
-    if (proposing === null || proposing.id !== id) return;
-    const op = this.#clients[proposing.client]?.op;
-    if (op === null || op === undefined) return;
+    const client = this.#answered(id);
+    if (client === null) return;
+    const op = this.#clients[client]?.op as Operation;
     op.accepted = { index, term };
     const waiting = this.#waiting[node] as Map<number, number[]>;
     const clients = waiting.get(index);
-    if (clients === undefined) waiting.set(index, [proposing.client]);
-    else clients.push(proposing.client);
+    if (clients === undefined) waiting.set(index, [client]);
+    else clients.push(client);
   }
 
   rejected(id: string, leader: number | null, reason: string): void {
-    const proposing = this.#proposing;
-    if (proposing === null || proposing.id !== id) return;
-    this.#replyLater(proposing.client, { kind: "retry", leader, reason });
+    const client = this.#answered(id);
+    if (client === null) return;
+    this.#replyLater(client, { kind: "retry", leader, reason });
+  }
+
+  /** The client whose current attempt proposal `id` is, now answered; null if stale. */
+  #answered(id: string): number | null {
+    const client = this.#proposing.get(id);
+    if (client === undefined) return null;
+    this.#proposing.delete(id);
+    const op = this.#clients[client]?.op;
+    if (op == null || attemptId(this.#clients[client] as Client, op) !== id) return null;
+    op.proposed = false;
+    return client;
   }
 
   /**
@@ -226,15 +242,17 @@ export class KvClients {
     }
   }
 
-  /** Connections to a crashed node break: accepted operations there become indeterminate. */
+  /**
+   * Connections to a crashed node break: operations accepted there, or handed to it and not yet
+   * answered (the crash may have come between its log write and its answer), become indeterminate.
+   */
   nodeCrashed(node: number): void {
-    const waiting = this.#waiting[node];
-    if (waiting === undefined) return;
-    const clients = [...waiting.values()].flat().sort((a, b) => a - b);
-    waiting.clear();
-    for (const client of clients) {
+    this.#waiting[node]?.clear();
+    for (let client = 0; client < this.#clients.length; client++) {
       const c = this.#clients[client] as Client;
-      if (c.op?.accepted != null && c.op.node === node)
+      const op = c.op;
+      if (op === null || op.node !== node) continue;
+      if (op.accepted !== null || op.proposed)
         this.#giveUp(client, c, `n${node + 1} crashed`, true);
     }
   }
@@ -258,6 +276,7 @@ export class KvClients {
       attempt: 0,
       node: c.leaderGuess,
       accepted: null,
+      proposed: false,
       reply: null,
     };
     c.op = op;
@@ -282,6 +301,7 @@ export class KvClients {
     op.attempt++;
     op.node = c.leaderGuess;
     op.accepted = null;
+    op.proposed = false;
     op.reply = null;
     const atMs = this.#host.nowMs() + delayMs + this.#latency(c);
     this.#host.schedule(atMs, "arrive", client, op.attempt);
@@ -294,13 +314,10 @@ export class KvClients {
       this.#replyLater(client, { kind: "retry", leader: null, reason: `n${op.node + 1} is down` });
       return;
     }
-    const id = `${c.name}.${op.seq}.${op.attempt}`;
-    this.#proposing = { id, client };
-    try {
-      this.#host.propose(op.node, id, op.data);
-    } finally {
-      this.#proposing = null;
-    }
+    const id = attemptId(c, op);
+    this.#proposing.set(id, client);
+    op.proposed = true;
+    this.#host.propose(op.node, id, op.data);
   }
 
   #replyLater(client: number, reply: Reply): void {
@@ -353,8 +370,9 @@ export class KvClients {
     if (failsLiveness && op.mustComplete && this.livenessFailure === null) {
       this.livenessFailure = `${c.name} op ${op.seq} ${why} after the heal`;
     }
-    // Only an accepted request can have taken effect; one never accepted anywhere is dropped.
-    if (op.accepted !== null) {
+    // Only a request a node took (accepted, or not yet answered) can have taken effect; one
+    // refused or never delivered is dropped.
+    if (op.accepted !== null || op.proposed) {
       this.history.push({
         clientId: c.name,
         input: op.input,
@@ -363,7 +381,7 @@ export class KvClients {
       });
     }
     this.#host.trace(
-      `${c.name} op ${op.seq} ${op.accepted ? "indeterminate" : "abandoned"}: ${why}`,
+      `${c.name} op ${op.seq} ${op.accepted !== null || op.proposed ? "indeterminate" : "abandoned"}: ${why}`,
     );
     this.#finish(client, c);
   }
@@ -376,4 +394,9 @@ export class KvClients {
   #latency(c: Client): number {
     return c.prng.intBetween(this.#options.latencyMinMs, this.#options.latencyMaxMs);
   }
+}
+
+/** The proposal id of an operation's current attempt. */
+function attemptId(c: Client, op: Operation): string {
+  return `${c.name}.${op.seq}.${op.attempt}`;
 }

@@ -1,4 +1,4 @@
-import type { Entry, HardState, PersistEffect, Persisted, Snapshot } from "@flotilla/core";
+import type { Entry, HardState, PersistBatch, Persisted, Snapshot } from "@flotilla/core";
 import { entryHash, LogMirror } from "./log-mirror.js";
 
 // One node's simulated disk. A persist effect becomes a write that is durable only after a
@@ -9,7 +9,7 @@ import { entryHash, LogMirror } from "./log-mirror.js";
 // prefix of the batch applied"). Restart reads back exactly what was durable.
 
 export type PendingWrite = {
-  readonly effect: PersistEffect;
+  readonly effect: PersistBatch;
   readonly durableAtMs: number;
 };
 
@@ -48,7 +48,7 @@ export class SimDisk {
   }
 
   /** Queues a write; returns when it becomes durable (never before an earlier write). */
-  write(effect: PersistEffect, nowMs: number, latencyMs: number): number {
+  write(effect: PersistBatch, nowMs: number, latencyMs: number): number {
     const previous = this.#pending[this.#pending.length - 1];
     const earliest =
       this.pendingWrites > 0 && previous !== undefined ? previous.durableAtMs : nowMs;
@@ -98,7 +98,7 @@ export class SimDisk {
     return this.#snapshot;
   }
 
-  #apply(effect: PersistEffect, entryCount: number, withHardState: boolean): void {
+  #apply(effect: PersistBatch, entryCount: number, withHardState: boolean): void {
     if (effect.snapshot !== undefined) this.#installSnapshot(effect.snapshot);
     const base = this.mirror.baseIndex;
     if (effect.truncateFrom !== undefined && effect.truncateFrom <= this.mirror.lastIndex) {

@@ -1,20 +1,39 @@
-import type { ConfigInput, Effect, Entry, Event, Index, NodeId, Role, Term } from "@flotilla/core";
-import type { KvInput } from "@flotilla/kv-model";
+import {
+  type ConfigInput,
+  type Effect,
+  type Entry,
+  type Event,
+  type NodeId,
+  type Persisted,
+  type Role,
+  validateConfig,
+} from "@flotilla/core";
+import {
+  type IoCompletion,
+  type IoRequest,
+  NodeRuntime,
+  type RuntimeRules,
+  type Turn,
+  type TurnReport,
+} from "@flotilla/core/runtime";
 import {
   applyKv,
   decodeKvCommand,
   decodeKvSnapshot,
   emptyKvState,
   encodeKvSnapshot,
+  type KvInput,
+  type KvOutput,
   type KvState,
 } from "@flotilla/kv-model";
 import type { Network, Prng } from "@flotilla/transport-memory";
 import type { KvCheckpoints } from "./kv-checkpoints.js";
 import type { KvClients } from "./kv-clients.js";
+import { entryHash, LogMirror } from "./log-mirror.js";
 import type { SimulationOptions } from "./options.js";
 import type { RaftCore } from "./raft-core.js";
 import type { SafetyChecker } from "./safety-checker.js";
-import { SimDisk } from "./sim-disk.js";
+import type { SimStorage } from "./sim-storage.js";
 import type { Trace } from "./trace.js";
 
 /** What a node needs from the simulation around it. */
@@ -28,10 +47,13 @@ export interface NodeHost {
   readonly checkpoints: KvCheckpoints;
   readonly nowMs: number;
   nodeIndex(id: NodeId | null): number | null;
-  observed(node: number, effects: readonly Effect[]): void;
-  traceStep(node: { readonly id: NodeId; readonly index: number }, event: Event): void;
+  /** Every step of a node's core, as it happens: checkers first, then the trace fingerprint. */
+  stepped(
+    node: { readonly id: NodeId; readonly index: number },
+    event: Event,
+    effects: readonly Effect[],
+  ): void;
   scheduleTick(node: number, atMs: number, incarnation: number): void;
-  scheduleDisk(node: number, atMs: number, generation: number): void;
 }
 
 // Commands are decoded once, not once per node: every node applies the same Uint8Array object
@@ -48,42 +70,49 @@ function decodeCached(data: Uint8Array): KvInput {
 }
 
 /**
- * One simulated server: a reducer state, its disk, its key-value state machine and its clock.
- * It plays the node driver's part: persists, sends, applies and reports back exactly as the
- * effects contract orders (effect.ts), with durability delayed by the disk.
+ * One simulated server: the node runtime that `createNode` runs (@flotilla/core/runtime), driven
+ * by simulated time, network and storage, with the key-value state machine. Everything the
+ * runtime asks for is carried out here, synchronously except the storage's writes, which complete
+ * in virtual time; events that arrive meanwhile wait in the runtime's inbox for the next turn.
  */
 export class SimNode<S> {
   readonly id: NodeId;
   readonly index: number;
-  readonly disk = new SimDisk({ term: 0 as Term, vote: null, commit: 0 as Index });
+  readonly storage: SimStorage;
   readonly #host: NodeHost;
   readonly #core: RaftCore<S>;
+  readonly #rules: RuntimeRules | undefined;
   readonly #prng: Prng;
-  readonly #diskPrng: Prng;
   /** Virtual ms per tick of this node's clock: the nominal tick scaled by its skew. */
   readonly tickPeriodMs: number;
-  #state: S | null = null;
+  #runtime: NodeRuntime<S, KvOutput> | null = null;
+  /** The turn in flight, suspended on a write; null between turns. */
+  #turn: Turn<KvOutput> | null = null;
   #up = false;
   #incarnation = 0;
   #kv: KvState = emptyKvState;
-  /** Picks the random points at which this node snapshots its state machine. */
-  readonly #snapshotPrng: Prng;
-  /** The applied index at or after which the next snapshot is taken. */
-  #nextSnapshotAt = 0;
   role: Role = "follower";
   term = 0;
 
-  constructor(host: NodeHost, core: RaftCore<S>, id: NodeId, index: number, root: Prng) {
+  constructor(
+    host: NodeHost,
+    core: RaftCore<S>,
+    rules: RuntimeRules | undefined,
+    id: NodeId,
+    index: number,
+    root: Prng,
+    makeStorage: (node: SimNode<S>) => SimStorage,
+  ) {
     this.#host = host;
     this.#core = core;
+    this.#rules = rules;
     this.id = id;
     this.index = index;
     this.#prng = root.fork(`node/${id}`);
-    this.#diskPrng = root.fork(`disk/${id}`);
-    this.#snapshotPrng = root.fork(`snapshots/${id}`);
     const skew = host.options.clockSkew;
     const rate = 1 - skew + 2 * skew * this.#prng.next();
     this.tickPeriodMs = Math.max(1, Math.round(host.options.tickMs * rate));
+    this.storage = makeStorage(this);
   }
 
   get up(): boolean {
@@ -95,37 +124,51 @@ export class SimNode<S> {
   }
 
   restart(what: "start" | "restart" = "restart"): void {
+    this.#incarnation++;
+    const incarnation = this.#incarnation;
+    this.storage.load((persisted) => {
+      if (incarnation === this.#incarnation) this.#boot(persisted, what);
+    });
+  }
+
+  #boot(persisted: Persisted, what: "start" | "restart"): void {
     const host = this.#host;
-    const persisted = this.disk.load();
+    const options = host.options;
     const config: ConfigInput = {
       id: this.id,
       voters: host.checker.ids,
-      electionTimeoutTicks: host.options.electionTimeoutTicks,
-      heartbeatIntervalTicks: host.options.heartbeatIntervalTicks,
-      preVote: host.options.preVote,
-      checkQuorum: host.options.checkQuorum,
-      entriesBytesPerMessageMax: host.options.entriesBytesPerMessageMax,
-      inflightMessagesMax: host.options.inflightMessagesMax,
+      electionTimeoutTicks: options.electionTimeoutTicks,
+      heartbeatIntervalTicks: options.heartbeatIntervalTicks,
+      preVote: options.preVote,
+      checkQuorum: options.checkQuorum,
+      entriesBytesPerMessageMax: options.entriesBytesPerMessageMax,
+      inflightMessagesMax: options.inflightMessagesMax,
       seed: this.#prng.nextUint32(),
-      snapshotTrailingEntries: host.options.snapshotTrailingEntries,
-      snapshotChunkBytesMax: host.options.snapshotChunkBytesMax,
+      snapshotTrailingEntries: options.snapshotTrailingEntries,
+      snapshotChunkBytesMax: options.snapshotChunkBytesMax,
     };
-    this.#incarnation++;
+    const every = options.snapshotEveryEntries;
+    const runtime = new NodeRuntime<S, KvOutput>(this.#core, validateConfig(config), {
+      snapshotPolicy: { everyEntries: every === 0 ? undefined : every, everyBytes: undefined },
+      hooks: { stepped: (event, output) => this.#stepped(event, output.effects) },
+      ...(this.#rules === undefined ? {} : { rules: this.#rules }),
+    });
     // The state machine starts from the latest durable snapshot, as the driver's does.
     const snapshot = persisted.snapshot;
     this.#kv = snapshot === null ? emptyKvState : decodeKvSnapshot(snapshot.data);
-    this.#scheduleSnapshot(snapshot?.index ?? 0);
     this.role = "follower";
     this.term = persisted.hardState.term;
     host.trace.fault(
       host.nowMs,
       `${what} n${this.id} (term ${this.term}, ${persisted.entries.length} entries, commit ${persisted.hardState.commit})`,
     );
-    this.#state = this.#core.init(config, persisted);
+    runtime.load(persisted);
+    this.#runtime = runtime;
+    this.#turn = null;
     this.#up = true;
     host.network.restart(this.id);
     if (snapshot !== null) this.#checkpoint(snapshot.index, "restarted from its snapshot");
-    host.checker.restarted(this.index, persisted.hardState, persisted.snapshot, this.disk.mirror);
+    host.checker.restarted(this.index, persisted.hardState, snapshot, mirrorOf(persisted));
     // A random phase, so restarted clocks do not tick in lockstep.
     host.scheduleTick(
       this.index,
@@ -135,26 +178,16 @@ export class SimNode<S> {
   }
 
   /**
-   * Power loss. With `torn`, the write in progress leaves a random prefix of its entries; with
-   * `tornEntries`, that many of them (a scripted fault).
+   * Power loss. With `torn`, the write in progress may leave part of itself behind, as the
+   * storage's crash model allows; with `tornEntries`, that many of its entries (a scripted fault).
    */
   crash(torn: Prng | null, tornEntries?: number): void {
     const host = this.#host;
-    const inProgress = this.disk.inProgressEntries;
-    const kept =
-      inProgress === null
-        ? undefined
-        : tornEntries !== undefined
-          ? Math.min(tornEntries, inProgress)
-          : torn !== null
-            ? torn.int(inProgress + 1)
-            : undefined;
-    host.trace.fault(
-      host.nowMs,
-      `crash n${this.id}${kept === undefined ? "" : ` (torn write keeps ${kept}/${inProgress} entries)`}`,
-    );
-    this.disk.crash(kept);
-    this.#state = null;
+    const note = this.storage.crash(torn, tornEntries);
+    host.trace.fault(host.nowMs, `crash n${this.id}${note}`);
+    this.#incarnation++;
+    this.#runtime = null;
+    this.#turn = null;
     this.#up = false;
     this.role = "follower";
     host.network.crash(this.id);
@@ -164,98 +197,120 @@ export class SimNode<S> {
 
   tick(incarnation: number): void {
     if (!this.#up || incarnation !== this.#incarnation) return;
-    this.step({ type: "tick" });
+    this.deliver({ type: "tick" });
     this.#host.scheduleTick(this.index, this.#host.nowMs + this.tickPeriodMs, incarnation);
   }
 
-  /** The oldest pending write is durable: send what waited on it, tell the reducer. */
-  diskDone(generation: number): void {
-    if (!this.#up || generation !== this.disk.generation) return;
-    const { effect } = this.disk.completeNext();
-    const network = this.#host.network;
-    for (const message of effect.then) network.send(message.from, message.to, message);
-    if (
-      effect.entries.length > 0 ||
-      effect.truncateFrom !== undefined ||
-      effect.snapshot !== undefined
-    ) {
-      const { index, term } = this.disk.lastDurable();
-      this.step({ type: "persisted", index: index as Index, term: term as Term });
+  /** Hands an event to the runtime; a turn runs at once unless one waits on the disk. */
+  deliver(event: Event): void {
+    const runtime = this.#runtime;
+    if (!this.#up || runtime === null) return;
+    runtime.enqueue(event);
+    if (this.#turn === null) this.#runTurns(runtime);
+  }
+
+  #runTurns(runtime: NodeRuntime<S, KvOutput>): void {
+    while (this.#turn === null && this.#runtime === runtime && runtime.hasWork) {
+      this.#turn = runtime.turn();
+      this.#resume(runtime, undefined);
     }
   }
 
-  /** Runs one reducer step and carries out its output; a no-op while the node is down. */
-  step(event: Event): void {
-    const host = this.#host;
-    if (!this.#up) return;
-    host.traceStep(this, event);
-    const result = this.#core.step(this.#state as S, event);
-    this.#state = result.state;
-    host.observed(this.index, result.effects);
-    const network = host.network;
-    for (const message of result.messages) network.send(message.from, message.to, message);
-    let appliedTo = -1;
-    for (const effect of result.effects) {
-      switch (effect.type) {
-        case "persist": {
-          const latencyMs = this.#diskPrng.intBetween(
-            host.options.diskLatencyMinMs,
-            host.options.diskLatencyMaxMs,
-          );
-          const atMs = this.disk.write(effect, host.nowMs, latencyMs);
-          host.scheduleDisk(this.index, atMs, this.disk.generation);
-          break;
-        }
-        case "apply":
-          for (const entry of effect.entries) {
-            this.#apply(entry);
-            if (host.checkpoints.due(entry.index)) this.#checkpoint(entry.index, "applied");
-          }
-          if (effect.entries.length > 0)
-            appliedTo = (effect.entries[effect.entries.length - 1] as Entry).index;
-          break;
-        case "restore":
-          this.#kv = decodeKvSnapshot(effect.snapshot.data);
-          this.#checkpoint(effect.snapshot.index, "restored a snapshot from the leader");
-          host.clients.restored(this.index, effect.snapshot.index, effect.snapshot.term);
-          appliedTo = effect.snapshot.index;
-          break;
-        case "proposalAccepted":
-          host.clients.accepted(effect.id, this.index, effect.index, effect.term);
-          break;
-        case "proposalRejected":
-          host.clients.rejected(effect.id, host.nodeIndex(effect.leader), effect.reason);
-          break;
-        case "roleChanged":
-          this.role = effect.role;
-          this.term = effect.term;
-          break;
-        case "membershipChanged":
-        case "dropped":
-          break;
-        default: {
-          const never: never = effect;
-          throw new TypeError(`unknown effect ${JSON.stringify(never)}`);
-        }
+  /** Runs the turn in flight until it waits on the disk or ends. */
+  #resume(runtime: NodeRuntime<S, KvOutput>, completion: IoCompletion<KvOutput>): void {
+    const turn = this.#turn as Turn<KvOutput>;
+    let input = completion;
+    for (;;) {
+      const next = turn.next(input);
+      if (next.done === true) {
+        this.#turn = null;
+        this.#report(next.value);
+        return;
+      }
+      const request = next.value;
+      if (request.type === "write") {
+        const incarnation = this.#incarnation;
+        this.storage.write(request.batch, () => {
+          if (incarnation !== this.#incarnation || this.#turn !== turn) return;
+          this.#resume(runtime, undefined);
+          this.#runTurns(runtime);
+        });
+        return;
+      }
+      input = this.#perform(request);
+      if (this.#runtime !== runtime) return; // a checker stopped the run, or the node crashed
+    }
+  }
+
+  #perform(request: Exclude<IoRequest, { type: "write" }>): IoCompletion<KvOutput> {
+    switch (request.type) {
+      case "send": {
+        const network = this.#host.network;
+        for (const message of request.messages) network.send(message.from, message.to, message);
+        return undefined;
+      }
+      case "apply":
+        return this.#applyEntries(request.entries);
+      case "restore":
+        this.#kv = decodeKvSnapshot(request.snapshot.data);
+        this.#checkpoint(request.snapshot.index, "restored a snapshot from the leader");
+        return undefined;
+      case "takeSnapshot":
+        this.#checkpoint(request.index, "took a snapshot");
+        return encodeKvSnapshot(this.#kv);
+      default: {
+        const never: never = request;
+        throw new TypeError(`unknown I/O request ${JSON.stringify(never)}`);
       }
     }
-    // The application acknowledges at once: the simulated state machine applies synchronously.
-    if (appliedTo >= 0 && this.#up) this.step({ type: "applied", index: appliedTo as Index });
-    if (appliedTo >= 0) this.#maybeSnapshot(appliedTo);
   }
 
-  /** Snapshots at random points, every `snapshotEveryEntries` applied entries on average. */
-  #maybeSnapshot(applied: number): void {
-    if (this.#host.options.snapshotEveryEntries === 0 || this.#state === null) return;
-    if (applied < this.#nextSnapshotAt) return;
-    this.#scheduleSnapshot(applied);
-    this.#checkpoint(applied, "took a snapshot");
-    this.step({ type: "snapshot", index: applied as Index, data: encodeKvSnapshot(this.#kv) });
+  #applyEntries(entries: readonly Entry[]): (KvOutput | undefined)[] {
+    const checkpoints = this.#host.checkpoints;
+    const results: (KvOutput | undefined)[] = [];
+    for (const entry of entries) {
+      if (entry.kind === "command") {
+        const { state, output } = applyKv(this.#kv, decodeCached(entry.data));
+        this.#kv = state;
+        results.push(output);
+      } else {
+        results.push(undefined);
+      }
+      if (checkpoints.due(entry.index)) this.#checkpoint(entry.index, "applied");
+    }
+    return results;
   }
 
-  #scheduleSnapshot(from: number): void {
-    const every = this.#host.options.snapshotEveryEntries;
-    this.#nextSnapshotAt = every === 0 ? 0 : from + 1 + this.#snapshotPrng.int(2 * every);
+  /** The end of a turn: what createNode's shell would tell the application, told the clients. */
+  #report({ work }: TurnReport<KvOutput>): void {
+    const host = this.#host;
+    const clients = host.clients;
+    for (const notice of work.notices) {
+      if (notice.type === "proposalAccepted") {
+        clients.accepted(notice.id, this.index, notice.index, notice.term);
+      } else if (notice.type === "proposalRejected") {
+        clients.rejected(notice.id, host.nodeIndex(notice.leader), notice.reason);
+      }
+    }
+    for (const outcome of work.outcomes) {
+      if (outcome.kind === "applied") {
+        // A no-op or membership entry can still fill the slot a client's command was accepted at.
+        const output = outcome.isCommand ? (outcome.result ?? null) : null;
+        clients.applied(this.index, outcome.index, outcome.term, output);
+      } else {
+        clients.restored(this.index, outcome.index, outcome.term);
+      }
+    }
+  }
+
+  #stepped(event: Event, effects: readonly Effect[]): void {
+    for (const effect of effects) {
+      if (effect.type === "roleChanged") {
+        this.role = effect.role;
+        this.term = effect.term;
+      }
+    }
+    this.#host.stepped(this, event, effects);
   }
 
   #checkpoint(index: number, how: string): void {
@@ -263,15 +318,13 @@ export class SimNode<S> {
     const mismatch = host.checkpoints.check(this.id, index, this.#kv, how);
     if (mismatch !== null) host.checker.report("stateMachineSafety", this.index, mismatch.detail);
   }
+}
 
-  #apply(entry: Entry): void {
-    if (entry.kind !== "command") {
-      // A no-op or membership entry can still fill the slot a client's command was accepted at.
-      this.#host.clients.applied(this.index, entry.index, entry.term, null);
-      return;
-    }
-    const { state, output } = applyKv(this.#kv, decodeCached(entry.data));
-    this.#kv = state;
-    this.#host.clients.applied(this.index, entry.index, entry.term, output);
-  }
+/** The checkers' picture of a log that storage loaded. */
+function mirrorOf(persisted: Persisted): LogMirror {
+  const mirror = new LogMirror();
+  const snapshot = persisted.snapshot;
+  if (snapshot !== null) mirror.reset(snapshot.index, snapshot.term);
+  for (const entry of persisted.entries) mirror.append(entry.term, entryHash(entry));
+  return mirror;
 }

@@ -1,3 +1,4 @@
+import type { RuntimeRules } from "@flotilla/core/runtime";
 import type { NetworkStats } from "@flotilla/transport-memory";
 import type { HistoryOperation } from "./linearizability/history.js";
 import type { SimulationOptions } from "./options.js";
@@ -70,6 +71,8 @@ export type RunOptions<S> = {
   readonly faults?: readonly ScheduledFault[];
   /** The reducer to drive; default @flotilla/core's. Tests plant defects through this seam. */
   readonly core?: RaftCore<S>;
+  /** The node runtime's rules; default the shipped ones. Tests plant driver defects here. */
+  readonly rules?: RuntimeRules;
   /** Receives every trace line as it happens (slow; for --trace). */
   readonly traceListener?: (line: string) => void;
   /** How many recent events a failure report shows. */

@@ -10,6 +10,7 @@ import { phaseLinkOptions } from "./phase-links.js";
 import { flotillaCore, type RaftCore } from "./raft-core.js";
 import { SafetyChecker } from "./safety-checker.js";
 import { type NodeHost, SimNode } from "./sim-node.js";
+import { MemoryDiskStorage } from "./sim-storage.js";
 import type { RunOptions, SimulationOutcome, SimulationResult } from "./simulation-types.js";
 import { Trace } from "./trace.js";
 
@@ -35,7 +36,7 @@ export type {
 } from "./simulation-types.js";
 
 const TICK = 0;
-const DISK = 1;
+const CALLBACK = 1;
 const CLIENT = 2;
 const FAULTS = 3;
 const SCRIPTED = 4;
@@ -46,9 +47,11 @@ type Scheduled = {
   readonly kind: number;
   /** A node or client number. */
   readonly target: number;
-  /** An incarnation, disk generation or client token: stale events are recognised by it. */
+  /** An incarnation or client token: stale events are recognised by it. */
   readonly token: number;
   readonly clientEvent: ClientEventKind | null;
+  /** What a CALLBACK event runs (a disk completion). */
+  readonly callback: (() => void) | null;
 };
 
 export function runSimulation<S = RaftState>(
@@ -85,14 +88,24 @@ class Simulation<S> implements NodeHost {
     this.trace = new Trace(run.traceCapacity ?? 40, run.traceListener);
     this.#faults = new FaultInjector(this.#faultHost(), root.fork("faults"), run.faults);
     const core = (run.core ?? flotillaCore) as RaftCore<S>;
-    this.nodes = this.ids.map((id, i) => new SimNode<S>(this, core, id, i, root));
+    this.nodes = this.ids.map(
+      (id, i) =>
+        new SimNode<S>(this, core, run.rules, id, i, root, () => {
+          const diskPrng = root.fork(`disk/${id}`);
+          return new MemoryDiskStorage(
+            () => diskPrng.intBetween(options.diskLatencyMinMs, options.diskLatencyMaxMs),
+            () => this.nowMs,
+            (atMs, callback) => this.schedule(atMs, CALLBACK, i, 0, null, callback),
+          );
+        }),
+    );
     this.clients = new KvClients(
       {
         nodeCount: options.nodeCount,
         nowMs: () => this.network.nowMs,
         schedule: (atMs, kind, client, token) => this.schedule(atMs, CLIENT, client, token, kind),
         isUp: (node) => this.nodes[node]?.up ?? false,
-        propose: (node, id, data) => this.nodes[node]?.step({ type: "propose", id, data }),
+        propose: (node, id, data) => this.nodes[node]?.deliver({ type: "propose", id, data }),
         trace: (detail) => this.trace.client(this.network.nowMs, detail),
       },
       {
@@ -118,8 +131,17 @@ class Simulation<S> implements NodeHost {
     target: number,
     token: number,
     clientEvent: ClientEventKind | null = null,
+    callback: (() => void) | null = null,
   ): void {
-    this.#queue.push({ timeMs: atMs, seq: this.#seq++, kind, target, token, clientEvent });
+    this.#queue.push({
+      timeMs: atMs,
+      seq: this.#seq++,
+      kind,
+      target,
+      token,
+      clientEvent,
+      callback,
+    });
   }
 
   nodeIndex(id: NodeId | null): number | null {
@@ -163,7 +185,7 @@ class Simulation<S> implements NodeHost {
         if (delivery === undefined) continue; // dropped on arrival: not an event for anyone
         this.#steps++;
         const node = this.nodes[this.nodeIndex(delivery.to) ?? -1];
-        node?.step({ type: "receive", message: delivery.message });
+        node?.deliver({ type: "receive", message: delivery.message });
         continue;
       }
       queue.pop();
@@ -179,8 +201,8 @@ class Simulation<S> implements NodeHost {
       case TICK:
         this.nodes[event.target]?.tick(event.token);
         return;
-      case DISK:
-        this.nodes[event.target]?.diskDone(event.token);
+      case CALLBACK:
+        (event.callback as () => void)();
         return;
       case CLIENT:
         this.clients.on(event.clientEvent as ClientEventKind, event.target, event.token);
@@ -299,22 +321,19 @@ class Simulation<S> implements NodeHost {
     };
   }
 
-  /** Called by nodes after every reducer step: checkers first, then the trace fingerprint. */
-  observed(node: number, effects: readonly Effect[]): void {
+  /** Called by nodes after every step of their core: checkers first, then the fingerprint. */
+  stepped(
+    node: { readonly id: NodeId; readonly index: number },
+    event: Event,
+    effects: readonly Effect[],
+  ): void {
     this.coreSteps++;
-    this.checker.observe(node, effects);
-    this.trace.effects(effects);
-  }
-
-  traceStep(node: SimNode<S>, event: Event): void {
     this.trace.step(this.nowMs, node.id, node.index, event);
+    this.checker.observe(node.index, effects);
+    this.trace.effects(effects);
   }
 
   scheduleTick(node: number, atMs: number, incarnation: number): void {
     this.schedule(atMs, TICK, node, incarnation);
-  }
-
-  scheduleDisk(node: number, atMs: number, generation: number): void {
-    this.schedule(atMs, DISK, node, generation);
   }
 }

@@ -52,6 +52,7 @@ export function createNodeWith<State, Result>(
 class Driver<State, Result> implements FlotillaNode<Result> {
   readonly id: NodeId;
   readonly events: Emitter<NodeEvents>;
+  readonly #reducer: Reducer<State>;
   readonly #runtime: NodeRuntime<State, Result>;
   readonly #transport: Transport;
   readonly #storage: Storage;
@@ -85,6 +86,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     const config = validateConfig(configInput);
     validateDriverOptions(options);
     this.id = config.id;
+    this.#reducer = reducer;
     this.#runtime = new NodeRuntime(reducer, config, {
       snapshotPolicy: { everyEntries: snapshotEveryEntries, everyBytes: snapshotEveryBytes },
       ...(rules === undefined ? {} : { rules }),
@@ -134,7 +136,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   }
 
   status(): NodeStatus {
-    const core = this.#runtime.status();
+    const state = this.#runtime.state;
+    const core = state === undefined ? undefined : this.#reducer.status(state);
     const tracker = this.#runtime.tracker;
     return {
       id: this.id,
@@ -237,7 +240,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     let completion: IoCompletion<Result>;
     for (let next = turn.next(); ; next = turn.next(completion)) {
       if (next.done === true) {
-        this.#notifier.finish(next.value);
+        this.#notifier.finish(next.value, this.#commitIndex());
         return;
       }
       const pending = this.#perform(next.value);
@@ -333,6 +336,11 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     } catch (error) {
       throw new StateMachineFailedError("snapshot", error);
     }
+  }
+
+  #commitIndex(): Index {
+    const state = this.#runtime.state;
+    return state === undefined ? (0 as Index) : this.#reducer.commitIndex(state);
   }
 
   #sendAll(messages: readonly Message[]): void {

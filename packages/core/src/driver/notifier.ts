@@ -36,7 +36,7 @@ export class Notifier<Result> {
     this.#appliedIndex = snapshotIndex;
   }
 
-  finish({ work, commitIndex, appliedIndex }: TurnReport<Result>): void {
+  finish({ work, appliedIndex }: TurnReport<Result>, commitIndex: Index): void {
     for (const notice of work.notices) this.#notice(notice);
     for (const outcome of work.outcomes) {
       if (outcome.kind === "applied") {

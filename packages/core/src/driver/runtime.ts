@@ -25,13 +25,15 @@ import type { Config } from "../config.js";
 import type { Effect, PersistEffect } from "../effect.js";
 import type { Persisted } from "../entry.js";
 import type { Event } from "../event.js";
-import type { Index } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
 import type { Message } from "../message.js";
-import type { Status } from "../status.js";
 import { ApplyTracker, type SnapshotPolicy } from "./apply-tracker.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
 import type { Reducer, StepOutput } from "./reducer.js";
+
+/** What the runtime needs of the core: `init` and `step` (reducer.ts). */
+export type CoreSteps<State> = Pick<Reducer<State>, "init" | "step">;
+
 import { type RuntimeRules, shippedRules } from "./runtime-rules.js";
 import { type TurnReport, TurnWork } from "./turn-work.js";
 
@@ -52,7 +54,7 @@ export type RuntimeOptions<State> = {
 export type Turn<Result> = Generator<IoRequest, TurnReport<Result>, IoCompletion<Result>>;
 
 export class NodeRuntime<State, Result = unknown> {
-  readonly #reducer: Reducer<State>;
+  readonly #reducer: CoreSteps<State>;
   readonly #config: Config;
   readonly #hooks: RuntimeHooks<State>;
   readonly #rules: RuntimeRules;
@@ -62,7 +64,7 @@ export class NodeRuntime<State, Result = unknown> {
   /** Effects from reacting to `persisted`/`applied`/`snapshot` that need a write: next turn. */
   #carried: Effect[] = [];
 
-  constructor(reducer: Reducer<State>, config: Config, options: RuntimeOptions<State>) {
+  constructor(reducer: CoreSteps<State>, config: Config, options: RuntimeOptions<State>) {
     this.#reducer = reducer;
     this.#config = config;
     this.#hooks = options.hooks ?? {};
@@ -85,13 +87,9 @@ export class NodeRuntime<State, Result = unknown> {
     return this.#state !== undefined;
   }
 
-  /** The core's view, or undefined before `load`. */
-  status(): Status | undefined {
-    return this.#state === undefined ? undefined : this.#reducer.status(this.#state);
-  }
-
-  commitIndex(): Index {
-    return this.#state === undefined ? (0 as Index) : this.#reducer.commitIndex(this.#state);
+  /** The core's state, or undefined before `load`. */
+  get state(): State | undefined {
+    return this.#state;
   }
 
   enqueue(event: Event): void {
@@ -148,11 +146,7 @@ export class NodeRuntime<State, Result = unknown> {
     if (released.length > 0) yield { type: "send", messages: released };
 
     yield* this.#applyAll(work);
-    return {
-      work,
-      commitIndex: this.commitIndex(),
-      appliedIndex: this.tracker.appliedIndex,
-    };
+    return { work, appliedIndex: this.tracker.appliedIndex };
   }
 
   /** Steps an inbox event: its effects belong to this turn. */

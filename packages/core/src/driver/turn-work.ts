@@ -19,7 +19,7 @@ export type Outcome<Result> =
       readonly isCommand: boolean;
       readonly result: Result | undefined;
     }
-  | { readonly kind: "restored"; readonly index: Index };
+  | { readonly kind: "restored"; readonly index: Index; readonly term: Term };
 
 export type SnapshotNote = {
   readonly index: Index;
@@ -61,7 +61,7 @@ export class TurnWork<Result> {
 
   /** A snapshot from the leader was installed in the state machine. */
   restored(snapshot: Snapshot): void {
-    this.outcomes.push({ kind: "restored", index: snapshot.index });
+    this.outcomes.push({ kind: "restored", index: snapshot.index, term: snapshot.term });
     this.snapshots.push({ index: snapshot.index, term: snapshot.term, origin: "installed" });
   }
 
@@ -76,6 +76,5 @@ export class TurnWork<Result> {
 /** What a finished turn leaves for the shell to tell the application. */
 export type TurnReport<Result> = {
   readonly work: TurnWork<Result>;
-  readonly commitIndex: Index;
   readonly appliedIndex: Index;
 };

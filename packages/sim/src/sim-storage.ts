@@ -1,0 +1,69 @@
+import type { Index, PersistBatch, Persisted, Term } from "@flotilla/core";
+import type { Prng } from "@flotilla/transport-memory";
+import { SimDisk } from "./sim-disk.js";
+
+// A node's durable storage as the simulated node drives it: the runtime's `write` requests go
+// here, one at a time, and complete in virtual time. Callbacks rather than promises, so a disk
+// that needs no I/O (the bare in-memory one) runs without a single microtask, and one that does
+// (FileStorage over a simulated file system) calls back once its I/O is done.
+
+/** Schedules `callback` at virtual time `atMs` (after everything already due then). */
+export type ScheduleAt = (atMs: number, callback: () => void) => void;
+
+export interface SimStorage {
+  /** Reads back what is durable: `loaded` is called at once or after simulated I/O. */
+  load(loaded: (persisted: Persisted) => void): void;
+  /** Starts one write; `durable` is called once all of it is durable (never after a crash). */
+  write(batch: PersistBatch, durable: () => void): void;
+  /**
+   * Power loss: what was not durable is lost, except what the storage's own crash model keeps
+   * (`torn` draws the tear; `tornEntries` scripts it). Returns a note for the trace.
+   */
+  crash(torn: Prng | null, tornEntries?: number): string;
+}
+
+/**
+ * The bare, fast disk (`--disk memory`): a SimDisk (sim-disk.ts) whose writes become durable
+ * after a latency drawn per write, and whose crash may tear the write in progress.
+ */
+export class MemoryDiskStorage implements SimStorage {
+  readonly disk = new SimDisk({ term: 0 as Term, vote: null, commit: 0 as Index });
+  readonly #latency: () => number;
+  readonly #scheduleAt: ScheduleAt;
+  readonly #nowMs: () => number;
+
+  constructor(latency: () => number, nowMs: () => number, scheduleAt: ScheduleAt) {
+    this.#latency = latency;
+    this.#nowMs = nowMs;
+    this.#scheduleAt = scheduleAt;
+  }
+
+  load(loaded: (persisted: Persisted) => void): void {
+    loaded(this.disk.load());
+  }
+
+  write(batch: PersistBatch, durable: () => void): void {
+    const disk = this.disk;
+    const atMs = disk.write(batch, this.#nowMs(), this.#latency());
+    const generation = disk.generation;
+    this.#scheduleAt(atMs, () => {
+      if (generation !== disk.generation) return; // the crash came first
+      disk.completeNext();
+      durable();
+    });
+  }
+
+  crash(torn: Prng | null, tornEntries?: number): string {
+    const inProgress = this.disk.inProgressEntries;
+    const kept =
+      inProgress === null
+        ? undefined
+        : tornEntries !== undefined
+          ? Math.min(tornEntries, inProgress)
+          : torn !== null
+            ? torn.int(inProgress + 1)
+            : undefined;
+    this.disk.crash(kept);
+    return kept === undefined ? "" : ` (torn write keeps ${kept}/${inProgress} entries)`;
+  }
+}
