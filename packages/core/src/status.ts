@@ -27,6 +27,12 @@ export type Status = {
   readonly lastLogIndex: Index;
   readonly lastLogTerm: Term;
   readonly membership: Membership;
+  /**
+   * Ticks since the election timer was last reset, and the timeout it runs to (randomised per
+   * term, §5.2): how close a follower or candidate is to campaigning. A leader does not time out.
+   */
+  readonly electionElapsedTicks: number;
+  readonly electionTimeoutTicks: number;
   /** Leader only: one record per other member. */
   readonly progress?: Readonly<Record<NodeId, PeerProgress>>;
 };
@@ -43,6 +49,8 @@ export function status(state: RaftState): Status {
     lastLogIndex: state.log.lastIndex as Index,
     lastLogTerm: state.log.lastTerm as Term,
     membership: state.membership,
+    electionElapsedTicks: state.electionElapsed,
+    electionTimeoutTicks: state.electionTimeoutTicks,
   };
   const ls = state.leaderState;
   if (ls !== null) {

@@ -44,6 +44,17 @@ describe("election", () => {
     }
   });
 
+  it("status shows the election timer running to its randomised timeout", () => {
+    let s = init({ id: n1, voters: [n1, n2, n3], electionTimeoutTicks: 10 });
+    const timeout = status(s).electionTimeoutTicks;
+    expect(timeout).toBeGreaterThanOrEqual(10);
+    expect(timeout).toBeLessThan(20);
+    expect(status(s).electionElapsedTicks).toBe(0);
+    for (let i = 0; i < 3; i++) s = step(s, { type: "tick" }).state;
+    expect(status(s).electionElapsedTicks).toBe(3);
+    expect(status(s).electionTimeoutTicks).toBe(timeout);
+  });
+
   it("a forced campaign skips the pre-vote and bumps the term at once", () => {
     const s = init({ id: n1, voters: [n1, n2, n3] });
     const { state, messages, effects } = step(s, { type: "campaign" });
