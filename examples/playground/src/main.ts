@@ -1,0 +1,88 @@
+import { App, type Elements } from "./ui/app.js";
+import { bindKeyboard } from "./ui/keyboard.js";
+
+// Wires the page's controls to the app. The run's seed and size come from the URL
+// (?seed=…&nodes=…), so a link reproduces a run.
+
+function byId<T extends Element>(id: string): T {
+  const element = document.getElementById(id);
+  if (element === null) throw new Error(`the page has no #${id}`);
+  return element as unknown as T;
+}
+
+const params = new URLSearchParams(location.search);
+const seedInput = byId<HTMLInputElement>("seed");
+const nodesInput = byId<HTMLSelectElement>("nodes");
+seedInput.value = params.get("seed") ?? seedInput.value;
+nodesInput.value = params.get("nodes") ?? nodesInput.value;
+
+const elements: Elements = {
+  svg: byId("ring"),
+  cards: byId("cards"),
+  ops: byId("ops"),
+  status: byId("status"),
+  scrubber: byId("scrubber"),
+  play: byId("play"),
+  speed: byId("speed"),
+  selected: byId("selected"),
+};
+const app = new App(elements, Number(seedInput.value), Number(nodesInput.value));
+
+byId<HTMLFormElement>("run-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  app.restartRun(Number(seedInput.value), Number(nodesInput.value));
+});
+byId("play").addEventListener("click", () => app.togglePlay());
+byId("step").addEventListener("click", () => app.stepOne());
+byId("ffwd").addEventListener("click", () => app.fastForward(1000));
+byId("slower").addEventListener("click", () => app.changeSpeed(-1));
+byId("faster").addEventListener("click", () => app.changeSpeed(1));
+elements.scrubber.addEventListener("input", () => app.seek(Number(elements.scrubber.value)));
+const valueInput = byId<HTMLInputElement>("value");
+byId<HTMLFormElement>("propose-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  app.proposeValue(valueInput.value.trim());
+  valueInput.value = "";
+  valueInput.blur(); // hand the keys back to the playground's shortcuts
+});
+byId("crash").addEventListener("click", () => app.crashOrRestart());
+byId("election").addEventListener("click", () => app.election());
+byId("snapshot").addEventListener("click", () => app.snapshot());
+byId("isolate").addEventListener("click", () => app.isolateTarget());
+byId("heal").addEventListener("click", () => app.heal());
+const loss = byId<HTMLInputElement>("loss");
+loss.addEventListener("input", () => {
+  byId("loss-out").textContent = `${loss.value}%`;
+  app.setLoss(Number(loss.value));
+});
+const latency = byId<HTMLInputElement>("latency");
+latency.addEventListener("input", () => {
+  byId("latency-out").textContent = `≤${latency.value} ms`;
+  app.setLatency(Number(latency.value));
+});
+
+// Clicks on the drawing and the cards: a link toggles, a node selects.
+elements.svg.addEventListener("click", (event) => {
+  const target = event.target as Element;
+  const link = target.closest("[data-link]")?.getAttribute("data-link");
+  if (link) {
+    const [a, b] = link.split(",");
+    app.link(a!, b!);
+    return;
+  }
+  const node = target.closest("[data-node]")?.getAttribute("data-node");
+  app.select(node ?? null);
+});
+elements.cards.addEventListener("click", (event) => {
+  const pick = (event.target as Element).closest("[data-pick]")?.getAttribute("data-pick");
+  if (pick) app.select(app.selected === pick ? null : pick);
+});
+
+bindKeyboard(app, valueInput);
+
+function frame(now: number): void {
+  app.frame(now);
+  requestAnimationFrame(frame);
+}
+app.render(true);
+requestAnimationFrame(frame);

@@ -1,0 +1,71 @@
+import type { App } from "./app.js";
+
+// Keyboard controls. Keys typed into a form field are the field's, not ours.
+
+export function bindKeyboard(app: App, proposeInput: HTMLInputElement): void {
+  document.addEventListener("keydown", (event) => {
+    const target = event.target as HTMLElement;
+    if (
+      target.closest("input, textarea, select") !== null ||
+      event.ctrlKey ||
+      event.metaKey ||
+      event.altKey
+    )
+      return;
+    const handled = handle(app, event.key, proposeInput);
+    if (handled) event.preventDefault();
+  });
+}
+
+function handle(app: App, key: string, proposeInput: HTMLInputElement): boolean {
+  if (/^[1-7]$/.test(key)) {
+    app.selectNumber(Number(key));
+    return true;
+  }
+  switch (key) {
+    case " ":
+      app.togglePlay();
+      return true;
+    case ".":
+    case "ArrowRight":
+      app.stepOne();
+      return true;
+    case "ArrowLeft":
+      app.seek(app.timeline.cursor - 1);
+      return true;
+    case "+":
+    case "=":
+      app.changeSpeed(1);
+      return true;
+    case "-":
+      app.changeSpeed(-1);
+      return true;
+    case "f":
+      app.fastForward(1000);
+      return true;
+    case "p":
+      app.proposeValue(proposeInput.value.trim());
+      proposeInput.value = "";
+      return true;
+    case "c":
+      app.crashOrRestart();
+      return true;
+    case "e":
+      app.election();
+      return true;
+    case "s":
+      app.snapshot();
+      return true;
+    case "i":
+      app.isolateTarget();
+      return true;
+    case "h":
+      app.heal();
+      return true;
+    case "Escape":
+      app.select(null);
+      return true;
+    default:
+      return false;
+  }
+}
