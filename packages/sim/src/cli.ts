@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { simFlags } from "./flags.js";
 import { describeOperation } from "./linearizability/history.js";
 import {
   deriveOptions,
@@ -27,31 +28,8 @@ import { runSimulation, type SimulationResult } from "./simulator.js";
 
 export const exitCodes = { ok: 0, crash: 1, liveness: 2, correctness: 3, usage: 64 } as const;
 
-const overrideFlags = {
-  nodes: "nodeCount",
-  loss: "lossProbability",
-  duplicate: "duplicateProbability",
-  reorder: "reorderProbability",
-  partition: "partitionPattern",
-  "partition-rate": "partitionProbability",
-  "heal-rate": "healProbability",
-  "crash-rate": "crashProbability",
-  "leader-fault-rate": "leaderFaultProbability",
-  "restart-rate": "restartProbability",
-  "torn-write": "tornWriteProbability",
-  "clock-skew": "clockSkew",
-  "latency-min": "latencyMinMs",
-  "latency-max": "latencyMaxMs",
-  "disk-latency-min": "diskLatencyMinMs",
-  "disk-latency-max": "diskLatencyMaxMs",
-  clients: "clientCount",
-  "think-ms": "clientThinkMeanMs",
-  keys: "keyCount",
-  "election-timeout": "electionTimeoutTicks",
-} as const satisfies Record<string, keyof SimulationOverrides>;
-
 const usage = `usage: pnpm sim [--seed S|random] [--seeds N] [--steps K] [--trace] [--verbose]
-       [${Object.keys(overrideFlags)
+       [${Object.keys(simFlags)
          .map((f) => `--${f} X`)
          .join("] [")}]`;
 
@@ -69,7 +47,7 @@ type Cli = {
 
 function parse(argv: readonly string[]): Cli {
   const flagOptions = Object.fromEntries(
-    Object.keys(overrideFlags).map((flag) => [flag, { type: "string" as const }]),
+    Object.keys(simFlags).map((flag) => [flag, { type: "string" as const }]),
   );
   const { values } = parseArgs({
     args: [...argv],
@@ -98,7 +76,7 @@ function parse(argv: readonly string[]): Cli {
     overrides.steps = number("steps", values.steps as string);
     repeat.push(`--steps ${values.steps}`);
   }
-  for (const [flag, field] of Object.entries(overrideFlags)) {
+  for (const [flag, field] of Object.entries(simFlags)) {
     const text = (values as Record<string, unknown>)[flag] as string | undefined;
     if (text === undefined) continue;
     overrides[field] =

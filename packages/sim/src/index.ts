@@ -2,6 +2,7 @@
 // linearizability checker. Everything not exported here is internal.
 
 export { HistoryError, SimulationOptionsError } from "./errors.js";
+export { simFlags } from "./flags.js";
 export type { CheckOptions, CheckResult } from "./linearizability/check.js";
 export { checkLinearizability } from "./linearizability/check.js";
 export type { HistoryOperation } from "./linearizability/history.js";

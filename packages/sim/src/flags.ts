@@ -1,0 +1,28 @@
+import type { SimulationOverrides } from "./options.js";
+
+// The flags of `pnpm sim` that override a derived option, and the option each sets. One table
+// for the CLI and for anything else that takes a pasted `pnpm sim` command line (the browser
+// playground's replay), so both read the same command the same way.
+
+export const simFlags = {
+  nodes: "nodeCount",
+  loss: "lossProbability",
+  duplicate: "duplicateProbability",
+  reorder: "reorderProbability",
+  partition: "partitionPattern",
+  "partition-rate": "partitionProbability",
+  "heal-rate": "healProbability",
+  "crash-rate": "crashProbability",
+  "leader-fault-rate": "leaderFaultProbability",
+  "restart-rate": "restartProbability",
+  "torn-write": "tornWriteProbability",
+  "clock-skew": "clockSkew",
+  "latency-min": "latencyMinMs",
+  "latency-max": "latencyMaxMs",
+  "disk-latency-min": "diskLatencyMinMs",
+  "disk-latency-max": "diskLatencyMaxMs",
+  clients: "clientCount",
+  "think-ms": "clientThinkMeanMs",
+  keys: "keyCount",
+  "election-timeout": "electionTimeoutTicks",
+} as const satisfies Record<string, keyof SimulationOverrides>;
