@@ -2,6 +2,9 @@
 // MemoryStorage and @flotilla/storage-file so that the two can never disagree about what is
 // misuse. A batch is checked against the storage's current tip, in the order it will be applied
 // (snapshot, truncation, entries, hard state; see PersistEffect), and is refused as a whole.
+// A storage may make the parts of a batch durable in another order (FileStorage makes a
+// truncation that comes with a snapshot durable first), as long as a crash half-way leaves a
+// state that a prefix of valid batches could have left.
 
 import { utf8Encode } from "./codec/utf8.js";
 import type { Entry, Membership } from "./entry.js";
@@ -36,6 +39,7 @@ export function checkPersistBatch(tip: StorageTip, batch: PersistBatch): void {
     if (snapshot.index < snapshotIndex) {
       fail(`snapshot.index ${snapshot.index} is older than the stored snapshot ${snapshotIndex}`);
     }
+    checkSuffixAfterSnapshot(tip, snapshot.index, snapshot.term, truncateFrom);
     snapshotIndex = snapshot.index;
     snapshotTerm = snapshot.term;
     lastIndex = Math.max(lastIndex, snapshotIndex);
@@ -62,6 +66,28 @@ export function checkPersistBatch(tip: StorageTip, batch: PersistBatch): void {
       fail(`hardState.term ${hardState.term} is below the stored term ${tip.hardStateTerm}`);
     }
   }
+}
+
+/**
+ * Raft §7: "If existing log entry has same index and term as snapshot's last included entry,
+ * retain log entries following it [...] Otherwise discard the entire log". The stored entries
+ * after a snapshot that disagrees with the entry at its index do not follow it; the batch must
+ * truncate all of them (truncateFrom = index + 1), so that the storage never holds, not even
+ * across a crash half-way through the batch, a snapshot followed by entries that do not follow it.
+ */
+function checkSuffixAfterSnapshot(
+  tip: StorageTip,
+  index: number,
+  term: number,
+  truncateFrom: Index | undefined,
+): void {
+  if (index >= tip.lastIndex) return; // nothing stored after it
+  const storedTerm = index === tip.snapshotIndex ? tip.snapshotTerm : tip.termAt(index as Index);
+  if (storedTerm === term || truncateFrom === index + 1) return;
+  fail(
+    `snapshot at ${index} (term ${term}) disagrees with the stored entry there (term ${storedTerm}): ` +
+      `the batch must truncate the entries after it (truncateFrom ${index + 1})`,
+  );
 }
 
 function checkEntries(entries: readonly Entry[], lastIndex: number, termBefore: number): void {

@@ -1,14 +1,18 @@
-// @flotilla/core/testing: tools for those who implement a Storage. `describeStorageConformance`
-// runs the one behavioural suite every Storage must pass (MemoryStorage and FileStorage do), with
-// vitest (an optional peer dependency: only this entry point needs it).
+// @flotilla/core/testing: for implementers of Storage. The conformance suite every Storage must
+// pass (framework-agnostic: pass it your test framework's describe/it/afterEach), and builders
+// of entries, snapshots and batches for storage tests. Not needed by applications.
 
+export { ConformanceFailure, deepEqual } from "./testing/assert.js";
 export {
   batch,
   command,
   commands,
-  describeStorageConformance,
   hard,
   membershipAB,
-  type StorageHarness,
   snapshotAt,
+} from "./testing/fixtures.js";
+export {
+  describeStorageConformance,
+  type StorageHarness,
+  type TestFramework,
 } from "./testing/storage-conformance.js";

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { InvalidPersistError, MemoryStorage, type Storage } from "../src/index.js";
 import {
   batch,
@@ -9,7 +9,7 @@ import {
   snapshotAt,
 } from "../src/testing.js";
 
-describeStorageConformance("MemoryStorage", async () => {
+describeStorageConformance({ describe, it, afterEach }, "MemoryStorage", async () => {
   let current: Storage = new MemoryStorage();
   return {
     get storage() {

@@ -15,7 +15,9 @@
 //   index loaded never goes back past one a record or the hard-state file held, and a typical
 //   replication batch costs one fdatasync, not three.
 // - A batch is applied in the PersistEffect order: snapshot, log record, hard state. Each step is
-//   durable before the next begins, so a crash leaves a prefix of the batch applied.
+//   durable before the next begins, so a crash leaves a prefix of the batch applied. One
+//   exception: a truncation that comes with a snapshot is made durable first, in a record of its
+//   own (see #apply), then the snapshot, then the entries.
 // - After a snapshot, segments holding nothing after it are deleted.
 // - Calls are serialised through one promise chain: a persist waits for the one before it.
 // - The whole state is checked up front (checkPersistBatch, shared with MemoryStorage), so misuse
@@ -209,21 +211,31 @@ export class FileStorage implements Storage {
   }
 
   async #apply(batch: PersistBatch): Promise<void> {
-    if (batch.snapshot !== undefined) await this.#storeSnapshot(batch.snapshot);
     const stored = this.#hardState;
     const next = batch.hardState ?? stored;
     // The commit index never goes back (a lower one would be a caller's bug; keep what is known).
     const commit = Math.max(stored.commit, next.commit) as Index;
     const termOrVote = next.term !== stored.term || next.vote !== stored.vote;
-    const lastIndex = this.#snapshotIndex + this.#terms.length;
-    const truncates = batch.truncateFrom !== undefined && batch.truncateFrom <= lastIndex;
+    let truncateFrom = batch.truncateFrom;
+    if (batch.snapshot !== undefined) {
+      if (truncateFrom !== undefined && truncateFrom <= this.#lastIndex()) {
+        // A snapshot that comes with a truncation (a follower installing one that disagrees with
+        // its log, Raft §7) must not become durable before the truncation: a crash between the
+        // two would restart with the snapshot followed by the old suffix, which does not follow
+        // it. So the truncation goes first, in a record of its own carrying the commit known
+        // before this batch (the batch's commit may cover the snapshot, not the entry the
+        // truncation leaves at its index). A crash after it leaves a prefix of the old log: a
+        // state this node could have been in anyway.
+        await this.#truncateAndAppend(truncateFrom, stored.commit, []);
+        truncateFrom = undefined;
+      }
+      await this.#storeSnapshot(batch.snapshot);
+    }
+    const truncates = truncateFrom !== undefined && truncateFrom <= this.#lastIndex();
     if (truncates || batch.entries.length > 0) {
-      if (truncates) this.#terms.length = batch.truncateFrom! - 1 - this.#snapshotIndex;
-      const prevIndex = (this.#snapshotIndex + this.#terms.length) as Index;
       // A crash before the hard-state file below can show this commit with the old term: fine,
       // a commit index is a fact about the log (those entries are committed), not about a term.
-      await this.#append(prevIndex, commit, batch.entries);
-      for (const entry of batch.entries) this.#terms.push(entry.term);
+      await this.#truncateAndAppend(truncates ? truncateFrom : undefined, commit, batch.entries);
     }
     const hardState: HardState = { term: next.term, vote: next.vote, commit };
     if (termOrVote) {
@@ -231,6 +243,22 @@ export class FileStorage implements Storage {
     }
     this.#hardState = hardState;
     if (batch.snapshot !== undefined) await this.#dropCompactedSegments();
+  }
+
+  /** One log record: the log cut after `truncateFrom - 1` (if given), then `entries`. */
+  async #truncateAndAppend(
+    truncateFrom: number | undefined,
+    commit: Index,
+    entries: readonly Entry[],
+  ): Promise<void> {
+    if (truncateFrom !== undefined) this.#terms.length = truncateFrom - 1 - this.#snapshotIndex;
+    const prevIndex = this.#lastIndex() as Index;
+    await this.#append(prevIndex, commit, entries);
+    for (const entry of entries) this.#terms.push(entry.term);
+  }
+
+  #lastIndex(): number {
+    return this.#snapshotIndex + this.#terms.length;
   }
 
   async #storeSnapshot(snapshot: Snapshot): Promise<void> {

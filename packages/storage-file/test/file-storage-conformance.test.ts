@@ -1,5 +1,6 @@
 import type { Storage } from "@flotilla/core";
 import { describeStorageConformance, type StorageHarness } from "@flotilla/core/testing";
+import { afterEach, describe, it } from "vitest";
 import { openFileStorage } from "../src/index.js";
 import { SimFileSystem } from "../src/testing.js";
 import { tempDir } from "./helpers.js";
@@ -26,13 +27,17 @@ async function harness(
   };
 }
 
-describeStorageConformance("FileStorage on node:fs", async () => {
+describeStorageConformance({ describe, it, afterEach }, "FileStorage on node:fs", async () => {
   const { dir, remove } = await tempDir();
   // Small segments so that the suite's few entries already span several files.
   return harness(() => openFileStorage(dir, { segmentBytesMax: 128 }), remove);
 });
 
-describeStorageConformance("FileStorage on the simulated file system", async () => {
-  const fs = new SimFileSystem();
-  return harness(() => openFileStorage("/data", { fs, segmentBytesMax: 1 }));
-});
+describeStorageConformance(
+  { describe, it, afterEach },
+  "FileStorage on the simulated file system",
+  async () => {
+    const fs = new SimFileSystem();
+    return harness(() => openFileStorage("/data", { fs, segmentBytesMax: 1 }));
+  },
+);

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CrashMode } from "../src/testing.js";
 
 /** A fresh directory under the OS temp dir, and a function that removes it. */
 export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -33,4 +34,16 @@ export function dataEnd(bytes: Uint8Array): number {
   let end = bytes.length;
   while (end > 0 && bytes[end - 1] === 0) end -= 1;
   return end;
+}
+
+/** The ways a crash test loses unsynced data: none, all, and four seeded random ones from `seed`. */
+export function crashModes(seed: number): [string, CrashMode][] {
+  const modes: [string, CrashMode][] = [
+    ["lose unsynced", "loseUnsynced"],
+    ["keep unsynced", "keepUnsynced"],
+  ];
+  for (let trial = 0; trial < 4; trial++) {
+    modes.push([`random seed ${seed + trial}`, { random: prng(seed + trial) }]);
+  }
+  return modes;
 }

@@ -1,28 +1,26 @@
-// One behavioural suite for every Storage (MemoryStorage here, FileStorage in
-// @flotilla/storage-file), so that the simulator's storage and the durable one can never disagree
-// about what a persist batch means or which batches are misuse.
+// One behavioural suite for every Storage (MemoryStorage in @flotilla/core, FileStorage in
+// @flotilla/storage-file, and yours), so that the simulator's storage and the durable ones can
+// never disagree about what a persist batch means or which batches are misuse.
+//
+// It takes the test framework's `describe`, `it` and `afterEach` instead of importing one, so it
+// runs under vitest, jest, mocha or node:test alike:
+//
+//   import { describe, it, afterEach } from "vitest";
+//   describeStorageConformance({ describe, it, afterEach }, "MyStorage", async () => harness);
 
-import { afterEach, describe, expect, it } from "vitest";
-import { utf8Encode } from "../codec/utf8.js";
-import {
-  type Entry,
-  type HardState,
-  type Index,
-  InvalidPersistError,
-  type Membership,
-  type NodeId,
-  nodeId,
-  type PersistBatch,
-  type Snapshot,
-  type Storage,
-  StorageClosedError,
-  type Term,
-} from "../index.js";
+import type { Entry, Membership, Persisted } from "../entry.js";
+import { type Index, nodeId, type Term } from "../ids.js";
+import type { PersistBatch, Storage } from "../interfaces.js";
+import { InvalidPersistError, StorageClosedError } from "../storage-errors.js";
+import { expectEqual, expectRejection } from "./assert.js";
+import { batch, command, commands, hard, membershipAB, snapshotAt } from "./fixtures.js";
 
-/** Test data as bytes (a copy: storage may keep what it is given). */
-function textBytes(text: string): Uint8Array {
-  return (utf8Encode(text) ?? new Uint8Array()).slice();
-}
+/** The parts of a test framework the suite uses (vitest, jest, mocha and node:test all fit). */
+export type TestFramework = {
+  readonly describe: (name: string, body: () => void) => unknown;
+  readonly it: (name: string, body: () => Promise<void>) => unknown;
+  readonly afterEach: (body: () => Promise<void>) => unknown;
+};
 
 export type StorageHarness = {
   readonly storage: Storage;
@@ -32,70 +30,66 @@ export type StorageHarness = {
   cleanup(): Promise<void>;
 };
 
-export function command(index: number, term: number, text = `e${index}`): Entry {
-  return {
-    kind: "command",
-    index: index as Index,
-    term: term as Term,
-    data: textBytes(text),
-  };
-}
-
-export function commands(from: number, to: number, term: number): Entry[] {
-  const out: Entry[] = [];
-  for (let i = from; i <= to; i++) out.push(command(i, term));
-  return out;
-}
-
-export const membershipAB: Membership = { voters: [nodeId("a"), nodeId("b")], learners: [] };
-
-export function snapshotAt(index: number, term: number, text = `s${index}`): Snapshot {
-  return {
-    index: index as Index,
-    term: term as Term,
-    membership: membershipAB,
-    data: textBytes(text),
-  };
-}
-
-export function hard(term: number, vote: string | null, commit: number): HardState {
-  return { term: term as Term, vote: vote as NodeId | null, commit: commit as Index };
-}
-
-export function batch(parts: Partial<PersistBatch>): PersistBatch {
-  return { entries: [], ...parts };
-}
+type Case = (open: () => Promise<Storage>, reopen: () => Promise<Storage>) => Promise<void>;
 
 export function describeStorageConformance(
+  framework: TestFramework,
   name: string,
   makeHarness: () => Promise<StorageHarness>,
 ): void {
-  describe(`Storage conformance: ${name}`, () => {
+  framework.describe(`Storage conformance: ${name}`, () => {
     let harness: StorageHarness | undefined;
-    afterEach(async () => {
+    framework.afterEach(async () => {
       await harness?.cleanup();
       harness = undefined;
     });
-    async function open(): Promise<Storage> {
+    const open = async () => {
       harness = await makeHarness();
       return harness.storage;
-    }
-    async function expectMisuse(storage: Storage, parts: Partial<PersistBatch>): Promise<void> {
-      const before = await storage.load();
-      await expect(storage.persist(batch(parts))).rejects.toBeInstanceOf(InvalidPersistError);
-      expect(await storage.load()).toEqual(before);
-    }
+    };
+    const reopen = () => harness!.reopen();
+    for (const [title, body] of cases) framework.it(title, () => body(open, reopen));
+  });
+}
 
-    it("loads an empty state when nothing was stored", async () => {
-      const storage = await open();
-      expect(await storage.load()).toEqual({
-        hardState: hard(0, null, 0),
-        snapshot: null,
-        entries: [],
-      });
-    });
+async function expectMisuse(storage: Storage, parts: Partial<PersistBatch>): Promise<void> {
+  const before = await storage.load();
+  const what = `persist(${describeBatch(parts)})`;
+  await expectRejection(storage.persist(batch(parts)), InvalidPersistError, what);
+  expectEqual(await storage.load(), before, `after the refused ${what}`);
+}
 
-    it("stores entries of every kind and the hard state, and keeps them across a reopen", async () => {
+function describeBatch(parts: Partial<PersistBatch>): string {
+  const described: string[] = [];
+  if (parts.snapshot !== undefined) {
+    described.push(`snapshot ${parts.snapshot.index}/${parts.snapshot.term}`);
+  }
+  if (parts.truncateFrom !== undefined) described.push(`truncateFrom ${parts.truncateFrom}`);
+  if (parts.entries !== undefined) {
+    described.push(`entries ${parts.entries.map((e) => `${e.index}/${e.term}`).join(",")}`);
+  }
+  if (parts.hardState !== undefined) described.push(`hardState ${JSON.stringify(parts.hardState)}`);
+  return described.join("; ");
+}
+
+async function expectLoads(storage: Storage, expected: Persisted, what: string): Promise<void> {
+  expectEqual(await storage.load(), expected, what);
+}
+
+async function expectEntries(storage: Storage, expected: Entry[], what: string): Promise<void> {
+  expectEqual((await storage.load()).entries, expected, what);
+}
+
+const empty: Persisted = { hardState: hard(0, null, 0), snapshot: null, entries: [] };
+
+const cases: readonly (readonly [string, Case])[] = [
+  [
+    "loads an empty state when nothing was stored",
+    async (open) => expectLoads(await open(), empty, "load"),
+  ],
+  [
+    "stores entries of every kind and the hard state, and keeps them across a reopen",
+    async (open, reopen) => {
       const storage = await open();
       const entries: Entry[] = [
         { kind: "noop", index: 1 as Index, term: 1 as Term },
@@ -111,11 +105,13 @@ export function describeStorageConformance(
       await storage.persist(batch({ entries: entries.slice(0, 2), hardState: hard(1, "a", 0) }));
       await storage.persist(batch({ entries: entries.slice(2), hardState: hard(2, null, 3) }));
       const expected = { hardState: hard(2, null, 3), snapshot: null, entries };
-      expect(await storage.load()).toEqual(expected);
-      expect(await harness!.reopen().then((s) => s.load())).toEqual(expected);
-    });
-
-    it("refuses entries that are not contiguous with the log, leaving it unchanged", async () => {
+      await expectLoads(storage, expected, "load");
+      await expectLoads(await reopen(), expected, "load after a reopen");
+    },
+  ],
+  [
+    "refuses entries that are not contiguous with the log, leaving it unchanged",
+    async (open) => {
       const storage = await open();
       await expectMisuse(storage, { entries: [command(2, 1)] });
       await storage.persist(batch({ entries: commands(1, 3, 1) }));
@@ -123,26 +119,32 @@ export function describeStorageConformance(
       await expectMisuse(storage, { entries: [command(3, 1)] });
       await expectMisuse(storage, { entries: [command(4, 1), command(6, 1)] });
       await expectMisuse(storage, { entries: [command(4, 1), command(4, 1)] });
-    });
-
-    it("refuses a term that goes back along the log or in the hard state", async () => {
+    },
+  ],
+  [
+    "refuses a term that goes back along the log or in the hard state",
+    async (open) => {
       const storage = await open();
       await storage.persist(batch({ entries: commands(1, 2, 3), hardState: hard(3, null, 0) }));
       await expectMisuse(storage, { entries: [command(3, 2)] });
       await expectMisuse(storage, { entries: [command(3, 4), command(4, 3)] });
       await expectMisuse(storage, { hardState: hard(2, null, 0) });
-    });
-
-    it("refuses malformed numbers and an incomplete batch as a whole", async () => {
+    },
+  ],
+  [
+    "refuses malformed numbers and an incomplete batch as a whole",
+    async (open) => {
       const storage = await open();
       await expectMisuse(storage, { entries: [command(1, -1)] });
       await expectMisuse(storage, { truncateFrom: 1.5 as Index });
       await expectMisuse(storage, { hardState: hard(1, "", 0) });
       // The hard state is valid but the entries are not: nothing at all is stored.
       await expectMisuse(storage, { hardState: hard(1, "a", 0), entries: [command(2, 1)] });
-    });
-
-    it("refuses a membership that is not one (entry or snapshot), leaving storage usable", async () => {
+    },
+  ],
+  [
+    "refuses a membership that is not one (entry or snapshot), leaving storage usable",
+    async (open, reopen) => {
       const storage = await open();
       const bad = [
         { voters: [""], learners: [] },
@@ -156,26 +158,28 @@ export function describeStorageConformance(
         await expectMisuse(storage, { snapshot: { ...snapshotAt(1, 1), membership } });
       }
       await storage.persist(batch({ entries: commands(1, 2, 1), snapshot: snapshotAt(0, 0) }));
-      const reopened = await harness!.reopen();
-      expect((await reopened.load()).entries).toEqual(commands(1, 2, 1));
-    });
-
-    it("truncates a conflicting suffix and appends in one batch", async () => {
+      await expectEntries(await reopen(), commands(1, 2, 1), "entries after a reopen");
+    },
+  ],
+  [
+    "truncates a conflicting suffix and appends in one batch",
+    async (open, reopen) => {
       const storage = await open();
       await storage.persist(batch({ entries: commands(1, 5, 1) }));
       await storage.persist(batch({ truncateFrom: 3 as Index, entries: commands(3, 4, 2) }));
-      expect((await storage.load()).entries).toEqual([...commands(1, 2, 1), ...commands(3, 4, 2)]);
+      await expectEntries(storage, [...commands(1, 2, 1), ...commands(3, 4, 2)], "entries");
       await storage.persist(batch({ truncateFrom: 2 as Index }));
-      expect((await storage.load()).entries).toEqual(commands(1, 1, 1));
+      await expectEntries(storage, commands(1, 1, 1), "entries after truncating from 2");
       // Past the end, truncation drops nothing; the next entry still has to follow the last.
       await storage.persist(batch({ truncateFrom: 9 as Index, entries: [command(2, 3)] }));
-      expect((await storage.load()).entries).toEqual([command(1, 1), command(2, 3)]);
+      await expectEntries(storage, [command(1, 1), command(2, 3)], "entries");
       await expectMisuse(storage, { truncateFrom: 9 as Index, entries: [command(9, 3)] });
-      const reopened = await harness!.reopen();
-      expect((await reopened.load()).entries).toEqual([command(1, 1), command(2, 3)]);
-    });
-
-    it("compacts the log up to a snapshot and keeps the entries after it", async () => {
+      await expectEntries(await reopen(), [command(1, 1), command(2, 3)], "after a reopen");
+    },
+  ],
+  [
+    "compacts the log up to a snapshot and keeps the entries after it",
+    async (open, reopen) => {
       const storage = await open();
       await storage.persist(batch({ entries: commands(1, 6, 1) }));
       await storage.persist(batch({ snapshot: snapshotAt(4, 1) }));
@@ -184,41 +188,70 @@ export function describeStorageConformance(
         snapshot: snapshotAt(4, 1),
         entries: commands(5, 6, 1),
       };
-      expect(await storage.load()).toEqual(expected);
-      expect(await harness!.reopen().then((s) => s.load())).toEqual(expected);
-    });
-
-    it("empties the log for a snapshot past its end; the next entry follows the snapshot", async () => {
+      await expectLoads(storage, expected, "load");
+      await expectLoads(await reopen(), expected, "load after a reopen");
+    },
+  ],
+  [
+    "empties the log for a snapshot past its end; the next entry follows the snapshot",
+    async (open, reopen) => {
       const storage = await open();
       await storage.persist(batch({ entries: commands(1, 3, 1) }));
       await storage.persist(batch({ snapshot: snapshotAt(10, 2) }));
-      expect(await storage.load()).toEqual({
+      const snapshotOnly = {
         hardState: hard(0, null, 0),
         snapshot: snapshotAt(10, 2),
         entries: [],
-      });
+      };
+      await expectLoads(storage, snapshotOnly, "load");
       await expectMisuse(storage, { entries: [command(4, 2)] });
       await expectMisuse(storage, { entries: [command(11, 1)] });
       await storage.persist(batch({ entries: commands(11, 12, 2) }));
-      const reopened = await harness!.reopen();
-      expect(await reopened.load()).toEqual({
-        hardState: hard(0, null, 0),
-        snapshot: snapshotAt(10, 2),
-        entries: commands(11, 12, 2),
-      });
-    });
-
-    it("refuses an older snapshot and a truncation into the snapshot", async () => {
+      const expected = { ...snapshotOnly, entries: commands(11, 12, 2) };
+      await expectLoads(await reopen(), expected, "load after a reopen");
+    },
+  ],
+  [
+    "refuses an older snapshot and a truncation into the snapshot",
+    async (open) => {
       const storage = await open();
       await storage.persist(batch({ entries: commands(1, 6, 1), snapshot: snapshotAt(0, 0) }));
       await storage.persist(batch({ snapshot: snapshotAt(4, 1) }));
       await expectMisuse(storage, { snapshot: snapshotAt(3, 1) });
       await expectMisuse(storage, { truncateFrom: 4 as Index, entries: [command(4, 2)] });
       await storage.persist(batch({ truncateFrom: 5 as Index, entries: [command(5, 2)] }));
-      expect((await storage.load()).entries).toEqual([command(5, 2)]);
-    });
-
-    it("applies snapshot, truncation, entries and hard state of one batch in that order", async () => {
+      await expectEntries(storage, [command(5, 2)], "entries");
+    },
+  ],
+  [
+    // Raft §7: the entries after a snapshot are kept only if the log agrees with it at its index.
+    "drops the whole suffix after a snapshot that disagrees with the log, and only so",
+    async (open, reopen) => {
+      const storage = await open();
+      await storage.persist(batch({ entries: commands(1, 6, 1), hardState: hard(1, "a", 2) }));
+      // Entry 4 has term 1; a snapshot of term 2 there must take entries 5 and 6 with it.
+      await expectMisuse(storage, { snapshot: snapshotAt(4, 2) });
+      await expectMisuse(storage, { snapshot: snapshotAt(4, 2), truncateFrom: 6 as Index });
+      await storage.persist(
+        batch({
+          snapshot: snapshotAt(4, 2),
+          truncateFrom: 5 as Index,
+          hardState: hard(2, null, 4),
+        }),
+      );
+      const expected = { hardState: hard(2, null, 4), snapshot: snapshotAt(4, 2), entries: [] };
+      await expectLoads(storage, expected, "load");
+      const reopened = await reopen();
+      await expectLoads(reopened, expected, "load after a reopen");
+      // Nothing is stored after the snapshot now: a disagreeing one needs no truncation.
+      await reopened.persist(batch({ entries: commands(5, 6, 2) }));
+      await reopened.persist(batch({ snapshot: snapshotAt(6, 3) }));
+      await expectLoads(reopened, { ...expected, snapshot: snapshotAt(6, 3) }, "load");
+    },
+  ],
+  [
+    "applies snapshot, truncation, entries and hard state of one batch in that order",
+    async (open, reopen) => {
       const storage = await open();
       await storage.persist(batch({ entries: commands(1, 8, 1) }));
       await storage.persist(
@@ -234,11 +267,13 @@ export function describeStorageConformance(
         snapshot: snapshotAt(3, 1),
         entries: [...commands(4, 5, 1), ...commands(6, 7, 2)],
       };
-      expect(await storage.load()).toEqual(expected);
-      expect(await harness!.reopen().then((s) => s.load())).toEqual(expected);
-    });
-
-    it("copies what it stores and what it returns", async () => {
+      await expectLoads(storage, expected, "load");
+      await expectLoads(await reopen(), expected, "load after a reopen");
+    },
+  ],
+  [
+    "copies what it stores and what it returns",
+    async (open) => {
       const storage = await open();
       const entry = command(1, 1, "abc");
       const snap = snapshotAt(0, 0, "snap");
@@ -246,14 +281,16 @@ export function describeStorageConformance(
       (entry as { data: Uint8Array }).data[0] = 0;
       snap.data[0] = 0;
       const loaded = await storage.load();
-      expect(loaded.entries).toEqual([command(1, 1, "abc")]);
-      expect(loaded.snapshot).toEqual(snapshotAt(0, 0, "snap"));
+      expectEqual(loaded.entries, [command(1, 1, "abc")], "entries after changing the input");
+      expectEqual(loaded.snapshot, snapshotAt(0, 0, "snap"), "snapshot after changing the input");
       (loaded.entries[0] as { data: Uint8Array }).data[0] = 0;
       (loaded.entries as Entry[]).length = 0;
-      expect((await storage.load()).entries).toEqual([command(1, 1, "abc")]);
-    });
-
-    it("applies persist calls in the order they were made, without the caller waiting", async () => {
+      await expectEntries(storage, [command(1, 1, "abc")], "entries after changing a load");
+    },
+  ],
+  [
+    "applies persist calls in the order they were made, without the caller waiting",
+    async (open) => {
       const storage = await open();
       const calls = [
         storage.persist(batch({ entries: commands(1, 2, 1) })),
@@ -262,27 +299,28 @@ export function describeStorageConformance(
         storage.persist(batch({ truncateFrom: 4 as Index, entries: [command(4, 2)] })),
       ];
       const results = await Promise.allSettled(calls);
-      expect(results.map((r) => r.status)).toEqual([
-        "fulfilled",
-        "fulfilled",
-        "rejected",
-        "fulfilled",
-      ]);
-      expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidPersistError);
-      expect(await storage.load()).toEqual({
-        hardState: hard(1, null, 2),
-        snapshot: null,
-        entries: [...commands(1, 3, 1), command(4, 2)],
-      });
-    });
-
-    it("refuses to work after close", async () => {
+      const statuses = results.map((result) => result.status);
+      expectEqual(statuses, ["fulfilled", "fulfilled", "rejected", "fulfilled"], "outcomes");
+      await expectRejection(calls[2]!, InvalidPersistError, "the third call");
+      await expectLoads(
+        storage,
+        {
+          hardState: hard(1, null, 2),
+          snapshot: null,
+          entries: [...commands(1, 3, 1), command(4, 2)],
+        },
+        "load",
+      );
+    },
+  ],
+  [
+    "refuses to work after close",
+    async (open) => {
       const storage = await open();
       await storage.close();
-      await expect(storage.persist(batch({ entries: [command(1, 1)] }))).rejects.toBeInstanceOf(
-        StorageClosedError,
-      );
-      await expect(storage.load()).rejects.toBeInstanceOf(StorageClosedError);
-    });
-  });
-}
+      const persist = storage.persist(batch({ entries: [command(1, 1)] }));
+      await expectRejection(persist, StorageClosedError, "persist after close");
+      await expectRejection(storage.load(), StorageClosedError, "load after close");
+    },
+  ],
+];
