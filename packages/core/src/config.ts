@@ -34,6 +34,7 @@ export type Config = {
 /** What callers pass: `id` and `voters` are required, everything else has a default. */
 export type ConfigInput = Pick<Config, "id" | "voters"> & Partial<Omit<Config, "id" | "voters">>;
 
+/** The value of every optional `Config` field when `ConfigInput` leaves it out. */
 export const configDefaults = {
   learners: [],
   electionTimeoutTicks: 10,

@@ -2,6 +2,10 @@ import type { Entry, HardState, Membership, Snapshot } from "./entry.js";
 import type { Index, NodeId, Term } from "./ids.js";
 import type { Message } from "./message.js";
 
+/**
+ * A node's part in the current term. `preCandidate`: probing with PreVote before it campaigns
+ * (thesis §9.6).
+ */
 export type Role = "follower" | "preCandidate" | "candidate" | "leader";
 
 /**
@@ -19,6 +23,10 @@ export type PersistEffect = {
   readonly then: readonly Message[];
 };
 
+/**
+ * Why the core refused a proposal: not the leader, or too many uncommitted bytes
+ * (`uncommittedBytesMax`).
+ */
 export type ProposalRejection = "notLeader" | "uncommittedLimit";
 
 /**
@@ -56,4 +64,5 @@ export type Effect =
   /** Bad remote input: reported, never thrown, and it changed nothing. */
   | { readonly type: "dropped"; readonly message: Message; readonly reason: string };
 
+/** The `type` of every `Effect` variant. */
 export type EffectType = Effect["type"];

@@ -34,6 +34,7 @@ export type MembershipEntry = {
   readonly membership: Membership;
 };
 
+/** One log entry: a client command, a leader's no-op (thesis §6.4), or a membership change. */
 export type Entry = CommandEntry | NoopEntry | MembershipEntry;
 
 /** What must survive a restart besides the log: the current term, the vote in it, and the commit. */

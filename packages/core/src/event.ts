@@ -18,4 +18,5 @@ export type Event =
   /** The application snapshotted its state machine at applied index `index`: compact the log. */
   | { readonly type: "snapshot"; readonly index: Index; readonly data: Uint8Array };
 
+/** The `type` of every `Event` variant. */
 export type EventType = Event["type"];

@@ -13,6 +13,7 @@ export type Term = number & { readonly [termBrand]: true };
 /** A log index: a non-negative safe integer; entries start at 1, and 0 means "none". */
 export type Index = number & { readonly [indexBrand]: true };
 
+/** Brands a string as a `NodeId`; throws `TypeError` for an empty string or a non-string. */
 export function nodeId(value: string): NodeId {
   if (typeof value !== "string" || value.length === 0) {
     throw new TypeError(`a node id must be a non-empty string, got ${JSON.stringify(value)}`);
@@ -20,6 +21,7 @@ export function nodeId(value: string): NodeId {
   return value as NodeId;
 }
 
+/** Brands a number as a `Term`; throws `TypeError` unless it is a non-negative safe integer. */
 export function term(value: number): Term {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new TypeError(`a term must be a non-negative safe integer, got ${value}`);
@@ -27,6 +29,7 @@ export function term(value: number): Term {
   return value as Term;
 }
 
+/** Brands a number as an `Index`; throws `TypeError` unless it is a non-negative safe integer. */
 export function index(value: number): Index {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new TypeError(`a log index must be a non-negative safe integer, got ${value}`);

@@ -56,6 +56,7 @@ export { MemoryStorage } from "./memory-storage.js";
 export type {
   AppendEntries,
   AppendEntriesResponse,
+  Envelope,
   InstallSnapshot,
   InstallSnapshotResponse,
   Message,

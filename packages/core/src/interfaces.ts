@@ -8,9 +8,23 @@ import type { Message } from "./message.js";
  * three), but must never alter one. `send` never blocks and never throws for network reasons.
  */
 export interface Transport {
+  /**
+   * Hands `message` over for delivery to `to`, or drops it (a full queue, an unknown peer).
+   * Returns at once: never blocks, never throws for network reasons. The message is never mutated
+   * afterwards, so an in-process transport may pass the object itself; one that crosses a thread
+   * or a process encodes it with `encodeMessage` (the versioned, bounds-checked wire codec).
+   */
   send(to: NodeId, message: Message): void;
-  /** Registers the handler for inbound messages; returns a function that unregisters it. */
+  /**
+   * Registers the handler for inbound messages; returns a function that unregisters it. The
+   * handler only queues the message for the node's next turn, so a transport may call it from any
+   * callback, even synchronously inside another node's `send`.
+   */
   onMessage(handler: (message: Message) => void): () => void;
+  /**
+   * Stops sending and delivering and releases what the transport holds (sockets, ports). The
+   * application calls it after `FlotillaNode.stop()`.
+   */
   close(): Promise<void>;
 }
 
@@ -23,8 +37,17 @@ export type PersistBatch = Omit<PersistEffect, "type" | "then">;
  * either unchanged or with a prefix of the batch applied, never anything else.
  */
 export interface Storage {
+  /**
+   * Reads everything persisted so far: hard state, latest snapshot, and the log after it. Called
+   * once, at start.
+   */
   load(): Promise<Persisted>;
+  /**
+   * Makes `batch` durable, in the order `PersistEffect` gives; resolves only when it is. Refuses a
+   * batch that does not fit the stored log with `InvalidPersistError` (see `checkPersistBatch`).
+   */
   persist(batch: PersistBatch): Promise<void>;
+  /** Releases the storage (files, locks); every later call is refused with `StorageClosedError`. */
   close(): Promise<void>;
 }
 

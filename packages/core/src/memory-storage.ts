@@ -30,6 +30,7 @@ export class MemoryStorage implements Storage {
     this.#entries = initial.entries.map(copyEntry);
   }
 
+  /** Everything persisted so far (copies: later batches do not change what it returned). */
   async load(): Promise<Persisted> {
     if (this.#closed) throw new StorageClosedError();
     return {
@@ -39,6 +40,7 @@ export class MemoryStorage implements Storage {
     };
   }
 
+  /** Applies `batch` at once, or refuses it whole with `InvalidPersistError`. */
   async persist(batch: PersistBatch): Promise<void> {
     if (this.#closed) throw new StorageClosedError();
     checkPersistBatch(this.#tip(), batch);
@@ -55,6 +57,7 @@ export class MemoryStorage implements Storage {
     if (batch.hardState !== undefined) this.#hardState = { ...batch.hardState };
   }
 
+  /** Refuses every later call with `StorageClosedError`. */
   async close(): Promise<void> {
     this.#closed = true;
   }

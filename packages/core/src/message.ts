@@ -4,7 +4,8 @@ import type { Index, NodeId, Term } from "./ids.js";
 // One variant per message, each carrying only its own fields. Every message names its sender,
 // its recipient and the sender's term; the recipient compares terms once, in the dispatcher.
 
-type Envelope = {
+/** What every message carries: its sender, its recipient, and the sender's term. */
+export type Envelope = {
   readonly from: NodeId;
   readonly to: NodeId;
   readonly term: Term;
@@ -21,6 +22,7 @@ export type RequestVote = Envelope & {
   readonly lastLogTerm: Term;
 };
 
+/** The answer to a `RequestVote` (or a pre-vote probe): granted or not, in the voter's term. */
 export type RequestVoteResponse = Envelope & {
   readonly type: "requestVoteResponse";
   readonly preVote: boolean;
@@ -85,6 +87,10 @@ export type InstallSnapshotResponse = Envelope & {
   readonly seq: number;
 };
 
+/**
+ * Every message between nodes, one variant per `type`; each names its sender, its recipient and the
+ * sender's term.
+ */
 export type Message =
   | RequestVote
   | RequestVoteResponse
@@ -93,4 +99,5 @@ export type Message =
   | InstallSnapshot
   | InstallSnapshotResponse;
 
+/** The `type` of every `Message` variant. */
 export type MessageType = Message["type"];

@@ -13,6 +13,10 @@ import type { SnapshotMeta } from "./state.js";
 //
 // Progress records are small immutable values; every update returns a new one.
 
+/**
+ * How a leader is replicating to one follower: `probe` (finding where logs match), `replicate`
+ * (streaming), or `snapshot` (sending one).
+ */
 export type ProgressState = "probe" | "replicate" | "snapshot";
 
 export type Progress = {

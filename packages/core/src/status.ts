@@ -37,6 +37,10 @@ export type Status = {
   readonly progress?: Readonly<Record<NodeId, PeerProgress>>;
 };
 
+/**
+ * What a state says about itself (role, term, leader, indexes, per-peer progress on a leader),
+ * without exposing its internals.
+ */
 export function status(state: RaftState): Status {
   const view: { -readonly [K in keyof Status]: Status[K] } = {
     id: state.id,

@@ -44,6 +44,10 @@ import type { Message } from "./message.js";
 import type { RaftState } from "./state.js";
 import { invalidMessageReason } from "./validate-message.js";
 
+/**
+ * What one `step` produced: the next state, the messages that may be sent now, and the effects the
+ * driver must honour in order.
+ */
 export type StepResult = {
   readonly state: RaftState;
   /** May be sent at once, even while this step's persist effect is being written (§10.2.1). */
@@ -51,6 +55,11 @@ export type StepResult = {
   readonly effects: readonly Effect[];
 };
 
+/**
+ * The reducer: the node's next state and its outputs for one event. Pure and deterministic: the
+ * same state and event always give the same result, and `state` stays valid (it can be stepped
+ * again).
+ */
 export function step(state: RaftState, event: Event): StepResult {
   if (typeof event !== "object" || event === null) throw new UnknownEventError(event);
   const ctx = newContext(state);

@@ -21,6 +21,7 @@ const LENGTH_MAX = 0xffff_ffff;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** Encodes one operation as a log command (compact binary; the inverse of `decodeKvCommand`). */
 export function encodeKvCommand(command: KvInput): Uint8Array {
   const parts: Uint8Array[] = [encoder.encode(command.key)];
   let opcode: number;
@@ -101,6 +102,10 @@ class Reader {
   }
 }
 
+/**
+ * Decodes a log command strictly (bounds, lengths, UTF-8, no trailing bytes); throws
+ * `KvCommandError` for bad bytes.
+ */
 export function decodeKvCommand(bytes: Uint8Array): KvInput {
   const reader = new Reader(bytes);
   const opcode = bytes[0];

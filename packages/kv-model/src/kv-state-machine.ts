@@ -6,6 +6,7 @@ import type { KvInput, KvOutput } from "./kv-types.js";
 /** The whole store: key -> value. Treated as immutable by `applyKv`. */
 export type KvState = ReadonlyMap<string, string>;
 
+/** The store before any command: no keys. */
 export const emptyKvState: KvState = new Map();
 
 /**
@@ -52,6 +53,7 @@ export function encodeKvSnapshot(state: KvState): Uint8Array {
   return out;
 }
 
+/** Reads a snapshot made by `encodeKvSnapshot`; throws `KvCommandError` for bad bytes. */
 export function decodeKvSnapshot(bytes: Uint8Array): KvState {
   const state = new Map<string, string>();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

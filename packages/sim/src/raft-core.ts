@@ -16,7 +16,9 @@ import {
  * variant keeps; the simulator never looks inside it.
  */
 export type RaftCore<S> = {
+  /** The state at start, like core's `init`. */
   readonly init: (config: ConfigInput, persisted: Persisted) => S;
+  /** One event in, the next state and its outputs out, like core's `step`. */
   readonly step: (
     state: S,
     event: Event,

@@ -5,8 +5,13 @@ import type { SimulationOptions } from "./options.js";
 import type { RaftCore } from "./raft-core.js";
 import type { Violation } from "./violation.js";
 
+/**
+ * How a run ended: `ok`, a safety or linearizability violation (`correctness`), no progress after
+ * the heal (`liveness`), or a thrown error (`crash`).
+ */
 export type SimulationOutcome = "ok" | "correctness" | "liveness" | "crash";
 
+/** Everything a run found, with the options (and so the seed) that reproduce it. */
 export type SimulationResult = {
   readonly options: SimulationOptions;
   readonly outcome: SimulationOutcome;
@@ -63,6 +68,10 @@ export type ScheduledFault =
   | { readonly atMs: number; readonly kind: "cut"; readonly from: number; readonly to: number }
   | { readonly atMs: number; readonly kind: "heal" };
 
+/**
+ * What a test may change in one run besides the seed's options: a scripted fault schedule, another
+ * reducer, a trace listener.
+ */
 export type RunOptions<S> = {
   /**
    * Replaces the random fault rounds (crashes, restarts, partitions) with this schedule; the

@@ -54,6 +54,10 @@ type Scheduled = {
   readonly callback: (() => void) | null;
 };
 
+/**
+ * Runs one whole simulated cluster from `options` (derived from a seed) deterministically: faults,
+ * then the heal, then the checks. The same options always give the same result.
+ */
 export function runSimulation<S = RaftState>(
   options: SimulationOptions,
   run: RunOptions<S> = {},

@@ -30,6 +30,7 @@ export type ViolationKind =
   /** The client history has no linearization (checked once, at the end of a run). */
   | "linearizability";
 
+/** A broken safety property or linearizability, as a checker saw it. */
 export type Violation = {
   readonly kind: ViolationKind;
   /** The node whose step exposed it, when one did. */

@@ -57,6 +57,7 @@ import {
 import { frameRecord } from "./record.js";
 import { readLog, type SegmentInfo, segmentName } from "./segments.js";
 
+/** Options of `openFileStorage`. */
 export type FileStorageOptions = {
   /** Start a new segment file once the current one holds this many bytes. Default 64 MiB. */
   readonly segmentBytesMax?: number;
@@ -64,6 +65,7 @@ export type FileStorageOptions = {
   readonly fs?: FileSystem;
   /** The pid written to the lock file, and how to tell whether a lock holder is alive. */
   readonly pid?: number;
+  /** Whether the process `pid` (a lock holder) still runs; a dead holder's lock is taken over. */
   readonly isProcessAlive?: (pid: number) => boolean;
 };
 
@@ -80,6 +82,11 @@ export function openFileStorage(
   return FileStorage.open(dir, options);
 }
 
+/**
+ * A `Storage` on a directory: checksummed append-only log segments, atomic hard state and snapshot
+ * files, a lock file. Open it with `openFileStorage`; see the package README for the format and
+ * recovery.
+ */
 export class FileStorage implements Storage {
   readonly #fs: FileSystem;
   readonly #dir: string;
@@ -104,6 +111,10 @@ export class FileStorage implements Storage {
     this.#segmentBytesMax = segmentBytesMax;
   }
 
+  /**
+   * Locks `dir` (creating it if needed), recovers it (cuts a torn tail, refuses corruption) and
+   * returns the storage; same as `openFileStorage`.
+   */
   static async open(dir: string, options: FileStorageOptions = {}): Promise<FileStorage> {
     const segmentBytesMax = options.segmentBytesMax ?? 64 * 1024 * 1024;
     if (!Number.isSafeInteger(segmentBytesMax) || segmentBytesMax < 1) {
@@ -129,6 +140,7 @@ export class FileStorage implements Storage {
     return storage;
   }
 
+  /** The hard state, latest snapshot and log after it, as recovered on open. */
   load(): Promise<Persisted> {
     return this.#enqueue(async () => {
       this.#checkUsable();
@@ -138,6 +150,11 @@ export class FileStorage implements Storage {
     });
   }
 
+  /**
+   * Appends one checksummed record (and replaces the hard state or snapshot file if they changed),
+   * fsyncs, then resolves. Refuses an invalid batch with `InvalidPersistError`; after an I/O
+   * failure refuses every call with `StorageFailedError`.
+   */
   persist(batch: PersistBatch): Promise<void> {
     return this.#enqueue(async () => {
       this.#checkUsable();

@@ -7,16 +7,24 @@ import { dirname, resolve } from "node:path";
 
 /** An open file, written at explicit positions. */
 export interface WritableFile {
+  /** Writes all of `data` at byte `position` (not synced). */
   write(data: Uint8Array, position: number): Promise<void>;
   /** Makes the file's data (and its size) durable: fdatasync. */
   sync(): Promise<void>;
+  /** Cuts or extends the file to `size` bytes (not synced). */
   truncate(size: number): Promise<void>;
+  /** Closes the handle; unsynced data stays unsynced. */
   close(): Promise<void>;
 }
 
+/**
+ * The file-system operations `FileStorage` uses: `nodeFileSystem` by default, a simulated disk in
+ * tests (`SimFileSystem` from `@flotilla/storage-file/testing`).
+ */
 export interface FileSystem {
   /** Creates the directory and its parents if missing, durably. */
   mkdir(dir: string): Promise<void>;
+  /** The names in `dir`. */
   readdir(dir: string): Promise<string[]>;
   /** The whole file, or null if it does not exist. */
   readFile(path: string): Promise<Uint8Array | null>;
@@ -24,6 +32,7 @@ export interface FileSystem {
   openWritable(path: string, mode: "create" | "existing"): Promise<WritableFile>;
   /** Creates `path` holding `data` unless it exists; false if it did. Not synced. */
   createExclusive(path: string, data: Uint8Array): Promise<boolean>;
+  /** Atomically replaces `to` with `from` (durable after `syncDir`). */
   rename(from: string, to: string): Promise<void>;
   /** Removes `path`; missing is fine. */
   unlink(path: string): Promise<void>;

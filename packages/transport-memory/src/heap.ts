@@ -2,6 +2,7 @@
 // every push, so ties in time break by scheduling order and the pop order is a total order: the
 // network is deterministic without ever comparing messages. O(log n) push and pop, no scans.
 
+/** An item a `ScheduleHeap` orders: by `timeMs`, then by `seq` (unique, rising with every push). */
 export type Scheduled = {
   readonly timeMs: number;
   readonly seq: number;
@@ -11,6 +12,10 @@ function before(a: Scheduled, b: Scheduled): boolean {
   return a.timeMs < b.timeMs || (a.timeMs === b.timeMs && a.seq < b.seq);
 }
 
+/**
+ * A binary min-heap by (`timeMs`, `seq`): a total order, so whatever is scheduled pops
+ * deterministically. O(log n) push and pop.
+ */
 export class ScheduleHeap<T extends Scheduled> {
   readonly #items: T[] = [];
 
@@ -18,10 +23,12 @@ export class ScheduleHeap<T extends Scheduled> {
     return this.#items.length;
   }
 
+  /** The earliest item, left in place; undefined when empty. */
   peek(): T | undefined {
     return this.#items[0];
   }
 
+  /** Adds an item; its `seq` must be unique. */
   push(item: T): void {
     const items = this.#items;
     let i = items.length;
@@ -36,6 +43,7 @@ export class ScheduleHeap<T extends Scheduled> {
     items[i] = item;
   }
 
+  /** Removes and returns the earliest item; undefined when empty. */
   pop(): T | undefined {
     const items = this.#items;
     const top = items[0];

@@ -16,6 +16,10 @@ export type LinkOptions = {
   readonly reorderDelayMaxMs: number;
 };
 
+/**
+ * The link options a `Network` uses where `NetworkOptions.link` and `configureLink` say nothing:
+ * 1-5 ms uniform latency, no loss, no duplication, no reordering.
+ */
 export const linkDefaults: LinkOptions = {
   latency: { kind: "uniform", minMs: 1, maxMs: 5 },
   lossProbability: 0,

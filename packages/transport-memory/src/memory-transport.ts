@@ -38,6 +38,10 @@ export class MemoryTransport implements Transport {
     };
   }
 
+  /**
+   * Detaches from the network: later sends are dropped as `closed`, and messages on their way here
+   * as `noReceiver`.
+   */
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;

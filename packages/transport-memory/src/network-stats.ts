@@ -15,6 +15,7 @@ export type DropReason =
   /** The codec hook could not decode the bytes (only with a codec). */
   | "undecodable";
 
+/** Every `DropReason`, in a fixed order (for reports and counters). */
 export const dropReasons: readonly DropReason[] = [
   "loss",
   "partition",
@@ -25,6 +26,7 @@ export const dropReasons: readonly DropReason[] = [
   "undecodable",
 ];
 
+/** Counters of a `Network` since it was created (`Network.stats()`). */
 export type NetworkStats = {
   /** Calls to `send`, including the dropped ones. */
   readonly sent: number;

@@ -7,7 +7,9 @@ import type { Prng } from "./prng.js";
 
 /** Optional wire round trip: encode on send, decode on delivery. Default: pass by reference. */
 export type MessageCodec = {
+  /** Called on send; the bytes travel instead of the object. */
   encode(message: Message): Uint8Array;
+  /** Called on delivery; a throw drops the message as `undecodable`. */
   decode(bytes: Uint8Array): Message;
 };
 
@@ -27,6 +29,7 @@ export type NetworkEvent =
   | (EventBase & { readonly kind: "delivered" })
   | (EventBase & { readonly kind: "dropped"; readonly reason: DropReason });
 
+/** How a `Network` is made: its random stream, link defaults, an optional codec and an observer. */
 export type NetworkOptions = {
   /** A seed, or a stream forked from the simulation's root `Prng` (e.g. `root.fork("network")`). */
   readonly random: number | Prng;

@@ -36,6 +36,11 @@ type InFlight = {
   readonly sentAtMs: number;
 };
 
+/**
+ * A simulated network in virtual time: seeded latency, loss, duplication and reordering per
+ * directed link, partitions, crashes and filters. It delivers only when told (`run`, `deliverNext`)
+ * or when driven by `startRealTime`; one seed replays a run exactly.
+ */
 export class Network {
   readonly #prng: Prng;
   readonly #codec: MessageCodec | undefined;
@@ -86,6 +91,7 @@ export class Network {
     this.#links.clear();
   }
 
+  /** The options in force on the directed link `from` -> `to`. */
   linkOptions(from: NodeId, to: NodeId): LinkOptions {
     return this.#links.size === 0
       ? this.#defaults
@@ -99,10 +105,12 @@ export class Network {
     this.#topology.cut(from, to);
   }
 
+  /** Undoes `cutLink` for the directed link `from` -> `to`. */
   restoreLink(from: NodeId, to: NodeId): void {
     this.#topology.restore(from, to);
   }
 
+  /** Whether the directed link `from` -> `to` is cut. */
   isLinkCut(from: NodeId, to: NodeId): boolean {
     return this.#topology.isCut(from, to);
   }
@@ -136,6 +144,7 @@ export class Network {
     return this.#topology.addFilter(filter);
   }
 
+  /** Removes every filter added with `addFilter`. */
   clearFilters(): void {
     this.#topology.clearFilters();
   }
@@ -145,10 +154,14 @@ export class Network {
     this.#topology.crash(node);
   }
 
+  /**
+   * Brings a crashed node back: it sends and receives again (what it lost in flight stays lost).
+   */
   restart(node: NodeId): void {
     this.#topology.restart(node);
   }
 
+  /** Whether `node` is up (not crashed). */
   isUp(node: NodeId): boolean {
     return this.#topology.isUp(node);
   }
@@ -340,6 +353,7 @@ export class Network {
     return count;
   }
 
+  /** `run` until `durationMs` virtual milliseconds from now; returns the deliveries made. */
   runFor(durationMs: number): number {
     return this.run(this.#nowMs + durationMs);
   }
@@ -362,6 +376,7 @@ export class Network {
     this.#clock = hooks;
   }
 
+  /** Counters since creation: sent, delivered, duplicated, dropped by reason, in flight. */
   stats(): NetworkStats {
     return {
       sent: this.#sent,

@@ -7,6 +7,7 @@ import type { Network } from "./network.js";
 // the ONLY place in the package that touches a clock or a timer: the network itself and the
 // simulator stay deterministic.
 
+/** Options of `startRealTime`. */
 export type RealTimeOptions = {
   /** Real milliseconds per virtual millisecond; 1 by default, below 1 runs faster than life. */
   readonly realMsPerVirtualMs?: number;
@@ -14,11 +15,16 @@ export type RealTimeOptions = {
   readonly onError?: (error: unknown) => void;
 };
 
+/** A running real-time clock; `stop` ends it. */
 export type RealTimeHandle = {
   /** Stops delivering (messages stay in flight) and detaches from the network. */
   stop(): void;
 };
 
+/**
+ * Drives `network` with real timers: virtual time follows the wall clock, so nodes made with
+ * `createNode` and real tick timers can run over it in one process. The package's only clock.
+ */
 export function startRealTime(network: Network, options: RealTimeOptions = {}): RealTimeHandle {
   const scale = options.realMsPerVirtualMs ?? 1;
   // Infinity would pass `> 0` and then arm a timer for an infinite delay (Node fires it at once).

@@ -6,8 +6,13 @@ import { senderIdBytesMax } from "./frame.js";
 import { type KeyInput, secretBytes, secretBytesMin } from "./keys.js";
 import { overheadBytes } from "./outbound.js";
 
-export type UdpLogger = { warn(message: string): void };
+/** Where the transport's warnings go (the one-time insecure-mode warning). */
+export type UdpLogger = {
+  /** One human-readable line. */
+  warn(message: string): void;
+};
 
+/** Options of `createUdpTransport`; only `id`, `listen`, `peers` and a key are required. */
 export type UdpTransportOptions = {
   /** This node's id; it goes into every datagram, so at most 255 UTF-8 bytes. */
   readonly id: string;
@@ -65,6 +70,7 @@ export type UdpTransportOptions = {
   readonly now?: () => number;
 };
 
+/** The value of every optional numeric option left out of `UdpTransportOptions`. */
 export const udpDefaults = {
   maxDatagramBytes: 1232,
   reassemblyBytesMax: 32 * 1024 * 1024,

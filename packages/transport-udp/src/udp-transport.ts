@@ -31,8 +31,10 @@ import {
   type UdpTransportStats,
 } from "./stats.js";
 
+/** A bound socket address: host, port, and IP family. */
 export type UdpAddress = { readonly host: string; readonly port: number; readonly family: 4 | 6 };
 
+/** A `Transport` over a UDP socket, with its counters and its bound address. */
 export type UdpTransport = Transport & {
   /** Counters since creation: traffic, and every drop by reason. */
   stats(): UdpTransportStats;

@@ -13,6 +13,10 @@ export type SnapshotPolicy = {
   readonly everyBytes: number | undefined;
 };
 
+/**
+ * What the state machine has applied (index, term, snapshot index) and when the snapshot policy
+ * calls for a new snapshot; checks that applies arrive in log order.
+ */
 export class ApplyTracker<Result> {
   readonly #policy: SnapshotPolicy;
   appliedIndex = 0 as Index;

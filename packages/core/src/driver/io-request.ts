@@ -9,6 +9,7 @@ import type { Index } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
 import type { Message } from "../message.js";
 
+/** One piece of I/O a turn asks of its shell; the turn resumes with the matching `IoCompletion`. */
 export type IoRequest =
   /** Hand these to the transport now (fire and forget). Resume with nothing. */
   | { readonly type: "send"; readonly messages: readonly Message[] }
@@ -25,6 +26,7 @@ export type IoRequest =
   /** Serialise the state machine as of `index` (the last applied). Resume with the bytes. */
   | { readonly type: "takeSnapshot"; readonly index: Index };
 
+/** The `type` of every `IoRequest` variant. */
 export type IoRequestType = IoRequest["type"];
 
 /** What a turn's generator is resumed with: see each request. */

@@ -20,16 +20,24 @@ export type StepOutput<State> = {
  * `createNode` always uses the real one; tests wrap it to inject failures.
  */
 export type Reducer<State> = {
+  /** The state at start, from the configuration and what storage loaded. */
   init(config: ConfigInput, persisted: Persisted): State;
+  /** One event in, the next state and its outputs out (see `step`). */
   step(state: State, event: Event): StepOutput<State>;
+  /** What the state says about itself (see `status`). */
   status(state: State): Status;
   /** The commit index alone: the driver needs it after every turn, a whole Status it does not. */
   commitIndex(state: State): Index;
 };
 
+/** @flotilla/core's reducer (`init`, `step`, `status`) as a `Reducer`: what `createNode` runs. */
 export const raftReducer = {
+  /** `init` of @flotilla/core. */
   init,
+  /** `step` of @flotilla/core. */
   step,
+  /** `status` of @flotilla/core. */
   status,
+  /** The state's commit index. */
   commitIndex: (state) => state.commit as Index,
 } satisfies Reducer<ReturnType<typeof init>>;

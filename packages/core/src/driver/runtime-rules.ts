@@ -8,6 +8,10 @@ import type { Index, Term } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
 import { lastWritten, mergePersistEffects } from "./merge-persist.js";
 
+/**
+ * The runtime's data-protecting rules, kept apart so the simulator can plant a broken one and show
+ * that it is caught.
+ */
 export type RuntimeRules = {
   /** Group commit: the one batch equivalent to writing the turn's persist effects in order. */
   readonly merge: (effects: readonly PersistEffect[]) => PersistBatch | null;
@@ -15,6 +19,7 @@ export type RuntimeRules = {
   readonly lastWritten: (batch: PersistBatch) => { index: Index; term: Term } | null;
 };
 
+/** The rules `createNode` and the simulator run unless a test replaces one. */
 export const shippedRules: RuntimeRules = {
   merge: mergePersistEffects,
   lastWritten,

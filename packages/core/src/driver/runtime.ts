@@ -43,6 +43,7 @@ export type RuntimeHooks<State> = {
   readonly stepped?: (event: Event, output: StepOutput<State>) => void;
 };
 
+/** How a `NodeRuntime` is set up besides the reducer and the configuration. */
 export type RuntimeOptions<State> = {
   readonly snapshotPolicy: SnapshotPolicy;
   readonly hooks?: RuntimeHooks<State>;
@@ -53,6 +54,12 @@ export type RuntimeOptions<State> = {
 /** A turn: yields I/O requests, is resumed with their completions, returns what to report. */
 export type Turn<Result> = Generator<IoRequest, TurnReport<Result>, IoCompletion<Result>>;
 
+/**
+ * The driver's turn logic, synchronous and without I/O: events go in with `enqueue`, and each
+ * `turn()` is a generator that yields the I/O it needs (`IoRequest`) in the order the effects
+ * contract demands. `createNode` performs it with real storage, transport and timers; the simulator
+ * with simulated ones.
+ */
 export class NodeRuntime<State, Result = unknown> {
   readonly #reducer: CoreSteps<State>;
   readonly #config: Config;
@@ -92,6 +99,7 @@ export class NodeRuntime<State, Result = unknown> {
     return this.#state;
   }
 
+  /** Queues an event for the next turn. */
   enqueue(event: Event): void {
     this.#inbox.push(event);
   }
@@ -124,6 +132,7 @@ export class NodeRuntime<State, Result = unknown> {
     this.#inbox = [];
   }
 
+  /** Runs one turn over every queued event: step them, write once, send, apply, then report. */
   *turn(): Turn<Result> {
     const rules = this.#rules;
     const work = new TurnWork<Result>();

@@ -4,8 +4,14 @@
 /** A handle returned by `setTimeout`, opaque to the driver. */
 export type TimerHandle = unknown;
 
+/**
+ * The driver's clock: timers and microtasks. `hostScheduler` by default; tests inject a virtual
+ * one.
+ */
 export interface Scheduler {
+  /** Calls `callback` once, `delayMs` milliseconds from now; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  /** Cancels a timer that has not fired yet; a handle that already fired is ignored. */
   clearTimeout(handle: TimerHandle): void;
   /** Runs `callback` after the current job, before any timer: how the driver batches a turn. */
   queueMicrotask(callback: () => void): void;
@@ -22,6 +28,10 @@ type HostTimers = {
 // cast of globalThis.
 const host = globalThis as unknown as HostTimers;
 
+/**
+ * The host's own timers (`globalThis.setTimeout`, `clearTimeout`, `queueMicrotask`), looked up at
+ * each call.
+ */
 export const hostScheduler: Scheduler = {
   setTimeout: (callback, delayMs) => host.setTimeout(callback, delayMs),
   clearTimeout: (handle) => host.clearTimeout(handle),

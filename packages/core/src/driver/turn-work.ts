@@ -21,12 +21,17 @@ export type Outcome<Result> =
     }
   | { readonly kind: "restored"; readonly index: Index; readonly term: Term };
 
+/** A snapshot taken here or installed from the leader during a turn. */
 export type SnapshotNote = {
   readonly index: Index;
   readonly term: Term;
   readonly origin: "taken" | "installed";
 };
 
+/**
+ * The effects of one turn sorted by what the runtime does with them, in the order the core produced
+ * them.
+ */
 export class TurnWork<Result> {
   readonly persists: PersistEffect[] = [];
   applies: (ApplyEffect | RestoreEffect)[] = [];
@@ -34,6 +39,7 @@ export class TurnWork<Result> {
   readonly outcomes: Outcome<Result>[] = [];
   readonly snapshots: SnapshotNote[] = [];
 
+  /** Files each effect under persists, applies or notices, keeping their order. */
   add(effects: readonly Effect[]): void {
     for (const effect of effects) {
       switch (effect.type) {

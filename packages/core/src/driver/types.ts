@@ -30,6 +30,7 @@ export type NodeOptions<Result = unknown> = ConfigInput & {
   readonly snapshotEveryBytes?: number;
 };
 
+/** Options of one `propose` call. */
 export type ProposeOptions = {
   /** Reject with TimeoutError after this long; overrides `proposalTimeoutMs`. */
   readonly timeoutMs?: number;
@@ -38,6 +39,10 @@ export type ProposeOptions = {
 /** A node's life: created → starting → running → stopping → stopped, or failed from any. */
 export type NodePhase = "created" | "starting" | "running" | "stopping" | "stopped" | "failed";
 
+/**
+ * A node's state at one moment, from `FlotillaNode.status()`: what an operator or a health check
+ * reads.
+ */
 export type NodeStatus = {
   readonly id: NodeId;
   readonly phase: NodePhase;
@@ -76,6 +81,7 @@ export type NodeEvents = {
   error: FlotillaError;
 };
 
+/** A running Raft node, made by `createNode`: propose commands, watch events, read its status. */
 export interface FlotillaNode<Result = unknown> {
   readonly id: NodeId;
   readonly events: Emitter<NodeEvents>;
@@ -99,5 +105,6 @@ export interface FlotillaNode<Result = unknown> {
   propose(command: Uint8Array, options?: ProposeOptions): Promise<Result>;
   /** Asks the core to start an election now (operators, tests). */
   campaign(): void;
+  /** The node's role, term, leader, indexes and counters now (cheap: no I/O). */
   status(): NodeStatus;
 }

@@ -7,6 +7,7 @@ import { type SearchOperation, searchLinearization } from "./wing-gong.js";
 // every object is, and each key of the store is an object. So the checker splits the history
 // per key and searches each key alone: the exponential part runs on small histories.
 
+/** Search budgets of `checkLinearizability`. */
 export type CheckOptions = {
   /** Search steps allowed per key before giving up with "unknown"; default 1,000,000. */
   readonly budgetStepsPerKey?: number;
@@ -14,6 +15,10 @@ export type CheckOptions = {
   readonly minimiseBudgetSteps?: number;
 };
 
+/**
+ * The checker's verdict: linearizable, a (minimised) violation on one key, or unknown when a budget
+ * ran out.
+ */
 export type CheckResult =
   | { readonly result: "ok"; readonly keys: number; readonly steps: number }
   | {

@@ -4,6 +4,7 @@ import type { Model } from "./model.js";
 // The sequential specification of the key-value store, for ONE key (the checker splits a
 // history per key first, so a state is just the key's value: a string, or null when absent).
 
+/** The key-value store's sequential specification for one key, for `checkLinearizability`. */
 export const kvKeyModel: Model<KvValue, KvInput, KvOutput> = {
   init: null,
   step(state, input, output) {

@@ -8,6 +8,10 @@
  */
 export type Model<State, Input, Output> = {
   readonly init: State;
+  /**
+   * The state after `input` if `output` is a possible result of it in `state`; `undefined` if not.
+   */
   step(state: State, input: Input, output: Output | undefined): State | undefined;
+  /** A canonical string for `state` (equal states, equal keys), to memoise the search. */
   key(state: State): string;
 };

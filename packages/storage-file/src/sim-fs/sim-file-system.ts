@@ -23,6 +23,7 @@ import type { FileSystem, WritableFile } from "../fs.js";
 import { dirsAfterCrash, normalizePath, SimDir, SimFile, splitPath } from "./sim-disk-model.js";
 import { ioError } from "./sim-io-error.js";
 
+/** Every kind of operation a `SimFileSystem` performs, as its `io` hook sees them. */
 export type SimIoKind =
   | "mkdir"
   | "readdir"
@@ -49,8 +50,12 @@ export type CrashMode =
   | "loseUnsynced"
   | "keepUnsynced"
   | "random"
-  | { readonly random: () => number };
+  | {
+      /** Random prefixes and torn writes drawn from this source instead of the file system's. */
+      readonly random: () => number;
+    };
 
+/** How a `SimFileSystem` is made: its random source, an I/O hook, capacity and fsync failures. */
 export type SimFileSystemOptions = {
   /** The seeded source of every random choice (crash outcomes, random fsync failures). */
   readonly random?: () => number;
@@ -69,6 +74,11 @@ export class SimCrashError extends FlotillaError {
   }
 }
 
+/**
+ * A simulated disk in memory: unsynced data and directory changes are lost or torn on `crash()`,
+ * and faults (ENOSPC, EIO on fsync, a halt at a numbered point) are injected from a seeded random
+ * source. The same seed replays the same disk.
+ */
 export class SimFileSystem implements FileSystem {
   readonly #dirs = new Map<string, SimDir>();
   readonly #random: (() => number) | undefined;
@@ -117,6 +127,7 @@ export class SimFileSystem implements FileSystem {
     });
   }
 
+  /** The names in `dir` as the process sees them (synced or not). */
   readdir(dir: string): Promise<string[]> {
     const path = normalizePath(dir);
     return this.#run("readdir", path, 0, false, () => [
@@ -165,6 +176,7 @@ export class SimFileSystem implements FileSystem {
     });
   }
 
+  /** Replaces `to` with `from`; durable only after `syncDir`. */
   rename(from: string, to: string): Promise<void> {
     return this.#run("rename", from, 0, true, () => {
       const source = splitPath(from);
