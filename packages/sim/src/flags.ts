@@ -4,6 +4,7 @@ import type { SimulationOverrides } from "./options.js";
 // for the CLI and for anything else that takes a pasted `pnpm sim` command line (the browser
 // playground's replay), so both read the same command the same way.
 
+/** Each `pnpm sim` override flag (without `--`) and the `SimulationOverrides` field it sets. */
 export const simFlags = {
   nodes: "nodeCount",
   loss: "lossProbability",
