@@ -22,6 +22,7 @@ export function commands(from: number, to: number, term: number): Entry[] {
   return out;
 }
 
+/** A two-voter membership (a, b), for snapshots in tests. */
 export const membershipAB: Membership = { voters: [nodeId("a"), nodeId("b")], learners: [] };
 
 /** A snapshot at (`index`, `term`) of voters a and b, whose data is the UTF-8 of `text`. */
@@ -34,6 +35,7 @@ export function snapshotAt(index: number, term: number, text = `s${index}`): Sna
   };
 }
 
+/** A hard state from plain numbers and strings. */
 export function hard(term: number, vote: string | null, commit: number): HardState {
   return { term: term as Term, vote: vote as NodeId | null, commit: commit as Index };
 }

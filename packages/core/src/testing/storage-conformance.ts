@@ -17,11 +17,15 @@ import { batch, command, commands, hard, membershipAB, snapshotAt } from "./fixt
 
 /** The parts of a test framework the suite uses (vitest, jest, mocha and node:test all fit). */
 export type TestFramework = {
+  /** Groups tests under a name (`describe`). */
   readonly describe: (name: string, body: () => void) => unknown;
+  /** One test: the body rejects to fail (`it`, `test`). */
   readonly it: (name: string, body: () => Promise<void>) => unknown;
+  /** Runs after each test of the group (cleanup). */
   readonly afterEach: (body: () => Promise<void>) => unknown;
 };
 
+/** A fresh storage under test, and the means to reopen it over the same data (a restart). */
 export type StorageHarness = {
   readonly storage: Storage;
   /** Closes the current storage and opens a new one over the same stored data. */
@@ -32,6 +36,12 @@ export type StorageHarness = {
 
 type Case = (open: () => Promise<Storage>, reopen: () => Promise<Storage>) => Promise<void>;
 
+/**
+ * Registers the suite every `Storage` must pass, with your test framework's `describe`, `it` and
+ * `afterEach`, and a factory of fresh harnesses. It is the contract: what a batch means, which
+ * batches are misuse (`InvalidPersistError`, nothing changed), what survives a reopen, and refusals
+ * after close.
+ */
 export function describeStorageConformance(
   framework: TestFramework,
   name: string,
