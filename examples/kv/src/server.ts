@@ -76,6 +76,12 @@ async function start(options: ServerOptions): Promise<Running> {
   node.events.on("snapshot", ({ index, origin }) =>
     log(id, `snapshot ${origin} at index ${index}`),
   );
+  node.events.on("peerLostLog", ({ peer, match, logEnd }) =>
+    log(
+      id,
+      `LOST LOG: ${peer} had acknowledged the log up to ${match} but now holds it only to ${logEnd} (wiped or restored data directory?); repairing it`,
+    ),
+  );
   const running: Running = { node, storage, transport, http: undefined };
   node.events.on("error", (error) => {
     // Storage or the state machine failed: the node stopped itself; release the rest and exit.

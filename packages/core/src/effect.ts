@@ -61,6 +61,20 @@ export type Effect =
       readonly leader: NodeId | null;
     }
   | { readonly type: "membershipChanged"; readonly membership: Membership }
+  /**
+   * Leader: `peer` rejected an AppendEntries sent after it had acknowledged holding the log up to
+   * `match`, saying its log now ends (or stops agreeing with ours) at `logEnd` < `match`. It lost
+   * acknowledged entries: a wiped or restored data directory, or a torn last record dropped by
+   * recovery. Raft's guarantees assume no such loss (an entry counted as committed on it may now
+   * be on fewer than a quorum), so this is for an operator to see. The leader has reset the
+   * peer's progress and repairs its log like any lagging follower's.
+   */
+  | {
+      readonly type: "peerLostLog";
+      readonly peer: NodeId;
+      readonly match: Index;
+      readonly logEnd: Index;
+    }
   /** Bad remote input: reported, never thrown, and it changed nothing. */
   | { readonly type: "dropped"; readonly message: Message; readonly reason: string };
 

@@ -22,6 +22,12 @@ export type ProgressState = "probe" | "replicate" | "snapshot";
 export type Progress = {
   /** Highest index known to be replicated on the follower. Invariant: 0 <= match < next. */
   readonly match: number;
+  /**
+   * The leader's seq when `match` last rose. An AppendEntries with a higher seq left after the
+   * follower proved holding `match`, so a rejection of it saying the follower lacks `match` is
+   * not a reordered answer: the follower lost entries it had acknowledged (see lostLogEnd).
+   */
+  readonly matchSeq: number;
   /** Next index to send. Invariant: match < next <= leader's lastIndex + 1. */
   readonly next: number;
   readonly state: ProgressState;
@@ -51,12 +57,23 @@ export type Progress = {
   readonly snapshotAckedBytes: number;
   /** snapshot: ticks since the follower last answered the transfer (the limbo timeout). */
   readonly snapshotIdleTicks: number;
+  /** The last time this term the follower was found without entries it had acknowledged. */
+  readonly lostLog: LostLog | null;
+};
+
+/** A follower's log fell short of what it had acknowledged (a wiped or restored data directory). */
+export type LostLog = {
+  /** What the follower had acknowledged holding. */
+  readonly match: number;
+  /** Where its log now ends, or stops agreeing with the leader's, by its own rejection. */
+  readonly logEnd: number;
 };
 
 /** Every progress record is built here, fields in one order, so V8 keeps one hidden class. */
 function make(pr: Progress, changes: Partial<Progress>): Progress {
   return {
     match: changes.match ?? pr.match,
+    matchSeq: changes.matchSeq ?? pr.matchSeq,
     next: changes.next ?? pr.next,
     state: changes.state ?? pr.state,
     probeSent: changes.probeSent ?? pr.probeSent,
@@ -69,6 +86,7 @@ function make(pr: Progress, changes: Partial<Progress>): Progress {
     snapshotOffset: changes.snapshotOffset ?? pr.snapshotOffset,
     snapshotAckedBytes: changes.snapshotAckedBytes ?? pr.snapshotAckedBytes,
     snapshotIdleTicks: changes.snapshotIdleTicks ?? pr.snapshotIdleTicks,
+    lostLog: changes.lostLog === undefined ? pr.lostLog : changes.lostLog,
   };
 }
 
@@ -81,6 +99,7 @@ export function withProgress(pr: Progress, changes: Partial<Progress>): Progress
 export function initialProgress(next: number, seq: number): Progress {
   return {
     match: 0,
+    matchSeq: 0,
     next,
     state: "probe",
     probeSent: false,
@@ -94,6 +113,7 @@ export function initialProgress(next: number, seq: number): Progress {
     snapshotOffset: 0,
     snapshotAckedBytes: 0,
     snapshotIdleTicks: 0,
+    lostLog: null,
   };
 }
 
@@ -176,10 +196,11 @@ export function onSent(pr: Progress, lastIndex: number, hasEntries: boolean): Pr
 }
 
 /**
- * A successful acknowledgement up to `matchIndex`. A duplicate or reordered reply tells nothing
- * new but is still proof of life: `match` never decreases.
+ * A successful acknowledgement up to `matchIndex`, received when the leader's last seq was `seq`.
+ * A duplicate or reordered reply tells nothing new but is still proof of life: `match` never
+ * decreases (only a lost log, `onLostLog`, resets it).
  */
-export function onAck(pr: Progress, matchIndex: number): Progress {
+export function onAck(pr: Progress, matchIndex: number, seq: number): Progress {
   if (matchIndex <= pr.match) {
     // Still proof of life; a probe's answer also unpauses the probe.
     return pr.state === "probe"
@@ -188,12 +209,29 @@ export function onAck(pr: Progress, matchIndex: number): Progress {
   }
   return make(pr, {
     match: matchIndex,
+    matchSeq: seq,
     next: Math.max(pr.next, matchIndex + 1),
     probeSent: false,
     inflight: pr.inflight.freeTo(matchIndex),
     recentActive: true,
     ackedSinceHeartbeat: true,
   });
+}
+
+/**
+ * `match` rose to `matchIndex` by other means than an AppendEntries acknowledgement (a snapshot),
+ * when the leader's last seq was `seq`.
+ */
+export function raiseMatch(pr: Progress, matchIndex: number, seq: number): Progress {
+  return matchIndex <= pr.match ? pr : make(pr, { match: matchIndex, matchSeq: seq });
+}
+
+/**
+ * The follower no longer holds entries it acknowledged: forget `match` (it can no longer count
+ * towards commits, and probing must be free to go below it) and probe again from `next`.
+ */
+export function onLostLog(pr: Progress, lost: LostLog, next: number, seq: number): Progress {
+  return toProbe(make(pr, { match: 0, matchSeq: seq, lostLog: lost }), next, seq);
 }
 
 export function markActive(pr: Progress): Progress {

@@ -1,12 +1,14 @@
 import type { Ctx } from "./internal/context.js";
-import { asIndex, asTerm } from "./log.js";
+import { asIndex, asTerm, entryBytes } from "./log.js";
 import type { AppendEntries, AppendEntriesResponse } from "./message.js";
 import type { Progress } from "./progress.js";
 import {
   isPaused,
   markActive,
   onAck,
+  onLostLog,
   onSent,
+  raiseMatch,
   toProbe,
   toReplicate,
   withProgress,
@@ -57,9 +59,19 @@ function pushAppendEntries(
 }
 
 /**
- * Sends peer `i` one AppendEntries from its `next` (at most entriesBytesPerMessageMax bytes of
- * entries, at least one entry), unless its progress is paused. With `allowEmpty` it sends even
- * when there is nothing new (a probe or heartbeat). Returns whether a message was sent.
+ * Entry bytes a probe may carry. A follower in probe state may be dead, partitioned or far behind,
+ * and each heartbeat sends it a probe: a probe with a full batch (up to 1 MiB) would cost the
+ * leader a batch per heartbeat for nothing. Small enough to fit one datagram; large enough that
+ * the probe of a new leader carries its no-op and a few commands, so a follower that is merely
+ * current catches up in the probe's own round trip.
+ */
+const probeEntriesBytesMax = 4 * 1024;
+
+/**
+ * Sends peer `i` one AppendEntries from its `next` (in replicate state at most
+ * entriesBytesPerMessageMax bytes of entries and at least one entry; a probe carries at most
+ * probeEntriesBytesMax, possibly none), unless its progress is paused. With `allowEmpty` it sends
+ * even when there is nothing new (a probe or heartbeat). Returns whether a message was sent.
  */
 export function sendAppend(ctx: Ctx, i: number, allowEmpty: boolean): boolean {
   const s = ctx.s;
@@ -73,13 +85,22 @@ export function sendAppend(ctx: Ctx, i: number, allowEmpty: boolean): boolean {
     startSnapshot(ctx, i);
     return false;
   }
-  const entries = s.log.batch(pr.next, s.config.entriesBytesPerMessageMax);
+  const entries = entriesFor(ctx, pr);
   if (entries.length === 0 && !allowEmpty) return false;
   const leaderCommit = entries.length > 0 ? s.commit : Math.min(s.commit, pr.match);
   const seq = pushAppendEntries(ctx, ls, i, prevLogIndex, prevLogTerm, entries, leaderCommit);
   const sent = onSent(pr, prevLogIndex + entries.length, entries.length > 0);
   setProgress(s, ls, i, sent, seq);
   return true;
+}
+
+function entriesFor(ctx: Ctx, pr: Progress): AppendEntries["entries"] {
+  const { log, config } = ctx.s;
+  if (pr.state !== "probe") return log.batch(pr.next, config.entriesBytesPerMessageMax);
+  const budget = Math.min(probeEntriesBytesMax, config.entriesBytesPerMessageMax);
+  const entries = log.batch(pr.next, budget);
+  // batch() returns at least one entry; a probe need not: one large entry waits for replicate.
+  return entries.length === 1 && entryBytes(entries[0]!) > budget ? [] : entries;
 }
 
 /** Sends peer `i` everything it lacks, as far as its window allows. */
@@ -176,7 +197,7 @@ export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): stri
       ackDuringSnapshot(ctx, i, msg.matchIndex);
       return null;
     }
-    let next = onAck(pr, msg.matchIndex);
+    let next = onAck(pr, msg.matchIndex, ls.seq);
     if (next.state === "probe" && msg.matchIndex >= pr.next - 1)
       next = toReplicate(next, ls.seq + 1);
     setProgress(s, ls, i, next);
@@ -191,8 +212,50 @@ export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): stri
     if (active !== pr) setProgress(s, ls, i, active);
     return null;
   }
-  setProgress(s, ls, i, toProbe(active, backtrackTo(ctx, msg), ls.seq + 1));
+  const logEnd = lostLogEnd(pr, msg);
+  if (logEnd !== null) {
+    // The follower lost entries it acknowledged. Probing from match + 1 (all toProbe allows)
+    // would be rejected for ever, one round trip after another: report it, forget match, and
+    // repair from where its log really ends.
+    const lost = { match: pr.match, logEnd };
+    ctx.notes.push({
+      type: "peerLostLog",
+      peer: msg.from,
+      match: asIndex(lost.match),
+      logEnd: asIndex(lost.logEnd),
+    });
+    setProgress(s, ls, i, onLostLog(active, lost, backtrackTo(ctx, msg), ls.seq + 1));
+    sendAppend(ctx, i, true);
+    return null;
+  }
+  const probe = toProbe(active, backtrackTo(ctx, msg), ls.seq + 1);
+  if (pr.state === "probe" && probe.next >= pr.next) {
+    // The answer does not move the probe back: probing again now would ask the same question
+    // at network speed. The next heartbeat asks it again (one probe per heartbeat interval).
+    setProgress(s, ls, i, withProgress(active, { probeSent: true }));
+    return null;
+  }
+  setProgress(s, ls, i, probe);
   sendAppend(ctx, i, true);
+  return null;
+}
+
+/**
+ * Where the follower's log ends (or stops agreeing with ours) when its rejection proves it lost
+ * entries it acknowledged, else null. Proof needs an AppendEntries sent after the
+ * acknowledgement of `match` arrived (seq > matchSeq): an older one may have reached the follower
+ * before the entries did, and its rejection merely overtaken by the acknowledgement. A follower
+ * never drops entries that agree with its leader's log within the leader's term (§5.3), nor
+ * acknowledges entries before they are durable, so only a lost disk explains such a rejection:
+ * - its log is shorter than `match` (conflictTerm 0: it ends at conflictIndex - 1), or
+ * - in probe state, probing at `match` itself (next = match + 1) was rejected.
+ */
+function lostLogEnd(pr: Progress, msg: AppendEntriesResponse & { success: false }): number | null {
+  if (pr.match === 0 || msg.seq <= pr.matchSeq) return null;
+  if (msg.conflictTerm === 0 && msg.conflictIndex <= pr.match) return msg.conflictIndex - 1;
+  if (pr.state === "probe" && pr.next === pr.match + 1) {
+    return Math.min(msg.conflictIndex, pr.match) - 1;
+  }
   return null;
 }
 
@@ -209,7 +272,7 @@ function ackDuringSnapshot(ctx: Ctx, i: number, matchIndex: number): void {
     if (pr !== ls.progress[i]) setProgress(s, ls, i, pr);
     return;
   }
-  setProgress(s, ls, i, toReplicate(withProgress(pr, { match: matchIndex }), ls.seq + 1));
+  setProgress(s, ls, i, toReplicate(raiseMatch(pr, matchIndex, ls.seq), ls.seq + 1));
   sendAll(ctx, i);
   maybeCommit(ctx);
 }

@@ -2,7 +2,15 @@ import type { Ctx } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import type { InstallSnapshotResponse } from "./message.js";
 import type { Progress } from "./progress.js";
-import { markActive, onAck, toProbe, toReplicate, toSnapshot, withProgress } from "./progress.js";
+import {
+  markActive,
+  onAck,
+  raiseMatch,
+  toProbe,
+  toReplicate,
+  toSnapshot,
+  withProgress,
+} from "./progress.js";
 import type { Draft, LeaderState } from "./state.js";
 
 // The leader's side of InstallSnapshot (Raft paper §7): a follower that needs entries the leader
@@ -150,10 +158,10 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
     }
     if (pr.state !== "snapshot") {
       // A late answer to an earlier transfer: an acknowledgement like any other.
-      setProgress(s, ls, i, onAck(pr, msg.snapshotIndex));
+      setProgress(s, ls, i, onAck(pr, msg.snapshotIndex, ls.seq));
       return null;
     }
-    const matched = withProgress(pr, { match: Math.max(pr.match, msg.snapshotIndex) });
+    const matched = raiseMatch(pr, msg.snapshotIndex, ls.seq);
     setProgress(s, ls, i, toReplicate(matched, ls.seq + 1));
     return null; // the caller sends the entries after it
   }

@@ -13,6 +13,12 @@ export type PeerProgress = {
   readonly inflight: number;
   /** Heard from since the last CheckQuorum round. */
   readonly recentActive: boolean;
+  /**
+   * Set once this leader found the follower without entries it had acknowledged up to `match`:
+   * its log ended (or stopped agreeing) at `logEnd` (a wiped or restored data directory). The
+   * latest such finding in this term; see the `peerLostLog` effect.
+   */
+  readonly lostLog?: { readonly match: Index; readonly logEnd: Index };
 };
 
 /** A plain, frozen, read-only view of a node (the state itself is opaque). */
@@ -61,13 +67,18 @@ export function status(state: RaftState): Status {
     const progress: Record<NodeId, PeerProgress> = {};
     ls.peers.forEach((peer, i) => {
       const pr = ls.progress[i]!;
-      progress[peer] = Object.freeze({
+      const view: { -readonly [K in keyof PeerProgress]: PeerProgress[K] } = {
         match: pr.match as Index,
         next: pr.next as Index,
         state: pr.state,
         inflight: pr.inflight.count,
         recentActive: pr.recentActive,
-      });
+      };
+      if (pr.lostLog !== null) {
+        const { match, logEnd } = pr.lostLog;
+        view.lostLog = Object.freeze({ match: match as Index, logEnd: logEnd as Index });
+      }
+      progress[peer] = Object.freeze(view);
     });
     view.progress = Object.freeze(progress);
   }

@@ -9,7 +9,7 @@ describe("progress", () => {
     pr = onSent(pr, 6, true);
     expect(isPaused(pr, 4)).toBe(true);
     expect(pr.next).toBe(5); // a probe does not move next optimistically
-    pr = onAck(pr, 0);
+    pr = onAck(pr, 0, 1);
     expect(isPaused(pr, 4)).toBe(false);
   });
 
@@ -19,7 +19,7 @@ describe("progress", () => {
     expect(pr.next).toBe(8);
     expect(pr.inflight.count).toBe(3);
     expect(isPaused(pr, 3)).toBe(true);
-    pr = onAck(pr, 6);
+    pr = onAck(pr, 6, 3);
     expect(pr.match).toBe(6);
     expect(pr.inflight.count).toBe(1);
     expect(isPaused(pr, 3)).toBe(false);
@@ -28,8 +28,8 @@ describe("progress", () => {
   it("match never decreases; a stale ack changes only liveness", () => {
     let pr = toReplicate({ ...initialProgress(1, 1), match: 0 }, 1);
     pr = onSent(pr, 10, true);
-    pr = onAck(pr, 10);
-    const again = onAck(pr, 3);
+    pr = onAck(pr, 10, 2);
+    const again = onAck(pr, 3, 3);
     expect(again.match).toBe(10);
     expect(again.next).toBe(11);
   });

@@ -123,6 +123,7 @@ export class SafetyChecker {
         case "proposalAccepted":
         case "proposalRejected":
         case "membershipChanged":
+        case "peerLostLog":
         case "dropped":
           break;
         default: {

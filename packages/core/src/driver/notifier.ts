@@ -90,6 +90,9 @@ export class Notifier<Result> {
       case "dropped":
         this.droppedMessages += 1;
         return;
+      case "peerLostLog":
+        this.emit("peerLostLog", { peer: notice.peer, match: notice.match, logEnd: notice.logEnd });
+        return;
       default: {
         const never: never = notice;
         throw new TypeError(`unknown notice ${JSON.stringify(never)}`);

@@ -54,6 +54,7 @@ export class TurnWork<Result> {
         case "proposalRejected":
         case "roleChanged":
         case "membershipChanged":
+        case "peerLostLog":
         case "dropped":
           this.notices.push(effect);
           break;

@@ -77,6 +77,12 @@ export type NodeEvents = {
   /** A snapshot was taken here or installed from the leader. */
   snapshot: { readonly index: Index; readonly term: Term; readonly origin: "taken" | "installed" };
   membership: { readonly membership: Membership };
+  /**
+   * Leader: `peer` lost log entries it had acknowledged up to `match`; its log now ends (or stops
+   * agreeing) at `logEnd`. A wiped or restored data directory: Raft's guarantees assumed that
+   * disk. The leader repairs the peer's log by itself; this is for an operator to look into.
+   */
+  peerLostLog: { readonly peer: NodeId; readonly match: Index; readonly logEnd: Index };
   /** The node failed and stopped (storage or state machine error); every proposal was rejected. */
   error: FlotillaError;
 };

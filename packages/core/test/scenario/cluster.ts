@@ -380,6 +380,18 @@ export class Cluster {
     this.restart(id);
   }
 
+  /**
+   * The node's disk loses its entries from `from` on and its commit index drops to match, as a
+   * restored backup or a recovery dropping a torn last record would leave it; it restarts from
+   * that. Its votes and term are kept.
+   */
+  loseFrom(id: NodeId, from: number): void {
+    const { hardState, snapshot, entries } = this.disk(id);
+    const commit = Math.min(hardState.commit, from - 1) as Index;
+    const kept = entries.filter((e) => e.index < from);
+    this.load(id, { hardState: { ...hardState, commit }, snapshot, entries: kept });
+  }
+
   setHoldPersist(id: NodeId, hold: boolean): void {
     this.node(id).holdPersist = hold;
   }

@@ -3,6 +3,9 @@
 //   cluster 3 [prevote=false] [checkquorum=false] [election=10] [heartbeat=1] [inflight=N]
 //             [maxbytes=N] [uncommitted=N] [seed=N]       a fresh cluster of nodes 1..N
 //   load 2 terms=1,1,4,4 [term=4] [vote=1] [commit=0]    replace 2's disk with this log, restart it
+//   lose 2 from=3                                         2's disk loses its entries from index 3
+//                                                         on (a restored backup, a torn record
+//                                                         dropped by recovery); 2 restarts
 //   campaign 1                                            node 1 starts an election now
 //   tick 1 [2 3 | all] [xN]                               N ticks of each node, in turn
 //   advance 1 [2 3 | all] [xN]                            N rounds of: tick each, then stabilize
@@ -55,6 +58,12 @@ export class Scenario {
       case "load":
         cluster.load(one(), parseLoad(options(args.slice(1))));
         break;
+      case "lose": {
+        const from = Number(options(args.slice(1)).get("from"));
+        if (!Number.isSafeInteger(from) || from < 1) throw new ScenarioError("lose needs from=N");
+        cluster.loseFrom(one(), from);
+        return [...cluster.takeTrace(), ...formatStatus(args[0] ?? "", cluster.status(one()))];
+      }
       case "campaign":
         cluster.stepNode(one(), { type: "campaign" });
         break;

@@ -95,6 +95,8 @@ export function formatNotification(node: string, effect: Effect): string | null 
         : `${node} is ${effect.role} term=${effect.term}`;
     case "membershipChanged":
       return `${node}: membership voters=${effect.membership.voters.join(",")}`;
+    case "peerLostLog":
+      return `${node}: LOST LOG ${effect.peer} had acknowledged ${effect.match}, its log ends at ${effect.logEnd}`;
     case "dropped":
       return `${node}: dropped ${effect.message.type} from ${effect.message.from}: ${effect.reason}`;
     default:

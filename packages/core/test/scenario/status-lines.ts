@@ -9,7 +9,7 @@ export function formatStatus(id: string, s: Status | null): string[] {
   ];
   for (const [peer, p] of progressEntries(s)) {
     lines.push(
-      `  ${peer}: match=${p.match} next=${p.next} ${p.state} inflight=${p.inflight}${p.recentActive ? " active" : ""}`,
+      `  ${peer}: match=${p.match} next=${p.next} ${p.state} inflight=${p.inflight}${p.recentActive ? " active" : ""}${p.lostLog === undefined ? "" : ` lostLog=${p.lostLog.match}>${p.lostLog.logEnd}`}`,
     );
   }
   return lines;
