@@ -11,6 +11,7 @@ const benchmarks: Record<string, string> = {
   codec: "./codec.ts",
   driver: "./driver.ts",
   kv: "./kv.ts",
+  latency: "./latency.ts",
 };
 
 const name = process.argv[2];
