@@ -82,6 +82,7 @@ export function stepNode(node: SimNode, first: Event): NodeTurn {
           break;
         case "roleChanged":
         case "membershipChanged":
+        case "peerLostLog":
         case "dropped":
           break;
         default:
