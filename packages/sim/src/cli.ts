@@ -7,6 +7,7 @@ import {
   deriveOptions,
   formatOptions,
   type PartitionPattern,
+  type SimulationOptions,
   type SimulationOverrides,
 } from "./options.js";
 import type { RaftCore } from "./raft-core.js";
@@ -80,7 +81,11 @@ function parse(argv: readonly string[]): Cli {
     const text = (values as Record<string, unknown>)[flag] as string | undefined;
     if (text === undefined) continue;
     overrides[field] =
-      field === "partitionPattern" ? (text as PartitionPattern) : number(flag, text);
+      field === "partitionPattern"
+        ? (text as PartitionPattern)
+        : field === "disk"
+          ? (text as SimulationOptions["disk"])
+          : number(flag, text);
     repeat.push(`--${flag} ${text}`);
   }
   return {
@@ -155,11 +160,11 @@ const severity = { ok: 0, liveness: 1, crash: 2, correctness: 3 } as const;
  * Runs the CLI; returns the exit code. `out` receives each output line; `core` is the reducer
  * seam (tests pass a planted defect to see the failure report and exit code).
  */
-export function main<S>(
+export async function main<S>(
   argv: readonly string[],
   out: (line: string) => void = console.log,
   core?: RaftCore<S>,
-): number {
+): Promise<number> {
   let cli: Cli;
   try {
     cli = parse(argv);
@@ -177,7 +182,7 @@ export function main<S>(
     let result: SimulationResult;
     try {
       const options = deriveOptions(seed, cli.overrides);
-      result = runSimulation<S>(options, {
+      result = await runSimulation<S>(options, {
         ...(core === undefined ? {} : { core }),
         ...(cli.trace ? { traceListener: out } : {}),
       });
@@ -204,5 +209,5 @@ export function main<S>(
 
 // Run when executed directly (pnpm sim), not when imported by a test.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 }

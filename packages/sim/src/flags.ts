@@ -26,4 +26,5 @@ export const simFlags = {
   "think-ms": "clientThinkMeanMs",
   keys: "keyCount",
   "election-timeout": "electionTimeoutTicks",
+  disk: "disk",
 } as const satisfies Record<string, keyof SimulationOverrides>;

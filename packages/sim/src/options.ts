@@ -81,7 +81,14 @@ export type SimulationOptions = {
    * must complete `livenessOperationsPerClient` operations. */
   readonly livenessBudgetTicks: number;
   readonly livenessOperationsPerClient: number;
+  /**
+   * Each node's storage: `file`, the FileStorage users run over a simulated page-cache file
+   * system (the default); `memory`, the bare simulated disk (faster, coarser crashes). Not drawn.
+   */
+  readonly disk: DiskKind;
 };
+
+export type DiskKind = "file" | "memory";
 
 /** Options a caller may pin, overriding what the seed picked (the seed itself is separate). */
 export type SimulationOverrides = Partial<Omit<SimulationOptions, "seed">>;
@@ -174,6 +181,7 @@ export function deriveOptions(
     // wide margin even for a clock running 50% slow, so a miss means the cluster is stuck.
     livenessBudgetTicks: electionTimeoutTicks * 30,
     livenessOperationsPerClient: 3,
+    disk: "file",
   };
   return validateOptions({ ...derived, ...definedOnly(overrides) });
 }
@@ -223,6 +231,9 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
   }
   if (!(options.clockSkew >= 0 && options.clockSkew < 1)) {
     throw new SimulationOptionsError("clockSkew", `must be in [0, 1), got ${options.clockSkew}`);
+  }
+  if (options.disk !== "file" && options.disk !== "memory") {
+    throw new SimulationOptionsError("disk", `must be file or memory, got ${String(options.disk)}`);
   }
   if (!partitionPatterns.includes(options.partitionPattern)) {
     throw new SimulationOptionsError(

@@ -1,6 +1,7 @@
 import { type Effect, type Event, type NodeId, nodeId, type RaftState } from "@flotilla/core";
 import { Network, Prng, ScheduleHeap } from "@flotilla/transport-memory";
 import { type FaultHost, FaultInjector } from "./fault-injector.js";
+import { type AsyncWork, FileDiskStorage } from "./file-disk-storage.js";
 import { checkHistory } from "./history-check.js";
 import { KvCheckpoints } from "./kv-checkpoints.js";
 import type { ClientEventKind } from "./kv-client-host.js";
@@ -61,7 +62,7 @@ type Scheduled = {
 export function runSimulation<S = RaftState>(
   options: SimulationOptions,
   run: RunOptions<S> = {},
-): SimulationResult {
+): Promise<SimulationResult> {
   return new Simulation<S>(options, run).run();
 }
 
@@ -77,6 +78,20 @@ class Simulation<S> implements NodeHost {
   readonly #queue = new ScheduleHeap<Scheduled>();
   readonly #faults: FaultInjector;
   #seq = 0;
+  /** Async storage chains running in microtasks (file-disk-storage.ts); 0 between events. */
+  #asyncInFlight = 0;
+  #asyncFailure: { readonly error: unknown } | null = null;
+  readonly #asyncWork: AsyncWork = {
+    started: () => {
+      this.#asyncInFlight++;
+    },
+    ended: () => {
+      this.#asyncInFlight--;
+    },
+    failed: (error) => {
+      this.#asyncFailure ??= { error };
+    },
+  };
   #steps = 0;
   coreSteps = 0;
 
@@ -96,11 +111,14 @@ class Simulation<S> implements NodeHost {
       (id, i) =>
         new SimNode<S>(this, core, run.rules, id, i, root, () => {
           const diskPrng = root.fork(`disk/${id}`);
-          return new MemoryDiskStorage(
-            () => diskPrng.intBetween(options.diskLatencyMinMs, options.diskLatencyMaxMs),
-            () => this.nowMs,
-            (atMs, callback) => this.schedule(atMs, CALLBACK, i, 0, null, callback),
-          );
+          const latency = () =>
+            diskPrng.intBetween(options.diskLatencyMinMs, options.diskLatencyMaxMs);
+          const nowMs = () => this.nowMs;
+          const scheduleAt = (atMs: number, callback: () => void) =>
+            this.schedule(atMs, CALLBACK, i, 0, null, callback);
+          return options.disk === "memory"
+            ? new MemoryDiskStorage(latency, nowMs, scheduleAt)
+            : new FileDiskStorage(diskPrng, latency, nowMs, scheduleAt, this.#asyncWork);
         }),
     );
     this.clients = new KvClients(
@@ -154,17 +172,18 @@ class Simulation<S> implements NodeHost {
     return index < 0 ? null : index;
   }
 
-  run(): SimulationResult {
+  async run(): Promise<SimulationResult> {
     let outcome: SimulationOutcome = "ok";
     let error: unknown = null;
     let livenessFailure: string | null = null;
     let unknown = false;
     try {
       for (const node of this.nodes) node.start();
+      await this.#settle();
       this.clients.start();
       this.#faults.start();
-      this.#loop(() => this.#steps >= this.options.steps);
-      if (this.checker.violation === null) livenessFailure = this.#liveness();
+      await this.#loop(() => this.#steps >= this.options.steps);
+      if (this.checker.violation === null) livenessFailure = await this.#liveness();
       if (this.checker.violation === null && livenessFailure === null)
         unknown = this.#finalChecks();
       if (this.checker.violation !== null) outcome = "correctness";
@@ -176,8 +195,20 @@ class Simulation<S> implements NodeHost {
     return this.#result(outcome, error, livenessFailure, unknown);
   }
 
+  /**
+   * Lets the storage's async work run until every chain waits in virtual time again (or ended).
+   * A microtask hop at a time: each `await` lets the microtasks queued before it run first.
+   */
+  async #settle(): Promise<void> {
+    for (let hops = 0; this.#asyncInFlight > 0; hops++) {
+      if (hops > 1_000_000) throw new RangeError("storage work that never waits in virtual time");
+      await null;
+    }
+    if (this.#asyncFailure !== null) throw this.#asyncFailure.error;
+  }
+
   /** Handles events until `done()` or a violation. */
-  #loop(done: () => boolean): void {
+  async #loop(done: () => boolean): Promise<void> {
     const network = this.network;
     const queue = this.#queue;
     while (this.checker.violation === null && !done()) {
@@ -190,13 +221,14 @@ class Simulation<S> implements NodeHost {
         this.#steps++;
         const node = this.nodes[this.nodeIndex(delivery.to) ?? -1];
         node?.deliver({ type: "receive", message: delivery.message });
-        continue;
+      } else {
+        queue.pop();
+        const event = ours as Scheduled;
+        if (event.timeMs > network.nowMs) network.advanceTo(event.timeMs);
+        this.#steps++;
+        this.#handle(event);
       }
-      queue.pop();
-      const event = ours as Scheduled;
-      if (event.timeMs > network.nowMs) network.advanceTo(event.timeMs);
-      this.#steps++;
-      this.#handle(event);
+      if (this.#asyncInFlight > 0 || this.#asyncFailure !== null) await this.#settle();
     }
   }
 
@@ -242,18 +274,19 @@ class Simulation<S> implements NodeHost {
     };
   }
 
-  #liveness(): string | null {
+  async #liveness(): Promise<string | null> {
     this.#faults.stop();
     this.network.heal();
     this.network.configureDefaults(phaseLinkOptions(this.options, false));
     this.trace.fault(this.nowMs, "liveness phase: heal the network, restart every node");
     for (const node of this.nodes) if (!node.up) node.restart();
+    await this.#settle();
     this.clients.healed(this.options.livenessOperationsPerClient);
     const deadlineMs = this.nowMs + this.options.livenessBudgetTicks * this.options.tickMs;
     // Virtual time bounds the phase unless events pile up at one instant (a message storm at
     // zero latency): a step cap, far above any healthy run, turns that into a failure too.
     const stepCap = this.#steps + 1000 * this.options.livenessBudgetTicks * this.options.nodeCount;
-    this.#loop(
+    await this.#loop(
       () =>
         this.nowMs > deadlineMs ||
         this.#steps > stepCap ||

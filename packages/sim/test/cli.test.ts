@@ -3,16 +3,19 @@ import { exitCodes, main } from "../src/cli.js";
 import type { RaftCore } from "../src/raft-core.js";
 import { votesWithoutUpToDateCheck } from "./defects.js";
 
-function run<S>(argv: string[], core?: RaftCore<S>): { code: number; lines: string[] } {
+async function run<S>(
+  argv: string[],
+  core?: RaftCore<S>,
+): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = [];
-  const code = main(argv, (line) => lines.push(line), core);
+  const code = await main(argv, (line) => lines.push(line), core);
   return { code, lines };
 }
 
 describe("pnpm sim", () => {
-  it("replays one seed, prints its options, and ends with the summary line", () => {
-    const first = run(["--seed", "12", "--steps", "800"]);
-    const again = run(["--seed", "12", "--steps", "800"]);
+  it("replays one seed, prints its options, and ends with the summary line", async () => {
+    const first = await run(["--seed", "12", "--steps", "800"]);
+    const again = await run(["--seed", "12", "--steps", "800"]);
     expect(first.code).toBe(exitCodes.ok);
     expect(first.lines[0]).toMatch(/^seed=12 outcome=ok steps=\d+ fingerprint=[0-9a-f]{8}$/);
     expect(first.lines.filter((l) => /^ {2}[a-zA-Z]+=/.test(l)).length).toBeGreaterThan(30);
@@ -20,17 +23,26 @@ describe("pnpm sim", () => {
     expect(again.lines).toEqual(first.lines);
   });
 
-  it("runs consecutive seeds quietly and counts their steps", () => {
-    const { code, lines } = run(["--seed", "20", "--seeds", "3", "--steps", "300", "--nodes", "3"]);
+  it("runs consecutive seeds quietly and counts their steps", async () => {
+    const { code, lines } = await run([
+      "--seed",
+      "20",
+      "--seeds",
+      "3",
+      "--steps",
+      "300",
+      "--nodes",
+      "3",
+    ]);
     expect(code).toBe(exitCodes.ok);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^seeds=3 steps=\d+ violations=0$/);
   });
 
-  it("applies overrides and repeats them in the reproduction command of a failure", () => {
+  it("applies overrides and repeats them in the reproduction command of a failure", async () => {
     let found: { code: number; lines: string[] } | null = null;
     for (let seed = 1; seed <= 200 && found === null; seed++) {
-      const result = run(
+      const result = await run(
         ["--seed", String(seed), "--seeds", "1", "--steps", "2000", "--nodes", "5"],
         votesWithoutUpToDateCheck,
       );
@@ -48,14 +60,14 @@ describe("pnpm sim", () => {
     expect(lines.at(-1)).toMatch(/^seeds=1 steps=\d+ violations=1$/);
   });
 
-  it("exits with the usage code on bad arguments", () => {
-    expect(run(["--steps", "many"]).code).toBe(exitCodes.usage);
-    expect(run(["--no-such-flag"]).code).toBe(exitCodes.usage);
-    expect(run(["--nodes", "4"]).code).toBe(exitCodes.usage);
+  it("exits with the usage code on bad arguments", async () => {
+    expect((await run(["--steps", "many"])).code).toBe(exitCodes.usage);
+    expect((await run(["--no-such-flag"])).code).toBe(exitCodes.usage);
+    expect((await run(["--nodes", "4"])).code).toBe(exitCodes.usage);
   });
 
-  it("tells crash, liveness and correctness failures apart by exit code", () => {
-    const crash = run(["--seed", "1", "--steps", "100"], {
+  it("tells crash, liveness and correctness failures apart by exit code", async () => {
+    const crash = await run(["--seed", "1", "--steps", "100"], {
       init: () => 0,
       step: () => {
         throw new Error("boom");
@@ -63,7 +75,7 @@ describe("pnpm sim", () => {
     });
     expect(crash.code).toBe(exitCodes.crash);
     expect(crash.lines.some((l) => l.startsWith("CRASH Error: boom"))).toBe(true);
-    const stuck = run(["--seed", "1", "--steps", "100"], {
+    const stuck = await run(["--seed", "1", "--steps", "100"], {
       init: () => 0,
       step: (state) => ({ state, messages: [], effects: [] }),
     });

@@ -18,12 +18,12 @@ function label(pin: PinnedSeed): string {
 
 describe("pinned seeds of fixed reducer and simulator bugs pass", () => {
   for (const pin of [...fixedReducerBugs, ...fixedSimulatorBugs]) {
-    it(label(pin), () => {
-      const result = run(pin);
+    it(label(pin), async () => {
+      const result = await run(pin);
       expect(result.outcome, result.violation?.detail ?? result.livenessFailure ?? "").toBe("ok");
     });
   }
-  it("the list is well-formed", () => {
+  it("the list is well-formed", async () => {
     for (const pin of [...fixedReducerBugs, ...fixedSimulatorBugs, ...openReducerBugs]) {
       expect(Number.isSafeInteger(pin.seed) && pin.steps >= 1).toBe(true);
     }
@@ -34,8 +34,8 @@ describe("pinned seeds of fixed reducer and simulator bugs pass", () => {
 // fails, which is the signal to move the seed to fixedReducerBugs. (None open at the moment.)
 describe.runIf(openReducerBugs.length > 0)("pinned seeds of open reducer bugs still fail", () => {
   for (const pin of openReducerBugs) {
-    it.fails(label(pin), () => {
-      const result = run(pin);
+    it.fails(label(pin), async () => {
+      const result = await run(pin);
       expect(result.outcome).toBe("ok");
     });
   }

@@ -9,16 +9,16 @@ export type Found = { readonly seed: number; readonly result: SimulationResult }
  * whose run violates a safety property while the real reducer passes the same seed, so the
  * violation is the defect's and not something else's. Null when the budget runs out.
  */
-export function findViolation<S>(
+export async function findViolation<S>(
   core: RaftCore<S>,
   seeds: Iterable<number>,
   overrides: SimulationOverrides,
-): Found | null {
+): Promise<Found | null> {
   for (const seed of seeds) {
     const options = deriveOptions(seed, overrides);
-    const result = runSimulation(options, { core });
+    const result = await runSimulation(options, { core });
     if (result.outcome !== "correctness") continue;
-    if (runSimulation(options).outcome === "ok") return { seed, result };
+    if ((await runSimulation(options)).outcome === "ok") return { seed, result };
   }
   return null;
 }

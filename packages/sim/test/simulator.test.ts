@@ -4,7 +4,7 @@ import { deriveOptions, formatOptions, validateOptions } from "../src/options.js
 import { runSimulation, type ScheduledFault } from "../src/simulator.js";
 
 describe("swarm options", () => {
-  it("derives the same scenario from the same seed, and different ones from others", () => {
+  it("derives the same scenario from the same seed, and different ones from others", async () => {
     expect(deriveOptions(7)).toEqual(deriveOptions(7));
     const scenarios = new Set(
       Array.from({ length: 20 }, (_, i) => formatOptions(deriveOptions(i))),
@@ -14,7 +14,7 @@ describe("swarm options", () => {
     expect([...sizes].sort()).toEqual([3, 5, 7]);
   });
 
-  it("keeps every other option when one is overridden", () => {
+  it("keeps every other option when one is overridden", async () => {
     const base = deriveOptions(11);
     const pinned = deriveOptions(11, { lossProbability: 0.5, nodeCount: 7 });
     expect({ ...pinned, lossProbability: base.lossProbability, nodeCount: base.nodeCount }).toEqual(
@@ -22,7 +22,7 @@ describe("swarm options", () => {
     );
   });
 
-  it("rejects out-of-range options with a typed error naming the field", () => {
+  it("rejects out-of-range options with a typed error naming the field", async () => {
     expect(() => deriveOptions(1, { nodeCount: 4 as never })).toThrow(SimulationOptionsError);
     expect(() => deriveOptions(1, { lossProbability: 2 })).toThrow(/lossProbability/);
     expect(() => validateOptions({ ...deriveOptions(1), steps: 0 })).toThrow(/steps/);
@@ -30,11 +30,11 @@ describe("swarm options", () => {
 });
 
 describe("determinism", () => {
-  it("replays a run bit for bit: same fingerprint, steps and history", () => {
+  it("replays a run bit for bit: same fingerprint, steps and history", async () => {
     for (const seed of [3, 42, 1001]) {
       const options = deriveOptions(seed, { steps: 3000 });
-      const a = runSimulation(options);
-      const b = runSimulation(options);
+      const a = await runSimulation(options);
+      const b = await runSimulation(options);
       expect(b.fingerprint, `seed ${seed}`).toBe(a.fingerprint);
       expect(b.steps).toBe(a.steps);
       expect(b.history).toEqual(a.history);
@@ -42,16 +42,17 @@ describe("determinism", () => {
     }
   });
 
-  it("gives different runs for different seeds", () => {
-    const prints = new Set(
-      [1, 2, 3, 4, 5].map((seed) => runSimulation(deriveOptions(seed, { steps: 500 })).fingerprint),
-    );
+  it("gives different runs for different seeds", async () => {
+    const prints = new Set<string>();
+    for (const seed of [1, 2, 3, 4, 5]) {
+      prints.add((await runSimulation(deriveOptions(seed, { steps: 500 }))).fingerprint);
+    }
     expect(prints.size).toBe(5);
   });
 });
 
 describe("a run", () => {
-  it("elects, commits, acknowledges and passes both phases on a quiet network", () => {
+  it("elects, commits, acknowledges and passes both phases on a quiet network", async () => {
     const options = deriveOptions(5, {
       steps: 4000,
       nodeCount: 5,
@@ -61,7 +62,7 @@ describe("a run", () => {
       crashProbability: 0,
       leaderFaultProbability: 0,
     });
-    const result = runSimulation(options);
+    const result = await runSimulation(options);
     expect(result.outcome, result.livenessFailure ?? "").toBe("ok");
     expect(result.counts.leadersElected).toBeGreaterThanOrEqual(1);
     expect(result.counts.committed).toBeGreaterThan(10);
@@ -69,7 +70,7 @@ describe("a run", () => {
     expect(result.history.length).toBeGreaterThan(10);
   });
 
-  it("follows a scripted fault schedule instead of random faults", () => {
+  it("follows a scripted fault schedule instead of random faults", async () => {
     const faults: ScheduledFault[] = [
       { atMs: 300, kind: "crash", node: 0 },
       { atMs: 320, kind: "partition", groups: [[1], [2, 3, 4]] },
@@ -78,7 +79,7 @@ describe("a run", () => {
       { atMs: 800, kind: "cut", from: 2, to: 3 },
     ];
     const options = deriveOptions(9, { steps: 3000, nodeCount: 5 });
-    const result = runSimulation(options, { faults, traceCapacity: 5000 });
+    const result = await runSimulation(options, { faults, traceCapacity: 5000 });
     expect(result.outcome, result.livenessFailure ?? result.violation?.detail ?? "").toBe("ok");
     const faultLines = result.recentTrace.filter(
       (l) => l.includes(" fault ") && !l.includes(" start n"),
@@ -93,9 +94,9 @@ describe("a run", () => {
     expect(result.counts.crashes).toBe(1);
   });
 
-  it("reports an exception from the reducer as a crash with the trace before it", () => {
+  it("reports an exception from the reducer as a crash with the trace before it", async () => {
     let calls = 0;
-    const result = runSimulation(deriveOptions(2, { steps: 1000 }), {
+    const result = await runSimulation(deriveOptions(2, { steps: 1000 }), {
       core: {
         init: (config, persisted) => ({ config, persisted }),
         step: (state) => {
@@ -109,8 +110,8 @@ describe("a run", () => {
     expect(result.recentTrace.length).toBeGreaterThan(0);
   });
 
-  it("reports a cluster that never elects a leader as a liveness failure", () => {
-    const result = runSimulation(deriveOptions(2, { steps: 500 }), {
+  it("reports a cluster that never elects a leader as a liveness failure", async () => {
+    const result = await runSimulation(deriveOptions(2, { steps: 500 }), {
       core: {
         init: () => 0,
         step: (state) => ({ state, messages: [], effects: [] }),

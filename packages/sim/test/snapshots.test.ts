@@ -13,7 +13,7 @@ const seeds = 60;
 const steps = 3000;
 
 describe(`snapshots under faults: seeds 1..${seeds}, ${steps} steps each`, () => {
-  it("keeps every checker happy while followers catch up by InstallSnapshot", () => {
+  it("keeps every checker happy while followers catch up by InstallSnapshot", async () => {
     const failures: string[] = [];
     let installs = 0;
     let interrupted = 0;
@@ -29,7 +29,7 @@ describe(`snapshots under faults: seeds 1..${seeds}, ${steps} steps each`, () =>
         crashProbability: 0.005,
       } as const;
       const receiving = new Set<string>();
-      const result = runSimulation(deriveOptions(seed, overrides), {
+      const result = await runSimulation(deriveOptions(seed, overrides), {
         traceListener: (line) => {
           // "<time> nX <- nY installSnapshot ..." / "... installSnapshotResponse ... done"
           const chunk = /(n\d+) <- n\d+ installSnapshot /.exec(line);

@@ -19,11 +19,11 @@ describe(`swarm sweep: seeds ${firstSeed}..${firstSeed + seeds - 1}, ${steps} st
       .map((b) => b.seed),
   );
   for (let chunk = 0; chunk < seeds; chunk += 100) {
-    it(`seeds ${firstSeed + chunk}..${firstSeed + chunk + 99}`, () => {
+    it(`seeds ${firstSeed + chunk}..${firstSeed + chunk + 99}`, async () => {
       const failures: string[] = [];
       for (let seed = firstSeed + chunk; seed < firstSeed + chunk + 100; seed++) {
         if (open.has(seed)) continue;
-        const result = runSimulation(deriveOptions(seed, { steps }));
+        const result = await runSimulation(deriveOptions(seed, { steps }));
         if (result.outcome !== "ok") {
           const why = result.violation?.detail ?? result.livenessFailure ?? String(result.error);
           failures.push(

@@ -1,0 +1,142 @@
+import type { PersistBatch, Persisted } from "@flotilla/core";
+import { FileStorage } from "@flotilla/storage-file";
+import { type CrashMode, SimFileSystem, type SimIoOp } from "@flotilla/storage-file/testing";
+import type { Prng } from "@flotilla/transport-memory";
+import type { ScheduleAt, SimStorage } from "./sim-storage.js";
+
+// The default disk: the FileStorage users run, over a simulated page-cache file system
+// (SimFileSystem from @flotilla/storage-file/testing): what a crash keeps is what the page cache
+// and the fsyncs left (unsynced writes lost or torn at any byte, per file and per directory, in
+// any combination; a rename durable only once its directory is fsynced).
+//
+// FileStorage is async. Its promises run as microtasks, which the simulator drains after every
+// event (see AsyncWork). Only the device takes virtual time: each write (and each load) costs one
+// disk latency, drawn from the disk's own PRNG stream and spent at its first fsync, as the bare
+// disk charges one per write; reads and page-cache writes cost no simulated time and no events.
+// (Charging every fsync would make a vote cost three latencies: the scenario's disk would not be
+// the one its options describe.) Every microtask runs in an order fixed by the program, so a run
+// still replays bit for bit.
+
+/** Counts async chains in flight, so the simulator knows when the microtasks have settled. */
+export interface AsyncWork {
+  started(): void;
+  ended(): void;
+  /** Storage failed for a reason other than a crash: the run stops with outcome "crash". */
+  failed(error: unknown): void;
+}
+
+/** A directory per node; the pid in its lock file (a crashed "process" never holds it again). */
+const dataDir = "/data";
+const pid = 1;
+/** Small segments, so a run rolls and deletes them too. */
+const segmentBytesMax = 16 * 1024;
+
+export class FileDiskStorage implements SimStorage {
+  readonly fs: SimFileSystem;
+  readonly #latency: () => number;
+  readonly #nowMs: () => number;
+  readonly #scheduleAt: ScheduleAt;
+  readonly #work: AsyncWork;
+  #storage: FileStorage | null = null;
+  /** The latency the current write or load still has to spend (at its next fsync). */
+  #owedMs = 0;
+  /** Bumped by every crash: callbacks of an older life are dropped. */
+  #life = 0;
+
+  constructor(
+    prng: Prng,
+    latency: () => number,
+    nowMs: () => number,
+    scheduleAt: ScheduleAt,
+    work: AsyncWork,
+  ) {
+    this.#latency = latency;
+    this.#nowMs = nowMs;
+    this.#scheduleAt = scheduleAt;
+    this.#work = work;
+    this.fs = new SimFileSystem({ random: () => prng.next(), io: (op) => this.#io(op) });
+  }
+
+  load(loaded: (persisted: Persisted) => void): void {
+    const life = this.#life;
+    this.#owedMs = this.#latency();
+    this.#track(
+      (async () => {
+        const storage = await FileStorage.open(dataDir, {
+          fs: this.fs,
+          pid,
+          isProcessAlive: () => false,
+          segmentBytesMax,
+        });
+        const persisted = await storage.load();
+        return { storage, persisted };
+      })(),
+      ({ storage, persisted }) => {
+        if (life !== this.#life) return;
+        this.#storage = storage;
+        loaded(persisted);
+      },
+    );
+  }
+
+  write(batch: PersistBatch, durable: () => void): void {
+    const storage = this.#storage;
+    if (storage === null) throw new RangeError("write before the storage was loaded");
+    const life = this.#life;
+    this.#owedMs = this.#latency();
+    this.#track(storage.persist(batch), () => {
+      if (life === this.#life) durable();
+    });
+  }
+
+  crash(torn: Prng | null, tornEntries?: number): string {
+    // A random crash keeps random prefixes of the unsynced changes, tearing the last at any byte;
+    // a scripted one loses them all, or keeps them all (a process crash) when it asks to keep some.
+    const mode: CrashMode =
+      torn !== null
+        ? { random: () => torn.next() }
+        : tornEntries !== undefined && tornEntries > 0
+          ? "keepUnsynced"
+          : "loseUnsynced";
+    this.#life++;
+    this.#storage = null;
+    this.fs.crash(mode);
+    return typeof mode === "string" ? ` (${mode})` : " (page cache torn at random)";
+  }
+
+  /** Only the first fsync of a write waits (see the top); the page cache absorbs the rest. */
+  #io(op: SimIoOp): Promise<void> {
+    if ((op.kind !== "sync" && op.kind !== "syncDir") || this.#owedMs === 0) {
+      return Promise.resolve();
+    }
+    const atMs = this.#nowMs() + this.#owedMs;
+    this.#owedMs = 0;
+    this.#work.ended();
+    return new Promise((resolve) => {
+      this.#scheduleAt(atMs, () => {
+        this.#work.started();
+        resolve();
+      });
+    });
+  }
+
+  /** Runs `promise` as tracked async work; a failure of an older life (a crash) is expected. */
+  #track<T>(promise: Promise<T>, then: (value: T) => void): void {
+    const life = this.#life;
+    const work = this.#work;
+    work.started();
+    promise.then(
+      (value) => {
+        try {
+          then(value);
+        } finally {
+          work.ended();
+        }
+      },
+      (error: unknown) => {
+        work.ended();
+        if (life === this.#life) work.failed(error);
+      },
+    );
+  }
+}
