@@ -3,6 +3,7 @@ import { validateConfig } from "./config.js";
 import type { Entry, Membership, Persisted } from "./entry.js";
 import { FlotillaError } from "./errors.js";
 import { RaftLog } from "./log.js";
+import { MembershipLog } from "./membership-log.js";
 import { nextRandom, seedFor } from "./prng.js";
 import type { RaftState } from "./state.js";
 import { copyState } from "./state.js";
@@ -42,8 +43,10 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
   if (hard.vote !== null && typeof hard.vote !== "string") {
     throw new PersistedStateError("vote is neither null nor a node id");
   }
-  const membership: Membership = lastMembership(entries) ??
-    snapshot?.membership ?? { voters: c.voters, learners: c.learners };
+  // The configuration in force is the latest in the log (thesis §4.1), else the snapshot's, else
+  // the initial one from the config.
+  const base: Membership = snapshot?.membership ?? { voters: c.voters, learners: c.learners };
+  const membershipLog = MembershipLog.from({ index: baseIndex, membership: base }, entries);
   const { state: random, value } = nextRandom(seedFor(c.seed, c.id));
   return copyState({
     config: c,
@@ -57,7 +60,8 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
     applyQueued: baseIndex,
     applied: baseIndex,
     persistedIndex: log.lastIndex,
-    membership,
+    membership: membershipLog.current.membership,
+    membershipLog,
     snapshot:
       snapshot === null
         ? null
@@ -90,13 +94,4 @@ function checkEntries(entries: readonly Entry[], baseIndex: number, baseTerm: nu
     }
     previousTerm = entry.term;
   });
-}
-
-/** A configuration takes effect when appended (thesis §4.1): the latest one in the log wins. */
-function lastMembership(entries: readonly Entry[]): Membership | undefined {
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const entry = entries[i]!;
-    if (entry.kind === "membership") return entry.membership;
-  }
-  return undefined;
 }

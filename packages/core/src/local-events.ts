@@ -1,6 +1,7 @@
 import { InvalidEventError } from "./errors.js";
 import type { Event } from "./event.js";
 import type { Ctx } from "./internal/context.js";
+import { setMembershipLog } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import { maybeCommit } from "./replication.js";
 
@@ -63,12 +64,16 @@ function onSnapshot(ctx: Ctx, index: number, data: Uint8Array): void {
   if (index <= current) return; // an older snapshot than the one we hold: nothing to gain
   const term = s.log.term(index);
   if (term === undefined) return; // below the log's start: already covered by compaction
-  // NB: membership is static in this issue; with membership changes this must be the
-  // configuration in force at `index`, not the latest.
-  s.snapshot = { index, term, membership: s.membership, data };
+  // The configuration in force at `index`, not the latest: a later one may still be rolled back,
+  // and a node restored from this snapshot must start from what held at its index (thesis §4.1).
+  const membership = s.membershipLog.at(index).membership;
+  s.snapshot = { index, term, membership, data };
   const compactTo = index - s.config.snapshotTrailingEntries;
-  if (compactTo > s.log.baseIndex) s.log = s.log.compactTo(compactTo);
-  ctx.snapshot = { index: asIndex(index), term: asTerm(term), membership: s.membership, data };
+  if (compactTo > s.log.baseIndex) {
+    s.log = s.log.compactTo(compactTo);
+    setMembershipLog(s, s.membershipLog.compactTo(compactTo));
+  }
+  ctx.snapshot = { index: asIndex(index), term: asTerm(term), membership, data };
   // A leader streaming an older snapshot to a follower switches to this one at its next chance
   // (snapshot-send.ts): only the latest snapshot's bytes are kept.
 }

@@ -1,6 +1,8 @@
 import type { Membership, Snapshot } from "./entry.js";
 import type { Ctx } from "./internal/context.js";
+import { setMembershipLog } from "./internal/context.js";
 import { asIndex, asTerm, RaftLog } from "./log.js";
+import { MembershipLog } from "./membership-log.js";
 import type { InstallSnapshot, InstallSnapshotResponse } from "./message.js";
 import type { IncomingSnapshot } from "./state.js";
 
@@ -102,13 +104,19 @@ function install(ctx: Ctx, snapshot: Snapshot): void {
   const previousCommit = s.commit;
   if (s.log.term(snapshot.index) === snapshot.term) {
     s.log = s.log.compactTo(snapshot.index);
+    setMembershipLog(s, s.membershipLog.compactTo(snapshot.index));
   } else {
     s.log = RaftLog.from([], snapshot.index, snapshot.term);
     // Storage drops entries up to the snapshot's index itself; the rest disagree with it.
     if (snapshot.index + 1 < ctx.dirtyFrom) ctx.dirtyFrom = snapshot.index + 1;
     // Only the committed entries we had are known durable and in agreement.
     if (s.persistedIndex > previousCommit) s.persistedIndex = previousCommit;
-    if (!sameMembership(s.membership, snapshot.membership)) s.membership = snapshot.membership;
+    // The snapshot's configuration is the one in force at its index (thesis §4.1); the same one
+    // as ours keeps its identity, so no membershipChanged is reported for nothing.
+    const membership = sameMembership(s.membership, snapshot.membership)
+      ? s.membership
+      : snapshot.membership;
+    setMembershipLog(s, MembershipLog.fromSnapshot(snapshot.index, membership));
   }
   if (s.persistedIndex > s.log.lastIndex) s.persistedIndex = s.log.lastIndex;
   s.snapshot = {

@@ -3,6 +3,7 @@ import type { Role } from "./effect.js";
 import type { Membership } from "./entry.js";
 import type { NodeId } from "./ids.js";
 import type { RaftLog } from "./log.js";
+import type { MembershipLog } from "./membership-log.js";
 import type { Progress } from "./progress.js";
 
 /**
@@ -68,7 +69,10 @@ export type RaftState = {
   readonly applied: number;
   /** The log is durable up to here (`persisted` event). Invariant: <= log.lastIndex. */
   readonly persistedIndex: number;
+  /** The configuration in force: always `membershipLog.current.membership` (thesis §4.1). */
   readonly membership: Membership;
+  /** The configurations in the log, so a truncation rolls back and a snapshot records its own. */
+  readonly membershipLog: MembershipLog;
   readonly snapshot: SnapshotMeta | null;
   /** Follower: a snapshot transfer in progress (in memory only: a restart starts it over). */
   readonly incoming: IncomingSnapshot | null;
@@ -107,6 +111,7 @@ export function copyState(s: RaftState): Draft {
     applied: s.applied,
     persistedIndex: s.persistedIndex,
     membership: s.membership,
+    membershipLog: s.membershipLog,
     snapshot: s.snapshot,
     incoming: s.incoming,
     electionElapsed: s.electionElapsed,

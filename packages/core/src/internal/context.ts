@@ -1,5 +1,6 @@
 import type { Effect } from "../effect.js";
 import type { Entry, Snapshot } from "../entry.js";
+import type { MembershipLog } from "../membership-log.js";
 import type { Message } from "../message.js";
 import type { Draft, RaftState } from "../state.js";
 import { copyState } from "../state.js";
@@ -50,6 +51,8 @@ export function appendToLog(ctx: Ctx, entries: readonly Entry[]): void {
   if (first === undefined) return;
   ctx.s.log = ctx.s.log.append(entries);
   if (first.index < ctx.dirtyFrom) ctx.dirtyFrom = first.index;
+  // A configuration takes effect when appended, committed or not (thesis §4.1).
+  setMembershipLog(ctx.s, ctx.s.membershipLog.append(entries));
 }
 
 /** Drops the entries from `index` on; what was durable beyond it no longer counts. */
@@ -57,4 +60,14 @@ export function truncateLog(ctx: Ctx, index: number): void {
   ctx.s.log = ctx.s.log.truncateFrom(index);
   if (index < ctx.dirtyFrom) ctx.dirtyFrom = index;
   if (ctx.s.persistedIndex >= index) ctx.s.persistedIndex = index - 1;
+  // A configuration whose entry is gone is no longer in force: back to the one before it.
+  setMembershipLog(ctx.s, ctx.s.membershipLog.truncateFrom(index));
+}
+
+/** Keeps `membership` equal to the configuration in force. */
+export function setMembershipLog(s: Draft, membershipLog: MembershipLog): void {
+  if (membershipLog === s.membershipLog) return;
+  s.membershipLog = membershipLog;
+  const membership = membershipLog.current.membership;
+  if (membership !== s.membership) s.membership = membership;
 }
