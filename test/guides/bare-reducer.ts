@@ -73,6 +73,7 @@ export class BareNode {
       case "proposalRejected": // ...or send it to `effect.leader`
       case "roleChanged":
       case "membershipChanged":
+      case "peerLostLog": // a follower lost entries it had acknowledged (its disk lied): alert
       case "dropped": // bad remote input, reported instead of thrown: count it
         return;
       default:

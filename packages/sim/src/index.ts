@@ -10,6 +10,7 @@ export { describeOperation } from "./linearizability/history.js";
 export { kvKeyModel } from "./linearizability/kv-model.js";
 export type { Model } from "./linearizability/model.js";
 export type {
+  DiskKind,
   PartitionPattern,
   SimulationOptions,
   SimulationOverrides,

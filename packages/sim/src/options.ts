@@ -88,6 +88,7 @@ export type SimulationOptions = {
   readonly disk: DiskKind;
 };
 
+/** Which storage each simulated node runs: `FileStorage` on a simulated file system, or the bare simulated disk. */
 export type DiskKind = "file" | "memory";
 
 /** Options a caller may pin, overriding what the seed picked (the seed itself is separate). */
