@@ -189,7 +189,9 @@ class Simulation<S> implements NodeHost {
       if (this.checker.violation !== null) outcome = "correctness";
       else if (livenessFailure !== null) outcome = "liveness";
     } catch (thrown) {
-      outcome = "crash";
+      // A violation seen before the throw is the first failure (storage refusing what a broken
+      // core asked for, say): it is what the run reports.
+      outcome = this.checker.violation === null ? "crash" : "correctness";
       error = thrown;
     }
     return this.#result(outcome, error, livenessFailure, unknown);

@@ -1,22 +1,22 @@
 import { deriveOptions, type SimulationOverrides } from "../src/options.js";
-import type { RaftCore } from "../src/raft-core.js";
-import { runSimulation, type SimulationResult } from "../src/simulator.js";
+import { type RunOptions, runSimulation, type SimulationResult } from "../src/simulator.js";
 
 export type Found = { readonly seed: number; readonly result: SimulationResult };
 
 /**
- * A bounded search: runs `seeds` in order with the planted `core` and returns the first seed
- * whose run violates a safety property while the real reducer passes the same seed, so the
- * violation is the defect's and not something else's. Null when the budget runs out.
+ * A bounded search: runs `seeds` in order with the planted defect (a `core` or runtime `rules`)
+ * and returns the first seed whose run violates a safety property while the shipped code passes
+ * the same seed, so the violation is the defect's and not something else's. Null when the budget
+ * runs out.
  */
 export async function findViolation<S>(
-  core: RaftCore<S>,
+  plant: Pick<RunOptions<S>, "core" | "rules">,
   seeds: Iterable<number>,
   overrides: SimulationOverrides,
 ): Promise<Found | null> {
   for (const seed of seeds) {
     const options = deriveOptions(seed, overrides);
-    const result = await runSimulation(options, { core });
+    const result = await runSimulation(options, plant);
     if (result.outcome !== "correctness") continue;
     if ((await runSimulation(options)).outcome === "ok") return { seed, result };
   }

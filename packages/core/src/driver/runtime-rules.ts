@@ -4,6 +4,7 @@
 // the simulator can break and catch). Not a plug-in point for applications.
 
 import type { PersistEffect } from "../effect.js";
+import type { Persisted } from "../entry.js";
 import type { Index, Term } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
 import { lastWritten, mergePersistEffects } from "./merge-persist.js";
@@ -17,10 +18,24 @@ export type RuntimeRules = {
   readonly merge: (effects: readonly PersistEffect[]) => PersistBatch | null;
   /** The log position a written batch makes durable: what `persisted` tells the core. */
   readonly lastWritten: (batch: PersistBatch) => { index: Index; term: Term } | null;
+  /**
+   * When a turn may tell the core its write is durable and send the messages that waited for it
+   * (votes, acknowledgements: Raft paper Figure 2, "respond after persisting"): only after the
+   * write. The leader counts itself in a quorum by `persisted` (thesis §10.2.1), so telling it
+   * early lets it commit what is on no disk.
+   */
+  readonly durableAfterWrite: { readonly persisted: boolean; readonly release: boolean };
+  /** What the core starts from after a restart: what storage loaded, exactly. */
+  readonly recovered: (persisted: Persisted) => Persisted;
+  /** The index a snapshot taken now covers: the last applied entry, which its data includes. */
+  readonly snapshotIndex: (appliedIndex: Index) => Index;
 };
 
 /** The rules `createNode` and the simulator run unless a test replaces one. */
 export const shippedRules: RuntimeRules = {
   merge: mergePersistEffects,
   lastWritten,
+  durableAfterWrite: { persisted: true, release: true },
+  recovered: (persisted) => persisted,
+  snapshotIndex: (appliedIndex) => appliedIndex,
 };

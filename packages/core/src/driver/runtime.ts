@@ -83,7 +83,8 @@ export class NodeRuntime<State, Result = unknown> {
    * Starts the core from what storage loaded. The shell restores the state machine from
    * `persisted.snapshot` (if any) before the first turn: it begins where it left off.
    */
-  load(persisted: Persisted): void {
+  load(loaded: Persisted): void {
+    const persisted = this.#rules.recovered(loaded);
     this.#state = this.#reducer.init(this.#config, persisted);
     this.#inbox = [];
     this.#carried = [];
@@ -142,20 +143,32 @@ export class NodeRuntime<State, Result = unknown> {
     this.#inbox = [];
     const sendNow: Message[] = [];
     for (const event of events) this.#stepInto(event, work, sendNow);
+    const batch = rules.merge(work.persists);
+    const { persisted: persistedAfter, release: releaseAfter } = rules.durableAfterWrite;
+    const afterWrite: Message[] = [];
+    if (!releaseAfter) this.#release(work, sendNow);
+    if (!persistedAfter) this.#persisted(batch, work, sendNow);
     if (sendNow.length > 0) yield { type: "send", messages: sendNow };
 
-    const batch = rules.merge(work.persists);
     if (batch !== null) yield { type: "write", batch };
-    const written = batch === null ? null : rules.lastWritten(batch);
-    const afterWrite: Message[] = [];
-    if (written !== null) this.#stepAfter({ type: "persisted", ...written }, work, afterWrite);
-    const released: Message[] = [];
-    for (const effect of work.persists) for (const message of effect.then) released.push(message);
-    for (const message of afterWrite) released.push(message);
-    if (released.length > 0) yield { type: "send", messages: released };
+    // The messages that waited go first, then what the core answers to `persisted`.
+    if (releaseAfter) this.#release(work, afterWrite);
+    if (persistedAfter) this.#persisted(batch, work, afterWrite);
+    if (afterWrite.length > 0) yield { type: "send", messages: afterWrite };
 
     yield* this.#applyAll(work);
     return { work, appliedIndex: this.tracker.appliedIndex };
+  }
+
+  /** Tells the core what the turn's write made durable (`persisted`). */
+  #persisted(batch: PersistBatch | null, work: TurnWork<Result>, messages: Message[]): void {
+    const written = batch === null ? null : this.#rules.lastWritten(batch);
+    if (written !== null) this.#stepAfter({ type: "persisted", ...written }, work, messages);
+  }
+
+  /** The messages that waited for the turn's write (each persist effect's `then`). */
+  #release(work: TurnWork<Result>, messages: Message[]): void {
+    for (const effect of work.persists) for (const message of effect.then) messages.push(message);
   }
 
   /** Steps an inbox event: its effects belong to this turn. */
@@ -207,9 +220,9 @@ export class NodeRuntime<State, Result = unknown> {
         this.#stepAfter({ type: "applied", index: tracker.appliedIndex }, work, messages);
       }
       if (tracker.snapshotDue()) {
-        const index = tracker.appliedIndex;
-        const data = (yield { type: "takeSnapshot", index }) as Uint8Array;
+        const data = (yield { type: "takeSnapshot", index: tracker.appliedIndex }) as Uint8Array;
         tracker.snapshotTaken(work);
+        const index = this.#rules.snapshotIndex(tracker.appliedIndex);
         this.#stepAfter({ type: "snapshot", index, data }, work, messages);
       }
       if (messages.length > 0) yield { type: "send", messages };
