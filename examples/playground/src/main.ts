@@ -1,3 +1,5 @@
+import { TabPanel } from "./multitab/tab-panel.js";
+import { ReplayPanel } from "./replay/replay-panel.js";
 import { App, type Elements } from "./ui/app.js";
 import { bindKeyboard } from "./ui/keyboard.js";
 
@@ -78,10 +80,32 @@ elements.cards.addEventListener("click", (event) => {
   if (pick) app.select(app.selected === pick ? null : pick);
 });
 
-bindKeyboard(app, valueInput);
+// Three modes, by the URL's hash: #live (the default), #replay and #tabs (this tab is a node).
+const replay = new ReplayPanel(byId("replay"));
+const tabs = new TabPanel(byId("tabs"), Number(params.get("tab") ?? "1"));
+type Mode = "live" | "replay" | "tabs";
+const mode = (): Mode =>
+  location.hash === "#replay" ? "replay" : location.hash === "#tabs" ? "tabs" : "live";
+function showMode(): void {
+  const shown = mode();
+  byId<HTMLElement>("live").hidden = shown !== "live";
+  byId<HTMLElement>("controls").hidden = shown !== "live";
+  byId<HTMLElement>("replay").hidden = shown !== "replay";
+  byId<HTMLElement>("tabs").hidden = shown !== "tabs";
+  for (const link of document.querySelectorAll("[data-mode]")) {
+    if (link.getAttribute("data-mode") === shown) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  if (shown === "tabs" && !tabs.started) void tabs.start();
+}
+window.addEventListener("hashchange", showMode);
+showMode();
+
+bindKeyboard(app, valueInput, () => mode() === "live");
 
 function frame(now: number): void {
-  app.frame(now);
+  if (mode() === "replay") replay.frame(now);
+  else if (mode() === "live") app.frame(now);
   requestAnimationFrame(frame);
 }
 app.render(true);

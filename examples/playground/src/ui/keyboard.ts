@@ -2,8 +2,13 @@ import type { App } from "./app.js";
 
 // Keyboard controls. Keys typed into a form field are the field's, not ours.
 
-export function bindKeyboard(app: App, proposeInput: HTMLInputElement): void {
+export function bindKeyboard(
+  app: App,
+  proposeInput: HTMLInputElement,
+  active: () => boolean,
+): void {
   document.addEventListener("keydown", (event) => {
+    if (!active()) return;
     const target = event.target as HTMLElement;
     if (
       target.closest("input, textarea, select") !== null ||

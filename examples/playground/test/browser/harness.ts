@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { build } from "vite";
+import { afterAll, beforeAll } from "vitest";
 
 // Browser tests run in Debian's Chromium (.ci/run installs it), driven by playwright-core, against
 // the production build served from 127.0.0.1 by a few lines of node:http: what a person gets from
@@ -117,4 +118,37 @@ export async function openPage(context: BrowserContext, url: string) {
   page.on("pageerror", (error) => errors.push(String(error)));
   await page.goto(url);
   return { page, errors };
+}
+
+/**
+ * For a describe block: builds and serves the site and starts Chromium before its tests, closes
+ * both after them.
+ */
+export function usePlayground(): {
+  readonly url: () => string;
+  readonly context: () => BrowserContext;
+} {
+  let site: Site | undefined;
+  let session: BrowserSession | undefined;
+  beforeAll(async () => {
+    site = await serve(await buildSite());
+    session = await launch();
+  }, 120_000);
+  afterAll(async () => {
+    await session?.close();
+    await site?.close();
+  });
+  return { url: () => site!.url, context: () => session!.context };
+}
+
+/** Moves a range input (a scrubber) the way dragging it does: set the value, fire `input`. */
+export async function setRange(page: Page, selector: string, value: "min" | "max"): Promise<void> {
+  await page.$eval(
+    selector,
+    (input: HTMLInputElement, to) => {
+      input.value = to === "max" ? input.max : input.min;
+      input.dispatchEvent(new Event("input"));
+    },
+    value,
+  );
 }

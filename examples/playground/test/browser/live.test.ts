@@ -1,14 +1,6 @@
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type BrowserSession,
-  buildSite,
-  chromiumPresent,
-  launch,
-  openPage,
-  type Site,
-  serve,
-} from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { chromiumPresent, openPage, setRange, usePlayground } from "./harness.js";
 
 // The production build in Chromium, driven the way a person drives it: keys and buttons, read
 // back from the page. The run is seeded (?seed=3), so every count below is the same each time;
@@ -39,21 +31,13 @@ async function awaitLeader(page: Page, aboveTerm = 0, secondsMax = 3): Promise<C
 }
 
 describe.skipIf(!chromiumPresent)("the playground in Chromium", () => {
-  let site: Site;
-  let session: BrowserSession;
-
-  beforeAll(async () => {
-    site = await serve(await buildSite());
-    session = await launch();
-  }, 120_000);
-
-  afterAll(async () => {
-    await session?.close();
-    await site?.close();
-  });
+  const playground = usePlayground();
 
   it("loads with no console error, elects, commits a put everywhere, survives the leader's crash, and rewinds", async () => {
-    const { page, errors } = await openPage(session.context, `${site.url}?seed=3&nodes=5`);
+    const { page, errors } = await openPage(
+      playground.context(),
+      `${playground.url()}?seed=3&nodes=5`,
+    );
     expect(await page.locator("#cards [data-node]").count()).toBe(5);
     expect((await cards(page)).every((c) => c.role === "follower" && c.term === 0)).toBe(true);
 
@@ -83,10 +67,7 @@ describe.skipIf(!chromiumPresent)("the playground in Chromium", () => {
     // Back to the start, then resume: the same seed and the same choices give the same leader at
     // the same moment, and the recorded future past that point is replaced by the new branch.
     const momentsBefore = Number(await page.getAttribute("#scrubber", "max"));
-    await page.$eval("#scrubber", (input: HTMLInputElement) => {
-      input.value = "0";
-      input.dispatchEvent(new Event("input"));
-    });
+    await setRange(page, "#scrubber", "min");
     expect(await page.getAttribute("[data-time]", "data-time")).toBe("0");
     expect((await cards(page)).every((c) => c.role === "follower")).toBe(true);
     const again = await awaitLeader(page);
@@ -98,7 +79,10 @@ describe.skipIf(!chromiumPresent)("the playground in Chromium", () => {
   });
 
   it("is readable on a phone-sized screen: nothing overflows sideways", async () => {
-    const { page, errors } = await openPage(session.context, `${site.url}?seed=3&nodes=7`);
+    const { page, errors } = await openPage(
+      playground.context(),
+      `${playground.url()}?seed=3&nodes=7`,
+    );
     await page.setViewportSize({ width: 390, height: 844 });
     await page.keyboard.press("f");
     const overflow = await page.evaluate(
