@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=golden.test.d.ts.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=reject.test.d.ts.map

@@ -1,0 +1,190 @@
+// A tiny test-only cluster of reducers with a hand-driven network: messages wait in a queue until
+// the test delivers, drops or duplicates them. Storage is instant: each persist effect is durable
+// at once, so its `then` messages join the queue and the `persisted` event is fed straight back.
+// Every safety check the tests rely on (one leader per term, agreeing committed prefixes) is
+// recorded here as the run goes.
+import { init, nodeId, step } from "@flotilla/core";
+export class Cluster {
+  options;
+  ids;
+  states = new Map();
+  queue = [];
+  /**
+   * Entries each node was told to apply, in order. A restored snapshot fills the positions it
+   * covers with `restoredMarker` placeholders (their entries never reach the state machine).
+   */
+  applied = new Map();
+  /** Snapshots each node was told to restore, in order. */
+  restored = new Map();
+  leaderOfTerm = new Map();
+  effects = [];
+  /** Nodes whose persist effects are not made durable (their `then` is held back). */
+  slowDisk = new Set();
+  heldByDisk = new Map();
+  /** What each node's storage holds: a restart begins from exactly this. */
+  durable = new Map();
+  constructor(size, options = {}) {
+    this.options = options;
+    this.ids = Array.from({ length: size }, (_, i) => nodeId(`n${i + 1}`));
+    for (const id of this.ids) {
+      this.states.set(id, init({ id, voters: this.ids, ...options }));
+      this.applied.set(id, []);
+      this.restored.set(id, []);
+      this.durable.set(id, {
+        hardState: { term: 0, vote: null, commit: 0 },
+        snapshot: null,
+        entries: [],
+      });
+    }
+  }
+  /** Crashes `id` and starts it again from its storage (everything it had was durable). */
+  restart(id) {
+    const d = this.durable.get(id);
+    this.heldByDisk.delete(id);
+    this.states.set(
+      id,
+      init({ id, voters: this.ids, ...this.options }, { ...d, entries: [...d.entries] }),
+    );
+  }
+  write(id, effect) {
+    const d = this.durable.get(id);
+    if (effect.snapshot !== undefined) {
+      const snapshotIndex = effect.snapshot.index;
+      d.snapshot = effect.snapshot;
+      d.entries = d.entries.filter((e) => e.index > snapshotIndex);
+    }
+    if (effect.truncateFrom !== undefined) {
+      const from = effect.truncateFrom;
+      d.entries = d.entries.filter((e) => e.index < from);
+    }
+    d.entries.push(...effect.entries);
+    if (effect.hardState !== undefined) d.hardState = effect.hardState;
+  }
+  state(id) {
+    return this.states.get(id);
+  }
+  step(id, event) {
+    const result = step(this.state(id), event);
+    this.states.set(id, result.state);
+    this.queue.push(...result.messages);
+    for (const effect of result.effects) {
+      this.effects.push({ id, effect });
+      this.observe(id, effect);
+    }
+    const v = statusOf(result.state);
+    if (v.commit > v.lastLogIndex) throw new Error(`${id} commits ${v.commit} beyond its log`);
+    if (this.applied.get(id).length < v.commit) {
+      throw new Error(
+        `${id} committed ${v.commit} but was only told to apply up to ${this.applied.get(id).length}`,
+      );
+    }
+    for (const effect of result.effects) {
+      if (effect.type !== "persist") continue;
+      if (this.slowDisk.has(id)) {
+        const held = this.heldByDisk.get(id) ?? [];
+        held.push(effect);
+        this.heldByDisk.set(id, held);
+        continue;
+      }
+      this.made(id, effect);
+    }
+    return result;
+  }
+  /** Makes everything `id` was asked to persist durable now. */
+  flushDisk(id) {
+    const held = this.heldByDisk.get(id) ?? [];
+    this.heldByDisk.delete(id);
+    for (const effect of held) this.made(id, effect);
+  }
+  /** A persist effect became durable: record it, release its messages, tell the node. */
+  made(id, effect) {
+    this.write(id, effect);
+    this.queue.push(...effect.then);
+    const last = effect.entries.at(-1) ?? effect.snapshot;
+    if (last !== undefined)
+      this.step(id, { type: "persisted", index: last.index, term: last.term });
+  }
+  observe(id, effect) {
+    if (effect.type === "roleChanged" && effect.role === "leader") {
+      const other = this.leaderOfTerm.get(effect.term);
+      if (other !== undefined && other !== id) {
+        throw new Error(`two leaders in term ${effect.term}: ${other} and ${id}`);
+      }
+      this.leaderOfTerm.set(effect.term, id);
+    }
+    if (effect.type === "restore") {
+      const log = this.applied.get(id);
+      this.restored.get(id).push(effect.snapshot);
+      if (effect.snapshot.index < log.length) {
+        throw new Error(`${id} restored ${effect.snapshot.index} after applying ${log.length}`);
+      }
+      while (log.length < effect.snapshot.index) log.push(restoredMarker(log.length + 1));
+    }
+    if (effect.type === "apply") {
+      const log = this.applied.get(id);
+      for (const entry of effect.entries) {
+        // After a restart a node applies its log again from the start: it must be the same.
+        const before = log[entry.index - 1];
+        if (before !== undefined && before.term === restoredMarkerTerm) continue;
+        if (before !== undefined && (before.term !== entry.term || before.kind !== entry.kind)) {
+          throw new Error(`${id} re-applied a different entry at ${entry.index}`);
+        }
+        if (before === undefined && entry.index !== log.length + 1) {
+          throw new Error(`${id} applied ${entry.index} out of order`);
+        }
+        if (before === undefined) log.push(entry);
+      }
+    }
+  }
+  tick(id, times = 1) {
+    for (let i = 0; i < times; i++) this.step(id, { type: "tick" });
+  }
+  tickAll(times = 1) {
+    for (let i = 0; i < times; i++) for (const id of this.ids) this.step(id, { type: "tick" });
+  }
+  /** Delivers the message at `position` in the queue (the oldest by default). */
+  deliver(position = 0) {
+    const [message] = this.queue.splice(position, 1);
+    if (message !== undefined) this.step(message.to, { type: "receive", message });
+    return message;
+  }
+  /** Delivers until the network is quiet, dropping messages that `drop` selects. */
+  stabilize(drop = () => false, limit = 100_000) {
+    for (let i = 0; i < limit && this.queue.length > 0; i++) {
+      const message = this.queue[0];
+      if (drop(message)) this.queue.shift();
+      else this.deliver(0);
+    }
+  }
+  leader() {
+    let best;
+    for (const s of this.states.values()) {
+      const v = statusOf(s);
+      if (v.role === "leader" && (best === undefined || v.term > statusOf(best).term)) best = s;
+    }
+    return best === undefined ? undefined : statusOf(best).id;
+  }
+  /** Committed prefixes (as applied) agree on every node. */
+  checkCommittedPrefixes() {
+    const logs = [...this.applied.entries()];
+    for (const [idA, a] of logs) {
+      for (const [idB, b] of logs) {
+        const n = Math.min(a.length, b.length);
+        for (let i = 0; i < n; i++) {
+          if (a[i].term === restoredMarkerTerm || b[i].term === restoredMarkerTerm) continue;
+          if (a[i].term !== b[i].term || a[i].kind !== b[i].kind) {
+            throw new Error(`${idA} and ${idB} applied different entries at ${i + 1}`);
+          }
+        }
+      }
+    }
+  }
+}
+
+import { status as statusOf } from "@flotilla/core";
+
+const restoredMarkerTerm = -1;
+function restoredMarker(index) {
+  return { kind: "noop", index: index, term: restoredMarkerTerm };
+}
+//# sourceMappingURL=cluster.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=properties.test.d.ts.map
