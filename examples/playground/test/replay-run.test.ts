@@ -1,5 +1,9 @@
+import { posix } from "node:path";
+import { crc32 as zlibCrc32 } from "node:zlib";
 import { deriveOptions, runSimulation } from "@flotilla/sim";
 import { describe, expect, it } from "vitest";
+import * as shimPath from "../src/node-shims/path.js";
+import { crc32 as shimCrc32 } from "../src/node-shims/zlib.js";
 import { parseSimCommand, ReplayCommandError, runReplay } from "../src/replay/replay-run.js";
 
 // The replay reads a pasted `pnpm sim` command as the CLI does, and its recorder watches without
@@ -19,15 +23,34 @@ describe("replay", () => {
     expect(() => parseSimCommand("pnpm sim --seed")).toThrow(ReplayCommandError);
   });
 
-  it("records a run without changing it: same fingerprint and steps as runSimulation alone", () => {
+  it("records a run without changing it: same fingerprint and steps as runSimulation alone", async () => {
     const seed = 5;
-    const plain = runSimulation(deriveOptions(seed, { steps: 1500 }));
-    const recorded = runReplay(
+    const plain = await runSimulation(deriveOptions(seed, { steps: 1500 }));
+    const recorded = await runReplay(
       { command: `pnpm sim --seed ${seed} --steps 1500`, defect: null },
       () => 0,
     );
     expect(recorded.fingerprint).toBe(plain.fingerprint);
     expect(recorded.steps).toBe(plain.steps);
     expect(recorded.frames.length).toBeGreaterThan(plain.coreSteps);
+  });
+});
+
+describe("the replay worker's node shims", () => {
+  it("crc32 equals node:zlib's, and the path functions agree with node:path on POSIX paths", () => {
+    for (const text of ["", "a", "flotilla", "x".repeat(1000)]) {
+      const bytes = new TextEncoder().encode(text);
+      expect(shimCrc32(bytes)).toBe(zlibCrc32(bytes));
+    }
+    for (const parts of [
+      ["/sim", "n1", "log"],
+      ["/a/b", "../c"],
+      ["/", "x"],
+      ["/a/", "./b"],
+    ]) {
+      expect(shimPath.join(...parts)).toBe(posix.join(...parts));
+      expect(shimPath.resolve(...parts)).toBe(posix.resolve(...parts));
+      expect(shimPath.dirname(posix.join(...parts))).toBe(posix.dirname(posix.join(...parts)));
+    }
   });
 });

@@ -77,7 +77,10 @@ function numberOf(flag: string, text: string): number {
   return value;
 }
 
-export function runReplay(request: ReplayRequest, nowMs: () => number): ReplayResult {
+export async function runReplay(
+  request: ReplayRequest,
+  nowMs: () => number,
+): Promise<ReplayResult> {
   const { seed, overrides } = parseSimCommand(request.command);
   const options = deriveOptions(seed, overrides);
   const recorder = new Recorder();
@@ -85,7 +88,7 @@ export function runReplay(request: ReplayRequest, nowMs: () => number): ReplayRe
     request.defect === null ? flotillaCore : plantedDefects[request.defect]
   ) as RaftCore<RaftState>;
   const started = nowMs();
-  const result = runSimulation(options, {
+  const result = await runSimulation(options, {
     core: recorder.wrap(core),
     traceListener: recorder.listen,
   });

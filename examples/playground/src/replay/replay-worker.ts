@@ -5,9 +5,9 @@ import { type ReplayRequest, runReplay } from "./replay-run.js";
 
 declare const self: DedicatedWorkerGlobalScope;
 
-self.onmessage = (event: MessageEvent<ReplayRequest>) => {
+self.onmessage = async (event: MessageEvent<ReplayRequest>) => {
   try {
-    self.postMessage({ ok: true, result: runReplay(event.data, () => performance.now()) });
+    self.postMessage({ ok: true, result: await runReplay(event.data, () => performance.now()) });
   } catch (error) {
     self.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });
   }
