@@ -10,7 +10,7 @@ import {
 // A Flotilla Transport over the browser's BroadcastChannel: every tab of one origin that opens the
 // same channel hears every post, so each message travels as its addressee and its bytes (the
 // core's wire codec), and a tab keeps only what is addressed to it. This is the whole contract
-// of a transport (docs/custom-transports.md): `send` never blocks or throws for network reasons;
+// of a transport (docs/writing-a-transport.md): `send` never blocks or throws for network reasons;
 // inbound bytes that do not decode are dropped and counted, never thrown at the node; losing,
 // duplicating or reordering messages is allowed (Raft copes), altering them is not.
 
