@@ -28,7 +28,7 @@ type Settings = {
   readonly durationMs: number;
   readonly largeValueBytes: number;
   readonly losses: readonly number[];
-  /** Extra kv-server options for every Flotilla cluster (`--server-args "--tick-ms 20"`). */
+  /** Extra kv-server options for every Flotilla cluster (`--server-args="--tick-ms 20"`). */
   readonly serverArgs: readonly string[];
   readonly dir: string;
 };
@@ -61,7 +61,7 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
   await mkdir(join(s.dir, name));
   const serverArgs = [...s.serverArgs, ...args];
   const cluster = await LocalCluster.create({ ids, dir: join(s.dir, name), serverArgs });
-  await Promise.all(ids.map((id) => cluster.start(id)));
+  await Promise.all(ids.map((id) => cluster.start(id, 60_000))); // slow to start on a loaded machine
   await cluster.waitForLeader();
   const putter = kvPutter(cluster.urls);
   const target: Target = {
@@ -69,11 +69,69 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
     put: putter.put,
     term: async () => Math.max(0, ...(await cluster.statuses()).map((st) => st.term)),
   };
+  let closed = false;
   const close = async () => {
+    if (closed) return;
+    closed = true;
     putter.close();
     await cluster.destroy();
+    await printElections(cluster);
   };
   return { cluster, target, close };
+}
+
+/**
+ * The servers' log lines around elections, when there were any: who campaigned when, and the
+ * event-loop stalls (100 ms and more) before it, which is where a spurious election starts.
+ */
+async function printElections(cluster: LocalCluster): Promise<void> {
+  const lines: string[] = [];
+  for (const id of ids) {
+    const log = await cluster.readLog(id);
+    lines.push(...log.split("\n").filter((l) => /candidate in|stalled \d{3,} ms/.test(l)));
+  }
+  const at = (line: string) => line.slice(line.indexOf(" ", 4) + 1, line.indexOf("]"));
+  const seconds = (line: string) => {
+    const [h, m, sec] = at(line).split(":").map(Number);
+    return (h ?? 0) * 3600 + (m ?? 0) * 60 + (sec ?? 0);
+  };
+  lines.sort((a, b) => at(a).localeCompare(at(b)));
+  const elections = lines.filter((l) => /candidate in term [1-9]/.test(l)).map(seconds);
+  // Each campaign, with the stalls of the second before it.
+  const shown = lines.filter((l) => elections.some((t) => seconds(l) <= t && seconds(l) >= t - 1));
+  if (shown.length > 0) console.log(`elections in ${cluster.dir}:\n  ${shown.join("\n  ")}`);
+}
+
+/**
+ * Failover: one client writing in a loop; the leader is SIGKILLed; the time from the kill to the
+ * next write that succeeds (a new leader elected, found by the client, and committing).
+ */
+async function failover(cluster: LocalCluster, target: Target): Promise<number> {
+  const leader = await cluster.waitForLeader();
+  const value = Buffer.alloc(64, "f");
+  let killedAt = 0;
+  let recoveredAt = 0;
+  let stop = false;
+  const writer = (async () => {
+    for (let seq = 0; !stop; seq += 1) {
+      try {
+        await target.put(`failover-${seq % 16}`, value);
+        if (killedAt > 0 && recoveredAt === 0) recoveredAt = performance.now();
+      } catch {
+        // Retried by the next iteration.
+      }
+    }
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  killedAt = performance.now();
+  await cluster.kill(leader, "SIGKILL");
+  const deadline = performance.now() + 20_000;
+  while (recoveredAt === 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  stop = true;
+  await writer;
+  return recoveredAt === 0 ? -1 : Math.round(recoveredAt - killedAt);
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -144,6 +202,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       memoryRows[`c${clients}`] = ours;
       rows.push({ label: `memory, ${clients} clients, 64 B`, ours, etcd: null });
     }
+    const failoverMs = await failover(memory.cluster, memory.target);
     await memory.close();
 
     const lossy: Record<string, unknown> = {};
@@ -163,6 +222,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
 
     printTable(rows);
+    console.log(`failover (memory cluster, leader SIGKILLed under 1 client): ${failoverMs} ms`);
     json.file = mapRows(fileRows);
     json.memory = mapRows(memoryRows);
     json.deadFollower = { c64: pick(dead) };
@@ -173,6 +233,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     };
     json.etcd = etcd === null ? null : mapRows(etcdRows);
     json.leaderChanges = leaderChanges;
+    json.failoverMs = failoverMs;
     if (s.losses.length > 0) json.lossy = lossy;
   } finally {
     for (const close of closers.reverse()) await close().catch(() => undefined);

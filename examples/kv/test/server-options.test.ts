@@ -47,6 +47,7 @@ describe("parseServerOptions", () => {
       9,
     ]);
     expect([defaults.maxDatagramBytes, memory.maxDatagramBytes]).toEqual([null, 8192]);
+    expect([defaults.tickMs, defaults.electionTicks]).toEqual([10, 30]);
   });
 
   it("takes the key from FLOTILLA_KEY_HEX, and runs keyless only with --insecure", () => {
