@@ -61,7 +61,7 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
   await mkdir(join(s.dir, name));
   const serverArgs = [...s.serverArgs, ...args];
   const cluster = await LocalCluster.create({ ids, dir: join(s.dir, name), serverArgs });
-  await Promise.all(ids.map((id) => cluster.start(id, 60_000))); // slow to start on a loaded machine
+  await Promise.all(ids.map((id) => cluster.start(id)));
   await cluster.waitForLeader();
   const putter = kvPutter(cluster.urls);
   const target: Target = {

@@ -99,8 +99,8 @@ export class LocalCluster {
     return join(this.dir, `${id}.log`);
   }
 
-  /** Starts node `id` and waits until its API answers. */
-  async start(id: string, readyTimeoutMs = 15_000): Promise<void> {
+  /** Starts node `id` and waits until its API answers (tsx compiling the sources takes ~20 s under load). */
+  async start(id: string, readyTimeoutMs = 60_000): Promise<void> {
     const member = this.#member(id);
     if (member.child !== null) throw new Error(`node ${id} is already running`);
     const members = [...this.#members.values()];

@@ -83,7 +83,7 @@ describe("kv CLI against a follower (it follows the redirect to the leader)", ()
     expect(await kv("get", "greeting")).toMatchObject({ code: 0, stdout: "bye\n" });
     expect((await kv("get", "nothing-here")).code).toBe(4);
     expect((await kv("put", "only-key")).code).toBe(2);
-  }, 40_000);
+  }, 120_000);
 
   it("prints every server's view with status", async () => {
     const result = await runScript("cli.ts", ["--servers", cluster.urls.join(","), "status"]);
