@@ -37,6 +37,17 @@ describe("playground world", () => {
     expect(status(rejoined.state).term).toBe(status(next!.state).term);
   });
 
+  it("a put sent to a crashed node is refused at once, not left pending", () => {
+    const { world } = elected(3);
+    const down = world.nodes[0]!.id;
+    const after = propose(crash(world, down), "k", "v", down);
+    expect(after.ops.at(-1)).toMatchObject({
+      node: down,
+      outcome: "rejected",
+      detail: `${down} is down`,
+    });
+  });
+
   it("a past world resumed with the same choices gives the same future", () => {
     const start = createWorld({ seed, nodeCount: 3, link: { lossProbability: 0.2 } });
     const a = advanceTo(propose(advanceTo(start, 2_000), "k", "v"), 4_000);

@@ -21,6 +21,22 @@ export function propose(world: World, key: string, value: string, target?: NodeI
   const node = target ?? leaderOf(world)?.id ?? world.nodes.find((n) => n.up)?.id;
   if (node === undefined) return acted(world, "propose: no node is running");
   const id = `op${world.opsStarted + 1}`;
+  if (!world.nodes.find((n) => n.id === node)?.up) {
+    const refused = {
+      id,
+      node,
+      key,
+      value,
+      outcome: "rejected",
+      index: null,
+      term: null,
+      detail: `${node} is down`,
+    } as const;
+    return acted(
+      withOp({ ...world, opsStarted: world.opsStarted + 1 }, refused),
+      `${node} is down: put refused`,
+    );
+  }
   const op = {
     id,
     node,
