@@ -5,7 +5,7 @@
 //   that one file, so a batch's log changes are durable together or not at all. A segment is rolled
 //   (a new file begun) between records once it has reached `segmentBytesMax`; creating it costs
 //   one extra fsync of the directory. Segments are grown ahead of the data with zeros (see
-//   #withZeroFill), never past `segmentBytesMax`.
+//   segment-writer.ts), never past `segmentBytesMax`.
 // - Hard state and snapshot each live in their own file, replaced atomically (meta-files.ts).
 //   The hard-state file is rewritten only when the term or the vote changes: those must be
 //   durable before the batch is acknowledged (Raft paper Figure 2). The commit index need not be
@@ -23,13 +23,16 @@
 // - The whole state is checked up front (checkPersistBatch, shared with MemoryStorage), so misuse
 //   is refused before anything is written. An I/O failure half-way leaves the disk holding a
 //   prefix of the batch but the process no longer knowing which: the storage then refuses all
-//   further calls until it is reopened.
+//   further calls until it is reopened (StorageFullError for ENOSPC, StorageFailedError for the
+//   rest). It never retries a failed fsync (see segment-writer.ts), takes an unsynced record
+//   back out of the page cache, and on open fsyncs the directory before anything read is used.
 
 import { join } from "node:path";
 import {
   ConfigError,
   checkPersistBatch,
   type Entry,
+  FlotillaError,
   type HardState,
   type Index,
   type PersistBatch,
@@ -40,10 +43,9 @@ import {
   type StorageTip,
   type Term,
 } from "@flotilla/core";
-import { StorageFailedError } from "./errors.js";
-import { type FileSystem, nodeFileSystem, type WritableFile } from "./fs.js";
+import { StorageFailedError, storageFailure } from "./errors.js";
+import { type FileSystem, nodeFileSystem } from "./fs.js";
 import { acquireLock, isProcessAlive, releaseLock } from "./lock.js";
-import { encodeLogRecord } from "./log-record.js";
 import {
   encodeHardState,
   encodeSnapshot,
@@ -54,8 +56,8 @@ import {
   tempSuffix,
   writeAtomically,
 } from "./meta-files.js";
-import { frameRecord } from "./record.js";
-import { readLog, type SegmentInfo, segmentName } from "./segments.js";
+import { SegmentWriter } from "./segment-writer.js";
+import { readLog } from "./segments.js";
 
 /** Options of `openFileStorage`. */
 export type FileStorageOptions = {
@@ -68,9 +70,6 @@ export type FileStorageOptions = {
   /** Whether the process `pid` (a lock holder) still runs; a dead holder's lock is taken over. */
   readonly isProcessAlive?: (pid: number) => boolean;
 };
-
-/** How far ahead of the data a segment is grown with zeros (see #withZeroFill). */
-const zeroFillBytes = 1024 * 1024;
 
 const emptyHardState: HardState = { term: 0 as Term, vote: null, commit: 0 as Index };
 
@@ -90,15 +89,12 @@ export function openFileStorage(
 export class FileStorage implements Storage {
   readonly #fs: FileSystem;
   readonly #dir: string;
-  readonly #segmentBytesMax: number;
   #hardState: HardState = emptyHardState;
   #snapshotIndex = 0;
   #snapshotTerm = 0;
   /** Terms of the live entries: `#terms[i]` is the term of entry `#snapshotIndex + 1 + i`. */
   #terms: number[] = [];
-  #segments: SegmentInfo[] = [];
-  /** Open handle on the last segment, once something has been appended to it by this process. */
-  #active: WritableFile | null = null;
+  readonly #log: SegmentWriter;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   #failure: unknown = undefined;
@@ -108,7 +104,7 @@ export class FileStorage implements Storage {
   private constructor(dir: string, fs: FileSystem, segmentBytesMax: number) {
     this.#dir = dir;
     this.#fs = fs;
-    this.#segmentBytesMax = segmentBytesMax;
+    this.#log = new SegmentWriter(fs, dir, segmentBytesMax);
   }
 
   /**
@@ -124,18 +120,22 @@ export class FileStorage implements Storage {
       );
     }
     const fs = options.fs ?? nodeFileSystem;
-    await fs.mkdir(dir);
-    await acquireLock(fs, dir, {
-      pid: options.pid ?? process.pid,
-      isProcessAlive: options.isProcessAlive ?? isProcessAlive,
-    });
+    try {
+      await fs.mkdir(dir);
+      await acquireLock(fs, dir, {
+        pid: options.pid ?? process.pid,
+        isProcessAlive: options.isProcessAlive ?? isProcessAlive,
+      });
+    } catch (error) {
+      throw typedOpenError(dir, error);
+    }
     const storage = new FileStorage(dir, fs, segmentBytesMax);
     try {
       storage.#loaded = await storage.#recover();
     } catch (error) {
       // Report why recovery failed, not a secondary failure to remove the lock.
       await releaseLock(fs, dir).catch(() => undefined);
-      throw error;
+      throw typedOpenError(dir, error);
     }
     return storage;
   }
@@ -163,8 +163,10 @@ export class FileStorage implements Storage {
       try {
         await this.#apply(batch);
       } catch (error) {
-        this.#failure = error;
-        throw new StorageFailedError(error);
+        const failure = storageFailure(this.#dir, error);
+        this.#failure = failure;
+        await this.#log.forgetUnsynced();
+        throw failure;
       }
     });
   }
@@ -176,9 +178,8 @@ export class FileStorage implements Storage {
       this.#closed = true;
       this.#loaded = null;
       try {
-        await this.#active?.close();
+        await this.#log.close();
       } finally {
-        this.#active = null;
         await releaseLock(this.#fs, this.#dir);
       }
     });
@@ -201,7 +202,12 @@ export class FileStorage implements Storage {
     for (const name of names) {
       if (name.endsWith(tempSuffix)) await this.#fs.unlink(join(this.#dir, name));
     }
-    return this.#read(true, names);
+    const persisted = await this.#read(true, names);
+    // What was read may include directory changes (a renamed hard-state or snapshot file, a new
+    // segment) that the process before made but never got durable, e.g. because its directory
+    // fsync failed. The node is about to act on them: make them durable first.
+    await this.#fs.syncDir(this.#dir);
+    return persisted;
   }
 
   /** Reads everything from disk and makes the in-memory tip match it. */
@@ -223,7 +229,7 @@ export class FileStorage implements Storage {
     this.#snapshotIndex = snapshotIndex;
     this.#snapshotTerm = snapshot?.term ?? 0;
     this.#terms = log.entries.map((entry) => entry.term);
-    this.#segments = log.segments;
+    this.#log.reset(log.segments);
     return { hardState: { ...this.#hardState }, snapshot, entries: log.entries };
   }
 
@@ -259,7 +265,7 @@ export class FileStorage implements Storage {
       await writeAtomically(this.#fs, this.#dir, hardStateFile, encodeHardState(hardState));
     }
     this.#hardState = hardState;
-    if (batch.snapshot !== undefined) await this.#dropCompactedSegments();
+    if (batch.snapshot !== undefined) await this.#log.dropCoveredBy(this.#snapshotIndex);
   }
 
   /** One log record: the log cut after `truncateFrom - 1` (if given), then `entries`. */
@@ -270,7 +276,7 @@ export class FileStorage implements Storage {
   ): Promise<void> {
     if (truncateFrom !== undefined) this.#terms.length = truncateFrom - 1 - this.#snapshotIndex;
     const prevIndex = this.#lastIndex() as Index;
-    await this.#append(prevIndex, commit, entries);
+    await this.#log.append(prevIndex, commit, entries);
     for (const entry of entries) this.#terms.push(entry.term);
   }
 
@@ -286,83 +292,6 @@ export class FileStorage implements Storage {
     this.#snapshotTerm = snapshot.term;
   }
 
-  async #append(prevIndex: Index, commit: Index, entries: readonly Entry[]): Promise<void> {
-    const payload = encodeLogRecord({ prevIndex, commit, entries });
-    const maxIndex = entries.at(-1)?.index ?? 0;
-    const last = this.#segments.at(-1);
-    if (last === undefined || last.bytes >= this.#segmentBytesMax) {
-      await this.#startSegment(last, payload, maxIndex);
-      return;
-    }
-    this.#active ??= await this.#fs.openWritable(last.path, "existing");
-    const record = frameRecord(payload, false);
-    const bytes = this.#withZeroFill(last.bytes, last.allocatedBytes, record);
-    await this.#active.write(bytes, last.bytes);
-    await this.#active.sync();
-    last.allocatedBytes = Math.max(last.allocatedBytes, last.bytes + bytes.length);
-    last.bytes += record.length;
-    last.maxIndex = Math.max(last.maxIndex, maxIndex);
-  }
-
-  async #startSegment(last: SegmentInfo | undefined, payload: Uint8Array, maxIndex: number) {
-    if (last !== undefined && last.allocatedBytes > last.bytes) {
-      // Only the last segment may end in zero fill (recovery treats it as damage anywhere else),
-      // so cut it off the full one before a new segment exists. Zero fill never passes
-      // segmentBytesMax, so this happens only after reopening with a smaller segmentBytesMax.
-      this.#active ??= await this.#fs.openWritable(last.path, "existing");
-      await this.#active.truncate(last.bytes);
-      await this.#active.sync();
-      last.allocatedBytes = last.bytes;
-    }
-    await this.#active?.close();
-    this.#active = null;
-    const seq = (last?.seq ?? 0) + 1;
-    const path = join(this.#dir, segmentName(seq));
-    const file = await this.#fs.openWritable(path, "create");
-    this.#active = file;
-    const record = frameRecord(payload, true);
-    const bytes = this.#withZeroFill(0, 0, record);
-    await file.write(bytes, 0);
-    await file.sync();
-    // The new file's directory entry must be durable too, or a crash could lose the whole segment.
-    await this.#fs.syncDir(this.#dir);
-    this.#segments.push({
-      seq,
-      path,
-      bytes: record.length,
-      allocatedBytes: bytes.length,
-      maxIndex,
-    });
-  }
-
-  /**
-   * `record`, followed by zeros when it would grow the file: an fdatasync that must also record
-   * a new file size commits the file system's journal and costs about twice one that does not
-   * (measured on ext4 here), so the file is grown ahead of the data, a chunk at a time, in the
-   * same write and the same fsync as a record.
-   */
-  #withZeroFill(position: number, allocatedBytes: number, record: Uint8Array): Uint8Array {
-    const end = position + record.length;
-    if (end <= allocatedBytes) return record;
-    const fillBytes = Math.min(zeroFillBytes, Math.max(0, this.#segmentBytesMax - end));
-    if (fillBytes === 0) return record;
-    const out = new Uint8Array(record.length + fillBytes);
-    out.set(record);
-    return out;
-  }
-
-  /**
-   * Deletes the oldest segments while everything in them is covered by the snapshot (never the
-   * one being appended to). The directory is not synced for this: a deletion lost in a crash
-   * leaves a segment that recovery recognises as covered by the snapshot and deletes again.
-   */
-  async #dropCompactedSegments(): Promise<void> {
-    while (this.#segments.length > 1 && this.#segments[0]!.maxIndex <= this.#snapshotIndex) {
-      await this.#fs.unlink(this.#segments[0]!.path);
-      this.#segments.shift();
-    }
-  }
-
   #tip(): StorageTip {
     const snapshotIndex = this.#snapshotIndex;
     return {
@@ -373,4 +302,9 @@ export class FileStorage implements Storage {
       termAt: (index) => (this.#terms[index - snapshotIndex - 1] ?? 0) as Term,
     };
   }
+}
+
+/** An I/O error while opening, typed like one while persisting; Flotilla's own errors as they are. */
+function typedOpenError(dir: string, error: unknown): unknown {
+  return error instanceof FlotillaError ? error : storageFailure(dir, error);
 }

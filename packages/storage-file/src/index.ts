@@ -1,5 +1,10 @@
 // The public API of @flotilla/storage-file. Everything not exported here is internal.
 
-export { StorageCorruptionError, StorageFailedError, StorageLockedError } from "./errors.js";
+export {
+  StorageCorruptionError,
+  StorageFailedError,
+  StorageFullError,
+  StorageLockedError,
+} from "./errors.js";
 export { FileStorage, type FileStorageOptions, openFileStorage } from "./file-storage.js";
 export type { FileSystem, WritableFile } from "./fs.js";

@@ -4,7 +4,8 @@
 // last kept write torn at a random byte). A change that a FAILED fsync covered is dropped from
 // that list without reaching the durable state: the kernel marks such pages clean although they
 // never reached the disk ("fsyncgate"), so a later fsync does not write them either, and a crash
-// loses them. No Node APIs here: the simulator runs in any JS runtime.
+// loses them. (A directory's changes are journaled metadata: a failed directory fsync leaves
+// them unsynced, for a later one to commit.) No Node APIs here: the simulator runs in any JS runtime.
 
 export type FileChange =
   | { readonly kind: "write"; readonly position: number; readonly data: Uint8Array }
@@ -122,9 +123,11 @@ export class SimDir {
     this.unsynced = [];
   }
 
-  failSync(): void {
-    this.unsynced = [];
-  }
+  /**
+   * A failed directory fsync: directory changes are journaled metadata, not cached pages, so
+   * they stay where they were: lost or kept by a crash, made durable by a later fsync.
+   */
+  failSync(): void {}
 
   /** The entries found after a crash that kept `kept` unsynced changes. */
   afterCrash(kept: number): Map<string, SimFile> {

@@ -8,9 +8,9 @@
 //   last kept write torn at a random byte. So unsynced writes to different files survive in any
 //   combination, and a created, renamed or removed file may be found as it was before.
 // - Faults: a capacity (writes past it fail with ENOSPC after writing what fits, like a short
-//   write), an fsync that fails with EIO (chosen by its point number or at random; what it
-//   covered is lost on the next crash even if a later fsync succeeds, as on Linux), and a crash at
-//   a numbered point.
+//   write), an fsync that fails with EIO (chosen by its point number or at random; the file data
+//   it covered is lost on the next crash even if a later fsync succeeds, as on Linux; a
+//   directory's changes stay unsynced), and a crash at a numbered point.
 // - Every operation goes through an optional `io` hook before it takes effect: the simulator
 //   delays it in virtual time (a slow disk). An operation that a crash overtook while it waited
 //   fails with SimCrashError and changes nothing, as do all calls on handles opened before.
