@@ -19,7 +19,8 @@ seedInput.value = params.get("seed") ?? seedInput.value;
 nodesInput.value = params.get("nodes") ?? nodesInput.value;
 
 const elements: Elements = {
-  svg: byId("ring"),
+  svgStatic: byId("ring-static"),
+  svgFlight: byId("ring-flight"),
   cards: byId("cards"),
   ops: byId("ops"),
   status: byId("status"),
@@ -64,7 +65,7 @@ latency.addEventListener("input", () => {
 });
 
 // Clicks on the drawing and the cards: a link toggles, a node selects.
-elements.svg.addEventListener("click", (event) => {
+byId("ring").addEventListener("click", (event) => {
   const target = event.target as Element;
   const link = target.closest("[data-link]")?.getAttribute("data-link");
   if (link) {

@@ -43,6 +43,9 @@ export type ReplayResult = {
   readonly runMs: number;
 };
 
+/** The options whose flags take words, not numbers (as the CLI reads them). */
+const textFields = new Set<string>(["partitionPattern", "disk"]);
+
 /** Thrown for a command line the simulator would refuse too. */
 export class ReplayCommandError extends Error {}
 
@@ -64,7 +67,7 @@ export function parseSimCommand(text: string): { seed: number; overrides: Simula
     else if (flag === "seeds") throw new ReplayCommandError("one seed at a time: drop --seeds");
     else if (flag in simFlags) {
       const field = simFlags[flag as keyof typeof simFlags];
-      overrides[field] = field === "partitionPattern" ? value : numberOf(flag, value);
+      overrides[field] = textFields.has(field) ? value : numberOf(flag, value);
     } else throw new ReplayCommandError(`unknown flag --${flag}`);
   }
   return { seed, overrides: overrides as SimulationOverrides };

@@ -12,9 +12,7 @@ import {
 import { Timeline } from "../model/timeline.js";
 import type { World } from "../model/types.js";
 import { advance, advanceTo, createWorld, leaderOf } from "../model/world.js";
-import { clusterSvg } from "./cluster-view.js";
-import { nodeCardsHtml } from "./node-cards.js";
-import { opsHtml, statusLine } from "./side-panel.js";
+import { type LiveElements, LiveView } from "./live-view.js";
 
 // The live playground: a timeline of worlds, a cursor into it, and a loop that, while playing,
 // moves virtual time forward with the wall clock (scaled by the speed) and records the new world.
@@ -26,11 +24,7 @@ export const speeds = [0.025, 0.05, 0.1, 0.2, 0.5, 2] as const;
 const speedLabels = ["¼×", "½×", "1×", "2×", "5×", "20×"] as const;
 const frameMsMax = 100;
 
-export type Elements = {
-  readonly svg: SVGSVGElement;
-  readonly cards: HTMLElement;
-  readonly ops: HTMLElement;
-  readonly status: HTMLElement;
+export type Elements = LiveElements & {
   readonly scrubber: HTMLInputElement;
   readonly play: HTMLButtonElement;
   readonly speed: HTMLElement;
@@ -46,10 +40,12 @@ export class App {
   #renderedSelection: NodeId | null = null;
   #lastFrameMs: number | null = null;
   readonly #el: Elements;
+  readonly #view: LiveView;
   #proposals = 0;
 
   constructor(elements: Elements, seed: number, nodeCount: number) {
     this.#el = elements;
+    this.#view = new LiveView(elements);
     this.timeline = new Timeline(createWorld({ seed, nodeCount }));
   }
 
@@ -169,10 +165,7 @@ export class App {
     this.#rendered = world;
     this.#renderedSelection = this.selected;
     const el = this.#el;
-    el.svg.innerHTML = clusterSvg(world, this.selected);
-    el.cards.innerHTML = nodeCardsHtml(world, this.selected);
-    el.ops.innerHTML = opsHtml(world);
-    el.status.innerHTML = statusLine(world);
+    this.#view.draw(world, this.selected);
     el.scrubber.max = String(this.timeline.length - 1);
     el.scrubber.value = String(this.timeline.cursor);
     el.scrubber.setAttribute(

@@ -12,19 +12,27 @@ import { escapeHtml, termColour } from "./palette.js";
 const nodeRadius = 9;
 const dropShowMs = 120;
 
-export function clusterSvg(world: World, selected: string | null): string {
+/** Links and nodes: redrawn only when a node, a link or the selection changed. */
+export function clusterStaticSvg(world: World, selected: string | null): string {
   const points = world.nodes.map((_, i) => nodePoint(i, world.nodes.length));
   const parts: string[] = [];
   for (let i = 0; i < world.nodes.length; i++) {
     for (let j = i + 1; j < world.nodes.length; j++) parts.push(linkSvg(world, i, j, points));
   }
+  world.nodes.forEach((_, i) => {
+    parts.push(nodeSvg(world, i, points[i]!, selected));
+  });
+  return parts.join("");
+}
+
+/** Messages in flight and recent drops: they move with every frame. */
+export function clusterFlightSvg(world: World): string {
+  const points = world.nodes.map((_, i) => nodePoint(i, world.nodes.length));
+  const parts: string[] = [];
   for (const flight of world.inFlight) parts.push(flightSvg(world, flight, points));
   for (const drop of world.drops) {
     if (world.timeMs - drop.atMs <= dropShowMs) parts.push(dropSvg(world, drop, points));
   }
-  world.nodes.forEach((_, i) => {
-    parts.push(nodeSvg(world, i, points[i]!, selected));
-  });
   return parts.join("");
 }
 

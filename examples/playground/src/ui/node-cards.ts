@@ -12,7 +12,7 @@ export function nodeCardsHtml(world: World, selected: string | null): string {
   return world.nodes.map((node) => cardHtml(node, selected)).join("");
 }
 
-function cardHtml(node: SimNode, selected: string | null): string {
+export function cardHtml(node: SimNode, selected: string | null): string {
   const view = status(node.state);
   const role = node.up ? view.role : "crashed";
   const timer =
