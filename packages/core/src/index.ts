@@ -21,6 +21,7 @@ export {
   TimeoutError,
 } from "./driver/errors.js";
 export { createNode } from "./driver/node.js";
+export { driverDefaults } from "./driver/node-options.js";
 export { hostScheduler, type Scheduler, type TimerHandle } from "./driver/scheduler.js";
 export type {
   FlotillaNode,
@@ -30,6 +31,7 @@ export type {
   NodeStatus,
   ProposeOptions,
 } from "./driver/types.js";
+export { NoLeaderError, ready, type WaitOptions, whenLeader } from "./driver/when-leader.js";
 export type { Effect, EffectType, PersistEffect, ProposalRejection, Role } from "./effect.js";
 export type {
   CommandEntry,

@@ -31,10 +31,12 @@ export class StorageLockedError extends FlotillaError {
  * the storage never retries one. It refuses all further work; close it and open the directory
  * again to recover from what is really on disk. `ioCode` is the system error code, if any.
  */
-export class StorageFailedError extends FlotillaError {
+export class StorageNeedsReopenError extends FlotillaError {
   readonly ioCode: string | undefined;
   constructor(cause: unknown) {
-    super("STORAGE_FAILED", `storage failed and must be reopened: ${String(cause)}`, { cause });
+    super("STORAGE_NEEDS_REOPEN", `storage failed and must be reopened: ${String(cause)}`, {
+      cause,
+    });
     this.ioCode = errorCode(cause);
   }
 }
@@ -54,11 +56,14 @@ export class StorageFullError extends FlotillaError {
 }
 
 /** The typed error for an I/O failure of the storage in `dir`. */
-export function storageFailure(dir: string, cause: unknown): StorageFailedError | StorageFullError {
+export function storageFailure(
+  dir: string,
+  cause: unknown,
+): StorageNeedsReopenError | StorageFullError {
   const code = errorCode(cause);
   return code === "ENOSPC" || code === "EDQUOT"
     ? new StorageFullError(dir, cause)
-    : new StorageFailedError(cause);
+    : new StorageNeedsReopenError(cause);
 }
 
 function errorCode(error: unknown): string | undefined {

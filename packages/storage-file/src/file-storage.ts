@@ -23,7 +23,7 @@
 // - The whole state is checked up front (checkPersistBatch, shared with MemoryStorage), so misuse
 //   is refused before anything is written. An I/O failure half-way leaves the disk holding a
 //   prefix of the batch but the process no longer knowing which: the storage then refuses all
-//   further calls until it is reopened (StorageFullError for ENOSPC, StorageFailedError for the
+//   further calls until it is reopened (StorageFullError for ENOSPC, StorageNeedsReopenError for the
 //   rest). It never retries a failed fsync (see segment-writer.ts), takes an unsynced record
 //   back out of the page cache, and on open fsyncs the directory before anything read is used.
 
@@ -43,7 +43,7 @@ import {
   type StorageTip,
   type Term,
 } from "@flotilla/core";
-import { StorageFailedError, storageFailure } from "./errors.js";
+import { StorageNeedsReopenError, storageFailure } from "./errors.js";
 import { type FileSystem, nodeFileSystem } from "./fs.js";
 import { acquireLock, isProcessAlive, releaseLock } from "./lock.js";
 import {
@@ -153,7 +153,7 @@ export class FileStorage implements Storage {
   /**
    * Appends one checksummed record (and replaces the hard state or snapshot file if they changed),
    * fsyncs, then resolves. Refuses an invalid batch with `InvalidPersistError`; after an I/O
-   * failure refuses every call with `StorageFailedError`.
+   * failure refuses every call with `StorageNeedsReopenError`.
    */
   persist(batch: PersistBatch): Promise<void> {
     return this.#enqueue(async () => {
@@ -193,7 +193,7 @@ export class FileStorage implements Storage {
 
   #checkUsable(): void {
     if (this.#closed) throw new StorageClosedError();
-    if (this.#failure !== undefined) throw new StorageFailedError(this.#failure);
+    if (this.#failure !== undefined) throw new StorageNeedsReopenError(this.#failure);
   }
 
   async #recover(): Promise<Persisted> {

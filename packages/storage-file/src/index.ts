@@ -2,9 +2,9 @@
 
 export {
   StorageCorruptionError,
-  StorageFailedError,
   StorageFullError,
   StorageLockedError,
+  StorageNeedsReopenError,
 } from "./errors.js";
 export { FileStorage, type FileStorageOptions, openFileStorage } from "./file-storage.js";
 export type { FileSystem, WritableFile } from "./fs.js";

@@ -12,7 +12,7 @@
 
 import type { Term } from "@flotilla/core";
 import { describe, expect, it } from "vitest";
-import { openFileStorage, StorageFailedError } from "../src/index.js";
+import { openFileStorage, StorageNeedsReopenError } from "../src/index.js";
 import { SimCrashError, SimFileSystem } from "../src/testing.js";
 import { crashModes, prng, testSeed } from "./helpers.js";
 import { checkRecovery, dir, options, runScript, script } from "./scripted-run.js";
@@ -21,7 +21,7 @@ import { checkRecovery, dir, options, runScript, script } from "./scripted-run.j
 async function runUntilCrash(fs: SimFileSystem, point: number | undefined): Promise<number> {
   fs.crashAtPoint = point;
   const { acknowledged, failure } = await runScript(fs);
-  // persist wraps I/O failures in StorageFailedError; open lets them through.
+  // persist wraps I/O failures in StorageNeedsReopenError; open lets them through.
   const crashed =
     failure === undefined ||
     failure instanceof SimCrashError ||
@@ -85,10 +85,10 @@ describe("FileStorage crash recovery", () => {
     await storage.persist(script[0]!);
     fs.crashAtPoint = fs.points + 1;
     const failed = await storage.persist(script[1]!).catch((error: unknown) => error);
-    expect(failed).toBeInstanceOf(StorageFailedError);
-    expect((failed as StorageFailedError).cause).toBeInstanceOf(SimCrashError);
-    await expect(storage.persist(script[1]!)).rejects.toBeInstanceOf(StorageFailedError);
-    await expect(storage.load()).rejects.toBeInstanceOf(StorageFailedError);
+    expect(failed).toBeInstanceOf(StorageNeedsReopenError);
+    expect((failed as StorageNeedsReopenError).cause).toBeInstanceOf(SimCrashError);
+    await expect(storage.persist(script[1]!)).rejects.toBeInstanceOf(StorageNeedsReopenError);
+    await expect(storage.load()).rejects.toBeInstanceOf(StorageNeedsReopenError);
   });
 
   it("keeps a stale lock from the crashed process out of the way", async () => {

@@ -7,7 +7,7 @@
 import { type Index, MemoryStorage } from "@flotilla/core";
 import { batch, commands, hard } from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
-import { openFileStorage, StorageFailedError, StorageFullError } from "../src/index.js";
+import { openFileStorage, StorageFullError, StorageNeedsReopenError } from "../src/index.js";
 import { SimFileSystem } from "../src/testing.js";
 import { prng, testSeed } from "./helpers.js";
 import { allowedStates, checkRecovery, dir, options, runScript } from "./scripted-run.js";
@@ -91,15 +91,15 @@ describe("FileStorage on a full disk", () => {
     expect(fs.usedBytes).toBe(usedBefore);
     const before = operations();
     await expect(storage.persist(batch({ hardState: hard(1, null, 0) }))).rejects.toBeInstanceOf(
-      StorageFailedError,
+      StorageNeedsReopenError,
     );
-    await expect(storage.load()).rejects.toBeInstanceOf(StorageFailedError);
+    await expect(storage.load()).rejects.toBeInstanceOf(StorageNeedsReopenError);
     expect(operations()).toBe(before);
   });
 });
 
 describe("FileStorage when an fsync fails", () => {
-  it("stops with StorageFailedError (EIO), never retries the fsync, and a restart recovers a durable state", async () => {
+  it("stops with StorageNeedsReopenError (EIO), never retries the fsync, and a restart recovers a durable state", async () => {
     const seed = testSeed("fsync failure", 5_050_505);
     const clean = new SimFileSystem();
     await runScript(clean);
@@ -111,8 +111,8 @@ describe("FileStorage when an fsync fails", () => {
       const { acknowledged, failure } = await runScript(fs);
       if (fs.failedSyncs === 0) continue; // not an fsync
       failed += 1;
-      expect(failure, label).toBeInstanceOf(StorageFailedError);
-      expect((failure as StorageFailedError).ioCode, label).toBe("EIO");
+      expect(failure, label).toBeInstanceOf(StorageNeedsReopenError);
+      expect((failure as StorageNeedsReopenError).ioCode, label).toBe("EIO");
       const crashed = fs.afterCrash("random");
       // The failed storage is left open: it must do nothing more. A restart in the same machine
       // (the page cache lives on) and one after a crash both recover a state that is durable.
@@ -133,11 +133,11 @@ describe("FileStorage when an fsync fails", () => {
     const failure = await storage
       .persist(batch({ entries: commands(3, 4, 1) }))
       .catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(StorageFailedError);
+    expect(failure).toBeInstanceOf(StorageNeedsReopenError);
     expect(failure).toMatchObject({ code: "STORAGE_FAILED", ioCode: "EIO" });
     const before = operations();
     await expect(storage.persist(batch({ truncateFrom: 2 as Index }))).rejects.toBeInstanceOf(
-      StorageFailedError,
+      StorageNeedsReopenError,
     );
     expect(operations()).toBe(before);
     // Reopened in the same machine: the unsynced record is gone from the page cache too.

@@ -1,5 +1,5 @@
 // The README's "A small example", verbatim but for the test wrapper: if this breaks, so does the README.
-import { createNode, MemoryStorage, nodeId, type StateMachine } from "@flotilla/core";
+import { createNode, MemoryStorage, nodeId, type StateMachine, whenLeader } from "@flotilla/core";
 import { Network, startRealTime } from "@flotilla/transport-memory";
 import { expect, it } from "vitest";
 
@@ -29,15 +29,12 @@ it("the README example elects a leader and replicates a counter", async () => {
       transport: network.transport(id),
       storage: new MemoryStorage(), // or openFileStorage(dir) from @flotilla/storage-file
       stateMachine: new Counter(),
-      tickMs: 10,
+      tickMs: 10, // ms per tick (default 100): elections within 100-200 ms
     }),
   );
   await Promise.all(nodes.map((node) => node.start()));
 
-  const leader = await new Promise<(typeof nodes)[number]>((resolve) => {
-    for (const node of nodes)
-      node.events.on("role", ({ role }) => role === "leader" && resolve(node));
-  });
+  const leader = await whenLeader(nodes); // the first to win an election (NoLeaderError after 30 s)
   const total = await leader.propose(new Uint8Array([5]), { timeoutMs: 5000 });
 
   await Promise.all(nodes.map((node) => node.stop()));

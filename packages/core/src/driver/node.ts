@@ -16,7 +16,7 @@ import type { PersistBatch, StateMachine, Storage, Transport } from "../interfac
 import type { Message } from "../message.js";
 import { StateMachineFailedError, StoppedError, StorageFailedError } from "./errors.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
-import { validateDriverOptions } from "./node-options.js";
+import { driverDefaults, validateDriverOptions } from "./node-options.js";
 import { Notifier } from "./notifier.js";
 import { ProposalRegistry } from "./proposals.js";
 import { type Reducer, raftReducer } from "./reducer.js";
@@ -94,9 +94,9 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#transport = transport;
     this.#storage = storage;
     this.#stateMachine = stateMachine;
-    this.#tickMs = tickMs;
+    this.#tickMs = tickMs ?? driverDefaults.tickMs;
     this.#scheduler = scheduler ?? hostScheduler;
-    this.#proposalTimeoutMs = proposalTimeoutMs;
+    this.#proposalTimeoutMs = proposalTimeoutMs ?? driverDefaults.proposalTimeoutMs;
     this.#proposals = new ProposalRegistry(this.#scheduler);
     this.#notifier = new Notifier(this.#proposals, this.#scheduler);
     this.events = this.#notifier.events;

@@ -12,11 +12,17 @@ export type NodeOptions<Result = unknown> = ConfigInput & {
   readonly transport: Transport;
   readonly storage: Storage;
   readonly stateMachine: StateMachine<Result>;
-  /** Real milliseconds per core tick: election and heartbeat timeouts are counted in ticks. */
-  readonly tickMs: number;
+  /**
+   * Real milliseconds per core tick: election and heartbeat timeouts are counted in ticks.
+   * Default 100 (`driverDefaults.tickMs`).
+   */
+  readonly tickMs?: number;
   /** Timers and microtasks; the host's by default. Inject a virtual clock in tests. */
   readonly scheduler?: Scheduler;
-  /** Default timeout of `propose`; none by default (a proposal then waits until it settles). */
+  /**
+   * Default timeout of `propose`, in milliseconds: a proposal not settled by then rejects with
+   * TimeoutError (its entry may still commit). Default 10,000 (`driverDefaults.proposalTimeoutMs`).
+   */
   readonly proposalTimeoutMs?: number;
   /**
    * Snapshot the state machine and compact the log once this many entries were applied since the
