@@ -134,7 +134,7 @@ describe("FileStorage when an fsync fails", () => {
       .persist(batch({ entries: commands(3, 4, 1) }))
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(StorageNeedsReopenError);
-    expect(failure).toMatchObject({ code: "STORAGE_FAILED", ioCode: "EIO" });
+    expect(failure).toMatchObject({ code: "STORAGE_NEEDS_REOPEN", ioCode: "EIO" });
     const before = operations();
     await expect(storage.persist(batch({ truncateFrom: 2 as Index }))).rejects.toBeInstanceOf(
       StorageNeedsReopenError,
