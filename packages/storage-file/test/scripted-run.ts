@@ -14,7 +14,7 @@ import {
 } from "@flotilla/core";
 import { batch, command, commands, hard, snapshotAt } from "@flotilla/core/testing";
 import { expect } from "vitest";
-import { openFileStorage } from "../src/index.js";
+import { type FileSystem, openFileStorage } from "../src/index.js";
 import type { SimFileSystem } from "../src/testing.js";
 
 export const script: readonly PersistBatch[] = [
@@ -44,7 +44,7 @@ export const script: readonly PersistBatch[] = [
 
 export const dir = "/node";
 // Small segments: the script rolls several and compaction deletes some.
-export const options = (fs: SimFileSystem, pid: number) => ({
+export const options = (fs: FileSystem, pid: number) => ({
   fs,
   segmentBytesMax: 120,
   pid,
@@ -56,7 +56,7 @@ export const options = (fs: SimFileSystem, pid: number) => ({
  * fault); returns how many batches were acknowledged and the error that stopped it, if any.
  */
 export async function runScript(
-  fs: SimFileSystem,
+  fs: FileSystem,
 ): Promise<{ readonly acknowledged: number; readonly failure: unknown }> {
   let acknowledged = 0;
   try {
