@@ -34,6 +34,7 @@ export type MembershipOperation =
  */
 export type MembershipTransition = "auto" | "joint" | "jointExplicitLeave";
 
+/** A change request: operations applied together, or the end of a joint configuration. */
 export type MembershipChange =
   | {
       readonly type: "change";
@@ -69,6 +70,7 @@ export type MembershipRefusal =
   /** The node asked is not the leader; `leader` is its best guess. */
   | { readonly reason: "notLeader"; readonly leader: NodeId | null };
 
+/** The `reason` of a refusal, for programs that switch on it. */
 export type MembershipRefusalReason = MembershipRefusal["reason"];
 
 /** What a valid request turns the configuration into. */

@@ -9,6 +9,12 @@ export type Config = {
   readonly voters: readonly NodeId[];
   /** The initial learners: they receive the log but never vote or campaign. */
   readonly learners: readonly NodeId[];
+  /**
+   * Start empty, outside any configuration, and wait to be added: the node never campaigns and
+   * takes its configuration from the leader's log or snapshot (`voters` and `learners` may be
+   * empty and are not used). Only for a node whose storage holds nothing yet.
+   */
+  readonly join: boolean;
   /** Followers campaign after a random timeout in [electionTimeoutTicks, 2 × electionTimeoutTicks). */
   readonly electionTimeoutTicks: number;
   /** A leader sends a heartbeat this often; must be well below the election timeout. */
@@ -37,6 +43,7 @@ export type ConfigInput = Pick<Config, "id" | "voters"> & Partial<Omit<Config, "
 /** The value of every optional `Config` field when `ConfigInput` leaves it out. */
 export const configDefaults = {
   learners: [],
+  join: false,
   electionTimeoutTicks: 10,
   heartbeatIntervalTicks: 1,
   preVote: true,
@@ -58,15 +65,8 @@ export function validateConfig(input: ConfigInput): Config {
   requireId("id", config.id);
   requireIdList("voters", config.voters);
   requireIdList("learners", config.learners);
-  if (config.voters.length === 0) throw new ConfigError("voters", "at least one voter is needed");
-  for (const learner of config.learners) {
-    if (config.voters.includes(learner)) {
-      throw new ConfigError("learners", `${learner} is both a voter and a learner`);
-    }
-  }
-  if (!config.voters.includes(config.id) && !config.learners.includes(config.id)) {
-    throw new ConfigError("id", `${config.id} is neither a voter nor a learner`);
-  }
+  requireBoolean("join", config.join);
+  checkMembers(config);
   requireInteger("electionTimeoutTicks", config.electionTimeoutTicks, 2);
   requireInteger("heartbeatIntervalTicks", config.heartbeatIntervalTicks, 1);
   if (config.heartbeatIntervalTicks >= config.electionTimeoutTicks) {
@@ -88,6 +88,20 @@ export function validateConfig(input: ConfigInput): Config {
     voters: Object.freeze([...config.voters]),
     learners: Object.freeze([...config.learners]),
   });
+}
+
+/** The initial configuration must hold this node, unless it joins an existing cluster. */
+function checkMembers(config: Config): void {
+  for (const learner of config.learners) {
+    if (config.voters.includes(learner)) {
+      throw new ConfigError("learners", `${learner} is both a voter and a learner`);
+    }
+  }
+  if (config.join) return;
+  if (config.voters.length === 0) throw new ConfigError("voters", "at least one voter is needed");
+  if (!config.voters.includes(config.id) && !config.learners.includes(config.id)) {
+    throw new ConfigError("id", `${config.id} is neither a voter nor a learner`);
+  }
 }
 
 // `{ preVote: undefined }` means "use the default", as it would with spread-free code.

@@ -1,3 +1,4 @@
+import type { MembershipRefusal } from "./confchange.js";
 import type { Entry, HardState, Membership, Snapshot } from "./entry.js";
 import type { Index, NodeId, Term } from "./ids.js";
 import type { Message } from "./message.js";
@@ -60,7 +61,21 @@ export type Effect =
       readonly term: Term;
       readonly leader: NodeId | null;
     }
+  /** The configuration in force changed: an entry was appended, truncated, or a snapshot installed. */
   | { readonly type: "membershipChanged"; readonly membership: Membership }
+  /** A change request was appended at (index, term); it is done once that entry commits. */
+  | {
+      readonly type: "membershipChangeAccepted";
+      readonly id: string;
+      readonly index: Index;
+      readonly term: Term;
+    }
+  /** A change request was refused; nothing was appended. */
+  | {
+      readonly type: "membershipChangeRejected";
+      readonly id: string;
+      readonly refusal: MembershipRefusal;
+    }
   /**
    * Leader: `peer` rejected an AppendEntries sent after it had acknowledged holding the log up to
    * `match`, saying its log now ends (or stops agreeing with ours) at `logEnd` < `match`. It lost

@@ -1,3 +1,4 @@
+import type { MembershipChange } from "./confchange.js";
 import type { Index, Term } from "./ids.js";
 import type { Message } from "./message.js";
 
@@ -16,7 +17,17 @@ export type Event =
   /** The application applied every committed entry up to `index`. */
   | { readonly type: "applied"; readonly index: Index }
   /** The application snapshotted its state machine at applied index `index`: compact the log. */
-  | { readonly type: "snapshot"; readonly index: Index; readonly data: Uint8Array };
+  | { readonly type: "snapshot"; readonly index: Index; readonly data: Uint8Array }
+  /**
+   * Change the cluster's membership (leader only; `id` is the caller's, echoed in the
+   * membershipChangeAccepted/Rejected effect). `force` promotes a learner even while it lags.
+   */
+  | {
+      readonly type: "changeMembership";
+      readonly id: string;
+      readonly change: MembershipChange;
+      readonly force?: boolean;
+    };
 
 /** The `type` of every `Event` variant. */
 export type EventType = Event["type"];

@@ -8,6 +8,13 @@ export {
   encodeEntry,
   encodeMessage,
 } from "./codec/index.js";
+export type {
+  MembershipChange,
+  MembershipOperation,
+  MembershipRefusal,
+  MembershipRefusalReason,
+  MembershipTransition,
+} from "./confchange.js";
 export type { Config, ConfigInput } from "./config.js";
 export { configDefaults, validateConfig } from "./config.js";
 export {

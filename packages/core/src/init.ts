@@ -45,7 +45,11 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
   }
   // The configuration in force is the latest in the log (thesis §4.1), else the snapshot's, else
   // the initial one from the config.
-  const base: Membership = snapshot?.membership ?? { voters: c.voters, learners: c.learners };
+  // A joining node has none until the leader's log or snapshot brings one.
+  const initial: Membership = c.join
+    ? { voters: [], learners: [] }
+    : { voters: c.voters, learners: c.learners };
+  const base: Membership = snapshot?.membership ?? initial;
   const membershipLog = MembershipLog.from({ index: baseIndex, membership: base }, entries);
   const { state: random, value } = nextRandom(seedFor(c.seed, c.id));
   return copyState({
@@ -62,6 +66,7 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
     persistedIndex: log.lastIndex,
     membership: membershipLog.current.membership,
     membershipLog,
+    explicitLeaveIndex: 0,
     snapshot:
       snapshot === null
         ? null

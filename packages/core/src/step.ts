@@ -40,6 +40,7 @@ import { newContext } from "./internal/context.js";
 import { propose, stepLeader, tickLeader } from "./leader.js";
 import { onLocalEvent } from "./local-events.js";
 import { asIndex, asTerm } from "./log.js";
+import { afterMembershipCommit, changeMembership } from "./membership-change.js";
 import type { Message } from "./message.js";
 import type { RaftState } from "./state.js";
 import { invalidMessageReason } from "./validate-message.js";
@@ -90,9 +91,16 @@ export function step(state: RaftState, event: Event): StepResult {
     case "snapshot":
       onLocalEvent(ctx, event);
       break;
+    case "changeMembership":
+      if (typeof event.id !== "string")
+        throw new InvalidEventError("changeMembership needs a string id");
+      changeMembership(ctx, event.id, event.change, event.force === true);
+      break;
     default:
       throw new UnknownEventError(unknownEvent(event));
   }
+  // A committed configuration may call for the next step: leave the joint one, or step down.
+  afterMembershipCommit(ctx);
   return finish(state, ctx);
 }
 

@@ -16,7 +16,14 @@ export function invalidMessageReason(
   if (m.to !== self) return `addressed to ${describe(m.to)}, not ${self}`;
   if (typeof m.from !== "string") return "sender is not a node id";
   if (m.from === self) return "sent by this node to itself";
-  if (!isMember(membership, m.from)) return `sender ${m.from} is not in the membership`;
+  // Thesis §4.1: servers process requests without consulting their configuration: a leader this
+  // node does not know yet (added by an entry it has not received) must reach it, or a node that
+  // lags behind a membership change could never catch up. A removed node's vote requests cannot
+  // disrupt either: PreVote and the CheckQuorum lease reject them (thesis §4.2.3). Answers only
+  // make sense from members: one from anyone else is reported.
+  if (!isRequest(m.type) && !isMember(membership, m.from)) {
+    return `sender ${m.from} is not in the membership`;
+  }
   if (!isIndex(m.term)) return `term ${describe(m.term)} is not a non-negative integer`;
   switch (m.type) {
     case "requestVote":
@@ -137,6 +144,10 @@ function isIndex(value: unknown): value is number {
 
 function isIdList(value: unknown): boolean {
   return Array.isArray(value) && value.every((id) => typeof id === "string" && id.length > 0);
+}
+
+function isRequest(type: unknown): boolean {
+  return type === "appendEntries" || type === "installSnapshot" || type === "requestVote";
 }
 
 function isMember(membership: Membership, id: string): boolean {

@@ -123,6 +123,8 @@ export class SafetyChecker {
         case "proposalAccepted":
         case "proposalRejected":
         case "membershipChanged":
+        case "membershipChangeAccepted":
+        case "membershipChangeRejected":
         case "peerLostLog":
         case "dropped":
           break;

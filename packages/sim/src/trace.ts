@@ -103,6 +103,8 @@ function eventCode(event: Event): number {
       return 6 + event.index * 16;
     case "snapshot":
       return 7 + event.index * 16;
+    case "changeMembership":
+      return 8;
     default: {
       const never: never = event;
       throw new TypeError(`unknown event ${JSON.stringify(never)}`);
@@ -159,6 +161,8 @@ export function formatEvent(event: Event): string {
       return `applied ${event.index}`;
     case "snapshot":
       return `snapshot ${event.index}`;
+    case "changeMembership":
+      return `changeMembership ${event.id}`;
     default: {
       const never: never = event;
       throw new TypeError(`unknown event ${JSON.stringify(never)}`);

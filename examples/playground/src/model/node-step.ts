@@ -82,6 +82,8 @@ export function stepNode(node: SimNode, first: Event): NodeTurn {
           break;
         case "roleChanged":
         case "membershipChanged":
+        case "membershipChangeAccepted":
+        case "membershipChangeRejected":
         case "peerLostLog":
         case "dropped":
           break;

@@ -87,6 +87,10 @@ export class Notifier<Result> {
       case "membershipChanged":
         this.emit("membership", { membership: notice.membership });
         return;
+      case "membershipChangeAccepted":
+      case "membershipChangeRejected":
+        // The driver has no changeMembership yet: no caller waits on these.
+        return;
       case "dropped":
         this.droppedMessages += 1;
         return;

@@ -54,6 +54,8 @@ export class TurnWork<Result> {
         case "proposalRejected":
         case "roleChanged":
         case "membershipChanged":
+        case "membershipChangeAccepted":
+        case "membershipChangeRejected":
         case "peerLostLog":
         case "dropped":
           this.notices.push(effect);

@@ -51,7 +51,19 @@ describe("bad remote input is dropped and reported, never thrown, state unchange
 
   it.each([
     ["for another node", append({ to: n3 }), /addressed to "n3"/],
-    ["from an unknown node", append({ from: "mallory" }), /not in the membership/],
+    [
+      "answering from an unknown node (requests are processed from anyone, thesis §4.1)",
+      {
+        type: "appendEntriesResponse",
+        from: "mallory",
+        to: n1,
+        term: 3,
+        seq: 1,
+        success: true,
+        matchIndex: 0,
+      } as unknown as Message,
+      /not in the membership/,
+    ],
     ["from itself", append({ from: n1 }), /to itself/],
     ["with a negative term", append({ term: -1 }), /term -1/],
     ["with a fractional index", append({ prevLogIndex: 1.5 }), /prevLogIndex 1.5/],

@@ -53,14 +53,25 @@ describe("the membership in force follows the log", () => {
     expect(r1.effects).toContainEqual({ type: "membershipChanged", membership: grown });
   });
 
-  it("lets messages from the added node in once appended", () => {
-    const fromN4 = append(n4, 2, [2, 1], [noop(3, 2)]);
-    expect(step(s0, { type: "receive", message: fromN4 }).effects[0]).toMatchObject({
+  it("takes answers from the added node once appended; requests from anyone (thesis §4.1)", () => {
+    const answer = {
+      type: "requestVoteResponse",
+      from: n4,
+      to: n1,
+      term: 1,
+      preVote: true,
+      granted: false,
+    } as unknown as Message;
+    expect(step(s0, { type: "receive", message: answer }).effects[0]).toMatchObject({
       type: "dropped",
     });
-    const r = step(r1.state, { type: "receive", message: fromN4 });
+    const after = step(r1.state, { type: "receive", message: answer });
+    expect(after.effects.some((e) => e.type === "dropped")).toBe(false);
+    // A leader this node does not know yet is heard: it may hold the entry that adds it.
+    const fromN4 = append(n4, 2, [2, 1], [noop(3, 2)]);
+    const r = step(s0, { type: "receive", message: append(n4, 2, [0, 0], [noop(1, 2)]) });
     expect(r.effects.some((e) => e.type === "dropped")).toBe(false);
-    expect(status(r.state).lastLogIndex).toBe(3);
+    expect(status(step(r1.state, { type: "receive", message: fromN4 }).state).lastLogIndex).toBe(3);
   });
 
   it("rolls back when a new leader truncates the entry", () => {

@@ -70,10 +70,13 @@ export class Cluster {
   private readonly leaderOfTerm = new Map<number, NodeId>();
   private readonly appliedTermAt = new Map<number, string>();
 
-  constructor(size: number, overrides: ConfigOverrides = {}) {
+  /** Nodes 1..size; the first `votersCount` are the voters, the others start empty and join. */
+  constructor(size: number, overrides: ConfigOverrides = {}, votersCount = size) {
     this.ids = Array.from({ length: size }, (_, i) => nodeId(String(i + 1)));
+    const voters = this.ids.slice(0, votersCount);
     for (const id of this.ids) {
-      const config = validateConfig({ ...overrides, id, voters: this.ids });
+      const join = !voters.includes(id);
+      const config = validateConfig({ ...overrides, id, voters: join ? [] : voters, join });
       const node: SimNode = {
         id,
         config,
@@ -159,6 +162,10 @@ export class Cluster {
     }
     const followUps: Event[] = [];
     if (!node.holdPersist) followUps.push(...this.writePending(node));
+    for (const effect of result.effects) {
+      // The model state machine loads a received snapshot: it has applied up to its index.
+      if (effect.type === "restore") node.applied = effect.snapshot.index;
+    }
     const applied = result.effects.flatMap((e) => (e.type === "apply" ? e.entries : []));
     if (applied.length > 0) followUps.push(this.apply(node, applied));
     return followUps;

@@ -1,7 +1,15 @@
 // The scenario script commands. Each takes the words of one command line and returns its output.
 //
 //   cluster 3 [prevote=false] [checkquorum=false] [election=10] [heartbeat=1] [inflight=N]
-//             [maxbytes=N] [uncommitted=N] [seed=N]       a fresh cluster of nodes 1..N
+//             [maxbytes=N] [uncommitted=N] [seed=N] [voters=K]
+//                                                         a fresh cluster of nodes 1..N; with
+//                                                         voters=K only 1..K are members, the
+//                                                         others start empty, waiting to join
+//   change 1 add=4,5 learner=6 promote=6 demote=2 remove=3 [transition=joint|explicit] [force]
+//                                                         a membership change request to node 1
+//   leave-joint 1                                         ask node 1 to leave the joint config
+//   membership 1                                          the configuration node 1 has in force
+//   snapshot 1                                            node 1 snapshots at its applied index
 //   load 2 terms=1,1,4,4 [term=4] [vote=1] [commit=0]    replace 2's disk with this log, restart it
 //   lose 2 from=3                                         2's disk loses its entries from index 3
 //                                                         on (a restored backup, a torn record
@@ -27,9 +35,18 @@
 // Within one command's output a line that repeats is printed once, where it first appeared, with
 // the count appended (`(x10)`): ten ticks of heartbeats read as one line per link.
 
-import { type Entry, type Index, type NodeId, nodeId, type Term } from "@flotilla/core";
+import {
+  type Entry,
+  type Event,
+  type Index,
+  type MembershipOperation,
+  type MembershipTransition,
+  type NodeId,
+  nodeId,
+  type Term,
+} from "@flotilla/core";
 import { Cluster, type ConfigOverrides } from "./cluster.js";
-import { describeWrite, formatEntryIds } from "./format.js";
+import { describeWrite, formatEntryIds, formatMembership } from "./format.js";
 import { formatStatus } from "./status-lines.js";
 
 export class ScenarioError extends Error {}
@@ -37,6 +54,7 @@ export class ScenarioError extends Error {}
 export class Scenario {
   private cluster: Cluster | null = null;
   private proposals = 0;
+  private changes = 0;
 
   run(commandLine: string): string[] {
     const [name, ...args] = commandLine.split(/\s+/);
@@ -47,7 +65,11 @@ export class Scenario {
 
   private dispatch(name: string, args: readonly string[]): string[] {
     if (name === "cluster") {
-      this.cluster = new Cluster(Number(args[0]), parseOverrides(args.slice(1)));
+      const size = Number(args[0]);
+      const votersArg = args.find((a) => a.startsWith("voters="));
+      const voters = votersArg === undefined ? size : Number(votersArg.slice("voters=".length));
+      const rest = args.slice(1).filter((a) => a !== votersArg);
+      this.cluster = new Cluster(size, parseOverrides(rest), voters);
       this.proposals = 0;
       return [];
     }
@@ -129,6 +151,28 @@ export class Scenario {
         break;
       case "status":
         return formatStatus(args[0] ?? "", cluster.status(one()));
+      case "change":
+        this.changes++;
+        cluster.stepNode(one(), parseChange(`c${this.changes}`, args.slice(1)));
+        break;
+      case "snapshot": {
+        const applied = cluster.status(one())?.applied ?? 0;
+        const data = new TextEncoder().encode(`snapshot@${applied}`);
+        cluster.stepNode(one(), { type: "snapshot", index: applied as Index, data });
+        break;
+      }
+      case "leave-joint":
+        this.changes++;
+        cluster.stepNode(one(), {
+          type: "changeMembership",
+          id: `c${this.changes}`,
+          change: { type: "leaveJoint" },
+        });
+        break;
+      case "membership": {
+        const s = cluster.status(one());
+        return [`${args[0] ?? ""}: ${s === null ? "down" : formatMembership(s.membership)}`];
+      }
       case "log":
         return this.log(cluster, one());
       default:
@@ -205,6 +249,7 @@ const overrideKeys: Record<string, keyof ConfigOverrides> = {
   maxbytes: "entriesBytesPerMessageMax",
   uncommitted: "uncommittedBytesMax",
   seed: "seed",
+  trailing: "snapshotTrailingEntries",
 };
 
 function parseOverrides(args: readonly string[]): ConfigOverrides {
@@ -238,6 +283,36 @@ function parseLoad(opts: Map<string, string>) {
     },
     snapshot: null,
     entries,
+  };
+}
+
+const operationKeys: Record<string, MembershipOperation["type"]> = {
+  add: "addVoter",
+  learner: "addLearner",
+  promote: "promote",
+  demote: "demote",
+  remove: "remove",
+};
+
+/** `add=4,5 remove=1 transition=joint force` as a changeMembership event. */
+function parseChange(id: string, args: readonly string[]): Event {
+  const force = args.includes("force");
+  const operations: MembershipOperation[] = [];
+  let transition: MembershipTransition = "auto";
+  for (const [key, value] of options(args.filter((a) => a !== "force"))) {
+    if (key === "transition") {
+      transition = value === "explicit" ? "jointExplicitLeave" : (value as MembershipTransition);
+      continue;
+    }
+    const type = operationKeys[key];
+    if (type === undefined) throw new ScenarioError(`unknown change option "${key}"`);
+    for (const node of value.split(",")) operations.push({ type, id: nodeId(node) });
+  }
+  return {
+    type: "changeMembership",
+    id,
+    change: { type: "change", operations, transition },
+    force,
   };
 }
 

@@ -4,7 +4,7 @@
 //   1->2 <message>    a message sent from node 1 to node 2
 // Fields that only matter to the machinery (seq numbers) are left out so traces stay readable.
 
-import type { Effect, Entry, Message, PersistEffect } from "@flotilla/core";
+import type { Effect, Entry, Membership, Message, PersistEffect } from "@flotilla/core";
 
 export function formatMessage(message: Message): string {
   const head = `${message.from}->${message.to}`;
@@ -61,7 +61,7 @@ export function formatEntry(entry: Entry): string {
     case "command":
       return `${at}:${formatData(entry.data)}`;
     case "membership":
-      return `${at}:membership(voters=${entry.membership.voters.join(",")})`;
+      return `${at}:membership(${formatMembership(entry.membership)})`;
     default:
       return unreachable(entry);
   }
@@ -94,7 +94,14 @@ export function formatNotification(node: string, effect: Effect): string | null 
         ? `${node} is follower term=${effect.term} leader=${effect.leader ?? "none"}`
         : `${node} is ${effect.role} term=${effect.term}`;
     case "membershipChanged":
-      return `${node}: membership voters=${effect.membership.voters.join(",")}`;
+      return `${node}: membership ${formatMembership(effect.membership)}`;
+    case "membershipChangeAccepted":
+      return `${node}: accepted ${effect.id} at ${effect.index}/${effect.term}`;
+    case "membershipChangeRejected": {
+      const { reason, ...rest } = effect.refusal;
+      const detail = Object.entries(rest).map(([k, v]) => ` ${k}=${String(v ?? "none")}`);
+      return `${node}: rejected ${effect.id} ${reason}${detail.join("")}`;
+    }
     case "peerLostLog":
       return `${node}: LOST LOG ${effect.peer} had acknowledged ${effect.match}, its log ends at ${effect.logEnd}`;
     case "dropped":
@@ -102,6 +109,13 @@ export function formatNotification(node: string, effect: Effect): string | null 
     default:
       return unreachable(effect);
   }
+}
+
+/** `voters=1,2,3 outgoing=1,2 learners=4`, the last two only when present. */
+export function formatMembership(m: Membership): string {
+  const outgoing = m.outgoing === undefined ? "" : ` outgoing=${m.outgoing.join(",")}`;
+  const learners = m.learners.length === 0 ? "" : ` learners=${m.learners.join(",")}`;
+  return `voters=${m.voters.join(",")}${outgoing}${learners}`;
 }
 
 export function unreachable(value: never): never {
