@@ -73,6 +73,8 @@ export class BareNode {
       case "proposalRejected": // ...or send it to `effect.leader`
       case "roleChanged":
       case "membershipChanged":
+      case "membershipChangeAccepted": // a changeMembership request was appended (or refused)
+      case "membershipChangeRejected":
       case "peerLostLog": // a follower lost entries it had acknowledged (its disk lied): alert
       case "dropped": // bad remote input, reported instead of thrown: count it
         return;
