@@ -12,6 +12,7 @@ const benchmarks: Record<string, string> = {
   driver: "./driver.ts",
   kv: "./kv.ts",
   latency: "./latency.ts",
+  sim: "./sim.ts",
 };
 
 const name = process.argv[2];
