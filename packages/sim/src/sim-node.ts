@@ -89,6 +89,8 @@ export class SimNode<S> {
   /** The turn in flight, suspended on a write; null between turns. */
   #turn: Turn<KvOutput> | null = null;
   #up = false;
+  /** A restart's load is under way (FileStorage opens and recovers asynchronously). */
+  #loading = false;
   #incarnation = 0;
   #kv: KvState = emptyKvState;
   role: Role = "follower";
@@ -123,11 +125,19 @@ export class SimNode<S> {
     this.restart("start");
   }
 
+  /**
+   * Loads what the disk holds and boots a new runtime on it. Ignored while a load is under way
+   * (a restart scheduled twice): two storages open on one directory would each recover it.
+   */
   restart(what: "start" | "restart" = "restart"): void {
+    if (this.#loading) return;
     this.#incarnation++;
     const incarnation = this.#incarnation;
+    this.#loading = true;
     this.storage.load((persisted) => {
-      if (incarnation === this.#incarnation) this.#boot(persisted, what);
+      if (incarnation !== this.#incarnation) return;
+      this.#loading = false;
+      this.#boot(persisted, what);
     });
   }
 
@@ -186,6 +196,7 @@ export class SimNode<S> {
     const note = this.storage.crash(torn, tornEntries);
     host.trace.fault(host.nowMs, `crash n${this.id}${note}`);
     this.#incarnation++;
+    this.#loading = false;
     this.#runtime = null;
     this.#turn = null;
     this.#up = false;
