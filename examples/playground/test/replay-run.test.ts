@@ -19,6 +19,9 @@ describe("replay", () => {
       seed: 42,
       overrides: { nodeCount: 5, lossProbability: 0.1, partitionPattern: "bridge", steps: 900 },
     });
+    expect(parseSimCommand("pnpm sim --seed 7 --disk memory").overrides).toEqual({
+      disk: "memory",
+    });
     expect(() => parseSimCommand("pnpm sim --seed 1 --frobnicate 2")).toThrow(ReplayCommandError);
     expect(() => parseSimCommand("pnpm sim --seed")).toThrow(ReplayCommandError);
   });
