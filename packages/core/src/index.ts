@@ -19,6 +19,7 @@ export type { Config, ConfigInput } from "./config.js";
 export { configDefaults, validateConfig } from "./config.js";
 export {
   LeadershipLostError,
+  MembershipChangeRefusedError,
   NotLeaderError,
   OutcomeUnknownError,
   OverloadedError,
@@ -31,6 +32,7 @@ export { createNode } from "./driver/node.js";
 export { driverDefaults } from "./driver/node-options.js";
 export { hostScheduler, type Scheduler, type TimerHandle } from "./driver/scheduler.js";
 export type {
+  ChangeMembershipOptions,
   FlotillaNode,
   NodeEvents,
   NodeOptions,

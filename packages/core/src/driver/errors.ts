@@ -2,6 +2,7 @@
 // messages are for people. Local misuse (proposing to a stopped node) rejects the same way as the
 // cluster saying no, because to a caller both mean "this did not happen here".
 
+import type { MembershipRefusal } from "../confchange.js";
 import { FlotillaError } from "../errors.js";
 import type { NodeId } from "../ids.js";
 
@@ -103,4 +104,23 @@ export class StateMachineFailedError extends FlotillaError {
 
 function describe(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
+}
+
+/**
+ * The leader refused a membership change (nothing was appended): `refusal.reason` says why
+ * (changePending, inJoint, lastVoter, alreadyMember, unknownNode, learnerLagging, notLeader with a
+ * leader hint, ...). Retry later, at the leader, or with `force` for a lagging learner.
+ */
+export class MembershipChangeRefusedError extends FlotillaError {
+  readonly refusal: MembershipRefusal;
+  constructor(refusal: MembershipRefusal) {
+    super("MEMBERSHIP_CHANGE_REFUSED", `membership change refused: ${describeRefusal(refusal)}`);
+    this.refusal = refusal;
+  }
+}
+
+function describeRefusal(refusal: MembershipRefusal): string {
+  const { reason, ...rest } = refusal;
+  const details = Object.entries(rest).map(([key, value]) => `${key}=${String(value ?? "none")}`);
+  return details.length === 0 ? reason : `${reason} (${details.join(", ")})`;
 }

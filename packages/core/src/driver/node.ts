@@ -7,8 +7,9 @@
 // continuing on state that may not match the disk is how replicas silently diverge.
 
 import type { Emitter } from "mitt";
+import type { MembershipChange, MembershipOperation } from "../confchange.js";
 import { validateConfig } from "../config.js";
-import type { Entry, Persisted, Snapshot } from "../entry.js";
+import type { Entry, Membership, Persisted, Snapshot } from "../entry.js";
 import { ConfigError, FlotillaError, InvalidEventError } from "../errors.js";
 import type { Event } from "../event.js";
 import type { Index, NodeId, Term } from "../ids.js";
@@ -24,6 +25,7 @@ import { NodeRuntime } from "./runtime.js";
 import type { RuntimeRules } from "./runtime-rules.js";
 import { hostScheduler, type Scheduler, type TimerHandle } from "./scheduler.js";
 import type {
+  ChangeMembershipOptions,
   FlotillaNode,
   NodeEvents,
   NodeOptions,
@@ -62,6 +64,9 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   readonly #proposalTimeoutMs: number | undefined;
   readonly #proposals: ProposalRegistry<Result>;
   readonly #notifier: Notifier<Result>;
+  readonly #changes: ProposalRegistry<void>;
+  /** What status() reports before the core is loaded. */
+  readonly #initialMembership: Membership;
 
   #phase: NodePhase = "created";
   #turn: Promise<void> | null = null;
@@ -86,6 +91,9 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     const config = validateConfig(configInput);
     validateDriverOptions(options);
     this.id = config.id;
+    this.#initialMembership = config.join
+      ? { voters: [], learners: [] }
+      : { voters: config.voters, learners: config.learners };
     this.#reducer = reducer;
     this.#runtime = new NodeRuntime(reducer, config, {
       snapshotPolicy: { everyEntries: snapshotEveryEntries, everyBytes: snapshotEveryBytes },
@@ -98,7 +106,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#scheduler = scheduler ?? hostScheduler;
     this.#proposalTimeoutMs = proposalTimeoutMs ?? driverDefaults.proposalTimeoutMs;
     this.#proposals = new ProposalRegistry(this.#scheduler);
-    this.#notifier = new Notifier(this.#proposals, this.#scheduler);
+    this.#changes = new ProposalRegistry(this.#scheduler);
+    this.#notifier = new Notifier(this.#proposals, this.#changes, this.#scheduler);
     this.events = this.#notifier.events;
   }
 
@@ -129,6 +138,37 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     return promise;
   }
 
+  changeMembership(change: MembershipChange, options: ChangeMembershipOptions = {}): Promise<void> {
+    if (this.#phase !== "running" && this.#phase !== "starting") {
+      return Promise.reject(
+        new StoppedError(`cannot change membership: the node is ${this.#phase}`),
+      );
+    }
+    const timeoutMs = options.timeoutMs ?? this.#proposalTimeoutMs;
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+      return Promise.reject(new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`));
+    }
+    const { id, promise } = this.#changes.create(timeoutMs);
+    this.#enqueue({ type: "changeMembership", id, change, force: options.force === true });
+    return promise;
+  }
+
+  addLearner(id: NodeId, options?: ChangeMembershipOptions): Promise<void> {
+    return this.#changeOne({ type: "addLearner", id }, options);
+  }
+
+  promote(id: NodeId, options?: ChangeMembershipOptions): Promise<void> {
+    return this.#changeOne({ type: "promote", id }, options);
+  }
+
+  remove(id: NodeId, options?: ChangeMembershipOptions): Promise<void> {
+    return this.#changeOne({ type: "remove", id }, options);
+  }
+
+  #changeOne(operation: MembershipOperation, options?: ChangeMembershipOptions): Promise<void> {
+    return this.changeMembership({ type: "change", operations: [operation] }, options);
+  }
+
   campaign(): void {
     if (this.#phase === "running" || this.#phase === "starting") {
       this.#enqueue({ type: "campaign" });
@@ -150,6 +190,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       lastLogIndex: core?.lastLogIndex ?? (0 as Index),
       snapshotIndex: tracker.snapshotIndex,
       pendingProposals: this.#proposals.size,
+      membership: core?.membership ?? this.#initialMembership,
+      ...(core?.progress === undefined ? {} : { progress: core.progress }),
       droppedMessages: this.#notifier.droppedMessages,
     };
   }
@@ -201,6 +243,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       return;
     }
     this.#proposals.rejectAll(() => new StoppedError());
+    this.#changes.rejectAll(() => new StoppedError());
     this.#phase = "stopped";
   }
 
@@ -364,6 +407,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#unlisten = undefined;
     for (const event of this.#runtime.drainInbox()) {
       if (event.type === "propose") this.#proposals.reject(event.id, makeError());
+      if (event.type === "changeMembership") this.#changes.reject(event.id, makeError());
     }
   }
 
@@ -379,6 +423,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#quiesce(stopped);
     this.#runtime.abandon();
     this.#proposals.rejectAll(stopped);
+    this.#changes.rejectAll(stopped);
     this.#notifier.emit("error", error);
     return error;
   }

@@ -6,7 +6,7 @@ import mitt from "mitt";
 import type { ProposalRejection } from "../effect.js";
 import type { FlotillaError } from "../errors.js";
 import type { Index, NodeId, Term } from "../ids.js";
-import { NotLeaderError, OverloadedError } from "./errors.js";
+import { MembershipChangeRefusedError, NotLeaderError, OverloadedError } from "./errors.js";
 import type { ProposalRegistry } from "./proposals.js";
 import type { Scheduler } from "./scheduler.js";
 import type { Notice, TurnReport } from "./turn-work.js";
@@ -15,6 +15,8 @@ import type { NodeEvents } from "./types.js";
 export class Notifier<Result> {
   readonly events = mitt<NodeEvents>();
   readonly #proposals: ProposalRegistry<Result>;
+  /** Membership change requests: settled by their entry as proposals are by theirs. */
+  readonly #changes: ProposalRegistry<void>;
   readonly #scheduler: Scheduler;
   /** Bad messages from peers the core dropped (reported, never thrown). */
   droppedMessages = 0;
@@ -24,8 +26,13 @@ export class Notifier<Result> {
   #commitIndex = 0;
   #appliedIndex = 0;
 
-  constructor(proposals: ProposalRegistry<Result>, scheduler: Scheduler) {
+  constructor(
+    proposals: ProposalRegistry<Result>,
+    changes: ProposalRegistry<void>,
+    scheduler: Scheduler,
+  ) {
     this.#proposals = proposals;
+    this.#changes = changes;
     this.#scheduler = scheduler;
   }
 
@@ -42,8 +49,11 @@ export class Notifier<Result> {
       if (outcome.kind === "applied") {
         const { index, term, result, isCommand } = outcome;
         this.#proposals.applied(index, term, result as Result, isCommand);
+        // An (index, term) names one entry: a change is settled by the entry at its position.
+        this.#changes.applied(index, term, undefined, !isCommand);
       } else {
         this.#proposals.restored(outcome.index);
+        this.#changes.restored(outcome.index);
       }
     }
     for (const snapshot of work.snapshots) this.emit("snapshot", snapshot);
@@ -88,9 +98,14 @@ export class Notifier<Result> {
         this.emit("membership", { membership: notice.membership });
         return;
       case "membershipChangeAccepted":
-      case "membershipChangeRejected":
-        // The driver has no changeMembership yet: no caller waits on these.
+        this.#changes.accepted(notice.id, notice.index, notice.term);
         return;
+      case "membershipChangeRejected": {
+        // Settled in a later task, like a refused proposal (see above).
+        const error = new MembershipChangeRefusedError(notice.refusal);
+        this.#scheduler.setTimeout(() => this.#changes.reject(notice.id, error), 0);
+        return;
+      }
       case "dropped":
         this.droppedMessages += 1;
         return;

@@ -1,10 +1,12 @@
 import type { Emitter } from "mitt";
+import type { MembershipChange } from "../confchange.js";
 import type { ConfigInput } from "../config.js";
 import type { Role } from "../effect.js";
 import type { Membership } from "../entry.js";
 import type { FlotillaError } from "../errors.js";
 import type { Index, NodeId, Term } from "../ids.js";
 import type { StateMachine, Storage, Transport } from "../interfaces.js";
+import type { Status } from "../status.js";
 import type { Scheduler } from "./scheduler.js";
 
 /** Everything `createNode` takes: the core's configuration plus what plugs in around it. */
@@ -42,6 +44,14 @@ export type ProposeOptions = {
   readonly timeoutMs?: number;
 };
 
+/** Options of one membership change. */
+export type ChangeMembershipOptions = {
+  /** Reject with TimeoutError after this long; overrides `proposalTimeoutMs`. */
+  readonly timeoutMs?: number;
+  /** Promote a learner even though it lags behind the commit index (thesis §4.2.1 warns why). */
+  readonly force?: boolean;
+};
+
 /** A node's life: created → starting → running → stopping → stopped, or failed from any. */
 export type NodePhase = "created" | "starting" | "running" | "stopping" | "stopped" | "failed";
 
@@ -65,6 +75,10 @@ export type NodeStatus = {
   readonly snapshotIndex: Index;
   /** Proposals waiting for an outcome. */
   readonly pendingProposals: number;
+  /** The configuration in force here: voters, outgoing voters (joint) and learners. */
+  readonly membership: Membership;
+  /** Leader only: what it knows of each other member's log. */
+  readonly progress?: Status["progress"];
   /** Bad messages from peers the core dropped (reported, never thrown). */
   readonly droppedMessages: number;
 };
@@ -117,6 +131,20 @@ export interface FlotillaNode<Result = unknown> {
   propose(command: Uint8Array, options?: ProposeOptions): Promise<Result>;
   /** Asks the core to start an election now (operators, tests). */
   campaign(): void;
+  /**
+   * Changes the membership (on the leader). Resolves once the change's entry is committed and
+   * applied here (for a joint change, the C_old,new entry; the leader then leaves the joint
+   * configuration by itself unless the transition is jointExplicitLeave). Rejects with
+   * MembershipChangeRefusedError (nothing appended), LeadershipLostError, TimeoutError,
+   * OutcomeUnknownError or StoppedError.
+   */
+  changeMembership(change: MembershipChange, options?: ChangeMembershipOptions): Promise<void>;
+  /** Adds `id` as a learner: it receives the log, never votes. */
+  addLearner(id: NodeId, options?: ChangeMembershipOptions): Promise<void>;
+  /** Makes learner `id` a voter (refused while it lags, unless `force`). */
+  promote(id: NodeId, options?: ChangeMembershipOptions): Promise<void>;
+  /** Removes voter or learner `id` from the cluster. */
+  remove(id: NodeId, options?: ChangeMembershipOptions): Promise<void>;
   /** The node's role, term, leader, indexes and counters now (cheap: no I/O). */
   status(): NodeStatus;
 }

@@ -21,10 +21,13 @@ export class TestCluster {
   readonly machines = new Map<NodeId, LogMachine>();
   readonly nodes = new Map<NodeId, FlotillaNode<string>>();
   readonly #extra: Extra;
+  /** Nodes that start empty, outside the configuration, waiting to be added (`join`). */
+  readonly #joining: ReadonlySet<string>;
 
-  constructor(names: readonly string[], extra: Extra = {}) {
+  constructor(names: readonly string[], extra: Extra = {}, joining: readonly string[] = []) {
     this.ids = names.map((name) => name as NodeId);
     this.#extra = extra;
+    this.#joining = new Set(joining);
     for (const id of this.ids) this.storages.set(id, new ObservedStorage(new MemoryStorage()));
   }
 
@@ -45,7 +48,8 @@ export class TestCluster {
       seed: 7,
       ...this.#extra,
       id,
-      voters: this.ids,
+      voters: this.#joining.has(id) ? [] : this.ids.filter((other) => !this.#joining.has(other)),
+      join: this.#joining.has(id),
       tickMs,
       transport: this.network.transport(id),
       storage: this.storages.get(id)!,
