@@ -13,6 +13,7 @@ import type { KvOutput } from "@flotilla/kv-model";
 import { openFileStorage } from "@flotilla/storage-file";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
 import { formatHostPort, type HostPort, UsageError } from "./addresses.js";
+import { DropLog } from "./drop-log.js";
 import { createApiServer } from "./http-api.js";
 import { KvStore } from "./kv-store.js";
 import { parseServerOptions, type ServerOptions, serverUsage } from "./server-options.js";
@@ -47,6 +48,7 @@ async function start(options: ServerOptions): Promise<Running> {
       peers,
       ...(options.key === null ? { insecure: true } : { key: options.key }),
       logger: { warn: (message) => log(id, `WARNING ${message}`) },
+      onDrop: new DropLog((line) => log(id, `WARNING ${line}`)).report,
       dropProbability: options.loss,
       dropSeed: (options.lossSeed + peerIds.indexOf(id)) >>> 0,
       ...(options.maxDatagramBytes === null ? {} : { maxDatagramBytes: options.maxDatagramBytes }),

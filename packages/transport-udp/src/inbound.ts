@@ -34,7 +34,12 @@ export type InboundOptions = {
 export type InboundResult =
   | { readonly kind: "complete"; readonly sender: string; readonly payload: Uint8Array }
   | { readonly kind: "partial" }
-  | { readonly kind: "dropped"; readonly reason: InboundDropReason };
+  | {
+      readonly kind: "dropped";
+      readonly reason: InboundDropReason;
+      /** The sender id the frame claimed, when it could be read. */
+      readonly sender: string | null;
+    };
 
 export type Inbound = {
   receive(datagram: Uint8Array, source: SourceAddress, nowMs: number): InboundResult;
@@ -47,9 +52,9 @@ export function createInbound(options: InboundOptions): Inbound {
   const { keyring, peers, counters } = options;
   const reassembler = createReassembler(options.limits, counters);
 
-  function drop(reason: InboundDropReason): InboundResult {
+  function drop(reason: InboundDropReason, sender: string | null = null): InboundResult {
     counters.dropped[reason] += 1;
-    return { kind: "dropped", reason };
+    return { kind: "dropped", reason, sender };
   }
 
   function receive(datagram: Uint8Array, source: SourceAddress, nowMs: number): InboundResult {
@@ -58,16 +63,17 @@ export function createInbound(options: InboundOptions): Inbound {
     const frame = parseFrame(datagram);
     if (typeof frame === "string") return drop(frame);
     if (!keyring.clusterIds.some((id) => bytesEqual(id, frame.clusterId))) {
-      return drop("foreignCluster");
+      return drop("foreignCluster", frame.sender);
     }
     const key = keyring.byId.get(frame.keyId);
-    if (key === undefined) return drop("unknownKey");
+    if (key === undefined) return drop("unknownKey", frame.sender);
     const peer = peers.get(frame.sender);
-    if (peer === undefined) return drop("unknownSender");
-    if (peer.address !== source.address || peer.port !== source.port) return drop("wrongAddress");
-    if (!verifyTag(frame, key.macKey)) return drop("badTag");
+    if (peer === undefined) return drop("unknownSender", frame.sender);
+    if (peer.address !== source.address || peer.port !== source.port)
+      return drop("wrongAddress", frame.sender);
+    if (!verifyTag(frame, key.macKey)) return drop("badTag", frame.sender);
     const fragment = openBody(frame, key.cipherKey);
-    if (fragment === null) return drop("decryptFailed");
+    if (fragment === null) return drop("decryptFailed", frame.sender);
     const payload = reassembler.add(frame, fragment, nowMs);
     if (payload === null) return { kind: "partial" };
     return { kind: "complete", sender: frame.sender, payload };

@@ -1,5 +1,10 @@
 // The public API of @flotilla/transport-udp. Everything not exported here is internal.
 
+export {
+  type DropListener,
+  describeDropReason,
+  type InboundDrop,
+} from "./drop-report.js";
 export type { KeyInput } from "./keys.js";
 export type { UdpLogger, UdpTransportOptions } from "./options.js";
 export { udpDefaults } from "./options.js";

@@ -2,6 +2,7 @@
 // ConfigError naming the field ("listen.port", "peers.b", "keys[1].secret").
 import { ConfigError } from "@flotilla/core";
 import { parseHostPort } from "./address.js";
+import type { DropListener } from "./drop-report.js";
 import { senderIdBytesMax } from "./frame.js";
 import { type KeyInput, secretBytes, secretBytesMin } from "./keys.js";
 import { overheadBytes } from "./outbound.js";
@@ -66,6 +67,11 @@ export type UdpTransportOptions = {
   readonly socketBufferBytes?: number;
   /** Where the one-time insecure-mode warning goes (default console.warn). */
   readonly logger?: UdpLogger;
+  /**
+   * Called with every inbound datagram dropped (reason, source address, claimed sender), as it
+   * happens: for logs that name a peer with the wrong key. Must be cheap; rate-limit inside.
+   */
+  readonly onDrop?: DropListener;
   /** Milliseconds on a monotonic clock, for reassembly timeouts (default performance.now). */
   readonly now?: () => number;
 };

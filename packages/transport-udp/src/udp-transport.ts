@@ -18,6 +18,7 @@ import {
 import { literalLookup, resolveHost } from "./address.js";
 import { admitMessage } from "./admit.js";
 import { createBusyPoller } from "./busy-poll.js";
+import { type DropListener, reportDrop } from "./drop-report.js";
 import { createInbound, type SourceAddress } from "./inbound.js";
 import { createInsecureKeyring, createKeyring } from "./keys.js";
 import { createDropper } from "./loss.js";
@@ -94,7 +95,18 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
       timeoutMs: checked.reassemblyTimeoutMs,
     },
   });
-  return wire({ socket, self: checked.id, peers, counters, outbound, inbound, now, checked });
+  const onDrop = options.onDrop;
+  return wire({
+    socket,
+    self: checked.id,
+    peers,
+    counters,
+    outbound,
+    inbound,
+    now,
+    checked,
+    onDrop,
+  });
 }
 
 type Wiring = {
@@ -106,10 +118,11 @@ type Wiring = {
   readonly inbound: ReturnType<typeof createInbound>;
   readonly now: () => number;
   readonly checked: ReturnType<typeof checkOptions>;
+  readonly onDrop: DropListener | undefined;
 };
 
 function wire(w: Wiring): UdpTransport {
-  const { socket, self, peers, counters, outbound, inbound, now, checked } = w;
+  const { socket, self, peers, counters, outbound, inbound, now, checked, onDrop } = w;
   const handlers = new Set<(message: Message) => void>();
   let closing: Promise<void> | null = null;
   const poller = createBusyPoller(checked.busyPollUs, now);
@@ -127,10 +140,16 @@ function wire(w: Wiring): UdpTransport {
   });
   socket.on("message", (datagram, rinfo) => {
     const result = inbound.receive(datagram, rinfo, now());
+    if (result.kind === "dropped") {
+      const { reason, sender } = result;
+      reportDrop(onDrop, { reason, address: rinfo.address, port: rinfo.port, sender });
+    }
     if (result.kind !== "complete") return;
     const admitted = admitMessage(result.payload, result.sender, self);
     if (admitted.kind === "dropped") {
       counters.dropped[admitted.reason] += 1;
+      const { address, port } = rinfo;
+      reportDrop(onDrop, { reason: admitted.reason, address, port, sender: result.sender });
       return;
     }
     counters.receivedMessages += 1;
