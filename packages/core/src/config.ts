@@ -27,6 +27,14 @@ export type Config = {
   readonly inflightMessagesMax: number;
   /** An AppendEntries carries at most this many bytes of entries (always at least one entry). */
   readonly entriesBytesPerMessageMax: number;
+  /**
+   * At most this many bytes of entries in flight to one follower while replicating: a follower
+   * is sent more only while fewer are unacknowledged, so large entries are paced by the
+   * follower's acknowledgements instead of flooding the network (and the heartbeats behind them).
+   */
+  readonly inflightBytesMax: number;
+  /** A command larger than this is refused (`entryTooLarge`) by every node, leader or not. */
+  readonly entryBytesMax: number;
   /** A leader rejects proposals while its uncommitted tail holds more than this many bytes. */
   readonly uncommittedBytesMax: number;
   /** InstallSnapshot sends the snapshot in chunks of at most this many bytes. */
@@ -50,6 +58,8 @@ export const configDefaults = {
   checkQuorum: true,
   inflightMessagesMax: 256,
   entriesBytesPerMessageMax: 1024 * 1024,
+  inflightBytesMax: 4 * 1024 * 1024,
+  entryBytesMax: 1024 * 1024,
   uncommittedBytesMax: 64 * 1024 * 1024,
   snapshotChunkBytesMax: 256 * 1024,
   snapshotTrailingEntries: 1000,
@@ -79,6 +89,8 @@ export function validateConfig(input: ConfigInput): Config {
   requireBoolean("checkQuorum", config.checkQuorum);
   requireInteger("inflightMessagesMax", config.inflightMessagesMax, 1);
   requireInteger("entriesBytesPerMessageMax", config.entriesBytesPerMessageMax, 1);
+  requireInteger("inflightBytesMax", config.inflightBytesMax, 1);
+  requireInteger("entryBytesMax", config.entryBytesMax, 1);
   requireInteger("uncommittedBytesMax", config.uncommittedBytesMax, 1);
   requireInteger("snapshotChunkBytesMax", config.snapshotChunkBytesMax, 1);
   requireInteger("snapshotTrailingEntries", config.snapshotTrailingEntries, 0);

@@ -28,7 +28,11 @@ export type PersistEffect = {
  * Why the core refused a proposal: not the leader, or too many uncommitted bytes
  * (`uncommittedBytesMax`).
  */
-export type ProposalRejection = "notLeader" | "uncommittedLimit";
+/**
+ * Why a proposal was refused: this node does not lead; the leader's uncommitted tail is full
+ * (`uncommittedBytesMax`); the command is larger than `entryBytesMax` (refused by any node).
+ */
+export type ProposalRejection = "notLeader" | "uncommittedLimit" | "entryTooLarge";
 
 /**
  * What the driver must do besides sending `messages`, in the order given: persist first, then

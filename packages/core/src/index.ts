@@ -18,6 +18,7 @@ export type {
 export type { Config, ConfigInput } from "./config.js";
 export { configDefaults, validateConfig } from "./config.js";
 export {
+  EntryTooLargeError,
   LeadershipLostError,
   MembershipChangeRefusedError,
   NotLeaderError,

@@ -1,39 +1,57 @@
-// The in-flight window of one follower: the last log index of every AppendEntries sent to it
-// and not yet acknowledged, oldest first. Immutable with shared structure, like the log: adding
-// at the tip of the backing array pushes in place, freeing advances a start pointer, so neither
-// costs more than the entries it touches.
+// The in-flight window of one follower: for every AppendEntries sent to it and not yet
+// acknowledged, oldest first, the last log index it carried and its entries' bytes. Immutable
+// with shared structure, like the log: adding at the tip of the backing arrays pushes in place,
+// freeing advances a start pointer, so neither costs more than the messages it touches.
 
 export class Inflight {
-  static readonly empty = new Inflight([], 0, 0);
+  static readonly empty = new Inflight([], [], 0, 0, 0);
 
   private constructor(
-    private readonly backing: number[],
+    private readonly lastIndexes: number[],
+    /** Entry bytes of each message, parallel to lastIndexes. */
+    private readonly sizes: number[],
     private readonly start: number,
-    // Invariant: start <= end <= backing.length; backing[start..end) is increasing.
+    // Invariant: start <= end <= lastIndexes.length; lastIndexes[start..end) is increasing.
     private readonly end: number,
+    /** Invariant: the sum of sizes[start..end). */
+    readonly bytes: number,
   ) {}
 
   get count(): number {
     return this.end - this.start;
   }
 
-  /** The window with one more message, whose entries end at `lastIndex`. */
-  add(lastIndex: number): Inflight {
-    if (this.end === this.backing.length && this.start < 1024) {
-      this.backing.push(lastIndex);
-      return new Inflight(this.backing, this.start, this.end + 1);
+  /** The window with one more message, whose entries end at `lastIndex` and hold `bytes`. */
+  add(lastIndex: number, bytes: number): Inflight {
+    if (this.end === this.lastIndexes.length && this.start < 1024) {
+      this.lastIndexes.push(lastIndex);
+      this.sizes.push(bytes);
+      return new Inflight(
+        this.lastIndexes,
+        this.sizes,
+        this.start,
+        this.end + 1,
+        this.bytes + bytes,
+      );
     }
     // Not at the tip (an older state is being replayed), or a long-freed prefix: copy the live part.
-    const backing = this.backing.slice(this.start, this.end);
-    backing.push(lastIndex);
-    return new Inflight(backing, 0, backing.length);
+    const lastIndexes = this.lastIndexes.slice(this.start, this.end);
+    const sizes = this.sizes.slice(this.start, this.end);
+    lastIndexes.push(lastIndex);
+    sizes.push(bytes);
+    return new Inflight(lastIndexes, sizes, 0, lastIndexes.length, this.bytes + bytes);
   }
 
   /** The window without the messages whose entries all end at or before `index`. */
   freeTo(index: number): Inflight {
     let start = this.start;
-    while (start < this.end && this.backing[start]! <= index) start++;
+    let bytes = this.bytes;
+    while (start < this.end && this.lastIndexes[start]! <= index) {
+      bytes -= this.sizes[start]!;
+      start++;
+    }
     if (start === this.start) return this;
-    return start === this.end ? Inflight.empty : new Inflight(this.backing, start, this.end);
+    if (start === this.end) return Inflight.empty;
+    return new Inflight(this.lastIndexes, this.sizes, start, this.end, bytes);
   }
 }

@@ -95,6 +95,11 @@ function quorumActive(ctx: Ctx): boolean {
 /** A client proposal: append on the leader, reject elsewhere or beyond the uncommitted budget. */
 export function propose(ctx: Ctx, id: string, data: Uint8Array): void {
   const s = ctx.s;
+  if (data.byteLength > s.config.entryBytesMax) {
+    // Checked first and everywhere: retrying at the leader would not help.
+    ctx.notes.push({ type: "proposalRejected", id, reason: "entryTooLarge", leader: s.leader });
+    return;
+  }
   if (s.role !== "leader") {
     ctx.notes.push({ type: "proposalRejected", id, reason: "notLeader", leader: s.leader });
     return;

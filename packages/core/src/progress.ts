@@ -1,3 +1,4 @@
+import type { Config } from "./config.js";
 import { Inflight } from "./inflight.js";
 import type { SnapshotMeta } from "./state.js";
 
@@ -6,7 +7,8 @@ import type { SnapshotMeta } from "./state.js";
 // - probe: the leader does not know where the follower's log matches; it sends one
 //   AppendEntries at a time and waits for the answer (or the next heartbeat) before the next.
 // - replicate: the follower is known to match up to `match`; the leader streams entries
-//   optimistically, up to `inflightMessagesMax` messages in flight.
+//   optimistically, up to `inflightMessagesMax` messages and `inflightBytesMax` bytes of entries
+//   in flight.
 // - snapshot: the follower needs entries the leader compacted away; the leader streams it the
 //   snapshot in chunks (snapshot-send.ts), `inflight` holding the end offsets of unacknowledged
 //   chunks, and sends no AppendEntries until the follower has installed it.
@@ -38,7 +40,7 @@ export type Progress = {
    * answers a message from before the state began, so it is stale and ignored.
    */
   readonly sinceSeq: number;
-  /** replicate: messages sent and not yet acknowledged (their last indexes). */
+  /** replicate: messages sent and not yet acknowledged (their last indexes and entry bytes). */
   readonly inflight: Inflight;
   /** Heard from since the last CheckQuorum round (thesis §6.2). */
   readonly recentActive: boolean;
@@ -117,13 +119,18 @@ export function initialProgress(next: number, seq: number): Progress {
   };
 }
 
+export type WindowLimits = Pick<Config, "inflightMessagesMax" | "inflightBytesMax">;
+
 /** Whether the leader must hold back new AppendEntries with entries for this follower. */
-export function isPaused(pr: Progress, inflightMessagesMax: number): boolean {
+export function isPaused(pr: Progress, limits: WindowLimits): boolean {
   switch (pr.state) {
     case "probe":
       return pr.probeSent;
     case "replicate":
-      return pr.inflight.count >= inflightMessagesMax;
+      return (
+        pr.inflight.count >= limits.inflightMessagesMax ||
+        pr.inflight.bytes >= limits.inflightBytesMax
+      );
     case "snapshot":
       return true;
     default:
@@ -176,8 +183,16 @@ export function toReplicate(pr: Progress, seq: number): Progress {
   });
 }
 
-/** Records an AppendEntries whose entries end at `lastIndex` (or that carries none). */
-export function onSent(pr: Progress, lastIndex: number, hasEntries: boolean): Progress {
+/**
+ * Records an AppendEntries whose entries end at `lastIndex` and hold `bytes` (or that carries
+ * none).
+ */
+export function onSent(
+  pr: Progress,
+  lastIndex: number,
+  hasEntries: boolean,
+  bytes: number,
+): Progress {
   switch (pr.state) {
     case "probe":
       // Every probe of one probe state asks about the same `next`, so an answer to any of them
@@ -187,7 +202,7 @@ export function onSent(pr: Progress, lastIndex: number, hasEntries: boolean): Pr
       return make(pr, { probeSent: true });
     case "replicate":
       if (!hasEntries) return pr;
-      return make(pr, { next: lastIndex + 1, inflight: pr.inflight.add(lastIndex) });
+      return make(pr, { next: lastIndex + 1, inflight: pr.inflight.add(lastIndex, bytes) });
     case "snapshot":
       return pr;
     default:

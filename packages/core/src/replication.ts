@@ -77,7 +77,7 @@ export function sendAppend(ctx: Ctx, i: number, allowEmpty: boolean): boolean {
   const s = ctx.s;
   const ls = leaderOf(s);
   const pr = ls.progress[i]!;
-  if (isPaused(pr, s.config.inflightMessagesMax)) return false;
+  if (isPaused(pr, s.config)) return false;
   const prevLogIndex = pr.next - 1;
   const prevLogTerm = s.log.term(prevLogIndex);
   if (prevLogTerm === undefined) {
@@ -89,14 +89,20 @@ export function sendAppend(ctx: Ctx, i: number, allowEmpty: boolean): boolean {
   if (entries.length === 0 && !allowEmpty) return false;
   const leaderCommit = entries.length > 0 ? s.commit : Math.min(s.commit, pr.match);
   const seq = pushAppendEntries(ctx, ls, i, prevLogIndex, prevLogTerm, entries, leaderCommit);
-  const sent = onSent(pr, prevLogIndex + entries.length, entries.length > 0);
+  const lastIndex = prevLogIndex + entries.length;
+  const bytes = s.log.bytesAfter(prevLogIndex) - s.log.bytesAfter(lastIndex);
+  const sent = onSent(pr, lastIndex, entries.length > 0, bytes);
   setProgress(s, ls, i, sent, seq);
   return true;
 }
 
 function entriesFor(ctx: Ctx, pr: Progress): AppendEntries["entries"] {
   const { log, config } = ctx.s;
-  if (pr.state !== "probe") return log.batch(pr.next, config.entriesBytesPerMessageMax);
+  if (pr.state !== "probe") {
+    // Within the follower's byte window (not paused, so some room is left); at least one entry.
+    const room = config.inflightBytesMax - pr.inflight.bytes;
+    return log.batch(pr.next, Math.min(config.entriesBytesPerMessageMax, room));
+  }
   const budget = Math.min(probeEntriesBytesMax, config.entriesBytesPerMessageMax);
   const entries = log.batch(pr.next, budget);
   // batch() returns at least one entry; a probe need not: one large entry waits for replicate.
@@ -161,7 +167,7 @@ export function broadcastHeartbeat(ctx: Ctx): void {
         break;
       case "replicate": {
         const stalled = !pr.ackedSinceHeartbeat;
-        if (!isPaused(pr, s.config.inflightMessagesMax) && pr.next <= s.log.lastIndex) {
+        if (!isPaused(pr, s.config) && pr.next <= s.log.lastIndex) {
           sendAll(ctx, i);
         } else if (pr.match < s.log.lastIndex && stalled) {
           // Nothing acknowledged since the last plain heartbeat: check the tail we streamed. If

@@ -108,7 +108,7 @@ export function sendSnapshotChunks(ctx: Ctx, i: number): void {
       done: end === size,
       seq,
     });
-    pr = withProgress(pr, { snapshotOffset: end, inflight: pr.inflight.add(end) });
+    pr = withProgress(pr, { snapshotOffset: end, inflight: pr.inflight.add(end, end - offset) });
   }
   const ls = leaderOf(s);
   if (pr !== ls.progress[i] || seq !== ls.seq) setProgress(s, ls, i, pr, seq);

@@ -10,6 +10,8 @@ describe("validateConfig", () => {
     expect(config.electionTimeoutTicks).toBe(10);
     expect(config.preVote).toBe(true);
     expect(config.learners).toEqual([]);
+    expect(config.inflightBytesMax).toBe(4 * 1024 * 1024);
+    expect(config.entryBytesMax).toBe(1024 * 1024);
   });
 
   it.each([
@@ -22,6 +24,8 @@ describe("validateConfig", () => {
       "heartbeatIntervalTicks",
     ],
     [{ id: a, voters: [a], inflightMessagesMax: 0 }, "inflightMessagesMax"],
+    [{ id: a, voters: [a], inflightBytesMax: 0 }, "inflightBytesMax"],
+    [{ id: a, voters: [a], entryBytesMax: 1.5 }, "entryBytesMax"],
     [{ id: a, voters: [a], preVote: "yes" as unknown as boolean }, "preVote"],
   ])("rejects %j naming %s", (input, field) => {
     const thrown = (() => {

@@ -31,6 +31,16 @@ export class OverloadedError extends FlotillaError {
 }
 
 /**
+ * The command is larger than the node's `entryBytesMax`: no node of the cluster accepts it, so
+ * retrying cannot help (an HTTP server would answer 413). It was never appended.
+ */
+export class EntryTooLargeError extends FlotillaError {
+  constructor() {
+    super("ENTRY_TOO_LARGE", "the command is larger than entryBytesMax");
+  }
+}
+
+/**
  * The proposal was appended at `index` in `term`, but a different entry was committed at that
  * index: leadership changed before the proposal committed, and it never will. Safe to retry.
  */

@@ -6,7 +6,12 @@ import mitt from "mitt";
 import type { ProposalRejection } from "../effect.js";
 import type { FlotillaError } from "../errors.js";
 import type { Index, NodeId, Term } from "../ids.js";
-import { MembershipChangeRefusedError, NotLeaderError, OverloadedError } from "./errors.js";
+import {
+  EntryTooLargeError,
+  MembershipChangeRefusedError,
+  NotLeaderError,
+  OverloadedError,
+} from "./errors.js";
 import type { ProposalRegistry } from "./proposals.js";
 import type { Scheduler } from "./scheduler.js";
 import type { Notice, TurnReport } from "./turn-work.js";
@@ -136,6 +141,8 @@ function rejection(reason: ProposalRejection, leader: NodeId | null): FlotillaEr
       return new NotLeaderError(leader);
     case "uncommittedLimit":
       return new OverloadedError(leader);
+    case "entryTooLarge":
+      return new EntryTooLargeError();
     default: {
       const never: never = reason;
       return new NotLeaderError(never);

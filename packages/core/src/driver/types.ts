@@ -122,7 +122,7 @@ export interface FlotillaNode<Result = unknown> {
   stop(): Promise<void>;
   /**
    * Proposes a command for the log. Resolves with the state machine's result for it once applied
-   * here; rejects with NotLeaderError, OverloadedError, LeadershipLostError, TimeoutError,
+   * here; rejects with NotLeaderError, OverloadedError, EntryTooLargeError, LeadershipLostError, TimeoutError,
    * OutcomeUnknownError or StoppedError. Settles exactly once. NotLeaderError and
    * OverloadedError settle in a later task (a timer of 0 ms), so even a caller that retries at
    * once lets the node run its timers and read its messages; retrying at the leader it names,

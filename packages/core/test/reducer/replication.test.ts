@@ -255,6 +255,36 @@ describe("replication", () => {
     expect(progressOf(c, n2).inflight).toBe(0);
   });
 
+  it("paces by bytes in flight: a follower gets more only while fewer than inflightBytesMax are unacknowledged", () => {
+    const c = elected(3, { inflightBytesMax: 250, entriesBytesPerMessageMax: 100 });
+    c.step(n1, { type: "propose", id: "p0", data: bytes(1) });
+    c.stabilize();
+    for (let i = 1; i <= 6; i++) c.step(n1, { type: "propose", id: `p${i}`, data: bytes(100) });
+    c.tick(n1);
+    // 100 + 100 + 100 bytes: the third message leaves while 200 < 250 are in flight, then none.
+    const toN2 = () => c.queue.filter((m) => m.to === n2 && m.type === "appendEntries");
+    expect(toN2().map((m) => (m as AppendEntries).entries.length)).toEqual([1, 1, 1]);
+    expect(progressOf(c, n2).inflight).toBe(3);
+    // An acknowledgement frees 100 bytes: one more message, and the window is full again.
+    c.deliver(c.queue.indexOf(toN2()[0]!));
+    c.deliver(c.queue.findIndex((m) => m.from === n2));
+    expect(progressOf(c, n2).inflight).toBe(3);
+    c.stabilize();
+    expect(progressOf(c, n2).match).toBe(8);
+  });
+
+  it("refuses a command larger than entryBytesMax on every node", () => {
+    const c = elected(3, { entryBytesMax: 100 });
+    for (const id of [n1, n2]) {
+      const { effects } = c.step(id, { type: "propose", id: "big", data: bytes(101) });
+      expect(effects).toContainEqual(
+        expect.objectContaining({ type: "proposalRejected", reason: "entryTooLarge" }),
+      );
+    }
+    const { effects } = c.step(n1, { type: "propose", id: "fits", data: bytes(100) });
+    expect(effects).toContainEqual(expect.objectContaining({ type: "proposalAccepted" }));
+  });
+
   it("recovers a stream whose messages were all lost, through the heartbeat", () => {
     const c = elected();
     c.step(n1, { type: "propose", id: "p0", data: bytes(1) });
