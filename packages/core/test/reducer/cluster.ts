@@ -46,13 +46,15 @@ export class Cluster {
   /** What each node's storage holds: a restart begins from exactly this. */
   readonly durable = new Map<NodeId, Durable>();
 
+  /** Nodes n1..n<size>; the first `votersCount` are voters, the others start empty (`join`). */
   constructor(
     size: number,
     private readonly options: ClusterOptions = {},
+    private readonly votersCount = size,
   ) {
     this.ids = Array.from({ length: size }, (_, i) => nodeId(`n${i + 1}`));
     for (const id of this.ids) {
-      this.states.set(id, init({ id, voters: this.ids, ...options }));
+      this.states.set(id, init(this.configOf(id)));
       this.applied.set(id, []);
       this.restored.set(id, []);
       this.durable.set(id, {
@@ -67,10 +69,13 @@ export class Cluster {
   restart(id: NodeId): void {
     const d = this.durable.get(id)!;
     this.heldByDisk.delete(id);
-    this.states.set(
-      id,
-      init({ id, voters: this.ids, ...this.options }, { ...d, entries: [...d.entries] }),
-    );
+    this.states.set(id, init(this.configOf(id), { ...d, entries: [...d.entries] }));
+  }
+
+  private configOf(id: NodeId) {
+    const voters = this.ids.slice(0, this.votersCount);
+    const join = !voters.includes(id);
+    return { ...this.options, id, voters: join ? [] : voters, join };
   }
 
   private write(id: NodeId, effect: PersistEffect): void {
