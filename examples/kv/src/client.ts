@@ -1,7 +1,17 @@
-// A client of the key-value cluster: tries the servers it was given, follows a follower's 307 to
-// the leader, and moves on when a server is down or has no leader, until its deadline. A failure
-// says whether the operation surely did not happen (`retry: "safe"`) or might have ("unknown":
-// the request reached a server and no answer came back).
+// A client of the key-value cluster. It sends each request to the server it believes leads and,
+// when that goes wrong, asks every server who leads at which term (GET /status, leader-finder.ts)
+// and goes there: on a refusal (307, 503), a refused connection, or a request stalled past
+// `stallMs` while another server leads. A leader fault then costs a client about one election
+// rather than a timeout.
+//
+// A failure says whether the operation surely did not happen (`retry: "safe"`) or might have
+// (`"unknown"`: the request reached a server and no answer came back, or that leader stepped down
+// before its entry committed). A write whose outcome is unknown is never silently retried as if it
+// had failed: it is reported (KvRequestError, retry "unknown") unless the caller opted in with
+// `retryUnknownWrites` (a PUT of a key nobody else writes is idempotent; a CAS is not). Reads
+// change nothing, so they are always retried.
+
+import { findLeader } from "./leader-finder.js";
 
 export type KvClientOptions = {
   /** Base URLs of the servers' client APIs, e.g. "http://127.0.0.1:8001". */
@@ -10,6 +20,15 @@ export type KvClientOptions = {
   readonly requestTimeoutMs?: number;
   /** Keep trying other servers and redirects for this long in all. Default 10000. */
   readonly deadlineMs?: number;
+  /**
+   * A request unanswered this long makes the client ask the servers who leads, and again every
+   * `stallMs`; once another server leads, the request is abandoned (its outcome is unknown). A
+   * slow leader that still leads is waited for. Default 150 (the default election timeout is
+   * 100-200 ms).
+   */
+  readonly stallMs?: number;
+  /** Retry writes whose outcome is unknown instead of reporting them. Default false. */
+  readonly retryUnknownWrites?: boolean;
 };
 
 export class KvRequestError extends Error {
@@ -48,11 +67,19 @@ export type ServerStatus = {
 
 type Answer = { readonly status: number; readonly body: Record<string, unknown> };
 
+/** One HTTP attempt: an answer, a connection nobody accepted, or no answer (outcome unknown). */
+type Attempt =
+  | { readonly kind: "answer"; readonly answer: Answer; readonly location: string | null }
+  | { readonly kind: "refused" }
+  | { readonly kind: "noAnswer"; readonly why: string; readonly leader: string | null };
+
 export class KvClient {
   readonly #servers: readonly string[];
   readonly #requestTimeoutMs: number;
   readonly #deadlineMs: number;
-  /** The server that last answered as leader (or that a redirect named): tried first. */
+  readonly #stallMs: number;
+  readonly #retryUnknownWrites: boolean;
+  /** The server that last answered as leader (or that a redirect or status named): tried first. */
   #preferred: string | null = null;
   #next = 0;
 
@@ -61,6 +88,8 @@ export class KvClient {
     this.#servers = options.servers.map((s) => s.replace(/\/+$/, ""));
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.#deadlineMs = options.deadlineMs ?? 10_000;
+    this.#stallMs = options.stallMs ?? 150;
+    this.#retryUnknownWrites = options.retryUnknownWrites ?? false;
   }
 
   async get(key: string): Promise<string | null> {
@@ -93,32 +122,30 @@ export class KvClient {
 
   async #request(method: string, path: string, body?: string): Promise<Answer> {
     const deadline = performance.now() + this.#deadlineMs;
+    const retryUnknown = method === "GET" || this.#retryUnknownWrites;
     let last = "no server tried";
     let redirects = 0;
     while (performance.now() < deadline) {
-      const server = this.#preferred ?? this.#rotate();
-      let response: Response;
-      try {
-        response = await fetch(`${server}${path}`, {
-          method,
-          redirect: "manual",
-          signal: AbortSignal.timeout(this.#requestTimeoutMs),
-          ...(body === undefined ? {} : { body }),
-        });
-      } catch (error) {
-        if (!refused(error)) {
-          this.#preferred = null;
-          throw new KvRequestError(`${server}: ${describe(error)}`, "unknown", "NO_ANSWER");
-        }
-        // Nothing listens there: the request never reached a server. Try the next one.
+      const server = this.#preferred ?? (await this.#locate());
+      const attempt = await this.#attempt(server, method, path, body);
+      if (attempt.kind === "refused") {
+        // Nothing listens there: the request never reached a server. Ask who leads.
         last = `${server}: connection refused`;
         this.#preferred = null;
-        await pause(20);
         continue;
       }
-      const answer: Answer = { status: response.status, body: await readJson(response) };
+      if (attempt.kind === "noAnswer") {
+        last = `${server}: ${attempt.why}`;
+        this.#preferred = attempt.leader;
+        if (!retryUnknown) throw new KvRequestError(last, "unknown", "NO_ANSWER");
+        continue;
+      }
+      const { answer, location } = attempt;
+      if (answer.status === 200 || (answer.status === 404 && method === "GET")) {
+        this.#preferred = server;
+        return answer;
+      }
       if (answer.status === 307) {
-        const location = response.headers.get("location");
         this.#preferred = location === null ? null : new URL(location).origin;
         last = `${server}: redirected to ${location}`;
         // Views of who leads may be stale for a moment after an election: do not spin on them.
@@ -126,23 +153,70 @@ export class KvClient {
         if (redirects > 2) await pause(20);
         continue;
       }
-      if (answer.status === 200 || (answer.status === 404 && method === "GET")) {
-        this.#preferred = server;
-        return answer;
-      }
       const retry = answer.body.retry === "safe" ? "safe" : "unknown";
       const code =
         typeof answer.body.error === "string" ? answer.body.error : `HTTP_${answer.status}`;
       last = `${server}: ${code} ${String(answer.body.message ?? "")}`.trim();
-      if (retry !== "safe" || answer.status < 500) throw new KvRequestError(last, retry, code);
-      this.#preferred = null; // no leader there, or it lost leadership: look elsewhere
-      await pause(50);
+      if (answer.status < 500) throw new KvRequestError(last, retry, code);
+      if (retry === "unknown" && !retryUnknown) throw new KvRequestError(last, retry, code);
+      // No leader there, or it stepped down: go where it points, else ask everyone.
+      const hint = answer.body.leaderUrl;
+      this.#preferred = typeof hint === "string" && hint !== server ? hint : null;
     }
     throw new KvRequestError(
       `gave up after ${this.#deadlineMs} ms; last: ${last}`,
       "safe",
       "DEADLINE",
     );
+  }
+
+  /** The leader the servers name now, or (none known yet) the next server after a short wait. */
+  async #locate(): Promise<string> {
+    const leader = await findLeader(this.#servers, this.#stallMs);
+    if (leader !== null) return leader.url;
+    await pause(20);
+    return this.#rotate();
+  }
+
+  /**
+   * Sends one request. While it is unanswered, every `stallMs` it asks who leads; once another
+   * server does, it abandons the request: its outcome is unknown (it may still commit).
+   */
+  async #attempt(server: string, method: string, path: string, body?: string): Promise<Attempt> {
+    const abandon = new AbortController();
+    const signal = AbortSignal.any([abandon.signal, AbortSignal.timeout(this.#requestTimeoutMs)]);
+    let leader: string | null = null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const watch = () => {
+      timer = setTimeout(async () => {
+        const view = await findLeader(this.#servers, this.#stallMs);
+        if (abandon.signal.aborted || timer === undefined) return;
+        if (view !== null && view.url !== server) {
+          leader = view.url;
+          abandon.abort();
+        } else {
+          watch();
+        }
+      }, this.#stallMs);
+    };
+    watch();
+    try {
+      const response = await fetch(`${server}${path}`, {
+        method,
+        redirect: "manual",
+        signal,
+        ...(body === undefined ? {} : { body }),
+      });
+      const answer: Answer = { status: response.status, body: await readJson(response) };
+      return { kind: "answer", answer, location: response.headers.get("location") };
+    } catch (error) {
+      if (refused(error)) return { kind: "refused" };
+      const why = leader === null ? describe(error) : `no answer while ${leader} leads`;
+      return { kind: "noAnswer", why, leader };
+    } finally {
+      clearTimeout(timer);
+      timer = undefined;
+    }
   }
 
   #rotate(): string {
@@ -157,9 +231,11 @@ function keyPath(key: string): string {
   return `/kv/${encodeURIComponent(key)}`;
 }
 
+/** The body as JSON; a body cut short throws (the caller's signal aborted, say). */
 async function readJson(response: Response): Promise<Record<string, unknown>> {
+  const text = await response.text();
   try {
-    const body: unknown = await response.json();
+    const body: unknown = JSON.parse(text);
     return typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
   } catch {
     return {};

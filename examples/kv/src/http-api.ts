@@ -4,13 +4,17 @@
 //   PUT  /kv/:key          body: value -> 200 {"ok": true}
 //   POST /kv/:key/cas      body: {"expected": string|null, "value": string} -> 200 {"ok": bool}
 //   GET  /status                       -> 200 {id, role, term, leader, leaderUrl, transport, ...}
+//   POST /admin/partition  body: {"cut": [id...]} -> 200 {"cut": [...]}  (fault injection only:
+//                                      the server runs with FLOTILLA_FAULT_INJECTION=1; else 404)
 //
 // Every key operation, reads included, is a command proposed to Raft: the answer is given once
 // the entry committed and was applied, so reads are linearizable by the log (Raft thesis §6.4
 // offers cheaper reads; the driver does not expose them yet). Only the leader proposes: a
 // follower answers 307 with the leader's client address (Location and body), or 503 when it
 // knows no leader. Failed requests say in `retry` whether the write surely did not happen
-// ("safe": retry freely) or may have ("unknown": a retry may apply it twice).
+// ("safe": retry freely) or may have ("unknown": a retry may apply it twice). A leader that steps
+// down settles its pending proposals at once (the driver's SteppedDownError): 503 STEPPED_DOWN,
+// retry "unknown", with `leader` and `leaderUrl` when the new leader is known.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import {
@@ -19,11 +23,13 @@ import {
   LeadershipLostError,
   NotLeaderError,
   OverloadedError,
+  SteppedDownError,
 } from "@flotilla/core";
 import { encodeKvCommand, type KvInput, type KvOutput } from "@flotilla/kv-model";
 import type { UdpTransportStats } from "@flotilla/transport-udp";
 import { formatHostPort, type HostPort } from "./addresses.js";
 import type { KvStore } from "./kv-store.js";
+import type { PartitionableTransport } from "./partition.js";
 
 export type ApiContext = {
   readonly node: FlotillaNode<KvOutput>;
@@ -32,6 +38,8 @@ export type ApiContext = {
   readonly proposalTimeoutMs: number;
   /** The Raft transport's counters, summed up in /status. */
   readonly transportStats: () => UdpTransportStats;
+  /** Fault injection (tests, benchmarks): absent unless the server enabled it. */
+  readonly partition?: PartitionableTransport;
 };
 
 type Reply = { readonly status: number; readonly body: unknown; readonly location?: string };
@@ -41,7 +49,7 @@ const bodyBytesMax = 1024 * 1024;
 export function createApiServer(context: ApiContext): Server {
   return createServer((request, response) => {
     route(context, request)
-      .catch((error: unknown) => failure(error))
+      .catch((error: unknown) => failure(context, error))
       .then((reply) => send(response, context.node.id, reply));
   });
 }
@@ -50,6 +58,9 @@ async function route(context: ApiContext, request: IncomingMessage): Promise<Rep
   const url = new URL(request.url ?? "/", "http://localhost");
   const method = request.method ?? "GET";
   if (url.pathname === "/status" && method === "GET") return { status: 200, body: status(context) };
+  if (url.pathname === "/admin/partition" && method === "POST" && context.partition) {
+    return partition(context.partition, await readBody(request));
+  }
   const match = /^\/kv\/([^/]+)(\/cas)?$/.exec(url.pathname);
   if (match === null) return { status: 404, body: { error: "NOT_FOUND", message: "no such path" } };
   let key: string;
@@ -96,7 +107,7 @@ async function propose(
     output = await node.propose(encodeKvCommand(input), { timeoutMs: context.proposalTimeoutMs });
   } catch (error) {
     if (error instanceof NotLeaderError) return redirect(context, request, error.leader);
-    return failure(error);
+    return failure(context, error);
   }
   switch (output.op) {
     case "get":
@@ -129,7 +140,14 @@ function redirect(context: ApiContext, request: IncomingMessage, leader: string 
 }
 
 /** Maps a failed proposal to a reply that says whether retrying is safe. */
-function failure(error: unknown): Reply {
+function failure(context: ApiContext, error: unknown): Reply {
+  if (error instanceof SteppedDownError) {
+    // The entry may still commit under the new leader: the client must not retry blindly.
+    const address = error.leader === null ? undefined : context.api.get(error.leader);
+    const leaderUrl = address === undefined ? null : `http://${formatHostPort(address)}`;
+    const { code, message, leader } = error;
+    return { status: 503, body: { error: code, message, leader, leaderUrl, retry: "unknown" } };
+  }
   if (error instanceof OverloadedError || error instanceof LeadershipLostError) {
     // Neither ever commits: the entry was refused, or another entry took its index.
     return { status: 503, body: { error: error.code, message: error.message, retry: "safe" } };
@@ -168,6 +186,21 @@ function transportSummary(stats: UdpTransportStats) {
     sendDropped: sum(stats.sendDropped),
     inboundDropped: sum(stats.dropped),
   };
+}
+
+/** Sets the peers this node is cut off from (fault injection); an empty list heals. */
+function partition(transport: PartitionableTransport, text: string | null): Reply {
+  let cut: unknown;
+  try {
+    cut = (JSON.parse(text ?? "") as { cut?: unknown } | null)?.cut;
+  } catch {
+    cut = undefined;
+  }
+  if (!Array.isArray(cut) || !cut.every((peer) => typeof peer === "string")) {
+    return badRequest('the body must be JSON: {"cut": [node id, ...]}');
+  }
+  transport.partition(cut);
+  return { status: 200, body: { cut: transport.cut } };
 }
 
 function parseCas(text: string): { expected: string | null; value: string } | string {

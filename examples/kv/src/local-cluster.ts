@@ -26,6 +26,8 @@ export type LocalClusterOptions = {
   readonly serverArgs?: readonly string[];
   /** Extra options for node itself, before the script, e.g. ["--cpu-prof"]. */
   readonly nodeArgs?: readonly string[];
+  /** Let tests cut a node off its peers (`partition`): FLOTILLA_FAULT_INJECTION=1 on each. */
+  readonly faultInjection?: boolean;
 };
 
 type Member = {
@@ -55,6 +57,7 @@ export class LocalCluster {
   readonly #members: Map<string, Member>;
   readonly #serverArgs: readonly string[];
   readonly #nodeArgs: readonly string[];
+  readonly #faultInjection: boolean;
   readonly #logs = new Map<string, WriteStream>();
 
   private constructor(options: LocalClusterOptions, members: Member[]) {
@@ -62,6 +65,7 @@ export class LocalCluster {
     this.dir = options.dir;
     this.#serverArgs = options.serverArgs ?? [];
     this.#nodeArgs = options.nodeArgs ?? [];
+    this.#faultInjection = options.faultInjection ?? false;
     this.#members = new Map(members.map((m) => [m.id, m]));
   }
 
@@ -118,7 +122,11 @@ export class LocalCluster {
     installExitHook();
     const child = spawn(process.execPath, args, {
       cwd: packageDir,
-      env: { ...process.env, FLOTILLA_KEY_HEX: this.keyHex },
+      env: {
+        ...process.env,
+        FLOTILLA_KEY_HEX: this.keyHex,
+        ...(this.#faultInjection ? { FLOTILLA_FAULT_INJECTION: "1" } : {}),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     live.add(child);
@@ -153,6 +161,19 @@ export class LocalCluster {
   signal(id: string, signal: NodeJS.Signals): void {
     const pid = this.#member(id).child?.pid;
     if (pid !== undefined) tryKill(pid, signal);
+  }
+
+  /**
+   * Cuts node `id` off from `peers` both ways (every Raft message between them dropped on `id`'s
+   * side); `[]` heals. Needs `faultInjection`.
+   */
+  async partition(id: string, peers: readonly string[]): Promise<void> {
+    const response = await fetch(`${this.url(id)}/admin/partition`, {
+      method: "POST",
+      body: JSON.stringify({ cut: peers }),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!response.ok) throw new Error(`partition ${id}: HTTP ${response.status}`);
   }
 
   async restart(id: string): Promise<void> {

@@ -16,6 +16,7 @@ import { formatHostPort, type HostPort, UsageError } from "./addresses.js";
 import { DropLog } from "./drop-log.js";
 import { createApiServer } from "./http-api.js";
 import { KvStore } from "./kv-store.js";
+import { PartitionableTransport } from "./partition.js";
 import { parseServerOptions, type ServerOptions, serverUsage } from "./server-options.js";
 
 type Running = {
@@ -58,10 +59,15 @@ async function start(options: ServerOptions): Promise<Running> {
     throw error;
   }
   const store = new KvStore();
+  // Tests and benchmarks cut a node off its peers through POST /admin/partition (loopback only).
+  const partition =
+    process.env.FLOTILLA_FAULT_INJECTION === "1"
+      ? new PartitionableTransport(transport)
+      : undefined;
   const node = createNode<KvOutput>({
     id: nodeId(id),
     voters: peerIds.map(nodeId),
-    transport,
+    transport: partition ?? transport,
     storage,
     stateMachine: store,
     tickMs: options.tickMs,
@@ -94,7 +100,14 @@ async function start(options: ServerOptions): Promise<Running> {
     await node.start();
     const { api, proposalTimeoutMs } = options;
     const transportStats = () => transport.stats();
-    const server = createApiServer({ node, store, api, proposalTimeoutMs, transportStats });
+    const server = createApiServer({
+      node,
+      store,
+      api,
+      proposalTimeoutMs,
+      transportStats,
+      ...(partition === undefined ? {} : { partition }),
+    });
     running.http = await listen(server, apiSelf);
   } catch (error) {
     // An API port in use, say: release the data directory's lock and the socket before exiting,

@@ -26,6 +26,8 @@ afterEach(async () => {
   dir = null;
 });
 
+// The plain-put tests write each key once, from one client: a PUT is idempotent there, so they let
+// the client retry one whose outcome is unknown (a leader change mid-request) rather than fail.
 async function startCluster(serverArgs: readonly string[]): Promise<LocalCluster> {
   dir = await mkdtemp(join(tmpdir(), "flotilla-kv-fault-"));
   cluster = await LocalCluster.create({ ids, dir, serverArgs });
@@ -179,7 +181,7 @@ describe("kv servers as processes under SIGKILL", () => {
   it("restart a node from its own snapshot plus log, and catch it up with what it missed", async () => {
     const c = await startCluster(["--snapshot-every", "20", "--snapshot-trailing", "100000"]);
     const leader = await c.waitForLeader();
-    const client = new KvClient({ servers: c.urls });
+    const client = new KvClient({ servers: c.urls, retryUnknownWrites: true });
     for (let i = 0; i < 50; i++) await client.put(`key-${i}`, `value-${i}`);
     const follower = ids.find((id) => id !== leader) as string;
     await c.waitForApplied(51); // 50 puts after the leader's noop: the follower snapshotted at 40
@@ -199,7 +201,7 @@ describe("kv servers as processes under SIGKILL", () => {
   it("commit and agree on memory storage with 20% of the Raft datagrams dropped (--loss)", async () => {
     const c = await startCluster(["--storage", "memory", "--loss", "0.2", "--loss-seed", "5"]);
     await c.waitForLeader();
-    const client = new KvClient({ servers: c.urls });
+    const client = new KvClient({ servers: c.urls, retryUnknownWrites: true });
     for (let i = 0; i < 60; i++) await client.put(`key-${i}`, `value-${i}`);
     const digests = await settledDigests(c);
     expect(new Set(digests).size).toBe(1);
@@ -213,7 +215,7 @@ describe("kv servers as processes under SIGKILL", () => {
   it("bring a node that missed a compacted part of the log back by InstallSnapshot", async () => {
     const c = await startCluster(["--snapshot-every", "20", "--snapshot-trailing", "5"]);
     const leader = await c.waitForLeader();
-    const client = new KvClient({ servers: c.urls });
+    const client = new KvClient({ servers: c.urls, retryUnknownWrites: true });
     for (let i = 0; i < 10; i++) await client.put(`key-${i}`, `value-${i}`);
     const follower = ids.find((id) => id !== leader) as string;
     await c.waitForApplied(11);
@@ -277,7 +279,7 @@ describe("a kv follower whose data directory is wiped", () => {
     const c = await startCluster([]);
     const root = c.dir;
     await c.waitForLeader();
-    const client = new KvClient({ servers: c.urls, deadlineMs: 5000 });
+    const client = new KvClient({ servers: c.urls, deadlineMs: 5000, retryUnknownWrites: true });
     for (let i = 0; i < 30; i++) await client.put(`key-${i}`, `value-${i}`);
 
     // Writes go on, one after another, through the wipe and the restart; each must succeed.

@@ -25,6 +25,7 @@ export {
   OutcomeUnknownError,
   OverloadedError,
   StateMachineFailedError,
+  SteppedDownError,
   StoppedError,
   StorageFailedError,
   TimeoutError,

@@ -96,6 +96,31 @@ export class OutcomeUnknownError extends FlotillaError {
   }
 }
 
+/**
+ * This node stopped leading (CheckQuorum found no quorum, a higher term was seen, or it left the
+ * configuration) after appending the proposal at `index` in `term`, before that entry committed.
+ * NB: the outcome is unknown (`outcome: "unknown"`): a new leader may still hold the entry and
+ * commit it, so a retry may apply the command twice unless the command is idempotent or
+ * deduplicated (Raft thesis §6.3). Settled at the step-down rather than at the proposal's timeout,
+ * so a client turns to `leader` (the new leader if this node knows it, else null) at once.
+ */
+export class SteppedDownError extends FlotillaError {
+  readonly outcome = "unknown" as const;
+  readonly index: number;
+  readonly term: number;
+  readonly leader: NodeId | null;
+  constructor(index: number, term: number, leader: NodeId | null) {
+    super(
+      "STEPPED_DOWN",
+      `the leader stepped down before its entry at index ${index} (term ${term}) committed; ` +
+        `the outcome is unknown${leader === null ? "" : `; ${leader} leads now`}`,
+    );
+    this.index = index;
+    this.term = term;
+    this.leader = leader;
+  }
+}
+
 /** Storage failed to load or persist; the node stopped rather than run on state it cannot trust. */
 export class StorageFailedError extends FlotillaError {
   constructor(operation: "load" | "persist", cause: unknown) {

@@ -28,6 +28,9 @@ export class Notifier<Result> {
   // What the events have said so far, so each change is emitted once.
   #term = 0 as Term;
   #leader: NodeId | null = null;
+  #leading = false;
+  /** This turn, the node stopped leading this term (the latest, if several): settle its proposals. */
+  #steppedDownFrom: Term | null = null;
   #commitIndex = 0;
   #appliedIndex = 0;
 
@@ -60,6 +63,11 @@ export class Notifier<Result> {
         this.#proposals.restored(outcome.index);
         this.#changes.restored(outcome.index);
       }
+    }
+    // After the applies: an entry they resolved is not "unknown", and the commit index is final.
+    if (this.#steppedDownFrom !== null) {
+      this.#proposals.steppedDown(this.#steppedDownFrom, commitIndex, this.#leader);
+      this.#steppedDownFrom = null;
     }
     for (const snapshot of work.snapshots) this.emit("snapshot", snapshot);
     if (commitIndex > this.#commitIndex) {
@@ -125,6 +133,8 @@ export class Notifier<Result> {
   }
 
   #roleChanged({ role, term, leader }: Extract<Notice, { type: "roleChanged" }>): void {
+    if (this.#leading && role !== "leader") this.#steppedDownFrom = this.#term;
+    this.#leading = role === "leader";
     const termChanged = term !== this.#term;
     const leaderChanged = leader !== this.#leader;
     this.#term = term;

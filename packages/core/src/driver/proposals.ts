@@ -10,9 +10,20 @@
 // of a lower term after i can ever commit: every log holding such an entry has terms at most its
 // own at i, yet every future leader holds (i, t) (Leader Completeness, §5.4). So applying (i, t)
 // also settles every proposal at (j > i, u < t) as lost.
+//
+// Nor must a proposal wait for its timeout once its leader stepped down: nothing this node does
+// can commit it any more, and its client should turn to the new leader now. An entry above the
+// commit index this node knows may still commit under another leader (it may already sit in a
+// majority of logs, Raft paper §5.4.2), so the outcome is unknown (SteppedDownError); an entry at
+// or below it is committed and waits for its apply, which resolves it as usual.
 
-import type { Index, Term } from "../ids.js";
-import { LeadershipLostError, OutcomeUnknownError, TimeoutError } from "./errors.js";
+import type { Index, NodeId, Term } from "../ids.js";
+import {
+  LeadershipLostError,
+  OutcomeUnknownError,
+  SteppedDownError,
+  TimeoutError,
+} from "./errors.js";
 import type { Scheduler, TimerHandle } from "./scheduler.js";
 
 type Pending<Result> = {
@@ -121,6 +132,18 @@ export class ProposalRegistry<Result> {
   restored(index: Index): void {
     for (const [at, id] of this.#byIndex) {
       if (at <= index) this.reject(id, new OutcomeUnknownError(at));
+    }
+  }
+
+  /**
+   * This node stopped leading `term` knowing entries up to `commitIndex` committed: every proposal
+   * it appended in `term` or before, above that index, settles as SteppedDownError (see the top).
+   */
+  steppedDown(term: Term, commitIndex: Index, leader: NodeId | null): void {
+    for (const [at, id] of [...this.#byIndex]) {
+      const position = this.#byId.get(id)?.position;
+      if (position === undefined || at <= commitIndex || position.term > term) continue;
+      this.reject(id, new SteppedDownError(position.index, position.term, leader));
     }
   }
 

@@ -122,11 +122,13 @@ export interface FlotillaNode<Result = unknown> {
   stop(): Promise<void>;
   /**
    * Proposes a command for the log. Resolves with the state machine's result for it once applied
-   * here; rejects with NotLeaderError, OverloadedError, EntryTooLargeError, LeadershipLostError, TimeoutError,
-   * OutcomeUnknownError or StoppedError. Settles exactly once. NotLeaderError and
-   * OverloadedError settle in a later task (a timer of 0 ms), so even a caller that retries at
-   * once lets the node run its timers and read its messages; retrying at the leader it names,
-   * or after a back-off, is still the better client.
+   * here; rejects with NotLeaderError, OverloadedError, EntryTooLargeError, LeadershipLostError,
+   * TimeoutError, SteppedDownError (this leader stepped down before the entry committed: the
+   * outcome is unknown; settled at the step-down, naming the new leader if known),
+   * OutcomeUnknownError or StoppedError. Settles exactly once. NotLeaderError and OverloadedError
+   * settle in a later task (a timer of 0 ms), so even a caller that retries at once lets the node
+   * run its timers and read its messages; retrying at the leader it names, or after a back-off, is
+   * still the better client.
    */
   propose(command: Uint8Array, options?: ProposeOptions): Promise<Result>;
   /** Asks the core to start an election now (operators, tests). */

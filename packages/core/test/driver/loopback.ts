@@ -33,6 +33,11 @@ export class LoopbackNetwork {
     }
   }
 
+  /** Cuts the link from `from` to `to` only: `to` still reaches `from`. */
+  cut(from: NodeId, to: NodeId): void {
+    this.#cut.add(`${from}>${to}`);
+  }
+
   heal(): void {
     this.#cut.clear();
   }
