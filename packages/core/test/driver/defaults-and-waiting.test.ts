@@ -19,12 +19,13 @@ import { ProbeTransport } from "./loopback.js";
 import { a, b, c, singleLeader } from "./single-node.js";
 import { settle, VirtualClock } from "./virtual-clock.js";
 
-function nodeWithoutTimings(voters = [a]) {
+function nodeWithoutTimings(voters = [a], checkQuorum = true) {
   const clock = new VirtualClock();
   const transport = new ProbeTransport();
   const node = createNode<string>({
     id: a,
     voters,
+    checkQuorum,
     transport,
     storage: new ObservedStorage(),
     stateMachine: new LogMachine(),
@@ -51,8 +52,9 @@ describe("driver defaults", () => {
   });
 
   it("rejects a proposal with TimeoutError after driverDefaults.proposalTimeoutMs", async () => {
-    // A leader whose followers never acknowledge: the entry cannot commit.
-    const { clock, node, transport } = nodeWithoutTimings([a, b, c]);
+    // A leader whose followers never acknowledge: the entry cannot commit. Without CheckQuorum it
+    // keeps leading (with it, it would step down first and settle the proposal as SteppedDownError).
+    const { clock, node, transport } = nodeWithoutTimings([a, b, c], false);
     await node.start();
     node.campaign();
     await settle();
