@@ -3,9 +3,11 @@
 //   GET  /kv/:key                      -> 200 {"value": "..."} | 404 {"value": null}
 //   PUT  /kv/:key          body: value -> 200 {"ok": true}
 //   POST /kv/:key/cas      body: {"expected": string|null, "value": string} -> 200 {"ok": bool}
-//   GET  /status                       -> 200 {id, role, term, leader, leaderUrl, transport, ...}
+//   GET  /status                       -> 200 {id, role, term, leader, leaderUrl, progress, transport, ...}
 //   POST /admin/partition  body: {"cut": [id...]} -> 200 {"cut": [...]}  (fault injection only:
 //                                      the server runs with FLOTILLA_FAULT_INJECTION=1; else 404)
+//   GET  /health                       -> 200 {"ok": true, ...} while running with a known leader, else 503
+//   GET  /metrics                      -> 200 the Prometheus text format (metrics.ts)
 //
 // Every key operation, reads included, is a command proposed to Raft: the answer is given once
 // the entry committed and was applied, so reads are linearizable by the log (Raft thesis §6.4
@@ -29,6 +31,7 @@ import { encodeKvCommand, type KvInput, type KvOutput } from "@flotilla/kv-model
 import type { UdpTransportStats } from "@flotilla/transport-udp";
 import { formatHostPort, type HostPort } from "./addresses.js";
 import type { KvStore } from "./kv-store.js";
+import type { KvMetrics } from "./metrics.js";
 import type { PartitionableTransport } from "./partition.js";
 
 export type ApiContext = {
@@ -36,13 +39,21 @@ export type ApiContext = {
   readonly store: KvStore;
   readonly api: ReadonlyMap<string, HostPort>;
   readonly proposalTimeoutMs: number;
-  /** The Raft transport's counters, summed up in /status. */
+  /** The Raft transport's counters, in /status and /metrics. */
   readonly transportStats: () => UdpTransportStats;
   /** Fault injection (tests, benchmarks): absent unless the server enabled it. */
   readonly partition?: PartitionableTransport;
+  /** What GET /metrics serves. */
+  readonly metrics: KvMetrics;
 };
 
-type Reply = { readonly status: number; readonly body: unknown; readonly location?: string };
+type Reply = {
+  readonly status: number;
+  readonly body: unknown;
+  readonly location?: string;
+  /** When set, `body` is this type's text as is (not JSON). */
+  readonly contentType?: string;
+};
 
 const bodyBytesMax = 1024 * 1024;
 
@@ -60,6 +71,11 @@ async function route(context: ApiContext, request: IncomingMessage): Promise<Rep
   if (url.pathname === "/status" && method === "GET") return { status: 200, body: status(context) };
   if (url.pathname === "/admin/partition" && method === "POST" && context.partition) {
     return partition(context.partition, await readBody(request));
+  }
+  if (url.pathname === "/health" && method === "GET") return health(context);
+  if (url.pathname === "/metrics" && method === "GET") {
+    const { registry } = context.metrics;
+    return { status: 200, body: await registry.metrics(), contentType: registry.contentType };
   }
   const match = /^\/kv\/([^/]+)(\/cas)?$/.exec(url.pathname);
   if (match === null) return { status: 404, body: { error: "NOT_FOUND", message: "no such path" } };
@@ -105,7 +121,10 @@ async function propose(
   let output: KvOutput;
   try {
     output = await node.propose(encodeKvCommand(input), { timeoutMs: context.proposalTimeoutMs });
+    context.metrics.proposal("committed");
   } catch (error) {
+    const safe = error instanceof NotLeaderError || error instanceof OverloadedError;
+    context.metrics.proposal(safe || error instanceof LeadershipLostError ? "rejected" : "failed");
     if (error instanceof NotLeaderError) return redirect(context, request, error.leader);
     return failure(context, error);
   }
@@ -175,6 +194,13 @@ function status(context: ApiContext) {
   };
 }
 
+/** For load balancers: 200 while the node runs and knows a leader, else 503. */
+function health(context: ApiContext): Reply {
+  const { phase, role, leader } = context.node.status();
+  const ok = phase === "running" && leader !== null;
+  return { status: ok ? 200 : 503, body: { ok, phase, role, leader } };
+}
+
 /** What an operator (or the benchmark) wants from the transport's counters. */
 function transportSummary(stats: UdpTransportStats) {
   const sum = (counts: Readonly<Record<string, number>>) =>
@@ -185,6 +211,9 @@ function transportSummary(stats: UdpTransportStats) {
     injectedDrops: stats.injectedDrops,
     sendDropped: sum(stats.sendDropped),
     inboundDropped: sum(stats.dropped),
+    // Every reason, so a wrong cluster key (foreignCluster) or a forger (badTag) shows here.
+    droppedByReason: stats.dropped,
+    sendDroppedByReason: stats.sendDropped,
   };
 }
 
@@ -243,9 +272,10 @@ function tooLarge(): Reply {
 }
 
 function send(response: ServerResponse, nodeId: string, reply: Reply): void {
-  const body = `${JSON.stringify(reply.body)}\n`;
+  const body =
+    reply.contentType === undefined ? `${JSON.stringify(reply.body)}\n` : String(reply.body);
   response.writeHead(reply.status, {
-    "content-type": "application/json",
+    "content-type": reply.contentType ?? "application/json",
     "content-length": Buffer.byteLength(body),
     "x-flotilla-node": nodeId,
     ...(reply.location === undefined ? {} : { location: reply.location }),

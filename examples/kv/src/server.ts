@@ -16,6 +16,7 @@ import { formatHostPort, type HostPort, UsageError } from "./addresses.js";
 import { DropLog } from "./drop-log.js";
 import { createApiServer } from "./http-api.js";
 import { KvStore } from "./kv-store.js";
+import { createMetrics } from "./metrics.js";
 import { PartitionableTransport } from "./partition.js";
 import { parseServerOptions, type ServerOptions, serverUsage } from "./server-options.js";
 
@@ -96,10 +97,11 @@ async function start(options: ServerOptions): Promise<Running> {
     log(id, `FAILED: ${error.message}`);
     shutdown(running, "node failure").finally(() => process.exit(1));
   });
+  const transportStats = () => transport.stats();
+  const metrics = createMetrics(node, transportStats); // before start: it counts every election
   try {
     await node.start();
     const { api, proposalTimeoutMs } = options;
-    const transportStats = () => transport.stats();
     const server = createApiServer({
       node,
       store,
@@ -107,6 +109,7 @@ async function start(options: ServerOptions): Promise<Running> {
       proposalTimeoutMs,
       transportStats,
       ...(partition === undefined ? {} : { partition }),
+      metrics,
     });
     running.http = await listen(server, apiSelf);
   } catch (error) {

@@ -1,0 +1,127 @@
+// GET /metrics, /health and /status of a real one-node kv API (a single voter over a real UDP
+// socket on loopback): /metrics parsed with a Prometheus text-format parser; a datagram from a
+// node with another cluster key shows as an inbound foreignCluster drop in /metrics and /status.
+import type { AddressInfo } from "node:net";
+import { createNode, MemoryStorage, nodeId, ready } from "@flotilla/core";
+import type { KvOutput } from "@flotilla/kv-model";
+import { createUdpTransport } from "@flotilla/transport-udp";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiServer } from "../src/http-api.js";
+import { KvStore } from "../src/kv-store.js";
+import { createMetrics } from "../src/metrics.js";
+
+const host = "127.0.0.1";
+let baseUrl: string;
+let stop: () => Promise<void>;
+
+beforeAll(async () => {
+  const transport = await createUdpTransport({
+    id: "a",
+    listen: { host, port: 0 },
+    peers: {},
+    key: "the metrics test's cluster key",
+  });
+  const store = new KvStore();
+  const node = createNode<KvOutput>({
+    id: nodeId("a"),
+    voters: [nodeId("a")],
+    transport,
+    storage: new MemoryStorage(),
+    stateMachine: store,
+    tickMs: 10,
+  });
+  const transportStats = () => transport.stats();
+  const metrics = createMetrics(node, transportStats); // before start: it counts the election
+  await node.start();
+  await ready(node);
+  const api = new Map([["a", { host, port: 0 }]]);
+  const server = createApiServer({
+    node,
+    store,
+    api,
+    proposalTimeoutMs: 5000,
+    transportStats,
+    metrics,
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  baseUrl = `http://${host}:${(server.address() as AddressInfo).port}`;
+  // A node of another cluster (another key) sends to a: a drops it as foreignCluster.
+  const stranger = await createUdpTransport({
+    id: "b",
+    listen: { host, port: 0 },
+    peers: { a: `${host}:${transport.address().port}` },
+    key: "another cluster's key, not ours",
+  });
+  stranger.send(nodeId("a"), {
+    type: "requestVoteResponse",
+    from: nodeId("b"),
+    to: nodeId("a"),
+    term: 1 as never,
+    preVote: false,
+    granted: true,
+  });
+  for (let i = 0; i < 200 && transport.stats().dropped.foreignCluster === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  stop = async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await node.stop();
+    await Promise.all([transport.close(), stranger.close()]);
+  };
+}, 60_000);
+
+afterAll(async () => {
+  await stop?.();
+});
+
+function sample(
+  families: ReturnType<typeof parsePrometheusTextFormat>,
+  name: string,
+  labels: Record<string, string>,
+) {
+  const family = families.find((f) => f.name === name);
+  const found = family?.metrics.find((m) =>
+    Object.entries(labels).every(([k, v]) => m.labels?.[k] === v),
+  );
+  return found === undefined ? undefined : Number(found.value);
+}
+
+describe("the kv API's operability endpoints", () => {
+  it("GET /metrics: node status and transport drops in the Prometheus text format", async () => {
+    expect((await fetch(`${baseUrl}/kv/x`, { method: "PUT", body: "1" })).status).toBe(200);
+    const response = await fetch(`${baseUrl}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+    const families = parsePrometheusTextFormat(await response.text());
+    expect(families.find((f) => f.name === "flotilla_term")?.type).toBe("GAUGE");
+    expect(sample(families, "flotilla_term", { node: "a" })).toBeGreaterThanOrEqual(1);
+    expect(sample(families, "flotilla_role", { node: "a", role: "leader" })).toBe(1);
+    expect(sample(families, "flotilla_role", { node: "a", role: "follower" })).toBe(0);
+    expect(sample(families, "flotilla_applied_index", { node: "a" })).toBeGreaterThanOrEqual(2);
+    expect(sample(families, "flotilla_leader_changes_total", { node: "a" })).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(sample(families, "flotilla_proposals_total", { node: "a", outcome: "committed" })).toBe(
+      1,
+    );
+    const foreign = { node: "a", direction: "inbound", reason: "foreignCluster" };
+    expect(families.find((f) => f.name === "flotilla_transport_dropped_total")?.type).toBe(
+      "COUNTER",
+    );
+    expect(sample(families, "flotilla_transport_dropped_total", foreign)).toBe(1);
+  });
+
+  it("GET /health: 200 while running with a known leader", async () => {
+    const response = await fetch(`${baseUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ ok: true, phase: "running", role: "leader" });
+  });
+
+  it("GET /status: the transport's drops by reason", async () => {
+    const body = (await (await fetch(`${baseUrl}/status`)).json()) as {
+      transport: { droppedByReason: Record<string, number> };
+    };
+    expect(body.transport.droppedByReason.foreignCluster).toBe(1);
+  });
+});
