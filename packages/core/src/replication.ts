@@ -138,23 +138,27 @@ function sendEmpty(ctx: Ctx, i: number, prevLogIndex: number): void {
 }
 
 /**
- * After new entries: send them to every follower that is idle. A follower with messages in
- * flight gets them batched with the next acknowledgement (or heartbeat) instead, so a burst of
- * proposals in one turn does not become one message per proposal per follower.
+ * After new entries: send them at once to every follower in replicate state whose window has
+ * room (pipelining: under a steady stream an entry leaves without waiting for the acknowledgement
+ * of the messages in flight, so it commits in about one round trip), and probe the others.
  */
 export function broadcastAppend(ctx: Ctx): void {
   const ls = leaderOf(ctx.s);
   for (let i = 0; i < ls.peers.length; i++) {
     const pr = leaderOf(ctx.s).progress[i]!;
-    if (pr.state === "replicate" && pr.inflight.count > 0) continue;
     if (pr.state === "probe") sendAppend(ctx, i, true);
     else sendAll(ctx, i);
   }
 }
 
-/** The heartbeat round (§5.2): also unpauses probes and restarts stalled streams. */
+/**
+ * The heartbeat round (§5.2): also unpauses probes and restarts stalled streams. Entries go out
+ * after every follower's heartbeat or probe: a large batch to one follower must not delay
+ * another's heartbeat (issue 10: heartbeats queued behind bulk data).
+ */
 export function broadcastHeartbeat(ctx: Ctx): void {
   const ls = leaderOf(ctx.s);
+  const streams: number[] = [];
   for (let i = 0; i < ls.peers.length; i++) {
     const s = ctx.s;
     const current = leaderOf(s);
@@ -168,7 +172,7 @@ export function broadcastHeartbeat(ctx: Ctx): void {
       case "replicate": {
         const stalled = !pr.ackedSinceHeartbeat;
         if (!isPaused(pr, s.config) && pr.next <= s.log.lastIndex) {
-          sendAll(ctx, i);
+          streams.push(i); // its entries carry the heartbeat
         } else if (pr.match < s.log.lastIndex && stalled) {
           // Nothing acknowledged since the last plain heartbeat: check the tail we streamed. If
           // it was lost the follower rejects and we fall back to probing; without this a lost
@@ -186,6 +190,7 @@ export function broadcastHeartbeat(ctx: Ctx): void {
         unreachable(pr.state);
     }
   }
+  for (const i of streams) sendAll(ctx, i);
 }
 
 /** Handles a follower's answer; returns a reason when the answer is impossible (bad input). */
