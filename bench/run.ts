@@ -12,6 +12,7 @@ const benchmarks: Record<string, string> = {
   driver: "./driver.ts",
   kv: "./kv.ts",
   latency: "./latency.ts",
+  failover: "./failover.ts",
   sim: "./sim.ts",
 };
 
