@@ -13,7 +13,11 @@ const usage = `usage: kv [--servers URL,URL,...] [--timeout-ms N] <command>
   put KEY VALUE      set KEY to VALUE
   get KEY            print KEY's value (exit 4 if absent)
   cas KEY OLD NEW    set KEY to NEW if it is OLD ("-" for absent); exit 3 if it was not
-  status             every server's view: role, term, leader, commit and applied index`;
+  status             every server's view: role, term, leader, commit and applied index
+options:
+  --servers URL,...  the servers to try (default $KV_SERVERS, else 127.0.0.1:8001,8002,8003)
+  --timeout-ms N     give up after N ms (default 10000)
+  -h, --help         this text`;
 
 const defaultServers = "http://127.0.0.1:8001,http://127.0.0.1:8002,http://127.0.0.1:8003";
 
@@ -45,12 +49,32 @@ function parse(argv: readonly string[]): Parsed {
   return { servers, timeoutMs, command: positionals };
 }
 
+const operands: Readonly<Record<string, readonly string[]>> = {
+  put: ["KEY", "VALUE"],
+  get: ["KEY"],
+  cas: ["KEY", "OLD", "NEW"],
+  status: [],
+};
+
+/** One sentence saying what is wrong with the command line, or null if nothing is. */
+function commandMistake(name: string | undefined, args: readonly string[]): string | null {
+  if (name === undefined) return "no command given";
+  const expected = operands[name];
+  if (expected === undefined) return `unknown command ${JSON.stringify(name)}`;
+  if (expected.length !== args.length) {
+    const wanted = expected.length === 0 ? "no operands" : expected.join(" ");
+    return `${name} takes ${wanted}, got ${args.length} operand${args.length === 1 ? "" : "s"}`;
+  }
+  if (expected[0] === "KEY" && args[0] === "") return "the key must not be empty";
+  return null;
+}
+
 async function run(parsed: Parsed): Promise<number> {
   const [name, ...args] = parsed.command;
   const client = new KvClient({ servers: parsed.servers, deadlineMs: parsed.timeoutMs });
-  const arity: Record<string, number> = { put: 2, get: 1, cas: 3, status: 0 };
-  if (name === undefined || arity[name] !== args.length) {
-    console.error(usage);
+  const mistake = commandMistake(name, args);
+  if (mistake !== null) {
+    console.error(`kv: ${mistake} (kv --help lists the commands)`);
     return 2;
   }
   const [a = "", b = "", c = ""] = args;
@@ -100,7 +124,7 @@ async function main(): Promise<void> {
   try {
     parsed = parse(process.argv.slice(2));
   } catch (error) {
-    console.error(`kv: ${(error as Error).message}\n${usage}`);
+    console.error(`kv: ${(error as Error).message} (kv --help lists the commands)`);
     process.exit(2);
   }
   if (parsed.command[0] === "help") {

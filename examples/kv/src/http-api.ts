@@ -160,6 +160,7 @@ function redirect(context: ApiContext, request: IncomingMessage, leader: string 
 
 /** Maps a failed proposal to a reply that says whether retrying is safe. */
 function failure(context: ApiContext, error: unknown): Reply {
+  if (error instanceof InvalidUtf8Error) return badRequest(error.message);
   if (error instanceof SteppedDownError) {
     // The entry may still commit under the new leader: the client must not retry blindly.
     const address = error.leader === null ? undefined : context.api.get(error.leader);
@@ -245,6 +246,15 @@ function parseCas(text: string): { expected: string | null; value: string } | st
   return { expected, value };
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** A request body that is not valid UTF-8: answered 400. */
+class InvalidUtf8Error extends Error {
+  constructor() {
+    super("the body is not valid UTF-8");
+  }
+}
+
 function readBody(request: IncomingMessage): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -253,9 +263,15 @@ function readBody(request: IncomingMessage): Promise<string | null> {
       bytes += chunk.length;
       if (bytes <= bodyBytesMax) chunks.push(chunk);
     });
-    request.on("end", () =>
-      resolve(bytes > bodyBytesMax ? null : Buffer.concat(chunks).toString("utf8")),
-    );
+    request.on("end", () => {
+      if (bytes > bodyBytesMax) return resolve(null);
+      try {
+        // Fatal: a value that is not UTF-8 is refused (400), never stored as U+FFFD.
+        resolve(strictUtf8.decode(Buffer.concat(chunks)));
+      } catch {
+        reject(new InvalidUtf8Error());
+      }
+    });
     request.on("error", reject);
   });
 }

@@ -112,6 +112,14 @@ describe("the kv API's operability endpoints", () => {
     expect(sample(families, "flotilla_transport_dropped_total", foreign)).toBe(1);
   });
 
+  it("PUT of a value that is not UTF-8: 400, nothing stored", async () => {
+    const body = new Uint8Array([0x66, 0xff, 0xfe]);
+    const response = await fetch(`${baseUrl}/kv/bad`, { method: "PUT", body });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: "BAD_REQUEST" });
+    expect((await fetch(`${baseUrl}/kv/bad`)).status).toBe(404);
+  });
+
   it("GET /health: 200 while running with a known leader", async () => {
     const response = await fetch(`${baseUrl}/health`);
     expect(response.status).toBe(200);
