@@ -25,4 +25,12 @@ if (file === undefined) {
 const module = (await import(pathToFileURL(new URL(file, import.meta.url).pathname).href)) as {
   main(argv: readonly string[]): Promise<void>;
 };
-await module.main(process.argv.slice(3));
+try {
+  await module.main(process.argv.slice(3));
+} catch (error) {
+  // A mistake on the command line (node:util parseArgs) is one sentence and exit 2, not a trace.
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !code.startsWith("ERR_PARSE_ARGS_")) throw error;
+  console.error(`bench ${name}: ${(error as Error).message}`);
+  process.exit(2);
+}
