@@ -1,7 +1,8 @@
 // The client API of one server, over node:http:
 //
 //   GET  /kv/:key                      -> 200 {"value": "..."} | 404 {"value": null}
-//   PUT  /kv/:key          body: value -> 200 {"ok": true}
+//   PUT  /kv/:key          body: value -> 200 {"ok": true} | 413 (body over 1 MiB, or the command
+//                                                over the node's entryBytesMax)
 //   POST /kv/:key/cas      body: {"expected": string|null, "value": string} -> 200 {"ok": bool}
 //   GET  /status                       -> 200 {id, role, term, leader, leaderUrl, progress, transport, ...}
 //   POST /admin/partition  body: {"cut": [id...]} -> 200 {"cut": [...]}  (fault injection only:
@@ -20,6 +21,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import {
+  EntryTooLargeError,
   FlotillaError,
   type FlotillaNode,
   LeadershipLostError,
@@ -161,6 +163,10 @@ function redirect(context: ApiContext, request: IncomingMessage, leader: string 
 /** Maps a failed proposal to a reply that says whether retrying is safe. */
 function failure(context: ApiContext, error: unknown): Reply {
   if (error instanceof InvalidUtf8Error) return badRequest(error.message);
+  if (error instanceof EntryTooLargeError) {
+    // Refused by the core before it was appended: never happens, and a retry cannot help.
+    return { status: 413, body: { error: error.code, message: error.message, retry: "safe" } };
+  }
   if (error instanceof SteppedDownError) {
     // The entry may still commit under the new leader: the client must not retry blindly.
     const address = error.leader === null ? undefined : context.api.get(error.leader);

@@ -18,6 +18,8 @@ export type ServerOptions = {
   readonly loss: number;
   /** Seed of those drops; each node mixes in its position in --peers. */
   readonly lossSeed: number;
+  /** The largest command the node accepts (the core's entryBytesMax); larger PUTs get a 413. */
+  readonly entryBytesMax: number;
   /** The largest Raft datagram (the UDP transport's maxDatagramBytes); null: its default. */
   readonly maxDatagramBytes: number | null;
   /** The cluster key; null only with an explicit --insecure. */
@@ -34,6 +36,7 @@ export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --
                  [--key-hex HEX | --insecure] [--tick-ms N] [--election-ticks N]
                  [--snapshot-every N] [--snapshot-trailing N] [--proposal-timeout-ms N]
                  [--storage file|memory] [--loss P] [--loss-seed N] [--max-datagram-bytes N]
+                 [--entry-bytes-max N]
 
   --peers     every node's Raft address (UDP), this one's included; a bare port means 127.0.0.1
   --api       every node's client address (HTTP), same ids as --peers
@@ -48,6 +51,8 @@ export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --
               only (lost when it exits; for benchmarks; --data-dir not needed)
   --loss      fault injection: drop this share (0-1) of outgoing Raft datagrams at random
               (default 0); --loss-seed seeds the drops (default 1)
+  --entry-bytes-max  the largest command (key, value and a few bytes) the cluster accepts; a
+              larger one is answered 413 (default 1 MiB + 64 KiB: any 1 MiB value fits)
   --max-datagram-bytes  the largest Raft datagram (default 1232, safe on any network; larger
               ones suit loopback or a known jumbo-frame network)`;
 
@@ -77,6 +82,7 @@ export function parseServerOptions(
         loss: { type: "string" },
         "loss-seed": { type: "string" },
         "max-datagram-bytes": { type: "string" },
+        "entry-bytes-max": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -106,6 +112,8 @@ export function parseServerOptions(
     storage,
     loss: share(values, "loss"),
     lossSeed: integer(values, "loss-seed", 1, 0),
+    // The HTTP API takes bodies up to 1 MiB; the key and the command's header come on top.
+    entryBytesMax: integer(values, "entry-bytes-max", 1024 * 1024 + 64 * 1024, 1),
     maxDatagramBytes:
       values["max-datagram-bytes"] === undefined
         ? null

@@ -76,6 +76,7 @@ async function start(options: ServerOptions): Promise<Running> {
     snapshotEveryEntries: options.snapshotEvery,
     snapshotTrailingEntries: options.snapshotTrailing,
     proposalTimeoutMs: options.proposalTimeoutMs,
+    entryBytesMax: options.entryBytesMax,
     // Different seeds per process run keep two restarted nodes from timing out in lockstep.
     seed: process.pid,
   });

@@ -1,0 +1,91 @@
+// The HTTP API in one process over a real single-node cluster (a createNode on a UDP socket on
+// loopback, MemoryStorage): what a PUT too large for the HTTP layer or for the core is answered.
+// Time only bounds the waits.
+
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createNode, type FlotillaNode, MemoryStorage, nodeId } from "@flotilla/core";
+import type { KvOutput } from "@flotilla/kv-model";
+import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
+import { afterEach, describe, expect, it } from "vitest";
+import { createApiServer } from "../src/http-api.js";
+import { KvStore } from "../src/kv-store.js";
+import { createMetrics } from "../src/metrics.js";
+
+const host = "127.0.0.1";
+let running: { node: FlotillaNode<KvOutput>; transport: UdpTransport; http: Server } | null = null;
+
+afterEach(async () => {
+  if (running === null) return;
+  running.http.closeAllConnections();
+  await new Promise((resolve) => running?.http.close(resolve));
+  await running.node.stop();
+  await running.transport.close();
+  running = null;
+});
+
+/** One voter that elects itself, behind the API; returns the API's base URL. */
+async function startSingleNode(entryBytesMax: number): Promise<string> {
+  const id = nodeId("a");
+  const transport = await createUdpTransport({
+    id,
+    listen: { host, port: 0 },
+    peers: {},
+    key: "http api test cluster key",
+  });
+  const store = new KvStore();
+  const node = createNode<KvOutput>({
+    id,
+    voters: [id],
+    transport,
+    storage: new MemoryStorage(),
+    stateMachine: store,
+    tickMs: 10,
+    entryBytesMax,
+  });
+  const transportStats = () => transport.stats();
+  const metrics = createMetrics(node, transportStats);
+  await node.start();
+  const http = createApiServer({
+    node,
+    store,
+    api: new Map([["a", { host, port: 0 }]]),
+    proposalTimeoutMs: 5000,
+    transportStats,
+    metrics,
+  });
+  await new Promise<void>((resolve) => http.listen(0, host, resolve));
+  running = { node, transport, http };
+  const deadline = performance.now() + 10_000;
+  while (node.status().role !== "leader") {
+    if (performance.now() > deadline) throw new Error("the single node did not elect itself");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return `http://${host}:${(http.address() as AddressInfo).port}`;
+}
+
+async function put(base: string, key: string, value: string) {
+  const response = await fetch(`${base}/kv/${key}`, { method: "PUT", body: value });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe("PUT sizes", () => {
+  it("answers 413 ENTRY_TOO_LARGE when the command exceeds the node's entryBytesMax", async () => {
+    const base = await startSingleNode(1000);
+    expect(await put(base, "small", "x".repeat(900))).toEqual({ status: 200, body: { ok: true } });
+    const refused = await put(base, "big", "x".repeat(2000));
+    expect(refused.status).toBe(413);
+    expect(refused.body).toMatchObject({ error: "ENTRY_TOO_LARGE", retry: "safe" });
+    // Refused, not appended: the key is absent and the node still serves writes.
+    const read = await fetch(`${base}/kv/big`);
+    expect(read.status).toBe(404);
+    expect((await put(base, "after", "y")).status).toBe(200);
+  }, 30_000);
+
+  it("answers 413 TOO_LARGE for a body over 1 MiB before proposing anything", async () => {
+    const base = await startSingleNode(4 * 1024 * 1024);
+    const refused = await put(base, "huge", "x".repeat(1024 * 1024 + 1));
+    expect(refused).toMatchObject({ status: 413, body: { error: "TOO_LARGE" } });
+    expect((await put(base, "fits", "x".repeat(1024 * 1024))).status).toBe(200);
+  }, 30_000);
+});
