@@ -9,26 +9,13 @@ import {
   decodeMessage,
   encodeMessage,
   type FlotillaNode,
-  type Index,
   MemoryStorage,
   type Message,
   type NodeId,
   nodeId,
-  type StateMachine,
   type Transport,
 } from "@flotilla/core";
-
-class Counter implements StateMachine<number> {
-  count = 0;
-  apply(_command: Uint8Array, index: Index): number {
-    this.count += 1;
-    return index;
-  }
-  snapshot(): Uint8Array {
-    return new Uint8Array(0);
-  }
-  restore(): void {}
-}
+import { Counter } from "./counter.js";
 
 function inProcessTransports(ids: readonly NodeId[]): Map<NodeId, Transport> {
   const handlers = new Map<NodeId, (message: Message) => void>();

@@ -12,26 +12,13 @@ import {
   decodeMessage,
   encodeMessage,
   type FlotillaNode,
-  type Index,
   MemoryStorage,
   type Message,
   type NodeId,
   nodeId,
-  type StateMachine,
   type Transport,
 } from "@flotilla/core";
-
-class Counter implements StateMachine<number> {
-  count = 0;
-  apply(_command: Uint8Array, index: Index): number {
-    this.count += 1;
-    return index;
-  }
-  snapshot(): Uint8Array {
-    return new Uint8Array(0);
-  }
-  restore(): void {}
-}
+import { Counter } from "./counter.js";
 
 /** Messages due at a time, delivered in order by one timer: a link of fixed one-way delay. */
 class DelayLine {

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=golden.test.d.ts.map

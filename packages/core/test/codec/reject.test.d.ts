@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=reject.test.d.ts.map

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=properties.test.d.ts.map
