@@ -3,30 +3,21 @@
 import { nodeId } from "@flotilla/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { describeDropReason, type InboundDrop } from "../src/drop-report.js";
-import { createUdpTransport, type UdpTransport } from "../src/udp-transport.js";
+import type { UdpTransport } from "../src/udp-transport.js";
 import { secretA, secretB } from "./layers.js";
 import { requestVote } from "./messages.js";
-import { eventually, freePorts, nextMessage } from "./sockets.js";
+import { eventually, loopbackPair, nextMessage } from "./sockets.js";
 
 const open: UdpTransport[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((transport) => transport.close()));
 });
 
-async function pair(keyOfB: string, onDropAtA: (drop: InboundDrop) => void) {
-  const ports = await freePorts(2, "127.0.0.1");
-  const peers = { a: `127.0.0.1:${ports[0]}`, b: `127.0.0.1:${ports[1]}` };
-  const listen = (port: number) => ({ host: "127.0.0.1", port });
-  const a = await createUdpTransport({
-    id: "a",
-    listen: listen(ports[0]!),
-    peers,
-    key: secretA,
-    onDrop: onDropAtA,
+function pair(keyOfB: string, onDropAtA: (drop: InboundDrop) => void) {
+  return loopbackPair({ onDrop: onDropAtA }, { key: keyOfB }).then((pair) => {
+    open.push(pair.a, pair.b);
+    return pair;
   });
-  const b = await createUdpTransport({ id: "b", listen: listen(ports[1]!), peers, key: keyOfB });
-  open.push(a, b);
-  return { a, b, portOfB: ports[1]! };
 }
 
 describe("onDrop", () => {

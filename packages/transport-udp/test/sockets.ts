@@ -1,7 +1,9 @@
 // Socket helpers for tests: free loopback ports, waiting for a message with a bounded time.
 import { createSocket, type SocketType } from "node:dgram";
 import type { Message } from "@flotilla/core";
-import type { UdpTransport } from "../src/udp-transport.js";
+import type { UdpTransportOptions } from "../src/options.js";
+import { createUdpTransport, type UdpTransport } from "../src/udp-transport.js";
+import { secretA } from "./layers.js";
 
 /** Ports the OS reports free right now (bind to 0, read, release); fine on loopback in tests. */
 export async function freePorts(count: number, host: string): Promise<number[]> {
@@ -57,4 +59,35 @@ export async function eventually(condition: () => boolean, timeoutMs = 5000): Pr
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** Options either side of `loopbackPair` may add or override. */
+export type PairOptions = Partial<Omit<UdpTransportOptions, "id" | "listen" | "peers">>;
+
+/**
+ * Transports "a" and "b" on free 127.0.0.1 ports, each the other's peer, keyed with secretA unless
+ * told otherwise. The caller closes them (push them onto its `open` list).
+ */
+export async function loopbackPair(
+  optionsOfA: PairOptions = {},
+  optionsOfB: PairOptions = {},
+): Promise<{ readonly a: UdpTransport; readonly b: UdpTransport; readonly portOfB: number }> {
+  const [portOfA, portOfB] = (await freePorts(2, "127.0.0.1")) as [number, number];
+  const peers = { a: `127.0.0.1:${portOfA}`, b: `127.0.0.1:${portOfB}` };
+  const listen = (port: number) => ({ host: "127.0.0.1", port });
+  const a = await createUdpTransport({
+    id: "a",
+    listen: listen(portOfA),
+    peers,
+    key: secretA,
+    ...optionsOfA,
+  });
+  const b = await createUdpTransport({
+    id: "b",
+    listen: listen(portOfB),
+    peers,
+    key: secretA,
+    ...optionsOfB,
+  });
+  return { a, b, portOfB };
 }

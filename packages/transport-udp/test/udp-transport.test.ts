@@ -7,7 +7,7 @@ import { createOutbound } from "../src/outbound.js";
 import { createUdpTransport, type UdpTransport } from "../src/udp-transport.js";
 import { nonZero, secretA, secretB } from "./layers.js";
 import { appendEntries, requestVote } from "./messages.js";
-import { canBind, eventually, freePorts, nextMessage } from "./sockets.js";
+import { canBind, eventually, freePorts, loopbackPair, nextMessage } from "./sockets.js";
 
 const open: UdpTransport[] = [];
 const rawSockets: Socket[] = [];
@@ -126,17 +126,7 @@ describe("lifecycle and local errors", () => {
   });
 
   it("drops and counts messages beyond the send-queue bound instead of queueing them", async () => {
-    const ports = await freePorts(2, "127.0.0.1");
-    const peers = { a: `127.0.0.1:${ports[0]}`, b: `127.0.0.1:${ports[1]}` };
-    const listen = (port: number) => ({ host: "127.0.0.1", port });
-    const a = await createUdpTransport({
-      id: "a",
-      listen: listen(ports[0]!),
-      peers,
-      key: secretA,
-      sendQueueCountMax: 3,
-    });
-    const b = await createUdpTransport({ id: "b", listen: listen(ports[1]!), peers, key: secretA });
+    const { a, b } = await loopbackPair({ sendQueueCountMax: 3 });
     open.push(a, b);
     // One synchronous burst: no send callback can run in between, so the queue only grows.
     for (let i = 0; i < 100; i += 1) a.send(nodeId("b"), requestVote("a", "b", i + 1));
@@ -177,19 +167,8 @@ describe("lifecycle and local errors", () => {
   });
 
   it("with busyPollUs, stays awake polling after traffic, and delivers as before", async () => {
-    const ports = await freePorts(2, "127.0.0.1");
-    const peers = { a: `127.0.0.1:${ports[0]}`, b: `127.0.0.1:${ports[1]}` };
-    const listen = (port: number) => ({ host: "127.0.0.1", port });
-    const a = await createUdpTransport({ id: "a", listen: listen(ports[0]!), peers, key: secretA });
     // b's clock stands still, so its polling window never closes on its own: only close() ends it.
-    const b = await createUdpTransport({
-      id: "b",
-      listen: listen(ports[1]!),
-      peers,
-      key: secretA,
-      busyPollUs: 2000,
-      now: () => 0,
-    });
+    const { a, b } = await loopbackPair({}, { busyPollUs: 2000, now: () => 0 });
     open.push(a, b);
     const atB = nextMessage(b);
     a.send(nodeId("b"), requestVote("a", "b", 9));
@@ -206,18 +185,7 @@ describe("lifecycle and local errors", () => {
   });
 
   it("with dropProbability, drops exactly the datagrams its seeded draws pick", async () => {
-    const ports = await freePorts(2, "127.0.0.1");
-    const peers = { a: `127.0.0.1:${ports[0]}`, b: `127.0.0.1:${ports[1]}` };
-    const listen = (port: number) => ({ host: "127.0.0.1", port });
-    const lossy = { dropProbability: 0.3, dropSeed: 7 };
-    const a = await createUdpTransport({
-      id: "a",
-      listen: listen(ports[0]!),
-      peers,
-      key: secretA,
-      ...lossy,
-    });
-    const b = await createUdpTransport({ id: "b", listen: listen(ports[1]!), peers, key: secretA });
+    const { a, b } = await loopbackPair({ dropProbability: 0.3, dropSeed: 7 });
     open.push(a, b);
     const replay = createDropper(0.3, 7); // the same draws, to know which terms must arrive
     const expected = new Set<number>();
@@ -240,17 +208,7 @@ describe("lifecycle and local errors", () => {
   });
 
   it("with dropProbability 1, loses every fragment of a fragmented message", async () => {
-    const ports = await freePorts(2, "127.0.0.1");
-    const peers = { a: `127.0.0.1:${ports[0]}`, b: `127.0.0.1:${ports[1]}` };
-    const listen = (port: number) => ({ host: "127.0.0.1", port });
-    const a = await createUdpTransport({
-      id: "a",
-      listen: listen(ports[0]!),
-      peers,
-      key: secretA,
-      dropProbability: 1,
-    });
-    const b = await createUdpTransport({ id: "b", listen: listen(ports[1]!), peers, key: secretA });
+    const { a, b } = await loopbackPair({ dropProbability: 1 });
     open.push(a, b);
     a.send(nodeId("b"), appendEntries("a", "b", 8, 2500, 1)); // ~20 KB: many fragments
     expect(a.stats().sent.datagrams).toBe(0);
