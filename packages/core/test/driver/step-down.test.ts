@@ -14,6 +14,21 @@ const farTimeoutMs = 600_000;
 
 type Settled = { readonly atMs: number; readonly error: unknown };
 
+/** Proposes `count` commands at `leader` and records when (virtual ms) and how each settles. */
+function proposeStranded(cluster: TestCluster, leader: NodeId, count: number): Settled[] {
+  const settled: Settled[] = [];
+  for (let k = 0; k < count; k++) {
+    cluster
+      .node(leader)
+      .propose(bytes(`stranded${k}`))
+      .then(
+        () => settled.push({ atMs: cluster.clock.nowMs, error: null }),
+        (error: unknown) => settled.push({ atMs: cluster.clock.nowMs, error }),
+      );
+  }
+  return settled;
+}
+
 describe("a leader stepping down", () => {
   it("settles its pending proposals when CheckQuorum makes it step down", async () => {
     const cluster = new TestCluster(["a", "b", "c"], { proposalTimeoutMs: farTimeoutMs });
@@ -25,16 +40,7 @@ describe("a leader stepping down", () => {
     cluster.node(old).events.on("role", ({ role }) => {
       if (role !== "leader" && steppedDownAtMs === undefined) steppedDownAtMs = cluster.clock.nowMs;
     });
-    const settled: Settled[] = [];
-    for (let k = 0; k < 10; k++) {
-      cluster
-        .node(old)
-        .propose(bytes(`stranded${k}`))
-        .then(
-          () => settled.push({ atMs: cluster.clock.nowMs, error: null }),
-          (error: unknown) => settled.push({ atMs: cluster.clock.nowMs, error }),
-        );
-    }
+    const settled = proposeStranded(cluster, old, 10);
     await cluster.clock.advance(tickMs);
     expect(settled).toEqual([]); // appended, waiting for a quorum that cannot answer
     await cluster.until(() => steppedDownAtMs !== undefined);
@@ -59,16 +65,7 @@ describe("a leader stepping down", () => {
     const oldTerm = cluster.node(old).status().term;
     const others = cluster.ids.filter((id) => id !== old);
     cluster.network.isolate(old, others);
-    const settled: Settled[] = [];
-    for (let k = 0; k < 5; k++) {
-      cluster
-        .node(old)
-        .propose(bytes(`stranded${k}`))
-        .then(
-          () => settled.push({ atMs: cluster.clock.nowMs, error: null }),
-          (error: unknown) => settled.push({ atMs: cluster.clock.nowMs, error }),
-        );
-    }
+    const settled = proposeStranded(cluster, old, 5);
     await cluster.until(() => others.some((id) => cluster.node(id).status().role === "leader"));
     const fresh = others.find((id) => cluster.node(id).status().role === "leader") as NodeId;
     await cluster.clock.advance(20 * tickMs);
