@@ -30,9 +30,12 @@ export {
   StorageFailedError,
   TimeoutError,
 } from "./driver/errors.js";
+export type { HistogramSnapshot } from "./driver/histogram.js";
+export { consoleLogger, type LogFields, type Logger, type LogLevel } from "./driver/logger.js";
 export { createNode } from "./driver/node.js";
 export { driverDefaults } from "./driver/node-options.js";
 export { hostScheduler, type Scheduler, type TimerHandle } from "./driver/scheduler.js";
+export type { CountsByType, NodeStats } from "./driver/stats.js";
 export type {
   ChangeMembershipOptions,
   FlotillaNode,

@@ -19,11 +19,13 @@ import { StateMachineFailedError, StoppedError, StorageFailedError } from "./err
 import type { IoCompletion, IoRequest } from "./io-request.js";
 import { driverDefaults, validateDriverOptions } from "./node-options.js";
 import { Notifier } from "./notifier.js";
+import { OperatorLog } from "./operator-log.js";
 import { ProposalRegistry } from "./proposals.js";
 import { type Reducer, raftReducer } from "./reducer.js";
 import { NodeRuntime } from "./runtime.js";
 import type { RuntimeRules } from "./runtime-rules.js";
 import { hostScheduler, type Scheduler, type TimerHandle } from "./scheduler.js";
+import { type NodeStats, StatsRecorder } from "./stats.js";
 import type {
   ChangeMembershipOptions,
   FlotillaNode,
@@ -67,6 +69,9 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   readonly #changes: ProposalRegistry<void>;
   /** What status() reports before the core is loaded. */
   readonly #initialMembership: Membership;
+  readonly #stats = new StatsRecorder();
+  readonly #log: OperatorLog;
+  #lastCommit = 0;
 
   #phase: NodePhase = "created";
   #turn: Promise<void> | null = null;
@@ -86,6 +91,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       proposalTimeoutMs,
       snapshotEveryEntries,
       snapshotEveryBytes,
+      logger,
       ...configInput
     } = options;
     const config = validateConfig(configInput);
@@ -95,15 +101,29 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       ? { voters: [], learners: [] }
       : { voters: config.voters, learners: config.learners };
     this.#reducer = reducer;
-    this.#runtime = new NodeRuntime(reducer, config, {
-      snapshotPolicy: { everyEntries: snapshotEveryEntries, everyBytes: snapshotEveryBytes },
-      ...(rules === undefined ? {} : { rules }),
-    });
     this.#transport = transport;
     this.#storage = storage;
     this.#stateMachine = stateMachine;
     this.#tickMs = tickMs ?? driverDefaults.tickMs;
     this.#scheduler = scheduler ?? hostScheduler;
+    const electionTimeoutMs = config.electionTimeoutTicks * this.#tickMs;
+    this.#log = new OperatorLog({
+      id: config.id,
+      logger,
+      now: () => this.#scheduler.now?.() ?? 0,
+      silenceMs: electionTimeoutMs,
+      slowWriteMs: electionTimeoutMs / 2,
+    });
+    this.#runtime = new NodeRuntime(reducer, config, {
+      snapshotPolicy: { everyEntries: snapshotEveryEntries, everyBytes: snapshotEveryBytes },
+      hooks: {
+        stepped: (event, output) => {
+          this.#stats.stepped(event, output.effects);
+          this.#log.stepped(event, output.effects, () => this.#otherMembers());
+        },
+      },
+      ...(rules === undefined ? {} : { rules }),
+    });
     this.#proposalTimeoutMs = proposalTimeoutMs ?? driverDefaults.proposalTimeoutMs;
     this.#proposals = new ProposalRegistry(this.#scheduler);
     this.#changes = new ProposalRegistry(this.#scheduler);
@@ -196,6 +216,16 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     };
   }
 
+  stats(): NodeStats {
+    return this.#stats.snapshot();
+  }
+
+  /** The members besides this node, for the logger's silence check (leader only). */
+  #otherMembers(): readonly NodeId[] {
+    const { voters, outgoing = [], learners } = this.status().membership;
+    return [...new Set([...voters, ...outgoing, ...learners])].filter((id) => id !== this.id);
+  }
+
   async #start(): Promise<void> {
     if (this.#phase !== "created") throw new StoppedError("the node was stopped; create a new one");
     this.#phase = "starting";
@@ -211,6 +241,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       throw this.#fail(error);
     }
     this.#notifier.loaded(persisted.hardState.term, persisted.snapshot?.index ?? (0 as Index));
+    this.#lastCommit = persisted.snapshot?.index ?? 0;
     if (persisted.snapshot !== null) {
       try {
         await this.#restore(persisted.snapshot);
@@ -283,7 +314,13 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     let completion: IoCompletion<Result>;
     for (let next = turn.next(); ; next = turn.next(completion)) {
       if (next.done === true) {
-        this.#notifier.finish(next.value, this.#commitIndex());
+        const commitIndex = this.#commitIndex();
+        if (commitIndex > this.#lastCommit) this.#stats.committed(commitIndex - this.#lastCommit);
+        this.#lastCommit = Math.max(this.#lastCommit, commitIndex);
+        for (const { origin, index, term } of next.value.work.snapshots) {
+          this.#log.snapshot(origin, index, term);
+        }
+        this.#notifier.finish(next.value, commitIndex);
         return;
       }
       const pending = this.#perform(next.value);
@@ -300,7 +337,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       case "write":
         return this.#write(request.batch).then(() => undefined);
       case "apply":
-        return this.#apply(request.entries);
+        return this.#timedApply(request.entries);
       case "restore":
         return this.#restore(request.snapshot).then(() => undefined);
       case "takeSnapshot":
@@ -313,11 +350,33 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   }
 
   async #write(batch: PersistBatch): Promise<void> {
+    const started = this.#scheduler.now?.();
     try {
       await this.#storage.persist(batch);
     } catch (error) {
       throw new StorageFailedError("persist", error);
     }
+    if (started !== undefined) {
+      const ms = (this.#scheduler.now?.() ?? started) - started;
+      this.#stats.persistMs.observe(ms);
+      this.#log.wrote(ms);
+    }
+  }
+
+  /** `#apply`, counted and timed for `stats()`. */
+  #timedApply(
+    entries: readonly Entry[],
+  ): readonly (Result | undefined)[] | Promise<readonly (Result | undefined)[]> {
+    const started = this.#scheduler.now?.();
+    const done = (results: readonly (Result | undefined)[]) => {
+      this.#stats.applied(entries.length);
+      if (started !== undefined) {
+        this.#stats.applyMs.observe((this.#scheduler.now?.() ?? started) - started);
+      }
+      return results;
+    };
+    const results = this.#apply(entries);
+    return isPromiseLike(results) ? results.then(done) : done(results);
   }
 
   /** Applies entries in order, awaiting the state machine only when it returns a promise. */
@@ -374,11 +433,14 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   }
 
   async #takeSnapshot(): Promise<Uint8Array> {
+    let data: Uint8Array;
     try {
-      return await this.#stateMachine.snapshot();
+      data = await this.#stateMachine.snapshot();
     } catch (error) {
       throw new StateMachineFailedError("snapshot", error);
     }
+    this.#stats.snapshotBytes.observe(data.length);
+    return data;
   }
 
   #commitIndex(): Index {
@@ -387,6 +449,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   }
 
   #sendAll(messages: readonly Message[]): void {
+    this.#stats.sent(messages);
     for (const message of messages) this.#transport.send(message.to, message);
   }
 
@@ -419,6 +482,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
         : new FlotillaError("INTERNAL", `the node failed: ${String(cause)}`, { cause });
     if (this.#phase === "failed" || this.#phase === "stopped") return error;
     this.#phase = "failed";
+    this.#log.failed(error.code, error.message);
     const stopped = () => new StoppedError(`the node failed: ${error.message}`, { cause: error });
     this.#quiesce(stopped);
     this.#runtime.abandon();

@@ -15,9 +15,15 @@ export interface Scheduler {
   clearTimeout(handle: TimerHandle): void;
   /** Runs `callback` after the current job, before any timer: how the driver batches a turn. */
   queueMicrotask(callback: () => void): void;
+  /**
+   * Milliseconds on a monotonic clock (only differences are used): times storage writes and
+   * applies for `stats()`, and peer silence for the logger. Without it those go unmeasured.
+   */
+  now?(): number;
 }
 
 type HostTimers = {
+  readonly performance?: { now(): number };
   setTimeout(callback: () => void, delayMs: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
   queueMicrotask(callback: () => void): void;
@@ -36,4 +42,5 @@ export const hostScheduler: Scheduler = {
   setTimeout: (callback, delayMs) => host.setTimeout(callback, delayMs),
   clearTimeout: (handle) => host.clearTimeout(handle),
   queueMicrotask: (callback) => host.queueMicrotask(callback),
+  now: () => host.performance?.now() ?? 0,
 };

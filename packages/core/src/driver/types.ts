@@ -7,7 +7,9 @@ import type { FlotillaError } from "../errors.js";
 import type { Index, NodeId, Term } from "../ids.js";
 import type { StateMachine, Storage, Transport } from "../interfaces.js";
 import type { Status } from "../status.js";
+import type { Logger } from "./logger.js";
 import type { Scheduler } from "./scheduler.js";
+import type { NodeStats } from "./stats.js";
 
 /** Everything `createNode` takes: the core's configuration plus what plugs in around it. */
 export type NodeOptions<Result = unknown> = ConfigInput & {
@@ -36,6 +38,12 @@ export type NodeOptions<Result = unknown> = ConfigInput & {
    * log of large commands is compacted as promptly as one of many small ones. Off when absent.
    */
   readonly snapshotEveryBytes?: number;
+  /**
+   * Where the node reports what an operator needs: role changes and why, elections, peers gone
+   * silent or back, bad messages from peers (rate-limited), lost logs, slow storage writes,
+   * snapshots, failures. Absent: the node logs nothing (`consoleLogger()` prints to the console).
+   */
+  readonly logger?: Logger;
 };
 
 /** Options of one `propose` call. */
@@ -149,4 +157,10 @@ export interface FlotillaNode<Result = unknown> {
   remove(id: NodeId, options?: ChangeMembershipOptions): Promise<void>;
   /** The node's role, term, leader, indexes and counters now (cheap: no I/O). */
   status(): NodeStatus;
+  /**
+   * Counters and histograms since the node was created (proposals, commits, applies, elections,
+   * leader changes, messages and payload bytes by type, drops, write/apply latency, snapshot
+   * sizes): plain numbers for a metrics exporter.
+   */
+  stats(): NodeStats;
 }

@@ -42,11 +42,12 @@ export class TestCluster {
   }
 
   /** Creates (with a fresh state machine: a restarted process) and starts a node. */
-  async start(id: NodeId): Promise<FlotillaNode<string>> {
+  async start(id: NodeId, extra: Extra = {}): Promise<FlotillaNode<string>> {
     const machine = new LogMachine();
     const node = createNode<string>({
       seed: 7,
       ...this.#extra,
+      ...extra,
       id,
       voters: this.#joining.has(id) ? [] : this.ids.filter((other) => !this.#joining.has(other)),
       join: this.#joining.has(id),

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { createNode, type FlotillaNode, type NodeId } from "../../src/index.js";
+import { createNode, type FlotillaNode, type NodeId, type NodeOptions } from "../../src/index.js";
 import { LogMachine, ObservedStorage } from "./fixtures.js";
 import { ProbeTransport } from "./loopback.js";
 import { settle, VirtualClock } from "./virtual-clock.js";
@@ -9,8 +9,11 @@ export const b = "b" as NodeId;
 export const c = "c" as NodeId;
 export const tickMs = 10;
 
+/** Options a test may add to the ones `single` passes. */
+type Extra = Partial<Pick<NodeOptions<string>, "logger" | "snapshotEveryEntries">>;
+
 /** One node under test; its peers are played by the test through a ProbeTransport. */
-export function single(voters: readonly NodeId[] = [a], id: NodeId = a) {
+export function single(voters: readonly NodeId[] = [a], id: NodeId = a, extra: Extra = {}) {
   const clock = new VirtualClock();
   const transport = new ProbeTransport();
   const storage = new ObservedStorage();
@@ -23,12 +26,13 @@ export function single(voters: readonly NodeId[] = [a], id: NodeId = a) {
     storage,
     stateMachine: machine,
     scheduler: clock,
+    ...extra,
   });
   return { clock, transport, storage, machine, node };
 }
 
-export async function singleLeader() {
-  const t = single();
+export async function singleLeader(extra: Extra = {}) {
+  const t = single([a], a, extra);
   await t.node.start();
   t.node.campaign();
   await settle();

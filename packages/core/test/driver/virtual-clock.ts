@@ -32,6 +32,10 @@ export class VirtualClock implements Scheduler {
     queueMicrotask(callback);
   }
 
+  now(): number {
+    return this.nowMs;
+  }
+
   /** Moves time forward by `ms`, firing due timers in order and settling promises after each. */
   async advance(ms: number): Promise<void> {
     const untilMs = this.nowMs + ms;
