@@ -1,7 +1,7 @@
-import type { Index, StateMachine } from "@flotilla/core";
+import type { BufferedStateMachine, Index } from "@flotilla/core";
 
 /** The cheapest state machine: counts commands and answers each with its index, so benchmarks time Raft, not the application. */
-export class Counter implements StateMachine<number> {
+export class Counter implements BufferedStateMachine<number> {
   count = 0;
   apply(_command: Uint8Array, index: Index): number {
     this.count += 1;

@@ -5,6 +5,7 @@
 // proposals are kept outstanding at the leader; each that settles is replaced by a new one.
 import { parseArgs } from "node:util";
 import {
+  bufferedStateMachine,
   createNode,
   decodeMessage,
   encodeMessage,
@@ -57,7 +58,7 @@ async function run(size: number, proposals: number, window: number, bytes: numbe
       tickMs: 10,
       transport: transports.get(id)!,
       storage: storages[k]!,
-      stateMachine: new Counter(),
+      stateMachine: bufferedStateMachine(new Counter()),
     }),
   );
   for (const node of nodes) await node.start();

@@ -8,6 +8,7 @@
 // p99 ≤ 1.3 × RTT and ≥ 90% of 64 commits per RTT.
 import { parseArgs } from "node:util";
 import {
+  bufferedStateMachine,
   createNode,
   decodeMessage,
   encodeMessage,
@@ -141,7 +142,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       tickMs: 10,
       transport: transports.get(id)!,
       storage: new MemoryStorage(),
-      stateMachine: new Counter(),
+      stateMachine: bufferedStateMachine(new Counter()),
     }),
   );
   for (const node of nodes) await node.start();

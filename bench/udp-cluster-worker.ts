@@ -4,7 +4,13 @@
 // here, in the leader process, from propose() to the promise resolving (the entry is committed
 // and applied on the leader).
 import { parseArgs } from "node:util";
-import { createNode, MemoryStorage, nodeId, type StateMachine } from "@flotilla/core";
+import {
+  type BufferedStateMachine,
+  bufferedStateMachine,
+  createNode,
+  MemoryStorage,
+  nodeId,
+} from "@flotilla/core";
 import { createUdpTransport } from "@flotilla/transport-udp";
 import { TraceRecorder } from "./udp-trace.js";
 
@@ -50,7 +56,7 @@ export type WorkerReply =
   | { readonly type: "error"; readonly message: string };
 
 /** Counts applied bytes: enough work to be a state machine, cheap enough not to be the bottleneck. */
-class CountingStateMachine implements StateMachine<number> {
+class CountingStateMachine implements BufferedStateMachine<number> {
   bytes = 0;
   apply(command: Uint8Array): number {
     this.bytes += command.length;
@@ -98,7 +104,7 @@ const node = createNode<number>({
   voters: Object.keys(peers).map(nodeId),
   transport: tracer === null ? transport : tracer.transport(transport),
   storage: tracer === null ? new MemoryStorage() : tracer.storage(new MemoryStorage()),
-  stateMachine: new CountingStateMachine(),
+  stateMachine: bufferedStateMachine(new CountingStateMachine()),
   tickMs,
   seed: Number(port),
 });

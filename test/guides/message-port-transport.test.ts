@@ -4,6 +4,8 @@
 // verbatim.)
 import { MessageChannel } from "node:worker_threads";
 import {
+  type BufferedStateMachine,
+  bufferedStateMachine,
   createNode,
   encodeMessage,
   type FlotillaNode,
@@ -12,13 +14,12 @@ import {
   type Message,
   type NodeId,
   nodeId,
-  type StateMachine,
   term,
 } from "@flotilla/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectMesh, MessagePortTransport } from "./message-port-transport.js";
 
-class Sum implements StateMachine<number> {
+class Sum implements BufferedStateMachine<number> {
   total = 0;
   apply(command: Uint8Array): number {
     this.total += command[0] ?? 0;
@@ -57,7 +58,7 @@ describe("MessagePortTransport (docs/writing-a-transport.md)", () => {
         voters: ids,
         transport: transports.get(id) as MessagePortTransport,
         storage: new MemoryStorage(),
-        stateMachine: machines.get(id) as Sum,
+        stateMachine: bufferedStateMachine(machines.get(id) as Sum),
         tickMs: 10,
       }),
     );

@@ -4,7 +4,7 @@
 // copies the whole map on every write, which suits a simulator's handful of keys, not a server.
 
 import { createHash } from "node:crypto";
-import type { Index, StateMachine } from "@flotilla/core";
+import type { BufferedStateMachine, Index } from "@flotilla/core";
 import {
   decodeKvCommand,
   decodeKvSnapshot,
@@ -12,7 +12,7 @@ import {
   type KvOutput,
 } from "@flotilla/kv-model";
 
-export class KvStore implements StateMachine<KvOutput> {
+export class KvStore implements BufferedStateMachine<KvOutput> {
   #map = new Map<string, string>();
   /** SHA-256 of each key's (key, value), and their XOR: the digest, kept up to date per write. */
   #hashes = new Map<string, Buffer>();

@@ -8,7 +8,14 @@
 
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
-import { createNode, type FlotillaNode, MemoryStorage, nodeId, type Storage } from "@flotilla/core";
+import {
+  bufferedStateMachine,
+  createNode,
+  type FlotillaNode,
+  MemoryStorage,
+  nodeId,
+  type Storage,
+} from "@flotilla/core";
 import type { KvOutput } from "@flotilla/kv-model";
 import { openFileStorage } from "@flotilla/storage-file";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
@@ -70,7 +77,7 @@ async function start(options: ServerOptions): Promise<Running> {
     voters: peerIds.map(nodeId),
     transport: partition ?? transport,
     storage,
-    stateMachine: store,
+    stateMachine: bufferedStateMachine(store),
     tickMs: options.tickMs,
     electionTimeoutTicks: options.electionTicks,
     snapshotEveryEntries: options.snapshotEvery,

@@ -4,7 +4,13 @@
 
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createNode, type FlotillaNode, MemoryStorage, nodeId } from "@flotilla/core";
+import {
+  bufferedStateMachine,
+  createNode,
+  type FlotillaNode,
+  MemoryStorage,
+  nodeId,
+} from "@flotilla/core";
 import type { KvOutput } from "@flotilla/kv-model";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
 import { afterEach, describe, expect, it } from "vitest";
@@ -39,7 +45,7 @@ async function startSingleNode(entryBytesMax: number): Promise<string> {
     voters: [id],
     transport,
     storage: new MemoryStorage(),
-    stateMachine: store,
+    stateMachine: bufferedStateMachine(store),
     tickMs: 10,
     entryBytesMax,
   });

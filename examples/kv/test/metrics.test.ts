@@ -2,7 +2,7 @@
 // socket on loopback): /metrics parsed with a Prometheus text-format parser; a datagram from a
 // node with another cluster key shows as an inbound foreignCluster drop in /metrics and /status.
 import type { AddressInfo } from "node:net";
-import { createNode, MemoryStorage, nodeId, ready } from "@flotilla/core";
+import { bufferedStateMachine, createNode, MemoryStorage, nodeId, ready } from "@flotilla/core";
 import type { KvOutput } from "@flotilla/kv-model";
 import { createUdpTransport } from "@flotilla/transport-udp";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
@@ -28,7 +28,7 @@ beforeAll(async () => {
     voters: [nodeId("a")],
     transport,
     storage: new MemoryStorage(),
-    stateMachine: store,
+    stateMachine: bufferedStateMachine(store),
     tickMs: 10,
   });
   const transportStats = () => transport.stats();

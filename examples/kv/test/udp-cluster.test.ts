@@ -4,6 +4,7 @@
 
 import { createSocket } from "node:dgram";
 import {
+  bufferedStateMachine,
   createNode,
   type FlotillaNode,
   MemoryStorage,
@@ -110,7 +111,7 @@ async function startCluster(): Promise<Member[]> {
         voters: ids,
         transport,
         storage: new MemoryStorage(),
-        stateMachine: store,
+        stateMachine: bufferedStateMachine(store),
         tickMs: 10,
         seed: 42,
       });

@@ -17,6 +17,7 @@ export type {
 } from "./confchange.js";
 export type { Config, ConfigInput } from "./config.js";
 export { configDefaults, validateConfig } from "./config.js";
+export { bufferedStateMachine } from "./driver/buffered-state-machine.js";
 export {
   EntryTooLargeError,
   LeadershipLostError,
@@ -67,7 +68,14 @@ export type { Event, EventType } from "./event.js";
 export type { Index, NodeId, Term } from "./ids.js";
 export { index, nodeId, term } from "./ids.js";
 export { init } from "./init.js";
-export type { PersistBatch, StateMachine, Storage, Transport } from "./interfaces.js";
+export type {
+  BufferedStateMachine,
+  PersistBatch,
+  SnapshotStream,
+  StateMachine,
+  Storage,
+  Transport,
+} from "./interfaces.js";
 export { MemoryStorage } from "./memory-storage.js";
 export type {
   AppendEntries,

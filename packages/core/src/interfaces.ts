@@ -51,8 +51,39 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** The application's replicated state machine, driven by the node driver. */
+/**
+ * A snapshot's bytes as the state machine produces or consumes them: slices in order. A producer
+ * should yield to the event loop between slices (an `async` generator awaiting between them does),
+ * so that writing or sending a large state never stalls the node's timers and messages.
+ */
+export type SnapshotStream = AsyncIterable<Uint8Array>;
+
+/**
+ * The application's replicated state machine, driven by the node driver. Snapshots stream: a
+ * state of gigabytes is captured cheaply, then written to storage and sent to followers slice by
+ * slice while the node keeps running. A small state machine that serialises itself at once
+ * implements `BufferedStateMachine` instead and is wrapped with `bufferedStateMachine`.
+ */
 export interface StateMachine<Result = unknown> {
+  /** Applies one committed command; entries arrive in log order, each exactly once per restart. */
+  apply(command: Uint8Array, index: Index): Result | Promise<Result>;
+  /**
+   * Captures the state as of the last applied entry and returns its bytes as a stream. The capture
+   * is the consistent point and must be cheap: a persistent or copy-on-write structure, or a frozen
+   * view. Applies resume as soon as this returns (or its promise resolves), while the driver drains
+   * the stream into storage in the background, so the stream must not see later applies.
+   */
+  snapshot(): SnapshotStream | Promise<SnapshotStream>;
+  /** Replaces the whole state with the snapshot streamed in `data` (read it to its end). */
+  restore(data: SnapshotStream): void | Promise<void>;
+}
+
+/**
+ * A state machine that serialises its whole state at once (a counter, a small map): wrap it with
+ * `bufferedStateMachine` to get a `StateMachine`. Its snapshot is held in memory whole, twice at
+ * most (serialised and restored), so keep it to states of a few megabytes.
+ */
+export interface BufferedStateMachine<Result = unknown> {
   /** Applies one committed command; entries arrive in log order, each exactly once per restart. */
   apply(command: Uint8Array, index: Index): Result | Promise<Result>;
   /** Serialises the state as of the last applied entry. */

@@ -1,4 +1,4 @@
-import type { Index, StateMachine } from "@flotilla/core";
+import type { BufferedStateMachine, Index } from "@flotilla/core";
 import { KvCommandError } from "./errors.js";
 import { decodeKvCommand, encodeKvCommand } from "./kv-command.js";
 import type { KvInput, KvOutput } from "./kv-types.js";
@@ -70,7 +70,7 @@ export function decodeKvSnapshot(bytes: Uint8Array): KvState {
 }
 
 /** The key-value store as a core `StateMachine`: apply takes encoded commands. */
-export class KvStateMachine implements StateMachine<KvOutput> {
+export class KvStateMachine implements BufferedStateMachine<KvOutput> {
   #state: KvState = emptyKvState;
 
   get state(): KvState {

@@ -4,6 +4,7 @@
 // serves again.
 
 import {
+  bufferedStateMachine,
   createNode,
   type FlotillaError,
   type Message,
@@ -51,7 +52,7 @@ async function leadingNode(fs: SimFileSystem, pid: number) {
     voters: [id],
     transport: loneTransport,
     storage,
-    stateMachine: machine,
+    stateMachine: bufferedStateMachine(machine),
     tickMs: 5,
   });
   const errors: FlotillaError[] = [];

@@ -4,6 +4,8 @@
 
 import { setImmediate } from "node:timers";
 import {
+  type BufferedStateMachine,
+  bufferedStateMachine,
   createNode,
   decodeMessage,
   encodeMessage,
@@ -13,7 +15,6 @@ import {
   type NodeId,
   nodeId,
   type Scheduler,
-  type StateMachine,
 } from "@flotilla/core";
 import { describe, expect, it } from "vitest";
 import { type MemoryTransport, Network } from "../src/index.js";
@@ -68,7 +69,7 @@ function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-class TextLog implements StateMachine<string> {
+class TextLog implements BufferedStateMachine<string> {
   texts: string[] = [];
   apply(command: Uint8Array, index: Index): string {
     this.texts.push(decoder.decode(command));
@@ -116,7 +117,7 @@ class Cluster {
       tickMs,
       transport: this.transports.get(id)!,
       storage: this.storages.get(id)!,
-      stateMachine: machine,
+      stateMachine: bufferedStateMachine(machine),
       scheduler: this.clock,
     });
     node.events.on("error", (error) => {

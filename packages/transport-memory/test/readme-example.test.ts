@@ -1,11 +1,18 @@
 // The README's "A small example", verbatim but for the test wrapper: if this breaks, so does the README.
-import { createNode, MemoryStorage, nodeId, type StateMachine, whenLeader } from "@flotilla/core";
+import {
+  type BufferedStateMachine,
+  bufferedStateMachine,
+  createNode,
+  MemoryStorage,
+  nodeId,
+  whenLeader,
+} from "@flotilla/core";
 import { Network, startRealTime } from "@flotilla/transport-memory";
 import { expect, it } from "vitest";
 
 it("the README example elects a leader and replicates a counter", async () => {
   // A replicated counter: each command adds its first byte.
-  class Counter implements StateMachine<number> {
+  class Counter implements BufferedStateMachine<number> {
     total = 0;
     apply(command: Uint8Array) {
       this.total += command[0] ?? 0;
@@ -28,7 +35,7 @@ it("the README example elects a leader and replicates a counter", async () => {
       voters: ids,
       transport: network.transport(id),
       storage: new MemoryStorage(), // or openFileStorage(dir) from @flotilla/storage-file
-      stateMachine: new Counter(),
+      stateMachine: bufferedStateMachine(new Counter()), // a small state: snapshots in one piece
       tickMs: 10, // ms per tick (default 100): elections within 100-200 ms
     }),
   );

@@ -1,4 +1,5 @@
 import {
+  bufferedStateMachine,
   createNode,
   type FlotillaNode,
   MemoryStorage,
@@ -55,7 +56,7 @@ export class TabPanel {
       voters: members,
       transport: new BroadcastTransport(id, tabChannel),
       storage: new MemoryStorage(),
-      stateMachine: this.#kv,
+      stateMachine: bufferedStateMachine(this.#kv),
       tickMs: 50,
       electionTimeoutTicks: 10,
       heartbeatIntervalTicks: 2,

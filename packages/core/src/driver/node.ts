@@ -15,6 +15,7 @@ import type { Event } from "../event.js";
 import type { Index, NodeId, Term } from "../ids.js";
 import type { PersistBatch, StateMachine, Storage, Transport } from "../interfaces.js";
 import type { Message } from "../message.js";
+import { readAllBytes, slices } from "./buffered-state-machine.js";
 import { StateMachineFailedError, StoppedError, StorageFailedError } from "./errors.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
 import { driverDefaults, validateDriverOptions } from "./node-options.js";
@@ -426,7 +427,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
 
   async #restore(snapshot: Snapshot): Promise<void> {
     try {
-      await this.#stateMachine.restore(snapshot.data);
+      await this.#stateMachine.restore(slices(snapshot.data));
     } catch (error) {
       throw new StateMachineFailedError("restore", error);
     }
@@ -435,7 +436,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   async #takeSnapshot(): Promise<Uint8Array> {
     let data: Uint8Array;
     try {
-      data = await this.#stateMachine.snapshot();
+      data = await readAllBytes(await this.#stateMachine.snapshot());
     } catch (error) {
       throw new StateMachineFailedError("snapshot", error);
     }

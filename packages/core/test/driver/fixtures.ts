@@ -1,7 +1,14 @@
 // Storage and state machines for driver tests: the real MemoryStorage, observed and (when a test
 // asks) held back or broken; a state machine whose results tell which entry produced them.
 
-import type { Index, PersistBatch, Persisted, StateMachine, Storage } from "../../src/index.js";
+import type {
+  Index,
+  PersistBatch,
+  Persisted,
+  SnapshotStream,
+  StateMachine,
+  Storage,
+} from "../../src/index.js";
 import { MemoryStorage } from "../../src/index.js";
 
 const encoder = new TextEncoder();
@@ -72,12 +79,24 @@ export class LogMachine implements StateMachine<string> {
     return `${index}:${text}`;
   }
 
-  snapshot(): Uint8Array {
-    return bytes(JSON.stringify(this.applied));
+  /** Streams one slice per applied entry (a JSON line each), so restores see many slices. */
+  snapshot(): SnapshotStream {
+    const captured = this.applied.slice(); // the consistent point: later applies are not seen
+    return (async function* () {
+      for (const entry of captured) {
+        await Promise.resolve(); // yields between slices, as a streaming state machine should
+        yield bytes(`${JSON.stringify(entry)}\n`);
+      }
+    })();
   }
 
-  restore(data: Uint8Array): void {
-    this.applied = JSON.parse(decoder.decode(data)) as { index: Index; text: string }[];
+  async restore(data: SnapshotStream): Promise<void> {
+    let text = "";
+    for await (const slice of data) text += decoder.decode(slice, { stream: true });
+    this.applied = text
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as { index: Index; text: string });
   }
 
   get texts(): string[] {
