@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { LocalCluster } from "../examples/kv/src/local-cluster.js";
+import { formatLogRecord, type LogRecord } from "../examples/kv/src/log-records.js";
 import { closedLoop, type PhaseResult } from "./closed-loop.js";
 import { type EtcdCluster, findEtcd, startEtcd } from "./kv-etcd.js";
 import { kvPutter } from "./kv-http.js";
@@ -85,21 +86,25 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
  * event-loop stalls (100 ms and more) before it, which is where a spurious election starts.
  */
 async function printElections(cluster: LocalCluster): Promise<void> {
-  const lines: string[] = [];
+  const records: LogRecord[] = [];
   for (const id of ids) {
-    const log = await cluster.readLog(id);
-    lines.push(...log.split("\n").filter((l) => /candidate in|stalled \d{3,} ms/.test(l)));
+    const mine = await cluster.logRecords(id);
+    records.push(
+      ...mine.filter(
+        (r) =>
+          r.msg === "election started" ||
+          r.msg === "pre-vote started" ||
+          (r.msg === "event loop stalled" && Number(r.ms) >= 100),
+      ),
+    );
   }
-  const at = (line: string) => line.slice(line.indexOf(" ", 4) + 1, line.indexOf("]"));
-  const seconds = (line: string) => {
-    const [h, m, sec] = at(line).split(":").map(Number);
-    return (h ?? 0) * 3600 + (m ?? 0) * 60 + (sec ?? 0);
-  };
-  lines.sort((a, b) => at(a).localeCompare(at(b)));
-  const elections = lines.filter((l) => /candidate in term [1-9]/.test(l)).map(seconds);
+  records.sort((a, b) => a.time - b.time);
+  const elections = records.filter((r) => r.msg !== "event loop stalled").map((r) => r.time);
   // Each campaign, with the stalls of the second before it.
-  const shown = lines.filter((l) => elections.some((t) => seconds(l) <= t && seconds(l) >= t - 1));
-  if (shown.length > 0) console.log(`elections in ${cluster.dir}:\n  ${shown.join("\n  ")}`);
+  const shown = records.filter((r) => elections.some((t) => r.time <= t && r.time >= t - 1000));
+  if (shown.length > 0) {
+    console.log(`elections in ${cluster.dir}:\n  ${shown.map(formatLogRecord).join("\n  ")}`);
+  }
 }
 
 /**

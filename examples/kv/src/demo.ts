@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KvClient } from "./client.js";
 import { LocalCluster } from "./local-cluster.js";
+import { readableLog } from "./log-records.js";
 
 const ids = ["a", "b", "c"];
 
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
     failed = true;
     console.error(`\nDEMO FAILED: ${(error as Error).message}`);
     for (const id of ids) {
-      const tail = (await cluster.readLog(id)).trimEnd().split("\n").slice(-6);
+      const tail = readableLog(await cluster.readLog(id)).slice(-6);
       console.error(`--- last lines of node ${id}'s log:\n${tail.join("\n")}`);
     }
   } finally {

@@ -12,6 +12,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KvClient, type ServerStatus } from "./client.js";
+import { type LogRecord, parseLogRecords, readableLog } from "./log-records.js";
 
 const host = "127.0.0.1";
 const serverScript = fileURLToPath(new URL("./server.ts", import.meta.url));
@@ -229,6 +230,11 @@ export class LocalCluster {
     return readFile(this.logFile(id), "utf8").catch(() => "");
   }
 
+  /** Node `id`'s log records, oldest first (its servers write JSON lines: stdout is a pipe). */
+  async logRecords(id: string): Promise<LogRecord[]> {
+    return parseLogRecords(await this.readLog(id));
+  }
+
   /** Kills every node this cluster started (by pid) and waits for them to exit. */
   async destroy(): Promise<void> {
     await Promise.all(this.ids.map((id) => this.kill(id)));
@@ -241,7 +247,9 @@ export class LocalCluster {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
       if (member.child === null) {
-        const tail = (await this.readLog(member.id)).split("\n").slice(-8).join("\n");
+        const tail = readableLog(await this.readLog(member.id))
+          .slice(-8)
+          .join("\n");
         throw new Error(`node ${member.id} exited during start-up; its log ends:\n${tail}`);
       }
       try {

@@ -3,6 +3,7 @@
 
 import { parseArgs } from "node:util";
 import { type HostPort, parseAddressMap, UsageError } from "./addresses.js";
+import { type LogFormat, logLevels, type ServerLogLevel } from "./server-log.js";
 
 export type ServerOptions = {
   readonly id: string;
@@ -30,13 +31,17 @@ export type ServerOptions = {
   /** Entries kept before a snapshot, so a slightly lagging follower catches up from the log. */
   readonly snapshotTrailing: number;
   readonly proposalTimeoutMs: number;
+  readonly logLevel: ServerLogLevel;
+  /** JSON lines, or readable lines (the default when stdout is a terminal). */
+  readonly logFormat: LogFormat;
 };
 
 export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --api ID=HOST:PORT,... --data-dir DIR
                  [--key-hex HEX | --insecure] [--tick-ms N] [--election-ticks N]
                  [--snapshot-every N] [--snapshot-trailing N] [--proposal-timeout-ms N]
                  [--storage file|memory] [--loss P] [--loss-seed N] [--max-datagram-bytes N]
-                 [--entry-bytes-max N]
+                 [--entry-bytes-max N] [--log-level debug|info|warn|error]
+                 [--log-format json|pretty]
 
   --peers     every node's Raft address (UDP), this one's included; a bare port means 127.0.0.1
   --api       every node's client address (HTTP), same ids as --peers
@@ -54,11 +59,15 @@ export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --
   --entry-bytes-max  the largest command (key, value and a few bytes) the cluster accepts; a
               larger one is answered 413 (default 1 MiB + 64 KiB: any 1 MiB value fits)
   --max-datagram-bytes  the largest Raft datagram (default 1232, safe on any network; larger
-              ones suit loopback or a known jumbo-frame network)`;
+              ones suit loopback or a known jumbo-frame network)
+  --log-level  the least important records logged (default info)
+  --log-format json: one JSON object per line (the default unless stdout is a terminal);
+              pretty: readable lines (the default on a terminal)`;
 
 export function parseServerOptions(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  stdoutIsTerminal = false,
 ): ServerOptions | "help" {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -83,6 +92,8 @@ export function parseServerOptions(
         "loss-seed": { type: "string" },
         "max-datagram-bytes": { type: "string" },
         "entry-bytes-max": { type: "string" },
+        "log-level": { type: "string" },
+        "log-format": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -130,7 +141,28 @@ export function parseServerOptions(
     // (InstallSnapshot). 1,000 entries is a fraction of a second of traffic at full speed.
     snapshotTrailing: integer(values, "snapshot-trailing", 1000, 0),
     proposalTimeoutMs: integer(values, "proposal-timeout-ms", 2000, 1),
+    logLevel: oneOf(values, "log-level", logLevels, "info"),
+    logFormat: oneOf(
+      values,
+      "log-format",
+      ["json", "pretty"],
+      stdoutIsTerminal ? "pretty" : "json",
+    ),
   };
+}
+
+function oneOf<const T extends string>(
+  values: Record<string, unknown>,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const value = values[name];
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    throw new UsageError(`--${name}: expected ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
 }
 
 function required(values: Record<string, unknown>, name: string): string {

@@ -19,28 +19,28 @@ import {
 import type { KvOutput } from "@flotilla/kv-model";
 import { openFileStorage } from "@flotilla/storage-file";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
+import type { Logger } from "pino";
 import { formatHostPort, type HostPort, UsageError } from "./addresses.js";
 import { DropLog } from "./drop-log.js";
 import { createApiServer } from "./http-api.js";
 import { KvStore } from "./kv-store.js";
 import { createMetrics } from "./metrics.js";
 import { PartitionableTransport } from "./partition.js";
+import { createServerLog, nodeLogger } from "./server-log.js";
 import { parseServerOptions, type ServerOptions, serverUsage } from "./server-options.js";
 
 type Running = {
   readonly node: FlotillaNode<KvOutput>;
   readonly storage: Storage;
   readonly transport: UdpTransport;
+  readonly log: Logger;
   /** Absent until the node has started and the API listens. */
   http: Server | undefined;
 };
 
-function log(id: string, message: string): void {
-  console.log(`[kv ${id} ${new Date().toISOString().slice(11, 23)}] ${message}`);
-}
-
 async function start(options: ServerOptions): Promise<Running> {
   const { id } = options;
+  const log = createServerLog(id, options.logLevel, options.logFormat);
   const self = options.peers.get(id);
   const apiSelf = options.api.get(id);
   if (self === undefined || apiSelf === undefined) throw new UsageError(`no address for ${id}`);
@@ -56,8 +56,8 @@ async function start(options: ServerOptions): Promise<Running> {
       listen: self,
       peers,
       ...(options.key === null ? { insecure: true } : { key: options.key }),
-      logger: { warn: (message) => log(id, `WARNING ${message}`) },
-      onDrop: new DropLog((line) => log(id, `WARNING ${line}`)).report,
+      logger: { warn: (message) => log.warn(message) },
+      onDrop: new DropLog((line) => log.warn(line)).report,
       dropProbability: options.loss,
       dropSeed: (options.lossSeed + peerIds.indexOf(id)) >>> 0,
       ...(options.maxDatagramBytes === null ? {} : { maxDatagramBytes: options.maxDatagramBytes }),
@@ -86,23 +86,13 @@ async function start(options: ServerOptions): Promise<Running> {
     entryBytesMax: options.entryBytesMax,
     // Different seeds per process run keep two restarted nodes from timing out in lockstep.
     seed: process.pid,
+    // Role changes and why, elections, silent peers, lost logs, snapshots, slow writes, failures.
+    logger: nodeLogger(log),
   });
-  node.events.on("role", ({ role, term, leader }) =>
-    log(id, `${role} in term ${term}${leader === null ? "" : `, leader ${leader}`}`),
-  );
-  node.events.on("snapshot", ({ index, origin }) =>
-    log(id, `snapshot ${origin} at index ${index}`),
-  );
-  node.events.on("peerLostLog", ({ peer, match, logEnd }) =>
-    log(
-      id,
-      `LOST LOG: ${peer} had acknowledged the log up to ${match} but now holds it only to ${logEnd} (wiped or restored data directory?); repairing it`,
-    ),
-  );
-  const running: Running = { node, storage, transport, http: undefined };
-  node.events.on("error", (error) => {
-    // Storage or the state machine failed: the node stopped itself; release the rest and exit.
-    log(id, `FAILED: ${error.message}`);
+  const running: Running = { node, storage, transport, log, http: undefined };
+  node.events.on("error", () => {
+    // Storage or the state machine failed: the node stopped itself (and logged why); release the
+    // rest and exit.
     shutdown(running, "node failure").finally(() => process.exit(1));
   });
   const transportStats = () => transport.stats();
@@ -126,12 +116,18 @@ async function start(options: ServerOptions): Promise<Running> {
     await shutdown(running, "start failed").catch(() => undefined);
     throw error;
   }
-  watchStalls(id, (options.tickMs * options.electionTicks) / 2);
+  watchStalls(log, (options.tickMs * options.electionTicks) / 2);
   const status = node.status();
-  log(
-    id,
-    `ready: raft udp ${formatHostPort(self)}, api http://${formatHostPort(apiSelf)}, ` +
-      `data ${options.dataDir ?? "in memory"}${options.loss > 0 ? `, dropping ${options.loss} of datagrams` : ""}, log up to ${status.lastLogIndex}, snapshot ${status.snapshotIndex}, pid ${process.pid}`,
+  log.info(
+    {
+      raft: formatHostPort(self),
+      api: `http://${formatHostPort(apiSelf)}`,
+      data: options.dataDir ?? "in memory",
+      ...(options.loss > 0 ? { datagramLoss: options.loss } : {}),
+      lastLogIndex: status.lastLogIndex,
+      snapshotIndex: status.snapshotIndex,
+    },
+    "ready",
   );
   return running;
 }
@@ -148,14 +144,14 @@ async function openStorage(options: ServerOptions): Promise<Storage> {
  * election timeout by default): timers and sockets wait meanwhile, so a stall that long is what
  * precedes a spurious election, and the log says when and how long.
  */
-function watchStalls(id: string, thresholdMs: number): void {
+function watchStalls(log: Logger, thresholdMs: number): void {
   const periodMs = 10;
   let last = performance.now();
   const timer = setInterval(() => {
     const now = performance.now();
     const lateMs = now - last - periodMs;
     last = now;
-    if (lateMs > thresholdMs) log(id, `event loop stalled ${Math.round(lateMs)} ms`);
+    if (lateMs > thresholdMs) log.warn({ ms: Math.round(lateMs) }, "event loop stalled");
   }, periodMs);
   timer.unref();
 }
@@ -174,14 +170,13 @@ let stopping: Promise<void> | null = null;
 
 function shutdown(running: Running, why: string): Promise<void> {
   stopping ??= (async () => {
-    const id = running.node.id;
-    log(id, `shutting down (${why})`);
+    running.log.info({ why }, "shutting down");
     running.http?.close();
     running.http?.closeAllConnections();
     await running.node.stop();
     await running.storage.close();
     await running.transport.close();
-    log(id, "stopped");
+    running.log.info("stopped");
   })();
   return stopping;
 }
@@ -189,7 +184,7 @@ function shutdown(running: Running, why: string): Promise<void> {
 async function main(): Promise<void> {
   let options: ServerOptions | "help";
   try {
-    options = parseServerOptions(process.argv.slice(2), process.env);
+    options = parseServerOptions(process.argv.slice(2), process.env, process.stdout.isTTY === true);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`kv-server: ${error.message}\n\n${serverUsage}`);

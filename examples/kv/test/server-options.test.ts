@@ -50,6 +50,24 @@ describe("parseServerOptions", () => {
     expect([defaults.tickMs, defaults.electionTicks]).toEqual([10, 30]);
   });
 
+  it("logs JSON lines unless stdout is a terminal, at info unless --log-level says otherwise", () => {
+    const piped = parseServerOptions([...base, "--key-hex", key], {});
+    const terminal = parseServerOptions([...base, "--key-hex", key], {}, true);
+    const chosen = parseServerOptions(
+      [...base, "--key-hex", key, "--log-level", "warn", "--log-format", "pretty"],
+      {},
+    );
+    const pick = (o: typeof piped) => (o === "help" ? o : [o.logLevel, o.logFormat]);
+    expect([pick(piped), pick(terminal), pick(chosen)]).toEqual([
+      ["info", "json"],
+      ["info", "pretty"],
+      ["warn", "pretty"],
+    ]);
+    expect(() =>
+      parseServerOptions([...base, "--key-hex", key, "--log-level", "loud"], {}),
+    ).toThrow(/--log-level: expected debug, info, warn, error, got "loud"/);
+  });
+
   it("takes the key from FLOTILLA_KEY_HEX, and runs keyless only with --insecure", () => {
     const fromEnv = parseServerOptions(base, { FLOTILLA_KEY_HEX: key });
     expect(fromEnv !== "help" && fromEnv.key?.length).toBe(16);
