@@ -6,6 +6,7 @@ import type { FlotillaNode } from "@flotilla/core";
 import type { KvOutput } from "@flotilla/kv-model";
 import type { UdpTransportStats } from "@flotilla/transport-udp";
 import { Counter, Gauge, Registry } from "prom-client";
+import { registerNodeStats } from "./node-stats-metrics.js";
 
 /** What the API counts of proposals, by outcome. */
 export type ProposalOutcome = "committed" | "rejected" | "failed";
@@ -85,6 +86,7 @@ export function createMetrics(
     registers: [registry],
   });
   transportCounters(registry, node.id, transportStats);
+  registerNodeStats(registry, node);
   return {
     registry,
     proposal: (outcome) => proposals.inc({ node: node.id, outcome }),

@@ -112,6 +112,36 @@ describe("the kv API's operability endpoints", () => {
     expect(sample(families, "flotilla_transport_dropped_total", foreign)).toBe(1);
   });
 
+  it("GET /metrics: the node's own counters and histograms (node.stats())", async () => {
+    for (const v of ["1", "2", "3"]) {
+      expect((await fetch(`${baseUrl}/kv/s`, { method: "PUT", body: v })).status).toBe(200);
+    }
+    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+    const families = parsePrometheusTextFormat(text);
+    const node = { node: "a" };
+    const accepted = sample(families, "flotilla_proposals_accepted_total", node) ?? 0;
+    expect(accepted).toBeGreaterThanOrEqual(3);
+    const committed = sample(families, "flotilla_entries_committed_total", node) ?? 0;
+    expect(committed).toBeGreaterThanOrEqual(accepted + 1); // and the leader's no-op
+    expect(sample(families, "flotilla_entries_applied_total", node)).toBe(committed);
+    expect(sample(families, "flotilla_elections_started_total", node)).toBeGreaterThanOrEqual(1);
+    const persist = families.find((f) => f.name === "flotilla_persist_seconds");
+    expect(persist?.type).toBe("HISTOGRAM");
+    // The parser keeps a labelled histogram's buckets only; _count and _sum are read from the text.
+    const series = persist?.metrics[0] as unknown as { buckets: Record<string, string> };
+    const buckets = series.buckets;
+    const count = Number(/^flotilla_persist_seconds_count\{node="a"\} (\d+)$/m.exec(text)?.[1]);
+    expect(count).toBeGreaterThanOrEqual(3);
+    expect(Number(buckets["+Inf"])).toBe(count);
+    expect(text).toMatch(/^flotilla_persist_seconds_sum\{node="a"\} [\d.e-]+$/m);
+    // Cumulative buckets, never above the count.
+    const counts = Object.entries(buckets)
+      .sort(([a], [b]) => Number(a) - Number(b)) // "+Inf" parses as Infinity
+      .map(([, value]) => Number(value));
+    expect(counts).toEqual([...counts].sort((x, y) => x - y));
+    expect(Math.max(...counts)).toBeLessThanOrEqual(count);
+  });
+
   it("PUT of a value that is not UTF-8: 400, nothing stored", async () => {
     const body = new Uint8Array([0x66, 0xff, 0xfe]);
     const response = await fetch(`${baseUrl}/kv/bad`, { method: "PUT", body });

@@ -211,9 +211,10 @@ function roleChangeReason(
   switch (event.type) {
     case "tick":
       if (from === "leader") return "lost contact with a quorum (CheckQuorum)";
-      return role === "preCandidate" || role === "candidate"
-        ? "election timeout: no leader heard from"
-        : "timer";
+      if (role === "preCandidate" || role === "candidate") {
+        return "election timeout: no leader heard from";
+      }
+      return role === "leader" ? "election timeout: the sole voter wins at once" : "timer";
     case "campaign":
       return "campaign requested";
     case "receive": {

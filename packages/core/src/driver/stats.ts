@@ -1,7 +1,7 @@
 // The driver's counters and histograms (`FlotillaNode.stats()`): what an operator graphs. Plain
 // numbers with no metrics library behind them; examples/kv exports them through prom-client.
 
-import type { Effect } from "../effect.js";
+import type { Effect, Role } from "../effect.js";
 import type { Event } from "../event.js";
 import type { NodeId, Term } from "../ids.js";
 import type { Message, MessageType } from "../message.js";
@@ -78,6 +78,7 @@ export class StatsRecorder {
   #leaderChanges = 0;
   #term = 0 as Term;
   #leader: NodeId | null = null;
+  #role: Role = "follower";
 
   /** One step of the core: what came in, and what it decided. */
   stepped(event: Event, effects: readonly Effect[]): void {
@@ -95,7 +96,15 @@ export class StatsRecorder {
           break;
         case "roleChanged":
           this.#term = effect.term;
-          if (effect.role === "preCandidate" || effect.role === "candidate") this.#elections += 1;
+          // A sole voter goes from follower to leader in one step: an election all the same.
+          if (
+            effect.role === "preCandidate" ||
+            effect.role === "candidate" ||
+            (effect.role === "leader" && this.#role === "follower")
+          ) {
+            this.#elections += 1;
+          }
+          this.#role = effect.role;
           if (effect.leader !== null && effect.leader !== this.#leader) this.#leaderChanges += 1;
           this.#leader = effect.leader;
           break;
