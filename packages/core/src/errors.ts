@@ -27,6 +27,13 @@ export class UnknownEventError extends FlotillaError {
   }
 }
 
+/** A value given to `nodeId`, `term` or `index` cannot be one (empty, negative, fractional...). */
+export class InvalidValueError extends FlotillaError {
+  constructor(message: string) {
+    super("INVALID_VALUE", message);
+  }
+}
+
 /** A local event that is well-formed but not valid in this state (e.g. applying past commit). */
 export class InvalidEventError extends FlotillaError {
   constructor(message: string) {

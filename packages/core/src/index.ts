@@ -62,6 +62,7 @@ export {
   ConfigError,
   FlotillaError,
   InvalidEventError,
+  InvalidValueError,
   UnknownEventError,
 } from "./errors.js";
 export type { Event, EventType } from "./event.js";
