@@ -150,6 +150,12 @@ function summary(result: SimulationResult): string {
     `${c.leadersElected} leaders, ${c.committed} committed, ${c.acknowledged} acknowledged, ` +
     `${c.indeterminate} indeterminate, ${c.crashes} crashes, ${c.partitions} partitions, ` +
     `messages sent ${n.sent} delivered ${n.delivered} duplicated ${n.duplicated}` +
+    (c.amnesias === 0
+      ? ""
+      : `, ${c.amnesias} amnesias, ${c.lostLogReports} lost-log reports` +
+        (result.excused === null
+          ? ""
+          : `, excused ${result.excused.kind}: ${result.excused.detail} (checks stopped)`)) +
     `${result.linearizabilityUnknown ? " (linearizability search gave up: unknown)" : ""}`
   );
 }

@@ -14,7 +14,12 @@ export interface FaultTarget {
   readonly up: boolean;
   crash(torn: Prng | null, tornEntries?: number): void;
   restart(): void;
+  backup(): void;
+  forget(fromBackup: boolean): void;
 }
+
+/** Per running node per nominal tick, in runs with amnesia: the chance that a backup is taken. */
+const backupProbability = 0.01;
 
 /** What the injector needs from the simulator. */
 export interface FaultHost {
@@ -34,6 +39,7 @@ export interface FaultHost {
 
 export class FaultInjector {
   crashes = 0;
+  amnesias = 0;
   partitions = 0;
   readonly #host: FaultHost;
   readonly #prng: Prng;
@@ -89,8 +95,7 @@ export class FaultInjector {
     const leader = host.leader();
     if (leader !== null && prng.chance(o.leaderFaultProbability)) {
       if (prng.chance(0.5)) {
-        this.crashes++;
-        leader.crash(prng.chance(o.tornWriteProbability) ? prng : null);
+        this.#crash(leader);
       } else if (!this.#partitioned) {
         this.#partitioned = true;
         this.partitions++;
@@ -100,13 +105,29 @@ export class FaultInjector {
     }
     for (const node of host.nodes) {
       if (node.up && prng.chance(o.crashProbability)) {
-        this.crashes++;
-        node.crash(prng.chance(o.tornWriteProbability) ? prng : null);
+        this.#crash(node);
       } else if (!node.up && prng.chance(o.restartProbability)) {
         node.restart();
+      } else if (node.up && o.amnesiaProbability > 0 && prng.chance(backupProbability)) {
+        node.backup();
       }
     }
     host.scheduleRound(host.nowMs + o.tickMs);
+  }
+
+  /**
+   * A random crash, tearing unsynced writes as the options allow; with amnesia in the run, the
+   * node may also lose its data. (No draw for amnesia unless it is on: other runs replay as before.)
+   */
+  #crash(node: FaultTarget): void {
+    const o = this.#host.options;
+    const prng = this.#prng;
+    this.crashes++;
+    node.crash(prng.chance(o.tornWriteProbability) ? prng : null);
+    if (o.amnesiaProbability > 0 && prng.chance(o.amnesiaProbability)) {
+      this.amnesias++;
+      node.forget(prng.chance(0.5));
+    }
   }
 
   /** Injects the script's fault number `i`. */
@@ -127,6 +148,20 @@ export class FaultInjector {
       case "restart": {
         const target = node(fault.node);
         if (target !== undefined && !target.up) target.restart();
+        return;
+      }
+      case "backup":
+        node(fault.node)?.backup();
+        return;
+      case "amnesia": {
+        const target = node(fault.node);
+        if (target === undefined) return;
+        if (target.up) {
+          this.crashes++;
+          target.crash(null);
+        }
+        this.amnesias++;
+        target.forget(fault.fromBackup);
         return;
       }
       case "partition": {

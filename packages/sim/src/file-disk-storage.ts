@@ -1,8 +1,13 @@
 import type { PersistBatch, Persisted } from "@flotilla/core";
 import { FileStorage } from "@flotilla/storage-file";
-import { type CrashMode, SimFileSystem, type SimIoOp } from "@flotilla/storage-file/testing";
+import {
+  type CrashMode,
+  SimFileSystem,
+  type SimFileSystemOptions,
+  type SimIoOp,
+} from "@flotilla/storage-file/testing";
 import type { Prng } from "@flotilla/transport-memory";
-import type { ScheduleAt, SimStorage } from "./sim-storage.js";
+import { describeForgotten, type ScheduleAt, type SimStorage } from "./sim-storage.js";
 
 // The default disk: the FileStorage users run, over a simulated page-cache file system
 // (SimFileSystem from @flotilla/storage-file/testing): what a crash keeps is what the page cache
@@ -32,7 +37,11 @@ const pid = 1;
 const segmentBytesMax = 16 * 1024;
 
 export class FileDiskStorage implements SimStorage {
-  readonly fs: SimFileSystem;
+  /** The node's disk; amnesia (`forget`) swaps in another. */
+  fs: SimFileSystem;
+  /** The durable files at the last `backup()`. */
+  #backup: SimFileSystem | null = null;
+  readonly #fsOptions: SimFileSystemOptions;
   readonly #latency: () => number;
   readonly #nowMs: () => number;
   readonly #scheduleAt: ScheduleAt;
@@ -54,7 +63,8 @@ export class FileDiskStorage implements SimStorage {
     this.#nowMs = nowMs;
     this.#scheduleAt = scheduleAt;
     this.#work = work;
-    this.fs = new SimFileSystem({ random: () => prng.next(), io: (op) => this.#io(op) });
+    this.#fsOptions = { random: () => prng.next(), io: (op) => this.#io(op) };
+    this.fs = new SimFileSystem(this.#fsOptions);
   }
 
   load(loaded: (persisted: Persisted) => void): void {
@@ -102,6 +112,17 @@ export class FileDiskStorage implements SimStorage {
     this.#storage = null;
     this.fs.crash(mode);
     return typeof mode === "string" ? ` (${mode})` : " (page cache torn at random)";
+  }
+
+  backup(): void {
+    // What a power cut now would leave with nothing unsynced kept: the durable files.
+    this.#backup = this.fs.afterCrash("loseUnsynced");
+  }
+
+  forget(fromBackup: boolean): string {
+    const backup = fromBackup ? this.#backup : null;
+    this.fs = backup?.clone(this.#fsOptions) ?? new SimFileSystem(this.#fsOptions);
+    return describeForgotten(backup !== null);
   }
 
   /** Only the first fsync of a write waits (see the top); the page cache absorbs the rest. */

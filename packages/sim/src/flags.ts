@@ -27,4 +27,5 @@ export const simFlags = {
   keys: "keyCount",
   "election-timeout": "electionTimeoutTicks",
   disk: "disk",
+  amnesia: "amnesiaProbability",
 } as const satisfies Record<string, keyof SimulationOverrides>;

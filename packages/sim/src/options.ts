@@ -86,6 +86,13 @@ export type SimulationOptions = {
    * system (the default); `memory`, the bare simulated disk (faster, coarser crashes). Not drawn.
    */
   readonly disk: DiskKind;
+  /**
+   * On a crash, the chance that the node comes back from an older copy of its data directory
+   * (a backup taken earlier in the run) or from an empty one: amnesia, which Raft cannot make
+   * safe. Not drawn (0 unless set, `--amnesia`): a run with amnesia holds the checkers to what
+   * is still demanded of it (docs/testing.md, "Amnesia"), so the swarm's sweeps stay strict.
+   */
+  readonly amnesiaProbability: number;
 };
 
 /** Which storage each simulated node runs: `FileStorage` on a simulated file system, or the bare simulated disk. */
@@ -183,6 +190,7 @@ export function deriveOptions(
     livenessBudgetTicks: electionTimeoutTicks * 30,
     livenessOperationsPerClient: 3,
     disk: "file",
+    amnesiaProbability: 0,
   };
   return validateOptions({ ...derived, ...definedOnly(overrides) });
 }
@@ -224,6 +232,7 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
     "leaderFaultProbability",
     "restartProbability",
     "tornWriteProbability",
+    "amnesiaProbability",
   ] as const) {
     const value = options[field];
     if (!(value >= 0 && value <= 1)) {

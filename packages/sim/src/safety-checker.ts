@@ -10,7 +10,7 @@ import type {
 import { ApplyChecker } from "./apply-checker.js";
 import { EntryTable } from "./entry-table.js";
 import { entryHash, LogMirror } from "./log-mirror.js";
-import type { Violation, ViolationKind } from "./violation.js";
+import { amnesiaExcusable, type Violation, type ViolationKind } from "./violation.js";
 
 // The safety checkers. They only observe: the simulator shows them every effect a node emits
 // (in the order emitted) and every restart, and they never feed anything back. Each check is
@@ -23,6 +23,12 @@ import type { Violation, ViolationKind } from "./violation.js";
 //   advanced, give state machine safety and leader completeness with a lookup at election time
 //   instead of a scan.
 // The first violation is kept; later ones are usually consequences of it.
+//
+// Amnesia (a node back from an older or empty data directory) breaks Raft's assumptions, so
+// after the first amnesia of a run the violations it can cause (`amnesiaExcusable`) are excused:
+// the first is kept as `excused`, and the checker then stops (its picture of the cluster no
+// longer holds). What is still demanded of such a run: nothing else fails first, nothing
+// throws, no spin, and the liveness phase (docs/testing.md, "Amnesia").
 
 type NodeView = {
   readonly mirror: LogMirror;
@@ -38,6 +44,9 @@ type NodeView = {
 
 export class SafetyChecker {
   violation: Violation | null = null;
+  /** The first violation excused because a node had amnesia before it; the checks then stop. */
+  excused: Violation | null = null;
+  #amnesia = false;
   readonly ids: readonly NodeId[];
   readonly #nodes: NodeView[];
   readonly #leaderOfTerm = new Map<number, number>();
@@ -99,12 +108,24 @@ export class SafetyChecker {
     this.#view(node).role = "follower";
   }
 
+  /** `node` lost its data (an older or empty data directory): see the top of the file. */
+  amnesia(node: number): void {
+    this.#view(node);
+    this.#amnesia = true;
+  }
+
+  /** Whether an excused violation stopped the checks. */
+  get #stopped(): boolean {
+    return this.excused !== null;
+  }
+
   /**
    * Everything one step of `node` emitted. Role changes are taken first: a leader that steps
    * down and truncates in one step did so as a follower, and one elected and appending its no-op
    * in one step appends as leader. Everything else is taken in the order emitted.
    */
   observe(node: number, effects: readonly Effect[]): void {
+    if (this.#stopped) return;
     for (const effect of effects) {
       if (effect.type === "roleChanged") this.#roleChanged(node, effect.role, effect.term);
     }
@@ -177,6 +198,7 @@ export class SafetyChecker {
 
   /** A client was told that its command at (index, term) took effect. */
   acknowledged(node: number, index: number, term: number): void {
+    if (this.#stopped) return;
     this.#acknowledged.set(index, term);
     if (this.#committedTerm[index] !== undefined && this.#committedTerm[index] !== term) {
       this.#fail(
@@ -189,6 +211,7 @@ export class SafetyChecker {
 
   /** At the end of a run: every acknowledged entry is still in `leader`'s log. */
   checkAcknowledgedIn(node: number): void {
+    if (this.#stopped) return;
     const mirror = this.#view(node).mirror;
     for (const [index, term] of this.#acknowledged) {
       if (index > mirror.baseIndex && mirror.termAt(index) !== term) {
@@ -360,9 +383,10 @@ export class SafetyChecker {
 
   /** Records a violation found outside the per-step checks (the end-of-run history check). */
   report(kind: ViolationKind, node: number | null, detail: string): void {
-    if (this.violation === null) {
-      this.violation = { kind, node: node === null ? null : (this.ids[node] ?? null), detail };
-    }
+    if (this.violation !== null || this.#stopped) return;
+    const violation = { kind, node: node === null ? null : (this.ids[node] ?? null), detail };
+    if (this.#amnesia && amnesiaExcusable.has(kind)) this.excused = violation;
+    else this.violation = violation;
   }
 
   #view(node: number): NodeView {

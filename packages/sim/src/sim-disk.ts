@@ -89,6 +89,15 @@ export class SimDisk {
     this.generation++;
   }
 
+  /** A new disk holding what this one holds durably (nothing pending): a backup. */
+  durableCopy(): SimDisk {
+    const copy = new SimDisk(this.#hardState);
+    copy.#snapshot = this.#snapshot;
+    copy.#entries.push(...this.#entries);
+    copy.mirror.copyFrom(this.mirror);
+    return copy;
+  }
+
   /** What `Storage.load` would return. Copies: the reducer must never share our arrays. */
   load(): Persisted {
     return { hardState: this.#hardState, snapshot: this.#snapshot, entries: this.#entries.slice() };

@@ -3,6 +3,7 @@ import {
   type Effect,
   type Entry,
   type Event,
+  type Message,
   type NodeId,
   type Persisted,
   type Role,
@@ -34,6 +35,7 @@ import type { SimulationOptions } from "./options.js";
 import type { RaftCore } from "./raft-core.js";
 import type { SafetyChecker } from "./safety-checker.js";
 import type { SimStorage } from "./sim-storage.js";
+import type { SpinChecker } from "./spin-checker.js";
 import type { Trace } from "./trace.js";
 
 /** What a node needs from the simulation around it. */
@@ -42,6 +44,7 @@ export interface NodeHost {
   readonly network: Network;
   readonly clients: KvClients;
   readonly checker: SafetyChecker;
+  readonly spin: SpinChecker;
   readonly trace: Trace;
   /** Compares nodes' key-value states at equal applied indexes (snapshots included). */
   readonly checkpoints: KvCheckpoints;
@@ -52,6 +55,7 @@ export interface NodeHost {
     node: { readonly id: NodeId; readonly index: number },
     event: Event,
     effects: readonly Effect[],
+    messages: readonly Message[],
   ): void;
   scheduleTick(node: number, atMs: number, incarnation: number): void;
 }
@@ -95,6 +99,8 @@ export class SimNode<S> {
   #kv: KvState = emptyKvState;
   role: Role = "follower";
   term = 0;
+  /** The highest index applied to the state machine (entries or a snapshot) in this life. */
+  applied = 0;
 
   constructor(
     host: NodeHost,
@@ -160,7 +166,7 @@ export class SimNode<S> {
     const every = options.snapshotEveryEntries;
     const runtime = new NodeRuntime<S, KvOutput>(this.#core, validateConfig(config), {
       snapshotPolicy: { everyEntries: every === 0 ? undefined : every, everyBytes: undefined },
-      hooks: { stepped: (event, output) => this.#stepped(event, output.effects) },
+      hooks: { stepped: (event, output) => this.#stepped(event, output.effects, output.messages) },
       ...(this.#rules === undefined ? {} : { rules: this.#rules }),
     });
     // The state machine starts from the latest durable snapshot, as the driver's does.
@@ -168,6 +174,7 @@ export class SimNode<S> {
     this.#kv = snapshot === null ? emptyKvState : decodeKvSnapshot(snapshot.data);
     this.role = "follower";
     this.term = persisted.hardState.term;
+    this.applied = snapshot?.index ?? 0;
     host.trace.fault(
       host.nowMs,
       `${what} n${this.id} (term ${this.term}, ${persisted.entries.length} entries, commit ${persisted.hardState.commit})`,
@@ -204,6 +211,23 @@ export class SimNode<S> {
     host.network.crash(this.id);
     host.checker.crashed(this.index);
     host.clients.nodeCrashed(this.index);
+  }
+
+  /** Keeps a backup of what the node's disk holds durably now (for a later `forget`). */
+  backup(): void {
+    this.storage.backup();
+  }
+
+  /**
+   * Amnesia, while down: the node's data directory becomes its last backup (`fromBackup`) or an
+   * empty one. The checkers are told: from now on the run is held to what amnesia leaves
+   * demanded (safety-checker.ts, `amnesia`).
+   */
+  forget(fromBackup: boolean): void {
+    const host = this.#host;
+    if (this.#up) throw new RangeError(`n${this.id} must be down to lose its data`);
+    host.trace.fault(host.nowMs, `n${this.id} ${this.storage.forget(fromBackup)}`);
+    host.checker.amnesia(this.index);
   }
 
   tick(incarnation: number): void {
@@ -256,8 +280,11 @@ export class SimNode<S> {
   #perform(request: Exclude<IoRequest, { type: "write" }>): IoCompletion<KvOutput> {
     switch (request.type) {
       case "send": {
-        const network = this.#host.network;
-        for (const message of request.messages) network.send(message.from, message.to, message);
+        const { network, spin, nowMs } = this.#host;
+        for (const message of request.messages) {
+          spin.sent(message.to, nowMs);
+          network.send(message.from, message.to, message);
+        }
         return undefined;
       }
       case "apply":
@@ -311,17 +338,18 @@ export class SimNode<S> {
       } else {
         clients.restored(this.index, outcome.index, outcome.term);
       }
+      if (outcome.index > this.applied) this.applied = outcome.index;
     }
   }
 
-  #stepped(event: Event, effects: readonly Effect[]): void {
+  #stepped(event: Event, effects: readonly Effect[], messages: readonly Message[]): void {
     for (const effect of effects) {
       if (effect.type === "roleChanged") {
         this.role = effect.role;
         this.term = effect.term;
       }
     }
-    this.#host.stepped(this, event, effects);
+    this.#host.stepped(this, event, effects, messages);
   }
 
   #checkpoint(index: number, how: string): void {

@@ -20,6 +20,14 @@ export interface SimStorage {
    * (`torn` draws the tear; `tornEntries` scripts it). Returns a note for the trace.
    */
   crash(torn: Prng | null, tornEntries?: number): string;
+  /** Keeps a copy of what is durable now: an operator's backup, for a later `forget`. */
+  backup(): void;
+  /**
+   * Amnesia, while the node is down: its data becomes the last backup (`fromBackup`, if one was
+   * taken) or nothing at all, as when an operator restores an old copy or wipes the directory.
+   * Returns a note for the trace.
+   */
+  forget(fromBackup: boolean): string;
 }
 
 /**
@@ -27,7 +35,8 @@ export interface SimStorage {
  * after a latency drawn per write, and whose crash may tear the write in progress.
  */
 export class MemoryDiskStorage implements SimStorage {
-  readonly disk = new SimDisk({ term: 0 as Term, vote: null, commit: 0 as Index });
+  disk = emptyDisk();
+  #backup: SimDisk | null = null;
   readonly #latency: () => number;
   readonly #scheduleAt: ScheduleAt;
   readonly #nowMs: () => number;
@@ -66,4 +75,24 @@ export class MemoryDiskStorage implements SimStorage {
     this.disk.crash(kept);
     return kept === undefined ? "" : ` (torn write keeps ${kept}/${inProgress} entries)`;
   }
+
+  backup(): void {
+    this.#backup = this.disk.durableCopy();
+  }
+
+  forget(fromBackup: boolean): string {
+    const backup = fromBackup ? this.#backup : null;
+    // Called after a crash, which made every completion scheduled on the old disk stale.
+    this.disk = backup?.durableCopy() ?? emptyDisk();
+    return describeForgotten(backup !== null);
+  }
+}
+
+function emptyDisk(): SimDisk {
+  return new SimDisk({ term: 0 as Term, vote: null, commit: 0 as Index });
+}
+
+/** The trace's note for amnesia: which copy the node comes back from. */
+export function describeForgotten(fromBackup: boolean): string {
+  return fromBackup ? "amnesia: back to an older backup" : "amnesia: an empty data directory";
 }

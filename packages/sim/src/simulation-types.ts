@@ -17,6 +17,11 @@ export type SimulationResult = {
   readonly outcome: SimulationOutcome;
   /** The first safety violation (outcome "correctness"). */
   readonly violation: Violation | null;
+  /**
+   * The first violation excused because a node had amnesia before it (see violation.ts,
+   * `amnesiaExcusable`); the safety checks stopped there. Not a failure.
+   */
+  readonly excused: Violation | null;
   /** What did not happen in time (outcome "liveness"). */
   readonly livenessFailure: string | null;
   /** What was thrown (outcome "crash"): by the reducer, the simulator, or a checker. */
@@ -43,7 +48,15 @@ export type SimulationResult = {
     readonly indeterminate: number;
     /** Key-value states compared at equal applied indexes (see kv-checkpoints.ts). */
     readonly kvCheckpointsCompared: number;
+    /** Nodes that came back from an older or empty data directory. */
+    readonly amnesias: number;
+    /** Leaders' reports of a follower that lost entries it had acknowledged (peerLostLog). */
+    readonly lostLogReports: number;
+    /** The most probes a leader sent one peer in a second on its rejections without moving back. */
+    readonly spinProbesPerSecondMax: number;
   };
+  /** Per node (in id order): the most messages sent to it in any one simulated second. */
+  readonly peakMessagesPerSecond: readonly number[];
   readonly network: NetworkStats;
 };
 
@@ -60,6 +73,15 @@ export type ScheduledFault =
       readonly tornEntries?: number;
     }
   | { readonly atMs: number; readonly kind: "restart"; readonly node: number }
+  /** An operator's backup of the node's durable data, for a later `amnesia` from it. */
+  | { readonly atMs: number; readonly kind: "backup"; readonly node: number }
+  /** The node (crashed first if up) loses its data: back to its last backup, or empty. */
+  | {
+      readonly atMs: number;
+      readonly kind: "amnesia";
+      readonly node: number;
+      readonly fromBackup: boolean;
+    }
   | {
       readonly atMs: number;
       readonly kind: "partition";

@@ -9,7 +9,9 @@ import type { Effect, Event, Message } from "@flotilla/core";
 export type TraceRecord =
   | { readonly kind: "step"; readonly timeMs: number; readonly node: string; readonly event: Event }
   | { readonly kind: "fault"; readonly timeMs: number; readonly detail: string }
-  | { readonly kind: "client"; readonly timeMs: number; readonly detail: string };
+  | { readonly kind: "client"; readonly timeMs: number; readonly detail: string }
+  /** What a node reported loudly (a peer that lost its log): the simulator's log line. */
+  | { readonly kind: "report"; readonly timeMs: number; readonly detail: string };
 
 export class Trace {
   readonly #ring: (TraceRecord | undefined)[];
@@ -50,6 +52,11 @@ export class Trace {
   client(timeMs: number, detail: string): void {
     this.#hash = this.#mixString(mix(this.#hash, timeMs), detail);
     this.#push({ kind: "client", timeMs, detail });
+  }
+
+  report(timeMs: number, detail: string): void {
+    this.#hash = this.#mixString(mix(this.#hash, timeMs), detail);
+    this.#push({ kind: "report", timeMs, detail });
   }
 
   /** Folds an effect list into the fingerprint (cheaply: types and sizes, not contents). */
@@ -137,6 +144,8 @@ export function formatRecord(record: TraceRecord): string {
       return `${time} fault  ${record.detail}`;
     case "client":
       return `${time} client ${record.detail}`;
+    case "report":
+      return `${time} REPORT ${record.detail}`;
     case "step":
       return `${time} n${record.node} ${formatEvent(record.event)}`;
     default: {

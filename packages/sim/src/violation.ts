@@ -28,7 +28,29 @@ export type ViolationKind =
   /** An effect broke the effects contract (non-contiguous entries, commit beyond the log). */
   | "malformedEffect"
   /** The client history has no linearization (checked once, at the end of a run). */
-  | "linearizability";
+  | "linearizability"
+  /**
+   * A follower gave one leader the same rejection more often than that leader's heartbeats
+   * explain: the leader asks the same question at network speed (spin-checker.ts).
+   */
+  | "spin";
+
+/**
+ * The violations amnesia (a node back from an older or empty data directory) can cause and Raft
+ * cannot prevent: a forgotten vote elects two leaders in a term, forgotten entries let a leader
+ * without committed entries win, which overwrites them elsewhere and loses acknowledged writes.
+ * Not excusable: a node breaking its own contract within one life (its term, vote, applies or
+ * effects), and a spin.
+ */
+export const amnesiaExcusable: ReadonlySet<ViolationKind> = new Set<ViolationKind>([
+  "electionSafety",
+  "logMatching",
+  "leaderCompleteness",
+  "stateMachineSafety",
+  "commitRegressed",
+  "acknowledgedWriteLost",
+  "linearizability",
+]);
 
 /** A broken safety property or linearizability, as a checker saw it. */
 export type Violation = {

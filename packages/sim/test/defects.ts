@@ -137,12 +137,70 @@ export const keepsConflictingSuffix: RaftCore<RaftState> = {
   },
 };
 
+/**
+ * Issue 9, lost logs: a leader takes a follower's rejection that contradicts what the follower
+ * acknowledged (its log ends below `match`) for a reordered answer and ignores it, trusting
+ * `match`. A follower back from an empty or older data directory is then never repaired while
+ * that leader leads, and nothing is reported. Planted by rewriting such a rejection's seq to 0,
+ * the mark of an answer older than the leader's current probe.
+ */
+export const trustsAcknowledgedMatch: RaftCore<RaftState> = {
+  init,
+  step(state, event) {
+    const ls = state.leaderState;
+    if (ls === null || event.type !== "receive") return step(state, event);
+    const message = event.message;
+    if (message.type !== "appendEntriesResponse" || message.success) return step(state, event);
+    const match = ls.progress[ls.peers.indexOf(message.from)]?.match ?? 0;
+    if (message.conflictIndex > match) return step(state, event);
+    return step(state, { type: "receive", message: { ...message, seq: 0 } });
+  },
+};
+
+/**
+ * The lost-log spin of issue 9: a leader whose probe was rejected without moving it back probes
+ * again at once (the same question at network speed) instead of waiting for its next heartbeat.
+ * Planted by sending that probe again (under the same seq) whenever the real step sent the
+ * rejecter nothing.
+ */
+export const reprobesAtOnce: RaftCore<RaftState> = {
+  init,
+  step(state, event) {
+    const result = step(state, event);
+    const s = result.state;
+    const ls = s.leaderState;
+    if (ls === null || event.type !== "receive") return result;
+    const answer = event.message;
+    if (answer.type !== "appendEntriesResponse" || answer.success) return result;
+    if (result.messages.some((m) => m.to === answer.from)) return result;
+    const pr = ls.progress[ls.peers.indexOf(answer.from)];
+    if (pr === undefined || pr.state !== "probe") return result;
+    const prevLogIndex = pr.next - 1;
+    const prevLogTerm = s.log.term(prevLogIndex);
+    if (prevLogTerm === undefined) return result;
+    const probe: Message = {
+      type: "appendEntries",
+      from: s.id,
+      to: answer.from,
+      term: s.term as never,
+      prevLogIndex: prevLogIndex as Index,
+      prevLogTerm: prevLogTerm as never,
+      entries: [],
+      leaderCommit: Math.min(s.commit, pr.match) as Index,
+      seq: ls.seq,
+    };
+    return { ...result, messages: [...result.messages, probe] };
+  },
+};
+
 export const defects = {
   commitsEarlierTermByCounting,
   votesWithoutUpToDateCheck,
   forgetsVoteOnRestart,
   acksBeforeDurable,
   keepsConflictingSuffix,
+  trustsAcknowledgedMatch,
+  reprobesAtOnce,
 } as const;
 
 export type DefectName = keyof typeof defects;

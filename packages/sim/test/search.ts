@@ -5,7 +5,8 @@ export type Found = { readonly seed: number; readonly result: SimulationResult }
 
 /**
  * A bounded search: runs `seeds` in order with the planted defect (a `core` or runtime `rules`)
- * and returns the first seed whose run violates a safety property while the shipped code passes
+ * and returns the first seed whose run violates a safety property (or, with `outcome` "liveness",
+ * fails the liveness phase) while the shipped code passes
  * the same seed, so the violation is the defect's and not something else's. Null when the budget
  * runs out.
  */
@@ -13,11 +14,12 @@ export async function findViolation<S>(
   plant: Pick<RunOptions<S>, "core" | "rules">,
   seeds: Iterable<number>,
   overrides: SimulationOverrides,
+  outcome: "correctness" | "liveness" = "correctness",
 ): Promise<Found | null> {
   for (const seed of seeds) {
     const options = deriveOptions(seed, overrides);
     const result = await runSimulation(options, plant);
-    if (result.outcome !== "correctness") continue;
+    if (result.outcome !== outcome) continue;
     if ((await runSimulation(options)).outcome === "ok") return { seed, result };
   }
   return null;
@@ -31,5 +33,6 @@ export function* seedsFrom(pinned: readonly number[], from: number, to: number):
 
 export function describeFailure(found: Found): string {
   const r = found.result;
-  return `seed ${found.seed}: ${r.violation?.kind} ${r.violation?.detail}`;
+  if (r.violation === null) return `seed ${found.seed}: liveness ${r.livenessFailure}`;
+  return `seed ${found.seed}: ${r.violation.kind} ${r.violation.detail}`;
 }

@@ -35,3 +35,33 @@ describe(`swarm sweep: seeds ${firstSeed}..${firstSeed + seeds - 1}, ${steps} st
     });
   }
 });
+
+// Amnesia, kept apart so the sweep above stays strict: every crash may bring a node back from an
+// empty or older data directory. Safety violations amnesia can cause are excused (the checks
+// stop there; violation.ts, amnesiaExcusable); everything else is still demanded: nothing thrown,
+// no spin, no other violation first, and the liveness phase (every node caught up unless a
+// violation was excused).
+const amnesiaSeeds = 100;
+
+describe(`amnesia sweep: seeds ${firstSeed}..${firstSeed + amnesiaSeeds - 1}, --amnesia 0.5 --crash-rate 0.005`, () => {
+  it("keeps serving, reports, never spins", async () => {
+    const failures: string[] = [];
+    let amnesias = 0;
+    let reports = 0;
+    for (let seed = firstSeed; seed < firstSeed + amnesiaSeeds; seed++) {
+      const overrides = { steps, amnesiaProbability: 0.5, crashProbability: 0.005 };
+      const result = await runSimulation(deriveOptions(seed, overrides));
+      amnesias += result.counts.amnesias;
+      reports += result.counts.lostLogReports;
+      if (result.outcome !== "ok") {
+        const why = result.violation?.detail ?? result.livenessFailure ?? String(result.error);
+        failures.push(
+          `seed ${seed} ${result.outcome}: ${why}\n  reproduce: pnpm sim --seed ${seed} --steps ${steps} --amnesia 0.5 --crash-rate 0.005`,
+        );
+      }
+    }
+    expect(failures, failures.join("\n")).toEqual([]);
+    expect(amnesias).toBeGreaterThan(amnesiaSeeds);
+    expect(reports).toBeGreaterThan(0);
+  });
+});
