@@ -76,6 +76,8 @@ export class BareNode {
       case "membershipChangeAccepted": // a changeMembership request was appended (or refused)
       case "membershipChangeRejected":
       case "peerLostLog": // a follower lost entries it had acknowledged (its disk lied): alert
+      case "readReady": // a read is linearizable once applied reaches effect.index
+      case "readRejected": // ...or it failed: retry at `effect.leader`
       case "dropped": // bad remote input, reported instead of thrown: count it
         return;
       default:

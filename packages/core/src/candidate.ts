@@ -3,6 +3,7 @@ import { handleRequestVote, handleVoteResponse } from "./election.js";
 import { handleAppendEntries } from "./follower.js";
 import type { Ctx } from "./internal/context.js";
 import type { Message } from "./message.js";
+import { refuseReadIndex } from "./read-index.js";
 import { handleInstallSnapshot } from "./snapshot-receive.js";
 
 // Pre-candidates and candidates, for messages of the current term (step.ts settled the term):
@@ -25,8 +26,12 @@ export function stepCandidate(ctx: Ctx, msg: Message): void {
       becomeFollower(ctx, ctx.s.term, msg.from);
       handleInstallSnapshot(ctx, msg);
       return;
+    case "readIndexRequest":
+      refuseReadIndex(ctx, msg);
+      return;
     case "appendEntriesResponse":
     case "installSnapshotResponse":
+    case "readIndexResponse":
       return;
     default:
       unreachable(msg);

@@ -23,6 +23,23 @@ export type Config = {
   readonly preVote: boolean;
   /** A leader that has not heard from a quorum within an election timeout steps down (thesis §6.2). */
   readonly checkQuorum: boolean;
+  /**
+   * Allow lease reads (thesis §6.4.1): a leader serves a `lease` read without a heartbeat round
+   * while a quorum acknowledged a heartbeat it sent less than `electionTimeoutTicks − 2 −
+   * leaseClockDriftTicks` ticks ago. Safe only because, with CheckQuorum, a follower that heard
+   * from the leader refuses every vote for an election timeout (the vote lease, §4.2.3), so no
+   * other leader can exist before then; `checkQuorum` is therefore required (ConfigError
+   * otherwise). NB: this assumes bounded clock drift: no node's clock may run so much faster
+   * than the leader's that its election timeout ends `leaseClockDriftTicks` ticks early. A node
+   * with lease reads on also refuses votes for its first election timeout after a restart, since
+   * it forgot which leader it heard from.
+   */
+  readonly leaseReads: boolean;
+  /**
+   * How many ticks the lease is shortened by to cover clock drift between nodes (see
+   * `leaseReads`): with timeouts of 10 ticks and clocks within 10% of each other, 1.
+   */
+  readonly leaseClockDriftTicks: number;
   /** At most this many AppendEntries in flight to one follower while replicating. */
   readonly inflightMessagesMax: number;
   /** An AppendEntries carries at most this many bytes of entries (always at least one entry). */
@@ -56,6 +73,8 @@ export const configDefaults = {
   heartbeatIntervalTicks: 1,
   preVote: true,
   checkQuorum: true,
+  leaseReads: false,
+  leaseClockDriftTicks: 1,
   inflightMessagesMax: 256,
   entriesBytesPerMessageMax: 1024 * 1024,
   inflightBytesMax: 4 * 1024 * 1024,
@@ -87,6 +106,7 @@ export function validateConfig(input: ConfigInput): Config {
   }
   requireBoolean("preVote", config.preVote);
   requireBoolean("checkQuorum", config.checkQuorum);
+  checkLease(config);
   requireInteger("inflightMessagesMax", config.inflightMessagesMax, 1);
   requireInteger("entriesBytesPerMessageMax", config.entriesBytesPerMessageMax, 1);
   requireInteger("inflightBytesMax", config.inflightBytesMax, 1);
@@ -100,6 +120,36 @@ export function validateConfig(input: ConfigInput): Config {
     voters: Object.freeze([...config.voters]),
     learners: Object.freeze([...config.learners]),
   });
+}
+
+/** Lease reads rest on CheckQuorum's vote lease and need a lease of at least one tick. */
+function checkLease(config: Config): void {
+  requireBoolean("leaseReads", config.leaseReads);
+  requireInteger("leaseClockDriftTicks", config.leaseClockDriftTicks, 0);
+  if (!config.leaseReads) return;
+  if (!config.checkQuorum) {
+    throw new ConfigError(
+      "leaseReads",
+      "requires checkQuorum: without it followers grant votes while a leader's lease holds",
+    );
+  }
+  if (leaseTicks(config) < 1) {
+    throw new ConfigError(
+      "leaseClockDriftTicks",
+      `leaves no lease: electionTimeoutTicks - 2 - leaseClockDriftTicks must be at least 1`,
+    );
+  }
+}
+
+/**
+ * How many ticks after sending a heartbeat round that a quorum acknowledged a leader may still
+ * serve lease reads (thesis §6.4.1). A follower refuses votes for `electionTimeoutTicks` of its
+ * own ticks after hearing from the leader, but its first tick may come at once, and the leader's
+ * tick count lags real time by up to one tick: one tick is lost on each side, and
+ * `leaseClockDriftTicks` more for clocks that run at different rates.
+ */
+export function leaseTicks(config: Config): number {
+  return config.electionTimeoutTicks - 2 - config.leaseClockDriftTicks;
 }
 
 /** The initial configuration must hold this node, unless it joins an existing cluster. */

@@ -25,14 +25,17 @@ export type PersistEffect = {
 };
 
 /**
- * Why the core refused a proposal: not the leader, or too many uncommitted bytes
- * (`uncommittedBytesMax`).
- */
-/**
  * Why a proposal was refused: this node does not lead; the leader's uncommitted tail is full
  * (`uncommittedBytesMax`); the command is larger than `entryBytesMax` (refused by any node).
  */
 export type ProposalRejection = "notLeader" | "uncommittedLimit" | "entryTooLarge";
+
+/**
+ * Why a read failed: `notLeader`: refused on arrival (this node neither leads nor knows a leader to
+ * ask); `leaderChanged`: pending when this node stepped down, or when the leader it asked changed
+ * or refused. Either way nothing happened, so the read may be retried at `leader`.
+ */
+export type ReadRejection = "notLeader" | "leaderChanged";
 
 /**
  * What the driver must do besides sending `messages`, in the order given: persist first, then
@@ -56,6 +59,18 @@ export type Effect =
       readonly id: string;
       readonly reason: ProposalRejection;
       /** Who this node believes leads, so a client can retry there. */
+      readonly leader: NodeId | null;
+    }
+  /**
+   * Read `id` is linearizable once the state machine has applied up to `index` (thesis §6.4 step
+   * 4): the driver waits for that, then serves it.
+   */
+  | { readonly type: "readReady"; readonly id: string; readonly index: Index }
+  /** Read `id` failed; `leader` is who this node believes leads now, to retry there. */
+  | {
+      readonly type: "readRejected";
+      readonly id: string;
+      readonly reason: ReadRejection;
       readonly leader: NodeId | null;
     }
   /** The role, the term or the known leader changed (any of them). */

@@ -28,9 +28,10 @@ export function tickElection(ctx: Ctx): void {
  * partition with a high term cannot depose a healthy leader.
  */
 export function inLease(s: RaftState): boolean {
-  return (
-    s.config.checkQuorum && s.leader !== null && s.electionElapsed < s.config.electionTimeoutTicks
-  );
+  // A node with lease reads also holds votes right after it starts: before a crash it may have
+  // heard from a leader whose read lease counts on it (§6.4.1; read-index.ts).
+  const heard = s.leader !== null || s.reads.holdVotesAfterStart;
+  return s.config.checkQuorum && heard && s.electionElapsed < s.config.electionTimeoutTicks;
 }
 
 /** §5.4.1: grant only to a candidate whose log is at least as up to date as ours. */

@@ -2,6 +2,12 @@ import type { MembershipChange } from "./confchange.js";
 import type { Index, Term } from "./ids.js";
 import type { Message } from "./message.js";
 
+/**
+ * How a read is confirmed: `readIndex` (a heartbeat round acknowledged by a quorum, thesis §6.4) or
+ * `lease` (no round while the leader's lease holds, §6.4.1; needs `leaseReads`).
+ */
+export type ReadConsistency = "readIndex" | "lease";
+
 /** The only inputs of the reducer. Time is a `tick`; the driver decides how long a tick is. */
 export type Event =
   /** One unit of logical time has passed. */
@@ -12,6 +18,13 @@ export type Event =
   | { readonly type: "receive"; readonly message: Message }
   /** Client data for the log; `id` is the caller's, echoed in the accepted/rejected effect. */
   | { readonly type: "propose"; readonly id: string; readonly data: Uint8Array }
+  /**
+   * A linearizable read (thesis §6.4); `id` is the caller's, echoed in the readReady/readRejected
+   * effect. Reads never enter the log. `consistency` "lease" (needs `leaseReads`) lets a leader
+   * skip the heartbeat round while its lease holds; a follower forwards either kind to its leader
+   * as a ReadIndex request. Default "readIndex".
+   */
+  | { readonly type: "read"; readonly id: string; readonly consistency?: ReadConsistency }
   /** Storage made the log durable up to (index, term): a leader may now count itself for it. */
   | { readonly type: "persisted"; readonly index: Index; readonly term: Term }
   /** The application applied every committed entry up to `index`. */

@@ -4,6 +4,7 @@ import type { Ctx } from "./internal/context.js";
 import { appendToLog, truncateLog } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import type { AppendEntries, Message } from "./message.js";
+import { onReadIndexResponse, refuseReadIndex } from "./read-index.js";
 import { handleInstallSnapshot } from "./snapshot-receive.js";
 
 // A follower's behaviour for messages of the current term (the dispatcher in step.ts has already
@@ -25,6 +26,12 @@ export function stepFollower(ctx: Ctx, msg: Message): void {
       if (s.leader !== msg.from) becomeFollower(ctx, s.term, msg.from);
       s.electionElapsed = 0;
       handleInstallSnapshot(ctx, msg);
+      return;
+    case "readIndexRequest":
+      refuseReadIndex(ctx, msg);
+      return;
+    case "readIndexResponse":
+      onReadIndexResponse(ctx, msg);
       return;
     case "requestVoteResponse":
     case "appendEntriesResponse":

@@ -45,9 +45,17 @@ export type {
   NodePhase,
   NodeStatus,
   ProposeOptions,
+  ReadOptions,
 } from "./driver/types.js";
 export { NoLeaderError, ready, type WaitOptions, whenLeader } from "./driver/when-leader.js";
-export type { Effect, EffectType, PersistEffect, ProposalRejection, Role } from "./effect.js";
+export type {
+  Effect,
+  EffectType,
+  PersistEffect,
+  ProposalRejection,
+  ReadRejection,
+  Role,
+} from "./effect.js";
 export type {
   CommandEntry,
   Entry,
@@ -65,7 +73,7 @@ export {
   InvalidValueError,
   UnknownEventError,
 } from "./errors.js";
-export type { Event, EventType } from "./event.js";
+export type { Event, EventType, ReadConsistency } from "./event.js";
 export type { Index, NodeId, Term } from "./ids.js";
 export { index, nodeId, term } from "./ids.js";
 export { init } from "./init.js";
@@ -86,11 +94,13 @@ export type {
   InstallSnapshotResponse,
   Message,
   MessageType,
+  ReadIndexRequest,
+  ReadIndexResponse,
   RequestVote,
   RequestVoteResponse,
 } from "./message.js";
 export type { ProgressState } from "./progress.js";
-export type { RaftState } from "./state.js";
+export type { RaftState, ReadState } from "./state.js";
 export type { PeerProgress, Status } from "./status.js";
 export { status } from "./status.js";
 export type { StepResult } from "./step.js";

@@ -7,6 +7,7 @@ import { asIndex, asTerm } from "./log.js";
 import type { Message } from "./message.js";
 import { withProgress } from "./progress.js";
 import { hasQuorum } from "./quorum.js";
+import { countLeaderTick, noteLeaseRound, noteReadAck, onReadIndexRequest } from "./read-index.js";
 import {
   broadcastAppend,
   broadcastHeartbeat,
@@ -27,6 +28,7 @@ export function stepLeader(ctx: Ctx, msg: Message): void {
     case "appendEntriesResponse": {
       const reason = handleAppendResponse(ctx, msg);
       if (reason !== null) ctx.dropReason = reason;
+      else noteReadAck(ctx, msg.from, msg.seq);
       return;
     }
     case "requestVote":
@@ -42,7 +44,11 @@ export function stepLeader(ctx: Ctx, msg: Message): void {
       else if (msg.done) afterSnapshotInstalled(ctx, msg.from);
       return;
     }
+    case "readIndexRequest":
+      onReadIndexRequest(ctx, msg);
+      return;
     case "requestVoteResponse":
+    case "readIndexResponse":
       return;
     default:
       unreachable(msg);
@@ -60,6 +66,7 @@ export function tickLeader(ctx: Ctx): void {
   const s = ctx.s;
   s.heartbeatElapsed += 1;
   s.electionElapsed += 1;
+  countLeaderTick(ctx);
   if (s.electionElapsed >= s.config.electionTimeoutTicks) {
     s.electionElapsed = 0;
     if (s.config.checkQuorum && !quorumActive(ctx)) {
@@ -78,6 +85,7 @@ export function tickLeader(ctx: Ctx): void {
   }
   if (s.heartbeatElapsed >= s.config.heartbeatIntervalTicks) {
     s.heartbeatElapsed = 0;
+    noteLeaseRound(s, s.leaderState!.seq);
     broadcastHeartbeat(ctx);
   }
 }

@@ -88,6 +88,27 @@ export type InstallSnapshotResponse = Envelope & {
 };
 
 /**
+ * A follower asks the leader of its term for a read index (thesis §6.4, "followers could also help
+ * offload the processing of read-only queries"): the leader answers once it has confirmed that it
+ * still leads, with the commit index it recorded when the request arrived. `requestId` is the
+ * follower's, echoed in the answer. Reads never enter the log.
+ */
+export type ReadIndexRequest = Envelope & {
+  readonly type: "readIndexRequest";
+  readonly requestId: number;
+};
+
+/**
+ * The leader's answer to a `ReadIndexRequest`: on success the follower may serve the read once it
+ * has applied up to `readIndex`. A refusal (the recipient no longer leads that term, or never did)
+ * fails the read at the follower at once.
+ */
+export type ReadIndexResponse = Envelope & {
+  readonly type: "readIndexResponse";
+  readonly requestId: number;
+} & ({ readonly success: true; readonly readIndex: Index } | { readonly success: false });
+
+/**
  * Every message between nodes, one variant per `type`; each names its sender, its recipient and the
  * sender's term.
  */
@@ -97,7 +118,9 @@ export type Message =
   | AppendEntries
   | AppendEntriesResponse
   | InstallSnapshot
-  | InstallSnapshotResponse;
+  | InstallSnapshotResponse
+  | ReadIndexRequest
+  | ReadIndexResponse;
 
 /** The `type` of every `Message` variant. */
 export type MessageType = Message["type"];

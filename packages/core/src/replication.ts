@@ -193,6 +193,27 @@ export function broadcastHeartbeat(ctx: Ctx): void {
   for (const i of streams) sendAll(ctx, i);
 }
 
+/**
+ * A read confirmation round (thesis §6.4 step 3): an entry-less AppendEntries to every peer, each
+ * with a new seq, checking its log where it is known to match. Any answer in this term proves the
+ * peer still took us for its leader after the reads waiting for the round were recorded (see
+ * read-index.ts). Unlike a heartbeat it changes no replication state: probes and stall
+ * detection keep their own pace.
+ */
+export function sendReadRound(ctx: Ctx): void {
+  const s = ctx.s;
+  const ls = leaderOf(s);
+  let seq = ls.seq;
+  for (let i = 0; i < ls.peers.length; i++) {
+    const pr = ls.progress[i]!;
+    const prevLogTerm = s.log.term(pr.match);
+    if (prevLogTerm === undefined) continue; // compacted away: it is being sent a snapshot
+    const commit = Math.min(s.commit, pr.match);
+    seq = pushAppendEntries(ctx, { ...ls, seq }, i, pr.match, prevLogTerm, [], commit);
+  }
+  if (seq !== ls.seq) s.leaderState = { peers: ls.peers, progress: ls.progress, seq };
+}
+
 /** Handles a follower's answer; returns a reason when the answer is impossible (bad input). */
 export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): string | null {
   const s = ctx.s;

@@ -47,6 +47,56 @@ export type LeaderState = {
 };
 
 /**
+ * The read bookkeeping of one node (read-index.ts holds every rule of reads). Immutable: a step
+ * that changes it builds a new one.
+ */
+export type ReadState = {
+  /** Leader: reads that arrived before an entry of its term committed (read-index.ts rule 1). */
+  readonly awaitingTermCommit: readonly {
+    readonly id: string;
+    /** Null: asked here; else the follower that forwarded it. */
+    readonly from: NodeId | null;
+    /** The follower's id for it (0 for a read asked here). */
+    readonly requestId: number;
+  }[];
+  /** Leader: reads awaiting their quorum round, by ascending afterSeq (rule 2). */
+  readonly confirming: readonly {
+    readonly id: string;
+    readonly from: NodeId | null;
+    readonly requestId: number;
+    /** The commit index when the read was recorded: serve once applied reaches it. */
+    readonly index: number;
+    /** The leader's seq when the read was recorded: only answers to later messages confirm it. */
+    readonly afterSeq: number;
+  }[];
+  /** Leader: our own round in flight sent messages after this seq; null when none is. */
+  readonly roundAfterSeq: number | null;
+  /**
+   * Leader: the highest seq each peer answered in this term. Kept while reads wait (or always,
+   * with lease reads); a value that missed some answers is lower than the truth, never higher.
+   */
+  readonly ackedSeq: ReadonlyMap<NodeId, number>;
+  /** Leader with lease reads: ticks since it became leader. */
+  readonly leaderTicks: number;
+  /** Leader with lease reads: recent heartbeat rounds, oldest first (rule 5). */
+  readonly leaseRounds: readonly {
+    /** The round's messages carry seqs above this one. */
+    readonly seq: number;
+    /** The leader's tick when it sent them. */
+    readonly tick: number;
+  }[];
+  /** Follower: reads forwarded to the leader, by request id (rule 4). */
+  readonly forwarded: ReadonlyMap<number, string>;
+  /** Follower: the next request id; rises for the life of the node. */
+  readonly nextRequestId: number;
+  /**
+   * Lease reads: a node just started refuses votes for its first election timeout (see
+   * election.ts inLease): it may have promised a leader, before a crash, not to vote for anyone.
+   */
+  readonly holdVotesAfterStart: boolean;
+};
+
+/**
  * The whole state of one node. Opaque to users (they read it through `status`). Every step
  * returns a new object; nested values are shared with the previous state and never mutated.
  */
@@ -89,6 +139,8 @@ export type RaftState = {
   /** Candidate and pre-candidate: the answers received in this election, self included. */
   readonly votes: ReadonlyMap<NodeId, boolean>;
   readonly leaderState: LeaderState | null;
+  /** Linearizable reads waiting here, and what confirms them (read-index.ts). */
+  readonly reads: ReadState;
 };
 
 /** A step works on a shallow copy of the state whose top-level fields it reassigns. */
@@ -123,5 +175,6 @@ export function copyState(s: RaftState): Draft {
     random: s.random,
     votes: s.votes,
     leaderState: s.leaderState,
+    reads: s.reads,
   };
 }

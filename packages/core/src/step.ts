@@ -25,7 +25,8 @@
 //      this write and every earlier one, since persist effects complete in order.
 //   2. `messages`: safe to send now.
 //   3. apply: committed entries not yet handed out, in order.
-//   4. notifications: proposal outcomes, role/term/leader changes, membership changes.
+//   4. notifications: proposal outcomes, reads ready or rejected, role/term/leader changes,
+//      membership changes.
 // Bad remote input yields only a `dropped` effect and the old state; local misuse throws.
 
 import { becomeFollower } from "./become.js";
@@ -42,6 +43,7 @@ import { onLocalEvent } from "./local-events.js";
 import { asIndex, asTerm } from "./log.js";
 import { afterMembershipCommit, changeMembership } from "./membership-change.js";
 import type { Message } from "./message.js";
+import { refuseReadIndex, requestRead, settleReads } from "./read-index.js";
 import type { RaftState } from "./state.js";
 import { invalidMessageReason } from "./validate-message.js";
 
@@ -86,6 +88,10 @@ export function step(state: RaftState, event: Event): StepResult {
       }
       propose(ctx, event.id, event.data);
       break;
+    case "read":
+      if (typeof event.id !== "string") throw new InvalidEventError("read needs a string id");
+      requestRead(ctx, event.id, event.consistency ?? "readIndex");
+      break;
     case "persisted":
     case "applied":
     case "snapshot":
@@ -101,6 +107,8 @@ export function step(state: RaftState, event: Event): StepResult {
   }
   // A committed configuration may call for the next step: leave the joint one, or step down.
   afterMembershipCommit(ctx);
+  // Reads move on with commits and answers, and fail when the role or leader changes.
+  settleReads(ctx, state);
   return finish(state, ctx);
 }
 
@@ -168,6 +176,9 @@ function answerStale(ctx: Ctx, msg: Message): void {
     });
   } else if (msg.type === "requestVote" && msg.preVote) {
     handleRequestVote(ctx, msg);
+  } else if (msg.type === "readIndexRequest") {
+    // A follower of an older term asks: tell it our term so it looks for the current leader.
+    refuseReadIndex(ctx, msg);
   }
 }
 

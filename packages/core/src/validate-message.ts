@@ -51,6 +51,12 @@ export function invalidMessageReason(
     case "installSnapshotResponse":
       if (typeof m.done !== "boolean") return "done is not a boolean";
       return indexes(m, ["snapshotIndex", "receivedBytes", "seq"]);
+    case "readIndexRequest":
+      return indexes(m, ["requestId"]);
+    case "readIndexResponse":
+      if (m.success === true) return indexes(m, ["requestId", "readIndex"]);
+      if (m.success === false) return indexes(m, ["requestId"]);
+      return "success is not a boolean";
     default:
       return `unknown message type ${describe(m.type)}`;
   }

@@ -14,6 +14,8 @@ import type {
   Message,
   MessageType,
   NodeId,
+  ReadIndexRequest,
+  ReadIndexResponse,
   RequestVote,
   RequestVoteResponse,
   Term,
@@ -144,6 +146,28 @@ export const installSnapshotResponseArb: fc.Arbitrary<InstallSnapshotResponse> =
   seq: uintArb,
 });
 
+export const readIndexRequestArb: fc.Arbitrary<ReadIndexRequest> = record({
+  type: fc.constant("readIndexRequest" as const),
+  ...envelope,
+  requestId: uintArb,
+});
+
+export const readIndexResponseArb: fc.Arbitrary<ReadIndexResponse> = fc.oneof(
+  record({
+    type: fc.constant("readIndexResponse" as const),
+    ...envelope,
+    requestId: uintArb,
+    success: fc.constant(true as const),
+    readIndex: indexArb,
+  }),
+  record({
+    type: fc.constant("readIndexResponse" as const),
+    ...envelope,
+    requestId: uintArb,
+    success: fc.constant(false as const),
+  }),
+);
+
 /** One arbitrary per message type; a test over all of them cannot silently skip a new variant. */
 export const messageArbs: {
   readonly [T in MessageType]: fc.Arbitrary<Extract<Message, { type: T }>>;
@@ -154,6 +178,8 @@ export const messageArbs: {
   appendEntriesResponse: appendEntriesResponseArb,
   installSnapshot: installSnapshotArb,
   installSnapshotResponse: installSnapshotResponseArb,
+  readIndexRequest: readIndexRequestArb,
+  readIndexResponse: readIndexResponseArb,
 };
 
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(...Object.values(messageArbs));

@@ -147,6 +147,8 @@ export class SafetyChecker {
         case "membershipChangeAccepted":
         case "membershipChangeRejected":
         case "peerLostLog":
+        case "readReady":
+        case "readRejected":
         case "dropped":
           break;
         default: {

@@ -112,6 +112,8 @@ function eventCode(event: Event): number {
       return 7 + event.index * 16;
     case "changeMembership":
       return 8;
+    case "read":
+      return 9;
     default: {
       const never: never = event;
       throw new TypeError(`unknown event ${JSON.stringify(never)}`);
@@ -172,6 +174,8 @@ export function formatEvent(event: Event): string {
       return `snapshot ${event.index}`;
     case "changeMembership":
       return `changeMembership ${event.id}`;
+    case "read":
+      return `read ${event.id} (${event.consistency ?? "readIndex"})`;
     default: {
       const never: never = event;
       throw new TypeError(`unknown event ${JSON.stringify(never)}`);
@@ -202,6 +206,10 @@ export function formatMessage(message: Message): string {
       return `${head} snapshot=${message.snapshotIndex}/${message.snapshotTerm} offset=${message.offset}${message.done ? " done" : ""}`;
     case "installSnapshotResponse":
       return `${head} snapshot=${message.snapshotIndex} received=${message.receivedBytes}${message.done ? " done" : ""}`;
+    case "readIndexRequest":
+      return `${head} request=${message.requestId}`;
+    case "readIndexResponse":
+      return `${head} request=${message.requestId} ${message.success ? `index=${message.readIndex}` : "refused"}`;
     default: {
       const never: never = message;
       throw new TypeError(`unknown message ${JSON.stringify(never)}`);

@@ -85,6 +85,8 @@ export function stepNode(node: SimNode, first: Event): NodeTurn {
         case "membershipChangeAccepted":
         case "membershipChangeRejected":
         case "peerLostLog":
+        case "readReady":
+        case "readRejected":
         case "dropped":
           break;
         default:

@@ -79,6 +79,12 @@ function describe(m: Message): string {
       return `, snapshot at ${m.snapshotIndex}, bytes ${m.offset}+${m.data.length}`;
     case "installSnapshotResponse":
       return `: ${m.receivedBytes} bytes${m.done ? ", done" : ""}`;
+    case "readIndexRequest":
+      return ` #${m.requestId}`;
+    case "readIndexResponse":
+      return m.success
+        ? ` #${m.requestId}: read index ${m.readIndex}`
+        : ` #${m.requestId}: refused`;
     default:
       return m satisfies never;
   }

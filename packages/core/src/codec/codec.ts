@@ -8,7 +8,7 @@
 //   |--------|---------|----------------------------------------------------------------|
 //   | 0      | magic   | 0x46 0x4C ("FL")                                               |
 //   | 2      | version | 1 byte, 0x01                                                   |
-//   | 3      | tag     | 1 byte: 1-6 a message type (below), 16 a standalone entry      |
+//   | 3      | tag     | 1 byte: 1-6, 8-9 a message type (below), 16 a standalone entry |
 //
 // then the body for the tag, its fields in the order listed, nothing between them and nothing
 // after the last (trailing bytes are an error).
@@ -46,6 +46,9 @@
 //   |     |                         | size uint, offset uint, done bool, seq uint, data bytes  |
 //   | 6   | installSnapshotResponse | snapshotIndex uint, receivedBytes uint, done bool,       |
 //   |     |                         | seq uint                                                 |
+//   | 8   | readIndexRequest        | requestId uint                                           |
+//   | 9   | readIndexResponse       | requestId uint, success bool, then if success:           |
+//   |     |                         | readIndex uint                                           |
 //   | 16  | (standalone entry)      | entry, with no envelope                                  |
 //
 // Every value has exactly one encoding, so a decoded message re-encodes to the very bytes it came
@@ -63,9 +66,9 @@ import { Reader } from "./reader.js";
 import { type Sink, Sizer, Writer } from "./sink.js";
 import { entryRecordTag, formatVersion, headerBytes, magic0, magic1, messageTags } from "./tags.js";
 
-/** Message types by tag - 1, for error paths. */
-const messageTypes = Object.keys(messageTags).sort(
-  (a, b) => messageTags[a as MessageType] - messageTags[b as MessageType],
+/** Message types by tag (the tags need not be contiguous). */
+const messageTypeByTag = new Map<number, MessageType>(
+  Object.entries(messageTags).map(([type, tag]) => [tag, type as MessageType]),
 );
 
 /** Encodes a message; throws EncodeError if a field is outside its type (local misuse). */
@@ -84,10 +87,9 @@ export function encodeMessage(message: Message): Uint8Array {
 export function decodeMessage(bytes: Uint8Array): Message {
   const reader: Reader = new Reader(bytes);
   const tag = readHeader(reader);
-  if (tag < messageTags.requestVote || tag > messageTags.installSnapshotResponse) {
-    reader.fail("tag", headerBytes - 1, `unknown message type tag ${tag}`);
-  }
-  reader.enter(messageTypes[tag - 1]!);
+  const type = messageTypeByTag.get(tag);
+  if (type === undefined) reader.fail("tag", headerBytes - 1, `unknown message type tag ${tag}`);
+  reader.enter(type);
   const message = decodeBody(reader, tag);
   if (message === undefined) reader.fail("tag", headerBytes - 1, `unknown message type tag ${tag}`);
   reader.end("");

@@ -79,6 +79,16 @@ export function decodeBody(reader: Reader, tag: number): Message | undefined {
         done: reader.bool("done"),
         seq: reader.uint("seq"),
       };
+    case messageTags.readIndexRequest:
+      return { type: "readIndexRequest", from, to, term, requestId: reader.uint("requestId") };
+    case messageTags.readIndexResponse: {
+      const requestId = reader.uint("requestId");
+      if (!reader.bool("success")) {
+        return { type: "readIndexResponse", from, to, term, requestId, success: false };
+      }
+      const readIndex = reader.uint("readIndex") as Index;
+      return { type: "readIndexResponse", from, to, term, requestId, success: true, readIndex };
+    }
     default:
       return undefined;
   }

@@ -55,6 +55,14 @@ export function encodeBody(sink: Sink, message: Message): void {
       sink.bool(message.done, "done");
       sink.uint(message.seq, "seq");
       return;
+    case "readIndexRequest":
+      sink.uint(message.requestId, "requestId");
+      return;
+    case "readIndexResponse":
+      sink.uint(message.requestId, "requestId");
+      sink.bool(message.success, "success");
+      if (message.success) sink.uint(message.readIndex, "readIndex");
+      return;
     default:
       unreachable(sink, "type", (message as { type: never }).type);
   }

@@ -17,6 +17,8 @@ export const messageTags = {
   appendEntriesResponse: 4,
   installSnapshot: 5,
   installSnapshotResponse: 6,
+  readIndexRequest: 8,
+  readIndexResponse: 9,
 } as const satisfies Record<MessageType, number>;
 
 /** A standalone entry (a log record), never a message. */

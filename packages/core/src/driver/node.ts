@@ -22,6 +22,7 @@ import { driverDefaults, validateDriverOptions } from "./node-options.js";
 import { Notifier } from "./notifier.js";
 import { OperatorLog } from "./operator-log.js";
 import { ProposalRegistry } from "./proposals.js";
+import { ReadRegistry } from "./reads.js";
 import { type Reducer, raftReducer } from "./reducer.js";
 import { NodeRuntime } from "./runtime.js";
 import type { RuntimeRules } from "./runtime-rules.js";
@@ -35,6 +36,7 @@ import type {
   NodePhase,
   NodeStatus,
   ProposeOptions,
+  ReadOptions,
 } from "./types.js";
 
 /** Creates a node (not yet started): the application's handle on one Raft member. */
@@ -68,6 +70,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   readonly #proposals: ProposalRegistry<Result>;
   readonly #notifier: Notifier<Result>;
   readonly #changes: ProposalRegistry<void>;
+  readonly #reads: ReadRegistry;
+  readonly #leaseReads: boolean;
   /** What status() reports before the core is loaded. */
   readonly #initialMembership: Membership;
   readonly #stats = new StatsRecorder();
@@ -128,7 +132,9 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#proposalTimeoutMs = proposalTimeoutMs ?? driverDefaults.proposalTimeoutMs;
     this.#proposals = new ProposalRegistry(this.#scheduler);
     this.#changes = new ProposalRegistry(this.#scheduler);
-    this.#notifier = new Notifier(this.#proposals, this.#changes, this.#scheduler);
+    this.#reads = new ReadRegistry(this.#scheduler);
+    this.#leaseReads = config.leaseReads;
+    this.#notifier = new Notifier(this.#proposals, this.#changes, this.#reads, this.#scheduler);
     this.events = this.#notifier.events;
   }
 
@@ -156,6 +162,28 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     const { id, promise } = this.#proposals.create(timeoutMs);
     // A copy: the caller may reuse its buffer as soon as propose returns.
     this.#enqueue({ type: "propose", id, data: command.slice() });
+    return promise;
+  }
+
+  read(options: ReadOptions = {}): Promise<void> {
+    if (this.#phase !== "running" && this.#phase !== "starting") {
+      return Promise.reject(new StoppedError(`cannot read: the node is ${this.#phase}`));
+    }
+    const consistency = options.consistency ?? "readIndex";
+    if (consistency !== "readIndex" && consistency !== "lease") {
+      return Promise.reject(new ConfigError("consistency", `must be "readIndex" or "lease"`));
+    }
+    if (consistency === "lease" && !this.#leaseReads) {
+      return Promise.reject(
+        new ConfigError("consistency", "lease reads need the node option leaseReads: true"),
+      );
+    }
+    const timeoutMs = options.timeoutMs ?? this.#proposalTimeoutMs;
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+      return Promise.reject(new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`));
+    }
+    const { id, promise } = this.#reads.create(timeoutMs);
+    this.#enqueue({ type: "read", id, consistency });
     return promise;
   }
 
@@ -211,6 +239,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       lastLogIndex: core?.lastLogIndex ?? (0 as Index),
       snapshotIndex: tracker.snapshotIndex,
       pendingProposals: this.#proposals.size,
+      pendingReads: this.#reads.size,
       membership: core?.membership ?? this.#initialMembership,
       ...(core?.progress === undefined ? {} : { progress: core.progress }),
       droppedMessages: this.#notifier.droppedMessages,
@@ -276,6 +305,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     }
     this.#proposals.rejectAll(() => new StoppedError());
     this.#changes.rejectAll(() => new StoppedError());
+    this.#reads.rejectAll(() => new StoppedError());
     this.#phase = "stopped";
   }
 
@@ -472,6 +502,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     for (const event of this.#runtime.drainInbox()) {
       if (event.type === "propose") this.#proposals.reject(event.id, makeError());
       if (event.type === "changeMembership") this.#changes.reject(event.id, makeError());
+      if (event.type === "read") this.#reads.reject(event.id, makeError());
     }
   }
 
@@ -489,6 +520,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#runtime.abandon();
     this.#proposals.rejectAll(stopped);
     this.#changes.rejectAll(stopped);
+    this.#reads.rejectAll(stopped);
     this.#notifier.emit("error", error);
     return error;
   }

@@ -1,4 +1,4 @@
-// The last part of every turn: settle proposals and tell the application what changed. Runs only
+// The last part of every turn: settle proposals and reads, and tell the application what changed. Runs only
 // after the turn's write and applies, so an event never announces something not yet durable or
 // not yet applied.
 
@@ -13,6 +13,7 @@ import {
   OverloadedError,
 } from "./errors.js";
 import type { ProposalRegistry } from "./proposals.js";
+import type { ReadRegistry } from "./reads.js";
 import type { Scheduler } from "./scheduler.js";
 import type { Notice, TurnReport } from "./turn-work.js";
 import type { NodeEvents } from "./types.js";
@@ -22,6 +23,7 @@ export class Notifier<Result> {
   readonly #proposals: ProposalRegistry<Result>;
   /** Membership change requests: settled by their entry as proposals are by theirs. */
   readonly #changes: ProposalRegistry<void>;
+  readonly #reads: ReadRegistry;
   readonly #scheduler: Scheduler;
   /** Bad messages from peers the core dropped (reported, never thrown). */
   droppedMessages = 0;
@@ -37,10 +39,12 @@ export class Notifier<Result> {
   constructor(
     proposals: ProposalRegistry<Result>,
     changes: ProposalRegistry<void>,
+    reads: ReadRegistry,
     scheduler: Scheduler,
   ) {
     this.#proposals = proposals;
     this.#changes = changes;
+    this.#reads = reads;
     this.#scheduler = scheduler;
   }
 
@@ -52,7 +56,8 @@ export class Notifier<Result> {
   }
 
   finish({ work, appliedIndex }: TurnReport<Result>, commitIndex: Index): void {
-    for (const notice of work.notices) this.#notice(notice);
+    for (const notice of work.notices) this.#notice(notice, appliedIndex);
+    this.#reads.applied(appliedIndex);
     for (const outcome of work.outcomes) {
       if (outcome.kind === "applied") {
         const { index, term, result, isCommand } = outcome;
@@ -91,7 +96,7 @@ export class Notifier<Result> {
     }
   }
 
-  #notice(notice: Notice): void {
+  #notice(notice: Notice, appliedIndex: Index): void {
     switch (notice.type) {
       case "proposalAccepted":
         this.#proposals.accepted(notice.id, notice.index, notice.term);
@@ -117,6 +122,15 @@ export class Notifier<Result> {
         // Settled in a later task, like a refused proposal (see above).
         const error = new MembershipChangeRefusedError(notice.refusal);
         this.#scheduler.setTimeout(() => this.#changes.reject(notice.id, error), 0);
+        return;
+      }
+      case "readReady":
+        this.#reads.ready(notice.id, notice.index, appliedIndex);
+        return;
+      case "readRejected": {
+        // In a later task, like a refused proposal (see above): nothing happened, retry at leader.
+        const error = new NotLeaderError(notice.leader);
+        this.#scheduler.setTimeout(() => this.#reads.reject(notice.id, error), 0);
         return;
       }
       case "dropped":

@@ -147,6 +147,12 @@ export class ProposalRegistry<Result> {
     }
   }
 
+  /** Settles `id` with `result` directly (reads, which have no log position). */
+  resolve(id: string, result: Result): void {
+    const pending = this.#take(id);
+    if (pending !== undefined) pending.resolve(result);
+  }
+
   reject(id: string, error: Error): void {
     const pending = this.#take(id);
     if (pending !== undefined) pending.reject(error);

@@ -57,6 +57,8 @@ export class TurnWork<Result> {
         case "membershipChangeAccepted":
         case "membershipChangeRejected":
         case "peerLostLog":
+        case "readReady":
+        case "readRejected":
         case "dropped":
           this.notices.push(effect);
           break;

@@ -4,6 +4,7 @@ import type { ConfigInput } from "../config.js";
 import type { Role } from "../effect.js";
 import type { Membership } from "../entry.js";
 import type { FlotillaError } from "../errors.js";
+import type { ReadConsistency } from "../event.js";
 import type { Index, NodeId, Term } from "../ids.js";
 import type { StateMachine, Storage, Transport } from "../interfaces.js";
 import type { Status } from "../status.js";
@@ -52,6 +53,19 @@ export type ProposeOptions = {
   readonly timeoutMs?: number;
 };
 
+/** Options of one `read` call. */
+export type ReadOptions = {
+  /** Reject with TimeoutError after this long; overrides `proposalTimeoutMs`. */
+  readonly timeoutMs?: number;
+  /**
+   * `readIndex` (default): the leader confirms it still leads with a heartbeat round acknowledged
+   * by a quorum (thesis §6.4). `lease`: a leader skips the round while its lease holds (§6.4.1;
+   * needs the node option `leaseReads`, which needs `checkQuorum`; it assumes bounded clock drift,
+   * see `leaseClockDriftTicks`). On a follower both ask the leader for a read index.
+   */
+  readonly consistency?: ReadConsistency;
+};
+
 /** Options of one membership change. */
 export type ChangeMembershipOptions = {
   /** Reject with TimeoutError after this long; overrides `proposalTimeoutMs`. */
@@ -83,6 +97,8 @@ export type NodeStatus = {
   readonly snapshotIndex: Index;
   /** Proposals waiting for an outcome. */
   readonly pendingProposals: number;
+  /** Reads waiting to be served. */
+  readonly pendingReads: number;
   /** The configuration in force here: voters, outgoing voters (joint) and learners. */
   readonly membership: Membership;
   /** Leader only: what it knows of each other member's log. */
@@ -139,6 +155,18 @@ export interface FlotillaNode<Result = unknown> {
    * still the better client.
    */
   propose(command: Uint8Array, options?: ProposeOptions): Promise<Result>;
+  /**
+   * A linearizable read without a log write (thesis §6.4). Resolves once reading this node's
+   * state machine reflects every write acknowledged before the call: read it then (any later
+   * state is as good). On the leader: once a quorum confirmed it still leads after the call (or
+   * its lease held) and it applied up to its commit index of then; a new leader first commits an
+   * entry of its term. On a follower: once the leader gave it a read index and it applied that
+   * far. Rejects with NotLeaderError (no leader known; or this node stepped down, or the leader it
+   * asked changed, while the read was pending: settled at once, with the leader it now knows;
+   * nothing happened, so retrying is safe), TimeoutError, StoppedError, or ConfigError (a lease
+   * read without `leaseReads`).
+   */
+  read(options?: ReadOptions): Promise<void>;
   /** Asks the core to start an election now (operators, tests). */
   campaign(): void;
   /**

@@ -25,6 +25,8 @@ describe("codec golden bytes (format version 1)", () => {
         "appendEntriesResponse",
         "installSnapshot",
         "installSnapshotResponse",
+        "readIndexRequest",
+        "readIndexResponse",
         "requestVote",
         "requestVoteResponse",
       ].sort(),

@@ -95,6 +95,21 @@ export const goldenMessages: readonly { name: string; message: Message; hex: str
     },
     hex: `${header("06")} ${envelopeHex} 64 03 00 01`,
   } as never,
+  {
+    name: "readIndexRequest",
+    message: { type: "readIndexRequest", ...envelope, requestId: 200 },
+    hex: `${header("08")} ${envelopeHex} c801`,
+  } as never,
+  {
+    name: "readIndexResponse (success)",
+    message: { type: "readIndexResponse", ...envelope, requestId: 3, success: true, readIndex: 12 },
+    hex: `${header("09")} ${envelopeHex} 03 01 0c`,
+  } as never,
+  {
+    name: "readIndexResponse (refused)",
+    message: { type: "readIndexResponse", ...envelope, requestId: 3, success: false },
+    hex: `${header("09")} ${envelopeHex} 03 00`,
+  } as never,
 ];
 
 /** A command entry record at the largest index the format allows (2^53-1: eight varint bytes). */

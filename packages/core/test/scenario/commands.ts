@@ -1,7 +1,7 @@
 // The scenario script commands. Each takes the words of one command line and returns its output.
 //
 //   cluster 3 [prevote=false] [checkquorum=false] [election=10] [heartbeat=1] [inflight=N]
-//             [maxbytes=N] [uncommitted=N] [seed=N] [voters=K]
+//             [maxbytes=N] [uncommitted=N] [seed=N] [voters=K] [leasereads=true] [leasedrift=N]
 //                                                         a fresh cluster of nodes 1..N; with
 //                                                         voters=K only 1..K are members, the
 //                                                         others start empty, waiting to join
@@ -18,6 +18,7 @@
 //   tick 1 [2 3 | all] [xN]                               N ticks of each node, in turn
 //   advance 1 [2 3 | all] [xN]                            N rounds of: tick each, then stabilize
 //   propose 1 data=hello | bytes=100 [xN]                 client proposals (ids p1, p2, ...)
+//   read 1 [lease] [xN]                                   linearizable reads (ids r1, r2, ...)
 //   deliver 1->2 [n=K]                                    deliver pending messages on one link
 //   duplicate 1->2                                        deliver a copy of the oldest pending
 //                                                         message on the link, keep the original
@@ -55,6 +56,7 @@ export class Scenario {
   private cluster: Cluster | null = null;
   private proposals = 0;
   private changes = 0;
+  private reads = 0;
 
   run(commandLine: string): string[] {
     const [name, ...args] = commandLine.split(/\s+/);
@@ -71,6 +73,7 @@ export class Scenario {
       const rest = args.slice(1).filter((a) => a !== votersArg);
       this.cluster = new Cluster(size, parseOverrides(rest), voters);
       this.proposals = 0;
+      this.reads = 0;
       return [];
     }
     const cluster = this.cluster;
@@ -97,6 +100,9 @@ export class Scenario {
         break;
       case "propose":
         this.propose(cluster, one(), args.slice(1));
+        break;
+      case "read":
+        this.read(cluster, one(), args.slice(1));
         break;
       case "deliver": {
         const [from, to] = linkArg(cluster, args[0]);
@@ -208,6 +214,16 @@ export class Scenario {
     }
   }
 
+  private read(cluster: Cluster, id: NodeId, args: readonly string[]): void {
+    const repeat = args.find((a) => /^x\d+$/.test(a));
+    const consistency = args.includes("lease") ? "lease" : "readIndex";
+    const times = repeat === undefined ? 1 : Number(repeat.slice(1));
+    for (let i = 0; i < times; i++) {
+      this.reads++;
+      cluster.stepNode(id, { type: "read", id: `r${this.reads}`, consistency });
+    }
+  }
+
   private log(cluster: Cluster, id: NodeId): string[] {
     const disk = cluster.disk(id);
     const hs = disk.hardState;
@@ -250,6 +266,8 @@ const overrideKeys: Record<string, keyof ConfigOverrides> = {
   uncommitted: "uncommittedBytesMax",
   seed: "seed",
   trailing: "snapshotTrailingEntries",
+  leasereads: "leaseReads",
+  leasedrift: "leaseClockDriftTicks",
 };
 
 function parseOverrides(args: readonly string[]): ConfigOverrides {

@@ -23,6 +23,12 @@ export function formatMessage(message: Message): string {
       return `${head} installSnapshot term=${message.term} snap=${message.snapshotIndex}/${message.snapshotTerm} offset=${message.offset} bytes=${message.data.length}${message.done ? " done" : ""}`;
     case "installSnapshotResponse":
       return `${head} installSnapshotResponse term=${message.term} snap=${message.snapshotIndex} received=${message.receivedBytes}${message.done ? " done" : ""}`;
+    case "readIndexRequest":
+      return `${head} readIndexRequest term=${message.term} request=${message.requestId}`;
+    case "readIndexResponse":
+      return message.success
+        ? `${head} readIndexResponse term=${message.term} request=${message.requestId} index=${message.readIndex}`
+        : `${head} readIndexResponse term=${message.term} request=${message.requestId} refused`;
     default:
       return unreachable(message);
   }
@@ -104,6 +110,10 @@ export function formatNotification(node: string, effect: Effect): string | null 
     }
     case "peerLostLog":
       return `${node}: LOST LOG ${effect.peer} had acknowledged ${effect.match}, its log ends at ${effect.logEnd}`;
+    case "readReady":
+      return `${node}: read ${effect.id} ready at ${effect.index}`;
+    case "readRejected":
+      return `${node}: read ${effect.id} rejected ${effect.reason} leader=${effect.leader ?? "none"}`;
     case "dropped":
       return `${node}: dropped ${effect.message.type} from ${effect.message.from}: ${effect.reason}`;
     default:

@@ -37,6 +37,8 @@ export function brokenPromise(message: Message, disk: Persisted): string | null 
     case "appendEntries":
     case "installSnapshot":
     case "installSnapshotResponse":
+    case "readIndexRequest":
+    case "readIndexResponse":
       return null;
     default:
       return unreachableMessage(message);

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import type { NodeId } from "../../src/index.js";
+import { ConfigError, createNode, MemoryStorage, NotLeaderError } from "../../src/index.js";
+import { TestCluster, tickMs } from "./cluster.js";
+import { bytes, LogMachine } from "./fixtures.js";
+import { LoopbackNetwork } from "./loopback.js";
+
+// `read()`: linearizable reads without a log write (thesis §6.4), on real driver nodes over the
+// loopback network in virtual time. Each read records what its node's state machine held when
+// the promise settled: it must hold every write acknowledged before the read began.
+
+const farTimeoutMs = 600_000;
+
+type ReadOutcome = { readonly texts: readonly string[]; readonly atMs: number; error: unknown };
+
+/** Starts a read at `id`; the outcome records the state machine's commands when it settled. */
+function readAt(cluster: TestCluster, id: NodeId, consistency?: "lease"): ReadOutcome[] {
+  const outcome: ReadOutcome[] = [];
+  const machine = cluster.machine(id);
+  cluster
+    .node(id)
+    .read(consistency === undefined ? {} : { consistency })
+    .then(
+      () => outcome.push({ texts: machine.texts, atMs: cluster.clock.nowMs, error: null }),
+      (error: unknown) => outcome.push({ texts: [], atMs: cluster.clock.nowMs, error }),
+    );
+  return outcome;
+}
+
+describe("read()", () => {
+  it("on the leader and on a follower, sees every write acknowledged before it", async () => {
+    const cluster = new TestCluster(["a", "b", "c"], { proposalTimeoutMs: farTimeoutMs });
+    await cluster.startAll();
+    const leader = await cluster.electedLeader();
+    const follower = cluster.ids.find((id) => id !== leader) as NodeId;
+    for (let k = 0; k < 3; k++) {
+      await cluster.node(leader).propose(bytes(`w${k}`));
+      // Acknowledged at the leader; the follower may not even know it committed yet.
+      const atLeader = readAt(cluster, leader);
+      const atFollower = readAt(cluster, follower);
+      await cluster.until(() => atLeader.length === 1 && atFollower.length === 1);
+      for (const outcome of [...atLeader, ...atFollower]) {
+        expect(outcome.error).toBeNull();
+        expect(outcome.texts).toContain(`w${k}`);
+      }
+    }
+    expect(cluster.node(leader).status().lastLogIndex).toBe(4); // the no-op and three writes
+    await cluster.stopAll();
+  });
+
+  it("on a lagging follower, waits until it applied up to the leader's read index", async () => {
+    const cluster = new TestCluster(["a", "b", "c"], { proposalTimeoutMs: farTimeoutMs });
+    await cluster.startAll();
+    const leader = await cluster.electedLeader();
+    const [lagging, other] = cluster.ids.filter((id) => id !== leader) as [NodeId, NodeId];
+    await cluster.until(() => cluster.node(lagging).status().leader === leader);
+    cluster.network.cut(leader, lagging);
+    for (let k = 0; k < 5; k++) await cluster.node(leader).propose(bytes(`w${k}`));
+    expect(cluster.machine(lagging).texts).toEqual([]);
+    cluster.network.heal();
+    const outcome = readAt(cluster, lagging);
+    await cluster.until(() => outcome.length === 1);
+    expect(outcome[0]?.error).toBeNull();
+    expect(outcome[0]?.texts).toEqual(["w0", "w1", "w2", "w3", "w4"]);
+    expect(cluster.machine(other).texts).toEqual(["w0", "w1", "w2", "w3", "w4"]);
+    await cluster.stopAll();
+  });
+
+  it("on a leader cut off from its quorum never returns, and fails when it steps down", async () => {
+    const cluster = new TestCluster(["a", "b", "c"], { proposalTimeoutMs: farTimeoutMs });
+    await cluster.startAll();
+    const old = await cluster.electedLeader();
+    const others = cluster.ids.filter((id) => id !== old);
+    cluster.network.isolate(old, others);
+    let steppedDownAtMs: number | undefined;
+    cluster.node(old).events.on("role", ({ role }) => {
+      if (role !== "leader" && steppedDownAtMs === undefined) steppedDownAtMs = cluster.clock.nowMs;
+    });
+    const stranded = readAt(cluster, old);
+    await cluster.clock.advance(5 * tickMs);
+    expect(stranded).toEqual([]); // no quorum answers its round
+    await cluster.until(() => steppedDownAtMs !== undefined);
+    await cluster.until(() => stranded.length === 1, tickMs);
+    expect(stranded[0]?.error).toBeInstanceOf(NotLeaderError);
+    expect(stranded[0]?.atMs).toBe(steppedDownAtMs); // in the step-down's own turn
+    // Meanwhile the others elect a leader that serves reads.
+    await cluster.until(() => others.some((id) => cluster.node(id).status().role === "leader"));
+    const fresh = others.find((id) => cluster.node(id).status().role === "leader") as NodeId;
+    await cluster.node(fresh).propose(bytes("after"));
+    const served = readAt(cluster, fresh);
+    await cluster.until(() => served.length === 1);
+    expect(served[0]?.error).toBeNull();
+    expect(served[0]?.texts).toContain("after");
+    expect(cluster.node(old).status().pendingReads).toBe(0);
+    await cluster.stopAll();
+  });
+
+  it("lease reads: served by the leader, refused without the option", async () => {
+    const cluster = new TestCluster(["a", "b", "c"], {
+      proposalTimeoutMs: farTimeoutMs,
+      leaseReads: true,
+    });
+    await cluster.startAll();
+    const leader = await cluster.electedLeader();
+    await cluster.node(leader).propose(bytes("leased"));
+    const leased = readAt(cluster, leader, "lease");
+    await cluster.until(() => leased.length === 1);
+    expect(leased[0]?.error).toBeNull();
+    expect(leased[0]?.texts).toContain("leased");
+    await cluster.stopAll();
+
+    const plain = new TestCluster(["a"], { proposalTimeoutMs: farTimeoutMs });
+    await plain.startAll();
+    await plain.electedLeader();
+    await expect(plain.node("a" as NodeId).read({ consistency: "lease" })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
+    await plain.stopAll();
+  });
+
+  it("lease reads require CheckQuorum: createNode refuses the combination", () => {
+    const network = new LoopbackNetwork();
+    expect(() =>
+      createNode({
+        id: "a" as NodeId,
+        voters: ["a" as NodeId],
+        leaseReads: true,
+        checkQuorum: false,
+        transport: network.transport("a" as NodeId),
+        storage: new MemoryStorage(),
+        stateMachine: new LogMachine(),
+      }),
+    ).toThrow(ConfigError);
+  });
+});
