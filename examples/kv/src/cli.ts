@@ -1,12 +1,15 @@
 // `kv`: the command-line client.
 //
 //   kv [--servers URL,URL,...] put KEY VALUE | get KEY | cas KEY OLD NEW | status
+//   kv [--servers URL,URL,...] member list | add ID --raft HOST:PORT --api HOST:PORT [--learner]
+//                                | promote ID | remove ID         (cli-member.ts)
 //
 // --servers defaults to $KV_SERVERS, then to http://127.0.0.1:8001,8002,8003. `cas` takes "-" as
 // OLD to mean "only if KEY is absent". Exit codes: 0 done, 1 failed (the message says whether the
 // write may have happened), 2 usage, 3 cas refused (the value was not OLD), 4 get of an absent key.
 
 import { parseArgs } from "node:util";
+import { type MemberFlags, memberMistake, runMember } from "./cli-member.js";
 import { KvClient, KvRequestError } from "./client.js";
 
 const usage = `usage: kv [--servers URL,URL,...] [--timeout-ms N] <command>
@@ -14,14 +17,20 @@ const usage = `usage: kv [--servers URL,URL,...] [--timeout-ms N] <command>
   get KEY            print KEY's value (exit 4 if absent)
   cas KEY OLD NEW    set KEY to NEW if it is OLD ("-" for absent); exit 3 if it was not
   status             every server's view: role, term, leader, commit and applied index
+  member list        the members (voters, learners) and their addresses, as the leader sees them
+  member add ID --raft HOST:PORT --api HOST:PORT [--learner]
+                     add node ID (started with kv-server --join) at those Raft (UDP) and client
+                     (HTTP) addresses: a voter once it has caught up, or a learner
+  member promote ID  make learner ID a voter once it has caught up
+  member remove ID   remove voter or learner ID from the cluster
 options:
   --servers URL,...  the servers to try (default $KV_SERVERS, else 127.0.0.1:8001,8002,8003)
-  --timeout-ms N     give up after N ms (default 10000)
+  --timeout-ms N     give up after N ms (default 10000; 60000 for member commands)
   -h, --help         this text`;
 
 const defaultServers = "http://127.0.0.1:8001,http://127.0.0.1:8002,http://127.0.0.1:8003";
 
-type Parsed = { servers: string[]; timeoutMs: number; command: string[] };
+type Parsed = { servers: string[]; timeoutMs: number; command: string[]; flags: MemberFlags };
 
 function parse(argv: readonly string[]): Parsed {
   const { values, positionals } = parseArgs({
@@ -30,10 +39,13 @@ function parse(argv: readonly string[]): Parsed {
     options: {
       servers: { type: "string" },
       "timeout-ms": { type: "string" },
+      raft: { type: "string" },
+      api: { type: "string" },
+      learner: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help === true) return { servers: [], timeoutMs: 0, command: ["help"] };
+  if (values.help === true) return { servers: [], timeoutMs: 0, command: ["help"], flags: {} };
   const servers = (values.servers ?? process.env.KV_SERVERS ?? defaultServers)
     .split(",")
     .map((s) => s.trim())
@@ -42,11 +54,15 @@ function parse(argv: readonly string[]): Parsed {
   for (const server of servers) {
     if (!URL.canParse(server)) throw new Error(`--servers: ${JSON.stringify(server)} is not a URL`);
   }
-  const timeoutMs = Number(values["timeout-ms"] ?? "10000");
+  // A member add waits for the new node to catch up (member-api.ts: up to 30 s).
+  const timeoutMs = Number(
+    values["timeout-ms"] ?? (positionals[0] === "member" ? "60000" : "10000"),
+  );
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
     throw new Error("--timeout-ms: expected a positive integer");
   }
-  return { servers, timeoutMs, command: positionals };
+  const { raft, api, learner } = values;
+  return { servers, timeoutMs, command: positionals, flags: { raft, api, learner } };
 }
 
 const operands: Readonly<Record<string, readonly string[]>> = {
@@ -54,13 +70,21 @@ const operands: Readonly<Record<string, readonly string[]>> = {
   get: ["KEY"],
   cas: ["KEY", "OLD", "NEW"],
   status: [],
+  member: [],
 };
 
 /** One sentence saying what is wrong with the command line, or null if nothing is. */
-function commandMistake(name: string | undefined, args: readonly string[]): string | null {
+function commandMistake(
+  name: string | undefined,
+  args: readonly string[],
+  flags: MemberFlags,
+): string | null {
   if (name === undefined) return "no command given";
   const expected = operands[name];
   if (expected === undefined) return `unknown command ${JSON.stringify(name)}`;
+  if (name === "member") return memberMistake(args, flags);
+  const memberFlag = (["raft", "api", "learner"] as const).find((f) => flags[f] !== undefined);
+  if (memberFlag !== undefined) return `--${memberFlag} goes only with member add`;
   if (expected.length !== args.length) {
     const wanted = expected.length === 0 ? "no operands" : expected.join(" ");
     return `${name} takes ${wanted}, got ${args.length} operand${args.length === 1 ? "" : "s"}`;
@@ -71,14 +95,22 @@ function commandMistake(name: string | undefined, args: readonly string[]): stri
 
 async function run(parsed: Parsed): Promise<number> {
   const [name, ...args] = parsed.command;
-  const client = new KvClient({ servers: parsed.servers, deadlineMs: parsed.timeoutMs });
-  const mistake = commandMistake(name, args);
+  const { servers, timeoutMs, flags } = parsed;
+  const client = new KvClient({
+    servers,
+    deadlineMs: timeoutMs,
+    // A membership change waits for its commit (and an added voter's catch-up) in one request.
+    ...(name === "member" ? { requestTimeoutMs: timeoutMs } : {}),
+  });
+  const mistake = commandMistake(name, args, flags);
   if (mistake !== null) {
     console.error(`kv: ${mistake} (kv --help lists the commands)`);
     return 2;
   }
   const [a = "", b = "", c = ""] = args;
   switch (name) {
+    case "member":
+      return runMember(client, args, flags);
     case "put":
       await client.put(a, b);
       console.log("OK");

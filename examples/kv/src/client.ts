@@ -52,6 +52,8 @@ export type ServerStatus = {
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly snapshotIndex: number;
+  /** The configuration in force on that server. */
+  readonly membership: Membership;
   readonly pid: number;
   /** The Raft transport's datagrams: sent, received, dropped by fault injection or otherwise. */
   readonly transport: {
@@ -63,6 +65,40 @@ export type ServerStatus = {
   };
   readonly keys: number;
   readonly digest: string;
+};
+
+/** A node's place in the configuration; "outgoing": in the old half of a joint one only. */
+export type MemberRole = "voter" | "learner" | "outgoing";
+
+export type Membership = {
+  readonly voters: readonly string[];
+  readonly learners: readonly string[];
+  readonly outgoing?: readonly string[];
+};
+
+/** GET /members: a server's view of the membership, with each member's addresses. */
+export type MembersView = {
+  readonly id: string;
+  readonly role: string;
+  readonly term: number;
+  readonly leader: string | null;
+  readonly joint: boolean;
+  readonly membership: Membership;
+  readonly members: readonly {
+    readonly id: string;
+    readonly role: MemberRole;
+    readonly raft: string | null;
+    readonly api: string | null;
+    /** The leader's view: the last log index known to be on that member. */
+    readonly match?: number;
+  }[];
+};
+
+/** The answer to a membership change: the node's role and the membership after it. */
+export type MembersChange = {
+  readonly id: string;
+  readonly role: MemberRole | null;
+  readonly membership: Membership;
 };
 
 type Answer = { readonly status: number; readonly body: Record<string, unknown> };
@@ -111,6 +147,35 @@ export class KvClient {
     return answer.body.ok === true;
   }
 
+  /** The leader's view of the membership, with every member's addresses (GET /members). */
+  async members(): Promise<MembersView> {
+    return (await this.#request("GET", "/members", undefined, { leaderOnly: true }))
+      .body as MembersView;
+  }
+
+  /**
+   * Adds node `id`, reachable at `raft` (UDP) and `api` (HTTP), as a voter once it caught up with
+   * the leader's log, or as a learner; resolves with the membership after the change.
+   */
+  async addMember(
+    id: string,
+    addresses: { readonly raft: string; readonly api: string },
+    options: { readonly learner?: boolean } = {},
+  ): Promise<MembersChange> {
+    const body = JSON.stringify({ id, ...addresses, learner: options.learner === true });
+    return (await this.#request("POST", "/members", body)).body as MembersChange;
+  }
+
+  /** Makes learner `id` a voter once it caught up with the leader's log. */
+  async promoteMember(id: string): Promise<MembersChange> {
+    return (await this.#request("POST", `${memberPath(id)}/promote`)).body as MembersChange;
+  }
+
+  /** Removes voter or learner `id` from the cluster. */
+  async removeMember(id: string): Promise<MembersChange> {
+    return (await this.#request("DELETE", memberPath(id))).body as MembersChange;
+  }
+
   /** One server's own view (no redirect). */
   async status(server: string): Promise<ServerStatus> {
     const response = await fetch(`${server.replace(/\/+$/, "")}/status`, {
@@ -120,7 +185,12 @@ export class KvClient {
     return (await response.json()) as ServerStatus;
   }
 
-  async #request(method: string, path: string, body?: string): Promise<Answer> {
+  async #request(
+    method: string,
+    path: string,
+    body?: string,
+    options: { readonly leaderOnly?: boolean } = {},
+  ): Promise<Answer> {
     const deadline = performance.now() + this.#deadlineMs;
     const retryUnknown = method === "GET" || this.#retryUnknownWrites;
     let last = "no server tried";
@@ -141,7 +211,17 @@ export class KvClient {
         continue;
       }
       const { answer, location } = attempt;
-      if (answer.status === 200 || (answer.status === 404 && method === "GET")) {
+      if (options.leaderOnly === true && answer.body.role !== "leader" && answer.status === 200) {
+        // Any server answers this; the leader's answer is the one to trust. Ask who leads.
+        last = `${server}: not the leader`;
+        this.#preferred = typeof answer.body.leaderUrl === "string" ? answer.body.leaderUrl : null;
+        await pause(20);
+        continue;
+      }
+      if (
+        answer.status === 200 ||
+        (answer.status === 404 && method === "GET" && path !== "/members")
+      ) {
         this.#preferred = server;
         return answer;
       }
@@ -224,6 +304,11 @@ export class KvClient {
     this.#next += 1;
     return server;
   }
+}
+
+function memberPath(id: string): string {
+  if (id === "") throw new TypeError("a node id must not be empty");
+  return `/members/${encodeURIComponent(id)}`;
 }
 
 function keyPath(key: string): string {

@@ -4,7 +4,9 @@
 //   PUT  /kv/:key          body: value -> 200 {"ok": true} | 413 (body over 1 MiB, or the command
 //                                                over the node's entryBytesMax)
 //   POST /kv/:key/cas      body: {"expected": string|null, "value": string} -> 200 {"ok": bool}
-//   GET  /status                       -> 200 {id, role, term, leader, leaderUrl, progress, transport, ...}
+//   GET  /status                       -> 200 {id, role, term, leader, leaderUrl, membership,
+//                                             addresses, progress, transport, ...}
+//   GET, POST /members, POST /members/:id/promote, DELETE /members/:id: membership (member-api.ts)
 //   POST /admin/partition  body: {"cut": [id...]} -> 200 {"cut": [...]}  (fault injection only:
 //                                      the server runs with FLOTILLA_FAULT_INJECTION=1; else 404)
 //   GET  /health                       -> 200 {"ok": true, ...} while running with a known leader, else 503
@@ -19,50 +21,20 @@
 // down settles its pending proposals at once (the driver's SteppedDownError): 503 STEPPED_DOWN,
 // retry "unknown", with `leader` and `leaderUrl` when the new leader is known.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import {
-  EntryTooLargeError,
-  FlotillaError,
-  type FlotillaNode,
-  LeadershipLostError,
-  NotLeaderError,
-  OverloadedError,
-  SteppedDownError,
-} from "@flotilla/core";
-import { encodeKvCommand, type KvInput, type KvOutput } from "@flotilla/kv-model";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { LeadershipLostError, NotLeaderError, OverloadedError } from "@flotilla/core";
+import { encodeKvCommand, type KvInput } from "@flotilla/kv-model";
 import type { UdpTransportStats } from "@flotilla/transport-udp";
-import { formatHostPort, type HostPort } from "./addresses.js";
-import type { KvStore } from "./kv-store.js";
-import type { KvMetrics } from "./metrics.js";
+import { type ApiContext, leaderOnly } from "./api-context.js";
+import { badRequest, failure, type Reply, readBody, send, tooLarge } from "./http-reply.js";
+import { routeMembers } from "./member-api.js";
 import type { PartitionableTransport } from "./partition.js";
-
-export type ApiContext = {
-  readonly node: FlotillaNode<KvOutput>;
-  readonly store: KvStore;
-  readonly api: ReadonlyMap<string, HostPort>;
-  readonly proposalTimeoutMs: number;
-  /** The Raft transport's counters, in /status and /metrics. */
-  readonly transportStats: () => UdpTransportStats;
-  /** Fault injection (tests, benchmarks): absent unless the server enabled it. */
-  readonly partition?: PartitionableTransport;
-  /** What GET /metrics serves. */
-  readonly metrics: KvMetrics;
-};
-
-type Reply = {
-  readonly status: number;
-  readonly body: unknown;
-  readonly location?: string;
-  /** When set, `body` is this type's text as is (not JSON). */
-  readonly contentType?: string;
-};
-
-const bodyBytesMax = 1024 * 1024;
+import type { ServerOutput } from "./server-state.js";
 
 export function createApiServer(context: ApiContext): Server {
   return createServer((request, response) => {
     route(context, request)
-      .catch((error: unknown) => failure(context, error))
+      .catch((error: unknown) => failure(context.addresses, error))
       .then((reply) => send(response, context.node.id, reply));
   });
 }
@@ -75,6 +47,9 @@ async function route(context: ApiContext, request: IncomingMessage): Promise<Rep
     return partition(context.partition, await readBody(request));
   }
   if (url.pathname === "/health" && method === "GET") return health(context);
+  if (url.pathname === "/members" || url.pathname.startsWith("/members/")) {
+    return routeMembers(context, request, url.pathname, method);
+  }
   if (url.pathname === "/metrics" && method === "GET") {
     const { registry } = context.metrics;
     return { status: 200, body: await registry.metrics(), contentType: registry.contentType };
@@ -119,16 +94,16 @@ async function propose(
       body: { error: "STOPPING", message: `node is ${current.phase}`, retry: "safe" },
     };
   }
-  if (current.role !== "leader") return redirect(context, request, current.leader);
-  let output: KvOutput;
+  if (current.role !== "leader") return leaderOnly(context, request, current.leader);
+  let output: ServerOutput;
   try {
     output = await node.propose(encodeKvCommand(input), { timeoutMs: context.proposalTimeoutMs });
     context.metrics.proposal("committed");
   } catch (error) {
     const safe = error instanceof NotLeaderError || error instanceof OverloadedError;
     context.metrics.proposal(safe || error instanceof LeadershipLostError ? "rejected" : "failed");
-    if (error instanceof NotLeaderError) return redirect(context, request, error.leader);
-    return failure(context, error);
+    if (error instanceof NotLeaderError) return leaderOnly(context, request, error.leader);
+    return failure(context.addresses, error);
   }
   switch (output.op) {
     case "get":
@@ -137,6 +112,8 @@ async function propose(
       return { status: 200, body: { ok: true } };
     case "cas":
       return { status: 200, body: { ok: output.ok } };
+    case "member":
+      throw new TypeError("a key-value command applied as a member record");
     default: {
       const never: never = output;
       throw new TypeError(`unknown output ${JSON.stringify(never)}`);
@@ -144,55 +121,14 @@ async function propose(
   }
 }
 
-function redirect(context: ApiContext, request: IncomingMessage, leader: string | null): Reply {
-  const address = leader === null ? undefined : context.api.get(leader);
-  if (leader === null || address === undefined || leader === context.node.id) {
-    return {
-      status: 503,
-      body: { error: "NO_LEADER", message: "no leader is known yet; retry shortly", retry: "safe" },
-    };
-  }
-  const leaderUrl = `http://${formatHostPort(address)}`;
-  return {
-    status: 307,
-    location: `${leaderUrl}${request.url ?? "/"}`,
-    body: { error: "NOT_LEADER", message: `${leader} leads`, leader, leaderUrl, retry: "safe" },
-  };
-}
-
-/** Maps a failed proposal to a reply that says whether retrying is safe. */
-function failure(context: ApiContext, error: unknown): Reply {
-  if (error instanceof InvalidUtf8Error) return badRequest(error.message);
-  if (error instanceof EntryTooLargeError) {
-    // Refused by the core before it was appended: never happens, and a retry cannot help.
-    return { status: 413, body: { error: error.code, message: error.message, retry: "safe" } };
-  }
-  if (error instanceof SteppedDownError) {
-    // The entry may still commit under the new leader: the client must not retry blindly.
-    const address = error.leader === null ? undefined : context.api.get(error.leader);
-    const leaderUrl = address === undefined ? null : `http://${formatHostPort(address)}`;
-    const { code, message, leader } = error;
-    return { status: 503, body: { error: code, message, leader, leaderUrl, retry: "unknown" } };
-  }
-  if (error instanceof OverloadedError || error instanceof LeadershipLostError) {
-    // Neither ever commits: the entry was refused, or another entry took its index.
-    return { status: 503, body: { error: error.code, message: error.message, retry: "safe" } };
-  }
-  if (error instanceof FlotillaError) {
-    // TIMEOUT, OUTCOME_UNKNOWN, STOPPED: the entry may be in the log and commit later.
-    const status = error.code === "TIMEOUT" ? 504 : 503;
-    return { status, body: { error: error.code, message: error.message, retry: "unknown" } };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return { status: 500, body: { error: "INTERNAL", message, retry: "unknown" } };
-}
-
 function status(context: ApiContext) {
   const s = context.node.status();
-  const leaderAddress = s.leader === null ? undefined : context.api.get(s.leader);
+  const { addresses } = context;
   return {
     ...s,
-    leaderUrl: leaderAddress === undefined ? null : `http://${formatHostPort(leaderAddress)}`,
+    leaderUrl: s.leader === null ? null : addresses.apiUrl(s.leader),
+    // Where each node listens, as this node knows it (command line, then the replicated records).
+    addresses: addresses.all(),
     pid: process.pid,
     transport: transportSummary(context.transportStats()),
     keys: context.store.size,
@@ -250,57 +186,4 @@ function parseCas(text: string): { expected: string | null; value: string } | st
   if (typeof value !== "string") return "value must be a string";
   if (expected !== null && typeof expected !== "string") return "expected must be a string or null";
   return { expected, value };
-}
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** A request body that is not valid UTF-8: answered 400. */
-class InvalidUtf8Error extends Error {
-  constructor() {
-    super("the body is not valid UTF-8");
-  }
-}
-
-function readBody(request: IncomingMessage): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    request.on("data", (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes <= bodyBytesMax) chunks.push(chunk);
-    });
-    request.on("end", () => {
-      if (bytes > bodyBytesMax) return resolve(null);
-      try {
-        // Fatal: a value that is not UTF-8 is refused (400), never stored as U+FFFD.
-        resolve(strictUtf8.decode(Buffer.concat(chunks)));
-      } catch {
-        reject(new InvalidUtf8Error());
-      }
-    });
-    request.on("error", reject);
-  });
-}
-
-function badRequest(message: string): Reply {
-  return { status: 400, body: { error: "BAD_REQUEST", message } };
-}
-
-function tooLarge(): Reply {
-  return {
-    status: 413,
-    body: { error: "TOO_LARGE", message: `bodies are limited to ${bodyBytesMax} bytes` },
-  };
-}
-
-function send(response: ServerResponse, nodeId: string, reply: Reply): void {
-  const body =
-    reply.contentType === undefined ? `${JSON.stringify(reply.body)}\n` : String(reply.body);
-  response.writeHead(reply.status, {
-    "content-type": reply.contentType ?? "application/json",
-    "content-length": Buffer.byteLength(body),
-    "x-flotilla-node": nodeId,
-    ...(reply.location === undefined ? {} : { location: reply.location }),
-  });
-  response.end(body);
 }

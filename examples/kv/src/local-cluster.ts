@@ -20,7 +20,13 @@ const serverScript = fileURLToPath(new URL("./server.ts", import.meta.url));
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 
 export type LocalClusterOptions = {
+  /** The initial configuration's voters. */
   readonly ids: readonly string[];
+  /**
+   * Nodes outside the initial configuration: each starts with --join (asking the running nodes
+   * for the cluster's addresses) and waits to be added (`kv member add`).
+   */
+  readonly joiners?: readonly string[];
   /** Where each node's data directory and log file go. */
   readonly dir: string;
   /** Extra server options for every node, e.g. ["--snapshot-every", "50"]. */
@@ -33,6 +39,7 @@ export type LocalClusterOptions = {
 
 type Member = {
   readonly id: string;
+  readonly joins: boolean;
   readonly raftPort: number;
   readonly apiPort: number;
   child: ChildProcess | null;
@@ -62,7 +69,7 @@ export class LocalCluster {
   readonly #logs = new Map<string, WriteStream>();
 
   private constructor(options: LocalClusterOptions, members: Member[]) {
-    this.ids = options.ids;
+    this.ids = members.map((m) => m.id);
     this.dir = options.dir;
     this.#serverArgs = options.serverArgs ?? [];
     this.#nodeArgs = options.nodeArgs ?? [];
@@ -72,10 +79,12 @@ export class LocalCluster {
 
   /** Picks free ports for every node; starts nothing. */
   static async create(options: LocalClusterOptions): Promise<LocalCluster> {
-    const udp = await freeUdpPorts(options.ids.length);
-    const tcp = await freeTcpPorts(options.ids.length);
-    const members = options.ids.map((id, i) => ({
+    const ids = [...options.ids, ...(options.joiners ?? [])];
+    const udp = await freeUdpPorts(ids.length);
+    const tcp = await freeTcpPorts(ids.length);
+    const members = ids.map((id, i) => ({
       id,
+      joins: i >= options.ids.length,
       raftPort: udp[i] as number,
       apiPort: tcp[i] as number,
       child: null,
@@ -90,6 +99,16 @@ export class LocalCluster {
 
   get urls(): string[] {
     return this.ids.map((id) => this.url(id));
+  }
+
+  /** Node `id`'s Raft (UDP) address, HOST:PORT. */
+  raftAddress(id: string): string {
+    return `${host}:${this.#member(id).raftPort}`;
+  }
+
+  /** Node `id`'s client (HTTP) address, HOST:PORT. */
+  apiAddress(id: string): string {
+    return `${host}:${this.#member(id).apiPort}`;
   }
 
   pid(id: string): number | null {
@@ -108,7 +127,11 @@ export class LocalCluster {
   async start(id: string, readyTimeoutMs = 60_000): Promise<void> {
     const member = this.#member(id);
     if (member.child !== null) throw new Error(`node ${id} is already running`);
-    const members = [...this.#members.values()];
+    // The initial configuration's nodes know each other from the command line; a joining node
+    // knows itself and asks the running nodes for the rest.
+    const all = [...this.#members.values()];
+    const known = member.joins ? [member] : all.filter((m) => !m.joins);
+    const running = all.filter((m) => m.child !== null);
     const args = [
       ...this.#nodeArgs,
       "--conditions=@flotilla/source",
@@ -116,8 +139,9 @@ export class LocalCluster {
       "tsx",
       serverScript,
       ...["--id", id, "--data-dir", join(this.dir, id)],
-      ...["--peers", members.map((m) => `${m.id}=${host}:${m.raftPort}`).join(",")],
-      ...["--api", members.map((m) => `${m.id}=${host}:${m.apiPort}`).join(",")],
+      ...["--peers", known.map((m) => `${m.id}=${host}:${m.raftPort}`).join(",")],
+      ...["--api", known.map((m) => `${m.id}=${host}:${m.apiPort}`).join(",")],
+      ...(member.joins ? ["--join", running.map((m) => `${host}:${m.apiPort}`).join(",")] : []),
       ...this.#serverArgs,
     ];
     installExitHook();
@@ -182,15 +206,18 @@ export class LocalCluster {
     await this.start(id);
   }
 
-  /** Polls until the running nodes agree on one leader in one term; returns its id. */
+  /**
+   * Polls until the running nodes agree on one leader in one term (a majority of the voters it
+   * knows of name it); returns its id.
+   */
   async waitForLeader(timeoutMs = 15_000): Promise<string> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
       const statuses = await this.statuses();
       const leaders = statuses.filter((s) => s.role === "leader");
       const leader = leaders.length === 1 ? leaders[0] : undefined;
-      const majority = Math.floor(this.ids.length / 2) + 1;
       if (leader !== undefined) {
+        const majority = Math.floor(leader.membership.voters.length / 2) + 1;
         const agree = statuses.filter((s) => s.leader === leader.id && s.term === leader.term);
         if (agree.length >= majority) return leader.id;
       }
@@ -279,7 +306,7 @@ function tryKill(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** Ports free right now (bind to 0, read, release). Another process could take one meanwhile. */
-async function freeUdpPorts(count: number): Promise<number[]> {
+export async function freeUdpPorts(count: number): Promise<number[]> {
   const sockets = Array.from({ length: count }, () => createSocket("udp4"));
   await Promise.all(sockets.map((s) => new Promise<void>((r) => s.bind(0, host, () => r()))));
   const ports = sockets.map((s) => s.address().port);

@@ -3,7 +3,6 @@
 // counts (monotonic since start) are exposed as counters, advanced by the difference since the last
 // scrape; leader changes and proposals are counted as they happen.
 import type { FlotillaNode } from "@flotilla/core";
-import type { KvOutput } from "@flotilla/kv-model";
 import type { UdpTransportStats } from "@flotilla/transport-udp";
 import { Counter, Gauge, Registry } from "prom-client";
 import { registerNodeStats } from "./node-stats-metrics.js";
@@ -20,7 +19,7 @@ export type KvMetrics = {
 const roles = ["follower", "preCandidate", "candidate", "leader"] as const;
 
 export function createMetrics(
-  node: FlotillaNode<KvOutput>,
+  node: FlotillaNode<unknown>,
   transportStats: () => UdpTransportStats,
 ): KvMetrics {
   const registry = new Registry();

@@ -2,7 +2,7 @@
 // option, so `kv-server` fails at once with a sentence instead of a stack trace.
 
 import { parseArgs } from "node:util";
-import { type HostPort, parseAddressMap, UsageError } from "./addresses.js";
+import { type HostPort, parseAddressMap, parseHostPort, UsageError } from "./addresses.js";
 import { type LogFormat, logLevels, type ServerLogLevel } from "./server-log.js";
 
 export type ServerOptions = {
@@ -11,6 +11,12 @@ export type ServerOptions = {
   readonly peers: ReadonlyMap<string, HostPort>;
   /** Every node's client (HTTP) address, this node's included: followers redirect there. */
   readonly api: ReadonlyMap<string, HostPort>;
+  /**
+   * Join mode: the client addresses of members to ask for the cluster's addresses. The node
+   * starts empty, outside the configuration, and waits to be added (`kv member add`); --peers
+   * and --api then need to name only this node. null: a member of the initial configuration.
+   */
+  readonly join: readonly HostPort[] | null;
   /** Where the log lives with `--storage file`; null with `--storage memory`. */
   readonly dataDir: string | null;
   /** "file": durable (fsync) under dataDir; "memory": lost with the process, for benchmarks. */
@@ -37,6 +43,7 @@ export type ServerOptions = {
 };
 
 export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --api ID=HOST:PORT,... --data-dir DIR
+                 [--join HOST:PORT,...]
                  [--key-hex HEX | --insecure] [--tick-ms N] [--election-ticks N]
                  [--snapshot-every N] [--snapshot-trailing N] [--proposal-timeout-ms N]
                  [--storage file|memory] [--loss P] [--loss-seed N] [--max-datagram-bytes N]
@@ -45,6 +52,9 @@ export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --
 
   --peers     every node's Raft address (UDP), this one's included; a bare port means 127.0.0.1
   --api       every node's client address (HTTP), same ids as --peers
+  --join      start empty and wait to be added to a running cluster (kv member add): the client
+              addresses of one or more members, asked for the cluster's addresses; --peers and
+              --api then need to name only this node
   --data-dir  where this node keeps its log, hard state and snapshots (created if missing)
   --key-hex   the cluster key, at least 16 bytes as hex (or env FLOTILLA_KEY_HEX)
   --insecure  run without a key: anyone who can reach the UDP port can forge Raft messages
@@ -79,6 +89,7 @@ export function parseServerOptions(
         id: { type: "string" },
         peers: { type: "string" },
         api: { type: "string" },
+        join: { type: "string" },
         "data-dir": { type: "string" },
         "key-hex": { type: "string" },
         insecure: { type: "boolean" },
@@ -119,6 +130,7 @@ export function parseServerOptions(
     id,
     peers,
     api,
+    join: values.join === undefined ? null : joinTargets(values.join as string),
     dataDir: storage === "file" ? required(values, "data-dir") : null,
     storage,
     loss: share(values, "loss"),
@@ -179,6 +191,19 @@ function integer(values: Record<string, unknown>, name: string, fallback: number
     throw new UsageError(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+/** The members a joining node asks: "host:port" (or a bare port, on loopback), comma-separated. */
+function joinTargets(text: string): HostPort[] {
+  const targets = text.split(",").filter((part) => part.trim() !== "");
+  if (targets.length === 0) throw new UsageError("--join: no member address given");
+  return targets.map((part) => {
+    const target = parseHostPort(part.replace(/^https?:\/\//, ""));
+    if (target === null) {
+      throw new UsageError(`--join: expected host:port, got ${JSON.stringify(part)}`);
+    }
+    return target;
+  });
 }
 
 /** A number in [0, 1], 0 when absent. */

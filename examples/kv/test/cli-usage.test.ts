@@ -1,38 +1,10 @@
 // Every mistake on the kv command line is one sentence on stderr and exit 2, with no stack trace
 // and no server contacted (--servers points at a closed port); --help lists commands and flags.
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { runScript } from "./run-script.js";
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
-
-function kv(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const script = join(packageDir, "src", "cli.ts");
-  const argv = [
-    "--conditions=@flotilla/source",
-    "--import",
-    "tsx",
-    script,
-    "--servers",
-    "127.0.0.1:9",
-    ...args,
-  ];
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      argv,
-      { cwd: packageDir, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        resolve({
-          code: error === null ? 0 : typeof error.code === "number" ? error.code : -1,
-          stdout,
-          stderr,
-        });
-      },
-    );
-  });
-}
+const kv = (...args: string[]) =>
+  runScript("cli.ts", ["--servers", "127.0.0.1:9", ...args], {}, 60_000);
 
 describe("kv CLI mistakes", () => {
   it.each([
@@ -44,6 +16,23 @@ describe("kv CLI mistakes", () => {
     ],
     [["put", "", "v"], "kv: the key must not be empty (kv --help lists the commands)\n"],
     [["get", ""], "kv: the key must not be empty (kv --help lists the commands)\n"],
+    [["member"], "kv: member takes list, add, promote or remove (kv --help lists the commands)\n"],
+    [
+      ["member", "add", "d", "--api", "8004"],
+      "kv: member add needs --raft HOST:PORT (kv --help lists the commands)\n",
+    ],
+    [
+      ["member", "add", "d", "--raft", "host", "--api", "8004"],
+      'kv: --raft: expected HOST:PORT, got "host" (kv --help lists the commands)\n',
+    ],
+    [
+      ["member", "remove", "d", "--learner"],
+      "kv: --learner goes only with member add (kv --help lists the commands)\n",
+    ],
+    [
+      ["member", "promote"],
+      "kv: member promote takes ID, got 0 operands (kv --help lists the commands)\n",
+    ],
     [
       ["--timeout-ms", "soon", "get", "k"],
       "kv: --timeout-ms: expected a positive integer (kv --help lists the commands)\n",
@@ -65,6 +54,10 @@ describe("kv CLI mistakes", () => {
       "get KEY",
       "cas KEY OLD NEW",
       "status",
+      "member list",
+      "member add ID --raft HOST:PORT --api HOST:PORT [--learner]",
+      "member promote ID",
+      "member remove ID",
       "--servers",
       "--timeout-ms",
       "--help",

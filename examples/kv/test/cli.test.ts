@@ -2,58 +2,17 @@
 // exit codes, option errors, the data-directory lock, and graceful shutdown on SIGTERM. Every
 // process started here is killed by pid in afterAll.
 
-import { execFile } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalCluster } from "../src/local-cluster.js";
+import { freeUdpPorts, LocalCluster } from "../src/local-cluster.js";
+import { runScript } from "./run-script.js";
 
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const ids = ["a", "b", "c"];
 let cluster: LocalCluster;
 let dir: string;
 let follower: string;
-
-type Run = { code: number; stdout: string; stderr: string };
-
-function runScript(
-  script: string,
-  args: readonly string[],
-  env: Record<string, string> = {},
-): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        "--conditions=@flotilla/source",
-        "--import",
-        "tsx",
-        join(packageDir, "src", script),
-        ...args,
-      ],
-      { cwd: packageDir, timeout: 90_000, env: { ...process.env, ...env } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** A UDP port on loopback that was free a moment ago (the transport refuses port 0). */
-function freeUdpPort(): Promise<number> {
-  const socket = createSocket("udp4");
-  return new Promise((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(0, "127.0.0.1", () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
-}
 
 const kv = (...args: string[]) =>
   runScript("cli.ts", ["--servers", cluster.url(follower), ...args]);
@@ -133,7 +92,7 @@ describe("kv-server process", () => {
   it("releases its data directory when it cannot start (API port in use)", async () => {
     const busy = new URL(cluster.url(follower)).port;
     const dataDir = join(dir, "port-in-use");
-    const udpPort = await freeUdpPort();
+    const [udpPort] = await freeUdpPorts(1);
     const result = await runScript(
       "server.ts",
       [

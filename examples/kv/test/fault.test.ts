@@ -8,13 +8,13 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { KvInput, KvOutput } from "@flotilla/kv-model";
 import { checkLinearizability, type HistoryOperation } from "@flotilla/sim";
 import { Prng } from "@flotilla/transport-memory";
 import { afterEach, describe, expect, it } from "vitest";
-import { KvClient, KvRequestError } from "../src/client.js";
+import { KvClient } from "../src/client.js";
 import { LocalCluster, pause } from "../src/local-cluster.js";
 import { formatLogRecord, type LogRecord } from "../src/log-records.js";
+import { record, runClient, settledDigests } from "./history.js";
 
 const ids = ["a", "b", "c"];
 let cluster: LocalCluster | null = null;
@@ -34,87 +34,6 @@ async function startCluster(serverArgs: readonly string[]): Promise<LocalCluster
   cluster = await LocalCluster.create({ ids, dir, serverArgs });
   await Promise.all(ids.map((id) => cluster?.start(id)));
   return cluster;
-}
-
-/** Runs one operation through the cluster and records it in the history. */
-async function record(
-  client: KvClient,
-  clientId: string,
-  input: KvInput,
-  history: HistoryOperation[],
-): Promise<KvOutput | null> {
-  const invokedAt = performance.now();
-  try {
-    let output: KvOutput;
-    if (input.op === "put") {
-      await client.put(input.key, input.value);
-      output = { op: "put" };
-    } else if (input.op === "get") {
-      output = { op: "get", value: await client.get(input.key) };
-    } else {
-      output = { op: "cas", ok: await client.cas(input.key, input.expected, input.value) };
-    }
-    history.push({
-      clientId,
-      input,
-      invokedAt,
-      outcome: "ok",
-      completedAt: performance.now(),
-      output,
-    });
-    return output;
-  } catch (error) {
-    if (!(error instanceof KvRequestError)) throw error;
-    // "safe": the server said the command was never appended (or nothing listened): it did not
-    // happen, so it is left out. Anything else may have happened, at any time from now on.
-    if (error.retry === "unknown")
-      history.push({ clientId, input, invokedAt, outcome: "indeterminate" });
-    return null;
-  }
-}
-
-/** One client: random puts, gets and compare-and-sets on a few keys until `stop` says so. */
-async function runClient(
-  servers: readonly string[],
-  clientId: string,
-  prng: Prng,
-  history: HistoryOperation[],
-  stop: { done: boolean },
-): Promise<void> {
-  const client = new KvClient({ servers, requestTimeoutMs: 2000, deadlineMs: 3000 });
-  const keys = ["x", "y", "z"];
-  const seen = new Map<string, string | null>();
-  for (let n = 0; !stop.done; n++) {
-    const key = keys[prng.int(keys.length)] as string;
-    const value = `${clientId}.${n}`;
-    const roll = prng.int(10);
-    const input: KvInput =
-      roll < 4
-        ? { op: "put", key, value }
-        : roll < 7
-          ? { op: "get", key }
-          : { op: "cas", key, expected: seen.get(key) ?? null, value };
-    const output = await record(client, clientId, input, history);
-    if (output?.op === "get") seen.set(key, output.value);
-    if (output?.op === "cas" && output.ok) seen.set(key, value);
-    if (output === null) await pause(20);
-  }
-}
-
-/** Waits until every node applied the same index, then returns their state digests. */
-async function settledDigests(c: LocalCluster): Promise<string[]> {
-  const deadline = performance.now() + 15_000;
-  for (;;) {
-    const statuses = await c.statuses();
-    const applied = new Set(statuses.map((s) => s.appliedIndex));
-    if (statuses.length === ids.length && applied.size === 1) return statuses.map((s) => s.digest);
-    if (performance.now() > deadline) {
-      throw new Error(
-        `replicas did not settle: ${statuses.map((s) => `${s.id}@${s.appliedIndex}`)}`,
-      );
-    }
-    await pause(50);
-  }
 }
 
 describe("kv servers as processes under SIGKILL", () => {
@@ -174,7 +93,7 @@ describe("kv servers as processes under SIGKILL", () => {
     ).toBe("ok");
     // The run must have done real work through the faults, not just failed every request.
     expect(completed, context).toBeGreaterThan(50);
-    const digests = await settledDigests(c);
+    const digests = await settledDigests(c, ids.length);
     expect(new Set(digests).size, `${context}; digests ${digests}`).toBe(1);
     console.log(`${context}; ${history.length} operations, ${completed} completed`);
   }, 150_000);
@@ -193,7 +112,7 @@ describe("kv servers as processes under SIGKILL", () => {
     // It came back from its snapshot, not by replaying its log from the start.
     const ready = (await c.logRecords(follower)).filter((r) => r.msg === "ready").at(-1);
     expect(ready?.snapshotIndex, await c.readLog(follower)).toBeGreaterThan(0);
-    const digests = await settledDigests(c);
+    const digests = await settledDigests(c, ids.length);
     expect(new Set(digests).size).toBe(1);
     const back = (await c.statuses()).find((s) => s.id === follower);
     expect(back?.keys).toBe(80);
@@ -205,7 +124,7 @@ describe("kv servers as processes under SIGKILL", () => {
     await c.waitForLeader();
     const client = new KvClient({ servers: c.urls, retryUnknownWrites: true });
     for (let i = 0; i < 60; i++) await client.put(`key-${i}`, `value-${i}`);
-    const digests = await settledDigests(c);
+    const digests = await settledDigests(c, ids.length);
     expect(new Set(digests).size).toBe(1);
     const statuses = await c.statuses();
     expect(statuses.map((s) => s.keys)).toEqual([60, 60, 60]);
@@ -227,7 +146,7 @@ describe("kv servers as processes under SIGKILL", () => {
     for (let i = 10; i < 90; i++) await client.put(`key-${i}`, `value-${i}`);
 
     await c.start(follower);
-    const digests = await settledDigests(c);
+    const digests = await settledDigests(c, ids.length);
     expect(new Set(digests).size).toBe(1);
     const installed = (await c.logRecords(follower)).find((r) => r.msg === "snapshot installed");
     expect(installed?.index, await c.readLog(follower)).toBeGreaterThan(0);
@@ -311,7 +230,7 @@ describe("a kv follower whose data directory is wiped", () => {
     // The leader names the follower, what it had acknowledged, and where its log now ends.
     expect(record).toMatchObject({ level: 40, peer: follower, logEnd: 0 });
     expect(record.match).toBeGreaterThan(0);
-    const digests = await settledDigests(c);
+    const digests = await settledDigests(c, ids.length);
     expect(new Set(digests).size).toBe(1);
     for (const s of await c.statuses()) expect(s.keys).toBe(writer.written);
     expect(await client.get(`key-${writer.written - 1}`)).toBe(`value-${writer.written - 1}`);

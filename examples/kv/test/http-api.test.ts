@@ -11,15 +11,16 @@ import {
   MemoryStorage,
   nodeId,
 } from "@flotilla/core";
-import type { KvOutput } from "@flotilla/kv-model";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
 import { afterEach, describe, expect, it } from "vitest";
+import { AddressBook } from "../src/address-book.js";
 import { createApiServer } from "../src/http-api.js";
-import { KvStore } from "../src/kv-store.js";
 import { createMetrics } from "../src/metrics.js";
+import { type ServerOutput, ServerStateMachine } from "../src/server-state.js";
 
 const host = "127.0.0.1";
-let running: { node: FlotillaNode<KvOutput>; transport: UdpTransport; http: Server } | null = null;
+let running: { node: FlotillaNode<ServerOutput>; transport: UdpTransport; http: Server } | null =
+  null;
 
 afterEach(async () => {
   if (running === null) return;
@@ -39,13 +40,14 @@ async function startSingleNode(entryBytesMax: number): Promise<string> {
     peers: {},
     key: "http api test cluster key",
   });
-  const store = new KvStore();
-  const node = createNode<KvOutput>({
+  const addresses = new AddressBook([["a", { raft: { host, port: 0 }, api: { host, port: 0 } }]]);
+  const state = new ServerStateMachine(addresses);
+  const node = createNode({
     id,
     voters: [id],
     transport,
     storage: new MemoryStorage(),
-    stateMachine: bufferedStateMachine(store),
+    stateMachine: bufferedStateMachine(state),
     tickMs: 10,
     entryBytesMax,
   });
@@ -54,8 +56,8 @@ async function startSingleNode(entryBytesMax: number): Promise<string> {
   await node.start();
   const http = createApiServer({
     node,
-    store,
-    api: new Map([["a", { host, port: 0 }]]),
+    store: state.store,
+    addresses,
     proposalTimeoutMs: 5000,
     transportStats,
     metrics,

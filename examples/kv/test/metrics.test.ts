@@ -3,13 +3,13 @@
 // node with another cluster key shows as an inbound foreignCluster drop in /metrics and /status.
 import type { AddressInfo } from "node:net";
 import { bufferedStateMachine, createNode, MemoryStorage, nodeId, ready } from "@flotilla/core";
-import type { KvOutput } from "@flotilla/kv-model";
 import { createUdpTransport } from "@flotilla/transport-udp";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AddressBook } from "../src/address-book.js";
 import { createApiServer } from "../src/http-api.js";
-import { KvStore } from "../src/kv-store.js";
 import { createMetrics } from "../src/metrics.js";
+import { ServerStateMachine } from "../src/server-state.js";
 
 const host = "127.0.0.1";
 let baseUrl: string;
@@ -22,24 +22,24 @@ beforeAll(async () => {
     peers: {},
     key: "the metrics test's cluster key",
   });
-  const store = new KvStore();
-  const node = createNode<KvOutput>({
+  const addresses = new AddressBook([["a", { raft: { host, port: 0 }, api: { host, port: 0 } }]]);
+  const state = new ServerStateMachine(addresses);
+  const node = createNode({
     id: nodeId("a"),
     voters: [nodeId("a")],
     transport,
     storage: new MemoryStorage(),
-    stateMachine: bufferedStateMachine(store),
+    stateMachine: bufferedStateMachine(state),
     tickMs: 10,
   });
   const transportStats = () => transport.stats();
   const metrics = createMetrics(node, transportStats); // before start: it counts the election
   await node.start();
   await ready(node);
-  const api = new Map([["a", { host, port: 0 }]]);
   const server = createApiServer({
     node,
-    store,
-    api,
+    store: state.store,
+    addresses,
     proposalTimeoutMs: 5000,
     transportStats,
     metrics,

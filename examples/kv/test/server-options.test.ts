@@ -25,6 +25,23 @@ describe("parseServerOptions", () => {
     expect(options.key).toEqual(Uint8Array.from(Buffer.from(key, "hex")));
   });
 
+  it("--join: members to ask, and --peers and --api that name only this node", () => {
+    const argv = ["--id", "d", "--peers", "d=7004", "--api", "d=8004", "--data-dir", "/tmp/x"];
+    const options = parseServerOptions(
+      [...argv, "--key-hex", key, "--join", "8001,http://[::1]:8002"],
+      {},
+    );
+    if (options === "help") throw new Error("unexpected help");
+    expect(options.join).toEqual([
+      { host: "127.0.0.1", port: 8001 },
+      { host: "::1", port: 8002 },
+    ]);
+    expect(parseServerOptions([...base, "--key-hex", key], {})).toMatchObject({ join: null });
+    expect(() => parseServerOptions([...argv, "--key-hex", key, "--join", "here"], {})).toThrow(
+      /--join: expected host:port, got "here"/,
+    );
+  });
+
   it("defaults to file storage and no loss; memory storage needs no data directory", () => {
     const defaults = parseServerOptions([...base, "--key-hex", key], {});
     if (defaults === "help") throw new Error("unexpected help");

@@ -211,20 +211,26 @@ function checkPeers(self: string, peers: UdpTransportOptions["peers"]): CheckedO
   }
   const out: { id: string; host: string; port: number }[] = [];
   for (const [id, text] of Object.entries(peers)) {
-    const bytes = new TextEncoder().encode(id).length;
-    if (bytes < 1 || bytes > senderIdBytesMax) {
-      throw new ConfigError(`peers.${id}`, `a node id must be 1-${senderIdBytesMax} UTF-8 bytes`);
-    }
-    const parsed = typeof text === "string" ? parseHostPort(text) : null;
-    if (parsed === null) {
-      throw new ConfigError(
-        `peers.${id}`,
-        `expected "host:port" or "[ipv6]:port", got ${JSON.stringify(text)}`,
-      );
-    }
-    if (id !== self) out.push({ id, ...parsed });
+    const peer = checkPeer(id, text);
+    if (id !== self) out.push(peer);
   }
   return out;
+}
+
+/** One peer's id and "host:port", parsed; ConfigError naming `peers.<id>` when either is bad. */
+export function checkPeer(id: string, text: unknown): CheckedOptions["peers"][number] {
+  const bytes = new TextEncoder().encode(id).length;
+  if (bytes < 1 || bytes > senderIdBytesMax) {
+    throw new ConfigError(`peers.${id}`, `a node id must be 1-${senderIdBytesMax} UTF-8 bytes`);
+  }
+  const parsed = typeof text === "string" ? parseHostPort(text) : null;
+  if (parsed === null) {
+    throw new ConfigError(
+      `peers.${id}`,
+      `expected "host:port" or "[ipv6]:port", got ${JSON.stringify(text)}`,
+    );
+  }
+  return { id, ...parsed };
 }
 
 function integer(field: string, value: unknown, min: number, max: number): void {

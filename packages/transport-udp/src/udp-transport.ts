@@ -22,7 +22,13 @@ import { type DropListener, reportDrop } from "./drop-report.js";
 import { createInbound, type SourceAddress } from "./inbound.js";
 import { createInsecureKeyring, createKeyring } from "./keys.js";
 import { createDropper } from "./loss.js";
-import { checkOptions, type UdpLogger, type UdpTransportOptions } from "./options.js";
+import {
+  type CheckedOptions,
+  checkOptions,
+  checkPeer,
+  type UdpLogger,
+  type UdpTransportOptions,
+} from "./options.js";
 import { createOutbound } from "./outbound.js";
 import {
   type Counters,
@@ -41,6 +47,12 @@ export type UdpTransport = Transport & {
   stats(): UdpTransportStats;
   /** The bound address (with the real port when `listen.port` was 0). */
   address(): UdpAddress;
+  /**
+   * Adds peer `id` at "host:port", or moves it there: a member added to the cluster after the
+   * transport was created (its datagrams were dropped as `unknownSender` until now). Rejects
+   * with ConfigError for a bad id or address, or a host of the other IP family.
+   */
+  setPeer(id: string, address: string): Promise<void>;
 };
 
 const defaultLogger: UdpLogger = { warn: (message) => console.warn(message) };
@@ -50,7 +62,8 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
   const checked = checkOptions(options);
   const listen = await resolveHost(checked.listen.host);
   const peers = new Map<string, SourceAddress>();
-  for (const peer of checked.peers) {
+  /** Resolves a peer's host in the socket's family; ConfigError when it has only the other one. */
+  const resolvePeer = async (peer: CheckedOptions["peers"][number]): Promise<SourceAddress> => {
     const resolved = await resolveHost(peer.host, listen.family);
     if (resolved.family !== listen.family) {
       throw new ConfigError(
@@ -58,8 +71,9 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
         `is IPv${resolved.family} but listen is IPv${listen.family}`,
       );
     }
-    peers.set(peer.id, { address: resolved.address, port: peer.port });
-  }
+    return { address: resolved.address, port: peer.port };
+  };
+  for (const peer of checked.peers) peers.set(peer.id, await resolvePeer(peer));
   const keyring = checked.insecure
     ? createInsecureKeyring(checked.clusterName)
     : createKeyring(checked.keys, checked.clusterName);
@@ -96,7 +110,7 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
     },
   });
   const onDrop = options.onDrop;
-  return wire({
+  const transport = wire({
     socket,
     self: checked.id,
     peers,
@@ -107,6 +121,14 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
     checked,
     onDrop,
   });
+  return {
+    ...transport,
+    async setPeer(id, address) {
+      const peer = checkPeer(id, address);
+      if (id === checked.id) throw new ConfigError(`peers.${id}`, "is this transport's own id");
+      peers.set(id, await resolvePeer(peer));
+    },
+  };
 }
 
 type Wiring = {
@@ -121,7 +143,7 @@ type Wiring = {
   readonly onDrop: DropListener | undefined;
 };
 
-function wire(w: Wiring): UdpTransport {
+function wire(w: Wiring): Omit<UdpTransport, "setPeer"> {
   const { socket, self, peers, counters, outbound, inbound, now, checked, onDrop } = w;
   const handlers = new Set<(message: Message) => void>();
   let closing: Promise<void> | null = null;

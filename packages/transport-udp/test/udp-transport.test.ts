@@ -244,3 +244,43 @@ describe("lifecycle and local errors", () => {
     ).rejects.toMatchObject({ field: "peers.b" });
   });
 });
+
+describe("setPeer", () => {
+  it("adds a member that joined later: its datagrams are dropped before and delivered after", async () => {
+    const [portOfA, portOfB] = (await freePorts(2, "127.0.0.1")) as [number, number];
+    const listen = (port: number) => ({ host: "127.0.0.1", port });
+    // a knows nobody yet; b (the newcomer) knows a.
+    const a = await createUdpTransport({
+      id: "a",
+      listen: listen(portOfA),
+      peers: {},
+      key: secretA,
+    });
+    const b = await createUdpTransport({
+      id: "b",
+      listen: listen(portOfB),
+      peers: { a: `127.0.0.1:${portOfA}` },
+      key: secretA,
+    });
+    open.push(a, b);
+    a.send(nodeId("b"), requestVote("a", "b"));
+    expect(a.stats().sendDropped.unknownPeer).toBe(1);
+    b.send(nodeId("a"), requestVote("b", "a"));
+    await eventually(() => a.stats().dropped.unknownSender === 1);
+
+    await a.setPeer("b", `127.0.0.1:${portOfB}`);
+    const atA = nextMessage(a);
+    b.send(nodeId("a"), requestVote("b", "a", 2));
+    expect(await atA).toEqual(requestVote("b", "a", 2));
+    const atB = nextMessage(b);
+    a.send(nodeId("b"), requestVote("a", "b", 3));
+    expect(await atB).toEqual(requestVote("a", "b", 3));
+  });
+
+  it("refuses a bad address or its own id with a ConfigError", async () => {
+    const { a, b } = await loopbackPair();
+    open.push(a, b);
+    await expect(a.setPeer("c", "nowhere")).rejects.toMatchObject({ code: "CONFIG" });
+    await expect(a.setPeer("a", "127.0.0.1:9")).rejects.toMatchObject({ code: "CONFIG" });
+  });
+});
