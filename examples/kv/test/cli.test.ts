@@ -120,5 +120,5 @@ describe("kv-server process", () => {
     expect(records.slice(shutdown).map((r) => r.msg)).toContain("stopped");
     await cluster.start(follower);
     expect(await kv("get", "greeting")).toMatchObject({ code: 0, stdout: "bye\n" });
-  }, 30_000);
+  }, 120_000); // a restart and a CLI call: each takes 10-30 s of tsx start-up at load 40
 });
