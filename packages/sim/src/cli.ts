@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { simUsage } from "./flag-help.js";
 import { simFlags } from "./flags.js";
 import { describeOperation } from "./linearizability/history.js";
 import {
@@ -12,6 +13,7 @@ import {
 } from "./options.js";
 import type { RaftCore } from "./raft-core.js";
 import { runSimulation, type SimulationResult } from "./simulator.js";
+import { terminalProgress } from "./terminal-progress.js";
 
 // `pnpm sim`: the deterministic cluster simulator from the command line.
 //
@@ -29,10 +31,7 @@ import { runSimulation, type SimulationResult } from "./simulator.js";
 
 export const exitCodes = { ok: 0, crash: 1, liveness: 2, correctness: 3, usage: 64 } as const;
 
-const usage = `usage: pnpm sim [--seed S|random] [--seeds N] [--steps K] [--trace] [--verbose]
-       [${Object.keys(simFlags)
-         .map((f) => `--${f} X`)
-         .join("] [")}]`;
+const usage = simUsage();
 
 class UsageError extends Error {}
 
@@ -44,7 +43,27 @@ type Cli = {
   readonly repeatFlags: string;
   readonly trace: boolean;
   readonly verbose: boolean;
+  /** One JSON summary line on `out`; the human lines go to the diagnostics stream. */
+  readonly json: boolean;
 };
+
+/** Seeds done so far, for a progress display (the terminal's, when `pnpm sim` runs there). */
+export interface SimProgress {
+  start(total: number): void;
+  update(done: number, failures: number): void;
+  /** Around a multi-line failure report, so it is not drawn over. */
+  pause(): void;
+  resume(): void;
+  stop(): void;
+}
+
+/** Where `main` writes besides `out`, and its progress display. */
+export type CliIo = {
+  readonly diagnostics?: (line: string) => void;
+  readonly progress?: SimProgress;
+};
+
+class Help extends Error {}
 
 function parse(argv: readonly string[]): Cli {
   const flagOptions = Object.fromEntries(
@@ -58,12 +77,13 @@ function parse(argv: readonly string[]): Cli {
       steps: { type: "string" },
       trace: { type: "boolean" },
       verbose: { type: "boolean" },
+      json: { type: "boolean" },
       help: { type: "boolean" },
       ...flagOptions,
     },
     strict: true,
   });
-  if (values.help) throw new UsageError(usage);
+  if (values.help) throw new Help(usage);
   const seedText = values.seed as string | undefined;
   const firstSeed =
     seedText === undefined
@@ -95,6 +115,7 @@ function parse(argv: readonly string[]): Cli {
     repeatFlags: repeat.join(" "),
     trace: values.trace === true,
     verbose: values.verbose === true || values.seeds === undefined,
+    json: values.json === true,
   };
 }
 
@@ -170,15 +191,24 @@ export async function main<S>(
   argv: readonly string[],
   out: (line: string) => void = console.log,
   core?: RaftCore<S>,
+  io: CliIo = {},
 ): Promise<number> {
   let cli: Cli;
   try {
     cli = parse(argv);
   } catch (error) {
+    if (error instanceof Help) {
+      out(usage);
+      return exitCodes.ok;
+    }
     out(error instanceof Error ? error.message : String(error));
-    if (!(error instanceof UsageError)) out(usage);
+    if (!(error instanceof UsageError)) out("(pnpm sim --help lists the flags)");
     return exitCodes.usage;
   }
+  const human = cli.json ? (io.diagnostics ?? console.error) : out;
+  const progress = cli.seeds > 1 ? io.progress : undefined;
+  const failedSeeds: number[] = [];
+  progress?.start(cli.seeds);
   let steps = 0;
   let failures = 0;
   let worst: SimulationResult["outcome"] = "ok";
@@ -190,30 +220,52 @@ export async function main<S>(
       const options = deriveOptions(seed, cli.overrides);
       result = await runSimulation<S>(options, {
         ...(core === undefined ? {} : { core }),
-        ...(cli.trace ? { traceListener: out } : {}),
+        ...(cli.trace ? { traceListener: human } : {}),
       });
     } catch (error) {
+      progress?.stop();
       out(error instanceof Error ? error.message : String(error));
       return exitCodes.usage;
     }
     steps += result.steps;
-    report(cli, result, out);
+    if (result.outcome !== "ok") progress?.pause();
+    report(cli, result, human);
     if (result.outcome !== "ok") {
+      progress?.resume();
+      failedSeeds.push(seed);
       failures++;
       byOutcome[result.outcome]++;
       if (severity[result.outcome] > severity[worst]) worst = result.outcome;
     }
+    progress?.update(i + 1, failures);
   }
+  progress?.stop();
   if (failures > 0) {
-    out(
+    human(
       `failed: correctness=${byOutcome.correctness} liveness=${byOutcome.liveness} crash=${byOutcome.crash}`,
     );
   }
-  out(`seeds=${cli.seeds} steps=${steps} violations=${failures}`);
+  human(`seeds=${cli.seeds} steps=${steps} violations=${failures}`);
+  if (cli.json) {
+    out(
+      JSON.stringify({
+        firstSeed: cli.firstSeed,
+        seeds: cli.seeds,
+        steps,
+        violations: failures,
+        ...byOutcome,
+        failedSeeds,
+        exitCode: exitCodes[worst],
+      }),
+    );
+  }
   return exitCodes[worst];
 }
 
 // Run when executed directly (pnpm sim), not when imported by a test.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2));
+  const progress = process.stderr.isTTY === true ? terminalProgress() : undefined;
+  process.exitCode = await main(process.argv.slice(2), console.log, undefined, {
+    ...(progress === undefined ? {} : { progress }),
+  });
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { exitCodes, main } from "../src/cli.js";
+import { runFlagHelp } from "../src/flag-help.js";
+import { simFlags } from "../src/flags.js";
 import type { RaftCore } from "../src/raft-core.js";
 import { votesWithoutUpToDateCheck } from "./defects.js";
 
@@ -58,6 +60,45 @@ describe("pnpm sim", () => {
     ).toBe(true);
     expect(lines.some((l) => l.startsWith("last ") && l.endsWith(" events:"))).toBe(true);
     expect(lines.at(-1)).toMatch(/^seeds=1 steps=\d+ violations=1$/);
+  });
+
+  it("--help lists every flag with what it does, and exits 0", async () => {
+    const { code, lines } = await run(["--help"]);
+    expect(code).toBe(exitCodes.ok);
+    const text = lines.join("\n");
+    for (const flag of [...Object.keys(runFlagHelp), ...Object.keys(simFlags)]) {
+      expect(text).toMatch(new RegExp(`^ {2}--${flag}\\b.* {2}\\S`, "m"));
+    }
+    expect(text).toMatch(/exit codes: 0 ok, 1 crash, 2 liveness, 3 correctness/);
+  });
+
+  it("--json: one summary object on stdout, the human lines on the diagnostics stream", async () => {
+    const out: string[] = [];
+    const diagnostics: string[] = [];
+    const events: string[] = [];
+    const progress = {
+      start: (total: number) => events.push(`start ${total}`),
+      update: (done: number, failures: number) => events.push(`update ${done} ${failures}`),
+      pause: () => events.push("pause"),
+      resume: () => events.push("resume"),
+      stop: () => events.push("stop"),
+    };
+    const argv = ["--seed", "20", "--seeds", "2", "--steps", "300", "--json"];
+    const code = await main(argv, (l) => out.push(l), undefined, {
+      diagnostics: (l) => diagnostics.push(l),
+      progress,
+    });
+    expect(code).toBe(exitCodes.ok);
+    expect(out).toHaveLength(1);
+    expect(JSON.parse(out[0] as string)).toMatchObject({
+      firstSeed: 20,
+      seeds: 2,
+      violations: 0,
+      failedSeeds: [],
+      exitCode: 0,
+    });
+    expect(diagnostics.at(-1)).toMatch(/^seeds=2 steps=\d+ violations=0$/);
+    expect(events).toEqual(["start 2", "update 1 0", "update 2 0", "stop"]);
   });
 
   it("exits with the usage code on bad arguments", async () => {

@@ -1,0 +1,140 @@
+// What `pnpm bench --help` and `pnpm bench NAME --help` print: each benchmark in a line, and each
+// of its flags with its default. One table beside run.ts's list; bench/help.test.ts checks that
+// every flag a benchmark's parseArgs accepts is described here, so the two cannot drift apart.
+
+export type BenchHelp = {
+  /** One line: what the benchmark measures. */
+  readonly summary: string;
+  /** Each flag (without `--`) and what it does, default included. */
+  readonly flags: Readonly<Record<string, string>>;
+};
+
+export const benchHelp: Readonly<Record<string, BenchHelp>> = {
+  core: {
+    summary: "the reducer alone: a 3-node cluster of cores in one process, entries/s",
+    flags: {
+      entries: "entries proposed in the pipelined phase (default 1000000)",
+      sequential: "proposals committed one at a time (default 100000)",
+      inflight: "proposals in flight in the pipelined phase (default 1000)",
+      "large-log": "entries in the log of the large-log phase (default 1000000)",
+    },
+  },
+  storage: {
+    summary: "durable appends through FileStorage: fsyncs/s and entries/s",
+    flags: {
+      seconds: "length of each measured round, in seconds (default 5)",
+      rounds: "rounds to run (default 5)",
+      dir: "directory the storage writes in (default: the system temp directory)",
+    },
+  },
+  udp: {
+    summary: "UDP round trips, the transport's throughput, and a 3-process cluster over UDP",
+    flags: {
+      rounds: "raw ping-pong round trips measured (default 20000)",
+      warmup: "round trips before measuring (default 2000)",
+      messages: "small messages sent between two transports (default 100000)",
+      fragmented: "16 KiB messages sent between two transports (default 5000)",
+      "cluster-ms": "measured window of each cluster phase, in ms (default 3000)",
+      "cluster-warmup-ms": "warm-up of each cluster phase, in ms (default 1000)",
+      "payload-bytes": "bytes per proposal in the cluster phases (default 64)",
+      "tick-ms": "the cluster nodes' tick, in ms (default 10)",
+      "max-datagram-bytes": "the cluster transports' datagram size (default: the transport's)",
+      "busy-poll-us": "keep polling the socket this many µs after traffic (default 0: off)",
+      "cpu-prof": "write a V8 CPU profile of every cluster process into this directory",
+      trace: "record the 1-in-flight phase in every process into this directory",
+    },
+  },
+  compaction: {
+    summary: "is a node's memory flat in the length of its log? (heap growth, target < 20 MB)",
+    flags: {
+      entries: "commands applied (default 1000000)",
+      "snapshot-every": "applied entries between snapshots (default 10000)",
+      trailing: "entries kept before each snapshot (default 1000)",
+      batch: "proposals per step (default 100)",
+    },
+  },
+  network: {
+    summary: "raw throughput of the simulated network (messages/s)",
+    flags: {
+      messages: "messages delivered (default 2000000)",
+      seed: "the network's PRNG seed (default 1)",
+    },
+  },
+  codec: {
+    summary: "encode and decode throughput of a typical AppendEntries",
+    flags: {
+      entries: "entries per message (default 64)",
+      bytes: "bytes per entry (default 64)",
+      ms: "measured time per direction, in ms (default 2000)",
+    },
+  },
+  driver: {
+    summary: "proposals/s through createNode: 1 and 3 nodes over an in-process network",
+    flags: {
+      proposals: "proposals made (default 200000)",
+      window: "proposals in flight (default 1000)",
+      bytes: "bytes per proposal (default 64)",
+    },
+  },
+  kv: {
+    summary: "examples/kv under closed-loop PUT load, side by side with etcd when on PATH",
+    flags: {
+      quick: "short phases (2 s measured, 0.5 s warm-up) for a smoke run",
+      "duration-ms": "measured window of each phase, in ms (default 5000; 2000 with --quick)",
+      "warmup-ms": "warm-up of each phase, in ms (default 1000; 500 with --quick)",
+      "large-value-bytes": "value size of the large-values phase (default 1048576)",
+      loss: "comma-separated shares of Raft datagrams to drop in the lossy phases (e.g. 0.1,0.3)",
+      "no-etcd": "skip etcd even when an etcd binary is on PATH",
+      "server-args": 'extra kv-server options for every Flotilla cluster ("--tick-ms 20")',
+    },
+  },
+  latency: {
+    summary: "commit latency through the driver over a memory network with a fixed delay",
+    flags: {
+      seconds: "measured time per in-flight level, in seconds (default 3)",
+      "delay-ms": "one-way delay of every message, in ms (default 5)",
+    },
+  },
+  failover: {
+    summary:
+      "time from a leader fault (kill, stop, partition) to a client's next acknowledged write",
+    flags: { trials: "trials of each fault (default 10)" },
+  },
+  sim: {
+    summary: "simulated events/s of the cluster simulator running the shipped runtime",
+    flags: {
+      steps: "steps per seed (default 200000)",
+      seeds: "comma-separated seeds (default 1,2,3)",
+      disk: "file (FileStorage on the simulated disk, the default) or memory",
+    },
+  },
+};
+
+/** Flags every benchmark takes, handled by run.ts. */
+export const commonFlags: Readonly<Record<string, string>> = {
+  json: "print only the final JSON line on stdout; the human lines go to stderr as progress",
+  help: "print this help",
+};
+
+export function benchUsage(names: readonly string[]): string {
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = names.map((n) => `  ${n.padEnd(width)}  ${benchHelp[n]?.summary ?? ""}`);
+  return [
+    "usage: pnpm bench <name> [--json] [options]   (pnpm bench <name> --help lists its options)",
+    "",
+    ...lines,
+  ].join("\n");
+}
+
+export function benchFlagsUsage(name: string): string {
+  const help = benchHelp[name];
+  const flags = { ...(help?.flags ?? {}), ...commonFlags };
+  const width = Math.max(...Object.keys(flags).map((f) => f.length + 2));
+  return [
+    `usage: pnpm bench ${name} [options]`,
+    "",
+    `  ${help?.summary ?? ""}`,
+    "",
+    ...Object.entries(flags).map(([flag, text]) => `  ${`--${flag}`.padEnd(width)}  ${text}`),
+  ].join("\n");
+}

@@ -1,0 +1,65 @@
+// What each `pnpm sim` flag does, for `pnpm sim --help`. Keyed by the flags table (flags.ts), so a
+// flag added there without a line here does not compile.
+import type { simFlags } from "./flags.js";
+
+/** The flags that choose seeds and output, besides the option overrides of `simFlags`. */
+export const runFlagHelp = {
+  seed: "first seed, or `random` (printed); default 1",
+  seeds: "how many seeds to run from the first; default 1 (then every option is printed)",
+  steps: "events in the safety phase of each run; default derived from the seed",
+  trace: "print every event of the run",
+  verbose: "print each run's options and summary, not only failures",
+  json: "print one JSON summary line on stdout; the human lines go to stderr",
+  help: "print this help",
+} as const;
+
+/** One line per option override; every default is derived from the seed unless said otherwise. */
+export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
+  nodes: "cluster size (voters)",
+  loss: "share of messages lost (0-1)",
+  duplicate: "share of messages delivered twice (0-1)",
+  reorder: "share of messages delayed past later ones (0-1)",
+  partition: "how partitions split the network: none, isolate, majority, bridge, asymmetric, mixed",
+  "partition-rate": "per tick while whole: chance a partition starts",
+  "heal-rate": "per tick while partitioned: chance the network heals",
+  "crash-rate": "per node per tick: chance it crashes",
+  "leader-fault-rate": "per tick: chance the leader is crashed or cut off",
+  "restart-rate": "per crashed node per tick: chance it restarts",
+  "torn-write": "on a crash: chance the write in progress is torn",
+  "clock-skew": "each node's clock rate is drawn from [1 - X, 1 + X]",
+  "latency-min": "least message latency, in virtual ms",
+  "latency-max": "greatest message latency (before the odd slow one), in virtual ms",
+  "disk-latency-min": "least storage write latency, in virtual ms",
+  "disk-latency-max": "greatest storage write latency, in virtual ms",
+  clients: "concurrent clients",
+  "think-ms": "mean pause between a client's operations, in virtual ms",
+  keys: "keys the clients read and write",
+  "election-timeout": "election timeout, in ticks",
+  disk: "file (FileStorage on the simulated disk; the default) or memory (the bare disk, faster)",
+};
+
+/** What follows each flag in the usage: the kind of value it takes, if any. */
+const placeholderOf: Readonly<Record<string, string>> = {
+  seed: " S|random",
+  seeds: " N",
+  steps: " K",
+};
+
+export function simUsage(): string {
+  const all: Record<string, string> = { ...runFlagHelp, ...simFlagHelp };
+  const named = (flag: string) =>
+    `--${flag}${placeholderOf[flag] ?? (flag in simFlagHelp ? " X" : "")}`;
+  const width = Math.max(...Object.keys(all).map((f) => named(f).length));
+  const line = (flag: string, text: string) => `  ${named(flag).padEnd(width)}  ${text}`;
+  return [
+    "usage: pnpm sim [flags]   e.g. pnpm sim --seed 42 | pnpm sim --seeds 500 --nodes 5 --loss 0.1",
+    "",
+    "runs and output:",
+    ...Object.entries(runFlagHelp).map(([f, t]) => line(f, t)),
+    "",
+    "options (each overrides the value derived from the seed):",
+    ...Object.entries(simFlagHelp).map(([f, t]) => line(f, t)),
+    "",
+    "exit codes: 0 ok, 1 crash, 2 liveness, 3 correctness (the most severe wins), 64 usage",
+  ].join("\n");
+}
