@@ -35,6 +35,7 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
   "think-ms": "mean pause between a client's operations, in virtual ms",
   keys: "keys the clients read and write",
   "election-timeout": "election timeout, in ticks",
+  amnesia: "on a restart: chance the node comes back from an older backup or an empty data dir",
   disk: "file (FileStorage on the simulated disk; the default) or memory (the bare disk, faster)",
 };
 
