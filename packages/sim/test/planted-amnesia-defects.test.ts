@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SimulationOverrides } from "../src/options.js";
 import { reprobesAtOnce, trustsAcknowledgedMatch } from "./defects.js";
-import { describeFailure, findViolation, seedsFrom } from "./search.js";
+import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 
 // The core's rules for a follower that lost its log (issue 9: detect, report, repair at a
 // bounded rate), each broken through the `core` seam (defects.ts) and found by a bounded seed
@@ -28,7 +28,7 @@ describe("a bounded seed search finds each planted lost-log defect", () => {
     );
     expect(found, "no liveness failure in seeds 1..100").not.toBeNull();
     if (found === null) return;
-    console.log(`trustsAcknowledgedMatch: ${describeFailure(found)}`);
+    console.log(caughtAsExpected("trustsAcknowledgedMatch", found));
     expect(found.result.livenessFailure).toMatch(/did not catch up/);
   });
 
@@ -40,7 +40,7 @@ describe("a bounded seed search finds each planted lost-log defect", () => {
     );
     expect(found, "no spin in seeds 1..300").not.toBeNull();
     if (found === null) return;
-    console.log(`reprobesAtOnce: ${describeFailure(found)}`);
+    console.log(caughtAsExpected("reprobesAtOnce", found));
     expect(found.result.violation?.kind).toBe("spin");
   });
 });

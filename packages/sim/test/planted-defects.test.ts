@@ -3,7 +3,7 @@ import type { SimulationOverrides } from "../src/options.js";
 import type { RaftCore } from "../src/raft-core.js";
 import { type DefectName, defects } from "./defects.js";
 import { figure8Scenario } from "./regression-seeds.js";
-import { describeFailure, findViolation, seedsFrom } from "./search.js";
+import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 
 // The simulator earns its keep only if it catches real Raft bugs. Each classic bug is planted
 // through the `core` seam (defects.ts) and a bounded search over seeds must find a violation,
@@ -60,7 +60,7 @@ describe("a bounded seed search finds each planted defect", () => {
       });
       expect(found, `no violation in seeds 1..${c.budget}`).not.toBeNull();
       if (found === null) return;
-      console.log(`${c.defect}: ${describeFailure(found)}`);
+      console.log(caughtAsExpected(c.defect, found));
       expect(found.result.violation).not.toBeNull();
     });
   }

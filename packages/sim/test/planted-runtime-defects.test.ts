@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SimulationOverrides } from "../src/options.js";
 import { type RuntimeDefectName, runtimeDefects } from "./runtime-defects.js";
-import { describeFailure, findViolation, seedsFrom } from "./search.js";
+import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 
 // The node runtime's rules that protect data (runtime-rules.ts) are rules the simulator must be
 // able to break and catch: each defect of runtime-defects.ts is planted through the `rules` seam
@@ -63,7 +63,7 @@ describe("a bounded seed search finds each planted runtime defect", () => {
       );
       expect(found, `no violation in seeds 1..${c.budget}`).not.toBeNull();
       if (found === null) return;
-      console.log(`${c.defect}: ${describeFailure(found)}`);
+      console.log(caughtAsExpected(c.defect, found));
       expect(found.result.violation).not.toBeNull();
     }, 240_000);
   }

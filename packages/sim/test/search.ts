@@ -31,6 +31,14 @@ export function* seedsFrom(pinned: readonly number[], from: number, to: number):
   for (let seed = from; seed <= to; seed++) if (!pinned.includes(seed)) yield seed;
 }
 
+/**
+ * The line a planted-defect test prints when its search found the defect: worded as the success it
+ * is, so a test log never reads as if something had failed.
+ */
+export function caughtAsExpected(defect: string, found: Found): string {
+  return `planted defect ${defect} caught as expected, ${describeFailure(found)}`;
+}
+
 export function describeFailure(found: Found): string {
   const r = found.result;
   if (r.violation === null) return `seed ${found.seed}: liveness ${r.livenessFailure}`;

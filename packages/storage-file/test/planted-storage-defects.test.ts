@@ -79,7 +79,7 @@ describe("the crash sweep finds each planted storage defect", () => {
   for (const [name, defect] of Object.entries(defects)) {
     it(name, async () => {
       const found = await firstLoss(defect, testSeed(name, 60_606));
-      console.log(`${name}: ${found}`);
+      console.log(`planted defect ${name} caught as expected: ${found}`);
       expect(found, "no crash point exposed the defect").not.toBeNull();
     });
   }
