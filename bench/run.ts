@@ -15,6 +15,7 @@ const benchmarks: Record<string, string> = {
   latency: "./latency.ts",
   failover: "./failover.ts",
   sim: "./sim.ts",
+  growth: "./growth.ts",
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -59,11 +59,16 @@ export type ServerStatus = {
   readonly transport: {
     readonly sentDatagrams: number;
     readonly receivedDatagrams: number;
+    readonly sentBytes: number;
+    readonly receivedBytes: number;
     readonly injectedDrops: number;
     readonly sendDropped: number;
     readonly inboundDropped: number;
   };
   readonly keys: number;
+  /** The store's keys and values in UTF-8 bytes. */
+  readonly stateBytes: number;
+  readonly process: { readonly rssBytes: number; readonly peakRssBytes: number };
   readonly digest: string;
 };
 

@@ -132,6 +132,9 @@ function status(context: ApiContext) {
     pid: process.pid,
     transport: transportSummary(context.transportStats()),
     keys: context.store.size,
+    // The keys' and values' UTF-8 bytes: what a snapshot carries, near enough (bench growth).
+    stateBytes: context.store.bytes,
+    process: processSummary(),
     // Replicas at the same appliedIndex must agree on this digest of their whole state.
     digest: context.store.digest(),
   };
@@ -151,12 +154,26 @@ function transportSummary(stats: UdpTransportStats) {
   return {
     sentDatagrams: stats.sent.datagrams,
     receivedDatagrams: stats.received.datagrams,
+    sentBytes: stats.sent.bytes,
+    receivedBytes: stats.received.bytes,
     injectedDrops: stats.injectedDrops,
     sendDropped: sum(stats.sendDropped),
     inboundDropped: sum(stats.dropped),
     // Every reason, so a wrong cluster key (foreignCluster) or a forger (badTag) shows here.
     droppedByReason: stats.dropped,
     sendDroppedByReason: stats.sendDropped,
+  };
+}
+
+/**
+ * This process's memory: resident now and at its peak (the kernel's high-water mark, so a spike
+ * between two polls is not missed). The event loop's delays are in /metrics
+ * (nodejs_eventloop_lag_max_seconds, reset by each scrape).
+ */
+function processSummary() {
+  return {
+    rssBytes: process.memoryUsage.rss(),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
 }
 

@@ -17,9 +17,15 @@ export class KvStore implements BufferedStateMachine<KvOutput> {
   /** SHA-256 of each key's (key, value), and their XOR: the digest, kept up to date per write. */
   #hashes = new Map<string, Buffer>();
   #digest = Buffer.alloc(32);
+  #bytes = 0;
 
   get size(): number {
     return this.#map.size;
+  }
+
+  /** The keys' and values' UTF-8 bytes: the state's size, near enough to its snapshot's. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   apply(command: Uint8Array, _index: Index): KvOutput {
@@ -52,6 +58,7 @@ export class KvStore implements BufferedStateMachine<KvOutput> {
     this.#map = new Map();
     this.#hashes = new Map();
     this.#digest = Buffer.alloc(32);
+    this.#bytes = 0;
     for (const [key, value] of decodeKvSnapshot(data)) this.#set(key, value);
   }
 
@@ -69,6 +76,10 @@ export class KvStore implements BufferedStateMachine<KvOutput> {
   #set(key: string, value: string): void {
     const old = this.#hashes.get(key);
     if (old !== undefined) xorInto(this.#digest, old);
+    const oldValue = this.#map.get(key);
+    this.#bytes +=
+      Buffer.byteLength(value) -
+      (oldValue === undefined ? -Buffer.byteLength(key) : Buffer.byteLength(oldValue));
     const hash = createHash("sha256").update(`${key.length}:${key}`).update(value).digest();
     xorInto(this.#digest, hash);
     this.#hashes.set(key, hash);

@@ -1,10 +1,11 @@
 // GET /metrics: the node and its transport in the Prometheus text format, through prom-client.
 // Gauges are read from node.status() and transport.stats() at scrape time; the transport's drop
 // counts (monotonic since start) are exposed as counters, advanced by the difference since the last
-// scrape; leader changes and proposals are counted as they happen.
+// scrape; leader changes and proposals are counted as they happen. Node's default metrics
+// (memory, event-loop delay) come along.
 import type { FlotillaNode } from "@flotilla/core";
 import type { UdpTransportStats } from "@flotilla/transport-udp";
-import { Counter, Gauge, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { registerNodeStats } from "./node-stats-metrics.js";
 
 /** What the API counts of proposals, by outcome. */
@@ -23,6 +24,10 @@ export function createMetrics(
   transportStats: () => UdpTransportStats,
 ): KvMetrics {
   const registry = new Registry();
+  // The process's own: resident memory, heap, GC, and the event loop's delays measured with
+  // monitorEventLoopDelay every 10 ms (nodejs_eventloop_lag_max_seconds: the longest stall since
+  // the previous scrape). A stall longer than an election timeout costs the leadership.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const labelNames = ["node"] as const;
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({

@@ -3,12 +3,14 @@
 
 export { KvCommandError } from "./errors.js";
 export { decodeKvCommand, encodeKvCommand } from "./kv-command.js";
-export type { KvState } from "./kv-state-machine.js";
 export {
-  applyKv,
+  compareKeys,
   decodeKvSnapshot,
-  emptyKvState,
   encodeKvSnapshot,
-  KvStateMachine,
-} from "./kv-state-machine.js";
+  encodeKvSnapshotSlices,
+  KvSnapshotDecoder,
+  kvSnapshotSliceBytesDefault,
+} from "./kv-snapshot.js";
+export type { KvState } from "./kv-state-machine.js";
+export { applyKv, emptyKvState, KvStateMachine } from "./kv-state-machine.js";
 export type { KvInput, KvOutput, KvValue } from "./kv-types.js";

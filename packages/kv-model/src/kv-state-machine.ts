@@ -1,6 +1,7 @@
 import type { BufferedStateMachine, Index } from "@flotilla/core";
 import { KvCommandError } from "./errors.js";
-import { decodeKvCommand, encodeKvCommand } from "./kv-command.js";
+import { decodeKvCommand } from "./kv-command.js";
+import { decodeKvSnapshot, encodeKvSnapshot } from "./kv-snapshot.js";
 import type { KvInput, KvOutput } from "./kv-types.js";
 
 /** The whole store: key -> value. Treated as immutable by `applyKv`. */
@@ -31,42 +32,6 @@ export function applyKv(state: KvState, command: KvInput): { state: KvState; out
       throw new KvCommandError(`unknown command ${JSON.stringify(never)}`);
     }
   }
-}
-
-/**
- * Snapshot bytes: the commands that rebuild the state, as `put`s sorted by key, each prefixed by
- * its length as 4 bytes big-endian. Sorting makes equal states give equal bytes, so a simulator
- * can compare nodes' states byte for byte.
- */
-export function encodeKvSnapshot(state: KvState): Uint8Array {
-  const commands = [...state.keys()]
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    .map((key) => encodeKvCommand({ op: "put", key, value: state.get(key) as string }));
-  const out = new Uint8Array(commands.reduce((sum, c) => sum + 4 + c.length, 0));
-  const view = new DataView(out.buffer);
-  let offset = 0;
-  for (const c of commands) {
-    view.setUint32(offset, c.length);
-    out.set(c, offset + 4);
-    offset += 4 + c.length;
-  }
-  return out;
-}
-
-/** Reads a snapshot made by `encodeKvSnapshot`; throws `KvCommandError` for bad bytes. */
-export function decodeKvSnapshot(bytes: Uint8Array): KvState {
-  const state = new Map<string, string>();
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let offset = 0; offset < bytes.length; ) {
-    if (offset + 4 > bytes.length) throw new KvCommandError("truncated snapshot record length");
-    const length = view.getUint32(offset);
-    if (offset + 4 + length > bytes.length) throw new KvCommandError("truncated snapshot record");
-    const command = decodeKvCommand(bytes.subarray(offset + 4, offset + 4 + length));
-    if (command.op !== "put") throw new KvCommandError(`a snapshot holds a ${command.op}`);
-    state.set(command.key, command.value);
-    offset += 4 + length;
-  }
-  return state;
 }
 
 /** The key-value store as a core `StateMachine`: apply takes encoded commands. */

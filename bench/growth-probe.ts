@@ -1,0 +1,80 @@
+// What `bench growth` watches on every running kv server, a few times a second: the event loop's
+// longest delay since the previous scrape (GET /metrics, nodejs_eventloop_lag_max_seconds, which
+// prom-client measures with monitorEventLoopDelay and resets at each scrape), the peak resident
+// memory (GET /status, the kernel's high-water mark), and who leads in which term.
+import type { ServerStatus } from "../examples/kv/src/client.js";
+import type { LocalCluster } from "../examples/kv/src/local-cluster.js";
+import { pause } from "./closed-loop.js";
+
+const requestTimeoutMs = 2000;
+
+export class GrowthProbe {
+  readonly #cluster: LocalCluster;
+  readonly #periodMs: number;
+  #running = true;
+  readonly #loop: Promise<void>;
+  /** The longest event-loop stall of any server since `takeMaxStallMs` last ran. */
+  #maxStallMs = 0;
+  /** The highest peak RSS any server reported. */
+  peakRssBytes = 0;
+  /** Every "term:leader" seen with a leader. */
+  readonly leaderTerms = new Set<string>();
+  /** The latest status of each server that answered. */
+  readonly statuses = new Map<string, ServerStatus>();
+
+  constructor(cluster: LocalCluster, periodMs = 250) {
+    this.#cluster = cluster;
+    this.#periodMs = periodMs;
+    this.#loop = this.#run();
+  }
+
+  /** The longest stall seen since the previous call; starts the next window. */
+  takeMaxStallMs(): number {
+    const ms = this.#maxStallMs;
+    this.#maxStallMs = 0;
+    return Math.round(ms * 10) / 10;
+  }
+
+  /** One scrape of every running server, now. */
+  async scrape(): Promise<void> {
+    const ids = this.#cluster.ids.filter((id) => this.#cluster.isRunning(id));
+    await Promise.all(ids.map((id) => this.#scrapeOne(id)));
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      await this.scrape();
+      await pause(this.#periodMs);
+    }
+  }
+
+  async #scrapeOne(id: string): Promise<void> {
+    const url = this.#cluster.url(id);
+    const [metrics, status] = await Promise.all([
+      getText(`${url}/metrics`),
+      getText(`${url}/status`),
+    ]);
+    const lag =
+      metrics === null ? null : /^nodejs_eventloop_lag_max_seconds\S* (\S+)$/m.exec(metrics);
+    if (lag !== null) this.#maxStallMs = Math.max(this.#maxStallMs, Number(lag[1]) * 1000);
+    if (status === null) return;
+    const s = JSON.parse(status) as ServerStatus;
+    this.statuses.set(id, s);
+    this.peakRssBytes = Math.max(this.peakRssBytes, s.process.peakRssBytes);
+    if (s.role === "leader") this.leaderTerms.add(`${s.term}:${s.id}`);
+  }
+}
+
+async function getText(url: string): Promise<string | null> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(requestTimeoutMs) });
+    return response.ok ? await response.text() : null;
+  } catch {
+    return null; // stopped, stalled or starting: the next scrape tries again
+  }
+}

@@ -1,0 +1,238 @@
+// `pnpm bench growth`: a kv cluster whose state grows large (issue 11). Three examples/kv server
+// processes on loopback (UDP between them, file storage, the default snapshot policy), 16 clients
+// writing new keys with 1 KiB values until the state reaches --state-mb (200 by default). The run
+// is cut into --phases phases of equal growth; for the second half one follower is SIGKILLed, and
+// after the last write it is restarted, so it catches up by InstallSnapshot. Measured:
+//
+//   phases[].opsPerSec       acknowledged writes per second in the phase
+//   phases[].maxLoopStallMs  the longest event-loop stall of any running server in the phase
+//                            (monitorEventLoopDelay, scraped from /metrics: growth-probe.ts)
+//   leaderChanges            leaders seen (term and id) after the first, over the whole run
+//   catchUp                  the restarted follower, from the moment its API answers until it has
+//                            applied the leader's commit index of that moment: the bytes its
+//                            transport received meanwhile, the time, MB/s (MB = 2^20 bytes)
+//   peakRssMB                the highest peak resident memory of any server (the kernel's mark)
+//
+// Targets (issue 11): leaderChanges 0; the last phase's throughput >= 80% of the first's; every
+// stall < 50 ms; catch-up >= 50 MB/s; peak RSS < 2.5x the state. Every process is killed by pid;
+// data lives in one temporary directory, removed at the end. The last line is one JSON object.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { LocalCluster } from "../examples/kv/src/local-cluster.js";
+import { pause } from "./closed-loop.js";
+import { GrowthProbe } from "./growth-probe.js";
+import { kvPutter } from "./kv-http.js";
+
+const usage = `usage: pnpm bench growth [--state-mb N] [--phases N] [--clients N] [--value-bytes N]
+                         [--time-limit-s N] [--server-args "..."]
+
+  --state-mb      grow the state to this many MB (2^20 bytes) of keys and values (default 200;
+                  e.g. 20 for a quick run)
+  --phases        phases of equal growth; a follower is down for the second half (default 4)
+  --clients       concurrent writers (default 16)
+  --value-bytes   bytes per value (default 1024)
+  --time-limit-s  give up (and report what was reached, completed: false) after this long
+                  (default 1800); a phase without a single acknowledged write for 60 s also ends
+                  the run
+  --server-args   extra kv-server options for every node, e.g. "--snapshot-every 5000"`;
+
+const ids = ["a", "b", "c"];
+const MB = 1024 * 1024;
+/** A phase with no acknowledged write for this long ends the run: the cluster is not serving. */
+const stuckMs = 60_000;
+const catchUpLimitMs = 300_000;
+
+type Settings = {
+  readonly stateBytes: number;
+  readonly phases: number;
+  readonly clients: number;
+  readonly valueBytes: number;
+  readonly timeLimitMs: number;
+  readonly serverArgs: readonly string[];
+};
+
+type Load = { ackedBytes: number; acked: number; failed: number; done: boolean };
+
+function startWriters(
+  urls: readonly string[],
+  s: Settings,
+): { load: Load; running: Promise<void> } {
+  const load: Load = { ackedBytes: 0, acked: 0, failed: 0, done: false };
+  const putter = kvPutter(urls, 10_000);
+  const writer = async (client: number) => {
+    const value = Buffer.alloc(s.valueBytes, String.fromCharCode(97 + (client % 26)));
+    for (let seq = 0; !load.done; seq += 1) {
+      const key = `g${client}-${seq}`;
+      try {
+        await putter.put(key, value);
+        load.acked += 1;
+        load.ackedBytes += key.length + value.length;
+      } catch {
+        load.failed += 1;
+        await pause(10);
+      }
+    }
+  };
+  const clients = Array.from({ length: s.clients }, (_, client) => writer(client));
+  return { load, running: Promise.all(clients).then(() => putter.close()) };
+}
+
+function parseSettings(argv: readonly string[]): Settings | "help" {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      "state-mb": { type: "string", default: "200" },
+      phases: { type: "string", default: "4" },
+      clients: { type: "string", default: "16" },
+      "value-bytes": { type: "string", default: "1024" },
+      "time-limit-s": { type: "string", default: "1800" },
+      "server-args": { type: "string", default: "" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help === true) return "help";
+  const positive = (name: keyof typeof values, min = 1): number => {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name}: a number >= ${min}`);
+    return n;
+  };
+  return {
+    stateBytes: Math.round(positive("state-mb") * MB),
+    phases: Math.floor(positive("phases", 2)),
+    clients: Math.floor(positive("clients")),
+    valueBytes: Math.floor(positive("value-bytes")),
+    timeLimitMs: positive("time-limit-s") * 1000,
+    serverArgs: (values["server-args"] ?? "").split(/\s+/).filter((arg) => arg !== ""),
+  };
+}
+
+class UsageError extends Error {
+  readonly code = "ERR_PARSE_ARGS_INVALID_OPTION_VALUE";
+}
+
+type Phase = { readonly opsPerSec: number; readonly maxLoopStallMs: number; readonly mb: number };
+
+/** Writes until the acknowledged bytes reach `untilBytes`; false if the run must stop. */
+async function growTo(load: Load, untilBytes: number, deadline: number): Promise<boolean> {
+  let lastAcked = load.acked;
+  let lastProgress = performance.now();
+  while (load.ackedBytes < untilBytes) {
+    await pause(50);
+    const now = performance.now();
+    if (load.acked > lastAcked) {
+      lastAcked = load.acked;
+      lastProgress = now;
+    }
+    if (now > deadline || now - lastProgress > stuckMs) return false;
+  }
+  return true;
+}
+
+/** Restarts `follower` and waits until it has applied the leader's commit index. */
+async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, follower: string) {
+  const leaderStatus = (await c.statuses()).find((s) => s.id === leader);
+  const startedAt = performance.now();
+  await c.start(follower, 120_000);
+  const readyAt = performance.now();
+  const target = leaderStatus?.commitIndex ?? 0;
+  const received = async () => (await c.statuses()).find((s) => s.id === follower);
+  const before = (await received())?.transport.receivedBytes ?? 0;
+  probe.takeMaxStallMs();
+  for (;;) {
+    const status = await received();
+    const now = performance.now();
+    if (status !== undefined && status.appliedIndex >= target) {
+      const bytes = status.transport.receivedBytes - before;
+      const ms = Math.round(now - readyAt);
+      return {
+        bytes,
+        ms,
+        megabytesPerSec: Math.round((bytes / MB / (ms / 1000)) * 10) / 10,
+        maxLoopStallMs: probe.takeMaxStallMs(),
+        startMs: Math.round(readyAt - startedAt),
+        snapshotIndex: status.snapshotIndex,
+        leaderSnapshotIndex: leaderStatus?.snapshotIndex ?? null,
+      };
+    }
+    if (now - readyAt > catchUpLimitMs) {
+      return {
+        bytes: null,
+        ms: null,
+        megabytesPerSec: null,
+        maxLoopStallMs: probe.takeMaxStallMs(),
+      };
+    }
+    await pause(20);
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const s = parseSettings(argv);
+  if (s === "help") {
+    console.log(usage);
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), "flotilla-bench-growth-"));
+  const c = await LocalCluster.create({ ids, dir, serverArgs: s.serverArgs });
+  let probe: GrowthProbe | null = null;
+  let writers: ReturnType<typeof startWriters> | null = null;
+  try {
+    await Promise.all(ids.map((id) => c.start(id, 120_000)));
+    const leader = await c.waitForLeader(60_000);
+    const follower = ids.find((id) => id !== leader) as string;
+    probe = new GrowthProbe(c);
+    await probe.scrape();
+    probe.takeMaxStallMs(); // start-up (compiling the sources) is not what is measured
+    const deadline = performance.now() + s.timeLimitMs;
+    writers = startWriters(c.urls, s);
+    const { load } = writers;
+    const phases: Phase[] = [];
+    let completed = true;
+    for (let p = 0; p < s.phases && completed; p += 1) {
+      if (p === Math.floor(s.phases / 2)) {
+        await c.kill(follower, "SIGKILL");
+        console.log(`phase ${p + 1}: follower ${follower} killed`);
+      }
+      const startedAt = performance.now();
+      const ackedBefore = load.acked;
+      completed = await growTo(load, (s.stateBytes * (p + 1)) / s.phases, deadline);
+      const seconds = (performance.now() - startedAt) / 1000;
+      const phase = {
+        opsPerSec: Math.round((load.acked - ackedBefore) / seconds),
+        maxLoopStallMs: probe.takeMaxStallMs(),
+        mb: Math.round(load.ackedBytes / MB),
+      };
+      phases.push(phase);
+      console.log(
+        `phase ${p + 1}/${s.phases}: ${phase.opsPerSec} writes/s, longest stall ${phase.maxLoopStallMs} ms, ${phase.mb} MB acknowledged${completed ? "" : " (stopped: no progress or time limit)"}`,
+      );
+    }
+    load.done = true;
+    await writers.running;
+    const leaderNow = await c.waitForLeader(60_000).catch(() => null);
+    const caughtUp = leaderNow === null ? null : await catchUp(c, probe, leaderNow, follower);
+    console.log(`catch-up of ${follower}: ${JSON.stringify(caughtUp)}`);
+    await probe.scrape();
+    const leaderStatus = leaderNow === null ? undefined : probe.statuses.get(leaderNow);
+    const stateBytes = leaderStatus?.stateBytes ?? load.ackedBytes;
+    const report = {
+      stateBytes,
+      phases: phases.map(({ opsPerSec, maxLoopStallMs }) => ({ opsPerSec, maxLoopStallMs })),
+      leaderChanges: Math.max(0, probe.leaderTerms.size - 1),
+      catchUp: caughtUp,
+      peakRssMB: Math.round(probe.peakRssBytes / MB),
+      peakRssOverState: Math.round((probe.peakRssBytes / Math.max(1, stateBytes)) * 100) / 100,
+      completed,
+      writes: { acknowledged: load.acked, failed: load.failed },
+      settings: { ...s, stateBytes: undefined, stateMB: s.stateBytes / MB },
+    };
+    console.log(JSON.stringify(report));
+  } finally {
+    if (writers !== null) writers.load.done = true;
+    await probe?.stop();
+    await c.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

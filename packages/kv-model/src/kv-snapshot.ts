@@ -1,0 +1,118 @@
+import { KvCommandError } from "./errors.js";
+import { decodeKvCommand, encodeKvCommand } from "./kv-command.js";
+import type { KvState } from "./kv-state-machine.js";
+
+// Snapshot bytes: the commands that rebuild the state, as `put`s sorted by key, each prefixed by
+// its length as 4 bytes big-endian. Sorting makes equal states give equal bytes, so a simulator
+// can compare nodes' states byte for byte.
+//
+// A large store cannot afford one buffer of its whole state (it would double its memory) nor one
+// synchronous pass over it (it would stall its event loop past an election timeout), so the
+// format is written in slices (`encodeKvSnapshotSlices`, each a whole number of records) and read
+// from chunks cut anywhere (`KvSnapshotDecoder`). The one-buffer functions are the same code.
+
+const recordHeaderBytes = 4;
+/** The default slice: big enough to amortise a yield, small enough to encode in ~1 ms. */
+export const kvSnapshotSliceBytesDefault = 256 * 1024;
+
+/**
+ * The snapshot of `entries` (which the caller gives in key order) in slices of at least
+ * `sliceBytes` (the last may be smaller), each holding whole records. Lazy: a slice is encoded
+ * when asked for, so a caller can yield to its event loop between slices.
+ */
+export function* encodeKvSnapshotSlices(
+  entries: Iterable<readonly [string, string]>,
+  sliceBytes: number = kvSnapshotSliceBytesDefault,
+): Generator<Uint8Array, void, undefined> {
+  let records: Uint8Array[] = [];
+  let bytes = 0;
+  for (const [key, value] of entries) {
+    const record = encodeKvCommand({ op: "put", key, value });
+    records.push(record);
+    bytes += recordHeaderBytes + record.length;
+    if (bytes >= sliceBytes) {
+      yield joinRecords(records, bytes);
+      records = [];
+      bytes = 0;
+    }
+  }
+  if (records.length > 0) yield joinRecords(records, bytes);
+}
+
+function joinRecords(records: readonly Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  const view = new DataView(out.buffer);
+  let offset = 0;
+  for (const record of records) {
+    view.setUint32(offset, record.length);
+    out.set(record, offset + recordHeaderBytes);
+    offset += recordHeaderBytes + record.length;
+  }
+  return out;
+}
+
+/**
+ * Reads a snapshot from chunks cut at any byte. Bad bytes throw `KvCommandError`.
+ */
+export class KvSnapshotDecoder {
+  /** The start of a record that the next chunk completes. */
+  #pending: Uint8Array = new Uint8Array(0);
+
+  /** Takes the next chunk; returns the entries (key, value) whose records it completes. */
+  push(chunk: Uint8Array): Array<readonly [string, string]> {
+    const bytes = this.#pending.length === 0 ? chunk : concat(this.#pending, chunk);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const entries: Array<readonly [string, string]> = [];
+    let offset = 0;
+    while (offset + recordHeaderBytes <= bytes.length) {
+      const length = view.getUint32(offset);
+      const end = offset + recordHeaderBytes + length;
+      if (end > bytes.length) break;
+      const command = decodeKvCommand(bytes.subarray(offset + recordHeaderBytes, end));
+      if (command.op !== "put") throw new KvCommandError(`a snapshot holds a ${command.op}`);
+      entries.push([command.key, command.value]);
+      offset = end;
+    }
+    // A copy: holding a view would keep the whole chunk alive for its last few bytes.
+    this.#pending = bytes.slice(offset);
+    return entries;
+  }
+
+  /** The stream has ended: throws `KvCommandError` if a record was left incomplete. */
+  end(): void {
+    if (this.#pending.length === 0) return;
+    throw new KvCommandError(
+      this.#pending.length < recordHeaderBytes
+        ? "truncated snapshot record length"
+        : "truncated snapshot record",
+    );
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** The whole snapshot of `state` in one buffer (small states: the simulator, tests). */
+export function encodeKvSnapshot(state: KvState): Uint8Array {
+  const keys = [...state.keys()].sort(compareKeys);
+  const sorted = keys.map((key) => [key, state.get(key) as string] as const);
+  const [only] = encodeKvSnapshotSlices(sorted, Number.POSITIVE_INFINITY);
+  return only ?? new Uint8Array(0);
+}
+
+/** Reads a snapshot made by `encodeKvSnapshot`; throws `KvCommandError` for bad bytes. */
+export function decodeKvSnapshot(bytes: Uint8Array): KvState {
+  const decoder = new KvSnapshotDecoder();
+  const state = new Map(decoder.push(bytes));
+  decoder.end();
+  return state;
+}
+
+/** The snapshot's key order: UTF-16 code units, as `<` compares strings. */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
