@@ -10,14 +10,7 @@
 
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
-import {
-  bufferedStateMachine,
-  createNode,
-  type FlotillaNode,
-  MemoryStorage,
-  nodeId,
-  type Storage,
-} from "@flotilla/core";
+import { createNode, type FlotillaNode, MemoryStorage, nodeId, type Storage } from "@flotilla/core";
 import { openFileStorage } from "@flotilla/storage-file";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
 import type { Logger } from "pino";
@@ -96,7 +89,7 @@ export async function startServer(
     join: options.join !== null,
     transport: partition ?? transport,
     storage,
-    stateMachine: bufferedStateMachine(state),
+    stateMachine: state,
     tickMs: options.tickMs,
     electionTimeoutTicks: options.electionTicks,
     snapshotEveryEntries: options.snapshotEvery,

@@ -70,6 +70,18 @@ export function encodeServerSnapshot(records: readonly MemberRecord[], kv: Uint8
   return out;
 }
 
+/**
+ * How many bytes from the start of a snapshot `decodeServerSnapshot` needs to reach its key-value
+ * part (the whole envelope; 0 for a snapshot without one), or null while `prefix` is too short to
+ * tell. A streamed restore reads this much, then streams the rest to the store.
+ */
+export function serverSnapshotHeadBytes(prefix: Uint8Array): number | null {
+  if (prefix.length === 0) return null;
+  if (prefix[0] !== SNAPSHOT_ENVELOPE) return 0;
+  if (prefix.length < 5) return null;
+  return 5 + new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength).getUint32(1);
+}
+
 export function decodeServerSnapshot(bytes: Uint8Array): {
   readonly records: Map<string, MemberAddresses>;
   readonly kv: Uint8Array;

@@ -3,21 +3,17 @@
 // key-value command or a "member addresses" record (member-command.ts), told apart by its first
 // byte.
 
-import type { BufferedStateMachine, Index } from "@flotilla/core";
+import type { Index, SnapshotStream, StateMachine } from "@flotilla/core";
 import type { KvOutput } from "@flotilla/kv-model";
 import type { AddressBook } from "./address-book.js";
 import { KvStore } from "./kv-store.js";
-import {
-  decodeMemberCommand,
-  decodeServerSnapshot,
-  encodeServerSnapshot,
-  isMemberCommand,
-} from "./member-command.js";
+import { decodeMemberCommand, isMemberCommand } from "./member-command.js";
+import { serverSnapshotStream, splitServerSnapshot } from "./server-snapshot.js";
 
 /** What applying a command gives: a key-value result, or a recorded member's id. */
 export type ServerOutput = KvOutput | { readonly op: "member"; readonly id: string };
 
-export class ServerStateMachine implements BufferedStateMachine<ServerOutput> {
+export class ServerStateMachine implements StateMachine<ServerOutput> {
   readonly store = new KvStore();
   readonly addresses: AddressBook;
 
@@ -32,13 +28,14 @@ export class ServerStateMachine implements BufferedStateMachine<ServerOutput> {
     return { op: "member", id };
   }
 
-  snapshot(): Uint8Array {
-    return encodeServerSnapshot(this.addresses.records(), this.store.snapshot());
+  /** The consistent point: the records and the store are captured at the call, then stream. */
+  snapshot(): SnapshotStream {
+    return serverSnapshotStream(this.addresses.records(), this.store.snapshot());
   }
 
-  restore(data: Uint8Array): void {
-    const { records, kv } = decodeServerSnapshot(data);
-    this.store.restore(kv);
+  async restore(data: SnapshotStream): Promise<void> {
+    const { records, kv } = await splitServerSnapshot(data);
+    await this.store.restore(kv);
     this.addresses.restore(records);
   }
 }

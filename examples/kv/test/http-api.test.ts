@@ -4,13 +4,7 @@
 
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  bufferedStateMachine,
-  createNode,
-  type FlotillaNode,
-  MemoryStorage,
-  nodeId,
-} from "@flotilla/core";
+import { createNode, type FlotillaNode, MemoryStorage, nodeId } from "@flotilla/core";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
 import { afterEach, describe, expect, it } from "vitest";
 import { AddressBook } from "../src/address-book.js";
@@ -47,7 +41,7 @@ async function startSingleNode(entryBytesMax: number): Promise<string> {
     voters: [id],
     transport,
     storage: new MemoryStorage(),
-    stateMachine: bufferedStateMachine(state),
+    stateMachine: state,
     tickMs: 10,
     entryBytesMax,
   });

@@ -2,7 +2,7 @@
 // socket on loopback): /metrics parsed with a Prometheus text-format parser; a datagram from a
 // node with another cluster key shows as an inbound foreignCluster drop in /metrics and /status.
 import type { AddressInfo } from "node:net";
-import { bufferedStateMachine, createNode, MemoryStorage, nodeId, ready } from "@flotilla/core";
+import { createNode, MemoryStorage, nodeId, ready } from "@flotilla/core";
 import { createUdpTransport } from "@flotilla/transport-udp";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,7 +29,7 @@ beforeAll(async () => {
     voters: [nodeId("a")],
     transport,
     storage: new MemoryStorage(),
-    stateMachine: bufferedStateMachine(state),
+    stateMachine: state,
     tickMs: 10,
   });
   const transportStats = () => transport.stats();

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { AddressBook } from "../src/address-book.js";
 import { encodeMemberCommand, MemberCommandError } from "../src/member-command.js";
 import { ServerStateMachine } from "../src/server-state.js";
+import { readStream, streamOf } from "./snapshot-bytes.js";
 
 const at = (n: number) => n as never;
 const seeded = () =>
@@ -13,7 +14,7 @@ const seeded = () =>
   ]);
 
 describe("ServerStateMachine", () => {
-  it("records member addresses from the log and carries them in its snapshot", () => {
+  it("records member addresses from the log and carries them in its snapshot", async () => {
     const machine = new ServerStateMachine(seeded());
     const learned: string[] = [];
     machine.addresses.onChange((id) => learned.push(id));
@@ -26,7 +27,7 @@ describe("ServerStateMachine", () => {
 
     const copy = new ServerStateMachine(new AddressBook());
     copy.addresses.onChange((id) => learned.push(`copy ${id}`));
-    copy.restore(machine.snapshot());
+    await copy.restore(machine.snapshot());
     expect(learned).toEqual(["d", "copy d"]);
     expect(copy.addresses.all()).toEqual([record]); // the seed "a" is not replicated
     expect(copy.store.digest()).toBe(machine.store.digest());
@@ -40,11 +41,29 @@ describe("ServerStateMachine", () => {
     expect(machine.addresses.apiUrl("a")).toBe("http://127.0.0.1:8101");
   });
 
-  it("restores a key-value snapshot written before the address book existed", () => {
+  it("restores a key-value snapshot written before the address book existed", async () => {
     const machine = new ServerStateMachine(seeded());
-    machine.restore(encodeKvSnapshot(new Map([["k", "v"]])));
+    await machine.restore(streamOf(encodeKvSnapshot(new Map([["k", "v"]]))));
     expect(machine.store.size).toBe(1);
     expect(machine.addresses.all().map((r) => r.id)).toEqual(["a"]);
+  });
+
+  it("restores its snapshot streamed a byte at a time (the envelope cut anywhere)", async () => {
+    const machine = new ServerStateMachine(seeded());
+    machine.apply(encodeKvCommand({ op: "put", key: "k", value: "v" }), at(1));
+    machine.apply(
+      encodeMemberCommand({ id: "d", raft: "127.0.0.1:7004", api: "[::1]:8004" }),
+      at(2),
+    );
+    const bytes = await readStream(machine.snapshot());
+    const copy = new ServerStateMachine(new AddressBook());
+    await copy.restore(streamOf(...Array.from(bytes, (byte) => Uint8Array.of(byte))));
+    expect(copy.addresses.all().map((r) => r.id)).toEqual(["d"]);
+    expect(copy.store.digest()).toBe(machine.store.digest());
+    const truncated = new ServerStateMachine(new AddressBook());
+    await expect(truncated.restore(streamOf(bytes.subarray(0, 7)))).rejects.toThrow(
+      MemberCommandError,
+    );
   });
 
   it("refuses a malformed member record (the node then stops: replicas must agree)", () => {

@@ -4,7 +4,6 @@
 
 import { createSocket } from "node:dgram";
 import {
-  bufferedStateMachine,
   createNode,
   type FlotillaNode,
   MemoryStorage,
@@ -111,7 +110,7 @@ async function startCluster(): Promise<Member[]> {
         voters: ids,
         transport,
         storage: new MemoryStorage(),
-        stateMachine: bufferedStateMachine(store),
+        stateMachine: store,
         tickMs: 10,
         seed: 42,
       });
