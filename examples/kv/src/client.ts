@@ -168,17 +168,49 @@ export class KvClient {
     options: { readonly learner?: boolean } = {},
   ): Promise<MembersChange> {
     const body = JSON.stringify({ id, ...addresses, learner: options.learner === true });
-    return (await this.#request("POST", "/members", body)).body as MembersChange;
+    const role = options.learner === true ? "learner" : "voter";
+    return this.#change(id, role, () => this.#request("POST", "/members", body));
   }
 
   /** Makes learner `id` a voter once it caught up with the leader's log. */
   async promoteMember(id: string): Promise<MembersChange> {
-    return (await this.#request("POST", `${memberPath(id)}/promote`)).body as MembersChange;
+    return this.#change(id, "voter", () => this.#request("POST", `${memberPath(id)}/promote`));
   }
 
   /** Removes voter or learner `id` from the cluster. */
   async removeMember(id: string): Promise<MembersChange> {
-    return (await this.#request("DELETE", memberPath(id))).body as MembersChange;
+    return this.#change(id, null, () => this.#request("DELETE", memberPath(id)));
+  }
+
+  /**
+   * Runs a membership change. One whose answer was lost (a leader change mid-request, often that
+   * of a leader that removed itself, or a busy follower given up on) may or may not have happened,
+   * and unlike a write it can be looked up and retried: when the leader's configuration (not
+   * joint) shows `id` in the role asked for, the change is done; otherwise it is sent again, which
+   * is safe, since a change already made is refused by name (ALREADY_MEMBER, UNKNOWN_MEMBER,
+   * NOT_LEARNER), never applied twice. NB: the leader's configuration in force, which a leader
+   * that is about to lose its place may not have committed.
+   */
+  async #change(
+    id: string,
+    wanted: MemberRole | null,
+    send: () => Promise<Answer>,
+  ): Promise<MembersChange> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await send()).body as MembersChange;
+      } catch (error) {
+        if (!(error instanceof KvRequestError)) throw error;
+        // A first refusal is the answer; after a lost answer, a refusal may be our change's doing.
+        if (error.retry !== "unknown" && attempt === 1) throw error;
+        const view = await this.members().catch(() => null);
+        const role = view?.members.find((m) => m.id === id)?.role ?? null;
+        if (view !== null && !view.joint && role === wanted) {
+          return { id, role, membership: view.membership };
+        }
+        if (error.retry !== "unknown" || attempt === 3) throw error;
+      }
+    }
   }
 
   /** One server's own view (no redirect). */
