@@ -157,7 +157,12 @@ describe("the packed packages", () => {
       'import { createUdpTransport } from "@flotilla/transport-udp";',
       'import { KvStateMachine } from "@flotilla/kv-model";',
       'import { runSimulation } from "@flotilla/sim";',
-      "console.log([createNode, Network, openFileStorage, createUdpTransport, KvStateMachine, runSimulation].map((f) => typeof f).join());",
+      // core's entry points for each audience besides the driver at the root.
+      'import { step } from "@flotilla/core/reducer";',
+      'import { decodeMessage } from "@flotilla/core/codec";',
+      'import { checkPersistBatch } from "@flotilla/core/storage";',
+      'import { NodeRuntime } from "@flotilla/core/runtime";',
+      "console.log([createNode, Network, openFileStorage, createUdpTransport, KvStateMachine, runSimulation, step, decodeMessage, checkPersistBatch, NodeRuntime].map((f) => typeof f).join());",
     ].join("\n");
     const project = join(scratch, "project");
     await writeFile(join(project, "imports.mjs"), script);
@@ -166,6 +171,6 @@ describe("the packed packages", () => {
       timeoutMs: 30_000,
     });
     expect(result.stderr).toBe("");
-    expect(result.stdout.trim()).toBe(Array(6).fill("function").join());
+    expect(result.stdout.trim()).toBe(Array(10).fill("function").join());
   });
 });
