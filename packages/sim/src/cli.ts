@@ -170,7 +170,8 @@ function summary(result: SimulationResult): string {
     `  simulated ${result.simulatedMs}ms, ${result.coreSteps} reducer steps, max term ${c.maxTerm}, ` +
     `${c.leadersElected} leaders, ${c.committed} committed, ${c.acknowledged} acknowledged, ` +
     `${c.indeterminate} indeterminate, ${c.crashes} crashes, ${c.partitions} partitions, ` +
-    `messages sent ${n.sent} delivered ${n.delivered} duplicated ${n.duplicated}` +
+    `messages sent ${n.sent} delivered ${n.delivered} duplicated ${n.duplicated}, ` +
+    `${c.slowWrites} slow writes, ${c.disksFilled} disks filled, ${c.storageFailures} storage failures` +
     (c.amnesias === 0
       ? ""
       : `, ${c.amnesias} amnesias, ${c.lostLogReports} lost-log reports` +

@@ -2,6 +2,7 @@ import type { NodeId } from "@flotilla/core";
 import type { Network, Prng } from "@flotilla/transport-memory";
 import type { SimulationOptions } from "./options.js";
 import { applyPartition } from "./partition-shapes.js";
+import type { SimStorage } from "./sim-storage.js";
 import type { ScheduledFault } from "./simulation-types.js";
 import type { Trace } from "./trace.js";
 
@@ -16,7 +17,11 @@ export interface FaultTarget {
   restart(): void;
   backup(): void;
   forget(fromBackup: boolean): void;
+  readonly storage: Pick<SimStorage, "fill" | "free" | "full">;
 }
+
+/** Per nominal tick, for a full disk: the chance that space comes back. */
+const spaceBackProbability = 0.02;
 
 /** Per running node per nominal tick, in runs with amnesia: the chance that a backup is taken. */
 const backupProbability = 0.01;
@@ -40,6 +45,7 @@ export interface FaultHost {
 export class FaultInjector {
   crashes = 0;
   amnesias = 0;
+  disksFilled = 0;
   partitions = 0;
   readonly #host: FaultHost;
   readonly #prng: Prng;
@@ -112,7 +118,25 @@ export class FaultInjector {
         node.backup();
       }
     }
+    if (o.diskFullProbability > 0) for (const node of host.nodes) this.#diskSpace(node);
     host.scheduleRound(host.nowMs + o.tickMs);
+  }
+
+  /** A running node's disk may fill up (a few KiB left); a full one may get its space back. */
+  #diskSpace(node: FaultTarget): void {
+    const host = this.#host;
+    const prng = this.#prng;
+    const storage = node.storage;
+    if (storage.full) {
+      if (!prng.chance(spaceBackProbability)) return;
+      storage.free();
+      host.trace.fault(host.nowMs, `space back on the disk of n${node.id}`);
+    } else if (node.up && prng.chance(host.options.diskFullProbability)) {
+      const headroomBytes = prng.int(8192);
+      storage.fill(headroomBytes);
+      this.disksFilled++;
+      host.trace.fault(host.nowMs, `disk of n${node.id} full (${headroomBytes} bytes left)`);
+    }
   }
 
   /**

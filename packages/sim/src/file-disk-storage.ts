@@ -1,5 +1,10 @@
 import type { PersistBatch, Persisted } from "@flotilla/core";
-import { FileStorage } from "@flotilla/storage-file";
+import {
+  FileStorage,
+  type FileSystem,
+  StorageFullError,
+  StorageNeedsReopenError,
+} from "@flotilla/storage-file";
 import {
   type CrashMode,
   SimFileSystem,
@@ -7,7 +12,12 @@ import {
   type SimIoOp,
 } from "@flotilla/storage-file/testing";
 import type { Prng } from "@flotilla/transport-memory";
-import { describeForgotten, type ScheduleAt, type SimStorage } from "./sim-storage.js";
+import {
+  describeForgotten,
+  type ScheduleAt,
+  type SimStorage,
+  type StorageFailed,
+} from "./sim-storage.js";
 
 // The default disk: the FileStorage users run, over a simulated page-cache file system
 // (SimFileSystem from @flotilla/storage-file/testing): what a crash keeps is what the page cache
@@ -41,7 +51,10 @@ export class FileDiskStorage implements SimStorage {
   fs: SimFileSystem;
   /** The durable files at the last `backup()`. */
   #backup: SimFileSystem | null = null;
-  readonly #fsOptions: SimFileSystemOptions;
+  #fsOptions: SimFileSystemOptions;
+  readonly #wrap: (fs: FileSystem) => FileSystem;
+  /** The capacity of a full disk; unlimited when not full. */
+  #capacityBytes = Number.POSITIVE_INFINITY;
   readonly #latency: () => number;
   readonly #nowMs: () => number;
   readonly #scheduleAt: ScheduleAt;
@@ -58,22 +71,57 @@ export class FileDiskStorage implements SimStorage {
     nowMs: () => number,
     scheduleAt: ScheduleAt,
     work: AsyncWork,
+    syncFailureProbability = 0,
+    wrap: (fs: FileSystem) => FileSystem = (fs) => fs,
   ) {
+    this.#wrap = wrap;
     this.#latency = latency;
     this.#nowMs = nowMs;
     this.#scheduleAt = scheduleAt;
     this.#work = work;
-    this.#fsOptions = { random: () => prng.next(), io: (op) => this.#io(op) };
+    this.#fsOptions = {
+      random: () => prng.next(),
+      io: (op) => this.#io(op),
+      syncFailureProbability,
+    };
     this.fs = new SimFileSystem(this.#fsOptions);
   }
 
-  load(loaded: (persisted: Persisted) => void): void {
+  get full(): boolean {
+    return this.#capacityBytes !== Number.POSITIVE_INFINITY;
+  }
+
+  fill(headroomBytes: number): void {
+    this.#capacityBytes = this.fs.usedBytes + headroomBytes;
+    this.fs.capacityBytes = this.#capacityBytes;
+  }
+
+  free(): void {
+    this.#capacityBytes = Number.POSITIVE_INFINITY;
+    this.fs.capacityBytes = this.#capacityBytes;
+  }
+
+  endFaults(): void {
+    this.free();
+    this.#fsOptions = { ...this.#fsOptions, syncFailureProbability: 0 };
+    this.fs.syncFailureProbability = 0;
+  }
+
+  stop(): void {
+    // The process exits; the machine (and its page cache) lives on. The failed FileStorage is
+    // dropped with its lock, which the next open breaks (its pid is not alive).
+    this.#life++;
+    this.#storage = null;
+    this.#owedMs = 0;
+  }
+
+  load(loaded: (persisted: Persisted) => void, failed: StorageFailed): void {
     const life = this.#life;
     this.#owedMs = this.#latency();
     this.#track(
       (async () => {
         const storage = await FileStorage.open(dataDir, {
-          fs: this.fs,
+          fs: this.#wrap(this.fs),
           pid,
           isProcessAlive: () => false,
           segmentBytesMax,
@@ -86,17 +134,22 @@ export class FileDiskStorage implements SimStorage {
         this.#storage = storage;
         loaded(persisted);
       },
+      failed,
     );
   }
 
-  write(batch: PersistBatch, durable: () => void): void {
+  write(batch: PersistBatch, durable: () => void, failed: StorageFailed): void {
     const storage = this.#storage;
     if (storage === null) throw new RangeError("write before the storage was loaded");
     const life = this.#life;
     this.#owedMs = this.#latency();
-    this.#track(storage.persist(batch), () => {
-      if (life === this.#life) durable();
-    });
+    this.#track(
+      storage.persist(batch),
+      () => {
+        if (life === this.#life) durable();
+      },
+      failed,
+    );
   }
 
   crash(torn: Prng | null, tornEntries?: number): string {
@@ -121,7 +174,10 @@ export class FileDiskStorage implements SimStorage {
 
   forget(fromBackup: boolean): string {
     const backup = fromBackup ? this.#backup : null;
+    this.#life++;
+    this.#storage = null;
     this.fs = backup?.clone(this.#fsOptions) ?? new SimFileSystem(this.#fsOptions);
+    this.fs.capacityBytes = this.#capacityBytes;
     return describeForgotten(backup !== null);
   }
 
@@ -141,8 +197,12 @@ export class FileDiskStorage implements SimStorage {
     });
   }
 
-  /** Runs `promise` as tracked async work; a failure of an older life (a crash) is expected. */
-  #track<T>(promise: Promise<T>, then: (value: T) => void): void {
+  /**
+   * Runs `promise` as tracked async work. A failure of an older life (a crash) is expected; the
+   * storage's typed failures (a full disk, a failed fsync) go to `failed`: the node stops, as
+   * createNode's does. Anything else is a bug: the run stops with outcome "crash".
+   */
+  #track<T>(promise: Promise<T>, then: (value: T) => void, failed: StorageFailed): void {
     const life = this.#life;
     const work = this.#work;
     work.started();
@@ -155,8 +215,17 @@ export class FileDiskStorage implements SimStorage {
         }
       },
       (error: unknown) => {
-        work.ended();
-        if (life === this.#life) work.failed(error);
+        try {
+          if (life !== this.#life) return;
+          if (error instanceof StorageFullError || error instanceof StorageNeedsReopenError) {
+            this.#storage = null;
+            failed(error);
+          } else {
+            work.failed(error);
+          }
+        } finally {
+          work.ended();
+        }
       },
     );
   }

@@ -15,7 +15,7 @@ export const runFlagHelp = {
 
 /** One line per option override; every default is derived from the seed unless said otherwise. */
 export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
-  nodes: "cluster size (voters)",
+  nodes: "cluster size (voters): 2 to 7",
   loss: "share of messages lost (0-1)",
   duplicate: "share of messages delivered twice (0-1)",
   reorder: "share of messages delayed past later ones (0-1)",
@@ -26,6 +26,9 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
   "leader-fault-rate": "per tick: chance the leader is crashed or cut off",
   "restart-rate": "per crashed node per tick: chance it restarts",
   "torn-write": "on a crash: chance the write in progress is torn",
+  "slow-write": "per write: chance it takes one to three election timeouts longer",
+  "disk-full-rate": "per node per tick: chance its disk fills up (file disk; space back later)",
+  "fsync-failure": "per fsync: chance it fails with EIO (file disk)",
   "clock-skew": "each node's clock rate is drawn from [1 - X, 1 + X]",
   "latency-min": "least message latency, in virtual ms",
   "latency-max": "greatest message latency (before the odd slow one), in virtual ms",
@@ -35,7 +38,7 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
   "think-ms": "mean pause between a client's operations, in virtual ms",
   keys: "keys the clients read and write",
   "election-timeout": "election timeout, in ticks",
-  amnesia: "on a restart: chance the node comes back from an older backup or an empty data dir",
+  amnesia: "on a crash: chance the node comes back from an older backup or an empty data dir",
   disk: "file (FileStorage on the simulated disk; the default) or memory (the bare disk, faster)",
 };
 

@@ -26,7 +26,8 @@ export const partitionPatterns: readonly PartitionPattern[] = [
  */
 export type SimulationOptions = {
   readonly seed: number;
-  readonly nodeCount: 3 | 5 | 7;
+  /** Voters: 3, 5, 7, or (three seeds in ten) one fewer, 2, 4, 6, whose quorums have no slack. */
+  readonly nodeCount: NodeCount;
   /** Events (deliveries, ticks, disk completions, client and fault events) in the safety phase. */
   readonly steps: number;
   /** Virtual ms of one tick on a clock that runs exactly on time. */
@@ -69,6 +70,22 @@ export type SimulationOptions = {
   readonly diskLatencyMaxMs: number;
   /** On a crash, the chance that the write in progress leaves a prefix of its entries behind. */
   readonly tornWriteProbability: number;
+  /**
+   * Per write: the chance that it takes one to three election timeouts longer than the disk's
+   * latency (a slow disk: the node's turns wait for it, so a leader may be deposed meanwhile).
+   */
+  readonly slowWriteProbability: number;
+  /**
+   * Per running node per nominal tick: the chance that its disk fills up (only a few KiB left).
+   * The storage then fails with ENOSPC and the node stops with `StorageFullError`, as
+   * `createNode` does; space comes back at random later (and at the heal). File disk only.
+   */
+  readonly diskFullProbability: number;
+  /**
+   * Per fsync: the chance that it fails with EIO. The node stops with `StorageNeedsReopenError`
+   * and restarts later on what the disk holds. File disk only; none after the heal.
+   */
+  readonly fsyncFailureProbability: number;
   /** Each node's clock runs at a rate drawn from [1 - clockSkew, 1 + clockSkew]. */
   readonly clockSkew: number;
   readonly clientCount: number;
@@ -95,6 +112,8 @@ export type SimulationOptions = {
   readonly amnesiaProbability: number;
 };
 
+export type NodeCount = 2 | 3 | 4 | 5 | 6 | 7;
+
 /** Which storage each simulated node runs: `FileStorage` on a simulated file system, or the bare simulated disk. */
 export type DiskKind = "file" | "memory";
 
@@ -112,7 +131,7 @@ export function deriveOptions(
   overrides: SimulationOverrides = {},
 ): SimulationOptions {
   const prng = new Prng(seed).fork("options");
-  const nodeCount = prng.pick([3, 5, 5, 7] as const);
+  const oddNodeCount = prng.pick([3, 5, 5, 7] as const);
   const electionTimeoutTicks = prng.intBetween(5, 20);
   const heartbeatIntervalTicks = prng.intBetween(
     1,
@@ -148,6 +167,13 @@ export function deriveOptions(
   const snapshotEveryEntries = prng.pick([0, 5, 20, 100]);
   const snapshotTrailingEntries = prng.pick([0, 3, 10, 50]);
   const snapshotChunkBytesMax = prng.pick([1, 8, 64, 64 * 1024]);
+  // Storage faults, drawn after everything else for the same reason.
+  const slowWriteProbability = prng.pick([0, 0, 0.005, 0.02]);
+  const diskFullProbability = prng.pick([0, 0, 0.0005, 0.002]);
+  const fsyncFailureProbability = prng.pick([0, 0, 0.002, 0.01]);
+  // Even-sized clusters (a quorum of n/2 + 1: one failure fewer tolerated than n + 1 nodes, and
+  // splits with no majority on either side): the odd size drawn above, one node fewer.
+  const nodeCount = prng.chance(0.3) ? ((oddNodeCount - 1) as NodeCount) : oddNodeCount;
   const derived: SimulationOptions = {
     seed,
     nodeCount,
@@ -175,6 +201,9 @@ export function deriveOptions(
     diskLatencyMinMs,
     diskLatencyMaxMs,
     tornWriteProbability,
+    slowWriteProbability,
+    diskFullProbability,
+    fsyncFailureProbability,
     clockSkew,
     clientCount,
     clientThinkMeanMs,
@@ -198,8 +227,8 @@ export function deriveOptions(
 /** Checks every option; throws `SimulationOptionsError` naming the first bad one. */
 export function validateOptions(options: SimulationOptions): SimulationOptions {
   requireInteger("seed", options.seed, Number.MIN_SAFE_INTEGER);
-  if (![3, 5, 7].includes(options.nodeCount)) {
-    throw new SimulationOptionsError("nodeCount", `must be 3, 5 or 7, got ${options.nodeCount}`);
+  if (![2, 3, 4, 5, 6, 7].includes(options.nodeCount)) {
+    throw new SimulationOptionsError("nodeCount", `must be 2 to 7, got ${options.nodeCount}`);
   }
   requireInteger("steps", options.steps, 1);
   requireInteger("tickMs", options.tickMs, 2);
@@ -232,6 +261,9 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
     "leaderFaultProbability",
     "restartProbability",
     "tornWriteProbability",
+    "slowWriteProbability",
+    "diskFullProbability",
+    "fsyncFailureProbability",
     "amnesiaProbability",
   ] as const) {
     const value = options[field];

@@ -23,6 +23,10 @@ export function applyPartition(
     case "isolate":
       return cut(network, "isolate", isolateOne(nodes, prng));
     case "majority":
+      // An even cluster may also split in halves: no side has a quorum, nobody may lead.
+      if (nodes.length % 2 === 0 && prng.chance(0.5)) {
+        return cut(network, "halves", halves(nodes, prng));
+      }
       return cut(network, "majority/minority", majorityMinority(nodes, prng));
     case "bridge":
       return cut(network, "bridge", bridge(nodes, prng));
@@ -33,6 +37,12 @@ export function applyPartition(
       throw new TypeError(`unknown partition shape ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** Two random halves of an even cluster. */
+function halves(nodes: readonly NodeId[], prng: Prng): NodeId[][] {
+  const shuffled = prng.shuffle(nodes);
+  return [shuffled.slice(0, nodes.length / 2), shuffled.slice(nodes.length / 2)];
 }
 
 function cut(network: Network, name: string, groups: NodeId[][]): string {

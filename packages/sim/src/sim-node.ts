@@ -101,6 +101,8 @@ export class SimNode<S> {
   term = 0;
   /** The highest index applied to the state machine (entries or a snapshot) in this life. */
   applied = 0;
+  /** How many times the node stopped because its storage refused a write. */
+  storageFailures = 0;
 
   constructor(
     host: NodeHost,
@@ -140,11 +142,19 @@ export class SimNode<S> {
     this.#incarnation++;
     const incarnation = this.#incarnation;
     this.#loading = true;
-    this.storage.load((persisted) => {
-      if (incarnation !== this.#incarnation) return;
-      this.#loading = false;
-      this.#boot(persisted, what);
-    });
+    this.storage.load(
+      (persisted) => {
+        if (incarnation !== this.#incarnation) return;
+        this.#loading = false;
+        this.#boot(persisted, what);
+      },
+      (error) => {
+        // The disk is full: the node stays down until a later restart, once space is back.
+        if (incarnation !== this.#incarnation) return;
+        this.#loading = false;
+        this.#host.trace.fault(this.#host.nowMs, `${what} n${this.id} failed: ${describe(error)}`);
+      },
+    );
   }
 
   #boot(persisted: Persisted, what: "start" | "restart"): void {
@@ -202,6 +212,25 @@ export class SimNode<S> {
     const host = this.#host;
     const note = this.storage.crash(torn, tornEntries);
     host.trace.fault(host.nowMs, `crash n${this.id}${note}`);
+    this.#down();
+  }
+
+  /**
+   * The storage refused a write (disk full, fsync failed): the node stops, as createNode's does
+   * (phase failed, the storage's typed error as the cause), keeping what its disk holds; a later
+   * restart opens the storage again. Not a power loss: the page cache lives on.
+   */
+  #stopOnStorageFailure(error: Error): void {
+    const host = this.#host;
+    this.storage.stop();
+    this.storageFailures++;
+    host.trace.fault(host.nowMs, `n${this.id} stopped: ${describe(error)}`);
+    this.#down();
+  }
+
+  /** The process is gone: its runtime, its turn, its place on the network. */
+  #down(): void {
+    const host = this.#host;
     this.#incarnation++;
     this.#loading = false;
     this.#runtime = null;
@@ -226,6 +255,11 @@ export class SimNode<S> {
   forget(fromBackup: boolean): void {
     const host = this.#host;
     if (this.#up) throw new RangeError(`n${this.id} must be down to lose its data`);
+    if (this.#loading) {
+      // A restart reading the old directory is overtaken: it would boot on what was forgotten.
+      this.#incarnation++;
+      this.#loading = false;
+    }
     host.trace.fault(host.nowMs, `n${this.id} ${this.storage.forget(fromBackup)}`);
     host.checker.amnesia(this.index);
   }
@@ -265,11 +299,17 @@ export class SimNode<S> {
       const request = next.value;
       if (request.type === "write") {
         const incarnation = this.#incarnation;
-        this.storage.write(request.batch, () => {
-          if (incarnation !== this.#incarnation || this.#turn !== turn) return;
-          this.#resume(runtime, undefined);
-          this.#runTurns(runtime);
-        });
+        this.storage.write(
+          request.batch,
+          () => {
+            if (incarnation !== this.#incarnation || this.#turn !== turn) return;
+            this.#resume(runtime, undefined);
+            this.#runTurns(runtime);
+          },
+          (error) => {
+            if (incarnation === this.#incarnation) this.#stopOnStorageFailure(error);
+          },
+        );
         return;
       }
       input = this.#perform(request);
@@ -357,6 +397,12 @@ export class SimNode<S> {
     const mismatch = host.checkpoints.check(this.id, index, this.#kv, how);
     if (mismatch !== null) host.checker.report("stateMachineSafety", this.index, mismatch.detail);
   }
+}
+
+/** An error's code and message, for the trace. */
+function describe(error: Error): string {
+  const code = (error as { readonly code?: unknown }).code;
+  return typeof code === "string" ? `${code} ${error.message}` : error.message;
 }
 
 /** The checkers' picture of a log that storage loaded. */

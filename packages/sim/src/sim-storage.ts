@@ -10,11 +10,30 @@ import { SimDisk } from "./sim-disk.js";
 /** Schedules `callback` at virtual time `atMs` (after everything already due then). */
 export type ScheduleAt = (atMs: number, callback: () => void) => void;
 
+/** Called with the storage's typed error (`StorageFullError`, `StorageNeedsReopenError`). */
+export type StorageFailed = (error: Error) => void;
+
 export interface SimStorage {
-  /** Reads back what is durable: `loaded` is called at once or after simulated I/O. */
-  load(loaded: (persisted: Persisted) => void): void;
-  /** Starts one write; `durable` is called once all of it is durable (never after a crash). */
-  write(batch: PersistBatch, durable: () => void): void;
+  /**
+   * Reads back what is durable: `loaded` is called at once or after simulated I/O, or `failed`
+   * if the storage cannot open (a full disk).
+   */
+  load(loaded: (persisted: Persisted) => void, failed: StorageFailed): void;
+  /**
+   * Starts one write; `durable` is called once all of it is durable (never after a crash), or
+   * `failed` if the storage refused it (disk full, fsync failed): the node must stop.
+   */
+  write(batch: PersistBatch, durable: () => void, failed: StorageFailed): void;
+  /** The node stopped on a storage failure (no power loss): forget the open storage. */
+  stop(): void;
+  /** Leaves only `headroomBytes` free on the disk (a no-op where the disk has no capacity). */
+  fill(headroomBytes: number): void;
+  /** Space comes back (the disk is unlimited again). */
+  free(): void;
+  /** Whether the disk is full (filled and not freed yet). */
+  readonly full: boolean;
+  /** The heal: no more storage faults (space back, fsyncs succeed). */
+  endFaults(): void;
   /**
    * Power loss: what was not durable is lost, except what the storage's own crash model keeps
    * (`torn` draws the tear; `tornEntries` scripts it). Returns a note for the trace.
@@ -47,9 +66,20 @@ export class MemoryDiskStorage implements SimStorage {
     this.#scheduleAt = scheduleAt;
   }
 
+  // The bare disk never fails: ENOSPC and EIO are FileStorage's (the default disk's) faults.
+  readonly full = false;
+
   load(loaded: (persisted: Persisted) => void): void {
     loaded(this.disk.load());
   }
+
+  stop(): void {}
+
+  fill(): void {}
+
+  free(): void {}
+
+  endFaults(): void {}
 
   write(batch: PersistBatch, durable: () => void): void {
     const disk = this.disk;

@@ -1,4 +1,5 @@
 import type { RuntimeRules } from "@flotilla/core/runtime";
+import type { FileSystem } from "@flotilla/storage-file";
 import type { NetworkStats } from "@flotilla/transport-memory";
 import type { HistoryOperation } from "./linearizability/history.js";
 import type { SimulationOptions } from "./options.js";
@@ -50,6 +51,12 @@ export type SimulationResult = {
     readonly kvCheckpointsCompared: number;
     /** Nodes that came back from an older or empty data directory. */
     readonly amnesias: number;
+    /** Writes that took one to three election timeouts longer than the disk's latency. */
+    readonly slowWrites: number;
+    /** Disks that filled up (ENOSPC from then until space came back). */
+    readonly disksFilled: number;
+    /** Times a node stopped because its storage failed (StorageFullError, StorageNeedsReopenError). */
+    readonly storageFailures: number;
     /** Leaders' reports of a follower that lost entries it had acknowledged (peerLostLog). */
     readonly lostLogReports: number;
     /** The most probes a leader sent one peer in a second on its rejections without moving back. */
@@ -104,6 +111,11 @@ export type RunOptions<S> = {
   readonly core?: RaftCore<S>;
   /** The node runtime's rules; default the shipped ones. Tests plant driver defects here. */
   readonly rules?: RuntimeRules;
+  /**
+   * Wraps each node's simulated file system as FileStorage sees it (the default disk only).
+   * Tests plant defects of the layer under the storage here (an fsync failure retried away).
+   */
+  readonly fileSystem?: (fs: FileSystem) => FileSystem;
   /** Receives every trace line as it happens (slow; for --trace). */
   readonly traceListener?: (line: string) => void;
   /** How many recent events a failure report shows. */

@@ -105,6 +105,9 @@ class Simulation<S> implements NodeHost {
   coreSteps = 0;
   /** peerLostLog reports: a leader found a follower without entries it had acknowledged. */
   lostLogReports = 0;
+  slowWrites = 0;
+  /** Storage faults (slow writes; full disks and failed fsyncs are set on the disks) are on. */
+  #storageFaults = true;
 
   constructor(options: SimulationOptions, run: RunOptions<S>) {
     this.options = options;
@@ -123,14 +126,30 @@ class Simulation<S> implements NodeHost {
       (id, i) =>
         new SimNode<S>(this, core, run.rules, id, i, root, () => {
           const diskPrng = root.fork(`disk/${id}`);
+          const electionTimeoutMs = options.electionTimeoutTicks * options.tickMs;
+          // A slow write (safety phase only) outlasts one to three election timeouts; no draw
+          // when the scenario has none, so other runs replay as before.
           const latency = () =>
-            diskPrng.intBetween(options.diskLatencyMinMs, options.diskLatencyMaxMs);
+            diskPrng.intBetween(options.diskLatencyMinMs, options.diskLatencyMaxMs) +
+            (options.slowWriteProbability > 0 &&
+            this.#storageFaults &&
+            diskPrng.chance(options.slowWriteProbability)
+              ? this.#slowWrite(electionTimeoutMs * diskPrng.intBetween(1, 3))
+              : 0);
           const nowMs = () => this.nowMs;
           const scheduleAt = (atMs: number, callback: () => void) =>
             this.schedule(atMs, CALLBACK, i, 0, null, callback);
           return options.disk === "memory"
             ? new MemoryDiskStorage(latency, nowMs, scheduleAt)
-            : new FileDiskStorage(diskPrng, latency, nowMs, scheduleAt, this.#asyncWork);
+            : new FileDiskStorage(
+                diskPrng,
+                latency,
+                nowMs,
+                scheduleAt,
+                this.#asyncWork,
+                options.fsyncFailureProbability,
+                run.fileSystem,
+              );
         }),
     );
     this.clients = new KvClients(
@@ -157,6 +176,11 @@ class Simulation<S> implements NodeHost {
 
   get nowMs(): number {
     return this.network.nowMs;
+  }
+
+  #slowWrite(extraMs: number): number {
+    this.slowWrites++;
+    return extraMs;
   }
 
   schedule(
@@ -293,6 +317,8 @@ class Simulation<S> implements NodeHost {
     this.network.heal();
     this.network.configureDefaults(phaseLinkOptions(this.options, false));
     this.trace.fault(this.nowMs, "liveness phase: heal the network, restart every node");
+    this.#storageFaults = false;
+    for (const node of this.nodes) node.storage.endFaults();
     for (const node of this.nodes) if (!node.up) node.restart();
     await this.#settle();
     this.clients.healed(this.options.livenessOperationsPerClient);
@@ -392,6 +418,9 @@ class Simulation<S> implements NodeHost {
         indeterminate: history.filter((op) => op.outcome === "indeterminate").length,
         kvCheckpointsCompared: this.checkpoints.comparisons,
         amnesias: this.#faults.amnesias,
+        slowWrites: this.slowWrites,
+        disksFilled: this.#faults.disksFilled,
+        storageFailures: this.nodes.reduce((sum, node) => sum + node.storageFailures, 0),
         lostLogReports: this.lostLogReports,
         spinProbesPerSecondMax: this.spin.maxPerSecond,
       },

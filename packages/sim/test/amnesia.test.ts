@@ -25,6 +25,9 @@ const quiet: SimulationOverrides = {
   clientThinkMeanMs: 20,
   entriesBytesPerMessageMax: 1024 * 1024,
   snapshotEveryEntries: 0,
+  slowWriteProbability: 0,
+  diskFullProbability: 0,
+  fsyncFailureProbability: 0,
 };
 
 function script(fromBackup: boolean): ScheduledFault[] {

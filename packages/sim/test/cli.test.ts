@@ -104,7 +104,7 @@ describe("pnpm sim", () => {
   it("exits with the usage code on bad arguments", async () => {
     expect((await run(["--steps", "many"])).code).toBe(exitCodes.usage);
     expect((await run(["--no-such-flag"])).code).toBe(exitCodes.usage);
-    expect((await run(["--nodes", "4"])).code).toBe(exitCodes.usage);
+    expect((await run(["--nodes", "8"])).code).toBe(exitCodes.usage);
   });
 
   it("tells crash, liveness and correctness failures apart by exit code", async () => {

@@ -55,6 +55,9 @@ const options = deriveOptions(4242, {
   diskLatencyMaxMs: 30,
   clientCount: 3,
   clientThinkMeanMs: 5,
+  slowWriteProbability: 0,
+  diskFullProbability: 0,
+  fsyncFailureProbability: 0,
 });
 
 // The planted defect is searched on the bare disk, whose scripted crash keeps exactly

@@ -27,6 +27,10 @@ export const figure8Scenario: SimulationOverrides = {
   crashProbability: 0.01,
   preVote: false,
   checkQuorum: false,
+  // No storage faults: a slow write or a stopped node would break the sequence the case needs.
+  slowWriteProbability: 0,
+  diskFullProbability: 0,
+  fsyncFailureProbability: 0,
 };
 
 export const openReducerBugs: readonly PinnedSeed[] = [];

@@ -6,15 +6,15 @@ export type Found = { readonly seed: number; readonly result: SimulationResult }
 /**
  * A bounded search: runs `seeds` in order with the planted defect (a `core` or runtime `rules`)
  * and returns the first seed whose run violates a safety property (or, with `outcome` "liveness",
- * fails the liveness phase) while the shipped code passes
+ * fails the liveness phase; "crash", throws) while the shipped code passes
  * the same seed, so the violation is the defect's and not something else's. Null when the budget
  * runs out.
  */
 export async function findViolation<S>(
-  plant: Pick<RunOptions<S>, "core" | "rules">,
+  plant: Pick<RunOptions<S>, "core" | "rules" | "fileSystem">,
   seeds: Iterable<number>,
   overrides: SimulationOverrides,
-  outcome: "correctness" | "liveness" = "correctness",
+  outcome: "correctness" | "liveness" | "crash" = "correctness",
 ): Promise<Found | null> {
   for (const seed of seeds) {
     const options = deriveOptions(seed, overrides);
@@ -41,6 +41,7 @@ export function caughtAsExpected(defect: string, found: Found): string {
 
 export function describeFailure(found: Found): string {
   const r = found.result;
+  if (r.outcome === "crash") return `seed ${found.seed}: crash ${String(r.error)}`;
   if (r.violation === null) return `seed ${found.seed}: liveness ${r.livenessFailure}`;
   return `seed ${found.seed}: ${r.violation.kind} ${r.violation.detail}`;
 }

@@ -11,7 +11,7 @@ describe("swarm options", () => {
     );
     expect(scenarios.size).toBe(20);
     const sizes = new Set(Array.from({ length: 50 }, (_, i) => deriveOptions(i).nodeCount));
-    expect([...sizes].sort()).toEqual([3, 5, 7]);
+    expect([...sizes].sort()).toEqual([2, 3, 4, 5, 6, 7]);
   });
 
   it("keeps every other option when one is overridden", async () => {
@@ -23,7 +23,8 @@ describe("swarm options", () => {
   });
 
   it("rejects out-of-range options with a typed error naming the field", async () => {
-    expect(() => deriveOptions(1, { nodeCount: 4 as never })).toThrow(SimulationOptionsError);
+    expect(() => deriveOptions(1, { nodeCount: 8 as never })).toThrow(SimulationOptionsError);
+    expect(() => deriveOptions(1, { nodeCount: 1 as never })).toThrow(/nodeCount/);
     expect(() => deriveOptions(1, { lossProbability: 2 })).toThrow(/lossProbability/);
     expect(() => validateOptions({ ...deriveOptions(1), steps: 0 })).toThrow(/steps/);
   });
