@@ -25,9 +25,10 @@ function bench(args: readonly string[]) {
 /** The option names in a source file's parseArgs `options: { ... }` block(s). */
 async function parsedFlags(file: string): Promise<string[]> {
   const source = await readFile(new URL(file, import.meta.url), "utf8");
-  return [...source.matchAll(/[\s{]"?([a-z][a-z-]*)"?: \{ type: "(?:string|boolean)"/g)].map(
-    (m) => m[1] as string,
-  );
+  // --help is run.ts's (commonFlags), whether or not a benchmark also declares it.
+  return [...source.matchAll(/[\s{]"?([a-z][a-z-]*)"?: \{ type: "(?:string|boolean)"/g)]
+    .map((m) => m[1] as string)
+    .filter((flag) => flag !== "help");
 }
 
 describe("pnpm bench", () => {

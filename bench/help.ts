@@ -95,6 +95,17 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "delay-ms": "one-way delay of every message, in ms (default 5)",
     },
   },
+  growth: {
+    summary: "a kv cluster whose state grows large: throughput, stalls, catch-up by snapshot, RSS",
+    flags: {
+      "state-mb": "state size to reach, in MiB (default 200)",
+      phases: "phases of equal growth; a follower is down for the second half (default 4)",
+      clients: "concurrent writers (default 16)",
+      "value-bytes": "bytes per value, each on a new key (default 1024)",
+      "time-limit-s": "stop growing after this many seconds (default 1800)",
+      "server-args": "extra kv-server options for every server",
+    },
+  },
   failover: {
     summary:
       "time from a leader fault (kill, stop, partition) to a client's next acknowledged write",
