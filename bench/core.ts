@@ -25,6 +25,8 @@ class BenchCluster {
   readonly states = new Map<NodeId, RaftState>();
   private queue: Message[] = [];
   private head = 0;
+  /** Messages delivered so far. */
+  delivered = 0;
 
   constructor(entries: readonly Entry[] = []) {
     const lastTerm = (entries.at(-1)?.term ?? 0) as Term;
@@ -70,6 +72,7 @@ class BenchCluster {
   deliverAll(): void {
     while (this.head < this.queue.length) {
       const m = this.queue[this.head++]!;
+      this.delivered += 1;
       this.feed(m.to, { type: "receive", message: m });
       if (this.head > 4096) {
         this.queue = this.queue.slice(this.head);
@@ -83,30 +86,54 @@ class BenchCluster {
   }
 }
 
-function pipelined(total: number, inFlight: number): number {
-  const c = new BenchCluster();
+/** A run's rate per wall second and per CPU second of this process (a shared machine distorts
+ * the second less), and the messages it took per committed entry. */
+type Rate = { readonly perSec: number; readonly perCpuSec: number; readonly messagesPer: number };
+
+function timed(count: number, run: () => BenchCluster): Rate {
   const start = performance.now();
+  const cpu = process.cpuUsage();
+  const c = run();
+  const used = process.cpuUsage(cpu);
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    perSec: count / seconds,
+    perCpuSec: count / ((used.user + used.system) / 1e6),
+    messagesPer: c.delivered / count,
+  };
+}
+
+function pipelined(total: number, inFlight: number): Rate {
+  return timed(total, () => pipelinedRun(total, inFlight));
+}
+
+function pipelinedRun(total: number, inFlight: number): BenchCluster {
+  const c = new BenchCluster();
   let proposed = 0;
   while (proposed < total) {
     for (let i = 0; i < inFlight; i++) c.feed(ids[0]!, { type: "propose", id: "p", data: payload });
+    c.feed(ids[0]!, { type: "flush" }); // as the driver ends a turn
     proposed += inFlight;
     c.deliverAll();
   }
-  const seconds = (performance.now() - start) / 1000;
   if (c.commit() < proposed) throw new Error(`only ${c.commit()} of ${proposed} committed`);
-  return proposed / seconds;
+  return c;
 }
 
-function sequential(total: number): number {
+function sequential(total: number): Rate {
+  return timed(total, () => sequentialRun(total));
+}
+
+function sequentialRun(total: number): BenchCluster {
   const c = new BenchCluster();
-  const start = performance.now();
   for (let i = 0; i < total; i++) {
     const target = c.commit() + 1;
     c.feed(ids[0]!, { type: "propose", id: "p", data: payload });
+    c.feed(ids[0]!, { type: "flush" });
     c.deliverAll();
     if (c.commit() < target) throw new Error("a sequential proposal did not commit");
   }
-  return total / ((performance.now() - start) / 1000);
+  return c;
 }
 
 /**
@@ -198,16 +225,19 @@ export async function main(argv: readonly string[]): Promise<void> {
   const inFlight = Number(values.inflight);
   pipelined(Math.min(total, 50_000), inFlight); // warm-up
   sequential(Math.min(Number(values.sequential), 5_000));
-  const entriesPerSec = pipelined(total, inFlight);
-  const sequentialProposalsPerSec = sequential(Number(values.sequential));
+  const pipelinedRate = pipelined(total, inFlight);
+  const sequentialRate = sequential(Number(values.sequential));
   const perEntry = heapBytesPerEntry(200_000);
   const small = new BenchCluster(logOf(10));
   const large = new BenchCluster(logOf(Number(values["large-log"])));
   stepCost(small, large, 200); // warm-up
   const [smallMs, largeMs] = stepCost(small, large, 1_000);
   const result = {
-    entriesPerSec: Math.round(entriesPerSec),
-    sequentialProposalsPerSec: Math.round(sequentialProposalsPerSec),
+    entriesPerSec: Math.round(pipelinedRate.perSec),
+    entriesPerCpuSec: Math.round(pipelinedRate.perCpuSec),
+    messagesPerEntry: Number(pipelinedRate.messagesPer.toFixed(3)),
+    sequentialProposalsPerSec: Math.round(sequentialRate.perSec),
+    sequentialProposalsPerCpuSec: Math.round(sequentialRate.perCpuSec),
     heapBytesPerEntry: Math.round(perEntry),
     stepCostRatio: Number((largeMs / smallMs).toFixed(3)),
     stepMicrosSmallLog: Number((smallMs * 1000).toFixed(2)),
@@ -218,7 +248,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   console.log("core reducer, 3 nodes in one process, instant delivery and storage");
   console.table({
     "pipelined entries/s": result.entriesPerSec,
+    "pipelined entries per CPU second": result.entriesPerCpuSec,
+    "pipelined messages per entry": result.messagesPerEntry,
     "sequential proposals/s": result.sequentialProposalsPerSec,
+    "sequential proposals per CPU second": result.sequentialProposalsPerCpuSec,
     "heap bytes/entry": result.heapBytesPerEntry,
     [`propose step, ${values["large-log"]}-entry log (µs)`]: result.stepMicrosLargeLog,
     "propose step, 10-entry log (µs)": result.stepMicrosSmallLog,

@@ -18,6 +18,9 @@ import {
 } from "@flotilla/core";
 import { Counter } from "./counter.js";
 
+/** Messages sent by every node of the run in progress. */
+const sentMessages = { count: 0 };
+
 function inProcessTransports(ids: readonly NodeId[]): Map<NodeId, Transport> {
   const handlers = new Map<NodeId, (message: Message) => void>();
   return new Map(
@@ -25,6 +28,7 @@ function inProcessTransports(ids: readonly NodeId[]): Map<NodeId, Transport> {
       id,
       {
         send(to: NodeId, message: Message) {
+          sentMessages.count += 1;
           const bytes = encodeMessage(message);
           queueMicrotask(() => handlers.get(to)?.(decodeMessage(bytes)));
         },
@@ -68,6 +72,8 @@ async function run(size: number, proposals: number, window: number, bytes: numbe
   const command = new Uint8Array(bytes);
   const writesBefore = persists[0]!();
   const started = performance.now();
+  const cpu = process.cpuUsage();
+  const sentBefore = sentMessages.count;
   let submitted = 0;
   await new Promise<void>((resolve, reject) => {
     let settled = 0;
@@ -82,9 +88,17 @@ async function run(size: number, proposals: number, window: number, bytes: numbe
     for (let k = 0; k < Math.min(window, proposals); k++) submit();
   });
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const messages = sentMessages.count - sentBefore;
   const writes = persists[0]!() - writesBefore;
   for (const node of nodes) await node.stop();
-  return { proposalsPerSec: Math.round(proposals / seconds), entriesPerWrite: proposals / writes };
+  return {
+    proposalsPerSec: Math.round(proposals / seconds),
+    // CPU time of this process: a machine shared with other work distorts it less than wall time.
+    proposalsPerCpuSec: Math.round(proposals / ((used.user + used.system) / 1e6)),
+    entriesPerWrite: proposals / writes,
+    messagesPerProposal: messages / proposals,
+  };
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -99,14 +113,14 @@ export async function main(argv: readonly string[]): Promise<void> {
   const proposals = Number(values.proposals);
   const window = Number(values.window);
   const bytes = Number(values.bytes);
-  const results: Record<string, { proposalsPerSec: number; entriesPerWrite: number }> = {};
+  const results: Record<string, Awaited<ReturnType<typeof run>>> = {};
   for (const size of [1, 3]) {
     results[`nodes${size}`] = await run(size, proposals, window, bytes);
   }
   console.log(`driver: ${proposals} proposals of ${bytes} B, ${window} outstanding, MemoryStorage`);
   for (const [shape, r] of Object.entries(results)) {
     console.log(
-      `  ${shape.padEnd(8)} ${String(r.proposalsPerSec).padStart(9)} proposals/s   ${r.entriesPerWrite.toFixed(1)} entries per leader write`,
+      `  ${shape.padEnd(8)} ${String(r.proposalsPerSec).padStart(9)} proposals/s   ${String(r.proposalsPerCpuSec).padStart(9)} per CPU second   ${r.entriesPerWrite.toFixed(1)} entries per leader write   ${r.messagesPerProposal.toFixed(3)} messages per proposal`,
     );
   }
   console.log(JSON.stringify({ proposals, window, bytes, results }));

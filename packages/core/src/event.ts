@@ -25,6 +25,12 @@ export type Event =
    * as a ReadIndex request. Default "readIndex".
    */
   | { readonly type: "read"; readonly id: string; readonly consistency?: ReadConsistency }
+  /**
+   * The caller has stepped a batch of events (a driver's turn): a leader sends the entries that
+   * proposals left waiting for followers with messages in flight, one AppendEntries per follower
+   * as far as its window allows. Without it they leave with the follower's next acknowledgement.
+   */
+  | { readonly type: "flush" }
   /** Storage made the log durable up to (index, term): a leader may now count itself for it. */
   | { readonly type: "persisted"; readonly index: Index; readonly term: Term }
   /** The application applied every committed entry up to `index`. */

@@ -13,6 +13,7 @@ import {
   broadcastHeartbeat,
   handleAppendResponse,
   maybeCommit,
+  offerAppend,
   sendAll,
 } from "./replication.js";
 import { handleSnapshotResponse } from "./snapshot-send.js";
@@ -122,9 +123,18 @@ export function propose(ctx: Ctx, id: string, data: Uint8Array): void {
   const term = asTerm(s.term);
   appendToLog(ctx, [{ kind: "command", index, term, data }]);
   ctx.notes.push({ type: "proposalAccepted", id, index, term });
-  broadcastAppend(ctx);
+  offerAppend(ctx);
   // A single-voter cluster commits as soon as the entry is durable; nothing to do until then.
   maybeCommit(ctx);
+}
+
+/**
+ * The driver's batch of events ended: what proposals appended for followers with messages in
+ * flight leaves now, as one AppendEntries per follower as far as its window allows (pipelining,
+ * batched per turn; see offerAppend).
+ */
+export function flush(ctx: Ctx): void {
+  if (ctx.s.role === "leader") broadcastAppend(ctx);
 }
 
 function unreachable(value: never): never {

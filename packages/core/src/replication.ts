@@ -152,6 +152,22 @@ export function broadcastAppend(ctx: Ctx): void {
 }
 
 /**
+ * After one proposal: send it at once only to followers with nothing in flight (and probe those
+ * in probe state). A follower with messages in flight gets it with the `flush` that ends the
+ * driver's batch of events (broadcastAppend), or with its next acknowledgement: sent at once, a
+ * burst of proposals in one turn would become one AppendEntries per proposal per follower, each
+ * to encode, send, persist and acknowledge on its own (it halved `bench core`).
+ */
+export function offerAppend(ctx: Ctx): void {
+  const ls = leaderOf(ctx.s);
+  for (let i = 0; i < ls.peers.length; i++) {
+    const pr = leaderOf(ctx.s).progress[i]!;
+    if (pr.state === "probe") sendAppend(ctx, i, true);
+    else if (pr.inflight.count === 0) sendAll(ctx, i);
+  }
+}
+
+/**
  * The heartbeat round (§5.2): also unpauses probes and restarts stalled streams. Entries go out
  * after every follower's heartbeat or probe: a large batch to one follower must not delay
  * another's heartbeat (issue 10: heartbeats queued behind bulk data).

@@ -38,7 +38,7 @@ import type { Event } from "./event.js";
 import { stepFollower } from "./follower.js";
 import type { Ctx } from "./internal/context.js";
 import { newContext } from "./internal/context.js";
-import { propose, stepLeader, tickLeader } from "./leader.js";
+import { flush, propose, stepLeader, tickLeader } from "./leader.js";
 import { onLocalEvent } from "./local-events.js";
 import { asIndex, asTerm } from "./log.js";
 import { afterMembershipCommit, changeMembership } from "./membership-change.js";
@@ -65,6 +65,10 @@ export type StepResult = {
  */
 export function step(state: RaftState, event: Event): StepResult {
   if (typeof event !== "object" || event === null) throw new UnknownEventError(event);
+  // Fed once per driver turn: on a node that is not leading it has nothing to do.
+  if (event.type === "flush" && state.role !== "leader") {
+    return { state, messages: [], effects: [] };
+  }
   const ctx = newContext(state);
   switch (event.type) {
     case "tick":
@@ -91,6 +95,9 @@ export function step(state: RaftState, event: Event): StepResult {
     case "read":
       if (typeof event.id !== "string") throw new InvalidEventError("read needs a string id");
       requestRead(ctx, event.id, event.consistency ?? "readIndex");
+      break;
+    case "flush":
+      flush(ctx);
       break;
     case "persisted":
     case "applied":

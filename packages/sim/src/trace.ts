@@ -114,6 +114,8 @@ function eventCode(event: Event): number {
       return 8;
     case "read":
       return 9;
+    case "flush":
+      return 10;
     default: {
       const never: never = event;
       throw new TypeError(`unknown event ${JSON.stringify(never)}`);
@@ -161,6 +163,7 @@ export function formatEvent(event: Event): string {
   switch (event.type) {
     case "tick":
     case "campaign":
+    case "flush":
       return event.type;
     case "receive":
       return `<- n${event.message.from} ${formatMessage(event.message)}`;

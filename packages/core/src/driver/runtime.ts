@@ -3,7 +3,8 @@
 //
 // Everything that happens to a node (a peer's message, a proposal, a tick of the clock) becomes an
 // event in the inbox. A *turn* takes the whole inbox at once and, in this order:
-//   1. steps the core once per event, collecting what each step asks for;
+//   1. steps the core once per event, collecting what each step asks for, then `flush` after
+//      proposals, so that a turn's new entries leave as one AppendEntries per follower;
 //   2. sends the steps' `messages` straight away: the core vouches that they promise nothing about
 //      our disk (a leader's AppendEntries overlap its own log write, Raft thesis §10.2.1);
 //   3. merges every persist effect of the turn into ONE write (group commit) and waits for it;
@@ -142,7 +143,14 @@ export class NodeRuntime<State, Result = unknown> {
     const events = this.#inbox;
     this.#inbox = [];
     const sendNow: Message[] = [];
-    for (const event of events) this.#stepInto(event, work, sendNow);
+    let proposed = false;
+    for (const event of events) {
+      this.#stepInto(event, work, sendNow);
+      if (event.type === "propose") proposed = true;
+    }
+    // The batch ends here: the core sends what the proposals left for busy followers in one
+    // AppendEntries each, not one per proposal (event.ts, `flush`).
+    if (proposed) this.#stepInto({ type: "flush" }, work, sendNow);
     const batch = rules.merge(work.persists);
     const { persisted: persistedAfter, release: releaseAfter } = rules.durableAfterWrite;
     const afterWrite: Message[] = [];

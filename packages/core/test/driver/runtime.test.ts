@@ -112,4 +112,53 @@ describe("NodeRuntime: one turn", () => {
     expect(requests.map((r) => r.type)).toEqual(["write", "send", "apply"]);
     expect(runtime.tracker.appliedIndex).toBe(1);
   });
+
+  it("sends a turn's proposals to a follower with messages in flight as one AppendEntries", () => {
+    const runtime = new NodeRuntime(raftReducer, validateConfig({ id: a, voters: [a, b, c] }), {
+      snapshotPolicy: { everyEntries: undefined, everyBytes: undefined },
+    });
+    runtime.load({
+      hardState: { term: 0 as Term, vote: null, commit: 0 as Index },
+      snapshot: null,
+      entries: [],
+    });
+    const appendsOf = (requests: IoRequest[]) =>
+      requests
+        .flatMap((r) => (r.type === "send" ? r.messages : []))
+        .filter((m) => m.type === "appendEntries");
+    runtime.enqueue({ type: "campaign" });
+    runTurn(runtime);
+    const granted = { to: a, term: 1 as Term, preVote: false, granted: true } as const;
+    runtime.enqueue({
+      type: "receive",
+      message: { type: "requestVoteResponse", from: b, ...granted },
+    });
+    // Leader: its no-op probes b and c; their acknowledgements put them in replicate state.
+    for (const probe of appendsOf(runTurn(runtime))) {
+      runtime.enqueue({
+        type: "receive",
+        message: {
+          type: "appendEntriesResponse",
+          from: probe.to,
+          to: a,
+          term: 1 as Term,
+          seq: probe.seq,
+          success: true,
+          matchIndex: 1 as Index,
+        },
+      });
+    }
+    runTurn(runtime);
+    const data = new Uint8Array([1]);
+    runtime.enqueue({ type: "propose", id: "p1", data });
+    expect(appendsOf(runTurn(runtime))).toHaveLength(2); // p1 in flight to b and c, unacknowledged
+    for (const id of ["p2", "p3", "p4"]) runtime.enqueue({ type: "propose", id, data });
+    // Pipelined (not waiting for p1's acknowledgement), and one message per follower for the
+    // whole turn, not one per proposal.
+    expect(
+      appendsOf(runTurn(runtime)).map(
+        (m) => `${m.to} prev=${m.prevLogIndex} entries=${m.entries.length}`,
+      ),
+    ).toEqual(["b prev=2 entries=3", "c prev=2 entries=3"]);
+  });
 });

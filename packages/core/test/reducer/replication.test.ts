@@ -240,9 +240,12 @@ describe("replication", () => {
     for (let i = 1; i <= 5; i++) {
       sent.push(...c.step(n1, { type: "propose", id: `p${i}`, data: bytes(10) }).messages);
     }
+    // The first goes out at once to the idle follower; the others wait for the end of the batch.
+    expect(sent.filter((m) => m.to === n2)).toHaveLength(1);
+    sent.push(...c.step(n1, { type: "flush" }).messages);
     const toN2 = () => c.queue.filter((m) => m.to === n2 && m.type === "appendEntries");
-    // Pipelined: the first two go out at once, one entry each; the window is then full and the
-    // other three wait for acknowledgements.
+    // Pipelined: at the flush a second message leaves without waiting for the first's
+    // acknowledgement; the window is then full and the other three wait for acknowledgements.
     expect(sent.filter((m) => m.to === n2)).toHaveLength(2);
     expect(progressOf(c, n2).inflight).toBe(2);
     c.deliver(c.queue.indexOf(toN2()[0]!));

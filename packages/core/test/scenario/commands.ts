@@ -17,7 +17,8 @@
 //   campaign 1                                            node 1 starts an election now
 //   tick 1 [2 3 | all] [xN]                               N ticks of each node, in turn
 //   advance 1 [2 3 | all] [xN]                            N rounds of: tick each, then stabilize
-//   propose 1 data=hello | bytes=100 [xN]                 client proposals (ids p1, p2, ...)
+//   propose 1 data=hello | bytes=100 [xN]                 client proposals (ids p1, p2, ...) in
+//                                                         one batch, then a flush (one turn)
 //   read 1 [lease] [xN]                                   linearizable reads (ids r1, r2, ...)
 //   deliver 1->2 [n=K]                                    deliver pending messages on one link
 //   duplicate 1->2                                        deliver a copy of the oldest pending
@@ -212,6 +213,8 @@ export class Scenario {
       this.proposals++;
       cluster.stepNode(id, { type: "propose", id: `p${this.proposals}`, data });
     }
+    // As a driver ends its turn: the proposals' entries leave for busy followers in one message.
+    cluster.stepNode(id, { type: "flush" });
   }
 
   private read(cluster: Cluster, id: NodeId, args: readonly string[]): void {
