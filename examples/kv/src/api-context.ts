@@ -4,6 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import type { FlotillaNode } from "@flotilla/core";
 import type { UdpTransportStats } from "@flotilla/transport-udp";
+import type { Logger } from "pino";
 import type { AddressBook } from "./address-book.js";
 import { type Reply, redirect } from "./http-reply.js";
 import type { KvStore } from "./kv-store.js";
@@ -23,6 +24,8 @@ export type ApiContext = {
   readonly partition?: PartitionableTransport;
   /** What GET /metrics serves. */
   readonly metrics: KvMetrics;
+  /** The server's log: membership requests say what they wait for. Absent: nothing logged. */
+  readonly log?: Logger;
 };
 
 /** A follower's answer to a request only the leader serves: 307 to the leader, or 503. */

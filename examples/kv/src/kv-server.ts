@@ -129,6 +129,7 @@ export async function startServer(
       transportStats,
       ...(partition === undefined ? {} : { partition }),
       metrics,
+      log,
     });
     running.http = await listen(server, apiSelf);
   } catch (error) {

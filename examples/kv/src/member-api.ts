@@ -136,15 +136,23 @@ async function add(context: ApiContext, request: IncomingMessage, addition: Addi
 
 /** Promotes learner `id`, retrying while the core refuses it for lagging, up to `catchUpMs`. */
 async function promoteWhenCaughtUp(context: ApiContext, id: NodeId): Promise<void> {
-  const deadline = performance.now() + catchUpMs;
-  for (;;) {
+  const started = performance.now();
+  for (let waits = 0; ; waits++) {
     try {
       await context.node.promote(id, { timeoutMs: changeTimeoutMs });
+      if (waits > 0) {
+        const ms = Math.round(performance.now() - started);
+        context.log?.info({ peer: id, ms }, "learner caught up and promoted");
+      }
       return;
     } catch (error) {
       const lagging =
         error instanceof MembershipChangeRefusedError && error.refusal.reason === "learnerLagging";
-      if (!lagging || performance.now() > deadline) throw error;
+      if (!lagging || performance.now() > started + catchUpMs) throw error;
+      if (waits === 0) {
+        const match = context.node.status().progress?.[id]?.match;
+        context.log?.info({ peer: id, match }, "promotion waits for the learner to catch up");
+      }
       await new Promise((resolve) => setTimeout(resolve, catchUpPollMs));
     }
   }

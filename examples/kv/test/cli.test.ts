@@ -44,6 +44,22 @@ describe("kv CLI against a follower (it follows the redirect to the leader)", ()
     expect((await kv("put", "only-key")).code).toBe(2);
   }, 120_000);
 
+  it("lists the members and refuses a membership change by name (exit 1)", async () => {
+    const listed = await kv("member", "list");
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^leader [abc], term \d+\n/);
+    for (const id of ids) {
+      const line = new RegExp(
+        `^${id} +voter +raft 127\\.0\\.0\\.1:\\d+  api 127\\.0\\.0\\.1:\\d+`,
+        "m",
+      );
+      expect(listed.stdout).toMatch(line);
+    }
+    const refused = await kv("member", "remove", "zed");
+    expect(refused).toMatchObject({ code: 1, stdout: "" });
+    expect(refused.stderr).toMatch(/^kv: failed: \S+: UNKNOWN_MEMBER zed is not a member\n$/);
+  }, 120_000);
+
   it("prints every server's view with status", async () => {
     const result = await runScript("cli.ts", ["--servers", cluster.urls.join(","), "status"]);
     expect(result.code).toBe(0);

@@ -115,6 +115,7 @@ describe("kv membership changes as processes", () => {
       const [listed] = await Promise.all([kv(live, "member", "list"), c.start("f")]);
       expect(listed.code, `${listed.stderr}; ${steps}`).toBe(0);
       expect(listed.stdout).toMatch(new RegExp(`^${dead} +voter `, "m"));
+      step("listed the members and started f");
       // 3. Add it (a voter once it has caught up), 4. remove the dead one.
       const raft = `--raft=${c.raftAddress("f")}`;
       const added = await kv(live, "member", "add", "f", raft, `--api=${c.apiAddress("f")}`);
@@ -122,6 +123,7 @@ describe("kv membership changes as processes", () => {
         code: 0,
         stdout: "OK: f is a voter\n",
       });
+      step("added f");
       const gone = await kv(live, "member", "remove", dead);
       expect(gone, `${gone.stderr}; ${steps}`).toMatchObject({
         code: 0,
