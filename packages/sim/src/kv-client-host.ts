@@ -1,5 +1,7 @@
 // The contract between the simulator and its key-value clients (kv-clients.ts).
 
+import type { KvOutput } from "@flotilla/kv-model";
+
 /** What the clients need from the simulator. */
 export interface ClientHost {
   readonly nodeCount: number;
@@ -7,10 +9,24 @@ export interface ClientHost {
   /** Calls `KvClients.on(kind, client, token)` at `atMs`. */
   schedule(atMs: number, kind: ClientEventKind, client: number, token: number): void;
   isUp(node: number): boolean;
-  /** Hands a propose event to `node`; `accepted`/`rejected` come back at the end of its turn. */
+  /**
+   * Proposes `data` at `node` as `createNode`'s `propose` does; `KvClients.settled(id, ...)` tells
+   * how it ended, once the driver's ProposalRegistry settles it.
+   */
   propose(node: number, id: string, data: Uint8Array): void;
   trace(detail: string): void;
 }
+
+/**
+ * How a proposal settled, as a client sees the driver's answer: the state machine's output; a
+ * definite failure to retry (not the leader, with its hint; the entry lost to another leader's);
+ * or an unknown outcome (the leader stepped down before its entry committed, or a snapshot
+ * replaced the log over it): the entry may still take effect.
+ */
+export type ProposalOutcome =
+  | { readonly kind: "ok"; readonly output: KvOutput }
+  | { readonly kind: "retry"; readonly leader: number | null; readonly reason: string }
+  | { readonly kind: "unknown"; readonly reason: string };
 
 export type ClientEventKind = "invoke" | "arrive" | "reply" | "timeout";
 

@@ -1,7 +1,12 @@
-import type { KvInput, KvOutput } from "@flotilla/kv-model";
+import type { KvInput } from "@flotilla/kv-model";
 import { encodeKvCommand } from "@flotilla/kv-model";
 import type { Prng } from "@flotilla/transport-memory";
-import type { ClientEventKind, ClientHost, ClientOptions } from "./kv-client-host.js";
+import type {
+  ClientEventKind,
+  ClientHost,
+  ClientOptions,
+  ProposalOutcome,
+} from "./kv-client-host.js";
 import { nextKvInput, rememberKvOutput } from "./kv-workload.js";
 import type { HistoryOperation } from "./linearizability/history.js";
 
@@ -10,15 +15,16 @@ import type { HistoryOperation } from "./linearizability/history.js";
 // believes leads. The recorded history is what a real client could know, nothing more:
 // - the invocation time is when the client decided to act, the completion time when the reply
 //   reached it, both in virtual ms;
-// - a request refused by a down node, rejected with notLeader, or whose log slot was taken by
-//   another entry (the slot (index, term) it was accepted at can then never commit) definitely
-//   did not take effect: the client retries, hinted leader first, within the same operation;
-// - a request accepted whose node crashed, or that got no answer before the operation timeout,
-//   may or may not have taken effect: it is recorded as indeterminate (Porcupine's "info").
+// - a request refused by a down node, rejected with notLeader, or whose entry was lost to another
+//   leader's definitely did not take effect: the client retries, hinted leader first, within the
+//   same operation;
+// - a request taken by a node that crashed, whose leader stepped down before it committed, over
+//   whose entry a snapshot was restored, or that got no answer before the operation timeout, may
+//   or may not have taken effect: it is recorded as indeterminate (Porcupine's "info").
+// How a proposal settles is decided by the driver's own ProposalRegistry (@flotilla/core/runtime),
+// which each simulated node runs as createNode does: no settlement rule exists twice.
 
-type Reply =
-  | { readonly kind: "ok"; readonly output: KvOutput }
-  | { readonly kind: "retry"; readonly leader: number | null; readonly reason: string };
+type Reply = Exclude<ProposalOutcome, { readonly kind: "unknown" }>;
 
 type Operation = {
   readonly seq: number;
@@ -29,9 +35,7 @@ type Operation = {
   readonly mustComplete: boolean;
   attempt: number;
   node: number;
-  /** The log slot of the current attempt once a leader accepted it. */
-  accepted: { readonly index: number; readonly term: number } | null;
-  /** The current attempt reached a node, which has not answered yet: it may be in its log. */
+  /** The current attempt reached a node, which has not settled it yet: it may be in its log. */
   proposed: boolean;
   reply: Reply | null;
 };
@@ -54,11 +58,9 @@ export class KvClients {
   readonly #host: ClientHost;
   readonly #options: ClientOptions;
   readonly #clients: Client[];
-  /** Per node: log index -> clients waiting for that slot to be applied (one per term). */
-  readonly #waiting: Map<number, number[]>[];
   /**
-   * Proposals handed to a node and not yet accepted or rejected, by id -> client. A node answers
-   * at the end of its turn, which may wait on its disk: the answer comes back later.
+   * Proposals handed to a node and not yet settled, by id -> client. The node settles them the
+   * way createNode does (its ProposalRegistry), at the end of a turn or in a later task.
    */
   readonly #proposing = new Map<string, number>();
   #healed = false;
@@ -76,7 +78,6 @@ export class KvClients {
       completedAfterHeal: 0,
       lastSeen: new Map(),
     }));
-    this.#waiting = Array.from({ length: host.nodeCount }, () => new Map());
   }
 
   start(): void {
@@ -105,7 +106,7 @@ export class KvClients {
     return this.#clients
       .map(
         (c) =>
-          `${c.name} ${c.completedAfterHeal}/${this.#quota}${c.op ? ` (op ${c.op.seq} attempt ${c.op.attempt} at n${c.op.node + 1}${c.op.accepted ? ` accepted ${c.op.accepted.index}/${c.op.accepted.term}` : ""})` : ""}`,
+          `${c.name} ${c.completedAfterHeal}/${this.#quota}${c.op ? ` (op ${c.op.seq} attempt ${c.op.attempt} at n${c.op.node + 1}${c.op.proposed ? " proposed" : ""})` : ""}`,
       )
       .join(", ");
   }
@@ -137,109 +138,25 @@ export class KvClients {
     }
   }
 
-  accepted(id: string, node: number, index: number, term: number): void {
-    const client = this.#answered(id);
-    if (client === null) return;
-    const op = this.#clients[client]?.op as Operation;
-    op.accepted = { index, term };
-    const waiting = this.#waiting[node] as Map<number, number[]>;
-    const clients = waiting.get(index);
-    if (clients === undefined) waiting.set(index, [client]);
-    else clients.push(client);
-  }
-
-  rejected(id: string, leader: number | null, reason: string): void {
-    const client = this.#answered(id);
-    if (client === null) return;
-    this.#replyLater(client, { kind: "retry", leader, reason });
-  }
-
-  /** The client whose current attempt proposal `id` is, now answered; null if stale. */
-  #answered(id: string): number | null {
+  /**
+   * Proposal `id` settled (the driver's ProposalRegistry, through the node): the client is answered,
+   * retries, or records the operation as indeterminate and moves on (an unknown outcome after the
+   * heal is not a liveness failure: the cluster made progress, the client cannot tell whether its
+   * entry was part of it, and its next operation must complete instead).
+   */
+  settled(id: string, outcome: ProposalOutcome): void {
     const client = this.#proposing.get(id);
-    if (client === undefined) return null;
+    if (client === undefined) return;
     this.#proposing.delete(id);
-    const op = this.#clients[client]?.op;
-    if (op == null || attemptId(this.#clients[client] as Client, op) !== id) return null;
+    const c = this.#clients[client] as Client;
+    const op = c.op;
+    if (op === null || attemptId(c, op) !== id) return;
+    if (outcome.kind === "unknown") {
+      this.#giveUp(client, c, outcome.reason, false);
+      return;
+    }
     op.proposed = false;
-    return client;
-  }
-
-  /**
-   * `node` applied (index, term) with this output (null: not a command); answers the client
-   * waiting on that slot: its result if the slot holds its entry, a retry if another entry won it.
-   * Clients waiting on later slots of earlier terms learn now that theirs are lost too (see
-   * #answerLostSlots): without that, a proposal accepted by a deposed leader waited until some
-   * later traffic filled its index, for ever when its client was the only one (seeds 459, 1143).
-   */
-  applied(node: number, index: number, term: number, output: KvOutput | null): void {
-    const waiting = this.#waiting[node];
-    if (waiting === undefined || waiting.size === 0) return;
-    const clients = waiting.get(index);
-    if (clients !== undefined) {
-      waiting.delete(index);
-      for (const client of clients) {
-        const op = this.#clients[client]?.op;
-        if (op?.accepted?.index !== index || op.node !== node) continue;
-        this.#replyLater(
-          client,
-          op.accepted.term === term && output !== null
-            ? { kind: "ok", output }
-            : { kind: "retry", leader: null, reason: `slot ${index} taken by term ${term}` },
-        );
-      }
-    }
-    this.#answerLostSlots(node, index, term);
-  }
-
-  /**
-   * `node` restored a snapshot of everything committed up to (index, term), instead of applying
-   * those entries. A client waiting there on a slot the snapshot covers can never learn whether
-   * its entry made it (the driver's OutcomeUnknownError): indeterminate. Later slots of earlier
-   * terms are lost, as after an apply.
-   */
-  restored(node: number, index: number, term: number): void {
-    const waiting = this.#waiting[node];
-    if (waiting === undefined || waiting.size === 0) return;
-    for (const [slot, clients] of [...waiting]) {
-      if (slot > index) continue;
-      waiting.delete(slot);
-      for (const client of clients) {
-        const c = this.#clients[client] as Client;
-        if (c.op?.accepted?.index === slot && c.op.node === node) {
-          this.#giveUp(client, c, `n${node + 1} restored a snapshot over slot ${slot}`, false);
-        }
-      }
-    }
-    this.#answerLostSlots(node, index, term);
-  }
-
-  /**
-   * An entry of `term` is committed at `index`: every slot (i, t) with i > index and t < term is
-   * lost. A log holding (i, t) holds terms <= t at every index below i (terms never decrease along
-   * a log), and every future leader holds the committed (index, term) (Leader Completeness,
-   * §5.4), so no leader can ever hold (i, t) and it never commits.
-   */
-  #answerLostSlots(node: number, index: number, term: number): void {
-    const waiting = this.#waiting[node] as Map<number, number[]>;
-    for (const [slot, clients] of [...waiting]) {
-      if (slot <= index) continue;
-      const lost = clients.filter((client) => {
-        const op = this.#clients[client]?.op;
-        return op?.accepted?.index === slot && op.node === node && op.accepted.term < term;
-      });
-      if (lost.length === 0) continue;
-      const rest = clients.filter((client) => !lost.includes(client));
-      if (rest.length === 0) waiting.delete(slot);
-      else waiting.set(slot, rest);
-      for (const client of lost) {
-        this.#replyLater(client, {
-          kind: "retry",
-          leader: null,
-          reason: `slot ${slot} lost: index ${index} committed in term ${term}`,
-        });
-      }
-    }
+    this.#replyLater(client, outcome);
   }
 
   /**
@@ -247,13 +164,11 @@ export class KvClients {
    * answered (the crash may have come between its log write and its answer), become indeterminate.
    */
   nodeCrashed(node: number): void {
-    this.#waiting[node]?.clear();
     for (let client = 0; client < this.#clients.length; client++) {
       const c = this.#clients[client] as Client;
       const op = c.op;
       if (op === null || op.node !== node) continue;
-      if (op.accepted !== null || op.proposed)
-        this.#giveUp(client, c, `n${node + 1} crashed`, true);
+      if (op.proposed) this.#giveUp(client, c, `n${node + 1} crashed`, true);
     }
   }
 
@@ -275,7 +190,6 @@ export class KvClients {
       mustComplete: this.#healed,
       attempt: 0,
       node: c.leaderGuess,
-      accepted: null,
       proposed: false,
       reply: null,
     };
@@ -300,7 +214,6 @@ export class KvClients {
   #sendAttempt(client: number, c: Client, op: Operation, delayMs: number): void {
     op.attempt++;
     op.node = c.leaderGuess;
-    op.accepted = null;
     op.proposed = false;
     op.reply = null;
     const atMs = this.#host.nowMs() + delayMs + this.#latency(c);
@@ -372,7 +285,7 @@ export class KvClients {
     }
     // Only a request a node took (accepted, or not yet answered) can have taken effect; one
     // refused or never delivered is dropped.
-    if (op.accepted !== null || op.proposed) {
+    if (op.proposed) {
       this.history.push({
         clientId: c.name,
         input: op.input,
@@ -381,7 +294,7 @@ export class KvClients {
       });
     }
     this.#host.trace(
-      `${c.name} op ${op.seq} ${op.accepted !== null || op.proposed ? "indeterminate" : "abandoned"}: ${why}`,
+      `${c.name} op ${op.seq} ${op.proposed ? "indeterminate" : "abandoned"}: ${why}`,
     );
     this.#finish(client, c);
   }

@@ -3,16 +3,26 @@ import {
   type Effect,
   type Entry,
   type Event,
+  type Index,
+  LeadershipLostError,
   type Message,
   type NodeId,
+  NotLeaderError,
+  OutcomeUnknownError,
+  OverloadedError,
   type Persisted,
   type Role,
+  type Scheduler,
+  SteppedDownError,
   validateConfig,
 } from "@flotilla/core";
 import {
   type IoCompletion,
   type IoRequest,
   NodeRuntime,
+  Notifier,
+  ProposalRegistry,
+  ReadRegistry,
   type RuntimeRules,
   type Turn,
   type TurnReport,
@@ -29,6 +39,7 @@ import {
 } from "@flotilla/kv-model";
 import type { Network, Prng } from "@flotilla/transport-memory";
 import type { KvCheckpoints } from "./kv-checkpoints.js";
+import type { ProposalOutcome } from "./kv-client-host.js";
 import type { KvClients } from "./kv-clients.js";
 import { entryHash, LogMirror } from "./log-mirror.js";
 import type { SimulationOptions } from "./options.js";
@@ -58,6 +69,14 @@ export interface NodeHost {
     messages: readonly Message[],
   ): void;
   scheduleTick(node: number, atMs: number, incarnation: number): void;
+  /**
+   * Virtual timers and tracked microtasks, as createNode's driver gets from its host: the
+   * ProposalRegistry settles refusals in a later task, and its promises' reactions run as
+   * microtasks the simulator drains after the event.
+   */
+  readonly scheduler: Scheduler;
+  /** Something only a bug explains: the run stops with outcome "crash". */
+  fail(error: unknown): void;
 }
 
 // Commands are decoded once, not once per node: every node applies the same Uint8Array object
@@ -97,6 +116,13 @@ export class SimNode<S> {
   #loading = false;
   #incarnation = 0;
   #kv: KvState = emptyKvState;
+  /** createNode's settlement of proposals (one registry and notifier per life, as per process). */
+  #proposals: ProposalRegistry<KvOutput> | null = null;
+  #notifier: Notifier<KvOutput> | null = null;
+  /** Where the registry's proposals were accepted, to tell the checker what was acknowledged. */
+  readonly #positions = new Map<string, { readonly index: number; readonly term: number }>();
+  /** The commit index the node's hard state says, as the driver reads it after a turn. */
+  #commit = 0;
   role: Role = "follower";
   term = 0;
   /** The highest index applied to the state machine (entries or a snapshot) in this life. */
@@ -191,6 +217,16 @@ export class SimNode<S> {
     );
     runtime.load(persisted);
     this.#runtime = runtime;
+    this.#proposals = new ProposalRegistry<KvOutput>(host.scheduler);
+    this.#notifier = new Notifier<KvOutput>(
+      this.#proposals,
+      new ProposalRegistry<void>(host.scheduler),
+      new ReadRegistry(host.scheduler),
+      host.scheduler,
+    );
+    this.#notifier.loaded(persisted.hardState.term, (snapshot?.index ?? 0) as Index);
+    this.#commit = Math.max(persisted.hardState.commit, snapshot?.index ?? 0);
+    this.#positions.clear();
     this.#turn = null;
     this.#up = true;
     host.network.restart(this.id);
@@ -236,6 +272,11 @@ export class SimNode<S> {
     this.#runtime = null;
     this.#turn = null;
     this.#up = false;
+    // The process is gone with its pending proposals: the clients learn it from the broken
+    // connection (nodeCrashed), and nothing settles them any more.
+    this.#proposals = null;
+    this.#notifier = null;
+    this.#positions.clear();
     this.role = "follower";
     host.network.crash(this.id);
     host.checker.crashed(this.index);
@@ -268,6 +309,37 @@ export class SimNode<S> {
     if (!this.#up || incarnation !== this.#incarnation) return;
     this.deliver({ type: "tick" });
     this.#host.scheduleTick(this.index, this.#host.nowMs + this.tickPeriodMs, incarnation);
+  }
+
+  /**
+   * A client's proposal, as `createNode`'s `propose`: registered with the node's ProposalRegistry,
+   * which settles it (and so answers the client) by the rules the driver uses.
+   */
+  propose(clientId: string, data: Uint8Array): void {
+    const proposals = this.#proposals;
+    if (!this.#up || proposals === null) return;
+    const host = this.#host;
+    const { id, promise } = proposals.create(undefined);
+    const settled = (outcome: ProposalOutcome) => {
+      if (proposals === this.#proposals) host.clients.settled(clientId, outcome);
+    };
+    promise.then(
+      (output) => {
+        const position = this.#positions.get(id);
+        this.#positions.delete(id);
+        if (position !== undefined && proposals === this.#proposals) {
+          host.checker.acknowledged(this.index, position.index, position.term);
+        }
+        settled({ kind: "ok", output });
+      },
+      (error: unknown) => {
+        this.#positions.delete(id);
+        const outcome = outcomeOf(error, host);
+        if (outcome === null) host.fail(error);
+        else settled(outcome);
+      },
+    );
+    this.deliver({ type: "propose", id, data });
   }
 
   /** Hands an event to the runtime; a turn runs at once unless one waits on the disk. */
@@ -359,27 +431,24 @@ export class SimNode<S> {
     return results;
   }
 
-  /** The end of a turn: what createNode's shell would tell the application, told the clients. */
-  #report({ work }: TurnReport<KvOutput>): void {
-    const host = this.#host;
-    const clients = host.clients;
-    for (const notice of work.notices) {
+  /**
+   * The end of a turn, as createNode's shell ends it: the Notifier settles the proposals through
+   * the ProposalRegistry. Their promises' reactions are microtasks: one more, queued after them
+   * through the tracked scheduler, makes the simulator drain them before the next event.
+   */
+  #report(report: TurnReport<KvOutput>): void {
+    const { notices, outcomes } = report.work;
+    for (const notice of notices) {
       if (notice.type === "proposalAccepted") {
-        clients.accepted(notice.id, this.index, notice.index, notice.term);
-      } else if (notice.type === "proposalRejected") {
-        clients.rejected(notice.id, host.nodeIndex(notice.leader), notice.reason);
+        this.#positions.set(notice.id, { index: notice.index, term: notice.term });
       }
     }
-    for (const outcome of work.outcomes) {
-      if (outcome.kind === "applied") {
-        // A no-op or membership entry can still fill the slot a client's command was accepted at.
-        const output = outcome.isCommand ? (outcome.result ?? null) : null;
-        clients.applied(this.index, outcome.index, outcome.term, output);
-      } else {
-        clients.restored(this.index, outcome.index, outcome.term);
-      }
+    for (const outcome of outcomes) {
       if (outcome.index > this.applied) this.applied = outcome.index;
+      if (outcome.kind === "restored" && outcome.index > this.#commit) this.#commit = outcome.index;
     }
+    this.#notifier?.finish(report, this.#commit as Index);
+    if (notices.length > 0 || outcomes.length > 0) this.#host.scheduler.queueMicrotask(noop);
   }
 
   #stepped(event: Event, effects: readonly Effect[], messages: readonly Message[]): void {
@@ -387,6 +456,8 @@ export class SimNode<S> {
       if (effect.type === "roleChanged") {
         this.role = effect.role;
         this.term = effect.term;
+      } else if (effect.type === "persist" && effect.hardState !== undefined) {
+        if (effect.hardState.commit > this.#commit) this.#commit = effect.hardState.commit;
       }
     }
     this.#host.stepped(this, event, effects, messages);
@@ -397,6 +468,28 @@ export class SimNode<S> {
     const mismatch = host.checkpoints.check(this.id, index, this.#kv, how);
     if (mismatch !== null) host.checker.report("stateMachineSafety", this.index, mismatch.detail);
   }
+}
+
+function noop(): void {}
+
+/**
+ * What a client makes of the driver's settlement of its proposal: the typed errors of
+ * createNode's `propose`. Null for an error no proposal of the simulator can meet (a bug).
+ */
+function outcomeOf(error: unknown, host: NodeHost): ProposalOutcome | null {
+  if (error instanceof NotLeaderError) {
+    return { kind: "retry", leader: host.nodeIndex(error.leader), reason: "notLeader" };
+  }
+  if (error instanceof OverloadedError) {
+    return { kind: "retry", leader: host.nodeIndex(error.leader), reason: "overloaded" };
+  }
+  if (error instanceof LeadershipLostError) {
+    return { kind: "retry", leader: null, reason: `entry ${error.index}/${error.term} lost` };
+  }
+  if (error instanceof SteppedDownError || error instanceof OutcomeUnknownError) {
+    return { kind: "unknown", reason: error.code };
+  }
+  return null;
 }
 
 /** An error's code and message, for the trace. */

@@ -5,6 +5,7 @@ import {
   type NodeId,
   nodeId,
   type RaftState,
+  type Scheduler,
 } from "@flotilla/core";
 import { Network, Prng, ScheduleHeap } from "@flotilla/transport-memory";
 import { type FaultHost, FaultInjector } from "./fault-injector.js";
@@ -158,7 +159,7 @@ class Simulation<S> implements NodeHost {
         nowMs: () => this.network.nowMs,
         schedule: (atMs, kind, client, token) => this.schedule(atMs, CLIENT, client, token, kind),
         isUp: (node) => this.nodes[node]?.up ?? false,
-        propose: (node, id, data) => this.nodes[node]?.deliver({ type: "propose", id, data }),
+        propose: (node, id, data) => this.nodes[node]?.propose(id, data),
         trace: (detail) => this.trace.client(this.network.nowMs, detail),
       },
       {
@@ -176,6 +177,44 @@ class Simulation<S> implements NodeHost {
 
   get nowMs(): number {
     return this.network.nowMs;
+  }
+
+  /**
+   * The driver's clock for the nodes' ProposalRegistry and Notifier: timers are events in virtual
+   * time, and a microtask is tracked like the storage's async work, so the loop drains it (and
+   * every promise reaction queued before it) before the next event. A timer's callback may settle
+   * proposals: a tracked microtask after it drains their reactions too.
+   */
+  readonly scheduler: Scheduler = {
+    setTimeout: (callback, delayMs) => {
+      const timer = { cancelled: false };
+      this.schedule(this.nowMs + Math.max(0, Math.floor(delayMs)), CALLBACK, 0, 0, null, () => {
+        if (timer.cancelled) return;
+        callback();
+        this.scheduler.queueMicrotask(() => {});
+      });
+      return timer;
+    },
+    clearTimeout: (handle) => {
+      (handle as { cancelled: boolean }).cancelled = true;
+    },
+    queueMicrotask: (callback) => {
+      const work = this.#asyncWork;
+      work.started();
+      void Promise.resolve().then(() => {
+        try {
+          callback();
+        } catch (error) {
+          work.failed(error);
+        } finally {
+          work.ended();
+        }
+      });
+    },
+  };
+
+  fail(error: unknown): void {
+    this.#asyncWork.failed(error);
   }
 
   #slowWrite(extraMs: number): number {

@@ -3,18 +3,19 @@ import { describe, expect, it } from "vitest";
 import type { ClientEventKind, ClientHost } from "../src/kv-client-host.js";
 import { KvClients } from "../src/kv-clients.js";
 
-// The simulated clients play the node driver's part in settling proposals: these tests pin how
-// an accepted proposal learns its outcome from what its node applies or restores.
+// The simulated clients answer an operation by how its proposal settled. The settlement rules
+// themselves (an entry lost to another leader's, a snapshot over the slot, a leader stepping down)
+// are the driver's ProposalRegistry's, which each simulated node runs (core's driver tests pin
+// them); these tests pin what a client makes of each outcome.
 
 type Pending = { atMs: number; kind: ClientEventKind; client: number; token: number };
 
-/** One client, two nodes; node 0 accepts every proposal at (accept.index, accept.term). */
-function harness(accept: { index: number; term: number }) {
+/** One client, two nodes; every proposal is recorded and waits for the test to settle it. */
+function harness() {
   let nowMs = 0;
   const queue: Pending[] = [];
   const proposals: string[] = [];
   const traced: string[] = [];
-  let clients: KvClients;
   const host: ClientHost = {
     nodeCount: 2,
     nowMs: () => nowMs,
@@ -24,12 +25,10 @@ function harness(accept: { index: number; term: number }) {
     isUp: () => true,
     propose: (node, id) => {
       proposals.push(`n${node + 1} ${id}`);
-      if (node === 0) clients.accepted(id, node, accept.index, accept.term);
-      else clients.rejected(id, 0, "notLeader");
     },
     trace: (detail) => traced.push(detail),
   };
-  clients = new KvClients(
+  const clients = new KvClients(
     host,
     {
       clientCount: 1,
@@ -54,42 +53,38 @@ function harness(accept: { index: number; term: number }) {
     }
     nowMs = untilMs;
   }
-  return { clients, proposals, traced, runUntil };
+  /** The proposal id of the latest attempt. */
+  const lastId = () => (proposals.at(-1) as string).split(" ")[1] as string;
+  return { clients, proposals, traced, runUntil, lastId };
 }
 
-describe("a proposal accepted by a leader that was then deposed", () => {
-  it("is retried as soon as its node commits an entry of a later term below its slot", () => {
-    // c1's proposal is accepted at 11/1; the new leader of term 2 commits only up to index 10.
-    const h = harness({ index: 11, term: 1 });
-    h.clients.start();
-    h.clients.healed(1);
-    h.runUntil(5);
-    expect(h.proposals).toEqual(["n1 c1.1.1"]);
-    h.clients.applied(0, 10, 2, null);
-    h.runUntil(50);
-    // Before the fix the client waited for index 11 itself, which nothing would ever fill.
-    expect(h.traced.some((line) => line.includes("slot 11 lost"))).toBe(true);
-    expect(h.proposals.length).toBeGreaterThan(1);
-    expect(h.clients.livenessFailure).toBeNull();
-  });
-
-  it("keeps waiting while the committed entries below its slot are of its own term", () => {
-    const h = harness({ index: 11, term: 2 });
+describe("a settled proposal", () => {
+  it("answers the client with the state machine's output", () => {
+    const h = harness();
     h.clients.start();
     h.runUntil(5);
-    h.clients.applied(0, 10, 2, null);
-    h.runUntil(50);
-    expect(h.proposals).toEqual(["n1 c1.1.1"]);
+    h.clients.settled(h.lastId(), { kind: "ok", output: { op: "put" } });
+    h.runUntil(6);
+    expect(h.clients.history).toEqual([expect.objectContaining({ clientId: "c1", outcome: "ok" })]);
   });
-});
 
-describe("a snapshot restored over a waiting slot", () => {
-  it("settles the operation as indeterminate, without failing liveness", () => {
-    const h = harness({ index: 11, term: 1 });
+  it("is retried at the hinted leader when refused", () => {
+    const h = harness();
+    h.clients.start();
+    h.runUntil(5);
+    expect(h.proposals).toEqual(["n1 c1.1.1"]);
+    h.clients.settled(h.lastId(), { kind: "retry", leader: 1, reason: "notLeader" });
+    h.runUntil(50);
+    expect(h.proposals).toEqual(["n1 c1.1.1", "n2 c1.1.2"]);
+    expect(h.clients.history).toEqual([]);
+  });
+
+  it("with an unknown outcome is indeterminate, and after the heal not a liveness failure", () => {
+    const h = harness();
     h.clients.start();
     h.clients.healed(2);
     h.runUntil(5);
-    h.clients.restored(0, 12, 3);
+    h.clients.settled(h.lastId(), { kind: "unknown", reason: "STEPPED_DOWN" });
     h.runUntil(50);
     expect(h.clients.history).toEqual([
       expect.objectContaining({ clientId: "c1", outcome: "indeterminate" }),
@@ -99,29 +94,43 @@ describe("a snapshot restored over a waiting slot", () => {
     expect(h.proposals.at(-1)).toMatch(/^n1 c1\.2\./);
   });
 
-  it("tells a later slot of an earlier term that it is lost", () => {
-    const h = harness({ index: 15, term: 1 });
+  it("of an earlier attempt is ignored", () => {
+    const h = harness();
     h.clients.start();
     h.runUntil(5);
-    h.clients.restored(0, 12, 3);
+    const first = h.lastId();
+    h.clients.settled(first, { kind: "retry", leader: null, reason: "entry 3/1 lost" });
     h.runUntil(50);
-    expect(h.traced.some((line) => line.includes("slot 15 lost"))).toBe(true);
+    h.clients.settled(first, { kind: "ok", output: { op: "put" } });
+    h.runUntil(60);
     expect(h.clients.history).toEqual([]);
+  });
+});
+
+describe("a node that crashes with the proposal", () => {
+  it("leaves the operation indeterminate", () => {
+    const h = harness();
+    h.clients.start();
+    h.runUntil(5);
+    h.clients.nodeCrashed(0);
+    expect(h.clients.history).toEqual([
+      expect.objectContaining({ clientId: "c1", outcome: "indeterminate" }),
+    ]);
   });
 });
 
 describe("after the heal", () => {
   it("an operation has the liveness budget, not the operation timeout", () => {
-    const h = harness({ index: 11, term: 1 });
+    const h = harness();
     h.clients.start();
     h.clients.healed(1);
     h.runUntil(5_000);
     expect(h.clients.livenessFailure).toBeNull();
-    expect(h.clients.describeProgress()).toContain("accepted 11/1");
+    expect(h.clients.describeProgress()).toContain("proposed");
   });
 
   it("an operation invoked before it still times out as indeterminate", () => {
-    const h = harness({ index: 11, term: 1 });
+    const h = harness();
     h.clients.start();
     h.runUntil(5_000);
     expect(h.clients.history[0]).toEqual(
