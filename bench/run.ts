@@ -2,6 +2,7 @@
 // last line, one JSON object with its numbers (docs/benchmarks.md records them).
 import { pathToFileURL } from "node:url";
 import { benchFlagsUsage, benchUsage } from "./help.js";
+import { showElapsed } from "./progress.js";
 
 const benchmarks: Record<string, string> = {
   core: "./core.ts",
@@ -39,9 +40,12 @@ if (json) jsonOnly();
 const module = (await import(pathToFileURL(new URL(file, import.meta.url).pathname).href)) as {
   main(argv: readonly string[]): Promise<void>;
 };
+const stopElapsed = showElapsed(name);
 try {
   await module.main(rest.filter((arg) => arg !== "--json"));
+  stopElapsed();
 } catch (error) {
+  stopElapsed();
   // A mistake on the command line (node:util parseArgs) is one sentence and exit 2, not a trace.
   const code = (error as { code?: unknown }).code;
   if (typeof code !== "string" || !code.startsWith("ERR_PARSE_ARGS_")) throw error;
