@@ -139,6 +139,7 @@ describe("kv membership changes as processes", () => {
     } finally {
       stop.done = true;
       await Promise.all(workers);
+      step("clients stopped");
     }
     const voters = ["a", "b", "c", "d", "e", "f"].filter(
       (id) => id !== dead && !removed.includes(id),
@@ -156,11 +157,13 @@ describe("kv membership changes as processes", () => {
       const values = await Promise.all(keys.map((key) => reader.get(key)));
       lost.push(...keys.filter((_, j) => values[j] === null));
     }
+    step("read back every acknowledged write");
 
     const context = `seed ${seed} (FLOTILLA_SEED=${seed} reruns its choices); ${steps.join("; ")}`;
     expect(lost, context).toEqual([]);
     const completed = history.filter((op) => op.outcome === "ok").length;
     const result = checkLinearizability(history);
+    step("checked the history");
     expect(
       result.result,
       result.result === "violation" ? `${result.explanation}\n${context}` : context,
@@ -170,7 +173,7 @@ describe("kv membership changes as processes", () => {
     const digests = await settledDigests(c, voters.length);
     expect(new Set(digests).size, `${context}; digests ${digests}`).toBe(1);
     console.log(
-      `${context}; ${history.length} operations, ${completed} completed, ${acked.length} acknowledged writes`,
+      `seed ${seed}; ${steps.join("; ")}; ${history.length} operations, ${completed} completed, ${acked.length} acknowledged writes`,
     );
   }, 400_000); // ~230 s at load 30-45 on 2 cores (tsx start-up of 6 servers and 3 CLI calls)
 });
