@@ -126,7 +126,7 @@ describe("kv membership through the HTTP API", () => {
     await client.put("after", "one voter again");
   }, 60_000);
 
-  it("a restarted original member reaches a member added later through its own log", async () => {
+  it("a restarted original member reaches a member added later through its own log; the joined member restarts as a member", async () => {
     dir = await mkdtemp(join(tmpdir(), "flotilla-kv-member-"));
     const [a, b] = (await nodes("a", "b")) as [Node, Node];
     let serverA = await start(a, {});
@@ -154,5 +154,14 @@ describe("kv membership through the HTTP API", () => {
     });
     await both.put("after restart", "3");
     expect(await both.get("with b")).toBe("2");
+
+    // b, started with --join, restarts with the same command line: it is a voter from its own
+    // log (not a node waiting to be added), and the pair commits again.
+    await stopServer(serverB, "restart");
+    running.splice(running.indexOf(serverB), 1);
+    const again = await start(b, { join: a });
+    expect(again.node.status().membership.voters).toEqual(["a", "b"]);
+    await both.put("after b's restart", "4");
+    expect(await both.get("after restart")).toBe("3");
   }, 60_000);
 });
