@@ -35,7 +35,10 @@ type Operation = {
   readonly mustComplete: boolean;
   attempt: number;
   node: number;
-  /** The current attempt reached a node, which has not settled it yet: it may be in its log. */
+  /**
+   * The current attempt reached a node and may have taken effect: not settled yet, or settled as
+   * a success whose reply is still on its way.
+   */
   proposed: boolean;
   reply: Reply | null;
 };
@@ -155,7 +158,9 @@ export class KvClients {
       this.#giveUp(client, c, outcome.reason, false);
       return;
     }
-    op.proposed = false;
+    // A refusal means the entry never took effect; a success did, and until its reply reaches the
+    // client (which a timeout may beat) the operation stays one that may have taken effect.
+    if (outcome.kind === "retry") op.proposed = false;
     this.#replyLater(client, outcome);
   }
 

@@ -127,6 +127,8 @@ export class SimNode<S> {
   term = 0;
   /** The highest index applied to the state machine (entries or a snapshot) in this life. */
   applied = 0;
+  /** Whether the node ever lost its data (amnesia): after the heal it must catch up. */
+  hadAmnesia = false;
   /** How many times the node stopped because its storage refused a write. */
   storageFailures = 0;
 
@@ -302,6 +304,7 @@ export class SimNode<S> {
       this.#loading = false;
     }
     host.trace.fault(host.nowMs, `n${this.id} ${this.storage.forget(fromBackup)}`);
+    this.hadAmnesia = true;
     host.checker.amnesia(this.index);
   }
 
