@@ -3,10 +3,10 @@ import type { Ctx } from "./internal/context.js";
 import { appendToLog } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import { nextRandom } from "./prng.js";
-import { initialProgress } from "./progress.js";
 import { isVoter, members, voteOutcome } from "./quorum.js";
 import { broadcastAppend } from "./replication.js";
 import type { Draft } from "./state.js";
+import { trackConfiguration } from "./tracker.js";
 
 // Every role change goes through one of these four functions, so the bookkeeping that goes with
 // a role (timers, votes, progress) is reset in exactly one place.
@@ -101,9 +101,9 @@ export function becomeLeader(ctx: Ctx): void {
   s.votes = emptyVotes;
   s.electionElapsed = 0;
   s.heartbeatElapsed = 0;
-  const peers = members(s.membership).filter((id) => id !== s.id);
   const next = s.log.lastIndex + 1;
-  s.leaderState = { peers, progress: peers.map(() => initialProgress(next, 1)), seq: 0 };
+  const progress = trackConfiguration(s.membership, s.id, new Map(), next, 1);
+  s.leaderState = { progress, seq: 0 };
   appendToLog(ctx, [{ kind: "noop", index: asIndex(next), term: asTerm(s.term) }]);
   broadcastAppend(ctx);
 }

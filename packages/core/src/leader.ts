@@ -17,6 +17,7 @@ import {
   sendAll,
 } from "./replication.js";
 import { handleSnapshotResponse } from "./snapshot-send.js";
+import { leaderOf, updateEveryProgress } from "./tracker.js";
 
 // The leader: answers to its AppendEntries, heartbeats and CheckQuorum on ticks, proposals.
 
@@ -58,8 +59,7 @@ export function stepLeader(ctx: Ctx, msg: Message): void {
 
 /** A follower holds the snapshot: stream it what came after, and count it towards commits. */
 function afterSnapshotInstalled(ctx: Ctx, peer: NodeId): void {
-  const i = ctx.s.leaderState!.peers.indexOf(peer);
-  sendAll(ctx, i);
+  sendAll(ctx, peer);
   maybeCommit(ctx);
 }
 
@@ -75,14 +75,9 @@ export function tickLeader(ctx: Ctx): void {
       becomeFollower(ctx, s.term, null);
       return;
     }
-    const ls = s.leaderState!;
-    s.leaderState = {
-      peers: ls.peers,
-      progress: ls.progress.map((pr) =>
-        pr.recentActive ? withProgress(pr, { recentActive: false }) : pr,
-      ),
-      seq: ls.seq,
-    };
+    updateEveryProgress(s, (pr) =>
+      pr.recentActive ? withProgress(pr, { recentActive: false }) : pr,
+    );
   }
   if (s.heartbeatElapsed >= s.config.heartbeatIntervalTicks) {
     s.heartbeatElapsed = 0;
@@ -93,12 +88,11 @@ export function tickLeader(ctx: Ctx): void {
 
 function quorumActive(ctx: Ctx): boolean {
   const s = ctx.s;
-  const ls = s.leaderState!;
-  return hasQuorum(s.membership, (id) => {
-    if (id === s.id) return true;
-    const i = ls.peers.indexOf(id);
-    return i >= 0 && ls.progress[i]!.recentActive;
-  });
+  const ls = leaderOf(s);
+  return hasQuorum(
+    s.membership,
+    (id) => id === s.id || (ls.progress.get(id)?.recentActive ?? false),
+  );
 }
 
 /** A client proposal: append on the leader, reject elsewhere or beyond the uncommitted budget. */

@@ -3,14 +3,12 @@ import type { MembershipChange, MembershipRefusal } from "./confchange.js";
 import { leaveJoint, planMembershipChange } from "./confchange.js";
 import type { Membership } from "./entry.js";
 import { InvalidEventError } from "./errors.js";
-import type { NodeId } from "./ids.js";
 import type { Ctx } from "./internal/context.js";
 import { appendToLog } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
-import type { Progress } from "./progress.js";
-import { initialProgress } from "./progress.js";
-import { isVoter, members } from "./quorum.js";
+import { isVoter } from "./quorum.js";
 import { broadcastAppend, maybeCommit } from "./replication.js";
+import { leaderOf, matchOf, trackConfiguration } from "./tracker.js";
 
 // Membership changes on the leader (Raft thesis chapter 4). confchange.ts decides what a request
 // turns the configuration into; this appends it and follows it through:
@@ -47,7 +45,7 @@ export function changeMembership(
   }
   if (!force && change.type === "change") {
     for (const op of change.operations) {
-      if (op.type === "promote" && matchOf(ctx, op.id) < s.commit) {
+      if (op.type === "promote" && matchOf(leaderOf(s), op.id) < s.commit) {
         reject(ctx, id, { reason: "learnerLagging", id: op.id });
         return;
       }
@@ -95,28 +93,15 @@ function appendMembership(ctx: Ctx, membership: Membership): number {
 }
 
 /**
- * One progress record per member of the configuration in force (joint halves and learners
- * included), in the order of `members`: kept for those who stay, fresh (probing from the tip) for
- * those who join, dropped for those who leave.
+ * The leader's progress follows the configuration in force (tracker.ts): kept for those who stay,
+ * fresh (probing from the tip) for those who join, dropped for those who leave.
  */
-export function trackMembers(ctx: Ctx): void {
+function trackMembers(ctx: Ctx): void {
   const s = ctx.s;
-  const ls = s.leaderState;
-  if (ls === null) return;
-  const peers = members(s.membership).filter((peer) => peer !== s.id);
-  const known = new Map<NodeId, Progress>();
-  ls.peers.forEach((peer, i) => {
-    known.set(peer, ls.progress[i]!);
-  });
+  const ls = leaderOf(s);
   const next = s.log.lastIndex + 1;
-  const progress = peers.map((peer) => known.get(peer) ?? initialProgress(next, ls.seq + 1));
-  s.leaderState = { ...ls, peers, progress };
-}
-
-function matchOf(ctx: Ctx, id: NodeId): number {
-  const ls = ctx.s.leaderState!;
-  const i = ls.peers.indexOf(id);
-  return i < 0 ? 0 : ls.progress[i]!.match;
+  const progress = trackConfiguration(s.membership, s.id, ls.progress, next, ls.seq + 1);
+  s.leaderState = { progress, seq: ls.seq };
 }
 
 function reject(ctx: Ctx, id: string, refusal: MembershipRefusal): void {

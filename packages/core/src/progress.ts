@@ -22,6 +22,12 @@ import type { SnapshotMeta } from "./state.js";
 export type ProgressState = "probe" | "replicate" | "snapshot";
 
 export type Progress = {
+  /**
+   * A learner receives the log but never votes nor counts towards a quorum (thesis §4.2.1); the
+   * quorum maths reads the configuration, this flag says what the record is for (status, the
+   * catch-up check before a promotion).
+   */
+  readonly isLearner: boolean;
   /** Highest index known to be replicated on the follower. Invariant: 0 <= match < next. */
   readonly match: number;
   /**
@@ -46,21 +52,25 @@ export type Progress = {
   readonly recentActive: boolean;
   /** An acknowledgement moved `match` since the last heartbeat (the stream is not stalled). */
   readonly ackedSinceHeartbeat: boolean;
-  /** snapshot: the index of the snapshot being sent (0 in the other states). */
-  readonly snapshotIndex: number;
-  /**
-   * snapshot: the snapshot being sent, kept until the transfer ends even if a newer one is taken
-   * meanwhile (so a transfer under way always completes; see snapshot-send.ts). Null otherwise.
-   */
-  readonly snapshot: SnapshotMeta | null;
-  /** snapshot: the next byte offset to send. Invariant: snapshotAckedBytes <= snapshotOffset. */
-  readonly snapshotOffset: number;
-  /** snapshot: the bytes the follower confirmed holding, from offset 0. */
-  readonly snapshotAckedBytes: number;
-  /** snapshot: ticks since the follower last answered the transfer (the limbo timeout). */
-  readonly snapshotIdleTicks: number;
+  /** snapshot: the transfer under way (snapshot-send.ts). Invariant: null in the other states. */
+  readonly transfer: SnapshotTransfer | null;
   /** The last time this term the follower was found without entries it had acknowledged. */
   readonly lostLog: LostLog | null;
+};
+
+/** The leader streaming one snapshot to one follower in chunks (Raft paper §7). */
+export type SnapshotTransfer = {
+  /**
+   * The snapshot being sent, kept until the transfer ends even if a newer one is taken meanwhile
+   * (so a transfer under way always completes; see snapshot-send.ts).
+   */
+  readonly snapshot: SnapshotMeta;
+  /** The next byte offset to send. Invariant: ackedBytes <= offset <= the snapshot's size. */
+  readonly offset: number;
+  /** The bytes the follower confirmed holding, from offset 0. */
+  readonly ackedBytes: number;
+  /** Ticks since the follower last answered the transfer (the limbo timeout). */
+  readonly idleTicks: number;
 };
 
 /** A follower's log fell short of what it had acknowledged (a wiped or restored data directory). */
@@ -74,6 +84,7 @@ export type LostLog = {
 /** Every progress record is built here, fields in one order, so V8 keeps one hidden class. */
 function make(pr: Progress, changes: Partial<Progress>): Progress {
   return {
+    isLearner: changes.isLearner ?? pr.isLearner,
     match: changes.match ?? pr.match,
     matchSeq: changes.matchSeq ?? pr.matchSeq,
     next: changes.next ?? pr.next,
@@ -83,11 +94,7 @@ function make(pr: Progress, changes: Partial<Progress>): Progress {
     inflight: changes.inflight ?? pr.inflight,
     recentActive: changes.recentActive ?? pr.recentActive,
     ackedSinceHeartbeat: changes.ackedSinceHeartbeat ?? pr.ackedSinceHeartbeat,
-    snapshotIndex: changes.snapshotIndex ?? pr.snapshotIndex,
-    snapshot: changes.snapshot === undefined ? pr.snapshot : changes.snapshot,
-    snapshotOffset: changes.snapshotOffset ?? pr.snapshotOffset,
-    snapshotAckedBytes: changes.snapshotAckedBytes ?? pr.snapshotAckedBytes,
-    snapshotIdleTicks: changes.snapshotIdleTicks ?? pr.snapshotIdleTicks,
+    transfer: changes.transfer === undefined ? pr.transfer : changes.transfer,
     lostLog: changes.lostLog === undefined ? pr.lostLog : changes.lostLog,
   };
 }
@@ -98,8 +105,9 @@ export function withProgress(pr: Progress, changes: Partial<Progress>): Progress
 }
 
 /** A follower as a new leader sees it: nothing known, probe from the leader's tip. */
-export function initialProgress(next: number, seq: number): Progress {
+export function initialProgress(next: number, seq: number, isLearner: boolean): Progress {
   return {
+    isLearner,
     match: 0,
     matchSeq: 0,
     next,
@@ -110,11 +118,7 @@ export function initialProgress(next: number, seq: number): Progress {
     // A new leader gives every follower one election timeout to answer before CheckQuorum.
     recentActive: true,
     ackedSinceHeartbeat: false,
-    snapshotIndex: 0,
-    snapshot: null,
-    snapshotOffset: 0,
-    snapshotAckedBytes: 0,
-    snapshotIdleTicks: 0,
+    transfer: null,
     lostLog: null,
   };
 }
@@ -138,6 +142,20 @@ export function isPaused(pr: Progress, limits: WindowLimits): boolean {
   }
 }
 
+/** snapshot: the transfer with some fields changed. */
+export function withTransfer(pr: Progress, changes: Partial<SnapshotTransfer>): Progress {
+  const transfer = pr.transfer;
+  if (transfer === null) throw new Error("invariant: a snapshot transfer is under way");
+  return make(pr, {
+    transfer: {
+      snapshot: changes.snapshot ?? transfer.snapshot,
+      offset: changes.offset ?? transfer.offset,
+      ackedBytes: changes.ackedBytes ?? transfer.ackedBytes,
+      idleTicks: changes.idleTicks ?? transfer.idleTicks,
+    },
+  });
+}
+
 /** Back to probing from `next` (a rejection, or a stalled stream). */
 export function toProbe(pr: Progress, next: number, seq: number): Progress {
   return make(pr, {
@@ -146,8 +164,7 @@ export function toProbe(pr: Progress, next: number, seq: number): Progress {
     probeSent: false,
     sinceSeq: seq,
     inflight: Inflight.empty,
-    snapshotIndex: 0,
-    snapshot: null,
+    transfer: null,
   });
 }
 
@@ -162,11 +179,7 @@ export function toSnapshot(pr: Progress, snapshot: SnapshotMeta, seq: number): P
     sinceSeq: seq,
     inflight: Inflight.empty,
     ackedSinceHeartbeat: false,
-    snapshotIndex: snapshot.index,
-    snapshot,
-    snapshotOffset: 0,
-    snapshotAckedBytes: 0,
-    snapshotIdleTicks: 0,
+    transfer: { snapshot, offset: 0, ackedBytes: 0, idleTicks: 0 },
   });
 }
 
@@ -178,8 +191,7 @@ export function toReplicate(pr: Progress, seq: number): Progress {
     probeSent: false,
     sinceSeq: seq,
     inflight: Inflight.empty,
-    snapshotIndex: 0,
-    snapshot: null,
+    transfer: null,
   });
 }
 

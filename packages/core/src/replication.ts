@@ -1,3 +1,4 @@
+import type { NodeId } from "./ids.js";
 import type { Ctx } from "./internal/context.js";
 import { asIndex, asTerm, entryBytes } from "./log.js";
 import type { AppendEntries, AppendEntriesResponse } from "./message.js";
@@ -15,28 +16,17 @@ import {
 } from "./progress.js";
 import { committedIndex } from "./quorum.js";
 import { snapshotHeartbeat, startSnapshot } from "./snapshot-send.js";
-import type { Draft, LeaderState } from "./state.js";
+import type { LeaderState } from "./tracker.js";
+import { leaderOf, matchOf, progressOf, setProgress } from "./tracker.js";
 
 // The leader's side of log replication (§5.3): what to send to each follower, what its answers
 // mean, and when an index is committed (§5.4.2).
 
-function leaderOf(s: Draft): LeaderState {
-  const ls = s.leaderState;
-  if (ls === null) throw new Error("invariant: replication runs on a leader");
-  return ls;
-}
-
-function setProgress(s: Draft, ls: LeaderState, i: number, pr: Progress, seq = ls.seq): void {
-  const progress = ls.progress.slice();
-  progress[i] = pr;
-  s.leaderState = { peers: ls.peers, progress, seq };
-}
-
-/** Queues an AppendEntries to peer `i` with the leader's next seq, and returns that seq. */
+/** Queues an AppendEntries to `peer` with the leader's next seq, and returns that seq. */
 function pushAppendEntries(
   ctx: Ctx,
   ls: LeaderState,
-  i: number,
+  peer: NodeId,
   prevLogIndex: number,
   prevLogTerm: number,
   entries: AppendEntries["entries"],
@@ -47,7 +37,7 @@ function pushAppendEntries(
   ctx.messages.push({
     type: "appendEntries",
     from: s.id,
-    to: ls.peers[i]!,
+    to: peer,
     term: asTerm(s.term),
     prevLogIndex: asIndex(prevLogIndex),
     prevLogTerm: asTerm(prevLogTerm),
@@ -68,31 +58,31 @@ function pushAppendEntries(
 const probeEntriesBytesMax = 4 * 1024;
 
 /**
- * Sends peer `i` one AppendEntries from its `next` (in replicate state at most
+ * Sends `peer` one AppendEntries from its `next` (in replicate state at most
  * entriesBytesPerMessageMax bytes of entries and at least one entry; a probe carries at most
  * probeEntriesBytesMax, possibly none), unless its progress is paused. With `allowEmpty` it sends
  * even when there is nothing new (a probe or heartbeat). Returns whether a message was sent.
  */
-export function sendAppend(ctx: Ctx, i: number, allowEmpty: boolean): boolean {
+export function sendAppend(ctx: Ctx, peer: NodeId, allowEmpty: boolean): boolean {
   const s = ctx.s;
   const ls = leaderOf(s);
-  const pr = ls.progress[i]!;
+  const pr = progressOf(ls, peer);
   if (isPaused(pr, s.config)) return false;
   const prevLogIndex = pr.next - 1;
   const prevLogTerm = s.log.term(prevLogIndex);
   if (prevLogTerm === undefined) {
     // Below the log's start: the follower needs entries we compacted away (§7).
-    startSnapshot(ctx, i);
+    startSnapshot(ctx, peer);
     return false;
   }
   const entries = entriesFor(ctx, pr);
   if (entries.length === 0 && !allowEmpty) return false;
   const leaderCommit = entries.length > 0 ? s.commit : Math.min(s.commit, pr.match);
-  const seq = pushAppendEntries(ctx, ls, i, prevLogIndex, prevLogTerm, entries, leaderCommit);
+  const seq = pushAppendEntries(ctx, ls, peer, prevLogIndex, prevLogTerm, entries, leaderCommit);
   const lastIndex = prevLogIndex + entries.length;
   const bytes = s.log.bytesAfter(prevLogIndex) - s.log.bytesAfter(lastIndex);
   const sent = onSent(pr, lastIndex, entries.length > 0, bytes);
-  setProgress(s, ls, i, sent, seq);
+  setProgress(s, peer, sent, seq);
   return true;
 }
 
@@ -109,9 +99,9 @@ function entriesFor(ctx: Ctx, pr: Progress): AppendEntries["entries"] {
   return entries.length === 1 && entryBytes(entries[0]!) > budget ? [] : entries;
 }
 
-/** Sends peer `i` everything it lacks, as far as its window allows. */
-export function sendAll(ctx: Ctx, i: number): void {
-  while (sendAppend(ctx, i, false)) {
+/** Sends `peer` everything it lacks, as far as its window allows. */
+export function sendAll(ctx: Ctx, peer: NodeId): void {
+  while (sendAppend(ctx, peer, false)) {
     // The window or the log bounds the loop.
   }
 }
@@ -120,21 +110,21 @@ export function sendAll(ctx: Ctx, i: number): void {
  * Sends an entry-less AppendEntries checking the follower's log at `prevLogIndex`, and starts a
  * new stall-detection interval (see broadcastHeartbeat).
  */
-function sendEmpty(ctx: Ctx, i: number, prevLogIndex: number): void {
+function sendEmpty(ctx: Ctx, peer: NodeId, prevLogIndex: number): void {
   const s = ctx.s;
   const ls = leaderOf(s);
-  const pr = ls.progress[i]!;
+  const pr = progressOf(ls, peer);
   const next = pr.ackedSinceHeartbeat ? withProgress(pr, { ackedSinceHeartbeat: false }) : pr;
   const prevLogTerm = s.log.term(prevLogIndex);
   if (prevLogTerm === undefined) {
     // Compaction passed the follower (it lagged beyond the trailing window): InstallSnapshot.
-    if (next !== pr) setProgress(s, ls, i, next);
-    startSnapshot(ctx, i);
+    if (next !== pr) setProgress(s, peer, next);
+    startSnapshot(ctx, peer);
     return;
   }
   const leaderCommit = Math.min(s.commit, pr.match);
-  const seq = pushAppendEntries(ctx, ls, i, prevLogIndex, prevLogTerm, [], leaderCommit);
-  setProgress(s, ls, i, next, seq);
+  const seq = pushAppendEntries(ctx, ls, peer, prevLogIndex, prevLogTerm, [], leaderCommit);
+  setProgress(s, peer, next, seq);
 }
 
 /**
@@ -143,11 +133,10 @@ function sendEmpty(ctx: Ctx, i: number, prevLogIndex: number): void {
  * of the messages in flight, so it commits in about one round trip), and probe the others.
  */
 export function broadcastAppend(ctx: Ctx): void {
-  const ls = leaderOf(ctx.s);
-  for (let i = 0; i < ls.peers.length; i++) {
-    const pr = leaderOf(ctx.s).progress[i]!;
-    if (pr.state === "probe") sendAppend(ctx, i, true);
-    else sendAll(ctx, i);
+  for (const peer of leaderOf(ctx.s).progress.keys()) {
+    const pr = progressOf(leaderOf(ctx.s), peer);
+    if (pr.state === "probe") sendAppend(ctx, peer, true);
+    else sendAll(ctx, peer);
   }
 }
 
@@ -159,11 +148,10 @@ export function broadcastAppend(ctx: Ctx): void {
  * to encode, send, persist and acknowledge on its own (it halved `bench core`).
  */
 export function offerAppend(ctx: Ctx): void {
-  const ls = leaderOf(ctx.s);
-  for (let i = 0; i < ls.peers.length; i++) {
-    const pr = leaderOf(ctx.s).progress[i]!;
-    if (pr.state === "probe") sendAppend(ctx, i, true);
-    else if (pr.inflight.count === 0) sendAll(ctx, i);
+  for (const peer of leaderOf(ctx.s).progress.keys()) {
+    const pr = progressOf(leaderOf(ctx.s), peer);
+    if (pr.state === "probe") sendAppend(ctx, peer, true);
+    else if (pr.inflight.count === 0) sendAll(ctx, peer);
   }
 }
 
@@ -173,40 +161,38 @@ export function offerAppend(ctx: Ctx): void {
  * another's heartbeat (issue 10: heartbeats queued behind bulk data).
  */
 export function broadcastHeartbeat(ctx: Ctx): void {
-  const ls = leaderOf(ctx.s);
-  const streams: number[] = [];
-  for (let i = 0; i < ls.peers.length; i++) {
+  const streams: NodeId[] = [];
+  for (const peer of leaderOf(ctx.s).progress.keys()) {
     const s = ctx.s;
-    const current = leaderOf(s);
-    const pr = current.progress[i]!;
+    const pr = progressOf(leaderOf(s), peer);
     switch (pr.state) {
       case "probe":
         // A lost probe (or its lost answer) must not stall the follower forever.
-        setProgress(s, current, i, withProgress(pr, { probeSent: false }));
-        sendAppend(ctx, i, true);
+        setProgress(s, peer, withProgress(pr, { probeSent: false }));
+        sendAppend(ctx, peer, true);
         break;
       case "replicate": {
         const stalled = !pr.ackedSinceHeartbeat;
         if (!isPaused(pr, s.config) && pr.next <= s.log.lastIndex) {
-          streams.push(i); // its entries carry the heartbeat
+          streams.push(peer); // its entries carry the heartbeat
         } else if (pr.match < s.log.lastIndex && stalled) {
           // Nothing acknowledged since the last plain heartbeat: check the tail we streamed. If
           // it was lost the follower rejects and we fall back to probing; without this a lost
           // tail would wait for the next proposal to be noticed.
-          sendEmpty(ctx, i, pr.next - 1);
+          sendEmpty(ctx, peer, pr.next - 1);
         } else {
-          sendEmpty(ctx, i, pr.match);
+          sendEmpty(ctx, peer, pr.match);
         }
         break;
       }
       case "snapshot":
-        snapshotHeartbeat(ctx, i);
+        snapshotHeartbeat(ctx, peer);
         break;
       default:
         unreachable(pr.state);
     }
   }
-  for (const i of streams) sendAll(ctx, i);
+  for (const peer of streams) sendAll(ctx, peer);
 }
 
 /**
@@ -220,36 +206,35 @@ export function sendReadRound(ctx: Ctx): void {
   const s = ctx.s;
   const ls = leaderOf(s);
   let seq = ls.seq;
-  for (let i = 0; i < ls.peers.length; i++) {
-    const pr = ls.progress[i]!;
+  for (const [peer, pr] of ls.progress) {
     const prevLogTerm = s.log.term(pr.match);
     if (prevLogTerm === undefined) continue; // compacted away: it is being sent a snapshot
     const commit = Math.min(s.commit, pr.match);
-    seq = pushAppendEntries(ctx, { ...ls, seq }, i, pr.match, prevLogTerm, [], commit);
+    seq = pushAppendEntries(ctx, { ...ls, seq }, peer, pr.match, prevLogTerm, [], commit);
   }
-  if (seq !== ls.seq) s.leaderState = { peers: ls.peers, progress: ls.progress, seq };
+  if (seq !== ls.seq) s.leaderState = { progress: ls.progress, seq };
 }
 
 /** Handles a follower's answer; returns a reason when the answer is impossible (bad input). */
 export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): string | null {
   const s = ctx.s;
   const ls = leaderOf(s);
-  const i = ls.peers.indexOf(msg.from);
-  if (i < 0) return `${msg.from} is not a follower of this leader`;
-  const pr = ls.progress[i]!;
+  const peer = msg.from;
+  const pr = ls.progress.get(peer);
+  if (pr === undefined) return `${peer} is not a follower of this leader`;
   if (msg.success) {
     if (msg.matchIndex > s.log.lastIndex) {
       return `matchIndex ${msg.matchIndex} is beyond the leader's last index ${s.log.lastIndex}`;
     }
     if (pr.state === "snapshot") {
-      ackDuringSnapshot(ctx, i, msg.matchIndex);
+      ackDuringSnapshot(ctx, peer, msg.matchIndex);
       return null;
     }
     let next = onAck(pr, msg.matchIndex, ls.seq);
     if (next.state === "probe" && msg.matchIndex >= pr.next - 1)
       next = toReplicate(next, ls.seq + 1);
-    setProgress(s, ls, i, next);
-    sendAll(ctx, i);
+    setProgress(s, peer, next);
+    sendAll(ctx, peer);
     maybeCommit(ctx);
     return null;
   }
@@ -257,7 +242,7 @@ export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): stri
   // A rejection answering a message sent before the current state began is stale (duplicated
   // or reordered): acting on it would move `next` backwards for nothing.
   if (msg.seq < pr.sinceSeq || pr.state === "snapshot") {
-    if (active !== pr) setProgress(s, ls, i, active);
+    if (active !== pr) setProgress(s, peer, active);
     return null;
   }
   const logEnd = lostLogEnd(pr, msg);
@@ -272,19 +257,19 @@ export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): stri
       match: asIndex(lost.match),
       logEnd: asIndex(lost.logEnd),
     });
-    setProgress(s, ls, i, onLostLog(active, lost, backtrackTo(ctx, msg), ls.seq + 1));
-    sendAppend(ctx, i, true);
+    setProgress(s, peer, onLostLog(active, lost, backtrackTo(ctx, msg), ls.seq + 1));
+    sendAppend(ctx, peer, true);
     return null;
   }
   const probe = toProbe(active, backtrackTo(ctx, msg), ls.seq + 1);
   if (pr.state === "probe" && probe.next >= pr.next) {
     // The answer does not move the probe back: probing again now would ask the same question
     // at network speed. The next heartbeat asks it again (one probe per heartbeat interval).
-    setProgress(s, ls, i, withProgress(active, { probeSent: true }));
+    setProgress(s, peer, withProgress(active, { probeSent: true }));
     return null;
   }
-  setProgress(s, ls, i, probe);
-  sendAppend(ctx, i, true);
+  setProgress(s, peer, probe);
+  sendAppend(ctx, peer, true);
   return null;
 }
 
@@ -312,16 +297,17 @@ function lostLogEnd(pr: Progress, msg: AppendEntriesResponse & { success: false 
  * began, or the follower caught up otherwise): if the follower now holds what our log starts
  * from, the snapshot is moot and replication resumes from there.
  */
-function ackDuringSnapshot(ctx: Ctx, i: number, matchIndex: number): void {
+function ackDuringSnapshot(ctx: Ctx, peer: NodeId, matchIndex: number): void {
   const s = ctx.s;
   const ls = leaderOf(s);
-  const pr = markActive(ls.progress[i]!);
+  const previous = progressOf(ls, peer);
+  const pr = markActive(previous);
   if (matchIndex < s.log.baseIndex || matchIndex <= pr.match) {
-    if (pr !== ls.progress[i]) setProgress(s, ls, i, pr);
+    if (pr !== previous) setProgress(s, peer, pr);
     return;
   }
-  setProgress(s, ls, i, toReplicate(raiseMatch(pr, matchIndex, ls.seq), ls.seq + 1));
-  sendAll(ctx, i);
+  setProgress(s, peer, toReplicate(raiseMatch(pr, matchIndex, ls.seq), ls.seq + 1));
+  sendAll(ctx, peer);
   maybeCommit(ctx);
 }
 
@@ -346,9 +332,7 @@ export function maybeCommit(ctx: Ctx): void {
   const ls = leaderOf(s);
   const quorumIndex = committedIndex(s.membership, (id) => {
     // The leader counts itself only for what it has made durable (thesis §10.2.1).
-    if (id === s.id) return s.persistedIndex;
-    const i = ls.peers.indexOf(id);
-    return i < 0 ? 0 : ls.progress[i]!.match;
+    return id === s.id ? s.persistedIndex : matchOf(ls, id);
   });
   if (quorumIndex > s.commit && s.log.term(quorumIndex) === s.term) s.commit = quorumIndex;
 }

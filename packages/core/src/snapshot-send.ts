@@ -1,7 +1,7 @@
+import type { NodeId } from "./ids.js";
 import type { Ctx } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import type { InstallSnapshotResponse } from "./message.js";
-import type { Progress } from "./progress.js";
 import {
   markActive,
   onAck,
@@ -10,8 +10,9 @@ import {
   toReplicate,
   toSnapshot,
   withProgress,
+  withTransfer,
 } from "./progress.js";
-import type { Draft, LeaderState } from "./state.js";
+import { leaderOf, progressOf, setProgress } from "./tracker.js";
 
 // The leader's side of InstallSnapshot (Raft paper §7): a follower that needs entries the leader
 // compacted away gets the latest snapshot in chunks of snapshotChunkBytesMax bytes.
@@ -48,20 +49,8 @@ function snapshotLimboTicks(ctx: Ctx): number {
   return 2 * ctx.s.config.electionTimeoutTicks;
 }
 
-function leaderOf(s: Draft): LeaderState {
-  const ls = s.leaderState;
-  if (ls === null) throw new Error("invariant: snapshot transfer runs on a leader");
-  return ls;
-}
-
-function setProgress(s: Draft, ls: LeaderState, i: number, pr: Progress, seq = ls.seq): void {
-  const progress = ls.progress.slice();
-  progress[i] = pr;
-  s.leaderState = { peers: ls.peers, progress, seq };
-}
-
-/** Peer `i` needs entries below the log's start: begin sending it the latest snapshot. */
-export function startSnapshot(ctx: Ctx, i: number): void {
+/** `peer` needs entries below the log's start: begin sending it the latest snapshot. */
+export function startSnapshot(ctx: Ctx, peer: NodeId): void {
   const s = ctx.s;
   const ls = leaderOf(s);
   const snapshot = s.snapshot;
@@ -69,19 +58,23 @@ export function startSnapshot(ctx: Ctx, i: number): void {
     // Unreachable while the log's base always comes from a snapshot (init, compaction, install).
     throw new Error("invariant: a compacted log has a snapshot");
   }
-  setProgress(s, ls, i, toSnapshot(ls.progress[i]!, snapshot, ls.seq + 1));
-  sendSnapshotChunks(ctx, i);
+  setProgress(s, peer, toSnapshot(progressOf(ls, peer), snapshot, ls.seq + 1));
+  sendSnapshotChunks(ctx, peer);
 }
 
-/** Sends peer `i` the next chunks of its snapshot, as far as the in-flight window allows. */
-export function sendSnapshotChunks(ctx: Ctx, i: number): void {
+/** Sends `peer` the next chunks of its snapshot, as far as the in-flight window allows. */
+export function sendSnapshotChunks(ctx: Ctx, peer: NodeId): void {
   const s = ctx.s;
-  let pr = leaderOf(s).progress[i]!;
-  if (pr.snapshot === null || (pr.snapshot !== s.snapshot && pr.snapshotAckedBytes === 0)) {
+  const previous = progressOf(leaderOf(s), peer);
+  let pr = previous;
+  if (
+    pr.transfer === null ||
+    (pr.transfer.snapshot !== s.snapshot && pr.transfer.ackedBytes === 0)
+  ) {
     // Nothing delivered yet: a newer snapshot costs nothing more to send, and is worth more.
     pr = toSnapshot(pr, s.snapshot!, leaderOf(s).seq + 1);
   }
-  const snapshot = pr.snapshot!;
+  const snapshot = pr.transfer!.snapshot;
   const size = snapshot.data.byteLength;
   const chunkMax = s.config.snapshotChunkBytesMax;
   const windowMax = chunksInflightMax(ctx);
@@ -89,15 +82,15 @@ export function sendSnapshotChunks(ctx: Ctx, i: number): void {
   // An empty snapshot still travels as one (empty, final) chunk.
   while (
     pr.inflight.count < windowMax &&
-    (pr.snapshotOffset < size || (size === 0 && pr.inflight.count === 0))
+    (pr.transfer!.offset < size || (size === 0 && pr.inflight.count === 0))
   ) {
-    const offset = pr.snapshotOffset;
+    const offset = pr.transfer!.offset;
     const end = Math.min(size, offset + chunkMax);
     seq += 1;
     ctx.messages.push({
       type: "installSnapshot",
       from: s.id,
-      to: leaderOf(s).peers[i]!,
+      to: peer,
       term: asTerm(s.term),
       snapshotIndex: asIndex(snapshot.index),
       snapshotTerm: asTerm(snapshot.term),
@@ -108,48 +101,49 @@ export function sendSnapshotChunks(ctx: Ctx, i: number): void {
       done: end === size,
       seq,
     });
-    pr = withProgress(pr, { snapshotOffset: end, inflight: pr.inflight.add(end, end - offset) });
+    pr = withProgress(withTransfer(pr, { offset: end }), {
+      inflight: pr.inflight.add(end, end - offset),
+    });
   }
-  const ls = leaderOf(s);
-  if (pr !== ls.progress[i] || seq !== ls.seq) setProgress(s, ls, i, pr, seq);
+  if (pr !== previous || seq !== leaderOf(s).seq) setProgress(s, peer, pr, seq);
 }
 
 /**
  * The heartbeat round for a follower receiving a snapshot: switch to a newer snapshot, resend
  * after silence, or give up on a transfer nobody answers (the follower restarted: no limbo).
  */
-export function snapshotHeartbeat(ctx: Ctx, i: number): void {
+export function snapshotHeartbeat(ctx: Ctx, peer: NodeId): void {
   const s = ctx.s;
   const ls = leaderOf(s);
-  const pr = ls.progress[i]!;
+  const pr = progressOf(ls, peer);
+  const transfer = pr.transfer!;
   const interval = s.config.heartbeatIntervalTicks;
-  const idle = pr.snapshotIdleTicks + interval;
+  const idle = transfer.idleTicks + interval;
   if (idle >= snapshotLimboTicks(ctx)) {
     // Back to probing: the probe finds where the follower stands; if it still needs entries we
     // no longer have, a fresh transfer starts from offset 0.
-    setProgress(s, ls, i, toProbe(pr, pr.match + 1, ls.seq + 1));
+    setProgress(s, peer, toProbe(pr, pr.match + 1, ls.seq + 1));
     return;
   }
   const resend = resendTicks(ctx);
-  const due = Math.floor(idle / resend) > Math.floor(pr.snapshotIdleTicks / resend);
+  const due = Math.floor(idle / resend) > Math.floor(transfer.idleTicks / resend);
   const next = due
-    ? withProgress(pr, {
-        snapshotIdleTicks: idle,
-        snapshotOffset: pr.snapshotAckedBytes,
+    ? withProgress(withTransfer(pr, { idleTicks: idle, offset: transfer.ackedBytes }), {
         inflight: pr.inflight.freeTo(Number.POSITIVE_INFINITY),
       })
-    : withProgress(pr, { snapshotIdleTicks: idle });
-  setProgress(s, ls, i, next);
-  sendSnapshotChunks(ctx, i);
+    : withTransfer(pr, { idleTicks: idle });
+  setProgress(s, peer, next);
+  sendSnapshotChunks(ctx, peer);
 }
 
 /** Handles a follower's answer to a chunk; returns a reason when the answer is impossible. */
 export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): string | null {
   const s = ctx.s;
   const ls = leaderOf(s);
-  const i = ls.peers.indexOf(msg.from);
-  if (i < 0) return `${msg.from} is not a follower of this leader`;
-  const pr = markActive(ls.progress[i]!);
+  const peer = msg.from;
+  const previous = ls.progress.get(peer);
+  if (previous === undefined) return `${peer} is not a follower of this leader`;
+  const pr = markActive(previous);
   if (msg.done) {
     // The follower holds everything up to snapshotIndex (installed, or had it already), and all
     // of it is committed, so it agrees with our log there (Log Matching, §5.3).
@@ -158,40 +152,42 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
     }
     if (pr.state !== "snapshot") {
       // A late answer to an earlier transfer: an acknowledgement like any other.
-      setProgress(s, ls, i, onAck(pr, msg.snapshotIndex, ls.seq));
+      setProgress(s, peer, onAck(pr, msg.snapshotIndex, ls.seq));
       return null;
     }
     const matched = raiseMatch(pr, msg.snapshotIndex, ls.seq);
-    setProgress(s, ls, i, toReplicate(matched, ls.seq + 1));
+    setProgress(s, peer, toReplicate(matched, ls.seq + 1));
     return null; // the caller sends the entries after it
   }
-  if (pr.state !== "snapshot" || msg.snapshotIndex !== pr.snapshotIndex) {
+  const transfer = pr.transfer;
+  if (transfer === null || msg.snapshotIndex !== transfer.snapshot.index) {
     // An answer about another transfer (superseded, or from before a restart): proof of life only.
-    if (pr !== ls.progress[i]) setProgress(s, ls, i, pr);
+    if (pr !== previous) setProgress(s, peer, pr);
     return null;
   }
-  const size = pr.snapshot!.data.byteLength;
+  const size = transfer.snapshot.data.byteLength;
   if (msg.receivedBytes > size) {
     return `receivedBytes ${msg.receivedBytes} is beyond the snapshot's ${size} bytes`;
   }
   // No more than already confirmed: a duplicated or reordered answer; proof of life only.
-  if (msg.receivedBytes <= pr.snapshotAckedBytes && pr.snapshotAckedBytes > 0) {
-    setProgress(s, ls, i, withProgress(pr, { snapshotIdleTicks: 0 }));
+  if (msg.receivedBytes <= transfer.ackedBytes && transfer.ackedBytes > 0) {
+    setProgress(s, peer, withTransfer(pr, { idleTicks: 0 }));
     return null;
   }
+  const acked = withTransfer(pr, {
+    ackedBytes: msg.receivedBytes,
+    // After a resend rewound the offset, chunks sent before it may still have arrived.
+    offset: Math.max(transfer.offset, msg.receivedBytes),
+    idleTicks: 0,
+  });
   setProgress(
     s,
-    ls,
-    i,
-    withProgress(pr, {
-      snapshotAckedBytes: msg.receivedBytes,
-      // After a resend rewound the offset, chunks sent before it may still have arrived.
-      snapshotOffset: Math.max(pr.snapshotOffset, msg.receivedBytes),
+    peer,
+    withProgress(acked, {
       inflight: pr.inflight.freeTo(msg.receivedBytes),
-      snapshotIdleTicks: 0,
       ackedSinceHeartbeat: true,
     }),
   );
-  sendSnapshotChunks(ctx, i);
+  sendSnapshotChunks(ctx, peer);
   return null;
 }

@@ -4,7 +4,7 @@ import type { Membership } from "./entry.js";
 import type { NodeId } from "./ids.js";
 import type { RaftLog } from "./log.js";
 import type { MembershipLog } from "./membership-log.js";
-import type { Progress } from "./progress.js";
+import type { LeaderState } from "./tracker.js";
 
 /**
  * The latest snapshot: what the log was compacted to, and the bytes a leader sends a follower that
@@ -34,16 +34,6 @@ export type IncomingSnapshot = {
   readonly chunks: readonly Uint8Array[];
   /** Contiguous bytes received from offset 0. Invariant: the sum of the chunks' lengths. */
   readonly receivedBytes: number;
-};
-
-/** What only a leader keeps: one progress record per other member, in `peers` order. */
-export type LeaderState = {
-  /** Every member but the leader itself. */
-  readonly peers: readonly NodeId[];
-  /** Invariant: progress[i] describes peers[i]. Copy-on-write: a step replaces, never mutates. */
-  readonly progress: readonly Progress[];
-  /** The seq of the last AppendEntries sent in this term; it only rises. */
-  readonly seq: number;
 };
 
 /**
@@ -138,6 +128,7 @@ export type RaftState = {
   readonly random: number;
   /** Candidate and pre-candidate: the answers received in this election, self included. */
   readonly votes: ReadonlyMap<NodeId, boolean>;
+  /** Leader only: its followers' progress (tracker.ts). */
   readonly leaderState: LeaderState | null;
   /** Linearizable reads waiting here, and what confirms them (read-index.ts). */
   readonly reads: ReadState;

@@ -13,6 +13,8 @@ export type PeerProgress = {
   readonly inflight: number;
   /** Heard from since the last CheckQuorum round. */
   readonly recentActive: boolean;
+  /** Receives the log without voting (thesis §4.2.1). */
+  readonly isLearner: boolean;
   /**
    * Set once this leader found the follower without entries it had acknowledged up to `match`:
    * its log ended (or stopped agreeing) at `logEnd` (a wiped or restored data directory). The
@@ -65,21 +67,21 @@ export function status(state: RaftState): Status {
   const ls = state.leaderState;
   if (ls !== null) {
     const progress: Record<NodeId, PeerProgress> = {};
-    ls.peers.forEach((peer, i) => {
-      const pr = ls.progress[i]!;
+    for (const [peer, pr] of ls.progress) {
       const view: { -readonly [K in keyof PeerProgress]: PeerProgress[K] } = {
         match: pr.match as Index,
         next: pr.next as Index,
         state: pr.state,
         inflight: pr.inflight.count,
         recentActive: pr.recentActive,
+        isLearner: pr.isLearner,
       };
       if (pr.lostLog !== null) {
         const { match, logEnd } = pr.lostLog;
         view.lostLog = Object.freeze({ match: match as Index, logEnd: logEnd as Index });
       }
       progress[peer] = Object.freeze(view);
-    });
+    }
     view.progress = Object.freeze(progress);
   }
   return Object.freeze(view);

@@ -9,7 +9,7 @@ const limits = (inflightMessagesMax: number, inflightBytesMax = 1e9) => ({
 
 describe("progress", () => {
   it("probe: one message in flight, unpaused by any answer", () => {
-    let pr = initialProgress(5, 1);
+    let pr = initialProgress(5, 1, false);
     expect(isPaused(pr, limits(4))).toBe(false);
     pr = onSent(pr, 6, true, 1);
     expect(isPaused(pr, limits(4))).toBe(true);
@@ -19,7 +19,7 @@ describe("progress", () => {
   });
 
   it("replicate: the window fills to the maximum and frees as acks arrive", () => {
-    let pr = toReplicate({ ...initialProgress(5, 1), match: 4 }, 2);
+    let pr = toReplicate({ ...initialProgress(5, 1, false), match: 4 }, 2);
     for (let i = 0; i < 3; i++) pr = onSent(pr, 5 + i, true, 1);
     expect(pr.next).toBe(8);
     expect(pr.inflight.count).toBe(3);
@@ -31,7 +31,7 @@ describe("progress", () => {
   });
 
   it("replicate: the window also fills by bytes", () => {
-    let pr = toReplicate({ ...initialProgress(5, 1), match: 4 }, 2);
+    let pr = toReplicate({ ...initialProgress(5, 1, false), match: 4 }, 2);
     pr = onSent(pr, 5, true, 600);
     expect(isPaused(pr, limits(10, 1000))).toBe(false);
     pr = onSent(pr, 6, true, 400);
@@ -43,7 +43,7 @@ describe("progress", () => {
   });
 
   it("match never decreases; a stale ack changes only liveness", () => {
-    let pr = toReplicate({ ...initialProgress(1, 1), match: 0 }, 1);
+    let pr = toReplicate({ ...initialProgress(1, 1, false), match: 0 }, 1);
     pr = onSent(pr, 10, true, 1);
     pr = onAck(pr, 10, 2);
     const again = onAck(pr, 3, 3);
@@ -52,7 +52,7 @@ describe("progress", () => {
   });
 
   it("toProbe never moves next to or below match", () => {
-    const pr = toReplicate({ ...initialProgress(1, 1), match: 7 }, 1);
+    const pr = toReplicate({ ...initialProgress(1, 1, false), match: 7 }, 1);
     expect(toProbe(pr, 2, 5).next).toBe(8);
     expect(toProbe(pr, 20, 5).next).toBe(20);
   });

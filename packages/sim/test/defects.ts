@@ -30,9 +30,7 @@ export const commitsEarlierTermByCounting: RaftCore<RaftState> = {
     const ls = s.leaderState;
     if (s.role !== "leader" || ls === null) return result;
     const matches = s.membership.voters.map((id) => {
-      if (id === s.id) return s.persistedIndex;
-      const i = ls.peers.indexOf(id);
-      return i < 0 ? 0 : (ls.progress[i]?.match ?? 0);
+      return id === s.id ? s.persistedIndex : (ls.progress.get(id)?.match ?? 0);
     });
     matches.sort((a, b) => b - a);
     const quorumIndex = matches[Math.floor(matches.length / 2)] ?? 0;
@@ -151,7 +149,7 @@ export const trustsAcknowledgedMatch: RaftCore<RaftState> = {
     if (ls === null || event.type !== "receive") return step(state, event);
     const message = event.message;
     if (message.type !== "appendEntriesResponse" || message.success) return step(state, event);
-    const match = ls.progress[ls.peers.indexOf(message.from)]?.match ?? 0;
+    const match = ls.progress.get(message.from)?.match ?? 0;
     if (message.conflictIndex > match) return step(state, event);
     return step(state, { type: "receive", message: { ...message, seq: 0 } });
   },
@@ -173,7 +171,7 @@ export const reprobesAtOnce: RaftCore<RaftState> = {
     const answer = event.message;
     if (answer.type !== "appendEntriesResponse" || answer.success) return result;
     if (result.messages.some((m) => m.to === answer.from)) return result;
-    const pr = ls.progress[ls.peers.indexOf(answer.from)];
+    const pr = ls.progress.get(answer.from);
     if (pr === undefined || pr.state !== "probe") return result;
     const prevLogIndex = pr.next - 1;
     const prevLogTerm = s.log.term(prevLogIndex);
