@@ -11,6 +11,7 @@ export { kvKeyModel } from "./linearizability/kv-model.js";
 export type { Model } from "./linearizability/model.js";
 export type {
   DiskKind,
+  NodeCount,
   PartitionPattern,
   SimulationOptions,
   SimulationOverrides,

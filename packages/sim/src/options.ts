@@ -112,6 +112,7 @@ export type SimulationOptions = {
   readonly amnesiaProbability: number;
 };
 
+/** Cluster sizes the simulator runs: the odd ones and, drawn less often, the even ones. */
 export type NodeCount = 2 | 3 | 4 | 5 | 6 | 7;
 
 /** Which storage each simulated node runs: `FileStorage` on a simulated file system, or the bare simulated disk. */

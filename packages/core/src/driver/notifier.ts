@@ -18,6 +18,10 @@ import type { Scheduler } from "./scheduler.js";
 import type { Notice, TurnReport } from "./turn-work.js";
 import type { NodeEvents } from "./types.js";
 
+/**
+ * Settles proposals, membership changes and reads from a finished turn and emits the node's
+ * events: the last part of every turn (`createNode` and the simulator's clients share it).
+ */
 export class Notifier<Result> {
   readonly events = mitt<NodeEvents>();
   readonly #proposals: ProposalRegistry<Result>;
@@ -55,6 +59,7 @@ export class Notifier<Result> {
     this.#appliedIndex = snapshotIndex;
   }
 
+  /** Settles and announces what the turn `report` did; `commitIndex` is the core's after it. */
   finish({ work, appliedIndex }: TurnReport<Result>, commitIndex: Index): void {
     for (const notice of work.notices) this.#notice(notice, appliedIndex);
     this.#reads.applied(appliedIndex);

@@ -45,6 +45,10 @@ type Deadline = {
   readonly timer: TimerHandle;
 };
 
+/**
+ * Pending proposals (or membership changes) by id: each settles exactly once, by its applied
+ * entry, a refusal, its leader stepping down, its timeout or a stop.
+ */
 export class ProposalRegistry<Result> {
   readonly #scheduler: Scheduler;
   readonly #byId = new Map<string, Pending<Result>>();
@@ -153,11 +157,13 @@ export class ProposalRegistry<Result> {
     if (pending !== undefined) pending.resolve(result);
   }
 
+  /** Rejects `id` with `error` if it is still pending. */
   reject(id: string, error: Error): void {
     const pending = this.#take(id);
     if (pending !== undefined) pending.reject(error);
   }
 
+  /** Rejects every pending one, each with its own error from `makeError`. */
   rejectAll(makeError: () => Error): void {
     for (const id of [...this.#byId.keys()]) this.reject(id, makeError());
   }

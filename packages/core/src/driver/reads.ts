@@ -9,6 +9,7 @@ import type { Index } from "../ids.js";
 import { ProposalRegistry } from "./proposals.js";
 import type { Scheduler } from "./scheduler.js";
 
+/** Pending linearizable reads: each served once applied reaches its read index, or rejected. */
 export class ReadRegistry {
   readonly #pending: ProposalRegistry<void>;
   /** Reads the core declared ready, waiting for the state machine to apply up to their index. */
@@ -45,10 +46,12 @@ export class ReadRegistry {
     this.#waiting = still;
   }
 
+  /** Rejects read `id` with `error` if it is still pending. */
   reject(id: string, error: Error): void {
     this.#pending.reject(id, error);
   }
 
+  /** Rejects every pending read, each with its own error from `makeError`. */
   rejectAll(makeError: () => Error): void {
     this.#waiting = [];
     this.#pending.rejectAll(makeError);
