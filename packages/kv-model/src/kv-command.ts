@@ -50,17 +50,62 @@ export function encodeKvCommand(command: KvInput): Uint8Array {
   bytes[0] = opcode;
   let offset = 1;
   for (const part of parts) {
-    for (let n = part.length; ; n = Math.floor(n / 128)) {
-      if (n < 128) {
-        bytes[offset++] = n;
-        break;
-      }
-      bytes[offset++] = (n & 0x7f) | 0x80;
-    }
+    offset = writeVarint(part.length, bytes, offset);
     bytes.set(part, offset);
     offset += part.length;
   }
   return bytes;
+}
+
+/**
+ * Writes the command `put key value` into `target` at `offset`, as `encodeKvCommand` would encode
+ * it, without intermediate arrays (snapshots write hundreds of thousands of these). Returns the
+ * bytes written, or 0 if `target` has no room for the largest the command could be (3 UTF-8
+ * bytes per UTF-16 unit): the caller then gives it a fresh buffer of `putBytesMax(key, value)`.
+ */
+export function writeKvPutInto(
+  key: string,
+  value: string,
+  target: Uint8Array,
+  offset: number,
+): number {
+  if (offset + putBytesMax(key, value) > target.length) return 0;
+  target[offset] = PUT;
+  let at = writeStringInto(key, target, offset + 1);
+  at = writeStringInto(value, target, at);
+  return at - offset;
+}
+
+/** The most bytes `put key value` can take, whatever its characters. */
+export function putBytesMax(key: string, value: string): number {
+  return 1 + 5 + key.length * 3 + 5 + value.length * 3;
+}
+
+/** Writes `text` as its varint length and UTF-8 bytes at `offset`; returns the offset after. */
+function writeStringInto(text: string, target: Uint8Array, offset: number): number {
+  // The length's varint comes first, but the UTF-8 length is known only once encoded: when the
+  // shortest and longest possible lengths take the same varint, encode in place after it.
+  const prefix = varintBytes(text.length);
+  if (prefix !== varintBytes(text.length * 3)) {
+    const bytes = encoder.encode(text);
+    const at = writeVarint(bytes.length, target, offset);
+    target.set(bytes, at);
+    return at + bytes.length;
+  }
+  const { written } = encoder.encodeInto(text, target.subarray(offset + prefix));
+  writeVarint(written, target, offset);
+  return offset + prefix + written;
+}
+
+function writeVarint(n: number, target: Uint8Array, offset: number): number {
+  let at = offset;
+  for (let rest = n; ; rest = Math.floor(rest / 128)) {
+    if (rest < 128) {
+      target[at++] = rest;
+      return at;
+    }
+    target[at++] = (rest & 0x7f) | 0x80;
+  }
 }
 
 /** The bytes of `n` as an unsigned LEB128 varint. */

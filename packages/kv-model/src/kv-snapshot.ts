@@ -1,5 +1,5 @@
 import { KvCommandError } from "./errors.js";
-import { decodeKvCommand, encodeKvCommand } from "./kv-command.js";
+import { decodeKvCommand, putBytesMax, writeKvPutInto } from "./kv-command.js";
 import type { KvState } from "./kv-state-machine.js";
 
 // Snapshot bytes: the commands that rebuild the state, as `put`s sorted by key, each prefixed by
@@ -18,37 +18,34 @@ export const kvSnapshotSliceBytesDefault = 256 * 1024;
 /**
  * The snapshot of `entries` (which the caller gives in key order) in slices of at least
  * `sliceBytes` (the last may be smaller), each holding whole records. Lazy: a slice is encoded
- * when asked for, so a caller can yield to its event loop between slices.
+ * when asked for, so a caller can yield to its event loop between slices. Records are written
+ * straight into one scratch buffer (no array per record), and each slice is a copy of its part.
  */
 export function* encodeKvSnapshotSlices(
   entries: Iterable<readonly [string, string]>,
   sliceBytes: number = kvSnapshotSliceBytesDefault,
 ): Generator<Uint8Array, void, undefined> {
-  let records: Uint8Array[] = [];
-  let bytes = 0;
+  let scratch = new Uint8Array(Math.min(sliceBytes, 1024 * 1024) + 64 * 1024);
+  let view = new DataView(scratch.buffer);
+  let used = 0;
   for (const [key, value] of entries) {
-    const record = encodeKvCommand({ op: "put", key, value });
-    records.push(record);
-    bytes += recordHeaderBytes + record.length;
-    if (bytes >= sliceBytes) {
-      yield joinRecords(records, bytes);
-      records = [];
-      bytes = 0;
+    let written = writeKvPutInto(key, value, scratch, used + recordHeaderBytes);
+    if (written === 0) {
+      const need = used + recordHeaderBytes + putBytesMax(key, value);
+      const grown = new Uint8Array(Math.max(need, scratch.length * 2));
+      grown.set(scratch.subarray(0, used));
+      scratch = grown;
+      view = new DataView(scratch.buffer);
+      written = writeKvPutInto(key, value, scratch, used + recordHeaderBytes);
+    }
+    view.setUint32(used, written);
+    used += recordHeaderBytes + written;
+    if (used >= sliceBytes) {
+      yield scratch.slice(0, used);
+      used = 0;
     }
   }
-  if (records.length > 0) yield joinRecords(records, bytes);
-}
-
-function joinRecords(records: readonly Uint8Array[], bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  const view = new DataView(out.buffer);
-  let offset = 0;
-  for (const record of records) {
-    view.setUint32(offset, record.length);
-    out.set(record, offset + recordHeaderBytes);
-    offset += recordHeaderBytes + record.length;
-  }
-  return out;
+  if (used > 0) yield scratch.slice(0, used);
 }
 
 /**

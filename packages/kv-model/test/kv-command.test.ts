@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeKvCommand, encodeKvCommand, KvCommandError, type KvInput } from "../src/index.js";
+import { putBytesMax, writeKvPutInto } from "../src/kv-command.js";
 
 const SEED = 31_337;
 const text = fc.string({ unit: "grapheme", maxLength: 300 });
@@ -22,6 +23,25 @@ describe("KV command bytes", () => {
         expect(decodeKvCommand(encodeKvCommand(command))).toEqual(command);
       }),
       { seed: SEED, numRuns: 500 },
+    );
+  });
+
+  it(`writes a put in place exactly as encodeKvCommand encodes it (fast-check seed ${SEED})`, () => {
+    // Lengths around the varint boundaries (127/128 UTF-8 bytes), in 1-, 2-, 3- and 4-byte chars.
+    const long = fc.string({
+      unit: fc.constantFrom("a", "é", "€", "😀"),
+      minLength: 30,
+      maxLength: 140,
+    });
+    fc.assert(
+      fc.property(fc.oneof(text, long), fc.oneof(text, long), fc.nat(8), (key, value, at) => {
+        const expected = encodeKvCommand({ op: "put", key, value });
+        const target = new Uint8Array(at + putBytesMax(key, value));
+        const written = writeKvPutInto(key, value, target, at);
+        expect(target.subarray(at, at + written)).toEqual(expected);
+        expect(writeKvPutInto(key, value, new Uint8Array(target.length - 1), at)).toBe(0);
+      }),
+      { seed: SEED, numRuns: 150 },
     );
   });
 
