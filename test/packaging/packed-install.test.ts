@@ -162,7 +162,9 @@ describe("the packed packages", () => {
       'import { decodeMessage } from "@flotilla/core/codec";',
       'import { checkPersistBatch } from "@flotilla/core/storage";',
       'import { NodeRuntime } from "@flotilla/core/runtime";',
-      "console.log([createNode, Network, openFileStorage, createUdpTransport, KvStateMachine, runSimulation, step, decodeMessage, checkPersistBatch, NodeRuntime].map((f) => typeof f).join());",
+      // the simulator's planted defects, on their own entry point for the playground.
+      'import { defects } from "@flotilla/sim/defects";',
+      "console.log([createNode, Network, openFileStorage, createUdpTransport, KvStateMachine, runSimulation, step, decodeMessage, checkPersistBatch, NodeRuntime, defects.acksBeforeDurable.step].map((f) => typeof f).join());",
     ].join("\n");
     const project = join(scratch, "project");
     await writeFile(join(project, "imports.mjs"), script);
@@ -171,6 +173,6 @@ describe("the packed packages", () => {
       timeoutMs: 30_000,
     });
     expect(result.stderr).toBe("");
-    expect(result.stdout.trim()).toBe(Array(10).fill("function").join());
+    expect(result.stdout.trim()).toBe(Array(11).fill("function").join());
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { exitCodes, main } from "../src/cli.js";
+import { votesWithoutUpToDateCheck } from "../src/defects.js";
 import { runFlagHelp } from "../src/flag-help.js";
 import { simFlags } from "../src/flags.js";
 import type { RaftCore } from "../src/raft-core.js";
-import { votesWithoutUpToDateCheck } from "./defects.js";
 
 async function run<S>(
   argv: string[],

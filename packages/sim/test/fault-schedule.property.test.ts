@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { acksBeforeDurable } from "../src/defects.js";
 import { deriveOptions } from "../src/options.js";
 import type { RaftCore } from "../src/raft-core.js";
 import { runSimulation, type ScheduledFault } from "../src/simulator.js";
-import { acksBeforeDurable } from "./defects.js";
 
 // fast-check generates fault schedules (crashes with torn writes, restarts, partitions, one-way
 // cuts, heals at chosen times) for a quiet 3-node cluster; the simulator runs each schedule and

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { reprobesAtOnce, trustsAcknowledgedMatch } from "../src/defects.js";
 import type { SimulationOverrides } from "../src/options.js";
-import { reprobesAtOnce, trustsAcknowledgedMatch } from "./defects.js";
 import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 
 // The core's rules for a follower that lost its log (issue 9: detect, report, repair at a

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { type DefectName, defects } from "../src/defects.js";
 import type { SimulationOverrides } from "../src/options.js";
 import type { RaftCore } from "../src/raft-core.js";
-import { type DefectName, defects } from "./defects.js";
 import { figure8Scenario } from "./regression-seeds.js";
 import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 

@@ -9,12 +9,14 @@ import {
   type RaftState,
   step,
 } from "@flotilla/core";
-import type { RaftCore } from "../src/raft-core.js";
+import type { RaftCore } from "./raft-core.js";
 
 // Planted defects, each a classic Raft bug, built around the real reducer through the
 // simulator's `core` seam: a wrapper that rewrites the input or the output of `step` (or of
 // `init`). Nothing here touches the shipped core. The suite proves that a bounded search over
-// seeds finds each of them.
+// seeds finds each of them. They are exported on their own subpath (`@flotilla/sim/defects`),
+// apart from the simulator's entry point, so the playground offers the same defects the suite
+// plants, and a browser bundle takes in only the reducer.
 
 type StepResult = ReturnType<typeof step>;
 
@@ -191,6 +193,10 @@ export const reprobesAtOnce: RaftCore<RaftState> = {
   },
 };
 
+/**
+ * Every planted defect of this module by name: what the playground offers and the seed-search
+ * suite (`test/planted-defects.test.ts`) runs, each a {@link RaftCore} to hand the simulator.
+ */
 export const defects = {
   commitsEarlierTermByCounting,
   votesWithoutUpToDateCheck,
@@ -201,4 +207,5 @@ export const defects = {
   reprobesAtOnce,
 } as const;
 
+/** The name of a planted defect, a key of {@link defects}. */
 export type DefectName = keyof typeof defects;
