@@ -64,8 +64,35 @@ latency.addEventListener("input", () => {
   app.setLatency(Number(latency.value));
 });
 
+// Dragging from one node to another cuts or heals the link between them (as clicking the link
+// does); the click that ends a drag is not also a selection.
+const ring = byId<SVGSVGElement>("ring");
+const nodeAt = (target: EventTarget | Element | null): string | null =>
+  target instanceof Element
+    ? (target.closest("[data-node]")?.getAttribute("data-node") ?? null)
+    : null;
+let dragFrom: string | null = null;
+let dragged = false;
+ring.addEventListener("pointerdown", (event) => {
+  dragFrom = nodeAt(event.target);
+  dragged = false;
+  if (dragFrom !== null) event.preventDefault(); // no text selection while dragging
+});
+window.addEventListener("pointerup", (event) => {
+  const from = dragFrom;
+  dragFrom = null;
+  const to = nodeAt(document.elementFromPoint(event.clientX, event.clientY));
+  if (from === null || to === null || to === from) return;
+  dragged = true;
+  app.link(from, to);
+});
+
 // Clicks on the drawing and the cards: a link toggles, a node selects.
-byId("ring").addEventListener("click", (event) => {
+ring.addEventListener("click", (event) => {
+  if (dragged) {
+    dragged = false;
+    return;
+  }
   const target = event.target as Element;
   const link = target.closest("[data-link]")?.getAttribute("data-link");
   if (link) {

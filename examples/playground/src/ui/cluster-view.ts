@@ -5,9 +5,9 @@ import { lerp, nodePoint, type Point, rimToRim } from "./geometry.js";
 import { escapeHtml, termColour } from "./palette.js";
 
 // The cluster as an SVG drawing: nodes on a circle (role spelled out, election timer as an arc),
-// the links between them (click one to cut or heal it; cut links are dashed red with a ✂), the
-// messages in flight at their position along the wire (shape = type, hue = term, details on
-// hover), and recent drops as a ✕ where the message died.
+// the links between them (click one, or drag from one node to another, to cut or heal it; cut
+// links are dashed red with a ✂), the messages in flight at their position along the wire
+// (shape = type, hue = term, details on hover), and recent drops as a ✕ where the message died.
 
 const nodeRadius = 9;
 const dropShowMs = 120;
@@ -110,7 +110,7 @@ function dropSvg(world: World, drop: Drop, points: readonly Point[]): string {
   const t = drop.reason === "crashed" ? 0.92 : drop.reason === "cut" ? 0.2 : 0.5;
   const at = lerp(p, q, t);
   const title = `${drop.messageType} ${drop.from} → ${drop.to} dropped: ${drop.reason}`;
-  return `<text class="drop" x="${at.x}" y="${at.y}"><title>${title}</title>✕</text>`;
+  return `<text class="drop" data-drop="${drop.reason}" data-from="${drop.from}" data-to="${drop.to}" x="${at.x}" y="${at.y}"><title>${title}</title>✕</text>`;
 }
 
 function nodeSvg(world: World, i: number, at: Point, selected: string | null): string {

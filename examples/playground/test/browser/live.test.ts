@@ -30,6 +30,21 @@ async function awaitLeader(page: Page, aboveTerm = 0, secondsMax = 3): Promise<C
   throw new Error(`no leader above term ${aboveTerm} within ${secondsMax * 100} simulated ticks`);
 }
 
+/** Drags the pointer from one node of the drawing to another, as a person would. */
+async function dragNode(page: Page, from: string, to: string): Promise<void> {
+  const centre = async (id: string) => {
+    const box = await page.locator(`#ring [data-node="${id}"] .body`).boundingBox();
+    if (box === null) throw new Error(`node ${id} is not drawn`);
+    return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  };
+  const a = await centre(from);
+  const b = await centre(to);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(b.x, b.y, { steps: 8 });
+  await page.mouse.up();
+}
+
 describe.skipIf(!chromiumPresent)("the playground in Chromium", () => {
   const playground = usePlayground();
 
@@ -75,6 +90,52 @@ describe.skipIf(!chromiumPresent)("the playground in Chromium", () => {
     expect(await page.getAttribute("[data-time]", "data-time")).toBe(firstTime);
     expect(Number(await page.getAttribute("#scrubber", "max"))).toBeLessThan(momentsBefore);
 
+    expect(errors).toEqual([]);
+  });
+
+  it("cuts a link by dragging from one node to another: messages over it are dropped, and a second drag heals it", async () => {
+    const { page, errors } = await openPage(
+      playground.context(),
+      `${playground.url()}?seed=3&nodes=3`,
+    );
+    const leader = await awaitLeader(page);
+    const follower = (await cards(page)).find((c) => c.id !== leader.id)!;
+    const between = (c: Card) => c.id === leader.id || c.id === follower.id;
+    await dragNode(page, leader.id, follower.id);
+    const cut = page.locator("#ring .link.cut");
+    expect(await cut.count()).toBe(1);
+    expect((await cut.getAttribute("data-link"))?.split(",").sort()).toEqual(
+      [leader.id, follower.id].sort(),
+    );
+    // A drag is not a click on a node: nothing got selected.
+    expect(await page.locator("#ring .node.selected").count()).toBe(0);
+
+    // Event by event until a message over the cut link dies there (a heartbeat is due within
+    // an election timeout, well under 300 events of a three-node cluster).
+    const dropped = page.locator(
+      `#ring [data-drop="cut"][data-from="${leader.id}"][data-to="${follower.id}"]`,
+    );
+    let steps = 0;
+    while ((await dropped.count()) === 0 && steps < 300) {
+      await page.click("#step");
+      steps++;
+    }
+    expect(await dropped.count(), `a cut drop within ${steps} events`).toBeGreaterThan(0);
+
+    // A put commits on the majority that is still connected; the cut-off follower never sees it.
+    await page.fill("#value", "cut=yes");
+    await page.press("#value", "Enter");
+    await page.keyboard.press("f");
+    const afterPut = await cards(page);
+    expect(afterPut.find((c) => c.id === leader.id)?.kv).toContain("cut=yes");
+    expect(afterPut.find((c) => c.id === follower.id)?.kv).not.toContain("cut=yes");
+    expect(afterPut.filter((c) => !between(c)).every((c) => c.kv.includes("cut=yes"))).toBe(true);
+
+    // The same drag heals it, and the follower catches up.
+    await dragNode(page, follower.id, leader.id);
+    expect(await page.locator("#ring .link.cut").count()).toBe(0);
+    await page.keyboard.press("f");
+    for (const card of await cards(page)) expect(card.kv, card.id).toContain("cut=yes");
     expect(errors).toEqual([]);
   });
 
