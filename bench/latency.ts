@@ -20,28 +20,42 @@ import {
   type Transport,
 } from "@flotilla/core";
 import { Counter } from "./counter.js";
+import { VirtualClock } from "./virtual-clock.js";
+
+/** The host's timers and clock, for the real-time runs. */
+const realClock = {
+  setTimeout: (callback: () => void, delayMs: number): unknown => setTimeout(callback, delayMs),
+  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  queueMicrotask: (callback: () => void) => queueMicrotask(callback),
+  now: () => performance.now(),
+};
+type Clock = typeof realClock;
 
 /** Messages due at a time, delivered in order by one timer: a link of fixed one-way delay. */
 class DelayLine {
   readonly #queue: { due: number; deliver: () => void }[] = [];
   #head = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  constructor(readonly delayMs: number) {}
+  #timer: unknown;
+  constructor(
+    readonly delayMs: number,
+    readonly clock: Clock,
+  ) {}
 
   push(deliver: () => void): void {
-    this.#queue.push({ due: performance.now() + this.delayMs, deliver });
+    this.#queue.push({ due: this.clock.now() + this.delayMs, deliver });
     if (this.#timer === undefined) this.#arm();
   }
 
   #arm(): void {
     const next = this.#queue[this.#head];
     if (next === undefined) return;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, next.due - performance.now()));
+    const wait = Math.max(0, next.due - this.clock.now());
+    this.#timer = this.clock.setTimeout(() => this.#fire(), wait);
   }
 
   #fire(): void {
     this.#timer = undefined;
-    const now = performance.now();
+    const now = this.clock.now();
     while (this.#head < this.#queue.length && this.#queue[this.#head]!.due <= now) {
       this.#queue[this.#head++]!.deliver();
     }
@@ -53,12 +67,40 @@ class DelayLine {
   }
 }
 
-function delayedTransports(ids: readonly NodeId[], delayMs: number): Map<NodeId, Transport> {
+/**
+ * Loses each datagram with probability `loss` (seeded, mulberry32): a message of n datagrams of
+ * at most `datagramBytes` (as transport-udp fragments it) is lost whole if any one of them is.
+ */
+function lossModel(loss: number, datagramBytes: number, seed: number) {
+  let state = seed >>> 0;
+  const draw = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return (bytes: number): boolean => {
+    if (loss <= 0) return false;
+    let lost = false;
+    for (let k = Math.max(1, Math.ceil(bytes / datagramBytes)); k > 0; k--) {
+      if (draw() < loss) lost = true;
+    }
+    return lost;
+  };
+}
+
+function delayedTransports(
+  ids: readonly NodeId[],
+  delayMs: number,
+  clock: Clock,
+  lost: (bytes: number) => boolean,
+): Map<NodeId, Transport> {
   const handlers = new Map<NodeId, (message: Message) => void>();
   const lines = new Map<string, DelayLine>();
   const line = (from: NodeId, to: NodeId) => {
     const key = `${from}->${to}`;
-    const found = lines.get(key) ?? new DelayLine(delayMs);
+    const found = lines.get(key) ?? new DelayLine(delayMs, clock);
     lines.set(key, found);
     return found;
   };
@@ -68,6 +110,7 @@ function delayedTransports(ids: readonly NodeId[], delayMs: number): Map<NodeId,
       {
         send(to: NodeId, message: Message) {
           const bytes = encodeMessage(message);
+          if (lost(bytes.byteLength)) return;
           line(id, to).push(() => handlers.get(to)?.(decodeMessage(bytes)));
         },
         onMessage(handler: (message: Message) => void) {
@@ -81,14 +124,14 @@ function delayedTransports(ids: readonly NodeId[], delayMs: number): Map<NodeId,
 }
 
 /** The round trip of the delay lines themselves (timer granularity included), median of n. */
-async function measuredRttMs(delayMs: number, n = 200): Promise<number> {
-  const there = new DelayLine(delayMs);
-  const back = new DelayLine(delayMs);
+async function measuredRttMs(delayMs: number, clock: Clock, n = 200): Promise<number> {
+  const there = new DelayLine(delayMs, clock);
+  const back = new DelayLine(delayMs, clock);
   const samples: number[] = [];
   for (let k = 0; k < n; k++) {
-    const start = performance.now();
+    const start = clock.now();
     await new Promise<void>((resolve) => there.push(() => back.push(resolve)));
-    samples.push(performance.now() - start);
+    samples.push(clock.now() - start);
   }
   return percentile(samples, 0.5);
 }
@@ -98,26 +141,51 @@ function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 }
 
-type Phase = { inflight: number; opsPerSec: number; p50Ms: number; p99Ms: number };
+type Phase = Awaited<ReturnType<typeof phase>>;
 
-async function phase(leader: FlotillaNode<number>, inflight: number, seconds: number) {
+async function phase(
+  nodes: readonly FlotillaNode<number>[],
+  inflight: number,
+  seconds: number,
+  clock: Clock,
+  run: <T>(done: Promise<T>) => Promise<T>,
+) {
   const command = new Uint8Array(64);
   const latencies: number[] = [];
-  const warmupEnd = performance.now() + 300;
+  const perSecond = new Array<number>(Math.ceil(seconds)).fill(0);
+  let errors = 0;
+  const termOf = () => Math.max(...nodes.map((n) => n.status().term));
+  const termBefore = termOf();
+  const warmupEnd = clock.now() + 300;
   const end = warmupEnd + seconds * 1000;
   const lane = async () => {
-    while (performance.now() < end) {
-      const start = performance.now();
-      await leader.propose(command);
-      if (start >= warmupEnd) latencies.push(performance.now() - start);
+    while (clock.now() < end) {
+      const start = clock.now();
+      // The node that leads now (a lossy network may change it); none known: wait a tick.
+      const leader = nodes.find((n) => n.status().role === "leader");
+      try {
+        if (leader === undefined) throw new Error("no leader");
+        await leader.propose(command);
+      } catch {
+        errors += 1;
+        await new Promise((r) => clock.setTimeout(() => r(undefined), 10));
+        continue;
+      }
+      if (start < warmupEnd) continue;
+      latencies.push(clock.now() - start);
+      const second = Math.floor((clock.now() - warmupEnd) / 1000);
+      if (second < perSecond.length) perSecond[second]! += 1;
     }
   };
-  await Promise.all(Array.from({ length: inflight }, lane));
+  await run(Promise.all(Array.from({ length: inflight }, lane)));
   return {
     inflight,
     opsPerSec: Math.round(latencies.length / seconds),
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
+    minPerSecond: Math.min(...perSecond),
+    errors,
+    leaderChanges: termOf() - termBefore,
   };
 }
 
@@ -127,35 +195,57 @@ export async function main(argv: readonly string[]): Promise<void> {
     options: {
       seconds: { type: "string", default: "3" },
       "delay-ms": { type: "string", default: "5" },
+      virtual: { type: "boolean", default: false },
+      loss: { type: "string", default: "0" },
+      "datagram-bytes": { type: "string", default: "1232" },
+      "election-ticks": { type: "string", default: "10" },
+      "message-bytes": { type: "string" },
+      seed: { type: "string", default: "1" },
     },
   });
+  const loss = Number(values.loss);
+  const electionTimeoutTicks = Number(values["election-ticks"]);
   const seconds = Number(values.seconds);
   const delayMs = Number(values["delay-ms"]);
   const rttMs = 2 * delayMs;
-  const measuredMs = await measuredRttMs(delayMs);
+  // --virtual: the nodes, the delay lines and the lanes on one virtual clock. Work takes no time,
+  // so whatever exceeds the round trip is waiting built into the protocol or the driver.
+  const virtual = values.virtual ? new VirtualClock() : null;
+  const clock: Clock = virtual ?? realClock;
+  const run = <T>(done: Promise<T>): Promise<T> => virtual?.runUntil(done) ?? done;
+  const measuredMs = await run(measuredRttMs(delayMs, clock));
   const ids = [nodeId("n1"), nodeId("n2"), nodeId("n3")];
-  const transports = delayedTransports(ids, delayMs);
+  const lost = lossModel(loss, Number(values["datagram-bytes"]), Number(values.seed));
+  const transports = delayedTransports(ids, delayMs, clock, lost);
   const nodes = ids.map((id) =>
     createNode<number>({
       id,
       voters: ids,
       tickMs: 10,
+      electionTimeoutTicks,
+      ...(values["message-bytes"] === undefined
+        ? {}
+        : { entriesBytesPerMessageMax: Number(values["message-bytes"]) }),
       transport: transports.get(id)!,
       storage: new MemoryStorage(),
       stateMachine: bufferedStateMachine(new Counter()),
+      ...(virtual === null ? {} : { scheduler: virtual }),
     }),
   );
-  for (const node of nodes) await node.start();
+  for (const node of nodes) await run(node.start());
   nodes[0]!.campaign();
-  while (nodes[0]!.status().role !== "leader") await new Promise((r) => setTimeout(r, 5));
+  const wait = (ms: number) => new Promise((r) => clock.setTimeout(() => r(undefined), ms));
+  while (nodes[0]!.status().role !== "leader") await run(wait(5));
   const term = nodes[0]!.status().term;
   const phases: Phase[] = [];
-  for (const inflight of [1, 8, 64]) phases.push(await phase(nodes[0]!, inflight, seconds));
+  for (const inflight of [1, 8, 64]) {
+    phases.push(await phase(nodes, inflight, seconds, clock, run));
+  }
   const leaderChanged = nodes[0]!.status().term !== term || nodes[0]!.status().role !== "leader";
-  for (const node of nodes) await node.stop();
+  for (const node of nodes) await run(node.stop());
 
   console.log(
-    `latency: 3 nodes, MemoryStorage, ${delayMs} ms one way (RTT ${rttMs} ms nominal, ${measuredMs.toFixed(2)} ms measured), 64 B commands, ${seconds} s per phase`,
+    `latency${virtual === null ? "" : " (virtual time)"}: 3 nodes, MemoryStorage, ${delayMs} ms one way (RTT ${rttMs} ms nominal, ${measuredMs.toFixed(2)} ms measured), 64 B commands, ${seconds} s per phase`,
   );
   const rows = phases.map((p) => ({
     ...p,
@@ -166,7 +256,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }));
   for (const r of rows) {
     console.log(
-      `  ${String(r.inflight).padStart(2)} in flight ${String(r.opsPerSec).padStart(7)} ops/s   p50 ${r.p50Ms.toFixed(2)} ms (${r.p50Rtt.toFixed(2)}x RTT)   p99 ${r.p99Ms.toFixed(2)} ms (${r.p99Rtt.toFixed(2)}x RTT)   ${(100 * r.perRttShare).toFixed(0)}% of ${r.inflight} per RTT`,
+      `  ${String(r.inflight).padStart(2)} in flight ${String(r.opsPerSec).padStart(7)} ops/s   p50 ${r.p50Ms.toFixed(2)} ms (${r.p50Rtt.toFixed(2)}x RTT)   p99 ${r.p99Ms.toFixed(2)} ms (${r.p99Rtt.toFixed(2)}x RTT)   ${(100 * r.perRttShare).toFixed(0)}% of ${r.inflight} per RTT   lowest second ${r.minPerSecond}   errors ${r.errors}   leader changes ${r.leaderChanges}`,
     );
   }
   if (leaderChanged) console.log("  NB: the leader changed during the run");
@@ -181,10 +271,22 @@ export async function main(argv: readonly string[]): Promise<void> {
         p50Rtt: round(r.p50Rtt),
         p99Rtt: round(r.p99Rtt),
         perRttShare: round(r.perRttShare),
+        minPerSecond: r.minPerSecond,
+        errors: r.errors,
+        leaderChanges: r.leaderChanges,
       },
     ]),
   );
   console.log(
-    JSON.stringify({ delayMs, rttMs, measuredRttMs: round(measuredMs), leaderChanged, ...json }),
+    JSON.stringify({
+      delayMs,
+      rttMs,
+      virtual: virtual !== null,
+      loss,
+      electionTimeoutTicks,
+      measuredRttMs: round(measuredMs),
+      leaderChanged,
+      ...json,
+    }),
   );
 }
