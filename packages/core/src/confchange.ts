@@ -73,11 +73,12 @@ export type MembershipRefusal =
 /** The `reason` of a refusal, for programs that switch on it. */
 export type MembershipRefusalReason = MembershipRefusal["reason"];
 
-/** What a valid request turns the configuration into. */
+/**
+ * What a valid request turns the configuration into. A joint configuration the leader leaves
+ * only on request says so in the configuration itself (`explicitLeave`), so the log records it.
+ */
 export type MembershipPlan = {
   readonly membership: Membership;
-  /** Whether `membership` is a joint configuration the leader leaves by itself once committed. */
-  readonly autoLeave: boolean;
 };
 
 export type PlanResult =
@@ -96,7 +97,7 @@ export function planMembershipChange(
   if (changePending) return refuse({ reason: "changePending" });
   if (change.type === "leaveJoint") {
     if (current.outgoing === undefined) return refuse({ reason: "notJoint" });
-    return accept(leaveJoint(current), false);
+    return accept(leaveJoint(current));
   }
   if (current.outgoing !== undefined) return refuse({ reason: "inJoint" });
   if (change.operations.length === 0) return refuse({ reason: "noOperations" });
@@ -106,15 +107,16 @@ export function planMembershipChange(
   if (voters.length === 0) return refuse({ reason: "lastVoter" });
   const transition = change.transition ?? "auto";
   if (transition === "auto" && votersDifferByAtMostOne(current.voters, voters)) {
-    return accept({ voters, learners }, false);
+    return accept({ voters, learners });
   }
-  return accept(
-    { voters, learners, outgoing: current.voters },
-    transition !== "jointExplicitLeave",
-  );
+  const joint = { voters, learners, outgoing: current.voters };
+  return accept(transition === "jointExplicitLeave" ? { ...joint, explicitLeave: true } : joint);
 }
 
-/** C_old,new -> C_new: the incoming half alone; a demoted voter keeps only its learner role. */
+/**
+ * C_old,new -> C_new: the incoming half alone; a demoted voter keeps only its learner role (and
+ * `explicitLeave`, which only a joint configuration has, goes with `outgoing`).
+ */
 export function leaveJoint(joint: Membership): Membership {
   return { voters: joint.voters, learners: joint.learners };
 }
@@ -162,7 +164,7 @@ function applyOperations(
         return unreachable(op);
     }
   }
-  return accept({ voters, learners }, false);
+  return accept({ voters, learners });
 }
 
 /** Thesis §4.1: configurations one voter apart share a node in any two of their majorities. */
@@ -178,8 +180,8 @@ function remove(list: NodeId[], id: NodeId): void {
   if (i >= 0) list.splice(i, 1);
 }
 
-function accept(membership: Membership, autoLeave: boolean): PlanResult {
-  return { ok: true, plan: { membership, autoLeave } };
+function accept(membership: Membership): PlanResult {
+  return { ok: true, plan: { membership } };
 }
 
 function refuse(refusal: MembershipRefusal): PlanResult {

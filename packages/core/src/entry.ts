@@ -9,6 +9,13 @@ export type Membership = {
   readonly voters: readonly NodeId[];
   readonly learners: readonly NodeId[];
   readonly outgoing?: readonly NodeId[];
+  /**
+   * Joint only: the leader leaves this configuration on a `leaveJoint` request instead of by
+   * itself once it commits (transition "jointExplicitLeave"). Part of the entry, so the intent
+   * survives a restart and a change of leader (etcd's ConfState.AutoLeave, inverted so that a
+   * joint entry without it is left automatically).
+   */
+  readonly explicitLeave?: true;
 };
 
 /** Application data, proposed through `propose`. */

@@ -18,9 +18,11 @@ export type {
 export type { Config, ConfigInput } from "./config.js";
 export { configDefaults, validateConfig } from "./config.js";
 export { bufferedStateMachine } from "./driver/buffered-state-machine.js";
+export type { CatchUpOptions } from "./driver/catch-up.js";
 export {
   EntryTooLargeError,
   LeadershipLostError,
+  LearnerNotCaughtUpError,
   MembershipChangeRefusedError,
   NotLeaderError,
   OutcomeUnknownError,

@@ -67,7 +67,6 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
     persistedIndex: log.lastIndex,
     membership: membershipLog.current.membership,
     membershipLog,
-    explicitLeaveIndex: 0,
     snapshot:
       snapshot === null
         ? null

@@ -18,7 +18,8 @@ import { leaderOf, matchOf, trackConfiguration } from "./tracker.js";
 // - The new configuration takes effect on the leader as soon as it is appended (§4.1, the
 //   MembershipLog): its progress records follow at once, new members probed from the tip.
 // - Once C_old,new is committed the leader appends C_new by itself (§4.3), unless the change asked
-//   to leave explicitly. A leader elected in a committed joint configuration finishes the job.
+//   to leave explicitly. The choice is part of the C_old,new entry (`explicitLeave`), so a leader
+//   elected in a committed joint configuration, or restarted in one, finishes the job as asked.
 // - A leader that is not a voter of the committed configuration steps down (§4.2.2): it managed
 //   the cluster until then without counting itself (quorum.ts counts voters only).
 // - A learner is promoted only once it holds every committed entry, unless forced (§4.2.1: a new
@@ -51,9 +52,7 @@ export function changeMembership(
       }
     }
   }
-  const { membership, autoLeave } = result.plan;
-  const index = appendMembership(ctx, membership);
-  s.explicitLeaveIndex = membership.outgoing !== undefined && !autoLeave ? index : 0;
+  const index = appendMembership(ctx, result.plan.membership);
   ctx.notes.push({
     type: "membershipChangeAccepted",
     id,
@@ -72,8 +71,10 @@ export function afterMembershipCommit(ctx: Ctx): void {
   const current = s.membershipLog.current;
   if (current.index > s.commit) return;
   if (current.membership.outgoing !== undefined) {
-    if (current.index !== s.explicitLeaveIndex)
+    // Whichever leader finds it committed, after a restart too: the intent is in the entry.
+    if (current.membership.explicitLeave !== true) {
       appendMembership(ctx, leaveJoint(current.membership));
+    }
     return;
   }
   if (!isVoter(current.membership, s.id)) becomeFollower(ctx, s.term, null);

@@ -4,6 +4,7 @@
 export type { SnapshotPolicy } from "./driver/apply-tracker.js";
 export { ApplyTracker } from "./driver/apply-tracker.js";
 export type { IoCompletion, IoRequest, IoRequestType } from "./driver/io-request.js";
+export { MembershipChangeRegistry } from "./driver/membership-changes.js";
 export { lastWritten, mergePersistEffects } from "./driver/merge-persist.js";
 export { Notifier } from "./driver/notifier.js";
 export { ProposalRegistry } from "./driver/proposals.js";

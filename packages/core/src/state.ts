@@ -113,8 +113,6 @@ export type RaftState = {
   readonly membership: Membership;
   /** The configurations in the log, so a truncation rolls back and a snapshot records its own. */
   readonly membershipLog: MembershipLog;
-  /** Leader: the index of a joint configuration to leave only on request (0: leave automatically). */
-  readonly explicitLeaveIndex: number;
   readonly snapshot: SnapshotMeta | null;
   /** Follower: a snapshot transfer in progress (in memory only: a restart starts it over). */
   readonly incoming: IncomingSnapshot | null;
@@ -157,7 +155,6 @@ export function copyState(s: RaftState): Draft {
     persistedIndex: s.persistedIndex,
     membership: s.membership,
     membershipLog: s.membershipLog,
-    explicitLeaveIndex: s.explicitLeaveIndex,
     snapshot: s.snapshot,
     incoming: s.incoming,
     electionElapsed: s.electionElapsed,

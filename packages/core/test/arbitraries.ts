@@ -58,9 +58,17 @@ export const bytesArb: fc.Arbitrary<Uint8Array> = fc.uint8Array({ maxLength: 80 
 
 const idsArb = fc.array(nodeIdArb, { maxLength: 5 });
 
-export const membershipArb: fc.Arbitrary<Membership> = record(
-  { voters: idsArb, learners: idsArb, outgoing: idsArb },
-  { requiredKeys: ["voters", "learners"] },
+export const membershipArb: fc.Arbitrary<Membership> = fc.oneof(
+  record({ voters: idsArb, learners: idsArb }),
+  record(
+    {
+      voters: idsArb,
+      learners: idsArb,
+      outgoing: idsArb,
+      explicitLeave: fc.constant(true as const),
+    },
+    { requiredKeys: ["voters", "learners", "outgoing"] },
+  ),
 );
 
 export const entryArb: fc.Arbitrary<Entry> = fc.oneof(

@@ -118,11 +118,11 @@ describe("planMembershipChange: plans", () => {
   it("one voter added or removed goes in one step (thesis §4.1)", () => {
     expect(planMembershipChange(three, change([{ type: "addVoter", id: d }]), false)).toEqual({
       ok: true,
-      plan: { membership: { voters: [a, b, c, d], learners: [] }, autoLeave: false },
+      plan: { membership: { voters: [a, b, c, d], learners: [] } },
     });
     expect(planMembershipChange(three, change([{ type: "remove", id: a }]), false)).toEqual({
       ok: true,
-      plan: { membership: { voters: [b, c], learners: [] }, autoLeave: false },
+      plan: { membership: { voters: [b, c], learners: [] } },
     });
   });
 
@@ -137,7 +137,7 @@ describe("planMembershipChange: plans", () => {
     );
     expect(plan).toEqual({
       ok: true,
-      plan: { membership: { voters: [a, b, c], learners: [e] }, autoLeave: false },
+      plan: { membership: { voters: [a, b, c], learners: [e] } },
     });
   });
 
@@ -154,7 +154,6 @@ describe("planMembershipChange: plans", () => {
       ok: true,
       plan: {
         membership: { voters: [b, c, d], learners: [], outgoing: [a, b, c] },
-        autoLeave: true,
       },
     });
   });
@@ -168,14 +167,13 @@ describe("planMembershipChange: plans", () => {
     expect(plan).toEqual({
       ok: true,
       plan: {
-        membership: { voters: [b, c], learners: [a], outgoing: [a, b, c] },
-        autoLeave: false,
+        membership: { voters: [b, c], learners: [a], outgoing: [a, b, c], explicitLeave: true },
       },
     });
     if (!plan.ok) return;
     expect(planMembershipChange(plan.plan.membership, { type: "leaveJoint" }, false)).toEqual({
       ok: true,
-      plan: { membership: { voters: [b, c], learners: [a] }, autoLeave: false },
+      plan: { membership: { voters: [b, c], learners: [a] } },
     });
   });
 
@@ -189,7 +187,6 @@ describe("planMembershipChange: plans", () => {
       ok: true,
       plan: {
         membership: { voters: [a, b, c, d], learners: [], outgoing: [a, b, c] },
-        autoLeave: true,
       },
     });
   });

@@ -19,6 +19,7 @@ import {
 import {
   type IoCompletion,
   type IoRequest,
+  MembershipChangeRegistry,
   NodeRuntime,
   Notifier,
   ProposalRegistry,
@@ -222,7 +223,7 @@ export class SimNode<S> {
     this.#proposals = new ProposalRegistry<KvOutput>(host.scheduler);
     this.#notifier = new Notifier<KvOutput>(
       this.#proposals,
-      new ProposalRegistry<void>(host.scheduler),
+      new MembershipChangeRegistry(host.scheduler),
       new ReadRegistry(host.scheduler),
       host.scheduler,
     );

@@ -136,8 +136,11 @@ function isNodeIds(value: unknown): value is NodeId[] {
 
 function isMembership(value: unknown): value is Membership {
   if (typeof value !== "object" || value === null) return false;
-  const { voters, learners, outgoing } = value as Record<string, unknown>;
+  const { voters, learners, outgoing, explicitLeave } = value as Record<string, unknown>;
   return (
-    isNodeIds(voters) && isNodeIds(learners) && (outgoing === undefined || isNodeIds(outgoing))
+    isNodeIds(voters) &&
+    isNodeIds(learners) &&
+    (outgoing === undefined || isNodeIds(outgoing)) &&
+    (explicitLeave === undefined || (explicitLeave === true && outgoing !== undefined))
   );
 }

@@ -26,8 +26,9 @@
 //   |            | valid (no overlong forms, no surrogates); a leading U+FEFF is part of the id |
 //   | bytes      | uint length, then the raw bytes                                             |
 //   | list<T>    | uint count, then count items of T                                           |
-//   | membership | voters list<id>, learners list<id>, joint bool, then outgoing list<id> only |
-//   |            | if joint is true (joint consensus, thesis §4.3)                             |
+//   | membership | voters list<id>, learners list<id>, joint 1 byte (0 not joint, 1 joint left |
+//   |            | automatically, 2 joint left on request), then outgoing list<id> only if     |
+//   |            | joint (joint consensus, thesis §4.3)                                        |
 //   | entry      | kind 1 byte (0 command, 1 noop, 2 membership), index uint, term uint, then  |
 //   |            | command: data bytes; noop: nothing; membership: membership                  |
 //   | envelope   | from id, to id, term uint                                                   |

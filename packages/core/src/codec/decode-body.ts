@@ -151,9 +151,15 @@ function decodeNamedMembership(reader: Reader): Membership {
   reader.enter("membership");
   const voters = decodeIds(reader, "voters");
   const learners = decodeIds(reader, "learners");
-  const membership: Membership = reader.bool("joint")
-    ? { voters, learners, outgoing: decodeIds(reader, "outgoing") }
-    : { voters, learners };
+  const jointOffset = reader.pos;
+  const joint = reader.byte("joint");
+  if (joint > 2) reader.fail("joint", jointOffset, `joint byte must be 0, 1 or 2, got ${joint}`);
+  const membership: Membership =
+    joint === 0
+      ? { voters, learners }
+      : joint === 1
+        ? { voters, learners, outgoing: decodeIds(reader, "outgoing") }
+        : { voters, learners, outgoing: decodeIds(reader, "outgoing"), explicitLeave: true };
   reader.leave();
   return membership;
 }

@@ -109,7 +109,14 @@ function encodeMembership(sink: Sink, membership: Membership): void {
   encodeIds(sink, "voters", membership.voters);
   encodeIds(sink, "learners", membership.learners);
   const outgoing = membership.outgoing;
-  sink.bool(outgoing !== undefined, "joint");
+  const explicitLeave = membership.explicitLeave;
+  if (explicitLeave !== undefined && (explicitLeave !== true || outgoing === undefined)) {
+    sink.invalid(
+      "explicitLeave",
+      "only a joint membership is left explicitly (explicitLeave: true)",
+    );
+  }
+  sink.byte(outgoing === undefined ? 0 : explicitLeave === true ? 2 : 1);
   if (outgoing !== undefined) encodeIds(sink, "outgoing", outgoing);
 }
 

@@ -63,6 +63,7 @@ export class ApplyTracker<Result> {
         term: entry.term,
         isCommand,
         result: results[i],
+        membership: entry.kind === "membership" ? entry.membership : undefined,
       });
     }
   }

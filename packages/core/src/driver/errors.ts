@@ -159,3 +159,20 @@ function describeRefusal(refusal: MembershipRefusal): string {
   const details = Object.entries(rest).map(([key, value]) => `${key}=${String(value ?? "none")}`);
   return details.length === 0 ? reason : `${reason} (${details.join(", ")})`;
 }
+
+/**
+ * `promoteWhenCaughtUp` gave up: learner `id` did not catch up within the rounds allowed (thesis
+ * §4.2.1); nothing was changed. Retry later, or `promote` with `force`.
+ */
+export class LearnerNotCaughtUpError extends FlotillaError {
+  readonly id: NodeId;
+  readonly rounds: number;
+  constructor(id: NodeId, rounds: number, why: string) {
+    super(
+      "LEARNER_NOT_CAUGHT_UP",
+      `learner ${id} did not catch up within ${rounds} rounds (thesis §4.2.1): ${why}`,
+    );
+    this.id = id;
+    this.rounds = rounds;
+  }
+}

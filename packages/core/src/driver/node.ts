@@ -16,8 +16,10 @@ import type { Index, NodeId, Term } from "../ids.js";
 import type { PersistBatch, StateMachine, Storage, Transport } from "../interfaces.js";
 import type { Message } from "../message.js";
 import { readAllBytes, slices } from "./buffered-state-machine.js";
+import { type CatchUpOptions, promoteWhenCaughtUp } from "./catch-up.js";
 import { StateMachineFailedError, StoppedError, StorageFailedError } from "./errors.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
+import { MembershipChangeRegistry } from "./membership-changes.js";
 import { driverDefaults, validateDriverOptions } from "./node-options.js";
 import { Notifier } from "./notifier.js";
 import { OperatorLog } from "./operator-log.js";
@@ -66,10 +68,11 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   readonly #stateMachine: StateMachine<Result>;
   readonly #scheduler: Scheduler;
   readonly #tickMs: number;
+  readonly #electionTimeoutMs: number;
   readonly #proposalTimeoutMs: number | undefined;
   readonly #proposals: ProposalRegistry<Result>;
   readonly #notifier: Notifier<Result>;
-  readonly #changes: ProposalRegistry<void>;
+  readonly #changes: MembershipChangeRegistry;
   readonly #reads: ReadRegistry;
   readonly #leaseReads: boolean;
   /** What status() reports before the core is loaded. */
@@ -112,6 +115,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#tickMs = tickMs ?? driverDefaults.tickMs;
     this.#scheduler = scheduler ?? hostScheduler;
     const electionTimeoutMs = config.electionTimeoutTicks * this.#tickMs;
+    this.#electionTimeoutMs = electionTimeoutMs;
     this.#log = new OperatorLog({
       id: config.id,
       logger,
@@ -131,7 +135,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     });
     this.#proposalTimeoutMs = proposalTimeoutMs ?? driverDefaults.proposalTimeoutMs;
     this.#proposals = new ProposalRegistry(this.#scheduler);
-    this.#changes = new ProposalRegistry(this.#scheduler);
+    this.#changes = new MembershipChangeRegistry(this.#scheduler);
     this.#reads = new ReadRegistry(this.#scheduler);
     this.#leaseReads = config.leaseReads;
     this.#notifier = new Notifier(this.#proposals, this.#changes, this.#reads, this.#scheduler);
@@ -212,6 +216,20 @@ class Driver<State, Result> implements FlotillaNode<Result> {
 
   remove(id: NodeId, options?: ChangeMembershipOptions): Promise<void> {
     return this.#changeOne({ type: "remove", id }, options);
+  }
+
+  promoteWhenCaughtUp(id: NodeId, options?: CatchUpOptions): Promise<void> {
+    return promoteWhenCaughtUp(
+      {
+        scheduler: this.#scheduler,
+        tickMs: this.#tickMs,
+        electionTimeoutMs: this.#electionTimeoutMs,
+        status: () => this.status(),
+        promote: (learner) => this.promote(learner),
+      },
+      id,
+      options,
+    );
   }
 
   #changeOne(operation: MembershipOperation, options?: ChangeMembershipOptions): Promise<void> {

@@ -12,6 +12,7 @@ import {
   NotLeaderError,
   OverloadedError,
 } from "./errors.js";
+import type { MembershipChangeRegistry } from "./membership-changes.js";
 import type { ProposalRegistry } from "./proposals.js";
 import type { ReadRegistry } from "./reads.js";
 import type { Scheduler } from "./scheduler.js";
@@ -26,7 +27,7 @@ export class Notifier<Result> {
   readonly events = mitt<NodeEvents>();
   readonly #proposals: ProposalRegistry<Result>;
   /** Membership change requests: settled by their entry as proposals are by theirs. */
-  readonly #changes: ProposalRegistry<void>;
+  readonly #changes: MembershipChangeRegistry;
   readonly #reads: ReadRegistry;
   readonly #scheduler: Scheduler;
   /** Bad messages from peers the core dropped (reported, never thrown). */
@@ -42,7 +43,7 @@ export class Notifier<Result> {
 
   constructor(
     proposals: ProposalRegistry<Result>,
-    changes: ProposalRegistry<void>,
+    changes: MembershipChangeRegistry,
     reads: ReadRegistry,
     scheduler: Scheduler,
   ) {
@@ -68,7 +69,7 @@ export class Notifier<Result> {
         const { index, term, result, isCommand } = outcome;
         this.#proposals.applied(index, term, result as Result, isCommand);
         // An (index, term) names one entry: a change is settled by the entry at its position.
-        this.#changes.applied(index, term, undefined, !isCommand);
+        this.#changes.applied(index, term, outcome.membership);
       } else {
         this.#proposals.restored(outcome.index);
         this.#changes.restored(outcome.index);
@@ -77,6 +78,7 @@ export class Notifier<Result> {
     // After the applies: an entry they resolved is not "unknown", and the commit index is final.
     if (this.#steppedDownFrom !== null) {
       this.#proposals.steppedDown(this.#steppedDownFrom, commitIndex, this.#leader);
+      this.#changes.steppedDown(this.#steppedDownFrom, commitIndex, this.#leader);
       this.#steppedDownFrom = null;
     }
     for (const snapshot of work.snapshots) this.emit("snapshot", snapshot);

@@ -117,6 +117,20 @@ export class ProposalRegistry<Result> {
     if (term > this.#lowestAcceptedTerm) this.#settleOutrun(index, term);
   }
 
+  /**
+   * The entry at (index, term) was applied, but leave whatever waits at `index` pending (a joint
+   * configuration whose change is only half done): settle only what it outran.
+   */
+  outrun(index: Index, term: Term): void {
+    if (term > this.#lowestAcceptedTerm) this.#settleOutrun(index, term);
+  }
+
+  /** Rejects the proposal whose entry is at `index`, if one waits there. */
+  rejectAt(index: Index, error: Error): void {
+    const id = this.#byIndex.get(index);
+    if (id !== undefined) this.reject(id, error);
+  }
+
   /** Rejects the proposals after `index` whose term is below the applied entry's (see the top). */
   #settleOutrun(index: Index, term: Term): void {
     let lowest = Number.POSITIVE_INFINITY;

@@ -2,7 +2,7 @@
 // list is the order the core produced them in, which is the order the driver must honour.
 
 import type { Effect, PersistEffect } from "../effect.js";
-import type { Snapshot } from "../entry.js";
+import type { Membership, Snapshot } from "../entry.js";
 import type { Index, Term } from "../ids.js";
 
 export type ApplyEffect = Extract<Effect, { type: "apply" }>;
@@ -18,6 +18,8 @@ export type Outcome<Result> =
       readonly term: Term;
       readonly isCommand: boolean;
       readonly result: Result | undefined;
+      /** The configuration a membership entry holds (undefined for other entries). */
+      readonly membership: Membership | undefined;
     }
   | { readonly kind: "restored"; readonly index: Index; readonly term: Term };
 

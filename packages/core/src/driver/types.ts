@@ -8,6 +8,7 @@ import type { ReadConsistency } from "../event.js";
 import type { Index, NodeId, Term } from "../ids.js";
 import type { StateMachine, Storage, Transport } from "../interfaces.js";
 import type { Status } from "../status.js";
+import type { CatchUpOptions } from "./catch-up.js";
 import type { Logger } from "./logger.js";
 import type { Scheduler } from "./scheduler.js";
 import type { NodeStats } from "./stats.js";
@@ -171,9 +172,11 @@ export interface FlotillaNode<Result = unknown> {
   campaign(): void;
   /**
    * Changes the membership (on the leader). Resolves once the change's entry is committed and
-   * applied here (for a joint change, the C_old,new entry; the leader then leaves the joint
-   * configuration by itself unless the transition is jointExplicitLeave). Rejects with
-   * MembershipChangeRefusedError (nothing appended), LeadershipLostError, TimeoutError,
+   * applied here; for a joint change left automatically, once the entry that leaves the joint
+   * configuration (C_new) is too (thesis §4.3), and for one left explicitly (jointExplicitLeave)
+   * at C_old,new: a `leaveJoint` change then resolves at C_new. Rejects with
+   * MembershipChangeRefusedError (nothing appended), SteppedDownError (this node stopped leading
+   * before the change was done: outcome unknown), LeadershipLostError, TimeoutError,
    * OutcomeUnknownError or StoppedError.
    */
   changeMembership(change: MembershipChange, options?: ChangeMembershipOptions): Promise<void>;
@@ -183,6 +186,13 @@ export interface FlotillaNode<Result = unknown> {
   promote(id: NodeId, options?: ChangeMembershipOptions): Promise<void>;
   /** Removes voter or learner `id` from the cluster. */
   remove(id: NodeId, options?: ChangeMembershipOptions): Promise<void>;
+  /**
+   * Promotes learner `id` once it has caught up (thesis §4.2.1): rounds of replication, each of
+   * the entries the leader held when it began, until one takes less than an election timeout;
+   * then `promote`. Rejects with LearnerNotCaughtUpError after `roundsMax` slower rounds (or
+   * `timeoutMs`), NotLeaderError, MembershipChangeRefusedError (not a learner), or as `promote`.
+   */
+  promoteWhenCaughtUp(id: NodeId, options?: CatchUpOptions): Promise<void>;
   /** The node's role, term, leader, indexes and counters now (cheap: no I/O). */
   status(): NodeStatus;
   /**

@@ -1,11 +1,15 @@
 import {
+  type Entry,
   InvalidEventError,
+  index,
   init,
+  type Membership,
   type NodeId,
   nodeId,
   type RaftState,
   status,
   step,
+  term,
 } from "@flotilla/core";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "../scenario/cluster.js";
@@ -77,5 +81,49 @@ describe("changeMembership", () => {
     cluster.stepNode(n1, { type: "propose", id: "q", data: new Uint8Array([2]) });
     cluster.stabilize();
     expect(status(cluster.stateOf(n1)).commit).toBe(before);
+  });
+});
+
+describe("the intent to leave a joint configuration is in its entry (thesis §4.3)", () => {
+  /** Node 1 restarted with a committed C_old,new in its log, elected alone (1 is both halves). */
+  function restartedInJoint(explicitLeave: boolean): RaftState {
+    const joint: Membership = {
+      voters: [n1],
+      learners: [],
+      outgoing: [n1, n4],
+      ...(explicitLeave ? { explicitLeave: true as const } : {}),
+    };
+    const entries: Entry[] = [
+      { kind: "noop", index: index(1), term: term(1) },
+      { kind: "membership", index: index(2), term: term(1), membership: joint },
+    ];
+    const restarted = init(
+      { id: n1, voters: [n1, n4] },
+      { hardState: { term: term(1), vote: n1, commit: index(2) }, snapshot: null, entries },
+    );
+    // 4 grants the vote; 1 then leads term 2 and its no-op commits by both halves.
+    let s = step(restarted, { type: "campaign" }).state;
+    const vote = { from: n4, to: n1, term: term(2), preVote: false, granted: true } as const;
+    s = step(s, { type: "receive", message: { type: "requestVoteResponse", ...vote } }).state;
+    s = step(s, { type: "persisted", index: index(3), term: term(2) }).state;
+    const ack = { from: n4, to: n1, term: term(2), success: true, matchIndex: index(3) };
+    return step(s, {
+      type: "receive",
+      message: { type: "appendEntriesResponse", ...ack, seq: 1 } as never,
+    }).state;
+  }
+
+  it("a leader restarted in a committed joint configuration left automatically leaves it", () => {
+    const s = restartedInJoint(false);
+    expect(status(s).role).toBe("leader");
+    expect(status(s).membership).toEqual({ voters: [n1], learners: [] });
+  });
+
+  it("one to be left on request stays joint until a leaveJoint request", () => {
+    const s = restartedInJoint(true);
+    expect(status(s).role).toBe("leader");
+    expect(status(s).membership.outgoing).toEqual([n1, n4]);
+    const left = step(s, { type: "changeMembership", id: "l", change: { type: "leaveJoint" } });
+    expect(status(left.state).membership).toEqual({ voters: [n1], learners: [] });
   });
 });
