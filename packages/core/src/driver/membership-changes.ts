@@ -17,19 +17,27 @@ import { SteppedDownError } from "./errors.js";
 import { ProposalRegistry } from "./proposals.js";
 import type { Scheduler } from "./scheduler.js";
 
+/**
+ * Pending membership change requests of one node, each settled exactly once: by the entries that
+ * complete it (C_old,new and, when left automatically, C_new), or by a step-down, a snapshot, a
+ * timeout or a stop (see the top of this file).
+ */
 export class MembershipChangeRegistry {
   readonly #pending: ProposalRegistry<void>;
   /** A change whose joint entry applied, waiting for the entry that leaves it. */
   #awaitingLeave: { readonly index: Index; readonly term: Term } | null = null;
 
+  /** Timeouts run on `scheduler`. */
   constructor(scheduler: Scheduler) {
     this.#pending = new ProposalRegistry<void>(scheduler);
   }
 
+  /** How many changes are pending. */
   get size(): number {
     return this.#pending.size;
   }
 
+  /** Registers a new change; its promise settles exactly once, through this registry. */
   create(timeoutMs: number | undefined): { id: string; promise: Promise<void> } {
     return this.#pending.create(timeoutMs);
   }
@@ -80,10 +88,12 @@ export class MembershipChangeRegistry {
     }
   }
 
+  /** Rejects change `id` (refused, or never handed to the core). */
   reject(id: string, error: Error): void {
     this.#pending.reject(id, error);
   }
 
+  /** Rejects every pending change (the node stopped or failed). */
   rejectAll(makeError: () => Error): void {
     this.#awaitingLeave = null;
     this.#pending.rejectAll(makeError);
