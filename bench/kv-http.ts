@@ -1,12 +1,17 @@
-// PUT requests to the examples/kv cluster over HTTP/1.1 keep-alive, as a client library would send
+// Requests to the examples/kv cluster over HTTP/1.1 keep-alive, as a client library would send
 // them: to the leader it last heard of; a 307 from a follower is followed (and remembered), a 503
 // ("no leader yet", "leadership lost") is retried on another server after a short wait. A request
-// fails on any other answer (a 504 proposal timeout, say), or after `deadlineMs`.
+// fails on any other answer (a 504 proposal timeout, say), or after `deadlineMs`. A GET's 404 (no
+// such key) is an answer like a 200.
 import { Agent, request as httpRequest } from "node:http";
 import { pause } from "./closed-loop.js";
 
+/** How a GET is served: the server's `?consistency=` (examples/kv http-api.ts). */
+export type ReadConsistency = "readIndex" | "lease" | "log";
+
 export type KvPutter = {
   put(key: string, value: Buffer): Promise<void>;
+  get(key: string, consistency: ReadConsistency): Promise<void>;
   close(): void;
 };
 
@@ -18,18 +23,21 @@ export function kvPutter(servers: readonly string[], deadlineMs = 5000): KvPutte
   let leader = servers[0]!;
   let next = 0;
 
-  async function put(key: string, value: Buffer): Promise<void> {
+  async function call(method: "PUT" | "GET", path: string, body: Buffer | null): Promise<void> {
     const deadline = performance.now() + deadlineMs;
     let target = leader;
     for (;;) {
-      const answer = await send(agent, `${target}/kv/${encodeURIComponent(key)}`, value).catch(
-        () => ({ status: 0, location: undefined }),
-      );
-      if (answer.status === 200) {
+      const answer = await send(agent, method, `${target}${path}`, body).catch(() => ({
+        status: 0,
+        location: undefined,
+      }));
+      if (answer.status === 200 || (method === "GET" && answer.status === 404)) {
         leader = target;
         return;
       }
-      if (performance.now() > deadline) throw new Error(`PUT ${key}: gave up (${answer.status})`);
+      if (performance.now() > deadline) {
+        throw new Error(`${method} ${path}: gave up (${answer.status})`);
+      }
       if (answer.status === 307 && answer.location !== undefined) {
         target = new URL(answer.location).origin;
         continue;
@@ -40,27 +48,29 @@ export function kvPutter(servers: readonly string[], deadlineMs = 5000): KvPutte
         await pause(10);
         continue;
       }
-      throw new Error(`PUT ${key}: HTTP ${answer.status}`);
+      throw new Error(`${method} ${path}: HTTP ${answer.status}`);
     }
   }
 
-  return { put, close: () => agent.destroy() };
+  return {
+    put: (key, value) => call("PUT", `/kv/${encodeURIComponent(key)}`, value),
+    get: (key, consistency) =>
+      call("GET", `/kv/${encodeURIComponent(key)}?consistency=${consistency}`, null),
+    close: () => agent.destroy(),
+  };
 }
 
-function send(agent: Agent, url: string, body: Buffer): Promise<Answer> {
+function send(agent: Agent, method: string, url: string, body: Buffer | null): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      url,
-      { method: "PUT", agent, headers: { "content-length": body.length } },
-      (response) => {
-        response.resume(); // the body is a small JSON we do not need
-        response.on("end", () =>
-          resolve({ status: response.statusCode ?? 0, location: response.headers.location }),
-        );
-        response.on("error", reject);
-      },
-    );
+    const headers = body === null ? {} : { "content-length": body.length };
+    const request = httpRequest(url, { method, agent, headers }, (response) => {
+      response.resume(); // the body is a small JSON we do not need
+      response.on("end", () =>
+        resolve({ status: response.statusCode ?? 0, location: response.headers.location }),
+      );
+      response.on("error", reject);
+    });
     request.on("error", reject);
-    request.end(body);
+    request.end(body ?? undefined);
   });
 }

@@ -5,10 +5,14 @@
 //
 //   file storage, 1 / 16 / 64 clients, 64-byte values       (etcd: the same, right after each)
 //   file storage, 4 clients, 1 MiB values                    (etcd: the same)
+//   file storage, 64 clients reading 64-byte values, once per read consistency: through the log,
+//                   ReadIndex, lease (examples/kv GET ?consistency=): `reads` in ops/s
 //   file storage, 64 clients, one follower SIGKILLed
 //   memory storage (a fresh cluster), 1 / 16 / 64 clients
 //   --loss 0.1,0.3: a fresh file cluster per share P, every server dropping P of its outgoing
 //                   Raft datagrams (transport-udp dropProbability), 16 clients
+//
+// `--reads-only` runs one 64-client PUT phase and the read phases alone.
 //
 // `leaderChanges` counts the term changes seen across the measured phases (the highest term any
 // node reports, before and after each phase). Every process is killed by pid; data lives in one
@@ -21,7 +25,7 @@ import { LocalCluster } from "../examples/kv/src/local-cluster.js";
 import { formatLogRecord, type LogRecord } from "../examples/kv/src/log-records.js";
 import { closedLoop, type PhaseResult } from "./closed-loop.js";
 import { type EtcdCluster, findEtcd, startEtcd } from "./kv-etcd.js";
-import { kvPutter } from "./kv-http.js";
+import { kvPutter, type ReadConsistency } from "./kv-http.js";
 import { printTable, type Row } from "./kv-report.js";
 
 type Settings = {
@@ -37,6 +41,8 @@ type Settings = {
 type Target = {
   readonly name: string;
   put(key: string, value: Buffer): Promise<void>;
+  /** A GET served with this consistency (Flotilla only). */
+  get?(key: string, consistency: ReadConsistency): Promise<void>;
   /** The highest term any running node reports (Flotilla only). */
   term?(): Promise<number>;
 };
@@ -68,6 +74,7 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
   const target: Target = {
     name,
     put: putter.put,
+    get: putter.get,
     term: async () => Math.max(0, ...(await cluster.statuses()).map((st) => st.term)),
   };
   let closed = false;
@@ -79,6 +86,30 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
     await printElections(cluster);
   };
   return { cluster, target, close };
+}
+
+/** The three read phases, in order: `{ log, readIndex, lease }` in ops/s. */
+async function readPhases(target: Target, s: Settings, rows: Row[]) {
+  const reads: Partial<Record<ReadConsistency, number>> = {};
+  for (const consistency of ["log", "readIndex", "lease"] as const) {
+    const result = await readPhase(target, consistency, s);
+    reads[consistency] = result.opsPerSec;
+    const ours = { ...result, leaderChanges: 0 };
+    rows.push({ label: `file, 64 clients, GET by ${consistency}`, ours, etcd: null });
+  }
+  return reads;
+}
+
+/** 64 clients reading the keys the PUT phases wrote, with one read consistency. */
+async function readPhase(target: Target, consistency: ReadConsistency, s: Settings) {
+  const get = target.get;
+  if (get === undefined) throw new Error(`${target.name} serves no reads`);
+  return closedLoop({
+    clients: 64,
+    warmupMs: s.warmupMs,
+    durationMs: s.durationMs,
+    request: (client, seq) => get(`bench-${client}-${seq % 128}`, consistency),
+  });
 }
 
 /**
@@ -150,6 +181,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       loss: { type: "string" },
       "no-etcd": { type: "boolean", default: false },
       "server-args": { type: "string", default: "" },
+      "reads-only": { type: "boolean", default: false },
     },
   });
   const quick = values.quick === true;
@@ -172,6 +204,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   try {
     const file = await startKv(s, "file", []);
     closers.push(file.close);
+    if (values["reads-only"] === true) {
+      // Only the read phases, after one 64-client PUT phase that writes the keys they read.
+      await phase(file.target, 64, 64, s);
+      json.reads = await readPhases(file.target, s, rows);
+      printTable(rows);
+      await file.close();
+      console.log(JSON.stringify(json));
+      return;
+    }
     let etcd: EtcdCluster | null = null;
     if (etcdBinary !== null) {
       await mkdir(join(dir, "etcd"));
@@ -192,6 +233,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const etcdLarge = etcdTarget === null ? null : await phase(etcdTarget, 4, s.largeValueBytes, s);
     rows.push({ label: `file, 4 clients, ${s.largeValueBytes} B`, ours: large, etcd: etcdLarge });
     await etcd?.destroy();
+    json.reads = await readPhases(file.target, s, rows);
     const leader = await file.cluster.waitForLeader();
     const follower = ids.find((id) => id !== leader)!;
     await file.cluster.kill(follower, "SIGKILL");

@@ -133,8 +133,16 @@ export class KvClient {
     this.#retryUnknownWrites = options.retryUnknownWrites ?? false;
   }
 
-  async get(key: string): Promise<string | null> {
-    const answer = await this.#request("GET", keyPath(key));
+  /**
+   * The value of `key`, read linearizably: by ReadIndex (default), a lease, or through the log
+   * (`consistency`, the server's GET ?consistency=).
+   */
+  async get(
+    key: string,
+    consistency: "readIndex" | "lease" | "log" = "readIndex",
+  ): Promise<string | null> {
+    const query = consistency === "readIndex" ? "" : `?consistency=${consistency}`;
+    const answer = await this.#request("GET", `${keyPath(key)}${query}`);
     return typeof answer.body.value === "string" ? answer.body.value : null;
   }
 

@@ -1,6 +1,6 @@
 // The client API of one server, over node:http:
 //
-//   GET  /kv/:key                      -> 200 {"value": "..."} | 404 {"value": null}
+//   GET  /kv/:key[?consistency=readIndex|lease|log] -> 200 {"value": "..."} | 404 {"value": null}
 //   PUT  /kv/:key          body: value -> 200 {"ok": true} | 413 (body over 1 MiB, or the command
 //                                                over the node's entryBytesMax)
 //   POST /kv/:key/cas      body: {"expected": string|null, "value": string} -> 200 {"ok": bool}
@@ -12,9 +12,12 @@
 //   GET  /health                       -> 200 {"ok": true, ...} while running with a known leader, else 503
 //   GET  /metrics                      -> 200 the Prometheus text format (metrics.ts)
 //
-// Every key operation, reads included, is a command proposed to Raft: the answer is given once
-// the entry committed and was applied, so reads are linearizable by the log (Raft thesis §6.4
-// offers cheaper reads; the driver does not expose them yet). Only the leader proposes: a
+// Writes are commands proposed to Raft: the answer is given once the entry committed and was
+// applied. Reads are linearizable without a log write by default (the driver's read(): ReadIndex,
+// Raft thesis §6.4: the leader confirms with one heartbeat round that it still leads, then
+// answers from its state machine); `consistency=lease` skips the round while the leader's lease
+// holds (§6.4.1; the servers run with leaseReads, which assumes bounded clock drift), and
+// `consistency=log` proposes the read as a command like a write. Only the leader serves: a
 // follower answers 307 with the leader's client address (Location and body), or 503 when it
 // knows no leader. Failed requests say in `retry` whether the write surely did not happen
 // ("safe": retry freely) or may have ("unknown": a retry may apply it twice). A leader that steps
@@ -22,7 +25,12 @@
 // retry "unknown", with `leader` and `leaderUrl` when the new leader is known.
 
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { LeadershipLostError, NotLeaderError, OverloadedError } from "@flotilla/core";
+import {
+  FlotillaError,
+  LeadershipLostError,
+  NotLeaderError,
+  OverloadedError,
+} from "@flotilla/core";
 import { encodeKvCommand, type KvInput } from "@flotilla/kv-model";
 import type { UdpTransportStats } from "@flotilla/transport-udp";
 import { type ApiContext, leaderOnly } from "./api-context.js";
@@ -63,7 +71,14 @@ async function route(context: ApiContext, request: IncomingMessage): Promise<Rep
     return badRequest("the key is not valid percent-encoding");
   }
   const isCas = match[2] !== undefined;
-  if (!isCas && method === "GET") return propose(context, request, { op: "get", key });
+  if (!isCas && method === "GET") {
+    const consistency = url.searchParams.get("consistency") ?? "readIndex";
+    if (consistency === "log") return propose(context, request, { op: "get", key });
+    if (consistency !== "readIndex" && consistency !== "lease") {
+      return badRequest(`consistency must be readIndex, lease or log, not ${consistency}`);
+    }
+    return read(context, request, key, consistency);
+  }
   if (!isCas && method === "PUT") {
     const value = await readBody(request);
     return value === null ? tooLarge() : propose(context, request, { op: "put", key, value });
@@ -79,6 +94,38 @@ async function route(context: ApiContext, request: IncomingMessage): Promise<Rep
     status: 405,
     body: { error: "METHOD_NOT_ALLOWED", message: `${method} ${url.pathname}` },
   };
+}
+
+/** A linearizable read without a log write: served once the driver's read() settles. */
+async function read(
+  context: ApiContext,
+  request: IncomingMessage,
+  key: string,
+  consistency: "readIndex" | "lease",
+): Promise<Reply> {
+  const { node } = context;
+  const current = node.status();
+  if (current.phase !== "running") {
+    return {
+      status: 503,
+      body: { error: "STOPPING", message: `node is ${current.phase}`, retry: "safe" },
+    };
+  }
+  if (current.role !== "leader") return leaderOnly(context, request, current.leader);
+  try {
+    await node.read({ consistency, timeoutMs: context.proposalTimeoutMs });
+  } catch (error) {
+    if (error instanceof NotLeaderError) return leaderOnly(context, request, error.leader);
+    // A read changes nothing: whatever went wrong, retrying it is safe.
+    const { code, message } =
+      error instanceof FlotillaError ? error : { code: "INTERNAL", message: String(error) };
+    return {
+      status: code === "TIMEOUT" ? 504 : 503,
+      body: { error: code, message, retry: "safe" },
+    };
+  }
+  const value = context.store.get(key);
+  return { status: value === null ? 404 : 200, body: { value } };
 }
 
 async function propose(

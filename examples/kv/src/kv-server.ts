@@ -96,6 +96,8 @@ export async function startServer(
     snapshotTrailingEntries: options.snapshotTrailing,
     proposalTimeoutMs: options.proposalTimeoutMs,
     entryBytesMax: options.entryBytesMax,
+    // GET ?consistency=lease (CheckQuorum, which lease reads need, is on by default).
+    leaseReads: true,
     // Different seeds per process run keep two restarted nodes from timing out in lockstep.
     seed: process.pid,
     // Role changes and why, elections, silent peers, lost logs, snapshots, slow writes, failures.

@@ -59,6 +59,11 @@ export class KvStore implements StateMachine<KvOutput> {
     return this.#bytes;
   }
 
+  /** The value of `key` as applied so far (null: absent): what a linearizable read returns. */
+  get(key: string): string | null {
+    return this.#tree.get(key) ?? null;
+  }
+
   apply(command: Uint8Array, _index: Index): KvOutput {
     // A malformed command in a committed entry throws: the driver then stops the node, which is
     // right, since every replica would have to agree on what such an entry means.

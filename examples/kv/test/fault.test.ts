@@ -1,7 +1,8 @@
 // Multi-process fault tests: three real kv-server processes on loopback, talking Raft over UDP and
 // keeping their logs on disk, are killed with SIGKILL and restarted while concurrent clients work.
 // The clients' history must be linearizable (@flotilla/sim's checker), and the replicas must
-// end with identical state. Every process started here is killed by pid in afterEach. Time only
+// end with identical state. The clients' gets are ReadIndex reads (the server's default GET: no
+// log write), so a leader that is frozen, killed or cut off must never answer one stale. Every process started here is killed by pid in afterEach. Time only
 // bounds waits and the length of the run; no assertion is about speed. The bounds are generous:
 // on a loaded machine a server process takes up to ~20 s to start (tsx compiling the sources).
 

@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 /** One voter that elects itself, behind the API; returns the API's base URL. */
-async function startSingleNode(entryBytesMax: number): Promise<string> {
+async function startSingleNode(entryBytesMax: number, leaseReads = false): Promise<string> {
   const id = nodeId("a");
   const transport = await createUdpTransport({
     id,
@@ -44,6 +44,7 @@ async function startSingleNode(entryBytesMax: number): Promise<string> {
     stateMachine: state,
     tickMs: 10,
     entryBytesMax,
+    leaseReads,
   });
   const transportStats = () => transport.stats();
   const metrics = createMetrics(node, transportStats);
@@ -70,6 +71,26 @@ async function put(base: string, key: string, value: string) {
   const response = await fetch(`${base}/kv/${key}`, { method: "PUT", body: value });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
+
+describe("GET consistency", () => {
+  it("reads by ReadIndex (default), lease or log, and refuses an unknown mode", async () => {
+    const base = await startSingleNode(1024 * 1024, true);
+    expect((await put(base, "k", "v1")).status).toBe(200);
+    for (const query of ["", "?consistency=readIndex", "?consistency=lease", "?consistency=log"]) {
+      const response = await fetch(`${base}/kv/k${query}`);
+      expect({ query, status: response.status, body: await response.json() }).toEqual({
+        query,
+        status: 200,
+        body: { value: "v1" },
+      });
+    }
+    const missing = await fetch(`${base}/kv/absent`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ value: null });
+    const bad = await fetch(`${base}/kv/k?consistency=stale`);
+    expect(bad.status).toBe(400);
+  });
+});
 
 describe("PUT sizes", () => {
   it("answers 413 ENTRY_TOO_LARGE when the command exceeds the node's entryBytesMax", async () => {

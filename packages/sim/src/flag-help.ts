@@ -39,6 +39,7 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
   keys: "keys the clients read and write",
   "election-timeout": "election timeout, in ticks",
   amnesia: "on a crash: chance the node comes back from an older backup or an empty data dir",
+  "read-share": "share of gets served as reads without a log write (ReadIndex, lease, follower)",
   disk: "file (FileStorage on the simulated disk; the default) or memory (the bare disk, faster)",
 };
 

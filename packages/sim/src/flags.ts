@@ -31,4 +31,5 @@ export const simFlags = {
   "election-timeout": "electionTimeoutTicks",
   disk: "disk",
   amnesia: "amnesiaProbability",
+  "read-share": "readShare",
 } as const satisfies Record<string, keyof SimulationOverrides>;

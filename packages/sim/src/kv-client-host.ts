@@ -14,6 +14,11 @@ export interface ClientHost {
    * how it ended, once the driver's ProposalRegistry settles it.
    */
   propose(node: number, id: string, data: Uint8Array): void;
+  /**
+   * Reads `key` at `node` as `createNode`'s `read` does (no log write), then from its state
+   * machine; `KvClients.settled(id, ...)` tells how it ended (ok with the value, or retry).
+   */
+  read(node: number, id: string, key: string, consistency: "readIndex" | "lease"): void;
   trace(detail: string): void;
 }
 
@@ -39,4 +44,8 @@ export type ClientOptions = {
   readonly operationTimeoutMs: number;
   /** How long a client waits before retrying when nobody is known to lead. */
   readonly retryBackoffMs: number;
+  /** The share of gets issued as reads without a log write (SimulationOptions.readShare). */
+  readonly readShare: number;
+  /** Whether the nodes allow lease reads (then half the reads ask for one). */
+  readonly leaseReads: boolean;
 };

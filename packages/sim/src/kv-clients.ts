@@ -23,6 +23,10 @@ import type { HistoryOperation } from "./linearizability/history.js";
 //   or may not have taken effect: it is recorded as indeterminate (Porcupine's "info").
 // How a proposal settles is decided by the driver's own ProposalRegistry (@flotilla/core/runtime),
 // which each simulated node runs as createNode does: no settlement rule exists twice.
+// A get may instead be a read without a log write (SimulationOptions.readShare: the core's `read`
+// event, ReadIndex or a lease, sometimes sent to a random node whose core forwards it to the
+// leader), settled by the driver's ReadRegistry and answered from that node's state machine;
+// refused or cut short it is retried, never indeterminate (it changes nothing).
 
 type Reply = Exclude<ProposalOutcome, { readonly kind: "unknown" }>;
 
@@ -35,6 +39,8 @@ type Operation = {
   readonly mustComplete: boolean;
   attempt: number;
   node: number;
+  /** A get served by a read without a log write, and how; null: through the log. */
+  readonly read: "readIndex" | "lease" | null;
   /**
    * The current attempt reached a node and may have taken effect: not settled yet, or settled as
    * a success whose reply is still on its way.
@@ -46,6 +52,8 @@ type Operation = {
 type Client = {
   readonly name: string;
   readonly prng: Prng;
+  /** Draws how gets are read: its own stream, so the operations stay what the seed made them. */
+  readonly readPrng: Prng;
   leaderGuess: number;
   seq: number;
   op: Operation | null;
@@ -56,6 +64,8 @@ type Client = {
 
 export class KvClients {
   readonly history: HistoryOperation[] = [];
+  /** Gets answered by a read without a log write, by how they were confirmed. */
+  readonly readsServed = { readIndex: 0, lease: 0, byFollower: 0 };
   /** Set when an operation that had to complete timed out: a liveness failure. */
   livenessFailure: string | null = null;
   readonly #host: ClientHost;
@@ -75,6 +85,7 @@ export class KvClients {
     this.#clients = Array.from({ length: options.clientCount }, (_, i) => ({
       name: `c${i + 1}`,
       prng: prng.fork(`c${i + 1}`),
+      readPrng: prng.fork(`c${i + 1}/reads`),
       leaderGuess: i % host.nodeCount,
       seq: 0,
       op: null,
@@ -173,6 +184,12 @@ export class KvClients {
       const c = this.#clients[client] as Client;
       const op = c.op;
       if (op === null || op.node !== node) continue;
+      if (op.read !== null && op.proposed) {
+        // A read changes nothing: it is simply asked again elsewhere.
+        op.proposed = false;
+        this.#replyLater(client, { kind: "retry", leader: null, reason: `n${node + 1} crashed` });
+        continue;
+      }
       if (op.proposed) this.#giveUp(client, c, `n${node + 1} crashed`, true);
     }
   }
@@ -190,6 +207,7 @@ export class KvClients {
     const op: Operation = {
       seq: c.seq,
       input,
+      read: input.op === "get" ? this.#readMode(c) : null,
       data: encodeKvCommand(input),
       invokedAtMs: this.#host.nowMs(),
       mustComplete: this.#healed,
@@ -216,9 +234,18 @@ export class KvClients {
     this.#sendAttempt(client, c, op, 0);
   }
 
+  /** How this get is served: through the log, by ReadIndex, or by a lease. */
+  #readMode(c: Client): Operation["read"] {
+    const { readShare, leaseReads } = this.#options;
+    if (readShare === 0 || !c.readPrng.chance(readShare)) return null;
+    return leaseReads && c.readPrng.chance(0.5) ? "lease" : "readIndex";
+  }
+
   #sendAttempt(client: number, c: Client, op: Operation, delayMs: number): void {
     op.attempt++;
-    op.node = c.leaderGuess;
+    // A third of the reads go to a random node: a follower forwards them to its leader.
+    const anyNode = op.read !== null && c.readPrng.chance(1 / 3);
+    op.node = anyNode ? c.readPrng.int(this.#host.nodeCount) : c.leaderGuess;
     op.proposed = false;
     op.reply = null;
     const atMs = this.#host.nowMs() + delayMs + this.#latency(c);
@@ -235,7 +262,11 @@ export class KvClients {
     const id = attemptId(c, op);
     this.#proposing.set(id, client);
     op.proposed = true;
-    this.#host.propose(op.node, id, op.data);
+    if (op.read !== null && op.input.op === "get") {
+      this.#host.read(op.node, id, op.input.key, op.read);
+    } else {
+      this.#host.propose(op.node, id, op.data);
+    }
   }
 
   #replyLater(client: number, reply: Reply): void {
@@ -266,6 +297,7 @@ export class KvClients {
       output: reply.output,
     });
     rememberKvOutput(c.lastSeen, op.input, reply.output);
+    if (op.read !== null) this.readsServed[op.read]++;
     c.leaderGuess = op.node;
     if (op.mustComplete) c.completedAfterHeal++;
     this.#finish(client, c);
@@ -289,8 +321,8 @@ export class KvClients {
       this.livenessFailure = `${c.name} op ${op.seq} ${why} after the heal`;
     }
     // Only a request a node took (accepted, or not yet answered) can have taken effect; one
-    // refused or never delivered is dropped.
-    if (op.proposed) {
+    // refused or never delivered is dropped, and so is a read, which has no effect.
+    if (op.proposed && op.read === null) {
       this.history.push({
         clientId: c.name,
         input: op.input,

@@ -110,6 +110,14 @@ export type SimulationOptions = {
    * is still demanded of it (docs/testing.md, "Amnesia"), so the swarm's sweeps stay strict.
    */
   readonly amnesiaProbability: number;
+  /**
+   * The share of gets that clients issue as linearizable reads without a log write (the core's
+   * `read` event: ReadIndex, and lease reads where the cluster allows them; a third of them sent
+   * to a random node, so followers forward them to the leader); the rest go through the log. Not
+   * drawn (0 unless set, `--read-share`), so runs without it replay as before; the read sweep
+   * and the planted read defects set it.
+   */
+  readonly readShare: number;
 };
 
 /** Cluster sizes the simulator runs: the odd ones and, drawn less often, the even ones. */
@@ -221,6 +229,7 @@ export function deriveOptions(
     livenessOperationsPerClient: 3,
     disk: "file",
     amnesiaProbability: 0,
+    readShare: 0,
   };
   return validateOptions({ ...derived, ...definedOnly(overrides) });
 }
@@ -266,6 +275,7 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
     "diskFullProbability",
     "fsyncFailureProbability",
     "amnesiaProbability",
+    "readShare",
   ] as const) {
     const value = options[field];
     if (!(value >= 0 && value <= 1)) {
@@ -285,6 +295,24 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
     );
   }
   return Object.freeze({ ...options });
+}
+
+/**
+ * The core's lease settings for a run (thesis §6.4.1): lease reads need reads at all and
+ * CheckQuorum, and a drift bound that covers the clock skew. A follower's tick may last as little
+ * as (1 - clockSkew) nominal ticks and the leader's as much as (1 + clockSkew): a lease of L
+ * leader ticks is safe while (L + 1)(1 + skew) <= (E - 1)(1 - skew), and the core's lease is
+ * E - 2 - drift ticks. Null when no lease of at least one tick is safe.
+ */
+export function leaseSettings(
+  options: SimulationOptions,
+): { readonly leaseReads: true; readonly leaseClockDriftTicks: number } | null {
+  if (options.readShare === 0 || !options.checkQuorum) return null;
+  const e = options.electionTimeoutTicks;
+  const skew = options.clockSkew;
+  const safeTicks = Math.floor(((e - 1) * (1 - skew)) / (1 + skew)) - 1;
+  const drift = e - 2 - safeTicks;
+  return safeTicks >= 1 ? { leaseReads: true, leaseClockDriftTicks: Math.max(0, drift) } : null;
 }
 
 /** One option per line, `name=value`, in declaration order: what a failing run prints. */

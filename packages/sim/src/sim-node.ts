@@ -43,7 +43,7 @@ import type { KvCheckpoints } from "./kv-checkpoints.js";
 import type { ProposalOutcome } from "./kv-client-host.js";
 import type { KvClients } from "./kv-clients.js";
 import { entryHash, LogMirror } from "./log-mirror.js";
-import type { SimulationOptions } from "./options.js";
+import { leaseSettings, type SimulationOptions } from "./options.js";
 import type { RaftCore } from "./raft-core.js";
 import type { SafetyChecker } from "./safety-checker.js";
 import type { SimStorage } from "./sim-storage.js";
@@ -119,6 +119,7 @@ export class SimNode<S> {
   #kv: KvState = emptyKvState;
   /** createNode's settlement of proposals (one registry and notifier per life, as per process). */
   #proposals: ProposalRegistry<KvOutput> | null = null;
+  #reads: ReadRegistry | null = null;
   #notifier: Notifier<KvOutput> | null = null;
   /** Where the registry's proposals were accepted, to tell the checker what was acknowledged. */
   readonly #positions = new Map<string, { readonly index: number; readonly term: number }>();
@@ -201,6 +202,7 @@ export class SimNode<S> {
       seed: this.#prng.nextUint32(),
       snapshotTrailingEntries: options.snapshotTrailingEntries,
       snapshotChunkBytesMax: options.snapshotChunkBytesMax,
+      ...leaseSettings(options),
     };
     const every = options.snapshotEveryEntries;
     const runtime = new NodeRuntime<S, KvOutput>(this.#core, validateConfig(config), {
@@ -221,10 +223,11 @@ export class SimNode<S> {
     runtime.load(persisted);
     this.#runtime = runtime;
     this.#proposals = new ProposalRegistry<KvOutput>(host.scheduler);
+    this.#reads = new ReadRegistry(host.scheduler);
     this.#notifier = new Notifier<KvOutput>(
       this.#proposals,
       new MembershipChangeRegistry(host.scheduler),
-      new ReadRegistry(host.scheduler),
+      this.#reads,
       host.scheduler,
     );
     this.#notifier.loaded(persisted.hardState.term, (snapshot?.index ?? 0) as Index);
@@ -344,6 +347,32 @@ export class SimNode<S> {
       },
     );
     this.deliver({ type: "propose", id, data });
+  }
+
+  /**
+   * A client's read of `key` without a log write, as `createNode`'s `read`: registered with the
+   * node's ReadRegistry, which settles it once the core says it is ready and the node applied up
+   * to its read index; then answered from the state machine.
+   */
+  read(clientId: string, key: string, consistency: "readIndex" | "lease"): void {
+    const reads = this.#reads;
+    if (!this.#up || reads === null) return;
+    const host = this.#host;
+    const { id, promise } = reads.create(undefined);
+    promise.then(
+      () => {
+        if (reads !== this.#reads) return;
+        if (this.role !== "leader") host.clients.readsServed.byFollower++;
+        const value = this.#kv.get(key) ?? null;
+        host.clients.settled(clientId, { kind: "ok", output: { op: "get", value } });
+      },
+      (error: unknown) => {
+        const outcome = outcomeOf(error, host);
+        if (outcome === null) host.fail(error);
+        else if (reads === this.#reads) host.clients.settled(clientId, outcome);
+      },
+    );
+    this.deliver({ type: "read", id, consistency });
   }
 
   /** Hands an event to the runtime; a turn runs at once unless one waits on the disk. */

@@ -59,6 +59,13 @@ export type SimulationResult = {
     readonly storageFailures: number;
     /** Leaders' reports of a follower that lost entries it had acknowledged (peerLostLog). */
     readonly lostLogReports: number;
+    /** Gets answered by a read without a log write, by how they were confirmed (readShare). */
+    readonly readsServed: {
+      readonly readIndex: number;
+      readonly lease: number;
+      /** Of those, served by a follower with a read index from its leader. */
+      readonly byFollower: number;
+    };
     /** The most probes a leader sent one peer in a second on its rejections without moving back. */
     readonly spinProbesPerSecondMax: number;
   };

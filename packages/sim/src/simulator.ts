@@ -14,7 +14,7 @@ import { checkHistory } from "./history-check.js";
 import { KvCheckpoints } from "./kv-checkpoints.js";
 import type { ClientEventKind } from "./kv-client-host.js";
 import { KvClients } from "./kv-clients.js";
-import type { SimulationOptions } from "./options.js";
+import { leaseSettings, type SimulationOptions } from "./options.js";
 import { phaseLinkOptions } from "./phase-links.js";
 import { flotillaCore, type RaftCore } from "./raft-core.js";
 import { SafetyChecker } from "./safety-checker.js";
@@ -160,6 +160,7 @@ class Simulation<S> implements NodeHost {
         schedule: (atMs, kind, client, token) => this.schedule(atMs, CLIENT, client, token, kind),
         isUp: (node) => this.nodes[node]?.up ?? false,
         propose: (node, id, data) => this.nodes[node]?.propose(id, data),
+        read: (node, id, key, consistency) => this.nodes[node]?.read(id, key, consistency),
         trace: (detail) => this.trace.client(this.network.nowMs, detail),
       },
       {
@@ -170,6 +171,8 @@ class Simulation<S> implements NodeHost {
         latencyMaxMs: options.latencyMaxMs,
         operationTimeoutMs: options.operationTimeoutMs,
         retryBackoffMs: options.tickMs,
+        readShare: options.readShare,
+        leaseReads: leaseSettings(options) !== null,
       },
       root.fork("clients"),
     );
@@ -464,6 +467,7 @@ class Simulation<S> implements NodeHost {
         storageFailures: this.nodes.reduce((sum, node) => sum + node.storageFailures, 0),
         lostLogReports: this.lostLogReports,
         spinProbesPerSecondMax: this.spin.maxPerSecond,
+        readsServed: { ...this.clients.readsServed },
       },
       peakMessagesPerSecond: this.spin.peakMessagesPerSecond.slice(),
       network: this.network.stats(),

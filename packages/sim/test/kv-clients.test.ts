@@ -26,6 +26,9 @@ function harness() {
     propose: (node, id) => {
       proposals.push(`n${node + 1} ${id}`);
     },
+    read: () => {
+      throw new Error("no reads in this harness (readShare 0)");
+    },
     trace: (detail) => traced.push(detail),
   };
   const clients = new KvClients(
@@ -38,6 +41,8 @@ function harness() {
       latencyMaxMs: 1,
       operationTimeoutMs: 1_000,
       retryBackoffMs: 10,
+      readShare: 0,
+      leaseReads: false,
     },
     new Prng(7),
   );

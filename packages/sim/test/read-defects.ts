@@ -1,0 +1,60 @@
+import { type Effect, type Index, init, type RaftState, step } from "@flotilla/core";
+import type { RaftCore } from "../src/raft-core.js";
+
+// Planted defects of linearizable reads (thesis §6.4), each breaking one rule of the core's
+// read-index.ts through the simulator's `core` seam (a wrapper around the real reducer). The
+// suite in planted-read-defects.test.ts proves a bounded seed search finds each.
+
+/**
+ * §6.4 step 3 skipped: a leader serves a read at its commit index at once, without a round of
+ * heartbeats answered by a quorum. A deposed leader that has not heard of its successor then
+ * serves stale values.
+ */
+export const readsWithoutQuorumRound: RaftCore<RaftState> = {
+  init,
+  step(state, event) {
+    const leads = state.role === "leader" && state.log.term(state.commit) === state.term;
+    if (event.type !== "read" || !leads) return step(state, event);
+    const ready: Effect = { type: "readReady", id: event.id, index: state.commit as Index };
+    return { state, messages: [], effects: [ready] };
+  },
+};
+
+/**
+ * §6.4.1 with a lease longer than the election timeout: the lease ignores clock drift
+ * (`leaseClockDriftTicks` 0 whatever the skew), so with clocks up to 50% off a slow leader's
+ * lease of electionTimeoutTicks - 2 of its ticks outlasts a fast follower's election timeout,
+ * and a new leader can commit writes while the old one still serves lease reads.
+ */
+export const leaseLongerThanElectionTimeout: RaftCore<RaftState> = {
+  init: (config, persisted) => init({ ...config, leaseClockDriftTicks: 0 }, persisted),
+  step,
+};
+
+/**
+ * §6.4 step 1 skipped: a new leader records its commit index as a read index before an entry of
+ * its own term has committed, so the index may lag what the previous leader committed and
+ * acknowledged.
+ */
+export const readsBeforeNoopCommits: RaftCore<RaftState> = {
+  init,
+  step(state, event) {
+    const result = step(state, event);
+    const s = result.state;
+    const waiting = s.reads.awaitingTermCommit;
+    if (s.role !== "leader" || waiting.length === 0 || s.leaderState === null) return result;
+    const seq = s.leaderState.seq;
+    const recorded = waiting.map((read) => ({ ...read, index: s.commit, afterSeq: seq }));
+    const confirming = [...s.reads.confirming, ...recorded];
+    const reads = { ...s.reads, awaitingTermCommit: [], confirming };
+    return { ...result, state: { ...s, reads } };
+  },
+};
+
+export const readDefects = {
+  readsWithoutQuorumRound,
+  leaseLongerThanElectionTimeout,
+  readsBeforeNoopCommits,
+} as const;
+
+export type ReadDefectName = keyof typeof readDefects;
