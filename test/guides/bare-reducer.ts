@@ -78,6 +78,9 @@ export class BareNode {
       case "peerLostLog": // a follower lost entries it had acknowledged (its disk lied): alert
       case "readReady": // a read is linearizable once applied reaches effect.index
       case "readRejected": // ...or it failed: retry at `effect.leader`
+      case "leadershipTransferStarted": // transferLeadership began, was refused, or timed out
+      case "leadershipTransferRefused":
+      case "leadershipTransferAborted":
       case "dropped": // bad remote input, reported instead of thrown: count it
         return;
       default:

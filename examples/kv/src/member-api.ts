@@ -190,6 +190,8 @@ function refused(context: ApiContext, request: IncomingMessage, refusal: Members
     case "changePending":
     case "inJoint":
       return answer(503, "CHANGE_PENDING", "another membership change is in progress");
+    case "transferring":
+      return answer(503, "TRANSFERRING", `the leader is handing leadership to ${refusal.to}`);
     case "alreadyMember":
     case "duplicateNode":
       return answer(409, "ALREADY_MEMBER", `${refusal.id} is already a member`);

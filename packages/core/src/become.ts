@@ -35,6 +35,8 @@ export function becomeFollower(
   s.leader = leader;
   s.votes = emptyVotes;
   s.leaderState = null;
+  // A transfer ends with the leadership it was handing over (thesis §3.10).
+  s.transfer = null;
   if (timer === "reset") resetElectionTimer(s);
 }
 
@@ -64,8 +66,11 @@ export function becomePreCandidate(ctx: Ctx): void {
   }
 }
 
-/** §5.2: a new term, a vote for ourselves, and RequestVote to every voter once that is durable. */
-export function becomeCandidate(ctx: Ctx): void {
+/**
+ * §5.2: a new term, a vote for ourselves, and RequestVote to every voter once that is durable.
+ * `transfer`: the leader asked us to (TimeoutNow, thesis §3.10); the requests say so.
+ */
+export function becomeCandidate(ctx: Ctx, transfer = false): void {
   const s = ctx.s;
   s.term += 1;
   s.vote = s.id;
@@ -87,6 +92,7 @@ export function becomeCandidate(ctx: Ctx): void {
       to,
       term: asTerm(s.term),
       preVote: false,
+      ...(transfer ? { transfer: true } : {}),
       lastLogIndex: asIndex(s.log.lastIndex),
       lastLogTerm: asTerm(s.log.lastTerm),
     });

@@ -68,7 +68,9 @@ export type MembershipRefusal =
   /** Promoting a learner whose log lags the leader's (decided by the reducer, not here). */
   | { readonly reason: "learnerLagging"; readonly id: NodeId }
   /** The node asked is not the leader; `leader` is its best guess. */
-  | { readonly reason: "notLeader"; readonly leader: NodeId | null };
+  | { readonly reason: "notLeader"; readonly leader: NodeId | null }
+  /** The leader is handing leadership to `to` (thesis §3.10); ask the new leader. */
+  | { readonly reason: "transferring"; readonly to: NodeId };
 
 /** The `reason` of a refusal, for programs that switch on it. */
 export type MembershipRefusalReason = MembershipRefusal["reason"];

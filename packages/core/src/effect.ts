@@ -26,9 +26,18 @@ export type PersistEffect = {
 
 /**
  * Why a proposal was refused: this node does not lead; the leader's uncommitted tail is full
- * (`uncommittedBytesMax`); the command is larger than `entryBytesMax` (refused by any node).
+ * (`uncommittedBytesMax`); the command is larger than `entryBytesMax` (refused by any node); the
+ * leader is handing leadership over (thesis §3.10: retry shortly, at whichever node then leads).
  */
-export type ProposalRejection = "notLeader" | "uncommittedLimit" | "entryTooLarge";
+export type ProposalRejection = "notLeader" | "uncommittedLimit" | "entryTooLarge" | "transferring";
+
+/**
+ * Why a leadership transfer was refused (nothing changed): this node does not lead; the target is
+ * this node; the target is not a member; the target is not a voter of the configuration in force
+ * (a learner, or a voter on its way out of a joint configuration: it could not stay leader);
+ * another transfer is under way.
+ */
+export type TransferRefusal = "notLeader" | "self" | "unknownNode" | "notVoter" | "inProgress";
 
 /**
  * Why a read failed: `notLeader`: refused on arrival (this node neither leads nor knows a leader to
@@ -94,6 +103,30 @@ export type Effect =
       readonly type: "membershipChangeRejected";
       readonly id: string;
       readonly refusal: MembershipRefusal;
+    }
+  /**
+   * The leader started handing leadership to `to` (thesis §3.10): it refuses proposals until it
+   * steps down or the transfer is aborted.
+   */
+  | { readonly type: "leadershipTransferStarted"; readonly to: NodeId; readonly term: Term }
+  /** A `transferLeadership` request was refused; nothing changed. */
+  | {
+      readonly type: "leadershipTransferRefused";
+      readonly to: NodeId;
+      readonly reason: TransferRefusal;
+      /** Who this node believes leads (to ask there instead). */
+      readonly leader: NodeId | null;
+    }
+  /**
+   * The transfer to `to` was given up while this node still leads `term`: the target did not
+   * take over within an election timeout (it may be down, slow, or partitioned). The leader
+   * accepts proposals again.
+   */
+  | {
+      readonly type: "leadershipTransferAborted";
+      readonly to: NodeId;
+      readonly term: Term;
+      readonly reason: "timedOut";
     }
   /**
    * Leader: `peer` rejected an AppendEntries sent after it had acknowledged holding the log up to

@@ -8,18 +8,24 @@ import type { RaftState } from "./state.js";
 // Elections (§5.2, §5.4.1) with PreVote (thesis §9.6) and the CheckQuorum vote lease (§9.6 /
 // §6.2): voting, counting, and the timers that start campaigns.
 
-/** Starts an election: through a pre-vote when enabled, unless forced (a `campaign` event). */
-export function campaign(ctx: Ctx, forced: boolean): void {
+/**
+ * Why a node campaigns: its election timer ran out, it was told to (a `campaign` event), or its
+ * leader hands leadership to it (TimeoutNow, thesis §3.10).
+ */
+export type CampaignReason = "timeout" | "forced" | "transfer";
+
+/** Starts an election: through a pre-vote when enabled, unless forced or asked by the leader. */
+export function campaign(ctx: Ctx, reason: CampaignReason): void {
   if (!isVoter(ctx.s.membership, ctx.s.id)) return; // learners never campaign
-  if (ctx.s.config.preVote && !forced) becomePreCandidate(ctx);
-  else becomeCandidate(ctx);
+  if (ctx.s.config.preVote && reason === "timeout") becomePreCandidate(ctx);
+  else becomeCandidate(ctx, reason === "transfer");
 }
 
 /** A follower or candidate tick: campaign when the randomised election timeout runs out. */
 export function tickElection(ctx: Ctx): void {
   const s = ctx.s;
   s.electionElapsed += 1;
-  if (s.electionElapsed >= s.electionTimeoutTicks) campaign(ctx, false);
+  if (s.electionElapsed >= s.electionTimeoutTicks) campaign(ctx, "timeout");
 }
 
 /**

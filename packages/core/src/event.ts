@@ -1,5 +1,5 @@
 import type { MembershipChange } from "./confchange.js";
-import type { Index, Term } from "./ids.js";
+import type { Index, NodeId, Term } from "./ids.js";
 import type { Message } from "./message.js";
 
 /**
@@ -46,7 +46,14 @@ export type Event =
       readonly id: string;
       readonly change: MembershipChange;
       readonly force?: boolean;
-    };
+    }
+  /**
+   * Hand leadership to voter `to` (thesis §3.10; leader only). The leader refuses proposals and
+   * membership changes meanwhile, brings `to` up to date and sends it TimeoutNow; the transfer
+   * is abandoned after one election timeout. Refusals and the outcome come back as
+   * `leadershipTransfer*` effects.
+   */
+  | { readonly type: "transferLeadership"; readonly to: NodeId };
 
 /** The `type` of every `Event` variant. */
 export type EventType = Event["type"];

@@ -6,6 +6,7 @@ import { asIndex, asTerm } from "./log.js";
 import type { AppendEntries, Message } from "./message.js";
 import { onReadIndexResponse, refuseReadIndex } from "./read-index.js";
 import { handleInstallSnapshot } from "./snapshot-receive.js";
+import { handleTimeoutNow } from "./transfer.js";
 
 // A follower's behaviour for messages of the current term (the dispatcher in step.ts has already
 // settled the term): accept the leader's log (§5.3) and vote (§5.2).
@@ -33,6 +34,11 @@ export function stepFollower(ctx: Ctx, msg: Message): void {
     case "readIndexResponse":
       onReadIndexResponse(ctx, msg);
       return;
+    case "timeoutNow": {
+      const reason = handleTimeoutNow(ctx, msg);
+      if (reason !== null) ctx.dropReason = reason;
+      return;
+    }
     case "requestVoteResponse":
     case "appendEntriesResponse":
     case "installSnapshotResponse":

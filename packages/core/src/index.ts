@@ -22,6 +22,9 @@ export type { CatchUpOptions } from "./driver/catch-up.js";
 export {
   EntryTooLargeError,
   LeadershipLostError,
+  LeadershipTransferFailedError,
+  LeadershipTransferRefusedError,
+  LeadershipTransferringError,
   LearnerNotCaughtUpError,
   MembershipChangeRefusedError,
   NotLeaderError,
@@ -48,6 +51,7 @@ export type {
   NodeStatus,
   ProposeOptions,
   ReadOptions,
+  TransferLeadershipOptions,
 } from "./driver/types.js";
 export { NoLeaderError, ready, type WaitOptions, whenLeader } from "./driver/when-leader.js";
 export type {
@@ -57,6 +61,7 @@ export type {
   ProposalRejection,
   ReadRejection,
   Role,
+  TransferRefusal,
 } from "./effect.js";
 export type {
   CommandEntry,
@@ -100,6 +105,7 @@ export type {
   ReadIndexResponse,
   RequestVote,
   RequestVoteResponse,
+  TimeoutNow,
 } from "./message.js";
 export type { ProgressState } from "./progress.js";
 export type { RaftState, ReadState } from "./state.js";

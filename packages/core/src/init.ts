@@ -84,6 +84,7 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
     votes: new Map(),
     leaderState: null,
     reads: initialReadState(c.leaseReads),
+    transfer: null,
   });
 }
 

@@ -18,6 +18,7 @@ import {
 } from "./replication.js";
 import { handleSnapshotResponse } from "./snapshot-send.js";
 import { leaderOf, updateEveryProgress } from "./tracker.js";
+import { afterTransferTargetAck, tickTransfer } from "./transfer.js";
 
 // The leader: answers to its AppendEntries, heartbeats and CheckQuorum on ticks, proposals.
 
@@ -30,7 +31,10 @@ export function stepLeader(ctx: Ctx, msg: Message): void {
     case "appendEntriesResponse": {
       const reason = handleAppendResponse(ctx, msg);
       if (reason !== null) ctx.dropReason = reason;
-      else noteReadAck(ctx, msg.from, msg.seq);
+      else {
+        noteReadAck(ctx, msg.from, msg.seq);
+        if (msg.success) afterTransferTargetAck(ctx, msg.from);
+      }
       return;
     }
     case "requestVote":
@@ -49,6 +53,10 @@ export function stepLeader(ctx: Ctx, msg: Message): void {
     case "readIndexRequest":
       onReadIndexRequest(ctx, msg);
       return;
+    case "timeoutNow":
+      // Election Safety: only the leader of a term asks a follower to campaign.
+      ctx.dropReason = `${msg.from} claims to lead term ${msg.term}, which this node leads`;
+      return;
     case "requestVoteResponse":
     case "readIndexResponse":
       return;
@@ -61,6 +69,7 @@ export function stepLeader(ctx: Ctx, msg: Message): void {
 function afterSnapshotInstalled(ctx: Ctx, peer: NodeId): void {
   sendAll(ctx, peer);
   maybeCommit(ctx);
+  afterTransferTargetAck(ctx, peer);
 }
 
 export function tickLeader(ctx: Ctx): void {
@@ -79,6 +88,7 @@ export function tickLeader(ctx: Ctx): void {
       pr.recentActive ? withProgress(pr, { recentActive: false }) : pr,
     );
   }
+  tickTransfer(ctx);
   if (s.heartbeatElapsed >= s.config.heartbeatIntervalTicks) {
     s.heartbeatElapsed = 0;
     noteLeaseRound(s, s.leaderState!.seq);
@@ -105,6 +115,13 @@ export function propose(ctx: Ctx, id: string, data: Uint8Array): void {
   }
   if (s.role !== "leader") {
     ctx.notes.push({ type: "proposalRejected", id, reason: "notLeader", leader: s.leader });
+    return;
+  }
+  if (s.transfer !== null) {
+    // Thesis §3.10: the log must stop growing so the target can catch up. The hint is this node,
+    // which still leads: pointing at the target, which does not lead yet (and may never, if it is
+    // down), would send a client back and forth between the two at network speed.
+    ctx.notes.push({ type: "proposalRejected", id, reason: "transferring", leader: s.id });
     return;
   }
   const uncommittedBytes = s.log.bytesAfter(s.commit);

@@ -38,6 +38,10 @@ export function changeMembership(
     reject(ctx, id, { reason: "notLeader", leader: s.leader });
     return;
   }
+  if (s.transfer !== null) {
+    reject(ctx, id, { reason: "transferring", to: s.transfer.to });
+    return;
+  }
   const current = s.membershipLog.current;
   const result = planMembershipChange(current.membership, change, current.index > s.commit);
   if (!result.ok) {

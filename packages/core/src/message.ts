@@ -18,6 +18,12 @@ export type Envelope = {
 export type RequestVote = Envelope & {
   readonly type: "requestVote";
   readonly preVote: boolean;
+  /**
+   * Set (never with `preVote`) by a candidate that campaigns because its leader asked it to
+   * (TimeoutNow, thesis §3.10): voters answer it even while they still hear from that leader, so
+   * the vote lease (§4.2.3) does not stand in the way of a transfer the leader itself started.
+   */
+  readonly transfer?: boolean;
   readonly lastLogIndex: Index;
   readonly lastLogTerm: Term;
 };
@@ -109,6 +115,14 @@ export type ReadIndexResponse = Envelope & {
 } & ({ readonly success: true; readonly readIndex: Index } | { readonly success: false });
 
 /**
+ * A leader handing over leadership (thesis §3.10): the recipient, whose log the leader has
+ * brought up to its own, starts an election at once, without a pre-vote.
+ */
+export type TimeoutNow = Envelope & {
+  readonly type: "timeoutNow";
+};
+
+/**
  * Every message between nodes, one variant per `type`; each names its sender, its recipient and the
  * sender's term.
  */
@@ -120,7 +134,8 @@ export type Message =
   | InstallSnapshot
   | InstallSnapshotResponse
   | ReadIndexRequest
-  | ReadIndexResponse;
+  | ReadIndexResponse
+  | TimeoutNow;
 
 /** The `type` of every `Message` variant. */
 export type MessageType = Message["type"];

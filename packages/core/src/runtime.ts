@@ -15,4 +15,5 @@ export type { CoreSteps, RuntimeHooks, RuntimeOptions, Turn } from "./driver/run
 export { NodeRuntime } from "./driver/runtime.js";
 export type { RuntimeRules } from "./driver/runtime-rules.js";
 export { shippedRules } from "./driver/runtime-rules.js";
+export { type TransferNotice, TransferWaiter } from "./driver/transfer-waiter.js";
 export type { Notice, Outcome, SnapshotNote, TurnReport, TurnWork } from "./driver/turn-work.js";

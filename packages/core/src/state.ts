@@ -130,6 +130,11 @@ export type RaftState = {
   readonly leaderState: LeaderState | null;
   /** Linearizable reads waiting here, and what confirms them (read-index.ts). */
   readonly reads: ReadState;
+  /**
+   * Leader only: a leadership transfer under way (thesis §3.10), else null. The leader hands over
+   * to `to` and gives up once `elapsedTicks` (ticks since it started) reaches electionTimeoutTicks.
+   */
+  readonly transfer: { readonly to: NodeId; readonly elapsedTicks: number } | null;
 };
 
 /** A step works on a shallow copy of the state whose top-level fields it reassigns. */
@@ -164,5 +169,6 @@ export function copyState(s: RaftState): Draft {
     votes: s.votes,
     leaderState: s.leaderState,
     reads: s.reads,
+    transfer: s.transfer,
   };
 }

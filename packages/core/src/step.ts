@@ -12,7 +12,8 @@
 // current term is smaller than the other's, it updates its current term"):
 //   - higher: become a follower of that term first, except for the three cases that must not
 //     move the term: a pre-vote request (thesis §9.6: it asks about a term nobody entered), a
-//     granted pre-vote answer, and any vote request while the vote lease holds (thesis §4.2.3);
+//     granted pre-vote answer, and any vote request while the vote lease holds (thesis §4.2.3)
+//     unless it carries the transfer flag (the leader itself asked for it, §3.10; transfer.ts);
 //   - lower: the sender is stale. An AppendEntries or pre-vote request is answered with our
 //     term so its sender catches up; anything else is dropped silently (stale is normal, not bad);
 //   - equal: the role handler (stepLeader, stepCandidate, stepFollower) takes the message.
@@ -45,6 +46,7 @@ import { afterMembershipCommit, changeMembership } from "./membership-change.js"
 import type { Message } from "./message.js";
 import { refuseReadIndex, requestRead, settleReads } from "./read-index.js";
 import type { RaftState } from "./state.js";
+import { transferLeadership } from "./transfer.js";
 import { invalidMessageReason } from "./validate-message.js";
 
 /**
@@ -77,7 +79,7 @@ export function step(state: RaftState, event: Event): StepResult {
       break;
     case "campaign":
       // A forced election skips the pre-vote; a leader is already what campaigning would make it.
-      if (ctx.s.role !== "leader") campaign(ctx, true);
+      if (ctx.s.role !== "leader") campaign(ctx, "forced");
       break;
     case "receive":
       receive(ctx, event.message);
@@ -109,6 +111,12 @@ export function step(state: RaftState, event: Event): StepResult {
         throw new InvalidEventError("changeMembership needs a string id");
       changeMembership(ctx, event.id, event.change, event.force === true);
       break;
+    case "transferLeadership":
+      if (typeof event.to !== "string") {
+        throw new InvalidEventError("transferLeadership needs a node id");
+      }
+      transferLeadership(ctx, event.to);
+      break;
     default:
       throw new UnknownEventError(unknownEvent(event));
   }
@@ -127,11 +135,13 @@ function receive(ctx: Ctx, msg: Message): void {
     return;
   }
   if (msg.term > s.term) {
-    if (msg.type === "requestVote" && inLease(s)) return;
+    // A vote request from a candidate the leader itself chose (TimeoutNow) passes the lease.
+    if (msg.type === "requestVote" && msg.transfer !== true && inLease(s)) return;
     const keepsTerm =
       (msg.type === "requestVote" && msg.preVote) ||
       (msg.type === "requestVoteResponse" && msg.preVote && msg.granted);
-    const fromLeader = msg.type === "appendEntries" || msg.type === "installSnapshot";
+    const fromLeader =
+      msg.type === "appendEntries" || msg.type === "installSnapshot" || msg.type === "timeoutNow";
     // Only the new term's leader restarts the election timer here (Figure 2; see becomeFollower).
     if (!keepsTerm) {
       becomeFollower(ctx, msg.term, fromLeader ? msg.from : null, fromLeader ? "reset" : "keep");

@@ -28,6 +28,10 @@ export function invalidMessageReason(
   switch (m.type) {
     case "requestVote":
       if (typeof m.preVote !== "boolean") return "preVote is not a boolean";
+      if (m.transfer !== undefined && typeof m.transfer !== "boolean") {
+        return "transfer is not a boolean";
+      }
+      if (m.transfer === true && m.preVote) return "a pre-vote cannot be a transfer vote";
       return (
         indexes(m, ["lastLogIndex", "lastLogTerm"]) ??
         (Number(m.lastLogTerm) > Number(m.term) ? "lastLogTerm is above the message term" : null)
@@ -57,6 +61,8 @@ export function invalidMessageReason(
       if (m.success === true) return indexes(m, ["requestId", "readIndex"]);
       if (m.success === false) return indexes(m, ["requestId"]);
       return "success is not a boolean";
+    case "timeoutNow":
+      return null;
     default:
       return `unknown message type ${describe(m.type)}`;
   }
@@ -153,7 +159,12 @@ function isIdList(value: unknown): boolean {
 }
 
 function isRequest(type: unknown): boolean {
-  return type === "appendEntries" || type === "installSnapshot" || type === "requestVote";
+  return (
+    type === "appendEntries" ||
+    type === "installSnapshot" ||
+    type === "requestVote" ||
+    type === "timeoutNow"
+  );
 }
 
 function isMember(membership: Membership, id: string): boolean {

@@ -19,6 +19,7 @@ import type {
   RequestVote,
   RequestVoteResponse,
   Term,
+  TimeoutNow,
 } from "../src/index.js";
 
 // Decoded messages are plain objects, so the generated ones must be too (fc.record's default is a
@@ -89,13 +90,24 @@ export const entryArb: fc.Arbitrary<Entry> = fc.oneof(
 
 const envelope = { from: nodeIdArb, to: nodeIdArb, term: termArb };
 
-export const requestVoteArb: fc.Arbitrary<RequestVote> = record({
-  type: fc.constant("requestVote" as const),
-  ...envelope,
-  preVote: fc.boolean(),
-  lastLogIndex: indexArb,
-  lastLogTerm: termArb,
-});
+export const requestVoteArb: fc.Arbitrary<RequestVote> = fc.oneof(
+  record({
+    type: fc.constant("requestVote" as const),
+    ...envelope,
+    preVote: fc.boolean(),
+    lastLogIndex: indexArb,
+    lastLogTerm: termArb,
+  }),
+  // A transfer vote (thesis §3.10): never a pre-vote, and `transfer` present only when true.
+  record({
+    type: fc.constant("requestVote" as const),
+    ...envelope,
+    preVote: fc.constant(false),
+    transfer: fc.constant(true),
+    lastLogIndex: indexArb,
+    lastLogTerm: termArb,
+  }),
+);
 
 export const requestVoteResponseArb: fc.Arbitrary<RequestVoteResponse> = record({
   type: fc.constant("requestVoteResponse" as const),
@@ -176,6 +188,11 @@ export const readIndexResponseArb: fc.Arbitrary<ReadIndexResponse> = fc.oneof(
   }),
 );
 
+export const timeoutNowArb: fc.Arbitrary<TimeoutNow> = record({
+  type: fc.constant("timeoutNow" as const),
+  ...envelope,
+});
+
 /** One arbitrary per message type; a test over all of them cannot silently skip a new variant. */
 export const messageArbs: {
   readonly [T in MessageType]: fc.Arbitrary<Extract<Message, { type: T }>>;
@@ -188,6 +205,7 @@ export const messageArbs: {
   installSnapshotResponse: installSnapshotResponseArb,
   readIndexRequest: readIndexRequestArb,
   readIndexResponse: readIndexResponseArb,
+  timeoutNow: timeoutNowArb,
 };
 
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(...Object.values(messageArbs));

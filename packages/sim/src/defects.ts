@@ -194,6 +194,42 @@ export const reprobesAtOnce: RaftCore<RaftState> = {
 };
 
 /**
+ * Thesis §3.10, step 2 skipped: a leader asked to transfer sends TimeoutNow at once, whether or
+ * not the target holds its whole log. (Safe, since voters still check logs; but the transfer
+ * fails, or hands over to a node lacking entries the old leader had.)
+ */
+export const timeoutNowBeforeCaughtUp: RaftCore<RaftState> = {
+  init,
+  step(state, event) {
+    const result = step(state, event);
+    const started = result.effects.find((e) => e.type === "leadershipTransferStarted");
+    if (started === undefined || result.messages.some((m) => m.type === "timeoutNow")) {
+      return result;
+    }
+    const timeoutNow: Message = {
+      type: "timeoutNow",
+      from: state.id,
+      to: started.to,
+      term: started.term,
+    };
+    return { ...result, messages: [...result.messages, timeoutNow] };
+  },
+};
+
+/**
+ * Thesis §3.10, step 1 skipped: a leader handing leadership over keeps accepting proposals, so its
+ * log keeps growing past what the target caught up with.
+ */
+export const acceptsProposalsWhileTransferring: RaftCore<RaftState> = {
+  init,
+  step(state, event) {
+    if (event.type !== "propose" || state.transfer === null) return step(state, event);
+    const result = step({ ...state, transfer: null }, event);
+    return { ...result, state: { ...result.state, transfer: state.transfer } };
+  },
+};
+
+/**
  * Every planted defect of this module by name: what the playground offers and the seed-search
  * suite (`test/planted-defects.test.ts`) runs, each a {@link RaftCore} to hand the simulator.
  */
@@ -205,6 +241,8 @@ export const defects = {
   keepsConflictingSuffix,
   trustsAcknowledgedMatch,
   reprobesAtOnce,
+  timeoutNowBeforeCaughtUp,
+  acceptsProposalsWhileTransferring,
 } as const;
 
 /** The name of a planted defect, a key of {@link defects}. */

@@ -18,6 +18,8 @@ export interface FaultTarget {
   backup(): void;
   forget(fromBackup: boolean): void;
   readonly storage: Pick<SimStorage, "fill" | "free" | "full">;
+  /** Asks the node (a leader) to hand leadership to `to`. */
+  transferLeadership(to: NodeId): void;
 }
 
 /** Per nominal tick, for a full disk: the chance that space comes back. */
@@ -47,15 +49,24 @@ export class FaultInjector {
   amnesias = 0;
   disksFilled = 0;
   partitions = 0;
+  transfers = 0;
   readonly #host: FaultHost;
   readonly #prng: Prng;
+  /** Its own stream, so the faults drawn for a seed stay what they were before transfers. */
+  readonly #transferPrng: Prng;
   readonly #script: readonly ScheduledFault[] | undefined;
   #partitioned = false;
   #healed = false;
 
-  constructor(host: FaultHost, prng: Prng, script: readonly ScheduledFault[] | undefined) {
+  constructor(
+    host: FaultHost,
+    prng: Prng,
+    script: readonly ScheduledFault[] | undefined,
+    transferPrng: Prng,
+  ) {
     this.#host = host;
     this.#prng = prng;
+    this.#transferPrng = transferPrng;
     this.#script = script;
   }
 
@@ -108,6 +119,11 @@ export class FaultInjector {
         host.network.isolate(leader.id, host.ids);
         host.trace.fault(host.nowMs, `partition isolate leader n${leader.id}`);
       }
+    }
+    const transferFrom = host.leader();
+    if (transferFrom !== null && this.#transferPrng.chance(o.transferProbability)) {
+      this.transfers++;
+      transferFrom.transferLeadership(this.#transferPrng.pick(host.ids));
     }
     for (const node of host.nodes) {
       if (node.up && prng.chance(o.crashProbability)) {

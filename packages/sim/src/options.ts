@@ -64,6 +64,11 @@ export type SimulationOptions = {
    * Random faults mostly hit followers; Raft's hard cases start with a leader lost mid-flight.
    */
   readonly leaderFaultProbability: number;
+  /**
+   * Per nominal tick: the chance that the current leader is asked to hand leadership to a node
+   * drawn at random (thesis §3.10; sometimes itself, which it refuses).
+   */
+  readonly transferProbability: number;
   /** Per crashed node per nominal tick: the chance that it restarts. */
   readonly restartProbability: number;
   readonly diskLatencyMinMs: number;
@@ -183,6 +188,8 @@ export function deriveOptions(
   // Even-sized clusters (a quorum of n/2 + 1: one failure fewer tolerated than n + 1 nodes, and
   // splits with no majority on either side): the odd size drawn above, one node fewer.
   const nodeCount = prng.chance(0.3) ? ((oddNodeCount - 1) as NodeCount) : oddNodeCount;
+  // Leadership transfers, drawn last for the same reason.
+  const transferProbability = prng.pick([0, 0, 0.002, 0.01]) * prng.next();
   const derived: SimulationOptions = {
     seed,
     nodeCount,
@@ -206,6 +213,7 @@ export function deriveOptions(
     healProbability: round(healProbability),
     crashProbability: round(crashProbability),
     leaderFaultProbability: round(leaderFaultProbability),
+    transferProbability: round(transferProbability),
     restartProbability: round(restartProbability),
     diskLatencyMinMs,
     diskLatencyMaxMs,
@@ -269,6 +277,7 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
     "healProbability",
     "crashProbability",
     "leaderFaultProbability",
+    "transferProbability",
     "restartProbability",
     "tornWriteProbability",
     "slowWriteProbability",

@@ -149,6 +149,9 @@ export class SafetyChecker {
         case "peerLostLog":
         case "readReady":
         case "readRejected":
+        case "leadershipTransferStarted":
+        case "leadershipTransferRefused":
+        case "leadershipTransferAborted":
         case "dropped":
           break;
         default: {

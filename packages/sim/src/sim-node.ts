@@ -5,6 +5,7 @@ import {
   type Event,
   type Index,
   LeadershipLostError,
+  LeadershipTransferringError,
   type Message,
   type NodeId,
   NotLeaderError,
@@ -25,6 +26,7 @@ import {
   ProposalRegistry,
   ReadRegistry,
   type RuntimeRules,
+  TransferWaiter,
   type Turn,
   type TurnReport,
 } from "@flotilla/core/runtime";
@@ -228,6 +230,7 @@ export class SimNode<S> {
       this.#proposals,
       new MembershipChangeRegistry(host.scheduler),
       this.#reads,
+      new TransferWaiter(host.scheduler),
       host.scheduler,
     );
     this.#notifier.loaded(persisted.hardState.term, (snapshot?.index ?? 0) as Index);
@@ -244,6 +247,12 @@ export class SimNode<S> {
       host.nowMs + 1 + this.#prng.int(this.tickPeriodMs),
       this.#incarnation,
     );
+  }
+
+  /** Asks this node to hand leadership to `to` (it refuses unless it leads). */
+  transferLeadership(to: NodeId): void {
+    this.#host.trace.fault(this.#host.nowMs, `transfer leadership n${this.id} -> n${to}`);
+    this.deliver({ type: "transferLeadership", to });
   }
 
   /**
@@ -515,6 +524,10 @@ function outcomeOf(error: unknown, host: NodeHost): ProposalOutcome | null {
   }
   if (error instanceof OverloadedError) {
     return { kind: "retry", leader: host.nodeIndex(error.leader), reason: "overloaded" };
+  }
+  if (error instanceof LeadershipTransferringError) {
+    // Names this node, which still leads: the client backs off instead of bouncing at once.
+    return { kind: "retry", leader: host.nodeIndex(error.leader), reason: "transferring" };
   }
   if (error instanceof LeadershipLostError) {
     return { kind: "retry", leader: null, reason: `entry ${error.index}/${error.term} lost` };

@@ -42,6 +42,8 @@ export type SimulationResult = {
   readonly counts: {
     readonly crashes: number;
     readonly partitions: number;
+    /** Leadership transfers the swarm asked for (refused ones included). */
+    readonly transfers: number;
     readonly leadersElected: number;
     readonly maxTerm: number;
     readonly committed: number;

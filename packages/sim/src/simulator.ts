@@ -23,6 +23,7 @@ import { MemoryDiskStorage } from "./sim-storage.js";
 import type { RunOptions, SimulationOutcome, SimulationResult } from "./simulation-types.js";
 import { SpinChecker } from "./spin-checker.js";
 import { Trace } from "./trace.js";
+import { TransferChecker } from "./transfer-checker.js";
 
 // Theory of operation. One seed drives the whole run. Virtual time is whole milliseconds, shared
 // with the network. Two queues hold the future: the network's (messages in flight) and ours
@@ -80,6 +81,7 @@ class Simulation<S> implements NodeHost {
   readonly network: Network;
   readonly checker: SafetyChecker;
   readonly spin: SpinChecker;
+  readonly transferChecker: TransferChecker;
   readonly trace: Trace;
   readonly clients: KvClients;
   readonly checkpoints = new KvCheckpoints(16);
@@ -121,7 +123,13 @@ class Simulation<S> implements NodeHost {
     this.checker = new SafetyChecker(this.ids);
     this.spin = new SpinChecker(options, this.ids);
     this.trace = new Trace(run.traceCapacity ?? 40, run.traceListener);
-    this.#faults = new FaultInjector(this.#faultHost(), root.fork("faults"), run.faults);
+    this.transferChecker = new TransferChecker(this.checker);
+    this.#faults = new FaultInjector(
+      this.#faultHost(),
+      root.fork("faults"),
+      run.faults,
+      root.fork("transfers"),
+    );
     const core = (run.core ?? flotillaCore) as RaftCore<S>;
     this.nodes = this.ids.map(
       (id, i) =>
@@ -455,6 +463,7 @@ class Simulation<S> implements NodeHost {
       counts: {
         crashes: this.#faults.crashes,
         partitions: this.#faults.partitions,
+        transfers: this.#faults.transfers,
         leadersElected: this.checker.leadersElected,
         maxTerm: Math.max(...this.nodes.map((n) => n.term)),
         committed: this.checker.commitIndex,
@@ -495,6 +504,7 @@ class Simulation<S> implements NodeHost {
         `n${node.id} (leader) found n${effect.peer} without entries it acknowledged: acknowledged up to ${effect.match}, its log ends at ${effect.logEnd}`,
       );
     }
+    this.transferChecker.observe(node.index, event, messages, effects);
     this.trace.effects(effects);
   }
 

@@ -113,6 +113,7 @@ function eventCode(event: Event): number {
     case "changeMembership":
       return 8;
     case "read":
+    case "transferLeadership":
       return 9;
     case "flush":
       return 10;
@@ -179,6 +180,8 @@ export function formatEvent(event: Event): string {
       return `changeMembership ${event.id}`;
     case "read":
       return `read ${event.id} (${event.consistency ?? "readIndex"})`;
+    case "transferLeadership":
+      return `transferLeadership to n${event.to}`;
     default: {
       const never: never = event;
       throw new TypeError(`unknown event ${JSON.stringify(never)}`);
@@ -190,7 +193,7 @@ export function formatMessage(message: Message): string {
   const head = `${message.type} t=${message.term}`;
   switch (message.type) {
     case "requestVote":
-      return `${head}${message.preVote ? " pre" : ""} last=${message.lastLogIndex}/${message.lastLogTerm}`;
+      return `${head}${message.preVote ? " pre" : ""}${message.transfer === true ? " transfer" : ""} last=${message.lastLogIndex}/${message.lastLogTerm}`;
     case "requestVoteResponse":
       return `${head}${message.preVote ? " pre" : ""} ${message.granted ? "granted" : "denied"}`;
     case "appendEntries": {
@@ -213,6 +216,8 @@ export function formatMessage(message: Message): string {
       return `${head} request=${message.requestId}`;
     case "readIndexResponse":
       return `${head} request=${message.requestId} ${message.success ? `index=${message.readIndex}` : "refused"}`;
+    case "timeoutNow":
+      return head;
     default: {
       const never: never = message;
       throw new TypeError(`unknown message ${JSON.stringify(never)}`);

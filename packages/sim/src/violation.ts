@@ -27,6 +27,11 @@ export type ViolationKind =
   | "termOrVoteRegressed"
   /** An effect broke the effects contract (non-contiguous entries, commit beyond the log). */
   | "malformedEffect"
+  /**
+   * A leader broke the leadership-transfer protocol (thesis §3.10): TimeoutNow to a target not
+   * known to hold its whole log, or a proposal accepted while handing leadership over.
+   */
+  | "leadershipTransfer"
   /** The client history has no linearization (checked once, at the end of a run). */
   | "linearizability"
   /**

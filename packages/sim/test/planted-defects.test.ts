@@ -42,6 +42,20 @@ const cases: readonly Case[] = [
     pinned: [25, 9],
     budget: 1000,
   },
+  // The transfer rules (thesis §3.10) are caught by the transfer checker, in a swarm whose leader
+  // is asked to hand over now and then.
+  {
+    defect: "timeoutNowBeforeCaughtUp",
+    overrides: { transferProbability: 0.05 },
+    pinned: [1],
+    budget: 300,
+  },
+  {
+    defect: "acceptsProposalsWhileTransferring",
+    overrides: { transferProbability: 0.05 },
+    pinned: [1],
+    budget: 300,
+  },
   {
     defect: "commitsEarlierTermByCounting",
     overrides: { ...figure8Scenario, steps: 3000 },

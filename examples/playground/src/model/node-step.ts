@@ -87,6 +87,9 @@ export function stepNode(node: SimNode, first: Event): NodeTurn {
         case "peerLostLog":
         case "readReady":
         case "readRejected":
+        case "leadershipTransferStarted":
+        case "leadershipTransferRefused":
+        case "leadershipTransferAborted":
         case "dropped":
           break;
         default:

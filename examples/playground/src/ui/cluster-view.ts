@@ -68,7 +68,7 @@ function flightSvg(world: World, flight: Flight, points: readonly Point[]): stri
 function describe(m: Message): string {
   switch (m.type) {
     case "requestVote":
-      return `${m.preVote ? " (pre-vote)" : ""}, last log ${m.lastLogIndex}/${m.lastLogTerm}`;
+      return `${m.preVote ? " (pre-vote)" : ""}${m.transfer === true ? " (transfer)" : ""}, last log ${m.lastLogIndex}/${m.lastLogTerm}`;
     case "requestVoteResponse":
       return `${m.preVote ? " (pre-vote)" : ""}: ${m.granted ? "granted" : "refused"}`;
     case "appendEntries":
@@ -85,6 +85,8 @@ function describe(m: Message): string {
       return m.success
         ? ` #${m.requestId}: read index ${m.readIndex}`
         : ` #${m.requestId}: refused`;
+    case "timeoutNow":
+      return ": campaign now (leadership transfer)";
     default:
       return m satisfies never;
   }

@@ -8,7 +8,7 @@
 //   |--------|---------|----------------------------------------------------------------|
 //   | 0      | magic   | 0x46 0x4C ("FL")                                               |
 //   | 2      | version | 1 byte, 0x01                                                   |
-//   | 3      | tag     | 1 byte: 1-6, 8-9 a message type (below), 16 a standalone entry |
+//   | 3      | tag     | 1 byte: 1-9 a message type (below), 16 a standalone entry      |
 //
 // then the body for the tag, its fields in the order listed, nothing between them and nothing
 // after the last (trailing bytes are an error).
@@ -37,7 +37,8 @@
 //
 //   | tag | message                 | fields after the envelope                                |
 //   |-----|-------------------------|----------------------------------------------------------|
-//   | 1   | requestVote             | preVote bool, lastLogIndex uint, lastLogTerm uint        |
+//   | 1   | requestVote             | kind 1 byte (0 vote, 1 pre-vote, 2 transfer vote),       |
+//   |     |                         | lastLogIndex uint, lastLogTerm uint                      |
 //   | 2   | requestVoteResponse     | preVote bool, granted bool                               |
 //   | 3   | appendEntries           | prevLogIndex uint, prevLogTerm uint, leaderCommit uint,  |
 //   |     |                         | seq uint, entries list<entry>                            |
@@ -47,10 +48,16 @@
 //   |     |                         | size uint, offset uint, done bool, seq uint, data bytes  |
 //   | 6   | installSnapshotResponse | snapshotIndex uint, receivedBytes uint, done bool,       |
 //   |     |                         | seq uint                                                 |
+//   | 7   | timeoutNow              | nothing                                                  |
 //   | 8   | readIndexRequest        | requestId uint                                           |
 //   | 9   | readIndexResponse       | requestId uint, success bool, then if success:           |
 //   |     |                         | readIndex uint                                           |
 //   | 16  | (standalone entry)      | entry, with no envelope                                  |
+//
+// Tags 7-9 and the vote kind 2 (leadership transfer, thesis §3.10; read index, §6.4) came after the
+// first release of version 1: they only add encodings that release refused as malformed (an unknown tag, a bool
+// byte other than 0 or 1), so every earlier encoding keeps its meaning and an older node drops
+// the new ones instead of misreading them. Hence no new version number.
 //
 // Every value has exactly one encoding, so a decoded message re-encodes to the very bytes it came
 // from; the fuzz tests hold the codec to that. Decoded byte payloads (command data, snapshot

@@ -7,7 +7,7 @@ import type { Entry, Membership } from "../entry.js";
 import type { Index, NodeId, Term } from "../ids.js";
 import type { Message } from "../message.js";
 import type { Reader } from "./reader.js";
-import { entryKinds, messageTags } from "./tags.js";
+import { entryKinds, messageTags, voteKinds } from "./tags.js";
 
 /** The least bytes an entry takes (kind, index, term): bounds an entry count before allocating. */
 const entryBytesMin = 3;
@@ -21,15 +21,7 @@ export function decodeBody(reader: Reader, tag: number): Message | undefined {
   const term = reader.uint("term") as Term;
   switch (tag) {
     case messageTags.requestVote:
-      return {
-        type: "requestVote",
-        from,
-        to,
-        term,
-        preVote: reader.bool("preVote"),
-        lastLogIndex: reader.uint("lastLogIndex") as Index,
-        lastLogTerm: reader.uint("lastLogTerm") as Term,
-      };
+      return decodeRequestVote(reader, from, to, term);
     case messageTags.requestVoteResponse:
       return {
         type: "requestVoteResponse",
@@ -89,9 +81,26 @@ export function decodeBody(reader: Reader, tag: number): Message | undefined {
       const readIndex = reader.uint("readIndex") as Index;
       return { type: "readIndexResponse", from, to, term, requestId, success: true, readIndex };
     }
+    case messageTags.timeoutNow:
+      return { type: "timeoutNow", from, to, term };
     default:
       return undefined;
   }
+}
+
+/** `transfer` is present only when true, so a decoded vote re-encodes to the same bytes. */
+function decodeRequestVote(reader: Reader, from: NodeId, to: NodeId, term: Term): Message {
+  const kindOffset = reader.pos;
+  const kind = reader.byte("preVote");
+  if (kind !== voteKinds.vote && kind !== voteKinds.preVote && kind !== voteKinds.transferVote) {
+    reader.fail("preVote", kindOffset, `vote kind byte must be 0, 1 or 2, got ${kind}`);
+  }
+  const lastLogIndex = reader.uint("lastLogIndex") as Index;
+  const lastLogTerm = reader.uint("lastLogTerm") as Term;
+  const preVote = kind === voteKinds.preVote;
+  return kind === voteKinds.transferVote
+    ? { type: "requestVote", from, to, term, preVote, transfer: true, lastLogIndex, lastLogTerm }
+    : { type: "requestVote", from, to, term, preVote, lastLogIndex, lastLogTerm };
 }
 
 function decodeAppendEntriesResponse(

@@ -2,9 +2,9 @@
 // order codec.ts documents. The decoder in decode-body.ts mirrors this file line for line.
 
 import type { Entry, Membership } from "../entry.js";
-import type { Message } from "../message.js";
+import type { Message, RequestVote } from "../message.js";
 import type { Sink } from "./sink.js";
-import { entryKinds } from "./tags.js";
+import { entryKinds, voteKinds } from "./tags.js";
 
 export function encodeBody(sink: Sink, message: Message): void {
   sink.nodeId(message.from, "from");
@@ -12,7 +12,7 @@ export function encodeBody(sink: Sink, message: Message): void {
   sink.uint(message.term, "term");
   switch (message.type) {
     case "requestVote":
-      sink.bool(message.preVote, "preVote");
+      sink.byte(voteKind(sink, message));
       sink.uint(message.lastLogIndex, "lastLogIndex");
       sink.uint(message.lastLogTerm, "lastLogTerm");
       return;
@@ -63,9 +63,25 @@ export function encodeBody(sink: Sink, message: Message): void {
       sink.bool(message.success, "success");
       if (message.success) sink.uint(message.readIndex, "readIndex");
       return;
+    case "timeoutNow":
+      return;
     default:
       unreachable(sink, "type", (message as { type: never }).type);
   }
+}
+
+/** The vote kind byte (tags.ts): the `preVote` bool of version 1, or 2 for a transfer vote. */
+function voteKind(sink: Sink, message: RequestVote): number {
+  if (typeof message.preVote !== "boolean") sink.invalid("preVote", "must be a boolean");
+  const transfer = message.transfer;
+  if (transfer !== undefined && typeof transfer !== "boolean") {
+    sink.invalid("transfer", "must be a boolean when present");
+  }
+  if (transfer === true) {
+    if (message.preVote) sink.invalid("transfer", "a pre-vote cannot be a transfer vote");
+    return voteKinds.transferVote;
+  }
+  return message.preVote ? voteKinds.preVote : voteKinds.vote;
 }
 
 function encodeEntries(sink: Sink, entries: readonly Entry[]): void {

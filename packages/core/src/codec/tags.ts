@@ -19,7 +19,15 @@ export const messageTags = {
   installSnapshotResponse: 6,
   readIndexRequest: 8,
   readIndexResponse: 9,
+  timeoutNow: 7,
 } as const satisfies Record<MessageType, number>;
+
+/**
+ * The first byte of a requestVote body. 0 and 1 were the `preVote` bool of the first release
+ * (which refuses 2 as a malformed bool, so a transfer vote is dropped by such a node, never
+ * misread as an ordinary one).
+ */
+export const voteKinds = { vote: 0, preVote: 1, transferVote: 2 } as const;
 
 /** A standalone entry (a log record), never a message. */
 export const entryRecordTag = 16;

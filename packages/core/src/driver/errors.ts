@@ -3,6 +3,7 @@
 // cluster saying no, because to a caller both mean "this did not happen here".
 
 import type { MembershipRefusal } from "../confchange.js";
+import type { TransferRefusal } from "../effect.js";
 import { FlotillaError } from "../errors.js";
 import type { NodeId } from "../ids.js";
 
@@ -37,6 +38,54 @@ export class OverloadedError extends FlotillaError {
 export class EntryTooLargeError extends FlotillaError {
   constructor() {
     super("ENTRY_TOO_LARGE", "the command is larger than entryBytesMax");
+  }
+}
+
+/**
+ * The leader (`leader`, still leading) refused the proposal because it is handing leadership over
+ * (thesis §3.10: its log must stop growing so the target can catch up). Nothing was appended:
+ * retry after a short pause at whichever node then leads (the transfer takes about a round trip;
+ * if it fails, `leader` accepts proposals again after an election timeout).
+ */
+export class LeadershipTransferringError extends FlotillaError {
+  readonly leader: NodeId | null;
+  constructor(leader: NodeId | null) {
+    super("TRANSFERRING", "the leader is handing leadership over; retry shortly at the new leader");
+    this.leader = leader;
+  }
+}
+
+/**
+ * `transferLeadership` was refused and nothing changed: `reason` says why (notLeader with the
+ * `leader` hint, self, unknownNode, notVoter, inProgress).
+ */
+export class LeadershipTransferRefusedError extends FlotillaError {
+  readonly reason: TransferRefusal;
+  readonly leader: NodeId | null;
+  constructor(to: NodeId, reason: TransferRefusal, leader: NodeId | null) {
+    super("TRANSFER_REFUSED", `leadership transfer to ${to} refused: ${reason}`);
+    this.reason = reason;
+    this.leader = leader;
+  }
+}
+
+/**
+ * A leadership transfer started but did not make its target the leader: `timedOut` (the target
+ * did not take over within an election timeout; the old leader kept leading and accepts
+ * proposals again) or `anotherLeader` (`leader` won the election that followed instead).
+ */
+export class LeadershipTransferFailedError extends FlotillaError {
+  readonly reason: "timedOut" | "anotherLeader";
+  readonly leader: NodeId | null;
+  constructor(to: NodeId, reason: "timedOut" | "anotherLeader", leader: NodeId | null) {
+    super(
+      "TRANSFER_FAILED",
+      reason === "timedOut"
+        ? `leadership transfer to ${to} timed out; ${leader ?? "this node"} still leads`
+        : `leadership transfer to ${to} failed: ${leader ?? "another node"} leads instead`,
+    );
+    this.reason = reason;
+    this.leader = leader;
   }
 }
 

@@ -17,7 +17,12 @@ import type { PersistBatch, StateMachine, Storage, Transport } from "../interfac
 import type { Message } from "../message.js";
 import { readAllBytes, slices } from "./buffered-state-machine.js";
 import { type CatchUpOptions, promoteWhenCaughtUp } from "./catch-up.js";
-import { StateMachineFailedError, StoppedError, StorageFailedError } from "./errors.js";
+import {
+  LeadershipTransferRefusedError,
+  StateMachineFailedError,
+  StoppedError,
+  StorageFailedError,
+} from "./errors.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
 import { MembershipChangeRegistry } from "./membership-changes.js";
 import { driverDefaults, validateDriverOptions } from "./node-options.js";
@@ -30,6 +35,7 @@ import { NodeRuntime } from "./runtime.js";
 import type { RuntimeRules } from "./runtime-rules.js";
 import { hostScheduler, type Scheduler, type TimerHandle } from "./scheduler.js";
 import { type NodeStats, StatsRecorder } from "./stats.js";
+import { TransferWaiter } from "./transfer-waiter.js";
 import type {
   ChangeMembershipOptions,
   FlotillaNode,
@@ -39,6 +45,7 @@ import type {
   NodeStatus,
   ProposeOptions,
   ReadOptions,
+  TransferLeadershipOptions,
 } from "./types.js";
 
 /** Creates a node (not yet started): the application's handle on one Raft member. */
@@ -75,6 +82,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   readonly #changes: MembershipChangeRegistry;
   readonly #reads: ReadRegistry;
   readonly #leaseReads: boolean;
+  readonly #transfers: TransferWaiter;
   /** What status() reports before the core is loaded. */
   readonly #initialMembership: Membership;
   readonly #stats = new StatsRecorder();
@@ -138,7 +146,14 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#changes = new MembershipChangeRegistry(this.#scheduler);
     this.#reads = new ReadRegistry(this.#scheduler);
     this.#leaseReads = config.leaseReads;
-    this.#notifier = new Notifier(this.#proposals, this.#changes, this.#reads, this.#scheduler);
+    this.#transfers = new TransferWaiter(this.#scheduler);
+    this.#notifier = new Notifier(
+      this.#proposals,
+      this.#changes,
+      this.#reads,
+      this.#transfers,
+      this.#scheduler,
+    );
     this.events = this.#notifier.events;
   }
 
@@ -236,6 +251,28 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     return this.changeMembership({ type: "change", operations: [operation] }, options);
   }
 
+  transferLeadership(to: NodeId, options: TransferLeadershipOptions = {}): Promise<void> {
+    if (this.#phase !== "running" && this.#phase !== "starting") {
+      return Promise.reject(
+        new StoppedError(`cannot transfer leadership: the node is ${this.#phase}`),
+      );
+    }
+    if (typeof to !== "string" || to.length === 0) {
+      return Promise.reject(new InvalidEventError("transferLeadership needs a node id"));
+    }
+    const timeoutMs = options.timeoutMs ?? this.#proposalTimeoutMs;
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+      return Promise.reject(new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`));
+    }
+    if (this.#transfers.busy) {
+      const leader = this.status().leader;
+      return Promise.reject(new LeadershipTransferRefusedError(to, "inProgress", leader));
+    }
+    const promise = this.#transfers.create(to, timeoutMs);
+    this.#enqueue({ type: "transferLeadership", to });
+    return promise;
+  }
+
   campaign(): void {
     if (this.#phase === "running" || this.#phase === "starting") {
       this.#enqueue({ type: "campaign" });
@@ -324,6 +361,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#proposals.rejectAll(() => new StoppedError());
     this.#changes.rejectAll(() => new StoppedError());
     this.#reads.rejectAll(() => new StoppedError());
+    this.#transfers.reject(new StoppedError());
     this.#phase = "stopped";
   }
 
@@ -539,6 +577,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#proposals.rejectAll(stopped);
     this.#changes.rejectAll(stopped);
     this.#reads.rejectAll(stopped);
+    this.#transfers.reject(stopped());
     this.#notifier.emit("error", error);
     return error;
   }

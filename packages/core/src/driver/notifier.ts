@@ -8,6 +8,7 @@ import type { FlotillaError } from "../errors.js";
 import type { Index, NodeId, Term } from "../ids.js";
 import {
   EntryTooLargeError,
+  LeadershipTransferringError,
   MembershipChangeRefusedError,
   NotLeaderError,
   OverloadedError,
@@ -16,6 +17,7 @@ import type { MembershipChangeRegistry } from "./membership-changes.js";
 import type { ProposalRegistry } from "./proposals.js";
 import type { ReadRegistry } from "./reads.js";
 import type { Scheduler } from "./scheduler.js";
+import type { TransferWaiter } from "./transfer-waiter.js";
 import type { Notice, TurnReport } from "./turn-work.js";
 import type { NodeEvents } from "./types.js";
 
@@ -29,6 +31,8 @@ export class Notifier<Result> {
   /** Membership change requests: settled by their entry as proposals are by theirs. */
   readonly #changes: MembershipChangeRegistry;
   readonly #reads: ReadRegistry;
+  /** The `transferLeadership` promise waiting for its outcome, if any. */
+  readonly #transfers: TransferWaiter;
   readonly #scheduler: Scheduler;
   /** Bad messages from peers the core dropped (reported, never thrown). */
   droppedMessages = 0;
@@ -45,11 +49,13 @@ export class Notifier<Result> {
     proposals: ProposalRegistry<Result>,
     changes: MembershipChangeRegistry,
     reads: ReadRegistry,
+    transfers: TransferWaiter,
     scheduler: Scheduler,
   ) {
     this.#proposals = proposals;
     this.#changes = changes;
     this.#reads = reads;
+    this.#transfers = transfers;
     this.#scheduler = scheduler;
   }
 
@@ -146,6 +152,11 @@ export class Notifier<Result> {
       case "peerLostLog":
         this.emit("peerLostLog", { peer: notice.peer, match: notice.match, logEnd: notice.logEnd });
         return;
+      case "leadershipTransferStarted":
+      case "leadershipTransferRefused":
+      case "leadershipTransferAborted":
+        this.#transfers.notice(notice);
+        return;
       default: {
         const never: never = notice;
         throw new TypeError(`unknown notice ${JSON.stringify(never)}`);
@@ -163,6 +174,7 @@ export class Notifier<Result> {
     this.emit("role", { role, term, leader });
     if (termChanged) this.emit("term", { term });
     if (leaderChanged) this.emit("leader", { leader, term });
+    this.#transfers.leaderKnown(term, leader);
   }
 }
 
@@ -174,6 +186,8 @@ function rejection(reason: ProposalRejection, leader: NodeId | null): FlotillaEr
       return new OverloadedError(leader);
     case "entryTooLarge":
       return new EntryTooLargeError();
+    case "transferring":
+      return new LeadershipTransferringError(leader);
     default: {
       const never: never = reason;
       return new NotLeaderError(never);

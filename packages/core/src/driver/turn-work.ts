@@ -61,6 +61,9 @@ export class TurnWork<Result> {
         case "peerLostLog":
         case "readReady":
         case "readRejected":
+        case "leadershipTransferStarted":
+        case "leadershipTransferRefused":
+        case "leadershipTransferAborted":
         case "dropped":
           this.notices.push(effect);
           break;

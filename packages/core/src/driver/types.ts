@@ -75,6 +75,17 @@ export type ChangeMembershipOptions = {
   readonly force?: boolean;
 };
 
+/** Options of `transferLeadership`. */
+export type TransferLeadershipOptions = {
+  /**
+   * Reject with TimeoutError if this node has not seen the target lead after this long; overrides
+   * `proposalTimeoutMs`. The core gives up by itself after an election timeout (then the promise
+   * rejects with LeadershipTransferFailedError), so this only bounds the wait for news of the
+   * outcome (a leader that stepped down and is cut off may never hear who won).
+   */
+  readonly timeoutMs?: number;
+};
+
 /** A node's life: created → starting → running → stopping → stopped, or failed from any. */
 export type NodePhase = "created" | "starting" | "running" | "stopping" | "stopped" | "failed";
 
@@ -168,6 +179,18 @@ export interface FlotillaNode<Result = unknown> {
    * read without `leaseReads`).
    */
   read(options?: ReadOptions): Promise<void>;
+  /**
+   * Hands leadership to voter `to` (thesis §3.10; call it on the leader): the leader refuses
+   * proposals and membership changes meanwhile (LeadershipTransferringError,
+   * MembershipChangeRefusedError "transferring", both safe to retry), brings `to` up to date and tells it to campaign
+   * at once. Resolves once this node sees `to` lead a later term. Rejects with
+   * LeadershipTransferRefusedError (nothing changed: not the leader, `to` is this node, not a
+   * member, not a voter, or a transfer is under way), LeadershipTransferFailedError (`to` did not
+   * take over within an election timeout, and this node leads on; or another node won),
+   * TimeoutError or StoppedError. Before a planned restart of the leader, this turns an election
+   * timeout of unavailability into about one round trip.
+   */
+  transferLeadership(to: NodeId, options?: TransferLeadershipOptions): Promise<void>;
   /** Asks the core to start an election now (operators, tests). */
   campaign(): void;
   /**

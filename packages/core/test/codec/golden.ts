@@ -110,6 +110,24 @@ export const goldenMessages: readonly { name: string; message: Message; hex: str
     message: { type: "readIndexResponse", ...envelope, requestId: 3, success: false },
     hex: `${header("09")} ${envelopeHex} 03 00`,
   } as never,
+  {
+    // A leadership transfer's vote (thesis §3.10): vote kind byte 2, `transfer` present.
+    name: "requestVote (transfer)",
+    message: {
+      type: "requestVote",
+      ...envelope,
+      preVote: false,
+      transfer: true,
+      lastLogIndex: 300,
+      lastLogTerm: 4,
+    },
+    hex: `${header("01")} ${envelopeHex} 02 ac02 04`,
+  } as never,
+  {
+    name: "timeoutNow",
+    message: { type: "timeoutNow", ...envelope },
+    hex: `${header("07")} ${envelopeHex}`,
+  } as never,
 ];
 
 /** A command entry record at the largest index the format allows (2^53-1: eight varint bytes). */

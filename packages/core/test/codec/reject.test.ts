@@ -66,7 +66,7 @@ describe("decodeMessage rejects", () => {
   });
 
   it("unknown message type tag, and an entry record where a message belongs", () => {
-    for (const tag of ["00", "07", "10", "ff"]) {
+    for (const tag of ["00", "0a", "10", "ff"]) {
       expect(decodeError(`464c01${tag} 026e31 026e32 05`)).toMatchObject({
         path: "tag",
         offset: 3,
@@ -157,10 +157,20 @@ describe("decodeMessage rejects", () => {
 
   it("booleans other than 0 and 1", () => {
     for (const flag of ["02", "ff", "80"]) {
-      expect(decodeError(`${rv} 05 ${flag} 01 01`)).toMatchObject({
-        path: "requestVote.preVote",
+      expect(decodeError(`464c0102 026e31 026e32 05 ${flag} 01`)).toMatchObject({
+        path: "requestVoteResponse.preVote",
         offset: 11,
         reason: `boolean byte must be 0 or 1, got ${Number.parseInt(flag, 16)}`,
+      });
+    }
+  });
+
+  it("vote kinds other than 0, 1 and 2 (vote, pre-vote, transfer vote)", () => {
+    for (const kind of ["03", "ff", "80"]) {
+      expect(decodeError(`${rv} 05 ${kind} 01 01`)).toMatchObject({
+        path: "requestVote.preVote",
+        offset: 11,
+        reason: `vote kind byte must be 0, 1 or 2, got ${Number.parseInt(kind, 16)}`,
       });
     }
   });
@@ -195,7 +205,13 @@ describe("encodeMessage refuses (local misuse)", () => {
     ["an empty node id", { from: "" }, "requestVote.from"],
     ["a lone surrogate in a node id", { to: "n\uD800" }, "requestVote.to"],
     ["a non-boolean flag", { preVote: 1 }, "requestVote.preVote"],
-    ["an unknown type", { type: "timeoutNow" }, "type"],
+    ["an unknown type", { type: "heartbeat" }, "type"],
+    ["a non-boolean transfer flag", { transfer: 1 }, "requestVote.transfer"],
+    [
+      "a pre-vote that is a transfer vote",
+      { preVote: true, transfer: true },
+      "requestVote.transfer",
+    ],
   ];
   for (const [name, change, path] of cases) {
     it(name, () => {

@@ -8,6 +8,7 @@
 //   change 1 add=4,5 learner=6 promote=6 demote=2 remove=3 [transition=joint|explicit] [force]
 //                                                         a membership change request to node 1
 //   leave-joint 1                                         ask node 1 to leave the joint config
+//   transfer 1 3                                          ask node 1 to hand leadership to 3
 //   membership 1                                          the configuration node 1 has in force
 //   snapshot 1                                            node 1 snapshots at its applied index
 //   load 2 terms=1,1,4,4 [term=4] [vote=1] [commit=0]    replace 2's disk with this log, restart it
@@ -168,6 +169,10 @@ export class Scenario {
         cluster.stepNode(one(), { type: "snapshot", index: applied as Index, data });
         break;
       }
+      case "transfer":
+        // Any id: a transfer to a node outside the cluster must be refused, not rejected here.
+        cluster.stepNode(one(), { type: "transferLeadership", to: nodeId(args[1] ?? "") });
+        break;
       case "leave-joint":
         this.changes++;
         cluster.stepNode(one(), {

@@ -10,7 +10,7 @@ export function formatMessage(message: Message): string {
   const head = `${message.from}->${message.to}`;
   switch (message.type) {
     case "requestVote":
-      return `${head} ${message.preVote ? "preVote" : "requestVote"} term=${message.term} last=${message.lastLogIndex}/${message.lastLogTerm}`;
+      return `${head} ${message.preVote ? "preVote" : "requestVote"} term=${message.term} last=${message.lastLogIndex}/${message.lastLogTerm}${message.transfer === true ? " transfer" : ""}`;
     case "requestVoteResponse":
       return `${head} ${message.preVote ? "preVoteResponse" : "requestVoteResponse"} term=${message.term} ${message.granted ? "granted" : "rejected"}`;
     case "appendEntries":
@@ -29,6 +29,8 @@ export function formatMessage(message: Message): string {
       return message.success
         ? `${head} readIndexResponse term=${message.term} request=${message.requestId} index=${message.readIndex}`
         : `${head} readIndexResponse term=${message.term} request=${message.requestId} refused`;
+    case "timeoutNow":
+      return `${head} timeoutNow term=${message.term}`;
     default:
       return unreachable(message);
   }
@@ -114,6 +116,12 @@ export function formatNotification(node: string, effect: Effect): string | null 
       return `${node}: read ${effect.id} ready at ${effect.index}`;
     case "readRejected":
       return `${node}: read ${effect.id} rejected ${effect.reason} leader=${effect.leader ?? "none"}`;
+    case "leadershipTransferStarted":
+      return `${node}: transferring leadership to ${effect.to} in term ${effect.term}`;
+    case "leadershipTransferRefused":
+      return `${node}: transfer to ${effect.to} refused ${effect.reason} leader=${effect.leader ?? "none"}`;
+    case "leadershipTransferAborted":
+      return `${node}: transfer to ${effect.to} aborted ${effect.reason} in term ${effect.term}`;
     case "dropped":
       return `${node}: dropped ${effect.message.type} from ${effect.message.from}: ${effect.reason}`;
     default:
