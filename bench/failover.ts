@@ -7,11 +7,12 @@
 //   stop       SIGSTOPped (SIGCONT afterwards),
 //   partition  cut off from both followers (the servers' fault injection, POST /admin/partition;
 //              healed afterwards),
+//   transfer   sent SIGTERM: a planned stop, which hands leadership to a follower before the
+//              process exits (examples/kv/src/hand-over.ts; restarted on its data afterwards),
 //
 // and the trial measures the time from the fault to the first acknowledged write that the client
 // issued after the fault (a write already in flight at the fault does not count: a conservative
-// bound, it adds up to one write's latency). `transfer` (a planned hand-over, SIGTERM) is null:
-// it needs leadership transfer, not built yet. At the end every acknowledged write is read back;
+// bound, it adds up to one write's latency). At the end every acknowledged write is read back;
 // `lostWrites` counts those missing. Every process is killed by pid; data lives in one temporary
 // directory, removed at the end. The last line is one JSON object (docs/benchmarks.md).
 import { mkdtemp, rm } from "node:fs/promises";
@@ -22,7 +23,7 @@ import { KvClient } from "../examples/kv/src/client.js";
 import { LocalCluster, pause } from "../examples/kv/src/local-cluster.js";
 
 const ids = ["a", "b", "c"];
-const kinds = ["kill", "stop", "partition"] as const;
+const kinds = ["kill", "stop", "partition", "transfer"] as const;
 type Kind = (typeof kinds)[number];
 /** A trial with no acknowledged write this long after its fault is recorded at this bound. */
 const trialLimitMs = 30_000;
@@ -77,10 +78,14 @@ async function trial(c: LocalCluster, writer: Writer, kind: Kind): Promise<numbe
   const faultAt = performance.now();
   if (kind === "kill") c.signal(leader, "SIGKILL");
   else if (kind === "stop") c.signal(leader, "SIGSTOP");
+  else if (kind === "transfer") c.signal(leader, "SIGTERM");
   else await c.partition(leader, followers);
   const ms = await recovery(writer, faultAt);
   if (kind === "kill") {
     await c.kill(leader); // reaps it (by pid) before the restart
+    await c.start(leader, 60_000);
+  } else if (kind === "transfer") {
+    await c.exited(leader); // it stops by itself once it handed over
     await c.start(leader, 60_000);
   } else if (kind === "stop") {
     c.signal(leader, "SIGCONT");
@@ -146,8 +151,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       kill: summary(results.get("kill") ?? []),
       stop: summary(results.get("stop") ?? []),
       partition: summary(results.get("partition") ?? []),
-      transfer: null,
-      transferNote: "needs leadership transfer (not built yet)",
+      transfer: summary(results.get("transfer") ?? []),
       acknowledgedWrites: writer.acked.size,
       failedWrites: writer.failures,
       lostWrites,

@@ -1,12 +1,15 @@
 // `kv`: the command-line client.
 //
-//   kv [--servers URL,URL,...] put KEY VALUE | get KEY | cas KEY OLD NEW | status
+//   kv [--servers URL,URL,...] put KEY VALUE | get KEY | cas KEY OLD NEW | transfer ID
+//                              | status
 //   kv [--servers URL,URL,...] member list | add ID --raft HOST:PORT --api HOST:PORT [--learner]
 //                                | promote ID | remove ID         (cli-member.ts)
 //
 // --servers defaults to $KV_SERVERS, then to http://127.0.0.1:8001,8002,8003. `cas` takes "-" as
 // OLD to mean "only if KEY is absent". Exit codes: 0 done, 1 failed (the message says whether the
-// write may have happened), 2 usage, 3 cas refused (the value was not OLD), 4 get of an absent key.
+// write may have happened; a transfer that did not complete in time), 2 usage, 3 refused (cas: the
+// value was not OLD; transfer: ID cannot lead, e.g. a learner or not a member), 4 get of an absent
+// key.
 
 import { parseArgs } from "node:util";
 import { type MemberFlags, memberMistake, runMember } from "./cli-member.js";
@@ -16,6 +19,8 @@ const usage = `usage: kv [--servers URL,URL,...] [--timeout-ms N] <command>
   put KEY VALUE      set KEY to VALUE
   get KEY            print KEY's value (exit 4 if absent)
   cas KEY OLD NEW    set KEY to NEW if it is OLD ("-" for absent); exit 3 if it was not
+  transfer ID        hand leadership to node ID (a planned restart of the leader); exit 3 if
+                     refused (ID is not a voter), 1 if ID did not take over in time
   status             every server's view: role, term, leader, commit and applied index
   member list        the members (voters, learners) and their addresses, as the leader sees them
   member add ID --raft HOST:PORT --api HOST:PORT [--learner]
@@ -69,6 +74,7 @@ const operands: Readonly<Record<string, readonly string[]>> = {
   put: ["KEY", "VALUE"],
   get: ["KEY"],
   cas: ["KEY", "OLD", "NEW"],
+  transfer: ["ID"],
   status: [],
   member: [],
 };
@@ -90,6 +96,7 @@ function commandMistake(
     return `${name} takes ${wanted}, got ${args.length} operand${args.length === 1 ? "" : "s"}`;
   }
   if (expected[0] === "KEY" && args[0] === "") return "the key must not be empty";
+  if (expected[0] === "ID" && args[0] === "") return "the node id must not be empty";
   return null;
 }
 
@@ -129,6 +136,16 @@ async function run(parsed: Parsed): Promise<number> {
       console.log(ok ? "OK" : `refused: ${a} was not ${b === "-" ? "absent" : JSON.stringify(b)}`);
       return ok ? 0 : 3;
     }
+    case "transfer":
+      try {
+        await client.transfer(a);
+      } catch (error) {
+        if (!(error instanceof KvRequestError) || error.code !== "TRANSFER_REFUSED") throw error;
+        console.error(`kv: refused: ${error.message}`);
+        return 3;
+      }
+      console.log(`OK: ${a} leads`);
+      return 0;
     default:
       return status(client, parsed.servers);
   }

@@ -221,6 +221,17 @@ export class KvClient {
     }
   }
 
+  /**
+   * Asks the leader to hand leadership to node `to` (POST /admin/transfer); resolves once `to`
+   * leads. Fails with code TRANSFER_REFUSED (`to` is not a voter, say) or TRANSFER_FAILED (it did
+   * not take over in time; the old leader leads on).
+   */
+  async transfer(to: string): Promise<void> {
+    // Not abandoned when another server starts leading: that is what it waits for. Retried like
+    // a read: asking again once `to` leads is answered 200 at once.
+    await this.#request("POST", "/admin/transfer", JSON.stringify({ to }), { transfer: true });
+  }
+
   /** One server's own view (no redirect). */
   async status(server: string): Promise<ServerStatus> {
     const response = await fetch(`${server.replace(/\/+$/, "")}/status`, {
@@ -234,15 +245,15 @@ export class KvClient {
     method: string,
     path: string,
     body?: string,
-    options: { readonly leaderOnly?: boolean } = {},
+    options: { readonly leaderOnly?: boolean; readonly transfer?: boolean } = {},
   ): Promise<Answer> {
     const deadline = performance.now() + this.#deadlineMs;
-    const retryUnknown = method === "GET" || this.#retryUnknownWrites;
+    const retryUnknown = method === "GET" || options.transfer === true || this.#retryUnknownWrites;
     let last = "no server tried";
     let redirects = 0;
     while (performance.now() < deadline) {
       const server = this.#preferred ?? (await this.#locate());
-      const attempt = await this.#attempt(server, method, path, body);
+      const attempt = await this.#attempt(server, method, path, body, options.transfer !== true);
       if (attempt.kind === "refused") {
         // Nothing listens there: the request never reached a server. Ask who leads.
         last = `${server}: connection refused`;
@@ -284,9 +295,11 @@ export class KvClient {
       last = `${server}: ${code} ${String(answer.body.message ?? "")}`.trim();
       if (answer.status < 500) throw new KvRequestError(last, retry, code);
       if (retry === "unknown" && !retryUnknown) throw new KvRequestError(last, retry, code);
-      // No leader there, or it stepped down: go where it points, else ask everyone.
+      // No leader there, or it stepped down: go where it points, else ask everyone. A leader
+      // handing leadership over names nobody: the next one leads in a round trip or two.
       const hint = answer.body.leaderUrl;
       this.#preferred = typeof hint === "string" && hint !== server ? hint : null;
+      if (code === "TRANSFERRING") await pause(transferPauseMs);
     }
     throw new KvRequestError(
       `gave up after ${this.#deadlineMs} ms; last: ${last}`,
@@ -304,10 +317,17 @@ export class KvClient {
   }
 
   /**
-   * Sends one request. While it is unanswered, every `stallMs` it asks who leads; once another
-   * server does, it abandons the request: its outcome is unknown (it may still commit).
+   * Sends one request. With `watchStall`, while it is unanswered, every `stallMs` it asks who
+   * leads; once another server does, it abandons the request: its outcome is unknown (it may
+   * still commit).
    */
-  async #attempt(server: string, method: string, path: string, body?: string): Promise<Attempt> {
+  async #attempt(
+    server: string,
+    method: string,
+    path: string,
+    body: string | undefined,
+    watchStall: boolean,
+  ): Promise<Attempt> {
     const abandon = new AbortController();
     const signal = AbortSignal.any([abandon.signal, AbortSignal.timeout(this.#requestTimeoutMs)]);
     let leader: string | null = null;
@@ -324,7 +344,7 @@ export class KvClient {
         }
       }, this.#stallMs);
     };
-    watch();
+    if (watchStall) watch();
     try {
       const response = await fetch(`${server}${path}`, {
         method,
@@ -355,6 +375,9 @@ function memberPath(id: string): string {
   if (id === "") throw new TypeError("a node id must not be empty");
   return `/members/${encodeURIComponent(id)}`;
 }
+
+/** How long a client waits after a TRANSFERRING refusal before it asks who leads. */
+const transferPauseMs = 5;
 
 function keyPath(key: string): string {
   if (key === "") throw new TypeError("a key must not be empty");

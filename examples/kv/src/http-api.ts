@@ -7,6 +7,7 @@
 //   GET  /status                       -> 200 {id, role, term, leader, leaderUrl, membership,
 //                                             addresses, progress, transport, ...}
 //   GET, POST /members, POST /members/:id/promote, DELETE /members/:id: membership (member-api.ts)
+//   POST /admin/transfer   body: {"to": id}: hand leadership to id (transfer-api.ts)
 //   POST /admin/partition  body: {"cut": [id...]} -> 200 {"cut": [...]}  (fault injection only:
 //                                      the server runs with FLOTILLA_FAULT_INJECTION=1; else 404)
 //   GET  /health                       -> 200 {"ok": true, ...} while running with a known leader, else 503
@@ -22,12 +23,15 @@
 // knows no leader. Failed requests say in `retry` whether the write surely did not happen
 // ("safe": retry freely) or may have ("unknown": a retry may apply it twice). A leader that steps
 // down settles its pending proposals at once (the driver's SteppedDownError): 503 STEPPED_DOWN,
-// retry "unknown", with `leader` and `leaderUrl` when the new leader is known.
+// retry "unknown", with `leader` and `leaderUrl` when the new leader is known. A leader handing
+// leadership over (POST /admin/transfer, or a SIGTERM) refuses new commands meanwhile: 503
+// TRANSFERRING, retry "safe" (the new leader should lead within a round trip or two).
 
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import {
   FlotillaError,
   LeadershipLostError,
+  LeadershipTransferringError,
   NotLeaderError,
   OverloadedError,
 } from "@flotilla/core";
@@ -38,6 +42,7 @@ import { badRequest, failure, type Reply, readBody, send, tooLarge } from "./htt
 import { routeMembers } from "./member-api.js";
 import type { PartitionableTransport } from "./partition.js";
 import type { ServerOutput } from "./server-state.js";
+import { transferLeadership } from "./transfer-api.js";
 
 export function createApiServer(context: ApiContext): Server {
   return createServer((request, response) => {
@@ -53,6 +58,9 @@ async function route(context: ApiContext, request: IncomingMessage): Promise<Rep
   if (url.pathname === "/status" && method === "GET") return { status: 200, body: status(context) };
   if (url.pathname === "/admin/partition" && method === "POST" && context.partition) {
     return partition(context.partition, await readBody(request));
+  }
+  if (url.pathname === "/admin/transfer" && method === "POST") {
+    return transferLeadership(context, request, await readBody(request));
   }
   if (url.pathname === "/health" && method === "GET") return health(context);
   if (url.pathname === "/members" || url.pathname.startsWith("/members/")) {
@@ -147,7 +155,10 @@ async function propose(
     output = await node.propose(encodeKvCommand(input), { timeoutMs: context.proposalTimeoutMs });
     context.metrics.proposal("committed");
   } catch (error) {
-    const safe = error instanceof NotLeaderError || error instanceof OverloadedError;
+    const safe =
+      error instanceof NotLeaderError ||
+      error instanceof OverloadedError ||
+      error instanceof LeadershipTransferringError;
     context.metrics.proposal(safe || error instanceof LeadershipLostError ? "rejected" : "failed");
     if (error instanceof NotLeaderError) return leaderOnly(context, request, error.leader);
     return failure(context.addresses, error);

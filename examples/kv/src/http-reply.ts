@@ -7,6 +7,7 @@ import {
   EntryTooLargeError,
   FlotillaError,
   LeadershipLostError,
+  LeadershipTransferringError,
   OverloadedError,
   SteppedDownError,
 } from "@flotilla/core";
@@ -58,6 +59,10 @@ export function failure(addresses: AddressBook, error: unknown): Reply {
     const leaderUrl = error.leader === null ? null : addresses.apiUrl(error.leader);
     const { code, message, leader } = error;
     return { status: 503, body: { error: code, message, leader, leaderUrl, retry: "unknown" } };
+  }
+  if (error instanceof LeadershipTransferringError) {
+    // Refused before it was appended; the new leader should lead within a round trip or two.
+    return { status: 503, body: { error: error.code, message: error.message, retry: "safe" } };
   }
   if (error instanceof OverloadedError || error instanceof LeadershipLostError) {
     // Neither ever commits: the entry was refused, or another entry took its index.

@@ -182,6 +182,11 @@ export class LocalCluster {
     await member.exited;
   }
 
+  /** Resolves once node `id`'s process has exited (at once if it is not running). */
+  async exited(id: string): Promise<void> {
+    await this.#member(id).exited;
+  }
+
   /** Sends `signal` (e.g. SIGSTOP, SIGCONT) to node `id` by pid, without waiting for anything. */
   signal(id: string, signal: NodeJS.Signals): void {
     const pid = this.#member(id).child?.pid;

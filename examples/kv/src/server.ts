@@ -1,6 +1,6 @@
 // `kv-server`: one server of a key-value cluster as a process (kv-server.ts). Run
-// `kv-server --help` for the options. SIGTERM and SIGINT shut it down cleanly; a second signal
-// exits at once.
+// `kv-server --help` for the options. SIGTERM and SIGINT shut it down cleanly, a leader handing
+// leadership over first; a second signal exits at once.
 
 import { UsageError } from "./addresses.js";
 import { type RunningServer, startServer, stopServer } from "./kv-server.js";
@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.on(signal, () => {
       if (running.stopping !== null) process.exit(130); // a second signal: the operator insists
-      stopServer(running, signal).then(
+      // The core gives up a transfer the target does not take up within an election timeout;
+      // this bounds the wait for news of the election that follows (as long as a client waits).
+      stopServer(running, signal, options.proposalTimeoutMs).then(
         () => process.exit(process.exitCode ?? 0),
         (error: unknown) => {
           console.error(`kv-server ${options.id}: shutdown failed: ${(error as Error).message}`);
