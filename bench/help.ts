@@ -86,6 +86,7 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       loss: "comma-separated shares of Raft datagrams to drop in the lossy phases (e.g. 0.1,0.3)",
       "no-etcd": "skip etcd even when an etcd binary is on PATH",
       "server-args": 'extra kv-server options for every Flotilla cluster ("--tick-ms 20")',
+      "reads-only": "run one 64-client PUT phase and the read phases (log, ReadIndex, lease) alone",
     },
   },
   latency: {
