@@ -106,10 +106,7 @@ describe("createNode: the operator's log", () => {
 
   it("warns of a storage write slower than half an election timeout", async () => {
     const logger = new ArrayLogger();
-    const t = single([a], a, { logger });
-    await t.node.start();
-    t.node.campaign();
-    await t.clock.advance(tickMs);
+    const t = await singleLeader({ logger });
     t.storage.hold();
     const proposal = t.node.propose(bytes("x"));
     await t.clock.advance(tickMs);
@@ -124,26 +121,20 @@ describe("createNode: the operator's log", () => {
 
   it("logs a failure that stops the node, and survives a logger that throws", async () => {
     const logger = new ArrayLogger();
-    const t = single([a], a, { logger });
-    await t.node.start();
-    t.node.campaign();
-    await t.clock.advance(tickMs);
+    const t = await singleLeader({ logger });
     t.storage.failWith(new Error("disk on fire"));
     await t.node.propose(bytes("x")).catch(() => undefined);
     const failed = logger.find("node failed and stopped", { code: "STORAGE_FAILED" });
     expect(failed?.level).toBe("error");
     expect(String(failed?.fields.error)).toContain("disk on fire");
 
-    const throwing = single([a], a, {
+    const throwing = await singleLeader({
       logger: {
         log() {
           throw new Error("logger down");
         },
       },
     });
-    await throwing.node.start();
-    throwing.node.campaign();
-    await throwing.clock.advance(tickMs);
     await expect(throwing.node.propose(bytes("y"))).resolves.toBe("2:y");
     await throwing.node.stop();
   });
