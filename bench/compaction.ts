@@ -11,15 +11,12 @@ import {
   type Entry,
   type Event,
   type Index,
-  init,
   MemoryStorage,
   type Message,
   type NodeId,
   nodeId,
-  type RaftState,
-  status,
-  step,
 } from "@flotilla/core";
+import { init, type RaftStateInternals, status, step } from "@flotilla/core/runtime";
 import { forceGc } from "./gc.js";
 
 const ids: NodeId[] = [nodeId("n1"), nodeId("n2"), nodeId("n3")];
@@ -51,7 +48,7 @@ class KvMachine {
 }
 
 type BenchNode = {
-  state: RaftState;
+  state: RaftStateInternals;
   readonly storage: MemoryStorage;
   readonly machine: KvMachine;
   appliedSinceSnapshot: number;

@@ -83,7 +83,6 @@ export {
 export type { Event, EventType, ReadConsistency } from "./event.js";
 export type { Index, NodeId, Term } from "./ids.js";
 export { index, nodeId, term } from "./ids.js";
-export { init } from "./init.js";
 export type {
   BufferedStateMachine,
   PersistBatch,
@@ -107,11 +106,8 @@ export type {
   RequestVoteResponse,
   TimeoutNow,
 } from "./message.js";
+export { init, type RaftState, type StepResult, status, step } from "./opaque-state.js";
 export type { ProgressState } from "./progress.js";
-export type { RaftState, ReadState } from "./state.js";
 export type { PeerProgress, Status } from "./status.js";
-export { status } from "./status.js";
-export type { StepResult } from "./step.js";
-export { step } from "./step.js";
 export { checkPersistBatch, type StorageTip } from "./storage-check.js";
 export { InvalidPersistError, StorageClosedError } from "./storage-errors.js";

@@ -33,11 +33,7 @@ export {
 export type { Event, EventType, ReadConsistency } from "./event.js";
 export type { Index, NodeId, Term } from "./ids.js";
 export { index, nodeId, term } from "./ids.js";
-export { init } from "./init.js";
 export type { Message, MessageType } from "./message.js";
+export { init, type RaftState, type StepResult, status, step } from "./opaque-state.js";
 export type { ProgressState } from "./progress.js";
-export type { RaftState } from "./state.js";
 export type { PeerProgress, Status } from "./status.js";
-export { status } from "./status.js";
-export type { StepResult } from "./step.js";
-export { step } from "./step.js";

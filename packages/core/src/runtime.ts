@@ -17,3 +17,11 @@ export type { RuntimeRules } from "./driver/runtime-rules.js";
 export { shippedRules } from "./driver/runtime-rules.js";
 export { type TransferNotice, TransferWaiter } from "./driver/transfer-waiter.js";
 export type { Notice, Outcome, SnapshotNote, TurnReport, TurnWork } from "./driver/turn-work.js";
+// The reducer typed on the full state record, for shells and tools that read a state's fields
+// (the simulator, its checkers, tests). Applications use the opaque `RaftState` instead.
+export { init } from "./init.js";
+export { internals } from "./opaque-state.js";
+export type { RaftState as RaftStateInternals, ReadState } from "./state.js";
+export { status } from "./status.js";
+export type { StepResult as StepResultInternals } from "./step.js";
+export { step } from "./step.js";

@@ -10,18 +10,15 @@ import {
   type Entry,
   type Event,
   type Index,
-  init,
   type Message,
   type NodeId,
   nodeId,
   type PersistEffect,
-  type RaftState,
   type RequestVote,
   type RequestVoteResponse,
-  status,
-  step,
   type Term,
 } from "@flotilla/core";
+import { init, type RaftStateInternals, status, step } from "@flotilla/core/runtime";
 
 export type ConfigOverridesForTests = Partial<Omit<ConfigInput, "id" | "voters">>;
 
@@ -48,7 +45,7 @@ export type Setup = {
 };
 
 /** Node `id` of a `size`-node cluster (3 by default), restarted from the given log and hard state. */
-export function start(id: number, setup: Setup = {}): RaftState {
+export function start(id: number, setup: Setup = {}): RaftStateInternals {
   const log = entries(setup.terms ?? []);
   return init(
     { id: n(id), voters: voters(setup.size ?? 3), ...setup.config },
@@ -65,14 +62,14 @@ export function start(id: number, setup: Setup = {}): RaftState {
 }
 
 export type Output = {
-  readonly state: RaftState;
+  readonly state: RaftStateInternals;
   /** Everything the step(s) sent: immediate messages, then each persist effect's `then`. */
   readonly sent: readonly Message[];
   readonly effects: readonly Effect[];
 };
 
 /** Steps one event, makes its writes durable at once, and feeds back `persisted` and `applied`. */
-export function feed(state: RaftState, event: Event): Output {
+export function feed(state: RaftStateInternals, event: Event): Output {
   const sent: Message[] = [];
   const effects: Effect[] = [];
   const queue: Event[] = [event];
@@ -94,7 +91,7 @@ export function feed(state: RaftState, event: Event): Output {
   return { state: current, sent, effects };
 }
 
-export function feedAll(state: RaftState, events: readonly Event[]): Output {
+export function feedAll(state: RaftStateInternals, events: readonly Event[]): Output {
   let current = state;
   const sent: Message[] = [];
   const effects: Effect[] = [];
@@ -109,7 +106,7 @@ export function feedAll(state: RaftState, events: readonly Event[]): Output {
 
 export const receive = (message: Message): Event => ({ type: "receive", message });
 
-export function ticks(state: RaftState, count: number): Output {
+export function ticks(state: RaftStateInternals, count: number): Output {
   return feedAll(
     state,
     Array.from({ length: count }, () => ({ type: "tick" }) as const),
@@ -117,7 +114,7 @@ export function ticks(state: RaftState, count: number): Output {
 }
 
 /** Campaigns and grants every vote asked for (pre-votes too) until the node leads. */
-export function elect(state: RaftState): Output {
+export function elect(state: RaftStateInternals): Output {
   let out = feed(state, { type: "campaign" });
   const sent = [...out.sent];
   const effects = [...out.effects];
@@ -198,7 +195,10 @@ export function ack(request: AppendEntries, matchIndex: number): AppendEntriesRe
 }
 
 /** Answers every AppendEntries in `sent` as followers whose logs match would. */
-export function acknowledgeAll(leader: RaftState, sent: readonly Message[]): RaftState {
+export function acknowledgeAll(
+  leader: RaftStateInternals,
+  sent: readonly Message[],
+): RaftStateInternals {
   const acks = ofType(sent, "appendEntries").map((m) =>
     receive(ack(m, m.prevLogIndex + m.entries.length)),
   );

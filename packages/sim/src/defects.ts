@@ -1,14 +1,5 @@
-import {
-  type Effect,
-  type Entry,
-  type HardState,
-  type Index,
-  init,
-  type Message,
-  type PersistEffect,
-  type RaftState,
-  step,
-} from "@flotilla/core";
+import type { Effect, Entry, HardState, Index, Message, PersistEffect } from "@flotilla/core";
+import { init, type RaftStateInternals, step } from "@flotilla/core/runtime";
 import type { RaftCore } from "./raft-core.js";
 
 // Planted defects, each a classic Raft bug, built around the real reducer through the
@@ -24,7 +15,7 @@ type StepResult = ReturnType<typeof step>;
  * §5.4.2 / Figure 8: a leader commits an entry of an earlier term as soon as a majority holds
  * it, instead of only entries of its own term (which then carry the earlier ones with them).
  */
-export const commitsEarlierTermByCounting: RaftCore<RaftState> = {
+export const commitsEarlierTermByCounting: RaftCore<RaftStateInternals> = {
   init,
   step(state, event) {
     const result = step(state, event);
@@ -67,7 +58,7 @@ function withHardState(effects: readonly Effect[], hardState: HardState, extra: 
  * at least as up to date as its own. Planted by making every vote request claim the longest
  * possible log, so the voter's own check always passes.
  */
-export const votesWithoutUpToDateCheck: RaftCore<RaftState> = {
+export const votesWithoutUpToDateCheck: RaftCore<RaftStateInternals> = {
   init,
   step(state, event) {
     if (event.type !== "receive" || event.message.type !== "requestVote") return step(state, event);
@@ -82,7 +73,7 @@ export const votesWithoutUpToDateCheck: RaftCore<RaftState> = {
 };
 
 /** Figure 2: votedFor is persistent state. Planted by dropping the vote when a node restarts. */
-export const forgetsVoteOnRestart: RaftCore<RaftState> = {
+export const forgetsVoteOnRestart: RaftCore<RaftStateInternals> = {
   init(config, persisted) {
     return init(config, { ...persisted, hardState: { ...persisted.hardState, vote: null } });
   },
@@ -93,7 +84,7 @@ export const forgetsVoteOnRestart: RaftCore<RaftState> = {
  * Figure 2, "respond after persisting": a follower acknowledges appended entries before they
  * are durable. Planted by sending the AppendEntries responses a persist effect holds at once.
  */
-export const acksBeforeDurable: RaftCore<RaftState> = {
+export const acksBeforeDurable: RaftCore<RaftStateInternals> = {
   init,
   step(state, event) {
     const result = step(state, event);
@@ -115,7 +106,7 @@ export const acksBeforeDurable: RaftCore<RaftState> = {
  * follow it". Planted as the classic slip: overwrite the conflicting entries the leader sent but
  * keep the old entries after them, in memory and on disk.
  */
-export const keepsConflictingSuffix: RaftCore<RaftState> = {
+export const keepsConflictingSuffix: RaftCore<RaftStateInternals> = {
   init,
   step(state, event) {
     const result: StepResult = step(state, event);
@@ -144,7 +135,7 @@ export const keepsConflictingSuffix: RaftCore<RaftState> = {
  * that leader leads, and nothing is reported. Planted by rewriting such a rejection's seq to 0,
  * the mark of an answer older than the leader's current probe.
  */
-export const trustsAcknowledgedMatch: RaftCore<RaftState> = {
+export const trustsAcknowledgedMatch: RaftCore<RaftStateInternals> = {
   init,
   step(state, event) {
     const ls = state.leaderState;
@@ -163,7 +154,7 @@ export const trustsAcknowledgedMatch: RaftCore<RaftState> = {
  * Planted by sending that probe again (under the same seq) whenever the real step sent the
  * rejecter nothing.
  */
-export const reprobesAtOnce: RaftCore<RaftState> = {
+export const reprobesAtOnce: RaftCore<RaftStateInternals> = {
   init,
   step(state, event) {
     const result = step(state, event);
@@ -198,7 +189,7 @@ export const reprobesAtOnce: RaftCore<RaftState> = {
  * not the target holds its whole log. (Safe, since voters still check logs; but the transfer
  * fails, or hands over to a node lacking entries the old leader had.)
  */
-export const timeoutNowBeforeCaughtUp: RaftCore<RaftState> = {
+export const timeoutNowBeforeCaughtUp: RaftCore<RaftStateInternals> = {
   init,
   step(state, event) {
     const result = step(state, event);
@@ -220,7 +211,7 @@ export const timeoutNowBeforeCaughtUp: RaftCore<RaftState> = {
  * Thesis §3.10, step 1 skipped: a leader handing leadership over keeps accepting proposals, so its
  * log keeps growing past what the target caught up with.
  */
-export const acceptsProposalsWhileTransferring: RaftCore<RaftState> = {
+export const acceptsProposalsWhileTransferring: RaftCore<RaftStateInternals> = {
   init,
   step(state, event) {
     if (event.type !== "propose" || state.transfer === null) return step(state, event);

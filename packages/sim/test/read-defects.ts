@@ -1,4 +1,5 @@
-import { type Effect, type Index, init, type RaftState, step } from "@flotilla/core";
+import type { Effect, Index } from "@flotilla/core";
+import { init, type RaftStateInternals, step } from "@flotilla/core/runtime";
 import type { RaftCore } from "../src/raft-core.js";
 
 // Planted defects of linearizable reads (thesis §6.4), each breaking one rule of the core's
@@ -10,7 +11,7 @@ import type { RaftCore } from "../src/raft-core.js";
  * heartbeats answered by a quorum. A deposed leader that has not heard of its successor then
  * serves stale values.
  */
-export const readsWithoutQuorumRound: RaftCore<RaftState> = {
+export const readsWithoutQuorumRound: RaftCore<RaftStateInternals> = {
   init,
   step(state, event) {
     const leads = state.role === "leader" && state.log.term(state.commit) === state.term;
@@ -26,7 +27,7 @@ export const readsWithoutQuorumRound: RaftCore<RaftState> = {
  * lease of electionTimeoutTicks - 2 of its ticks outlasts a fast follower's election timeout,
  * and a new leader can commit writes while the old one still serves lease reads.
  */
-export const leaseLongerThanElectionTimeout: RaftCore<RaftState> = {
+export const leaseLongerThanElectionTimeout: RaftCore<RaftStateInternals> = {
   init: (config, persisted) => init({ ...config, leaseClockDriftTicks: 0 }, persisted),
   step,
 };
@@ -36,7 +37,7 @@ export const leaseLongerThanElectionTimeout: RaftCore<RaftState> = {
  * its own term has committed, so the index may lag what the previous leader committed and
  * acknowledged.
  */
-export const readsBeforeNoopCommits: RaftCore<RaftState> = {
+export const readsBeforeNoopCommits: RaftCore<RaftStateInternals> = {
   init,
   step(state, event) {
     const result = step(state, event);

@@ -11,7 +11,7 @@ import { chromiumPresent, launch, openPage, serve } from "./harness.js";
 // aliased to a shim around vitest's real `expect`, run in Chromium.
 
 const suiteRoot = resolve(import.meta.dirname, "core-suite");
-const coreSource = resolve(import.meta.dirname, "../../../../packages/core/src/index.ts");
+const coreSource = resolve(import.meta.dirname, "../../../../packages/core/src");
 
 async function buildSuite(): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), "flotilla-core-suite-"));
@@ -30,7 +30,12 @@ async function buildSuite(): Promise<string> {
       },
     ],
     resolve: {
-      alias: { vitest: join(suiteRoot, "vitest-shim.ts"), "@flotilla/core": coreSource },
+      // The tests import the root and the /runtime entry point: each maps to its source file.
+      alias: [
+        { find: /^vitest$/, replacement: join(suiteRoot, "vitest-shim.ts") },
+        { find: /^@flotilla\/core$/, replacement: join(coreSource, "index.ts") },
+        { find: /^@flotilla\/core\/(\w+)$/, replacement: join(coreSource, "$1.ts") },
+      ],
     },
     // The codec's seed may be overridden with FLOTILLA_SEED in Node; in the page it is the default.
     define: { "process.env.FLOTILLA_SEED": "undefined" },

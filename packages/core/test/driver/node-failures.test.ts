@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createNodeWith } from "../../src/driver/node.js";
 import { raftReducer } from "../../src/driver/reducer.js";
-import type { Event, FlotillaError, RaftState } from "../../src/index.js";
+import type { Event, FlotillaError } from "../../src/index.js";
 import { StateMachineFailedError, StoppedError, StorageFailedError } from "../../src/index.js";
+import type { RaftStateInternals } from "../../src/runtime.js";
 import { bytes, LogMachine, ObservedStorage, watch } from "./fixtures.js";
 import { ProbeTransport } from "./loopback.js";
 import { a, single, singleLeader, tickMs } from "./single-node.js";
@@ -67,12 +68,12 @@ describe("createNode: stop and failures", () => {
     const clock = new VirtualClock();
     const broken = {
       ...raftReducer,
-      step: (state: RaftState, event: Event) => {
+      step: (state: RaftStateInternals, event: Event) => {
         if (event.type === "propose") throw new RangeError("core bug");
         return raftReducer.step(state, event);
       },
     };
-    const node = createNodeWith<RaftState, string>(broken, {
+    const node = createNodeWith<RaftStateInternals, string>(broken, {
       id: a,
       voters: [a],
       tickMs,

@@ -1,15 +1,12 @@
 import {
   type Index,
   InvalidEventError,
-  init,
   type Message,
   nodeId,
-  type RaftState,
-  status,
-  step,
   type Term,
   UnknownEventError,
 } from "@flotilla/core";
+import { init, type RaftStateInternals, status, step } from "@flotilla/core/runtime";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "./cluster.js";
@@ -37,7 +34,7 @@ const entry = (index: number, term: number) => ({
   data: new Uint8Array(1),
 });
 
-function expectDropped(s: RaftState, message: Message, reason: RegExp): void {
+function expectDropped(s: RaftStateInternals, message: Message, reason: RegExp): void {
   const r = step(s, { type: "receive", message });
   expect(r.state).toBe(s);
   expect(r.messages).toEqual([]);

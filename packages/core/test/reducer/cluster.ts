@@ -11,17 +11,19 @@ import {
   type Event,
   type HardState,
   type Index,
-  init,
   type Message,
   type NodeId,
   nodeId,
   type PersistEffect,
-  type RaftState,
   type Snapshot,
-  type StepResult,
-  step,
   type Term,
 } from "@flotilla/core";
+import {
+  init,
+  type RaftStateInternals,
+  type StepResultInternals,
+  step,
+} from "@flotilla/core/runtime";
 
 type Durable = { hardState: HardState; snapshot: Snapshot | null; entries: Entry[] };
 
@@ -29,7 +31,7 @@ export type ClusterOptions = Partial<Omit<ConfigInput, "id" | "voters">>;
 
 export class Cluster {
   readonly ids: NodeId[];
-  readonly states = new Map<NodeId, RaftState>();
+  readonly states = new Map<NodeId, RaftStateInternals>();
   queue: Message[] = [];
   /**
    * Entries each node was told to apply, in order. A restored snapshot fills the positions it
@@ -93,11 +95,11 @@ export class Cluster {
     if (effect.hardState !== undefined) d.hardState = effect.hardState;
   }
 
-  state(id: NodeId): RaftState {
+  state(id: NodeId): RaftStateInternals {
     return this.states.get(id)!;
   }
 
-  step(id: NodeId, event: Event): StepResult {
+  step(id: NodeId, event: Event): StepResultInternals {
     const result = step(this.state(id), event);
     this.states.set(id, result.state);
     this.queue.push(...result.messages);
@@ -199,7 +201,7 @@ export class Cluster {
   }
 
   leader(): NodeId | undefined {
-    let best: RaftState | undefined;
+    let best: RaftStateInternals | undefined;
     for (const s of this.states.values()) {
       const v = statusOf(s);
       if (v.role === "leader" && (best === undefined || v.term > statusOf(best).term)) best = s;
@@ -224,7 +226,7 @@ export class Cluster {
   }
 }
 
-import { status as statusOf } from "@flotilla/core";
+import { status as statusOf } from "@flotilla/core/runtime";
 
 const restoredMarkerTerm = -1 as Term;
 

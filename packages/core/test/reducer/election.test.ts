@@ -1,14 +1,12 @@
 import {
   type Effect,
-  init,
   type Message,
   nodeId,
   type PersistEffect,
   type RequestVote,
-  status,
-  step,
   type Term,
 } from "@flotilla/core";
+import { init, status, step } from "@flotilla/core/runtime";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "./cluster.js";
 

@@ -1,4 +1,5 @@
-import { type Entry, type Index, init, nodeId, status, step, type Term } from "@flotilla/core";
+import { type Entry, type Index, nodeId, type Term } from "@flotilla/core";
+import { init, status, step } from "@flotilla/core/runtime";
 import { describe, expect, it } from "vitest";
 
 const [n1, n2, n3] = [nodeId("n1"), nodeId("n2"), nodeId("n3")];

@@ -1,13 +1,5 @@
-import {
-  type Effect,
-  type Index,
-  init,
-  nodeId,
-  type PersistEffect,
-  status,
-  step,
-  type Term,
-} from "@flotilla/core";
+import { type Effect, type Index, nodeId, type PersistEffect, type Term } from "@flotilla/core";
+import { init, status, step } from "@flotilla/core/runtime";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "./cluster.js";
 

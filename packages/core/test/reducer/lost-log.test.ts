@@ -10,9 +10,9 @@ import {
   type Message,
   type NodeId,
   nodeId,
-  status,
   type Term,
 } from "@flotilla/core";
+import { status } from "@flotilla/core/runtime";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "./cluster.js";
 

@@ -2,15 +2,12 @@ import {
   type Entry,
   InvalidEventError,
   index,
-  init,
   type Membership,
   type NodeId,
   nodeId,
-  type RaftState,
-  status,
-  step,
   term,
 } from "@flotilla/core";
+import { init, type RaftStateInternals, status, step } from "@flotilla/core/runtime";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "../scenario/cluster.js";
 
@@ -19,7 +16,7 @@ import { Cluster } from "../scenario/cluster.js";
 const [n1, n4] = [nodeId("1"), nodeId("4")];
 
 /** A 3-voter cluster led by 1, with 4 added as a learner and then cut off while 1 commits more. */
-function laggingLearner(): { cluster: Cluster; leader: RaftState } {
+function laggingLearner(): { cluster: Cluster; leader: RaftStateInternals } {
   const cluster = new Cluster(4, {}, 3);
   cluster.stepNode(n1, { type: "campaign" });
   cluster.stabilize();
@@ -86,7 +83,7 @@ describe("changeMembership", () => {
 
 describe("the intent to leave a joint configuration is in its entry (thesis §4.3)", () => {
   /** Node 1 restarted with a committed C_old,new in its log, elected alone (1 is both halves). */
-  function restartedInJoint(explicitLeave: boolean): RaftState {
+  function restartedInJoint(explicitLeave: boolean): RaftStateInternals {
     const joint: Membership = {
       voters: [n1],
       learners: [],

@@ -1,12 +1,5 @@
-import {
-  type Entry,
-  init,
-  type Membership,
-  type Message,
-  nodeId,
-  status,
-  step,
-} from "@flotilla/core";
+import { type Entry, type Membership, type Message, nodeId } from "@flotilla/core";
+import { init, status, step } from "@flotilla/core/runtime";
 import { describe, expect, it } from "vitest";
 
 // The configuration in force follows the log (thesis §4.1): it takes effect when its entry is

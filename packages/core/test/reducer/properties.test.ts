@@ -2,15 +2,8 @@
 // proposals, forced campaigns and crash-restarts (from what storage holds) among 3 and 5 cores. Whatever happens, no two leaders share a
 // term and no two nodes apply different entries at the same index. Seeds are fixed and printed.
 
-import {
-  type Event,
-  type MembershipChange,
-  type MembershipOperation,
-  type Message,
-  type RaftState,
-  status,
-  step,
-} from "@flotilla/core";
+import type { Event, MembershipChange, MembershipOperation, Message } from "@flotilla/core";
+import { type RaftStateInternals, status, step } from "@flotilla/core/runtime";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "./cluster.js";
@@ -176,8 +169,12 @@ describe("determinism and immutability", () => {
     fc.assert(
       fc.property(fc.array(action, { minLength: 100, maxLength: 300 }), (actions) => {
         const c = new Cluster(3, { electionTimeoutTicks: 4 });
-        const history: Array<{ state: RaftState; event: Event; output: string; before: string }> =
-          [];
+        const history: Array<{
+          state: RaftStateInternals;
+          event: Event;
+          output: string;
+          before: string;
+        }> = [];
         const originalStep = c.step.bind(c);
         c.step = (id, event) => {
           const state = c.state(id);
@@ -199,7 +196,7 @@ describe("determinism and immutability", () => {
   });
 });
 
-function fingerprint(s: RaftState): string {
+function fingerprint(s: RaftStateInternals): string {
   const v = status(s);
   const log = [];
   for (let i = 1; i <= v.lastLogIndex; i++) log.push(i);
@@ -210,7 +207,7 @@ function fingerprint(s: RaftState): string {
 }
 
 function serialise(r: {
-  state: RaftState;
+  state: RaftStateInternals;
   messages: readonly Message[];
   effects: readonly unknown[];
 }): string {

@@ -3,15 +3,12 @@ import {
   type Effect,
   type Entry,
   type Index,
-  init,
   type Message,
   nodeId,
   type PersistEffect,
-  type RaftState,
-  status,
-  step,
   type Term,
 } from "@flotilla/core";
+import { init, type RaftStateInternals, status, step } from "@flotilla/core/runtime";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "./cluster.js";
 
@@ -189,7 +186,10 @@ describe("replication", () => {
     const followerTerms = [1, ...[2, 3, 4, 5, 6].flatMap((t) => Array(50).fill(t))];
     const leaderTerms = [1, ...Array(100).fill(7)];
     let leader = init({ id: n1, voters: [n1, n2, n3] }, persisted(leaderTerms, 7));
-    let follower: RaftState = init({ id: n2, voters: [n1, n2, n3] }, persisted(followerTerms, 7));
+    let follower: RaftStateInternals = init(
+      { id: n2, voters: [n1, n2, n3] },
+      persisted(followerTerms, 7),
+    );
     // n1 becomes leader of term 8 with n3's vote.
     leader = step(leader, { type: "campaign" }).state;
     const vote: Message = {

@@ -9,11 +9,9 @@ import {
   type Message,
   type NodeId,
   nodeId,
-  type RaftState,
-  status,
-  step,
   type Term,
 } from "@flotilla/core";
+import { type RaftStateInternals, status, step } from "@flotilla/core/runtime";
 import { describe, expect, it } from "vitest";
 import { Cluster, type ClusterOptions } from "./cluster.js";
 
@@ -269,7 +267,7 @@ describe("InstallSnapshot", () => {
 
   it("installing over a conflicting log truncates it in the same write as the snapshot", () => {
     const c = withLeader({ snapshotTrailingEntries: 0 }, 2);
-    const follower: RaftState = c.state(n3);
+    const follower: RaftStateInternals = c.state(n3);
     // n3 holds two uncommitted entries of term 1; a leader of term 2 has a snapshot whose last
     // entry, at the first of them, is of term 2: they conflict and both must go.
     const last = follower.log.lastIndex;

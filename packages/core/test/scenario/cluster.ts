@@ -15,20 +15,17 @@ import {
   type Event,
   type HardState,
   type Index,
-  init,
   type Message,
   type NodeId,
   nodeId,
   type PersistEffect,
   type Persisted,
-  type RaftState,
   type Snapshot,
   type Status,
-  status,
-  step,
   type Term,
   validateConfig,
 } from "@flotilla/core";
+import { init, type RaftStateInternals, status, step } from "@flotilla/core/runtime";
 import { describeWrite, formatEntry, formatMessage, formatNotification } from "./format.js";
 import { brokenPromise } from "./promises.js";
 
@@ -41,7 +38,7 @@ type SimNode = {
   readonly id: NodeId;
   readonly config: Config;
   /** null while crashed. */
-  state: RaftState | null;
+  state: RaftStateInternals | null;
   disk: Disk;
   /** Every write that became durable, in order (for tests of what a node ever wrote). */
   readonly written: PersistEffect[];
@@ -109,7 +106,7 @@ export class Cluster {
   }
 
   /** The current state of a running node (for tests that step it by hand). */
-  stateOf(id: NodeId): RaftState {
+  stateOf(id: NodeId): RaftStateInternals {
     const state = this.node(id).state;
     if (state === null) throw new Error(`node ${id} is down`);
     return state;
