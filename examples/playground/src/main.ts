@@ -24,6 +24,7 @@ const elements: Elements = {
   cards: byId("cards"),
   ops: byId("ops"),
   status: byId("status"),
+  config: byId("config"),
   scrubber: byId("scrubber"),
   play: byId("play"),
   speed: byId("speed"),
@@ -48,6 +49,21 @@ byId<HTMLFormElement>("propose-form").addEventListener("submit", (event) => {
   valueInput.value = "";
   valueInput.blur(); // hand the keys back to the playground's shortcuts
 });
+const readKey = byId<HTMLInputElement>("read-key");
+const readConsistency = byId<HTMLSelectElement>("read-consistency");
+const readNow = (): void => {
+  app.readKey(readKey.value.trim(), readConsistency.value === "lease" ? "lease" : "readIndex");
+  readKey.blur();
+};
+byId<HTMLFormElement>("read-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  readNow();
+});
+byId("add-server").addEventListener("click", () => app.addServer());
+byId("promote").addEventListener("click", () => app.changeMember("promote"));
+byId("demote").addEventListener("click", () => app.changeMember("demote"));
+byId("remove").addEventListener("click", () => app.changeMember("remove"));
+byId("transfer").addEventListener("click", () => app.transfer());
 byId("crash").addEventListener("click", () => app.crashOrRestart());
 byId("election").addEventListener("click", () => app.election());
 byId("snapshot").addEventListener("click", () => app.snapshot());
@@ -129,7 +145,7 @@ function showMode(): void {
 window.addEventListener("hashchange", showMode);
 showMode();
 
-bindKeyboard(app, valueInput, () => mode() === "live");
+bindKeyboard(app, { proposeInput: valueInput, read: readNow }, () => mode() === "live");
 
 function frame(now: number): void {
   if (mode() === "replay") replay.frame(now);

@@ -1,4 +1,4 @@
-import { index, init, type NodeId, status } from "@flotilla/core";
+import { type Event, index, init, type NodeId, status } from "@flotilla/core";
 import {
   decodeKvSnapshot,
   emptyKvState,
@@ -6,13 +6,14 @@ import {
   encodeKvSnapshot,
 } from "@flotilla/kv-model";
 import { linkKey } from "./network.js";
-import type { LinkSettings, World } from "./types.js";
-import { configFor, leaderOf, nodeIndexOf, runNode, tickMs, withOp } from "./world.js";
+import { lostWith, newOp, withOp } from "./ops.js";
+import type { ClientOp, LinkSettings, World } from "./types.js";
+import { configFor, leaderOf, nodeIndexOf, runNode, tickMs } from "./world.js";
 
 // What a person can do to the world. Each action is one event of the timeline: it returns a new
 // world and leaves the old one as it was, so an action taken at a past moment starts a new branch.
 
-function acted(world: World, lastEvent: string): World {
+export function acted(world: World, lastEvent: string): World {
   return { ...world, events: world.events + 1, lastEvent };
 }
 
@@ -20,39 +21,22 @@ function acted(world: World, lastEvent: string): World {
 export function propose(world: World, key: string, value: string, target?: NodeId): World {
   const node = target ?? leaderOf(world)?.id ?? world.nodes.find((n) => n.up)?.id;
   if (node === undefined) return acted(world, "propose: no node is running");
-  const id = `op${world.opsStarted + 1}`;
-  if (!world.nodes.find((n) => n.id === node)?.up) {
-    const refused = {
-      id,
-      node,
-      key,
-      value,
-      outcome: "rejected",
-      index: null,
-      term: null,
-      detail: `${node} is down`,
-    } as const;
-    return acted(
-      withOp({ ...world, opsStarted: world.opsStarted + 1 }, refused),
-      `${node} is down: put refused`,
-    );
-  }
-  const op = {
-    id,
-    node,
-    key,
-    value,
-    outcome: "pending",
-    index: null,
-    term: null,
-    detail: "sent",
-  } as const;
-  const sent = acted(
-    withOp({ ...world, opsStarted: world.opsStarted + 1 }, op),
-    `${node} ← client put ${key}=${value}`,
-  );
+  const op = newOp(world, { kind: "put", node, what: `put ${key}=${value}` });
   const data = encodeKvCommand({ op: "put", key, value });
-  return runNode(sent, node, { type: "propose", id, data });
+  return sendOp(world, op, { type: "propose", id: op.id, data });
+}
+
+/**
+ * Records `op` and steps its node with `event`; a request to a crashed node is refused at once
+ * (nobody is there to answer), as a client's connection would be.
+ */
+export function sendOp(world: World, op: ClientOp, event: Event): World {
+  const counted = { ...world, opsStarted: world.opsStarted + 1 };
+  if (!world.nodes.find((n) => n.id === op.node)?.up) {
+    const refused = { ...op, outcome: "rejected", detail: `${op.node} is down` } as const;
+    return acted(withOp(counted, refused), `${op.node} is down: ${op.what} refused`);
+  }
+  return runNode(acted(withOp(counted, op), `${op.node} ← ${op.what}`), op.node, event);
 }
 
 /** Stops a node: what it had not written is lost; its messages in flight still arrive elsewhere. */
@@ -60,13 +44,8 @@ export function crash(world: World, id: NodeId): World {
   const i = nodeIndexOf(world, id);
   const node = world.nodes[i];
   if (node === undefined || !node.up) return world;
-  const ops = world.ops.map((op) =>
-    op.node === id && (op.outcome === "pending" || op.outcome === "accepted")
-      ? { ...op, outcome: "unknown" as const, detail: `${id} crashed before answering` }
-      : op,
-  );
   return acted(
-    { ...world, ops, nodes: world.nodes.with(i, { ...node, up: false }) },
+    lostWith({ ...world, nodes: world.nodes.with(i, { ...node, up: false }) }, id),
     `crash ${id}`,
   );
 }

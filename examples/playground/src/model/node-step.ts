@@ -2,10 +2,10 @@ import {
   type Entry,
   type Event,
   index,
+  type MembershipRefusal,
   type Message,
   type PersistEffect,
   type Persisted,
-  type ProposalRejection,
   step,
 } from "@flotilla/core";
 import { applyKv, decodeKvCommand, decodeKvSnapshot, type KvState } from "@flotilla/kv-model";
@@ -17,21 +17,25 @@ import type { SimNode } from "./types.js";
 // core hears `persisted` straight away, as it hears `applied` after the state machine ran. Those
 // follow-up events are stepped here too, so a node's turn ends with nothing left to feed it.
 
-/** What the rest of the world learns from a node's turn. */
+/** What the rest of the world learns from a node's turn (the effects a client or operator sees). */
 export type Notice =
+  /** A proposal or a membership change was appended at (index, term). */
   | {
       readonly kind: "accepted";
       readonly id: string;
       readonly index: number;
       readonly term: number;
     }
-  | {
-      readonly kind: "rejected";
-      readonly id: string;
-      readonly reason: ProposalRejection;
-      readonly leader: string | null;
-    }
-  | { readonly kind: "applied"; readonly index: number; readonly term: number };
+  /** A proposal, a membership change or a read was refused; nothing happened. */
+  | { readonly kind: "rejected"; readonly id: string; readonly detail: string }
+  | { readonly kind: "applied"; readonly index: number; readonly term: number }
+  /** Read `id` may be served once the state machine has applied `index` (thesis §6.4). */
+  | { readonly kind: "readReady"; readonly id: string; readonly index: number }
+  | { readonly kind: "transferStarted"; readonly to: string; readonly term: number }
+  | { readonly kind: "transferRefused"; readonly to: string; readonly detail: string }
+  | { readonly kind: "transferAborted"; readonly to: string; readonly term: number }
+  /** The node's role, term or known leader changed. */
+  | { readonly kind: "leaderSeen"; readonly leader: string | null; readonly term: number };
 
 export type NodeTurn = {
   readonly node: SimNode;
@@ -76,20 +80,44 @@ export function stepNode(node: SimNode, first: Event): NodeTurn {
           notices.push({
             kind: "rejected",
             id: effect.id,
-            reason: effect.reason,
-            leader: effect.leader,
+            detail: retryAt(effect.reason, effect.leader),
           });
           break;
-        case "roleChanged":
-        case "membershipChanged":
         case "membershipChangeAccepted":
+          notices.push({ kind: "accepted", id: effect.id, index: effect.index, term: effect.term });
+          break;
         case "membershipChangeRejected":
-        case "peerLostLog":
+          notices.push({ kind: "rejected", id: effect.id, detail: refusalText(effect.refusal) });
+          break;
         case "readReady":
+          notices.push({ kind: "readReady", id: effect.id, index: effect.index });
+          break;
         case "readRejected":
+          notices.push({
+            kind: "rejected",
+            id: effect.id,
+            detail: retryAt(effect.reason, effect.leader),
+          });
+          break;
         case "leadershipTransferStarted":
+          notices.push({ kind: "transferStarted", to: effect.to, term: effect.term });
+          break;
         case "leadershipTransferRefused":
+          notices.push({
+            kind: "transferRefused",
+            to: effect.to,
+            detail:
+              effect.reason === "notLeader" ? retryAt(effect.reason, effect.leader) : effect.reason,
+          });
+          break;
         case "leadershipTransferAborted":
+          notices.push({ kind: "transferAborted", to: effect.to, term: effect.term });
+          break;
+        case "roleChanged":
+          notices.push({ kind: "leaderSeen", leader: effect.leader, term: effect.term });
+          break;
+        case "membershipChanged":
+        case "peerLostLog":
         case "dropped":
           break;
         default:
@@ -99,6 +127,34 @@ export function stepNode(node: SimNode, first: Event): NodeTurn {
     if (appliedIndex !== null) queue.push({ type: "applied", index: index(appliedIndex) });
   }
   return { node: { ...node, state, durable, kv }, messages, notices };
+}
+
+function retryAt(reason: string, leader: string | null): string {
+  return leader === null ? reason : `${reason}: try ${leader}`;
+}
+
+function refusalText(refusal: MembershipRefusal): string {
+  switch (refusal.reason) {
+    case "notLeader":
+      return retryAt(refusal.reason, refusal.leader);
+    case "transferring":
+      return `${refusal.reason} to ${refusal.to}`;
+    case "duplicateNode":
+    case "alreadyMember":
+    case "unknownNode":
+    case "notLearner":
+    case "notVoter":
+    case "learnerLagging":
+      return `${refusal.reason}: ${refusal.id}`;
+    case "changePending":
+    case "inJoint":
+    case "notJoint":
+    case "noOperations":
+    case "lastVoter":
+      return refusal.reason;
+    default:
+      return refusal satisfies never;
+  }
 }
 
 function applyEntry(kv: KvState, entry: Entry): KvState {

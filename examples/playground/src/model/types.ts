@@ -41,17 +41,44 @@ export type Drop = {
   readonly atMs: number;
 };
 
-export type OpOutcome = "pending" | "accepted" | "committed" | "rejected" | "unknown";
+/**
+ * Where a client or operator request stands. `accepted`: appended to the log (a put, a membership
+ * change) or given its read index (a read); `committed`: that entry committed in the term it was
+ * appended in; `served`: a read answered from a state machine applied up to its read index;
+ * `done`: a leadership transfer ended with the target leading; `failed`: given up (a transfer
+ * aborted, or another node took over); `unknown`: the outcome cannot be known (a crash).
+ */
+export type OpOutcome =
+  | "pending"
+  | "accepted"
+  | "committed"
+  | "served"
+  | "done"
+  | "rejected"
+  | "failed"
+  | "unknown";
 
-/** A client's `put key=value` sent to one node, and what became of it. */
+/** A put, a read, a membership change or a leadership transfer. */
+export type OpKind = "put" | "read" | "membership" | "transfer";
+
+/** One request sent to one node, and what became of it. */
 export type ClientOp = {
   readonly id: string;
+  readonly kind: OpKind;
+  /** The node the request was sent to. */
   readonly node: NodeId;
-  readonly key: string;
-  readonly value: string;
+  /** The request in words: `put x=1`, `read x (lease)`, `add learner n6`, `transfer to n3`. */
+  readonly what: string;
+  /** A read's key. */
+  readonly key: string | null;
+  /** A transfer's target, or the node a membership change is about. */
+  readonly subject: NodeId | null;
   readonly outcome: OpOutcome;
+  /** The log index of the entry (a put, a change), or a read's read index. */
   readonly index: number | null;
   readonly term: number | null;
+  /** What a served read returned (null: the key is absent). */
+  readonly value: string | null;
   readonly detail: string;
 };
 
@@ -63,6 +90,8 @@ export type LinkSettings = {
 
 export type World = {
   readonly seed: number;
+  /** The voters the cluster started with; a node added later starts with `join`. */
+  readonly initialVoters: readonly NodeId[];
   readonly timeMs: number;
   /** Events handled so far: deliveries, ticks and the person's actions. */
   readonly events: number;

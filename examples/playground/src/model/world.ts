@@ -12,48 +12,63 @@ import {
 import { emptyKvState } from "@flotilla/kv-model";
 import { dropFlight, isCut, sendAll } from "./network.js";
 import { type Notice, stepNode } from "./node-step.js";
-import type { ClientOp, SimNode, World, WorldOptions } from "./types.js";
+import { noteOps } from "./ops.js";
+import type { SimNode, World, WorldOptions } from "./types.js";
 
 // The playground's event loop, as pure functions: `advance` takes the world to its next event (a
 // delivery, or a node's tick; deliveries first on a tie) and returns the world after it. Nothing
 // here reads a clock or Math.random: the same world and the same choices give the same future.
 
 export const tickMs = 10;
-const recentOpsMax = 30;
 
-/** The core's configuration in the playground: slow enough to watch, fast enough not to bore. */
-export function configFor(world: Pick<World, "seed" | "nodes">, id: NodeId): ConfigInput {
+/**
+ * The core's configuration in the playground: slow enough to watch, fast enough not to bore. A
+ * node added later starts empty with `join` and learns its configuration from the leader's log.
+ * Lease reads are on (they need CheckQuorum, the default) so that a read can ask for either kind.
+ */
+export function configFor(world: Pick<World, "seed" | "initialVoters">, id: NodeId): ConfigInput {
   return {
     id,
-    voters: world.nodes.map((node) => node.id),
+    voters: world.initialVoters,
+    join: !world.initialVoters.includes(id),
     electionTimeoutTicks: 15,
     heartbeatIntervalTicks: 4,
     snapshotTrailingEntries: 2,
+    leaseReads: true,
     seed: world.seed,
+  };
+}
+
+const emptyDisk: Persisted = {
+  hardState: { term: term(0), vote: null, commit: index(0) },
+  snapshot: null,
+  entries: [],
+};
+
+/** A server with an empty disk, its first tick `offsetMs` into the next tick period. */
+export function newNode(
+  world: Pick<World, "seed" | "initialVoters" | "timeMs">,
+  id: NodeId,
+  offsetMs: number,
+): SimNode {
+  return {
+    id,
+    up: true,
+    state: init(configFor(world, id), emptyDisk),
+    durable: emptyDisk,
+    kv: emptyKvState,
+    nextTickMs: world.timeMs + tickMs + (offsetMs % tickMs),
   };
 }
 
 export function createWorld(options: WorldOptions): World {
   const ids = Array.from({ length: options.nodeCount }, (_, i) => nodeId(`n${i + 1}`));
-  const shell = { seed: options.seed, nodes: ids.map((id) => ({ id })) as SimNode[] };
-  const nodes = ids.map((id, i): SimNode => {
-    const durable: Persisted = {
-      hardState: { term: term(0), vote: null, commit: index(0) },
-      snapshot: null,
-      entries: [],
-    };
-    return {
-      id,
-      up: true,
-      state: init(configFor(shell, id), durable),
-      durable,
-      kv: emptyKvState,
-      // Staggered so that ticks of different nodes rarely coincide.
-      nextTickMs: tickMs + ((i * 3) % tickMs),
-    };
-  });
+  const start = { seed: options.seed, initialVoters: ids, timeMs: 0 };
+  // Staggered so that ticks of different nodes rarely coincide.
+  const nodes = ids.map((id, i) => newNode(start, id, (i * 3) % tickMs));
   return {
     seed: options.seed,
+    initialVoters: ids,
     timeMs: 0,
     events: 0,
     random: options.seed | 0,
@@ -134,52 +149,6 @@ export function runNode(world: World, id: NodeId, event: Event): World {
   const turn = stepNode(node, event);
   const next = { ...world, nodes: world.nodes.with(i, turn.node) };
   return noteOps(sendAll(next, turn.messages), id, turn.notices);
-}
-
-export function withOp(world: World, op: ClientOp): World {
-  return { ...world, ops: [...world.ops.slice(-(recentOpsMax - 1)), op] };
-}
-
-/** Client operations learn their outcome from the notices of the node they were sent to. */
-function noteOps(world: World, id: NodeId, notices: readonly Notice[]): World {
-  if (notices.length === 0) return world;
-  let ops = world.ops;
-  for (const notice of notices) {
-    ops = ops.map((op) => (op.node === id ? opAfter(op, notice) : op));
-  }
-  return { ...world, ops };
-}
-
-function opAfter(op: ClientOp, notice: Notice): ClientOp {
-  switch (notice.kind) {
-    case "accepted":
-      if (notice.id !== op.id) return op;
-      return {
-        ...op,
-        outcome: "accepted",
-        index: notice.index,
-        term: notice.term,
-        detail: `at ${notice.index}, term ${notice.term}`,
-      };
-    case "rejected":
-      if (notice.id !== op.id) return op;
-      return {
-        ...op,
-        outcome: "rejected",
-        detail: notice.leader === null ? notice.reason : `${notice.reason}: try ${notice.leader}`,
-      };
-    case "applied":
-      if (op.outcome !== "accepted" || op.index !== notice.index) return op;
-      return notice.term === op.term
-        ? {
-            ...op,
-            outcome: "committed",
-            detail: `committed at ${notice.index}, term ${notice.term}`,
-          }
-        : { ...op, outcome: "unknown", detail: `slot ${notice.index} went to term ${notice.term}` };
-    default:
-      throw new Error(`unknown notice ${JSON.stringify(notice satisfies never)}`);
-  }
 }
 
 function nextTicker(world: World): SimNode | null {

@@ -1,4 +1,4 @@
-import { type NodeId, nodeId } from "@flotilla/core";
+import { type NodeId, nodeId, type ReadConsistency } from "@flotilla/core";
 import {
   forceElection,
   healAll,
@@ -9,10 +9,12 @@ import {
   toggleLink,
   toggleUp,
 } from "../model/actions.js";
+import { addServer, changeMember, read, transferLeadership } from "../model/admin.js";
 import { Timeline } from "../model/timeline.js";
 import type { World } from "../model/types.js";
 import { advance, advanceTo, createWorld, leaderOf } from "../model/world.js";
 import { type LiveElements, LiveView } from "./live-view.js";
+import { memberOfCluster } from "./membership.js";
 
 // The live playground: a timeline of worlds, a cursor into it, and a loop that, while playing,
 // moves virtual time forward with the wall clock (scaled by the speed) and records the new world.
@@ -123,6 +125,32 @@ export class App {
     this.act((world) =>
       propose(world, key || "x", value || String(this.#proposals), this.selected ?? undefined),
     );
+  }
+
+  /** Reads `key` at the selected node (a follower forwards it to its leader) or the leader. */
+  readKey(key: string, consistency: ReadConsistency): void {
+    this.act((world) => read(world, key || "x", consistency, this.selected ?? undefined));
+  }
+
+  /**
+   * Adds a server as a learner: the selected one if it is not a member yet (a refused add asked
+   * again), else a new one.
+   */
+  addServer(): void {
+    this.act((world) => {
+      const selected = world.nodes.find((node) => node.id === this.selected);
+      const outside = selected !== undefined && !memberOfCluster(world, selected.id);
+      return addServer(world, outside ? selected.id : undefined);
+    });
+  }
+
+  changeMember(type: "promote" | "demote" | "remove"): void {
+    this.act((world) => changeMember(world, type, this.target()));
+  }
+
+  /** Hands leadership to the selected node (with nothing selected, the leader: refused as `self`). */
+  transfer(): void {
+    this.act((world) => transferLeadership(world, this.target()));
   }
 
   crashOrRestart(): void {

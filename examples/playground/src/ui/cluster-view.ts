@@ -2,6 +2,7 @@ import { type Message, status } from "@flotilla/core";
 import { isCut } from "../model/network.js";
 import type { Drop, Flight, World } from "../model/types.js";
 import { lerp, nodePoint, type Point, rimToRim } from "./geometry.js";
+import { memberKind, memberLabel } from "./membership.js";
 import { escapeHtml, termColour } from "./palette.js";
 
 // The cluster as an SVG drawing: nodes on a circle (role spelled out, election timer as an arc),
@@ -124,6 +125,7 @@ function nodeSvg(world: World, i: number, at: Point, selected: string | null): s
   const fraction =
     view.role === "leader" || !node.up ? 0 : view.electionElapsedTicks / view.electionTimeoutTicks;
   const arc = timerArc(at, nodeRadius + 1.6, Math.min(1, fraction));
+  const member = memberKind(view.membership, node.id);
   const label = {
     leader: "★ leader",
     candidate: "? candidate",
@@ -131,13 +133,13 @@ function nodeSvg(world: World, i: number, at: Point, selected: string | null): s
     follower: "follower",
     crashed: "✕ crashed",
   }[role];
-  return `<g class="node ${role}${selected === node.id ? " selected" : ""}" data-node="${node.id}" role="button" tabindex="-1" aria-label="select ${node.id}">
-<title>${node.id}: ${label}, term ${view.term}, voted ${view.vote ?? "nobody"}; timer ${view.electionElapsedTicks}/${view.electionTimeoutTicks} ticks</title>
+  return `<g class="node ${role} ${member}${selected === node.id ? " selected" : ""}" data-node="${node.id}" role="button" tabindex="-1" aria-label="select ${node.id}">
+<title>${node.id}: ${label}, ${memberLabel[member]}, term ${view.term}, voted ${view.vote ?? "nobody"}; timer ${view.electionElapsedTicks}/${view.electionTimeoutTicks} ticks</title>
 <circle class="body" cx="${at.x}" cy="${at.y}" r="${nodeRadius}" stroke="${colour}"/>
 ${arc === "" ? "" : `<path class="timer" d="${arc}"/>`}
 <text class="name" x="${at.x}" y="${at.y - 1.5}">${node.id}</text>
 <text class="role" x="${at.x}" y="${at.y + 3}">${label}</text>
-<text class="term" x="${at.x}" y="${at.y + 6.5}">term ${view.term}</text></g>`;
+<text class="term" x="${at.x}" y="${at.y + 6.5}">term ${view.term}${member === "voter" ? "" : ` · ${member}`}</text></g>`;
 }
 
 function timerArc(c: Point, r: number, fraction: number): string {

@@ -2,11 +2,14 @@ import type { App } from "./app.js";
 
 // Keyboard controls. Keys typed into a form field are the field's, not ours.
 
-export function bindKeyboard(
-  app: App,
-  proposeInput: HTMLInputElement,
-  active: () => boolean,
-): void {
+/** What the keys need from the page's form fields. */
+export type KeyFields = {
+  readonly proposeInput: HTMLInputElement;
+  /** Reads the key typed in the read field, with the consistency chosen there. */
+  readonly read: () => void;
+};
+
+export function bindKeyboard(app: App, fields: KeyFields, active: () => boolean): void {
   document.addEventListener("keydown", (event) => {
     if (!active()) return;
     const target = event.target as HTMLElement;
@@ -17,13 +20,13 @@ export function bindKeyboard(
       event.altKey
     )
       return;
-    const handled = handle(app, event.key, proposeInput);
+    const handled = handle(app, event.key, fields);
     if (handled) event.preventDefault();
   });
 }
 
-function handle(app: App, key: string, proposeInput: HTMLInputElement): boolean {
-  if (/^[1-7]$/.test(key)) {
+function handle(app: App, key: string, fields: KeyFields): boolean {
+  if (/^[1-9]$/.test(key)) {
     app.selectNumber(Number(key));
     return true;
   }
@@ -49,8 +52,17 @@ function handle(app: App, key: string, proposeInput: HTMLInputElement): boolean 
       app.fastForward(1000);
       return true;
     case "p":
-      app.proposeValue(proposeInput.value.trim());
-      proposeInput.value = "";
+      app.proposeValue(fields.proposeInput.value.trim());
+      fields.proposeInput.value = "";
+      return true;
+    case "r":
+      fields.read();
+      return true;
+    case "a":
+      app.addServer();
+      return true;
+    case "t":
+      app.transfer();
       return true;
     case "c":
       app.crashOrRestart();

@@ -1,7 +1,7 @@
 import type { SimNode, World } from "../model/types.js";
 import { clusterFlightSvg, clusterStaticSvg } from "./cluster-view.js";
 import { cardHtml, nodeCardsHtml } from "./node-cards.js";
-import { opsHtml, statusLine } from "./side-panel.js";
+import { configLine, opsHtml, statusLine } from "./side-panel.js";
 
 // Draws a world into the page, touching only what changed since the last one: worlds share what
 // did not change, so an unchanged node, link set or operation list is the very same object. Per
@@ -14,6 +14,7 @@ export type LiveElements = {
   readonly cards: HTMLElement;
   readonly ops: HTMLElement;
   readonly status: HTMLElement;
+  readonly config: HTMLElement;
 };
 
 export class LiveView {
@@ -33,6 +34,7 @@ export class LiveView {
     if (selectionMoved || world.nodes !== this.#nodes || world.cuts !== this.#cuts) {
       el.svgStatic.innerHTML = clusterStaticSvg(world, selected);
     }
+    if (world.nodes !== this.#nodes) el.config.innerHTML = configLine(world);
     el.svgFlight.innerHTML = clusterFlightSvg(world);
     this.#drawCards(world, selected, selectionMoved);
     if (world.ops !== this.#ops) el.ops.innerHTML = opsHtml(world);

@@ -1,5 +1,6 @@
 import { type Entry, status } from "@flotilla/core";
 import type { SimNode, World } from "../model/types.js";
+import { memberKind, memberLabel } from "./membership.js";
 import { escapeHtml, termColour, termTextColour } from "./palette.js";
 
 // One card per node: role, term, vote, the election timer, and the log as cells coloured by term
@@ -17,10 +18,12 @@ export function cardHtml(node: SimNode, selected: string | null): string {
   const role = node.up ? view.role : "crashed";
   const timer =
     view.role === "leader" || !node.up ? 0 : view.electionElapsedTicks / view.electionTimeoutTicks;
-  const attrs = `data-node="${node.id}" data-role="${role}" data-term="${view.term}" data-commit="${view.commit}" data-applied="${view.applied}" data-up="${node.up}"`;
-  return `<article class="card ${role}${selected === node.id ? " selected" : ""}" ${attrs}>
+  // The node's own view of the configuration: what it acts on (a learner never campaigns).
+  const member = memberKind(view.membership, node.id);
+  const attrs = `data-node="${node.id}" data-role="${role}" data-member="${member}" data-term="${view.term}" data-commit="${view.commit}" data-applied="${view.applied}" data-up="${node.up}"`;
+  return `<article class="card ${role} ${member}${selected === node.id ? " selected" : ""}" ${attrs}>
 <header><button class="pick" data-pick="${node.id}" aria-label="select ${node.id}">${node.id}</button>
-<span class="role">${roleLabel(role)}</span>
+<span class="role">${roleLabel(role)}</span><span class="member ${member}">${memberLabel[member]}</span>
 <span>term <b>${view.term}</b></span><span>vote ${view.vote ?? "–"}</span>
 <span class="timer-bar" title="election timer: ${view.electionElapsedTicks} of ${view.electionTimeoutTicks} ticks"><span style="width:${Math.round(Math.min(1, timer) * 100)}%"></span></span>
 <span>commit ${view.commit} · applied ${view.applied}</span>

@@ -139,6 +139,71 @@ describe.skipIf(!chromiumPresent)("the playground in Chromium", () => {
     expect(errors).toEqual([]);
   });
 
+  it("reads, changes membership and transfers leadership from the controls, showing the core's outcomes", async () => {
+    const { page, errors } = await openPage(
+      playground.context(),
+      `${playground.url()}?seed=3&nodes=3`,
+    );
+    const leader = await awaitLeader(page);
+    const follower = (await cards(page)).find((c) => c.id !== leader.id)!;
+    await page.fill("#value", "colour=teal");
+    await page.press("#value", "Enter");
+    await page.keyboard.press("f");
+    const lastOp = page.locator("#ops [data-op]").first();
+
+    // A ReadIndex read at a follower (forwarded to the leader), then a lease read at the leader.
+    await page.click(`#cards [data-pick="${follower.id}"]`);
+    await page.fill("#read-key", "colour");
+    await page.selectOption("#read-consistency", "readIndex");
+    await page.click("#read-form button[type=submit]");
+    await page.keyboard.press("f");
+    expect(await lastOp.getAttribute("data-kind")).toBe("read");
+    expect(await lastOp.getAttribute("data-node")).toBe(follower.id);
+    expect(await lastOp.getAttribute("data-outcome")).toBe("served");
+    expect(await lastOp.getAttribute("data-value")).toBe("teal");
+    await page.keyboard.press("Escape");
+    await page.selectOption("#read-consistency", "lease");
+    await page.click("#read-form button[type=submit]");
+    await page.keyboard.press("f");
+    expect(await lastOp.getAttribute("data-node")).toBe(leader.id);
+    expect(await lastOp.getAttribute("data-outcome")).toBe("served");
+    expect(await lastOp.getAttribute("data-value")).toBe("teal");
+
+    // A new server joins as a learner, catches up, and is promoted to voter.
+    await page.click("#add-server");
+    await page.keyboard.press("f");
+    expect(await lastOp.getAttribute("data-kind")).toBe("membership");
+    expect(await lastOp.getAttribute("data-outcome")).toBe("committed");
+    const added = page.locator('#cards [data-node="n4"]');
+    expect(await added.getAttribute("data-member")).toBe("learner");
+    expect(await added.locator("[data-kv]").getAttribute("data-kv")).toContain("colour=teal");
+    await page.click('#cards [data-pick="n4"]');
+    await page.click("#promote");
+    await page.keyboard.press("f");
+    expect(await lastOp.getAttribute("data-outcome")).toBe("committed");
+    expect(await added.getAttribute("data-member")).toBe("voter");
+    expect(await page.textContent("[data-config]")).toMatch(/voters .*n4/);
+
+    // Leadership handed to the follower chosen by selecting it.
+    await page.click(`#cards [data-pick="${follower.id}"]`);
+    await page.click("#transfer");
+    await page.keyboard.press("f");
+    expect(await lastOp.getAttribute("data-kind")).toBe("transfer");
+    expect(await lastOp.getAttribute("data-outcome")).toBe("done");
+    const after = await cards(page);
+    const newLeader = after.find((c) => c.role === "leader")!;
+    expect(newLeader.id).toBe(follower.id);
+    expect(newLeader.term).toBeGreaterThan(leader.term);
+
+    // The old leader removed: the configuration no longer lists it.
+    await page.click(`#cards [data-pick="${leader.id}"]`);
+    await page.click("#remove");
+    await page.keyboard.press("f");
+    expect(await lastOp.getAttribute("data-outcome")).toBe("committed");
+    expect(await page.textContent("[data-config]")).not.toContain(leader.id);
+    expect(errors).toEqual([]);
+  });
+
   it("is readable on a phone-sized screen: nothing overflows sideways", async () => {
     const { page, errors } = await openPage(
       playground.context(),
