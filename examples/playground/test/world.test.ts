@@ -1,4 +1,4 @@
-import { status } from "@flotilla/core/runtime";
+import { status } from "@flotilla/core";
 import { describe, expect, it } from "vitest";
 import { crash, propose, restart, takeSnapshot, toggleLink } from "../src/model/actions.js";
 import { advanceTo, createWorld, leaderOf } from "../src/model/world.js";
