@@ -1,4 +1,4 @@
-import type { Entry, Membership } from "@flotilla/core";
+import type { Entry, Membership, Persisted } from "@flotilla/core";
 
 // The checkers' picture of one node's log, rebuilt only from the persist effects the node emits
 // (the reducer's own view, before durability) and from what storage hands back on restart. It
@@ -119,4 +119,13 @@ export class LogMirror {
     this.baseIndex = baseIndex;
     this.baseTerm = baseTerm;
   }
+}
+
+/** The checkers' picture of a log that storage loaded. */
+export function mirrorOf(persisted: Persisted): LogMirror {
+  const mirror = new LogMirror();
+  const snapshot = persisted.snapshot;
+  if (snapshot !== null) mirror.reset(snapshot.index, snapshot.term);
+  for (const entry of persisted.entries) mirror.append(entry.term, entryHash(entry));
+  return mirror;
 }

@@ -1,99 +1,24 @@
-import {
-  type ConfigInput,
-  type Effect,
-  type Entry,
-  type Event,
-  type Index,
-  LeadershipLostError,
-  LeadershipTransferringError,
-  type Message,
-  type NodeId,
-  NotLeaderError,
-  OutcomeUnknownError,
-  OverloadedError,
-  type Persisted,
-  type Role,
-  type Scheduler,
-  SteppedDownError,
-  validateConfig,
-} from "@flotilla/core";
-import {
-  type IoCompletion,
-  type IoRequest,
-  MembershipChangeRegistry,
+import type { Effect, Event, Message, NodeId, Persisted, Role } from "@flotilla/core";
+import type {
+  IoCompletion,
+  IoRequest,
   NodeRuntime,
-  Notifier,
-  ProposalRegistry,
-  ReadRegistry,
-  type RuntimeRules,
-  TransferWaiter,
-  type Turn,
-  type TurnReport,
+  RuntimeRules,
+  Turn,
+  TurnReport,
 } from "@flotilla/core/runtime";
-import {
-  applyKv,
-  decodeKvCommand,
-  decodeKvSnapshot,
-  emptyKvState,
-  encodeKvSnapshot,
-  type KvInput,
-  type KvOutput,
-  type KvState,
-} from "@flotilla/kv-model";
-import type { Network, Prng } from "@flotilla/transport-memory";
-import type { KvCheckpoints } from "./kv-checkpoints.js";
-import type { ProposalOutcome } from "./kv-client-host.js";
-import type { KvClients } from "./kv-clients.js";
-import { entryHash, LogMirror } from "./log-mirror.js";
-import { leaseSettings, type SimulationOptions } from "./options.js";
+import type { KvOutput } from "@flotilla/kv-model";
+import type { Prng } from "@flotilla/transport-memory";
+import { mirrorOf } from "./log-mirror.js";
+import type { NodeHost } from "./node-host.js";
+import { NodeKv } from "./node-kv.js";
+import { describeError } from "./node-outcomes.js";
+import { simNodeRuntime } from "./node-runtime.js";
+import { NodeSettlement } from "./node-settlement.js";
 import type { RaftCore } from "./raft-core.js";
-import type { SafetyChecker } from "./safety-checker.js";
 import type { SimStorage } from "./sim-storage.js";
-import type { SpinChecker } from "./spin-checker.js";
-import type { Trace } from "./trace.js";
 
-/** What a node needs from the simulation around it. */
-export interface NodeHost {
-  readonly options: SimulationOptions;
-  readonly network: Network;
-  readonly clients: KvClients;
-  readonly checker: SafetyChecker;
-  readonly spin: SpinChecker;
-  readonly trace: Trace;
-  /** Compares nodes' key-value states at equal applied indexes (snapshots included). */
-  readonly checkpoints: KvCheckpoints;
-  readonly nowMs: number;
-  nodeIndex(id: NodeId | null): number | null;
-  /** Every step of a node's core, as it happens: checkers first, then the trace fingerprint. */
-  stepped(
-    node: { readonly id: NodeId; readonly index: number },
-    event: Event,
-    effects: readonly Effect[],
-    messages: readonly Message[],
-  ): void;
-  scheduleTick(node: number, atMs: number, incarnation: number): void;
-  /**
-   * Virtual timers and tracked microtasks, as createNode's driver gets from its host: the
-   * ProposalRegistry settles refusals in a later task, and its promises' reactions run as
-   * microtasks the simulator drains after the event.
-   */
-  readonly scheduler: Scheduler;
-  /** Something only a bug explains: the run stops with outcome "crash". */
-  fail(error: unknown): void;
-}
-
-// Commands are decoded once, not once per node: every node applies the same Uint8Array object
-// (the network passes messages by reference), so a WeakMap keyed by it is a cheap cache.
-const decoded = new WeakMap<Uint8Array, KvInput>();
-
-function decodeCached(data: Uint8Array): KvInput {
-  let input = decoded.get(data);
-  if (input === undefined) {
-    input = decodeKvCommand(data);
-    decoded.set(data, input);
-  }
-  return input;
-}
+export type { NodeHost } from "./node-host.js";
 
 /**
  * One simulated server: the node runtime that `createNode` runs (@flotilla/core/runtime), driven
@@ -105,6 +30,8 @@ export class SimNode<S> {
   readonly id: NodeId;
   readonly index: number;
   readonly storage: SimStorage;
+  /** The key-value state machine of the node's current life. */
+  readonly kv: NodeKv;
   readonly #host: NodeHost;
   readonly #core: RaftCore<S>;
   readonly #rules: RuntimeRules | undefined;
@@ -118,13 +45,8 @@ export class SimNode<S> {
   /** A restart's load is under way (FileStorage opens and recovers asynchronously). */
   #loading = false;
   #incarnation = 0;
-  #kv: KvState = emptyKvState;
-  /** createNode's settlement of proposals (one registry and notifier per life, as per process). */
-  #proposals: ProposalRegistry<KvOutput> | null = null;
-  #reads: ReadRegistry | null = null;
-  #notifier: Notifier<KvOutput> | null = null;
-  /** Where the registry's proposals were accepted, to tell the checker what was acknowledged. */
-  readonly #positions = new Map<string, { readonly index: number; readonly term: number }>();
+  /** createNode's settlement of proposals and reads (one registry set per life). */
+  readonly #settlement: NodeSettlement;
   /** The commit index the node's hard state says, as the driver reads it after a turn. */
   #commit = 0;
   role: Role = "follower";
@@ -154,6 +76,8 @@ export class SimNode<S> {
     const skew = host.options.clockSkew;
     const rate = 1 - skew + 2 * skew * this.#prng.next();
     this.tickPeriodMs = Math.max(1, Math.round(host.options.tickMs * rate));
+    this.kv = new NodeKv(id, index, host.checkpoints, host.checker);
+    this.#settlement = new NodeSettlement(host, this);
     this.storage = makeStorage(this);
   }
 
@@ -184,37 +108,28 @@ export class SimNode<S> {
         // The disk is full: the node stays down until a later restart, once space is back.
         if (incarnation !== this.#incarnation) return;
         this.#loading = false;
-        this.#host.trace.fault(this.#host.nowMs, `${what} n${this.id} failed: ${describe(error)}`);
+        this.#host.trace.fault(
+          this.#host.nowMs,
+          `${what} n${this.id} failed: ${describeError(error)}`,
+        );
       },
     );
   }
 
   #boot(persisted: Persisted, what: "start" | "restart"): void {
     const host = this.#host;
-    const options = host.options;
-    const config: ConfigInput = {
-      id: this.id,
-      voters: host.checker.ids,
-      electionTimeoutTicks: options.electionTimeoutTicks,
-      heartbeatIntervalTicks: options.heartbeatIntervalTicks,
-      preVote: options.preVote,
-      checkQuorum: options.checkQuorum,
-      entriesBytesPerMessageMax: options.entriesBytesPerMessageMax,
-      inflightMessagesMax: options.inflightMessagesMax,
-      seed: this.#prng.nextUint32(),
-      snapshotTrailingEntries: options.snapshotTrailingEntries,
-      snapshotChunkBytesMax: options.snapshotChunkBytesMax,
-      ...leaseSettings(options),
-    };
-    const every = options.snapshotEveryEntries;
-    const runtime = new NodeRuntime<S, KvOutput>(this.#core, validateConfig(config), {
-      snapshotPolicy: { everyEntries: every === 0 ? undefined : every, everyBytes: undefined },
-      hooks: { stepped: (event, output) => this.#stepped(event, output.effects, output.messages) },
-      ...(this.#rules === undefined ? {} : { rules: this.#rules }),
-    });
+    const runtime = simNodeRuntime(
+      this.#core,
+      host.options,
+      this.id,
+      host.checker.ids,
+      this.#prng.nextUint32(),
+      (event, output) => this.#stepped(event, output.effects, output.messages),
+      this.#rules,
+    );
     // The state machine starts from the latest durable snapshot, as the driver's does.
     const snapshot = persisted.snapshot;
-    this.#kv = snapshot === null ? emptyKvState : decodeKvSnapshot(snapshot.data);
+    this.kv.load(snapshot === null ? null : snapshot.data);
     this.role = "follower";
     this.term = persisted.hardState.term;
     this.applied = snapshot?.index ?? 0;
@@ -224,22 +139,12 @@ export class SimNode<S> {
     );
     runtime.load(persisted);
     this.#runtime = runtime;
-    this.#proposals = new ProposalRegistry<KvOutput>(host.scheduler);
-    this.#reads = new ReadRegistry(host.scheduler);
-    this.#notifier = new Notifier<KvOutput>(
-      this.#proposals,
-      new MembershipChangeRegistry(host.scheduler),
-      this.#reads,
-      new TransferWaiter(host.scheduler),
-      host.scheduler,
-    );
-    this.#notifier.loaded(persisted.hardState.term, (snapshot?.index ?? 0) as Index);
+    this.#settlement.boot(persisted.hardState.term, snapshot?.index ?? 0);
     this.#commit = Math.max(persisted.hardState.commit, snapshot?.index ?? 0);
-    this.#positions.clear();
     this.#turn = null;
     this.#up = true;
     host.network.restart(this.id);
-    if (snapshot !== null) this.#checkpoint(snapshot.index, "restarted from its snapshot");
+    if (snapshot !== null) this.kv.checkpoint(snapshot.index, "restarted from its snapshot");
     host.checker.restarted(this.index, persisted.hardState, snapshot, mirrorOf(persisted));
     // A random phase, so restarted clocks do not tick in lockstep.
     host.scheduleTick(
@@ -275,7 +180,7 @@ export class SimNode<S> {
     const host = this.#host;
     this.storage.stop();
     this.storageFailures++;
-    host.trace.fault(host.nowMs, `n${this.id} stopped: ${describe(error)}`);
+    host.trace.fault(host.nowMs, `n${this.id} stopped: ${describeError(error)}`);
     this.#down();
   }
 
@@ -287,11 +192,7 @@ export class SimNode<S> {
     this.#runtime = null;
     this.#turn = null;
     this.#up = false;
-    // The process is gone with its pending proposals: the clients learn it from the broken
-    // connection (nodeCrashed), and nothing settles them any more.
-    this.#proposals = null;
-    this.#notifier = null;
-    this.#positions.clear();
+    this.#settlement.down();
     this.role = "follower";
     host.network.crash(this.id);
     host.checker.crashed(this.index);
@@ -327,61 +228,18 @@ export class SimNode<S> {
     this.#host.scheduleTick(this.index, this.#host.nowMs + this.tickPeriodMs, incarnation);
   }
 
-  /**
-   * A client's proposal, as `createNode`'s `propose`: registered with the node's ProposalRegistry,
-   * which settles it (and so answers the client) by the rules the driver uses.
-   */
+  /** A client's proposal, as `createNode`'s `propose` (node-settlement.ts). */
   propose(clientId: string, data: Uint8Array): void {
-    const proposals = this.#proposals;
-    if (!this.#up || proposals === null) return;
-    const host = this.#host;
-    const { id, promise } = proposals.create(undefined);
-    const settled = (outcome: ProposalOutcome) => {
-      if (proposals === this.#proposals) host.clients.settled(clientId, outcome);
-    };
-    promise.then(
-      (output) => {
-        const position = this.#positions.get(id);
-        this.#positions.delete(id);
-        if (position !== undefined && proposals === this.#proposals) {
-          host.checker.acknowledged(this.index, position.index, position.term);
-        }
-        settled({ kind: "ok", output });
-      },
-      (error: unknown) => {
-        this.#positions.delete(id);
-        const outcome = outcomeOf(error, host);
-        if (outcome === null) host.fail(error);
-        else settled(outcome);
-      },
-    );
-    this.deliver({ type: "propose", id, data });
+    if (!this.#up) return;
+    const event = this.#settlement.propose(clientId, data);
+    if (event !== null) this.deliver(event);
   }
 
-  /**
-   * A client's read of `key` without a log write, as `createNode`'s `read`: registered with the
-   * node's ReadRegistry, which settles it once the core says it is ready and the node applied up
-   * to its read index; then answered from the state machine.
-   */
+  /** A client's read of `key` without a log write, as `createNode`'s `read` (node-settlement.ts). */
   read(clientId: string, key: string, consistency: "readIndex" | "lease"): void {
-    const reads = this.#reads;
-    if (!this.#up || reads === null) return;
-    const host = this.#host;
-    const { id, promise } = reads.create(undefined);
-    promise.then(
-      () => {
-        if (reads !== this.#reads) return;
-        if (this.role !== "leader") host.clients.readsServed.byFollower++;
-        const value = this.#kv.get(key) ?? null;
-        host.clients.settled(clientId, { kind: "ok", output: { op: "get", value } });
-      },
-      (error: unknown) => {
-        const outcome = outcomeOf(error, host);
-        if (outcome === null) host.fail(error);
-        else if (reads === this.#reads) host.clients.settled(clientId, outcome);
-      },
-    );
-    this.deliver({ type: "read", id, consistency });
+    if (!this.#up) return;
+    const event = this.#settlement.read(clientId, key, consistency);
+    if (event !== null) this.deliver(event);
   }
 
   /** Hands an event to the runtime; a turn runs at once unless one waits on the disk. */
@@ -442,14 +300,16 @@ export class SimNode<S> {
         return undefined;
       }
       case "apply":
-        return this.#applyEntries(request.entries);
+        return this.kv.apply(request.entries);
       case "restore":
-        this.#kv = decodeKvSnapshot(request.snapshot.data);
-        this.#checkpoint(request.snapshot.index, "restored a snapshot from the leader");
+        this.kv.restore(
+          request.snapshot.index,
+          request.snapshot.data,
+          "restored a snapshot from the leader",
+        );
         return undefined;
       case "takeSnapshot":
-        this.#checkpoint(request.index, "took a snapshot");
-        return encodeKvSnapshot(this.#kv);
+        return this.kv.snapshot(request.index);
       default: {
         const never: never = request;
         throw new TypeError(`unknown I/O request ${JSON.stringify(never)}`);
@@ -457,40 +317,13 @@ export class SimNode<S> {
     }
   }
 
-  #applyEntries(entries: readonly Entry[]): (KvOutput | undefined)[] {
-    const checkpoints = this.#host.checkpoints;
-    const results: (KvOutput | undefined)[] = [];
-    for (const entry of entries) {
-      if (entry.kind === "command") {
-        const { state, output } = applyKv(this.#kv, decodeCached(entry.data));
-        this.#kv = state;
-        results.push(output);
-      } else {
-        results.push(undefined);
-      }
-      if (checkpoints.due(entry.index)) this.#checkpoint(entry.index, "applied");
-    }
-    return results;
-  }
-
-  /**
-   * The end of a turn, as createNode's shell ends it: the Notifier settles the proposals through
-   * the ProposalRegistry. Their promises' reactions are microtasks: one more, queued after them
-   * through the tracked scheduler, makes the simulator drain them before the next event.
-   */
+  /** The end of a turn: what it applied, then the driver's settlement (node-settlement.ts). */
   #report(report: TurnReport<KvOutput>): void {
-    const { notices, outcomes } = report.work;
-    for (const notice of notices) {
-      if (notice.type === "proposalAccepted") {
-        this.#positions.set(notice.id, { index: notice.index, term: notice.term });
-      }
-    }
-    for (const outcome of outcomes) {
+    for (const outcome of report.work.outcomes) {
       if (outcome.index > this.applied) this.applied = outcome.index;
       if (outcome.kind === "restored" && outcome.index > this.#commit) this.#commit = outcome.index;
     }
-    this.#notifier?.finish(report, this.#commit as Index);
-    if (notices.length > 0 || outcomes.length > 0) this.#host.scheduler.queueMicrotask(noop);
+    this.#settlement.finish(report, this.#commit);
   }
 
   #stepped(event: Event, effects: readonly Effect[], messages: readonly Message[]): void {
@@ -504,51 +337,4 @@ export class SimNode<S> {
     }
     this.#host.stepped(this, event, effects, messages);
   }
-
-  #checkpoint(index: number, how: string): void {
-    const host = this.#host;
-    const mismatch = host.checkpoints.check(this.id, index, this.#kv, how);
-    if (mismatch !== null) host.checker.report("stateMachineSafety", this.index, mismatch.detail);
-  }
-}
-
-function noop(): void {}
-
-/**
- * What a client makes of the driver's settlement of its proposal: the typed errors of
- * createNode's `propose`. Null for an error no proposal of the simulator can meet (a bug).
- */
-function outcomeOf(error: unknown, host: NodeHost): ProposalOutcome | null {
-  if (error instanceof NotLeaderError) {
-    return { kind: "retry", leader: host.nodeIndex(error.leader), reason: "notLeader" };
-  }
-  if (error instanceof OverloadedError) {
-    return { kind: "retry", leader: host.nodeIndex(error.leader), reason: "overloaded" };
-  }
-  if (error instanceof LeadershipTransferringError) {
-    // Names this node, which still leads: the client backs off instead of bouncing at once.
-    return { kind: "retry", leader: host.nodeIndex(error.leader), reason: "transferring" };
-  }
-  if (error instanceof LeadershipLostError) {
-    return { kind: "retry", leader: null, reason: `entry ${error.index}/${error.term} lost` };
-  }
-  if (error instanceof SteppedDownError || error instanceof OutcomeUnknownError) {
-    return { kind: "unknown", reason: error.code };
-  }
-  return null;
-}
-
-/** An error's code and message, for the trace. */
-function describe(error: Error): string {
-  const code = (error as { readonly code?: unknown }).code;
-  return typeof code === "string" ? `${code} ${error.message}` : error.message;
-}
-
-/** The checkers' picture of a log that storage loaded. */
-function mirrorOf(persisted: Persisted): LogMirror {
-  const mirror = new LogMirror();
-  const snapshot = persisted.snapshot;
-  if (snapshot !== null) mirror.reset(snapshot.index, snapshot.term);
-  for (const entry of persisted.entries) mirror.append(entry.term, entryHash(entry));
-  return mirror;
 }

@@ -7,21 +7,25 @@ import {
   type RaftState,
   type Scheduler,
 } from "@flotilla/core";
-import { Network, Prng, ScheduleHeap } from "@flotilla/transport-memory";
+import { Network, Prng } from "@flotilla/transport-memory";
+import { AsyncWorkTracker, virtualScheduler } from "./async-work.js";
+import { laggardOf, leaderOf } from "./cluster-view.js";
+import { EventKind, EventQueue, type ScheduledEvent } from "./event-queue.js";
 import { type FaultHost, FaultInjector } from "./fault-injector.js";
-import { type AsyncWork, FileDiskStorage } from "./file-disk-storage.js";
 import { checkHistory } from "./history-check.js";
 import { KvCheckpoints } from "./kv-checkpoints.js";
 import type { ClientEventKind } from "./kv-client-host.js";
 import { KvClients } from "./kv-clients.js";
+import { nodeDisk } from "./node-disk.js";
 import { leaseSettings, type SimulationOptions } from "./options.js";
 import { phaseLinkOptions } from "./phase-links.js";
 import { flotillaCore, type RaftCore } from "./raft-core.js";
 import { SafetyChecker } from "./safety-checker.js";
 import { type NodeHost, SimNode } from "./sim-node.js";
-import { MemoryDiskStorage } from "./sim-storage.js";
+import { simulationResult } from "./simulation-result.js";
 import type { RunOptions, SimulationOutcome, SimulationResult } from "./simulation-types.js";
 import { SpinChecker } from "./spin-checker.js";
+import { StepObserver } from "./step-observer.js";
 import { Trace } from "./trace.js";
 import { TransferChecker } from "./transfer-checker.js";
 
@@ -46,25 +50,6 @@ export type {
   SimulationResult,
 } from "./simulation-types.js";
 
-const TICK = 0;
-const CALLBACK = 1;
-const CLIENT = 2;
-const FAULTS = 3;
-const SCRIPTED = 4;
-
-type Scheduled = {
-  readonly timeMs: number;
-  readonly seq: number;
-  readonly kind: number;
-  /** A node or client number. */
-  readonly target: number;
-  /** An incarnation or client token: stale events are recognised by it. */
-  readonly token: number;
-  readonly clientEvent: ClientEventKind | null;
-  /** What a CALLBACK event runs (a disk completion). */
-  readonly callback: (() => void) | null;
-};
-
 /**
  * Runs one whole simulated cluster from `options` (derived from a seed) deterministically: faults,
  * then the heal, then the checks. The same options always give the same result.
@@ -81,33 +66,17 @@ class Simulation<S> implements NodeHost {
   readonly network: Network;
   readonly checker: SafetyChecker;
   readonly spin: SpinChecker;
-  readonly transferChecker: TransferChecker;
   readonly trace: Trace;
   readonly clients: KvClients;
   readonly checkpoints = new KvCheckpoints(16);
   readonly nodes: SimNode<S>[];
   readonly ids: readonly NodeId[];
-  readonly #queue = new ScheduleHeap<Scheduled>();
+  readonly #queue = new EventQueue();
   readonly #faults: FaultInjector;
-  #seq = 0;
-  /** Async storage chains running in microtasks (file-disk-storage.ts); 0 between events. */
-  #asyncInFlight = 0;
-  #asyncFailure: { readonly error: unknown } | null = null;
-  readonly #asyncWork: AsyncWork = {
-    started: () => {
-      this.#asyncInFlight++;
-    },
-    ended: () => {
-      this.#asyncInFlight--;
-    },
-    failed: (error) => {
-      this.#asyncFailure ??= { error };
-    },
-  };
+  readonly #observer: StepObserver;
+  /** Async storage chains and driver microtasks (async-work.ts); none between events. */
+  readonly #async = new AsyncWorkTracker();
   #steps = 0;
-  coreSteps = 0;
-  /** peerLostLog reports: a leader found a follower without entries it had acknowledged. */
-  lostLogReports = 0;
   slowWrites = 0;
   /** Storage faults (slow writes; full disks and failed fsyncs are set on the disks) are on. */
   #storageFaults = true;
@@ -123,7 +92,12 @@ class Simulation<S> implements NodeHost {
     this.checker = new SafetyChecker(this.ids);
     this.spin = new SpinChecker(options, this.ids);
     this.trace = new Trace(run.traceCapacity ?? 40, run.traceListener);
-    this.transferChecker = new TransferChecker(this.checker);
+    this.#observer = new StepObserver(
+      this.checker,
+      this.spin,
+      new TransferChecker(this.checker),
+      this.trace,
+    );
     this.#faults = new FaultInjector(
       this.#faultHost(),
       root.fork("faults"),
@@ -133,39 +107,32 @@ class Simulation<S> implements NodeHost {
     const core = (run.core ?? flotillaCore) as RaftCore<S>;
     this.nodes = this.ids.map(
       (id, i) =>
-        new SimNode<S>(this, core, run.rules, id, i, root, () => {
-          const diskPrng = root.fork(`disk/${id}`);
-          const electionTimeoutMs = options.electionTimeoutTicks * options.tickMs;
-          // A slow write (safety phase only) outlasts one to three election timeouts; no draw
-          // when the scenario has none, so other runs replay as before.
-          const latency = () =>
-            diskPrng.intBetween(options.diskLatencyMinMs, options.diskLatencyMaxMs) +
-            (options.slowWriteProbability > 0 &&
-            this.#storageFaults &&
-            diskPrng.chance(options.slowWriteProbability)
-              ? this.#slowWrite(electionTimeoutMs * diskPrng.intBetween(1, 3))
-              : 0);
-          const nowMs = () => this.nowMs;
-          const scheduleAt = (atMs: number, callback: () => void) =>
-            this.schedule(atMs, CALLBACK, i, 0, null, callback);
-          return options.disk === "memory"
-            ? new MemoryDiskStorage(latency, nowMs, scheduleAt)
-            : new FileDiskStorage(
-                diskPrng,
-                latency,
-                nowMs,
-                scheduleAt,
-                this.#asyncWork,
-                options.fsyncFailureProbability,
-                run.fileSystem,
-              );
-        }),
+        new SimNode<S>(this, core, run.rules, id, i, root, () =>
+          nodeDisk(
+            options,
+            root,
+            id,
+            {
+              nowMs: () => this.nowMs,
+              scheduleAt: (atMs, callback) =>
+                this.#queue.schedule(atMs, EventKind.callback, i, 0, null, callback),
+              work: this.#async.work,
+              storageFaults: () => this.#storageFaults,
+              slowWrite: (extraMs) => {
+                this.slowWrites++;
+                return extraMs;
+              },
+            },
+            run.fileSystem,
+          ),
+        ),
     );
     this.clients = new KvClients(
       {
         nodeCount: options.nodeCount,
         nowMs: () => this.network.nowMs,
-        schedule: (atMs, kind, client, token) => this.schedule(atMs, CLIENT, client, token, kind),
+        schedule: (atMs, kind, client, token) =>
+          this.#queue.schedule(atMs, EventKind.client, client, token, kind),
         isUp: (node) => this.nodes[node]?.up ?? false,
         propose: (node, id, data) => this.nodes[node]?.propose(id, data),
         read: (node, id, key, consistency) => this.nodes[node]?.read(id, key, consistency),
@@ -190,66 +157,15 @@ class Simulation<S> implements NodeHost {
     return this.network.nowMs;
   }
 
-  /**
-   * The driver's clock for the nodes' ProposalRegistry and Notifier: timers are events in virtual
-   * time, and a microtask is tracked like the storage's async work, so the loop drains it (and
-   * every promise reaction queued before it) before the next event. A timer's callback may settle
-   * proposals: a tracked microtask after it drains their reactions too.
-   */
-  readonly scheduler: Scheduler = {
-    setTimeout: (callback, delayMs) => {
-      const timer = { cancelled: false };
-      this.schedule(this.nowMs + Math.max(0, Math.floor(delayMs)), CALLBACK, 0, 0, null, () => {
-        if (timer.cancelled) return;
-        callback();
-        this.scheduler.queueMicrotask(() => {});
-      });
-      return timer;
-    },
-    clearTimeout: (handle) => {
-      (handle as { cancelled: boolean }).cancelled = true;
-    },
-    queueMicrotask: (callback) => {
-      const work = this.#asyncWork;
-      work.started();
-      void Promise.resolve().then(() => {
-        try {
-          callback();
-        } catch (error) {
-          work.failed(error);
-        } finally {
-          work.ended();
-        }
-      });
-    },
-  };
+  /** The driver's clock for the nodes' ProposalRegistry and Notifier (async-work.ts). */
+  readonly scheduler: Scheduler = virtualScheduler(
+    () => this.nowMs,
+    (atMs, callback) => this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, callback),
+    this.#async.work,
+  );
 
   fail(error: unknown): void {
-    this.#asyncWork.failed(error);
-  }
-
-  #slowWrite(extraMs: number): number {
-    this.slowWrites++;
-    return extraMs;
-  }
-
-  schedule(
-    atMs: number,
-    kind: number,
-    target: number,
-    token: number,
-    clientEvent: ClientEventKind | null = null,
-    callback: (() => void) | null = null,
-  ): void {
-    this.#queue.push({
-      timeMs: atMs,
-      seq: this.#seq++,
-      kind,
-      target,
-      token,
-      clientEvent,
-      callback,
-    });
+    this.#async.work.failed(error);
   }
 
   nodeIndex(id: NodeId | null): number | null {
@@ -265,7 +181,7 @@ class Simulation<S> implements NodeHost {
     let unknown = false;
     try {
       for (const node of this.nodes) node.start();
-      await this.#settle();
+      await this.#async.settle();
       this.clients.start();
       this.#faults.start();
       await this.#loop(() => this.#steps >= this.options.steps);
@@ -280,25 +196,28 @@ class Simulation<S> implements NodeHost {
       outcome = this.checker.violation === null ? "crash" : "correctness";
       error = thrown;
     }
-    return this.#result(outcome, error, livenessFailure, unknown);
-  }
-
-  /**
-   * Lets the storage's async work run until every chain waits in virtual time again (or ended).
-   * A microtask hop at a time: each `await` lets the microtasks queued before it run first.
-   */
-  async #settle(): Promise<void> {
-    for (let hops = 0; this.#asyncInFlight > 0; hops++) {
-      if (hops > 1_000_000) throw new RangeError("storage work that never waits in virtual time");
-      await null;
-    }
-    if (this.#asyncFailure !== null) throw this.#asyncFailure.error;
+    const record = {
+      options: this.options,
+      network: this.network,
+      checker: this.checker,
+      spin: this.spin,
+      trace: this.trace,
+      clients: this.clients,
+      checkpoints: this.checkpoints,
+      faults: this.#faults,
+      observer: this.#observer,
+      nodes: this.nodes,
+      steps: this.#steps,
+      slowWrites: this.slowWrites,
+    };
+    return simulationResult(record, outcome, error, livenessFailure, unknown);
   }
 
   /** Handles events until `done()` or a violation. */
   async #loop(done: () => boolean): Promise<void> {
     const network = this.network;
     const queue = this.#queue;
+    const async = this.#async;
     while (this.checker.violation === null && !done()) {
       const ours = queue.peek();
       const theirs = network.nextDeliveryTimeMs();
@@ -311,34 +230,36 @@ class Simulation<S> implements NodeHost {
         node?.deliver({ type: "receive", message: delivery.message });
       } else {
         queue.pop();
-        const event = ours as Scheduled;
+        const event = ours as ScheduledEvent;
         if (event.timeMs > network.nowMs) network.advanceTo(event.timeMs);
         this.#steps++;
         this.#handle(event);
       }
-      if (this.#asyncInFlight > 0 || this.#asyncFailure !== null) await this.#settle();
+      if (async.pending) await async.settle();
     }
   }
 
-  #handle(event: Scheduled): void {
+  #handle(event: ScheduledEvent): void {
     switch (event.kind) {
-      case TICK:
+      case EventKind.tick:
         this.nodes[event.target]?.tick(event.token);
         return;
-      case CALLBACK:
+      case EventKind.callback:
         (event.callback as () => void)();
         return;
-      case CLIENT:
+      case EventKind.client:
         this.clients.on(event.clientEvent as ClientEventKind, event.target, event.token);
         return;
-      case FAULTS:
+      case EventKind.faults:
         this.#faults.round();
         return;
-      case SCRIPTED:
+      case EventKind.scripted:
         this.#faults.scripted(event.target);
         return;
-      default:
-        throw new RangeError(`unknown scheduled event kind ${event.kind}`);
+      default: {
+        const never: never = event.kind;
+        throw new RangeError(`unknown scheduled event kind ${never}`);
+      }
     }
   }
 
@@ -356,9 +277,9 @@ class Simulation<S> implements NodeHost {
       get nowMs() {
         return simulation.nowMs;
       },
-      leader: () => this.#leader(),
-      scheduleRound: (atMs) => this.schedule(atMs, FAULTS, 0, 0),
-      scheduleScripted: (atMs, i) => this.schedule(atMs, SCRIPTED, i, 0),
+      leader: () => leaderOf(this.nodes),
+      scheduleRound: (atMs) => this.#queue.schedule(atMs, EventKind.faults, 0, 0),
+      scheduleScripted: (atMs, i) => this.#queue.schedule(atMs, EventKind.scripted, i, 0),
     };
   }
 
@@ -370,7 +291,7 @@ class Simulation<S> implements NodeHost {
     this.#storageFaults = false;
     for (const node of this.nodes) node.storage.endFaults();
     for (const node of this.nodes) if (!node.up) node.restart();
-    await this.#settle();
+    await this.#async.settle();
     this.clients.healed(this.options.livenessOperationsPerClient);
     const deadlineMs = this.nowMs + this.options.livenessBudgetTicks * this.options.tickMs;
     // Virtual time bounds the phase unless events pile up at one instant (a message storm at
@@ -381,134 +302,44 @@ class Simulation<S> implements NodeHost {
         this.nowMs > deadlineMs ||
         this.#steps > stepCap ||
         this.clients.livenessFailure !== null ||
-        (this.clients.livenessDone && this.#laggard() === null),
+        (this.clients.livenessDone && laggardOf(this.nodes, this.checker) === null),
     );
     if (this.checker.violation !== null) return null;
     if (this.clients.livenessFailure !== null) return this.clients.livenessFailure;
     if (this.#steps > stepCap)
       return `event storm: over ${stepCap} steps without reaching the deadline`;
-    if (this.#leader() === null) {
+    if (leaderOf(this.nodes) === null) {
       return `no leader within ${this.options.livenessBudgetTicks} ticks of the heal`;
     }
     if (!this.clients.livenessDone) {
       return `clients did not complete their operations within ${this.options.livenessBudgetTicks} ticks of the heal: ${this.clients.describeProgress()}`;
     }
-    const laggard = this.#laggard();
+    const laggard = laggardOf(this.nodes, this.checker);
     if (laggard !== null) {
       return `${laggard} within ${this.options.livenessBudgetTicks} ticks of the heal`;
     }
     return null;
   }
 
-  /**
-   * After the heal every node that lost its data must catch up: the one that has not applied what
-   * the leader applied (left behind for ever: its lost log never repaired), described, or null
-   * when all have (a leader is needed for that) or a violation amnesia caused excused it. Only
-   * those nodes: a healthy follower may still be catching up by a snapshot sent in one-byte
-   * chunks over a slow link when the clients are done (seed 377), which is no failure.
-   */
-  #laggard(): string | null {
-    const leader = this.#leader();
-    if (leader === null) return "no leader";
-    // Amnesia that already broke safety (two leaders in a term, a leader without committed
-    // entries) can leave logs Raft cannot reconcile: then serving clients is what is demanded.
-    if (this.checker.excused !== null) return null;
-    for (const node of this.nodes) {
-      if (node.hadAmnesia && node.applied < leader.applied) {
-        return `n${node.id} did not catch up (applied ${node.applied}, the leader n${leader.id} ${leader.applied})`;
-      }
-    }
-    return null;
-  }
-
-  /** The node leading the highest term any running node is in, if one does. */
-  #leader(): SimNode<S> | null {
-    let maxTerm = -1;
-    for (const node of this.nodes) if (node.up && node.term > maxTerm) maxTerm = node.term;
-    for (const node of this.nodes) {
-      if (node.up && node.role === "leader" && node.term === maxTerm) return node;
-    }
-    return null;
-  }
-
   /** Returns whether the linearizability search gave up (unknown). */
   #finalChecks(): boolean {
-    const leader = this.#leader();
+    const leader = leaderOf(this.nodes);
     if (leader !== null) this.checker.checkAcknowledgedIn(leader.index);
     if (this.checker.violation !== null || this.checker.excused !== null) return false;
     return checkHistory(this.checker, this.clients.history);
   }
 
-  #result(
-    outcome: SimulationOutcome,
-    error: unknown,
-    livenessFailure: string | null,
-    unknown: boolean,
-  ): SimulationResult {
-    const history = this.clients.history;
-    return {
-      options: this.options,
-      outcome,
-      violation: this.checker.violation,
-      excused: this.checker.excused,
-      livenessFailure: outcome === "liveness" ? livenessFailure : null,
-      error,
-      steps: this.#steps,
-      coreSteps: this.coreSteps,
-      simulatedMs: this.nowMs,
-      fingerprint: this.trace.fingerprint,
-      recentTrace: this.trace.recent(),
-      history,
-      linearizabilityUnknown: unknown,
-      counts: {
-        crashes: this.#faults.crashes,
-        partitions: this.#faults.partitions,
-        transfers: this.#faults.transfers,
-        leadersElected: this.checker.leadersElected,
-        maxTerm: Math.max(...this.nodes.map((n) => n.term)),
-        committed: this.checker.commitIndex,
-        acknowledged: history.filter((op) => op.outcome === "ok").length,
-        indeterminate: history.filter((op) => op.outcome === "indeterminate").length,
-        kvCheckpointsCompared: this.checkpoints.comparisons,
-        amnesias: this.#faults.amnesias,
-        slowWrites: this.slowWrites,
-        disksFilled: this.#faults.disksFilled,
-        storageFailures: this.nodes.reduce((sum, node) => sum + node.storageFailures, 0),
-        lostLogReports: this.lostLogReports,
-        spinProbesPerSecondMax: this.spin.maxPerSecond,
-        readsServed: { ...this.clients.readsServed },
-      },
-      peakMessagesPerSecond: this.spin.peakMessagesPerSecond.slice(),
-      network: this.network.stats(),
-    };
-  }
-
-  /** Called by nodes after every step of their core: checkers first, then the fingerprint. */
+  /** Called by nodes after every step of their core (step-observer.ts). */
   stepped(
     node: { readonly id: NodeId; readonly index: number },
     event: Event,
     effects: readonly Effect[],
     messages: readonly Message[],
   ): void {
-    this.coreSteps++;
-    this.trace.step(this.nowMs, node.id, node.index, event);
-    this.checker.observe(node.index, effects);
-    const spin = this.spin.stepped(node.id, event, messages, this.nowMs);
-    if (spin !== null) this.checker.report("spin", node.index, spin);
-    for (const effect of effects) {
-      if (effect.type !== "peerLostLog") continue;
-      // The loud report the issue asks for: who lost what, as createNode's peerLostLog event says.
-      this.lostLogReports++;
-      this.trace.report(
-        this.nowMs,
-        `n${node.id} (leader) found n${effect.peer} without entries it acknowledged: acknowledged up to ${effect.match}, its log ends at ${effect.logEnd}`,
-      );
-    }
-    this.transferChecker.observe(node.index, event, messages, effects);
-    this.trace.effects(effects);
+    this.#observer.stepped(this.nowMs, node, event, effects, messages);
   }
 
   scheduleTick(node: number, atMs: number, incarnation: number): void {
-    this.schedule(atMs, TICK, node, incarnation);
+    this.#queue.schedule(atMs, EventKind.tick, node, incarnation);
   }
 }

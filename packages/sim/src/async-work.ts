@@ -1,0 +1,82 @@
+import type { Scheduler } from "@flotilla/core";
+import type { AsyncWork } from "./file-disk-storage.js";
+
+// The simulator is single-threaded and event-driven, but FileStorage and the driver's
+// ProposalRegistry and Notifier are async: their promise chains run as microtasks. Each chain is
+// counted while it runs, and the loop drains them (a microtask hop at a time) after every event,
+// so everything an event set off has happened, in an order fixed by the program, before the next.
+
+/** Counts the async chains in flight and keeps the first unexpected failure among them. */
+export class AsyncWorkTracker {
+  #inFlight = 0;
+  #failure: { readonly error: unknown } | null = null;
+  readonly work: AsyncWork = {
+    started: () => {
+      this.#inFlight++;
+    },
+    ended: () => {
+      this.#inFlight--;
+    },
+    failed: (error) => {
+      this.#failure ??= { error };
+    },
+  };
+
+  /** Whether the loop must settle before the next event: work in flight, or a failure to raise. */
+  get pending(): boolean {
+    return this.#inFlight > 0 || this.#failure !== null;
+  }
+
+  /**
+   * Lets the async work run until every chain waits in virtual time again (or ended), then
+   * throws the first failure. A microtask hop at a time: each `await` lets the microtasks queued
+   * before it run first.
+   */
+  async settle(): Promise<void> {
+    for (let hops = 0; this.#inFlight > 0; hops++) {
+      if (hops > 1_000_000) throw new RangeError("storage work that never waits in virtual time");
+      await null;
+    }
+    if (this.#failure !== null) throw this.#failure.error;
+  }
+}
+
+/**
+ * The driver's clock for the nodes' ProposalRegistry and Notifier: timers are events in virtual
+ * time (`scheduleAt`), and a microtask is tracked like the storage's async work, so the loop
+ * drains it (and every promise reaction queued before it) before the next event. A timer's
+ * callback may settle proposals: a tracked microtask after it drains their reactions too.
+ */
+export function virtualScheduler(
+  nowMs: () => number,
+  scheduleAt: (atMs: number, callback: () => void) => void,
+  work: AsyncWork,
+): Scheduler {
+  const scheduler: Scheduler = {
+    setTimeout: (callback, delayMs) => {
+      const timer = { cancelled: false };
+      scheduleAt(nowMs() + Math.max(0, Math.floor(delayMs)), () => {
+        if (timer.cancelled) return;
+        callback();
+        scheduler.queueMicrotask(() => {});
+      });
+      return timer;
+    },
+    clearTimeout: (handle) => {
+      (handle as { cancelled: boolean }).cancelled = true;
+    },
+    queueMicrotask: (callback) => {
+      work.started();
+      void Promise.resolve().then(() => {
+        try {
+          callback();
+        } catch (error) {
+          work.failed(error);
+        } finally {
+          work.ended();
+        }
+      });
+    },
+  };
+  return scheduler;
+}

@@ -1,0 +1,38 @@
+import type { Effect, Event, Message, NodeId, Scheduler } from "@flotilla/core";
+import type { Network } from "@flotilla/transport-memory";
+import type { KvCheckpoints } from "./kv-checkpoints.js";
+import type { KvClients } from "./kv-clients.js";
+import type { SimulationOptions } from "./options.js";
+import type { SafetyChecker } from "./safety-checker.js";
+import type { SpinChecker } from "./spin-checker.js";
+import type { Trace } from "./trace.js";
+
+/** What a node needs from the simulation around it. */
+export interface NodeHost {
+  readonly options: SimulationOptions;
+  readonly network: Network;
+  readonly clients: KvClients;
+  readonly checker: SafetyChecker;
+  readonly spin: SpinChecker;
+  readonly trace: Trace;
+  /** Compares nodes' key-value states at equal applied indexes (snapshots included). */
+  readonly checkpoints: KvCheckpoints;
+  readonly nowMs: number;
+  nodeIndex(id: NodeId | null): number | null;
+  /** Every step of a node's core, as it happens: checkers first, then the trace fingerprint. */
+  stepped(
+    node: { readonly id: NodeId; readonly index: number },
+    event: Event,
+    effects: readonly Effect[],
+    messages: readonly Message[],
+  ): void;
+  scheduleTick(node: number, atMs: number, incarnation: number): void;
+  /**
+   * Virtual timers and tracked microtasks, as createNode's driver gets from its host: the
+   * ProposalRegistry settles refusals in a later task, and its promises' reactions run as
+   * microtasks the simulator drains after the event.
+   */
+  readonly scheduler: Scheduler;
+  /** Something only a bug explains: the run stops with outcome "crash". */
+  fail(error: unknown): void;
+}

@@ -1,0 +1,91 @@
+import type { Entry, NodeId } from "@flotilla/core";
+import {
+  applyKv,
+  decodeKvCommand,
+  decodeKvSnapshot,
+  emptyKvState,
+  encodeKvSnapshot,
+  type KvInput,
+  type KvOutput,
+  type KvState,
+} from "@flotilla/kv-model";
+import type { KvCheckpoints } from "./kv-checkpoints.js";
+import type { SafetyChecker } from "./safety-checker.js";
+
+// Commands are decoded once, not once per node: every node applies the same Uint8Array object
+// (the network passes messages by reference), so a WeakMap keyed by it is a cheap cache.
+const decoded = new WeakMap<Uint8Array, KvInput>();
+
+function decodeCached(data: Uint8Array): KvInput {
+  let input = decoded.get(data);
+  if (input === undefined) {
+    input = decodeKvCommand(data);
+    decoded.set(data, input);
+  }
+  return input;
+}
+
+/**
+ * A simulated node's key-value state machine, as examples/kv runs it, compared with the other
+ * nodes' at equal applied indexes (kv-checkpoints.ts): a mismatch is a state machine safety
+ * violation.
+ */
+export class NodeKv {
+  #kv: KvState = emptyKvState;
+  readonly #id: NodeId;
+  readonly #index: number;
+  readonly #checkpoints: KvCheckpoints;
+  readonly #checker: SafetyChecker;
+
+  constructor(id: NodeId, index: number, checkpoints: KvCheckpoints, checker: SafetyChecker) {
+    this.#id = id;
+    this.#index = index;
+    this.#checkpoints = checkpoints;
+    this.#checker = checker;
+  }
+
+  /** The value of `key` now (a read). */
+  get(key: string): string | null {
+    return this.#kv.get(key) ?? null;
+  }
+
+  /** Starts from a snapshot's data, or empty. */
+  load(snapshotData: Uint8Array | null): void {
+    this.#kv = snapshotData === null ? emptyKvState : decodeKvSnapshot(snapshotData);
+  }
+
+  /** Replaces the state with a snapshot (from the leader, or loaded), checked at `index`. */
+  restore(index: number, data: Uint8Array, how: string): void {
+    this.#kv = decodeKvSnapshot(data);
+    this.checkpoint(index, how);
+  }
+
+  /** The state as a snapshot at `index` (checked there). */
+  snapshot(index: number): Uint8Array {
+    this.checkpoint(index, "took a snapshot");
+    return encodeKvSnapshot(this.#kv);
+  }
+
+  /** Applies committed entries in order: each command's output, undefined for the others. */
+  apply(entries: readonly Entry[]): (KvOutput | undefined)[] {
+    const checkpoints = this.#checkpoints;
+    const results: (KvOutput | undefined)[] = [];
+    for (const entry of entries) {
+      if (entry.kind === "command") {
+        const { state, output } = applyKv(this.#kv, decodeCached(entry.data));
+        this.#kv = state;
+        results.push(output);
+      } else {
+        results.push(undefined);
+      }
+      if (checkpoints.due(entry.index)) this.checkpoint(entry.index, "applied");
+    }
+    return results;
+  }
+
+  /** Compares the state at `index` with what other nodes had there. */
+  checkpoint(index: number, how: string): void {
+    const mismatch = this.#checkpoints.check(this.#id, index, this.#kv, how);
+    if (mismatch !== null) this.#checker.report("stateMachineSafety", this.#index, mismatch.detail);
+  }
+}

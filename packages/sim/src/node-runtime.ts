@@ -1,0 +1,40 @@
+import { type ConfigInput, type NodeId, validateConfig } from "@flotilla/core";
+import { NodeRuntime, type RuntimeHooks, type RuntimeRules } from "@flotilla/core/runtime";
+import type { KvOutput } from "@flotilla/kv-model";
+import { leaseSettings, type SimulationOptions } from "./options.js";
+import type { RaftCore } from "./raft-core.js";
+
+/**
+ * The node runtime createNode runs (@flotilla/core/runtime), configured from the scenario's
+ * options for node `id` of `voters`: the same config and snapshot policy a server would get.
+ */
+export function simNodeRuntime<S>(
+  core: RaftCore<S>,
+  options: SimulationOptions,
+  id: NodeId,
+  voters: readonly NodeId[],
+  seed: number,
+  stepped: NonNullable<RuntimeHooks<S>["stepped"]>,
+  rules: RuntimeRules | undefined,
+): NodeRuntime<S, KvOutput> {
+  const config: ConfigInput = {
+    id,
+    voters,
+    electionTimeoutTicks: options.electionTimeoutTicks,
+    heartbeatIntervalTicks: options.heartbeatIntervalTicks,
+    preVote: options.preVote,
+    checkQuorum: options.checkQuorum,
+    entriesBytesPerMessageMax: options.entriesBytesPerMessageMax,
+    inflightMessagesMax: options.inflightMessagesMax,
+    seed,
+    snapshotTrailingEntries: options.snapshotTrailingEntries,
+    snapshotChunkBytesMax: options.snapshotChunkBytesMax,
+    ...leaseSettings(options),
+  };
+  const every = options.snapshotEveryEntries;
+  return new NodeRuntime<S, KvOutput>(core, validateConfig(config), {
+    snapshotPolicy: { everyEntries: every === 0 ? undefined : every, everyBytes: undefined },
+    hooks: { stepped },
+    ...(rules === undefined ? {} : { rules }),
+  });
+}
