@@ -1,7 +1,7 @@
 // `kv`: the command-line client.
 //
-//   kv [--servers URL,URL,...] put KEY VALUE | get KEY | cas KEY OLD NEW | transfer ID
-//                              | status
+//   kv [--servers URL,URL,...] put KEY VALUE | get [--consistency index|lease|log] KEY
+//                              | cas KEY OLD NEW | transfer ID | status
 //   kv [--servers URL,URL,...] member list | add ID --raft HOST:PORT --api HOST:PORT [--learner]
 //                                | promote ID | remove ID         (cli-member.ts)
 //
@@ -17,7 +17,12 @@ import { KvClient, KvRequestError } from "./client.js";
 
 const usage = `usage: kv [--servers URL,URL,...] [--timeout-ms N] <command>
   put KEY VALUE      set KEY to VALUE
-  get KEY            print KEY's value (exit 4 if absent)
+  get KEY            print KEY's value (exit 4 if absent); linearizable whatever the consistency
+  get --consistency index|lease|log KEY
+                     how the leader makes the read linearizable: index (the default) confirms it
+                     still leads with one heartbeat round (ReadIndex, no log write); lease skips
+                     the round while its lease holds (assumes clocks drift less than the
+                     servers' bound); log commits the read as a command, like a write
   cas KEY OLD NEW    set KEY to NEW if it is OLD ("-" for absent); exit 3 if it was not
   transfer ID        hand leadership to node ID (a planned restart of the leader); exit 3 if
                      refused (ID is not a voter), 1 if ID did not take over in time
@@ -31,11 +36,23 @@ const usage = `usage: kv [--servers URL,URL,...] [--timeout-ms N] <command>
 options:
   --servers URL,...  the servers to try (default $KV_SERVERS, else 127.0.0.1:8001,8002,8003)
   --timeout-ms N     give up after N ms (default 10000; 60000 for member commands)
+  --consistency C    get only: index (default), lease or log (see get)
   -h, --help         this text`;
 
 const defaultServers = "http://127.0.0.1:8001,http://127.0.0.1:8002,http://127.0.0.1:8003";
 
-type Parsed = { servers: string[]; timeoutMs: number; command: string[]; flags: MemberFlags };
+/** `get --consistency`: the CLI's names for the server's GET ?consistency= values. */
+const consistencies = { index: "readIndex", lease: "lease", log: "log" } as const;
+type Consistency = (typeof consistencies)[keyof typeof consistencies];
+
+type Parsed = {
+  servers: string[];
+  timeoutMs: number;
+  command: string[];
+  flags: MemberFlags;
+  /** Undefined when --consistency was not given (a get reads by ReadIndex). */
+  consistency: Consistency | undefined;
+};
 
 function parse(argv: readonly string[]): Parsed {
   const { values, positionals } = parseArgs({
@@ -47,10 +64,13 @@ function parse(argv: readonly string[]): Parsed {
       raft: { type: "string" },
       api: { type: "string" },
       learner: { type: "boolean" },
+      consistency: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help === true) return { servers: [], timeoutMs: 0, command: ["help"], flags: {} };
+  if (values.help === true) {
+    return { servers: [], timeoutMs: 0, command: ["help"], flags: {}, consistency: undefined };
+  }
   const servers = (values.servers ?? process.env.KV_SERVERS ?? defaultServers)
     .split(",")
     .map((s) => s.trim())
@@ -67,7 +87,18 @@ function parse(argv: readonly string[]): Parsed {
     throw new Error("--timeout-ms: expected a positive integer");
   }
   const { raft, api, learner } = values;
-  return { servers, timeoutMs, command: positionals, flags: { raft, api, learner } };
+  const consistency = parseConsistency(values.consistency);
+  return { servers, timeoutMs, command: positionals, flags: { raft, api, learner }, consistency };
+}
+
+function parseConsistency(text: string | undefined): Consistency | undefined {
+  if (text === undefined) return undefined;
+  // The server's own name for the default is accepted too.
+  if (text === "readIndex") return "readIndex";
+  if (!Object.hasOwn(consistencies, text)) {
+    throw new Error(`--consistency: expected index, lease or log, got ${JSON.stringify(text)}`);
+  }
+  return consistencies[text as keyof typeof consistencies];
 }
 
 const operands: Readonly<Record<string, readonly string[]>> = {
@@ -84,10 +115,12 @@ function commandMistake(
   name: string | undefined,
   args: readonly string[],
   flags: MemberFlags,
+  consistency: Consistency | undefined,
 ): string | null {
   if (name === undefined) return "no command given";
   const expected = operands[name];
   if (expected === undefined) return `unknown command ${JSON.stringify(name)}`;
+  if (consistency !== undefined && name !== "get") return "--consistency goes only with get";
   if (name === "member") return memberMistake(args, flags);
   const memberFlag = (["raft", "api", "learner"] as const).find((f) => flags[f] !== undefined);
   if (memberFlag !== undefined) return `--${memberFlag} goes only with member add`;
@@ -109,7 +142,7 @@ async function run(parsed: Parsed): Promise<number> {
     // A membership change waits for its commit (and an added voter's catch-up) in one request.
     ...(name === "member" ? { requestTimeoutMs: timeoutMs } : {}),
   });
-  const mistake = commandMistake(name, args, flags);
+  const mistake = commandMistake(name, args, flags, parsed.consistency);
   if (mistake !== null) {
     console.error(`kv: ${mistake} (kv --help lists the commands)`);
     return 2;
@@ -123,7 +156,7 @@ async function run(parsed: Parsed): Promise<number> {
       console.log("OK");
       return 0;
     case "get": {
-      const value = await client.get(a);
+      const value = await client.get(a, parsed.consistency);
       if (value === null) {
         console.error(`(${a} is not set)`);
         return 4;

@@ -34,6 +34,14 @@ describe("kv CLI mistakes", () => {
       "kv: member promote takes ID, got 0 operands (kv --help lists the commands)\n",
     ],
     [
+      ["get", "--consistency", "strong", "k"],
+      'kv: --consistency: expected index, lease or log, got "strong" (kv --help lists the commands)\n',
+    ],
+    [
+      ["put", "--consistency", "lease", "k", "v"],
+      "kv: --consistency goes only with get (kv --help lists the commands)\n",
+    ],
+    [
       ["--timeout-ms", "soon", "get", "k"],
       "kv: --timeout-ms: expected a positive integer (kv --help lists the commands)\n",
     ],
@@ -52,6 +60,7 @@ describe("kv CLI mistakes", () => {
     for (const word of [
       "put KEY VALUE",
       "get KEY",
+      "get --consistency index|lease|log KEY",
       "cas KEY OLD NEW",
       "status",
       "member list",
@@ -60,6 +69,7 @@ describe("kv CLI mistakes", () => {
       "member remove ID",
       "--servers",
       "--timeout-ms",
+      "--consistency",
       "--help",
     ]) {
       expect(result.stdout).toContain(word);

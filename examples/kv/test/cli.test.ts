@@ -44,6 +44,15 @@ describe("kv CLI against a follower (it follows the redirect to the leader)", ()
     expect((await kv("put", "only-key")).code).toBe(2);
   }, 120_000);
 
+  it("reads with each --consistency (ReadIndex, lease, through the log)", async () => {
+    expect(await kv("put", "reading", "all three")).toMatchObject({ code: 0, stdout: "OK\n" });
+    for (const consistency of ["index", "lease", "log"]) {
+      const read = await kv("get", "--consistency", consistency, "reading");
+      expect(read, consistency).toMatchObject({ code: 0, stdout: "all three\n" });
+    }
+    expect((await kv("get", "--consistency", "lease", "nothing-here")).code).toBe(4);
+  }, 120_000);
+
   it("lists the members and refuses a membership change by name (exit 1)", async () => {
     const listed = await kv("member", "list");
     expect(listed.code, listed.stderr).toBe(0);
