@@ -116,7 +116,10 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
   failover: {
     summary:
       "time from a leader fault (kill, stop, partition) to a client's next acknowledged write",
-    flags: { trials: "trials of each fault (default 10)" },
+    flags: {
+      trials: "trials of each fault (default 10)",
+      "time-limit-s": "start no further round of trials after this many seconds (default 600)",
+    },
   },
   sim: {
     summary: "simulated events/s of the cluster simulator running the shipped runtime",

@@ -1,8 +1,11 @@
 // A client of the key-value cluster. It sends each request to the server it believes leads and,
 // when that goes wrong, asks every server who leads at which term (GET /status, leader-finder.ts)
 // and goes there: on a refusal (307, 503), a refused connection, or a request stalled past
-// `stallMs` while another server leads. A leader fault then costs a client about one election
-// rather than a timeout.
+// `stallMs` while another server leads. When the servers still name the leader that failed it (a
+// crashed, frozen or cut-off leader is named until an election ends; one handing leadership over
+// until its successor leads), the client asks them to answer once they know a leader at a higher
+// term (leader-wait.ts) rather than polling: a leader fault then costs a client the election and
+// one round trip, not a timeout or a polling period.
 //
 // A failure says whether the operation surely did not happen (`retry: "safe"`) or might have
 // (`"unknown"`: the request reached a server and no answer came back, or that leader stepped down
@@ -11,7 +14,7 @@
 // `retryUnknownWrites` (a PUT of a key nobody else writes is idempotent; a CAS is not). Reads
 // change nothing, so they are always retried.
 
-import { findLeader } from "./leader-finder.js";
+import { findLeader, type LeaderView } from "./leader-finder.js";
 
 export type KvClientOptions = {
   /** Base URLs of the servers' client APIs, e.g. "http://127.0.0.1:8001". */
@@ -21,12 +24,15 @@ export type KvClientOptions = {
   /** Keep trying other servers and redirects for this long in all. Default 10000. */
   readonly deadlineMs?: number;
   /**
-   * A request unanswered this long makes the client ask the servers who leads, and again every
-   * `stallMs`; once another server leads, the request is abandoned (its outcome is unknown). A
-   * slow leader that still leads is waited for. Default 150 (the default election timeout is
-   * 100-200 ms).
+   * A request unanswered this long makes the client ask the servers who leads, then wait for
+   * their word of a leader at a higher term; once another server leads, the request is abandoned
+   * (its outcome is unknown). A slow leader that still leads is waited for. Default 100 (below
+   * the kv server's shortest election timeout, so the servers are asked before a new leader can
+   * be elected).
    */
   readonly stallMs?: number;
+  /** How long one such wait for word of a new leader lasts before it is asked again. Default 1000. */
+  readonly leaderWaitMs?: number;
   /** Retry writes whose outcome is unknown instead of reporting them. Default false. */
   readonly retryUnknownWrites?: boolean;
 };
@@ -119,9 +125,12 @@ export class KvClient {
   readonly #requestTimeoutMs: number;
   readonly #deadlineMs: number;
   readonly #stallMs: number;
+  readonly #leaderWaitMs: number;
   readonly #retryUnknownWrites: boolean;
   /** The server that last answered as leader (or that a redirect or status named): tried first. */
   #preferred: string | null = null;
+  /** The highest term at which the servers named a leader to this client. */
+  #term = 0;
   #next = 0;
 
   constructor(options: KvClientOptions) {
@@ -129,7 +138,8 @@ export class KvClient {
     this.#servers = options.servers.map((s) => s.replace(/\/+$/, ""));
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.#deadlineMs = options.deadlineMs ?? 10_000;
-    this.#stallMs = options.stallMs ?? 150;
+    this.#stallMs = options.stallMs ?? 100;
+    this.#leaderWaitMs = options.leaderWaitMs ?? 1000;
     this.#retryUnknownWrites = options.retryUnknownWrites ?? false;
   }
 
@@ -251,13 +261,17 @@ export class KvClient {
     const retryUnknown = method === "GET" || options.transfer === true || this.#retryUnknownWrites;
     let last = "no server tried";
     let redirects = 0;
+    /** The server that just failed this request: a lookup naming it waits for a newer leader. */
+    let failed: string | null = null;
     while (performance.now() < deadline) {
-      const server = this.#preferred ?? (await this.#locate());
+      const server: string = this.#preferred ?? (await this.#locate(failed, deadline));
+      failed = null;
       const attempt = await this.#attempt(server, method, path, body, options.transfer !== true);
       if (attempt.kind === "refused") {
         // Nothing listens there: the request never reached a server. Ask who leads.
         last = `${server}: connection refused`;
         this.#preferred = null;
+        failed = server;
         continue;
       }
       if (attempt.kind === "noAnswer") {
@@ -299,7 +313,7 @@ export class KvClient {
       // handing leadership over names nobody: the next one leads in a round trip or two.
       const hint = answer.body.leaderUrl;
       this.#preferred = typeof hint === "string" && hint !== server ? hint : null;
-      if (code === "TRANSFERRING") await pause(transferPauseMs);
+      failed = server;
     }
     throw new KvRequestError(
       `gave up after ${this.#deadlineMs} ms; last: ${last}`,
@@ -308,18 +322,39 @@ export class KvClient {
     );
   }
 
-  /** The leader the servers name now, or (none known yet) the next server after a short wait. */
-  async #locate(): Promise<string> {
-    const leader = await findLeader(this.#servers, this.#stallMs);
-    if (leader !== null) return leader.url;
+  /**
+   * The leader the servers name now. When they name none (an election under way) or the server
+   * that just failed this request (`failed`), the leader they will name at a higher term: each
+   * holds its answer until it knows one. Failing both, the next server in turn.
+   */
+  async #locate(failed: string | null, deadline: number): Promise<string> {
+    const now = await this.#findLeader();
+    if (now !== null && now.url !== failed) return now.url;
+    const waitMs = Math.round(Math.min(this.#leaderWaitMs, deadline - performance.now()));
+    const next = waitMs > 0 ? await this.#findLeader({ term: this.#term, waitMs }) : null;
+    if (next !== null && next.url !== failed) return next.url;
     await pause(20);
-    return this.#rotate();
+    return next?.url ?? this.#rotate();
+  }
+
+  /** Asks every server who leads (leader-finder.ts); remembers the highest term named. */
+  async #findLeader(
+    after?: { readonly term: number; readonly waitMs: number },
+    signal?: AbortSignal,
+  ): Promise<LeaderView | null> {
+    const view = await findLeader(this.#servers, {
+      timeoutMs: this.#stallMs,
+      ...(after === undefined ? {} : { after }),
+      ...(signal === undefined ? {} : { signal }),
+    });
+    if (view !== null && view.term > this.#term) this.#term = view.term;
+    return view;
   }
 
   /**
-   * Sends one request. With `watchStall`, while it is unanswered, every `stallMs` it asks who
-   * leads; once another server does, it abandons the request: its outcome is unknown (it may
-   * still commit).
+   * Sends one request. With `watchStall`, once it is unanswered for `stallMs`, it asks who leads,
+   * then waits for the servers' word of a leader at a higher term; once another server leads, it
+   * abandons the request: its outcome is unknown (it may still commit).
    */
   async #attempt(
     server: string,
@@ -331,20 +366,24 @@ export class KvClient {
     const abandon = new AbortController();
     const signal = AbortSignal.any([abandon.signal, AbortSignal.timeout(this.#requestTimeoutMs)]);
     let leader: string | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const watch = () => {
-      timer = setTimeout(async () => {
-        const view = await findLeader(this.#servers, this.#stallMs);
-        if (abandon.signal.aborted || timer === undefined) return;
+    const answered = new AbortController();
+    const watch = async () => {
+      let after: { readonly term: number; readonly waitMs: number } | undefined;
+      while (!answered.signal.aborted) {
+        const view = await this.#findLeader(after, answered.signal);
+        if (answered.signal.aborted) return;
         if (view !== null && view.url !== server) {
           leader = view.url;
           abandon.abort();
-        } else {
-          watch();
+          return;
         }
-      }, this.#stallMs);
+        // Still this server (or nobody): wait for word of a leader past the term seen. Nobody
+        // answering at all comes back at once: do not spin on it.
+        if (view === null) await pause(20);
+        after = { term: Math.max(view?.term ?? 0, this.#term), waitMs: this.#leaderWaitMs };
+      }
     };
-    if (watchStall) watch();
+    const timer = watchStall ? setTimeout(() => void watch(), this.#stallMs) : undefined;
     try {
       const response = await fetch(`${server}${path}`, {
         method,
@@ -360,7 +399,7 @@ export class KvClient {
       return { kind: "noAnswer", why, leader };
     } finally {
       clearTimeout(timer);
-      timer = undefined;
+      answered.abort();
     }
   }
 
@@ -375,9 +414,6 @@ function memberPath(id: string): string {
   if (id === "") throw new TypeError("a node id must not be empty");
   return `/members/${encodeURIComponent(id)}`;
 }
-
-/** How long a client waits after a TRANSFERRING refusal before it asks who leads. */
-const transferPauseMs = 5;
 
 function keyPath(key: string): string {
   if (key === "") throw new TypeError("a key must not be empty");

@@ -6,6 +6,8 @@
 //   POST /kv/:key/cas      body: {"expected": string|null, "value": string} -> 200 {"ok": bool}
 //   GET  /status                       -> 200 {id, role, term, leader, leaderUrl, membership,
 //                                             addresses, progress, transport, ...}
+//        /status?leader-after-term=T&wait-ms=W: the same, held until this server knows a leader
+//                                             at a term above T, or W ms (leader-wait.ts)
 //   GET, POST /members, POST /members/:id/promote, DELETE /members/:id: membership (member-api.ts)
 //   POST /admin/transfer   body: {"to": id}: hand leadership to id (transfer-api.ts)
 //   POST /admin/partition  body: {"cut": [id...]} -> 200 {"cut": [...]}  (fault injection only:
@@ -39,6 +41,7 @@ import { encodeKvCommand, type KvInput } from "@flotilla/kv-model";
 import type { UdpTransportStats } from "@flotilla/transport-udp";
 import { type ApiContext, leaderOnly } from "./api-context.js";
 import { badRequest, failure, type Reply, readBody, send, tooLarge } from "./http-reply.js";
+import { parseLeaderWait, waitForLeaderAfter } from "./leader-wait.js";
 import { routeMembers } from "./member-api.js";
 import type { PartitionableTransport } from "./partition.js";
 import type { ServerOutput } from "./server-state.js";
@@ -55,7 +58,12 @@ export function createApiServer(context: ApiContext): Server {
 async function route(context: ApiContext, request: IncomingMessage): Promise<Reply> {
   const url = new URL(request.url ?? "/", "http://localhost");
   const method = request.method ?? "GET";
-  if (url.pathname === "/status" && method === "GET") return { status: 200, body: status(context) };
+  if (url.pathname === "/status" && method === "GET") {
+    const wait = parseLeaderWait(url.searchParams);
+    if (typeof wait === "string") return badRequest(wait);
+    if (wait !== null) await waitForLeaderAfter(context.node, request, wait.afterTerm, wait.waitMs);
+    return { status: 200, body: status(context) };
+  }
   if (url.pathname === "/admin/partition" && method === "POST" && context.partition) {
     return partition(context.partition, await readBody(request));
   }

@@ -2,21 +2,43 @@
 // server must not hold the answer up, so it comes as soon as a majority answered and the highest
 // term among them has a known leader (a majority always holds the latest term's voters, so a
 // stale leader's word cannot outvote it); otherwise when every server answered or timed out.
+//
+// A client whose leader failed asks for a leader past that leader's term (`after`): each server
+// holds its answer until it knows one (leader-wait.ts), and the first answer naming a leader at a
+// higher term settles it, so the client hears of the new leader as soon as any server does.
 
 import type { ServerStatus } from "./client.js";
 
 /** A leader as the servers see it: its client URL and the term it leads. */
 export type LeaderView = { readonly url: string; readonly term: number };
 
+/** How to ask: for whoever leads now, or (`after`) for a leader at a term above `after.term`. */
+export type LeaderQuery = {
+  /** Give up on a server this long after its answer was due. */
+  readonly timeoutMs: number;
+  /** Wait up to `waitMs` for a leader at a term above `term`. */
+  readonly after?: { readonly term: number; readonly waitMs: number };
+  /** Stops asking (the answer is then null or what was seen so far). */
+  readonly signal?: AbortSignal;
+};
+
 type Seen = ServerStatus & { readonly url: string };
 
 /** Asks `servers` who leads; null when no leader is known (an election under way). */
 export function findLeader(
   servers: readonly string[],
-  timeoutMs: number,
+  query: LeaderQuery,
 ): Promise<LeaderView | null> {
   const majority = Math.floor(servers.length / 2) + 1;
   const abort = new AbortController();
+  const signal =
+    query.signal === undefined ? abort.signal : AbortSignal.any([abort.signal, query.signal]);
+  const { after } = query;
+  const path =
+    after === undefined
+      ? "/status"
+      : `/status?leader-after-term=${after.term}&wait-ms=${after.waitMs}`;
+  const timeoutMs = query.timeoutMs + (after?.waitMs ?? 0);
   const seen: Seen[] = [];
   let settled = 0;
   return new Promise((resolve) => {
@@ -25,11 +47,12 @@ export function findLeader(
       resolve(view);
     };
     for (const url of servers) {
-      askStatus(url, timeoutMs, abort.signal).then((status) => {
+      askStatus(url, path, timeoutMs, signal).then((status) => {
         settled += 1;
         if (status !== null) seen.push({ ...status, url });
         const view = leaderOf(seen);
-        if (settled === servers.length || (seen.length >= majority && view !== null)) {
+        const newer = after !== undefined && view !== null && view.term > after.term;
+        if (settled === servers.length || newer || (seen.length >= majority && view !== null)) {
           finish(view);
         }
       });
@@ -49,11 +72,12 @@ export function leaderOf(seen: readonly Seen[]): LeaderView | null {
 
 async function askStatus(
   url: string,
+  path: string,
   timeoutMs: number,
   signal: AbortSignal,
 ): Promise<ServerStatus | null> {
   try {
-    const response = await fetch(`${url}/status`, {
+    const response = await fetch(`${url}${path}`, {
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
     });
     return response.ok ? ((await response.json()) as ServerStatus) : null;

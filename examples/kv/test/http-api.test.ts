@@ -25,8 +25,15 @@ afterEach(async () => {
   running = null;
 });
 
-/** One voter that elects itself, behind the API; returns the API's base URL. */
-async function startSingleNode(entryBytesMax: number, leaseReads = false): Promise<string> {
+/**
+ * One voter that elects itself, behind the API; returns the API's base URL. With `electsItself`
+ * false its election timer is too long to run out: it leads once told to campaign.
+ */
+async function startSingleNode(
+  entryBytesMax: number,
+  leaseReads = false,
+  electsItself = true,
+): Promise<string> {
   const id = nodeId("a");
   const transport = await createUdpTransport({
     id,
@@ -43,6 +50,7 @@ async function startSingleNode(entryBytesMax: number, leaseReads = false): Promi
     storage: new MemoryStorage(),
     stateMachine: state,
     tickMs: 10,
+    ...(electsItself ? {} : { electionTimeoutTicks: 1_000_000 }),
     entryBytesMax,
     leaseReads,
   });
@@ -60,7 +68,7 @@ async function startSingleNode(entryBytesMax: number, leaseReads = false): Promi
   await new Promise<void>((resolve) => http.listen(0, host, resolve));
   running = { node, transport, http };
   const deadline = performance.now() + 10_000;
-  while (node.status().role !== "leader") {
+  while (electsItself && node.status().role !== "leader") {
     if (performance.now() > deadline) throw new Error("the single node did not elect itself");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -110,5 +118,29 @@ describe("PUT sizes", () => {
     const refused = await put(base, "huge", "x".repeat(1024 * 1024 + 1));
     expect(refused).toMatchObject({ status: 413, body: { error: "TOO_LARGE" } });
     expect((await put(base, "fits", "x".repeat(1024 * 1024))).status).toBe(200);
+  }, 30_000);
+});
+
+describe("GET /status?leader-after-term", () => {
+  it("holds the answer until a leader past the term is known, and answers at once when one is", async () => {
+    const base = await startSingleNode(1024 * 1024, false, false);
+    const status = async (query: string) => {
+      const response = await fetch(`${base}/status${query}`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect((await status("")).body).toMatchObject({ role: "follower", leader: null, term: 0 });
+    // The wait asked for is longer than this test's bound: only a leader can answer it in time.
+    const held = status("?leader-after-term=0&wait-ms=600000");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    running?.node.campaign();
+    const answer = await held;
+    expect(answer.body).toMatchObject({ role: "leader", leader: "a" });
+    const { term } = answer.body as { term: number };
+    expect(term).toBeGreaterThan(0);
+    expect((await status(`?leader-after-term=${term - 1}&wait-ms=600000`)).body).toMatchObject({
+      role: "leader",
+      term,
+    });
+    expect((await status("?leader-after-term=x")).status).toBe(400);
   }, 30_000);
 });
