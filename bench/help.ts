@@ -119,6 +119,7 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
     flags: {
       trials: "trials of each fault (default 10)",
       "time-limit-s": "start no further round of trials after this many seconds (default 600)",
+      "server-args": 'extra kv-server options for every node ("--election-ticks 30")',
     },
   },
   sim: {

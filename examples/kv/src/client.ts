@@ -277,6 +277,7 @@ export class KvClient {
       if (attempt.kind === "noAnswer") {
         last = `${server}: ${attempt.why}`;
         this.#preferred = attempt.leader;
+        failed = server;
         if (!retryUnknown) throw new KvRequestError(last, "unknown", "NO_ANSWER");
         continue;
       }

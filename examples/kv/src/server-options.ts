@@ -59,7 +59,7 @@ export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --
   --key-hex   the cluster key, at least 16 bytes as hex (or env FLOTILLA_KEY_HEX)
   --insecure  run without a key: anyone who can reach the UDP port can forge Raft messages
   --tick-ms   milliseconds per Raft tick (default 10); --election-ticks ticks per election
-              timeout (default 30); --snapshot-every entries between snapshots (default 10000);
+              timeout (default 20); --snapshot-every entries between snapshots (default 10000);
               --snapshot-trailing entries kept before a snapshot (default 1000)
   --proposal-timeout-ms  how long a client request may wait for its commit (default 2000)
   --storage   file (default): the log on disk under --data-dir, fsynced; memory: in the process
@@ -143,11 +143,14 @@ export function parseServerOptions(
         : integer(values, "max-datagram-bytes", 0, 1),
     key: key(values, env),
     tickMs: integer(values, "tick-ms", 10, 1),
-    // 30 ticks of 10 ms: a follower campaigns after 300-600 ms without a leader. With 10 (the
+    // 20 ticks of 10 ms: a follower campaigns after 200-400 ms without a leader. With 10 (the
     // core's default), the leader lost its leadership in every bench kv run on this shared 2-core
     // machine, whose processes are descheduled for up to ~300 ms at a time; with 20 or 30, in
-    // none, for a failover of ~0.9-1.0 s instead of ~0.45 s (docs/benchmarks.md, kv).
-    electionTicks: integer(values, "election-ticks", 30, 2),
+    // none (docs/benchmarks.md, kv). The first of two followers times out after the minimum of
+    // two draws, ~260 ms at the median with 20 (~390 with 30), and that is most of what a
+    // crashed, frozen or cut-off leader costs a client (bench failover): 20 is the shortest
+    // timeout measured safe under load.
+    electionTicks: integer(values, "election-ticks", 20, 2),
     snapshotEvery: integer(values, "snapshot-every", 10_000, 1),
     // A follower a little behind catches up from the log; one further behind gets the snapshot
     // (InstallSnapshot). 1,000 entries is a fraction of a second of traffic at full speed.

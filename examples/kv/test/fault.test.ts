@@ -1,5 +1,7 @@
 // Multi-process fault tests: three real kv-server processes on loopback, talking Raft over UDP and
-// keeping their logs on disk, are killed with SIGKILL and restarted while concurrent clients work.
+// keeping their logs on disk, are killed with SIGKILL and restarted, frozen with SIGSTOP, and cut
+// off from each other (the servers' own fault injection: the transport drops every Raft message to
+// and from the peers named by POST /admin/partition, loopback only) while concurrent clients work.
 // The clients' history must be linearizable (@flotilla/sim's checker), and the replicas must
 // end with identical state. The clients' gets are ReadIndex reads (the server's default GET: no
 // log write), so a leader that is frozen, killed or cut off must never answer one stale. Every process started here is killed by pid in afterEach. Time only
@@ -30,20 +32,23 @@ afterEach(async () => {
 
 // The plain-put tests write each key once, from one client: a PUT is idempotent there, so they let
 // the client retry one whose outcome is unknown (a leader change mid-request) rather than fail.
-async function startCluster(serverArgs: readonly string[]): Promise<LocalCluster> {
+async function startCluster(
+  serverArgs: readonly string[],
+  faultInjection = false,
+): Promise<LocalCluster> {
   dir = await mkdtemp(join(tmpdir(), "flotilla-kv-fault-"));
-  cluster = await LocalCluster.create({ ids, dir, serverArgs });
+  cluster = await LocalCluster.create({ ids, dir, serverArgs, faultInjection });
   await Promise.all(ids.map((id) => cluster?.start(id)));
   return cluster;
 }
 
-describe("kv servers as processes under SIGKILL", () => {
-  it("keep a linearizable history and identical replicas while leaders and followers are killed, frozen and restarted", async () => {
+describe("kv servers as processes under SIGKILL, SIGSTOP and partitions", () => {
+  it("keep a linearizable history and identical replicas while leaders and followers are killed, frozen, cut off and restarted", async () => {
     const seed = Number(process.env.FLOTILLA_SEED ?? Date.now() % 1_000_000);
     const prng = new Prng(seed);
     // Snapshots are taken often and the log keeps a short tail, so a node back from a kill or a
     // freeze may need the leader's snapshot (InstallSnapshot) as well as the log.
-    const c = await startCluster(["--snapshot-every", "50", "--snapshot-trailing", "20"]);
+    const c = await startCluster(["--snapshot-every", "50", "--snapshot-trailing", "20"], true);
     await c.waitForLeader();
     const history: HistoryOperation[] = [];
     const stop = { done: false };
@@ -51,18 +56,40 @@ describe("kv servers as processes under SIGKILL", () => {
       runClient(c.urls, `c${i}`, prng.fork(`client ${i}`), history, stop),
     );
     const nemesis = prng.fork("nemesis");
+    // In turn: crash the leader (an election), crash a follower (catch-up from disk and the
+    // leader), freeze the leader (SIGSTOP) until the others elect a new one, then thaw it, and
+    // cut the leader off from both followers until they elect a new one, then heal: a deposed
+    // leader that still believes it leads, and still hears from clients, must not answer anyone
+    // wrongly (its ReadIndex reads must wait, then fail). Three restarts in all: on a loaded
+    // machine each costs many seconds of tsx start-up, the other faults about one.
+    const rounds = [
+      "killLeader",
+      "killFollower",
+      "stopLeader",
+      "partitionLeader",
+      "killLeader",
+      "partitionLeader",
+      "stopLeader",
+    ] as const;
     const faults: string[] = [];
     try {
-      for (let round = 0; round < 6; round++) {
+      for (const [round, kind] of rounds.entries()) {
         await pause(800 + nemesis.int(800));
         const leader = await c.waitForLeader();
         const followers = ids.filter((id) => id !== leader);
-        // In turn: crash the leader (an election), crash a follower (catch-up from disk and the
-        // leader), and freeze the leader (SIGSTOP) until the others elect a new one, then thaw it:
-        // a deposed leader that still believes it leads must not answer anyone wrongly.
-        const kind = round % 3;
-        const victim = kind === 1 ? (followers[nemesis.int(followers.length)] as string) : leader;
-        if (kind === 2) {
+        const victim =
+          kind === "killFollower" ? (followers[nemesis.int(followers.length)] as string) : leader;
+        if (kind === "partitionLeader") {
+          faults.push(
+            `round ${round}: partition ${victim} (leader) from ${followers}, healed after a new election`,
+          );
+          await c.partition(victim, followers);
+          await waitForOtherLeader(c, victim);
+          await pause(300 + nemesis.int(700));
+          await c.partition(victim, []);
+          continue;
+        }
+        if (kind === "stopLeader") {
           faults.push(`round ${round}: SIGSTOP ${victim} (leader), SIGCONT after a new election`);
           c.signal(victim, "SIGSTOP");
           await c.waitForLeader().catch(() => undefined);
@@ -97,7 +124,7 @@ describe("kv servers as processes under SIGKILL", () => {
     const digests = await settledDigests(c, ids.length);
     expect(new Set(digests).size, `${context}; digests ${digests}`).toBe(1);
     console.log(`${context}; ${history.length} operations, ${completed} completed`);
-  }, 150_000);
+  }, 180_000);
 
   it("restart a node from its own snapshot plus log, and catch it up with what it missed", async () => {
     const c = await startCluster(["--snapshot-every", "20", "--snapshot-trailing", "100000"]);
@@ -156,6 +183,20 @@ describe("kv servers as processes under SIGKILL", () => {
     expect(await client.get("key-89")).toBe("value-89");
   }, 120_000);
 });
+
+/**
+ * Waits (bounded) until a node other than `old` leads, as a majority of the nodes see it; the old
+ * leader may still believe it leads meanwhile (until CheckQuorum), so waitForLeader would wait.
+ */
+async function waitForOtherLeader(c: LocalCluster, old: string): Promise<void> {
+  const deadline = performance.now() + 15_000;
+  while (performance.now() < deadline) {
+    const statuses = await c.statuses();
+    const named = statuses.filter((s) => s.leader !== null && s.leader !== old);
+    if (named.length >= 2 && new Set(named.map((s) => s.leader)).size === 1) return;
+    await pause(50);
+  }
+}
 
 /** Every node's reports of a peer that lost acknowledged log entries. */
 async function lostLogRecords(c: LocalCluster): Promise<LogRecord[]> {

@@ -64,7 +64,7 @@ describe("parseServerOptions", () => {
       9,
     ]);
     expect([defaults.maxDatagramBytes, memory.maxDatagramBytes]).toEqual([null, 8192]);
-    expect([defaults.tickMs, defaults.electionTicks]).toEqual([10, 30]);
+    expect([defaults.tickMs, defaults.electionTicks]).toEqual([10, 20]);
   });
 
   it("logs JSON lines unless stdout is a terminal, at info unless --log-level says otherwise", () => {
