@@ -35,7 +35,13 @@ describe("replay", () => {
     );
     expect(recorded.fingerprint).toBe(plain.fingerprint);
     expect(recorded.steps).toBe(plain.steps);
-    expect(recorded.frames.length).toBeGreaterThan(plain.coreSteps);
+    expect(recorded.frames?.count).toBeGreaterThan(plain.coreSteps);
+    const bare = await runReplay(
+      { command: `pnpm sim --seed ${seed} --steps 1500`, defect: null, record: false },
+      () => 0,
+    );
+    expect(bare.fingerprint).toBe(plain.fingerprint);
+    expect(bare.frames).toBeNull();
   });
 });
 

@@ -11,7 +11,7 @@ import {
 } from "@flotilla/core";
 import { emptyKvState } from "@flotilla/kv-model";
 import { dropFlight, isCut, sendAll } from "./network.js";
-import { type Notice, stepNode } from "./node-step.js";
+import { stepNode } from "./node-step.js";
 import { noteOps } from "./ops.js";
 import type { SimNode, World, WorldOptions } from "./types.js";
 

@@ -1,60 +1,33 @@
-import {
-  type ConfigInput,
-  type Effect,
-  type Event,
-  type Message,
-  type Persisted,
-  type RaftState,
-  status,
-} from "@flotilla/core";
+import type { ConfigInput, Effect, Event, Persisted } from "@flotilla/core";
+import type { RaftStateInternals } from "@flotilla/core/runtime";
 import type { RaftCore } from "@flotilla/sim";
+import { FrameColumns, type PackedFrames, roles } from "./frames.js";
 
 // Watches a simulator run through its `core` seam, without changing it: every reducer step of
 // every node becomes a frame (the node's status and the tail of its log, as terms), and every
 // trace line that is not a step (faults, clients) a frame of its own. The wrapped core returns
 // exactly what the real one does, so the run and its fingerprint are the CLI's, bit for bit.
+// Frames go into columns (frames.ts): a step costs a few stores, not an object.
 
 export const tailLength = 24;
-
-export type NodeFrame = {
-  readonly kind: "node";
-  readonly timeMs: number;
-  readonly node: string;
-  readonly role: string;
-  readonly term: number;
-  readonly vote: string | null;
-  readonly commit: number;
-  readonly applied: number;
-  /** The index of `tail[0]`; the tail holds the terms of the log's last entries. */
-  readonly tailStart: number;
-  readonly tail: readonly number[];
-  /** The trace line of the event that caused this step. */
-  readonly line: string;
-};
-
-export type NoteFrame = {
-  readonly kind: "note";
-  readonly timeMs: number;
-  readonly line: string;
-  /** The node this note crashed, if it is a crash. */
-  readonly crashed: string | null;
-};
-
-export type Frame = NodeFrame | NoteFrame;
 
 /** Terms of one node's log since its snapshot: what the log cells show. */
 class LogMirror {
   base = 0;
   terms: number[] = [];
+  /** The number of the stored tail that matches the log, or -1 once the log changed. */
+  tailId = -1;
 
   reset(persisted: Persisted): void {
     this.base = persisted.snapshot?.index ?? 0;
     this.terms = persisted.entries.map((entry) => entry.term);
+    this.tailId = -1;
   }
 
   follow(effects: readonly Effect[]): void {
     for (const effect of effects) {
       if (effect.type !== "persist") continue;
+      this.tailId = -1;
       if (effect.snapshot !== undefined) {
         const drop = Math.max(0, effect.snapshot.index - this.base);
         this.terms = this.terms.slice(drop);
@@ -72,79 +45,100 @@ class LogMirror {
 }
 
 const crashLine = /fault\s+crash n(\S+)/;
+const stepLine = /^\s*\d+ms n/;
+const roleCodes = new Map<string, number>(roles.map((role, code) => [role, code]));
 
 export class Recorder {
-  readonly frames: Frame[] = [];
-  readonly #mirrors = new Map<string, LogMirror>();
-  #line = "";
+  readonly columns = new FrameColumns();
+  readonly #mirrors: LogMirror[];
+  readonly #numbers: Map<string, number>;
+  #line = -1;
+  #timeMs = 0;
   readonly #framesMax: number;
 
-  constructor(framesMax = 400_000) {
+  /** `nodeIds`: the simulator's node ids ("1", "2", …); a frame stores a node's position in it. */
+  constructor(nodeIds: readonly string[], framesMax = 400_000) {
+    this.#numbers = new Map(nodeIds.map((id, i) => [id, i]));
+    this.#mirrors = nodeIds.map(() => new LogMirror());
     this.#framesMax = framesMax;
   }
 
-  /** The simulator's trace listener: step lines label the next frame, others are frames. */
+  get frameCount(): number {
+    return this.columns.count;
+  }
+
+  pack(): PackedFrames {
+    return this.columns.pack();
+  }
+
+  /** The simulator's trace listener: step lines label the next frames, others are frames. */
   readonly listen = (line: string): void => {
-    if (/^\s*\d+ms n/.test(line)) {
-      this.#line = line;
-      return;
-    }
-    const crashed = crashLine.exec(line)?.[1] ?? null;
-    this.#push({ kind: "note", timeMs: timeOf(line), line, crashed });
+    if (this.columns.count >= this.#framesMax) return;
+    this.#line = this.columns.addLine(line);
+    this.#timeMs = timeOf(line);
+    if (stepLine.test(line)) return;
+    const crashed = crashLine.exec(line)?.[1];
+    this.columns.push({
+      timeMs: this.#timeMs,
+      node: -1,
+      crashed: crashed === undefined ? -1 : (this.#numbers.get(crashed) ?? -1),
+      role: 0,
+      term: 0,
+      vote: -1,
+      commit: 0,
+      applied: 0,
+      tail: 0,
+      line: this.#line,
+    });
   };
 
-  wrap(core: RaftCore<RaftState>): RaftCore<RaftState> {
+  /**
+   * The state's own fields are read (the runtime's full record): `status` would build a frozen
+   * view, with a record per peer on a leader, at every step of the run.
+   */
+  wrap(core: RaftCore<RaftStateInternals>): RaftCore<RaftStateInternals> {
     return {
       init: (config: ConfigInput, persisted: Persisted) => {
-        this.#mirror(config.id).reset(persisted);
         const state = core.init(config, persisted);
-        this.#frame(state, this.#line);
+        this.#mirror(config.id).reset(persisted);
+        this.#frame(state);
         return state;
       },
-      step: (state: RaftState, event: Event) => {
+      step: (state: RaftStateInternals, event: Event) => {
         const result = core.step(state, event);
-        const view = status(result.state);
-        this.#mirror(view.id).follow(result.effects);
-        this.#frame(result.state, this.#line);
-        return result as {
-          state: RaftState;
-          messages: readonly Message[];
-          effects: readonly Effect[];
-        };
+        this.#mirror(result.state.id).follow(result.effects);
+        this.#frame(result.state);
+        return result;
       },
     };
   }
 
   #mirror(id: string): LogMirror {
-    let mirror = this.#mirrors.get(id);
-    if (mirror === undefined) {
-      mirror = new LogMirror();
-      this.#mirrors.set(id, mirror);
-    }
-    return mirror;
+    return this.#mirrors[this.#numbers.get(id) ?? -1] ?? new LogMirror();
   }
 
-  #frame(state: RaftState, line: string): void {
-    const view = status(state);
+  #frame(view: RaftStateInternals): void {
+    if (this.columns.count >= this.#framesMax) return;
     const mirror = this.#mirror(view.id);
-    const tail = mirror.terms.slice(-tailLength);
-    this.#push({
-      kind: "node",
-      timeMs: timeOf(line),
-      node: view.id,
-      role: view.role,
+    if (mirror.tailId < 0) {
+      const tail = mirror.terms.slice(-tailLength);
+      mirror.tailId = this.columns.addTail(
+        mirror.base + mirror.terms.length - tail.length + 1,
+        tail,
+      );
+    }
+    this.columns.push({
+      timeMs: this.#timeMs,
+      node: this.#numbers.get(view.id) ?? -1,
+      crashed: -1,
+      role: roleCodes.get(view.role) ?? 0,
       term: view.term,
-      vote: view.vote,
+      vote: view.vote === null ? -1 : (this.#numbers.get(view.vote) ?? -1),
       commit: view.commit,
       applied: view.applied,
-      tailStart: mirror.base + mirror.terms.length - tail.length + 1,
-      tail,
-      line,
+      tail: mirror.tailId,
+      line: this.#line,
     });
-  }
-
-  #push(frame: Frame): void {
-    if (this.frames.length < this.#framesMax) this.frames.push(frame);
   }
 }
 

@@ -26,6 +26,7 @@ export class ReplayPanel {
   )
     .map((name) => `<option>${name}</option>`)
     .join("")}</select></label>
+  <label title="unticked: only the fingerprint and the verdict, at the simulator's own speed"><input id="replay-record" type="checkbox" checked /> record frames</label>
   <button type="submit">run</button>
 </form>
 <div id="replay-summary" aria-live="polite"><p>Paste a seed and its options as <code>pnpm sim</code> prints them, then run.</p></div>
@@ -41,7 +42,8 @@ export class ReplayPanel {
       event.preventDefault();
       const command = this.#el<HTMLInputElement>("replay-command").value;
       const defect = this.#el<HTMLSelectElement>("replay-defect").value;
-      this.run({ command, defect: defect === "" ? null : (defect as PlantedDefectName) });
+      const record = this.#el<HTMLInputElement>("replay-record").checked;
+      this.run({ command, defect: defect === "" ? null : (defect as PlantedDefectName), record });
     });
     this.#on("replay-play", "click", () => {
       this.#playing = !this.#playing;
@@ -61,18 +63,21 @@ export class ReplayPanel {
     this.#el("replay-summary").innerHTML = `<p>running <code>${request.command}</code>…</p>`;
     const worker = new Worker(new URL("./replay-worker.ts", import.meta.url), { type: "module" });
     this.#worker = worker;
+    const posted = performance.now();
     worker.onmessage = (event: MessageEvent<WorkerAnswer>) => {
+      const deliveredMs = performance.now() - posted;
       worker.terminate();
       if (!event.data.ok) {
         this.#el("replay-summary").innerHTML = `<p class="violation">${event.data.error}</p>`;
         return;
       }
-      this.#index = new ReplayIndex(event.data.result);
-      this.#el("replay-summary").innerHTML = summaryHtml(event.data.result);
+      const result = event.data.result;
+      this.#el("replay-summary").innerHTML = summaryHtml(result, deliveredMs);
+      this.#index =
+        result.frames === null ? null : new ReplayIndex({ ...result, frames: result.frames });
       const scrubber = this.#el<HTMLInputElement>("replay-scrubber");
-      scrubber.max = String(Math.max(0, event.data.result.frames.length - 1));
-      this.#el<HTMLButtonElement>("replay-violation").disabled =
-        event.data.result.violationFrame === null;
+      scrubber.max = String(Math.max(0, (result.frames?.count ?? 1) - 1));
+      this.#el<HTMLButtonElement>("replay-violation").disabled = result.violationFrame === null;
       this.seek(0);
     };
     worker.postMessage(request);
@@ -89,7 +94,7 @@ export class ReplayPanel {
     this.#lastMs = nowMs;
     const index = this.#index;
     if (!this.#playing || index === null) return;
-    const last = index.result.frames.length - 1;
+    const last = index.frames.count - 1;
     this.#position = Math.min(
       last,
       this.#position + Math.max(1, Math.round((elapsed * framesPerSecond) / 1000)),
@@ -101,11 +106,15 @@ export class ReplayPanel {
   render(): void {
     this.#el("replay-play").textContent = this.#playing ? "Pause" : "Play";
     const index = this.#index;
-    if (index === null) return;
-    const frames = index.result.frames;
+    if (index === null) {
+      for (const id of ["replay-position", "replay-cards", "replay-trace"])
+        this.#el(id).innerHTML = "";
+      return;
+    }
+    const frames = index.frames;
     this.#el<HTMLInputElement>("replay-scrubber").value = String(this.#position);
     this.#el("replay-position").textContent =
-      `${this.#position + 1} / ${frames.length} · t = ${frames[this.#position]?.timeMs ?? 0} ms`;
+      `${this.#position + 1} / ${frames.count} · t = ${frames.timeMs[this.#position] ?? 0} ms`;
     this.#el("replay-cards").innerHTML = replayCardsHtml(index, this.#position);
     this.#el("replay-trace").innerHTML = traceHtml(frames, this.#position);
   }

@@ -1,15 +1,14 @@
-import type { RaftState } from "@flotilla/core";
+import { init, step } from "@flotilla/core/runtime";
 import {
   deriveOptions,
-  flotillaCore,
-  type RaftCore,
   runSimulation,
   type SimulationOverrides,
   simFlags,
   type ViolationKind,
 } from "@flotilla/sim";
+import type { PackedFrames } from "./frames.js";
 import { type PlantedDefectName, plantedDefects } from "./planted-defects.js";
-import { type Frame, Recorder } from "./recorder.js";
+import { Recorder } from "./recorder.js";
 
 // A `pnpm sim` command line, pasted, run by the real simulator with a recorder on its core seam.
 // Runs in a Web Worker (replay-worker.ts) so the page stays responsive; plain data in and out.
@@ -19,6 +18,11 @@ export type ReplayRequest = {
   readonly command: string;
   /** One of the simulator's planted defects, or null for the real core. */
   readonly defect: PlantedDefectName | null;
+  /**
+   * Record every step to watch it (the default), or only run it: the fingerprint and verdict
+   * alone, at the simulator's own speed.
+   */
+  readonly record?: boolean;
 };
 
 export type ReplayResult = {
@@ -37,10 +41,13 @@ export type ReplayResult = {
   readonly livenessFailure: string | null;
   readonly error: string | null;
   readonly nodeIds: readonly string[];
-  readonly frames: readonly Frame[];
+  /** Every step as a frame; none when the request asked not to record. */
+  readonly frames: PackedFrames | null;
   /** The frame of the step that exposed the violation (the run stops there). */
   readonly violationFrame: number | null;
+  /** Wall time of the simulation (with its recording), and of packing the frames to post. */
   readonly runMs: number;
+  readonly packMs: number;
 };
 
 /** The options whose flags take words, not numbers (as the CLI reads them). */
@@ -86,16 +93,18 @@ export async function runReplay(
 ): Promise<ReplayResult> {
   const { seed, overrides } = parseSimCommand(request.command);
   const options = deriveOptions(seed, overrides);
-  const recorder = new Recorder();
-  const core = (
-    request.defect === null ? flotillaCore : plantedDefects[request.defect]
-  ) as RaftCore<RaftState>;
+  const nodeIds = Array.from({ length: options.nodeCount }, (_, i) => String(i + 1));
+  const recorder = request.record === false ? null : new Recorder(nodeIds);
+  // The runtime's init and step are the core's own, typed on the full state the recorder reads.
+  const core = request.defect === null ? { init, step } : plantedDefects[request.defect];
   const started = nowMs();
-  const result = await runSimulation(options, {
-    core: recorder.wrap(core),
-    traceListener: recorder.listen,
-  });
-  const runMs = nowMs() - started;
+  const result = await runSimulation(
+    options,
+    recorder === null ? { core } : { core: recorder.wrap(core), traceListener: recorder.listen },
+  );
+  const ran = nowMs();
+  const frames = recorder?.pack() ?? null;
+  const packMs = nowMs() - ran;
   const flags = request.command.trim().split(/\s+/);
   const canonical = `pnpm sim ${flags
     .slice(
@@ -116,9 +125,10 @@ export async function runReplay(
     violation: result.violation,
     livenessFailure: result.livenessFailure,
     error: result.error === null ? null : String(result.error),
-    nodeIds: Array.from({ length: options.nodeCount }, (_, i) => String(i + 1)),
-    frames: recorder.frames,
-    violationFrame: result.outcome === "correctness" ? recorder.frames.length - 1 : null,
-    runMs,
+    nodeIds,
+    frames,
+    violationFrame: result.outcome === "correctness" && frames !== null ? frames.count - 1 : null,
+    runMs: ran - started,
+    packMs,
   };
 }

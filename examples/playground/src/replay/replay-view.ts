@@ -1,5 +1,5 @@
 import { escapeHtml, termColour, termTextColour } from "../ui/palette.js";
-import type { Frame, NodeFrame } from "./recorder.js";
+import { lineAt, type NodeFrame, nodeFrame, type PackedFrames } from "./frames.js";
 import type { ReplayResult } from "./replay-run.js";
 
 // Draws a recorded simulator run at one frame: each node as of its latest step at or before the
@@ -7,32 +7,45 @@ import type { ReplayResult } from "./replay-run.js";
 // run's summary with its fingerprint and first violation.
 
 export class ReplayIndex {
-  /** Per node: the positions of its frames, ascending. */
-  readonly #steps = new Map<string, number[]>();
-  readonly #crashes = new Map<string, number[]>();
+  /** Per node (0-based): the positions of its frames, ascending; and of the notes crashing it. */
+  readonly #steps: Int32Array[];
+  readonly #crashes: Int32Array[];
+  readonly frames: PackedFrames;
 
-  constructor(readonly result: ReplayResult) {
-    for (const id of result.nodeIds) {
-      this.#steps.set(id, []);
-      this.#crashes.set(id, []);
-    }
-    result.frames.forEach((frame, position) => {
-      if (frame.kind === "node") this.#steps.get(frame.node)?.push(position);
-      else if (frame.crashed !== null) this.#crashes.get(frame.crashed)?.push(position);
-    });
+  constructor(readonly result: ReplayResult & { readonly frames: PackedFrames }) {
+    const frames = result.frames;
+    this.frames = frames;
+    this.#steps = positionsBy(frames.node, frames.count, result.nodeIds.length);
+    this.#crashes = positionsBy(frames.crashed, frames.count, result.nodeIds.length);
   }
 
   /** The node's latest frame at or before `position`, and whether it is down there. */
-  nodeAt(id: string, position: number): { frame: NodeFrame | null; crashed: boolean } {
-    const step = latest(this.#steps.get(id) ?? [], position);
-    const crash = latest(this.#crashes.get(id) ?? [], position);
-    const frame = step < 0 ? null : (this.result.frames[step] as NodeFrame);
+  nodeAt(node: number, position: number): { frame: NodeFrame | null; crashed: boolean } {
+    const step = latest(this.#steps[node]!, position);
+    const crash = latest(this.#crashes[node]!, position);
+    const frame = step < 0 ? null : nodeFrame(this.frames, step);
     return { frame, crashed: crash > step };
   }
 }
 
+/** For each node number: the positions where `column` holds it, ascending (two passes, no pushes). */
+function positionsBy(column: Int8Array, count: number, nodes: number): Int32Array[] {
+  const sizes = new Int32Array(nodes);
+  for (let i = 0; i < count; i++) {
+    const node = column[i]!;
+    if (node >= 0) sizes[node]!++;
+  }
+  const lists = Array.from(sizes, (size) => new Int32Array(size));
+  const filled = new Int32Array(nodes);
+  for (let i = 0; i < count; i++) {
+    const node = column[i]!;
+    if (node >= 0) lists[node]![filled[node]!++] = i;
+  }
+  return lists;
+}
+
 /** The largest element of ascending `positions` that is <= `position`, or -1. */
-function latest(positions: readonly number[], position: number): number {
+function latest(positions: Int32Array, position: number): number {
   let lo = 0;
   let hi = positions.length - 1;
   let found = -1;
@@ -46,7 +59,8 @@ function latest(positions: readonly number[], position: number): number {
   return found;
 }
 
-export function summaryHtml(result: ReplayResult): string {
+/** `deliveredMs`: from the request posted to the result in the page (start-up, run, hand-over). */
+export function summaryHtml(result: ReplayResult, deliveredMs: number): string {
   const v = result.violation;
   const verdict =
     v !== null
@@ -59,18 +73,28 @@ export function summaryHtml(result: ReplayResult): string {
   return `<p><code>${escapeHtml(result.command)}</code>${result.defect === null ? "" : ` with the planted defect <b>${result.defect}</b>`}</p>
 <p>seed <b>${result.seed}</b> · outcome <b data-outcome="${result.outcome}">${result.outcome}</b> · ${result.steps} events ·
 ${(result.simulatedMs / 1000).toFixed(2)} s simulated · fingerprint <b id="fingerprint" data-fingerprint="${result.fingerprint}">${result.fingerprint}</b> ·
-ran in ${Math.round(result.runMs)} ms (${Math.round(result.steps / Math.max(result.runMs, 1)).toLocaleString("en")}k events/s)</p>${verdict}`;
+${timingHtml(result, deliveredMs)}</p>${verdict}`;
+}
+
+function timingHtml(result: ReplayResult, deliveredMs: number): string {
+  const perSecond = Math.round((result.steps * 1000) / Math.max(result.runMs, 1));
+  const recorded =
+    result.frames === null
+      ? "not recorded"
+      : `${result.frames.count.toLocaleString("en")} frames recorded, packed in ${Math.round(result.packMs)} ms`;
+  return `ran in the worker in <b data-run-ms="${Math.round(result.runMs)}" data-events-per-second="${perSecond}">${Math.round(result.runMs)} ms (${perSecond.toLocaleString("en")} events/s)</b>;
+${recorded}; on this page <span data-delivered-ms="${Math.round(deliveredMs)}">${Math.round(deliveredMs)} ms</span> after the request`;
 }
 
 export function replayCardsHtml(index: ReplayIndex, position: number): string {
   return index.result.nodeIds
-    .map((id) => {
-      const { frame, crashed } = index.nodeAt(id, position);
+    .map((id, node) => {
+      const { frame, crashed } = index.nodeAt(node, position);
       const role = crashed ? "crashed" : (frame?.role ?? "follower");
       const term = frame?.term ?? 0;
       const attrs = `data-node="n${id}" data-role="${role}" data-term="${term}" data-commit="${frame?.commit ?? 0}"`;
       return `<article class="card ${role}" ${attrs}><header><b>n${id}</b><span class="role">${role}</span>
-<span>term <b>${term}</b></span><span>vote ${frame?.vote === null || frame === null ? "–" : `n${frame.vote}`}</span>
+<span>term <b>${term}</b></span><span>vote ${frame === null || frame.vote === null ? "–" : `n${index.result.nodeIds[frame.vote]}`}</span>
 <span>commit ${frame?.commit ?? 0} · applied ${frame?.applied ?? 0}</span></header>
 <ol class="log">${frame === null ? "" : tailCells(frame)}</ol></article>`;
     })
@@ -91,10 +115,10 @@ function tailCells(frame: NodeFrame): string {
 }
 
 /** The trace up to `position`: the last `count` distinct lines, the newest last and marked. */
-export function traceHtml(frames: readonly Frame[], position: number, count = 14): string {
+export function traceHtml(frames: PackedFrames, position: number, count = 14): string {
   const lines: string[] = [];
   for (let i = position; i >= 0 && lines.length < count; i--) {
-    const line = frames[i]?.line ?? "";
+    const line = lineAt(frames, i);
     if (line !== "" && line !== lines[0]) lines.unshift(line);
   }
   return lines

@@ -13,6 +13,11 @@ import { escapeHtml, termColour } from "./palette.js";
 const nodeRadius = 9;
 const dropShowMs = 120;
 
+/** The number of links between `count` nodes: the drawing's first children, before the nodes. */
+export function linkCount(count: number): number {
+  return (count * (count - 1)) / 2;
+}
+
 /** Links and nodes: redrawn only when a node, a link or the selection changed. */
 export function clusterStaticSvg(world: World, selected: string | null): string {
   const points = world.nodes.map((_, i) => nodePoint(i, world.nodes.length));
@@ -24,6 +29,11 @@ export function clusterStaticSvg(world: World, selected: string | null): string 
     parts.push(nodeSvg(world, i, points[i]!, selected));
   });
   return parts.join("");
+}
+
+/** Node `i` alone, to replace its shape when only it changed. */
+export function clusterNodeSvg(world: World, i: number, selected: string | null): string {
+  return nodeSvg(world, i, nodePoint(i, world.nodes.length), selected);
 }
 
 /** Messages in flight and recent drops: they move with every frame. */

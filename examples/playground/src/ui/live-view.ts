@@ -1,12 +1,13 @@
 import type { SimNode, World } from "../model/types.js";
-import { clusterFlightSvg, clusterStaticSvg } from "./cluster-view.js";
+import { clusterFlightSvg, clusterNodeSvg, clusterStaticSvg, linkCount } from "./cluster-view.js";
 import { cardHtml, nodeCardsHtml } from "./node-cards.js";
 import { configLine, opsHtml, statusLine } from "./side-panel.js";
 
 // Draws a world into the page, touching only what changed since the last one: worlds share what
 // did not change, so an unchanged node, link set or operation list is the very same object. Per
 // frame that leaves the messages in flight, the status line and the one or two nodes an event
-// moved (a tick, a delivery), which keeps a frame's work small at 7 nodes.
+// moved (a tick, a delivery), which keeps a frame's work small at 7 nodes: those nodes' cards and
+// their shapes in the drawing are replaced, the rest of the page is left alone.
 
 export type LiveElements = {
   readonly svgStatic: SVGGElement;
@@ -31,9 +32,7 @@ export class LiveView {
   draw(world: World, selected: string | null): void {
     const el = this.#el;
     const selectionMoved = selected !== this.#selected;
-    if (selectionMoved || world.nodes !== this.#nodes || world.cuts !== this.#cuts) {
-      el.svgStatic.innerHTML = clusterStaticSvg(world, selected);
-    }
+    this.#drawStatic(world, selected, selectionMoved);
     if (world.nodes !== this.#nodes) el.config.innerHTML = configLine(world);
     el.svgFlight.innerHTML = clusterFlightSvg(world);
     this.#drawCards(world, selected, selectionMoved);
@@ -43,6 +42,30 @@ export class LiveView {
     this.#cuts = world.cuts;
     this.#ops = world.ops;
     this.#selected = selected;
+  }
+
+  /**
+   * Links and nodes: all of it when the links, the node count or the selection changed, else
+   * only the nodes the last events moved (most frames move one or none).
+   */
+  #drawStatic(world: World, selected: string | null, selectionMoved: boolean): void {
+    const svg = this.#el.svgStatic;
+    const count = world.nodes.length;
+    if (
+      selectionMoved ||
+      world.cuts !== this.#cuts ||
+      count !== this.#nodes.length ||
+      svg.children.length !== linkCount(count) + count
+    ) {
+      svg.innerHTML = clusterStaticSvg(world, selected);
+      return;
+    }
+    if (world.nodes === this.#nodes) return;
+    world.nodes.forEach((node, i) => {
+      if (node !== this.#nodes[i]) {
+        svg.children[linkCount(count) + i]!.outerHTML = clusterNodeSvg(world, i, selected);
+      }
+    });
   }
 
   #drawCards(world: World, selected: string | null, selectionMoved: boolean): void {

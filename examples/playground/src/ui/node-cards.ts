@@ -8,6 +8,7 @@ import { escapeHtml, termColour, termTextColour } from "./palette.js";
 // cells carry a dot; a snapshot is the "S" cell standing for everything it replaced.
 
 const cellsShown = 24;
+const utf8 = new TextDecoder();
 
 export function nodeCardsHtml(world: World, selected: string | null): string {
   return world.nodes.map((node) => cardHtml(node, selected)).join("");
@@ -76,8 +77,7 @@ function cellHtml(entry: Entry, commit: number, applied: number): string {
   const style = committed
     ? `background:${colour};color:${termTextColour(entry.term)}`
     : `border-color:${colour}`;
-  const what =
-    entry.kind === "command" ? new TextDecoder().decode(entry.data.subarray(0, 40)) : entry.kind;
+  const what = entry.kind === "command" ? utf8.decode(entry.data.subarray(0, 40)) : entry.kind;
   const title = `index ${entry.index}, term ${entry.term}: ${what}; ${committed ? "committed" : "not committed"}${isApplied ? ", applied" : ""}`;
   const classes = `cell${committed ? " committed" : ""}${isApplied ? " applied" : ""}${entry.kind === "noop" ? " noop" : ""}`;
   return `<li class="${classes}" style="${style}" data-index="${entry.index}" data-term="${entry.term}" data-committed="${committed}" title="${title.replace(/"/g, "&quot;")}">${entry.term}</li>`;

@@ -1,0 +1,219 @@
+// A recorded run as columns of numbers: one row per frame, typed arrays that the worker hands to
+// the page without copying (transferred, not structured-cloned), and the trace lines as one
+// string with offsets. A run of 200,000 steps was 200,000 small objects (each with its own copy
+// of the log tail) that the recorder allocated per step and the page then received by
+// structured clone; as columns it is a few buffers, and a log tail is stored once per change.
+
+/** A node's part, as recorded: a role code indexes this list. */
+export const roles = ["follower", "preCandidate", "candidate", "leader"] as const;
+
+/** One recorded run, ready to post: every column has `count` rows. */
+export type PackedFrames = {
+  readonly count: number;
+  readonly timeMs: Float64Array;
+  /** The stepping node's number (0-based), or -1 for a note (a fault, a client's operation). */
+  readonly node: Int8Array;
+  /** A note's crashed node (0-based), or -1. */
+  readonly crashed: Int8Array;
+  readonly role: Uint8Array;
+  readonly term: Int32Array;
+  /** Voted for (0-based), or -1. */
+  readonly vote: Int8Array;
+  readonly commit: Int32Array;
+  readonly applied: Int32Array;
+  /** The frame's log tail: tail k is `tailData[tailOffsets[k] .. tailOffsets[k + 1])`, its first number the index of the next. */
+  readonly tail: Int32Array;
+  readonly tailOffsets: Int32Array;
+  readonly tailData: Int32Array;
+  /** The frame's trace line: line k is `text.slice(lineOffsets[k], lineOffsets[k + 1])`. */
+  readonly line: Int32Array;
+  readonly lineOffsets: Int32Array;
+  readonly text: string;
+};
+
+/** One node as of one frame, decoded for drawing. */
+export type NodeFrame = {
+  readonly role: string;
+  readonly term: number;
+  /** 0-based node number, or null. */
+  readonly vote: number | null;
+  readonly commit: number;
+  readonly applied: number;
+  /** The index of `tail[0]`; the tail holds the terms of the log's last entries. */
+  readonly tailStart: number;
+  readonly tail: readonly number[];
+};
+
+/** The buffers of a packed run, for `postMessage`'s transfer list. */
+export function transferables(frames: PackedFrames): ArrayBuffer[] {
+  const columns = [
+    frames.timeMs,
+    frames.node,
+    frames.crashed,
+    frames.role,
+    frames.term,
+    frames.vote,
+    frames.commit,
+    frames.applied,
+    frames.tail,
+    frames.tailOffsets,
+    frames.tailData,
+    frames.line,
+    frames.lineOffsets,
+  ];
+  return columns.map((column) => column.buffer as ArrayBuffer);
+}
+
+export function nodeFrame(frames: PackedFrames, position: number): NodeFrame {
+  const k = frames.tail[position]!;
+  const from = frames.tailOffsets[k]!;
+  const to = frames.tailOffsets[k + 1]!;
+  const vote = frames.vote[position]!;
+  return {
+    role: roles[frames.role[position]!] ?? "follower",
+    term: frames.term[position]!,
+    vote: vote < 0 ? null : vote,
+    commit: frames.commit[position]!,
+    applied: frames.applied[position]!,
+    tailStart: frames.tailData[from]!,
+    tail: Array.from(frames.tailData.subarray(from + 1, to)),
+  };
+}
+
+export function lineAt(frames: PackedFrames, position: number): string {
+  const k = frames.line[position];
+  if (k === undefined) return "";
+  return frames.text.slice(frames.lineOffsets[k], frames.lineOffsets[k + 1]);
+}
+
+/** Growable columns: the recorder appends rows, `pack` trims them to size. */
+export class FrameColumns {
+  count = 0;
+  #capacity = 1024;
+  #timeMs = new Float64Array(this.#capacity);
+  #node = new Int8Array(this.#capacity);
+  #crashed = new Int8Array(this.#capacity);
+  #role = new Uint8Array(this.#capacity);
+  #term = new Int32Array(this.#capacity);
+  #vote = new Int8Array(this.#capacity);
+  #commit = new Int32Array(this.#capacity);
+  #applied = new Int32Array(this.#capacity);
+  #tail = new Int32Array(this.#capacity);
+  #line = new Int32Array(this.#capacity);
+  readonly #tailData = new IntList();
+  readonly #tailOffsets = new IntList();
+  readonly #lines: string[] = [];
+
+  /** Stores a log tail (its first index, then its terms) and returns its number. */
+  addTail(start: number, terms: readonly number[]): number {
+    this.#tailOffsets.push(this.#tailData.length);
+    this.#tailData.push(start);
+    for (const term of terms) this.#tailData.push(term);
+    return this.#tailOffsets.length - 1;
+  }
+
+  /** Stores a trace line and returns its number. */
+  addLine(line: string): number {
+    this.#lines.push(line);
+    return this.#lines.length - 1;
+  }
+
+  get lineCount(): number {
+    return this.#lines.length;
+  }
+
+  /** Appends a frame; `node` is -1 for a note, which leaves the node columns at 0. */
+  push(row: {
+    readonly timeMs: number;
+    readonly node: number;
+    readonly crashed: number;
+    readonly role: number;
+    readonly term: number;
+    readonly vote: number;
+    readonly commit: number;
+    readonly applied: number;
+    readonly tail: number;
+    readonly line: number;
+  }): void {
+    if (this.count === this.#capacity) this.#grow();
+    const i = this.count++;
+    this.#timeMs[i] = row.timeMs;
+    this.#node[i] = row.node;
+    this.#crashed[i] = row.crashed;
+    this.#role[i] = row.role;
+    this.#term[i] = row.term;
+    this.#vote[i] = row.vote;
+    this.#commit[i] = row.commit;
+    this.#applied[i] = row.applied;
+    this.#tail[i] = row.tail;
+    this.#line[i] = row.line;
+  }
+
+  pack(): PackedFrames {
+    const n = this.count;
+    const lineOffsets = new Int32Array(this.#lines.length + 1);
+    let at = 0;
+    this.#lines.forEach((line, k) => {
+      lineOffsets[k] = at;
+      at += line.length;
+    });
+    lineOffsets[this.#lines.length] = at;
+    const tailOffsets = new Int32Array(this.#tailOffsets.length + 1);
+    tailOffsets.set(this.#tailOffsets.values());
+    tailOffsets[this.#tailOffsets.length] = this.#tailData.length;
+    return {
+      count: n,
+      timeMs: this.#timeMs.slice(0, n),
+      node: this.#node.slice(0, n),
+      crashed: this.#crashed.slice(0, n),
+      role: this.#role.slice(0, n),
+      term: this.#term.slice(0, n),
+      vote: this.#vote.slice(0, n),
+      commit: this.#commit.slice(0, n),
+      applied: this.#applied.slice(0, n),
+      tail: this.#tail.slice(0, n),
+      tailOffsets,
+      tailData: this.#tailData.values(),
+      line: this.#line.slice(0, n),
+      lineOffsets,
+      text: this.#lines.join(""),
+    };
+  }
+
+  #grow(): void {
+    this.#capacity *= 2;
+    this.#timeMs = grown(this.#timeMs, this.#capacity);
+    this.#node = grown(this.#node, this.#capacity);
+    this.#crashed = grown(this.#crashed, this.#capacity);
+    this.#role = grown(this.#role, this.#capacity);
+    this.#term = grown(this.#term, this.#capacity);
+    this.#vote = grown(this.#vote, this.#capacity);
+    this.#commit = grown(this.#commit, this.#capacity);
+    this.#applied = grown(this.#applied, this.#capacity);
+    this.#tail = grown(this.#tail, this.#capacity);
+    this.#line = grown(this.#line, this.#capacity);
+  }
+}
+
+type Column = Float64Array | Int32Array | Int8Array | Uint8Array;
+
+function grown<T extends Column>(column: T, capacity: number): T {
+  const next = new (column.constructor as new (length: number) => T)(capacity);
+  next.set(column as never);
+  return next;
+}
+
+/** An append-only list of 32-bit integers. */
+class IntList {
+  length = 0;
+  #data = new Int32Array(1024);
+
+  push(value: number): void {
+    if (this.length === this.#data.length) this.#data = grown(this.#data, this.length * 2);
+    this.#data[this.length++] = value;
+  }
+
+  values(): Int32Array {
+    return this.#data.slice(0, this.length);
+  }
+}
