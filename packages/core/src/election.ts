@@ -16,9 +16,26 @@ export type CampaignReason = "timeout" | "forced" | "transfer";
 
 /** Starts an election: through a pre-vote when enabled, unless forced or asked by the leader. */
 export function campaign(ctx: Ctx, reason: CampaignReason): void {
-  if (!isVoter(ctx.s.membership, ctx.s.id)) return; // learners never campaign
+  if (!mayCampaign(ctx.s)) return; // learners never campaign
   if (ctx.s.config.preVote && reason === "timeout") becomePreCandidate(ctx);
   else becomeCandidate(ctx, reason === "transfer");
+}
+
+/**
+ * Whether this node may stand for election: a voter of the configuration in force, or (thesis
+ * §4.2.2) a voter being removed by a configuration not committed yet: "a server that is not part
+ * of its own latest configuration should still start new elections, as it might still be needed
+ * until the C_new entry is committed". Otherwise a leader that removed itself and crashed before
+ * C_new committed, and holds the longest log, would refuse every other candidate its vote and
+ * never campaign itself (the simulator's membership swarm found it: 2 voters, one removed). Its
+ * own vote never counts (quorum.ts counts the configuration's voters only).
+ */
+function mayCampaign(s: RaftState): boolean {
+  if (isVoter(s.membership, s.id)) return true;
+  const current = s.membershipLog.current;
+  return (
+    current.index > s.commit && isVoter(s.membershipLog.at(current.index - 1).membership, s.id)
+  );
 }
 
 /** A follower or candidate tick: campaign when the randomised election timeout runs out. */

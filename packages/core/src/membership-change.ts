@@ -18,7 +18,7 @@ import { leaderOf, matchOf, trackConfiguration } from "./tracker.js";
 // - The new configuration takes effect on the leader as soon as it is appended (§4.1, the
 //   MembershipLog): its progress records follow at once, new members probed from the tip.
 // - Once C_old,new is committed the leader appends C_new by itself (§4.3), unless the change asked
-//   to leave explicitly. The choice is part of the C_old,new entry (`explicitLeave`), so a leader
+//   to leave explicitly, or it is handing leadership over (§3.10). The choice is part of the C_old,new entry (`explicitLeave`), so a leader
 //   elected in a committed joint configuration, or restarted in one, finishes the job as asked.
 // - A leader that is not a voter of the committed configuration steps down (§4.2.2): it managed
 //   the cluster until then without counting itself (quorum.ts counts voters only).
@@ -75,8 +75,11 @@ export function afterMembershipCommit(ctx: Ctx): void {
   const current = s.membershipLog.current;
   if (current.index > s.commit) return;
   if (current.membership.outgoing !== undefined) {
-    // Whichever leader finds it committed, after a restart too: the intent is in the entry.
-    if (current.membership.explicitLeave !== true) {
+    // Whichever leader finds it committed, after a restart too: the intent is in the entry. Not
+    // while handing leadership over (§3.10: the log must stop growing so the target can catch
+    // up; the simulator found TimeoutNow sent as C_new went out): the target leaves it once it
+    // leads, or this leader once the transfer is abandoned.
+    if (current.membership.explicitLeave !== true && s.transfer === null) {
       appendMembership(ctx, leaveJoint(current.membership));
     }
     return;
