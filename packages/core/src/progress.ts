@@ -196,6 +196,18 @@ export function toReplicate(pr: Progress, seq: number): Progress {
 }
 
 /**
+ * Still streaming, but again from `next`: what was in flight from there on was lost (go-back-N).
+ * Messages sent before (seq below `seq`) no longer count in the window; their answers are stale.
+ */
+export function rewind(pr: Progress, next: number, seq: number): Progress {
+  return make(pr, {
+    next: Math.max(next, pr.match + 1),
+    sinceSeq: seq,
+    inflight: Inflight.empty,
+  });
+}
+
+/**
  * Records an AppendEntries whose entries end at `lastIndex` and hold `bytes` (or that carries
  * none).
  */

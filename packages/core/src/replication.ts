@@ -10,6 +10,7 @@ import {
   onLostLog,
   onSent,
   raiseMatch,
+  rewind,
   toProbe,
   toReplicate,
   withProgress,
@@ -58,12 +59,27 @@ function pushAppendEntries(
 const probeEntriesBytesMax = 4 * 1024;
 
 /**
+ * Entry bytes per message when resending after a loss. On a lossy path a message cut into n
+ * datagrams is lost whole if any one is, so a resend in one large message would be lost again
+ * (and resent whole) most of the time: at 10% datagram loss a 6 KiB batch of the UDP transport's
+ * 1,232-byte datagrams is lost 47% of the time, a 1 KiB piece 10%. About one datagram: a lost one
+ * costs one small resend, and what got through is kept. Only resends are cut this small, so a
+ * lossless stream keeps its large batches (`bench latency --virtual --loss`, docs/benchmarks.md).
+ */
+const resendEntriesBytesMax = 1024;
+
+/**
  * Sends `peer` one AppendEntries from its `next` (in replicate state at most
  * entriesBytesPerMessageMax bytes of entries and at least one entry; a probe carries at most
  * probeEntriesBytesMax, possibly none), unless its progress is paused. With `allowEmpty` it sends
  * even when there is nothing new (a probe or heartbeat). Returns whether a message was sent.
  */
-export function sendAppend(ctx: Ctx, peer: NodeId, allowEmpty: boolean): boolean {
+export function sendAppend(
+  ctx: Ctx,
+  peer: NodeId,
+  allowEmpty: boolean,
+  bytesMax = ctx.s.config.entriesBytesPerMessageMax,
+): boolean {
   const s = ctx.s;
   const ls = leaderOf(s);
   const pr = progressOf(ls, peer);
@@ -75,7 +91,7 @@ export function sendAppend(ctx: Ctx, peer: NodeId, allowEmpty: boolean): boolean
     startSnapshot(ctx, peer);
     return false;
   }
-  const entries = entriesFor(ctx, pr);
+  const entries = entriesFor(ctx, pr, bytesMax);
   if (entries.length === 0 && !allowEmpty) return false;
   const leaderCommit = entries.length > 0 ? s.commit : Math.min(s.commit, pr.match);
   const seq = pushAppendEntries(ctx, ls, peer, prevLogIndex, prevLogTerm, entries, leaderCommit);
@@ -86,22 +102,25 @@ export function sendAppend(ctx: Ctx, peer: NodeId, allowEmpty: boolean): boolean
   return true;
 }
 
-function entriesFor(ctx: Ctx, pr: Progress): AppendEntries["entries"] {
+function entriesFor(ctx: Ctx, pr: Progress, bytesMax: number): AppendEntries["entries"] {
   const { log, config } = ctx.s;
   if (pr.state !== "probe") {
     // Within the follower's byte window (not paused, so some room is left); at least one entry.
     const room = config.inflightBytesMax - pr.inflight.bytes;
-    return log.batch(pr.next, Math.min(config.entriesBytesPerMessageMax, room));
+    return log.batch(pr.next, Math.min(bytesMax, room));
   }
-  const budget = Math.min(probeEntriesBytesMax, config.entriesBytesPerMessageMax);
+  const budget = Math.min(probeEntriesBytesMax, bytesMax);
   const entries = log.batch(pr.next, budget);
   // batch() returns at least one entry; a probe need not: one large entry waits for replicate.
   return entries.length === 1 && entryBytes(entries[0]!) > budget ? [] : entries;
 }
 
-/** Sends `peer` everything it lacks, as far as its window allows. */
-export function sendAll(ctx: Ctx, peer: NodeId): void {
-  while (sendAppend(ctx, peer, false)) {
+/**
+ * Sends `peer` everything it lacks, as far as its window allows, in messages of at most
+ * `bytesMax` bytes of entries (at least one entry each).
+ */
+export function sendAll(ctx: Ctx, peer: NodeId, bytesMax?: number): void {
+  while (sendAppend(ctx, peer, false, bytesMax)) {
     // The window or the log bounds the loop.
   }
 }
@@ -259,6 +278,15 @@ export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): stri
     });
     setProgress(s, peer, onLostLog(active, lost, backtrackTo(ctx, msg), ls.seq + 1));
     sendAppend(ctx, peer, true);
+    return null;
+  }
+  if (pr.state === "replicate" && msg.conflictTerm === 0) {
+    // The follower's log ends short of what we streamed, past `match` (else lostLogEnd): a message
+    // was lost on the way. Resend from where its log ends at once, still streaming: falling back
+    // to a probe cost a round trip per loss (and a probe carries 4 KiB). The consistency check
+    // still guards the resent batch; if the follower's tail disagrees, its rejection names a term.
+    setProgress(s, peer, rewind(active, backtrackTo(ctx, msg), ls.seq + 1));
+    sendAll(ctx, peer, Math.min(resendEntriesBytesMax, s.config.entriesBytesPerMessageMax));
     return null;
   }
   const probe = toProbe(active, backtrackTo(ctx, msg), ls.seq + 1);

@@ -149,10 +149,13 @@ export const trustsAcknowledgedMatch: RaftCore<RaftStateInternals> = {
 };
 
 /**
- * The lost-log spin of issue 9: a leader whose probe was rejected without moving it back probes
- * again at once (the same question at network speed) instead of waiting for its next heartbeat.
- * Planted by sending that probe again (under the same seq) whenever the real step sent the
- * rejecter nothing.
+ * The lost-log spin of issue 9, and its streaming twin, the retransmission storm: a leader answers
+ * at once a rejection that tells it nothing new (the same question at network speed) instead of
+ * leaving it to its next heartbeat. The core answers a rejection at once only when it moves the
+ * probe back, or, streaming, when it is the first to show a gap (resend from the gap); a probe
+ * rejected without moving back, or a rejection older than the resend that already answered its
+ * loss (stale by seq), waits. Planted by sending an AppendEntries at `next - 1` again (under the
+ * same seq) whenever the real step sent the rejecter nothing, in probe and replicate state.
  */
 export const reprobesAtOnce: RaftCore<RaftStateInternals> = {
   init,
@@ -165,7 +168,7 @@ export const reprobesAtOnce: RaftCore<RaftStateInternals> = {
     if (answer.type !== "appendEntriesResponse" || answer.success) return result;
     if (result.messages.some((m) => m.to === answer.from)) return result;
     const pr = ls.progress.get(answer.from);
-    if (pr === undefined || pr.state !== "probe") return result;
+    if (pr === undefined || pr.state === "snapshot") return result;
     const prevLogIndex = pr.next - 1;
     const prevLogTerm = s.log.term(prevLogIndex);
     if (prevLogTerm === undefined) return result;

@@ -7,6 +7,9 @@ import type { SimulationOptions } from "./options.js";
 // same question again; sent at network speed it is a livelock: the lost-log spin of issue 9,
 // where a follower shorter than the match its leader recorded was probed for ever at one index
 // (~30,000 datagrams/s between two processes). Such a probe may go out only with a heartbeat.
+// Streaming, the leader answers the first rejection that shows a gap by resending from it (once
+// per loss: the rejections of the messages sent before the resend are stale by seq); answering
+// each of them would be a retransmission storm, the same spin.
 //
 // The checker watches every leader step that receives a rejection and sends the rejecter an
 // AppendEntries: a reactive probe. It makes no progress when its prevLogIndex is not below the

@@ -95,9 +95,11 @@ describe("generated fault schedules", () => {
       `acksBeforeDurable: fast-check seed ${outcome.seed}, path ${outcome.counterexamplePath}, ` +
         `minimal schedule ${JSON.stringify(minimal)}`,
     );
-    // Shrinking leaves only the faults the failure needs: a crash, and little else.
+    // Shrinking leaves only the faults the failure needs: a crash, and little else. Where it stops
+    // is a local minimum that moves with the message flow (4 faults before the leader resent lost
+    // appends from the gap, 5 since, from schedules of up to 12).
     expect(minimal.some((f) => f.kind === "crash")).toBe(true);
-    expect(minimal.length).toBeLessThanOrEqual(4);
+    expect(minimal.length).toBeLessThanOrEqual(5);
     expect(await safe(acksBeforeDurable, minimal)).toBe(false);
   }, 240_000);
 });

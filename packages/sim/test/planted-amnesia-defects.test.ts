@@ -9,8 +9,10 @@ import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 // - trusting `match`: the leader ignores a rejection that contradicts what the follower
 //   acknowledged, so the follower is never repaired and nothing is reported; the liveness phase
 //   demands that every node catches up;
-// - the spin: a probe rejected without moving back is sent again at once, not at the next
-//   heartbeat; the spin checker (spin-checker.ts) bounds such probes by the heartbeat rate.
+// - the spin: a rejection that tells the leader nothing new (a probe rejected without moving
+//   back, or a streamed message's rejection older than the resend from the gap that answered its
+//   loss) is answered at once, not at the next heartbeat; the spin checker (spin-checker.ts)
+//   bounds such answers by the heartbeat rate.
 
 const amnesiaSwarm: SimulationOverrides = {
   steps: 2000,

@@ -57,8 +57,13 @@ const deposedLeaderServing: SimulationOverrides = {
 };
 
 const cases: readonly Case[] = [
-  { defect: "readsBeforeNoopCommits", overrides: busyIsolating, pinned: [69], budget: 300 },
-  { defect: "readsWithoutQuorumRound", overrides: deposedLeaderServing, pinned: [1], budget: 60 },
+  { defect: "readsBeforeNoopCommits", overrides: busyIsolating, pinned: [110, 69], budget: 300 },
+  {
+    defect: "readsWithoutQuorumRound",
+    overrides: deposedLeaderServing,
+    pinned: [5, 1],
+    budget: 60,
+  },
 ];
 
 describe("a bounded seed search finds each planted read defect", () => {

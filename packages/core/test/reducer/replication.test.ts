@@ -307,6 +307,27 @@ describe("replication", () => {
     expect(status(c.state(n2)).commit).toBe(3);
   });
 
+  it("resends from a gap at once when a later message reveals it, still streaming", () => {
+    const c = elected();
+    c.step(n1, { type: "propose", id: "p0", data: bytes(1) });
+    c.stabilize();
+    c.step(n1, { type: "propose", id: "p1", data: bytes(1) }); // index 3, sent at once
+    c.queue = c.queue.filter((m) => m.to !== n2); // lost on the way to n2
+    c.step(n1, { type: "propose", id: "p2", data: bytes(1) }); // index 4
+    c.step(n1, { type: "flush" });
+    const toN2 = () => c.queue.filter((m) => m.to === n2) as AppendEntries[];
+    c.deliver(c.queue.indexOf(toN2()[0]!)); // n2 sees prev=3, lacks 3: rejects
+    const rejection = c.queue.findIndex((m) => m.from === n2);
+    c.deliver(rejection);
+    // No probe round trip and no heartbeat: the gap leaves again at once, with what followed it.
+    expect(toN2().map((m) => [m.prevLogIndex, m.entries.map((e) => e.index)])).toEqual([
+      [2, [3, 4]],
+    ]);
+    expect(progressOf(c, n2).state).toBe("replicate");
+    c.stabilize();
+    expect(progressOf(c, n2).match).toBe(4);
+  });
+
   it("ignores duplicated and reordered responses: match never goes back", () => {
     const c = elected(3, { entriesBytesPerMessageMax: 1 });
     c.step(n1, { type: "propose", id: "p0", data: bytes(1) });
