@@ -33,6 +33,12 @@ type ConfirmingRead = ReadState["confirming"][number];
 //    heartbeat round sent at tick t, no other leader can exist before t plus about one election
 //    timeout of real time. The leader serves lease reads without a round until `leaseTicks`
 //    (config.ts) have passed since the latest such round, else falls back to ReadIndex.
+//    A leader that sent TimeoutNow (transfer.ts) gives up its lease for the rest of its term:
+//    the target's vote requests carry the transfer flag, which voters grant inside their vote
+//    lease, so a new leader may commit writes while the old one's lease still runs (and a
+//    TimeoutNow delayed in the network may start that election even after the transfer was
+//    abandoned). Its reads take the ReadIndex path, whose quorum round fails once a quorum
+//    voted in the new term.
 // 6. A read pending when its node stops leading, or when the leader a follower asked changes,
 //    fails at once (`readRejected`, `leaderChanged`) instead of waiting for a timeout.
 
@@ -50,7 +56,13 @@ export function initialReadState(leaseReads: boolean): ReadState {
     forwarded: noReads,
     nextRequestId: 1,
     holdVotesAfterStart: leaseReads,
+    leaseRevoked: false,
   };
+}
+
+/** Leader, sending TimeoutNow: no more lease reads in this term (rule 5). */
+export function revokeLease(s: Draft): void {
+  if (s.config.leaseReads && !s.reads.leaseRevoked) s.reads = { ...s.reads, leaseRevoked: true };
 }
 
 /** A `read` event: serve it here, forward it to the leader, or refuse it. */
@@ -245,6 +257,7 @@ function serve(ctx: Ctx, read: ConfirmingRead): void {
  * election timeout.
  */
 function leaseHolds(s: RaftState): boolean {
+  if (s.reads.leaseRevoked) return false;
   const quorumSeq = quorumAckedSeq(s);
   const rounds = s.reads.leaseRounds;
   for (let i = rounds.length - 1; i >= 0; i--) {

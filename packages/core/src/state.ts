@@ -84,6 +84,11 @@ export type ReadState = {
    * election.ts inLease): it may have promised a leader, before a crash, not to vote for anyone.
    */
   readonly holdVotesAfterStart: boolean;
+  /**
+   * Leader: it sent TimeoutNow in this term, so its lease no longer holds (read-index.ts rule 5):
+   * lease reads fall back to ReadIndex until it leads again in a later term.
+   */
+  readonly leaseRevoked: boolean;
 };
 
 /**

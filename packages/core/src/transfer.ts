@@ -5,6 +5,7 @@ import type { Ctx } from "./internal/context.js";
 import { asTerm } from "./log.js";
 import type { TimeoutNow } from "./message.js";
 import { isVoter, members } from "./quorum.js";
+import { revokeLease } from "./read-index.js";
 import { sendAll } from "./replication.js";
 import { leaderOf, matchOf } from "./tracker.js";
 
@@ -103,5 +104,7 @@ function caughtUp(ctx: Ctx, peer: NodeId): boolean {
 
 function sendTimeoutNow(ctx: Ctx, to: NodeId): void {
   const s = ctx.s;
+  // The target's election passes the vote lease our lease reads rest on (read-index.ts rule 5).
+  revokeLease(s);
   ctx.messages.push({ type: "timeoutNow", from: s.id, to, term: asTerm(s.term) });
 }

@@ -52,9 +52,26 @@ export const readsBeforeNoopCommits: RaftCore<RaftStateInternals> = {
   },
 };
 
+/**
+ * §6.4.1 with §3.10: a leader keeps its lease after sending TimeoutNow. The target's vote
+ * requests carry the transfer flag, which voters grant inside their vote lease, so the target can
+ * win and commit writes while the old leader, not yet told (its messages lost or cut off), still
+ * serves lease reads.
+ */
+export const leaseKeptAfterTimeoutNow: RaftCore<RaftStateInternals> = {
+  init,
+  step(state, event) {
+    const result = step(state, event);
+    const s = result.state;
+    if (!s.reads.leaseRevoked) return result;
+    return { ...result, state: { ...s, reads: { ...s.reads, leaseRevoked: false } } };
+  },
+};
+
 export const readDefects = {
   readsWithoutQuorumRound,
   leaseLongerThanElectionTimeout,
+  leaseKeptAfterTimeoutNow,
   readsBeforeNoopCommits,
 } as const;
 
