@@ -87,6 +87,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "no-etcd": "skip etcd even when an etcd binary is on PATH",
       "server-args": 'extra kv-server options for every Flotilla cluster ("--tick-ms 20")',
       "reads-only": "run one 64-client PUT phase and the read phases (log, ReadIndex, lease) alone",
+      "read-rounds":
+        "how many times the three read phases run, interleaved; reads are their means (default 3)",
     },
   },
   latency: {

@@ -6,7 +6,10 @@
 //   file storage, 1 / 16 / 64 clients, 64-byte values       (etcd: the same, right after each)
 //   file storage, 4 clients, 1 MiB values                    (etcd: the same)
 //   file storage, 64 clients reading 64-byte values, once per read consistency: through the log,
-//                   ReadIndex, lease (examples/kv GET ?consistency=): `reads` in ops/s
+//                   ReadIndex, lease (examples/kv GET ?consistency=), the three interleaved and
+//                   repeated `--read-rounds` times (default 3): `reads` in ops/s (the mean over
+//                   the rounds) and `readIndexToLog`, `leaseToLog`, ratios of the sums, which hold
+//                   on a shared machine where single figures do not
 //   file storage, 64 clients, one follower SIGKILLed
 //   memory storage (a fresh cluster), 1 / 16 / 64 clients
 //   --loss 0.1,0.3: a fresh file cluster per share P, every server dropping P of its outgoing
@@ -35,6 +38,8 @@ type Settings = {
   readonly losses: readonly number[];
   /** Extra kv-server options for every Flotilla cluster (`--server-args="--tick-ms 20"`). */
   readonly serverArgs: readonly string[];
+  /** How many times the three read phases run, interleaved (log, ReadIndex, lease, log, ...). */
+  readonly readRounds: number;
   readonly dir: string;
 };
 
@@ -88,16 +93,33 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
   return { cluster, target, close };
 }
 
-/** The three read phases, in order: `{ log, readIndex, lease }` in ops/s. */
+/**
+ * The three read phases, interleaved and repeated `readRounds` times so that a machine whose load
+ * drifts during the run weighs on each consistency alike: `{ log, readIndex, lease }`, the mean
+ * ops/s of each, and the ratios of ReadIndex and lease to log reads.
+ */
 async function readPhases(target: Target, s: Settings, rows: Row[]) {
-  const reads: Partial<Record<ReadConsistency, number>> = {};
-  for (const consistency of ["log", "readIndex", "lease"] as const) {
-    const result = await readPhase(target, consistency, s);
-    reads[consistency] = result.opsPerSec;
-    const ours = { ...result, leaderChanges: 0 };
-    rows.push({ label: `file, 64 clients, GET by ${consistency}`, ours, etcd: null });
+  const consistencies = ["log", "readIndex", "lease"] as const;
+  const sums: Record<ReadConsistency, number> = { log: 0, readIndex: 0, lease: 0 };
+  for (let round = 1; round <= s.readRounds; round++) {
+    for (const consistency of consistencies) {
+      const result = await readPhase(target, consistency, s);
+      sums[consistency] += result.opsPerSec;
+      const ours = { ...result, leaderChanges: 0 };
+      const label = `file, 64 clients, GET by ${consistency}${s.readRounds > 1 ? ` #${round}` : ""}`;
+      rows.push({ label, ours, etcd: null });
+    }
   }
-  return reads;
+  const mean = (c: ReadConsistency) => Math.round(sums[c] / s.readRounds);
+  const ratio = (c: ReadConsistency) => round2(sums[c] / Math.max(1, sums.log));
+  return {
+    log: mean("log"),
+    readIndex: mean("readIndex"),
+    lease: mean("lease"),
+    readRounds: s.readRounds,
+    readIndexToLog: ratio("readIndex"),
+    leaseToLog: ratio("lease"),
+  };
 }
 
 /** 64 clients reading the keys the PUT phases wrote, with one read consistency. */
@@ -182,6 +204,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       "no-etcd": { type: "boolean", default: false },
       "server-args": { type: "string", default: "" },
       "reads-only": { type: "boolean", default: false },
+      "read-rounds": { type: "string", default: "3" },
     },
   });
   const quick = values.quick === true;
@@ -192,8 +215,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     largeValueBytes: Number(values["large-value-bytes"]),
     losses: values.loss === undefined ? [] : values.loss.split(",").map(Number),
     serverArgs: values["server-args"].split(" ").filter((arg) => arg !== ""),
+    readRounds: Number(values["read-rounds"]),
     dir,
   };
+  if (!Number.isSafeInteger(s.readRounds) || s.readRounds < 1) {
+    throw new Error(`--read-rounds: expected a positive integer, got ${values["read-rounds"]}`);
+  }
   const etcdBinary = values["no-etcd"] === true ? null : findEtcd();
   console.log(
     `bench kv: ${s.warmupMs} ms warm-up + ${s.durationMs} ms per phase; etcd: ${etcdBinary ?? "skipped: no etcd on PATH"}; data in ${dir}`,
