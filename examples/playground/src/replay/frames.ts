@@ -1,6 +1,6 @@
 // A recorded run as columns of numbers: one row per frame, typed arrays that the worker hands to
-// the page without copying (transferred, not structured-cloned), and the trace lines as one
-// string with offsets. A run of 200,000 steps was 200,000 small objects (each with its own copy
+// the page without copying (transferred, not structured-cloned), and the trace lines as UTF-8
+// bytes with offsets. A run of 200,000 steps was 200,000 small objects (each with its own copy
 // of the log tail) that the recorder allocated per step and the page then received by
 // structured clone; as columns it is a few buffers, and a log tail is stored once per change.
 
@@ -25,10 +25,10 @@ export type PackedFrames = {
   readonly tail: Int32Array;
   readonly tailOffsets: Int32Array;
   readonly tailData: Int32Array;
-  /** The frame's trace line: line k is `text.slice(lineOffsets[k], lineOffsets[k + 1])`. */
+  /** The frame's trace line: line k is the UTF-8 of `lineBytes[lineOffsets[k] .. lineOffsets[k + 1])`. */
   readonly line: Int32Array;
   readonly lineOffsets: Int32Array;
-  readonly text: string;
+  readonly lineBytes: Uint8Array;
 };
 
 /** One node as of one frame, decoded for drawing. */
@@ -60,6 +60,7 @@ export function transferables(frames: PackedFrames): ArrayBuffer[] {
     frames.tailData,
     frames.line,
     frames.lineOffsets,
+    frames.lineBytes,
   ];
   return columns.map((column) => column.buffer as ArrayBuffer);
 }
@@ -83,7 +84,9 @@ export function nodeFrame(frames: PackedFrames, position: number): NodeFrame {
 export function lineAt(frames: PackedFrames, position: number): string {
   const k = frames.line[position];
   if (k === undefined) return "";
-  return frames.text.slice(frames.lineOffsets[k], frames.lineOffsets[k + 1]);
+  return utf8Decoder.decode(
+    frames.lineBytes.subarray(frames.lineOffsets[k], frames.lineOffsets[k + 1]),
+  );
 }
 
 /** Growable columns: the recorder appends rows, `pack` trims them to size. */
@@ -102,7 +105,11 @@ export class FrameColumns {
   #line = new Int32Array(this.#capacity);
   readonly #tailData = new IntList();
   readonly #tailOffsets = new IntList();
-  readonly #lines: string[] = [];
+  // Lines as bytes, not strings: a run's 100,000s of trace lines would otherwise stay on the
+  // worker's heap as as many strings for the garbage collector to walk until the run ends.
+  readonly #lineOffsets = new IntList();
+  #lineBytes = new Uint8Array(64 * 1024);
+  #lineBytesUsed = 0;
 
   /** Stores a log tail (its first index, then its terms) and returns its number. */
   addTail(start: number, terms: readonly number[]): number {
@@ -114,12 +121,17 @@ export class FrameColumns {
 
   /** Stores a trace line and returns its number. */
   addLine(line: string): number {
-    this.#lines.push(line);
-    return this.#lines.length - 1;
+    this.#lineOffsets.push(this.#lineBytesUsed);
+    if (this.#lineBytes.length - this.#lineBytesUsed < line.length * 3) {
+      this.#lineBytes = grown(this.#lineBytes, 2 * this.#lineBytes.length + line.length * 3);
+    }
+    const { written } = utf8Encoder.encodeInto(line, this.#lineBytes.subarray(this.#lineBytesUsed));
+    this.#lineBytesUsed += written;
+    return this.#lineOffsets.length - 1;
   }
 
   get lineCount(): number {
-    return this.#lines.length;
+    return this.#lineOffsets.length;
   }
 
   /** Appends a frame; `node` is -1 for a note, which leaves the node columns at 0. */
@@ -151,13 +163,9 @@ export class FrameColumns {
 
   pack(): PackedFrames {
     const n = this.count;
-    const lineOffsets = new Int32Array(this.#lines.length + 1);
-    let at = 0;
-    this.#lines.forEach((line, k) => {
-      lineOffsets[k] = at;
-      at += line.length;
-    });
-    lineOffsets[this.#lines.length] = at;
+    const lineOffsets = new Int32Array(this.#lineOffsets.length + 1);
+    lineOffsets.set(this.#lineOffsets.values());
+    lineOffsets[this.#lineOffsets.length] = this.#lineBytesUsed;
     const tailOffsets = new Int32Array(this.#tailOffsets.length + 1);
     tailOffsets.set(this.#tailOffsets.values());
     tailOffsets[this.#tailOffsets.length] = this.#tailData.length;
@@ -176,7 +184,7 @@ export class FrameColumns {
       tailData: this.#tailData.values(),
       line: this.#line.slice(0, n),
       lineOffsets,
-      text: this.#lines.join(""),
+      lineBytes: this.#lineBytes.slice(0, this.#lineBytesUsed),
     };
   }
 
@@ -194,6 +202,9 @@ export class FrameColumns {
     this.#line = grown(this.#line, this.#capacity);
   }
 }
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 type Column = Float64Array | Int32Array | Int8Array | Uint8Array;
 
