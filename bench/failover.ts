@@ -116,11 +116,14 @@ async function trial(c: LocalCluster, writer: Writer, kind: Kind): Promise<Trial
  * office. Null when its log has no such record (a trial ended by the time limit, say).
  */
 function phases(trial: Trial, records: readonly LogRecord[]) {
+  // The earliest such record of any node (`records` holds each node's log in turn).
   const after = (msgs: readonly string[]) => {
-    const record = records.find(
-      (r) => r.node !== trial.leader && r.time >= trial.faultEpochMs && msgs.includes(r.msg),
-    );
-    return record === undefined ? null : record.time - trial.faultEpochMs;
+    const times = records
+      .filter(
+        (r) => r.node !== trial.leader && r.time >= trial.faultEpochMs && msgs.includes(r.msg),
+      )
+      .map((r) => r.time);
+    return times.length === 0 ? null : Math.min(...times) - trial.faultEpochMs;
   };
   return {
     detectMs: after(["pre-vote started", "election started"]),
