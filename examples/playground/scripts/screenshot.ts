@@ -1,5 +1,6 @@
 // Takes the screenshot shown in the README (docs/playground.png): the live mode at 1280×720,
-// seed 3, five nodes, two terms of writes, a crashed node and a cut link, paused mid-flight.
+// seed 3, five nodes and a learner, two terms of writes, a read, a crashed node and a cut link,
+// paused mid-flight.
 // Run: node --conditions=@flotilla/source --import tsx examples/playground/scripts/screenshot.ts
 import { resolve } from "node:path";
 import { buildSite, launch, openPage, serve } from "../test/browser/harness.js";
@@ -26,6 +27,10 @@ try {
   await keys("f", "5", "c", "f"); // n5 crashes
   await page.dispatchEvent('[data-link="n3,n4"]', "click"); // a level line has no height to click on
   await keys("Escape");
+  await keys("a", "f"); // n6 joins as a learner
+  await page.fill("#read-key", "mood");
+  await page.press("#read-key", "Enter");
+  await keys("f");
   await put("tide=high");
   await page.screenshot({ path: out });
   console.log(`wrote ${out}`);
