@@ -1,6 +1,6 @@
 import { status } from "@flotilla/core";
 import { describe, expect, it } from "vitest";
-import { crash, propose } from "../src/model/actions.js";
+import { crash, propose, restart } from "../src/model/actions.js";
 import { addServer, changeMember, read, transferLeadership } from "../src/model/admin.js";
 import type { World } from "../src/model/types.js";
 import { advanceTo, createWorld, leaderOf } from "../src/model/world.js";
@@ -55,6 +55,22 @@ describe("playground admin requests", () => {
     world = later(changeMember(world, "promote", added.id), 1_000);
     expect(lastOp(world).outcome).toBe("committed");
     expect(status(leaderOf(world)!.state).membership.voters).toContain("n4");
+  });
+
+  it("an added server restarted from its disk rejoins with the configuration its log holds", () => {
+    let world = later(addServer(elected()), 1_000);
+    const added = world.nodes.at(-1)!.id;
+    world = later(restart(later(crash(world, added), 200), added), 1_000);
+    const back = world.nodes.at(-1)!;
+    expect(status(back.state).membership.learners).toContain(added);
+    expect(status(back.state).commit).toBe(status(leaderOf(world)!.state).commit);
+  });
+
+  it("starts at most nine servers", () => {
+    let world = elected(7);
+    world = addServer(addServer(world));
+    expect(world.nodes).toHaveLength(9);
+    expect(addServer(world).nodes).toHaveLength(9);
   });
 
   it("refuses to promote a voter and to remove a stranger, with the core's reasons", () => {

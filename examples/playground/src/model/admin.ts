@@ -14,6 +14,9 @@ import { leaderOf, newNode } from "./world.js";
 // that node's effects (ops.ts). Nothing is decided here that the core would decide: a refused
 // request shows the core's own refusal.
 
+/** Servers a run may have: the keys 1-9 select them, and the ring stays readable. */
+export const serversMax = 9;
+
 /** The leader, or else the first running node (which will refuse and name whom to ask). */
 function askWhom(world: World): NodeId | undefined {
   return leaderOf(world)?.id ?? world.nodes.find((n) => n.up)?.id;
@@ -41,6 +44,9 @@ export function read(
 export function addServer(world: World, existing?: NodeId): World {
   let next = world;
   let id = existing;
+  if (id === undefined && world.nodes.length >= serversMax) {
+    return acted(world, `add node: at most ${serversMax} servers here (keys 1-9 select them)`);
+  }
   if (id === undefined) {
     id = nodeId(`n${world.nodes.length + 1}`);
     next = { ...world, nodes: [...world.nodes, newNode(world, id, world.nodes.length * 3)] };
