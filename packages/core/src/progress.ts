@@ -56,6 +56,12 @@ export type Progress = {
   readonly transfer: SnapshotTransfer | null;
   /** The last time this term the follower was found without entries it had acknowledged. */
   readonly lostLog: LostLog | null;
+  /**
+   * Heartbeat rounds left during which this follower's messages carry about one datagram of
+   * entries: a message was lost on the way to it lately (set by `rewind`, counted down by
+   * heartbeats). See messageBytesMax in replication.ts.
+   */
+  readonly lossyHeartbeats: number;
 };
 
 /** The leader streaming one snapshot to one follower in chunks (Raft paper §7). */
@@ -96,6 +102,7 @@ function make(pr: Progress, changes: Partial<Progress>): Progress {
     ackedSinceHeartbeat: changes.ackedSinceHeartbeat ?? pr.ackedSinceHeartbeat,
     transfer: changes.transfer === undefined ? pr.transfer : changes.transfer,
     lostLog: changes.lostLog === undefined ? pr.lostLog : changes.lostLog,
+    lossyHeartbeats: changes.lossyHeartbeats ?? pr.lossyHeartbeats,
   };
 }
 
@@ -120,6 +127,7 @@ export function initialProgress(next: number, seq: number, isLearner: boolean): 
     ackedSinceHeartbeat: false,
     transfer: null,
     lostLog: null,
+    lossyHeartbeats: 0,
   };
 }
 
@@ -198,12 +206,14 @@ export function toReplicate(pr: Progress, seq: number): Progress {
 /**
  * Still streaming, but again from `next`: what was in flight from there on was lost (go-back-N).
  * Messages sent before (seq below `seq`) no longer count in the window; their answers are stale.
+ * The path to the follower loses messages: small ones for the next `lossyHeartbeats` heartbeats.
  */
-export function rewind(pr: Progress, next: number, seq: number): Progress {
+export function rewind(pr: Progress, next: number, seq: number, lossyHeartbeats: number): Progress {
   return make(pr, {
     next: Math.max(next, pr.match + 1),
     sinceSeq: seq,
     inflight: Inflight.empty,
+    lossyHeartbeats,
   });
 }
 

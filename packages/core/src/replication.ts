@@ -59,27 +59,41 @@ function pushAppendEntries(
 const probeEntriesBytesMax = 4 * 1024;
 
 /**
- * Entry bytes per message when resending after a loss. On a lossy path a message cut into n
- * datagrams is lost whole if any one is, so a resend in one large message would be lost again
- * (and resent whole) most of the time: at 10% datagram loss a 6 KiB batch of the UDP transport's
- * 1,232-byte datagrams is lost 47% of the time, a 1 KiB piece 10%. About one datagram: a lost one
- * costs one small resend, and what got through is kept. Only resends are cut this small, so a
- * lossless stream keeps its large batches (`bench latency --virtual --loss`, docs/benchmarks.md).
+ * Entry bytes per message to a follower whose messages were lost lately. On a lossy path a
+ * message cut into n datagrams is lost whole if any one is: at 10% datagram loss a 6 KiB batch of
+ * the UDP transport's 1,232-byte datagrams is lost 47% of the time, a 1 KiB piece 10%. About one
+ * datagram: a loss costs one small resend, and what got through is kept. Only after a loss, for
+ * `lossyHeartbeatsFor` heartbeats, so a lossless stream keeps its large batches (fewer messages
+ * and acknowledgements; `bench latency --virtual --loss`, docs/benchmarks.md).
  */
-const resendEntriesBytesMax = 1024;
+const lossyEntriesBytesMax = 1024;
 
 /**
- * Sends `peer` one AppendEntries from its `next` (in replicate state at most
- * entriesBytesPerMessageMax bytes of entries and at least one entry; a probe carries at most
- * probeEntriesBytesMax, possibly none), unless its progress is paused. With `allowEmpty` it sends
+ * The most entry bytes one message to `pr`'s follower carries: the configured limit, or about one
+ * datagram while its path loses messages. The one place messages are sized by loss.
+ */
+function messageBytesMax(ctx: Ctx, pr: Progress): number {
+  const configured = ctx.s.config.entriesBytesPerMessageMax;
+  return pr.lossyHeartbeats > 0 ? Math.min(lossyEntriesBytesMax, configured) : configured;
+}
+
+/**
+ * Heartbeats a loss keeps a follower's messages small: an election timeout's worth, long enough
+ * to span the next losses on a path that keeps losing (10% loss at 64 entries in flight is a loss
+ * every few round trips), short enough that a path that healed soon gets large batches again.
+ */
+function lossyHeartbeatsFor(ctx: Ctx): number {
+  const { electionTimeoutTicks, heartbeatIntervalTicks } = ctx.s.config;
+  return Math.ceil(electionTimeoutTicks / heartbeatIntervalTicks);
+}
+
+/**
+ * Sends `peer` one AppendEntries from its `next` (in replicate state at most messageBytesMax
+ * bytes of entries and at least one entry; a probe carries at most probeEntriesBytesMax of those,
+ * possibly none), unless its progress is paused. With `allowEmpty` it sends
  * even when there is nothing new (a probe or heartbeat). Returns whether a message was sent.
  */
-export function sendAppend(
-  ctx: Ctx,
-  peer: NodeId,
-  allowEmpty: boolean,
-  bytesMax = ctx.s.config.entriesBytesPerMessageMax,
-): boolean {
+export function sendAppend(ctx: Ctx, peer: NodeId, allowEmpty: boolean): boolean {
   const s = ctx.s;
   const ls = leaderOf(s);
   const pr = progressOf(ls, peer);
@@ -91,7 +105,7 @@ export function sendAppend(
     startSnapshot(ctx, peer);
     return false;
   }
-  const entries = entriesFor(ctx, pr, bytesMax);
+  const entries = entriesFor(ctx, pr);
   if (entries.length === 0 && !allowEmpty) return false;
   const leaderCommit = entries.length > 0 ? s.commit : Math.min(s.commit, pr.match);
   const seq = pushAppendEntries(ctx, ls, peer, prevLogIndex, prevLogTerm, entries, leaderCommit);
@@ -102,8 +116,9 @@ export function sendAppend(
   return true;
 }
 
-function entriesFor(ctx: Ctx, pr: Progress, bytesMax: number): AppendEntries["entries"] {
+function entriesFor(ctx: Ctx, pr: Progress): AppendEntries["entries"] {
   const { log, config } = ctx.s;
+  const bytesMax = messageBytesMax(ctx, pr);
   if (pr.state !== "probe") {
     // Within the follower's byte window (not paused, so some room is left); at least one entry.
     const room = config.inflightBytesMax - pr.inflight.bytes;
@@ -115,12 +130,9 @@ function entriesFor(ctx: Ctx, pr: Progress, bytesMax: number): AppendEntries["en
   return entries.length === 1 && entryBytes(entries[0]!) > budget ? [] : entries;
 }
 
-/**
- * Sends `peer` everything it lacks, as far as its window allows, in messages of at most
- * `bytesMax` bytes of entries (at least one entry each).
- */
-export function sendAll(ctx: Ctx, peer: NodeId, bytesMax?: number): void {
-  while (sendAppend(ctx, peer, false, bytesMax)) {
+/** Sends `peer` everything it lacks, as far as its window allows. */
+export function sendAll(ctx: Ctx, peer: NodeId): void {
+  while (sendAppend(ctx, peer, false)) {
     // The window or the log bounds the loop.
   }
 }
@@ -183,7 +195,7 @@ export function broadcastHeartbeat(ctx: Ctx): void {
   const streams: NodeId[] = [];
   for (const peer of leaderOf(ctx.s).progress.keys()) {
     const s = ctx.s;
-    const pr = progressOf(leaderOf(s), peer);
+    const pr = countDownLossy(ctx, peer);
     switch (pr.state) {
       case "probe":
         // A lost probe (or its lost answer) must not stall the follower forever.
@@ -212,6 +224,15 @@ export function broadcastHeartbeat(ctx: Ctx): void {
     }
   }
   for (const peer of streams) sendAll(ctx, peer);
+}
+
+/** One heartbeat less of small messages to `peer` (see messageBytesMax); its progress after. */
+function countDownLossy(ctx: Ctx, peer: NodeId): Progress {
+  const pr = progressOf(leaderOf(ctx.s), peer);
+  if (pr.lossyHeartbeats === 0) return pr;
+  const next = withProgress(pr, { lossyHeartbeats: pr.lossyHeartbeats - 1 });
+  setProgress(ctx.s, peer, next);
+  return next;
 }
 
 /**
@@ -285,8 +306,13 @@ export function handleAppendResponse(ctx: Ctx, msg: AppendEntriesResponse): stri
     // was lost on the way. Resend from where its log ends at once, still streaming: falling back
     // to a probe cost a round trip per loss (and a probe carries 4 KiB). The consistency check
     // still guards the resent batch; if the follower's tail disagrees, its rejection names a term.
-    setProgress(s, peer, rewind(active, backtrackTo(ctx, msg), ls.seq + 1));
-    sendAll(ctx, peer, Math.min(resendEntriesBytesMax, s.config.entriesBytesPerMessageMax));
+    // The resend and what follows go in small messages for a while (messageBytesMax).
+    setProgress(
+      s,
+      peer,
+      rewind(active, backtrackTo(ctx, msg), ls.seq + 1, lossyHeartbeatsFor(ctx)),
+    );
+    sendAll(ctx, peer);
     return null;
   }
   const probe = toProbe(active, backtrackTo(ctx, msg), ls.seq + 1);

@@ -328,6 +328,42 @@ describe("replication", () => {
     expect(progressOf(c, n2).match).toBe(4);
   });
 
+  it("after a loss, sends that follower about one datagram per message for an election timeout", () => {
+    const c = elected(); // electionTimeoutTicks 10, a heartbeat every tick: 10 heartbeats
+    const big = () => bytes(600); // two of these exceed the 1 KiB a message carries after a loss
+    c.step(n1, { type: "propose", id: "p0", data: bytes(1) });
+    c.stabilize();
+    c.step(n1, { type: "propose", id: "p1", data: big() }); // index 3, sent at once
+    c.queue = c.queue.filter((m) => m.to !== n2); // lost on the way to n2
+    c.step(n1, { type: "propose", id: "p2", data: big() }); // index 4
+    c.step(n1, { type: "flush" });
+    const batches = (to: typeof n1) =>
+      (c.queue.filter((m) => m.to === to && m.type === "appendEntries") as AppendEntries[]).map(
+        (m) => m.entries.map((e) => e.index),
+      );
+    c.deliver(c.queue.findIndex((m) => m.to === n2)); // n2 lacks 3: rejects
+    c.deliver(c.queue.findIndex((m) => m.from === n2));
+    expect(batches(n2)).toEqual([[3], [4]]); // the resend, one entry per message
+    c.stabilize();
+    // New entries too: n2 in pieces, n3 (nothing lost) in one batch.
+    const burst = () => {
+      for (const id of ["a", "b", "c"]) c.step(n1, { type: "propose", id, data: big() });
+      c.step(n1, { type: "flush" });
+    };
+    burst();
+    expect(batches(n2)).toEqual([[5], [6], [7]]);
+    expect(batches(n3)).toEqual([[5], [6, 7]]);
+    c.stabilize();
+    for (let i = 0; i < 10; i++) {
+      c.tick(n1);
+      c.stabilize();
+    }
+    burst(); // ten heartbeats without a loss: large batches again
+    expect(batches(n2)).toEqual([[8], [9, 10]]);
+    c.stabilize();
+    expect(progressOf(c, n2).match).toBe(10);
+  });
+
   it("ignores duplicated and reordered responses: match never goes back", () => {
     const c = elected(3, { entriesBytesPerMessageMax: 1 });
     c.step(n1, { type: "propose", id: "p0", data: bytes(1) });
