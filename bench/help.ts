@@ -130,6 +130,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       steps: "steps per seed (default 200000)",
       seeds: "comma-separated seeds (default 1,2,3)",
       disk: "file (FileStorage on the simulated disk, the default) or memory",
+      workload:
+        "swarm (each seed's whole scenario, the default) or bca3b0b (without the storage faults and leadership transfers drawn since, to compare with that commit)",
     },
   },
 };

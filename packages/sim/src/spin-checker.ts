@@ -33,7 +33,8 @@ export class SpinChecker {
   readonly boundPerSecond: number;
   /** The most such probes seen in one second to one peer. */
   maxPerSecond = 0;
-  readonly #watch = new Map<string, PeerWatch>();
+  /** Per leader, per peer (maps, not a joined string key: this runs on every acknowledgement). */
+  readonly #watch = new Map<NodeId, Map<NodeId, PeerWatch>>();
   readonly #ids: readonly NodeId[];
   readonly #receivedSecond: number[];
   readonly #receivedCount: number[];
@@ -72,11 +73,15 @@ export class SpinChecker {
     if (event.type !== "receive") return null;
     const answer = event.message;
     if (answer.type !== "appendEntriesResponse") return null;
-    const key = `${node}>${answer.from}`;
-    let watch = this.#watch.get(key);
+    let peers = this.#watch.get(node);
+    if (peers === undefined) {
+      peers = new Map();
+      this.#watch.set(node, peers);
+    }
+    let watch = peers.get(answer.from);
     if (watch === undefined || watch.term !== answer.term) {
       watch = { term: answer.term, lastProbe: -1, second: -1, count: 0 };
-      this.#watch.set(key, watch);
+      peers.set(answer.from, watch);
     }
     if (answer.success) {
       watch.lastProbe = -1;
