@@ -3,7 +3,8 @@
 //     and the main thread's own CPU time per frame (on a loaded machine the two part ways);
 //   - the replay worker's fast-forward in simulated events per second, each command run with
 //     frames recorded (what a person watches) and without (the simulator alone in the worker),
-//     interleaved, so the recording's share is a ratio from one run;
+//     and the same command in this Node process, interleaved, so the recording's share and the
+//     browser's against Node are ratios from one run;
 //   - the production bundle's gzipped size.
 // Run: npx pnpm@12.4.2 playground-measure [--seconds 5] [--steps 200000] [--rounds 2]
 import { readdirSync, readFileSync } from "node:fs";
@@ -11,6 +12,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { deriveOptions, runSimulation } from "@flotilla/sim";
+import { parseSimCommand } from "../src/replay/replay-run.js";
 import { buildSite, chromiumPath, serve } from "../test/browser/harness.js";
 
 const { values: flags } = parseArgs({
@@ -81,6 +84,16 @@ async function replay(page: Page, url: string, command: string, record: boolean)
   };
 }
 
+/** The same command run by the simulator in this Node process, as the CLI runs it. */
+async function inNode(command: string) {
+  const { seed, overrides } = parseSimCommand(command);
+  const started = performance.now();
+  const result = await runSimulation(deriveOptions(seed, overrides));
+  const runMs = Math.round(performance.now() - started);
+  const eventsPerSecond = Math.round((result.steps * 1000) / Math.max(runMs, 1));
+  return { command, node: true, fingerprint: result.fingerprint, runMs, eventsPerSecond };
+}
+
 const dir = await buildSite();
 const site = await serve(dir);
 const browser = await chromium.launch({
@@ -121,6 +134,11 @@ try {
           `worker ${record ? "recorded" : "bare    "} ${run.command}: ${run.eventsPerSecond.toLocaleString("en")} events/s (${run.runMs} ms), on the page after ${run.deliveredMs} ms, fingerprint ${run.fingerprint}`,
         );
       }
+      const node = await inNode(`pnpm sim --seed 1 --steps ${steps} --nodes 5${disk}`);
+      runs.push(node);
+      console.log(
+        `Node            ${node.command}: ${node.eventsPerSecond.toLocaleString("en")} events/s (${node.runMs} ms), fingerprint ${node.fingerprint}`,
+      );
     }
   }
   report.worker = runs;
