@@ -11,8 +11,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { type Browser, chromium, type Page } from "playwright-core";
 import { deriveOptions, runSimulation } from "@flotilla/sim";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { parseSimCommand } from "../src/replay/replay-run.js";
 import { buildSite, chromiumPath, serve } from "../test/browser/harness.js";
 

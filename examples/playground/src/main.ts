@@ -1,5 +1,6 @@
 import { TabPanel } from "./multitab/tab-panel.js";
 import { ReplayPanel } from "./replay/replay-panel.js";
+import { AnimationLoop } from "./ui/animation-loop.js";
 import { App, type Elements } from "./ui/app.js";
 import { bindKeyboard } from "./ui/keyboard.js";
 
@@ -147,10 +148,18 @@ showMode();
 
 bindKeyboard(app, { proposeInput: valueInput, read: readNow }, () => mode() === "live");
 
-function frame(now: number): void {
-  if (mode() === "replay") replay.frame(now);
-  else if (mode() === "live") app.frame(now);
-  requestAnimationFrame(frame);
-}
+const loop = new AnimationLoop(
+  (now) => {
+    if (mode() === "replay") replay.frame(now);
+    else if (mode() === "live") app.frame(now);
+  },
+  () => (mode() === "live" && app.playing) || (mode() === "replay" && replay.playing),
+  () => {
+    app.pauseClock();
+    replay.pauseClock();
+  },
+);
+app.onPlay = () => loop.wake();
+replay.onPlay = () => loop.wake();
+window.addEventListener("hashchange", () => loop.wake());
 app.render(true);
-requestAnimationFrame(frame);

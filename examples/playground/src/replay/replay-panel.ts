@@ -16,6 +16,8 @@ export class ReplayPanel {
   #position = 0;
   #playing = false;
   #lastMs: number | null = null;
+  /** Called when playing starts (main.ts starts the animation loop). */
+  onPlay: () => void = () => {};
 
   constructor(root: HTMLElement) {
     this.#root = root;
@@ -48,6 +50,7 @@ export class ReplayPanel {
     this.#on("replay-play", "click", () => {
       this.#playing = !this.#playing;
       this.render();
+      if (this.#playing) this.onPlay();
     });
     this.#on("replay-violation", "click", () => {
       const frame = this.#index?.result.violationFrame;
@@ -81,6 +84,15 @@ export class ReplayPanel {
       this.seek(0);
     };
     worker.postMessage(request);
+  }
+
+  get playing(): boolean {
+    return this.#playing;
+  }
+
+  /** The animation loop stopped: the next frame starts the clock afresh. */
+  pauseClock(): void {
+    this.#lastMs = null;
   }
 
   seek(position: number): void {

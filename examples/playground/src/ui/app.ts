@@ -41,6 +41,8 @@ export class App {
   #rendered: World | null = null;
   #renderedSelection: NodeId | null = null;
   #lastFrameMs: number | null = null;
+  /** Called when playing starts (main.ts starts the animation loop). */
+  onPlay: () => void = () => {};
   readonly #el: Elements;
   readonly #view: LiveView;
   #proposals = 0;
@@ -73,6 +75,11 @@ export class App {
     this.render();
   }
 
+  /** The animation loop stopped: the next frame starts the clock afresh. */
+  pauseClock(): void {
+    this.#lastFrameMs = null;
+  }
+
   act(change: (world: World) => World): void {
     this.timeline.push(change(this.world));
     this.render();
@@ -81,6 +88,7 @@ export class App {
   togglePlay(): void {
     this.playing = !this.playing;
     this.render(true);
+    if (this.playing) this.onPlay();
   }
 
   stepOne(): void {

@@ -204,6 +204,33 @@ describe.skipIf(!chromiumPresent)("the playground in Chromium", () => {
     expect(errors).toEqual([]);
   });
 
+  it("plays with Space, and a paused page stands still", async () => {
+    const { page, errors } = await openPage(
+      playground.context(),
+      `${playground.url()}?seed=3&nodes=5`,
+    );
+    const time = async () => Number(await page.getAttribute("[data-time]", "data-time"));
+    await page.keyboard.press(" ");
+    await page.waitForFunction(
+      () => Number(document.querySelector("[data-time]")?.getAttribute("data-time")) > 0,
+      null,
+      { timeout: 30_000 },
+    );
+    await page.keyboard.press(" ");
+    const paused = await time();
+    await page.evaluate(
+      () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
+    );
+    expect(await time()).toBe(paused);
+    await page.keyboard.press(" "); // and it starts again after the pause
+    await page.waitForFunction(
+      (at) => Number(document.querySelector("[data-time]")?.getAttribute("data-time")) > at,
+      paused,
+      { timeout: 30_000 },
+    );
+    expect(errors).toEqual([]);
+  });
+
   it("is readable on a phone-sized screen: nothing overflows sideways", async () => {
     const { page, errors } = await openPage(
       playground.context(),
