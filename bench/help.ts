@@ -87,6 +87,7 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "no-etcd": "skip etcd even when an etcd binary is on PATH",
       "server-args": 'extra kv-server options for every Flotilla cluster ("--tick-ms 20")',
       "reads-only": "run one 64-client PUT phase and the read phases (log, ReadIndex, lease) alone",
+      "loss-only": "run the loss phases alone (a lossless cluster, then one per --loss share)",
       "read-rounds":
         "how many times the three read phases run, interleaved; reads are their means (default 3)",
     },

@@ -10,12 +10,16 @@
 //                   repeated `--read-rounds` times (default 3): `reads` in ops/s (the mean over
 //                   the rounds) and `readIndexToLog`, `leaseToLog`, ratios of the sums, which hold
 //                   on a shared machine where single figures do not
-//   file storage, 64 clients, one follower SIGKILLed
+//   file storage, 64 clients, healthy and then with one follower SIGKILLed, back to back (the
+//                   share of the healthy rate is taken from these two, a minute apart at most)
 //   memory storage (a fresh cluster), 1 / 16 / 64 clients
-//   --loss 0.1,0.3: a fresh file cluster per share P, every server dropping P of its outgoing
-//                   Raft datagrams (transport-udp dropProbability), 16 clients
+//   --loss 0.1,0.3: a fresh lossless file cluster, then a fresh file cluster per share P, every
+//                   server dropping P of its outgoing Raft datagrams (transport-udp
+//                   dropProbability), 16 clients; each lossy rate as a share of the lossless
+//                   one measured just before (on a shared machine the load moves in minutes)
 //
-// `--reads-only` runs one 64-client PUT phase and the read phases alone.
+// `--reads-only` runs one 64-client PUT phase and the read phases alone; `--loss-only`, the loss
+// phases alone.
 //
 // `leaderChanges` counts the term changes seen across the measured phases (the highest term any
 // node reports, before and after each phase). Every process is killed by pid; data lives in one
@@ -204,6 +208,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       "no-etcd": { type: "boolean", default: false },
       "server-args": { type: "string", default: "" },
       "reads-only": { type: "boolean", default: false },
+      "loss-only": { type: "boolean", default: false },
       "read-rounds": { type: "string", default: "3" },
     },
   });
@@ -229,6 +234,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   const json: Record<string, unknown> = {};
   const closers: (() => Promise<void>)[] = [];
   try {
+    if (values["loss-only"] === true) {
+      json.lossy = await lossPhases(s, rows, closers);
+      printTable(rows);
+      console.log(JSON.stringify(json));
+      return;
+    }
     const file = await startKv(s, "file", []);
     closers.push(file.close);
     if (values["reads-only"] === true) {
@@ -261,9 +272,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     rows.push({ label: `file, 4 clients, ${s.largeValueBytes} B`, ours: large, etcd: etcdLarge });
     await etcd?.destroy();
     json.reads = await readPhases(file.target, s, rows);
+    const healthy = await phase(file.target, 64, 64, s);
+    rows.push({ label: "file, 64 clients, healthy (before the kill)", ours: healthy, etcd: null });
     const leader = await file.cluster.waitForLeader();
-    const follower = ids.find((id) => id !== leader)!;
-    await file.cluster.kill(follower, "SIGKILL");
+    await file.cluster.kill(ids.find((id) => id !== leader)!, "SIGKILL");
     const dead = await phase(file.target, 64, 64, s);
     rows.push({ label: "file, 64 clients, a follower SIGKILLed", ours: dead, etcd: null });
     await file.close();
@@ -279,27 +291,17 @@ export async function main(argv: readonly string[]): Promise<void> {
     const failoverMs = await failover(memory.cluster, memory.target);
     await memory.close();
 
-    const lossy: Record<string, unknown> = {};
-    for (const loss of s.losses) {
-      const name = `loss${Math.round(loss * 100)}`;
-      const cluster = await startKv(s, name, ["--loss", String(loss)]);
-      closers.push(cluster.close);
-      const ours = await phase(cluster.target, 16, 64, s);
-      rows.push({ label: `file, 16 clients, ${loss * 100}% loss`, ours, etcd: null });
-      lossy[name] = {
-        c16: pick(ours),
-        leaderChanges: ours.leaderChanges,
-        minPerSecond: Math.min(...ours.perSecond),
-        ofLossless: round2(ours.opsPerSec / Math.max(1, fileRows.c16!.opsPerSec)),
-      };
-      await cluster.close();
-    }
+    const lossy = s.losses.length > 0 ? await lossPhases(s, rows, closers) : null;
 
     printTable(rows);
     console.log(`failover (memory cluster, leader SIGKILLed under 1 client): ${failoverMs} ms`);
     json.file = mapRows(fileRows);
     json.memory = mapRows(memoryRows);
-    json.deadFollower = { c64: pick(dead) };
+    json.deadFollower = {
+      c64: pick(dead),
+      healthyC64: pick(healthy),
+      ofHealthy: round2(dead.opsPerSec / Math.max(1, healthy.opsPerSec)),
+    };
     json.largeValues = {
       opsPerSec: large.opsPerSec,
       p99Us: large.p99Us,
@@ -308,12 +310,45 @@ export async function main(argv: readonly string[]): Promise<void> {
     json.etcd = etcd === null ? null : mapRows(etcdRows);
     json.leaderChanges = leaderChanges;
     json.failoverMs = failoverMs;
-    if (s.losses.length > 0) json.lossy = lossy;
+    if (lossy !== null) json.lossy = lossy;
   } finally {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
   console.log(JSON.stringify(json));
+}
+
+/**
+ * The loss phases: a fresh lossless file cluster, then one per share P of dropped Raft datagrams,
+ * 16 clients each; `ofLossless` is each lossy rate over the lossless one measured just before.
+ */
+async function lossPhases(
+  s: Settings,
+  rows: Row[],
+  closers: (() => Promise<void>)[],
+): Promise<Record<string, unknown>> {
+  const measure = async (name: string, args: readonly string[], label: string) => {
+    const cluster = await startKv(s, name, args);
+    closers.push(cluster.close);
+    const ours = await phase(cluster.target, 16, 64, s);
+    rows.push({ label, ours, etcd: null });
+    await cluster.close();
+    return ours;
+  };
+  const lossless = await measure("loss0", [], "file, 16 clients, lossless (fresh cluster)");
+  const lossy: Record<string, unknown> = { lossless: { c16: pick(lossless) } };
+  for (const loss of s.losses) {
+    const name = `loss${Math.round(loss * 100)}`;
+    const label = `file, 16 clients, ${loss * 100}% loss`;
+    const ours = await measure(name, ["--loss", String(loss)], label);
+    lossy[name] = {
+      c16: pick(ours),
+      leaderChanges: ours.leaderChanges,
+      minPerSecond: Math.min(...ours.perSecond),
+      ofLossless: round2(ours.opsPerSec / Math.max(1, lossless.opsPerSec)),
+    };
+  }
+  return lossy;
 }
 
 function pick(r: PhaseResult) {
