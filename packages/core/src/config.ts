@@ -30,11 +30,10 @@ export type Config = {
    * from the leader refuses every vote for an election timeout (the vote lease, §4.2.3), so no
    * other leader can exist before then; `checkQuorum` is therefore required (ConfigError
    * otherwise). NB: this assumes bounded clock drift: no node's clock may run so much faster
-   * than the leader's that its election timeout ends `leaseClockDriftTicks` ticks early. Time is
-   * the ticks the node is given, so a leader that misses ticks (its process paused: SIGSTOP, a
-   * long GC or event-loop stall; `createNode` ticks once per timer firing and does not catch up)
-   * counts the pause as drift: lease reads are safe only while such pauses stay shorter than
-   * `leaseClockDriftTicks` ticks. A node with lease reads on also refuses votes for its first
+   * than the leader's that its election timeout ends `leaseClockDriftTicks` ticks early. The
+   * lease counts real time: `createNode` gives each tick the intervals of real time it stands
+   * for (`elapsed`), so a leader whose process was paused (SIGSTOP, a long GC) does not trust
+   * its lease on waking; an embedder driving the reducer must do the same. A node with lease reads on also refuses votes for its first
    * election timeout after a restart, since it forgot which leader it heard from.
    */
   readonly leaseReads: boolean;

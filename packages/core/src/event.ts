@@ -10,8 +10,13 @@ export type ReadConsistency = "readIndex" | "lease";
 
 /** The only inputs of the reducer. Time is a `tick`; the driver decides how long a tick is. */
 export type Event =
-  /** One unit of logical time has passed. */
-  | { readonly type: "tick" }
+  /**
+   * One unit of logical time has passed. `elapsed` (a positive integer, default 1): how many tick
+   * intervals of real time this tick stands for, when the driver fell behind (a paused process, a
+   * long GC pause, late timers). Only a leader's lease counts it (read-index.ts rule 5): election
+   * and heartbeat timers still advance by one, so a node that wakes does not campaign at once.
+   */
+  | { readonly type: "tick"; readonly elapsed?: number }
   /** Start an election now (a test or an operator forcing one); ignored by learners. */
   | { readonly type: "campaign" }
   /** A message arrived from a peer. Anything wrong with it is reported as a `dropped` effect. */

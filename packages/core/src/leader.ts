@@ -72,11 +72,11 @@ function afterSnapshotInstalled(ctx: Ctx, peer: NodeId): void {
   afterTransferTargetAck(ctx, peer);
 }
 
-export function tickLeader(ctx: Ctx): void {
+export function tickLeader(ctx: Ctx, elapsed: number): void {
   const s = ctx.s;
   s.heartbeatElapsed += 1;
   s.electionElapsed += 1;
-  countLeaderTick(ctx);
+  countLeaderTick(ctx, elapsed);
   if (s.electionElapsed >= s.config.electionTimeoutTicks) {
     s.electionElapsed = 0;
     if (s.config.checkQuorum && !quorumActive(ctx)) {

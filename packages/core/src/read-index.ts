@@ -33,6 +33,9 @@ type ConfirmingRead = ReadState["confirming"][number];
 //    heartbeat round sent at tick t, no other leader can exist before t plus about one election
 //    timeout of real time. The leader serves lease reads without a round until `leaseTicks`
 //    (config.ts) have passed since the latest such round, else falls back to ReadIndex.
+//    Lease time is real time: a tick may stand for several intervals (`elapsed`) when the driver
+//    fell behind, so a leader paused past its lease (SIGSTOP, a long GC) does not trust it on
+//    waking, and late timers do not stretch it.
 //    A leader that sent TimeoutNow (transfer.ts) gives up its lease for the rest of its term:
 //    the target's vote requests carry the transfer flag, which voters grant inside their vote
 //    lease, so a new leader may commit writes while the old one's lease still runs (and a
@@ -143,10 +146,13 @@ export function noteReadAck(ctx: Ctx, peer: NodeId, seq: number): void {
   ctx.s.reads = { ...reads, ackedSeq };
 }
 
-/** Leader tick (lease reads only): time for the lease. */
-export function countLeaderTick(ctx: Ctx): void {
+/**
+ * Leader tick (lease reads only): time for the lease, in the tick intervals of real time the
+ * tick stands for, so a leader whose process was paused past its lease does not trust it on waking.
+ */
+export function countLeaderTick(ctx: Ctx, elapsed: number): void {
   if (!ctx.s.config.leaseReads) return;
-  ctx.s.reads = { ...ctx.s.reads, leaderTicks: ctx.s.reads.leaderTicks + 1 };
+  ctx.s.reads = { ...ctx.s.reads, leaderTicks: ctx.s.reads.leaderTicks + elapsed };
 }
 
 /**

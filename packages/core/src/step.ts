@@ -73,10 +73,12 @@ export function step(state: RaftState, event: Event): StepResult {
   }
   const ctx = newContext(state);
   switch (event.type) {
-    case "tick":
-      if (ctx.s.role === "leader") tickLeader(ctx);
+    case "tick": {
+      const elapsed = tickElapsed(event.elapsed);
+      if (ctx.s.role === "leader") tickLeader(ctx, elapsed);
       else tickElection(ctx);
       break;
+    }
     case "campaign":
       // A forced election skips the pre-vote; a leader is already what campaigning would make it.
       if (ctx.s.role !== "leader") campaign(ctx, "forced");
@@ -245,4 +247,13 @@ function unknownEvent(event: never): unknown {
 
 function unreachable(value: never): never {
   throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}
+
+/** A tick's `elapsed`: 1 when absent; local misuse (not a positive integer) throws. */
+function tickElapsed(elapsed: number | undefined): number {
+  if (elapsed === undefined) return 1;
+  if (!Number.isSafeInteger(elapsed) || elapsed < 1) {
+    throw new InvalidEventError(`a tick's elapsed must be a positive integer, got ${elapsed}`);
+  }
+  return elapsed;
 }

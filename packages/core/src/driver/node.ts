@@ -35,6 +35,7 @@ import { NodeRuntime } from "./runtime.js";
 import type { RuntimeRules } from "./runtime-rules.js";
 import { hostScheduler, type Scheduler, type TimerHandle } from "./scheduler.js";
 import { type NodeStats, StatsRecorder } from "./stats.js";
+import { TickClock } from "./tick-clock.js";
 import { TransferWaiter } from "./transfer-waiter.js";
 import type {
   ChangeMembershipOptions,
@@ -75,6 +76,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   readonly #stateMachine: StateMachine<Result>;
   readonly #scheduler: Scheduler;
   readonly #tickMs: number;
+  readonly #tickClock: TickClock;
   readonly #electionTimeoutMs: number;
   readonly #proposalTimeoutMs: number | undefined;
   readonly #proposals: ProposalRegistry<Result>;
@@ -122,6 +124,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#stateMachine = stateMachine;
     this.#tickMs = tickMs ?? driverDefaults.tickMs;
     this.#scheduler = scheduler ?? hostScheduler;
+    this.#tickClock = new TickClock(this.#scheduler, this.#tickMs);
     const electionTimeoutMs = config.electionTimeoutTicks * this.#tickMs;
     this.#electionTimeoutMs = electionTimeoutMs;
     this.#log = new OperatorLog({
@@ -202,6 +205,9 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       return Promise.reject(new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`));
     }
     const { id, promise } = this.#reads.create(timeoutMs);
+    // A lease counts real time: after a pause, the overdue tick goes first (tick-clock.ts).
+    const overdue = consistency === "lease" ? this.#tickClock.overdue() : null;
+    if (overdue !== null) this.#runtime.enqueue(overdue);
     this.#enqueue({ type: "read", id, consistency });
     return promise;
   }
@@ -339,6 +345,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       this.#enqueue({ type: "receive", message });
     });
     this.#phase = "running";
+    this.#tickClock.start();
     this.#armTick();
     this.#kick();
   }
@@ -544,7 +551,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#tickTimer = this.#scheduler.setTimeout(() => {
       this.#tickTimer = undefined;
       if (this.#phase !== "running") return;
-      this.#enqueue({ type: "tick" });
+      this.#enqueue(this.#tickClock.tick());
       this.#armTick();
     }, this.#tickMs);
   }

@@ -4,6 +4,7 @@ import { ConfigError, createNode, MemoryStorage, NotLeaderError } from "../../sr
 import { TestCluster, tickMs } from "./cluster.js";
 import { bytes, LogMachine } from "./fixtures.js";
 import { LoopbackNetwork } from "./loopback.js";
+import { settle } from "./virtual-clock.js";
 
 // `read()`: linearizable reads without a log write (thesis §6.4), on real driver nodes over the
 // loopback network in virtual time. Each read records what its node's state machine held when
@@ -116,6 +117,36 @@ describe("read()", () => {
       ConfigError,
     );
     await plain.stopAll();
+  });
+
+  it("a leader paused past its lease serves no lease read on waking (tick-clock.ts)", async () => {
+    const cluster = new TestCluster(["a", "b", "c"], {
+      proposalTimeoutMs: farTimeoutMs,
+      leaseReads: true,
+    });
+    await cluster.startAll();
+    const leader = await cluster.electedLeader();
+    await cluster.node(leader).propose(bytes("before"));
+    await cluster.clock.advance(5 * tickMs); // heartbeat rounds acknowledged: the lease holds
+    cluster.network.isolate(
+      leader,
+      cluster.ids.filter((id) => id !== leader),
+    );
+    // Cut off but inside its lease: served at once, without a round.
+    const inLease = readAt(cluster, leader, "lease");
+    await settle();
+    expect(inLease).toHaveLength(1);
+    expect(inLease[0]?.error).toBeNull();
+    // The process sleeps for many election timeouts (SIGSTOP): no timer fires, the clock runs.
+    // Meanwhile the others may elect a leader and commit. On waking, the read arrives before
+    // the overdue tick: the lease must have run out all the same.
+    cluster.clock.nowMs += 10_000 * tickMs;
+    const afterPause = readAt(cluster, leader, "lease");
+    await settle();
+    expect(afterPause).toEqual([]); // waits for a quorum round it cannot get
+    await cluster.until(() => afterPause.length === 1);
+    expect(afterPause[0]?.error).toBeInstanceOf(NotLeaderError);
+    await cluster.stopAll();
   });
 
   it("lease reads require CheckQuorum: createNode refuses the combination", () => {

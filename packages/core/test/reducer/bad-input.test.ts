@@ -220,6 +220,13 @@ describe("local misuse throws a typed error", () => {
     expect(() => step(leader, { type: "applied", index: 0 as Index })).toThrow(InvalidEventError);
   });
 
+  it("a tick whose elapsed is not a positive integer", () => {
+    for (const elapsed of [0, -1, 1.5, Number.NaN]) {
+      expect(() => step(s, { type: "tick", elapsed })).toThrow(InvalidEventError);
+    }
+    expect(status(step(s, { type: "tick", elapsed: 3 }).state).term).toBe(0);
+  });
+
   it("a proposal without bytes", () => {
     expect(() => step(s, { type: "propose", id: "x", data: "text" as never })).toThrow(
       InvalidEventError,

@@ -1,0 +1,53 @@
+// How much real time a tick stands for. The core counts a leader's lease in ticks (read-index.ts
+// rule 5), but timers fire late under load and not at all while the process is paused (SIGSTOP, a
+// long GC pause, a suspended VM). Counted one per firing, such ticks stretch the lease past the
+// real time it is safe for: a leader paused past its lease would wake still trusting it and serve
+// a lease read while another leader commits. So every tick carries the whole intervals of real
+// time since the last one, and a lease read that finds the timer overdue ticks first.
+
+import type { Event } from "../event.js";
+import type { Scheduler } from "./scheduler.js";
+
+export class TickClock {
+  readonly #now: (() => number) | undefined;
+  readonly #tickMs: number;
+  /** Real time counted so far, in whole ticks; may run ahead of the clock, never behind. */
+  #countedToMs: number | undefined;
+
+  constructor(scheduler: Scheduler, tickMs: number) {
+    this.#now = scheduler.now?.bind(scheduler);
+    this.#tickMs = tickMs;
+  }
+
+  /** The node starts its timers: real time counts from here. */
+  start(): void {
+    this.#countedToMs = this.#now?.();
+  }
+
+  /** The tick for a timer firing: at least one interval, more if the timer fired late. */
+  tick(): Event & { type: "tick" } {
+    const elapsed = Math.max(1, this.#wholeTicksBehind());
+    return this.#advance(elapsed);
+  }
+
+  /**
+   * A catch-up tick when more than one interval passed since the last tick (the timer is
+   * overdue: the process was paused), else null. A paused process may read its sockets before
+   * its overdue timers fire, so a lease read asks for this first.
+   */
+  overdue(): (Event & { type: "tick" }) | null {
+    const behind = this.#wholeTicksBehind();
+    return behind >= 2 ? this.#advance(behind) : null;
+  }
+
+  #wholeTicksBehind(): number {
+    const now = this.#now?.();
+    if (now === undefined || this.#countedToMs === undefined) return 1;
+    return Math.floor((now - this.#countedToMs) / this.#tickMs);
+  }
+
+  #advance(elapsed: number): Event & { type: "tick" } {
+    if (this.#countedToMs !== undefined) this.#countedToMs += elapsed * this.#tickMs;
+    return elapsed === 1 ? { type: "tick" } : { type: "tick", elapsed };
+  }
+}
