@@ -50,6 +50,14 @@ describe.skipIf(!chromiumPresent)("replay in Chromium", () => {
     expect(await page.locator('#replay-cards [data-role="leader"]').count()).toBeGreaterThan(0);
     await setRange(page, "#replay-scrubber", "min");
     expect(await page.locator('#replay-cards [data-role="leader"]').count()).toBe(0);
+
+    // Run again without recording: the same fingerprint, and no frames left on screen.
+    await page.setChecked("#replay-record", false);
+    await replay(page, `pnpm sim --seed ${seed}`);
+    expect(await page.getAttribute("#fingerprint", "data-fingerprint")).toBe(expected);
+    expect(await page.textContent("#replay-summary")).toContain("not recorded");
+    expect(await page.getAttribute("#replay-scrubber", "max")).toBe("0");
+    expect(await page.locator("#replay-cards [data-node]").count()).toBe(0);
     expect(errors).toEqual([]);
   });
 
