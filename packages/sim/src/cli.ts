@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { simUsage } from "./flag-help.js";
 import { simFlags } from "./flags.js";
 import { describeOperation } from "./linearizability/history.js";
+import type { MembershipCounts } from "./membership-workload.js";
 import {
   deriveOptions,
   formatOptions,
@@ -172,6 +173,7 @@ function summary(result: SimulationResult): string {
     `${c.indeterminate} indeterminate, ${c.crashes} crashes, ${c.partitions} partitions, ` +
     `messages sent ${n.sent} delivered ${n.delivered} duplicated ${n.duplicated}, ` +
     `${c.slowWrites} slow writes, ${c.disksFilled} disks filled, ${c.storageFailures} storage failures` +
+    membershipSummary(c.membershipChanges) +
     (c.amnesias === 0
       ? ""
       : `, ${c.amnesias} amnesias, ${c.lostLogReports} lost-log reports` +
@@ -179,6 +181,16 @@ function summary(result: SimulationResult): string {
           ? ""
           : `, excused ${result.excused.kind}: ${result.excused.detail} (checks stopped)`)) +
     `${result.linearizabilityUnknown ? " (linearizability search gave up: unknown)" : ""}`
+  );
+}
+
+function membershipSummary(m: MembershipCounts): string {
+  if (m.requested === 0) return "";
+  const refused = Object.entries(m.refused).map(([reason, n]) => `${reason} ${n}`);
+  return (
+    `, membership changes requested ${m.requested} completed ${m.completed} (joint ${m.joint}, ` +
+    `explicit leaves ${m.explicitLeaves}, leader removed ${m.leaderRemovals}) unknown ${m.unknown}` +
+    (refused.length === 0 ? "" : ` refused: ${refused.join(", ")}`)
   );
 }
 

@@ -1,9 +1,10 @@
-import type { Role } from "@flotilla/core";
+import type { Membership, NodeId, Role } from "@flotilla/core";
 import type { SafetyChecker } from "./safety-checker.js";
 
 /** What the simulator reads of a node to find its leader and judge catch-up. */
 export interface NodeView {
-  readonly id: string;
+  readonly id: NodeId;
+  readonly index: number;
   readonly up: boolean;
   readonly role: Role;
   readonly term: number;
@@ -11,14 +12,37 @@ export interface NodeView {
   readonly hadAmnesia: boolean;
 }
 
-/** The node leading the highest term any running node is in, if one does. */
-export function leaderOf<N extends NodeView>(nodes: readonly N[]): N | null {
-  let maxTerm = -1;
-  for (const node of nodes) if (node.up && node.term > maxTerm) maxTerm = node.term;
+/** The configuration in force on a node (the latest in its log). */
+export type MembershipOf = (node: number) => Membership;
+
+/**
+ * The node leading the highest term any running member of its configuration is in, if one does.
+ * A node removed without learning it may campaign on in ever higher terms the members ignore.
+ */
+export function leaderOf<N extends NodeView>(
+  nodes: readonly N[],
+  membershipOf: MembershipOf,
+): N | null {
+  let leader: N | null = null;
   for (const node of nodes) {
-    if (node.up && node.role === "leader" && node.term === maxTerm) return node;
+    if (node.up && node.role === "leader" && (leader === null || node.term > leader.term)) {
+      leader = node;
+    }
   }
-  return null;
+  if (leader === null) return null;
+  const membership = membershipOf(leader.index);
+  for (const node of nodes) {
+    if (node.up && node.term > leader.term && isMember(membership, node.id)) return null;
+  }
+  return leader;
+}
+
+function isMember(membership: Membership, id: NodeId): boolean {
+  return (
+    membership.voters.includes(id) ||
+    membership.learners.includes(id) ||
+    (membership.outgoing?.includes(id) ?? false)
+  );
 }
 
 /**
@@ -28,14 +52,20 @@ export function leaderOf<N extends NodeView>(nodes: readonly N[]): N | null {
  * those nodes: a healthy follower may still be catching up by a snapshot sent in one-byte
  * chunks over a slow link when the clients are done (seed 377), which is no failure.
  */
-export function laggardOf(nodes: readonly NodeView[], checker: SafetyChecker): string | null {
-  const leader = leaderOf(nodes);
+export function laggardOf(
+  nodes: readonly NodeView[],
+  checker: SafetyChecker,
+  membershipOf: MembershipOf,
+): string | null {
+  const leader = leaderOf(nodes, membershipOf);
   if (leader === null) return "no leader";
   // Amnesia that already broke safety (two leaders in a term, a leader without committed
   // entries) can leave logs Raft cannot reconcile: then serving clients is what is demanded.
   if (checker.excused !== null) return null;
+  // Only members: the leader replicates to no one else (a node removed, or never added).
+  const membership = membershipOf(leader.index);
   for (const node of nodes) {
-    if (node.hadAmnesia && node.applied < leader.applied) {
+    if (node.hadAmnesia && node.applied < leader.applied && isMember(membership, node.id)) {
       return `n${node.id} did not catch up (applied ${node.applied}, the leader n${leader.id} ${leader.applied})`;
     }
   }

@@ -1,5 +1,6 @@
-import type { NodeId } from "@flotilla/core";
+import type { Membership, NodeId } from "@flotilla/core";
 import type { Network, Prng } from "@flotilla/transport-memory";
+import type { MembershipTarget, MembershipWorkload } from "./membership-workload.js";
 import type { SimulationOptions } from "./options.js";
 import { applyPartition } from "./partition-shapes.js";
 import type { SimStorage } from "./sim-storage.js";
@@ -10,7 +11,7 @@ import type { Trace } from "./trace.js";
 // fixed script in their place. Once the liveness phase begins (`stop`), neither injects more.
 
 /** What a fault does to a node. */
-export interface FaultTarget {
+export interface FaultTarget extends MembershipTarget {
   readonly id: NodeId;
   readonly up: boolean;
   crash(torn: Prng | null, tornEntries?: number): void;
@@ -38,6 +39,10 @@ export interface FaultHost {
   readonly nowMs: number;
   /** The node leading the highest term any running node is in, if one does. */
   leader(): FaultTarget | null;
+  /** The configuration in force on `node` (the latest in its log). */
+  membership(node: FaultTarget): Membership;
+  /** Asks leaders for membership changes at random (its own PRNG stream). */
+  readonly membershipWorkload: MembershipWorkload;
   /** Calls `round()` at `atMs`. */
   scheduleRound(atMs: number): void;
   /** Calls `scripted(i)` at `atMs`. */
@@ -124,6 +129,14 @@ export class FaultInjector {
     if (transferFrom !== null && this.#transferPrng.chance(o.transferProbability)) {
       this.transfers++;
       transferFrom.transferLeadership(this.#transferPrng.pick(host.ids));
+    }
+    const changeFrom = host.leader();
+    if (changeFrom !== null && o.membershipProbability > 0) {
+      host.membershipWorkload.round(
+        changeFrom,
+        host.membership(changeFrom),
+        o.membershipProbability,
+      );
     }
     for (const node of host.nodes) {
       if (node.up && prng.chance(o.crashProbability)) {

@@ -25,6 +25,8 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
   "crash-rate": "per node per tick: chance it crashes",
   "leader-fault-rate": "per tick: chance the leader is crashed or cut off",
   "restart-rate": "per crashed node per tick: chance it restarts",
+  "membership-rate": "per tick: chance the leader is asked for a random membership change",
+  "spare-nodes": "nodes that start empty, outside the configuration, to be added: 0 to 3",
   "torn-write": "on a crash: chance the write in progress is torn",
   "slow-write": "per write: chance it takes one to three election timeouts longer",
   "disk-full-rate": "per node per tick: chance its disk fills up (file disk; space back later)",

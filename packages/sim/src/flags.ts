@@ -16,6 +16,8 @@ export const simFlags = {
   "crash-rate": "crashProbability",
   "leader-fault-rate": "leaderFaultProbability",
   "restart-rate": "restartProbability",
+  "membership-rate": "membershipProbability",
+  "spare-nodes": "spareNodeCount",
   "torn-write": "tornWriteProbability",
   "slow-write": "slowWriteProbability",
   "disk-full-rate": "diskFullProbability",

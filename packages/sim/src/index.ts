@@ -9,6 +9,7 @@ export type { HistoryOperation } from "./linearizability/history.js";
 export { describeOperation } from "./linearizability/history.js";
 export { kvKeyModel } from "./linearizability/kv-model.js";
 export type { Model } from "./linearizability/model.js";
+export type { MembershipCounts } from "./membership-workload.js";
 export type {
   DiskKind,
   NodeCount,

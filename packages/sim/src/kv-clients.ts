@@ -39,6 +39,8 @@ type Operation = {
   readonly mustComplete: boolean;
   attempt: number;
   node: number;
+  /** The current attempt followed a leader hint. */
+  hinted: boolean;
   /** A get served by a read without a log write, and how; null: through the log. */
   readonly read: "readIndex" | "lease" | null;
   /**
@@ -55,6 +57,13 @@ type Client = {
   /** Draws how gets are read: its own stream, so the operations stay what the seed made them. */
   readonly readPrng: Prng;
   leaderGuess: number;
+  /**
+   * Where the client last went without a hint. A node that is not told of the leader (a node
+   * removed from the configuration hears from no leader any more) may hint at a stale one, and
+   * going round from a hinted node could then cycle between the two: going round from here, one
+   * node further at each miss, reaches every node.
+   */
+  rotation: number;
   seq: number;
   op: Operation | null;
   /** Operations completed that were invoked after the heal. */
@@ -87,6 +96,7 @@ export class KvClients {
       prng: prng.fork(`c${i + 1}`),
       readPrng: prng.fork(`c${i + 1}/reads`),
       leaderGuess: i % host.nodeCount,
+      rotation: i % host.nodeCount,
       seq: 0,
       op: null,
       completedAfterHeal: 0,
@@ -213,6 +223,7 @@ export class KvClients {
       mustComplete: this.#healed,
       attempt: 0,
       node: c.leaderGuess,
+      hinted: false,
       proposed: false,
       reply: null,
     };
@@ -283,8 +294,13 @@ export class KvClients {
     if (reply.kind === "retry") {
       this.#host.trace(`${c.name} op ${op.seq} retry: ${reply.reason}`);
       const hinted = reply.leader !== null && reply.leader !== op.node;
-      c.leaderGuess = hinted ? (reply.leader as number) : (op.node + 1) % this.#host.nodeCount;
+      if (hinted) c.leaderGuess = reply.leader as number;
+      else {
+        c.rotation = ((op.hinted ? c.rotation : op.node) + 1) % this.#host.nodeCount;
+        c.leaderGuess = c.rotation;
+      }
       this.#sendAttempt(client, c, op, hinted ? 0 : this.#options.retryBackoffMs);
+      op.hinted = hinted;
       return;
     }
     const now = this.#host.nowMs();
@@ -299,6 +315,7 @@ export class KvClients {
     rememberKvOutput(c.lastSeen, op.input, reply.output);
     if (op.read !== null) this.readsServed[op.read]++;
     c.leaderGuess = op.node;
+    c.rotation = op.node;
     if (op.mustComplete) c.completedAfterHeal++;
     this.#finish(client, c);
   }

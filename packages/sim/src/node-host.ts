@@ -2,6 +2,8 @@ import type { Effect, Event, Message, NodeId, Scheduler } from "@flotilla/core";
 import type { Network } from "@flotilla/transport-memory";
 import type { KvCheckpoints } from "./kv-checkpoints.js";
 import type { KvClients } from "./kv-clients.js";
+import type { MembershipChecker } from "./membership-checker.js";
+import type { MembershipTally } from "./membership-workload.js";
 import type { SimulationOptions } from "./options.js";
 import type { SafetyChecker } from "./safety-checker.js";
 import type { SpinChecker } from "./spin-checker.js";
@@ -13,6 +15,12 @@ export interface NodeHost {
   readonly network: Network;
   readonly clients: KvClients;
   readonly checker: SafetyChecker;
+  /** Tracks each node's configuration from its log (restarts and crashes included). */
+  readonly membershipChecker: MembershipChecker;
+  /** How the membership changes nodes were asked for settled. */
+  readonly membershipTally: MembershipTally;
+  /** The initial voters; any other node starts empty and waits to be added (`join`). */
+  readonly initialVoters: readonly NodeId[];
   readonly spin: SpinChecker;
   readonly trace: Trace;
   /** Compares nodes' key-value states at equal applied indexes (snapshots included). */

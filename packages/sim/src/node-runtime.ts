@@ -6,7 +6,9 @@ import type { RaftCore } from "./raft-core.js";
 
 /**
  * The node runtime createNode runs (@flotilla/core/runtime), configured from the scenario's
- * options for node `id` of `voters`: the same config and snapshot policy a server would get.
+ * options for node `id` of the initial `voters` (a node outside them starts empty, outside the
+ * configuration, and waits to be added: `join`): the same config and snapshot policy a server
+ * would get.
  */
 export function simNodeRuntime<S>(
   core: RaftCore<S>,
@@ -20,6 +22,7 @@ export function simNodeRuntime<S>(
   const config: ConfigInput = {
     id,
     voters,
+    join: !voters.includes(id),
     electionTimeoutTicks: options.electionTimeoutTicks,
     heartbeatIntervalTicks: options.heartbeatIntervalTicks,
     preVote: options.preVote,

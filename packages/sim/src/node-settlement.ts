@@ -1,4 +1,12 @@
-import type { Event, Index, NodeId, Role, Term } from "@flotilla/core";
+import {
+  type Event,
+  type Index,
+  type MembershipChange,
+  MembershipChangeRefusedError,
+  type NodeId,
+  type Role,
+  type Term,
+} from "@flotilla/core";
 import {
   MembershipChangeRegistry,
   Notifier,
@@ -31,6 +39,7 @@ export class NodeSettlement {
   readonly #node: SettlingNode;
   #proposals: ProposalRegistry<KvOutput> | null = null;
   #reads: ReadRegistry | null = null;
+  #changes: MembershipChangeRegistry | null = null;
   #notifier: Notifier<KvOutput> | null = null;
   /** Where the registry's proposals were accepted, to tell the checker what was acknowledged. */
   readonly #positions = new Map<string, { readonly index: number; readonly term: number }>();
@@ -45,9 +54,10 @@ export class NodeSettlement {
     const scheduler = this.#host.scheduler;
     this.#proposals = new ProposalRegistry<KvOutput>(scheduler);
     this.#reads = new ReadRegistry(scheduler);
+    this.#changes = new MembershipChangeRegistry(scheduler);
     this.#notifier = new Notifier<KvOutput>(
       this.#proposals,
-      new MembershipChangeRegistry(scheduler),
+      this.#changes,
       this.#reads,
       new TransferWaiter(scheduler),
       scheduler,
@@ -62,6 +72,7 @@ export class NodeSettlement {
    */
   down(): void {
     this.#proposals = null;
+    this.#changes = null;
     this.#notifier = null;
     this.#positions.clear();
   }
@@ -122,6 +133,29 @@ export class NodeSettlement {
       },
     );
     return { type: "read", id, consistency };
+  }
+
+  /**
+   * An operator's membership change, as `createNode`'s `changeMembership`: registered with the
+   * MembershipChangeRegistry, which settles it by the driver's rules (done once the whole change
+   * committed, refused with a typed reason, or unknown). The event to deliver, or null.
+   */
+  changeMembership(leader: NodeId, change: MembershipChange, force: boolean): Event | null {
+    const changes = this.#changes;
+    if (changes === null) return null;
+    const host = this.#host;
+    const tally = host.membershipTally;
+    const { id, promise } = changes.create(undefined);
+    promise.then(
+      () => tally.completed(leader, change),
+      (error: unknown) => {
+        if (error instanceof MembershipChangeRefusedError) tally.refused(error.refusal);
+        else if (outcomeOf(error, (hint: NodeId | null) => host.nodeIndex(hint)) !== null) {
+          tally.unknown();
+        } else host.fail(error);
+      },
+    );
+    return { type: "changeMembership", id, change, force };
   }
 
   /**

@@ -69,6 +69,17 @@ export type SimulationOptions = {
    * drawn at random (thesis §3.10; sometimes itself, which it refuses).
    */
   readonly transferProbability: number;
+  /**
+   * Per nominal tick: the chance that the current leader is asked for a membership change drawn
+   * at random (thesis chapter 4: voters and learners added, promoted, demoted or removed, the
+   * leader too, in one step or through a joint configuration; membership-workload.ts).
+   */
+  readonly membershipProbability: number;
+  /**
+   * Nodes besides the `nodeCount` initial voters that start empty, outside the configuration,
+   * waiting to be added (`join`). 0 unless membership changes are on.
+   */
+  readonly spareNodeCount: number;
   /** Per crashed node per nominal tick: the chance that it restarts. */
   readonly restartProbability: number;
   readonly diskLatencyMinMs: number;
@@ -190,6 +201,10 @@ export function deriveOptions(
   const nodeCount = prng.chance(0.3) ? ((oddNodeCount - 1) as NodeCount) : oddNodeCount;
   // Leadership transfers, drawn last for the same reason.
   const transferProbability = prng.pick([0, 0, 0.002, 0.01]) * prng.next();
+  // Membership changes, drawn last for the same reason. A run without them has no spare nodes,
+  // so it replays as it did before they existed.
+  const membershipProbability = prng.pick([0, 0.01, 0.03, 0.1]);
+  const spareNodeCount = prng.pick([0, 1, 1, 2]);
   const derived: SimulationOptions = {
     seed,
     nodeCount,
@@ -214,6 +229,8 @@ export function deriveOptions(
     crashProbability: round(crashProbability),
     leaderFaultProbability: round(leaderFaultProbability),
     transferProbability: round(transferProbability),
+    membershipProbability,
+    spareNodeCount,
     restartProbability: round(restartProbability),
     diskLatencyMinMs,
     diskLatencyMaxMs,
@@ -239,7 +256,16 @@ export function deriveOptions(
     amnesiaProbability: 0,
     readShare: 0,
   };
-  return validateOptions({ ...derived, ...definedOnly(overrides) });
+  const options = { ...derived, ...definedOnly(overrides) };
+  // NB: amnesia runs draw no membership changes unless asked for: a wiped node restarts from its
+  // initial configuration, which nothing reconciles with one that moved on (it would have to
+  // rejoin empty, with `join`), so the amnesia sweep stays about amnesia.
+  const membershipOff =
+    overrides.membershipProbability === undefined && options.amnesiaProbability > 0;
+  const membership = membershipOff ? 0 : options.membershipProbability;
+  const spares =
+    overrides.spareNodeCount === undefined && membership === 0 ? 0 : options.spareNodeCount;
+  return validateOptions({ ...options, membershipProbability: membership, spareNodeCount: spares });
 }
 
 /** Checks every option; throws `SimulationOptionsError` naming the first bad one. */
@@ -259,6 +285,13 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
   requireInteger("latencyTailMaxMs", options.latencyTailMaxMs, options.latencyMaxMs);
   requireInteger("diskLatencyMinMs", options.diskLatencyMinMs, 0);
   requireInteger("diskLatencyMaxMs", options.diskLatencyMaxMs, options.diskLatencyMinMs);
+  requireInteger("spareNodeCount", options.spareNodeCount, 0);
+  if (options.spareNodeCount > 3) {
+    throw new SimulationOptionsError(
+      "spareNodeCount",
+      `must be 0 to 3, got ${options.spareNodeCount}`,
+    );
+  }
   requireInteger("clientCount", options.clientCount, 1);
   requireInteger("clientThinkMeanMs", options.clientThinkMeanMs, 0);
   requireInteger("keyCount", options.keyCount, 1);
@@ -278,6 +311,7 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
     "crashProbability",
     "leaderFaultProbability",
     "transferProbability",
+    "membershipProbability",
     "restartProbability",
     "tornWriteProbability",
     "slowWriteProbability",

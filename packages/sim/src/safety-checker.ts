@@ -114,6 +114,11 @@ export class SafetyChecker {
     this.#amnesia = true;
   }
 
+  /** Whether a node lost its data in this run (an older or empty data directory). */
+  get amnesiaSeen(): boolean {
+    return this.#amnesia;
+  }
+
   /** Whether an excused violation stopped the checks. */
   get #stopped(): boolean {
     return this.excused !== null;

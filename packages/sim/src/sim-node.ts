@@ -1,4 +1,12 @@
-import type { Effect, Event, Message, NodeId, Persisted, Role } from "@flotilla/core";
+import type {
+  Effect,
+  Event,
+  MembershipChange,
+  Message,
+  NodeId,
+  Persisted,
+  Role,
+} from "@flotilla/core";
 import type {
   IoCompletion,
   IoRequest,
@@ -10,6 +18,7 @@ import type {
 import type { KvOutput } from "@flotilla/kv-model";
 import type { Prng } from "@flotilla/transport-memory";
 import { mirrorOf } from "./log-mirror.js";
+import { describeChange } from "./membership-workload.js";
 import type { NodeHost } from "./node-host.js";
 import { NodeKv } from "./node-kv.js";
 import { describeError } from "./node-outcomes.js";
@@ -122,7 +131,7 @@ export class SimNode<S> {
       this.#core,
       host.options,
       this.id,
-      host.checker.ids,
+      host.initialVoters,
       this.#prng.nextUint32(),
       (event, output) => this.#stepped(event, output.effects, output.messages),
       this.#rules,
@@ -146,6 +155,7 @@ export class SimNode<S> {
     host.network.restart(this.id);
     if (snapshot !== null) this.kv.checkpoint(snapshot.index, "restarted from its snapshot");
     host.checker.restarted(this.index, persisted.hardState, snapshot, mirrorOf(persisted));
+    host.membershipChecker.restarted(this.index, persisted);
     // A random phase, so restarted clocks do not tick in lockstep.
     host.scheduleTick(
       this.index,
@@ -158,6 +168,19 @@ export class SimNode<S> {
   transferLeadership(to: NodeId): void {
     this.#host.trace.fault(this.#host.nowMs, `transfer leadership n${this.id} -> n${to}`);
     this.deliver({ type: "transferLeadership", to });
+  }
+
+  /** An operator's membership change (`force`: promote a lagging learner all the same). */
+  changeMembership(change: MembershipChange, force: boolean): void {
+    if (!this.#up) return;
+    const host = this.#host;
+    const forced = force ? " (forced)" : "";
+    host.trace.fault(
+      host.nowMs,
+      `n${this.id}: change membership ${describeChange(change)}${forced}`,
+    );
+    const event = this.#settlement.changeMembership(this.id, change, force);
+    if (event !== null) this.deliver(event);
   }
 
   /**
@@ -196,6 +219,7 @@ export class SimNode<S> {
     this.role = "follower";
     host.network.crash(this.id);
     host.checker.crashed(this.index);
+    host.membershipChecker.crashed(this.index);
     host.clients.nodeCrashed(this.index);
   }
 

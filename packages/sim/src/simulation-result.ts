@@ -2,6 +2,7 @@ import type { Network } from "@flotilla/transport-memory";
 import type { FaultInjector } from "./fault-injector.js";
 import type { KvCheckpoints } from "./kv-checkpoints.js";
 import type { KvClients } from "./kv-clients.js";
+import type { MembershipTally } from "./membership-workload.js";
 import type { SimulationOptions } from "./options.js";
 import type { SafetyChecker } from "./safety-checker.js";
 import type { SimulationOutcome, SimulationResult } from "./simulation-types.js";
@@ -19,6 +20,7 @@ export interface RunRecord {
   readonly clients: KvClients;
   readonly checkpoints: KvCheckpoints;
   readonly faults: FaultInjector;
+  readonly membershipTally: MembershipTally;
   readonly observer: StepObserver;
   readonly nodes: readonly { readonly term: number; readonly storageFailures: number }[];
   readonly steps: number;
@@ -53,6 +55,7 @@ export function simulationResult(
       crashes: faults.crashes,
       partitions: faults.partitions,
       transfers: faults.transfers,
+      membershipChanges: run.membershipTally.counts(),
       leadersElected: checker.leadersElected,
       maxTerm: Math.max(...nodes.map((n) => n.term)),
       committed: checker.commitIndex,

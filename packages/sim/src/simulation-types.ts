@@ -2,6 +2,7 @@ import type { RuntimeRules } from "@flotilla/core/runtime";
 import type { FileSystem } from "@flotilla/storage-file";
 import type { NetworkStats } from "@flotilla/transport-memory";
 import type { HistoryOperation } from "./linearizability/history.js";
+import type { MembershipCounts } from "./membership-workload.js";
 import type { SimulationOptions } from "./options.js";
 import type { RaftCore } from "./raft-core.js";
 import type { Violation } from "./violation.js";
@@ -44,6 +45,8 @@ export type SimulationResult = {
     readonly partitions: number;
     /** Leadership transfers the swarm asked for (refused ones included). */
     readonly transfers: number;
+    /** Membership changes the swarm asked leaders for, and how they settled. */
+    readonly membershipChanges: MembershipCounts;
     readonly leadersElected: number;
     readonly maxTerm: number;
     readonly committed: number;

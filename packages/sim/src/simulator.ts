@@ -16,6 +16,8 @@ import { checkHistory } from "./history-check.js";
 import { KvCheckpoints } from "./kv-checkpoints.js";
 import type { ClientEventKind } from "./kv-client-host.js";
 import { KvClients } from "./kv-clients.js";
+import { MembershipChecker } from "./membership-checker.js";
+import { type MembershipTally, MembershipWorkload } from "./membership-workload.js";
 import { nodeDisk } from "./node-disk.js";
 import { leaseSettings, type SimulationOptions } from "./options.js";
 import { phaseLinkOptions } from "./phase-links.js";
@@ -65,12 +67,15 @@ class Simulation<S> implements NodeHost {
   readonly options: SimulationOptions;
   readonly network: Network;
   readonly checker: SafetyChecker;
+  readonly membershipChecker: MembershipChecker;
   readonly spin: SpinChecker;
   readonly trace: Trace;
   readonly clients: KvClients;
   readonly checkpoints = new KvCheckpoints(16);
   readonly nodes: SimNode<S>[];
   readonly ids: readonly NodeId[];
+  readonly initialVoters: readonly NodeId[];
+  readonly #membership: MembershipWorkload;
   readonly #queue = new EventQueue();
   readonly #faults: FaultInjector;
   readonly #observer: StepObserver;
@@ -84,18 +89,34 @@ class Simulation<S> implements NodeHost {
   constructor(options: SimulationOptions, run: RunOptions<S>) {
     this.options = options;
     const root = new Prng(options.seed);
-    this.ids = Array.from({ length: options.nodeCount }, (_, i) => nodeId(String(i + 1)));
+    // The initial voters, then the spare nodes that start empty, waiting to be added.
+    const nodeCount = options.nodeCount + options.spareNodeCount;
+    this.ids = Array.from({ length: nodeCount }, (_, i) => nodeId(String(i + 1)));
+    this.initialVoters = this.ids.slice(0, options.nodeCount);
     this.network = new Network({
       random: root.fork("network"),
       link: phaseLinkOptions(options, true),
     });
     this.checker = new SafetyChecker(this.ids);
+    const initial = { voters: this.initialVoters, learners: [] };
+    const joining = { voters: [], learners: [] };
+    this.membershipChecker = new MembershipChecker(
+      this.checker,
+      this.ids.map((id) => (this.initialVoters.includes(id) ? initial : joining)),
+      options.checkQuorum,
+    );
+    this.#membership = new MembershipWorkload(
+      root.fork("membership"),
+      this.ids,
+      options.preVote || options.checkQuorum,
+    );
     this.spin = new SpinChecker(options, this.ids);
     this.trace = new Trace(run.traceCapacity ?? 40, run.traceListener);
     this.#observer = new StepObserver(
       this.checker,
       this.spin,
       new TransferChecker(this.checker),
+      this.membershipChecker,
       this.trace,
     );
     this.#faults = new FaultInjector(
@@ -129,7 +150,7 @@ class Simulation<S> implements NodeHost {
     );
     this.clients = new KvClients(
       {
-        nodeCount: options.nodeCount,
+        nodeCount,
         nowMs: () => this.network.nowMs,
         schedule: (atMs, kind, client, token) =>
           this.#queue.schedule(atMs, EventKind.client, client, token, kind),
@@ -151,6 +172,11 @@ class Simulation<S> implements NodeHost {
       },
       root.fork("clients"),
     );
+  }
+
+  /** How the membership changes the workload asked for settled. */
+  get membershipTally(): MembershipTally {
+    return this.#membership.tally;
   }
 
   get nowMs(): number {
@@ -205,6 +231,7 @@ class Simulation<S> implements NodeHost {
       clients: this.clients,
       checkpoints: this.checkpoints,
       faults: this.#faults,
+      membershipTally: this.#membership.tally,
       observer: this.#observer,
       nodes: this.nodes,
       steps: this.#steps,
@@ -277,7 +304,9 @@ class Simulation<S> implements NodeHost {
       get nowMs() {
         return simulation.nowMs;
       },
-      leader: () => leaderOf(this.nodes),
+      leader: () => this.#leader(),
+      membership: (node) => this.membershipChecker.current(this.nodeIndex(node.id) ?? -1),
+      membershipWorkload: this.#membership,
       scheduleRound: (atMs) => this.#queue.schedule(atMs, EventKind.faults, 0, 0),
       scheduleScripted: (atMs, i) => this.#queue.schedule(atMs, EventKind.scripted, i, 0),
     };
@@ -302,28 +331,36 @@ class Simulation<S> implements NodeHost {
         this.nowMs > deadlineMs ||
         this.#steps > stepCap ||
         this.clients.livenessFailure !== null ||
-        (this.clients.livenessDone && laggardOf(this.nodes, this.checker) === null),
+        (this.clients.livenessDone && this.#laggard() === null),
     );
     if (this.checker.violation !== null) return null;
     if (this.clients.livenessFailure !== null) return this.clients.livenessFailure;
     if (this.#steps > stepCap)
       return `event storm: over ${stepCap} steps without reaching the deadline`;
-    if (leaderOf(this.nodes) === null) {
+    if (this.#leader() === null) {
       return `no leader within ${this.options.livenessBudgetTicks} ticks of the heal`;
     }
     if (!this.clients.livenessDone) {
       return `clients did not complete their operations within ${this.options.livenessBudgetTicks} ticks of the heal: ${this.clients.describeProgress()}`;
     }
-    const laggard = laggardOf(this.nodes, this.checker);
+    const laggard = this.#laggard();
     if (laggard !== null) {
       return `${laggard} within ${this.options.livenessBudgetTicks} ticks of the heal`;
     }
     return null;
   }
 
+  #leader(): SimNode<S> | null {
+    return leaderOf(this.nodes, (node) => this.membershipChecker.current(node));
+  }
+
+  #laggard(): string | null {
+    return laggardOf(this.nodes, this.checker, (node) => this.membershipChecker.current(node));
+  }
+
   /** Returns whether the linearizability search gave up (unknown). */
   #finalChecks(): boolean {
-    const leader = leaderOf(this.nodes);
+    const leader = this.#leader();
     if (leader !== null) this.checker.checkAcknowledgedIn(leader.index);
     if (this.checker.violation !== null || this.checker.excused !== null) return false;
     return checkHistory(this.checker, this.clients.history);

@@ -1,4 +1,5 @@
 import type { Effect, Event, Message, NodeId } from "@flotilla/core";
+import type { MembershipChecker } from "./membership-checker.js";
 import type { SafetyChecker } from "./safety-checker.js";
 import type { SpinChecker } from "./spin-checker.js";
 import type { Trace } from "./trace.js";
@@ -19,12 +20,20 @@ export class StepObserver {
   readonly #checker: SafetyChecker;
   readonly #spin: SpinChecker;
   readonly #transfers: TransferChecker;
+  readonly #membership: MembershipChecker;
   readonly #trace: Trace;
 
-  constructor(checker: SafetyChecker, spin: SpinChecker, transfers: TransferChecker, trace: Trace) {
+  constructor(
+    checker: SafetyChecker,
+    spin: SpinChecker,
+    transfers: TransferChecker,
+    membership: MembershipChecker,
+    trace: Trace,
+  ) {
     this.#checker = checker;
     this.#spin = spin;
     this.#transfers = transfers;
+    this.#membership = membership;
     this.#trace = trace;
   }
 
@@ -52,6 +61,7 @@ export class StepObserver {
       );
     }
     this.#transfers.observe(node.index, event, messages, effects);
+    this.#membership.observe(node.index, event, effects);
     trace.effects(effects);
   }
 }

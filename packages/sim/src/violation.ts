@@ -32,6 +32,13 @@ export type ViolationKind =
    * known to hold its whole log, or a proposal accepted while handing leadership over.
    */
   | "leadershipTransfer"
+  /**
+   * A membership rule broken (thesis chapter 4; membership-checker.ts): a second change appended
+   * while one is in flight, a commit or an election without a quorum of the configuration in
+   * force (of both halves while joint), a leader deposed by a node outside its configuration, or
+   * a leader still leading once its removal committed.
+   */
+  | "membership"
   /** The client history has no linearization (checked once, at the end of a run). */
   | "linearizability"
   /**

@@ -28,6 +28,7 @@ const quiet: SimulationOverrides = {
   slowWriteProbability: 0,
   diskFullProbability: 0,
   fsyncFailureProbability: 0,
+  membershipProbability: 0,
 };
 
 function script(fromBackup: boolean): ScheduledFault[] {

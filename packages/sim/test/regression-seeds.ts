@@ -31,6 +31,8 @@ export const figure8Scenario: SimulationOverrides = {
   slowWriteProbability: 0,
   diskFullProbability: 0,
   fsyncFailureProbability: 0,
+  // Nor membership changes (the scenario predates them).
+  membershipProbability: 0,
 };
 
 export const openReducerBugs: readonly PinnedSeed[] = [];

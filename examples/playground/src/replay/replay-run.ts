@@ -93,7 +93,9 @@ export async function runReplay(
 ): Promise<ReplayResult> {
   const { seed, overrides } = parseSimCommand(request.command);
   const options = deriveOptions(seed, overrides);
-  const nodeIds = Array.from({ length: options.nodeCount }, (_, i) => String(i + 1));
+  // A run with membership changes has spare nodes (waiting to be added) after the voters.
+  const nodeCount = options.nodeCount + options.spareNodeCount;
+  const nodeIds = Array.from({ length: nodeCount }, (_, i) => String(i + 1));
   const recorder = request.record === false ? null : new Recorder(nodeIds);
   // The runtime's init and step are the core's own, typed on the full state the recorder reads.
   const core = request.defect === null ? { init, step } : plantedDefects[request.defect];
