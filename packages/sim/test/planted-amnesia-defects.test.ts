@@ -24,7 +24,7 @@ describe("a bounded seed search finds each planted lost-log defect", () => {
   it("trustsAcknowledgedMatch (liveness: a follower never catches up)", async () => {
     const found = await findViolation(
       { core: trustsAcknowledgedMatch },
-      seedsFrom([1, 2], 1, 100),
+      seedsFrom([3, 1, 2], 1, 100),
       amnesiaSwarm,
       "liveness",
     );

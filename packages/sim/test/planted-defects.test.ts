@@ -29,7 +29,7 @@ type Case = {
 const cases: readonly Case[] = [
   { defect: "votesWithoutUpToDateCheck", overrides: {}, pinned: [14, 41], budget: 300 },
   { defect: "forgetsVoteOnRestart", overrides: {}, pinned: [3, 7], budget: 300 },
-  { defect: "keepsConflictingSuffix", overrides: {}, pinned: [70, 71], budget: 300 },
+  { defect: "keepsConflictingSuffix", overrides: {}, pinned: [9, 70, 71], budget: 300 },
   {
     defect: "acksBeforeDurable",
     overrides: {
@@ -39,7 +39,7 @@ const cases: readonly Case[] = [
       diskLatencyMaxMs: 40,
       tornWriteProbability: 1,
     },
-    pinned: [25, 9],
+    pinned: [82, 25, 9],
     budget: 1000,
   },
   // The transfer rules (thesis §3.10) are caught by the transfer checker, in a swarm whose leader

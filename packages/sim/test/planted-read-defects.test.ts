@@ -59,7 +59,12 @@ const deposedLeaderServing: SimulationOverrides = {
 };
 
 const cases: readonly Case[] = [
-  { defect: "readsBeforeNoopCommits", overrides: busyIsolating, pinned: [110, 69], budget: 300 },
+  {
+    defect: "readsBeforeNoopCommits",
+    overrides: busyIsolating,
+    pinned: [26, 110, 69],
+    budget: 300,
+  },
   {
     defect: "readsWithoutQuorumRound",
     overrides: deposedLeaderServing,
