@@ -73,6 +73,12 @@ export class TraceRecorder {
         const last = batch.entries.at(-1);
         if (last !== undefined) this.record("persist", last.index, startUs, TraceRecorder.nowUs());
       },
+      writeSnapshot: (index, data) => inner.writeSnapshot(index, data),
+      writeSnapshotChunk: (snapshot, offset, data) =>
+        inner.writeSnapshotChunk(snapshot, offset, data),
+      readSnapshotChunk: (snapshot, offset, length) =>
+        inner.readSnapshotChunk(snapshot, offset, length),
+      readSnapshot: (snapshot) => inner.readSnapshot(snapshot),
       close: () => inner.close(),
     };
   }

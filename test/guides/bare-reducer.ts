@@ -69,6 +69,8 @@ export class BareNode {
         return;
       }
       case "restore": // a snapshot from the leader replaces the state machine (none here)
+      case "readSnapshotChunk": // leader: read this chunk from storage, feed snapshotChunkRead
+      case "writeSnapshotChunk": // follower: store this chunk of a snapshot being received
       case "proposalAccepted": // 4. notifications: settle a client's request...
       case "proposalRejected": // ...or send it to `effect.leader`
       case "roleChanged":

@@ -47,9 +47,10 @@ export type TransferRefusal = "notLeader" | "self" | "unknownNode" | "notVoter" 
 export type ReadRejection = "notLeader" | "leaderChanged";
 
 /**
- * What the driver must do besides sending `messages`, in the order given: persist first, then
- * send (the step's `messages`, and each persist effect's `then` once durable), then apply and
- * restore in order, then notify.
+ * What the driver must do besides sending `messages`, in the order given: store received snapshot
+ * chunks and persist first, then send (the step's `messages`, and each persist effect's `then`
+ * once durable), then apply and restore in order, then notify. Snapshot chunk reads are started
+ * at any point and answered later with a `snapshotChunkRead` event.
  */
 export type Effect =
   | PersistEffect
@@ -57,6 +58,28 @@ export type Effect =
   | { readonly type: "apply"; readonly entries: readonly Entry[] }
   /** Replace the state machine's state with this snapshot before applying anything after it. */
   | { readonly type: "restore"; readonly snapshot: Snapshot }
+  /**
+   * Leader: read `length` bytes at `offset` of the stored `snapshot` and step `snapshotChunkRead`
+   * with them (whenever they are ready: nothing waits). The chunk then leaves as InstallSnapshot.
+   */
+  | {
+      readonly type: "readSnapshotChunk";
+      readonly to: NodeId;
+      readonly snapshot: Snapshot;
+      readonly offset: number;
+      readonly length: number;
+    }
+  /**
+   * Follower: store this chunk of the snapshot being received, at `offset` (chunks come in order;
+   * offset 0 starts the snapshot afresh, discarding any other partial one). Before the step's
+   * persist effect: the persist that installs `snapshot` makes the chunks durable.
+   */
+  | {
+      readonly type: "writeSnapshotChunk";
+      readonly snapshot: Snapshot;
+      readonly offset: number;
+      readonly data: Uint8Array;
+    }
   | {
       readonly type: "proposalAccepted";
       readonly id: string;

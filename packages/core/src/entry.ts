@@ -51,12 +51,20 @@ export type HardState = {
   readonly commit: Index;
 };
 
-/** A snapshot of the application's state machine with everything up to `index` applied. */
+/**
+ * A snapshot of the application's state machine with everything up to `index` applied, known by
+ * its metadata: its bytes live in storage (`Storage.writeSnapshot`, `readSnapshot`), never in the
+ * reducer's state, so a state of gigabytes costs the core nothing.
+ */
 export type Snapshot = {
   readonly index: Index;
   readonly term: Term;
+  /** The configuration in force at `index` (thesis §4.1): a node restored from it starts there. */
   readonly membership: Membership;
-  readonly data: Uint8Array;
+  /** Its length in bytes. */
+  readonly size: number;
+  /** CRC-32 (ISO-HDLC, as zlib's) of its bytes: a receiver checks it before installing. */
+  readonly checksum: number;
 };
 
 /**

@@ -40,8 +40,28 @@ export type Event =
   | { readonly type: "persisted"; readonly index: Index; readonly term: Term }
   /** The application applied every committed entry up to `index`. */
   | { readonly type: "applied"; readonly index: Index }
-  /** The application snapshotted its state machine at applied index `index`: compact the log. */
-  | { readonly type: "snapshot"; readonly index: Index; readonly data: Uint8Array }
+  /**
+   * The application snapshotted its state machine at applied index `index`, and storage holds its
+   * bytes (`Storage.writeSnapshot` resolved with their size and checksum): compact the log.
+   */
+  | {
+      readonly type: "snapshot";
+      readonly index: Index;
+      readonly size: number;
+      readonly checksum: number;
+    }
+  /**
+   * Storage read the chunk a `readSnapshotChunk` effect asked for: `data` (null when storage no
+   * longer holds that snapshot, replaced by a newer one). The leader sends it if still wanted.
+   */
+  | {
+      readonly type: "snapshotChunkRead";
+      readonly to: NodeId;
+      readonly snapshotIndex: Index;
+      readonly snapshotTerm: Term;
+      readonly offset: number;
+      readonly data: Uint8Array | null;
+    }
   /**
    * Change the cluster's membership (leader only; `id` is the caller's, echoed in the
    * membershipChangeAccepted/Rejected effect). `force` promotes a learner even while it lags.

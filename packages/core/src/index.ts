@@ -17,7 +17,7 @@ export type {
 } from "./confchange.js";
 export type { Config, ConfigInput } from "./config.js";
 export { configDefaults, validateConfig } from "./config.js";
-export { bufferedStateMachine } from "./driver/buffered-state-machine.js";
+export { bufferedStateMachine, readAllBytes } from "./driver/buffered-state-machine.js";
 export type { CatchUpOptions } from "./driver/catch-up.js";
 export {
   EntryTooLargeError,
@@ -89,6 +89,7 @@ export type {
   SnapshotStream,
   StateMachine,
   Storage,
+  StoredSnapshot,
   Transport,
 } from "./interfaces.js";
 export { MemoryStorage } from "./memory-storage.js";

@@ -1,5 +1,5 @@
 import type { PersistEffect } from "./effect.js";
-import type { Persisted } from "./entry.js";
+import type { Persisted, Snapshot } from "./entry.js";
 import type { Index, NodeId } from "./ids.js";
 import type { Message } from "./message.js";
 
@@ -31,22 +31,57 @@ export interface Transport {
 /** One durable write: the union of many persist effects, in their order (see `PersistEffect`). */
 export type PersistBatch = Omit<PersistEffect, "type" | "then">;
 
+/** What storage learnt writing a snapshot's bytes: their length and CRC-32. */
+export type StoredSnapshot = { readonly size: number; readonly checksum: number };
+
 /**
  * Durable state of one node. `persist` resolves only once everything in the batch is durable
  * (it survives a crash of the process and of the machine); a rejected `persist` leaves storage
  * either unchanged or with a prefix of the batch applied, never anything else.
+ *
+ * Snapshot bytes stream in and out beside the batches, never whole in memory: `writeSnapshot`
+ * (one taken here) and `writeSnapshotChunk` (one received from a leader) store them, `persist`
+ * with `batch.snapshot` puts a stored one in force (durably, dropping the log it covers), and
+ * `readSnapshotChunk` (to send) and `readSnapshot` (to restore) read them back.
  */
 export interface Storage {
   /**
-   * Reads everything persisted so far: hard state, latest snapshot, and the log after it. Called
-   * once, at start.
+   * Reads everything persisted so far: hard state, the metadata of the snapshot in force, and the
+   * log after it. Called once, at start.
    */
   load(): Promise<Persisted>;
   /**
    * Makes `batch` durable, in the order `PersistEffect` gives; resolves only when it is. Refuses a
-   * batch that does not fit the stored log with `InvalidPersistError` (see `checkPersistBatch`).
+   * batch that does not fit the stored log with `InvalidPersistError` (see `checkPersistBatch`),
+   * and one whose snapshot's bytes it does not hold (stored by `writeSnapshot`, or received whole
+   * through `writeSnapshotChunk`, with that size and checksum).
    */
   persist(batch: PersistBatch): Promise<void>;
+  /**
+   * Streams the bytes of a snapshot taken here, covering the log up to `index`, into storage and
+   * makes them durable (a file: write
+   * a temporary one, fsync, rename, fsync the directory). Not yet in force: a later `persist`
+   * with it in `batch.snapshot` does that. Resolves with the size and CRC-32 of what it stored.
+   * Runs beside `persist` calls, never delaying them.
+   */
+  writeSnapshot(index: Index, data: SnapshotStream): Promise<StoredSnapshot>;
+  /**
+   * Stores one chunk of a snapshot being received, at `offset`: 0 starts it afresh (discarding
+   * any other partial one), any other offset must continue it exactly (else `InvalidPersistError`).
+   * Need not be durable: the `persist` that puts it in force makes it so.
+   */
+  writeSnapshotChunk(snapshot: Snapshot, offset: number, data: Uint8Array): Promise<void>;
+  /**
+   * Reads `length` bytes at `offset` of a stored snapshot (in force, or stored and not yet in
+   * force), or null when storage no longer holds it (a newer one replaced it).
+   */
+  readSnapshotChunk(snapshot: Snapshot, offset: number, length: number): Promise<Uint8Array | null>;
+  /**
+   * Streams a stored snapshot's bytes (to restore a state machine), checking their size and
+   * checksum at the end: a mismatch rejects (corruption), so a state machine is never left
+   * believing a damaged snapshot was whole.
+   */
+  readSnapshot(snapshot: Snapshot): SnapshotStream;
   /** Releases the storage (files, locks); every later call is refused with `StorageClosedError`. */
   close(): Promise<void>;
 }

@@ -1,10 +1,12 @@
 // Storage held in memory, for tests and the simulator. It applies exactly the rules of the durable
-// storage (see storage-check.ts) and copies everything in and out, so a caller that later mutates
-// an entry's bytes, or the arrays it got from `load`, cannot change what is stored.
+// storage (see storage-check.ts, memory-snapshots.ts) and copies everything in and out, so a caller
+// that later mutates an entry's bytes, or the arrays it got from `load`, cannot change what is
+// stored.
 
 import type { Entry, HardState, Membership, Persisted, Snapshot } from "./entry.js";
 import type { Index, Term } from "./ids.js";
-import type { PersistBatch, Storage } from "./interfaces.js";
+import type { PersistBatch, SnapshotStream, Storage, StoredSnapshot } from "./interfaces.js";
+import { MemorySnapshots } from "./memory-snapshots.js";
 import { checkPersistBatch, type StorageTip } from "./storage-check.js";
 import { StorageClosedError } from "./storage-errors.js";
 
@@ -15,11 +17,20 @@ export class MemoryStorage implements Storage {
   #snapshot: Snapshot | null = null;
   /** The log after the snapshot: `#entries[i]` has index `snapshotIndex + 1 + i`. */
   #entries: Entry[] = [];
+  readonly #snapshots = new MemorySnapshots();
   #closed = false;
 
-  /** Starts empty, or from `initial` (e.g. what another storage's `load` returned). */
-  constructor(initial?: Persisted) {
+  /**
+   * Starts empty, or from `initial` (e.g. what another storage's `load` returned) and the bytes of
+   * its snapshot. Without them (a model of another storage's log, in tests) the snapshot is in
+   * force by its metadata alone, and reading its bytes fails.
+   */
+  constructor(initial?: Persisted, snapshotData?: Uint8Array) {
     if (initial === undefined) return;
+    if (initial.snapshot !== null && snapshotData !== undefined) {
+      this.#snapshots.storeWhole(initial.snapshot.index, snapshotData);
+      this.#snapshots.check(initial.snapshot);
+    }
     checkPersistBatch(this.#tip(), {
       hardState: initial.hardState,
       ...(initial.snapshot === null ? {} : { snapshot: initial.snapshot }),
@@ -44,7 +55,10 @@ export class MemoryStorage implements Storage {
   async persist(batch: PersistBatch): Promise<void> {
     if (this.#closed) throw new StorageClosedError();
     checkPersistBatch(this.#tip(), batch);
+    if (batch.snapshot !== undefined) this.#snapshots.check(batch.snapshot);
     if (batch.snapshot !== undefined) {
+      this.#snapshots.adopt(batch.snapshot);
+      this.#snapshots.dropBelow(batch.snapshot.index);
       const dropped = batch.snapshot.index - this.#snapshotIndex();
       this.#entries = this.#entries.slice(Math.min(dropped, this.#entries.length));
       this.#snapshot = copySnapshot(batch.snapshot);
@@ -55,6 +69,36 @@ export class MemoryStorage implements Storage {
     }
     for (const entry of batch.entries) this.#entries.push(copyEntry(entry));
     if (batch.hardState !== undefined) this.#hardState = { ...batch.hardState };
+  }
+
+  async writeSnapshot(index: Index, data: SnapshotStream): Promise<StoredSnapshot> {
+    if (this.#closed) throw new StorageClosedError();
+    return this.#snapshots.write(index, data);
+  }
+
+  async writeSnapshotChunk(snapshot: Snapshot, offset: number, data: Uint8Array): Promise<void> {
+    if (this.#closed) throw new StorageClosedError();
+    this.#snapshots.writeChunk(snapshot, offset, data);
+  }
+
+  async readSnapshotChunk(
+    snapshot: Snapshot,
+    offset: number,
+    length: number,
+  ): Promise<Uint8Array | null> {
+    if (this.#closed) throw new StorageClosedError();
+    return this.#snapshots.readChunk(snapshot, offset, length);
+  }
+
+  readSnapshot(snapshot: Snapshot): SnapshotStream {
+    if (this.#closed) throw new StorageClosedError();
+    return this.#snapshots.read(snapshot);
+  }
+
+  /** The bytes of the snapshot in force (a copy), or null: to carry them into another storage. */
+  snapshotData(): Uint8Array | null {
+    const snapshot = this.#snapshot;
+    return snapshot === null ? null : (this.#snapshots.bytesOf(snapshot)?.slice() ?? null);
   }
 
   /** Refuses every later call with `StorageClosedError`. */
@@ -103,7 +147,8 @@ function copySnapshot(snapshot: Snapshot): Snapshot {
     index: snapshot.index,
     term: snapshot.term,
     membership: copyMembership(snapshot.membership),
-    data: snapshot.data.slice(),
+    size: snapshot.size,
+    checksum: snapshot.checksum,
   };
 }
 

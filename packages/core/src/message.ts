@@ -74,6 +74,8 @@ export type InstallSnapshot = Envelope & {
   readonly snapshotTerm: Term;
   readonly membership: Membership;
   readonly size: number;
+  /** CRC-32 of the whole snapshot: the receiver installs it only if its bytes match. */
+  readonly checksum: number;
   readonly offset: number;
   readonly data: Uint8Array;
   readonly done: boolean;

@@ -16,7 +16,14 @@ export { NodeRuntime } from "./driver/runtime.js";
 export type { RuntimeRules } from "./driver/runtime-rules.js";
 export { shippedRules } from "./driver/runtime-rules.js";
 export { type TransferNotice, TransferWaiter } from "./driver/transfer-waiter.js";
-export type { Notice, Outcome, SnapshotNote, TurnReport, TurnWork } from "./driver/turn-work.js";
+export type {
+  Notice,
+  Outcome,
+  SnapshotIoEffect,
+  SnapshotNote,
+  TurnReport,
+  TurnWork,
+} from "./driver/turn-work.js";
 // The reducer typed on the full state record, for shells and tools that read a state's fields
 // (the simulator, its checkers, tests). Applications use the opaque `RaftState` instead.
 export { init } from "./init.js";

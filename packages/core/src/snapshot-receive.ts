@@ -1,3 +1,4 @@
+import { crc32 } from "./crc32.js";
 import type { Membership, Snapshot } from "./entry.js";
 import type { Ctx } from "./internal/context.js";
 import { setMembershipLog } from "./internal/context.js";
@@ -11,9 +12,13 @@ import type { IncomingSnapshot } from "./state.js";
 //
 // Chunks are accepted only in order: a chunk at the offset already received extends the copy, an
 // earlier one (a duplicate) changes nothing, a later one (something in between was lost) is
-// dropped, and the leader resends from the acknowledged offset. Once the last byte arrives the
-// snapshot replaces the log up to its index, is persisted, and the state machine is told to load
-// it (`restore`) before anything after it is applied. The acknowledgement of the complete
+// dropped, and the leader resends from the acknowledged offset. The bytes never stay in the
+// core: each new piece goes to storage (`writeSnapshotChunk`), and the core keeps only how far
+// they reach and their running CRC-32. Once the last byte arrives and the checksum matches the
+// leader's, the snapshot replaces the log up to its index, is persisted (which makes the stored
+// chunks durable), and the state machine is told to load it (`restore`) before anything after it
+// is applied. A snapshot whose bytes do not match is bad remote input: dropped, the transfer
+// forgotten (the leader starts over once it gives up on it). The acknowledgement of the complete
 // snapshot waits for the write: it tells the leader this follower holds everything up to it.
 
 export function handleInstallSnapshot(ctx: Ctx, msg: InstallSnapshot): void {
@@ -39,27 +44,49 @@ export function handleInstallSnapshot(ctx: Ctx, msg: InstallSnapshot): void {
     return;
   }
   const fresh = msg.data.subarray(incoming.receivedBytes - msg.offset);
-  const next: IncomingSnapshot =
-    fresh.byteLength === 0 && current !== null
-      ? incoming
-      : {
-          ...incoming,
-          chunks: [...incoming.chunks, fresh],
-          receivedBytes: incoming.receivedBytes + fresh.byteLength,
-        };
+  let next = incoming;
+  if (fresh.byteLength > 0 || current === null) {
+    // Offset 0 of a new transfer is written even when empty: it starts the stored copy afresh.
+    ctx.snapshotIo.push({
+      type: "writeSnapshotChunk",
+      snapshot: metaOf(incoming),
+      offset: incoming.receivedBytes,
+      data: fresh,
+    });
+    next = {
+      ...incoming,
+      receivedBytes: incoming.receivedBytes + fresh.byteLength,
+      receivedChecksum: crc32(fresh, incoming.receivedChecksum),
+    };
+  }
   if (next.receivedBytes < next.size || !msg.done) {
     s.incoming = next;
     reply(ctx, msg, next.receivedBytes, false);
     return;
   }
   s.incoming = null;
-  install(ctx, {
-    index: asIndex(next.index),
-    term: asTerm(next.term),
-    membership: next.membership,
-    data: concat(next.chunks, next.size),
-  });
+  if (next.receivedChecksum !== next.checksum) {
+    // Not the leader's bytes (a fault on its disk or on the way): never installed. Forgetting the
+    // transfer makes the leader's retries from an offset past 0 drop, until it starts over.
+    ctx.notes.push({
+      type: "dropped",
+      message: msg,
+      reason: `snapshot ${next.index}/${next.term}: CRC-32 ${next.receivedChecksum} of the ${next.size} bytes received, not the leader's ${next.checksum}`,
+    });
+    return;
+  }
+  install(ctx, metaOf(next));
   reply(ctx, msg, next.size, true);
+}
+
+function metaOf(incoming: IncomingSnapshot): Snapshot {
+  return {
+    index: asIndex(incoming.index),
+    term: asTerm(incoming.term),
+    membership: incoming.membership,
+    size: incoming.size,
+    checksum: incoming.checksum,
+  };
 }
 
 function sameTransfer(incoming: IncomingSnapshot | null, msg: InstallSnapshot): boolean {
@@ -69,7 +96,8 @@ function sameTransfer(incoming: IncomingSnapshot | null, msg: InstallSnapshot): 
     incoming.leaderTerm === msg.term &&
     incoming.index === msg.snapshotIndex &&
     incoming.term === msg.snapshotTerm &&
-    incoming.size === msg.size
+    incoming.size === msg.size &&
+    incoming.checksum === msg.checksum
   );
 }
 
@@ -90,8 +118,9 @@ function start(msg: InstallSnapshot): IncomingSnapshot {
     term: msg.snapshotTerm,
     membership: msg.membership,
     size: msg.size,
-    chunks: [],
+    checksum: msg.checksum,
     receivedBytes: 0,
+    receivedChecksum: 0,
   };
 }
 
@@ -119,12 +148,7 @@ function install(ctx: Ctx, snapshot: Snapshot): void {
     setMembershipLog(s, MembershipLog.fromSnapshot(snapshot.index, membership));
   }
   if (s.persistedIndex > s.log.lastIndex) s.persistedIndex = s.log.lastIndex;
-  s.snapshot = {
-    index: snapshot.index,
-    term: snapshot.term,
-    membership: snapshot.membership,
-    data: snapshot.data,
-  };
+  s.snapshot = snapshot;
   s.commit = snapshot.index;
   // The state machine loads the snapshot instead of applying the entries it covers.
   s.applyQueued = snapshot.index;
@@ -145,20 +169,10 @@ function reply(ctx: Ctx, msg: InstallSnapshot, receivedBytes: number, done: bool
     seq: msg.seq,
   };
   // `done` vouches that this node holds everything up to snapshotIndex: only once durable
-  // (Figure 2, "respond after persisting"). Chunks received so far live in memory and promise
-  // nothing, so their acknowledgements leave at once.
+  // (Figure 2, "respond after persisting"). Chunks received so far promise nothing (not yet
+  // durable, and a restart forgets the transfer), so their acknowledgements leave at once.
   if (done) ctx.held.push(response);
   else ctx.messages.push(response);
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  const data = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    data.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return data;
 }
 
 function sameMembership(a: Membership, b: Membership): boolean {

@@ -1,7 +1,10 @@
+import type { Snapshot } from "./entry.js";
+import type { Event } from "./event.js";
 import type { NodeId } from "./ids.js";
 import type { Ctx } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import type { InstallSnapshotResponse } from "./message.js";
+import type { Progress } from "./progress.js";
 import {
   markActive,
   onAck,
@@ -12,14 +15,20 @@ import {
   withProgress,
   withTransfer,
 } from "./progress.js";
+import type { SnapshotMeta } from "./state.js";
 import { leaderOf, progressOf, setProgress } from "./tracker.js";
 
 // The leader's side of InstallSnapshot (Raft paper §7): a follower that needs entries the leader
 // compacted away gets the latest snapshot in chunks of snapshotChunkBytesMax bytes.
 //
-// - Flow control: at most `snapshotChunksInflightMax` chunks are unacknowledged at a time, and
-//   every call sends at most that many, so a large snapshot never floods the network nor delays
-//   heartbeats to the other followers (each step sends a bounded amount to each follower).
+// - The bytes stay in storage: for each chunk the core asks the driver to read it
+//   (`readSnapshotChunk`), and sends it when the driver steps `snapshotChunkRead` with the bytes,
+//   if the transfer still wants them. A chunk counts as in flight from the read on.
+// - Flow control by bytes: at most `inflightBytesMax` bytes (and `inflightMessagesMax` chunks,
+//   at least one chunk) are read or sent and unacknowledged per follower at a time, so a transfer
+//   of hundreds of megabytes is paced by the follower's acknowledgements. It never delays
+//   heartbeats or other followers: those leave from the core at once, the chunks only as reads
+//   complete, and no step handles more than one window's worth.
 // - Loss: the follower accepts chunks only in order and acknowledges the contiguous bytes it
 //   holds. When the follower has answered nothing for a while, the leader resends from the
 //   last acknowledged offset; the resent chunk also serves as the follower's heartbeat.
@@ -27,13 +36,18 @@ import { leaderOf, progressOf, setProgress } from "./tracker.js";
 //   offset 0, so a transfer with no answer for `snapshotLimboTicks` falls back to probing, which
 //   starts a fresh transfer from offset 0 if the follower still needs one.
 // - A newer snapshot supersedes the transfer of an older one that has not delivered anything yet,
-//   and every transfer that starts over. A transfer under way keeps its own snapshot's bytes and
-//   completes: switching whenever a snapshot is taken would never finish when snapshots are taken
-//   faster than one travels. The follower then continues from the log, or with the newer one.
+//   and every transfer that starts over. A transfer under way keeps its own snapshot and
+//   completes while storage still holds it: switching whenever a snapshot is taken would never
+//   finish when snapshots are taken faster than one travels. The follower then continues from the
+//   log, or with the newer one. When storage no longer holds it (a read answers null), the
+//   transfer starts over with the latest.
 
-/** Chunks in flight to one follower: enough to fill a pipe, few enough to bound the burst. */
-function chunksInflightMax(ctx: Ctx): number {
-  return Math.min(ctx.s.config.inflightMessagesMax, 4);
+/** The in-flight window of a snapshot transfer: bytes, and chunks (at least one is allowed). */
+function windowFull(ctx: Ctx, pr: Progress): boolean {
+  const config = ctx.s.config;
+  return (
+    pr.inflight.count >= config.inflightMessagesMax || pr.inflight.bytes >= config.inflightBytesMax
+  );
 }
 
 /**
@@ -62,7 +76,7 @@ export function startSnapshot(ctx: Ctx, peer: NodeId): void {
   sendSnapshotChunks(ctx, peer);
 }
 
-/** Sends `peer` the next chunks of its snapshot, as far as the in-flight window allows. */
+/** Asks for the next chunks of `peer`'s snapshot, as far as the in-flight window allows. */
 export function sendSnapshotChunks(ctx: Ctx, peer: NodeId): void {
   const s = ctx.s;
   const previous = progressOf(leaderOf(s), peer);
@@ -75,37 +89,85 @@ export function sendSnapshotChunks(ctx: Ctx, peer: NodeId): void {
     pr = toSnapshot(pr, s.snapshot!, leaderOf(s).seq + 1);
   }
   const snapshot = pr.transfer!.snapshot;
-  const size = snapshot.data.byteLength;
+  const size = snapshot.size;
   const chunkMax = s.config.snapshotChunkBytesMax;
-  const windowMax = chunksInflightMax(ctx);
-  let seq = leaderOf(s).seq;
   // An empty snapshot still travels as one (empty, final) chunk.
   while (
-    pr.inflight.count < windowMax &&
+    !windowFull(ctx, pr) &&
     (pr.transfer!.offset < size || (size === 0 && pr.inflight.count === 0))
   ) {
     const offset = pr.transfer!.offset;
     const end = Math.min(size, offset + chunkMax);
-    seq += 1;
-    ctx.messages.push({
-      type: "installSnapshot",
-      from: s.id,
+    ctx.snapshotIo.push({
+      type: "readSnapshotChunk",
       to: peer,
-      term: asTerm(s.term),
-      snapshotIndex: asIndex(snapshot.index),
-      snapshotTerm: asTerm(snapshot.term),
-      membership: snapshot.membership,
-      size,
+      snapshot: publicMeta(snapshot),
       offset,
-      data: snapshot.data.subarray(offset, end),
-      done: end === size,
-      seq,
+      length: end - offset,
     });
+    // An empty chunk still takes a slot, so an empty snapshot is asked for once per window.
     pr = withProgress(withTransfer(pr, { offset: end }), {
       inflight: pr.inflight.add(end, end - offset),
     });
   }
-  if (pr !== previous || seq !== leaderOf(s).seq) setProgress(s, peer, pr, seq);
+  if (pr !== previous) setProgress(s, peer, pr);
+}
+
+/**
+ * The driver read a chunk of a snapshot: send it if the transfer to that follower still wants it
+ * (the same snapshot, bytes not yet acknowledged). A null read means storage no longer holds that
+ * snapshot: the transfer starts over with the latest one.
+ */
+export function sendSnapshotChunk(
+  ctx: Ctx,
+  read: Extract<Event, { type: "snapshotChunkRead" }>,
+): void {
+  const s = ctx.s;
+  const ls = leaderOf(s);
+  const pr = ls.progress.get(read.to);
+  const snapshot = pr?.transfer?.snapshot ?? null;
+  if (
+    pr === undefined ||
+    pr.state !== "snapshot" ||
+    snapshot === null ||
+    snapshot.index !== read.snapshotIndex ||
+    snapshot.term !== read.snapshotTerm
+  ) {
+    return; // the transfer ended or moved on to another snapshot
+  }
+  if (read.data === null) {
+    if (s.snapshot !== null && s.snapshot !== snapshot) startSnapshot(ctx, read.to);
+    return;
+  }
+  const end = read.offset + read.data.byteLength;
+  if (end <= pr.transfer!.ackedBytes && snapshot.size > 0) return; // delivered meanwhile
+  const seq = ls.seq + 1;
+  ctx.messages.push({
+    type: "installSnapshot",
+    from: s.id,
+    to: read.to,
+    term: asTerm(s.term),
+    snapshotIndex: asIndex(snapshot.index),
+    snapshotTerm: asTerm(snapshot.term),
+    membership: snapshot.membership,
+    size: snapshot.size,
+    checksum: snapshot.checksum,
+    offset: read.offset,
+    data: read.data,
+    done: end === snapshot.size,
+    seq,
+  });
+  setProgress(s, read.to, pr, seq);
+}
+
+function publicMeta(snapshot: SnapshotMeta): Snapshot {
+  return {
+    index: asIndex(snapshot.index),
+    term: asTerm(snapshot.term),
+    membership: snapshot.membership,
+    size: snapshot.size,
+    checksum: snapshot.checksum,
+  };
 }
 
 /**
@@ -165,7 +227,7 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
     if (pr !== previous) setProgress(s, peer, pr);
     return null;
   }
-  const size = transfer.snapshot.data.byteLength;
+  const size = transfer.snapshot.size;
   if (msg.receivedBytes > size) {
     return `receivedBytes ${msg.receivedBytes} is beyond the snapshot's ${size} bytes`;
   }

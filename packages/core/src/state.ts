@@ -7,22 +7,23 @@ import type { MembershipLog } from "./membership-log.js";
 import type { LeaderState } from "./tracker.js";
 
 /**
- * The latest snapshot: what the log was compacted to, and the bytes a leader sends a follower that
- * needs entries it no longer has (§7). Only the latest is kept; one Uint8Array shared by every
- * state that holds it, so keeping it costs nothing per step.
+ * The latest snapshot: what the log was compacted to, and what a leader sends a follower that needs
+ * entries it no longer has (§7). Metadata only: the bytes stay in storage, and the driver reads
+ * them chunk by chunk when the core asks (`readSnapshotChunk`).
  */
 export type SnapshotMeta = {
   readonly index: number;
   readonly term: number;
   readonly membership: Membership;
-  readonly data: Uint8Array;
+  readonly size: number;
+  readonly checksum: number;
 };
 
 /**
- * A snapshot a follower is receiving in chunks (§7): the chunks so far, in order. Immutable: a new
- * chunk makes a new record whose `chunks` array is a copy plus one (a snapshot has few chunks).
- * A transfer belongs to one leader in one term, since two leaders may serialise the same state
- * machine to different bytes.
+ * A snapshot a follower is receiving in chunks (§7). The chunks themselves go straight to storage
+ * (`writeSnapshotChunk` effects); the core keeps only how far they reach and their running CRC-32,
+ * to refuse a snapshot whose bytes do not match the leader's checksum. A transfer belongs to one
+ * leader in one term, since two leaders may serialise the same state machine to different bytes.
  */
 export type IncomingSnapshot = {
   readonly from: NodeId;
@@ -31,9 +32,12 @@ export type IncomingSnapshot = {
   readonly term: number;
   readonly membership: Membership;
   readonly size: number;
-  readonly chunks: readonly Uint8Array[];
-  /** Contiguous bytes received from offset 0. Invariant: the sum of the chunks' lengths. */
+  /** The leader's CRC-32 of the whole snapshot. */
+  readonly checksum: number;
+  /** Contiguous bytes received from offset 0 (and handed to storage). */
   readonly receivedBytes: number;
+  /** CRC-32 of the first `receivedBytes` bytes. */
+  readonly receivedChecksum: number;
 };
 
 /**

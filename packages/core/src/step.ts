@@ -106,6 +106,7 @@ export function step(state: RaftState, event: Event): StepResult {
     case "persisted":
     case "applied":
     case "snapshot":
+    case "snapshotChunkRead":
       onLocalEvent(ctx, event);
       break;
     case "changeMembership":
@@ -208,6 +209,7 @@ function finish(prev: RaftState, ctx: Ctx): StepResult {
   const last = s.log.lastIndex;
   const logChanged = ctx.dirtyFrom <= last || ctx.dirtyFrom <= ctx.startLast;
   const hardChanged = s.term !== prev.term || s.vote !== prev.vote || s.commit !== prev.commit;
+  for (const io of ctx.snapshotIo) effects.push(io);
   // Held messages always ride in a persist effect, even one with nothing new to write: what they
   // vouch for may have been written by an EARLIER step whose write is still in flight (a
   // duplicated AppendEntries acknowledged again, a vote granted again), and persist effects

@@ -34,7 +34,11 @@ export function checkPersistBatch(tip: StorageTip, batch: PersistBatch): void {
   if (snapshot !== undefined) {
     requireCount(snapshot.index, "snapshot.index");
     requireCount(snapshot.term, "snapshot.term");
-    if (!(snapshot.data instanceof Uint8Array)) fail("snapshot.data must be a Uint8Array");
+    requireCount(snapshot.size, "snapshot.size");
+    const checksum = snapshot.checksum;
+    if (!Number.isSafeInteger(checksum) || checksum < 0 || checksum > 0xffffffff) {
+      fail(`snapshot.checksum must be a 32-bit CRC, got ${snapshot.checksum}`);
+    }
     checkMembership(snapshot.membership, "snapshot.membership");
     if (snapshot.index < snapshotIndex) {
       fail(`snapshot.index ${snapshot.index} is older than the stored snapshot ${snapshotIndex}`);

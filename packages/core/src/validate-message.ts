@@ -49,7 +49,7 @@ export function invalidMessageReason(
       return "success is not a boolean";
     case "installSnapshot":
       return (
-        indexes(m, ["snapshotIndex", "snapshotTerm", "size", "offset", "seq"]) ??
+        indexes(m, ["snapshotIndex", "snapshotTerm", "size", "checksum", "offset", "seq"]) ??
         installSnapshotReason(m)
       );
     case "installSnapshotResponse":
@@ -97,6 +97,7 @@ function installSnapshotReason(m: Record<string, unknown>): string | null {
     return "snapshotTerm is above the message term";
   if (m.snapshotIndex === 0) return "snapshotIndex 0 holds nothing";
   if (size > snapshotBytesMax) return `snapshot size ${size} is beyond ${snapshotBytesMax} bytes`;
+  if ((m.checksum as number) > 0xffffffff) return "checksum is not a 32-bit CRC";
   if (!(m.data instanceof Uint8Array)) return "snapshot data is not a Uint8Array";
   if (typeof m.done !== "boolean") return "done is not a boolean";
   const end = offset + m.data.byteLength;

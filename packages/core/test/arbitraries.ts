@@ -150,6 +150,7 @@ export const installSnapshotArb: fc.Arbitrary<InstallSnapshot> = record({
   snapshotIndex: indexArb,
   snapshotTerm: termArb,
   membership: membershipArb,
+  checksum: fc.nat({ max: 0xffffffff }),
   size: uintArb,
   offset: uintArb,
   data: bytesArb,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { InvalidPersistError, MemoryStorage, type Storage } from "../src/index.js";
+import { InvalidPersistError, MemoryStorage } from "../src/index.js";
 import {
   batch,
   command,
@@ -7,18 +7,21 @@ import {
   describeStorageConformance,
   hard,
   snapshotAt,
+  snapshotData,
 } from "../src/testing.js";
 
 describeStorageConformance({ describe, it, afterEach }, "MemoryStorage", async () => {
-  let current: Storage = new MemoryStorage();
+  let current = new MemoryStorage();
   return {
     get storage() {
       return current;
     },
     async reopen() {
+      // A restart keeps what is durable: the state loaded, and the bytes of its snapshot.
       const persisted = await current.load();
+      const data = current.snapshotData();
       await current.close();
-      current = new MemoryStorage(persisted);
+      current = new MemoryStorage(persisted, data ?? undefined);
       return current;
     },
     async cleanup() {},
@@ -28,11 +31,11 @@ describeStorageConformance({ describe, it, afterEach }, "MemoryStorage", async (
 describe("MemoryStorage", () => {
   it("starts from a persisted state, copying it", async () => {
     const entries = commands(6, 7, 2);
-    const storage = new MemoryStorage({
-      hardState: hard(2, "a", 6),
-      snapshot: snapshotAt(5, 1),
-      entries,
-    });
+    const snapshot = snapshotAt(5, 1);
+    const storage = new MemoryStorage(
+      { hardState: hard(2, "a", 6), snapshot, entries },
+      snapshotData(snapshot),
+    );
     (entries[0] as { data: Uint8Array }).data[0] = 0;
     expect(await storage.load()).toEqual({
       hardState: hard(2, "a", 6),

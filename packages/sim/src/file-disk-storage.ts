@@ -1,4 +1,12 @@
-import type { PersistBatch, Persisted } from "@flotilla/core";
+import {
+  type Index,
+  type PersistBatch,
+  type Persisted,
+  readAllBytes,
+  type Snapshot,
+  type SnapshotStream,
+  type StoredSnapshot,
+} from "@flotilla/core";
 import {
   FileStorage,
   type FileSystem,
@@ -152,6 +160,57 @@ export class FileDiskStorage implements SimStorage {
     );
   }
 
+  writeSnapshot(
+    index: Index,
+    data: Uint8Array,
+    stored: (stored: StoredSnapshot) => void,
+    failed: StorageFailed,
+  ): void {
+    this.#run(this.#open().writeSnapshot(index, oneSlice(data)), stored, failed);
+  }
+
+  writeSnapshotChunk(
+    snapshot: Snapshot,
+    offset: number,
+    data: Uint8Array,
+    done: () => void,
+    failed: StorageFailed,
+  ): void {
+    this.#run(this.#open().writeSnapshotChunk(snapshot, offset, data), done, failed);
+  }
+
+  readSnapshotChunk(
+    snapshot: Snapshot,
+    offset: number,
+    length: number,
+    read: (data: Uint8Array | null) => void,
+    failed: StorageFailed,
+  ): void {
+    this.#run(this.#open().readSnapshotChunk(snapshot, offset, length), read, failed);
+  }
+
+  readSnapshot(snapshot: Snapshot, read: (data: Uint8Array) => void, failed: StorageFailed): void {
+    this.#run(readAllBytes(this.#open().readSnapshot(snapshot)), read, failed);
+  }
+
+  /** Tracks snapshot I/O; its completion is dropped after a crash. */
+  #run<T>(promise: Promise<T>, then: (value: T) => void, failed: StorageFailed): void {
+    const life = this.#life;
+    this.#track(
+      promise,
+      (value) => {
+        if (life === this.#life) then(value);
+      },
+      failed,
+    );
+  }
+
+  #open(): FileStorage {
+    const storage = this.#storage;
+    if (storage === null) throw new RangeError("snapshot I/O before the storage was loaded");
+    return storage;
+  }
+
   crash(torn: Prng | null, tornEntries?: number): string {
     // A random crash keeps random prefixes of the unsynced changes, tearing the last at any byte;
     // a scripted one loses them all, or keeps them all (a process crash) when it asks to keep some.
@@ -229,4 +288,8 @@ export class FileDiskStorage implements SimStorage {
       },
     );
   }
+}
+
+async function* oneSlice(data: Uint8Array): SnapshotStream {
+  yield data;
 }

@@ -158,6 +158,8 @@ export class SafetyChecker {
         case "leadershipTransferRefused":
         case "leadershipTransferAborted":
         case "dropped":
+        case "readSnapshotChunk":
+        case "writeSnapshotChunk":
           break;
         default: {
           const never: never = effect;

@@ -1,11 +1,13 @@
 import type {
   Effect,
   Event,
+  Index,
   MembershipChange,
   Message,
   NodeId,
   Persisted,
   Role,
+  Snapshot,
 } from "@flotilla/core";
 import type {
   IoCompletion,
@@ -110,22 +112,43 @@ export class SimNode<S> {
     this.storage.load(
       (persisted) => {
         if (incarnation !== this.#incarnation) return;
-        this.#loading = false;
-        this.#boot(persisted, what);
-      },
-      (error) => {
-        // The disk is full: the node stays down until a later restart, once space is back.
-        if (incarnation !== this.#incarnation) return;
-        this.#loading = false;
-        this.#host.trace.fault(
-          this.#host.nowMs,
-          `${what} n${this.id} failed: ${describeError(error)}`,
+        const snapshot = persisted.snapshot;
+        if (snapshot === null) {
+          this.#loading = false;
+          this.#boot(persisted, null, what);
+          return;
+        }
+        // The state machine starts from the latest durable snapshot, streamed from storage.
+        this.storage.readSnapshot(
+          snapshot,
+          (data) => {
+            if (incarnation !== this.#incarnation) return;
+            this.#loading = false;
+            this.#boot(persisted, data, what);
+          },
+          (error) => this.#loadFailed(incarnation, what, error),
         );
       },
+      (error) => this.#loadFailed(incarnation, what, error),
     );
   }
 
-  #boot(persisted: Persisted, what: "start" | "restart"): void {
+  /** The disk is full: the node stays down until a later restart, once space is back. */
+  #loadFailed(incarnation: number, what: "start" | "restart", error: Error): void {
+    if (incarnation !== this.#incarnation) return;
+    this.#loading = false;
+    this.#host.trace.fault(this.#host.nowMs, `${what} n${this.id} failed: ${describeError(error)}`);
+  }
+
+  /** Stops the node when storage fails under it (see `#stopOnStorageFailure`). */
+  #failed(): (error: Error) => void {
+    const incarnation = this.#incarnation;
+    return (error) => {
+      if (incarnation === this.#incarnation) this.#stopOnStorageFailure(error);
+    };
+  }
+
+  #boot(persisted: Persisted, snapshotData: Uint8Array | null, what: "start" | "restart"): void {
     const host = this.#host;
     const runtime = simNodeRuntime(
       this.#core,
@@ -136,9 +159,8 @@ export class SimNode<S> {
       (event, output) => this.#stepped(event, output.effects, output.messages),
       this.#rules,
     );
-    // The state machine starts from the latest durable snapshot, as the driver's does.
     const snapshot = persisted.snapshot;
-    this.kv.load(snapshot === null ? null : snapshot.data);
+    this.kv.load(snapshotData);
     this.role = "follower";
     this.term = persisted.hardState.term;
     this.applied = snapshot?.index ?? 0;
@@ -293,19 +315,12 @@ export class SimNode<S> {
         return;
       }
       const request = next.value;
-      if (request.type === "write") {
-        const incarnation = this.#incarnation;
-        this.storage.write(
-          request.batch,
-          () => {
-            if (incarnation !== this.#incarnation || this.#turn !== turn) return;
-            this.#resume(runtime, undefined);
-            this.#runTurns(runtime);
-          },
-          (error) => {
-            if (incarnation === this.#incarnation) this.#stopOnStorageFailure(error);
-          },
-        );
+      if (request.type === "write" || request.type === "writeSnapshotChunk") {
+        this.#waitFor(request, turn, runtime);
+        return;
+      }
+      if (request.type === "restore") {
+        this.#restore(request.snapshot, turn, runtime);
         return;
       }
       input = this.#perform(request);
@@ -313,7 +328,43 @@ export class SimNode<S> {
     }
   }
 
-  #perform(request: Exclude<IoRequest, { type: "write" }>): IoCompletion<KvOutput> {
+  /** Resumes the turn once storage completed `request` (in virtual time). */
+  #waitFor(
+    request: Extract<IoRequest, { type: "write" | "writeSnapshotChunk" }>,
+    turn: Turn<KvOutput>,
+    runtime: NodeRuntime<S, KvOutput>,
+  ): void {
+    const incarnation = this.#incarnation;
+    const resume = () => {
+      if (incarnation !== this.#incarnation || this.#turn !== turn) return;
+      this.#resume(runtime, undefined);
+      this.#runTurns(runtime);
+    };
+    if (request.type === "write") this.storage.write(request.batch, resume, this.#failed());
+    else {
+      const { snapshot, offset, data } = request;
+      this.storage.writeSnapshotChunk(snapshot, offset, data, resume, this.#failed());
+    }
+  }
+
+  /** Loads a received snapshot from storage into the state machine, then resumes the turn. */
+  #restore(snapshot: Snapshot, turn: Turn<KvOutput>, runtime: NodeRuntime<S, KvOutput>): void {
+    const incarnation = this.#incarnation;
+    this.storage.readSnapshot(
+      snapshot,
+      (data) => {
+        if (incarnation !== this.#incarnation || this.#turn !== turn) return;
+        this.kv.restore(snapshot.index, data, "restored a snapshot from the leader");
+        this.#resume(runtime, undefined);
+        this.#runTurns(runtime);
+      },
+      this.#failed(),
+    );
+  }
+
+  #perform(
+    request: Exclude<IoRequest, { type: "write" | "writeSnapshotChunk" | "restore" }>,
+  ): IoCompletion<KvOutput> {
     switch (request.type) {
       case "send": {
         const { network, spin, nowMs } = this.#host;
@@ -325,20 +376,53 @@ export class SimNode<S> {
       }
       case "apply":
         return this.kv.apply(request.entries);
-      case "restore":
-        this.kv.restore(
-          request.snapshot.index,
-          request.snapshot.data,
-          "restored a snapshot from the leader",
-        );
-        return undefined;
       case "takeSnapshot":
-        return this.kv.snapshot(request.index);
+        this.#takeSnapshot(request.index);
+        return undefined;
+      case "readSnapshotChunk":
+        this.#readChunk(request);
+        return undefined;
       default: {
         const never: never = request;
         throw new TypeError(`unknown I/O request ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /**
+   * The key-value state is persistent (applies make new values), so holding it is the capture;
+   * its bytes go to storage beside the turns and come back as the `snapshot` event once durable.
+   */
+  #takeSnapshot(index: Index): void {
+    const incarnation = this.#incarnation;
+    this.storage.writeSnapshot(
+      index,
+      this.kv.snapshot(index),
+      ({ size, checksum }) => {
+        if (incarnation === this.#incarnation) {
+          this.deliver({ type: "snapshot", index, size, checksum });
+        }
+      },
+      this.#failed(),
+    );
+  }
+
+  /** Reads a chunk the leader's core asked for; it comes back as `snapshotChunkRead`. */
+  #readChunk(request: Extract<IoRequest, { type: "readSnapshotChunk" }>): void {
+    const { to, snapshot, offset, length } = request;
+    const incarnation = this.#incarnation;
+    const read = (data: Uint8Array | null) => {
+      if (incarnation !== this.#incarnation) return;
+      this.deliver({
+        type: "snapshotChunkRead",
+        to,
+        snapshotIndex: snapshot.index,
+        snapshotTerm: snapshot.term,
+        offset,
+        data,
+      });
+    };
+    this.storage.readSnapshotChunk(snapshot, offset, length, read, this.#failed());
   }
 
   /** The end of a turn: what it applied, then the driver's settlement (node-settlement.ts). */

@@ -1,4 +1,12 @@
-import type { Index, PersistBatch, Persisted, Term } from "@flotilla/core";
+import type {
+  Index,
+  PersistBatch,
+  Persisted,
+  Snapshot,
+  StoredSnapshot,
+  Term,
+} from "@flotilla/core";
+import { MemorySnapshots } from "@flotilla/core/testing";
 import type { Prng } from "@flotilla/transport-memory";
 import { SimDisk } from "./sim-disk.js";
 
@@ -35,6 +43,34 @@ export interface SimStorage {
   /** The heal: no more storage faults (space back, fsyncs succeed). */
   endFaults(): void;
   /**
+   * Stores a snapshot taken here (`Storage.writeSnapshot`); `stored` once durable. Like the rest
+   * below, `failed` if the storage refused it: the node must stop.
+   */
+  writeSnapshot(
+    index: Index,
+    data: Uint8Array,
+    stored: (stored: StoredSnapshot) => void,
+    failed: StorageFailed,
+  ): void;
+  /** Stores a chunk of a snapshot being received (`Storage.writeSnapshotChunk`). */
+  writeSnapshotChunk(
+    snapshot: Snapshot,
+    offset: number,
+    data: Uint8Array,
+    done: () => void,
+    failed: StorageFailed,
+  ): void;
+  /** Reads a chunk of a stored snapshot (`Storage.readSnapshotChunk`). */
+  readSnapshotChunk(
+    snapshot: Snapshot,
+    offset: number,
+    length: number,
+    read: (data: Uint8Array | null) => void,
+    failed: StorageFailed,
+  ): void;
+  /** Reads a stored snapshot whole (`Storage.readSnapshot`): the simulator's states are small. */
+  readSnapshot(snapshot: Snapshot, read: (data: Uint8Array) => void, failed: StorageFailed): void;
+  /**
    * Power loss: what was not durable is lost, except what the storage's own crash model keeps
    * (`torn` draws the tear; `tornEntries` scripts it). Returns a note for the trace.
    */
@@ -56,6 +92,10 @@ export interface SimStorage {
 export class MemoryDiskStorage implements SimStorage {
   disk = emptyDisk();
   #backup: SimDisk | null = null;
+  /** Snapshot bytes: in force, stored, being received (the rules of MemoryStorage). */
+  #snapshots = new MemorySnapshots();
+  /** The bytes of the backup's snapshot, if it has one. */
+  #backupSnapshotData: Uint8Array | null = null;
   readonly #latency: () => number;
   readonly #scheduleAt: ScheduleAt;
   readonly #nowMs: () => number;
@@ -83,13 +123,51 @@ export class MemoryDiskStorage implements SimStorage {
 
   write(batch: PersistBatch, durable: () => void): void {
     const disk = this.disk;
+    const snapshot = batch.snapshot;
+    if (snapshot !== undefined) {
+      // Its bytes are durable under their final name before the batch starts, as FileStorage's.
+      this.#snapshots.check(snapshot);
+      this.#snapshots.adopt(snapshot);
+    }
     const atMs = disk.write(batch, this.#nowMs(), this.#latency());
     const generation = disk.generation;
     this.#scheduleAt(atMs, () => {
       if (generation !== disk.generation) return; // the crash came first
       disk.completeNext();
+      if (snapshot !== undefined) this.#snapshots.dropBelow(snapshot.index);
       durable();
     });
+  }
+
+  writeSnapshot(index: Index, data: Uint8Array, stored: (stored: StoredSnapshot) => void): void {
+    const disk = this.disk;
+    const generation = disk.generation;
+    const result = this.#snapshots.storeWhole(index, data);
+    // Durable as the next event: beside the log's writes (as FileStorage does it), and without a
+    // draw from the disk's latency stream, so the writes' latencies do not depend on snapshots.
+    this.#scheduleAt(this.#nowMs(), () => {
+      if (generation === disk.generation) stored(result);
+    });
+  }
+
+  writeSnapshotChunk(snapshot: Snapshot, offset: number, data: Uint8Array, done: () => void): void {
+    this.#snapshots.writeChunk(snapshot, offset, data);
+    done();
+  }
+
+  readSnapshotChunk(
+    snapshot: Snapshot,
+    offset: number,
+    length: number,
+    read: (data: Uint8Array | null) => void,
+  ): void {
+    read(this.#snapshots.readChunk(snapshot, offset, length));
+  }
+
+  readSnapshot(snapshot: Snapshot, read: (data: Uint8Array) => void): void {
+    const bytes = this.#snapshots.bytesOf(snapshot);
+    if (bytes === null) throw new RangeError(`snapshot ${snapshot.index} is not stored`);
+    read(bytes);
   }
 
   crash(torn: Prng | null, tornEntries?: number): string {
@@ -103,17 +181,25 @@ export class MemoryDiskStorage implements SimStorage {
             ? torn.int(inProgress + 1)
             : undefined;
     this.disk.crash(kept);
+    this.#snapshots.keepOnly(this.disk.snapshot);
     return kept === undefined ? "" : ` (torn write keeps ${kept}/${inProgress} entries)`;
   }
 
   backup(): void {
     this.#backup = this.disk.durableCopy();
+    const snapshot = this.#backup.snapshot;
+    this.#backupSnapshotData = snapshot === null ? null : this.#snapshots.bytesOf(snapshot);
   }
 
   forget(fromBackup: boolean): string {
     const backup = fromBackup ? this.#backup : null;
     // Called after a crash, which made every completion scheduled on the old disk stale.
     this.disk = backup?.durableCopy() ?? emptyDisk();
+    this.#snapshots = new MemorySnapshots();
+    const snapshot = this.disk.snapshot;
+    if (snapshot !== null && this.#backupSnapshotData !== null) {
+      this.#snapshots.storeWhole(snapshot.index, this.#backupSnapshotData);
+    }
     return describeForgotten(backup !== null);
   }
 }

@@ -117,6 +117,8 @@ function eventCode(event: Event): number {
       return 9;
     case "flush":
       return 10;
+    case "snapshotChunkRead":
+      return 11 + event.offset * 16;
     default: {
       const never: never = event;
       throw new TypeError(`unknown event ${JSON.stringify(never)}`);
@@ -182,6 +184,8 @@ export function formatEvent(event: Event): string {
       return `read ${event.id} (${event.consistency ?? "readIndex"})`;
     case "transferLeadership":
       return `transferLeadership to n${event.to}`;
+    case "snapshotChunkRead":
+      return `snapshotChunkRead -> n${event.to} ${event.snapshotIndex}@${event.offset} (${event.data?.length ?? "gone"})`;
     default: {
       const never: never = event;
       throw new TypeError(`unknown event ${JSON.stringify(never)}`);

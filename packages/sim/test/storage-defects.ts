@@ -60,6 +60,7 @@ function bind(fs: FileSystem): FileSystem {
     mkdir: (dir) => fs.mkdir(dir),
     readdir: (dir) => fs.readdir(dir),
     readFile: (path) => fs.readFile(path),
+    openReadable: (path) => fs.openReadable(path),
     openWritable: (path, mode) => fs.openWritable(path, mode),
     createExclusive: (path, data) => fs.createExclusive(path, data),
     rename: (from, to) => fs.rename(from, to),

@@ -6,7 +6,9 @@
 //   (a new file begun) between records once it has reached `segmentBytesMax`; creating it costs
 //   one extra fsync of the directory. Segments are grown ahead of the data with zeros (see
 //   segment-writer.ts), never past `segmentBytesMax`.
-// - Hard state and snapshot each live in their own file, replaced atomically (meta-files.ts).
+// - Hard state and snapshot metadata each live in their own file, replaced atomically
+//   (meta-files.ts); a snapshot's bytes stream in and out of a data file of their own
+//   (snapshot-files.ts), never whole in memory.
 //   The hard-state file is rewritten only when the term or the vote changes: those must be
 //   durable before the batch is acknowledged (Raft paper Figure 2). The commit index need not be
 //   durable, so it rides in the log record the batch appends anyway, and recovery takes the
@@ -18,7 +20,9 @@
 //   durable before the next begins, so a crash leaves a prefix of the batch applied. One
 //   exception: a truncation that comes with a snapshot is made durable first, in a record of its
 //   own (see #apply), then the snapshot, then the entries.
-// - After a snapshot, segments holding nothing after it are deleted.
+// - After a snapshot, segments holding nothing after it are deleted, and older snapshot files.
+// - A taken snapshot is streamed to disk beside the queue (writeSnapshot), so a large one never
+//   delays a persist; chunk writes and reads of snapshots go through the queue or need none.
 // - Calls are serialised through one promise chain: a persist waits for the one before it.
 // - The whole state is checked up front (checkPersistBatch, shared with MemoryStorage), so misuse
 //   is refused before anything is written. An I/O failure half-way leaves the disk holding a
@@ -38,9 +42,11 @@ import {
   type PersistBatch,
   type Persisted,
   type Snapshot,
+  type SnapshotStream,
   type Storage,
   StorageClosedError,
   type StorageTip,
+  type StoredSnapshot,
   type Term,
 } from "@flotilla/core";
 import { StorageNeedsReopenError, storageFailure } from "./errors.js";
@@ -58,6 +64,7 @@ import {
 } from "./meta-files.js";
 import { SegmentWriter } from "./segment-writer.js";
 import { readLog } from "./segments.js";
+import { SnapshotFiles } from "./snapshot-files.js";
 
 /** Options of `openFileStorage`. */
 export type FileStorageOptions = {
@@ -95,6 +102,7 @@ export class FileStorage implements Storage {
   /** Terms of the live entries: `#terms[i]` is the term of entry `#snapshotIndex + 1 + i`. */
   #terms: number[] = [];
   readonly #log: SegmentWriter;
+  readonly #snapshots: SnapshotFiles;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   #failure: unknown = undefined;
@@ -105,6 +113,7 @@ export class FileStorage implements Storage {
     this.#dir = dir;
     this.#fs = fs;
     this.#log = new SegmentWriter(fs, dir, segmentBytesMax);
+    this.#snapshots = new SnapshotFiles(fs, dir);
   }
 
   /**
@@ -159,6 +168,7 @@ export class FileStorage implements Storage {
     return this.#enqueue(async () => {
       this.#checkUsable();
       checkPersistBatch(this.#tip(), batch);
+      if (batch.snapshot !== undefined) this.#snapshots.check(batch.snapshot);
       this.#loaded = null;
       try {
         await this.#apply(batch);
@@ -171,6 +181,49 @@ export class FileStorage implements Storage {
     });
   }
 
+  /**
+   * Streams a taken snapshot into its own file (temp, fsync, rename, fsync the directory) beside
+   * the queue of persists; not in force until a persist puts it there.
+   */
+  async writeSnapshot(index: Index, data: SnapshotStream): Promise<StoredSnapshot> {
+    this.#checkUsable();
+    try {
+      return await this.#snapshots.write(index, data, () => this.#checkUsable());
+    } catch (error) {
+      if (error instanceof FlotillaError) throw error;
+      throw storageFailure(this.#dir, error);
+    }
+  }
+
+  /** Stores a chunk of a snapshot being received, in order with the persists. */
+  writeSnapshotChunk(snapshot: Snapshot, offset: number, data: Uint8Array): Promise<void> {
+    return this.#enqueue(async () => {
+      this.#checkUsable();
+      try {
+        await this.#snapshots.writeChunk(snapshot, offset, data);
+      } catch (error) {
+        if (error instanceof FlotillaError) throw error;
+        throw storageFailure(this.#dir, error);
+      }
+    });
+  }
+
+  /** Reads a chunk of a stored snapshot (null once a newer one replaced it). */
+  async readSnapshotChunk(
+    snapshot: Snapshot,
+    offset: number,
+    length: number,
+  ): Promise<Uint8Array | null> {
+    this.#checkUsable();
+    return this.#snapshots.readChunk(snapshot, offset, length);
+  }
+
+  /** Streams a stored snapshot, checking its size and CRC-32 at the end. */
+  readSnapshot(snapshot: Snapshot): SnapshotStream {
+    this.#checkUsable();
+    return this.#snapshots.read(snapshot);
+  }
+
   /** Waits for pending calls, then releases the directory. Calls after this are refused. */
   close(): Promise<void> {
     return this.#enqueue(async () => {
@@ -178,6 +231,7 @@ export class FileStorage implements Storage {
       this.#closed = true;
       this.#loaded = null;
       try {
+        await this.#snapshots.close();
         await this.#log.close();
       } finally {
         await releaseLock(this.#fs, this.#dir);
@@ -203,6 +257,7 @@ export class FileStorage implements Storage {
       if (name.endsWith(tempSuffix)) await this.#fs.unlink(join(this.#dir, name));
     }
     const persisted = await this.#read(true, names);
+    await this.#snapshots.recover(names, persisted.snapshot);
     // What was read may include directory changes (a renamed hard-state or snapshot file, a new
     // segment) that the process before made but never got durable, e.g. because its directory
     // fsync failed. The node is about to act on them: make them durable first.
@@ -265,7 +320,10 @@ export class FileStorage implements Storage {
       await writeAtomically(this.#fs, this.#dir, hardStateFile, encodeHardState(hardState));
     }
     this.#hardState = hardState;
-    if (batch.snapshot !== undefined) await this.#log.dropCoveredBy(this.#snapshotIndex);
+    if (batch.snapshot !== undefined) {
+      await this.#log.dropCoveredBy(this.#snapshotIndex);
+      await this.#snapshots.dropOlderThan(batch.snapshot);
+    }
   }
 
   /** One log record: the log cut after `truncateFrom - 1` (if given), then `entries`. */
@@ -285,6 +343,8 @@ export class FileStorage implements Storage {
   }
 
   async #storeSnapshot(snapshot: Snapshot): Promise<void> {
+    // Its bytes durable under their final name first, then the small file that puts it in force.
+    await this.#snapshots.makeDurable(snapshot);
     await writeAtomically(this.#fs, this.#dir, snapshotFile, encodeSnapshot(snapshot));
     const dropped = Math.min(snapshot.index - this.#snapshotIndex, this.#terms.length);
     this.#terms = this.#terms.slice(dropped);

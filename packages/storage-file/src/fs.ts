@@ -17,6 +17,16 @@ export interface WritableFile {
   close(): Promise<void>;
 }
 
+/** An open file read at explicit positions (a snapshot streamed out chunk by chunk). */
+export interface ReadableFile {
+  /** Its length in bytes when opened. */
+  readonly size: number;
+  /** Up to `length` bytes at `position` (fewer at the end of the file). */
+  read(position: number, length: number): Promise<Uint8Array>;
+  /** Releases the handle. */
+  close(): Promise<void>;
+}
+
 /**
  * The file-system operations `FileStorage` uses: `nodeFileSystem` by default, a simulated disk in
  * tests (`SimFileSystem` from `@flotilla/storage-file/testing`).
@@ -28,6 +38,8 @@ export interface FileSystem {
   readdir(dir: string): Promise<string[]>;
   /** The whole file, or null if it does not exist. */
   readFile(path: string): Promise<Uint8Array | null>;
+  /** Opens a file for positional reads, or null if it does not exist. */
+  openReadable(path: string): Promise<ReadableFile | null>;
   /** `create` makes a new empty file (replacing one that exists); `existing` opens one as it is. */
   openWritable(path: string, mode: "create" | "existing"): Promise<WritableFile>;
   /** Creates `path` holding `data` unless it exists; false if it did. Not synced. */
@@ -61,6 +73,35 @@ export const nodeFileSystem: FileSystem = {
       if (isCode(error, "ENOENT")) return null;
       throw error;
     }
+  },
+  async openReadable(path) {
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(path, "r");
+    } catch (error) {
+      if (isCode(error, "ENOENT")) return null;
+      throw error;
+    }
+    const { size } = await handle.stat();
+    return {
+      size,
+      async read(position, length) {
+        const bytes = new Uint8Array(Math.max(0, Math.min(length, size - position)));
+        let done = 0;
+        while (done < bytes.length) {
+          const { bytesRead } = await handle.read(
+            bytes,
+            done,
+            bytes.length - done,
+            position + done,
+          );
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return done === bytes.length ? bytes : bytes.subarray(0, done);
+      },
+      close: () => handle.close(),
+    };
   },
   async openWritable(path, mode) {
     const handle = await open(path, mode === "create" ? "w" : "r+");

@@ -7,4 +7,4 @@ export {
   StorageNeedsReopenError,
 } from "./errors.js";
 export { FileStorage, type FileStorageOptions, openFileStorage } from "./file-storage.js";
-export type { FileSystem, WritableFile } from "./fs.js";
+export type { FileSystem, ReadableFile, WritableFile } from "./fs.js";

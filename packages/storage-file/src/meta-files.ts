@@ -1,10 +1,11 @@
-// The hard state and the snapshot, each in its own small file replaced atomically: write a
-// temporary file, fsync it, rename it over the old one, fsync the directory. A reader sees the
+// The hard state and the snapshot in force, each in its own small file replaced atomically: write
+// a temporary file, fsync it, rename it over the old one, fsync the directory. A reader sees the
 // old file or the new one, whole, even across a crash; so any checksum mismatch here is
-// corruption, never a torn write.
+// corruption, never a torn write. The snapshot's bytes live in a file of their own
+// (snapshot-files.ts); this one only says which snapshot is in force.
 //
 //   hard state: magic | u32 CRC32 of the rest | JSON { term, vote, commit }
-//   snapshot:   magic | u32 CRC32 of the rest | u32 metadata length | JSON { index, term, membership } | data
+//   snapshot:   magic | u32 CRC32 of the rest | JSON { index, term, membership, size, checksum }
 
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -16,7 +17,7 @@ export const hardStateFile = "hardstate";
 export const snapshotFile = "snapshot";
 export const tempSuffix = ".tmp";
 const hardStateMagic = new Uint8Array([0x46, 0x4c, 0x54, 0x48, 0x53, 0x00, 0x00, 0x01]); // "FLTHS" v1
-const snapshotMagic = new Uint8Array([0x46, 0x4c, 0x54, 0x53, 0x4e, 0x50, 0x00, 0x01]); // "FLTSNP" v1
+const snapshotMagic = new Uint8Array([0x46, 0x4c, 0x54, 0x53, 0x4e, 0x50, 0x00, 0x02]); // "FLTSNP" v2
 const headerBytes = 12;
 
 export async function writeAtomically(
@@ -59,34 +60,29 @@ export async function readHardState(fs: FileSystem, dir: string): Promise<HardSt
 }
 
 export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
-  const { index, term, membership } = snapshot;
-  const meta = new TextEncoder().encode(JSON.stringify({ index, term, membership }));
-  const body = new Uint8Array(4 + meta.length + snapshot.data.length);
-  new DataView(body.buffer).setUint32(0, meta.length, true);
-  body.set(meta, 4);
-  body.set(snapshot.data, 4 + meta.length);
-  return frame(snapshotMagic, body);
+  const { index, term, membership, size, checksum } = snapshot;
+  const meta = JSON.stringify({ index, term, membership, size, checksum });
+  return frame(snapshotMagic, new TextEncoder().encode(meta));
 }
 
+/** The metadata of the snapshot in force, or null if there is none. */
 export async function readSnapshot(fs: FileSystem, dir: string): Promise<Snapshot | null> {
   const path = join(dir, snapshotFile);
   const bytes = await fs.readFile(path);
   if (bytes === null) return null;
-  const body = unframe(bytes, snapshotMagic, path);
-  const metaBytes = body.length < 4 ? Number.POSITIVE_INFINITY : readUint32(body, 0);
-  if (4 + metaBytes > body.length) {
-    throw new StorageCorruptionError(path, headerBytes, "snapshot metadata runs past the file");
+  const value = parseJson(unframe(bytes, snapshotMagic, path), path, headerBytes);
+  const { index, term, membership, size, checksum } = value;
+  if (
+    !isCount(index) ||
+    !isCount(term) ||
+    !isMembership(membership) ||
+    !isCount(size) ||
+    !isCount(checksum) ||
+    checksum > 0xffffffff
+  ) {
+    throw new StorageCorruptionError(path, headerBytes, "snapshot metadata out of range");
   }
-  const value = parseJson(body.subarray(4, 4 + metaBytes), path, headerBytes + 4);
-  if (!isCount(value.index) || !isCount(value.term) || !isMembership(value.membership)) {
-    throw new StorageCorruptionError(path, headerBytes + 4, "snapshot metadata out of range");
-  }
-  return {
-    index: value.index as Index,
-    term: value.term as Term,
-    membership: value.membership,
-    data: body.slice(4 + metaBytes),
-  };
+  return { index: index as Index, term: term as Term, membership, size, checksum };
 }
 
 function frame(magic: Uint8Array, body: Uint8Array): Uint8Array {

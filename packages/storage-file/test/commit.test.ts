@@ -25,6 +25,7 @@ function countingSyncs(inner: FileSystem): { fs: FileSystem; syncs: () => number
     mkdir: (dir) => inner.mkdir(dir),
     readdir: (dir) => inner.readdir(dir),
     readFile: (path) => inner.readFile(path),
+    openReadable: (path) => inner.openReadable(path),
     openWritable: async (path, mode) => count(await inner.openWritable(path, mode)),
     createExclusive: (path, data) => inner.createExclusive(path, data),
     rename: (from, to) => inner.rename(from, to),

@@ -18,6 +18,7 @@ function through(inner: SimFileSystem, overrides: Partial<FileSystem>): FileSyst
     mkdir: (dir) => inner.mkdir(dir),
     readdir: (dir) => inner.readdir(dir),
     readFile: (path) => inner.readFile(path),
+    openReadable: (path) => inner.openReadable(path),
     openWritable: (path, mode) => inner.openWritable(path, mode),
     createExclusive: (path, data) => inner.createExclusive(path, data),
     rename: (from, to) => inner.rename(from, to),

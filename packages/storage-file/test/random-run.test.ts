@@ -11,7 +11,7 @@ import {
   type Persisted,
   type Storage,
 } from "@flotilla/core";
-import { batch, command, hard, snapshotAt } from "@flotilla/core/testing";
+import { batch, command, hard, persistStored, snapshotAt } from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
 import { type FileStorageOptions, openFileStorage } from "../src/index.js";
 import { SimFileSystem } from "../src/testing.js";
@@ -116,7 +116,10 @@ async function run(
       model = await expectReloaded(await file.load(), await model.load(), label);
     }
     const next = randomBatch(tipOf(await model.load()), random);
-    const [expected, actual] = await Promise.allSettled([model.persist(next), file.persist(next)]);
+    const [expected, actual] = await Promise.allSettled([
+      persistStored(model, next),
+      persistStored(file, next),
+    ]);
     expect(actual.status, `${label}: ${JSON.stringify(actual)}`).toBe(expected.status);
     outcomes[actual.status] += 1;
     if (actual.status === "rejected")

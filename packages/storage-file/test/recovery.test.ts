@@ -4,7 +4,7 @@
 import { open, readdir, readFile, stat, truncate, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Index } from "@flotilla/core";
-import { batch, command, commands, hard, snapshotAt } from "@flotilla/core/testing";
+import { batch, command, commands, hard, persistStored, snapshotAt } from "@flotilla/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { openFileStorage, StorageCorruptionError } from "../src/index.js";
 import { dataEnd, tempDir } from "./helpers.js";
@@ -118,7 +118,7 @@ describe("FileStorage recovery", () => {
   it("refuses a hard state or snapshot file with a bad checksum", async () => {
     const dir = await storedDir(1 << 20, 1);
     const storage = await openFileStorage(dir);
-    await storage.persist(batch({ snapshot: snapshotAt(2, 1) }));
+    await persistStored(storage, batch({ snapshot: snapshotAt(2, 1) }));
     await storage.close();
     for (const name of ["hardstate", "snapshot"]) {
       const path = join(dir, name);
@@ -147,7 +147,7 @@ describe("FileStorage recovery", () => {
     const before = await segmentsIn(dir);
     expect(before.length).toBeGreaterThanOrEqual(5);
     const storage = await openFileStorage(dir, { segmentBytesMax: 64 });
-    await storage.persist(batch({ snapshot: snapshotAt(16, 1), truncateFrom: 18 as Index }));
+    await persistStored(storage, batch({ snapshot: snapshotAt(16, 1), truncateFrom: 18 as Index }));
     const after = await segmentsIn(dir);
     // Only the segment holding index 17 (the last one) survives, and the new one that the full
     // last segment made necessary for the truncation record.

@@ -12,7 +12,7 @@ import {
   type PersistBatch,
   type Persisted,
 } from "@flotilla/core";
-import { batch, command, commands, hard, snapshotAt } from "@flotilla/core/testing";
+import { batch, command, commands, hard, persistStored, snapshotAt } from "@flotilla/core/testing";
 import { expect } from "vitest";
 import { type FileSystem, openFileStorage } from "../src/index.js";
 import type { SimFileSystem } from "../src/testing.js";
@@ -62,7 +62,7 @@ export async function runScript(
   try {
     const storage = await openFileStorage(dir, options(fs, 1));
     for (const step of script) {
-      await storage.persist(step);
+      await persistStored(storage, step);
       acknowledged += 1;
     }
     await storage.close();
@@ -76,12 +76,12 @@ export async function runScript(
 /** The states a recovery may show when `acknowledged` batches were acknowledged. */
 export async function allowedStates(acknowledged: number): Promise<Persisted[]> {
   const model = new MemoryStorage();
-  for (const step of script.slice(0, acknowledged)) await model.persist(step);
+  for (const step of script.slice(0, acknowledged)) await persistStored(model, step);
   const states = [await model.load()];
   const inFlight = script[acknowledged];
   if (inFlight === undefined) return states;
   for (const part of durableParts(inFlight, await model.load())) {
-    await model.persist(part);
+    await persistStored(model, part);
     states.push(await model.load());
   }
   return states;

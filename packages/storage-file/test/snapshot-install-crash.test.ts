@@ -7,7 +7,7 @@
 // as its log (and apply, once a commit index covers them).
 
 import type { Index, Persisted } from "@flotilla/core";
-import { batch, commands, hard, snapshotAt } from "@flotilla/core/testing";
+import { batch, commands, hard, persistStored, snapshotAt } from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
 import { openFileStorage } from "../src/index.js";
 import { SimCrashError, SimFileSystem } from "../src/testing.js";
@@ -33,8 +33,8 @@ async function run(fs: SimFileSystem, point: number | undefined): Promise<void> 
   fs.crashAtPoint = point;
   try {
     const storage = await openFileStorage(dir, options(fs, 1));
-    await storage.persist(before);
-    await storage.persist(install);
+    await persistStored(storage, before);
+    await persistStored(storage, install);
     await storage.close();
   } catch (error) {
     const crashed =

@@ -7,6 +7,7 @@ import {
 } from "@flotilla/kv-model";
 import { linkKey } from "./network.js";
 import { lostWith, newOp, withOp } from "./ops.js";
+import { snapshotBytes, storeSnapshot } from "./snapshot-bytes.js";
 import type { ClientOp, LinkSettings, World } from "./types.js";
 import { configFor, leaderOf, nodeIndexOf, runNode, tickMs } from "./world.js";
 
@@ -60,7 +61,7 @@ export function restart(world: World, id: NodeId): World {
     ...node,
     up: true,
     state: init(configFor(world, id), node.durable),
-    kv: snapshot === null ? emptyKvState : decodeKvSnapshot(snapshot.data),
+    kv: snapshot === null ? emptyKvState : decodeKvSnapshot(snapshotBytes(snapshot)),
     nextTickMs: world.timeMs + tickMs,
   };
   return acted({ ...world, nodes: world.nodes.with(i, restarted) }, `restart ${id}`);
@@ -111,10 +112,7 @@ export function takeSnapshot(world: World, id: NodeId): World {
   const applied = status(node.state).applied;
   if (applied <= (node.durable.snapshot?.index ?? 0))
     return acted(world, `${id}: nothing new to snapshot`);
-  const event = {
-    type: "snapshot",
-    index: index(applied),
-    data: encodeKvSnapshot(node.kv),
-  } as const;
+  const stored = storeSnapshot(encodeKvSnapshot(node.kv));
+  const event = { type: "snapshot", index: index(applied), ...stored } as const;
   return runNode(acted(world, `${id} snapshots at ${applied}`), id, event);
 }

@@ -9,6 +9,7 @@ import {
   step,
 } from "@flotilla/core";
 import { applyKv, decodeKvCommand, decodeKvSnapshot, type KvState } from "@flotilla/kv-model";
+import { snapshotBytes, snapshotChunk } from "./snapshot-bytes.js";
 import type { SimNode } from "./types.js";
 
 // One node's turn in the playground: step the real core with one event, then do what its effects
@@ -70,8 +71,22 @@ export function stepNode(node: SimNode, first: Event): NodeTurn {
           }
           break;
         case "restore":
-          kv = decodeKvSnapshot(effect.snapshot.data);
+          kv = decodeKvSnapshot(snapshotBytes(effect.snapshot));
           appliedIndex = effect.snapshot.index;
+          break;
+        case "readSnapshotChunk": {
+          const { to, snapshot, offset, length } = effect;
+          queue.push({
+            type: "snapshotChunkRead",
+            to,
+            snapshotIndex: snapshot.index,
+            snapshotTerm: snapshot.term,
+            offset,
+            data: snapshotChunk(snapshot, offset, length),
+          });
+          break;
+        }
+        case "writeSnapshotChunk": // kept by content (snapshot-bytes.ts): the leader's bytes
           break;
         case "proposalAccepted":
           notices.push({ kind: "accepted", id: effect.id, index: effect.index, term: effect.term });

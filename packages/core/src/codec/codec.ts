@@ -45,7 +45,8 @@
 //   | 4   | appendEntriesResponse   | seq uint, success bool, then if success: matchIndex uint |
 //   |     |                         | else: conflictIndex uint, conflictTerm uint              |
 //   | 5   | installSnapshot         | snapshotIndex uint, snapshotTerm uint, membership,       |
-//   |     |                         | size uint, offset uint, done bool, seq uint, data bytes  |
+//   |     |                         | size uint, checksum uint, offset uint, done bool,        |
+//   |     |                         | seq uint, data bytes                                     |
 //   | 6   | installSnapshotResponse | snapshotIndex uint, receivedBytes uint, done bool,       |
 //   |     |                         | seq uint                                                 |
 //   | 7   | timeoutNow              | nothing                                                  |

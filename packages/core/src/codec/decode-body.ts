@@ -55,6 +55,7 @@ export function decodeBody(reader: Reader, tag: number): Message | undefined {
         snapshotTerm: reader.uint("snapshotTerm") as Term,
         membership: decodeNamedMembership(reader),
         size: reader.uint("size"),
+        checksum: reader.uint("checksum"),
         offset: reader.uint("offset"),
         done: reader.bool("done"),
         seq: reader.uint("seq"),

@@ -44,6 +44,7 @@ export function encodeBody(sink: Sink, message: Message): void {
       encodeMembership(sink, message.membership);
       sink.leave();
       sink.uint(message.size, "size");
+      sink.uint(message.checksum, "checksum");
       sink.uint(message.offset, "offset");
       sink.bool(message.done, "done");
       sink.uint(message.seq, "seq");

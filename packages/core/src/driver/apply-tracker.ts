@@ -24,6 +24,8 @@ export class ApplyTracker<Result> {
   snapshotIndex = 0 as Index;
   /** Bytes of commands applied since the last snapshot (taken, installed or loaded). */
   #bytesSinceSnapshot = 0;
+  /** A snapshot was captured and its bytes are being stored: no other is taken meanwhile. */
+  #storing = false;
 
   constructor(policy: SnapshotPolicy) {
     this.#policy = policy;
@@ -85,14 +87,24 @@ export class ApplyTracker<Result> {
     const byEntries =
       everyEntries !== undefined && this.appliedIndex - this.snapshotIndex >= everyEntries;
     const byBytes = everyBytes !== undefined && this.#bytesSinceSnapshot >= everyBytes;
-    return (byEntries || byBytes) && this.appliedIndex > this.snapshotIndex;
+    return (byEntries || byBytes) && this.appliedIndex > this.snapshotIndex && !this.#storing;
   }
 
-  /** The state machine serialised itself as of `appliedIndex`. */
-  snapshotTaken(work: TurnWork<Result>): { index: Index; term: Term } {
+  /** The state machine captured itself as of `appliedIndex`; its bytes are being stored. */
+  snapshotTaken(): void {
     this.snapshotIndex = this.appliedIndex;
     this.#bytesSinceSnapshot = 0;
-    work.snapshots.push({ index: this.appliedIndex, term: this.appliedTerm, origin: "taken" });
-    return { index: this.appliedIndex, term: this.appliedTerm };
+    this.#storing = true;
+  }
+
+  /**
+   * The captured snapshot's bytes are durable and the core was told (`snapshot` event); `inForce`
+   * is the snapshot it put in force, or null if it had a newer one already.
+   */
+  snapshotStored(inForce: Snapshot | null, work: TurnWork<Result>): void {
+    this.#storing = false;
+    if (inForce !== null) {
+      work.snapshots.push({ index: inForce.index, term: inForce.term, origin: "taken" });
+    }
   }
 }

@@ -172,7 +172,16 @@ export class SteppedDownError extends FlotillaError {
 
 /** Storage failed to load or persist; the node stopped rather than run on state it cannot trust. */
 export class StorageFailedError extends FlotillaError {
-  constructor(operation: "load" | "persist", cause: unknown) {
+  constructor(
+    operation:
+      | "load"
+      | "persist"
+      | "writeSnapshot"
+      | "writeSnapshotChunk"
+      | "readSnapshotChunk"
+      | "readSnapshot",
+    cause: unknown,
+  ) {
     super("STORAGE_FAILED", `storage ${operation} failed: ${describe(cause)}`, { cause });
   }
 }

@@ -4,6 +4,7 @@
 // them with the application's Storage, Transport and StateMachine; the simulator with its own
 // network, disk and state machine, in virtual time.
 
+import type { Effect } from "../effect.js";
 import type { Entry, Snapshot } from "../entry.js";
 import type { Index } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
@@ -21,13 +22,32 @@ export type IoRequest =
    * (`undefined` for the others).
    */
   | { readonly type: "apply"; readonly entries: readonly Entry[] }
-  /** Replace the state machine's state with this snapshot's. Resume with nothing. */
+  /**
+   * Replace the state machine's state with this stored snapshot's, streamed from storage
+   * (`Storage.readSnapshot`). Resume once restored.
+   */
   | { readonly type: "restore"; readonly snapshot: Snapshot }
-  /** Serialise the state machine as of `index` (the last applied). Resume with the bytes. */
-  | { readonly type: "takeSnapshot"; readonly index: Index };
+  /**
+   * Capture the state machine as of `index` (the last applied): resume as soon as the capture is
+   * made (`StateMachine.snapshot()` returned), then, in the background, stream its bytes into
+   * storage (`Storage.writeSnapshot(index, ...)`) and enqueue `{ type: "snapshot", index, size,
+   * checksum }` once they are durable. Applies go on meanwhile.
+   */
+  | { readonly type: "takeSnapshot"; readonly index: Index }
+  /**
+   * Read `length` bytes at `offset` of the stored `snapshot` in the background
+   * (`Storage.readSnapshotChunk`) and enqueue `{ type: "snapshotChunkRead", to, snapshotIndex,
+   * snapshotTerm, offset, data }` with them. Resume at once: nothing waits for the read.
+   */
+  | Extract<Effect, { type: "readSnapshotChunk" }>
+  /**
+   * Store this chunk of a snapshot being received (`Storage.writeSnapshotChunk`). Resume once
+   * stored (it need not be durable: the turn's write that installs the snapshot makes it so).
+   */
+  | Extract<Effect, { type: "writeSnapshotChunk" }>;
 
 /** The `type` of every `IoRequest` variant. */
 export type IoRequestType = IoRequest["type"];
 
 /** What a turn's generator is resumed with: see each request. */
-export type IoCompletion<Result> = undefined | readonly (Result | undefined)[] | Uint8Array;
+export type IoCompletion<Result> = undefined | readonly (Result | undefined)[];

@@ -9,13 +9,12 @@
 import type { Emitter } from "mitt";
 import type { MembershipChange, MembershipOperation } from "../confchange.js";
 import { validateConfig } from "../config.js";
-import type { Entry, Membership, Persisted, Snapshot } from "../entry.js";
+import type { Entry, Membership, Persisted } from "../entry.js";
 import { ConfigError, FlotillaError, InvalidEventError } from "../errors.js";
 import type { Event } from "../event.js";
 import type { Index, NodeId, Term } from "../ids.js";
 import type { PersistBatch, StateMachine, Storage, Transport } from "../interfaces.js";
 import type { Message } from "../message.js";
-import { readAllBytes, slices } from "./buffered-state-machine.js";
 import { type CatchUpOptions, promoteWhenCaughtUp } from "./catch-up.js";
 import {
   LeadershipTransferRefusedError,
@@ -34,6 +33,7 @@ import { type Reducer, raftReducer } from "./reducer.js";
 import { NodeRuntime } from "./runtime.js";
 import type { RuntimeRules } from "./runtime-rules.js";
 import { hostScheduler, type Scheduler, type TimerHandle } from "./scheduler.js";
+import { SnapshotIo } from "./snapshot-io.js";
 import { type NodeStats, StatsRecorder } from "./stats.js";
 import { TickClock } from "./tick-clock.js";
 import { TransferWaiter } from "./transfer-waiter.js";
@@ -74,6 +74,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   readonly #transport: Transport;
   readonly #storage: Storage;
   readonly #stateMachine: StateMachine<Result>;
+  readonly #snapshots: SnapshotIo<Result>;
   readonly #scheduler: Scheduler;
   readonly #tickMs: number;
   readonly #tickClock: TickClock;
@@ -122,6 +123,12 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#transport = transport;
     this.#storage = storage;
     this.#stateMachine = stateMachine;
+    this.#snapshots = new SnapshotIo(storage, stateMachine, {
+      enqueue: (event) => this.#enqueue(event),
+      fail: (error) => this.#fail(error),
+      running: () => this.#phase === "running",
+      stored: (size) => this.#stats.snapshotBytes.observe(size),
+    });
     this.#tickMs = tickMs ?? driverDefaults.tickMs;
     this.#scheduler = scheduler ?? hostScheduler;
     this.#tickClock = new TickClock(this.#scheduler, this.#tickMs);
@@ -335,7 +342,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#lastCommit = persisted.snapshot?.index ?? 0;
     if (persisted.snapshot !== null) {
       try {
-        await this.#restore(persisted.snapshot);
+        await this.#snapshots.restore(persisted.snapshot);
       } catch (error) {
         throw this.#fail(error);
       }
@@ -433,9 +440,14 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       case "apply":
         return this.#timedApply(request.entries);
       case "restore":
-        return this.#restore(request.snapshot).then(() => undefined);
+        return this.#snapshots.restore(request.snapshot).then(() => undefined);
       case "takeSnapshot":
-        return this.#takeSnapshot();
+        return this.#snapshots.capture(request.index).then(() => undefined);
+      case "readSnapshotChunk":
+        this.#snapshots.startRead(request);
+        return undefined;
+      case "writeSnapshotChunk":
+        return this.#snapshots.write(request).then(() => undefined);
       default: {
         const never: never = request;
         throw new TypeError(`unknown I/O request ${JSON.stringify(never)}`);
@@ -516,25 +528,6 @@ class Driver<State, Result> implements FlotillaNode<Result> {
         : new StateMachineFailedError("apply", error);
     }
     return results;
-  }
-
-  async #restore(snapshot: Snapshot): Promise<void> {
-    try {
-      await this.#stateMachine.restore(slices(snapshot.data));
-    } catch (error) {
-      throw new StateMachineFailedError("restore", error);
-    }
-  }
-
-  async #takeSnapshot(): Promise<Uint8Array> {
-    let data: Uint8Array;
-    try {
-      data = await readAllBytes(await this.#stateMachine.snapshot());
-    } catch (error) {
-      throw new StateMachineFailedError("snapshot", error);
-    }
-    this.#stats.snapshotBytes.observe(data.length);
-    return data;
   }
 
   #commitIndex(): Index {

@@ -6,14 +6,18 @@
 //   1. steps the core once per event, collecting what each step asks for, then `flush` after
 //      proposals, so that a turn's new entries leave as one AppendEntries per follower;
 //   2. sends the steps' `messages` straight away: the core vouches that they promise nothing about
-//      our disk (a leader's AppendEntries overlap its own log write, Raft thesis §10.2.1);
+//      our disk (a leader's AppendEntries overlap its own log write, Raft thesis §10.2.1); starts
+//      the snapshot chunk reads the core asked for (their bytes come back as events, later) and
+//      stores the chunks of a snapshot being received (before the write that may install it);
 //   3. merges every persist effect of the turn into ONE write (group commit) and waits for it;
 //      then tells the core (`persisted`) and sends each effect's `then`, the messages that waited
 //      for the write (votes and append acknowledgements: Raft paper Figure 2, "respond after
 //      persisting"). A reply that vouches for an EARLIER step's write rides in its own (possibly
 //      empty) persist effect, which the merged write covers: only the core decides what waits;
-//   4. applies committed entries (and installed snapshots) in log order, tells the core
-//      (`applied`), and takes a snapshot when the policy says so;
+//   4. applies committed entries (and installed snapshots, streamed from storage) in log order,
+//      tells the core (`applied`), and captures a snapshot when the policy says so: the shell
+//      streams its bytes into storage in the background and enqueues `snapshot` once they are
+//      durable, so a large state never holds up a turn (issue #11);
 //   5. returns what the shell must tell the application (proposals to settle, events to emit).
 // A turn is a generator: it yields I/O requests (io-request.ts) and is resumed with their
 // completions, so `createNode` runs it with real storage and timers and the simulator with a
@@ -24,7 +28,7 @@
 
 import type { Config } from "../config.js";
 import type { Effect, PersistEffect } from "../effect.js";
-import type { Persisted } from "../entry.js";
+import type { Persisted, Snapshot } from "../entry.js";
 import type { Event } from "../event.js";
 import type { PersistBatch } from "../interfaces.js";
 import type { Message } from "../message.js";
@@ -157,6 +161,7 @@ export class NodeRuntime<State, Result = unknown> {
     if (!releaseAfter) this.#release(work, sendNow);
     if (!persistedAfter) this.#persisted(batch, work, sendNow);
     if (sendNow.length > 0) yield { type: "send", messages: sendNow };
+    yield* this.#snapshotIo(work);
 
     if (batch !== null) yield { type: "write", batch };
     // The messages that waited go first, then what the core answers to `persisted`.
@@ -165,6 +170,7 @@ export class NodeRuntime<State, Result = unknown> {
     if (afterWrite.length > 0) yield { type: "send", messages: afterWrite };
 
     yield* this.#applyAll(work);
+    yield* this.#snapshotIo(work);
     return { work, appliedIndex: this.tracker.appliedIndex };
   }
 
@@ -184,6 +190,12 @@ export class NodeRuntime<State, Result = unknown> {
     const output = this.#step(event);
     for (const message of output.messages) messages.push(message);
     work.add(output.effects);
+    if (event.type === "snapshot") this.tracker.snapshotStored(snapshotInForce(output), work);
+  }
+
+  /** Starts the chunk reads and performs the chunk writes queued so far, in order. */
+  *#snapshotIo(work: TurnWork<Result>): Generator<IoRequest, void, IoCompletion<Result>> {
+    for (const io of work.takeSnapshotIo()) yield io;
   }
 
   /** Steps an event fed after the turn's write; a further write waits for the next turn. */
@@ -209,7 +221,7 @@ export class NodeRuntime<State, Result = unknown> {
     const tracker = this.tracker;
     for (let applies = work.takeApplies(); applies.length > 0; applies = work.takeApplies()) {
       const appliedBefore = tracker.appliedIndex;
-      for (const effect of applies) {
+      for (const effect of fromLastRestore(applies)) {
         if (effect.type === "apply") {
           tracker.checkOrder(effect.entries);
           const results = (yield { type: "apply", entries: effect.entries }) as readonly (
@@ -228,14 +240,33 @@ export class NodeRuntime<State, Result = unknown> {
         this.#stepAfter({ type: "applied", index: tracker.appliedIndex }, work, messages);
       }
       if (tracker.snapshotDue()) {
-        const data = (yield { type: "takeSnapshot", index: tracker.appliedIndex }) as Uint8Array;
-        tracker.snapshotTaken(work);
-        const index = this.#rules.snapshotIndex(tracker.appliedIndex);
-        this.#stepAfter({ type: "snapshot", index, data }, work, messages);
+        // Only the capture happens in the turn; the shell enqueues `snapshot` once it is stored.
+        yield { type: "takeSnapshot", index: this.#rules.snapshotIndex(tracker.appliedIndex) };
+        tracker.snapshotTaken();
       }
       if (messages.length > 0) yield { type: "send", messages };
     }
   }
+}
+
+/**
+ * The applies from the last restore on. Two snapshots received in one turn are written as one
+ * batch holding only the later (group commit), and storage keeps only that one's bytes: the
+ * earlier restore and the entries applied between are covered by the later snapshot anyway.
+ */
+function fromLastRestore<T extends { readonly type: string }>(applies: readonly T[]): readonly T[] {
+  for (let i = applies.length - 1; i > 0; i--) {
+    if (applies[i]!.type === "restore") return applies.slice(i);
+  }
+  return applies;
+}
+
+/** The snapshot a `snapshot` event's step put in force (persisted), or null if it changed nothing. */
+function snapshotInForce(output: StepOutput<unknown>): Snapshot | null {
+  for (const effect of output.effects) {
+    if (effect.type === "persist" && effect.snapshot !== undefined) return effect.snapshot;
+  }
+  return null;
 }
 
 function isPersist(effect: Effect): effect is PersistEffect {

@@ -7,8 +7,16 @@ import type { Index, Term } from "../ids.js";
 
 export type ApplyEffect = Extract<Effect, { type: "apply" }>;
 export type RestoreEffect = Extract<Effect, { type: "restore" }>;
+/** Snapshot chunks to read (leader) or store (follower). */
+export type SnapshotIoEffect = Extract<
+  Effect,
+  { type: "readSnapshotChunk" } | { type: "writeSnapshotChunk" }
+>;
 /** Effects that only inform: handled after the turn's write and applies. */
-export type Notice = Exclude<Effect, PersistEffect | ApplyEffect | RestoreEffect>;
+export type Notice = Exclude<
+  Effect,
+  PersistEffect | ApplyEffect | RestoreEffect | SnapshotIoEffect
+>;
 
 /** What applying produced, in order, for settling proposals at the end of the turn. */
 export type Outcome<Result> =
@@ -36,6 +44,8 @@ export type SnapshotNote = {
  */
 export class TurnWork<Result> {
   readonly persists: PersistEffect[] = [];
+  /** Snapshot chunk reads and writes not yet started. */
+  snapshotIo: SnapshotIoEffect[] = [];
   applies: (ApplyEffect | RestoreEffect)[] = [];
   readonly notices: Notice[] = [];
   readonly outcomes: Outcome<Result>[] = [];
@@ -51,6 +61,10 @@ export class TurnWork<Result> {
         case "apply":
         case "restore":
           this.applies.push(effect);
+          break;
+        case "readSnapshotChunk":
+        case "writeSnapshotChunk":
+          this.snapshotIo.push(effect);
           break;
         case "proposalAccepted":
         case "proposalRejected":
@@ -79,6 +93,13 @@ export class TurnWork<Result> {
   restored(snapshot: Snapshot): void {
     this.outcomes.push({ kind: "restored", index: snapshot.index, term: snapshot.term });
     this.snapshots.push({ index: snapshot.index, term: snapshot.term, origin: "installed" });
+  }
+
+  /** Takes the snapshot chunk reads and writes queued so far, leaving the queue empty. */
+  takeSnapshotIo(): SnapshotIoEffect[] {
+    const io = this.snapshotIo;
+    this.snapshotIo = [];
+    return io;
   }
 
   /** Takes the apply and restore effects queued so far, leaving the queue empty. */

@@ -27,6 +27,11 @@ export type Ctx = {
   snapshot: Snapshot | null;
   /** A received snapshot the state machine must load before anything after it is applied. */
   restore: Snapshot | null;
+  /**
+   * Snapshot chunks to read (leader) or store (follower): effects placed before the persist
+   * effect, since a persist that installs a received snapshot makes its stored chunks durable.
+   */
+  readonly snapshotIo: Effect[];
   /** Set when the input is bad remote data: the step then returns the old state unchanged. */
   dropReason: string | null;
 };
@@ -41,6 +46,7 @@ export function newContext(state: RaftState): Ctx {
     startLast: state.log.lastIndex,
     snapshot: null,
     restore: null,
+    snapshotIo: [],
     dropReason: null,
   };
 }

@@ -74,14 +74,15 @@ export const goldenMessages: readonly { name: string; message: Message; hex: str
       snapshotTerm: 4,
       membership: { voters: ["n1"], learners: [] },
       size: 1000,
+      checksum: 0xdeadbeef,
       offset: 0,
       data: new Uint8Array([1, 2, 3]),
       done: false,
       seq: 1,
     },
-    // snapshotIndex 100, snapshotTerm 4, voters [n1] learners [] not joint, size 1000, offset 0,
-    // done false, seq 1, data [01 02 03]
-    hex: `${header("05")} ${envelopeHex} 64 04 01026e31 00 00 e807 00 00 01 03010203`,
+    // snapshotIndex 100, snapshotTerm 4, voters [n1] learners [] not joint, size 1000,
+    // checksum 0xdeadbeef, offset 0, done false, seq 1, data [01 02 03]
+    hex: `${header("05")} ${envelopeHex} 64 04 01026e31 00 00 e807 effdb6f50d 00 00 01 03010203`,
   } as never,
   {
     name: "installSnapshotResponse",

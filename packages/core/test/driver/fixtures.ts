@@ -5,9 +5,11 @@ import type {
   Index,
   PersistBatch,
   Persisted,
+  Snapshot,
   SnapshotStream,
   StateMachine,
   Storage,
+  StoredSnapshot,
 } from "../../src/index.js";
 import { MemoryStorage } from "../../src/index.js";
 
@@ -39,6 +41,22 @@ export class ObservedStorage implements Storage {
     }
     if (this.#failWith !== null) throw this.#failWith;
     await this.inner.persist(batch);
+  }
+
+  writeSnapshot(index: Index, data: SnapshotStream): Promise<StoredSnapshot> {
+    return this.inner.writeSnapshot(index, data);
+  }
+
+  writeSnapshotChunk(snapshot: Snapshot, offset: number, data: Uint8Array): Promise<void> {
+    return this.inner.writeSnapshotChunk(snapshot, offset, data);
+  }
+
+  readSnapshotChunk(snapshot: Snapshot, offset: number, length: number) {
+    return this.inner.readSnapshotChunk(snapshot, offset, length);
+  }
+
+  readSnapshot(snapshot: Snapshot): SnapshotStream {
+    return this.inner.readSnapshot(snapshot);
   }
 
   close(): Promise<void> {

@@ -1,8 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { crc32 } from "../../src/crc32.js";
 import { lastWritten, mergePersistEffects } from "../../src/driver/merge-persist.js";
 import type { Entry, Index, NodeId, PersistBatch, Snapshot, Term } from "../../src/index.js";
 import { MemoryStorage } from "../../src/index.js";
+import { streamOf } from "../../src/testing.js";
 
 const i = (n: number) => n as Index;
 const t = (n: number) => n as Term;
@@ -15,7 +17,8 @@ const snapshotAt = (index: number, term: number): Snapshot => ({
   index: i(index),
   term: t(term),
   membership: { voters: ["a" as NodeId], learners: [] },
-  data: new Uint8Array([index]),
+  size: 1,
+  checksum: crc32(new Uint8Array([index])),
 });
 
 describe("mergePersistEffects", () => {
@@ -96,6 +99,16 @@ async function run(prefixOps: Op[], ops: Op[]): Promise<void> {
   const effects = ops.map((o) => shape.next(o));
   const oneByOne = new MemoryStorage();
   const merged = new MemoryStorage();
+  // Every snapshot's bytes are stored before a batch puts it in force, as a node does.
+  for (const effect of [...prefix, ...effects]) {
+    if (effect.snapshot === undefined) continue;
+    for (const storage of [oneByOne, merged]) {
+      await storage.writeSnapshot(
+        effect.snapshot.index,
+        streamOf(Uint8Array.of(effect.snapshot.index)),
+      );
+    }
+  }
   for (const effect of prefix) {
     await oneByOne.persist(effect);
     await merged.persist(effect);

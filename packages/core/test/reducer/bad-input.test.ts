@@ -234,7 +234,7 @@ describe("local misuse throws a typed error", () => {
   });
 
   it("a snapshot beyond the applied index", () => {
-    expect(() => step(s, { type: "snapshot", index: 3 as Index, data: new Uint8Array() })).toThrow(
+    expect(() => step(s, { type: "snapshot", index: 3 as Index, size: 0, checksum: 0 })).toThrow(
       InvalidEventError,
     );
   });

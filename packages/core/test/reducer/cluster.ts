@@ -47,6 +47,8 @@ export class Cluster {
   readonly heldByDisk = new Map<NodeId, PersistEffect[]>();
   /** What each node's storage holds: a restart begins from exactly this. */
   readonly durable = new Map<NodeId, Durable>();
+  /** Each node's snapshot bytes, as its storage holds them. */
+  readonly snapshots = new Map<NodeId, MemorySnapshots>();
 
   /** Nodes n1..n<size>; the first `votersCount` are voters, the others start empty (`join`). */
   constructor(
@@ -59,6 +61,7 @@ export class Cluster {
       this.states.set(id, init(this.configOf(id)));
       this.applied.set(id, []);
       this.restored.set(id, []);
+      this.snapshots.set(id, new MemorySnapshots());
       this.durable.set(id, {
         hardState: { term: 0 as Term, vote: null, commit: 0 as Index },
         snapshot: null,
@@ -71,6 +74,7 @@ export class Cluster {
   restart(id: NodeId): void {
     const d = this.durable.get(id)!;
     this.heldByDisk.delete(id);
+    this.snapshots.get(id)!.keepOnly(d.snapshot);
     this.states.set(id, init(this.configOf(id), { ...d, entries: [...d.entries] }));
   }
 
@@ -107,6 +111,7 @@ export class Cluster {
       this.effects.push({ id, effect });
       this.observe(id, effect);
     }
+    this.snapshotIo(id, result.effects);
     const v = statusOf(result.state);
     if (v.commit > v.lastLogIndex) throw new Error(`${id} commits ${v.commit} beyond its log`);
     if (this.applied.get(id)!.length < v.commit) {
@@ -125,6 +130,34 @@ export class Cluster {
       this.made(id, effect);
     }
     return result;
+  }
+
+  /** The application of `id` snapshots its state `data` at `index`: stored, then the event. */
+  takeSnapshot(id: NodeId, index: number, data: Uint8Array): StepResultInternals {
+    this.snapshots.get(id)!.storeWhole(index, data);
+    return this.step(id, snapshotEvent(index, data));
+  }
+
+  /** Stores received chunks; answers each chunk read at once (a step of its own). */
+  private snapshotIo(id: NodeId, effects: readonly Effect[]): void {
+    const snapshots = this.snapshots.get(id)!;
+    for (const effect of effects) {
+      if (effect.type === "writeSnapshotChunk") {
+        snapshots.writeChunk(effect.snapshot, effect.offset, effect.data);
+      } else if (effect.type === "persist" && effect.snapshot !== undefined) {
+        snapshots.adopt(effect.snapshot);
+      } else if (effect.type === "readSnapshotChunk") {
+        const { to, snapshot, offset, length } = effect;
+        this.step(id, {
+          type: "snapshotChunkRead",
+          to,
+          snapshotIndex: snapshot.index,
+          snapshotTerm: snapshot.term,
+          offset,
+          data: snapshots.readChunk(snapshot, offset, length),
+        });
+      }
+    }
   }
 
   /** Makes everything `id` was asked to persist durable now. */
@@ -227,6 +260,8 @@ export class Cluster {
 }
 
 import { status as statusOf } from "@flotilla/core/runtime";
+import { MemorySnapshots } from "../../src/memory-snapshots.js";
+import { snapshotEvent } from "../snapshot-event.js";
 
 const restoredMarkerTerm = -1 as Term;
 

@@ -1,6 +1,7 @@
 import { type Effect, type Index, nodeId, type PersistEffect, type Term } from "@flotilla/core";
 import { init, status, step } from "@flotilla/core/runtime";
 import { describe, expect, it } from "vitest";
+import { snapshotEvent } from "../snapshot-event.js";
 import { Cluster } from "./cluster.js";
 
 const [n1, n2, n3] = [nodeId("n1"), nodeId("n2"), nodeId("n3")];
@@ -41,13 +42,14 @@ describe("persisted, applied and snapshot events", () => {
     c.stabilize();
     c.step(n1, { type: "applied", index: 9 as Index });
     const data = new Uint8Array([42]);
-    const r = c.step(n1, { type: "snapshot", index: 6 as Index, data });
+    const r = c.step(n1, snapshotEvent(6, data));
     const persist = persistOf(r.effects)!;
     expect(persist.snapshot).toEqual({
       index: 6,
       term: 1,
       membership: status(c.state(n1)).membership,
-      data,
+      size: 1,
+      checksum: snapshotEvent(6, data).checksum,
     });
     expect(persist.entries).toEqual([]);
     // The leader still serves entries after index 4 from its log and keeps replicating.

@@ -1,6 +1,7 @@
 import { type Entry, type Membership, type Message, nodeId } from "@flotilla/core";
 import { init, status, step } from "@flotilla/core/runtime";
 import { describe, expect, it } from "vitest";
+import { snapshotEvent } from "../snapshot-event.js";
 
 // The configuration in force follows the log (thesis §4.1): it takes effect when its entry is
 // appended, rolls back when that entry is truncated, and a snapshot records the configuration at
@@ -93,7 +94,7 @@ describe("the membership in force follows the log", () => {
       message: append(n2, 1, [2, 1], [], 1),
     }).state;
     s = step(s, { type: "applied", index: 1 as never }).state;
-    const r = step(s, { type: "snapshot", index: 1 as never, data: new Uint8Array([7]) });
+    const r = step(s, snapshotEvent(1, new Uint8Array([7])));
     const persist = r.effects.find((e) => e.type === "persist");
     expect(persist).toMatchObject({ snapshot: { index: 1, membership: initial } });
     expect(status(r.state).membership).toEqual(grown);

@@ -13,6 +13,8 @@ import {
 } from "@flotilla/core";
 import { type RaftStateInternals, status, step } from "@flotilla/core/runtime";
 import { describe, expect, it } from "vitest";
+import { crc32 } from "../../src/crc32.js";
+import { snapshotEvent } from "../snapshot-event.js";
 import { Cluster, type ClusterOptions } from "./cluster.js";
 
 const [n1, n2, n3] = [nodeId("n1"), nodeId("n2"), nodeId("n3")];
@@ -42,7 +44,8 @@ function propose(c: Cluster, count: number, lagging?: NodeId, from = 0): void {
  */
 function machineOf(c: Cluster, id: NodeId): number[] {
   const restored = c.restored.get(id)!.at(-1);
-  const out: number[] = restored === undefined ? [] : [...restored.data];
+  const out: number[] =
+    restored === undefined ? [] : [...(c.snapshots.get(id)!.bytesOf(restored) ?? [])];
   const after = restored?.index ?? 0;
   for (const entry of c.applied.get(id)!) {
     if (entry.index > after && entry.kind === "command") out.push(...entry.data);
@@ -55,7 +58,7 @@ function snapshotAtCommit(c: Cluster, id: NodeId): Effect[] {
   const commit = status(c.state(id)).commit;
   c.step(id, { type: "applied", index: commit });
   const data = new Uint8Array(machineOf(c, id));
-  return [...c.step(id, { type: "snapshot", index: commit, data }).effects];
+  return [...c.takeSnapshot(id, commit, data).effects];
 }
 
 /** Heartbeat rounds until the network is quiet, with `drop` deciding what is lost. */
@@ -106,7 +109,7 @@ describe("log compaction", () => {
     const c = withLeader({ snapshotTrailingEntries: 0 }, 6);
     snapshotAtCommit(c, n1);
     const before = c.state(n1);
-    const r = step(before, { type: "snapshot", index: 3 as Index, data: new Uint8Array([9]) });
+    const r = step(before, snapshotEvent(3, new Uint8Array([9])));
     expect(r.state.snapshot).toBe(before.snapshot);
     expect(r.state.log).toBe(before.log);
     expect(r.effects.filter((e) => e.type === "persist")).toEqual([]);
@@ -138,8 +141,11 @@ describe("InstallSnapshot", () => {
     c.checkCommittedPrefixes();
   });
 
-  it("keeps at most a few chunks in flight, and heartbeats reach the other followers meanwhile", () => {
-    const c = withLeader({ snapshotTrailingEntries: 0, snapshotChunkBytesMax: 1 }, 1);
+  it("keeps at most inflightBytesMax bytes in flight, and heartbeats reach the other followers meanwhile", () => {
+    const c = withLeader(
+      { snapshotTrailingEntries: 0, snapshotChunkBytesMax: 1, inflightBytesMax: 4 },
+      1,
+    );
     propose(c, 60, n3, 1);
     snapshotAtCommit(c, n1);
     // Lose every message to n3 while ticking the leader: the window bounds each burst (the first
@@ -230,6 +236,7 @@ describe("InstallSnapshot", () => {
       snapshotTerm: 1 as Term,
       membership: status(before).membership,
       size: 1,
+      checksum: crc32(new Uint8Array([7])),
       offset: 0,
       data: new Uint8Array([7]),
       done: true,
@@ -256,7 +263,7 @@ describe("InstallSnapshot", () => {
     c.restart(n3);
     const s = c.state(n3);
     expect(s.log.baseIndex).toBe(c.state(n1).snapshot!.index);
-    expect(s.snapshot!.data).toEqual(c.state(n1).snapshot!.data);
+    expect(s.snapshot).toEqual(c.state(n1).snapshot);
     expect(status(s).lastLogIndex).toBe(leaderCommit);
     rounds(c, 5);
     propose(c, 2, undefined, 16);
@@ -288,6 +295,7 @@ describe("InstallSnapshot", () => {
       snapshotTerm: 2 as Term,
       membership: status(follower).membership,
       size: 2,
+      checksum: crc32(new Uint8Array([1, 2])),
       offset: 0,
       data: new Uint8Array([1, 2]),
       done: true,
@@ -296,8 +304,45 @@ describe("InstallSnapshot", () => {
     const r = step(conflicting, { type: "receive", message });
     const persist = r.effects.find((e) => e.type === "persist");
     expect(persist).toMatchObject({ snapshot: { index }, truncateFrom: index + 1, entries: [] });
-    expect(r.effects.map((e) => e.type)).toEqual(["persist", "restore", "roleChanged"]);
+    expect(r.effects.map((e) => e.type)).toEqual([
+      "writeSnapshotChunk",
+      "persist",
+      "restore",
+      "roleChanged",
+    ]);
     expect(status(r.state)).toMatchObject({ commit: index, lastLogIndex: index });
+  });
+
+  it("bytes that do not match the leader's checksum are dropped, never installed", () => {
+    const c = withLeader({}, 2);
+    const before = c.state(n3);
+    const chunk = (offset: number, data: number[], done: boolean): InstallSnapshot => ({
+      type: "installSnapshot",
+      from: n1,
+      to: n3,
+      term: before.term as Term,
+      snapshotIndex: 40 as Index,
+      snapshotTerm: before.term as Term,
+      membership: status(before).membership,
+      size: 4,
+      checksum: crc32(new Uint8Array([1, 2, 3, 4])),
+      offset,
+      data: new Uint8Array(data),
+      done,
+      seq: 7,
+    });
+    const first = step(before, { type: "receive", message: chunk(0, [1, 2], false) });
+    expect(first.effects.map((e) => e.type)).toEqual(["writeSnapshotChunk"]);
+    // The second half arrives damaged: everything was received, but not the leader's bytes.
+    const last = step(first.state, { type: "receive", message: chunk(2, [3, 5], true) });
+    expect(last.effects.map((e) => e.type)).toEqual(["writeSnapshotChunk", "dropped"]);
+    expect(last.state.snapshot).toBe(before.snapshot);
+    expect(last.state.commit).toBe(before.commit);
+    expect(last.state.incoming).toBeNull();
+    expect(last.messages).toEqual([]);
+    // The same bytes, whole, are installed.
+    const good = step(first.state, { type: "receive", message: chunk(2, [3, 4], true) });
+    expect(good.effects.map((e) => e.type)).toContain("restore");
   });
 });
 
@@ -311,6 +356,7 @@ describe("bad snapshot messages are dropped", () => {
     snapshotTerm: 1 as Term,
     membership: status(c.state(n3)).membership,
     size: 10,
+    checksum: 0,
     offset: 0,
     data: new Uint8Array(5),
     done: false,

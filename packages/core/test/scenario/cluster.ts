@@ -26,6 +26,8 @@ import {
   validateConfig,
 } from "@flotilla/core";
 import { init, type RaftStateInternals, status, step } from "@flotilla/core/runtime";
+import { MemorySnapshots } from "../../src/memory-snapshots.js";
+import { snapshotEvent } from "../snapshot-event.js";
 import { describeWrite, formatEntry, formatMessage, formatNotification } from "./format.js";
 import { brokenPromise } from "./promises.js";
 
@@ -47,6 +49,8 @@ type SimNode = {
   holdPersist: boolean;
   /** The last index handed to the (model) state machine since the last restart. */
   applied: number;
+  /** Snapshot bytes, as a storage holds them (taken, received, in force). */
+  readonly snapshots: MemorySnapshots;
 };
 
 const emptyDisk = (): Disk => ({
@@ -83,6 +87,7 @@ export class Cluster {
         pending: [],
         holdPersist: false,
         applied: 0,
+        snapshots: new MemorySnapshots(),
       };
       this.nodes.set(id, node);
     }
@@ -152,12 +157,28 @@ export class Cluster {
       }
     }
     for (const message of result.messages) this.send(message);
+    const followUps: Event[] = [];
     for (const effect of result.effects) {
+      // Snapshot chunks: stored at once; a read answers at once, as the node's next event.
+      if (effect.type === "writeSnapshotChunk") {
+        node.snapshots.writeChunk(effect.snapshot, effect.offset, effect.data);
+      } else if (effect.type === "readSnapshotChunk") {
+        const { to, snapshot, offset, length } = effect;
+        const data = node.snapshots.readChunk(snapshot, offset, length);
+        followUps.push({
+          type: "snapshotChunkRead",
+          to,
+          snapshotIndex: snapshot.index,
+          snapshotTerm: snapshot.term,
+          offset,
+          data,
+        });
+      }
       if (effect.type !== "persist") continue;
+      if (effect.snapshot !== undefined) node.snapshots.adopt(effect.snapshot);
       node.pending.push(effect);
       if (node.holdPersist) this.trace.push(`${node.id}: persist held: ${describeWrite(effect)}`);
     }
-    const followUps: Event[] = [];
     if (!node.holdPersist) followUps.push(...this.writePending(node));
     for (const effect of result.effects) {
       // The model state machine loads a received snapshot: it has applied up to its index.
@@ -166,6 +187,12 @@ export class Cluster {
     const applied = result.effects.flatMap((e) => (e.type === "apply" ? e.entries : []));
     if (applied.length > 0) followUps.push(this.apply(node, applied));
     return followUps;
+  }
+
+  /** The application of `id` snapshots its state `data` at `index`: stored, then the event. */
+  takeSnapshot(id: NodeId, index: number, data: Uint8Array): void {
+    this.node(id).snapshots.storeWhole(index, data);
+    this.stepNode(id, snapshotEvent(index, data));
   }
 
   /** Makes a held node's writes durable and processes what follows (`persist 2`). */
@@ -370,6 +397,7 @@ export class Cluster {
     const node = this.node(id);
     node.pending = [];
     node.applied = node.disk.snapshot?.index ?? 0;
+    node.snapshots.keepOnly(node.disk.snapshot);
     node.state = init(node.config, this.disk(id));
   }
 

@@ -166,7 +166,7 @@ export class Scenario {
       case "snapshot": {
         const applied = cluster.status(one())?.applied ?? 0;
         const data = new TextEncoder().encode(`snapshot@${applied}`);
-        cluster.stepNode(one(), { type: "snapshot", index: applied as Index, data });
+        cluster.takeSnapshot(one(), applied, data);
         break;
       }
       case "transfer":

@@ -90,7 +90,10 @@ export function formatNotification(node: string, effect: Effect): string | null 
   switch (effect.type) {
     case "persist":
     case "apply":
+    case "writeSnapshotChunk":
       return null;
+    case "readSnapshotChunk":
+      return `${node}: read snapshot ${effect.snapshot.index} bytes ${effect.offset}+${effect.length} for ${effect.to}`;
     case "restore":
       return `${node}: restore snapshot ${effect.snapshot.index}/${effect.snapshot.term}`;
     case "proposalAccepted":

@@ -19,7 +19,7 @@
 // Paths are plain strings split on "/": no Node APIs, so it runs wherever the simulator does.
 
 import { ConfigError, FlotillaError } from "@flotilla/core";
-import type { FileSystem, WritableFile } from "../fs.js";
+import type { FileSystem, ReadableFile, WritableFile } from "../fs.js";
 import { dirsAfterCrash, normalizePath, SimDir, SimFile, splitPath } from "./sim-disk-model.js";
 import { ioError } from "./sim-io-error.js";
 
@@ -140,6 +140,26 @@ export class SimFileSystem implements FileSystem {
     return this.#run("readFile", path, file?.current.length ?? 0, false, () => {
       return this.#lookup(path)?.current.view().slice() ?? null;
     });
+  }
+
+  /** Reads see the page cache, like `readFile`; a read after a crash of its epoch fails. */
+  async openReadable(path: string): Promise<ReadableFile | null> {
+    const epoch = this.#epoch;
+    const file = await this.#run("open", path, 0, false, () => this.#lookup(path) ?? null);
+    if (file === null) return null;
+    return {
+      size: file.current.length,
+      read: (position, length) =>
+        this.#run(
+          "readFile",
+          path,
+          length,
+          false,
+          () => file.current.view().slice(position, position + length),
+          epoch,
+        ),
+      close: () => this.#run("close", path, 0, false, () => undefined, epoch),
+    };
   }
 
   async openWritable(path: string, mode: "create" | "existing"): Promise<WritableFile> {

@@ -1,0 +1,240 @@
+// Snapshot bytes on disk, one file per snapshot, never read or written whole:
+//
+//   snapshot-<index>.data           the bytes of a snapshot covering the log up to <index>
+//   snapshot-<index>.data.tmp       one being written (taken here): fsynced, then renamed
+//   snapshot-<index>.incoming.tmp   one being received in chunks: fsynced and renamed when put in
+//                                    force
+//   snapshot                        which one is in force (meta-files.ts): metadata only
+//
+// A taken snapshot streams into its temp file; fsync, rename, fsync the directory: durable, yet
+// not in force until a persist says so (rewriting the small `snapshot` file atomically). A
+// received one grows chunk by chunk in its incoming file; the persist that puts it in force first
+// makes it durable the same way. Either way a crash leaves the old snapshot in force, whole, and
+// opening removes every temp file and every data file not in force: a transfer or a write cut by
+// a crash leaves nothing behind. Checksums (CRC-32, as the core's) are computed as bytes pass,
+// compared before a snapshot is put in force, and again when one is read back whole.
+
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import {
+  type Index,
+  InvalidPersistError,
+  type Snapshot,
+  type SnapshotStream,
+  type StoredSnapshot,
+} from "@flotilla/core";
+import { StorageCorruptionError } from "./errors.js";
+import type { FileSystem, WritableFile } from "./fs.js";
+import { tempSuffix } from "./meta-files.js";
+
+const dataSuffix = ".data";
+const incomingSuffix = `.incoming${tempSuffix}`;
+/** Slices read back at a time when streaming a snapshot out. */
+const readSliceBytes = 1024 * 1024;
+
+/** A snapshot being received: its incoming file, open, and how far it reaches. */
+type Incoming = {
+  readonly index: number;
+  readonly file: WritableFile;
+  size: number;
+  checksum: number;
+};
+
+export function dataFileName(index: number): string {
+  return `snapshot-${index}${dataSuffix}`;
+}
+
+/** The index of a snapshot data file, or null for any other name. */
+function dataFileIndex(name: string): number | null {
+  const match = /^snapshot-(\d+)\.data$/.exec(name);
+  return match === null ? null : Number(match[1]);
+}
+
+export class SnapshotFiles {
+  readonly #fs: FileSystem;
+  readonly #dir: string;
+  /** The data files held (durable), by index: their size and CRC-32. */
+  readonly #stored = new Map<number, StoredSnapshot>();
+  #incoming: Incoming | null = null;
+
+  constructor(fs: FileSystem, dir: string) {
+    this.#fs = fs;
+    this.#dir = dir;
+  }
+
+  /**
+   * On open (temp files already removed): keeps the data file of the snapshot in force, checking
+   * that it is there at its size, and removes every other.
+   */
+  async recover(names: readonly string[], inForce: Snapshot | null): Promise<void> {
+    this.#stored.clear();
+    this.#incoming = null;
+    for (const name of names) {
+      const index = dataFileIndex(name);
+      if (index !== null && index !== inForce?.index) await this.#fs.unlink(this.#path(name));
+    }
+    if (inForce === null) return;
+    const path = this.#path(dataFileName(inForce.index));
+    const file = await this.#fs.openReadable(path);
+    if (file === null)
+      throw new StorageCorruptionError(path, 0, "the snapshot in force is missing");
+    await file.close();
+    if (file.size !== inForce.size) {
+      throw new StorageCorruptionError(path, file.size, `expected ${inForce.size} bytes`);
+    }
+    this.#stored.set(inForce.index, { size: inForce.size, checksum: inForce.checksum });
+  }
+
+  /** Streams a taken snapshot into its data file: temp, fsync, rename, fsync the directory. */
+  async write(index: Index, data: SnapshotStream, usable: () => void): Promise<StoredSnapshot> {
+    const name = dataFileName(index);
+    const temp = this.#path(name + tempSuffix);
+    const file = await this.#fs.openWritable(temp, "create");
+    let size = 0;
+    let checksum = 0;
+    try {
+      for await (const slice of data) {
+        usable();
+        await file.write(slice, size);
+        size += slice.byteLength;
+        checksum = crc32(slice, checksum);
+      }
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    usable();
+    await this.#fs.rename(temp, this.#path(name));
+    await this.#fs.syncDir(this.#dir);
+    const stored = { size, checksum };
+    this.#stored.set(index, stored);
+    return stored;
+  }
+
+  /** Stores a chunk of a snapshot being received (not synced: `putInForce` does that). */
+  async writeChunk(snapshot: Snapshot, offset: number, data: Uint8Array): Promise<void> {
+    if (offset === 0) {
+      await this.#dropIncoming();
+      const path = this.#path(`snapshot-${snapshot.index}${incomingSuffix}`);
+      const file = await this.#fs.openWritable(path, "create");
+      this.#incoming = { index: snapshot.index, file, size: 0, checksum: 0 };
+    }
+    const incoming = this.#incoming;
+    if (incoming === null || incoming.index !== snapshot.index || incoming.size !== offset) {
+      throw new InvalidPersistError(
+        `snapshot chunk of ${snapshot.index} at offset ${offset} does not continue the one being received`,
+      );
+    }
+    await incoming.file.write(data, offset);
+    incoming.size += data.byteLength;
+    incoming.checksum = crc32(data, incoming.checksum);
+  }
+
+  /** Refuses (InvalidPersistError) a snapshot whose bytes are not held whole. */
+  check(snapshot: Snapshot): void {
+    const stored = this.#stored.get(snapshot.index);
+    if (stored !== undefined && matches(snapshot, stored)) return;
+    const incoming = this.#incoming;
+    if (incoming?.index === snapshot.index && matches(snapshot, incoming)) return;
+    throw new InvalidPersistError(
+      `no stored bytes for snapshot ${snapshot.index} of ${snapshot.size} bytes with CRC-32 ${snapshot.checksum}`,
+    );
+  }
+
+  /**
+   * Makes `snapshot`'s data file durable under its final name (after `check`): a received one is
+   * fsynced, renamed and its directory fsynced; a taken one already is.
+   */
+  async makeDurable(snapshot: Snapshot): Promise<void> {
+    const incoming = this.#incoming;
+    if (incoming === null || incoming.index !== snapshot.index || !matches(snapshot, incoming)) {
+      return;
+    }
+    this.#incoming = null;
+    try {
+      await incoming.file.sync();
+    } finally {
+      await incoming.file.close();
+    }
+    const name = dataFileName(snapshot.index);
+    await this.#fs.rename(
+      this.#path(`snapshot-${snapshot.index}${incomingSuffix}`),
+      this.#path(name),
+    );
+    await this.#fs.syncDir(this.#dir);
+    this.#stored.set(snapshot.index, { size: incoming.size, checksum: incoming.checksum });
+  }
+
+  /** After `snapshot` was put in force: removes the data files of older snapshots. */
+  async dropOlderThan(snapshot: Snapshot): Promise<void> {
+    for (const index of [...this.#stored.keys()]) {
+      if (index < snapshot.index) {
+        this.#stored.delete(index);
+        await this.#fs.unlink(this.#path(dataFileName(index)));
+      }
+    }
+  }
+
+  /** `length` bytes at `offset` of a held snapshot, or null if it is no longer held. */
+  async readChunk(snapshot: Snapshot, offset: number, length: number): Promise<Uint8Array | null> {
+    const stored = this.#stored.get(snapshot.index);
+    if (stored === undefined || !matches(snapshot, stored)) return null;
+    const file = await this.#fs.openReadable(this.#path(dataFileName(snapshot.index)));
+    if (file === null) return null; // removed meanwhile: a newer one was put in force
+    try {
+      return await file.read(offset, length);
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Streams a held snapshot's bytes; rejects with StorageCorruptionError if they are not whole. */
+  async *read(snapshot: Snapshot): SnapshotStream {
+    const path = this.#path(dataFileName(snapshot.index));
+    const file = await this.#fs.openReadable(path);
+    if (file === null) throw new StorageCorruptionError(path, 0, "the snapshot file is missing");
+    let checksum = 0;
+    let offset = 0;
+    try {
+      while (offset < file.size) {
+        const slice = await file.read(offset, readSliceBytes);
+        if (slice.byteLength === 0) break;
+        checksum = crc32(slice, checksum);
+        offset += slice.byteLength;
+        yield slice;
+      }
+    } finally {
+      await file.close();
+    }
+    if (offset === 0) yield new Uint8Array(0);
+    if (offset !== snapshot.size || checksum !== snapshot.checksum) {
+      // A whole-file checksum cannot say where: the damage is somewhere from byte 0 on.
+      throw new StorageCorruptionError(
+        path,
+        0,
+        `${offset} bytes with CRC-32 ${checksum}, expected ${snapshot.size} with ${snapshot.checksum}`,
+      );
+    }
+  }
+
+  /** Closes the incoming file, if any (its temp file is removed on the next open). */
+  async close(): Promise<void> {
+    await this.#dropIncoming();
+  }
+
+  async #dropIncoming(): Promise<void> {
+    const incoming = this.#incoming;
+    this.#incoming = null;
+    if (incoming === null) return;
+    await incoming.file.close();
+    await this.#fs.unlink(this.#path(`snapshot-${incoming.index}${incomingSuffix}`));
+  }
+
+  #path(name: string): string {
+    return join(this.#dir, name);
+  }
+}
+
+function matches(snapshot: Snapshot, stored: { size: number; checksum: number }): boolean {
+  return snapshot.size === stored.size && snapshot.checksum === stored.checksum;
+}
