@@ -15,3 +15,16 @@ export class HistoryError extends FlotillaError {
     super("HISTORY", message);
   }
 }
+
+/**
+ * FileStorage opened a data directory and left files it must remove on open behind: a temp file
+ * (a write or a snapshot transfer cut by a crash) or the data file of a snapshot not in force (a
+ * transfer or a snapshot superseded). Each is disk space lost for good, once per cut transfer.
+ */
+export class LeftoverFilesError extends FlotillaError {
+  readonly names: readonly string[];
+  constructor(dir: string, names: readonly string[]) {
+    super("LEFTOVER_FILES", `${dir} still holds ${names.join(", ")} after the storage opened it`);
+    this.names = names;
+  }
+}

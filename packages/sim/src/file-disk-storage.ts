@@ -20,6 +20,7 @@ import {
   type SimIoOp,
 } from "@flotilla/storage-file/testing";
 import type { Prng } from "@flotilla/transport-memory";
+import { LeftoverFilesError } from "./errors.js";
 import {
   describeForgotten,
   type ScheduleAt,
@@ -135,6 +136,7 @@ export class FileDiskStorage implements SimStorage {
           segmentBytesMax,
         });
         const persisted = await storage.load();
+        await checkNoLeftovers(this.fs, persisted.snapshot?.index ?? null);
         return { storage, persisted };
       })(),
       ({ storage, persisted }) => {
@@ -288,6 +290,20 @@ export class FileDiskStorage implements SimStorage {
       },
     );
   }
+}
+
+/**
+ * What FileStorage's open promises (snapshot-files.ts): no temp file is left, and no data file
+ * but the snapshot in force's. Read through the unwrapped file system, so a planted defect that
+ * hides a removal cannot hide the file.
+ */
+async function checkNoLeftovers(fs: FileSystem, inForce: number | null): Promise<void> {
+  const kept = `snapshot-${inForce}.data`;
+  const names = await fs.readdir(dataDir);
+  const leftovers = names.filter(
+    (name) => name.endsWith(".tmp") || (/^snapshot-\d+\.data$/.test(name) && name !== kept),
+  );
+  if (leftovers.length > 0) throw new LeftoverFilesError(dataDir, leftovers);
 }
 
 async function* oneSlice(data: Uint8Array): SnapshotStream {
