@@ -25,7 +25,7 @@ describe("a bounded seed search finds each planted snapshot storage defect", () 
   it("installsUnsyncedSnapshot (restored before its bytes were durable)", async () => {
     const found = await findViolation(
       { fileSystem: installsUnsyncedSnapshot },
-      seedsFrom([4, 10], 1, 150),
+      seedsFrom([27, 4], 1, 150),
       { crashProbability: 0.02, tornWriteProbability: 1 },
       "crash",
     );
@@ -38,7 +38,7 @@ describe("a bounded seed search finds each planted snapshot storage defect", () 
   it("compactsBeforeSnapshotDurable (the snapshot-then-truncation window)", async () => {
     const found = await findViolation(
       { fileSystem: compactsBeforeSnapshotDurable },
-      seedsFrom([1, 37], 1, 150),
+      seedsFrom([31, 1], 1, 150),
       { crashProbability: 0.03, tornWriteProbability: 1 },
       "crash",
     );
