@@ -77,6 +77,11 @@ export type SnapshotTransfer = {
   readonly ackedBytes: number;
   /** Ticks since the follower last answered the transfer (the limbo timeout). */
   readonly idleTicks: number;
+  /**
+   * The bytes the transfer may have in flight now (its congestion window): small at the start
+   * and after a silence, grown by each acknowledgement up to `inflightBytesMax` (snapshot-send.ts).
+   */
+  readonly windowBytes: number;
 };
 
 /** A follower's log fell short of what it had acknowledged (a wiped or restored data directory). */
@@ -160,6 +165,7 @@ export function withTransfer(pr: Progress, changes: Partial<SnapshotTransfer>): 
       offset: changes.offset ?? transfer.offset,
       ackedBytes: changes.ackedBytes ?? transfer.ackedBytes,
       idleTicks: changes.idleTicks ?? transfer.idleTicks,
+      windowBytes: changes.windowBytes ?? transfer.windowBytes,
     },
   });
 }
@@ -180,14 +186,19 @@ export function toProbe(pr: Progress, next: number, seq: number): Progress {
  * Start sending `snapshot` from its first byte: the follower needs entries the leader compacted
  * away (§7).
  */
-export function toSnapshot(pr: Progress, snapshot: SnapshotMeta, seq: number): Progress {
+export function toSnapshot(
+  pr: Progress,
+  snapshot: SnapshotMeta,
+  seq: number,
+  windowBytes: number,
+): Progress {
   return make(pr, {
     state: "snapshot",
     probeSent: false,
     sinceSeq: seq,
     inflight: Inflight.empty,
     ackedSinceHeartbeat: false,
-    transfer: { snapshot, offset: 0, ackedBytes: 0, idleTicks: 0 },
+    transfer: { snapshot, offset: 0, ackedBytes: 0, idleTicks: 0, windowBytes },
   });
 }
 

@@ -1,7 +1,7 @@
 // @flotilla/core/runtime: the node runtime for those who drive a node themselves (the simulator,
 // other shells). Application authors use `createNode` from the root entry point instead.
 
-export type { SnapshotPolicy } from "./driver/apply-tracker.js";
+export type { ProportionalSnapshots, SnapshotPolicy } from "./driver/apply-tracker.js";
 export { ApplyTracker } from "./driver/apply-tracker.js";
 export type { IoCompletion, IoRequest, IoRequestType } from "./driver/io-request.js";
 export { MembershipChangeRegistry } from "./driver/membership-changes.js";

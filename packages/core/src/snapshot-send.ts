@@ -24,14 +24,23 @@ import { leaderOf, progressOf, setProgress } from "./tracker.js";
 // - The bytes stay in storage: for each chunk the core asks the driver to read it
 //   (`readSnapshotChunk`), and sends it when the driver steps `snapshotChunkRead` with the bytes,
 //   if the transfer still wants them. A chunk counts as in flight from the read on.
-// - Flow control by bytes: at most `inflightBytesMax` bytes (and `inflightMessagesMax` chunks,
-//   at least one chunk) are read or sent and unacknowledged per follower at a time, so a transfer
-//   of hundreds of megabytes is paced by the follower's acknowledgements. It never delays
-//   heartbeats or other followers: those leave from the core at once, the chunks only as reads
-//   complete, and no step handles more than one window's worth.
+// - Flow control by bytes: at most the transfer's window (`windowBytes`, never more than
+//   `inflightBytesMax`; and `inflightMessagesMax` chunks, at least one chunk) is read or sent and
+//   unacknowledged per follower at a time, so a transfer of hundreds of megabytes is paced by the
+//   follower's acknowledgements. It never delays heartbeats or other followers: those leave from
+//   the core at once, the chunks only as reads complete, and no step handles more than one
+//   window's worth.
+// - The window starts small (`initialWindowBytes`) and grows by the bytes each acknowledgement
+//   confirms, doubling every round trip up to `inflightBytesMax` (TCP's slow start, RFC 5681):
+//   a follower that answers gets the full window within a few round trips, and one that does not
+//   (stopped, restarted, partitioned) costs the leader one small chunk, not a window read from
+//   disk and pushed into a dead socket on every retry.
 // - Loss: the follower accepts chunks only in order and acknowledges the contiguous bytes it
-//   holds. When the follower has answered nothing for a while, the leader resends from the
-//   last acknowledged offset; the resent chunk also serves as the follower's heartbeat.
+//   holds. When the follower has answered nothing for a while, the leader resends from the last
+//   acknowledged offset with the window back at its start (a silence is a loss or a stall, and
+//   either way a full window resent would be mostly duplicates), and waits twice as long before
+//   the next resend if that one goes unanswered too; the resent chunk also serves as the
+//   follower's heartbeat.
 // - Limbo: a follower that restarted mid-transfer lost its partial copy and drops chunks past
 //   offset 0, so a transfer with no answer for `snapshotLimboTicks` falls back to probing, which
 //   starts a fresh transfer from offset 0 if the follower still needs one.
@@ -44,10 +53,18 @@ import { leaderOf, progressOf, setProgress } from "./tracker.js";
 
 /** The in-flight window of a snapshot transfer: bytes, and chunks (at least one is allowed). */
 function windowFull(ctx: Ctx, pr: Progress): boolean {
-  const config = ctx.s.config;
   return (
-    pr.inflight.count >= config.inflightMessagesMax || pr.inflight.bytes >= config.inflightBytesMax
+    pr.inflight.count >= ctx.s.config.inflightMessagesMax ||
+    pr.inflight.bytes >= pr.transfer!.windowBytes
   );
+}
+
+/** A transfer's first window, and its window after a silence: one small chunk. */
+const snapshotWindowStartBytes = 16 * 1024;
+
+function initialWindowBytes(ctx: Ctx): number {
+  const config = ctx.s.config;
+  return Math.min(snapshotWindowStartBytes, config.snapshotChunkBytesMax, config.inflightBytesMax);
 }
 
 /**
@@ -72,7 +89,11 @@ export function startSnapshot(ctx: Ctx, peer: NodeId): void {
     // Unreachable while the log's base always comes from a snapshot (init, compaction, install).
     throw new Error("invariant: a compacted log has a snapshot");
   }
-  setProgress(s, peer, toSnapshot(progressOf(ls, peer), snapshot, ls.seq + 1));
+  setProgress(
+    s,
+    peer,
+    toSnapshot(progressOf(ls, peer), snapshot, ls.seq + 1, initialWindowBytes(ctx)),
+  );
   sendSnapshotChunks(ctx, peer);
 }
 
@@ -86,11 +107,12 @@ export function sendSnapshotChunks(ctx: Ctx, peer: NodeId): void {
     (pr.transfer.snapshot !== s.snapshot && pr.transfer.ackedBytes === 0)
   ) {
     // Nothing delivered yet: a newer snapshot costs nothing more to send, and is worth more.
-    pr = toSnapshot(pr, s.snapshot!, leaderOf(s).seq + 1);
+    pr = toSnapshot(pr, s.snapshot!, leaderOf(s).seq + 1, initialWindowBytes(ctx));
   }
   const snapshot = pr.transfer!.snapshot;
   const size = snapshot.size;
-  const chunkMax = s.config.snapshotChunkBytesMax;
+  // A window smaller than a chunk sends smaller chunks: the follower takes any length.
+  const chunkMax = Math.min(s.config.snapshotChunkBytesMax, pr.transfer!.windowBytes);
   // An empty snapshot still travels as one (empty, final) chunk.
   while (
     !windowFull(ctx, pr) &&
@@ -187,12 +209,21 @@ export function snapshotHeartbeat(ctx: Ctx, peer: NodeId): void {
     setProgress(s, peer, toProbe(pr, pr.match + 1, ls.seq + 1));
     return;
   }
+  // Resends after 1, 2, 4, 8... resend intervals of silence: a follower that does not answer a
+  // resend is stalled or gone, and more of the same would only add to its backlog.
   const resend = resendTicks(ctx);
-  const due = Math.floor(idle / resend) > Math.floor(transfer.idleTicks / resend);
+  const intervals = Math.floor(idle / resend);
+  const due =
+    intervals > Math.floor(transfer.idleTicks / resend) && (intervals & (intervals - 1)) === 0;
   const next = due
-    ? withProgress(withTransfer(pr, { idleTicks: idle, offset: transfer.ackedBytes }), {
-        inflight: pr.inflight.freeTo(Number.POSITIVE_INFINITY),
-      })
+    ? withProgress(
+        withTransfer(pr, {
+          idleTicks: idle,
+          offset: transfer.ackedBytes,
+          windowBytes: initialWindowBytes(ctx),
+        }),
+        { inflight: pr.inflight.freeTo(Number.POSITIVE_INFINITY) },
+      )
     : withTransfer(pr, { idleTicks: idle });
   setProgress(s, peer, next);
   sendSnapshotChunks(ctx, peer);
@@ -241,6 +272,11 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
     // After a resend rewound the offset, chunks sent before it may still have arrived.
     offset: Math.max(transfer.offset, msg.receivedBytes),
     idleTicks: 0,
+    // Slow start: the window grows by what this answer confirms, so it doubles per round trip.
+    windowBytes: Math.min(
+      s.config.inflightBytesMax,
+      transfer.windowBytes + msg.receivedBytes - transfer.ackedBytes,
+    ),
   });
   setProgress(
     s,

@@ -24,7 +24,7 @@ import {
 } from "./errors.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
 import { MembershipChangeRegistry } from "./membership-changes.js";
-import { driverDefaults, validateDriverOptions } from "./node-options.js";
+import { driverDefaults, snapshotPolicyOf, validateDriverOptions } from "./node-options.js";
 import { Notifier } from "./notifier.js";
 import { OperatorLog } from "./operator-log.js";
 import { ProposalRegistry } from "./proposals.js";
@@ -108,8 +108,10 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       tickMs,
       scheduler,
       proposalTimeoutMs,
-      snapshotEveryEntries,
-      snapshotEveryBytes,
+      snapshotEveryEntries: _everyEntries,
+      snapshotEveryBytes: _everyBytes,
+      snapshotLogRatio: _logRatio,
+      snapshotLogBytesMin: _logBytesMin,
       logger,
       ...configInput
     } = options;
@@ -142,7 +144,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       slowWriteMs: electionTimeoutMs / 2,
     });
     this.#runtime = new NodeRuntime(reducer, config, {
-      snapshotPolicy: { everyEntries: snapshotEveryEntries, everyBytes: snapshotEveryBytes },
+      snapshotPolicy: snapshotPolicyOf(options),
       hooks: {
         stepped: (event, output) => {
           this.#stats.stepped(event, output.effects);
@@ -306,6 +308,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       appliedIndex: tracker.appliedIndex,
       lastLogIndex: core?.lastLogIndex ?? (0 as Index),
       snapshotIndex: tracker.snapshotIndex,
+      snapshotStoringIndex: tracker.storingIndex,
       pendingProposals: this.#proposals.size,
       pendingReads: this.#reads.size,
       membership: core?.membership ?? this.#initialMembership,

@@ -241,8 +241,9 @@ export class NodeRuntime<State, Result = unknown> {
       }
       if (tracker.snapshotDue()) {
         // Only the capture happens in the turn; the shell enqueues `snapshot` once it is stored.
-        yield { type: "takeSnapshot", index: this.#rules.snapshotIndex(tracker.appliedIndex) };
-        tracker.snapshotTaken();
+        const index = this.#rules.snapshotIndex(tracker.appliedIndex);
+        yield { type: "takeSnapshot", index };
+        tracker.snapshotTaken(index);
       }
       if (messages.length > 0) yield { type: "send", messages };
     }

@@ -32,14 +32,31 @@ export type NodeOptions<Result = unknown> = ConfigInput & {
   readonly proposalTimeoutMs?: number;
   /**
    * Snapshot the state machine and compact the log once this many entries were applied since the
-   * last snapshot. Off when absent.
+   * last snapshot. When this and `snapshotEveryBytes` are both absent, the proportional policy
+   * (`snapshotLogRatio`, `snapshotLogBytesMin`) decides.
    */
   readonly snapshotEveryEntries?: number;
   /**
    * Also snapshot once the commands applied since the last snapshot hold this many bytes, so a
-   * log of large commands is compacted as promptly as one of many small ones. Off when absent.
+   * log of large commands is compacted as promptly as one of many small ones.
    */
   readonly snapshotEveryBytes?: number;
+  /**
+   * The default snapshot policy, which scales with the state: snapshot once the commands applied
+   * since the last snapshot hold this fraction of that snapshot's size (and at least
+   * `snapshotLogBytesMin`). A snapshot rewrites the whole state, so a fixed count of entries
+   * costs more per write as the state grows; a ratio bounds the snapshot bytes written per
+   * command byte at (1 + ratio) / ratio while the state grows, at the price of a log of up to
+   * ratio x the state (held in memory, replayed after a restart). Default 0.25
+   * (`driverDefaults.snapshotLogRatio`). Ignored when `snapshotEveryEntries` or
+   * `snapshotEveryBytes` is set.
+   */
+  readonly snapshotLogRatio?: number;
+  /**
+   * The proportional policy's floor: no snapshot before the commands applied since the last one
+   * hold this many bytes. Default 8 MiB (`driverDefaults.snapshotLogBytesMin`).
+   */
+  readonly snapshotLogBytesMin?: number;
   /**
    * Where the node reports what an operator needs: role changes and why, elections, peers gone
    * silent or back, bad messages from peers (rate-limited), lost logs, slow storage writes,
@@ -105,8 +122,13 @@ export type NodeStatus = {
   readonly appliedIndex: Index;
   /** The last index in this node's log (durable or not). */
   readonly lastLogIndex: Index;
-  /** The index of the latest snapshot taken or installed (0 if none). */
+  /** The index of the latest durable snapshot, taken and stored or installed (0 if none). */
   readonly snapshotIndex: Index;
+  /**
+   * The index of a snapshot captured and still being stored (null if none): it replaces
+   * `snapshotIndex`, and the log is compacted, only once its bytes are durable.
+   */
+  readonly snapshotStoringIndex: Index | null;
   /** Proposals waiting for an outcome. */
   readonly pendingProposals: number;
   /** Reads waiting to be served. */

@@ -10,7 +10,12 @@ export const c = "c" as NodeId;
 export const tickMs = 10;
 
 /** Options a test may add to the ones `single` passes. */
-type Extra = Partial<Pick<NodeOptions<string>, "logger" | "snapshotEveryEntries" | "stateMachine">>;
+type Extra = Partial<
+  Pick<
+    NodeOptions<string>,
+    "logger" | "snapshotEveryEntries" | "snapshotLogRatio" | "snapshotLogBytesMin" | "stateMachine"
+  >
+>;
 
 /** One node under test; its peers are played by the test through a ProbeTransport. */
 export function single(voters: readonly NodeId[] = [a], id: NodeId = a, extra: Extra = {}) {

@@ -56,14 +56,15 @@ describe("driver: a snapshot streams beside the turns", () => {
     expect(later.map((p) => p.state())).toEqual(["resolved", "resolved", "resolved"]);
     expect(machine.texts.slice(-3)).toEqual(["held-0", "held-1", "held-2"]);
     expect(t.node.status()).toMatchObject({ role: "leader", term, appliedIndex: 9 });
-    // Captured at index 5 (status shows the capture point), not yet durable: no event.
-    expect(t.node.status().snapshotIndex).toBe(5);
+    // Captured at index 5, not yet durable: no event, and status says so.
+    expect(t.node.status()).toMatchObject({ snapshotIndex: 0, snapshotStoringIndex: 5 });
     expect(taken).toEqual([]);
 
     machine.release();
     await settle();
     await t.clock.advance(tickMs);
     expect(taken).toEqual([5]);
+    expect(t.node.status()).toMatchObject({ snapshotIndex: 5, snapshotStoringIndex: null });
     await t.node.stop();
   });
 });

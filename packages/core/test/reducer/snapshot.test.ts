@@ -164,6 +164,56 @@ describe("InstallSnapshot", () => {
     expect(machineOf(c, n3)).toEqual(machineOf(c, n1));
   });
 
+  it("starts a transfer with one small chunk and doubles the window per round trip up to inflightBytesMax", () => {
+    const KiB = 1024;
+    const c = withLeader(
+      { snapshotTrailingEntries: 0, snapshotChunkBytesMax: 64 * KiB, inflightBytesMax: 256 * KiB },
+      1,
+    );
+    propose(c, 5, n3, 1);
+    const commit = status(c.state(n1)).commit;
+    c.step(n1, { type: "applied", index: commit });
+    c.takeSnapshot(n1, commit, new Uint8Array(1024 * KiB).fill(7));
+    c.queue = c.queue.filter((m) => m.to !== n3);
+    c.tick(n1); // the heartbeat finds n3 behind the log's start: the transfer begins
+    // One generation of messages at a time: chunks to n3, then its answers back to n1.
+    const flights: number[] = [];
+    for (let round = 0; round < 12 && c.queue.some(isChunk); round++) {
+      const chunks = c.queue.filter((m) => isChunk(m) && m.to === n3) as InstallSnapshot[];
+      flights.push(chunks.reduce((sum, m) => sum + m.data.byteLength, 0) / KiB);
+      for (let generation = 0; generation < 2; generation++) {
+        for (let pending = c.queue.length; pending > 0; pending--) c.deliver(0);
+      }
+    }
+    expect(flights).toEqual([16, 32, 64, 128, 256, 256, 256, 16]);
+    expect(status(c.state(n3)).commit).toBe(commit);
+  });
+
+  it("a silent follower costs one small chunk per resend, the resends ever further apart", () => {
+    const KiB = 1024;
+    const c = withLeader(
+      { snapshotTrailingEntries: 0, snapshotChunkBytesMax: 64 * KiB, inflightBytesMax: 256 * KiB },
+      1,
+    );
+    propose(c, 5, n3, 1);
+    const commit = status(c.state(n1)).commit;
+    c.step(n1, { type: "applied", index: commit });
+    c.takeSnapshot(n1, commit, new Uint8Array(1024 * KiB).fill(7));
+    // n3 is gone: nothing reaches it. Each tick is one heartbeat interval.
+    const sentAt: number[] = [];
+    let bytes = 0;
+    for (let t = 0; t < 19; t++) {
+      c.tick(n1);
+      const chunks = c.queue.filter((m) => isChunk(m) && m.to === n3) as InstallSnapshot[];
+      if (chunks.length > 0) sentAt.push(t);
+      for (const m of chunks) bytes += m.data.byteLength;
+      c.stabilize(cut(n3));
+    }
+    // The first chunk, then resends after 2, 4 and 8 more heartbeats of silence (2 per interval).
+    expect(sentAt).toEqual([0, 2, 4, 8, 16]);
+    expect(bytes).toBe(5 * 16 * KiB);
+  });
+
   it("survives lost, duplicated and reordered chunks (seeded)", () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const c = withLeader({ snapshotTrailingEntries: 0, snapshotChunkBytesMax: 3 }, 1);
