@@ -26,7 +26,7 @@ import { GrowthProbe } from "./growth-probe.js";
 import { kvPutter } from "./kv-http.js";
 
 const usage = `usage: pnpm bench growth [--state-mb N] [--phases N] [--clients N] [--value-bytes N]
-                         [--time-limit-s N] [--server-args "..."]
+                         [--time-limit-s N] [--server-args "..."] [--profile-dir DIR]
 
   --state-mb      grow the state to this many MB (2^20 bytes) of keys and values (default 200;
                   e.g. 20 for a quick run)
@@ -36,7 +36,9 @@ const usage = `usage: pnpm bench growth [--state-mb N] [--phases N] [--clients N
   --time-limit-s  give up (and report what was reached, completed: false) after this long
                   (default 1800); a phase without a single acknowledged write for 60 s also ends
                   the run
-  --server-args   extra kv-server options for every node, e.g. "--snapshot-every 5000"`;
+  --server-args   extra kv-server options for every node, e.g. "--snapshot-every 5000"
+  --profile-dir   run every server with node --cpu-prof into DIR (one .cpuprofile per server
+                  process, written when it exits: the servers are stopped with SIGTERM at the end)`;
 
 const ids = ["a", "b", "c"];
 const MB = 1024 * 1024;
@@ -51,6 +53,7 @@ type Settings = {
   readonly valueBytes: number;
   readonly timeLimitMs: number;
   readonly serverArgs: readonly string[];
+  readonly profileDir: string | null;
 };
 
 type Load = { ackedBytes: number; acked: number; failed: number; done: boolean };
@@ -89,6 +92,7 @@ function parseSettings(argv: readonly string[]): Settings | "help" {
       "value-bytes": { type: "string", default: "1024" },
       "time-limit-s": { type: "string", default: "1800" },
       "server-args": { type: "string", default: "" },
+      "profile-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -105,6 +109,7 @@ function parseSettings(argv: readonly string[]): Settings | "help" {
     valueBytes: Math.floor(positive("value-bytes")),
     timeLimitMs: positive("time-limit-s") * 1000,
     serverArgs: (values["server-args"] ?? "").split(/\s+/).filter((arg) => arg !== ""),
+    profileDir: values["profile-dir"] ?? null,
   };
 }
 
@@ -175,7 +180,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const dir = await mkdtemp(join(tmpdir(), "flotilla-bench-growth-"));
-  const c = await LocalCluster.create({ ids, dir, serverArgs: s.serverArgs });
+  const nodeArgs = s.profileDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${s.profileDir}`];
+  const c = await LocalCluster.create({ ids, dir, serverArgs: s.serverArgs, nodeArgs });
   let probe: GrowthProbe | null = null;
   let writers: ReturnType<typeof startWriters> | null = null;
   try {
@@ -232,6 +238,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   } finally {
     if (writers !== null) writers.load.done = true;
     await probe?.stop();
+    // A profile is written when the process exits on its own: stop the servers cleanly first.
+    if (s.profileDir !== null) await Promise.all(ids.map((id) => c.kill(id, "SIGTERM")));
     await c.destroy();
     await rm(dir, { recursive: true, force: true });
   }

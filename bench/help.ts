@@ -114,6 +114,7 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "value-bytes": "bytes per value, each on a new key (default 1024)",
       "time-limit-s": "stop growing after this many seconds (default 1800)",
       "server-args": "extra kv-server options for every server",
+      "profile-dir": "write a V8 CPU profile of every server process into this directory",
     },
   },
   failover: {

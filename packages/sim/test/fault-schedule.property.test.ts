@@ -97,9 +97,10 @@ describe("generated fault schedules", () => {
     );
     // Shrinking leaves only the faults the failure needs: a crash, and little else. Where it stops
     // is a local minimum that moves with the message flow (4 faults before the leader resent lost
-    // appends from the gap, 5 since, from schedules of up to 12).
+    // appends from the gap, 4 or 5 since; 6 since snapshot transfers start with a small window
+    // and back off, from schedules of up to 12).
     expect(minimal.some((f) => f.kind === "crash")).toBe(true);
-    expect(minimal.length).toBeLessThanOrEqual(5);
+    expect(minimal.length).toBeLessThanOrEqual(6);
     expect(await safe(acksBeforeDurable, minimal)).toBe(false);
   }, 240_000);
 });
