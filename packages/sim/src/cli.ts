@@ -14,6 +14,7 @@ import {
 } from "./options.js";
 import type { RaftCore } from "./raft-core.js";
 import { runSimulation, type SimulationResult } from "./simulator.js";
+import type { SnapshotCrashCounts } from "./snapshot-crashes.js";
 import { terminalProgress } from "./terminal-progress.js";
 
 // `pnpm sim`: the deterministic cluster simulator from the command line.
@@ -174,6 +175,7 @@ function summary(result: SimulationResult): string {
     `messages sent ${n.sent} delivered ${n.delivered} duplicated ${n.duplicated}, ` +
     `${c.slowWrites} slow writes, ${c.disksFilled} disks filled, ${c.storageFailures} storage failures` +
     membershipSummary(c.membershipChanges) +
+    snapshotCrashSummary(c.snapshotCrashes) +
     (c.amnesias === 0
       ? ""
       : `, ${c.amnesias} amnesias, ${c.lostLogReports} lost-log reports` +
@@ -181,6 +183,14 @@ function summary(result: SimulationResult): string {
           ? ""
           : `, excused ${result.excused.kind}: ${result.excused.detail} (checks stopped)`)) +
     `${result.linearizabilityUnknown ? " (linearizability search gave up: unknown)" : ""}`
+  );
+}
+
+function snapshotCrashSummary(s: SnapshotCrashCounts): string {
+  if (s.writing + s.sending + s.receiving + s.biased === 0) return "";
+  return (
+    `, crashes while writing/sending/receiving a snapshot ${s.writing}/${s.sending}/${s.receiving}` +
+    ` (${s.biased} right after snapshot I/O)`
   );
 }
 
@@ -226,6 +236,8 @@ export async function main<S>(
   let failures = 0;
   let worst: SimulationResult["outcome"] = "ok";
   const byOutcome = { correctness: 0, liveness: 0, crash: 0 };
+  /** Runs with at least one crash in each of a snapshot's windows. */
+  const snapshotCrashRuns = { writing: 0, sending: 0, receiving: 0 };
   for (let i = 0; i < cli.seeds; i++) {
     const seed = cli.firstSeed + i;
     let result: SimulationResult;
@@ -241,6 +253,9 @@ export async function main<S>(
       return exitCodes.usage;
     }
     steps += result.steps;
+    for (const window of ["writing", "sending", "receiving"] as const) {
+      if (result.counts.snapshotCrashes[window] > 0) snapshotCrashRuns[window]++;
+    }
     if (result.outcome !== "ok") progress?.pause();
     report(cli, result, human);
     if (result.outcome !== "ok") {
@@ -258,6 +273,12 @@ export async function main<S>(
       `failed: correctness=${byOutcome.correctness} liveness=${byOutcome.liveness} crash=${byOutcome.crash}`,
     );
   }
+  if (cli.verbose && cli.seeds > 1) {
+    const { writing, sending, receiving } = snapshotCrashRuns;
+    human(
+      `runs with a crash while writing/sending/receiving a snapshot: ${writing}/${sending}/${receiving}`,
+    );
+  }
   human(`seeds=${cli.seeds} steps=${steps} violations=${failures}`);
   if (cli.json) {
     out(
@@ -268,6 +289,7 @@ export async function main<S>(
         violations: failures,
         ...byOutcome,
         failedSeeds,
+        snapshotCrashRuns,
         exitCode: exitCodes[worst],
       }),
     );

@@ -86,6 +86,11 @@ export class FaultInjector {
     }
   }
 
+  /** Whether faults are still on: the liveness phase has not begun. */
+  get on(): boolean {
+    return !this.#healed;
+  }
+
   /** The liveness phase begins: no more faults (the simulator heals the network itself). */
   stop(): void {
     this.#healed = true;
@@ -173,8 +178,12 @@ export class FaultInjector {
    * node may also lose its data. (No draw for amnesia unless it is on: other runs replay as before.)
    */
   #crash(node: FaultTarget): void {
+    this.crash(node, this.#prng);
+  }
+
+  /** A crash drawn from `prng` (the fault rounds' stream, or another fault's own). */
+  crash(node: Pick<FaultTarget, "crash" | "forget">, prng: Prng): void {
     const o = this.#host.options;
-    const prng = this.#prng;
     this.crashes++;
     node.crash(prng.chance(o.tornWriteProbability) ? prng : null);
     if (o.amnesiaProbability > 0 && prng.chance(o.amnesiaProbability)) {

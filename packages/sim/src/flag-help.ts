@@ -27,6 +27,10 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
   "restart-rate": "per crashed node per tick: chance it restarts",
   "membership-rate": "per tick: chance the leader is asked for a random membership change",
   "spare-nodes": "nodes that start empty, outside the configuration, to be added: 0 to 3",
+  "snapshot-crash-rate":
+    "per piece of snapshot I/O (store, chunk read, chunk received): chance the node crashes then",
+  "snapshot-padding":
+    "pattern bytes after every snapshot's state (many chunks), checked on restore",
   "torn-write": "on a crash: chance the write in progress is torn",
   "slow-write": "per write: chance it takes one to three election timeouts longer",
   "disk-full-rate": "per node per tick: chance its disk fills up (file disk; space back later)",

@@ -18,6 +18,8 @@ export const simFlags = {
   "restart-rate": "restartProbability",
   "membership-rate": "membershipProbability",
   "spare-nodes": "spareNodeCount",
+  "snapshot-crash-rate": "snapshotCrashProbability",
+  "snapshot-padding": "snapshotPaddingBytes",
   "torn-write": "tornWriteProbability",
   "slow-write": "slowWriteProbability",
   "disk-full-rate": "diskFullProbability",

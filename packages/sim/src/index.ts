@@ -27,4 +27,5 @@ export type {
   SimulationResult,
 } from "./simulator.js";
 export { runSimulation } from "./simulator.js";
+export type { SnapshotCrashCounts } from "./snapshot-crashes.js";
 export type { Violation, ViolationKind } from "./violation.js";

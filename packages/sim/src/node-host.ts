@@ -1,11 +1,12 @@
 import type { Effect, Event, Message, NodeId, Scheduler } from "@flotilla/core";
-import type { Network } from "@flotilla/transport-memory";
+import type { Network, Prng } from "@flotilla/transport-memory";
 import type { KvCheckpoints } from "./kv-checkpoints.js";
 import type { KvClients } from "./kv-clients.js";
 import type { MembershipChecker } from "./membership-checker.js";
 import type { MembershipTally } from "./membership-workload.js";
 import type { SimulationOptions } from "./options.js";
 import type { SafetyChecker } from "./safety-checker.js";
+import type { SnapshotCrashes } from "./snapshot-crashes.js";
 import type { SpinChecker } from "./spin-checker.js";
 import type { Trace } from "./trace.js";
 
@@ -43,4 +44,11 @@ export interface NodeHost {
   readonly scheduler: Scheduler;
   /** Something only a bug explains: the run stops with outcome "crash". */
   fail(error: unknown): void;
+  /** Counts crashes by the snapshot windows they hit; may crash a node in one (the swarm's bias). */
+  readonly snapshotCrashes: SnapshotCrashes;
+  /** A fault crashes `node` now, tearing unsynced writes as the options allow (from `prng`). */
+  crashNode(
+    node: { crash(torn: Prng | null): void; forget(fromBackup: boolean): void },
+    prng: Prng,
+  ): void;
 }

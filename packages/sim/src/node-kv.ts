@@ -11,6 +11,7 @@ import {
 } from "@flotilla/kv-model";
 import type { KvCheckpoints } from "./kv-checkpoints.js";
 import type { SafetyChecker } from "./safety-checker.js";
+import { padSnapshot, unpadSnapshot } from "./snapshot-padding.js";
 
 // Commands are decoded once, not once per node: every node applies the same Uint8Array object
 // (the network passes messages by reference), so a WeakMap keyed by it is a cheap cache.
@@ -36,12 +37,21 @@ export class NodeKv {
   readonly #index: number;
   readonly #checkpoints: KvCheckpoints;
   readonly #checker: SafetyChecker;
+  /** Pattern bytes after the key-value bytes of every snapshot (snapshot-padding.ts). */
+  readonly #paddingBytes: number;
 
-  constructor(id: NodeId, index: number, checkpoints: KvCheckpoints, checker: SafetyChecker) {
+  constructor(
+    id: NodeId,
+    index: number,
+    checkpoints: KvCheckpoints,
+    checker: SafetyChecker,
+    paddingBytes: number,
+  ) {
     this.#id = id;
     this.#index = index;
     this.#checkpoints = checkpoints;
     this.#checker = checker;
+    this.#paddingBytes = paddingBytes;
   }
 
   /** The value of `key` now (a read). */
@@ -49,21 +59,34 @@ export class NodeKv {
     return this.#kv.get(key) ?? null;
   }
 
-  /** Starts from a snapshot's data, or empty. */
-  load(snapshotData: Uint8Array | null): void {
-    this.#kv = snapshotData === null ? emptyKvState : decodeKvSnapshot(snapshotData);
+  /** Starts from a snapshot's data (at `index`), or empty. */
+  load(index: number, snapshotData: Uint8Array | null): void {
+    this.#kv = snapshotData === null ? emptyKvState : this.#decode(index, snapshotData, "loaded");
   }
 
   /** Replaces the state with a snapshot (from the leader, or loaded), checked at `index`. */
   restore(index: number, data: Uint8Array, how: string): void {
-    this.#kv = decodeKvSnapshot(data);
+    this.#kv = this.#decode(index, data, how);
     this.checkpoint(index, how);
   }
 
   /** The state as a snapshot at `index` (checked there). */
   snapshot(index: number): Uint8Array {
     this.checkpoint(index, "took a snapshot");
-    return encodeKvSnapshot(this.#kv);
+    return padSnapshot(encodeKvSnapshot(this.#kv), this.#paddingBytes);
+  }
+
+  /** A snapshot's state; damaged padding means bytes no node took reached the state machine. */
+  #decode(index: number, data: Uint8Array, how: string): KvState {
+    const { kv, intact } = unpadSnapshot(data, this.#paddingBytes);
+    if (!intact) {
+      this.#checker.report(
+        "stateMachineSafety",
+        this.#index,
+        `n${this.#id} ${how} a snapshot at ${index} whose padding is not what was taken: its bytes were damaged`,
+      );
+    }
+    return decodeKvSnapshot(kv);
   }
 
   /** Applies committed entries in order: each command's output, undefined for the others. */

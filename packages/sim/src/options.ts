@@ -41,6 +41,11 @@ export type SimulationOptions = {
   /** Entries kept before a snapshot: small values force lagging followers onto InstallSnapshot. */
   readonly snapshotTrailingEntries: number;
   readonly snapshotChunkBytesMax: number;
+  /**
+   * Pattern bytes after the key-value bytes of every snapshot (snapshot-padding.ts), so that
+   * transfers take many chunks; checked on every restore.
+   */
+  readonly snapshotPaddingBytes: number;
   /** Small values split replication into one entry per message: acks then cover log prefixes. */
   readonly entriesBytesPerMessageMax: number;
   readonly inflightMessagesMax: number;
@@ -80,6 +85,12 @@ export type SimulationOptions = {
    * waiting to be added (`join`). 0 unless membership changes are on.
    */
   readonly spareNodeCount: number;
+  /**
+   * Per piece of snapshot I/O (a taken snapshot stored, a chunk read to send, a chunk received):
+   * the chance that the node crashes right after, within the disk's latency, so that crashes hit
+   * a snapshot being written, sent or received (snapshot-crashes.ts).
+   */
+  readonly snapshotCrashProbability: number;
   /** Per crashed node per nominal tick: the chance that it restarts. */
   readonly restartProbability: number;
   readonly diskLatencyMinMs: number;
@@ -205,6 +216,10 @@ export function deriveOptions(
   // so it replays as it did before they existed.
   const membershipProbability = prng.pick([0, 0.01, 0.03, 0.1]);
   const spareNodeCount = prng.pick([0, 1, 1, 2]);
+  // Crashes in a snapshot's windows, drawn last for the same reason.
+  const snapshotCrashProbability = prng.pick([0, 0, 0.05, 0.2]);
+  // Padded snapshots (tens of chunks at most, so a run's steps are not all one transfer).
+  const snapshotPaddingBytes = prng.chance(0.5) ? Math.min(32 * snapshotChunkBytesMax, 4096) : 0;
   const derived: SimulationOptions = {
     seed,
     nodeCount,
@@ -231,6 +246,7 @@ export function deriveOptions(
     transferProbability: round(transferProbability),
     membershipProbability,
     spareNodeCount,
+    snapshotCrashProbability,
     restartProbability: round(restartProbability),
     diskLatencyMinMs,
     diskLatencyMaxMs,
@@ -245,6 +261,7 @@ export function deriveOptions(
     snapshotEveryEntries,
     snapshotTrailingEntries,
     snapshotChunkBytesMax,
+    snapshotPaddingBytes,
     // Long enough for a leader change or two; an operation still open then is indeterminate.
     operationTimeoutMs: electionTimeoutMs * 6,
     // An election takes at most a few randomised timeouts once messages flow (split votes repeat
@@ -298,6 +315,7 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
   requireInteger("snapshotEveryEntries", options.snapshotEveryEntries, 0);
   requireInteger("snapshotTrailingEntries", options.snapshotTrailingEntries, 0);
   requireInteger("snapshotChunkBytesMax", options.snapshotChunkBytesMax, 1);
+  requireInteger("snapshotPaddingBytes", options.snapshotPaddingBytes, 0);
   requireInteger("operationTimeoutMs", options.operationTimeoutMs, 1);
   requireInteger("livenessBudgetTicks", options.livenessBudgetTicks, 1);
   requireInteger("livenessOperationsPerClient", options.livenessOperationsPerClient, 0);
@@ -312,6 +330,7 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
     "leaderFaultProbability",
     "transferProbability",
     "membershipProbability",
+    "snapshotCrashProbability",
     "restartProbability",
     "tornWriteProbability",
     "slowWriteProbability",

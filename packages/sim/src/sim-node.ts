@@ -28,6 +28,7 @@ import { simNodeRuntime } from "./node-runtime.js";
 import { NodeSettlement } from "./node-settlement.js";
 import type { RaftCore } from "./raft-core.js";
 import type { SimStorage } from "./sim-storage.js";
+import { SnapshotActivity } from "./snapshot-crashes.js";
 
 export type { NodeHost } from "./node-host.js";
 
@@ -68,6 +69,8 @@ export class SimNode<S> {
   hadAmnesia = false;
   /** How many times the node stopped because its storage refused a write. */
   storageFailures = 0;
+  /** Its snapshot I/O in this life: which of a snapshot's windows a crash now would hit. */
+  readonly #snapshotActivity = new SnapshotActivity();
 
   constructor(
     host: NodeHost,
@@ -87,7 +90,13 @@ export class SimNode<S> {
     const skew = host.options.clockSkew;
     const rate = 1 - skew + 2 * skew * this.#prng.next();
     this.tickPeriodMs = Math.max(1, Math.round(host.options.tickMs * rate));
-    this.kv = new NodeKv(id, index, host.checkpoints, host.checker);
+    this.kv = new NodeKv(
+      id,
+      index,
+      host.checkpoints,
+      host.checker,
+      host.options.snapshotPaddingBytes,
+    );
     this.#settlement = new NodeSettlement(host, this);
     this.storage = makeStorage(this);
   }
@@ -160,7 +169,7 @@ export class SimNode<S> {
       this.#rules,
     );
     const snapshot = persisted.snapshot;
-    this.kv.load(snapshotData);
+    this.kv.load(snapshot?.index ?? 0, snapshotData);
     this.role = "follower";
     this.term = persisted.hardState.term;
     this.applied = snapshot?.index ?? 0;
@@ -211,8 +220,11 @@ export class SimNode<S> {
    */
   crash(torn: Prng | null, tornEntries?: number): void {
     const host = this.#host;
+    const windows = this.#snapshotActivity.open(host.nowMs, this.#sendingWindowMs());
+    host.snapshotCrashes.crashed(windows);
     const note = this.storage.crash(torn, tornEntries);
-    host.trace.fault(host.nowMs, `crash n${this.id}${note}`);
+    const during = windows.length === 0 ? "" : ` while ${windows.join(", ")} a snapshot`;
+    host.trace.fault(host.nowMs, `crash n${this.id}${note}${during}`);
     this.#down();
   }
 
@@ -238,6 +250,7 @@ export class SimNode<S> {
     this.#turn = null;
     this.#up = false;
     this.#settlement.down();
+    this.#snapshotActivity.reset();
     this.role = "follower";
     host.network.crash(this.id);
     host.checker.crashed(this.index);
@@ -340,9 +353,20 @@ export class SimNode<S> {
       this.#resume(runtime, undefined);
       this.#runTurns(runtime);
     };
-    if (request.type === "write") this.storage.write(request.batch, resume, this.#failed());
-    else {
+    if (request.type === "write") {
+      const installed = request.batch.snapshot?.index;
+      const durable =
+        installed === undefined
+          ? resume
+          : () => {
+              if (incarnation === this.#incarnation) this.#snapshotActivity.installed(installed);
+              resume();
+            };
+      this.storage.write(request.batch, durable, this.#failed());
+    } else {
       const { snapshot, offset, data } = request;
+      this.#snapshotActivity.chunkStored(snapshot.index);
+      this.#snapshotIoStarted();
       this.storage.writeSnapshotChunk(snapshot, offset, data, resume, this.#failed());
     }
   }
@@ -395,22 +419,40 @@ export class SimNode<S> {
    */
   #takeSnapshot(index: Index): void {
     const incarnation = this.#incarnation;
+    this.#snapshotActivity.writeStarted();
+    this.#snapshotIoStarted();
     this.storage.writeSnapshot(
       index,
       this.kv.snapshot(index),
       ({ size, checksum }) => {
-        if (incarnation === this.#incarnation) {
-          this.deliver({ type: "snapshot", index, size, checksum });
-        }
+        if (incarnation !== this.#incarnation) return;
+        this.#snapshotActivity.writeEnded();
+        this.deliver({ type: "snapshot", index, size, checksum });
       },
       this.#failed(),
     );
+  }
+
+  /** A piece of snapshot I/O began: the swarm may crash the node in its window. */
+  #snapshotIoStarted(): void {
+    const incarnation = this.#incarnation;
+    this.#host.snapshotCrashes.ioStarted((prng) => {
+      if (this.#up && incarnation === this.#incarnation) this.#host.crashNode(this, prng);
+    });
+  }
+
+  /** A leader's transfer counts as under way this long after its last chunk read. */
+  #sendingWindowMs(): number {
+    const options = this.#host.options;
+    return options.electionTimeoutTicks * options.tickMs;
   }
 
   /** Reads a chunk the leader's core asked for; it comes back as `snapshotChunkRead`. */
   #readChunk(request: Extract<IoRequest, { type: "readSnapshotChunk" }>): void {
     const { to, snapshot, offset, length } = request;
     const incarnation = this.#incarnation;
+    this.#snapshotActivity.chunkRead(this.#host.nowMs);
+    this.#snapshotIoStarted();
     const read = (data: Uint8Array | null) => {
       if (incarnation !== this.#incarnation) return;
       this.deliver({

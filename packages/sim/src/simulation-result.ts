@@ -6,6 +6,7 @@ import type { MembershipTally } from "./membership-workload.js";
 import type { SimulationOptions } from "./options.js";
 import type { SafetyChecker } from "./safety-checker.js";
 import type { SimulationOutcome, SimulationResult } from "./simulation-types.js";
+import type { SnapshotCrashCounts } from "./snapshot-crashes.js";
 import type { SpinChecker } from "./spin-checker.js";
 import type { StepObserver } from "./step-observer.js";
 import type { Trace } from "./trace.js";
@@ -25,6 +26,7 @@ export interface RunRecord {
   readonly nodes: readonly { readonly term: number; readonly storageFailures: number }[];
   readonly steps: number;
   readonly slowWrites: number;
+  readonly snapshotCrashes: SnapshotCrashCounts;
 }
 
 /** The result of a run that ended with `outcome`. */
@@ -69,6 +71,7 @@ export function simulationResult(
       lostLogReports: run.observer.lostLogReports,
       spinProbesPerSecondMax: run.spin.maxPerSecond,
       readsServed: { ...clients.readsServed },
+      snapshotCrashes: run.snapshotCrashes,
     },
     peakMessagesPerSecond: run.spin.peakMessagesPerSecond.slice(),
     network: run.network.stats(),

@@ -5,6 +5,7 @@ import type { HistoryOperation } from "./linearizability/history.js";
 import type { MembershipCounts } from "./membership-workload.js";
 import type { SimulationOptions } from "./options.js";
 import type { RaftCore } from "./raft-core.js";
+import type { SnapshotCrashCounts } from "./snapshot-crashes.js";
 import type { Violation } from "./violation.js";
 
 /**
@@ -73,6 +74,8 @@ export type SimulationResult = {
     };
     /** The most probes a leader sent one peer in a second on its rejections without moving back. */
     readonly spinProbesPerSecondMax: number;
+    /** Crashes that hit a node writing, sending or receiving a snapshot (snapshot-crashes.ts). */
+    readonly snapshotCrashes: SnapshotCrashCounts;
   };
   /** Per node (in id order): the most messages sent to it in any one simulated second. */
   readonly peakMessagesPerSecond: readonly number[];

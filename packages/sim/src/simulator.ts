@@ -26,6 +26,7 @@ import { SafetyChecker } from "./safety-checker.js";
 import { type NodeHost, SimNode } from "./sim-node.js";
 import { simulationResult } from "./simulation-result.js";
 import type { RunOptions, SimulationOutcome, SimulationResult } from "./simulation-types.js";
+import { SnapshotCrashes } from "./snapshot-crashes.js";
 import { SpinChecker } from "./spin-checker.js";
 import { StepObserver } from "./step-observer.js";
 import { Trace } from "./trace.js";
@@ -79,6 +80,7 @@ class Simulation<S> implements NodeHost {
   readonly #queue = new EventQueue();
   readonly #faults: FaultInjector;
   readonly #observer: StepObserver;
+  readonly snapshotCrashes: SnapshotCrashes;
   /** Async storage chains and driver microtasks (async-work.ts); none between events. */
   readonly #async = new AsyncWorkTracker();
   #steps = 0;
@@ -87,6 +89,7 @@ class Simulation<S> implements NodeHost {
   #storageFaults = true;
 
   constructor(options: SimulationOptions, run: RunOptions<S>) {
+    const simulation = this;
     this.options = options;
     const root = new Prng(options.seed);
     // The initial voters, then the spare nodes that start empty, waiting to be added.
@@ -124,6 +127,19 @@ class Simulation<S> implements NodeHost {
       root.fork("faults"),
       run.faults,
       root.fork("transfers"),
+    );
+    this.snapshotCrashes = new SnapshotCrashes(
+      root.fork("snapshotCrashes"),
+      options.snapshotCrashProbability,
+      options.diskLatencyMaxMs,
+      {
+        get nowMs() {
+          return simulation.nowMs;
+        },
+        faultsOn: () => this.#faults.on,
+        scheduleAt: (atMs, crash) =>
+          this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, crash),
+      },
     );
     const core = (run.core ?? flotillaCore) as RaftCore<S>;
     this.nodes = this.ids.map(
@@ -194,6 +210,10 @@ class Simulation<S> implements NodeHost {
     this.#async.work.failed(error);
   }
 
+  crashNode(node: SimNode<S>, prng: Prng): void {
+    this.#faults.crash(node, prng);
+  }
+
   nodeIndex(id: NodeId | null): number | null {
     if (id === null) return null;
     const index = this.ids.indexOf(id);
@@ -236,6 +256,7 @@ class Simulation<S> implements NodeHost {
       nodes: this.nodes,
       steps: this.#steps,
       slowWrites: this.slowWrites,
+      snapshotCrashes: this.snapshotCrashes.counts,
     };
     return simulationResult(record, outcome, error, livenessFailure, unknown);
   }
