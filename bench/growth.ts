@@ -10,7 +10,9 @@
 //   leaderChanges            leaders seen (term and id) after the first, over the whole run
 //   catchUp                  the restarted follower, from the moment its API answers until it has
 //                            applied the leader's commit index of that moment: the bytes its
-//                            transport received meanwhile, the time, MB/s (MB = 2^20 bytes)
+//                            transport received meanwhile, the time, MB/s (MB = 2^20 bytes);
+//                            also the datagrams it dropped on arrival and the leader's sends its
+//                            socket queue refused meanwhile (inboundDropped, leaderSendDropped)
 //   peakRssMB                the highest peak resident memory of any server (the kernel's mark)
 //
 // Targets (issue 11): leaderChanges 0; the last phase's throughput >= 80% of the first's; every
@@ -143,7 +145,9 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
   const readyAt = performance.now();
   const target = leaderStatus?.commitIndex ?? 0;
   const received = async () => (await c.statuses()).find((s) => s.id === follower);
-  const before = (await received())?.transport.receivedBytes ?? 0;
+  const first = (await received())?.transport;
+  const before = first?.receivedBytes ?? 0;
+  const leaderBefore = (await c.statuses()).find((s) => s.id === leader)?.transport;
   probe.takeMaxStallMs();
   for (;;) {
     const status = await received();
@@ -151,6 +155,7 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
     if (status !== undefined && status.appliedIndex >= target) {
       const bytes = status.transport.receivedBytes - before;
       const ms = Math.round(now - readyAt);
+      const leaderAfter = (await c.statuses()).find((s) => s.id === leader)?.transport;
       return {
         bytes,
         ms,
@@ -159,6 +164,12 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
         startMs: Math.round(readyAt - startedAt),
         snapshotIndex: status.snapshotIndex,
         leaderSnapshotIndex: leaderStatus?.snapshotIndex ?? null,
+        // Datagrams the follower dropped on arrival, and the leader's sends its socket refused.
+        inboundDropped: status.transport.inboundDropped - (first?.inboundDropped ?? 0),
+        leaderSendDropped:
+          leaderAfter === undefined || leaderBefore === undefined
+            ? null
+            : leaderAfter.sendDropped - leaderBefore.sendDropped,
       };
     }
     if (now - readyAt > catchUpLimitMs) {
