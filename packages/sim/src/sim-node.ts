@@ -387,9 +387,12 @@ export class SimNode<S> {
   }
 
   #perform(
-    request: Exclude<IoRequest, { type: "write" | "writeSnapshotChunk" | "restore" }>,
+    request: Exclude<IoRequest<KvOutput>, { type: "write" | "writeSnapshotChunk" | "restore" }>,
   ): IoCompletion<KvOutput> {
     switch (request.type) {
+      case "settle":
+        this.#report(request.report);
+        return undefined;
       case "send": {
         const { network, spin, nowMs } = this.#host;
         for (const message of request.messages) {

@@ -16,8 +16,13 @@ import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 //
 // Looked for and left out, because the runtime makes them harmless (a search finds nothing, and
 // reading the turn says why): telling the core `persisted` before the write (a leader reads the
-// acknowledgements of entries only in a later turn, after its own write of them), and a merge
-// that keeps the first hard state of the turn (the next turn writes the hard state again).
+// acknowledgements of entries only in a later turn, after its own write of them), a merge
+// that keeps the first hard state of the turn (the next turn writes the hard state again), and
+// every apply and restore of a turn run before its write, not only the entries already on this
+// node's disk (`appliesBeforeWrite: (applies) => applies.length`; seeds 1..300 with crashes during
+// writes and a snapshot every 5 entries, nothing: what is applied is committed, so on a majority's
+// disks, and a follower that loses it in a crash gets it again; early-apply.ts waits anyway, so a
+// state machine never holds an entry its own log does not).
 
 type Case = {
   readonly defect: RuntimeDefectName;

@@ -37,6 +37,7 @@ import { SnapshotIo } from "./snapshot-io.js";
 import { type NodeStats, StatsRecorder } from "./stats.js";
 import { TickClock } from "./tick-clock.js";
 import { TransferWaiter } from "./transfer-waiter.js";
+import type { TurnReport } from "./turn-work.js";
 import type {
   ChangeMembershipOptions,
   FlotillaNode,
@@ -418,13 +419,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     let completion: IoCompletion<Result>;
     for (let next = turn.next(); ; next = turn.next(completion)) {
       if (next.done === true) {
-        const commitIndex = this.#commitIndex();
-        if (commitIndex > this.#lastCommit) this.#stats.committed(commitIndex - this.#lastCommit);
-        this.#lastCommit = Math.max(this.#lastCommit, commitIndex);
-        for (const { origin, index, term } of next.value.work.snapshots) {
-          this.#log.snapshot(origin, index, term);
-        }
-        this.#notifier.finish(next.value, commitIndex);
+        this.#settle(next.value);
         return;
       }
       const pending = this.#perform(next.value);
@@ -432,11 +427,25 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     }
   }
 
+  /** Settles and announces what a turn (or its applies before the write) did. */
+  #settle(report: TurnReport<Result>): void {
+    const commitIndex = this.#commitIndex();
+    if (commitIndex > this.#lastCommit) this.#stats.committed(commitIndex - this.#lastCommit);
+    this.#lastCommit = Math.max(this.#lastCommit, commitIndex);
+    for (const { origin, index, term } of report.work.snapshots) {
+      this.#log.snapshot(origin, index, term);
+    }
+    this.#notifier.finish(report, commitIndex);
+  }
+
   /** Carries out one request; synchronous where the I/O is, so a turn takes no needless jobs. */
-  #perform(request: IoRequest): IoCompletion<Result> | Promise<IoCompletion<Result>> {
+  #perform(request: IoRequest<Result>): IoCompletion<Result> | Promise<IoCompletion<Result>> {
     switch (request.type) {
       case "send":
         this.#sendAll(request.messages);
+        return undefined;
+      case "settle":
+        this.#settle(request.report);
         return undefined;
       case "write":
         return this.#write(request.batch).then(() => undefined);

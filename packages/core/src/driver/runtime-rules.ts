@@ -7,7 +7,9 @@ import type { PersistEffect } from "../effect.js";
 import type { Persisted } from "../entry.js";
 import type { Index, Term } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
+import { appliesBeforeWrite } from "./early-apply.js";
 import { lastWritten, mergePersistEffects } from "./merge-persist.js";
+import type { ApplyEffect, RestoreEffect } from "./turn-work.js";
 
 /**
  * The runtime's data-protecting rules, kept apart so the simulator can plant a broken one and show
@@ -25,6 +27,15 @@ export type RuntimeRules = {
    * early lets it commit what is on no disk.
    */
   readonly durableAfterWrite: { readonly persisted: boolean; readonly release: boolean };
+  /**
+   * How many of a turn's leading applies run before its write, given the last log index that is
+   * durable and stays so during it (early-apply.ts): only entries already on this node's disk, and
+   * never a restore, which reads the snapshot the write installs.
+   */
+  readonly appliesBeforeWrite: (
+    applies: readonly (ApplyEffect | RestoreEffect)[],
+    stable: Index,
+  ) => number;
   /** What the core starts from after a restart: what storage loaded, exactly. */
   readonly recovered: (persisted: Persisted) => Persisted;
   /** The index a snapshot taken now covers: the last applied entry, which its data includes. */
@@ -36,6 +47,7 @@ export const shippedRules: RuntimeRules = {
   merge: mergePersistEffects,
   lastWritten,
   durableAfterWrite: { persisted: true, release: true },
+  appliesBeforeWrite,
   recovered: (persisted) => persisted,
   snapshotIndex: (appliedIndex) => appliedIndex,
 };

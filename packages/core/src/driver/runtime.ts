@@ -9,7 +9,8 @@
 //      our disk (a leader's AppendEntries overlap its own log write, Raft thesis §10.2.1); starts
 //      the snapshot chunk reads the core asked for (their bytes come back as events, later) and
 //      stores the chunks of a snapshot being received (before the write that may install it);
-//   3. merges every persist effect of the turn into ONE write (group commit) and waits for it;
+//   3. merges every persist effect of the turn into ONE write (group commit); first applies and
+//      settles the committed entries already on this node's disk (early-apply.ts), then waits for it;
 //      then tells the core (`persisted`) and sends each effect's `then`, the messages that waited
 //      for the write (votes and append acknowledgements: Raft paper Figure 2, "respond after
 //      persisting"). A reply that vouches for an EARLIER step's write rides in its own (possibly
@@ -30,9 +31,11 @@ import type { Config } from "../config.js";
 import type { Effect, PersistEffect } from "../effect.js";
 import type { Persisted, Snapshot } from "../entry.js";
 import type { Event } from "../event.js";
+import type { Index } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
 import type { Message } from "../message.js";
 import { ApplyTracker, type SnapshotPolicy } from "./apply-tracker.js";
+import { durableAfterWrite, stableWhileWriting } from "./early-apply.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
 import type { Reducer, StepOutput } from "./reducer.js";
 
@@ -57,7 +60,7 @@ export type RuntimeOptions<State> = {
 };
 
 /** A turn: yields I/O requests, is resumed with their completions, returns what to report. */
-export type Turn<Result> = Generator<IoRequest, TurnReport<Result>, IoCompletion<Result>>;
+export type Turn<Result> = Generator<IoRequest<Result>, TurnReport<Result>, IoCompletion<Result>>;
 
 /**
  * The driver's turn logic, synchronous and without I/O: events go in with `enqueue`, and each
@@ -75,6 +78,8 @@ export class NodeRuntime<State, Result = unknown> {
   #inbox: Event[] = [];
   /** Effects from reacting to `persisted`/`applied`/`snapshot` that need a write: next turn. */
   #carried: Effect[] = [];
+  /** The last log index on this node's disk (what the writes so far made durable). */
+  #durable = 0 as Index;
 
   constructor(reducer: CoreSteps<State>, config: Config, options: RuntimeOptions<State>) {
     this.#reducer = reducer;
@@ -93,6 +98,7 @@ export class NodeRuntime<State, Result = unknown> {
     this.#state = this.#reducer.init(this.#config, persisted);
     this.#inbox = [];
     this.#carried = [];
+    this.#durable = (persisted.entries.at(-1)?.index ?? persisted.snapshot?.index ?? 0) as Index;
     if (persisted.snapshot !== null) this.tracker.restored(persisted.snapshot);
   }
 
@@ -163,7 +169,11 @@ export class NodeRuntime<State, Result = unknown> {
     if (sendNow.length > 0) yield { type: "send", messages: sendNow };
     yield* this.#snapshotIo(work);
 
-    if (batch !== null) yield { type: "write", batch };
+    if (batch !== null) {
+      yield* this.#applyBeforeWrite(batch, work);
+      yield { type: "write", batch };
+      this.#durable = durableAfterWrite(this.#durable, batch);
+    }
     // The messages that waited go first, then what the core answers to `persisted`.
     if (releaseAfter) this.#release(work, afterWrite);
     if (persistedAfter) this.#persisted(batch, work, afterWrite);
@@ -172,6 +182,27 @@ export class NodeRuntime<State, Result = unknown> {
     yield* this.#applyAll(work);
     yield* this.#snapshotIo(work);
     return { work, appliedIndex: this.tracker.appliedIndex };
+  }
+
+  /**
+   * Applies (and settles) the committed entries already on this node's disk before the turn's
+   * write, so that their clients do not wait for the fsync of newer entries (early-apply.ts).
+   */
+  *#applyBeforeWrite(
+    batch: PersistBatch,
+    work: TurnWork<Result>,
+  ): Generator<IoRequest<Result>, void, IoCompletion<Result>> {
+    const stable = stableWhileWriting(this.#durable, batch);
+    const count = this.#rules.appliesBeforeWrite(work.applies, stable);
+    if (count === 0) return;
+    const early = new TurnWork<Result>();
+    early.applies = work.applies.slice(0, count);
+    work.applies = work.applies.slice(count);
+    yield* this.#applyAll(early);
+    // A snapshot chunk the `applied` step asked for belongs to the rest of the turn; its notices
+    // settle now with the entries they follow (a step that asks for a write is carried whole).
+    for (const io of early.takeSnapshotIo()) work.snapshotIo.push(io);
+    yield { type: "settle", report: { work: early, appliedIndex: this.tracker.appliedIndex } };
   }
 
   /** Tells the core what the turn's write made durable (`persisted`). */
@@ -194,7 +225,7 @@ export class NodeRuntime<State, Result = unknown> {
   }
 
   /** Starts the chunk reads and performs the chunk writes queued so far, in order. */
-  *#snapshotIo(work: TurnWork<Result>): Generator<IoRequest, void, IoCompletion<Result>> {
+  *#snapshotIo(work: TurnWork<Result>): Generator<IoRequest<Result>, void, IoCompletion<Result>> {
     for (const io of work.takeSnapshotIo()) yield io;
   }
 
@@ -217,7 +248,7 @@ export class NodeRuntime<State, Result = unknown> {
     return output;
   }
 
-  *#applyAll(work: TurnWork<Result>): Generator<IoRequest, void, IoCompletion<Result>> {
+  *#applyAll(work: TurnWork<Result>): Generator<IoRequest<Result>, void, IoCompletion<Result>> {
     const tracker = this.tracker;
     for (let applies = work.takeApplies(); applies.length > 0; applies = work.takeApplies()) {
       const appliedBefore = tracker.appliedIndex;
