@@ -90,6 +90,11 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "loss-only": "run the loss phases alone (a lossless cluster, then one per --loss share)",
       "read-rounds":
         "how many times the three read phases run, interleaved; reads are their means (default 3)",
+      "put-only":
+        "run only the file-storage PUT phases (etcd's after each), --rounds times: putRounds in the JSON",
+      clients: "client counts of the --put-only phases, comma-separated (default 1,16,64)",
+      rounds: "how many times --put-only repeats its phases, interleaved with etcd (default 1)",
+      "value-bytes": "value size of the --put-only phases (default 64)",
     },
   },
   latency: {
@@ -103,6 +108,9 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "election-ticks": "election timeout in 10 ms ticks (default 10)",
       "message-bytes": "entriesBytesPerMessageMax of every node (default: the core's)",
       seed: "seed of the loss draws (default 1)",
+      "write-ms":
+        "each storage write that touches the log takes this long, an fsync's stand-in (default 0)",
+      "think-ms": "each lane waits a seeded random 0..N ms between its proposals (default 0)",
     },
   },
   growth: {

@@ -14,6 +14,8 @@ const host = "127.0.0.1";
 
 export type EtcdCluster = {
   readonly endpoints: readonly string[];
+  /** The members' peer (Raft) ports on 127.0.0.1, where `bench kv --loss` drops packets. */
+  readonly peerPorts: readonly number[];
   put(key: string, value: Buffer): Promise<void>;
   /** Closes the client and SIGKILLs every member by pid. */
   destroy(): Promise<void>;
@@ -57,9 +59,10 @@ export async function startEtcd(binary: string, dir: string): Promise<EtcdCluste
   const client = new Etcd3({ hosts: [...endpoints] });
   const cluster: EtcdCluster = {
     endpoints,
-    put: async (key, value) => {
-      await client.put(key).value(value);
-    },
+    peerPorts: names.map((_, i) => ports[names.length + i]!),
+    // Bounded like the kv client's requests (5 s): under packet loss a call may wait on TCP
+    // retransmissions, and a phase ends only when every client's last call has.
+    put: (key, value) => withDeadline(client.put(key).value(value).exec(), 5000),
     destroy: async () => {
       client.close();
       killAll();
@@ -85,6 +88,18 @@ export async function startEtcd(binary: string, dir: string): Promise<EtcdCluste
       }
       await pause(100);
     }
+  }
+}
+
+async function withDeadline(call: PromiseLike<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([call, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -16,10 +16,12 @@
 //   --loss 0.1,0.3: a fresh lossless file cluster, then a fresh file cluster per share P, every
 //                   server dropping P of its outgoing Raft datagrams (transport-udp
 //                   dropProbability), 16 clients; each lossy rate as a share of the lossless
-//                   one measured just before (on a shared machine the load moves in minutes)
+//                   one measured just before (on a shared machine the load moves in minutes);
+//                   etcd's after each, under the same share of its peer packets dropped by
+//                   iptables when run as root (kv-iptables.ts), else "skipped"
 //
 // `--reads-only` runs one 64-client PUT phase and the read phases alone; `--loss-only`, the loss
-// phases alone.
+// phases alone; `--put-only`, the file-storage PUT phases beside etcd's, `--rounds` times over.
 //
 // `leaderChanges` counts the term changes seen across the measured phases (the highest term any
 // node reports, before and after each phase). Every process is killed by pid; data lives in one
@@ -33,6 +35,7 @@ import { formatLogRecord, type LogRecord } from "../examples/kv/src/log-records.
 import { closedLoop, type PhaseResult } from "./closed-loop.js";
 import { type EtcdCluster, findEtcd, startEtcd } from "./kv-etcd.js";
 import { kvPutter, type ReadConsistency } from "./kv-http.js";
+import { dropOnLoopbackPorts, iptablesUnavailable } from "./kv-iptables.js";
 import { printTable, type Row } from "./kv-report.js";
 
 type Settings = {
@@ -210,6 +213,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       "reads-only": { type: "boolean", default: false },
       "loss-only": { type: "boolean", default: false },
       "read-rounds": { type: "string", default: "3" },
+      "put-only": { type: "boolean", default: false },
+      clients: { type: "string", default: "1,16,64" },
+      rounds: { type: "string", default: "1" },
+      "value-bytes": { type: "string", default: "64" },
     },
   });
   const quick = values.quick === true;
@@ -235,7 +242,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const closers: (() => Promise<void>)[] = [];
   try {
     if (values["loss-only"] === true) {
-      json.lossy = await lossPhases(s, rows, closers);
+      json.lossy = await lossPhases(s, rows, closers, etcdBinary);
       printTable(rows);
       console.log(JSON.stringify(json));
       return;
@@ -260,6 +267,17 @@ export async function main(argv: readonly string[]): Promise<void> {
     const etcdTarget: Target | null = etcd === null ? null : { name: "etcd", put: etcd.put };
     const fileRows: Record<string, PhaseResult> = {};
     const etcdRows: Record<string, PhaseResult> = {};
+    if (values["put-only"] === true) {
+      const clientCounts = positiveIntegers(values.clients, "--clients");
+      const [rounds] = positiveIntegers(values.rounds, "--rounds");
+      const [valueBytes] = positiveIntegers(values["value-bytes"], "--value-bytes");
+      const shape = { clientCounts, rounds: rounds!, valueBytes: valueBytes! };
+      json.putRounds = await putRounds(file.target, etcdTarget, shape, s, rows);
+      json.leaderChanges = leaderChanges;
+      printTable(rows);
+      console.log(JSON.stringify(json));
+      return;
+    }
     for (const clients of [1, 16, 64]) {
       const ours = await phase(file.target, clients, 64, s);
       fileRows[`c${clients}`] = ours;
@@ -291,7 +309,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const failoverMs = await failover(memory.cluster, memory.target);
     await memory.close();
 
-    const lossy = s.losses.length > 0 ? await lossPhases(s, rows, closers) : null;
+    const lossy = s.losses.length > 0 ? await lossPhases(s, rows, closers, etcdBinary) : null;
 
     printTable(rows);
     console.log(`failover (memory cluster, leader SIGKILLed under 1 client): ${failoverMs} ms`);
@@ -321,34 +339,128 @@ export async function main(argv: readonly string[]): Promise<void> {
 /**
  * The loss phases: a fresh lossless file cluster, then one per share P of dropped Raft datagrams,
  * 16 clients each; `ofLossless` is each lossy rate over the lossless one measured just before.
+ * With etcd (and root, for iptables: kv-iptables.ts), each is followed by etcd's phase under the
+ * same share of its peer packets dropped, on one etcd cluster: `lossy.etcd` has its rates and
+ * `oursToEtcd` the ratio in the same run; without root, etcd's side says why it was skipped.
  */
 async function lossPhases(
   s: Settings,
   rows: Row[],
   closers: (() => Promise<void>)[],
+  etcdBinary: string | null,
 ): Promise<Record<string, unknown>> {
-  const measure = async (name: string, args: readonly string[], label: string) => {
+  const measure = async (name: string, args: readonly string[]) => {
     const cluster = await startKv(s, name, args);
     closers.push(cluster.close);
     const ours = await phase(cluster.target, 16, 64, s);
-    rows.push({ label, ours, etcd: null });
     await cluster.close();
     return ours;
   };
-  const lossless = await measure("loss0", [], "file, 16 clients, lossless (fresh cluster)");
+  const skipped = etcdBinary === null ? "no etcd on PATH" : iptablesUnavailable();
+  let etcd: EtcdCluster | null = null;
+  if (etcdBinary !== null && skipped === null) {
+    await mkdir(join(s.dir, "etcd-loss"));
+    etcd = await startEtcd(etcdBinary, join(s.dir, "etcd-loss"));
+    closers.push(etcd.destroy);
+  } else {
+    console.log(`etcd under loss: skipped (${skipped})`);
+  }
+  const etcdPhase = async (loss: number) => {
+    if (etcd === null) return null;
+    const dropped = loss > 0 ? dropOnLoopbackPorts(etcd.peerPorts, loss) : null;
+    try {
+      return await phase({ name: "etcd", put: etcd.put }, 16, 64, s);
+    } finally {
+      dropped?.remove();
+    }
+  };
+  const lossless = await measure("loss0", []);
+  const etcdLossless = await etcdPhase(0);
+  const label = (what: string) => `file, 16 clients, ${what}`;
+  rows.push({ label: label("lossless (fresh cluster)"), ours: lossless, etcd: etcdLossless });
   const lossy: Record<string, unknown> = { lossless: { c16: pick(lossless) } };
+  const etcdRates: Record<string, unknown> = {};
+  if (etcdLossless !== null) etcdRates.lossless = { c16: pick(etcdLossless) };
   for (const loss of s.losses) {
     const name = `loss${Math.round(loss * 100)}`;
-    const label = `file, 16 clients, ${loss * 100}% loss`;
-    const ours = await measure(name, ["--loss", String(loss)], label);
+    const ours = await measure(name, ["--loss", String(loss)]);
+    const theirs = await etcdPhase(loss);
+    rows.push({ label: label(`${loss * 100}% loss`), ours, etcd: theirs });
     lossy[name] = {
       c16: pick(ours),
       leaderChanges: ours.leaderChanges,
       minPerSecond: Math.min(...ours.perSecond),
       ofLossless: round2(ours.opsPerSec / Math.max(1, lossless.opsPerSec)),
+      ...(theirs === null
+        ? {}
+        : { oursToEtcd: round2(ours.opsPerSec / Math.max(1, theirs.opsPerSec)) }),
+    };
+    if (theirs !== null && etcdLossless !== null) {
+      etcdRates[name] = {
+        c16: pick(theirs),
+        minPerSecond: Math.min(...theirs.perSecond),
+        ofLossless: round2(theirs.opsPerSec / Math.max(1, etcdLossless.opsPerSec)),
+      };
+    }
+  }
+  await etcd?.destroy();
+  lossy.etcd = etcd === null ? `skipped: ${skipped}` : etcdRates;
+  return lossy;
+}
+
+/**
+ * `--put-only`: the file-storage PUT phases alone (`--value-bytes`, 64 by default), etcd's right
+ * after each, `rounds` times over:
+ * for each client count, the ratios of the sums over the rounds (ops) and the medians of the
+ * per-round ratios (p50, p99), which a machine whose load drifts weighs on both sides alike.
+ */
+async function putRounds(
+  ours: Target,
+  etcd: Target | null,
+  shape: { clientCounts: readonly number[]; rounds: number; valueBytes: number },
+  s: Settings,
+  rows: Row[],
+): Promise<Record<string, unknown>> {
+  const { clientCounts, rounds, valueBytes } = shape;
+  const out: Record<string, unknown> = {};
+  for (const clients of clientCounts) {
+    const pairs: { ours: PhaseResult; etcd: PhaseResult | null }[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const mine = await phase(ours, clients, valueBytes, s);
+      const theirs = etcd === null ? null : await phase(etcd, clients, valueBytes, s);
+      pairs.push({ ours: mine, etcd: theirs });
+      const label = `file, ${clients} clients, ${valueBytes} B${rounds > 1 ? ` #${round}` : ""}`;
+      rows.push({ label, ours: mine, etcd: theirs });
+    }
+    const withEtcd = pairs.filter((p) => p.etcd !== null) as {
+      ours: PhaseResult;
+      etcd: PhaseResult;
+    }[];
+    const sum = (rs: readonly PhaseResult[]) => rs.reduce((a, r) => a + r.opsPerSec, 0);
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
+    out[`c${clients}`] = {
+      ours: pairs.map((p) => pick(p.ours)),
+      etcd: withEtcd.map((p) => pick(p.etcd)),
+      ...(withEtcd.length === 0
+        ? {}
+        : {
+            opsRatio: round2(
+              sum(withEtcd.map((p) => p.ours)) / Math.max(1, sum(withEtcd.map((p) => p.etcd))),
+            ),
+            p50Ratio: round2(median(withEtcd.map((p) => p.ours.p50Us / Math.max(1, p.etcd.p50Us)))),
+            p99Ratio: round2(median(withEtcd.map((p) => p.ours.p99Us / Math.max(1, p.etcd.p99Us)))),
+          }),
     };
   }
-  return lossy;
+  return out;
+}
+
+function positiveIntegers(list: string, flag: string): number[] {
+  const numbers = list.split(",").map(Number);
+  if (numbers.length === 0 || numbers.some((n) => !Number.isSafeInteger(n) || n < 1)) {
+    throw new Error(`${flag}: expected positive integers separated by commas, got ${list}`);
+  }
+  return numbers;
 }
 
 function pick(r: PhaseResult) {

@@ -4,7 +4,8 @@
 // line (one timer per link, FIFO), no sockets, no disk. Closed-loop lanes keep 1, 8 and 64
 // proposals in flight at the leader; each phase reports ops/s and p50/p99 commit latency beside
 // the round trip (2 D nominal, and as measured through the same delay line), and the share of
-// "W commits per round trip" reached (ops/s × RTT / W). Targets (issue 10), at 64 in flight:
+// "W commits per round trip" reached (ops/s × RTT / W). `--write-ms` makes each storage write take
+// that long (an fsync's stand-in), to see on virtual time how writes and round trips overlap. Targets (issue 10), at 64 in flight:
 // p99 ≤ 1.3 × RTT and ≥ 90% of 64 commits per RTT.
 import { parseArgs } from "node:util";
 import {
@@ -17,6 +18,7 @@ import {
   type Message,
   type NodeId,
   nodeId,
+  type PersistBatch,
   type Transport,
 } from "@flotilla/core";
 import { Counter } from "./counter.js";
@@ -72,14 +74,7 @@ class DelayLine {
  * at most `datagramBytes` (as transport-udp fragments it) is lost whole if any one of them is.
  */
 function lossModel(loss: number, datagramBytes: number, seed: number) {
-  let state = seed >>> 0;
-  const draw = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const draw = mulberry32(seed);
   return (bytes: number): boolean => {
     if (loss <= 0) return false;
     let lost = false;
@@ -87,6 +82,18 @@ function lossModel(loss: number, datagramBytes: number, seed: number) {
       if (draw() < loss) lost = true;
     }
     return lost;
+  };
+}
+
+/** A seeded uniform source in [0, 1) (mulberry32). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -136,6 +143,29 @@ async function measuredRttMs(delayMs: number, clock: Clock, n = 200): Promise<nu
   return percentile(samples, 0.5);
 }
 
+/**
+ * MemoryStorage whose writes take `writeMs` on the clock, a stand-in for an fsync (`--write-ms`).
+ * Like FileStorage, a batch that only moves the hard state (in steady state, the commit index)
+ * writes nothing and takes no time.
+ */
+class TimedStorage extends MemoryStorage {
+  constructor(
+    readonly writeMs: number,
+    readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  override async persist(batch: PersistBatch): Promise<void> {
+    const touchesLog =
+      batch.entries.length > 0 || batch.snapshot !== undefined || batch.truncateFrom !== undefined;
+    if (this.writeMs > 0 && touchesLog) {
+      await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), this.writeMs));
+    }
+    return super.persist(batch);
+  }
+}
+
 function percentile(samples: number[], p: number): number {
   const sorted = samples.slice().sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
@@ -143,9 +173,18 @@ function percentile(samples: number[], p: number): number {
 
 type Phase = Awaited<ReturnType<typeof phase>>;
 
+/** How the lanes pace themselves: start spread over a round trip, then think between proposals. */
+type Lanes = {
+  readonly delayMs: number;
+  /** Most a lane waits between an answer and its next proposal (a seeded draw in [0, thinkMs)). */
+  readonly thinkMs: number;
+  readonly draw: () => number;
+};
+
 async function phase(
   nodes: readonly FlotillaNode<number>[],
   inflight: number,
+  { delayMs, thinkMs, draw }: Lanes,
   seconds: number,
   clock: Clock,
   run: <T>(done: Promise<T>) => Promise<T>,
@@ -158,7 +197,11 @@ async function phase(
   const termBefore = termOf();
   const warmupEnd = clock.now() + 300;
   const end = warmupEnd + seconds * 1000;
-  const lane = async () => {
+  // Lanes start spread over one round trip, as independent clients would be; started together
+  // on virtual time they would move in lockstep, every turn all proposals or all acknowledgements.
+  const spreadMs = (2 * delayMs) / inflight;
+  const lane = async (_: unknown, k: number) => {
+    await new Promise((r) => clock.setTimeout(() => r(undefined), k * spreadMs));
     while (clock.now() < end) {
       const start = clock.now();
       // The node that leads now (a lossy network may change it); none known: wait a tick.
@@ -171,6 +214,9 @@ async function phase(
         await new Promise((r) => clock.setTimeout(() => r(undefined), 10));
         continue;
       }
+      // Think time (--think-ms) keeps the lanes apart, so turns mix answers and new proposals.
+      if (thinkMs > 0)
+        await new Promise((r) => clock.setTimeout(() => r(undefined), thinkMs * draw()));
       if (start < warmupEnd) continue;
       latencies.push(clock.now() - start);
       const second = Math.floor((clock.now() - warmupEnd) / 1000);
@@ -201,12 +247,16 @@ export async function main(argv: readonly string[]): Promise<void> {
       "election-ticks": { type: "string", default: "10" },
       "message-bytes": { type: "string" },
       seed: { type: "string", default: "1" },
+      "write-ms": { type: "string", default: "0" },
+      "think-ms": { type: "string", default: "0" },
     },
   });
   const loss = Number(values.loss);
   const electionTimeoutTicks = Number(values["election-ticks"]);
   const seconds = Number(values.seconds);
   const delayMs = Number(values["delay-ms"]);
+  const writeMs = Number(values["write-ms"]);
+  const lanes: Lanes = { delayMs, thinkMs: Number(values["think-ms"]), draw: mulberry32(7) };
   const rttMs = 2 * delayMs;
   // --virtual: the nodes, the delay lines and the lanes on one virtual clock. Work takes no time,
   // so whatever exceeds the round trip is waiting built into the protocol or the driver.
@@ -227,7 +277,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         ? {}
         : { entriesBytesPerMessageMax: Number(values["message-bytes"]) }),
       transport: transports.get(id)!,
-      storage: new MemoryStorage(),
+      storage: new TimedStorage(writeMs, clock),
       stateMachine: bufferedStateMachine(new Counter()),
       ...(virtual === null ? {} : { scheduler: virtual }),
     }),
@@ -239,13 +289,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   const term = nodes[0]!.status().term;
   const phases: Phase[] = [];
   for (const inflight of [1, 8, 64]) {
-    phases.push(await phase(nodes, inflight, seconds, clock, run));
+    phases.push(await phase(nodes, inflight, lanes, seconds, clock, run));
   }
   const leaderChanged = nodes[0]!.status().term !== term || nodes[0]!.status().role !== "leader";
   for (const node of nodes) await run(node.stop());
 
   console.log(
-    `latency${virtual === null ? "" : " (virtual time)"}: 3 nodes, MemoryStorage, ${delayMs} ms one way (RTT ${rttMs} ms nominal, ${measuredMs.toFixed(2)} ms measured), 64 B commands, ${seconds} s per phase`,
+    `latency${virtual === null ? "" : " (virtual time)"}: 3 nodes, MemoryStorage${writeMs > 0 ? ` (${writeMs} ms per write)` : ""}, ${delayMs} ms one way (RTT ${rttMs} ms nominal, ${measuredMs.toFixed(2)} ms measured), 64 B commands, ${seconds} s per phase`,
   );
   const rows = phases.map((p) => ({
     ...p,
@@ -283,6 +333,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       rttMs,
       virtual: virtual !== null,
       loss,
+      writeMs,
+      thinkMs: lanes.thinkMs,
       electionTimeoutTicks,
       measuredRttMs: round(measuredMs),
       leaderChanged,
