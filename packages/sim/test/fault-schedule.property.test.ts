@@ -58,6 +58,8 @@ const options = deriveOptions(4242, {
   slowWriteProbability: 0,
   diskFullProbability: 0,
   fsyncFailureProbability: 0,
+  // The swarm's crashes in a snapshot's windows are faults too: off, so the schedule is the only one.
+  snapshotCrashProbability: 0,
 });
 
 // The planted defect is searched on the bare disk, whose scripted crash keeps exactly
