@@ -148,6 +148,7 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
   const first = (await received())?.transport;
   const before = first?.receivedBytes ?? 0;
   const leaderBefore = (await c.statuses()).find((s) => s.id === leader)?.transport;
+  const payloadBefore = await payloadBytesSent(c, leader);
   probe.takeMaxStallMs();
   for (;;) {
     const status = await received();
@@ -156,6 +157,7 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
       const bytes = status.transport.receivedBytes - before;
       const ms = Math.round(now - readyAt);
       const leaderAfter = (await c.statuses()).find((s) => s.id === leader)?.transport;
+      const payloadAfter = await payloadBytesSent(c, leader);
       return {
         bytes,
         ms,
@@ -170,6 +172,11 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
           leaderAfter === undefined || leaderBefore === undefined
             ? null
             : leaderAfter.sendDropped - leaderBefore.sendDropped,
+        // What the leader sent meanwhile, snapshot chunks and entries apart (no writes run then).
+        leaderPayloadBytes: {
+          installSnapshot: payloadAfter.installSnapshot - payloadBefore.installSnapshot,
+          appendEntries: payloadAfter.appendEntries - payloadBefore.appendEntries,
+        },
       };
     }
     if (now - readyAt > catchUpLimitMs) {
@@ -182,6 +189,21 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
     }
     await pause(20);
   }
+}
+
+/** The leader's entry and snapshot bytes sent so far, by message type (GET /metrics). */
+async function payloadBytesSent(c: LocalCluster, id: string) {
+  const text = await fetch(`${c.url(id)}/metrics`, { signal: AbortSignal.timeout(5000) })
+    .then((response) => response.text())
+    .catch(() => "");
+  const sent = (type: string) => {
+    const line = new RegExp(
+      `^flotilla_payload_bytes_sent_total\\{[^}]*type="${type}"[^}]*\\} (\\S+)$`,
+      "m",
+    );
+    return Number(line.exec(text)?.[1] ?? 0);
+  };
+  return { installSnapshot: sent("installSnapshot"), appendEntries: sent("appendEntries") };
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
