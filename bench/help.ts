@@ -95,6 +95,7 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       clients: "client counts of the --put-only phases, comma-separated (default 1,16,64)",
       rounds: "how many times --put-only repeats its phases, interleaved with etcd (default 1)",
       "value-bytes": "value size of the --put-only phases (default 64)",
+      "cpu-prof": "write a V8 CPU profile of every kv server process into this directory",
     },
   },
   latency: {

@@ -47,6 +47,8 @@ type Settings = {
   readonly serverArgs: readonly string[];
   /** How many times the three read phases run, interleaved (log, ReadIndex, lease, log, ...). */
   readonly readRounds: number;
+  /** Where every server writes a V8 CPU profile (`--cpu-prof DIR`), or null. */
+  readonly cpuProfDir: string | null;
   readonly dir: string;
 };
 
@@ -79,7 +81,8 @@ async function phase(target: Target, clients: number, valueBytes: number, s: Set
 async function startKv(s: Settings, name: string, args: readonly string[]) {
   await mkdir(join(s.dir, name));
   const serverArgs = [...s.serverArgs, ...args];
-  const cluster = await LocalCluster.create({ ids, dir: join(s.dir, name), serverArgs });
+  const nodeArgs = s.cpuProfDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${s.cpuProfDir}`];
+  const cluster = await LocalCluster.create({ ids, dir: join(s.dir, name), serverArgs, nodeArgs });
   await Promise.all(ids.map((id) => cluster.start(id)));
   await cluster.waitForLeader();
   const putter = kvPutter(cluster.urls);
@@ -94,6 +97,9 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
     if (closed) return;
     closed = true;
     putter.close();
+    // A profile is written only by a process that exits by itself: SIGINT first (a leader hands
+    // over), then the kill by pid for whatever is left.
+    if (s.cpuProfDir !== null) await Promise.all(ids.map((id) => cluster.kill(id, "SIGINT")));
     await cluster.destroy();
     await printElections(cluster);
   };
@@ -217,6 +223,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       clients: { type: "string", default: "1,16,64" },
       rounds: { type: "string", default: "1" },
       "value-bytes": { type: "string", default: "64" },
+      "cpu-prof": { type: "string" },
     },
   });
   const quick = values.quick === true;
@@ -228,6 +235,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     losses: values.loss === undefined ? [] : values.loss.split(",").map(Number),
     serverArgs: values["server-args"].split(" ").filter((arg) => arg !== ""),
     readRounds: Number(values["read-rounds"]),
+    cpuProfDir: values["cpu-prof"] ?? null,
     dir,
   };
   if (!Number.isSafeInteger(s.readRounds) || s.readRounds < 1) {

@@ -42,9 +42,11 @@ export type TransferRefusal = "notLeader" | "self" | "unknownNode" | "notVoter" 
 /**
  * Why a read failed: `notLeader`: refused on arrival (this node neither leads nor knows a leader to
  * ask); `leaderChanged`: pending when this node stepped down, or when the leader it asked changed
- * or refused. Either way nothing happened, so the read may be retried at `leader`.
+ * or refused; `unanswered`: forwarded to the leader, which did not answer within an election
+ * timeout (the request or its answer was lost, or that leader no longer leads and never said so).
+ * Either way nothing happened, so the read may be retried at `leader`.
  */
-export type ReadRejection = "notLeader" | "leaderChanged";
+export type ReadRejection = "notLeader" | "leaderChanged" | "unanswered";
 
 /**
  * What the driver must do besides sending `messages`, in the order given: store received snapshot

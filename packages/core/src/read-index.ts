@@ -43,7 +43,11 @@ type ConfirmingRead = ReadState["confirming"][number];
 //    abandoned). Its reads take the ReadIndex path, whose quorum round fails once a quorum
 //    voted in the new term.
 // 6. A read pending when its node stops leading, or when the leader a follower asked changes,
-//    fails at once (`readRejected`, `leaderChanged`) instead of waiting for a timeout.
+//    fails at once (`readRejected`, `leaderChanged`) instead of waiting for a timeout. A forwarded
+//    read the leader has not answered within an election timeout fails too (`unanswered`): the
+//    request or its answer may be lost on the wire, or the leader deposed without this follower
+//    hearing of it (a removed node hears from nobody), and nothing else would ever settle it.
+//    Failing is safe (nothing happened); the client retries, at the leader or here.
 
 const noReads = new Map<never, never>();
 
@@ -57,6 +61,7 @@ export function initialReadState(leaseReads: boolean): ReadState {
     leaderTicks: 0,
     leaseRounds: [],
     forwarded: noReads,
+    forwardTicks: 0,
     nextRequestId: 1,
     holdVotesAfterStart: leaseReads,
     leaseRevoked: false,
@@ -88,7 +93,7 @@ export function requestRead(ctx: Ctx, id: string, consistency: ReadConsistency):
   if (s.role === "follower" && s.leader !== null) {
     const requestId = s.reads.nextRequestId;
     const forwarded = new Map(s.reads.forwarded);
-    forwarded.set(requestId, id);
+    forwarded.set(requestId, { id, sentTick: s.reads.forwardTicks });
     s.reads = { ...s.reads, forwarded, nextRequestId: requestId + 1 };
     ctx.messages.push({
       type: "readIndexRequest",
@@ -127,13 +132,27 @@ export function refuseReadIndex(ctx: Ctx, msg: ReadIndexRequest): void {
 /** Follower: the leader answered a forwarded read. */
 export function onReadIndexResponse(ctx: Ctx, msg: ReadIndexResponse): void {
   const s = ctx.s;
-  const id = s.reads.forwarded.get(msg.requestId);
-  if (id === undefined) return; // answered already, or failed when the leader changed
+  const id = s.reads.forwarded.get(msg.requestId)?.id;
+  if (id === undefined) return; // answered already, or failed (the leader changed, or too late)
   const forwarded = new Map(s.reads.forwarded);
   forwarded.delete(msg.requestId);
   s.reads = { ...s.reads, forwarded };
   if (msg.success) ctx.notes.push({ type: "readReady", id, index: msg.readIndex });
   else ctx.notes.push({ type: "readRejected", id, reason: "leaderChanged", leader: s.leader });
+}
+
+/** Follower tick: forwarded reads the leader left unanswered for an election timeout fail (rule 6). */
+export function expireForwardedReads(ctx: Ctx): void {
+  const s = ctx.s;
+  if (s.reads.forwarded.size === 0) return;
+  const now = s.reads.forwardTicks + 1;
+  const forwarded = new Map(s.reads.forwarded);
+  for (const [requestId, read] of s.reads.forwarded) {
+    if (now - read.sentTick < s.config.electionTimeoutTicks) continue;
+    forwarded.delete(requestId);
+    ctx.notes.push({ type: "readRejected", id: read.id, reason: "unanswered", leader: s.leader });
+  }
+  s.reads = { ...s.reads, forwarded, forwardTicks: now };
 }
 
 /** Leader: `peer` answered the AppendEntries with this seq. */
@@ -282,12 +301,13 @@ function failPending(ctx: Ctx): void {
     ctx.notes.push({ type: "readRejected", id, reason: "leaderChanged", leader });
   for (const read of reads.awaitingTermCommit) if (read.from === null) fail(read.id);
   for (const read of reads.confirming) if (read.from === null) fail(read.id);
-  for (const id of reads.forwarded.values()) fail(id);
+  for (const read of reads.forwarded.values()) fail(read.id);
   // Reads forwarded to us by followers are not answered: their nodes fail them when they learn
   // of the change, or their clients time out.
   const fresh = initialReadState(false);
   s.reads = {
     ...fresh,
+    forwardTicks: reads.forwardTicks,
     nextRequestId: reads.nextRequestId,
     holdVotesAfterStart: reads.holdVotesAfterStart,
   };

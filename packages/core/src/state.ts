@@ -79,8 +79,13 @@ export type ReadState = {
     /** The leader's tick when it sent them. */
     readonly tick: number;
   }[];
-  /** Follower: reads forwarded to the leader, by request id (rule 4). */
-  readonly forwarded: ReadonlyMap<number, string>;
+  /**
+   * Follower: reads forwarded to the leader, by request id (rule 4), with the `forwardTicks` at
+   * which each left: one unanswered for an election timeout fails (rule 6).
+   */
+  readonly forwarded: ReadonlyMap<number, { readonly id: string; readonly sentTick: number }>;
+  /** Follower: ticks counted while forwarded reads wait (a clock for their bound only). */
+  readonly forwardTicks: number;
   /** Follower: the next request id; rises for the life of the node. */
   readonly nextRequestId: number;
   /**

@@ -44,7 +44,7 @@ import { onLocalEvent } from "./local-events.js";
 import { asIndex, asTerm } from "./log.js";
 import { afterMembershipCommit, changeMembership } from "./membership-change.js";
 import type { Message } from "./message.js";
-import { refuseReadIndex, requestRead, settleReads } from "./read-index.js";
+import { expireForwardedReads, refuseReadIndex, requestRead, settleReads } from "./read-index.js";
 import type { RaftState } from "./state.js";
 import { transferLeadership } from "./transfer.js";
 import { invalidMessageReason } from "./validate-message.js";
@@ -76,7 +76,10 @@ export function step(state: RaftState, event: Event): StepResult {
     case "tick": {
       const elapsed = tickElapsed(event.elapsed);
       if (ctx.s.role === "leader") tickLeader(ctx, elapsed);
-      else tickElection(ctx);
+      else {
+        expireForwardedReads(ctx);
+        tickElection(ctx);
+      }
       break;
     }
     case "campaign":

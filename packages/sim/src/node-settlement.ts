@@ -12,6 +12,7 @@ import {
   Notifier,
   ProposalRegistry,
   ReadRegistry,
+  type RuntimeRules,
   TransferWaiter,
   type TurnReport,
 } from "@flotilla/core/runtime";
@@ -49,11 +50,14 @@ export class NodeSettlement {
     this.#node = node;
   }
 
-  /** A new life: fresh registries, as a restarted process has, told what storage loaded. */
-  boot(term: Term, snapshotIndex: number): void {
+  /**
+   * A new life: fresh registries, as a restarted process has, told what storage loaded. `rules`:
+   * the runtime's (a planted defect may break how reads share a core read).
+   */
+  boot(term: Term, snapshotIndex: number, rules: RuntimeRules | undefined): void {
     const scheduler = this.#host.scheduler;
     this.#proposals = new ProposalRegistry<KvOutput>(scheduler);
-    this.#reads = new ReadRegistry(scheduler);
+    this.#reads = new ReadRegistry(scheduler, rules);
     this.#changes = new MembershipChangeRegistry(scheduler);
     this.#notifier = new Notifier<KvOutput>(
       this.#proposals,
@@ -111,14 +115,20 @@ export class NodeSettlement {
   /**
    * A client's read of `key` without a log write, as `createNode`'s `read`: registered with the
    * ReadRegistry, which settles it once the core says it is ready and the node applied up to its
-   * read index; then answered from the state machine. The event to deliver, or null.
+   * read index; then answered from the state machine. The event to deliver, or null (the node is
+   * down, or the read joined a core read still in the inbox, generation `inbox`: reads.ts).
    */
-  read(clientId: string, key: string, consistency: "readIndex" | "lease"): Event | null {
+  read(
+    clientId: string,
+    key: string,
+    consistency: "readIndex" | "lease",
+    inbox: number,
+  ): Event | null {
     const reads = this.#reads;
     if (reads === null) return null;
     const host = this.#host;
     const node = this.#node;
-    const { id, promise } = reads.create(undefined);
+    const { promise, event } = reads.create(undefined, consistency, inbox);
     promise.then(
       () => {
         if (reads !== this.#reads) return;
@@ -132,7 +142,7 @@ export class NodeSettlement {
         else if (reads === this.#reads) host.clients.settled(clientId, outcome);
       },
     );
-    return { type: "read", id, consistency };
+    return event;
   }
 
   /**

@@ -179,7 +179,7 @@ export class SimNode<S> {
     );
     runtime.load(persisted);
     this.#runtime = runtime;
-    this.#settlement.boot(persisted.hardState.term, snapshot?.index ?? 0);
+    this.#settlement.boot(persisted.hardState.term, snapshot?.index ?? 0, this.#rules);
     this.#commit = Math.max(persisted.hardState.commit, snapshot?.index ?? 0);
     this.#turn = null;
     this.#up = true;
@@ -297,7 +297,8 @@ export class SimNode<S> {
   /** A client's read of `key` without a log write, as `createNode`'s `read` (node-settlement.ts). */
   read(clientId: string, key: string, consistency: "readIndex" | "lease"): void {
     if (!this.#up) return;
-    const event = this.#settlement.read(clientId, key, consistency);
+    const inbox = this.#runtime?.inboxGeneration ?? 0;
+    const event = this.#settlement.read(clientId, key, consistency, inbox);
     if (event !== null) this.deliver(event);
   }
 

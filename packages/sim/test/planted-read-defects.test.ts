@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { SimulationOverrides } from "../src/options.js";
 import type { RaftCore } from "../src/raft-core.js";
-import { type ReadDefectName, readDefects } from "./read-defects.js";
+import type { RunOptions } from "../src/simulator.js";
+import { type ReadDefectName, readDefects, readJoinsRoundInFlight } from "./read-defects.js";
 import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 
 // Every rule of linearizable reads (packages/core/src/read-index.ts) is one the simulator can
-// break and catch: each defect is planted through the `core` seam (read-defects.ts) and a bounded
+// break and catch: each defect is planted through the `core` seam (read-defects.ts), or the
+// runtime's `rules` for the driver's batching of reads (readJoinsRoundInFlight), and a bounded
 // search over seeds, with half the gets served as reads (`readShare`), must find a linearizability
 // violation the shipped core does not have on the same seed. Pinned seeds first (they make the
 // suite fast), then a scan, so a change that moves the failure to another seed is still caught.
@@ -16,7 +18,7 @@ import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 // read-lease-transfer.txt prove those two rules instead.
 
 type Case = {
-  readonly defect: ReadDefectName;
+  readonly defect: ReadDefectName | "readJoinsRoundInFlight";
   readonly overrides: SimulationOverrides;
   readonly pinned: readonly number[];
   readonly budget: number;
@@ -62,22 +64,34 @@ const cases: readonly Case[] = [
   {
     defect: "readsBeforeNoopCommits",
     overrides: busyIsolating,
-    pinned: [26, 110, 69],
+    pinned: [104, 26, 110],
     budget: 300,
   },
   {
     defect: "readsWithoutQuorumRound",
     overrides: deposedLeaderServing,
-    pinned: [5, 1],
+    pinned: [10, 5],
+    budget: 60,
+  },
+  {
+    // The same deposed leader: its clients' reads join a round it sent before the election,
+    // answered only after its successor acknowledged writes.
+    defect: "readJoinsRoundInFlight",
+    overrides: deposedLeaderServing,
+    pinned: [23],
     budget: 60,
   },
 ];
 
+function plantOf(defect: Case["defect"]): Pick<RunOptions<unknown>, "core" | "rules"> {
+  if (defect === "readJoinsRoundInFlight") return { rules: readJoinsRoundInFlight };
+  return { core: readDefects[defect] as RaftCore<unknown> };
+}
+
 describe("a bounded seed search finds each planted read defect", () => {
   for (const c of cases) {
     it(c.defect, async () => {
-      const core = readDefects[c.defect] as RaftCore<unknown>;
-      const found = await findViolation({ core }, seedsFrom(c.pinned, 1, c.budget), {
+      const found = await findViolation(plantOf(c.defect), seedsFrom(c.pinned, 1, c.budget), {
         steps: 2000,
         readShare: 0.5,
         ...c.overrides,

@@ -1,5 +1,11 @@
 import type { Effect, Index } from "@flotilla/core";
-import { init, type RaftStateInternals, step } from "@flotilla/core/runtime";
+import {
+  init,
+  type RaftStateInternals,
+  type RuntimeRules,
+  shippedRules,
+  step,
+} from "@flotilla/core/runtime";
 import type { RaftCore } from "../src/raft-core.js";
 
 // Planted defects of linearizable reads (thesis §6.4), each breaking one rule of the core's
@@ -68,6 +74,19 @@ export const leaseKeptAfterTimeoutNow: RaftCore<RaftStateInternals> = {
     if (!s.reads.leaseRevoked) return result;
     return { ...result, state: { ...s, reads: { ...s.reads, leaseRevoked: false } } };
   },
+};
+
+/**
+ * §6.4 step 3 with batching: a read joins the core read of its kind still waiting for its quorum
+ * round, though the core recorded that read (and the seq its round must follow) before this one
+ * arrived. A round already in flight confirms leadership at its start, not at the new read's: a
+ * deposed leader whose round was answered just before the election serves the new read without
+ * the write its successor acknowledged meanwhile. Planted through the runtime's `readJoins` rule
+ * (the driver's ReadRegistry), not the core.
+ */
+export const readJoinsRoundInFlight: RuntimeRules = {
+  ...shippedRules,
+  readJoins: () => true,
 };
 
 export const readDefects = {

@@ -214,12 +214,14 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     if (timeoutMs !== undefined && !(timeoutMs > 0)) {
       return Promise.reject(new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`));
     }
-    const { id, promise } = this.#reads.create(timeoutMs);
-    // A lease counts real time: after a pause, the overdue tick goes first (tick-clock.ts).
+    // A lease counts real time: after a pause, the overdue tick goes first (tick-clock.ts), so
+    // the read may not join a core read queued before it.
     const overdue = consistency === "lease" ? this.#tickClock.overdue() : null;
     if (overdue !== null) this.#runtime.enqueue(overdue);
-    this.#enqueue({ type: "read", id, consistency });
-    return promise;
+    const generation = this.#runtime.inboxGeneration;
+    const read = this.#reads.create(timeoutMs, consistency, generation, overdue !== null);
+    if (read.event !== null) this.#enqueue(read.event);
+    return read.promise;
   }
 
   changeMembership(change: MembershipChange, options: ChangeMembershipOptions = {}): Promise<void> {

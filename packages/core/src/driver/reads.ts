@@ -4,19 +4,49 @@
 // that index, since the state before it may lack writes acknowledged before the read began (§6.4
 // step 4). Promises, timeouts and exactly-once settling are the ProposalRegistry's; reads have no
 // log position, so they are settled by id.
+//
+// Many reads share one core read (§6.4: "the leader can batch reads"). A read that arrives while
+// the core read of its consistency still waits in the runtime's inbox joins it: when the core
+// steps that event it records the read index and the AppendEntries seq its quorum round must
+// follow, and every read in the batch arrived before that. A read may never join a core read the
+// core already stepped: that read's round may have left before the read arrived, so a quorum
+// answering it proves nothing about leadership at the read's start (a deposed leader would serve
+// a write acknowledged elsewhere as missing). `RuntimeRules.readJoins` is that rule, so the
+// simulator can plant its violation. Under load this turns one core read, one notice and one
+// round per HTTP GET into one per turn.
 
+import type { Event, ReadConsistency } from "../event.js";
 import type { Index } from "../ids.js";
 import { ProposalRegistry } from "./proposals.js";
+import { type RuntimeRules, shippedRules } from "./runtime-rules.js";
 import type { Scheduler } from "./scheduler.js";
+
+/** The core's `read` event. */
+type ReadEvent = Extract<Event, { readonly type: "read" }>;
+
+/** A core read: the client reads it answers, and the inbox generation it was queued in. */
+type CoreRead = {
+  readonly id: string;
+  readonly consistency: ReadConsistency;
+  readonly queuedIn: number;
+  readonly members: string[];
+};
 
 /** Pending linearizable reads: each served once applied reaches its read index, or rejected. */
 export class ReadRegistry {
   readonly #pending: ProposalRegistry<void>;
+  readonly #rules: RuntimeRules;
+  /** Core reads not yet answered by the core, by the id of their `read` event. */
+  readonly #coreReads = new Map<string, CoreRead>();
+  /** The core read of each consistency queued last: a new read may join it (`readJoins`). */
+  readonly #latest = new Map<ReadConsistency, CoreRead>();
   /** Reads the core declared ready, waiting for the state machine to apply up to their index. */
-  #waiting: { readonly id: string; readonly index: number }[] = [];
+  #waiting: { readonly members: readonly string[]; readonly index: number }[] = [];
+  #nextCoreId = 0;
 
-  constructor(scheduler: Scheduler) {
+  constructor(scheduler: Scheduler, rules: RuntimeRules = shippedRules) {
     this.#pending = new ProposalRegistry<void>(scheduler);
+    this.#rules = rules;
   }
 
   /** Reads not yet settled. */
@@ -24,36 +54,79 @@ export class ReadRegistry {
     return this.#pending.size;
   }
 
-  /** Registers a read; its promise settles exactly once (served, rejected or timed out). */
-  create(timeoutMs: number | undefined): { id: string; promise: Promise<void> } {
-    return this.#pending.create(timeoutMs);
+  /**
+   * Registers a read; its promise settles exactly once (served, rejected or timed out). `inbox` is
+   * the runtime's inbox generation now. `event` is the core read to enqueue, or null when the read
+   * joined one still waiting in the inbox. `fresh` forbids joining (a catch-up tick goes first).
+   */
+  create(
+    timeoutMs: number | undefined,
+    consistency: ReadConsistency,
+    inbox: number,
+    fresh = false,
+  ): { promise: Promise<void>; event: ReadEvent | null } {
+    const { id, promise } = this.#pending.create(timeoutMs);
+    const latest = this.#latest.get(consistency);
+    if (
+      !fresh &&
+      latest !== undefined &&
+      this.#coreReads.get(latest.id) === latest &&
+      this.#rules.readJoins(latest.queuedIn, inbox)
+    ) {
+      latest.members.push(id);
+      return { promise, event: null };
+    }
+    this.#nextCoreId += 1;
+    const coreRead = { id: `r${this.#nextCoreId}`, consistency, queuedIn: inbox, members: [id] };
+    this.#coreReads.set(coreRead.id, coreRead);
+    this.#latest.set(consistency, coreRead);
+    return { promise, event: { type: "read", id: coreRead.id, consistency } };
   }
 
   /** The core declared read `id` safe once applied reaches `index`; `applied` is where it is. */
   ready(id: string, index: Index, applied: Index): void {
-    if (index <= applied) this.#pending.resolve(id, undefined);
-    else this.#waiting.push({ id, index });
+    const members = this.#take(id);
+    if (members === undefined) return;
+    if (index <= applied) this.#resolve(members);
+    else this.#waiting.push({ members, index });
   }
 
   /** The state machine applied up to `applied`: serve the reads waiting for it. */
   applied(applied: Index): void {
     if (this.#waiting.length === 0) return;
-    const still: { readonly id: string; readonly index: number }[] = [];
+    const still: { readonly members: readonly string[]; readonly index: number }[] = [];
     for (const read of this.#waiting) {
-      if (read.index <= applied) this.#pending.resolve(read.id, undefined);
+      if (read.index <= applied) this.#resolve(read.members);
       else still.push(read);
     }
     this.#waiting = still;
   }
 
-  /** Rejects read `id` with `error` if it is still pending. */
+  /** Rejects the reads of core read `id` that are still pending with `error`. */
   reject(id: string, error: Error): void {
-    this.#pending.reject(id, error);
+    const members = this.#take(id);
+    if (members !== undefined) for (const member of members) this.#pending.reject(member, error);
   }
 
   /** Rejects every pending read, each with its own error from `makeError`. */
   rejectAll(makeError: () => Error): void {
     this.#waiting = [];
+    this.#coreReads.clear();
+    this.#latest.clear();
     this.#pending.rejectAll(makeError);
+  }
+
+  #take(id: string): readonly string[] | undefined {
+    const coreRead = this.#coreReads.get(id);
+    if (coreRead === undefined) return undefined;
+    this.#coreReads.delete(id);
+    if (this.#latest.get(coreRead.consistency) === coreRead) {
+      this.#latest.delete(coreRead.consistency);
+    }
+    return coreRead.members;
+  }
+
+  #resolve(members: readonly string[]): void {
+    for (const member of members) this.#pending.resolve(member, undefined);
   }
 }

@@ -40,6 +40,13 @@ export type RuntimeRules = {
   readonly recovered: (persisted: Persisted) => Persisted;
   /** The index a snapshot taken now covers: the last applied entry, which its data includes. */
   readonly snapshotIndex: (appliedIndex: Index) => Index;
+  /**
+   * Whether a read arriving while the inbox is in generation `inboxNow` may share the core read
+   * queued in generation `queuedIn` (reads.ts): only if no turn has taken that event yet. Once
+   * the core stepped it, its quorum round may have left before the new read arrived, and
+   * answering the read by that round is not linearizable (thesis §6.4 step 3).
+   */
+  readonly readJoins: (queuedIn: number, inboxNow: number) => boolean;
 };
 
 /** The rules `createNode` and the simulator run unless a test replaces one. */
@@ -50,4 +57,5 @@ export const shippedRules: RuntimeRules = {
   appliesBeforeWrite,
   recovered: (persisted) => persisted,
   snapshotIndex: (appliedIndex) => appliedIndex,
+  readJoins: (queuedIn, inboxNow) => queuedIn === inboxNow,
 };

@@ -80,6 +80,7 @@ export class NodeRuntime<State, Result = unknown> {
   #carried: Effect[] = [];
   /** The last log index on this node's disk (what the writes so far made durable). */
   #durable = 0 as Index;
+  #inboxGeneration = 0;
 
   constructor(reducer: CoreSteps<State>, config: Config, options: RuntimeOptions<State>) {
     this.#reducer = reducer;
@@ -96,7 +97,7 @@ export class NodeRuntime<State, Result = unknown> {
   load(loaded: Persisted): void {
     const persisted = this.#rules.recovered(loaded);
     this.#state = this.#reducer.init(this.#config, persisted);
-    this.#inbox = [];
+    this.#emptyInbox();
     this.#carried = [];
     this.#durable = (persisted.entries.at(-1)?.index ?? persisted.snapshot?.index ?? 0) as Index;
     if (persisted.snapshot !== null) this.tracker.restored(persisted.snapshot);
@@ -111,6 +112,21 @@ export class NodeRuntime<State, Result = unknown> {
     return this.#state;
   }
 
+  /**
+   * Counts the times the inbox was taken (by a turn) or emptied: events queued in the current
+   * generation are not stepped yet. Reads share a core read only within one (reads.ts).
+   */
+  get inboxGeneration(): number {
+    return this.#inboxGeneration;
+  }
+
+  #emptyInbox(): Event[] {
+    const events = this.#inbox;
+    this.#inbox = [];
+    this.#inboxGeneration += 1;
+    return events;
+  }
+
   /** Queues an event for the next turn. */
   enqueue(event: Event): void {
     this.#inbox.push(event);
@@ -123,9 +139,7 @@ export class NodeRuntime<State, Result = unknown> {
 
   /** Empties the inbox (the node stops): returns the events that will never be stepped. */
   drainInbox(): Event[] {
-    const events = this.#inbox;
-    this.#inbox = [];
-    return events;
+    return this.#emptyInbox();
   }
 
   /**
@@ -141,7 +155,7 @@ export class NodeRuntime<State, Result = unknown> {
   /** Forgets what was carried: after a failure, nothing of it may reach storage. */
   abandon(): void {
     this.#carried = [];
-    this.#inbox = [];
+    this.#emptyInbox();
   }
 
   /** Runs one turn over every queued event: step them, write once, send, apply, then report. */
@@ -150,8 +164,7 @@ export class NodeRuntime<State, Result = unknown> {
     const work = new TurnWork<Result>();
     work.add(this.#carried);
     this.#carried = [];
-    const events = this.#inbox;
-    this.#inbox = [];
+    const events = this.#emptyInbox();
     const sendNow: Message[] = [];
     let proposed = false;
     for (const event of events) {
