@@ -95,6 +95,7 @@ export async function startServer(
     stateMachine: state,
     tickMs: options.tickMs,
     electionTimeoutTicks: options.electionTicks,
+    electionJitterTicks: options.electionJitterTicks,
     ...(options.snapshotEvery === null ? {} : { snapshotEveryEntries: options.snapshotEvery }),
     ...(options.snapshotLogRatio === null ? {} : { snapshotLogRatio: options.snapshotLogRatio }),
     snapshotTrailingEntries: options.snapshotTrailing,

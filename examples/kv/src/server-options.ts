@@ -33,6 +33,8 @@ export type ServerOptions = {
   readonly key: Uint8Array | null;
   readonly tickMs: number;
   readonly electionTicks: number;
+  /** The width of the election timeout's random range (the core's electionJitterTicks). */
+  readonly electionJitterTicks: number | null;
   /** Entries between snapshots; null: the driver's default policy, proportional to the state. */
   readonly snapshotEvery: number | null;
   /** The proportional policy's ratio of log to snapshot (the driver's `snapshotLogRatio`). */
@@ -48,6 +50,7 @@ export type ServerOptions = {
 export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --api ID=HOST:PORT,... --data-dir DIR
                  [--join HOST:PORT,...]
                  [--key-hex HEX | --insecure] [--tick-ms N] [--election-ticks N]
+                 [--election-jitter-ticks N]
                  [--snapshot-every N | --snapshot-log-ratio R] [--snapshot-trailing N]
                  [--proposal-timeout-ms N]
                  [--storage file|memory] [--loss P] [--loss-seed N] [--max-datagram-bytes N]
@@ -63,7 +66,8 @@ export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --
   --key-hex   the cluster key, at least 16 bytes as hex (or env FLOTILLA_KEY_HEX)
   --insecure  run without a key: anyone who can reach the UDP port can forge Raft messages
   --tick-ms   milliseconds per Raft tick (default 10); --election-ticks ticks per election
-              timeout (default 20)
+              timeout (default 20); --election-jitter-ticks the width of its random range
+              (default: --election-ticks, a timeout in [T, 2T))
   --snapshot-log-ratio  snapshot once the log since the last snapshot holds this fraction of
               its size, and at least 8 MiB (default 0.25: the driver's snapshotLogRatio);
               --snapshot-every N: every N entries instead; --snapshot-trailing entries kept
@@ -102,6 +106,7 @@ export function parseServerOptions(
         insecure: { type: "boolean" },
         "tick-ms": { type: "string" },
         "election-ticks": { type: "string" },
+        "election-jitter-ticks": { type: "string" },
         "snapshot-every": { type: "string" },
         "snapshot-log-ratio": { type: "string" },
         "snapshot-trailing": { type: "string" },
@@ -159,6 +164,10 @@ export function parseServerOptions(
     // crashed, frozen or cut-off leader costs a client (bench failover): 20 is the shortest
     // timeout measured safe under load.
     electionTicks: integer(values, "election-ticks", 20, 2),
+    electionJitterTicks:
+      values["election-jitter-ticks"] === undefined
+        ? null
+        : integer(values, "election-jitter-ticks", 0, 1),
     // By default the snapshots follow the state's size (the driver's proportional policy): a
     // fixed 10,000 entries rewrote a 200 MB state every 10 MB of writes (bench growth).
     snapshotEvery:

@@ -1,3 +1,4 @@
+import { electionTimeoutFrom } from "./config.js";
 import type { NodeId } from "./ids.js";
 import type { Ctx } from "./internal/context.js";
 import { appendToLog } from "./internal/context.js";
@@ -114,13 +115,12 @@ export function becomeLeader(ctx: Ctx): void {
   broadcastAppend(ctx);
 }
 
-/** A fresh random timeout in [electionTimeoutTicks, 2 × electionTimeoutTicks) (§5.2). */
+/** A fresh random timeout in [electionTimeoutTicks, + electionJitterTicks) (§5.2; config.ts). */
 export function resetElectionTimer(s: Draft): void {
-  const base = s.config.electionTimeoutTicks;
   const { state, value } = nextRandom(s.random);
   s.random = state;
   s.electionElapsed = 0;
-  s.electionTimeoutTicks = base + (value % base);
+  s.electionTimeoutTicks = electionTimeoutFrom(s.config, value);
 }
 
 const emptyVotes: ReadonlyMap<NodeId, boolean> = new Map();

@@ -1,5 +1,5 @@
 import type { Config, ConfigInput } from "./config.js";
-import { validateConfig } from "./config.js";
+import { electionTimeoutFrom, validateConfig } from "./config.js";
 import type { Entry, Membership, Persisted } from "./entry.js";
 import { FlotillaError } from "./errors.js";
 import { RaftLog } from "./log.js";
@@ -79,7 +79,7 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
           },
     incoming: null,
     electionElapsed: 0,
-    electionTimeoutTicks: c.electionTimeoutTicks + (value % c.electionTimeoutTicks),
+    electionTimeoutTicks: electionTimeoutFrom(c, value),
     heartbeatElapsed: 0,
     random,
     votes: new Map(),

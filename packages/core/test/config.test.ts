@@ -8,6 +8,7 @@ describe("validateConfig", () => {
   it("fills defaults", () => {
     const config = validateConfig({ id: a, voters: [a, b] });
     expect(config.electionTimeoutTicks).toBe(10);
+    expect(config.electionJitterTicks).toBeNull();
     expect(config.preVote).toBe(true);
     expect(config.learners).toEqual([]);
     expect(config.inflightBytesMax).toBe(4 * 1024 * 1024);
@@ -23,6 +24,7 @@ describe("validateConfig", () => {
       { id: a, voters: [a], heartbeatIntervalTicks: 10, electionTimeoutTicks: 10 },
       "heartbeatIntervalTicks",
     ],
+    [{ id: a, voters: [a], electionJitterTicks: 0 }, "electionJitterTicks"],
     [{ id: a, voters: [a], inflightMessagesMax: 0 }, "inflightMessagesMax"],
     [{ id: a, voters: [a], inflightBytesMax: 0 }, "inflightBytesMax"],
     [{ id: a, voters: [a], entryBytesMax: 1.5 }, "entryBytesMax"],

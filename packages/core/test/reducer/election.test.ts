@@ -53,6 +53,23 @@ describe("election", () => {
     expect(status(s).electionTimeoutTicks).toBe(timeout);
   });
 
+  it("electionJitterTicks sets the width of the timeout's random range", () => {
+    const timeouts = (electionJitterTicks: number | null) =>
+      Array.from({ length: 40 }, (_, seed) => {
+        const config = { id: n1, voters: [n1, n2, n3], electionTimeoutTicks: 20, seed };
+        return status(init({ ...config, electionJitterTicks })).electionTimeoutTicks;
+      });
+    const narrow = timeouts(5);
+    expect(Math.min(...narrow)).toBeGreaterThanOrEqual(20);
+    expect(Math.max(...narrow)).toBeLessThan(25);
+    expect(new Set(narrow).size).toBeGreaterThan(1);
+    // null is the paper's [T, 2T), as before the option existed.
+    const wide = timeouts(null);
+    expect(Math.max(...wide)).toBeGreaterThanOrEqual(25);
+    expect(Math.max(...wide)).toBeLessThan(40);
+    expect(timeouts(20)).toEqual(wide);
+  });
+
   it("a forced campaign skips the pre-vote and bumps the term at once", () => {
     const s = init({ id: n1, voters: [n1, n2, n3] });
     const { state, messages, effects } = step(s, { type: "campaign" });
