@@ -64,7 +64,7 @@ const cases: readonly Case[] = [
   {
     defect: "readsBeforeNoopCommits",
     overrides: busyIsolating,
-    pinned: [104, 26, 110],
+    pinned: [92, 104, 26],
     budget: 300,
   },
   {
@@ -74,11 +74,17 @@ const cases: readonly Case[] = [
     budget: 60,
   },
   {
-    // The same deposed leader: its clients' reads join a round it sent before the election,
-    // answered only after its successor acknowledged writes.
+    // The same deposed leader, with answers that may take up to half a second (a latency tail on
+    // three messages in ten, reordered): its clients' reads join a round it sent before the
+    // election, answered only after its successor acknowledged writes.
     defect: "readJoinsRoundInFlight",
-    overrides: deposedLeaderServing,
-    pinned: [23],
+    overrides: {
+      ...deposedLeaderServing,
+      latencyTailProbability: 0.3,
+      latencyTailMaxMs: 500,
+      reorderProbability: 0.3,
+    },
+    pinned: [18],
     budget: 60,
   },
 ];
