@@ -27,7 +27,10 @@ export type ServerOptions = {
   readonly lossSeed: number;
   /** The largest command the node accepts (the core's entryBytesMax); larger PUTs get a 413. */
   readonly entryBytesMax: number;
-  /** The largest Raft datagram (the UDP transport's maxDatagramBytes); null: its default. */
+  /**
+   * The largest Raft datagram (the UDP transport's maxDatagramBytes); null: its default (1,232).
+   * Without --max-datagram-bytes, 60,000 when every peer is on loopback (`loopbackDatagramBytes`).
+   */
   readonly maxDatagramBytes: number | null;
   /** The cluster key; null only with an explicit --insecure. */
   readonly key: Uint8Array | null;
@@ -79,8 +82,9 @@ export const serverUsage = `usage: kv-server --id ID --peers ID=HOST:PORT,... --
               (default 0); --loss-seed seeds the drops (default 1)
   --entry-bytes-max  the largest command (key, value and a few bytes) the cluster accepts; a
               larger one is answered 413 (default 1 MiB + 64 KiB: any 1 MiB value fits)
-  --max-datagram-bytes  the largest Raft datagram (default 1232, safe on any network; larger
-              ones suit loopback or a known jumbo-frame network)
+  --max-datagram-bytes  the largest Raft datagram (default 1232, safe on any network; 60000
+              when every peer is on loopback, whose MTU is 64 KiB; larger ones also suit a known
+              jumbo-frame network)
   --log-level  the least important records logged (default info)
   --log-format json: one JSON object per line (the default unless stdout is a terminal);
               pretty: readable lines (the default on a terminal)`;
@@ -152,7 +156,7 @@ export function parseServerOptions(
     entryBytesMax: integer(values, "entry-bytes-max", 1024 * 1024 + 64 * 1024, 1),
     maxDatagramBytes:
       values["max-datagram-bytes"] === undefined
-        ? null
+        ? defaultDatagramBytes(peers)
         : integer(values, "max-datagram-bytes", 0, 1),
     key: key(values, env),
     tickMs: integer(values, "tick-ms", 10, 1),
@@ -272,4 +276,21 @@ function key(
     );
   }
   return Uint8Array.from(Buffer.from(hex, "hex"));
+}
+
+/**
+ * The datagram size a loopback-only cluster gets by default: a 1 MiB entry in 18 datagrams
+ * instead of 870 (loopback's MTU is 64 KiB, so nothing is fragmented below UDP; the transport's
+ * 8 MiB socket buffers hold 140 of them). docs/benchmarks.md, "1 MiB values and datagram size".
+ */
+export const loopbackDatagramBytes = 60_000;
+
+/** `loopbackDatagramBytes` when every peer is on loopback, else null (the transport's 1,232). */
+function defaultDatagramBytes(peers: ReadonlyMap<string, HostPort>): number | null {
+  for (const { host } of peers.values()) if (!isLoopback(host)) return null;
+  return loopbackDatagramBytes;
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -63,7 +63,12 @@ describe("parseServerOptions", () => {
       0.3,
       9,
     ]);
-    expect([defaults.maxDatagramBytes, memory.maxDatagramBytes]).toEqual([null, 8192]);
+    // Loopback peers get 60,000-byte datagrams unless told otherwise; others the transport's 1,232.
+    expect([defaults.maxDatagramBytes, memory.maxDatagramBytes]).toEqual([60_000, 8192]);
+    const lan = base.map((arg) => arg.replace("b=7002", "b=10.0.0.2:7002"));
+    const remote = parseServerOptions([...lan, "--key-hex", key], {});
+    if (remote === "help") throw new Error("unexpected help");
+    expect(remote.maxDatagramBytes).toBeNull();
     expect([defaults.tickMs, defaults.electionTicks]).toEqual([10, 20]);
   });
 
