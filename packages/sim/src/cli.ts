@@ -176,6 +176,7 @@ function summary(result: SimulationResult): string {
     `${c.slowWrites} slow writes, ${c.disksFilled} disks filled, ${c.storageFailures} storage failures` +
     membershipSummary(c.membershipChanges) +
     snapshotCrashSummary(c.snapshotCrashes) +
+    (c.corruptions === 0 ? "" : `, ${c.corruptions} snapshot files damaged at rest`) +
     (c.amnesias === 0
       ? ""
       : `, ${c.amnesias} amnesias, ${c.lostLogReports} lost-log reports` +

@@ -18,7 +18,7 @@ export interface FaultTarget extends MembershipTarget {
   restart(): void;
   backup(): void;
   forget(fromBackup: boolean): void;
-  readonly storage: Pick<SimStorage, "fill" | "free" | "full">;
+  readonly storage: Pick<SimStorage, "fill" | "free" | "full" | "corruptAtRest">;
   /** Asks the node (a leader) to hand leadership to `to`. */
   transferLeadership(to: NodeId): void;
 }
@@ -55,10 +55,13 @@ export class FaultInjector {
   disksFilled = 0;
   partitions = 0;
   transfers = 0;
+  corruptions = 0;
   readonly #host: FaultHost;
   readonly #prng: Prng;
   /** Its own stream, so the faults drawn for a seed stay what they were before transfers. */
   readonly #transferPrng: Prng;
+  /** Its own stream too: corruption at rest, in runs that draw it. */
+  readonly #corruptionPrng: Prng;
   readonly #script: readonly ScheduledFault[] | undefined;
   #partitioned = false;
   #healed = false;
@@ -68,8 +71,10 @@ export class FaultInjector {
     prng: Prng,
     script: readonly ScheduledFault[] | undefined,
     transferPrng: Prng,
+    corruptionPrng: Prng,
   ) {
     this.#host = host;
+    this.#corruptionPrng = corruptionPrng;
     this.#prng = prng;
     this.#transferPrng = transferPrng;
     this.#script = script;
@@ -153,7 +158,25 @@ export class FaultInjector {
       }
     }
     if (o.diskFullProbability > 0) for (const node of host.nodes) this.#diskSpace(node);
+    if (o.corruptionProbability > 0 && this.corruptions === 0) this.#corruptOne();
     host.scheduleRound(host.nowMs + o.tickMs);
+  }
+
+  /**
+   * A down node's snapshot file may go bad at rest: one sector, one disk per run (a fault of one
+   * server, which the rest of the cluster must ride out while that node refuses its directory).
+   */
+  #corruptOne(): void {
+    const host = this.#host;
+    const prng = this.#corruptionPrng;
+    for (const node of host.nodes) {
+      if (node.up || !prng.chance(host.options.corruptionProbability)) continue;
+      const damaged = node.storage.corruptAtRest(prng);
+      if (damaged === null) continue;
+      this.corruptions++;
+      host.trace.fault(host.nowMs, `n${node.id}'s disk damaged at rest: ${damaged}`);
+      return;
+    }
   }
 
   /** A running node's disk may fill up (a few KiB left); a full one may get its space back. */

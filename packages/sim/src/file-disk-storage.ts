@@ -9,7 +9,9 @@ import {
 } from "@flotilla/core";
 import {
   FileStorage,
+  type FileStorageRules,
   type FileSystem,
+  StorageCorruptionError,
   StorageFullError,
   StorageNeedsReopenError,
 } from "@flotilla/storage-file";
@@ -27,6 +29,7 @@ import {
   type SimStorage,
   type StorageFailed,
 } from "./sim-storage.js";
+import { pacedSlices } from "./slow-state-machine.js";
 
 // The default disk: the FileStorage users run, over a simulated page-cache file system
 // (SimFileSystem from @flotilla/storage-file/testing): what a crash keeps is what the page cache
@@ -73,6 +76,9 @@ export class FileDiskStorage implements SimStorage {
   #owedMs = 0;
   /** Bumped by every crash: callbacks of an older life are dropped. */
   #life = 0;
+  /** Whether a sector of this disk was damaged at rest (`corruptAtRest`). */
+  #corrupted = false;
+  readonly #rules: FileStorageRules | undefined;
 
   constructor(
     prng: Prng,
@@ -82,8 +88,10 @@ export class FileDiskStorage implements SimStorage {
     work: AsyncWork,
     syncFailureProbability = 0,
     wrap: (fs: FileSystem) => FileSystem = (fs) => fs,
+    rules?: FileStorageRules,
   ) {
     this.#wrap = wrap;
+    this.#rules = rules;
     this.#latency = latency;
     this.#nowMs = nowMs;
     this.#scheduleAt = scheduleAt;
@@ -134,6 +142,7 @@ export class FileDiskStorage implements SimStorage {
           pid,
           isProcessAlive: () => false,
           segmentBytesMax,
+          ...(this.#rules === undefined ? {} : { rules: this.#rules }),
         });
         const persisted = await storage.load();
         await checkNoLeftovers(this.fs, persisted.snapshot?.index ?? null);
@@ -167,8 +176,23 @@ export class FileDiskStorage implements SimStorage {
     data: Uint8Array,
     stored: (stored: StoredSnapshot) => void,
     failed: StorageFailed,
+    sliceDelayMs = 0,
   ): void {
-    this.#run(this.#open().writeSnapshot(index, oneSlice(data)), stored, failed);
+    const stream =
+      sliceDelayMs === 0 ? oneSlice(data) : pacedSlices(data, () => this.#sleep(sliceDelayMs));
+    this.#run(this.#open().writeSnapshot(index, stream), stored, failed);
+  }
+
+  /** Waits `ms` of virtual time inside tracked work (a slow state machine's next slice). */
+  #sleep(ms: number): Promise<void> {
+    const atMs = this.#nowMs() + ms;
+    this.#work.ended();
+    return new Promise((resolve) => {
+      this.#scheduleAt(atMs, () => {
+        this.#work.started();
+        resolve();
+      });
+    });
   }
 
   writeSnapshotChunk(
@@ -228,6 +252,16 @@ export class FileDiskStorage implements SimStorage {
     return typeof mode === "string" ? ` (${mode})` : " (page cache torn at random)";
   }
 
+  corruptAtRest(prng: Prng): string | null {
+    const names = this.fs.names(dataDir).filter((name) => /^snapshot-\d+\.data$/.test(name));
+    if (names.length === 0) return null;
+    const name = prng.pick(names);
+    const offset = this.fs.corruptAtRest(`${dataDir}/${name}`, () => prng.next());
+    if (offset === null) return null;
+    this.#corrupted = true;
+    return `byte ${offset} of ${name}`;
+  }
+
   backup(): void {
     // What a power cut now would leave with nothing unsynced kept: the durable files.
     this.#backup = this.fs.afterCrash("loseUnsynced");
@@ -238,6 +272,7 @@ export class FileDiskStorage implements SimStorage {
     this.#life++;
     this.#storage = null;
     this.fs = backup?.clone(this.#fsOptions) ?? new SimFileSystem(this.#fsOptions);
+    this.#corrupted = false;
     this.fs.capacityBytes = this.#capacityBytes;
     return describeForgotten(backup !== null);
   }
@@ -271,6 +306,9 @@ export class FileDiskStorage implements SimStorage {
       (value) => {
         try {
           then(value);
+        } catch (error) {
+          // What the completion set off threw (a checker, the state machine): the run crashes.
+          work.failed(error);
         } finally {
           work.ended();
         }
@@ -278,7 +316,13 @@ export class FileDiskStorage implements SimStorage {
       (error: unknown) => {
         try {
           if (life !== this.#life) return;
-          if (error instanceof StorageFullError || error instanceof StorageNeedsReopenError) {
+          if (
+            error instanceof StorageFullError ||
+            error instanceof StorageNeedsReopenError ||
+            // Damage the fault made: the storage must refuse it, typed (the node stays down).
+            // Corruption on a disk nothing damaged is a bug: the run crashes.
+            (error instanceof StorageCorruptionError && this.#corrupted)
+          ) {
             this.#storage = null;
             failed(error);
           } else {

@@ -31,6 +31,10 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
     "per piece of snapshot I/O (store, chunk read, chunk received): chance the node crashes then",
   "snapshot-padding":
     "pattern bytes after every snapshot's state (many chunks), checked on restore",
+  "corruption-rate":
+    "per down node per tick: chance a sector of a snapshot file goes bad at rest (one disk a run)",
+  "state-machine-delay":
+    "virtual ms per apply batch, per 64-byte snapshot slice streamed or restored (file disk)",
   "torn-write": "on a crash: chance the write in progress is torn",
   "slow-write": "per write: chance it takes one to three election timeouts longer",
   "disk-full-rate": "per node per tick: chance its disk fills up (file disk; space back later)",

@@ -20,6 +20,8 @@ export const simFlags = {
   "spare-nodes": "spareNodeCount",
   "snapshot-crash-rate": "snapshotCrashProbability",
   "snapshot-padding": "snapshotPaddingBytes",
+  "corruption-rate": "corruptionProbability",
+  "state-machine-delay": "stateMachineDelayMs",
   "torn-write": "tornWriteProbability",
   "slow-write": "slowWriteProbability",
   "disk-full-rate": "diskFullProbability",

@@ -1,5 +1,5 @@
 import type { NodeId } from "@flotilla/core";
-import type { FileSystem } from "@flotilla/storage-file";
+import type { FileStorageRules, FileSystem } from "@flotilla/storage-file";
 import type { Prng } from "@flotilla/transport-memory";
 import { type AsyncWork, FileDiskStorage } from "./file-disk-storage.js";
 import type { SimulationOptions } from "./options.js";
@@ -27,6 +27,7 @@ export function nodeDisk(
   id: NodeId,
   host: DiskHost,
   fileSystem: ((fs: FileSystem) => FileSystem) | undefined,
+  storageRules?: FileStorageRules,
 ): SimStorage {
   const diskPrng = root.fork(`disk/${id}`);
   const electionTimeoutMs = options.electionTimeoutTicks * options.tickMs;
@@ -49,5 +50,6 @@ export function nodeDisk(
         host.work,
         options.fsyncFailureProbability,
         fileSystem,
+        storageRules,
       );
 }

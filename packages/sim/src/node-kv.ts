@@ -5,6 +5,7 @@ import {
   decodeKvSnapshot,
   emptyKvState,
   encodeKvSnapshot,
+  KvCommandError,
   type KvInput,
   type KvOutput,
   type KvState,
@@ -79,14 +80,20 @@ export class NodeKv {
   /** A snapshot's state; damaged padding means bytes no node took reached the state machine. */
   #decode(index: number, data: Uint8Array, how: string): KvState {
     const { kv, intact } = unpadSnapshot(data, this.#paddingBytes);
-    if (!intact) {
+    const damaged = (what: string) =>
       this.#checker.report(
         "stateMachineSafety",
         this.#index,
-        `n${this.#id} ${how} a snapshot at ${index} whose padding is not what was taken: its bytes were damaged`,
+        `n${this.#id} ${how} a snapshot at ${index} ${what}: its bytes were damaged`,
       );
+    if (!intact) damaged("whose padding is not what was taken");
+    try {
+      return decodeKvSnapshot(kv);
+    } catch (error) {
+      if (!(error instanceof KvCommandError)) throw error;
+      damaged(`that does not decode (${error.message})`);
+      return emptyKvState;
     }
-    return decodeKvSnapshot(kv);
   }
 
   /** Applies committed entries in order: each command's output, undefined for the others. */

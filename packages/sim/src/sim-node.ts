@@ -1,7 +1,6 @@
 import type {
   Effect,
   Event,
-  Index,
   MembershipChange,
   Message,
   NodeId,
@@ -26,9 +25,9 @@ import { NodeKv } from "./node-kv.js";
 import { describeError } from "./node-outcomes.js";
 import { simNodeRuntime } from "./node-runtime.js";
 import { NodeSettlement } from "./node-settlement.js";
+import { NodeSnapshotIo } from "./node-snapshot-io.js";
 import type { RaftCore } from "./raft-core.js";
 import type { SimStorage } from "./sim-storage.js";
-import { SnapshotActivity } from "./snapshot-crashes.js";
 
 export type { NodeHost } from "./node-host.js";
 
@@ -69,8 +68,8 @@ export class SimNode<S> {
   hadAmnesia = false;
   /** How many times the node stopped because its storage refused a write. */
   storageFailures = 0;
-  /** Its snapshot I/O in this life: which of a snapshot's windows a crash now would hit. */
-  readonly #snapshotActivity = new SnapshotActivity();
+  /** Snapshots taken and chunks read beside the turns; what a crash now would cut. */
+  readonly #snapshotIo: NodeSnapshotIo;
 
   constructor(
     host: NodeHost,
@@ -99,6 +98,19 @@ export class SimNode<S> {
     );
     this.#settlement = new NodeSettlement(host, this);
     this.storage = makeStorage(this);
+    const node = this;
+    this.#snapshotIo = new NodeSnapshotIo(host, {
+      storage: this.storage,
+      kv: this.kv,
+      get up() {
+        return node.up;
+      },
+      incarnation: () => this.#incarnation,
+      deliver: (event) => this.deliver(event),
+      failed: () => this.#failed(),
+      crash: (torn) => this.crash(torn),
+      forget: (fromBackup) => this.forget(fromBackup),
+    });
   }
 
   get up(): boolean {
@@ -220,7 +232,7 @@ export class SimNode<S> {
    */
   crash(torn: Prng | null, tornEntries?: number): void {
     const host = this.#host;
-    const windows = this.#snapshotActivity.open(host.nowMs, this.#sendingWindowMs());
+    const windows = this.#snapshotIo.openWindows();
     host.snapshotCrashes.crashed(windows);
     const note = this.storage.crash(torn, tornEntries);
     const during = windows.length === 0 ? "" : ` while ${windows.join(", ")} a snapshot`;
@@ -250,7 +262,7 @@ export class SimNode<S> {
     this.#turn = null;
     this.#up = false;
     this.#settlement.down();
-    this.#snapshotActivity.reset();
+    this.#snapshotIo.reset();
     this.role = "follower";
     host.network.crash(this.id);
     host.checker.crashed(this.index);
@@ -337,6 +349,11 @@ export class SimNode<S> {
         this.#restore(request.snapshot, turn, runtime);
         return;
       }
+      if (request.type === "apply" && this.#snapshotIo.pace.slow) {
+        // A slow state machine: the turn waits for the apply, as createNode's does.
+        this.#later(this.#snapshotIo.pace.delayMs, turn, runtime, this.kv.apply(request.entries));
+        return;
+      }
       input = this.#perform(request);
       if (this.#runtime !== runtime) return; // a checker stopped the run, or the node crashed
     }
@@ -360,14 +377,13 @@ export class SimNode<S> {
         installed === undefined
           ? resume
           : () => {
-              if (incarnation === this.#incarnation) this.#snapshotActivity.installed(installed);
+              if (incarnation === this.#incarnation) this.#snapshotIo.installed(installed);
               resume();
             };
       this.storage.write(request.batch, durable, this.#failed());
     } else {
       const { snapshot, offset, data } = request;
-      this.#snapshotActivity.chunkStored(snapshot.index);
-      this.#snapshotIoStarted();
+      this.#snapshotIo.chunkStored(snapshot.index);
       this.storage.writeSnapshotChunk(snapshot, offset, data, resume, this.#failed());
     }
   }
@@ -380,11 +396,30 @@ export class SimNode<S> {
       (data) => {
         if (incarnation !== this.#incarnation || this.#turn !== turn) return;
         this.kv.restore(snapshot.index, data, "restored a snapshot from the leader");
+        if (this.#snapshotIo.pace.slow) {
+          this.#later(this.#snapshotIo.pace.restoreMs(data.length), turn, runtime, undefined);
+          return;
+        }
         this.#resume(runtime, undefined);
         this.#runTurns(runtime);
       },
       this.#failed(),
     );
+  }
+
+  /** Resumes the turn with `completion` after `ms` of virtual time (a slow state machine). */
+  #later(
+    ms: number,
+    turn: Turn<KvOutput>,
+    runtime: NodeRuntime<S, KvOutput>,
+    completion: IoCompletion<KvOutput>,
+  ): void {
+    const incarnation = this.#incarnation;
+    this.#host.scheduler.setTimeout(() => {
+      if (incarnation !== this.#incarnation || this.#turn !== turn) return;
+      this.#resume(runtime, completion);
+      this.#runTurns(runtime);
+    }, ms);
   }
 
   #perform(
@@ -405,70 +440,16 @@ export class SimNode<S> {
       case "apply":
         return this.kv.apply(request.entries);
       case "takeSnapshot":
-        this.#takeSnapshot(request.index);
+        this.#snapshotIo.take(request.index);
         return undefined;
       case "readSnapshotChunk":
-        this.#readChunk(request);
+        this.#snapshotIo.readChunk(request);
         return undefined;
       default: {
         const never: never = request;
         throw new TypeError(`unknown I/O request ${JSON.stringify(never)}`);
       }
     }
-  }
-
-  /**
-   * The key-value state is persistent (applies make new values), so holding it is the capture;
-   * its bytes go to storage beside the turns and come back as the `snapshot` event once durable.
-   */
-  #takeSnapshot(index: Index): void {
-    const incarnation = this.#incarnation;
-    this.#snapshotActivity.writeStarted();
-    this.#snapshotIoStarted();
-    this.storage.writeSnapshot(
-      index,
-      this.kv.snapshot(index),
-      ({ size, checksum }) => {
-        if (incarnation !== this.#incarnation) return;
-        this.#snapshotActivity.writeEnded();
-        this.deliver({ type: "snapshot", index, size, checksum });
-      },
-      this.#failed(),
-    );
-  }
-
-  /** A piece of snapshot I/O began: the swarm may crash the node in its window. */
-  #snapshotIoStarted(): void {
-    const incarnation = this.#incarnation;
-    this.#host.snapshotCrashes.ioStarted((prng) => {
-      if (this.#up && incarnation === this.#incarnation) this.#host.crashNode(this, prng);
-    });
-  }
-
-  /** A leader's transfer counts as under way this long after its last chunk read. */
-  #sendingWindowMs(): number {
-    const options = this.#host.options;
-    return options.electionTimeoutTicks * options.tickMs;
-  }
-
-  /** Reads a chunk the leader's core asked for; it comes back as `snapshotChunkRead`. */
-  #readChunk(request: Extract<IoRequest, { type: "readSnapshotChunk" }>): void {
-    const { to, snapshot, offset, length } = request;
-    const incarnation = this.#incarnation;
-    this.#snapshotActivity.chunkRead(this.#host.nowMs);
-    this.#snapshotIoStarted();
-    const read = (data: Uint8Array | null) => {
-      if (incarnation !== this.#incarnation) return;
-      this.deliver({
-        type: "snapshotChunkRead",
-        to,
-        snapshotIndex: snapshot.index,
-        snapshotTerm: snapshot.term,
-        offset,
-        data,
-      });
-    };
-    this.storage.readSnapshotChunk(snapshot, offset, length, read, this.#failed());
   }
 
   /** The end of a turn: what it applied, then the driver's settlement (node-settlement.ts). */

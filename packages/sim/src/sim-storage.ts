@@ -43,14 +43,22 @@ export interface SimStorage {
   /** The heal: no more storage faults (space back, fsyncs succeed). */
   endFaults(): void;
   /**
+   * A sector of a snapshot data file goes bad at rest, drawn from `prng` (the node is down):
+   * returns what was damaged, or null where nothing can be (no such file; the bare disk).
+   */
+  corruptAtRest(prng: Prng): string | null;
+  /**
    * Stores a snapshot taken here (`Storage.writeSnapshot`); `stored` once durable. Like the rest
-   * below, `failed` if the storage refused it: the node must stop.
+   * below, `failed` if the storage refused it: the node must stop. With `sliceDelayMs`, the
+   * bytes stream in slices that slow state machine yields one per delay (slow-state-machine.ts;
+   * the bare disk stores them whole at once).
    */
   writeSnapshot(
     index: Index,
     data: Uint8Array,
     stored: (stored: StoredSnapshot) => void,
     failed: StorageFailed,
+    sliceDelayMs?: number,
   ): void;
   /** Stores a chunk of a snapshot being received (`Storage.writeSnapshotChunk`). */
   writeSnapshotChunk(
@@ -120,6 +128,11 @@ export class MemoryDiskStorage implements SimStorage {
   free(): void {}
 
   endFaults(): void {}
+
+  /** The bare disk models no corruption: its snapshots are values, not bytes on a platter. */
+  corruptAtRest(): null {
+    return null;
+  }
 
   write(batch: PersistBatch, durable: () => void): void {
     const disk = this.disk;

@@ -65,6 +65,7 @@ export function simulationResult(
       indeterminate: history.filter((op) => op.outcome === "indeterminate").length,
       kvCheckpointsCompared: run.checkpoints.comparisons,
       amnesias: faults.amnesias,
+      corruptions: faults.corruptions,
       slowWrites: run.slowWrites,
       disksFilled: faults.disksFilled,
       storageFailures: nodes.reduce((sum, node) => sum + node.storageFailures, 0),

@@ -1,5 +1,5 @@
 import type { RuntimeRules } from "@flotilla/core/runtime";
-import type { FileSystem } from "@flotilla/storage-file";
+import type { FileStorageRules, FileSystem } from "@flotilla/storage-file";
 import type { NetworkStats } from "@flotilla/transport-memory";
 import type { HistoryOperation } from "./linearizability/history.js";
 import type { MembershipCounts } from "./membership-workload.js";
@@ -74,6 +74,8 @@ export type SimulationResult = {
     };
     /** The most probes a leader sent one peer in a second on its rejections without moving back. */
     readonly spinProbesPerSecondMax: number;
+    /** Snapshot files of down nodes damaged at rest (`corruptionProbability`). */
+    readonly corruptions: number;
     /** Crashes that hit a node writing, sending or receiving a snapshot (snapshot-crashes.ts). */
     readonly snapshotCrashes: SnapshotCrashCounts;
   };
@@ -131,6 +133,11 @@ export type RunOptions<S> = {
    * Tests plant defects of the layer under the storage here (an fsync failure retried away).
    */
   readonly fileSystem?: (fs: FileSystem) => FileSystem;
+  /**
+   * FileStorage's checks of what it reads back; default the shipped ones. Tests plant a skipped
+   * checksum here (the default disk only).
+   */
+  readonly storageRules?: FileStorageRules;
   /** Receives every trace line as it happens (slow; for --trace). */
   readonly traceListener?: (line: string) => void;
   /** How many recent events a failure report shows. */

@@ -127,6 +127,7 @@ class Simulation<S> implements NodeHost {
       root.fork("faults"),
       run.faults,
       root.fork("transfers"),
+      root.fork("corruption"),
     );
     this.snapshotCrashes = new SnapshotCrashes(
       root.fork("snapshotCrashes"),
@@ -161,6 +162,7 @@ class Simulation<S> implements NodeHost {
               },
             },
             run.fileSystem,
+            run.storageRules,
           ),
         ),
     );
@@ -210,7 +212,7 @@ class Simulation<S> implements NodeHost {
     this.#async.work.failed(error);
   }
 
-  crashNode(node: SimNode<S>, prng: Prng): void {
+  crashNode(node: Parameters<NodeHost["crashNode"]>[0], prng: Prng): void {
     this.#faults.crash(node, prng);
   }
 

@@ -70,7 +70,7 @@ const cases: readonly Case[] = [
   {
     defect: "readsWithoutQuorumRound",
     overrides: deposedLeaderServing,
-    pinned: [10, 5],
+    pinned: [44, 10, 5],
     budget: 60,
   },
   {

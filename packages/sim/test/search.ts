@@ -1,6 +1,8 @@
 import { deriveOptions, type SimulationOverrides } from "../src/options.js";
 import { type RunOptions, runSimulation, type SimulationResult } from "../src/simulator.js";
 
+type Outcome = "correctness" | "liveness" | "crash";
+
 export type Found = { readonly seed: number; readonly result: SimulationResult };
 
 /**
@@ -11,15 +13,16 @@ export type Found = { readonly seed: number; readonly result: SimulationResult }
  * runs out.
  */
 export async function findViolation<S>(
-  plant: Pick<RunOptions<S>, "core" | "rules" | "fileSystem">,
+  plant: Pick<RunOptions<S>, "core" | "rules" | "fileSystem" | "storageRules">,
   seeds: Iterable<number>,
   overrides: SimulationOverrides,
-  outcome: "correctness" | "liveness" | "crash" = "correctness",
+  outcome: Outcome | readonly Outcome[] = "correctness",
 ): Promise<Found | null> {
+  const wanted: readonly Outcome[] = typeof outcome === "string" ? [outcome] : outcome;
   for (const seed of seeds) {
     const options = deriveOptions(seed, overrides);
     const result = await runSimulation(options, plant);
-    if (result.outcome !== outcome) continue;
+    if (!wanted.includes(result.outcome as Outcome)) continue;
     if ((await runSimulation(options)).outcome === "ok") return { seed, result };
   }
   return null;

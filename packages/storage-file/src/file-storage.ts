@@ -65,6 +65,7 @@ import {
 import { SegmentWriter } from "./segment-writer.js";
 import { readLog } from "./segments.js";
 import { SnapshotFiles } from "./snapshot-files.js";
+import { type FileStorageRules, shippedStorageRules } from "./storage-rules.js";
 
 /** Options of `openFileStorage`. */
 export type FileStorageOptions = {
@@ -76,6 +77,11 @@ export type FileStorageOptions = {
   readonly pid?: number;
   /** Whether the process `pid` (a lock holder) still runs; a dead holder's lock is taken over. */
   readonly isProcessAlive?: (pid: number) => boolean;
+  /**
+   * The checks made of bytes read back; default the shipped ones. Only tests pass this, to plant
+   * a defect (the simulator's checksum skip) and show that a seed search finds it.
+   */
+  readonly rules?: FileStorageRules;
 };
 
 const emptyHardState: HardState = { term: 0 as Term, vote: null, commit: 0 as Index };
@@ -109,11 +115,16 @@ export class FileStorage implements Storage {
   /** What open() read, handed out by the first load() so that it does not read everything twice. */
   #loaded: Persisted | null = null;
 
-  private constructor(dir: string, fs: FileSystem, segmentBytesMax: number) {
+  private constructor(
+    dir: string,
+    fs: FileSystem,
+    segmentBytesMax: number,
+    rules: FileStorageRules,
+  ) {
     this.#dir = dir;
     this.#fs = fs;
     this.#log = new SegmentWriter(fs, dir, segmentBytesMax);
-    this.#snapshots = new SnapshotFiles(fs, dir);
+    this.#snapshots = new SnapshotFiles(fs, dir, rules);
   }
 
   /**
@@ -138,7 +149,7 @@ export class FileStorage implements Storage {
     } catch (error) {
       throw typedOpenError(dir, error);
     }
-    const storage = new FileStorage(dir, fs, segmentBytesMax);
+    const storage = new FileStorage(dir, fs, segmentBytesMax, options.rules ?? shippedStorageRules);
     try {
       storage.#loaded = await storage.#recover();
     } catch (error) {

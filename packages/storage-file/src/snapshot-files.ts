@@ -24,8 +24,9 @@ import {
   type StoredSnapshot,
 } from "@flotilla/core";
 import { StorageCorruptionError } from "./errors.js";
-import type { FileSystem, WritableFile } from "./fs.js";
+import type { FileSystem, ReadableFile, WritableFile } from "./fs.js";
 import { tempSuffix } from "./meta-files.js";
+import type { FileStorageRules } from "./storage-rules.js";
 
 const dataSuffix = ".data";
 const incomingSuffix = `.incoming${tempSuffix}`;
@@ -56,15 +57,18 @@ export class SnapshotFiles {
   /** The data files held (durable), by index: their size and CRC-32. */
   readonly #stored = new Map<number, StoredSnapshot>();
   #incoming: Incoming | null = null;
+  readonly #rules: FileStorageRules;
 
-  constructor(fs: FileSystem, dir: string) {
+  constructor(fs: FileSystem, dir: string, rules: FileStorageRules) {
     this.#fs = fs;
     this.#dir = dir;
+    this.#rules = rules;
   }
 
   /**
    * On open (temp files already removed): keeps the data file of the snapshot in force, checking
-   * that it is there at its size, and removes every other.
+   * that it is there with its size and CRC-32 (read whole: a sector damaged at rest is found
+   * before the node acts on the snapshot), and removes every other.
    */
   async recover(names: readonly string[], inForce: Snapshot | null): Promise<void> {
     this.#stored.clear();
@@ -78,9 +82,12 @@ export class SnapshotFiles {
     const file = await this.#fs.openReadable(path);
     if (file === null)
       throw new StorageCorruptionError(path, 0, "the snapshot in force is missing");
-    await file.close();
     if (file.size !== inForce.size) {
+      await file.close();
       throw new StorageCorruptionError(path, file.size, `expected ${inForce.size} bytes`);
+    }
+    for await (const _ of readWhole(file, path, inForce, this.#rules)) {
+      // Read to check: the bytes themselves are streamed again when restored.
     }
     this.#stored.set(inForce.index, { size: inForce.size, checksum: inForce.checksum });
   }
@@ -193,28 +200,7 @@ export class SnapshotFiles {
     const path = this.#path(dataFileName(snapshot.index));
     const file = await this.#fs.openReadable(path);
     if (file === null) throw new StorageCorruptionError(path, 0, "the snapshot file is missing");
-    let checksum = 0;
-    let offset = 0;
-    try {
-      while (offset < file.size) {
-        const slice = await file.read(offset, readSliceBytes);
-        if (slice.byteLength === 0) break;
-        checksum = crc32(slice, checksum);
-        offset += slice.byteLength;
-        yield slice;
-      }
-    } finally {
-      await file.close();
-    }
-    if (offset === 0) yield new Uint8Array(0);
-    if (offset !== snapshot.size || checksum !== snapshot.checksum) {
-      // A whole-file checksum cannot say where: the damage is somewhere from byte 0 on.
-      throw new StorageCorruptionError(
-        path,
-        0,
-        `${offset} bytes with CRC-32 ${checksum}, expected ${snapshot.size} with ${snapshot.checksum}`,
-      );
-    }
+    yield* readWhole(file, path, snapshot, this.#rules);
   }
 
   /** Closes the incoming file, if any (its temp file is removed on the next open). */
@@ -237,4 +223,38 @@ export class SnapshotFiles {
 
 function matches(snapshot: Snapshot, stored: { size: number; checksum: number }): boolean {
   return snapshot.size === stored.size && snapshot.checksum === stored.checksum;
+}
+
+/**
+ * Streams an open snapshot file's bytes, closing it at the end; rejects with
+ * StorageCorruptionError once they prove not to be `expected`'s (size and CRC-32).
+ */
+async function* readWhole(
+  file: ReadableFile,
+  path: string,
+  expected: StoredSnapshot,
+  rules: FileStorageRules,
+): SnapshotStream {
+  let checksum = 0;
+  let offset = 0;
+  try {
+    while (offset < file.size) {
+      const slice = await file.read(offset, readSliceBytes);
+      if (slice.byteLength === 0) break;
+      checksum = crc32(slice, checksum);
+      offset += slice.byteLength;
+      yield slice;
+    }
+  } finally {
+    await file.close();
+  }
+  if (offset === 0) yield new Uint8Array(0);
+  if (!rules.snapshotIntact(expected, { size: offset, checksum })) {
+    // A whole-file checksum cannot say where: the damage is somewhere from byte 0 on.
+    throw new StorageCorruptionError(
+      path,
+      0,
+      `${offset} bytes with CRC-32 ${checksum}, expected ${expected.size} with ${expected.checksum}`,
+    );
+  }
 }

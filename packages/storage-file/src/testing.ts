@@ -9,3 +9,4 @@ export {
   type SimIoKind,
   type SimIoOp,
 } from "./sim-fs/sim-file-system.js";
+export { shippedStorageRules } from "./storage-rules.js";

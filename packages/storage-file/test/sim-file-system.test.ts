@@ -26,6 +26,25 @@ async function failure(promise: Promise<unknown>): Promise<{ code?: string; sysc
   return error as { code?: string; syscall?: string };
 }
 
+describe("SimFileSystem corruption at rest", () => {
+  it("flips one bit of a synced file, on the disk and in what reads see, and survives a crash", async () => {
+    const fs = new SimFileSystem();
+    const file = await fileWith(fs, "synced data", true);
+    await file.sync();
+    const before = (await fs.readFile("/d/f"))!;
+    const offset = fs.corruptAtRest("/d/f", prng(7));
+    expect(offset).not.toBeNull();
+    const after = (await fs.readFile("/d/f"))!;
+    const damaged = [...after].flatMap((byte, i) => (byte === before[i] ? [] : [i]));
+    expect(damaged).toEqual([offset]);
+    const xor = (after[offset!] as number) ^ (before[offset!] as number);
+    expect([1, 2, 4, 8, 16, 32, 64, 128]).toContain(xor);
+    expect(await fs.afterCrash("loseUnsynced").readFile("/d/f")).toEqual(after);
+    expect(fs.corruptAtRest("/d/none", prng(7))).toBeNull();
+    expect(fs.names("/d")).toEqual(["f"]);
+  });
+});
+
 describe("SimFileSystem durability", () => {
   it("loses an unsynced file's data but keeps what was synced", async () => {
     const fs = new SimFileSystem();

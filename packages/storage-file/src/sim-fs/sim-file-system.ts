@@ -268,6 +268,31 @@ export class SimFileSystem implements FileSystem {
     return this.afterCrash("keepUnsynced", options);
   }
 
+  /** The names in `dir` as a read sees them now, or none if there is no such directory. */
+  names(dir: string): readonly string[] {
+    return [...(this.#dirs.get(normalizePath(dir))?.current.keys() ?? [])];
+  }
+
+  /**
+   * A sector of `path` goes bad at rest (bit rot, a misdirected or lost write found later): one
+   * bit of it flips, in what the disk holds and in what a read sees (the page was evicted and read
+   * back). A real disk can do this to data it acknowledged as synced, and only a checksum can
+   * tell. Returns the offset of the damaged byte, or null when there is no such file or it is
+   * empty. `random` draws the byte and the bit.
+   */
+  corruptAtRest(path: string, random: () => number): number | null {
+    const file = this.#lookup(path);
+    const length = file?.current.length ?? 0;
+    if (file === undefined || length === 0) return null;
+    const offset = Math.floor(random() * length);
+    const mask = 1 << Math.floor(random() * 8);
+    const current = file.current.view();
+    current[offset] = (current[offset] as number) ^ mask;
+    const durable = file.durable.view();
+    if (offset < durable.length) durable[offset] = (durable[offset] as number) ^ mask;
+    return offset;
+  }
+
   /** The live bytes of a file (a test may damage them), or undefined if there is none. */
   bytesOf(path: string): Uint8Array | undefined {
     return this.#lookup(path)?.current.view();

@@ -1,0 +1,21 @@
+import type { StoredSnapshot } from "@flotilla/core";
+
+// The checks FileStorage makes of the bytes it reads back, kept in one record so that the
+// cluster simulator can plant a violation of each (a test replaces one through
+// `FileStorageOptions.rules`) and show that a seed search finds it. Production code passes none.
+
+/** The checks FileStorage makes of what it reads back from disk. */
+export type FileStorageRules = {
+  /**
+   * Whether a snapshot's bytes as read back (their size and CRC-32) are the ones it was stored
+   * with: checked when the storage opens (the snapshot in force, read whole) and at the end of
+   * every `readSnapshot`. A disk may damage a sector at rest; only this check sees it.
+   */
+  readonly snapshotIntact: (expected: StoredSnapshot, found: StoredSnapshot) => boolean;
+};
+
+/** The rules FileStorage ships with. */
+export const shippedStorageRules: FileStorageRules = {
+  snapshotIntact: (expected, found) =>
+    expected.size === found.size && expected.checksum === found.checksum,
+};
