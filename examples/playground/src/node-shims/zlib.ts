@@ -1,5 +1,7 @@
 // node:zlib's crc32 for the replay worker (FileStorage checksums its records with it): the same
-// CRC-32 (IEEE 802.3, reflected, as zlib's), table-driven. A Node test compares it with zlib's.
+// CRC-32 (IEEE 802.3, reflected, as zlib's), table-driven, continuing from `value` as zlib's
+// `crc32(data, value)` does (snapshot files are checksummed slice by slice). A Node test
+// compares it with zlib's, whole and in slices.
 
 const table = new Uint32Array(256).map((_, n) => {
   let c = n;
@@ -7,10 +9,13 @@ const table = new Uint32Array(256).map((_, n) => {
   return c >>> 0;
 });
 
-export function crc32(data: Uint8Array | string): number {
+export function crc32(data: Uint8Array | string, value = 0): number {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = table[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  // Node's gives 0 for no bytes whatever `value` is (zlib's answer to a null buffer): the same
+  // here, so that a run in the page stays the CLI's run.
+  if (bytes.length === 0) return 0;
+  let crc = (value ^ 0xffffffff) >>> 0;
+  for (let i = 0; i < bytes.length; i++) crc = table[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
