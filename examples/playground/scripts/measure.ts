@@ -1,12 +1,14 @@
 // Measures the playground's targets in Chromium (not a test: tests never assert on time):
-//   - frame time at 5 nodes, normal speed (1×), from a Chromium performance trace: wall time
+//   - frame time at 5 and 7 nodes, normal speed (1×), from a Chromium performance trace: wall time
 //     and the main thread's own CPU time per frame (on a loaded machine the two part ways);
-//   - the replay worker's fast-forward in simulated events per second, each command run with
+//   - the replay worker's fast-forward in simulated events per second (wall time, and the worker
+//     thread's CPU time from a trace), each command run with
 //     frames recorded (what a person watches) and without (the simulator alone in the worker),
 //     and the same command in this Node process, interleaved, so the recording's share and the
 //     browser's against Node are ratios from one run;
 //   - the production bundle's gzipped size.
 // Run: npx pnpm@12.4.2 playground-measure [--seconds 5] [--steps 200000] [--rounds 2]
+//        [--frame-nodes 5,7]
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -15,14 +17,17 @@ import { deriveOptions, runSimulation } from "@flotilla/sim";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { parseSimCommand } from "../src/replay/replay-run.js";
 import { buildSite, chromiumPath, serve } from "../test/browser/harness.js";
+import { replayInWorker } from "./worker-run.js";
 
 const { values: flags } = parseArgs({
   options: {
     seconds: { type: "string", default: "5" },
     steps: { type: "string", default: "200000" },
     rounds: { type: "string", default: "2" },
+    "frame-nodes": { type: "string", default: "5,7" },
   },
 });
+const frameNodes = flags["frame-nodes"].split(",").map(Number);
 const seconds = Number(flags.seconds);
 const steps = Number(flags.steps);
 const rounds = Number(flags.rounds);
@@ -37,9 +42,15 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
-/** Plays the live mode at 1× with 5 nodes and traces it for `seconds`. */
-async function frameTimes(browser: Browser, page: Page, url: string, tracePath: string) {
-  await page.goto(`${url}?seed=1&nodes=5`);
+/** Plays the live mode at 1× with `nodes` nodes and traces it for `seconds`. */
+async function frameTimes(
+  browser: Browser,
+  page: Page,
+  url: string,
+  tracePath: string,
+  nodes: number,
+) {
+  await page.goto(`${url}?seed=1&nodes=${nodes}`);
   await page.keyboard.press("f");
   await page.keyboard.press(" "); // play at 1×
   await page.waitForTimeout(1000);
@@ -63,35 +74,63 @@ async function frameTimes(browser: Browser, page: Page, url: string, tracePath: 
       workPerFrameMs: round2(work / Math.max(frames, 1)),
     };
   };
-  return { seconds, frames, wall: summary("dur"), cpu: summary("tdur") };
+  return { nodes, seconds, frames, wall: summary("dur"), cpu: summary("tdur") };
 }
 
-/** Replays `command` in the page's worker and reads the timings from its summary. */
-async function replay(page: Page, url: string, command: string, record: boolean) {
-  await page.goto(`${url}#replay`);
-  await page.fill("#replay-command", command);
-  await page.setChecked("#replay-record", record);
-  await page.click("#replay-form button[type=submit]");
-  await page.waitForSelector("#replay-summary [data-fingerprint]", { timeout: 600_000 });
-  const read = (selector: string, name: string) => page.getAttribute(selector, name);
-  return {
-    command,
-    record,
-    fingerprint: await read("#fingerprint", "data-fingerprint"),
-    runMs: Number(await read("[data-run-ms]", "data-run-ms")),
-    eventsPerSecond: Number(await read("[data-events-per-second]", "data-events-per-second")),
-    deliveredMs: Number(await read("[data-delivered-ms]", "data-delivered-ms")),
+/** The page's JavaScript heap in use after a full garbage collection (CDP). */
+async function heapUsedBytes(page: Page): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("HeapProfiler.collectGarbage");
+  const { usedSize } = await cdp.send("Runtime.getHeapUsage");
+  await cdp.detach();
+  return usedSize;
+}
+
+/**
+ * What time travel costs in the live mode at 5 nodes: the timeline keeps every moment (a world
+ * sharing structure with the one before). The heap's growth over `events` single steps (`.`,
+ * one moment each, as a playing page records one per frame) and over `virtualSeconds` presses of
+ * `f` (+1 s of virtual time as one moment), each per moment kept.
+ */
+async function timelineMemory(page: Page, url: string, events: number, virtualSeconds: number) {
+  const grow = async (key: string, presses: number) => {
+    const moments = async () => Number(await page.getAttribute("#scrubber", "max")) + 1;
+    const before = await heapUsedBytes(page);
+    const momentsBefore = await moments();
+    for (let i = 0; i < presses; i++) await page.keyboard.press(key);
+    const added = (await moments()) - momentsBefore;
+    const bytes = (await heapUsedBytes(page)) - before;
+    return { moments: added, heapGrowthBytes: bytes, bytesPerMoment: Math.round(bytes / added) };
   };
+  await page.goto(`${url}?seed=1&nodes=5`);
+  await page.keyboard.press("f"); // past the first election
+  const perEvent = await grow(".", events);
+  const perSecond = await grow("f", virtualSeconds);
+  return { nodes: 5, perEvent, perSecond };
 }
 
 /** The same command run by the simulator in this Node process, as the CLI runs it. */
 async function inNode(command: string) {
   const { seed, overrides } = parseSimCommand(command);
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const result = await runSimulation(deriveOptions(seed, overrides));
+  const cpu = process.cpuUsage(cpuStarted);
   const runMs = Math.round(performance.now() - started);
+  // The process's CPU time: GC helper threads included, as the worker's thread time excludes
+  // them; on an idle machine the two rates are the same to a few per cent (docs/benchmarks.md).
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
   const eventsPerSecond = Math.round((result.steps * 1000) / Math.max(runMs, 1));
-  return { command, node: true, fingerprint: result.fingerprint, runMs, eventsPerSecond };
+  const eventsPerCpuSecond = Math.round((result.steps * 1000) / Math.max(cpuMs, 1));
+  return {
+    command,
+    node: true,
+    fingerprint: result.fingerprint,
+    runMs,
+    eventsPerSecond,
+    cpuMs,
+    eventsPerCpuSecond,
+  };
 }
 
 const dir = await buildSite();
@@ -111,10 +150,19 @@ const browser = await chromium.launch({
 const report: Record<string, unknown> = {};
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-  const frame = await frameTimes(browser, page, site.url, join(dir, "trace.json"));
-  report.frame = frame;
+  report.frame = [];
+  for (const nodes of frameNodes) {
+    const frame = await frameTimes(browser, page, site.url, join(dir, "trace.json"), nodes);
+    (report.frame as unknown[]).push(frame);
+    console.log(
+      `frames at ${nodes} nodes, 1×: ${frame.frames} in ${seconds} s; callback p50/p95/max wall ${frame.wall.callbackP50Ms}/${frame.wall.callbackP95Ms}/${frame.wall.callbackMaxMs} ms, CPU ${frame.cpu.callbackP50Ms}/${frame.cpu.callbackP95Ms}/${frame.cpu.callbackMaxMs} ms; work per frame (callback, style, layout, paint) wall ${frame.wall.workPerFrameMs} ms, CPU ${frame.cpu.workPerFrameMs} ms`,
+    );
+  }
+
+  const memory = await timelineMemory(page, site.url, 1000, 30);
+  report.timeline = memory;
   console.log(
-    `frames at 5 nodes, 1×: ${frame.frames} in ${seconds} s; callback p50/p95/max wall ${frame.wall.callbackP50Ms}/${frame.wall.callbackP95Ms}/${frame.wall.callbackMaxMs} ms, CPU ${frame.cpu.callbackP50Ms}/${frame.cpu.callbackP95Ms}/${frame.cpu.callbackMaxMs} ms; work per frame (callback, style, layout, paint) wall ${frame.wall.workPerFrameMs} ms, CPU ${frame.cpu.workPerFrameMs} ms`,
+    `time travel, live mode at 5 nodes: ${memory.perEvent.moments} single events, heap +${(memory.perEvent.heapGrowthBytes / 1e3).toFixed(0)} KB, ${memory.perEvent.bytesPerMoment} bytes per moment; ${memory.perSecond.moments} moments of +1 s, heap +${(memory.perSecond.heapGrowthBytes / 1e6).toFixed(2)} MB, ${memory.perSecond.bytesPerMoment} bytes per moment`,
   );
 
   // The default disk (FileStorage on a simulated file system, as `pnpm sim` runs), then the bare
@@ -123,21 +171,23 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const disk of ["", " --disk memory"]) {
       for (const record of [false, true]) {
-        const run = await replay(
+        const run = await replayInWorker(
+          browser,
           page,
           site.url,
+          join(dir, "replay-trace.json"),
           `pnpm sim --seed 1 --steps ${steps} --nodes 5${disk}`,
           record,
         );
         runs.push(run);
         console.log(
-          `worker ${record ? "recorded" : "bare    "} ${run.command}: ${run.eventsPerSecond.toLocaleString("en")} events/s (${run.runMs} ms), on the page after ${run.deliveredMs} ms, fingerprint ${run.fingerprint}`,
+          `worker ${record ? "recorded" : "bare    "} ${run.command}: ${run.eventsPerSecond.toLocaleString("en")} events/s (${run.runMs} ms), ${run.eventsPerCpuSecond.toLocaleString("en")} per CPU second (${run.cpuMs} ms), on the page after ${run.deliveredMs} ms${run.frameBytes === null ? "" : `, frames ${(run.frameBytes / 1e6).toFixed(1)} MB (${Math.round(run.frameBytes / run.steps)} bytes per event)`}, fingerprint ${run.fingerprint}`,
         );
       }
       const node = await inNode(`pnpm sim --seed 1 --steps ${steps} --nodes 5${disk}`);
       runs.push(node);
       console.log(
-        `Node            ${node.command}: ${node.eventsPerSecond.toLocaleString("en")} events/s (${node.runMs} ms), fingerprint ${node.fingerprint}`,
+        `Node            ${node.command}: ${node.eventsPerSecond.toLocaleString("en")} events/s (${node.runMs} ms), ${node.eventsPerCpuSecond.toLocaleString("en")} per CPU second (${node.cpuMs} ms), fingerprint ${node.fingerprint}`,
       );
     }
   }

@@ -23,38 +23,65 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Encodes one operation as a log command (compact binary; the inverse of `decodeKvCommand`). */
 export function encodeKvCommand(command: KvInput): Uint8Array {
-  const parts: Uint8Array[] = [encoder.encode(command.key)];
   let opcode: number;
+  let strings: readonly string[];
   switch (command.op) {
     case "put":
       opcode = PUT;
-      parts.push(encoder.encode(command.value));
+      strings = [command.key, command.value];
       break;
     case "get":
       opcode = GET;
+      strings = [command.key];
       break;
     case "cas":
       opcode = command.expected === null ? CAS_ABSENT : CAS;
-      if (command.expected !== null) parts.push(encoder.encode(command.expected));
-      parts.push(encoder.encode(command.value));
+      strings =
+        command.expected === null
+          ? [command.key, command.value]
+          : [command.key, command.expected, command.value];
       break;
     default: {
       const never: never = command;
       throw new KvCommandError(`unknown command ${JSON.stringify(never)}`);
     }
   }
+  // Short ASCII strings are their own UTF-8 (written by `writeAsciiInto`), others are encoded.
   // One allocation of the exact size: a byte at a time through a number[] took ~250 ms for a
   // 1 MiB value, blocking a server's event loop long enough to lose its leadership.
-  const lengths = parts.map((part) => varintBytes(part.length) + part.length);
-  const bytes = new Uint8Array(1 + lengths.reduce((sum, n) => sum + n, 0));
+  const parts = strings.map((text) => (isShortAscii(text) ? text : encoder.encode(text)));
+  let size = 1;
+  for (const part of parts) size += varintBytes(part.length) + part.length;
+  const bytes = new Uint8Array(size);
   bytes[0] = opcode;
   let offset = 1;
   for (const part of parts) {
     offset = writeVarint(part.length, bytes, offset);
-    bytes.set(part, offset);
+    if (typeof part === "string") writeAsciiInto(part, bytes, offset);
+    else bytes.set(part, offset);
     offset += part.length;
   }
   return bytes;
+}
+
+/**
+ * Strings up to this length that are all ASCII are copied a character at a time, without
+ * `TextEncoder`/`TextDecoder`: keys and values are mostly short, and a call into the encoder with
+ * a view of the target costs more than the loop (several times more in Chromium, where the
+ * simulator runs in the playground's worker: docs/benchmarks.md). Longer strings go through the
+ * encoder, whose native loop wins on length.
+ */
+const shortStringMax = 64;
+
+function isShortAscii(text: string): boolean {
+  if (text.length > shortStringMax) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** Writes an ASCII `text` as its bytes at `offset` (the caller checked `isShortAscii`). */
+function writeAsciiInto(text: string, target: Uint8Array, offset: number): void {
+  for (let i = 0; i < text.length; i++) target[offset + i] = text.charCodeAt(i);
 }
 
 /**
@@ -85,6 +112,11 @@ export function putBytesMax(key: string, value: string): number {
 function writeStringInto(text: string, target: Uint8Array, offset: number): number {
   // The length's varint comes first, but the UTF-8 length is known only once encoded: when the
   // shortest and longest possible lengths take the same varint, encode in place after it.
+  if (isShortAscii(text)) {
+    target[offset] = text.length; // under 128: a one-byte varint
+    writeAsciiInto(text, target, offset + 1);
+    return offset + 1 + text.length;
+  }
   const prefix = varintBytes(text.length);
   if (prefix !== varintBytes(text.length * 3)) {
     const bytes = encoder.encode(text);
@@ -131,8 +163,11 @@ class Reader {
     if (length > LENGTH_MAX || this.#offset + length > this.bytes.length) {
       throw new KvCommandError(`${field} claims ${length} bytes, past the end of the command`);
     }
-    const slice = this.bytes.subarray(this.#offset, this.#offset + length);
+    const start = this.#offset;
     this.#offset += length;
+    const ascii = length <= shortStringMax ? asciiAt(this.bytes, start, length) : null;
+    if (ascii !== null) return ascii;
+    const slice = this.bytes.subarray(start, start + length);
     try {
       return decoder.decode(slice);
     } catch {
@@ -145,6 +180,17 @@ class Reader {
       throw new KvCommandError(`${this.bytes.length - this.#offset} trailing bytes`);
     }
   }
+}
+
+/** The `length` bytes at `start` as a string if they are all ASCII (valid UTF-8 as they are). */
+function asciiAt(bytes: Uint8Array, start: number, length: number): string | null {
+  let text = "";
+  for (let i = start; i < start + length; i++) {
+    const byte = bytes[i]!;
+    if (byte >= 0x80) return null;
+    text += String.fromCharCode(byte);
+  }
+  return text;
 }
 
 /**

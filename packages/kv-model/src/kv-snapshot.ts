@@ -21,6 +21,13 @@ export const kvSnapshotSliceBytesDefault = 256 * 1024;
  * a simulated run.
  */
 const scratchBytesInitial = 4 * 1024;
+/**
+ * A finished encoding's scratch buffer, for the next one to reuse: the simulator encodes small
+ * states thousands of times per run, and allocating an ArrayBuffer each time costs (far more in
+ * Chromium than in Node: docs/benchmarks.md, playground). Kept only up to this size.
+ */
+const scratchBytesKeptMax = 64 * 1024;
+let spareScratch: Uint8Array | null = null;
 
 /**
  * The snapshot of `entries` (which the caller gives in key order) in slices of at least
@@ -32,8 +39,9 @@ export function* encodeKvSnapshotSlices(
   entries: Iterable<readonly [string, string]>,
   sliceBytes: number = kvSnapshotSliceBytesDefault,
 ): Generator<Uint8Array, void, undefined> {
-  let scratch = new Uint8Array(scratchBytesInitial);
-  let view = new DataView(scratch.buffer);
+  // Taken, so that two encodings under way at once never share one.
+  let scratch = spareScratch ?? new Uint8Array(scratchBytesInitial);
+  spareScratch = null;
   let used = 0;
   for (const [key, value] of entries) {
     let written = writeKvPutInto(key, value, scratch, used + recordHeaderBytes);
@@ -42,17 +50,25 @@ export function* encodeKvSnapshotSlices(
       const grown = new Uint8Array(Math.max(need, scratch.length * 2));
       grown.set(scratch.subarray(0, used));
       scratch = grown;
-      view = new DataView(scratch.buffer);
       written = writeKvPutInto(key, value, scratch, used + recordHeaderBytes);
     }
-    view.setUint32(used, written);
+    writeUint32BigEndian(written, scratch, used);
     used += recordHeaderBytes + written;
     if (used >= sliceBytes) {
       yield scratch.slice(0, used);
       used = 0;
     }
   }
-  if (used > 0) yield scratch.slice(0, used);
+  const last = used > 0 ? scratch.slice(0, used) : null;
+  if (scratch.length <= scratchBytesKeptMax) spareScratch = scratch;
+  if (last !== null) yield last;
+}
+
+function writeUint32BigEndian(n: number, target: Uint8Array, offset: number): void {
+  target[offset] = n >>> 24;
+  target[offset + 1] = (n >>> 16) & 0xff;
+  target[offset + 2] = (n >>> 8) & 0xff;
+  target[offset + 3] = n & 0xff;
 }
 
 /**

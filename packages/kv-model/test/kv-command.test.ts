@@ -45,6 +45,47 @@ describe("KV command bytes", () => {
     );
   });
 
+  it(`matches TextEncoder's bytes whichever path a string takes (fast-check seed ${SEED})`, () => {
+    // Short all-ASCII strings are copied a character at a time, the rest go through the encoder:
+    // both paths, and strings that cross from one to the other (length 64, a late non-ASCII
+    // character, a lone surrogate), against a reference built here with TextEncoder alone.
+    const utf8 = new TextEncoder();
+    const reference = (opcode: number, ...strings: string[]) => {
+      const out = [opcode];
+      for (const part of strings.map((s) => utf8.encode(s))) {
+        for (let n = part.length; ; n = Math.floor(n / 128)) {
+          if (n < 128) {
+            out.push(n);
+            break;
+          }
+          out.push((n & 0x7f) | 0x80);
+        }
+        out.push(...part);
+      }
+      return out;
+    };
+    const mixed = fc.string({
+      unit: fc.oneof(
+        { weight: 20, arbitrary: fc.constantFrom("a", "Z", "0", "\u0000", "\u007f") },
+        { weight: 1, arbitrary: fc.constantFrom("\u0080", "é", "€", "😀", "\ud800") },
+      ),
+      maxLength: 80,
+    });
+    fc.assert(
+      fc.property(mixed, mixed, (key, value) => {
+        const put = encodeKvCommand({ op: "put", key, value });
+        expect([...put]).toEqual(reference(1, key, value));
+        const target = new Uint8Array(putBytesMax(key, value));
+        expect([...target.subarray(0, writeKvPutInto(key, value, target, 0))]).toEqual([...put]);
+        const decoded = decodeKvCommand(put);
+        // A lone surrogate reads back as U+FFFD, as it does through TextEncoder and TextDecoder.
+        const wellFormed = (text: string) => new TextDecoder().decode(utf8.encode(text));
+        expect(decoded).toEqual({ op: "put", key: wellFormed(key), value: wellFormed(value) });
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+
   it("has the documented compact layout", () => {
     expect([...encodeKvCommand({ op: "put", key: "k", value: "vv" })]).toEqual([
       1, 1, 107, 2, 118, 118,
@@ -77,6 +118,7 @@ describe("KV command bytes", () => {
     ["a length past the end", [2, 5, 107]],
     ["trailing bytes", [2, 1, 107, 0]],
     ["invalid UTF-8", [2, 1, 0xff]],
+    ["invalid UTF-8 after ASCII", [2, 3, 107, 107, 0xc0]],
     ["a missing value", [1, 1, 107]],
     ["an overlong varint", [2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]],
   ])("rejects %s with KvCommandError", (_name, bytes) => {

@@ -92,17 +92,17 @@ export function lineAt(frames: PackedFrames, position: number): string {
 /** Growable columns: the recorder appends rows, `pack` trims them to size. */
 export class FrameColumns {
   count = 0;
-  #capacity = 1024;
-  #timeMs = new Float64Array(this.#capacity);
-  #node = new Int8Array(this.#capacity);
-  #crashed = new Int8Array(this.#capacity);
-  #role = new Uint8Array(this.#capacity);
-  #term = new Int32Array(this.#capacity);
-  #vote = new Int8Array(this.#capacity);
-  #commit = new Int32Array(this.#capacity);
-  #applied = new Int32Array(this.#capacity);
-  #tail = new Int32Array(this.#capacity);
-  #line = new Int32Array(this.#capacity);
+  #capacity: number;
+  #timeMs: Float64Array;
+  #node: Int8Array;
+  #crashed: Int8Array;
+  #role: Uint8Array;
+  #term: Int32Array;
+  #vote: Int8Array;
+  #commit: Int32Array;
+  #applied: Int32Array;
+  #tail: Int32Array;
+  #line: Int32Array;
   readonly #tailData = new IntList();
   readonly #tailOffsets = new IntList();
   // Lines as bytes, not strings: a run's 100,000s of trace lines would otherwise stay on the
@@ -110,6 +110,24 @@ export class FrameColumns {
   readonly #lineOffsets = new IntList();
   #lineBytes = new Uint8Array(64 * 1024);
   #lineBytesUsed = 0;
+
+  /**
+   * `capacity`: the rows to make room for at once, when the caller knows about how many it will
+   * add (each doubling copies every column).
+   */
+  constructor(capacity = 1024) {
+    this.#capacity = Math.max(1, capacity);
+    this.#timeMs = new Float64Array(this.#capacity);
+    this.#node = new Int8Array(this.#capacity);
+    this.#crashed = new Int8Array(this.#capacity);
+    this.#role = new Uint8Array(this.#capacity);
+    this.#term = new Int32Array(this.#capacity);
+    this.#vote = new Int8Array(this.#capacity);
+    this.#commit = new Int32Array(this.#capacity);
+    this.#applied = new Int32Array(this.#capacity);
+    this.#tail = new Int32Array(this.#capacity);
+    this.#line = new Int32Array(this.#capacity);
+  }
 
   /** Stores a log tail (its first index, then its terms) and returns its number. */
   addTail(start: number, terms: readonly number[]): number {
@@ -125,8 +143,22 @@ export class FrameColumns {
     if (this.#lineBytes.length - this.#lineBytesUsed < line.length * 3) {
       this.#lineBytes = grown(this.#lineBytes, 2 * this.#lineBytes.length + line.length * 3);
     }
-    const { written } = utf8Encoder.encodeInto(line, this.#lineBytes.subarray(this.#lineBytesUsed));
-    this.#lineBytesUsed += written;
+    // Trace lines are ASCII but for a few operators' values: copied a character at a time, as
+    // their UTF-8. `encodeInto` on a view of the buffer cost a tenth of a recorded run's time in
+    // Chromium (an allocation and a call out of JavaScript per line; docs/benchmarks.md).
+    const bytes = this.#lineBytes;
+    let at = this.#lineBytesUsed;
+    for (let i = 0; i < line.length; i++) {
+      const code = line.charCodeAt(i);
+      if (code >= 0x80) {
+        at =
+          this.#lineBytesUsed +
+          utf8Encoder.encodeInto(line, bytes.subarray(this.#lineBytesUsed)).written;
+        break;
+      }
+      bytes[at++] = code;
+    }
+    this.#lineBytesUsed = at;
     return this.#lineOffsets.length - 1;
   }
 

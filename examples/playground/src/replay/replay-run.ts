@@ -96,7 +96,8 @@ export async function runReplay(
   // A run with membership changes has spare nodes (waiting to be added) after the voters.
   const nodeCount = options.nodeCount + options.spareNodeCount;
   const nodeIds = Array.from({ length: nodeCount }, (_, i) => String(i + 1));
-  const recorder = request.record === false ? null : new Recorder(nodeIds);
+  const recorder =
+    request.record === false ? null : new Recorder(nodeIds, undefined, options.steps);
   // The runtime's init and step are the core's own, typed on the full state the recorder reads.
   const core = request.defect === null ? { init, step } : plantedDefects[request.defect];
   const started = nowMs();

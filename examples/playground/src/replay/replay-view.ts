@@ -1,5 +1,5 @@
 import { escapeHtml, termColour, termTextColour } from "../ui/palette.js";
-import { lineAt, type NodeFrame, nodeFrame, type PackedFrames } from "./frames.js";
+import { lineAt, type NodeFrame, nodeFrame, type PackedFrames, transferables } from "./frames.js";
 import type { ReplayResult } from "./replay-run.js";
 
 // Draws a recorded simulator run at one frame: each node as of its latest step at or before the
@@ -71,9 +71,14 @@ export function summaryHtml(result: ReplayResult, deliveredMs: number): string {
           ? `<p class="violation" data-violation="crash"><b>crash</b>: ${escapeHtml(result.error)}</p>`
           : `<p class="ok" data-violation="none">no violation: every checker passed</p>`;
   return `<p><code>${escapeHtml(result.command)}</code>${result.defect === null ? "" : ` with the planted defect <b>${result.defect}</b>`}</p>
-<p>seed <b>${result.seed}</b> · outcome <b data-outcome="${result.outcome}">${result.outcome}</b> · ${result.steps} events ·
+<p>seed <b>${result.seed}</b> · outcome <b data-outcome="${result.outcome}">${result.outcome}</b> · <span data-steps="${result.steps}">${result.steps} events</span> ·
 ${(result.simulatedMs / 1000).toFixed(2)} s simulated · fingerprint <b id="fingerprint" data-fingerprint="${result.fingerprint}">${result.fingerprint}</b> ·
 ${timingHtml(result, deliveredMs)}</p>${verdict}`;
+}
+
+/** What a recorded run holds on the page: the bytes of its columns. */
+function packedBytes(frames: PackedFrames): number {
+  return transferables(frames).reduce((sum, buffer) => sum + buffer.byteLength, 0);
 }
 
 function timingHtml(result: ReplayResult, deliveredMs: number): string {
@@ -81,7 +86,7 @@ function timingHtml(result: ReplayResult, deliveredMs: number): string {
   const recorded =
     result.frames === null
       ? "not recorded"
-      : `${result.frames.count.toLocaleString("en")} frames recorded, packed in ${Math.round(result.packMs)} ms`;
+      : `${result.frames.count.toLocaleString("en")} frames recorded, packed in ${Math.round(result.packMs)} ms into <span data-frame-bytes="${packedBytes(result.frames)}">${(packedBytes(result.frames) / 1e6).toFixed(1)} MB</span>`;
   return `ran in the worker in <b data-run-ms="${Math.round(result.runMs)}" data-events-per-second="${perSecond}">${Math.round(result.runMs)} ms (${perSecond.toLocaleString("en")} events/s)</b>;
 ${recorded}; on this page <span data-delivered-ms="${Math.round(deliveredMs)}">${Math.round(deliveredMs)} ms</span> after the request`;
 }
