@@ -35,6 +35,8 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
     "per down node per tick: chance a sector of a snapshot file goes bad at rest (one disk a run)",
   "state-machine-delay":
     "virtual ms per apply batch, per 64-byte snapshot slice streamed or restored (file disk)",
+  "snapshot-log-ratio":
+    "above 0: snapshot by createNode's default policy, once the log since the last holds this share of its size (default 0: by entries)",
   "torn-write": "on a crash: chance the write in progress is torn",
   "slow-write": "per write: chance it takes one to three election timeouts longer",
   "disk-full-rate": "per node per tick: chance its disk fills up (file disk; space back later)",

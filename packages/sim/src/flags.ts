@@ -22,6 +22,7 @@ export const simFlags = {
   "snapshot-padding": "snapshotPaddingBytes",
   "corruption-rate": "corruptionProbability",
   "state-machine-delay": "stateMachineDelayMs",
+  "snapshot-log-ratio": "snapshotLogRatio",
   "torn-write": "tornWriteProbability",
   "slow-write": "slowWriteProbability",
   "disk-full-rate": "diskFullProbability",

@@ -1,7 +1,16 @@
 import { type ConfigInput, type NodeId, validateConfig } from "@flotilla/core";
-import { NodeRuntime, type RuntimeHooks, type RuntimeRules } from "@flotilla/core/runtime";
+import {
+  NodeRuntime,
+  type RuntimeHooks,
+  type RuntimeRules,
+  type SnapshotPolicy,
+} from "@flotilla/core/runtime";
 import type { KvOutput } from "@flotilla/kv-model";
-import { leaseSettings, type SimulationOptions } from "./options.js";
+import {
+  leaseSettings,
+  proportionalSnapshotLogBytesMin,
+  type SimulationOptions,
+} from "./options.js";
 import type { RaftCore } from "./raft-core.js";
 
 /**
@@ -34,10 +43,25 @@ export function simNodeRuntime<S>(
     snapshotChunkBytesMax: options.snapshotChunkBytesMax,
     ...leaseSettings(options),
   };
-  const every = options.snapshotEveryEntries;
   return new NodeRuntime<S, KvOutput>(core, validateConfig(config), {
-    snapshotPolicy: { everyEntries: every === 0 ? undefined : every, everyBytes: undefined },
+    snapshotPolicy: snapshotPolicyOf(options),
     hooks: { stepped },
     ...(rules === undefined ? {} : { rules }),
   });
+}
+
+/** The scenario's snapshot policy: a fixed count of entries, or createNode's proportional one. */
+function snapshotPolicyOf(options: SimulationOptions): SnapshotPolicy {
+  if (options.snapshotLogRatio > 0) {
+    return {
+      everyEntries: undefined,
+      everyBytes: undefined,
+      proportional: {
+        logRatio: options.snapshotLogRatio,
+        logBytesMin: proportionalSnapshotLogBytesMin,
+      },
+    };
+  }
+  const every = options.snapshotEveryEntries;
+  return { everyEntries: every === 0 ? undefined : every, everyBytes: undefined };
 }

@@ -38,6 +38,12 @@ export type SimulationOptions = {
   readonly checkQuorum: boolean;
   /** Each node snapshots at random points this many applied entries apart on average; 0: never. */
   readonly snapshotEveryEntries: number;
+  /**
+   * 0: nodes snapshot by `snapshotEveryEntries`. Above 0: by the driver's default policy, the one
+   * createNode runs (apply-tracker.ts): once the commands applied since the last snapshot hold
+   * this fraction of its size, and at least `proportionalSnapshotLogBytesMin` bytes. Not drawn.
+   */
+  readonly snapshotLogRatio: number;
   /** Entries kept before a snapshot: small values force lagging followers onto InstallSnapshot. */
   readonly snapshotTrailingEntries: number;
   readonly snapshotChunkBytesMax: number;
@@ -279,6 +285,7 @@ export function deriveOptions(
     clientThinkMeanMs,
     keyCount,
     snapshotEveryEntries,
+    snapshotLogRatio: 0,
     snapshotTrailingEntries,
     snapshotChunkBytesMax,
     snapshotPaddingBytes,
@@ -355,6 +362,12 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
   requireInteger("clientThinkMeanMs", options.clientThinkMeanMs, 0);
   requireInteger("keyCount", options.keyCount, 1);
   requireInteger("snapshotEveryEntries", options.snapshotEveryEntries, 0);
+  if (!(Number.isFinite(options.snapshotLogRatio) && options.snapshotLogRatio >= 0)) {
+    throw new SimulationOptionsError(
+      "snapshotLogRatio",
+      `must be a number >= 0, got ${options.snapshotLogRatio}`,
+    );
+  }
   requireInteger("snapshotTrailingEntries", options.snapshotTrailingEntries, 0);
   requireInteger("snapshotChunkBytesMax", options.snapshotChunkBytesMax, 1);
   requireInteger("snapshotPaddingBytes", options.snapshotPaddingBytes, 0);
@@ -432,6 +445,13 @@ export function formatOptions(options: SimulationOptions): string {
 function round(probability: number): number {
   return Math.round(probability * 10_000) / 10_000;
 }
+
+/**
+ * The proportional policy's floor in the simulator (`snapshotLogRatio` above 0): a few of the
+ * workload's small commands, so that a run's small state is snapshotted often, where createNode's
+ * 8 MiB floor would never be reached.
+ */
+export const proportionalSnapshotLogBytesMin = 64;
 
 function definedOnly<T extends object>(input: T): T {
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as T;
