@@ -19,9 +19,9 @@ describe(`the proportional snapshot policy under faults: seeds 1..${seeds}, ${st
     let installs = 0;
     let compared = 0;
     for (let seed = 1; seed <= seeds; seed++) {
-      // NB: seed 20 with these overrides misses liveness on main since 28d9861 (it passed at
-      // b6b979d) under the fixed policy (every 5 entries) as under this one, and passes with
-      // snapshots off: a liveness failure with snapshots that is not this policy's, still open.
+      // NB: seed 20 with these overrides misses liveness on main at fcea23a (it passed at b6b979d,
+      // before f34d8ca, caa3955 and d0c0f24 landed) under the fixed policy (every 5 entries) as
+      // under this one, and passes with snapshots off: not this policy's failure; still open.
       if (seed === knownLivenessFailure) continue;
       const overrides = {
         steps,
