@@ -59,6 +59,16 @@ export function handleAppendEntries(ctx: Ctx, msg: AppendEntries): void {
   // already be compacted away: check from the commit index instead.
   if (prev < s.commit) {
     const skip = Math.min(s.commit - prev, entries.length);
+    // Unless a node lost its disk (amnesia), which Raft cannot make safe: then the leader may
+    // lack entries we committed. Acknowledging its different ones without holding them, and
+    // rejecting the first past our commit, made it probe back and stream them again for ever, at
+    // network speed (docs/testing.md, the amnesia seed 14 storm). Dropped instead, reported: the
+    // leader's heartbeats alone keep asking, and nothing spins.
+    const lost = committedConflict(s.log, entries, skip);
+    if (lost !== null) {
+      ctx.dropReason = `entry ${lost} differs from the one committed here: the leader lacks a committed entry`;
+      return;
+    }
     if (skip === entries.length) {
       reply(ctx, msg, { success: true, matchIndex: asIndex(prev + skip) });
       return;
@@ -132,4 +142,18 @@ function reply(ctx: Ctx, msg: AppendEntries, outcome: Outcome): void {
 
 function unreachable(value: never): never {
   throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}
+
+/** The index of the first of `entries[0..count)` that differs from ours (we hold it), or null. */
+function committedConflict(
+  log: { term(index: number): number | undefined },
+  entries: readonly { readonly index: number; readonly term: number }[],
+  count: number,
+): number | null {
+  for (let i = 0; i < count; i++) {
+    const entry = entries[i]!;
+    const ours = log.term(entry.index);
+    if (ours !== undefined && ours !== entry.term) return entry.index;
+  }
+  return null;
 }
