@@ -243,7 +243,8 @@ export function deriveOptions(
   // A slow state machine, drawn last for the same reason.
   const stateMachineDelayMs = prng.pick([0, 0, 1, 5]);
   // Padded snapshots (tens of chunks at most, so a run's steps are not all one transfer).
-  const snapshotPaddingBytes = prng.chance(0.5) ? Math.min(32 * snapshotChunkBytesMax, 4096) : 0;
+  // Sized below from the chunk size in force (an override's too): 32 chunks' worth at most.
+  const snapshotPadded = prng.chance(0.5);
   const derived: SimulationOptions = {
     seed,
     nodeCount,
@@ -288,7 +289,7 @@ export function deriveOptions(
     snapshotLogRatio: 0,
     snapshotTrailingEntries,
     snapshotChunkBytesMax,
-    snapshotPaddingBytes,
+    snapshotPaddingBytes: 0,
     // Long enough for a leader change or two; an operation still open then is indeterminate.
     operationTimeoutMs: electionTimeoutMs * 6,
     // An election takes at most a few randomised timeouts once messages flow (split votes repeat
@@ -318,8 +319,12 @@ export function deriveOptions(
       membership > 0 ||
       options.amnesiaProbability > 0 ||
       options.disk !== "file");
+  const paddingBytes =
+    overrides.snapshotPaddingBytes ??
+    (snapshotPadded ? Math.min(32 * options.snapshotChunkBytesMax, 4096) : 0);
   return validateOptions({
     ...options,
+    snapshotPaddingBytes: paddingBytes,
     membershipProbability: membership,
     spareNodeCount: spares,
     corruptionProbability: corruptionOff ? 0 : options.corruptionProbability,

@@ -11,7 +11,6 @@ import { runSimulation } from "../src/simulator.js";
 
 const seeds = 30;
 const steps = 3000;
-const knownLivenessFailure = 20;
 
 describe(`the proportional snapshot policy under faults: seeds 1..${seeds}, ${steps} steps each`, () => {
   it("takes snapshots at size-dependent points, installs them, and keeps every checker happy", async () => {
@@ -19,10 +18,6 @@ describe(`the proportional snapshot policy under faults: seeds 1..${seeds}, ${st
     let installs = 0;
     let compared = 0;
     for (let seed = 1; seed <= seeds; seed++) {
-      // NB: seed 20 with these overrides misses liveness on main at fcea23a (it passed at b6b979d,
-      // before f34d8ca, caa3955 and d0c0f24 landed) under the fixed policy (every 5 entries) as
-      // under this one, and passes with snapshots off: not this policy's failure; still open.
-      if (seed === knownLivenessFailure) continue;
       const overrides = {
         steps,
         snapshotLogRatio: 0.5,
