@@ -135,7 +135,7 @@ export function step(state: RaftState, event: Event): StepResult {
 
 function receive(ctx: Ctx, msg: Message): void {
   const s = ctx.s;
-  const reason = invalidMessageReason(s.id, s.membership, msg);
+  const reason = invalidMessageReason(s.id, s.membership, s.leader, msg);
   if (reason !== null) {
     ctx.dropReason = reason;
     return;

@@ -5,10 +5,14 @@ import type { NodeId } from "./ids.js";
 // datagram can deliver any shape. This checks everything the reducer relies on, so the role
 // handlers can trust a message; it never throws, whatever it is given.
 
-/** Why `msg` cannot be processed by node `self`, or null if it is well-formed and for us. */
+/**
+ * Why `msg` cannot be processed by node `self`, or null if it is well-formed and for us. `leader`
+ * is the leader `self` follows in its current term, if it knows one.
+ */
 export function invalidMessageReason(
   self: NodeId,
   membership: Membership,
+  leader: NodeId | null,
   msg: unknown,
 ): string | null {
   if (typeof msg !== "object" || msg === null) return "not a message object";
@@ -20,8 +24,15 @@ export function invalidMessageReason(
   // node does not know yet (added by an entry it has not received) must reach it, or a node that
   // lags behind a membership change could never catch up. A removed node's vote requests cannot
   // disrupt either: PreVote and the CheckQuorum lease reject them (thesis §4.2.3). Answers only
-  // make sense from members: one from anyone else is reported.
-  if (!isRequest(m.type) && !isMember(membership, m.from)) {
+  // make sense from members: one from anyone else is reported. Except the read index answer: a
+  // node sends its read index requests to the leader it follows, which it learned from that
+  // leader's AppendEntries and which its own configuration may not name yet (a node joining empty,
+  // before the snapshot that carries the configuration). Dropping that answer left the read
+  // pending for ever (simulator seed 55, --read-share 0.5). Only a leader answers with an index,
+  // and a node's pending read index requests all went to the leader it follows now (a change of
+  // leader fails them: read-index.ts, rule 6).
+  const answersUs = m.type === "readIndexResponse" && m.from === leader;
+  if (!isRequest(m.type) && !isMember(membership, m.from) && !answersUs) {
     return `sender ${m.from} is not in the membership`;
   }
   if (!isIndex(m.term)) return `term ${describe(m.term)} is not a non-negative integer`;
