@@ -3,6 +3,11 @@
 
 export type { ProportionalSnapshots, SnapshotPolicy } from "./driver/apply-tracker.js";
 export { ApplyTracker } from "./driver/apply-tracker.js";
+export {
+  type CatchUpHost,
+  type CatchUpView,
+  promoteWhenCaughtUp,
+} from "./driver/catch-up.js";
 export type { IoCompletion, IoRequest, IoRequestType } from "./driver/io-request.js";
 export { MembershipChangeRegistry } from "./driver/membership-changes.js";
 export { lastWritten, mergePersistEffects } from "./driver/merge-persist.js";

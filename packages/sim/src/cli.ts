@@ -200,7 +200,8 @@ function membershipSummary(m: MembershipCounts): string {
   const refused = Object.entries(m.refused).map(([reason, n]) => `${reason} ${n}`);
   return (
     `, membership changes requested ${m.requested} completed ${m.completed} (joint ${m.joint}, ` +
-    `explicit leaves ${m.explicitLeaves}, leader removed ${m.leaderRemovals}) unknown ${m.unknown}` +
+    `explicit leaves ${m.explicitLeaves}, leader removed ${m.leaderRemovals}, ` +
+    `promoted once caught up ${m.caughtUpPromotions}) unknown ${m.unknown}` +
     (refused.length === 0 ? "" : ` refused: ${refused.join(", ")}`)
   );
 }

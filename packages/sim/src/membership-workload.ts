@@ -18,11 +18,13 @@ import type { Prng } from "@flotilla/transport-memory";
 // typed, and part of what is tested. Its draws come from their own PRNG stream, so a seed's other
 // faults stay what they were.
 
-/** What the workload asks of a node: the driver's `changeMembership`. */
+/** What the workload asks of a node: the driver's `changeMembership` and `promoteWhenCaughtUp`. */
 export interface MembershipTarget {
   readonly id: NodeId;
   /** `force`: promote a lagging learner all the same. */
   changeMembership(change: MembershipChange, force: boolean): void;
+  /** Promotes learner `id` once it has caught up in rounds (thesis §4.2.1). */
+  promoteWhenCaughtUp(id: NodeId): void;
 }
 
 const transitions: readonly MembershipTransition[] = [
@@ -36,6 +38,8 @@ const operationCounts = [1, 1, 1, 2, 3] as const;
 export class MembershipWorkload {
   readonly tally = new MembershipTally();
   readonly #prng: Prng;
+  /** Whether a lone promotion goes through `promoteWhenCaughtUp`: a stream of its own (below). */
+  readonly #catchUpPrng: Prng;
   readonly #ids: readonly NodeId[];
   readonly #removesVoters: boolean;
 
@@ -47,6 +51,8 @@ export class MembershipWorkload {
    */
   constructor(prng: Prng, ids: readonly NodeId[], removesVoters: boolean) {
     this.#prng = prng;
+    // Forked, so the changes drawn stay what the seed drew before promotions could wait.
+    this.#catchUpPrng = prng.fork("catch-up");
     this.#ids = ids;
     this.#removesVoters = removesVoters;
   }
@@ -62,10 +68,20 @@ export class MembershipWorkload {
     }
     const operations = this.#operations(membership, prng.pick(operationCounts));
     if (operations.length === 0) return;
-    leader.changeMembership(
-      { type: "change", operations, transition: prng.pick(transitions) },
-      prng.chance(0.25),
-    );
+    const change: MembershipChange = {
+      type: "change",
+      operations,
+      transition: prng.pick(transitions),
+    };
+    const force = prng.chance(0.25);
+    // Half the lone unforced promotions wait until the learner caught up, as an operator
+    // following thesis §4.2.1 would ask: the driver's catch-up rounds run under the faults too.
+    const only = operations.length === 1 ? operations[0] : undefined;
+    if (only?.type === "promote" && !force && this.#catchUpPrng.chance(0.5)) {
+      leader.promoteWhenCaughtUp(only.id);
+      return;
+    }
+    leader.changeMembership(change, force);
   }
 
   /** Up to `count` operations on distinct nodes, each valid in `membership` taken alone. */
@@ -103,7 +119,12 @@ export type MembershipCounts = {
   readonly explicitLeaves: number;
   /** Of those, changes that removed or demoted the leader they were sent to. */
   readonly leaderRemovals: number;
-  /** Refused with a typed reason, by reason (changePending, learnerLagging, notLeader...). */
+  /** Of those, promotions through `promoteWhenCaughtUp` (thesis §4.2.1). */
+  readonly caughtUpPromotions: number;
+  /**
+   * Refused with a typed reason, by reason (changePending, learnerLagging, notLeader...;
+   * learnerNotCaughtUp: every catch-up round of `promoteWhenCaughtUp` took too long).
+   */
   readonly refused: Readonly<Record<string, number>>;
   /** Not known to be done: the leader stepped down or crashed before it settled. */
   readonly unknown: number;
@@ -116,6 +137,7 @@ export class MembershipTally {
   #joint = 0;
   #explicitLeaves = 0;
   #leaderRemovals = 0;
+  #caughtUpPromotions = 0;
   #unknown = 0;
   readonly #refused: Record<string, number> = {};
 
@@ -133,7 +155,14 @@ export class MembershipTally {
     }
   }
 
-  refused(refusal: MembershipRefusal): void {
+  /** A `promoteWhenCaughtUp` is done: the learner caught up and its promotion committed. */
+  caughtUp(): void {
+    this.#completed++;
+    this.#caughtUpPromotions++;
+  }
+
+  /** Refused: by the core with a typed reason, or a catch-up that gave up. */
+  refused(refusal: MembershipRefusal | { readonly reason: "learnerNotCaughtUp" }): void {
     this.#refused[refusal.reason] = (this.#refused[refusal.reason] ?? 0) + 1;
   }
 
@@ -148,6 +177,7 @@ export class MembershipTally {
       joint: this.#joint,
       explicitLeaves: this.#explicitLeaves,
       leaderRemovals: this.#leaderRemovals,
+      caughtUpPromotions: this.#caughtUpPromotions,
       refused: { ...this.#refused },
       unknown: this.#unknown,
     };

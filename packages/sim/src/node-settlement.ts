@@ -151,12 +151,11 @@ export class NodeSettlement {
    * committed, refused with a typed reason, or unknown). The event to deliver, or null.
    */
   changeMembership(leader: NodeId, change: MembershipChange, force: boolean): Event | null {
-    const changes = this.#changes;
-    if (changes === null) return null;
+    const registered = this.registerChange(change, force);
+    if (registered === null) return null;
     const host = this.#host;
     const tally = host.membershipTally;
-    const { id, promise } = changes.create(undefined);
-    promise.then(
+    registered.promise.then(
       () => tally.completed(leader, change),
       (error: unknown) => {
         if (error instanceof MembershipChangeRefusedError) tally.refused(error.refusal);
@@ -165,7 +164,22 @@ export class NodeSettlement {
         } else host.fail(error);
       },
     );
-    return { type: "changeMembership", id, change, force };
+    return registered.event;
+  }
+
+  /**
+   * A membership change registered with the MembershipChangeRegistry, as `createNode`'s
+   * `changeMembership` registers it: the event to deliver and the promise the registry settles,
+   * or null when the node is down.
+   */
+  registerChange(
+    change: MembershipChange,
+    force: boolean,
+  ): { readonly event: Event; readonly promise: Promise<void> } | null {
+    const changes = this.#changes;
+    if (changes === null) return null;
+    const { id, promise } = changes.create(undefined);
+    return { event: { type: "changeMembership", id, change, force }, promise };
   }
 
   /**

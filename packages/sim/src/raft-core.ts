@@ -6,11 +6,13 @@ import {
   type Message,
   type Persisted,
   type RaftState,
+  type Status,
+  status,
   step,
 } from "@flotilla/core";
 
 /**
- * The reducer the simulator drives: `init` and `step` with the shapes of @flotilla/core's. It
+ * The reducer the simulator drives: `init`, `step` (and `status`) with the shapes of @flotilla/core's. It
  * is a parameter so tests can plant a defect by wrapping `step` (rewriting its output) or by
  * passing a variant they built, without any flag in the shipped core. `S` is whatever state the
  * variant keeps; the simulator never looks inside it.
@@ -27,7 +29,21 @@ export type RaftCore<S> = {
     readonly messages: readonly Message[];
     readonly effects: readonly Effect[];
   };
+  /**
+   * What a state says about itself, like core's `status`: the operator's `promoteWhenCaughtUp`
+   * reads the leader's progress through it. Core's own when absent (`statusOf`).
+   */
+  readonly status?: (state: S) => Status;
 };
 
 /** @flotilla/core's own reducer: the default. */
-export const flotillaCore: RaftCore<RaftState> = { init, step };
+export const flotillaCore: RaftCore<RaftState> = { init, step, status };
+
+/**
+ * The status function of `core`: its own, or core's. NB: a variant without one must keep core's
+ * state record, as every planted defect does (each wraps core's `step`); one that keeps a state of
+ * its own must bring its `status`.
+ */
+export function statusOf<S>(core: RaftCore<S>): (state: S) => Status {
+  return core.status ?? (status as unknown as (state: S) => Status);
+}

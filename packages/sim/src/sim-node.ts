@@ -26,7 +26,8 @@ import { describeError } from "./node-outcomes.js";
 import { simNodeRuntime } from "./node-runtime.js";
 import { NodeSettlement } from "./node-settlement.js";
 import { NodeSnapshotIo } from "./node-snapshot-io.js";
-import type { RaftCore } from "./raft-core.js";
+import { promoteOnceCaughtUp } from "./operator-catch-up.js";
+import { type RaftCore, statusOf } from "./raft-core.js";
 import type { SimStorage } from "./sim-storage.js";
 
 export type { NodeHost } from "./node-host.js";
@@ -224,6 +225,29 @@ export class SimNode<S> {
     );
     const event = this.#settlement.changeMembership(this.id, change, force);
     if (event !== null) this.deliver(event);
+  }
+
+  /** The operator's `promoteWhenCaughtUp`, as createNode runs it (operator-catch-up.ts). */
+  promoteWhenCaughtUp(learner: NodeId): void {
+    if (!this.#up) return;
+    const status = statusOf(this.#core);
+    promoteOnceCaughtUp(
+      this.#host,
+      {
+        id: this.id,
+        view: () => {
+          const state = this.#up ? this.#runtime?.state : undefined;
+          return state === undefined ? null : status(state);
+        },
+        change: (change) => {
+          const registered = this.#up ? this.#settlement.registerChange(change, false) : null;
+          if (registered === null) return null;
+          this.deliver(registered.event);
+          return registered.promise;
+        },
+      },
+      learner,
+    );
   }
 
   /**

@@ -17,7 +17,14 @@ const flags = "--membership-rate 0.1 --spare-nodes 2";
 describe(`membership sweep: seeds ${firstSeed}..${firstSeed + seeds - 1}, ${flags}`, () => {
   it("completes joint and single-step changes, explicit leaves and removals of the leader", async () => {
     const failures: string[] = [];
-    const total = { requested: 0, completed: 0, joint: 0, explicitLeaves: 0, leaderRemovals: 0 };
+    const total = {
+      requested: 0,
+      completed: 0,
+      joint: 0,
+      explicitLeaves: 0,
+      leaderRemovals: 0,
+      caughtUpPromotions: 0,
+    };
     const refused: Record<string, number> = {};
     for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
       const options = deriveOptions(seed, {
@@ -44,6 +51,8 @@ describe(`membership sweep: seeds ${firstSeed}..${firstSeed + seeds - 1}, ${flag
     expect(total.explicitLeaves).toBeGreaterThan(0);
     expect(total.leaderRemovals).toBeGreaterThan(0);
     expect(total.completed - total.joint - total.explicitLeaves).toBeGreaterThan(0);
+    // The driver's promoteWhenCaughtUp (thesis §4.2.1), asked for half the lone promotions.
+    expect(total.caughtUpPromotions).toBeGreaterThan(0);
     expect(refused.changePending).toBeGreaterThan(0);
   });
 });

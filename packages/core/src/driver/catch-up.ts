@@ -23,12 +23,23 @@ export type CatchUpOptions = {
   readonly timeoutMs?: number;
 };
 
-/** What the catch-up needs from the node. */
+/** What the catch-up reads of the node's status: `createNode`'s, or the core's own (the simulator). */
+export type CatchUpView = Pick<
+  NodeStatus,
+  "role" | "leader" | "membership" | "lastLogIndex" | "progress"
+>;
+
+/** What the catch-up needs from the node: `createNode` gives its own; the simulator its node's. */
 export type CatchUpHost = {
+  /** The node's timers. */
   readonly scheduler: Scheduler;
+  /** The node's tick interval, in ms: the catch-up polls once a tick. */
   readonly tickMs: number;
+  /** The node's election timeout, in ms: a round that takes longer is too slow (§4.2.1). */
   readonly electionTimeoutMs: number;
-  status(): NodeStatus;
+  /** The node's status now: its role, leader, configuration, log end and peers' progress. */
+  status(): CatchUpView;
+  /** Promotes learner `id` as `changeMembership` does; refusals reject with their reason. */
   promote(id: NodeId): Promise<void>;
 };
 
@@ -75,7 +86,7 @@ export async function promoteWhenCaughtUp(
   );
 }
 
-function checkStillLearner(status: NodeStatus, id: NodeId): void {
+function checkStillLearner(status: CatchUpView, id: NodeId): void {
   if (status.role !== "leader") throw new NotLeaderError(status.leader);
   const { voters, learners } = status.membership;
   if (learners.includes(id)) return;
@@ -85,7 +96,7 @@ function checkStillLearner(status: NodeStatus, id: NodeId): void {
   });
 }
 
-function matchOf(status: NodeStatus, id: NodeId): number {
+function matchOf(status: CatchUpView, id: NodeId): number {
   return status.progress?.[id]?.match ?? 0;
 }
 
