@@ -43,7 +43,7 @@ import { flush, propose, stepLeader, tickLeader } from "./leader.js";
 import { onLocalEvent } from "./local-events.js";
 import { asIndex, asTerm } from "./log.js";
 import { afterMembershipCommit, changeMembership } from "./membership-change.js";
-import type { Message } from "./message.js";
+import type { Message, RequestVote } from "./message.js";
 import { expireForwardedReads, refuseReadIndex, requestRead, settleReads } from "./read-index.js";
 import type { RaftState } from "./state.js";
 import { transferLeadership } from "./transfer.js";
@@ -199,10 +199,33 @@ function answerStale(ctx: Ctx, msg: Message): void {
     });
   } else if (msg.type === "requestVote" && msg.preVote) {
     handleRequestVote(ctx, msg);
+  } else if (msg.type === "requestVote") {
+    answerStaleVote(ctx, msg);
   } else if (msg.type === "readIndexRequest") {
     // A follower of an older term asks: tell it our term so it looks for the current leader.
     refuseReadIndex(ctx, msg);
   }
+}
+
+/**
+ * Figure 2's RequestVote rule 1 ("reply false if term < currentTerm") for a real vote request
+ * of an older term. Without an answer a candidate that we never send anything else (it is not
+ * in our configuration) never learns the term it must reach, and the cluster can stay leaderless
+ * (`pnpm sim --seed 1 --steps 200000 --nodes 5`). The denial is marked as a pre-vote answer:
+ * a denied pre-vote answer of a higher term moves its receiver to that term, and a candidate
+ * never counts a pre-vote answer in a real election. A denial counted as a vote would be wrong
+ * when it arrives late: a candidate that has meanwhile reached our term would take it for our
+ * answer in that term and lose an election we might grant (seed 1802 of the default swarm).
+ */
+function answerStaleVote(ctx: Ctx, msg: RequestVote): void {
+  ctx.messages.push({
+    type: "requestVoteResponse",
+    from: ctx.s.id,
+    to: msg.from,
+    term: asTerm(ctx.s.term),
+    preVote: true,
+    granted: false,
+  });
 }
 
 function finish(prev: RaftState, ctx: Ctx): StepResult {

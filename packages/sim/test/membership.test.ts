@@ -56,3 +56,15 @@ describe(`membership sweep: seeds ${firstSeed}..${firstSeed + seeds - 1}, ${flag
     expect(refused.changePending).toBeGreaterThan(0);
   });
 });
+
+// Stayed leaderless after the heal before stale vote requests were answered (step.ts,
+// answerStaleVote): 4 nodes, PreVote off; a candidate's vote requests reached a voter a term
+// late, were dropped silently, and never taught the candidate the term it had to reach.
+describe("seed 4661 (stale vote requests answered)", () => {
+  it("elects a leader after the heal", async () => {
+    const result = await runSimulation(deriveOptions(4661, {}));
+    if (result.outcome !== "ok") console.log("reproduce: pnpm sim --seed 4661");
+    expect(result.livenessFailure ?? null).toBeNull();
+    expect(result.outcome).toBe("ok");
+  });
+});
