@@ -143,6 +143,7 @@ export function parseServerOptions(
   if (storage !== "file" && storage !== "memory") {
     throw new UsageError(`--storage: expected file or memory, got ${JSON.stringify(storage)}`);
   }
+  const electionTicks = integer(values, "election-ticks", 20, 2);
   return {
     id,
     peers,
@@ -167,14 +168,14 @@ export function parseServerOptions(
     // two draws, ~260 ms at the median with 20 (~390 with 30), and that is most of what a
     // crashed, frozen or cut-off leader costs a client (bench failover): 20 is the shortest
     // timeout measured safe under load.
-    electionTicks: integer(values, "election-ticks", 20, 2),
+    electionTicks,
     // A timeout drawn from [T, 1.5T) rather than the paper's [T, 2T): the first of two followers
     // campaigns after ~235 ms at the median instead of ~270, and the kill failover median fell
     // from 302 to 239 ms on the idle machine (bench failover, back to back, docs/benchmarks.md),
     // with no extra election there and none in bench kv under load at this width.
     electionJitterTicks:
       values["election-jitter-ticks"] === undefined
-        ? Math.max(1, Math.round(integer(values, "election-ticks", 20, 2) / 2))
+        ? Math.max(1, Math.round(electionTicks / 2))
         : integer(values, "election-jitter-ticks", 0, 1),
     // By default the snapshots follow the state's size (the driver's proportional policy): a
     // fixed 10,000 entries rewrote a 200 MB state every 10 MB of writes (bench growth).
