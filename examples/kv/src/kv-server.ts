@@ -103,8 +103,7 @@ export async function startServer(
     entryBytesMax: options.entryBytesMax,
     // GET ?consistency=lease (CheckQuorum, which lease reads need, is on by default).
     leaseReads: true,
-    // Different seeds per process run keep two restarted nodes from timing out in lockstep.
-    seed: process.pid,
+    // No seed: createNode draws one per start (driver/start-seed.ts), as each start needs.
     // Role changes and why, elections, silent peers, lost logs, snapshots, slow writes, failures.
     logger: nodeLogger(log),
   });

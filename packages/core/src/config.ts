@@ -72,7 +72,12 @@ export type Config = {
   readonly snapshotChunkBytesMax: number;
   /** After a snapshot, keep this many entries before it so slightly lagging followers catch up from the log. */
   readonly snapshotTrailingEntries: number;
-  /** Seeds the PRNG that randomises election timeouts; mixed with `id` so nodes differ. */
+  /**
+   * Seeds the PRNG that randomises election timeouts and numbers forwarded reads; mixed with `id`
+   * so nodes differ. Give each start of a node a seed of its own (createNode draws a random one
+   * when you leave it out): a node restarted with its previous seed could take an answer to a
+   * read of its previous life, still in flight, for a new read's, and serve that read stale.
+   */
   readonly seed: number;
 };
 

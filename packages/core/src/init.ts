@@ -5,7 +5,7 @@ import { FlotillaError } from "./errors.js";
 import { RaftLog } from "./log.js";
 import { MembershipLog } from "./membership-log.js";
 import { nextRandom, seedFor } from "./prng.js";
-import { initialReadState } from "./read-index.js";
+import { firstForwardedReadId, initialReadState } from "./read-index.js";
 import type { RaftState } from "./state.js";
 import { copyState } from "./state.js";
 
@@ -84,7 +84,7 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
     random,
     votes: new Map(),
     leaderState: null,
-    reads: initialReadState(c.leaseReads),
+    reads: initialReadState(c.leaseReads, firstForwardedReadId(c.seed, c.id)),
     transfer: null,
   });
 }

@@ -5,6 +5,7 @@ import type { NodeId } from "./ids.js";
 import type { Ctx } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import type { ReadIndexRequest, ReadIndexResponse } from "./message.js";
+import { nextRandom, seedFor } from "./prng.js";
 import { committedIndex } from "./quorum.js";
 import { sendReadRound } from "./replication.js";
 import type { Draft, RaftState, ReadState } from "./state.js";
@@ -48,11 +49,23 @@ type ConfirmingRead = ReadState["confirming"][number];
 //    request or its answer may be lost on the wire, or the leader deposed without this follower
 //    hearing of it (a removed node hears from nobody), and nothing else would ever settle it.
 //    Failing is safe (nothing happened); the client retries, at the leader or here.
+// 7. A follower numbers its forwarded reads from a point drawn from its seed, not from 1. An
+//    answer to a request of its previous life may still be on the wire when it restarts; had the
+//    new life numbered its requests alike, it would take that answer for a new request, and serve
+//    a read index chosen before the new read was asked (a stale read). Each start has its own
+//    seed (createNode draws one; the simulator draws one per boot), so each life numbers its
+//    requests in its own 2^20-wide slot among 2^32.
 
 const noReads = new Map<never, never>();
 
-/** The read state of a node that just started. */
-export function initialReadState(leaseReads: boolean): ReadState {
+/** The first id of the forwarded reads of a node's life (rule 7). */
+export function firstForwardedReadId(seed: number, id: string): number {
+  const { value } = nextRandom(seedFor(seed, `${id}/reads`));
+  return value * 2 ** 20 + 1;
+}
+
+/** The read state of a node that just started; its forwarded reads are numbered from `firstId`. */
+export function initialReadState(leaseReads: boolean, firstId: number): ReadState {
   return {
     awaitingTermCommit: [],
     confirming: [],
@@ -62,7 +75,7 @@ export function initialReadState(leaseReads: boolean): ReadState {
     leaseRounds: [],
     forwarded: noReads,
     forwardTicks: 0,
-    nextRequestId: 1,
+    nextRequestId: firstId,
     holdVotesAfterStart: leaseReads,
     leaseRevoked: false,
   };
@@ -304,11 +317,10 @@ function failPending(ctx: Ctx): void {
   for (const read of reads.forwarded.values()) fail(read.id);
   // Reads forwarded to us by followers are not answered: their nodes fail them when they learn
   // of the change, or their clients time out.
-  const fresh = initialReadState(false);
+  const fresh = initialReadState(false, reads.nextRequestId);
   s.reads = {
     ...fresh,
     forwardTicks: reads.forwardTicks,
-    nextRequestId: reads.nextRequestId,
     holdVotesAfterStart: reads.holdVotesAfterStart,
   };
 }

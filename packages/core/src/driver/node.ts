@@ -34,6 +34,7 @@ import { NodeRuntime } from "./runtime.js";
 import type { RuntimeRules } from "./runtime-rules.js";
 import { hostScheduler, type Scheduler, type TimerHandle } from "./scheduler.js";
 import { SnapshotIo } from "./snapshot-io.js";
+import { startSeed } from "./start-seed.js";
 import { type NodeStats, StatsRecorder } from "./stats.js";
 import { TickClock } from "./tick-clock.js";
 import { TransferWaiter } from "./transfer-waiter.js";
@@ -116,7 +117,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       logger,
       ...configInput
     } = options;
-    const config = validateConfig(configInput);
+    const config = validateConfig({ ...configInput, seed: configInput.seed ?? startSeed() });
     validateDriverOptions(options);
     this.id = config.id;
     this.#initialMembership = config.join

@@ -5,8 +5,9 @@
 //
 // The cluster also checks what it can observe, and reports a violation as a `VIOLATION` trace line
 // (the runner fails any script whose output has one): two leaders in one term, two different
-// entries applied at one index, applies out of order, persist effects that leave a gap, and a
-// message that promises more than its sender's disk holds (promises.ts).
+// entries applied at one index, applies out of order, persist effects that leave a gap, a
+// message that promises more than its sender's disk holds (promises.ts), and a read served at an
+// index below one that some node knew committed before the read was asked (a stale read).
 
 import {
   type Config,
@@ -51,6 +52,8 @@ type SimNode = {
   applied: number;
   /** Snapshot bytes, as a storage holds them (taken, received, in force). */
   readonly snapshots: MemorySnapshots;
+  /** How many times it restarted: each start gets a seed of its own, as createNode draws one. */
+  starts: number;
 };
 
 const emptyDisk = (): Disk => ({
@@ -70,6 +73,10 @@ export class Cluster {
   private groups: Map<NodeId, number> | null = null;
   private readonly leaderOfTerm = new Map<number, NodeId>();
   private readonly appliedTermAt = new Map<number, string>();
+  /** The highest commit index any node has reached: every index up to it is committed. */
+  private highestCommit = 0;
+  /** Per read (`node/readId`): `highestCommit` when it was asked; its index must not be lower. */
+  private readonly readFloors = new Map<string, number>();
 
   /** Nodes 1..size; the first `votersCount` are the voters, the others start empty and join. */
   constructor(size: number, overrides: ConfigOverrides = {}, votersCount = size) {
@@ -88,6 +95,7 @@ export class Cluster {
         holdPersist: false,
         applied: 0,
         snapshots: new MemorySnapshots(),
+        starts: 1,
       };
       this.nodes.set(id, node);
     }
@@ -147,6 +155,7 @@ export class Cluster {
       this.trace.push(`${node.id} is down: ${event.type} ignored`);
       return [];
     }
+    if (event.type === "read") this.readFloors.set(`${node.id}/${event.id}`, this.highestCommit);
     const result = step(node.state, event);
     node.state = result.state;
     for (const effect of result.effects) {
@@ -155,7 +164,9 @@ export class Cluster {
       if (effect.type === "roleChanged" && effect.role === "leader") {
         this.noteLeader(node.id, effect.term);
       }
+      if (effect.type === "readReady") this.checkFresh(node.id, effect.id, effect.index);
     }
+    this.highestCommit = Math.max(this.highestCommit, result.state.commit);
     for (const message of result.messages) this.send(message);
     const followUps: Event[] = [];
     for (const effect of result.effects) {
@@ -267,6 +278,19 @@ export class Cluster {
       this.appliedTermAt.set(entry.index, mine);
     }
     return { type: "applied", index: node.applied as Index };
+  }
+
+  /**
+   * Linearizability of a read (thesis §6.4): it must reflect every write committed before it was
+   * asked, so its index may not be below any commit index known anywhere at that moment.
+   */
+  private checkFresh(id: NodeId, readId: string, index: number): void {
+    const floor = this.readFloors.get(`${id}/${readId}`);
+    if (floor !== undefined && index < floor) {
+      this.trace.push(
+        `VIOLATION ${id}: read ${readId} ready at ${index}, but ${floor} was committed before it was asked`,
+      );
+    }
   }
 
   private noteLeader(id: NodeId, term: Term): void {
@@ -398,7 +422,8 @@ export class Cluster {
     node.pending = [];
     node.applied = node.disk.snapshot?.index ?? 0;
     node.snapshots.keepOnly(node.disk.snapshot);
-    node.state = init(node.config, this.disk(id));
+    node.starts++;
+    node.state = init({ ...node.config, seed: node.config.seed + node.starts - 1 }, this.disk(id));
   }
 
   /** Replaces a node's disk (to build diverged logs, Figure 7) and restarts it from it. */
