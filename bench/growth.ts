@@ -18,7 +18,7 @@
 // Targets (issue 11): leaderChanges 0; the last phase's throughput >= 80% of the first's; every
 // stall < 50 ms; catch-up >= 50 MB/s; peak RSS < 2.5x the state. Every process is killed by pid;
 // data lives in one temporary directory, removed at the end. The last line is one JSON object.
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -29,6 +29,7 @@ import { kvPutter } from "./kv-http.js";
 
 const usage = `usage: pnpm bench growth [--state-mb N] [--phases N] [--clients N] [--value-bytes N]
                          [--time-limit-s N] [--server-args "..."] [--profile-dir DIR]
+                         [--log-dir DIR]
 
   --state-mb      grow the state to this many MB (2^20 bytes) of keys and values (default 200;
                   e.g. 20 for a quick run)
@@ -40,7 +41,8 @@ const usage = `usage: pnpm bench growth [--state-mb N] [--phases N] [--clients N
                   the run
   --server-args   extra kv-server options for every node, e.g. "--snapshot-every 5000"
   --profile-dir   run every server with node --cpu-prof into DIR (one .cpuprofile per server
-                  process, written when it exits: the servers are stopped with SIGTERM at the end)`;
+                  process, written when it exits: the servers are stopped with SIGTERM at the end)
+  --log-dir       copy every server's log (<id>.log, JSON lines) into DIR at the end`;
 
 const ids = ["a", "b", "c"];
 const MB = 1024 * 1024;
@@ -56,6 +58,7 @@ type Settings = {
   readonly timeLimitMs: number;
   readonly serverArgs: readonly string[];
   readonly profileDir: string | null;
+  readonly logDir: string | null;
 };
 
 type Load = { ackedBytes: number; acked: number; failed: number; done: boolean };
@@ -95,6 +98,7 @@ function parseSettings(argv: readonly string[]): Settings | "help" {
       "time-limit-s": { type: "string", default: "1800" },
       "server-args": { type: "string", default: "" },
       "profile-dir": { type: "string" },
+      "log-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -112,6 +116,7 @@ function parseSettings(argv: readonly string[]): Settings | "help" {
     timeLimitMs: positive("time-limit-s") * 1000,
     serverArgs: (values["server-args"] ?? "").split(/\s+/).filter((arg) => arg !== ""),
     profileDir: values["profile-dir"] ?? null,
+    logDir: values["log-dir"] ?? null,
   };
 }
 
@@ -206,6 +211,12 @@ async function payloadBytesSent(c: LocalCluster, id: string) {
   return { installSnapshot: sent("installSnapshot"), appendEntries: sent("appendEntries") };
 }
 
+/** Copies every server's log into `logDir` (created if missing). */
+async function keepLogs(c: LocalCluster, logDir: string): Promise<void> {
+  await mkdir(logDir, { recursive: true });
+  for (const id of ids) await copyFile(c.logFile(id), join(logDir, `${id}.log`)).catch(() => {});
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
   const s = parseSettings(argv);
   if (s === "help") {
@@ -274,6 +285,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     // A profile is written when the process exits on its own: stop the servers cleanly first.
     if (s.profileDir !== null) await Promise.all(ids.map((id) => c.kill(id, "SIGTERM")));
     await c.destroy();
+    if (s.logDir !== null) await keepLogs(c, s.logDir);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -124,6 +124,7 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "time-limit-s": "stop growing after this many seconds (default 1800)",
       "server-args": "extra kv-server options for every server",
       "profile-dir": "write a V8 CPU profile of every server process into this directory",
+      "log-dir": "copy every server's log into this directory at the end",
     },
   },
   failover: {

@@ -82,6 +82,16 @@ export type SnapshotTransfer = {
    * and after a silence, grown by each acknowledgement up to `inflightBytesMax` (snapshot-send.ts).
    */
   readonly windowBytes: number;
+  /**
+   * The acknowledged offset whose chunk was resent because the follower reported a gap there
+   * (0: none), so the answers to the chunks after the gap resend it once, not once each.
+   */
+  readonly gapResentAt: number;
+  /**
+   * While gaps are being filled: the offset sent when the first was reported (0: none). An
+   * acknowledgement that stops short of it reports the next gap (RFC 6582's partial ack).
+   */
+  readonly recoverTo: number;
 };
 
 /** A follower's log fell short of what it had acknowledged (a wiped or restored data directory). */
@@ -166,6 +176,8 @@ export function withTransfer(pr: Progress, changes: Partial<SnapshotTransfer>): 
       ackedBytes: changes.ackedBytes ?? transfer.ackedBytes,
       idleTicks: changes.idleTicks ?? transfer.idleTicks,
       windowBytes: changes.windowBytes ?? transfer.windowBytes,
+      gapResentAt: changes.gapResentAt ?? transfer.gapResentAt,
+      recoverTo: changes.recoverTo ?? transfer.recoverTo,
     },
   });
 }
@@ -198,7 +210,15 @@ export function toSnapshot(
     sinceSeq: seq,
     inflight: Inflight.empty,
     ackedSinceHeartbeat: false,
-    transfer: { snapshot, offset: 0, ackedBytes: 0, idleTicks: 0, windowBytes },
+    transfer: {
+      snapshot,
+      offset: 0,
+      ackedBytes: 0,
+      idleTicks: 0,
+      windowBytes,
+      gapResentAt: 0,
+      recoverTo: 0,
+    },
   });
 }
 

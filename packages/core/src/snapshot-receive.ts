@@ -10,14 +10,17 @@ import type { IncomingSnapshot } from "./state.js";
 // A follower's side of InstallSnapshot (Raft paper §7, Figure 13), for a message of the current
 // term from its leader (step.ts settled the term and the leader).
 //
-// Chunks are accepted only in order: a chunk at the offset already received extends the copy, an
-// earlier one (a duplicate) changes nothing, a later one (something in between was lost) is
-// dropped, and the leader resends from the acknowledged offset. The bytes never stay in the
-// core: each new piece goes to storage (`writeSnapshotChunk`), and the core keeps only how far
-// they reach and their running CRC-32. Once the last byte arrives and the checksum matches the
-// leader's, the snapshot replaces the log up to its index, is persisted (which makes the stored
-// chunks durable), and the state machine is told to load it (`restore`) before anything after it
-// is applied. A snapshot whose bytes do not match is bad remote input: dropped, the transfer
+// The bytes go to storage in order (`writeSnapshotChunk`), and the core keeps only how far they
+// reach and their running CRC-32. A chunk at the offset already received extends the copy, an
+// earlier one (a duplicate) changes nothing. A later one (a chunk before it was lost or is late)
+// is held, up to `inflightBytesMax` bytes and `inflightMessagesMax` chunks (the most a leader's
+// window has in flight), and written once the bytes before it are: one lost datagram then costs
+// the leader one chunk to resend, not the rest of its window. Every chunk is answered with the
+// contiguous bytes held, so an early one tells the leader where the gap is (snapshot-send.ts
+// resends it at once). Once every byte is there and the checksum matches the leader's, the
+// snapshot replaces the log up to its index, is persisted (which makes the stored chunks
+// durable), and the state machine is told to load it (`restore`) before anything after it is
+// applied. A snapshot whose bytes do not match is bad remote input: dropped, the transfer
 // forgotten (the leader starts over once it gives up on it). The acknowledgement of the complete
 // snapshot waits for the write: it tells the leader this follower holds everything up to it.
 
@@ -40,26 +43,18 @@ export function handleInstallSnapshot(ctx: Ctx, msg: InstallSnapshot): void {
   }
   const incoming = current ?? start(msg);
   if (msg.offset > incoming.receivedBytes) {
-    ctx.dropReason = `snapshot chunk at offset ${msg.offset}, but only ${incoming.receivedBytes} bytes were received`;
+    s.incoming = holdEarly(ctx, incoming, msg);
+    reply(ctx, msg, incoming.receivedBytes, false);
     return;
   }
-  const fresh = msg.data.subarray(incoming.receivedBytes - msg.offset);
-  let next = incoming;
-  if (fresh.byteLength > 0 || current === null) {
-    // Offset 0 of a new transfer is written even when empty: it starts the stored copy afresh.
-    ctx.snapshotIo.push({
-      type: "writeSnapshotChunk",
-      snapshot: metaOf(incoming),
-      offset: incoming.receivedBytes,
-      data: fresh,
-    });
-    next = {
-      ...incoming,
-      receivedBytes: incoming.receivedBytes + fresh.byteLength,
-      receivedChecksum: crc32(fresh, incoming.receivedChecksum),
-    };
+  // Offset 0 of a new transfer is written even when empty: it starts the stored copy afresh.
+  let next = extend(ctx, incoming, msg.offset, msg.data, current === null);
+  while (next.early.length > 0 && next.early[0]!.offset <= next.receivedBytes) {
+    const [first, ...rest] = next.early;
+    const held = { ...next, early: rest, earlyBytes: next.earlyBytes - first!.data.byteLength };
+    next = extend(ctx, held, first!.offset, first!.data, false);
   }
-  if (next.receivedBytes < next.size || !msg.done) {
+  if (next.receivedBytes < next.size) {
     s.incoming = next;
     reply(ctx, msg, next.receivedBytes, false);
     return;
@@ -77,6 +72,52 @@ export function handleInstallSnapshot(ctx: Ctx, msg: InstallSnapshot): void {
   }
   install(ctx, metaOf(next));
   reply(ctx, msg, next.size, true);
+}
+
+/** Writes what `data` (at `offset`, not past the bytes received) adds to the stored copy. */
+function extend(
+  ctx: Ctx,
+  incoming: IncomingSnapshot,
+  offset: number,
+  data: Uint8Array,
+  always: boolean,
+): IncomingSnapshot {
+  const fresh = data.subarray(incoming.receivedBytes - offset);
+  if (fresh.byteLength === 0 && !always) return incoming;
+  ctx.snapshotIo.push({
+    type: "writeSnapshotChunk",
+    snapshot: metaOf(incoming),
+    offset: incoming.receivedBytes,
+    data: fresh,
+  });
+  return {
+    ...incoming,
+    receivedBytes: incoming.receivedBytes + fresh.byteLength,
+    receivedChecksum: crc32(fresh, incoming.receivedChecksum),
+  };
+}
+
+/**
+ * Holds a chunk that arrived past the bytes received, in offset order, unless it is already held
+ * or the held chunks are at their bound (the leader resends it later: nothing is lost but time).
+ */
+function holdEarly(ctx: Ctx, incoming: IncomingSnapshot, msg: InstallSnapshot): IncomingSnapshot {
+  const config = ctx.s.config;
+  const early = incoming.early;
+  if (
+    early.some((chunk) => chunk.offset === msg.offset) ||
+    early.length >= config.inflightMessagesMax ||
+    incoming.earlyBytes + msg.data.byteLength > config.inflightBytesMax
+  ) {
+    return incoming;
+  }
+  const at = early.findIndex((chunk) => chunk.offset > msg.offset);
+  const chunk = { offset: msg.offset, data: msg.data };
+  return {
+    ...incoming,
+    early: at < 0 ? [...early, chunk] : [...early.slice(0, at), chunk, ...early.slice(at)],
+    earlyBytes: incoming.earlyBytes + msg.data.byteLength,
+  };
 }
 
 function metaOf(incoming: IncomingSnapshot): Snapshot {
@@ -121,6 +162,8 @@ function start(msg: InstallSnapshot): IncomingSnapshot {
     checksum: msg.checksum,
     receivedBytes: 0,
     receivedChecksum: 0,
+    early: [],
+    earlyBytes: 0,
   };
 }
 

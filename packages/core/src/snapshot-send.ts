@@ -35,12 +35,16 @@ import { leaderOf, progressOf, setProgress } from "./tracker.js";
 //   a follower that answers gets the full window within a few round trips, and one that does not
 //   (stopped, restarted, partitioned) costs the leader one small chunk, not a window read from
 //   disk and pushed into a dead socket on every retry.
-// - Loss: the follower accepts chunks only in order and acknowledges the contiguous bytes it
-//   holds. When the follower has answered nothing for a while, the leader resends from the last
-//   acknowledged offset with the window back at its start (a silence is a loss or a stall, and
-//   either way a full window resent would be mostly duplicates), and waits twice as long before
-//   the next resend if that one goes unanswered too; the resent chunk also serves as the
-//   follower's heartbeat.
+// - Loss: the follower holds chunks that arrive past a gap and acknowledges the contiguous bytes
+//   it holds, so an answer that does not move the acknowledged offset while later chunks are in
+//   flight reports a gap there: the leader resends that one chunk at once, and each later answer
+//   that still stops short of what was sent meanwhile reports the next gap (TCP's fast
+//   retransmit and partial acknowledgements, RFC 5681 and 6582). Only what is missing travels
+//   again, and the window keeps its size. When the follower has answered nothing for a while, the
+//   leader resends from the last acknowledged offset with the window back at its start (a silence
+//   is a loss or a stall, and either way a full window resent would be mostly duplicates), and
+//   waits twice as long before the next resend if that one goes unanswered too; the resent chunk
+//   also serves as the follower's heartbeat.
 // - Limbo: a follower that restarted mid-transfer lost its partial copy and drops chunks past
 //   offset 0, so a transfer with no answer for `snapshotLimboTicks` falls back to probing, which
 //   starts a fresh transfer from offset 0 if the follower still needs one.
@@ -221,6 +225,8 @@ export function snapshotHeartbeat(ctx: Ctx, peer: NodeId): void {
           idleTicks: idle,
           offset: transfer.ackedBytes,
           windowBytes: initialWindowBytes(ctx),
+          gapResentAt: 0,
+          recoverTo: 0,
         }),
         { inflight: pr.inflight.freeTo(Number.POSITIVE_INFINITY) },
       )
@@ -262,9 +268,16 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
   if (msg.receivedBytes > size) {
     return `receivedBytes ${msg.receivedBytes} is beyond the snapshot's ${size} bytes`;
   }
-  // No more than already confirmed: a duplicated or reordered answer; proof of life only.
   if (msg.receivedBytes <= transfer.ackedBytes && transfer.ackedBytes > 0) {
-    setProgress(s, peer, withTransfer(pr, { idleTicks: 0 }));
+    // No more than already confirmed: a duplicated or reordered answer, or one to a chunk past a
+    // gap at the acknowledged offset, which is resent once.
+    const live = withTransfer(pr, { idleTicks: 0 });
+    const gap = msg.receivedBytes === transfer.ackedBytes && transfer.offset > transfer.ackedBytes;
+    if (!gap || transfer.gapResentAt === transfer.ackedBytes) {
+      setProgress(s, peer, live);
+      return null;
+    }
+    setProgress(s, peer, resendGap(ctx, peer, live, Math.max(transfer.recoverTo, transfer.offset)));
     return null;
   }
   const acked = withTransfer(pr, {
@@ -278,14 +291,42 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
       transfer.windowBytes + msg.receivedBytes - transfer.ackedBytes,
     ),
   });
+  const freed = withProgress(acked, {
+    inflight: pr.inflight.freeTo(msg.receivedBytes),
+    ackedSinceHeartbeat: true,
+  });
+  // Filling gaps: an answer short of what was sent when the first was reported reports the next.
+  const recovering = transfer.recoverTo > msg.receivedBytes;
   setProgress(
     s,
     peer,
-    withProgress(acked, {
-      inflight: pr.inflight.freeTo(msg.receivedBytes),
-      ackedSinceHeartbeat: true,
-    }),
+    recovering
+      ? resendGap(ctx, peer, freed, transfer.recoverTo)
+      : withTransfer(freed, { gapResentAt: 0, recoverTo: 0 }),
   );
   sendSnapshotChunks(ctx, peer);
   return null;
+}
+
+/**
+ * Asks for the chunk at the acknowledged offset again, to fill the gap the follower reported
+ * there. It is already counted in flight (sent before), so the window does not change.
+ */
+function resendGap(ctx: Ctx, peer: NodeId, pr: Progress, recoverTo: number): Progress {
+  const transfer = pr.transfer!;
+  const snapshot = transfer.snapshot;
+  const offset = transfer.ackedBytes;
+  const length = Math.min(
+    ctx.s.config.snapshotChunkBytesMax,
+    transfer.windowBytes,
+    snapshot.size - offset,
+  );
+  ctx.snapshotIo.push({
+    type: "readSnapshotChunk",
+    to: peer,
+    snapshot: publicMeta(snapshot),
+    offset,
+    length,
+  });
+  return withTransfer(pr, { gapResentAt: offset, recoverTo });
 }

@@ -38,7 +38,17 @@ export type IncomingSnapshot = {
   readonly receivedBytes: number;
   /** CRC-32 of the first `receivedBytes` bytes. */
   readonly receivedChecksum: number;
+  /**
+   * Chunks that arrived past `receivedBytes` (one before them was lost or is late), by offset:
+   * held until the bytes before them are written, then written in order (snapshot-receive.ts).
+   * Invariant: every one starts past `receivedBytes`; `earlyBytes` is the sum of their lengths.
+   */
+  readonly early: readonly EarlyChunk[];
+  readonly earlyBytes: number;
 };
+
+/** A chunk of a snapshot being received that arrived before the bytes ahead of it. */
+export type EarlyChunk = { readonly offset: number; readonly data: Uint8Array };
 
 /**
  * The read bookkeeping of one node (read-index.ts holds every rule of reads). Immutable: a step

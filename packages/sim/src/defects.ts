@@ -1,5 +1,6 @@
 import type { Effect, Entry, HardState, Index, Message, PersistEffect } from "@flotilla/core";
 import { init, type RaftStateInternals, step } from "@flotilla/core/runtime";
+import { crc32 } from "@flotilla/core/testing";
 import type { RaftCore } from "./raft-core.js";
 
 // Planted defects, each a classic Raft bug, built around the real reducer through the
@@ -224,6 +225,44 @@ export const acceptsProposalsWhileTransferring: RaftCore<RaftStateInternals> = {
 };
 
 /**
+ * §7, issue 11: a follower installs a snapshot once its last chunk arrives although a chunk before
+ * it is still missing: the chunks held past a gap taken for the whole, and the checksum compared
+ * with what was received rather than with the leader's. The rule it breaks: a snapshot is put in
+ * force only once every byte is there and the CRC-32 matches (snapshot-receive.ts). Planted by
+ * moving the bytes received up to the last chunk's offset and handing the core, as the leader's
+ * checksum, the one the bytes it will hold give.
+ */
+export const installsSnapshotWithHoles: RaftCore<RaftStateInternals> = {
+  init,
+  step(state, event) {
+    const incoming = state.incoming;
+    if (event.type !== "receive" || event.message.type !== "installSnapshot" || incoming === null) {
+      return step(state, event);
+    }
+    const message = event.message;
+    const ofTransfer =
+      message.from === incoming.from &&
+      message.term === incoming.leaderTerm &&
+      message.snapshotIndex === incoming.index;
+    if (!message.done || !ofTransfer || message.offset <= incoming.receivedBytes) {
+      return step(state, event);
+    }
+    const checksum = crc32(message.data, incoming.receivedChecksum);
+    const holed = {
+      ...incoming,
+      receivedBytes: message.offset,
+      checksum,
+      early: [],
+      earlyBytes: 0,
+    };
+    return step(
+      { ...state, incoming: holed },
+      { type: "receive", message: { ...message, checksum } },
+    );
+  },
+};
+
+/**
  * Every planted defect of this module by name: what the playground offers and the seed-search
  * suite (`test/planted-defects.test.ts`) runs, each a {@link RaftCore} to hand the simulator.
  */
@@ -237,6 +276,7 @@ export const defects = {
   reprobesAtOnce,
   timeoutNowBeforeCaughtUp,
   acceptsProposalsWhileTransferring,
+  installsSnapshotWithHoles,
 } as const;
 
 /** The name of a planted defect, a key of {@link defects}. */

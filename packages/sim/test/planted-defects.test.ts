@@ -1,3 +1,4 @@
+import { InvalidPersistError } from "@flotilla/core";
 import { describe, expect, it } from "vitest";
 import { type DefectName, defects } from "../src/defects.js";
 import type { SimulationOverrides } from "../src/options.js";
@@ -77,5 +78,26 @@ describe("a bounded seed search finds each planted defect", () => {
       console.log(caughtAsExpected(c.defect, found));
       expect(found.result.violation).not.toBeNull();
     });
+  }
+});
+
+// A follower holds snapshot chunks that arrive past a gap (snapshot-receive.ts); installing once
+// the last one is there, holes and all, is caught by the storage under it: FileStorage takes a
+// received snapshot's bytes only in order and refuses to put in force bytes it does not hold
+// whole (InvalidPersistError), so the node stops rather than restore a snapshot with holes.
+// Transfers need many chunks (padded snapshots) for a chunk to overtake a lost one.
+it("a bounded seed search finds installsSnapshotWithHoles", async () => {
+  const core = defects.installsSnapshotWithHoles as RaftCore<unknown>;
+  const found = await findViolation(
+    { core },
+    seedsFrom([8, 11], 1, 150),
+    { steps: 2000, snapshotPaddingBytes: 4096 },
+    ["correctness", "crash"],
+  );
+  expect(found, "no failure in seeds 1..150").not.toBeNull();
+  if (found === null) return;
+  console.log(caughtAsExpected("installsSnapshotWithHoles", found));
+  if (found.result.outcome === "crash") {
+    expect(found.result.error).toBeInstanceOf(InvalidPersistError);
   }
 });
