@@ -29,7 +29,7 @@ import { kvPutter } from "./kv-http.js";
 
 const usage = `usage: pnpm bench growth [--state-mb N] [--phases N] [--clients N] [--value-bytes N]
                          [--time-limit-s N] [--server-args "..."] [--profile-dir DIR]
-                         [--log-dir DIR]
+                         [--log-dir DIR] [--node-args "..."]
 
   --state-mb      grow the state to this many MB (2^20 bytes) of keys and values (default 200;
                   e.g. 20 for a quick run)
@@ -42,7 +42,9 @@ const usage = `usage: pnpm bench growth [--state-mb N] [--phases N] [--clients N
   --server-args   extra kv-server options for every node, e.g. "--snapshot-every 5000"
   --profile-dir   run every server with node --cpu-prof into DIR (one .cpuprofile per server
                   process, written when it exits: the servers are stopped with SIGTERM at the end)
-  --log-dir       copy every server's log (<id>.log, JSON lines) into DIR at the end`;
+  --log-dir       copy every server's log (<id>.log, JSON lines) into DIR at the end
+  --node-args     extra options for node itself in every server process, e.g. --node-args=--trace-gc
+                  (what they print goes to the server's log)`;
 
 const ids = ["a", "b", "c"];
 const MB = 1024 * 1024;
@@ -59,6 +61,7 @@ type Settings = {
   readonly serverArgs: readonly string[];
   readonly profileDir: string | null;
   readonly logDir: string | null;
+  readonly nodeArgs: readonly string[];
 };
 
 type Load = { ackedBytes: number; acked: number; failed: number; done: boolean };
@@ -99,6 +102,7 @@ function parseSettings(argv: readonly string[]): Settings | "help" {
       "server-args": { type: "string", default: "" },
       "profile-dir": { type: "string" },
       "log-dir": { type: "string" },
+      "node-args": { type: "string", default: "" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -117,6 +121,7 @@ function parseSettings(argv: readonly string[]): Settings | "help" {
     serverArgs: (values["server-args"] ?? "").split(/\s+/).filter((arg) => arg !== ""),
     profileDir: values["profile-dir"] ?? null,
     logDir: values["log-dir"] ?? null,
+    nodeArgs: (values["node-args"] ?? "").split(/\s+/).filter((arg) => arg !== ""),
   };
 }
 
@@ -224,7 +229,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const dir = await mkdtemp(join(tmpdir(), "flotilla-bench-growth-"));
-  const nodeArgs = s.profileDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${s.profileDir}`];
+  const profile = s.profileDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${s.profileDir}`];
+  const nodeArgs = [...profile, ...s.nodeArgs];
   const c = await LocalCluster.create({ ids, dir, serverArgs: s.serverArgs, nodeArgs });
   let probe: GrowthProbe | null = null;
   let writers: ReturnType<typeof startWriters> | null = null;

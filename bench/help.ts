@@ -125,6 +125,7 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "server-args": "extra kv-server options for every server",
       "profile-dir": "write a V8 CPU profile of every server process into this directory",
       "log-dir": "copy every server's log into this directory at the end",
+      "node-args": "extra options for node in every server process (--node-args=--trace-gc)",
     },
   },
   failover: {

@@ -3,15 +3,26 @@
 // every received snapshot with it before installing (bad remote input must be dropped, never
 // installed), and it may import nothing, so a table-driven CRC lives here. It agrees with
 // node:zlib's crc32, which storage-file uses (tested there).
+//
+// Slicing-by-8 (Intel's, as in zlib and the Linux kernel): eight tables, eight bytes per step,
+// so a follower's check of a snapshot of hundreds of megabytes costs a fraction of the bytewise
+// loop's time (which was a tenth of a follower's CPU during a catch-up, issue 11).
 
-const table = makeTable();
+/** Table k (at k × 256) maps a byte to its CRC contribution k bytes further on. */
+const tables = makeTables();
 
-function makeTable(): Uint32Array {
-  const t = new Uint32Array(256);
+function makeTables(): Uint32Array {
+  const t = new Uint32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     t[n] = c >>> 0;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) {
+      const previous = t[(k - 1) * 256 + n]!;
+      t[k * 256 + n] = (previous >>> 8) ^ t[previous & 0xff]!;
+    }
   }
   return t;
 }
@@ -21,7 +32,22 @@ function makeTable(): Uint32Array {
  * none), so `crc32(b, crc32(a))` is the CRC-32 of `a` followed by `b`. An unsigned 32-bit integer.
  */
 export function crc32(data: Uint8Array, previous = 0): number {
+  const t = tables;
   let c = ~previous;
-  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  let i = 0;
+  const whole = data.length - (data.length % 8);
+  for (; i < whole; i += 8) {
+    const low = c ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
+    c =
+      t[7 * 256 + (low & 0xff)]! ^
+      t[6 * 256 + ((low >>> 8) & 0xff)]! ^
+      t[5 * 256 + ((low >>> 16) & 0xff)]! ^
+      t[4 * 256 + (low >>> 24)]! ^
+      t[3 * 256 + data[i + 4]!]! ^
+      t[2 * 256 + data[i + 5]!]! ^
+      t[256 + data[i + 6]!]! ^
+      t[data[i + 7]!]!;
+  }
+  for (; i < data.length; i++) c = t[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }

@@ -11,7 +11,9 @@ export type Admitted =
 export function admitMessage(payload: Uint8Array, sender: string, self: string): Admitted {
   let message: Message;
   try {
-    message = decodeMessage(payload);
+    // The payload is this message's own: a fresh datagram buffer from node:dgram (or a view of
+    // one), or the buffer reassembly joined the fragments into. Nothing else holds or reuses it.
+    message = decodeMessage(payload, { adopt: true });
   } catch {
     // DecodeError is the expected case; anything else would be a codec bug, and remote bytes
     // must never crash the process either way.

@@ -92,9 +92,18 @@ export function encodeMessage(message: Message): Uint8Array {
   });
 }
 
-/** Decodes one message occupying all of `bytes`; throws DecodeError and nothing else. */
-export function decodeMessage(bytes: Uint8Array): Message {
-  const reader: Reader = new Reader(bytes);
+/**
+ * Decodes one message occupying all of `bytes`; throws DecodeError and nothing else. The message's
+ * byte fields (entry data, snapshot chunks) never alias `bytes`, which the caller may reuse,
+ * unless `options.adopt` says the caller hands `bytes` over and never changes them: then they
+ * view it, saving a copy of every received byte (a transport that gets a fresh buffer per
+ * message, as node:dgram gives).
+ */
+export function decodeMessage(
+  bytes: Uint8Array,
+  options: { readonly adopt?: boolean } = {},
+): Message {
+  const reader: Reader = new Reader(bytes, 0, options.adopt === true);
   const tag = readHeader(reader);
   const type = messageTypeByTag.get(tag);
   if (type === undefined) reader.fail("tag", headerBytes - 1, `unknown message type tag ${tag}`);

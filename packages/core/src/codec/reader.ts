@@ -16,11 +16,17 @@ export class Reader {
   private readonly path: (string | number)[] = [];
   private owned: Uint8Array | undefined;
 
+  /**
+   * `adopt`: the caller hands `input` over and never changes it, so byte fields view it directly;
+   * otherwise the first byte field copies the input once and every byte field views that copy.
+   */
   constructor(
     readonly input: Uint8Array,
     start = 0,
+    adopt = false,
   ) {
     this.pos = start;
+    if (adopt) this.owned = input;
   }
 
   get remaining(): number {

@@ -38,4 +38,31 @@ describe("codec round trip", () => {
     bytes.fill(0);
     expect(entry).toMatchObject({ data: new Uint8Array([1, 2, 3]) });
   });
+
+  it("a message's byte fields view the input only when the caller hands it over (adopt)", () => {
+    const chunk = new Uint8Array([4, 5, 6]);
+    const message = {
+      type: "installSnapshot",
+      from: "a",
+      to: "b",
+      term: 2,
+      snapshotIndex: 9,
+      snapshotTerm: 1,
+      membership: { voters: ["a", "b"], learners: [] },
+      size: 3,
+      checksum: 7,
+      offset: 0,
+      data: chunk,
+      done: true,
+      seq: 1,
+    } as never;
+    const copied = decodeMessage(encodeMessage(message)) as { data: Uint8Array };
+    const bytes = encodeMessage(message);
+    const adopted = decodeMessage(bytes, { adopt: true }) as { data: Uint8Array };
+    expect(adopted.data.buffer).toBe(bytes.buffer);
+    expect(copied.data).toEqual(chunk);
+    expect(adopted.data).toEqual(chunk);
+    bytes.fill(0);
+    expect(adopted.data).toEqual(new Uint8Array(3)); // a view: the caller must not reuse it
+  });
 });
