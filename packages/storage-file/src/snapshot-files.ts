@@ -12,7 +12,9 @@
 // makes it durable the same way. Either way a crash leaves the old snapshot in force, whole, and
 // opening removes every temp file and every data file not in force: a transfer or a write cut by
 // a crash leaves nothing behind. Checksums (CRC-32, as the core's) are computed as bytes pass,
-// compared before a snapshot is put in force, and again when one is read back whole.
+// compared before a snapshot is put in force, and again when one is read back whole. Both kinds
+// are also synced in the background every 16 MiB as they are written (background-sync.ts), so
+// the final fsync does not write hundreds of megabytes in one go.
 
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -23,6 +25,7 @@ import {
   type SnapshotStream,
   type StoredSnapshot,
 } from "@flotilla/core";
+import { BackgroundSync } from "./background-sync.js";
 import { StorageCorruptionError } from "./errors.js";
 import type { FileSystem, ReadableFile, WritableFile } from "./fs.js";
 import { tempSuffix } from "./meta-files.js";
@@ -37,6 +40,8 @@ const readSliceBytes = 1024 * 1024;
 type Incoming = {
   readonly index: number;
   readonly file: WritableFile;
+  /** Syncs it in the background as chunks arrive (background-sync.ts). */
+  readonly syncing: BackgroundSync;
   size: number;
   checksum: number;
 };
@@ -97,17 +102,20 @@ export class SnapshotFiles {
     const name = dataFileName(index);
     const temp = this.#path(name + tempSuffix);
     const file = await this.#fs.openWritable(temp, "create");
+    const syncing = new BackgroundSync(file);
     let size = 0;
     let checksum = 0;
     try {
       for await (const slice of data) {
         usable();
         await file.write(slice, size);
+        syncing.wrote(slice.byteLength);
         size += slice.byteLength;
         checksum = crc32(slice, checksum);
       }
-      await file.sync();
+      await syncing.finish();
     } finally {
+      await syncing.abandon();
       await file.close();
     }
     usable();
@@ -124,7 +132,8 @@ export class SnapshotFiles {
       await this.#dropIncoming();
       const path = this.#path(`snapshot-${snapshot.index}${incomingSuffix}`);
       const file = await this.#fs.openWritable(path, "create");
-      this.#incoming = { index: snapshot.index, file, size: 0, checksum: 0 };
+      const syncing = new BackgroundSync(file);
+      this.#incoming = { index: snapshot.index, file, syncing, size: 0, checksum: 0 };
     }
     const incoming = this.#incoming;
     if (incoming === null || incoming.index !== snapshot.index || incoming.size !== offset) {
@@ -133,6 +142,7 @@ export class SnapshotFiles {
       );
     }
     await incoming.file.write(data, offset);
+    incoming.syncing.wrote(data.byteLength);
     incoming.size += data.byteLength;
     incoming.checksum = crc32(data, incoming.checksum);
   }
@@ -159,8 +169,9 @@ export class SnapshotFiles {
     }
     this.#incoming = null;
     try {
-      await incoming.file.sync();
+      await incoming.syncing.finish();
     } finally {
+      await incoming.syncing.abandon();
       await incoming.file.close();
     }
     const name = dataFileName(snapshot.index);
@@ -212,6 +223,7 @@ export class SnapshotFiles {
     const incoming = this.#incoming;
     this.#incoming = null;
     if (incoming === null) return;
+    await incoming.syncing.abandon();
     await incoming.file.close();
     await this.#fs.unlink(this.#path(`snapshot-${incoming.index}${incomingSuffix}`));
   }
