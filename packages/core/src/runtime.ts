@@ -18,8 +18,9 @@ export type { Reducer, StepOutput } from "./driver/reducer.js";
 export { raftReducer } from "./driver/reducer.js";
 export type { CoreSteps, RuntimeHooks, RuntimeOptions, Turn } from "./driver/runtime.js";
 export { NodeRuntime } from "./driver/runtime.js";
-export type { RuntimeRules } from "./driver/runtime-rules.js";
+export type { InboxMark, RuntimeRules } from "./driver/runtime-rules.js";
 export { shippedRules } from "./driver/runtime-rules.js";
+export { TickClock } from "./driver/tick-clock.js";
 export { type TransferNotice, TransferWaiter } from "./driver/transfer-waiter.js";
 export type {
   Notice,

@@ -52,6 +52,16 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
   "election-timeout": "election timeout, in ticks",
   amnesia: "on a crash: chance the node comes back from an older backup or an empty data dir",
   "read-share": "share of gets served as reads without a log write (ReadIndex, lease, follower)",
+  "transfer-rate": "per tick: chance the leader is asked to hand leadership to a random node",
+  "pause-rate":
+    "per node per tick: chance its process pauses (GC, SIGSTOP): no ticks, no input (default 0)",
+  "pause-max-ms": "longest process pause, in virtual ms (default three election timeouts)",
+  "clock-fault-rate":
+    "per node per tick: chance its clock runs at the edge of --clock-skew, slow or fast, a while (default 0)",
+  "timeout-now-fault":
+    "per TimeoutNow sent: chance its leader is paused or cut off right after (default 0)",
+  "client-stall-ms":
+    "a request unanswered this long sends its client to whoever leads now (default 0: never)",
   disk: "file (FileStorage on the simulated disk; the default) or memory (the bare disk, faster)",
 };
 

@@ -39,4 +39,10 @@ export const simFlags = {
   disk: "disk",
   amnesia: "amnesiaProbability",
   "read-share": "readShare",
+  "transfer-rate": "transferProbability",
+  "pause-rate": "pauseProbability",
+  "pause-max-ms": "pauseMaxMs",
+  "clock-fault-rate": "clockFaultProbability",
+  "timeout-now-fault": "timeoutNowFaultProbability",
+  "client-stall-ms": "clientStallMs",
 } as const satisfies Record<string, keyof SimulationOverrides>;

@@ -20,6 +20,11 @@ export interface ClientHost {
    */
   read(node: number, id: string, key: string, consistency: "readIndex" | "lease"): void;
   trace(detail: string): void;
+  /**
+   * The node that says it leads at the highest term, as a client learns by asking every server
+   * that answers (a paused or crashed one does not); null when none does.
+   */
+  whoLeads(): number | null;
 }
 
 /**
@@ -33,7 +38,7 @@ export type ProposalOutcome =
   | { readonly kind: "retry"; readonly leader: number | null; readonly reason: string }
   | { readonly kind: "unknown"; readonly reason: string };
 
-export type ClientEventKind = "invoke" | "arrive" | "reply" | "timeout";
+export type ClientEventKind = "invoke" | "arrive" | "reply" | "timeout" | "stall";
 
 export type ClientOptions = {
   readonly clientCount: number;
@@ -48,4 +53,6 @@ export type ClientOptions = {
   readonly readShare: number;
   /** Whether the nodes allow lease reads (then half the reads ask for one). */
   readonly leaseReads: boolean;
+  /** A request unanswered this long sends its client to whoever leads now; 0: never. */
+  readonly stallMs: number;
 };

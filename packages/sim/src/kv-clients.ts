@@ -155,6 +155,10 @@ export class KvClients {
         this.#timeout(c, token);
         return;
       }
+      case "stall": {
+        this.#stalled(client, c, token);
+        return;
+      }
       default: {
         const never: never = kind;
         throw new TypeError(`unknown client event ${JSON.stringify(never)}`);
@@ -261,6 +265,29 @@ export class KvClients {
     op.reply = null;
     const atMs = this.#host.nowMs() + delayMs + this.#latency(c);
     this.#host.schedule(atMs, "arrive", client, op.attempt);
+    const stallMs = this.#options.stallMs;
+    if (stallMs > 0) this.#host.schedule(atMs + stallMs, "stall", client, op.attempt);
+  }
+
+  /**
+   * The attempt got no answer within `stallMs` (ClientOptions): like the example's client, this
+   * one asks the servers who leads and goes there. A read is asked again there (it changed
+   * nothing); a write the node took may still take effect, so it is recorded as indeterminate and
+   * the client's next operation goes there. Nobody else leading: it waits on.
+   */
+  #stalled(client: number, c: Client, attempt: number): void {
+    const op = c.op;
+    if (op === null || op.attempt !== attempt || op.reply !== null || !op.proposed) return;
+    const leader = this.#host.whoLeads();
+    if (leader === null || leader === op.node) return;
+    c.leaderGuess = leader;
+    if (op.read === null) {
+      this.#giveUp(client, c, `stalled at n${op.node + 1}, n${leader + 1} leads`, false);
+      return;
+    }
+    this.#host.trace(`${c.name} op ${op.seq} stalled at n${op.node + 1}: to n${leader + 1}`);
+    op.hinted = true;
+    this.#sendAttempt(client, c, op, 0);
   }
 
   #arrive(client: number, c: Client, attempt: number): void {

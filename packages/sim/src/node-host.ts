@@ -5,6 +5,7 @@ import type { KvClients } from "./kv-clients.js";
 import type { MembershipChecker } from "./membership-checker.js";
 import type { MembershipTally } from "./membership-workload.js";
 import type { SimulationOptions } from "./options.js";
+import type { ProcessTarget } from "./process-faults.js";
 import type { SafetyChecker } from "./safety-checker.js";
 import type { SnapshotCrashes } from "./snapshot-crashes.js";
 import type { SpinChecker } from "./spin-checker.js";
@@ -46,6 +47,8 @@ export interface NodeHost {
   fail(error: unknown): void;
   /** Counts crashes by the snapshot windows they hit; may crash a node in one (the swarm's bias). */
   readonly snapshotCrashes: SnapshotCrashes;
+  /** `node` just sent TimeoutNow (thesis §3.10): a process fault may hit it now (process-faults.ts). */
+  afterTimeoutNow(node: ProcessTarget): void;
   /** A fault crashes `node` now, tearing unsynced writes as the options allow (from `prng`). */
   crashNode(
     node: { crash(torn: Prng | null): void; forget(fromBackup: boolean): void },

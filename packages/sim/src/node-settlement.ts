@@ -8,6 +8,7 @@ import {
   type Term,
 } from "@flotilla/core";
 import {
+  type InboxMark,
   MembershipChangeRegistry,
   Notifier,
   ProposalRegistry,
@@ -116,13 +117,13 @@ export class NodeSettlement {
    * A client's read of `key` without a log write, as `createNode`'s `read`: registered with the
    * ReadRegistry, which settles it once the core says it is ready and the node applied up to its
    * read index; then answered from the state machine. The event to deliver, or null (the node is
-   * down, or the read joined a core read still in the inbox, generation `inbox`: reads.ts).
+   * down, or the read joined a core read still in the inbox at mark `inbox`: reads.ts).
    */
   read(
     clientId: string,
     key: string,
     consistency: "readIndex" | "lease",
-    inbox: number,
+    inbox: InboxMark,
   ): Event | null {
     const reads = this.#reads;
     if (reads === null) return null;

@@ -165,6 +165,35 @@ export type SimulationOptions = {
    * and the planted read defects set it.
    */
   readonly readShare: number;
+  /**
+   * Per running node per nominal tick: the chance that its process pauses (a long GC pause,
+   * SIGSTOP, a VM descheduled) for up to `pauseMaxMs`: it neither ticks nor handles messages,
+   * client requests or disk completions meanwhile, then wakes, where the driver's tick clock
+   * counts the time that passed (node-clock.ts). Not drawn (0 unless set, `--pause-rate`).
+   */
+  readonly pauseProbability: number;
+  /** The longest process pause, in virtual ms; each is drawn from [1 tick, this]. */
+  readonly pauseMaxMs: number;
+  /**
+   * Per running node per nominal tick: the chance that its clock runs at the edge of the skew
+   * bound for up to three election timeouts, slow (1 + clockSkew) or fast (1 - clockSkew): a
+   * clock-rate fault inside the drift bound lease reads assume. Not drawn (0 unless set).
+   */
+  readonly clockFaultProbability: number;
+  /**
+   * Per TimeoutNow a leader sends (thesis §3.10): the chance that it is paused (up to an election
+   * timeout) or cut off from what every other node sends it (up to three) right after, so its
+   * successor's election and first commits happen while it still thinks it leads. Not drawn (0
+   * unless set).
+   */
+  readonly timeoutNowFaultProbability: number;
+  /**
+   * A client whose request got no answer for this many virtual ms asks the servers who leads and
+   * goes there, as the example's client does (kv-clients.ts): a stalled read is asked again
+   * there, a stalled write is recorded as indeterminate. 0: clients wait for their timeout. Not
+   * drawn (0 unless set).
+   */
+  readonly clientStallMs: number;
 };
 
 /** Cluster sizes the simulator runs: the odd ones and, drawn less often, the even ones. */
@@ -300,6 +329,11 @@ export function deriveOptions(
     disk: "file",
     amnesiaProbability: 0,
     readShare: 0,
+    pauseProbability: 0,
+    pauseMaxMs: electionTimeoutMs * 3,
+    clockFaultProbability: 0,
+    timeoutNowFaultProbability: 0,
+    clientStallMs: 0,
   };
   const options = { ...derived, ...definedOnly(overrides) };
   // NB: amnesia runs draw no membership changes unless asked for: a wiped node restarts from its
@@ -380,6 +414,8 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
   requireInteger("operationTimeoutMs", options.operationTimeoutMs, 1);
   requireInteger("livenessBudgetTicks", options.livenessBudgetTicks, 1);
   requireInteger("livenessOperationsPerClient", options.livenessOperationsPerClient, 0);
+  requireInteger("pauseMaxMs", options.pauseMaxMs, 1);
+  requireInteger("clientStallMs", options.clientStallMs, 0);
   for (const field of [
     "latencyTailProbability",
     "lossProbability",
@@ -400,6 +436,9 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
     "fsyncFailureProbability",
     "amnesiaProbability",
     "readShare",
+    "pauseProbability",
+    "clockFaultProbability",
+    "timeoutNowFaultProbability",
   ] as const) {
     const value = options[field];
     if (!(value >= 0 && value <= 1)) {

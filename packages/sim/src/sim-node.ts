@@ -20,6 +20,7 @@ import type { KvOutput } from "@flotilla/kv-model";
 import type { Prng } from "@flotilla/transport-memory";
 import { mirrorOf } from "./log-mirror.js";
 import { describeChange } from "./membership-workload.js";
+import { NodeClock } from "./node-clock.js";
 import type { NodeHost } from "./node-host.js";
 import { NodeKv } from "./node-kv.js";
 import { describeError } from "./node-outcomes.js";
@@ -48,8 +49,10 @@ export class SimNode<S> {
   readonly #core: RaftCore<S>;
   readonly #rules: RuntimeRules | undefined;
   readonly #prng: Prng;
-  /** Virtual ms per tick of this node's clock: the nominal tick scaled by its skew. */
-  readonly tickPeriodMs: number;
+  /** The process's tick timer, its rate and its pauses (node-clock.ts). */
+  readonly #clock: NodeClock;
+  /** Where a paused process's overdue timer falls among what waited for it. */
+  readonly #wakePrng: Prng;
   #runtime: NodeRuntime<S, KvOutput> | null = null;
   /** The turn in flight, suspended on a write; null between turns. */
   #turn: Turn<KvOutput> | null = null;
@@ -89,7 +92,9 @@ export class SimNode<S> {
     this.#prng = root.fork(`node/${id}`);
     const skew = host.options.clockSkew;
     const rate = 1 - skew + 2 * skew * this.#prng.next();
-    this.tickPeriodMs = Math.max(1, Math.round(host.options.tickMs * rate));
+    const tickPeriodMs = Math.max(1, Math.round(host.options.tickMs * rate));
+    this.#clock = new NodeClock(() => host.nowMs, host.scheduler, tickPeriodMs);
+    this.#wakePrng = root.fork(`wake/${id}`);
     this.kv = new NodeKv(
       id,
       index,
@@ -116,6 +121,15 @@ export class SimNode<S> {
 
   get up(): boolean {
     return this.#up;
+  }
+
+  /** Virtual ms per tick of this node's clock as drawn: the nominal tick scaled by its skew. */
+  get tickPeriodMs(): number {
+    return this.#clock.drawnPeriodMs;
+  }
+
+  get paused(): boolean {
+    return this.#clock.paused;
   }
 
   start(): void {
@@ -196,6 +210,7 @@ export class SimNode<S> {
     this.#commit = Math.max(persisted.hardState.commit, snapshot?.index ?? 0);
     this.#turn = null;
     this.#up = true;
+    this.#clock.reset();
     host.network.restart(this.id);
     if (snapshot !== null) this.kv.checkpoint(snapshot.index, "restarted from its snapshot");
     host.checker.restarted(this.index, persisted.hardState, snapshot, mirrorOf(persisted));
@@ -203,7 +218,7 @@ export class SimNode<S> {
     // A random phase, so restarted clocks do not tick in lockstep.
     host.scheduleTick(
       this.index,
-      host.nowMs + 1 + this.#prng.int(this.tickPeriodMs),
+      host.nowMs + 1 + this.#prng.int(this.#clock.periodMs),
       this.#incarnation,
     );
   }
@@ -285,6 +300,7 @@ export class SimNode<S> {
     this.#runtime = null;
     this.#turn = null;
     this.#up = false;
+    this.#clock.reset();
     this.#settlement.down();
     this.#snapshotIo.reset();
     this.role = "follower";
@@ -317,24 +333,67 @@ export class SimNode<S> {
     host.checker.amnesia(this.index);
   }
 
+  /** The tick timer fired; a paused process's fires when it wakes. */
   tick(incarnation: number): void {
     if (!this.#up || incarnation !== this.#incarnation) return;
-    this.deliver({ type: "tick" });
-    this.#host.scheduleTick(this.index, this.#host.nowMs + this.tickPeriodMs, incarnation);
+    if (this.#clock.holdTimer()) return;
+    this.#fireTick();
+  }
+
+  #fireTick(): void {
+    this.deliver(this.#clock.tick());
+    const atMs = this.#host.nowMs + this.#clock.periodMs;
+    this.#host.scheduleTick(this.index, atMs, this.#incarnation);
+  }
+
+  /**
+   * The process stops for `durationMs` (a GC pause, SIGSTOP, a descheduled VM): it neither ticks
+   * nor handles anything meanwhile (node-clock.ts). On waking, what waited is handled in arrival
+   * order and the overdue tick timer fires at a random place among it (timers and sockets are
+   * served in either order by an event loop).
+   */
+  pause(durationMs: number): void {
+    if (!this.#up || this.#clock.paused) return;
+    const host = this.#host;
+    host.trace.fault(host.nowMs, `pause n${this.id} for ${durationMs} ms`);
+    this.#clock.pause();
+    const incarnation = this.#incarnation;
+    host.scheduler.setTimeout(() => {
+      if (incarnation === this.#incarnation) this.#wake();
+    }, durationMs);
+  }
+
+  #wake(): void {
+    const waited = this.#clock.heldCount;
+    this.#host.trace.fault(this.#host.nowMs, `n${this.id} wakes (${waited} inputs waited)`);
+    const incarnation = this.#incarnation;
+    const alive = () => incarnation === this.#incarnation;
+    this.#clock.wake(this.#wakePrng, () => this.#fireTick(), alive);
+  }
+
+  /** The clock runs at `periodMs` virtual ms per tick from its next tick on (a rate fault). */
+  setClockPeriod(periodMs: number): void {
+    this.#clock.setPeriod(periodMs);
   }
 
   /** A client's proposal, as `createNode`'s `propose` (node-settlement.ts). */
   propose(clientId: string, data: Uint8Array): void {
-    if (!this.#up) return;
+    if (!this.#up || this.#clock.hold(() => this.propose(clientId, data))) return;
     const event = this.#settlement.propose(clientId, data);
     if (event !== null) this.deliver(event);
   }
 
-  /** A client's read of `key` without a log write, as `createNode`'s `read` (node-settlement.ts). */
+  /**
+   * A client's read of `key` without a log write, as `createNode`'s `read` (node-settlement.ts):
+   * a lease read first queues the overdue tick, if the timer is late (tick-clock.ts).
+   */
   read(clientId: string, key: string, consistency: "readIndex" | "lease"): void {
-    if (!this.#up) return;
-    const inbox = this.#runtime?.inboxGeneration ?? 0;
-    const event = this.#settlement.read(clientId, key, consistency, inbox);
+    if (!this.#up || this.#clock.hold(() => this.read(clientId, key, consistency))) return;
+    const runtime = this.#runtime;
+    if (runtime === null) return;
+    const overdue = consistency === "lease" ? this.#clock.overdue() : null;
+    if (overdue !== null) runtime.enqueue(overdue);
+    const event = this.#settlement.read(clientId, key, consistency, runtime.inboxMark);
     if (event !== null) this.deliver(event);
   }
 
@@ -342,6 +401,7 @@ export class SimNode<S> {
   deliver(event: Event): void {
     const runtime = this.#runtime;
     if (!this.#up || runtime === null) return;
+    if (this.#clock.hold(() => this.deliver(event))) return;
     runtime.enqueue(event);
     if (this.#turn === null) this.#runTurns(runtime);
   }
@@ -392,6 +452,7 @@ export class SimNode<S> {
     const incarnation = this.#incarnation;
     const resume = () => {
       if (incarnation !== this.#incarnation || this.#turn !== turn) return;
+      if (this.#clock.hold(resume)) return;
       this.#resume(runtime, undefined);
       this.#runTurns(runtime);
     };
@@ -419,16 +480,27 @@ export class SimNode<S> {
       snapshot,
       (data) => {
         if (incarnation !== this.#incarnation || this.#turn !== turn) return;
-        this.kv.restore(snapshot.index, data, "restored a snapshot from the leader");
-        if (this.#snapshotIo.pace.slow) {
-          this.#later(this.#snapshotIo.pace.restoreMs(data.length), turn, runtime, undefined);
-          return;
-        }
-        this.#resume(runtime, undefined);
-        this.#runTurns(runtime);
+        if (this.#clock.hold(() => this.#restored(snapshot, data, turn, runtime))) return;
+        this.#restored(snapshot, data, turn, runtime);
       },
       this.#failed(),
     );
+  }
+
+  #restored(
+    snapshot: Snapshot,
+    data: Uint8Array,
+    turn: Turn<KvOutput>,
+    runtime: NodeRuntime<S, KvOutput>,
+  ): void {
+    if (this.#turn !== turn || this.#runtime !== runtime) return;
+    this.kv.restore(snapshot.index, data, "restored a snapshot from the leader");
+    if (this.#snapshotIo.pace.slow) {
+      this.#later(this.#snapshotIo.pace.restoreMs(data.length), turn, runtime, undefined);
+      return;
+    }
+    this.#resume(runtime, undefined);
+    this.#runTurns(runtime);
   }
 
   /** Resumes the turn with `completion` after `ms` of virtual time (a slow state machine). */
@@ -439,11 +511,13 @@ export class SimNode<S> {
     completion: IoCompletion<KvOutput>,
   ): void {
     const incarnation = this.#incarnation;
-    this.#host.scheduler.setTimeout(() => {
+    const resume = () => {
       if (incarnation !== this.#incarnation || this.#turn !== turn) return;
+      if (this.#clock.hold(resume)) return;
       this.#resume(runtime, completion);
       this.#runTurns(runtime);
-    }, ms);
+    };
+    this.#host.scheduler.setTimeout(resume, ms);
   }
 
   #perform(
@@ -458,6 +532,9 @@ export class SimNode<S> {
         for (const message of request.messages) {
           spin.sent(message.to, nowMs);
           network.send(message.from, message.to, message);
+        }
+        if (request.messages.some((m) => m.type === "timeoutNow")) {
+          this.#host.afterTimeoutNow(this);
         }
         return undefined;
       }

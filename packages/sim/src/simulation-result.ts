@@ -4,6 +4,7 @@ import type { KvCheckpoints } from "./kv-checkpoints.js";
 import type { KvClients } from "./kv-clients.js";
 import type { MembershipTally } from "./membership-workload.js";
 import type { SimulationOptions } from "./options.js";
+import type { ProcessFaults } from "./process-faults.js";
 import type { SafetyChecker } from "./safety-checker.js";
 import type { SimulationOutcome, SimulationResult } from "./simulation-types.js";
 import type { SnapshotCrashCounts } from "./snapshot-crashes.js";
@@ -21,6 +22,7 @@ export interface RunRecord {
   readonly clients: KvClients;
   readonly checkpoints: KvCheckpoints;
   readonly faults: FaultInjector;
+  readonly processFaults: ProcessFaults;
   readonly membershipTally: MembershipTally;
   readonly observer: StepObserver;
   readonly nodes: readonly { readonly term: number; readonly storageFailures: number }[];
@@ -66,6 +68,11 @@ export function simulationResult(
       kvCheckpointsCompared: run.checkpoints.comparisons,
       amnesias: faults.amnesias,
       corruptions: faults.corruptions,
+      processFaults: {
+        pauses: run.processFaults.pauses,
+        clockFaults: run.processFaults.clockFaults,
+        timeoutNowFaults: run.processFaults.timeoutNowFaults,
+      },
       slowWrites: run.slowWrites,
       disksFilled: faults.disksFilled,
       storageFailures: nodes.reduce((sum, node) => sum + node.storageFailures, 0),

@@ -74,6 +74,12 @@ export type SimulationResult = {
     };
     /** The most probes a leader sent one peer in a second on its rejections without moving back. */
     readonly spinProbesPerSecondMax: number;
+    /** Process and clock faults (process-faults.ts): pauses, clock-rate faults, after TimeoutNow. */
+    readonly processFaults: {
+      readonly pauses: number;
+      readonly clockFaults: number;
+      readonly timeoutNowFaults: number;
+    };
     /** Snapshot files of down nodes damaged at rest (`corruptionProbability`). */
     readonly corruptions: number;
     /** Crashes that hit a node writing, sending or receiving a snapshot (snapshot-crashes.ts). */

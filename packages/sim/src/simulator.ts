@@ -21,6 +21,7 @@ import { type MembershipTally, MembershipWorkload } from "./membership-workload.
 import { nodeDisk } from "./node-disk.js";
 import { leaseSettings, type SimulationOptions } from "./options.js";
 import { phaseLinkOptions } from "./phase-links.js";
+import { ProcessFaults, type ProcessTarget } from "./process-faults.js";
 import { flotillaCore, type RaftCore } from "./raft-core.js";
 import { SafetyChecker } from "./safety-checker.js";
 import { type NodeHost, SimNode } from "./sim-node.js";
@@ -79,6 +80,7 @@ class Simulation<S> implements NodeHost {
   readonly #membership: MembershipWorkload;
   readonly #queue = new EventQueue();
   readonly #faults: FaultInjector;
+  readonly processFaults: ProcessFaults;
   readonly #observer: StepObserver;
   readonly snapshotCrashes: SnapshotCrashes;
   /** Async storage chains and driver microtasks (async-work.ts); none between events. */
@@ -129,6 +131,24 @@ class Simulation<S> implements NodeHost {
       root.fork("transfers"),
       root.fork("corruption"),
     );
+    this.processFaults = new ProcessFaults(
+      {
+        options,
+        network: this.network,
+        trace: this.trace,
+        ids: this.ids,
+        get nodes() {
+          return simulation.nodes;
+        },
+        get nowMs() {
+          return simulation.nowMs;
+        },
+        faultsOn: () => this.#faults.on,
+        scheduleAt: (atMs, callback) =>
+          this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, callback),
+      },
+      root.fork("process"),
+    );
     this.snapshotCrashes = new SnapshotCrashes(
       root.fork("snapshotCrashes"),
       options.snapshotCrashProbability,
@@ -176,6 +196,7 @@ class Simulation<S> implements NodeHost {
         propose: (node, id, data) => this.nodes[node]?.propose(id, data),
         read: (node, id, key, consistency) => this.nodes[node]?.read(id, key, consistency),
         trace: (detail) => this.trace.client(this.network.nowMs, detail),
+        whoLeads: () => this.#whoLeads(),
       },
       {
         clientCount: options.clientCount,
@@ -187,6 +208,7 @@ class Simulation<S> implements NodeHost {
         retryBackoffMs: options.tickMs,
         readShare: options.readShare,
         leaseReads: leaseSettings(options) !== null,
+        stallMs: options.clientStallMs,
       },
       root.fork("clients"),
     );
@@ -210,6 +232,10 @@ class Simulation<S> implements NodeHost {
 
   fail(error: unknown): void {
     this.#async.work.failed(error);
+  }
+
+  afterTimeoutNow(node: ProcessTarget): void {
+    this.processFaults.afterTimeoutNow(node);
   }
 
   crashNode(node: Parameters<NodeHost["crashNode"]>[0], prng: Prng): void {
@@ -253,6 +279,7 @@ class Simulation<S> implements NodeHost {
       clients: this.clients,
       checkpoints: this.checkpoints,
       faults: this.#faults,
+      processFaults: this.processFaults,
       membershipTally: this.#membership.tally,
       observer: this.#observer,
       nodes: this.nodes,
@@ -302,6 +329,7 @@ class Simulation<S> implements NodeHost {
         return;
       case EventKind.faults:
         this.#faults.round();
+        this.processFaults.round();
         return;
       case EventKind.scripted:
         this.#faults.scripted(event.target);
@@ -371,6 +399,16 @@ class Simulation<S> implements NodeHost {
       return `${laggard} within ${this.options.livenessBudgetTicks} ticks of the heal`;
     }
     return null;
+  }
+
+  /** What a client learns by asking every server that answers who leads (kv-client-host.ts). */
+  #whoLeads(): number | null {
+    let best: SimNode<S> | null = null;
+    for (const node of this.nodes) {
+      if (!node.up || node.paused || node.role !== "leader") continue;
+      if (best === null || node.term > best.term) best = node;
+    }
+    return best?.index ?? null;
   }
 
   #leader(): SimNode<S> | null {

@@ -30,6 +30,7 @@ function harness() {
       throw new Error("no reads in this harness (readShare 0)");
     },
     trace: (detail) => traced.push(detail),
+    whoLeads: () => null,
   };
   const clients = new KvClients(
     host,
@@ -43,6 +44,7 @@ function harness() {
       retryBackoffMs: 10,
       readShare: 0,
       leaseReads: false,
+      stallMs: 0,
     },
     new Prng(7),
   );

@@ -89,6 +89,19 @@ export const readJoinsRoundInFlight: RuntimeRules = {
   readJoins: () => true,
 };
 
+/**
+ * §6.4.1 with batching: a lease read joins the lease core read still in the inbox although ticks
+ * were queued behind that event since (a write that stalls, a process paused whose overdue timer
+ * fired first). The core checks the lease when it steps the event, before those ticks, so the
+ * time that passed before the new read arrived is not counted: a leader whose lease ran out
+ * meanwhile, while another leader was elected and acknowledged writes, serves the new read.
+ * Planted through the runtime's `readJoins` rule, which then ignores the ticks queued.
+ */
+export const leaseReadJoinsAcrossTicks: RuntimeRules = {
+  ...shippedRules,
+  readJoins: (_consistency, queued, now) => queued.generation === now.generation,
+};
+
 export const readDefects = {
   readsWithoutQuorumRound,
   leaseLongerThanElectionTimeout,

@@ -216,11 +216,10 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       return Promise.reject(new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`));
     }
     // A lease counts real time: after a pause, the overdue tick goes first (tick-clock.ts), so
-    // the read may not join a core read queued before it.
+    // the read may not join a core read queued before it (reads.ts).
     const overdue = consistency === "lease" ? this.#tickClock.overdue() : null;
     if (overdue !== null) this.#runtime.enqueue(overdue);
-    const generation = this.#runtime.inboxGeneration;
-    const read = this.#reads.create(timeoutMs, consistency, generation, overdue !== null);
+    const read = this.#reads.create(timeoutMs, consistency, this.#runtime.inboxMark);
     if (read.event !== null) this.#enqueue(read.event);
     return read.promise;
   }

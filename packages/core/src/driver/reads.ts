@@ -11,24 +11,28 @@
 // follow, and every read in the batch arrived before that. A read may never join a core read the
 // core already stepped: that read's round may have left before the read arrived, so a quorum
 // answering it proves nothing about leadership at the read's start (a deposed leader would serve
-// a write acknowledged elsewhere as missing). `RuntimeRules.readJoins` is that rule, so the
-// simulator can plant its violation. Under load this turns one core read, one notice and one
-// round per HTTP GET into one per turn.
+// a write acknowledged elsewhere as missing). A lease read may not join one queued before a tick
+// that is now in the inbox either: the core checks the lease when it steps the event, before
+// that tick, so time that passed before the new read arrived would not count (§6.4.1). A write
+// that stalls, or a paused process whose overdue tick goes first (tick-clock.ts), queues such
+// ticks while another leader may commit. `RuntimeRules.readJoins` is that rule, so the simulator
+// can plant its violations. Under load this turns one core read, one notice and one round per
+// HTTP GET into one per turn.
 
 import type { Event, ReadConsistency } from "../event.js";
 import type { Index } from "../ids.js";
 import { ProposalRegistry } from "./proposals.js";
-import { type RuntimeRules, shippedRules } from "./runtime-rules.js";
+import { type InboxMark, type RuntimeRules, shippedRules } from "./runtime-rules.js";
 import type { Scheduler } from "./scheduler.js";
 
 /** The core's `read` event. */
 type ReadEvent = Extract<Event, { readonly type: "read" }>;
 
-/** A core read: the client reads it answers, and the inbox generation it was queued in. */
+/** A core read: the client reads it answers, and where the inbox stood when it was queued. */
 type CoreRead = {
   readonly id: string;
   readonly consistency: ReadConsistency;
-  readonly queuedIn: number;
+  readonly queuedAt: InboxMark;
   readonly members: string[];
 };
 
@@ -56,28 +60,26 @@ export class ReadRegistry {
 
   /**
    * Registers a read; its promise settles exactly once (served, rejected or timed out). `inbox` is
-   * the runtime's inbox generation now. `event` is the core read to enqueue, or null when the read
-   * joined one still waiting in the inbox. `fresh` forbids joining (a catch-up tick goes first).
+   * the runtime's inbox mark now (after any catch-up tick the read queued first). `event` is the
+   * core read to enqueue, or null when the read joined one still waiting in the inbox.
    */
   create(
     timeoutMs: number | undefined,
     consistency: ReadConsistency,
-    inbox: number,
-    fresh = false,
+    inbox: InboxMark,
   ): { promise: Promise<void>; event: ReadEvent | null } {
     const { id, promise } = this.#pending.create(timeoutMs);
     const latest = this.#latest.get(consistency);
     if (
-      !fresh &&
       latest !== undefined &&
       this.#coreReads.get(latest.id) === latest &&
-      this.#rules.readJoins(latest.queuedIn, inbox)
+      this.#rules.readJoins(consistency, latest.queuedAt, inbox)
     ) {
       latest.members.push(id);
       return { promise, event: null };
     }
     this.#nextCoreId += 1;
-    const coreRead = { id: `r${this.#nextCoreId}`, consistency, queuedIn: inbox, members: [id] };
+    const coreRead = { id: `r${this.#nextCoreId}`, consistency, queuedAt: inbox, members: [id] };
     this.#coreReads.set(coreRead.id, coreRead);
     this.#latest.set(consistency, coreRead);
     return { promise, event: { type: "read", id: coreRead.id, consistency } };

@@ -5,11 +5,18 @@
 
 import type { PersistEffect } from "../effect.js";
 import type { Persisted } from "../entry.js";
+import type { ReadConsistency } from "../event.js";
 import type { Index, Term } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
 import { appliesBeforeWrite } from "./early-apply.js";
 import { lastWritten, mergePersistEffects } from "./merge-persist.js";
 import type { ApplyEffect, RestoreEffect } from "./turn-work.js";
+
+/**
+ * Where the runtime's inbox stands when a read arrives (runtime.ts): `generation` counts the times
+ * a turn took the inbox, `ticksQueued` the ticks queued so far.
+ */
+export type InboxMark = { readonly generation: number; readonly ticksQueued: number };
 
 /**
  * The runtime's data-protecting rules, kept apart so the simulator can plant a broken one and show
@@ -41,12 +48,15 @@ export type RuntimeRules = {
   /** The index a snapshot taken now covers: the last applied entry, which its data includes. */
   readonly snapshotIndex: (appliedIndex: Index) => Index;
   /**
-   * Whether a read arriving while the inbox is in generation `inboxNow` may share the core read
-   * queued in generation `queuedIn` (reads.ts): only if no turn has taken that event yet. Once
-   * the core stepped it, its quorum round may have left before the new read arrived, and
-   * answering the read by that round is not linearizable (thesis §6.4 step 3).
+   * Whether a read of `consistency` arriving at inbox mark `now` may share the core read queued at
+   * mark `queued` (reads.ts): only if no turn has taken that event yet. Once the core stepped it,
+   * its quorum round may have left before the new read arrived, and answering the read by that
+   * round is not linearizable (thesis §6.4 step 3). A lease read also needs every tick queued
+   * before it counted when the core checks the lease (§6.4.1: lease time is real time): a core
+   * read queued before those ticks is stepped before them, on a lease that may have run out
+   * since (a stalled write or a paused process queues many, while another leader commits).
    */
-  readonly readJoins: (queuedIn: number, inboxNow: number) => boolean;
+  readonly readJoins: (consistency: ReadConsistency, queued: InboxMark, now: InboxMark) => boolean;
 };
 
 /** The rules `createNode` and the simulator run unless a test replaces one. */
@@ -57,5 +67,7 @@ export const shippedRules: RuntimeRules = {
   appliesBeforeWrite,
   recovered: (persisted) => persisted,
   snapshotIndex: (appliedIndex) => appliedIndex,
-  readJoins: (queuedIn, inboxNow) => queuedIn === inboxNow,
+  readJoins: (consistency, queued, now) =>
+    queued.generation === now.generation &&
+    (consistency === "readIndex" || queued.ticksQueued === now.ticksQueued),
 };

@@ -42,7 +42,7 @@ import type { Reducer, StepOutput } from "./reducer.js";
 /** What the runtime needs of the core: `init` and `step` (reducer.ts). */
 export type CoreSteps<State> = Pick<Reducer<State>, "init" | "step">;
 
-import { type RuntimeRules, shippedRules } from "./runtime-rules.js";
+import { type InboxMark, type RuntimeRules, shippedRules } from "./runtime-rules.js";
 import { type TurnReport, TurnWork } from "./turn-work.js";
 
 /** Observers of the runtime (the simulator's checkers; logging and metrics belong here too). */
@@ -81,6 +81,7 @@ export class NodeRuntime<State, Result = unknown> {
   /** The last log index on this node's disk (what the writes so far made durable). */
   #durable = 0 as Index;
   #inboxGeneration = 0;
+  #ticksQueued = 0;
 
   constructor(reducer: CoreSteps<State>, config: Config, options: RuntimeOptions<State>) {
     this.#reducer = reducer;
@@ -113,11 +114,12 @@ export class NodeRuntime<State, Result = unknown> {
   }
 
   /**
-   * Counts the times the inbox was taken (by a turn) or emptied: events queued in the current
-   * generation are not stepped yet. Reads share a core read only within one (reads.ts).
+   * Where the inbox stands: the times it was taken (by a turn) or emptied, so events queued in
+   * the current generation are not stepped yet, and the ticks queued so far. Reads share a core
+   * read only by the rule `readJoins` on these marks (reads.ts).
    */
-  get inboxGeneration(): number {
-    return this.#inboxGeneration;
+  get inboxMark(): InboxMark {
+    return { generation: this.#inboxGeneration, ticksQueued: this.#ticksQueued };
   }
 
   #emptyInbox(): Event[] {
@@ -129,6 +131,7 @@ export class NodeRuntime<State, Result = unknown> {
 
   /** Queues an event for the next turn. */
   enqueue(event: Event): void {
+    if (event.type === "tick") this.#ticksQueued += 1;
     this.#inbox.push(event);
   }
 

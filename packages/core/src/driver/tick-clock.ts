@@ -8,6 +8,10 @@
 import type { Event } from "../event.js";
 import type { Scheduler } from "./scheduler.js";
 
+/**
+ * The driver's tick counter on real time: each tick event carries the whole tick intervals since
+ * the last one (`elapsed`), and `overdue` gives the catch-up tick a lease read must go behind.
+ */
 export class TickClock {
   readonly #now: (() => number) | undefined;
   readonly #tickMs: number;

@@ -149,6 +149,39 @@ describe("read()", () => {
     await cluster.stopAll();
   });
 
+  it("a lease read never joins a core read queued before ticks still in the inbox", async () => {
+    const cluster = new TestCluster(["a", "b", "c"], {
+      proposalTimeoutMs: farTimeoutMs,
+      leaseReads: true,
+    });
+    await cluster.startAll();
+    const old = await cluster.electedLeader();
+    const others = cluster.ids.filter((id) => id !== old);
+    await cluster.node(old).propose(bytes("before"));
+    await cluster.clock.advance(5 * tickMs); // the lease holds
+    // The leader's disk stalls: its turn waits on the write, and what arrives waits in the inbox.
+    cluster.storages.get(old)!.hold();
+    void cluster
+      .node(old)
+      .propose(bytes("stalled"))
+      .catch(() => {});
+    await settle();
+    cluster.network.isolate(old, others);
+    const early = readAt(cluster, old, "lease"); // inside the lease: its core read waits
+    // Its timer goes on firing: many election timeouts of ticks are queued behind that read,
+    // while the others elect a leader and acknowledge a write there.
+    await cluster.until(() => others.some((id) => cluster.node(id).status().role === "leader"));
+    const fresh = others.find((id) => cluster.node(id).status().role === "leader") as NodeId;
+    await cluster.node(fresh).propose(bytes("after"));
+    // A lease read that starts now must see "after" or fail: the lease ran out in those ticks.
+    const late = readAt(cluster, old, "lease");
+    cluster.storages.get(old)!.release();
+    await cluster.until(() => early.length === 1 && late.length === 1);
+    expect(early[0]?.error).toBeNull(); // began inside the lease: served as of then
+    expect(late[0]?.error).toBeInstanceOf(NotLeaderError);
+    await cluster.stopAll();
+  });
+
   it("lease reads require CheckQuorum: createNode refuses the combination", () => {
     const network = new LoopbackNetwork();
     expect(() =>

@@ -1,0 +1,118 @@
+import type { NodeId } from "@flotilla/core";
+import type { Network, Prng } from "@flotilla/transport-memory";
+import type { SimulationOptions } from "./options.js";
+import type { Trace } from "./trace.js";
+
+// Faults of a server's process and clock, each one a real deployment meets and each inside what
+// lease reads assume (thesis §6.4.1: bounded clock drift; `leaseSettings` in options.ts derives
+// the drift bound from `clockSkew`), so that a stale lease read they produce is a bug, not the
+// fault's: a process pause (the driver counts the time that passed when it wakes, tick-clock.ts),
+// a clock running at the edge of the skew bound for a while, and a leader paused or cut off right
+// after it sends TimeoutNow, when its successor may be elected at once (§3.10). Drawn from their
+// own PRNG stream, so runs without them replay as before.
+
+/** What a process fault does to a node. */
+export interface ProcessTarget {
+  readonly id: NodeId;
+  readonly up: boolean;
+  /** Virtual ms per tick of the node's clock as drawn (its skew). */
+  readonly tickPeriodMs: number;
+  pause(durationMs: number): void;
+  setClockPeriod(periodMs: number): void;
+}
+
+/** What the process faults need from the simulator. */
+export interface ProcessFaultHost {
+  readonly options: SimulationOptions;
+  readonly network: Network;
+  readonly trace: Trace;
+  readonly ids: readonly NodeId[];
+  readonly nodes: readonly ProcessTarget[];
+  readonly nowMs: number;
+  /** Whether faults are still on (the liveness phase has not begun). */
+  faultsOn(): boolean;
+  /** Calls `callback` at `atMs` of virtual time. */
+  scheduleAt(atMs: number, callback: () => void): void;
+}
+
+export class ProcessFaults {
+  pauses = 0;
+  clockFaults = 0;
+  timeoutNowFaults = 0;
+  readonly #host: ProcessFaultHost;
+  readonly #prng: Prng;
+
+  constructor(host: ProcessFaultHost, prng: Prng) {
+    this.#host = host;
+    this.#prng = prng;
+  }
+
+  /** One round per nominal tick (with the fault injector's): maybe pause, maybe a clock fault. */
+  round(): void {
+    const host = this.#host;
+    const o = host.options;
+    if (!host.faultsOn()) return;
+    const prng = this.#prng;
+    if (o.pauseProbability > 0) {
+      for (const node of host.nodes) {
+        if (node.up && prng.chance(o.pauseProbability)) this.#pause(node);
+      }
+    }
+    if (o.clockFaultProbability > 0 && o.clockSkew > 0) {
+      for (const node of host.nodes) {
+        if (node.up && prng.chance(o.clockFaultProbability)) this.#clockFault(node);
+      }
+    }
+  }
+
+  /** `node` just sent TimeoutNow: it may be paused or cut off (it hears from nobody) now. */
+  afterTimeoutNow(node: ProcessTarget): void {
+    const host = this.#host;
+    const o = host.options;
+    const prng = this.#prng;
+    if (!host.faultsOn() || o.timeoutNowFaultProbability === 0) return;
+    if (!prng.chance(o.timeoutNowFaultProbability)) return;
+    this.timeoutNowFaults++;
+    const electionTimeoutMs = o.electionTimeoutTicks * o.tickMs;
+    if (prng.chance(0.5)) {
+      // Up to an election timeout: a leader that wakes within its lease is the case to catch.
+      this.pauses++;
+      node.pause(prng.intBetween(o.tickMs, electionTimeoutMs));
+      return;
+    }
+    const durationMs = prng.intBetween(o.tickMs, 3 * electionTimeoutMs);
+    // Its TimeoutNow is on the wire already: only what comes to it is cut.
+    const cut = host.ids.filter((id) => id !== node.id && !host.network.isLinkCut(id, node.id));
+    for (const from of cut) host.network.cutLink(from, node.id);
+    host.trace.fault(host.nowMs, `cut every link to n${node.id} for ${durationMs} ms`);
+    host.scheduleAt(host.nowMs + durationMs, () => {
+      if (!host.faultsOn()) return; // the heal restored every link
+      for (const from of cut) host.network.restoreLink(from, node.id);
+      host.trace.fault(host.nowMs, `links to n${node.id} restored`);
+    });
+  }
+
+  #pause(node: ProcessTarget): void {
+    const o = this.#host.options;
+    this.pauses++;
+    node.pause(this.#prng.intBetween(o.tickMs, Math.max(o.tickMs, o.pauseMaxMs)));
+  }
+
+  /** The node's clock runs at an edge of [1 - skew, 1 + skew] for up to three election timeouts. */
+  #clockFault(node: ProcessTarget): void {
+    const host = this.#host;
+    const o = host.options;
+    const prng = this.#prng;
+    this.clockFaults++;
+    const slow = prng.chance(0.5);
+    // Rounded inwards, so the period stays inside the bound the lease's drift ticks cover.
+    const periodMs = slow
+      ? Math.floor(o.tickMs * (1 + o.clockSkew))
+      : Math.max(1, Math.ceil(o.tickMs * (1 - o.clockSkew)));
+    const durationMs = prng.intBetween(o.tickMs, 3 * o.electionTimeoutTicks * o.tickMs);
+    node.setClockPeriod(periodMs);
+    const how = slow ? "slow" : "fast";
+    host.trace.fault(host.nowMs, `n${node.id}'s clock runs ${how} (${periodMs} ms a tick)`);
+    host.scheduleAt(host.nowMs + durationMs, () => node.setClockPeriod(node.tickPeriodMs));
+  }
+}
