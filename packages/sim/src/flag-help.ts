@@ -62,6 +62,7 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
     "per TimeoutNow sent: chance its leader is paused or cut off right after (default 0)",
   "client-stall-ms":
     "a request unanswered this long sends its client to whoever leads now (default 0: never)",
+  "read-only-clients": "the first N clients only read (gets) (default 0)",
   disk: "file (FileStorage on the simulated disk; the default) or memory (the bare disk, faster)",
 };
 

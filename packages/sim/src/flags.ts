@@ -45,4 +45,5 @@ export const simFlags = {
   "clock-fault-rate": "clockFaultProbability",
   "timeout-now-fault": "timeoutNowFaultProbability",
   "client-stall-ms": "clientStallMs",
+  "read-only-clients": "readOnlyClients",
 } as const satisfies Record<string, keyof SimulationOverrides>;

@@ -55,4 +55,9 @@ export type ClientOptions = {
   readonly leaseReads: boolean;
   /** A request unanswered this long sends its client to whoever leads now; 0: never. */
   readonly stallMs: number;
+  /**
+   * The first this many clients only read (gets), with a lease where the cluster allows one, at
+   * the node they think leads: they stay with a leader that answers them.
+   */
+  readonly readOnlyClients: number;
 };

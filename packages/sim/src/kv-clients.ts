@@ -7,7 +7,7 @@ import type {
   ClientOptions,
   ProposalOutcome,
 } from "./kv-client-host.js";
-import { nextKvInput, rememberKvOutput } from "./kv-workload.js";
+import { nextKvGet, nextKvInput, rememberKvOutput } from "./kv-workload.js";
 import type { HistoryOperation } from "./linearizability/history.js";
 
 // The clients of the simulated key-value service. Each runs one operation at a time: put, get
@@ -216,12 +216,13 @@ export class KvClients {
   #invoke(client: number, c: Client, seq: number): void {
     if (c.op !== null || seq !== c.seq) return;
     if (this.#healed && c.completedAfterHeal >= this.#quota) return;
-    const input = nextKvInput(c, this.#options.keyCount);
+    const { keyCount, readOnlyClients } = this.#options;
+    const input = client < readOnlyClients ? nextKvGet(c, keyCount) : nextKvInput(c, keyCount);
     c.seq++;
     const op: Operation = {
       seq: c.seq,
       input,
-      read: input.op === "get" ? this.#readMode(c) : null,
+      read: input.op === "get" ? this.#readMode(client, c) : null,
       data: encodeKvCommand(input),
       invokedAtMs: this.#host.nowMs(),
       mustComplete: this.#healed,
@@ -249,9 +250,13 @@ export class KvClients {
     this.#sendAttempt(client, c, op, 0);
   }
 
-  /** How this get is served: through the log, by ReadIndex, or by a lease. */
-  #readMode(c: Client): Operation["read"] {
-    const { readShare, leaseReads } = this.#options;
+  /**
+   * How this get is served: through the log, by ReadIndex, or by a lease. A read-only client
+   * reads with a lease wherever the cluster allows one (the cheap read it is there for).
+   */
+  #readMode(client: number, c: Client): Operation["read"] {
+    const { readShare, leaseReads, readOnlyClients } = this.#options;
+    if (client < readOnlyClients && leaseReads) return "lease";
     if (readShare === 0 || !c.readPrng.chance(readShare)) return null;
     return leaseReads && c.readPrng.chance(0.5) ? "lease" : "readIndex";
   }
@@ -259,7 +264,8 @@ export class KvClients {
   #sendAttempt(client: number, c: Client, op: Operation, delayMs: number): void {
     op.attempt++;
     // A third of the reads go to a random node: a follower forwards them to its leader.
-    const anyNode = op.read !== null && c.readPrng.chance(1 / 3);
+    const pinned = this.#clients.indexOf(c) < this.#options.readOnlyClients;
+    const anyNode = op.read !== null && !pinned && c.readPrng.chance(1 / 3);
     op.node = anyNode ? c.readPrng.int(this.#host.nodeCount) : c.leaderGuess;
     op.proposed = false;
     op.reply = null;
@@ -273,13 +279,17 @@ export class KvClients {
    * The attempt got no answer within `stallMs` (ClientOptions): like the example's client, this
    * one asks the servers who leads and goes there. A read is asked again there (it changed
    * nothing); a write the node took may still take effect, so it is recorded as indeterminate and
-   * the client's next operation goes there. Nobody else leading: it waits on.
+   * the client's next operation goes there. Nobody else leading: it asks again after as long.
    */
   #stalled(client: number, c: Client, attempt: number): void {
     const op = c.op;
     if (op === null || op.attempt !== attempt || op.reply !== null || !op.proposed) return;
     const leader = this.#host.whoLeads();
-    if (leader === null || leader === op.node) return;
+    if (leader === null || leader === op.node) {
+      const atMs = this.#host.nowMs() + this.#options.stallMs;
+      this.#host.schedule(atMs, "stall", client, attempt);
+      return;
+    }
     c.leaderGuess = leader;
     if (op.read === null) {
       this.#giveUp(client, c, `stalled at n${op.node + 1}, n${leader + 1} leads`, false);

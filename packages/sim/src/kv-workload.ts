@@ -24,6 +24,11 @@ export function nextKvInput(c: WorkloadClient, keyCount: number): KvInput {
   return { op: "cas", key, expected: c.lastSeen.get(key) ?? null, value };
 }
 
+/** A read-only client's next operation: a get of a key drawn like `nextKvInput`'s. */
+export function nextKvGet(c: WorkloadClient, keyCount: number): KvInput {
+  return { op: "get", key: `k${c.prng.int(keyCount)}` };
+}
+
 /** Records the value a completed operation showed the client, for its next compare-and-set. */
 export function rememberKvOutput(
   lastSeen: Map<string, string | null>,

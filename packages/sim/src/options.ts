@@ -194,6 +194,13 @@ export type SimulationOptions = {
    * drawn (0 unless set).
    */
   readonly clientStallMs: number;
+  /**
+   * The first this many clients only issue gets, read with a lease where the run allows one, at
+   * the node they think leads (a cache refreshing itself from the server that answers it): while
+   * a leader that can no longer commit still answers reads, its readers stay and its writers
+   * leave. Not drawn (0 unless set).
+   */
+  readonly readOnlyClients: number;
 };
 
 /** Cluster sizes the simulator runs: the odd ones and, drawn less often, the even ones. */
@@ -334,6 +341,7 @@ export function deriveOptions(
     clockFaultProbability: 0,
     timeoutNowFaultProbability: 0,
     clientStallMs: 0,
+    readOnlyClients: 0,
   };
   const options = { ...derived, ...definedOnly(overrides) };
   // NB: amnesia runs draw no membership changes unless asked for: a wiped node restarts from its
@@ -416,6 +424,7 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
   requireInteger("livenessOperationsPerClient", options.livenessOperationsPerClient, 0);
   requireInteger("pauseMaxMs", options.pauseMaxMs, 1);
   requireInteger("clientStallMs", options.clientStallMs, 0);
+  requireInteger("readOnlyClients", options.readOnlyClients, 0);
   for (const field of [
     "latencyTailProbability",
     "lossProbability",

@@ -209,6 +209,7 @@ class Simulation<S> implements NodeHost {
         readShare: options.readShare,
         leaseReads: leaseSettings(options) !== null,
         stallMs: options.clientStallMs,
+        readOnlyClients: options.readOnlyClients,
       },
       root.fork("clients"),
     );

@@ -45,6 +45,7 @@ function harness() {
       readShare: 0,
       leaseReads: false,
       stallMs: 0,
+      readOnlyClients: 0,
     },
     new Prng(7),
   );
