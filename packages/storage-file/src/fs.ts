@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
 
 /** An open file, written at explicit positions. */
 export interface WritableFile {
-  /** Writes all of `data` at byte `position` (not synced). */
+  /** Writes all of `data` at byte `position` (not synced); `data` may be reused once it settles. */
   write(data: Uint8Array, position: number): Promise<void>;
   /** Makes the file's data (and its size) durable: fdatasync. */
   sync(): Promise<void>;

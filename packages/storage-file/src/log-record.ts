@@ -17,6 +17,7 @@
 // knows more of it applies more of the log at once. Recovery takes the largest commit it reads.
 
 import { DecodeError, decodeEntry, type Entry, encodeEntry, type Index } from "@flotilla/core";
+import { putUint32 } from "./record.js";
 
 const kindLogV1 = 1;
 const kindLog = 2;
@@ -34,22 +35,39 @@ export type LogRecord = {
 };
 
 export function encodeLogRecord(record: LogRecord): Uint8Array {
-  const encoded = record.entries.map(encodeEntry);
-  let size = headerBytes;
-  for (const bytes of encoded) size += 4 + bytes.length;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, kindLog);
-  setUint64(view, 1, record.prevIndex);
-  setUint64(view, 9, record.commit);
-  view.setUint32(17, encoded.length, true);
-  let offset = headerBytes;
-  for (const bytes of encoded) {
-    view.setUint32(offset, bytes.length, true);
-    out.set(bytes, offset + 4);
-    offset += 4 + bytes.length;
-  }
+  const encoded = encodeLogEntries(record);
+  const out = new Uint8Array(encoded.payloadBytes);
+  writeLogRecord(encoded, out, 0);
   return out;
+}
+
+/** A record with its entries encoded: its payload's size is known before a buffer is made. */
+export type EncodedLogRecord = {
+  readonly record: LogRecord;
+  readonly entries: readonly Uint8Array[];
+  readonly payloadBytes: number;
+};
+
+/** Encodes a record's entries (the caller then sizes one buffer for the framed record). */
+export function encodeLogEntries(record: LogRecord): EncodedLogRecord {
+  const entries = record.entries.map(encodeEntry);
+  let payloadBytes = headerBytes;
+  for (const bytes of entries) payloadBytes += 4 + bytes.length;
+  return { record, entries, payloadBytes };
+}
+
+/** Writes the record's payload at `offset` of `out` (which has room for `payloadBytes`). */
+export function writeLogRecord(encoded: EncodedLogRecord, out: Uint8Array, offset: number): void {
+  out[offset] = kindLog;
+  putUint64(out, offset + 1, encoded.record.prevIndex);
+  putUint64(out, offset + 9, encoded.record.commit);
+  putUint32(out, offset + 17, encoded.entries.length);
+  let at = offset + headerBytes;
+  for (const bytes of encoded.entries) {
+    putUint32(out, at, bytes.length);
+    out.set(bytes, at + 4);
+    at += 4 + bytes.length;
+  }
 }
 
 /**
@@ -94,9 +112,10 @@ function decodeStoredEntry(bytes: Uint8Array): Entry {
   }
 }
 
-function setUint64(view: DataView, offset: number, value: number): void {
-  view.setUint32(offset, Math.floor(value / 2 ** 32), true);
-  view.setUint32(offset + 4, value >>> 0, true);
+/** The high 32 bits first, as DataView's setUint32 twice wrote them since format kind 1. */
+function putUint64(out: Uint8Array, offset: number, value: number): void {
+  putUint32(out, offset, Math.floor(value / 2 ** 32));
+  putUint32(out, offset + 4, value >>> 0);
 }
 
 function getUint64(view: DataView, offset: number): number {

@@ -12,6 +12,7 @@ import { crc32 } from "node:zlib";
 import type { HardState, Index, Membership, NodeId, Snapshot, Term } from "@flotilla/core";
 import { StorageCorruptionError } from "./errors.js";
 import type { FileSystem } from "./fs.js";
+import { putUint32 } from "./record.js";
 
 export const hardStateFile = "hardstate";
 export const snapshotFile = "snapshot";
@@ -39,15 +40,15 @@ export async function writeAtomically(
 }
 
 /**
- * One encoder for every metadata write: a TextEncoder made per call costs an object of the
- * runtime's each time (in Chromium, where the playground runs the simulator, as much as the rest
- * of the write: docs/benchmarks.md).
+ * One encoder for every metadata write that is not ASCII: a TextEncoder made per call costs an
+ * object of the runtime's each time (in Chromium, where the playground runs the simulator, as
+ * much as the rest of the write: docs/benchmarks.md).
  */
 const utf8 = new TextEncoder();
 
 export function encodeHardState(hardState: HardState): Uint8Array {
   const { term, vote, commit } = hardState;
-  return frame(hardStateMagic, utf8.encode(JSON.stringify({ term, vote, commit })));
+  return frame(hardStateMagic, JSON.stringify({ term, vote, commit }));
 }
 
 export async function readHardState(fs: FileSystem, dir: string): Promise<HardState | null> {
@@ -68,8 +69,7 @@ export async function readHardState(fs: FileSystem, dir: string): Promise<HardSt
 
 export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
   const { index, term, membership, size, checksum } = snapshot;
-  const meta = JSON.stringify({ index, term, membership, size, checksum });
-  return frame(snapshotMagic, utf8.encode(meta));
+  return frame(snapshotMagic, JSON.stringify({ index, term, membership, size, checksum }));
 }
 
 /** The metadata of the snapshot in force, or null if there is none. */
@@ -92,11 +92,25 @@ export async function readSnapshot(fs: FileSystem, dir: string): Promise<Snapsho
   return { index: index as Index, term: term as Term, membership, size, checksum };
 }
 
-function frame(magic: Uint8Array, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(headerBytes + body.length);
+/**
+ * magic | CRC-32 | the JSON's UTF-8 bytes, in one buffer. The JSON is numbers and node ids, so
+ * ASCII as a rule: then its characters are its bytes, copied without an encoder call or a second
+ * buffer (both cost several times Node's price in Chromium, docs/benchmarks.md).
+ */
+function frame(magic: Uint8Array, json: string): Uint8Array {
+  let out = new Uint8Array(headerBytes + json.length);
+  for (let i = 0; i < json.length; i++) {
+    const code = json.charCodeAt(i);
+    if (code >= 0x80) {
+      const body = utf8.encode(json);
+      out = new Uint8Array(headerBytes + body.length);
+      out.set(body, headerBytes);
+      break;
+    }
+    out[headerBytes + i] = code;
+  }
   out.set(magic, 0);
-  new DataView(out.buffer).setUint32(8, crc32(body), true);
-  out.set(body, headerBytes);
+  putUint32(out, 8, crc32(out.subarray(headerBytes)));
   return out;
 }
 

@@ -10,12 +10,14 @@
 import { join } from "node:path";
 import type { Entry, Index } from "@flotilla/core";
 import type { FileSystem, WritableFile } from "./fs.js";
-import { encodeLogRecord } from "./log-record.js";
-import { frameRecord } from "./record.js";
+import { type EncodedLogRecord, encodeLogEntries, writeLogRecord } from "./log-record.js";
+import { framedRecordBytes, frameRecordInto } from "./record.js";
 import { type SegmentInfo, segmentName } from "./segments.js";
 
-/** How far ahead of the data a segment is grown with zeros (see #withZeroFill). */
+/** How far ahead of the data a segment is grown with zeros (see #frame). */
 const zeroFillBytes = 1024 * 1024;
+/** Records up to this size are framed in the reused buffer (larger ones in their own). */
+const scratchBytesMax = 64 * 1024;
 
 /** A record written but not yet synced: how to take it back. */
 type Unsynced =
@@ -30,6 +32,13 @@ export class SegmentWriter {
   /** Open handle on the last segment, once something has been appended to it by this process. */
   #active: WritableFile | null = null;
   #unsynced: Unsynced | null = null;
+  /**
+   * The buffer records are framed in, reused: a write has consumed its bytes once it settles, and
+   * appends never overlap. (A new buffer per record costs several times Node's price in Chromium,
+   * where the playground runs the simulator.) A large record, or one with zero fill, gets a buffer
+   * of its own.
+   */
+  #scratch = new Uint8Array(0);
 
   constructor(fs: FileSystem, dir: string, segmentBytesMax: number) {
     this.#fs = fs;
@@ -44,26 +53,26 @@ export class SegmentWriter {
 
   /** Appends one record and makes it durable. */
   async append(prevIndex: Index, commit: Index, entries: readonly Entry[]): Promise<void> {
-    const payload = encodeLogRecord({ prevIndex, commit, entries });
+    const encoded = encodeLogEntries({ prevIndex, commit, entries });
     const maxIndex = entries.at(-1)?.index ?? 0;
     const last = this.#segments.at(-1);
     if (last === undefined || last.bytes >= this.#segmentBytesMax) {
-      await this.#startSegment(last, payload, maxIndex);
+      await this.#startSegment(last, encoded, maxIndex);
       return;
     }
     this.#active ??= await this.#fs.openWritable(last.path, "existing");
-    const record = frameRecord(payload, false);
-    const bytes = this.#withZeroFill(last.bytes, last.allocatedBytes, record);
+    const recordBytes = framedRecordBytes(encoded.payloadBytes, false);
+    const bytes = this.#frame(encoded, false, last.bytes, last.allocatedBytes);
     this.#unsynced = { kind: "appended", path: last.path, bytesBefore: last.bytes };
     await this.#active.write(bytes, last.bytes);
     await this.#active.sync();
     this.#unsynced = null;
     last.allocatedBytes = Math.max(last.allocatedBytes, last.bytes + bytes.length);
-    last.bytes += record.length;
+    last.bytes += recordBytes;
     last.maxIndex = Math.max(last.maxIndex, maxIndex);
   }
 
-  async #startSegment(last: SegmentInfo | undefined, payload: Uint8Array, maxIndex: number) {
+  async #startSegment(last: SegmentInfo | undefined, encoded: EncodedLogRecord, maxIndex: number) {
     if (last !== undefined && last.allocatedBytes > last.bytes) {
       // Only the last segment may end in zero fill (recovery treats it as damage anywhere else),
       // so cut it off the full one before a new segment exists. Zero fill never passes
@@ -80,8 +89,8 @@ export class SegmentWriter {
     this.#unsynced = { kind: "created", path };
     const file = await this.#fs.openWritable(path, "create");
     this.#active = file;
-    const record = frameRecord(payload, true);
-    const bytes = this.#withZeroFill(0, 0, record);
+    const recordBytes = framedRecordBytes(encoded.payloadBytes, true);
+    const bytes = this.#frame(encoded, true, 0, 0);
     await file.write(bytes, 0);
     await file.sync();
     // The new file's directory entry must be durable too, or a crash could lose the whole segment.
@@ -90,7 +99,7 @@ export class SegmentWriter {
     this.#segments.push({
       seq,
       path,
-      bytes: record.length,
+      bytes: recordBytes,
       allocatedBytes: bytes.length,
       maxIndex,
     });
@@ -120,18 +129,33 @@ export class SegmentWriter {
   }
 
   /**
-   * `record`, followed by zeros when it would grow the file: an fdatasync that must also record
-   * a new file size commits the file system's journal and costs about twice one that does not
-   * (measured on ext4 here), so the file is grown ahead of the data, a chunk at a time, in the
-   * same write and the same fsync as a record.
+   * The framed record to write at `position`, followed by zeros when it would grow the file: an
+   * fdatasync that must also record a new file size commits the file system's journal and costs
+   * about twice one that does not (measured on ext4 here), so the file is grown ahead of the data,
+   * a chunk at a time, in the same write and the same fsync as a record.
    */
-  #withZeroFill(position: number, allocatedBytes: number, record: Uint8Array): Uint8Array {
-    const end = position + record.length;
-    if (end <= allocatedBytes) return record;
-    const fillBytes = Math.min(zeroFillBytes, Math.max(0, this.#segmentBytesMax - end));
-    if (fillBytes === 0) return record;
-    const out = new Uint8Array(record.length + fillBytes);
-    out.set(record);
+  #frame(
+    encoded: EncodedLogRecord,
+    withSegmentHeader: boolean,
+    position: number,
+    allocatedBytes: number,
+  ): Uint8Array {
+    const end = position + framedRecordBytes(encoded.payloadBytes, withSegmentHeader);
+    const fillBytes =
+      end <= allocatedBytes ? 0 : Math.min(zeroFillBytes, Math.max(0, this.#segmentBytesMax - end));
+    const recordBytes = end - position;
+    let out: Uint8Array;
+    if (fillBytes > 0 || recordBytes > scratchBytesMax) {
+      out = new Uint8Array(recordBytes + fillBytes);
+    } else {
+      if (this.#scratch.length < recordBytes) {
+        this.#scratch = new Uint8Array(Math.min(scratchBytesMax, Math.max(recordBytes * 2, 4096)));
+      }
+      out = this.#scratch.subarray(0, recordBytes);
+    }
+    frameRecordInto(out, encoded.payloadBytes, withSegmentHeader, (offset) =>
+      writeLogRecord(encoded, out, offset),
+    );
     return out;
   }
 

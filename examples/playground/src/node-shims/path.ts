@@ -12,7 +12,21 @@ function normalize(path: string): string {
 }
 
 export function join(...paths: string[]): string {
+  // FileStorage's every call: an absolute directory and a file name, already normal.
+  if (paths.length === 2 && isNormalAbsolute(paths[0]!) && isName(paths[1]!)) {
+    return paths[0] === "/" ? `/${paths[1]}` : `${paths[0]}/${paths[1]}`;
+  }
   return normalize(paths.filter((p) => p !== "").join("/"));
+}
+
+/** "/" or "/a/b" with no empty, "." or ".." segment: what normalize returns it as. */
+function isNormalAbsolute(path: string): boolean {
+  return path === "/" || (path.startsWith("/") && path.slice(1).split("/").every(isName));
+}
+
+/** One path segment that normalize keeps as it is. */
+function isName(segment: string): boolean {
+  return segment !== "" && segment !== "." && segment !== ".." && !segment.includes("/");
 }
 
 export function resolve(...paths: string[]): string {

@@ -183,10 +183,11 @@ export class NodeRuntime<State, Result = unknown> {
     if (!releaseAfter) this.#release(work, sendNow);
     if (!persistedAfter) this.#persisted(batch, work, sendNow);
     if (sendNow.length > 0) yield { type: "send", messages: sendNow };
-    yield* this.#snapshotIo(work);
+    // Delegating only when there is work: a generator per call is an allocation per turn.
+    if (work.snapshotIo.length > 0) yield* this.#snapshotIo(work);
 
     if (batch !== null) {
-      yield* this.#applyBeforeWrite(batch, work);
+      if (work.applies.length > 0) yield* this.#applyBeforeWrite(batch, work);
       yield { type: "write", batch };
       this.#durable = durableAfterWrite(this.#durable, batch);
     }
@@ -195,8 +196,8 @@ export class NodeRuntime<State, Result = unknown> {
     if (persistedAfter) this.#persisted(batch, work, afterWrite);
     if (afterWrite.length > 0) yield { type: "send", messages: afterWrite };
 
-    yield* this.#applyAll(work);
-    yield* this.#snapshotIo(work);
+    if (work.applies.length > 0) yield* this.#applyAll(work);
+    if (work.snapshotIo.length > 0) yield* this.#snapshotIo(work);
     return { work, appliedIndex: this.tracker.appliedIndex };
   }
 

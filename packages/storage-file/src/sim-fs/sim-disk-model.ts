@@ -7,18 +7,24 @@
 // loses them. (A directory's changes are journaled metadata: a failed directory fsync leaves
 // them unsynced, for a later one to commit.) No Node APIs here: the simulator runs in any JS runtime.
 
+import { allocateBytes } from "./byte-slab.js";
+
 export type FileChange =
   | { readonly kind: "write"; readonly position: number; readonly data: Uint8Array }
   | { readonly kind: "truncate"; readonly size: number };
 
+/** The buffer of every empty file until its first write (most temp files get one write). */
+const noBytes = new Uint8Array(0);
+
 /** Bytes with room to grow: appends cost amortised O(their size), not O(file size). */
 export class Bytes {
-  #buffer: Uint8Array;
+  /** Zeros past `length`, always (a truncation clears what it cuts off). */
+  #buffer: Uint8Array = noBytes;
   length = 0;
 
   constructor(initial?: Uint8Array) {
-    this.#buffer = new Uint8Array(Math.max(64, initial?.length ?? 0));
-    if (initial !== undefined) {
+    if (initial !== undefined && initial.length > 0) {
+      this.#buffer = allocateBytes(Math.max(64, initial.length));
       this.#buffer.set(initial);
       this.length = initial.length;
     }
@@ -57,8 +63,10 @@ export class Bytes {
 
   #reserve(size: number): void {
     if (size <= this.#buffer.length) return;
-    const grown = new Uint8Array(Math.max(size, this.#buffer.length * 2));
-    grown.set(this.#buffer.subarray(0, this.length));
+    const grown = allocateBytes(Math.max(size, this.#buffer.length * 2, 64));
+    // The whole buffer: past `length` it holds zeros, and a view of the used part would cost an
+    // object (dear in Chromium, where the playground runs the simulator).
+    grown.set(this.#buffer);
     this.#buffer = grown;
   }
 }
@@ -196,6 +204,8 @@ export function splitPath(path: string): { readonly dir: string; readonly name: 
 }
 
 export function normalizePath(path: string): string {
+  // Every path FileStorage passes is already normal: no splitting and joining for those.
+  if (isNormalAbsolute(path)) return path;
   const absolute = path.startsWith("/");
   const parts: string[] = [];
   for (const part of path.split("/")) {
@@ -205,4 +215,22 @@ export function normalizePath(path: string): string {
   }
   const joined = parts.join("/");
   return absolute ? `/${joined}` : joined === "" ? "." : joined;
+}
+
+/** Whether `path` is "/" or "/a/b" with no empty, "." or ".." segment (normalizePath's output). */
+function isNormalAbsolute(path: string): boolean {
+  const slash = 47;
+  const dot = 46;
+  if (path.charCodeAt(0) !== slash) return false;
+  let segmentStart = 1;
+  for (let i = 1; i <= path.length; i++) {
+    if (i < path.length && path.charCodeAt(i) !== slash) continue;
+    const length = i - segmentStart;
+    if (length === 0) return path.length === 1;
+    if (path.charCodeAt(segmentStart) === dot && length <= 2) {
+      if (length === 1 || path.charCodeAt(segmentStart + 1) === dot) return false;
+    }
+    segmentStart = i + 1;
+  }
+  return true;
 }

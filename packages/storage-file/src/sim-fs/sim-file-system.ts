@@ -20,6 +20,7 @@
 
 import { ConfigError, FlotillaError } from "@flotilla/core";
 import type { FileSystem, ReadableFile, WritableFile } from "../fs.js";
+import { copyBytes } from "./byte-slab.js";
 import { dirsAfterCrash, normalizePath, SimDir, SimFile, splitPath } from "./sim-disk-model.js";
 import { ioError } from "./sim-io-error.js";
 
@@ -184,7 +185,7 @@ export class SimFileSystem implements FileSystem {
   }
 
   createExclusive(path: string, data: Uint8Array): Promise<boolean> {
-    const copy = data.slice();
+    const copy = copyBytes(data);
     return this.#run("createExclusive", path, data.length, true, () => {
       const { dir, name } = splitPath(path);
       const entries = this.#dir(dir, "open");
@@ -327,7 +328,7 @@ export class SimFileSystem implements FileSystem {
   #handle(file: SimFile, path: string, epoch: number): WritableFile {
     return {
       write: (data, position) => {
-        const copy = data.slice();
+        const copy = copyBytes(data);
         return this.#run(
           "write",
           path,
@@ -359,7 +360,7 @@ export class SimFileSystem implements FileSystem {
           0,
           true,
           () => {
-            if (size - file.current.length > this.#freeBytes())
+            if (this.#limited && size - file.current.length > this.#freeBytes())
               throw ioError("ENOSPC", "ftruncate", path);
             file.change({ kind: "truncate", size });
           },
@@ -372,7 +373,7 @@ export class SimFileSystem implements FileSystem {
   /** Writes what fits under the capacity; ENOSPC if not all of it did (a short write). */
   #write(file: SimFile, path: string, data: Uint8Array, position: number): void {
     const growth = Math.max(0, position + data.length - file.current.length);
-    const free = this.#freeBytes();
+    const free = this.#limited ? this.#freeBytes() : Number.POSITIVE_INFINITY;
     if (growth <= free) {
       file.change({ kind: "write", position, data });
       return;
@@ -380,6 +381,11 @@ export class SimFileSystem implements FileSystem {
     const fits = Math.max(0, file.current.length + free - position);
     if (fits > 0) file.change({ kind: "write", position, data: data.subarray(0, fits) });
     throw ioError("ENOSPC", "write", path);
+  }
+
+  /** Whether there is a capacity to check (adding up every file's size costs a walk of them). */
+  get #limited(): boolean {
+    return this.capacityBytes !== Number.POSITIVE_INFINITY;
   }
 
   #freeBytes(): number {
