@@ -61,6 +61,24 @@ function snapshotAtCommit(c: Cluster, id: NodeId): Effect[] {
   return [...c.takeSnapshot(id, commit, data).effects];
 }
 
+const KiB = 1024;
+
+/**
+ * n1 leads with 64 KiB chunks and a 256 KiB window, n3 missed the last commands, and n1 has just
+ * taken a 1 MiB snapshot at its commit index: the next heartbeat starts a transfer to n3.
+ */
+function withMebibyteSnapshot(): { c: Cluster; commit: number } {
+  const c = withLeader(
+    { snapshotTrailingEntries: 0, snapshotChunkBytesMax: 64 * KiB, inflightBytesMax: 256 * KiB },
+    1,
+  );
+  propose(c, 5, n3, 1);
+  const commit = status(c.state(n1)).commit;
+  c.step(n1, { type: "applied", index: commit });
+  c.takeSnapshot(n1, commit, new Uint8Array(1024 * KiB).fill(7));
+  return { c, commit };
+}
+
 /** Heartbeat rounds until the network is quiet, with `drop` deciding what is lost. */
 function rounds(c: Cluster, count: number, drop: (m: Message) => boolean = () => false): void {
   for (let i = 0; i < count; i++) {
@@ -165,15 +183,7 @@ describe("InstallSnapshot", () => {
   });
 
   it("starts a transfer with one small chunk and doubles the window per round trip up to inflightBytesMax", () => {
-    const KiB = 1024;
-    const c = withLeader(
-      { snapshotTrailingEntries: 0, snapshotChunkBytesMax: 64 * KiB, inflightBytesMax: 256 * KiB },
-      1,
-    );
-    propose(c, 5, n3, 1);
-    const commit = status(c.state(n1)).commit;
-    c.step(n1, { type: "applied", index: commit });
-    c.takeSnapshot(n1, commit, new Uint8Array(1024 * KiB).fill(7));
+    const { c, commit } = withMebibyteSnapshot();
     c.queue = c.queue.filter((m) => m.to !== n3);
     c.tick(n1); // the heartbeat finds n3 behind the log's start: the transfer begins
     // One generation of messages at a time: chunks to n3, then its answers back to n1.
@@ -190,15 +200,7 @@ describe("InstallSnapshot", () => {
   });
 
   it("a silent follower costs one small chunk per resend, the resends ever further apart", () => {
-    const KiB = 1024;
-    const c = withLeader(
-      { snapshotTrailingEntries: 0, snapshotChunkBytesMax: 64 * KiB, inflightBytesMax: 256 * KiB },
-      1,
-    );
-    propose(c, 5, n3, 1);
-    const commit = status(c.state(n1)).commit;
-    c.step(n1, { type: "applied", index: commit });
-    c.takeSnapshot(n1, commit, new Uint8Array(1024 * KiB).fill(7));
+    const { c, commit } = withMebibyteSnapshot();
     // n3 is gone: nothing reaches it. Each tick is one heartbeat interval.
     const sentAt: number[] = [];
     let bytes = 0;
@@ -215,15 +217,7 @@ describe("InstallSnapshot", () => {
   });
 
   it("one lost chunk costs one resend, not the rest of the window, and no wait for a timeout", () => {
-    const KiB = 1024;
-    const c = withLeader(
-      { snapshotTrailingEntries: 0, snapshotChunkBytesMax: 64 * KiB, inflightBytesMax: 256 * KiB },
-      1,
-    );
-    propose(c, 5, n3, 1);
-    const commit = status(c.state(n1)).commit;
-    c.step(n1, { type: "applied", index: commit });
-    c.takeSnapshot(n1, commit, new Uint8Array(1024 * KiB).fill(7));
+    const { c, commit } = withMebibyteSnapshot();
     c.queue = c.queue.filter((m) => m.to !== n3);
     c.tick(n1);
     let sentBytes = 0;
