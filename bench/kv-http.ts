@@ -1,38 +1,50 @@
-// Requests to the examples/kv cluster over HTTP/1.1 keep-alive, as a client library would send
-// them: to the leader it last heard of; a 307 from a follower is followed (and remembered), a 503
-// ("no leader yet", "leadership lost") is retried on another server after a short wait. A request
-// fails on any other answer (a 504 proposal timeout, say), or after `deadlineMs`. A GET's 404 (no
-// such key) is an answer like a 200.
-import { Agent, request as httpRequest } from "node:http";
+// Requests to the examples/kv cluster over HTTP/1.1 keep-alive (lean-http.ts), as a client
+// library would send them. Load client N starts at server N mod 3, as clients spread over a
+// cluster's endpoints do, and sends each kind of request (a PUT; a GET of each consistency) where
+// that kind was last answered for it: a 307 from a follower is followed and remembered, so PUTs
+// and log reads (only the leader serves them) go to the leader from then on, while ReadIndex and
+// lease reads stay wherever they are served (examples/kv serves them on followers too). One rule
+// for every kind: the client favours no read consistency. A 503 ("no leader yet", "leadership
+// lost") is retried on another server after a short wait. A request fails on any other answer (a
+// 504 proposal timeout, say), or after `deadlineMs`. A GET's 404 (no such key) is an answer like
+// a 200.
 import { pause } from "./closed-loop.js";
+import { LeanHttpClient } from "./lean-http.js";
 
 /** How a GET is served: the server's `?consistency=` (examples/kv http-api.ts). */
 export type ReadConsistency = "readIndex" | "lease" | "log";
 
 export type KvPutter = {
-  put(key: string, value: Buffer): Promise<void>;
-  get(key: string, consistency: ReadConsistency): Promise<void>;
+  /** A PUT by load client `client` (0 when the caller runs one). */
+  put(key: string, value: Buffer, client?: number): Promise<void>;
+  get(key: string, consistency: ReadConsistency, client?: number): Promise<void>;
   close(): void;
 };
 
-type Answer = { readonly status: number; readonly location: string | undefined };
-
 export function kvPutter(servers: readonly string[], deadlineMs = 5000): KvPutter {
-  // One socket per concurrent client, kept open between requests.
-  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
-  let leader = servers[0]!;
+  // One connection per concurrent client, kept open between requests.
+  const http = new LeanHttpClient();
+  /** Where each client's last request of each kind was answered: it sends the next one there. */
+  const served = new Map<string, string>();
   let next = 0;
 
-  async function call(method: "PUT" | "GET", path: string, body: Buffer | null): Promise<void> {
+  async function call(
+    client: number,
+    kind: string,
+    method: "PUT" | "GET",
+    path: string,
+    body: Buffer | null,
+  ): Promise<void> {
     const deadline = performance.now() + deadlineMs;
-    let target = leader;
+    const memory = `${client} ${kind}`;
+    let target = served.get(memory) ?? servers[client % servers.length]!;
     for (;;) {
-      const answer = await send(agent, method, `${target}${path}`, body).catch(() => ({
+      const answer = await http.request(target, method, path, body).catch(() => ({
         status: 0,
         location: undefined,
       }));
       if (answer.status === 200 || (method === "GET" && answer.status === 404)) {
-        leader = target;
+        served.set(memory, target);
         return;
       }
       if (performance.now() > deadline) {
@@ -53,24 +65,16 @@ export function kvPutter(servers: readonly string[], deadlineMs = 5000): KvPutte
   }
 
   return {
-    put: (key, value) => call("PUT", `/kv/${encodeURIComponent(key)}`, value),
-    get: (key, consistency) =>
-      call("GET", `/kv/${encodeURIComponent(key)}?consistency=${consistency}`, null),
-    close: () => agent.destroy(),
+    put: (key, value, client = 0) =>
+      call(client, "PUT", "PUT", `/kv/${encodeURIComponent(key)}`, value),
+    get: (key, consistency, client = 0) =>
+      call(
+        client,
+        `GET ${consistency}`,
+        "GET",
+        `/kv/${encodeURIComponent(key)}?consistency=${consistency}`,
+        null,
+      ),
+    close: () => http.close(),
   };
-}
-
-function send(agent: Agent, method: string, url: string, body: Buffer | null): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers = body === null ? {} : { "content-length": body.length };
-    const request = httpRequest(url, { method, agent, headers }, (response) => {
-      response.resume(); // the body is a small JSON we do not need
-      response.on("end", () =>
-        resolve({ status: response.statusCode ?? 0, location: response.headers.location }),
-      );
-      response.on("error", reject);
-    });
-    request.on("error", reject);
-    request.end(body ?? undefined);
-  });
 }

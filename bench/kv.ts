@@ -54,9 +54,10 @@ type Settings = {
 
 type Target = {
   readonly name: string;
-  put(key: string, value: Buffer): Promise<void>;
+  /** A PUT by load client `client` (each client may talk to its own server: kv-http.ts). */
+  put(key: string, value: Buffer, client?: number): Promise<void>;
   /** A GET served with this consistency (Flotilla only). */
-  get?(key: string, consistency: ReadConsistency): Promise<void>;
+  get?(key: string, consistency: ReadConsistency, client?: number): Promise<void>;
   /** The highest term any running node reports (Flotilla only). */
   term?(): Promise<number>;
 };
@@ -71,7 +72,7 @@ async function phase(target: Target, clients: number, valueBytes: number, s: Set
     clients,
     warmupMs: s.warmupMs,
     durationMs: s.durationMs,
-    request: (client, seq) => target.put(`bench-${client}-${seq % 128}`, value),
+    request: (client, seq) => target.put(`bench-${client}-${seq % 128}`, value, client),
   });
   const changes = target.term === undefined ? 0 : (await target.term()) - before;
   if (target.term !== undefined) leaderChanges += changes;
@@ -143,7 +144,7 @@ async function readPhase(target: Target, consistency: ReadConsistency, s: Settin
     clients: 64,
     warmupMs: s.warmupMs,
     durationMs: s.durationMs,
-    request: (client, seq) => get(`bench-${client}-${seq % 128}`, consistency),
+    request: (client, seq) => get(`bench-${client}-${seq % 128}`, consistency, client),
   });
 }
 
