@@ -13,7 +13,7 @@ export { MembershipChangeRegistry } from "./driver/membership-changes.js";
 export { lastWritten, mergePersistEffects } from "./driver/merge-persist.js";
 export { Notifier } from "./driver/notifier.js";
 export { ProposalRegistry } from "./driver/proposals.js";
-export { ReadRegistry } from "./driver/reads.js";
+export { ReadRegistry, type ReadSink } from "./driver/reads.js";
 export type { Reducer, StepOutput } from "./driver/reducer.js";
 export { raftReducer } from "./driver/reducer.js";
 export type { CoreSteps, RuntimeHooks, RuntimeOptions, Turn } from "./driver/runtime.js";

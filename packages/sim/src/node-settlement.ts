@@ -13,6 +13,7 @@ import {
   Notifier,
   ProposalRegistry,
   ReadRegistry,
+  type ReadSink,
   type RuntimeRules,
   TransferWaiter,
   type TurnReport,
@@ -52,13 +53,14 @@ export class NodeSettlement {
   }
 
   /**
-   * A new life: fresh registries, as a restarted process has, told what storage loaded. `rules`:
-   * the runtime's (a planted defect may break how reads share a core read).
+   * A new life: fresh registries, as a restarted process has, told what storage loaded. `sink`:
+   * where held reads go (the node's runtime); `rules`: the runtime's (a planted defect may break
+   * how reads share a core read).
    */
-  boot(term: Term, snapshotIndex: number, rules: RuntimeRules | undefined): void {
+  boot(term: Term, snapshotIndex: number, sink: ReadSink, rules: RuntimeRules | undefined): void {
     const scheduler = this.#host.scheduler;
     this.#proposals = new ProposalRegistry<KvOutput>(scheduler);
-    this.#reads = new ReadRegistry(scheduler, rules);
+    this.#reads = new ReadRegistry(scheduler, sink, rules);
     this.#changes = new MembershipChangeRegistry(scheduler);
     this.#notifier = new Notifier<KvOutput>(
       this.#proposals,

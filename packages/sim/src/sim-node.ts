@@ -206,7 +206,15 @@ export class SimNode<S> {
     );
     runtime.load(persisted);
     this.#runtime = runtime;
-    this.#settlement.boot(persisted.hardState.term, snapshot?.index ?? 0, this.#rules);
+    // Held reads of this life only: a process that crashed took its registry with it.
+    const life = this.#incarnation;
+    const sink = {
+      inboxMark: () => this.#runtime?.inboxMark ?? { generation: 0, ticksQueued: 0 },
+      enqueue: (event: Event) => {
+        if (life === this.#incarnation) this.deliver(event);
+      },
+    };
+    this.#settlement.boot(persisted.hardState.term, snapshot?.index ?? 0, sink, this.#rules);
     this.#commit = Math.max(persisted.hardState.commit, snapshot?.index ?? 0);
     this.#turn = null;
     this.#up = true;

@@ -28,7 +28,7 @@ import { driverDefaults, snapshotPolicyOf, validateDriverOptions } from "./node-
 import { Notifier } from "./notifier.js";
 import { OperatorLog } from "./operator-log.js";
 import { ProposalRegistry } from "./proposals.js";
-import { ReadRegistry } from "./reads.js";
+import { checkReadOptions, ReadRegistry } from "./reads.js";
 import { type Reducer, raftReducer } from "./reducer.js";
 import { NodeRuntime } from "./runtime.js";
 import type { RuntimeRules } from "./runtime-rules.js";
@@ -158,7 +158,9 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#proposalTimeoutMs = proposalTimeoutMs ?? driverDefaults.proposalTimeoutMs;
     this.#proposals = new ProposalRegistry(this.#scheduler);
     this.#changes = new MembershipChangeRegistry(this.#scheduler);
-    this.#reads = new ReadRegistry(this.#scheduler);
+    const inboxMark = () => this.#runtime.inboxMark;
+    const readSink = { inboxMark, enqueue: (event: Event) => this.#enqueue(event) };
+    this.#reads = new ReadRegistry(this.#scheduler, readSink, rules);
     this.#leaseReads = config.leaseReads;
     this.#transfers = new TransferWaiter(this.#scheduler);
     this.#notifier = new Notifier(
@@ -202,19 +204,9 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     if (this.#phase !== "running" && this.#phase !== "starting") {
       return Promise.reject(new StoppedError(`cannot read: the node is ${this.#phase}`));
     }
-    const consistency = options.consistency ?? "readIndex";
-    if (consistency !== "readIndex" && consistency !== "lease") {
-      return Promise.reject(new ConfigError("consistency", `must be "readIndex" or "lease"`));
-    }
-    if (consistency === "lease" && !this.#leaseReads) {
-      return Promise.reject(
-        new ConfigError("consistency", "lease reads need the node option leaseReads: true"),
-      );
-    }
-    const timeoutMs = options.timeoutMs ?? this.#proposalTimeoutMs;
-    if (timeoutMs !== undefined && !(timeoutMs > 0)) {
-      return Promise.reject(new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`));
-    }
+    const checked = checkReadOptions(options, this.#leaseReads, this.#proposalTimeoutMs);
+    if (checked instanceof ConfigError) return Promise.reject(checked);
+    const { consistency, timeoutMs } = checked;
     // A lease counts real time: after a pause, the overdue tick goes first (tick-clock.ts), so
     // the read may not join a core read queued before it (reads.ts).
     const overdue = consistency === "lease" ? this.#tickClock.overdue() : null;

@@ -16,17 +16,33 @@
 // that tick, so time that passed before the new read arrived would not count (§6.4.1). A write
 // that stalls, or a paused process whose overdue tick goes first (tick-clock.ts), queues such
 // ticks while another leader may commit. `RuntimeRules.readJoins` is that rule, so the simulator
-// can plant its violations. Under load this turns one core read, one notice and one round per
-// HTTP GET into one per turn.
-
+// can plant its violations.
+//
+// A read arriving while the core read of its consistency is on the wire (stepped, not yet
+// answered: a leader's quorum round, a follower's read index request to the leader) is held
+// here, with every other read arriving meanwhile, and the held reads become one new core read
+// when that one is answered. The core allows one round of its own in flight anyway (read-index.ts
+// rule 2), so holding costs a leader's reads no round; it saves a core read per turn, and on a
+// follower it turns one read index request (and answer) per turn into one per round trip to the
+// leader. A new core read is always safe: it records its index after each of its reads arrived.
+import { ConfigError } from "../errors.js";
 import type { Event, ReadConsistency } from "../event.js";
 import type { Index } from "../ids.js";
 import { ProposalRegistry } from "./proposals.js";
 import { type InboxMark, type RuntimeRules, shippedRules } from "./runtime-rules.js";
 import type { Scheduler } from "./scheduler.js";
+import type { ReadOptions } from "./types.js";
 
 /** The core's `read` event. */
 type ReadEvent = Extract<Event, { readonly type: "read" }>;
+
+/** Where the registry queues the core reads of held reads: the node's runtime. */
+export type ReadSink = {
+  /** Where the runtime's inbox stands now (`NodeRuntime.inboxMark`). */
+  readonly inboxMark: () => InboxMark;
+  /** Queues a core read (a `read` event) and starts a turn for it. */
+  readonly enqueue: (event: Event) => void;
+};
 
 /** A core read: the client reads it answers, and where the inbox stood when it was queued. */
 type CoreRead = {
@@ -36,21 +52,47 @@ type CoreRead = {
   readonly members: string[];
 };
 
+/** A `read()` call's options, checked, with the node's defaults filled in; or why they are wrong. */
+export function checkReadOptions(
+  options: ReadOptions,
+  leaseReads: boolean,
+  defaultTimeoutMs: number | undefined,
+): { consistency: ReadConsistency; timeoutMs: number | undefined } | ConfigError {
+  const consistency = options.consistency ?? "readIndex";
+  if (consistency !== "readIndex" && consistency !== "lease") {
+    return new ConfigError("consistency", `must be "readIndex" or "lease"`);
+  }
+  if (consistency === "lease" && !leaseReads) {
+    return new ConfigError("consistency", "lease reads need the node option leaseReads: true");
+  }
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+    return new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`);
+  }
+  return { consistency, timeoutMs };
+}
+
 /** Pending linearizable reads: each served once applied reaches its read index, or rejected. */
 export class ReadRegistry {
   readonly #pending: ProposalRegistry<void>;
   readonly #rules: RuntimeRules;
+  readonly #scheduler: Scheduler;
+  readonly #sink: ReadSink;
   /** Core reads not yet answered by the core, by the id of their `read` event. */
   readonly #coreReads = new Map<string, CoreRead>();
   /** The core read of each consistency queued last: a new read may join it (`readJoins`). */
   readonly #latest = new Map<ReadConsistency, CoreRead>();
+  /** Reads held while the core read of their consistency is on the wire, by consistency. */
+  readonly #held = new Map<ReadConsistency, string[]>();
   /** Reads the core declared ready, waiting for the state machine to apply up to their index. */
   #waiting: { readonly members: readonly string[]; readonly index: number }[] = [];
   #nextCoreId = 0;
 
-  constructor(scheduler: Scheduler, rules: RuntimeRules = shippedRules) {
+  constructor(scheduler: Scheduler, sink: ReadSink, rules: RuntimeRules = shippedRules) {
     this.#pending = new ProposalRegistry<void>(scheduler);
     this.#rules = rules;
+    this.#scheduler = scheduler;
+    this.#sink = sink;
   }
 
   /** Reads not yet settled. */
@@ -61,7 +103,8 @@ export class ReadRegistry {
   /**
    * Registers a read; its promise settles exactly once (served, rejected or timed out). `inbox` is
    * the runtime's inbox mark now (after any catch-up tick the read queued first). `event` is the
-   * core read to enqueue, or null when the read joined one still waiting in the inbox.
+   * core read to enqueue, or null when the read joined one still waiting in the inbox or is held
+   * until the one on the wire is answered.
    */
   create(
     timeoutMs: number | undefined,
@@ -69,20 +112,11 @@ export class ReadRegistry {
     inbox: InboxMark,
   ): { promise: Promise<void>; event: ReadEvent | null } {
     const { id, promise } = this.#pending.create(timeoutMs);
-    const latest = this.#latest.get(consistency);
-    if (
-      latest !== undefined &&
-      this.#coreReads.get(latest.id) === latest &&
-      this.#rules.readJoins(consistency, latest.queuedAt, inbox)
-    ) {
-      latest.members.push(id);
-      return { promise, event: null };
-    }
-    this.#nextCoreId += 1;
-    const coreRead = { id: `r${this.#nextCoreId}`, consistency, queuedAt: inbox, members: [id] };
-    this.#coreReads.set(coreRead.id, coreRead);
-    this.#latest.set(consistency, coreRead);
-    return { promise, event: { type: "read", id: coreRead.id, consistency } };
+    const members = this.#joinOrHold(consistency, inbox, [id]);
+    return {
+      promise,
+      event: members === null ? null : this.#coreRead(consistency, inbox, members),
+    };
   }
 
   /** The core declared read `id` safe once applied reaches `index`; `applied` is where it is. */
@@ -115,7 +149,35 @@ export class ReadRegistry {
     this.#waiting = [];
     this.#coreReads.clear();
     this.#latest.clear();
+    this.#held.clear();
     this.#pending.rejectAll(makeError);
+  }
+
+  /**
+   * Adds `reads` to the latest core read of `consistency` if they may join it (`readJoins`), or
+   * holds them while it is on the wire (a turn took it). Null when done; else the reads that need
+   * a core read of their own (none pending, or one in the inbox they may not join).
+   */
+  #joinOrHold(consistency: ReadConsistency, inbox: InboxMark, reads: string[]): string[] | null {
+    const latest = this.#latest.get(consistency);
+    if (latest === undefined || this.#coreReads.get(latest.id) !== latest) return reads;
+    if (this.#rules.readJoins(consistency, latest.queuedAt, inbox)) {
+      latest.members.push(...reads);
+      return null;
+    }
+    if (latest.queuedAt.generation === inbox.generation) return reads;
+    const held = this.#held.get(consistency);
+    if (held === undefined) this.#held.set(consistency, reads);
+    else held.push(...reads);
+    return null;
+  }
+
+  #coreRead(consistency: ReadConsistency, inbox: InboxMark, members: string[]): ReadEvent {
+    this.#nextCoreId += 1;
+    const coreRead = { id: `r${this.#nextCoreId}`, consistency, queuedAt: inbox, members };
+    this.#coreReads.set(coreRead.id, coreRead);
+    this.#latest.set(consistency, coreRead);
+    return { type: "read", id: coreRead.id, consistency };
   }
 
   #take(id: string): readonly string[] | undefined {
@@ -124,8 +186,25 @@ export class ReadRegistry {
     this.#coreReads.delete(id);
     if (this.#latest.get(coreRead.consistency) === coreRead) {
       this.#latest.delete(coreRead.consistency);
+      // Answered: the reads held for it go out, after the turn that answered it.
+      if (this.#held.has(coreRead.consistency)) {
+        this.#scheduler.queueMicrotask(() => this.#release(coreRead.consistency));
+      }
     }
     return coreRead.members;
+  }
+
+  /**
+   * The held reads of `consistency` become one core read, or join (or wait for) one a read
+   * arriving since the answer queued.
+   */
+  #release(consistency: ReadConsistency): void {
+    const held = this.#held.get(consistency);
+    if (held === undefined) return;
+    this.#held.delete(consistency);
+    const inbox = this.#sink.inboxMark();
+    const members = this.#joinOrHold(consistency, inbox, held);
+    if (members !== null) this.#sink.enqueue(this.#coreRead(consistency, inbox, members));
   }
 
   #resolve(members: readonly string[]): void {
