@@ -1,6 +1,7 @@
 // The client API of one server, over node:http:
 //
 //   GET  /kv/:key[?consistency=readIndex|lease|log] -> 200 {"value": "..."} | 404 {"value": null}
+//                                      (any node; log reads only the leader)
 //   PUT  /kv/:key          body: value -> 200 {"ok": true} | 413 (body over 1 MiB, or the command
 //                                                over the node's entryBytesMax)
 //   POST /kv/:key/cas      body: {"expected": string|null, "value": string} -> 200 {"ok": bool}
@@ -20,9 +21,11 @@
 // Raft thesis §6.4: the leader confirms with one heartbeat round that it still leads, then
 // answers from its state machine); `consistency=lease` skips the round while the leader's lease
 // holds (§6.4.1; the servers run with leaseReads, which assumes bounded clock drift), and
-// `consistency=log` proposes the read as a command like a write. Only the leader serves: a
-// follower answers 307 with the leader's client address (Location and body), or 503 when it
-// knows no leader. Failed requests say in `retry` whether the write surely did not happen
+// `consistency=log` proposes the read as a command like a write. Any node serves a ReadIndex or
+// lease read: a follower asks the leader for a read index (follower reads; on a follower a lease
+// read costs what a ReadIndex read does) and answers from its own state machine once it applied
+// up to it. Everything else only the leader serves: a follower answers 307 with the leader's
+// client address (Location and body), or 503 when it knows no leader. Failed requests say in `retry` whether the write surely did not happen
 // ("safe": retry freely) or may have ("unknown": a retry may apply it twice). A leader that steps
 // down settles its pending proposals at once (the driver's SteppedDownError): 503 STEPPED_DOWN,
 // retry "unknown", with `leader` and `leaderUrl` when the new leader is known. A leader handing
@@ -36,11 +39,21 @@ import {
   LeadershipTransferringError,
   NotLeaderError,
   OverloadedError,
+  StoppedError,
 } from "@flotilla/core";
 import { encodeKvCommand, type KvInput } from "@flotilla/kv-model";
 import type { UdpTransportStats } from "@flotilla/transport-udp";
 import { type ApiContext, leaderOnly } from "./api-context.js";
-import { badRequest, failure, type Reply, readBody, send, tooLarge } from "./http-reply.js";
+import {
+  badRequest,
+  failure,
+  type Reply,
+  ReplyWriter,
+  readBody,
+  tooLarge,
+  valueReply,
+} from "./http-reply.js";
+import { type KvRead, kvReadOf } from "./kv-read-url.js";
 import { parseLeaderWait, waitForLeaderAfter } from "./leader-wait.js";
 import { routeMembers } from "./member-api.js";
 import type { PartitionableTransport } from "./partition.js";
@@ -48,11 +61,20 @@ import type { ServerOutput } from "./server-state.js";
 import { transferLeadership } from "./transfer-api.js";
 
 export function createApiServer(context: ApiContext): Server {
+  const replies = new ReplyWriter(context.node.id);
   return createServer((request, response) => {
-    route(context, request)
+    const get = request.method === "GET" ? kvReadOf(request.url) : null;
+    // GET /kv/:key (bench kv's reads) skips the URL object and the general routing.
+    const reply = get === null ? route(context, request) : serveGet(context, request, get);
+    reply
       .catch((error: unknown) => failure(context.addresses, error))
-      .then((reply) => send(response, context.node.id, reply));
+      .then((answer) => replies.send(response, answer));
   });
+}
+
+function serveGet(context: ApiContext, request: IncomingMessage, get: KvRead): Promise<Reply> {
+  if (get.consistency === "log") return propose(context, request, { op: "get", key: get.key });
+  return read(context, request, get.key, get.consistency);
 }
 
 async function route(context: ApiContext, request: IncomingMessage): Promise<Reply> {
@@ -88,12 +110,12 @@ async function route(context: ApiContext, request: IncomingMessage): Promise<Rep
   }
   const isCas = match[2] !== undefined;
   if (!isCas && method === "GET") {
+    // The reads kvReadOf did not take (other query parameters, say): the same, the slow way.
     const consistency = url.searchParams.get("consistency") ?? "readIndex";
-    if (consistency === "log") return propose(context, request, { op: "get", key });
-    if (consistency !== "readIndex" && consistency !== "lease") {
+    if (consistency !== "readIndex" && consistency !== "lease" && consistency !== "log") {
       return badRequest(`consistency must be readIndex, lease or log, not ${consistency}`);
     }
-    return read(context, request, key, consistency);
+    return serveGet(context, request, { key, consistency });
   }
   if (!isCas && method === "PUT") {
     const value = await readBody(request);
@@ -112,7 +134,11 @@ async function route(context: ApiContext, request: IncomingMessage): Promise<Rep
   };
 }
 
-/** A linearizable read without a log write: served once the driver's read() settles. */
+/**
+ * A linearizable read without a log write, served by whichever node the client asked once the
+ * driver's read() settles: on a follower, once this node's state machine reached the read index
+ * the leader gave it (thesis §6.4, follower reads), so reads spread over the cluster.
+ */
 async function read(
   context: ApiContext,
   request: IncomingMessage,
@@ -120,18 +146,13 @@ async function read(
   consistency: "readIndex" | "lease",
 ): Promise<Reply> {
   const { node } = context;
-  const current = node.status();
-  if (current.phase !== "running") {
-    return {
-      status: 503,
-      body: { error: "STOPPING", message: `node is ${current.phase}`, retry: "safe" },
-    };
-  }
-  if (current.role !== "leader") return leaderOnly(context, request, current.leader);
   try {
     await node.read({ consistency, timeoutMs: context.proposalTimeoutMs });
   } catch (error) {
     if (error instanceof NotLeaderError) return leaderOnly(context, request, error.leader);
+    if (error instanceof StoppedError) {
+      return { status: 503, body: { error: "STOPPING", message: error.message, retry: "safe" } };
+    }
     // A read changes nothing: whatever went wrong, retrying it is safe.
     const { code, message } =
       error instanceof FlotillaError ? error : { code: "INTERNAL", message: String(error) };
@@ -140,8 +161,7 @@ async function read(
       body: { error: code, message, retry: "safe" },
     };
   }
-  const value = context.store.get(key);
-  return { status: value === null ? 404 : 200, body: { value } };
+  return valueReply(context.store.get(key));
 }
 
 async function propose(
@@ -173,7 +193,7 @@ async function propose(
   }
   switch (output.op) {
     case "get":
-      return { status: output.value === null ? 404 : 200, body: { value: output.value } };
+      return valueReply(output.value);
     case "put":
       return { status: 200, body: { ok: true } };
     case "cas":

@@ -118,14 +118,36 @@ export function tooLarge(): Reply {
   };
 }
 
-export function send(response: ServerResponse, nodeId: string, reply: Reply): void {
-  const body =
-    reply.contentType === undefined ? `${JSON.stringify(reply.body)}\n` : String(reply.body);
-  response.writeHead(reply.status, {
-    "content-type": reply.contentType ?? "application/json",
-    "content-length": Buffer.byteLength(body),
-    "x-flotilla-node": nodeId,
-    ...(reply.location === undefined ? {} : { location: reply.location }),
-  });
-  response.end(body);
+/** A key's value as GET answers it: 200 with the value, 404 (`null`) when there is none. */
+export function valueReply(value: string | null): Reply {
+  if (value === null) return { status: 404, body: { value: null } };
+  // Serialised here: the reply is JSON already, with no object built for it.
+  return { status: 200, body: `{"value":${JSON.stringify(value)}}\n`, contentType: jsonType };
+}
+
+const jsonType = "application/json";
+
+/** Writes replies: the headers every reply carries are prepared once per server. */
+export class ReplyWriter {
+  readonly #nodeId: string;
+
+  constructor(nodeId: string) {
+    this.#nodeId = nodeId;
+  }
+
+  send(response: ServerResponse, reply: Reply): void {
+    const body =
+      reply.contentType === undefined ? `${JSON.stringify(reply.body)}\n` : String(reply.body);
+    const headers = [
+      "content-type",
+      reply.contentType ?? jsonType,
+      "content-length",
+      String(Buffer.byteLength(body)),
+      "x-flotilla-node",
+      this.#nodeId,
+    ];
+    if (reply.location !== undefined) headers.push("location", reply.location);
+    response.writeHead(reply.status, headers);
+    response.end(body);
+  }
 }

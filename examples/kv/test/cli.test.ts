@@ -81,11 +81,28 @@ describe("the HTTP API", () => {
   it("redirects a follower's client to the leader with 307 and the leader's address", async () => {
     const leader = await cluster.waitForLeader();
     const other = ids.find((id) => id !== leader) as string;
-    const response = await fetch(`${cluster.url(other)}/kv/x`, { redirect: "manual" });
+    // A read through the log is a command: only the leader proposes it.
+    const path = "/kv/x?consistency=log";
+    const response = await fetch(`${cluster.url(other)}${path}`, { redirect: "manual" });
     expect(response.status).toBe(307);
     const body = (await response.json()) as { leaderUrl: string; retry: string };
-    expect(response.headers.get("location")).toBe(`${body.leaderUrl}/kv/x`);
+    expect(response.headers.get("location")).toBe(`${body.leaderUrl}${path}`);
     expect(body.retry).toBe("safe");
+  });
+
+  it("serves a ReadIndex read on a follower, after a write acknowledged by the leader", async () => {
+    const leader = await cluster.waitForLeader();
+    const put = await fetch(`${cluster.url(leader)}/kv/follower-read`, {
+      method: "PUT",
+      body: "v1",
+    });
+    expect(put.status).toBe(200);
+    for (const id of ids.filter((other) => other !== leader)) {
+      const response = await fetch(`${cluster.url(id)}/kv/follower-read`, { redirect: "manual" });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-flotilla-node")).toBe(id);
+      expect(await response.json()).toEqual({ value: "v1" });
+    }
   });
 
   it("rejects a malformed compare-and-set body with 400", async () => {
