@@ -10,7 +10,9 @@
 //   leaderChanges            leaders seen (term and id) after the first, over the whole run
 //   catchUp                  the restarted follower, from the moment its API answers until it has
 //                            applied the leader's commit index of that moment: the bytes its
-//                            transport received meanwhile, the time, MB/s (MB = 2^20 bytes);
+//                            transport received meanwhile, the time, MB/s (MB = 2^20 bytes), and
+//                            the leader's state size over that time when a snapshot was sent
+//                            (stateMegabytesPerSec: resent bytes do not count there);
 //                            also the datagrams it dropped on arrival and the leader's sends its
 //                            socket queue refused meanwhile (inboundDropped, leaderSendDropped)
 //   peakRssMB                the highest peak resident memory of any server (the kernel's mark)
@@ -172,6 +174,14 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
         bytes,
         ms,
         megabytesPerSec: Math.round((bytes / MB / (ms / 1000)) * 10) / 10,
+        // The state caught up with per second: unlike the bytes received, never raised by resends.
+        // Null when no snapshot was sent meanwhile (the follower caught up from the log, or while
+        // it was starting).
+        stateMegabytesPerSec:
+          leaderStatus === undefined ||
+          payloadAfter.installSnapshot <= payloadBefore.installSnapshot
+            ? null
+            : Math.round((leaderStatus.stateBytes / MB / (ms / 1000)) * 10) / 10,
         maxLoopStallMs: probe.takeMaxStallMs(),
         startMs: Math.round(readyAt - startedAt),
         snapshotIndex: status.snapshotIndex,
