@@ -47,7 +47,7 @@ describe("replay", () => {
 
 describe("the replay worker's node shims", () => {
   it("crc32 equals node:zlib's (whole and continued), and the path functions agree with node:path on POSIX paths", () => {
-    for (const text of ["", "a", "flotilla", "x".repeat(1000)]) {
+    for (const text of ["", "a", "flotilla", "x".repeat(1000), "sliced by eight: 8+7=15"]) {
       const bytes = new TextEncoder().encode(text);
       expect(shimCrc32(bytes)).toBe(zlibCrc32(bytes));
       // Continued from an earlier value, as FileStorage checksums a snapshot slice by slice.
@@ -61,6 +61,13 @@ describe("the replay worker's node shims", () => {
       ["/a/b", "../c"],
       ["/", "x"],
       ["/a/", "./b"],
+      // FileStorage's calls (a normal directory and a name), and near misses of that fast path.
+      ["/data", "hardstate"],
+      ["/data", ".."],
+      ["/data/", "x"],
+      ["/", "."],
+      ["/data", "a/b"],
+      ["/da..ta/.x", "..y"],
     ]) {
       expect(shimPath.join(...parts)).toBe(posix.join(...parts));
       expect(shimPath.resolve(...parts)).toBe(posix.resolve(...parts));
