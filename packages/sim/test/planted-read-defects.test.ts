@@ -12,10 +12,9 @@ import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 // violation the shipped core does not have on the same seed. Pinned seeds first (they make the
 // suite fast), then a scan, so a change that moves the failure to another seed is still caught.
 //
-// NB: the two lease defects (leaseLongerThanElectionTimeout, leaseKeptAfterTimeoutNow) are not in
-// the suite: no seed search found them. docs/testing.md lists the scenarios searched and why a
-// stale lease read's window is so narrow; scenario scripts read-lease.txt and
-// read-lease-transfer.txt prove those two rules instead.
+// The two lease defects (leaseLongerThanElectionTimeout, leaseKeptAfterTimeoutNow) are found in
+// planted-lease-defects.test.ts, with the process faults and clients that reach a stale lease's
+// window.
 
 type Case = {
   readonly defect: ReadDefectName | "readJoinsRoundInFlight";

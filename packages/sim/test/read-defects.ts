@@ -9,10 +9,12 @@ import {
 import type { RaftCore } from "../src/raft-core.js";
 
 // Planted defects of linearizable reads (thesis §6.4), each breaking one rule of the core's
-// read-index.ts through the simulator's `core` seam (a wrapper around the real reducer). The
-// suite in planted-read-defects.test.ts proves a bounded seed search finds the quorum-round and
-// no-op defects; the two lease defects are not found by any search tried (docs/testing.md says
-// why), and scenario scripts prove those rules instead.
+// read-index.ts through the simulator's `core` seam (a wrapper around the real reducer), or of
+// the driver's batching of reads through the runtime's `rules`. planted-read-defects.test.ts
+// proves a bounded seed search finds the quorum-round, no-op and batching defects;
+// planted-lease-defects.test.ts the two lease defects, under process faults inside the lease's
+// drift bound (process-faults.ts). leaseReadJoinsAcrossTicks is not found yet (docs/testing.md);
+// reads.test.ts in core proves that rule.
 
 /**
  * §6.4 step 3 skipped: a leader serves a read at its commit index at once, without a round of
