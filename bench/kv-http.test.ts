@@ -1,0 +1,76 @@
+// The bench's kv client against node:http servers on loopback standing in for a leader and a
+// follower: it follows a 307 and sends that kind of request to the leader from then on, serves a
+// GET's 404 as an answer, retries a 503 at another server, and fails on any other status. Time
+// only bounds the waits.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { type KvPutter, kvPutter } from "./kv-http.js";
+
+const servers: Server[] = [];
+let client: KvPutter | null = null;
+
+afterEach(async () => {
+  client?.close();
+  client = null;
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+type Seen = { readonly method: string; readonly url: string; readonly body: string };
+
+/** A server answering each request with `answer(seen)`: its status and, for a 307, Location. */
+async function start(answer: (seen: Seen) => [number, string?], log: Seen[]): Promise<string> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const seen = {
+        method: request.method ?? "",
+        url: request.url ?? "",
+        body: `${Buffer.concat(chunks)}`,
+      };
+      log.push(seen);
+      const [status, location] = answer(seen);
+      response.writeHead(status, { "content-length": 2, ...(location ? { location } : {}) });
+      response.end("ok");
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe("kvPutter", () => {
+  it("follows a follower's 307 to the leader and goes there first afterwards", async () => {
+    const atLeader: Seen[] = [];
+    const atFollower: Seen[] = [];
+    const leader = await start(({ url }) => [url.startsWith("/kv/missing") ? 404 : 200], atLeader);
+    const follower = await start(({ url }) => [307, `${leader}${url}`], atFollower);
+    client = kvPutter([follower, leader]);
+    await client.put("a b", Buffer.from("value"), 0);
+    await client.put("c", Buffer.from("again"), 0);
+    await client.get("missing", "log", 0);
+    expect(atFollower.map((s) => `${s.method} ${s.url}`)).toEqual([
+      "PUT /kv/a%20b",
+      "GET /kv/missing?consistency=log",
+    ]);
+    expect(atLeader.map((s) => `${s.method} ${s.url} ${s.body}`)).toEqual([
+      "PUT /kv/a%20b value",
+      "PUT /kv/c again",
+      "GET /kv/missing?consistency=log ",
+    ]);
+  });
+
+  it("retries a 503 at another server and fails on other statuses", async () => {
+    const log: Seen[] = [];
+    const busy = await start(() => [503], log);
+    const fine = await start(({ url }) => [url === "/kv/broken" ? 500 : 200], log);
+    client = kvPutter([busy, fine]);
+    await client.put("k", Buffer.from("v"), 0);
+    expect(log.map((s) => s.url)).toEqual(["/kv/k", "/kv/k"]);
+    await expect(client.put("broken", Buffer.from("v"), 1)).rejects.toThrow("HTTP 500");
+  });
+});
