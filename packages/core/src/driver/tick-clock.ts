@@ -38,6 +38,13 @@ export class TickClock {
    * A catch-up tick when more than one interval passed since the last tick (the timer is
    * overdue: the process was paused), else null. A paused process may read its sockets before
    * its overdue timers fire, so a lease read asks for this first.
+   *
+   * One interval behind is left to the timer due now; that is within the lease's margin. The
+   * leader serves a lease read while at most leaseTicks − 1 ticks were counted since its round
+   * (read-index.ts), and its count lags real time by under two intervals at the read, so the lease
+   * ends within leaseTicks + 1 = electionTimeoutTicks − 1 − leaseClockDriftTicks intervals of
+   * the round; a voter that heard the round refuses votes for at least electionTimeoutTicks − 1
+   * intervals after it (its first tick may come at once), less what the drift bound covers.
    */
   overdue(): (Event & { type: "tick" }) | null {
     const behind = this.#wholeTicksBehind();
