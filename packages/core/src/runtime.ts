@@ -20,6 +20,13 @@ export type { CoreSteps, RuntimeHooks, RuntimeOptions, Turn } from "./driver/run
 export { NodeRuntime } from "./driver/runtime.js";
 export type { InboxMark, RuntimeRules } from "./driver/runtime-rules.js";
 export { shippedRules } from "./driver/runtime-rules.js";
+export {
+  SnapshotIo,
+  type SnapshotIoHost,
+  type SnapshotSource,
+  type SnapshotStorage,
+  snapshotChunkReadEvent,
+} from "./driver/snapshot-io.js";
 export { TickClock } from "./driver/tick-clock.js";
 export { type TransferNotice, TransferWaiter } from "./driver/transfer-waiter.js";
 export type {

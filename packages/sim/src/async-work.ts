@@ -1,5 +1,6 @@
 import type { Scheduler } from "@flotilla/core";
 import type { AsyncWork } from "./file-disk-storage.js";
+import type { ScheduleAt } from "./sim-storage.js";
 
 // The simulator is single-threaded and event-driven, but FileStorage and the driver's
 // ProposalRegistry and Notifier are async: their promise chains run as microtasks. Each chain is
@@ -86,4 +87,18 @@ export function virtualScheduler(
     },
   };
   return scheduler;
+}
+
+/**
+ * Waits until `atMs` of virtual time inside tracked work: the chain counts as waiting meanwhile
+ * (not in flight), so the loop moves on to the events before it.
+ */
+export function waitUntil(work: AsyncWork, atMs: number, scheduleAt: ScheduleAt): Promise<void> {
+  work.ended();
+  return new Promise((resolve) => {
+    scheduleAt(atMs, () => {
+      work.started();
+      resolve();
+    });
+  });
 }

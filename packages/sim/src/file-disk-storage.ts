@@ -1,12 +1,5 @@
-import {
-  type Index,
-  type PersistBatch,
-  type Persisted,
-  readAllBytes,
-  type Snapshot,
-  type SnapshotStream,
-  type StoredSnapshot,
-} from "@flotilla/core";
+import type { PersistBatch, Persisted } from "@flotilla/core";
+import type { SnapshotStorage } from "@flotilla/core/runtime";
 import {
   FileStorage,
   type FileStorageRules,
@@ -22,6 +15,7 @@ import {
   type SimIoOp,
 } from "@flotilla/storage-file/testing";
 import type { Prng } from "@flotilla/transport-memory";
+import { waitUntil } from "./async-work.js";
 import { LeftoverFilesError } from "./errors.js";
 import {
   describeForgotten,
@@ -29,7 +23,6 @@ import {
   type SimStorage,
   type StorageFailed,
 } from "./sim-storage.js";
-import { pacedSlices } from "./slow-state-machine.js";
 
 // The default disk: the FileStorage users run, over a simulated page-cache file system
 // (SimFileSystem from @flotilla/storage-file/testing): what a crash keeps is what the page cache
@@ -171,63 +164,17 @@ export class FileDiskStorage implements SimStorage {
     );
   }
 
-  writeSnapshot(
-    index: Index,
-    data: Uint8Array,
-    stored: (stored: StoredSnapshot) => void,
-    failed: StorageFailed,
-    sliceDelayMs = 0,
-  ): void {
-    const stream =
-      sliceDelayMs === 0 ? oneSlice(data) : pacedSlices(data, () => this.#sleep(sliceDelayMs));
-    this.#run(this.#open().writeSnapshot(index, stream), stored, failed);
+  snapshotStorage(): SnapshotStorage {
+    return this.#open();
   }
 
-  /** Waits `ms` of virtual time inside tracked work (a slow state machine's next slice). */
-  #sleep(ms: number): Promise<void> {
-    const atMs = this.#nowMs() + ms;
-    this.#work.ended();
-    return new Promise((resolve) => {
-      this.#scheduleAt(atMs, () => {
-        this.#work.started();
-        resolve();
-      });
-    });
-  }
-
-  writeSnapshotChunk(
-    snapshot: Snapshot,
-    offset: number,
-    data: Uint8Array,
-    done: () => void,
-    failed: StorageFailed,
-  ): void {
-    this.#run(this.#open().writeSnapshotChunk(snapshot, offset, data), done, failed);
-  }
-
-  readSnapshotChunk(
-    snapshot: Snapshot,
-    offset: number,
-    length: number,
-    read: (data: Uint8Array | null) => void,
-    failed: StorageFailed,
-  ): void {
-    this.#run(this.#open().readSnapshotChunk(snapshot, offset, length), read, failed);
-  }
-
-  readSnapshot(snapshot: Snapshot, read: (data: Uint8Array) => void, failed: StorageFailed): void {
-    this.#run(readAllBytes(this.#open().readSnapshot(snapshot)), read, failed);
-  }
-
-  /** Tracks snapshot I/O; its completion is dropped after a crash. */
-  #run<T>(promise: Promise<T>, then: (value: T) => void, failed: StorageFailed): void {
-    const life = this.#life;
-    this.#track(
-      promise,
-      (value) => {
-        if (life === this.#life) then(value);
-      },
-      failed,
+  stopsNode(error: Error): boolean {
+    return (
+      error instanceof StorageFullError ||
+      error instanceof StorageNeedsReopenError ||
+      // Damage the fault made: the storage must refuse it, typed (the node stays down).
+      // Corruption on a disk nothing damaged is a bug: the run crashes.
+      (error instanceof StorageCorruptionError && this.#corrupted)
     );
   }
 
@@ -284,13 +231,7 @@ export class FileDiskStorage implements SimStorage {
     }
     const atMs = this.#nowMs() + this.#owedMs;
     this.#owedMs = 0;
-    this.#work.ended();
-    return new Promise((resolve) => {
-      this.#scheduleAt(atMs, () => {
-        this.#work.started();
-        resolve();
-      });
-    });
+    return waitUntil(this.#work, atMs, this.#scheduleAt);
   }
 
   /**
@@ -316,13 +257,7 @@ export class FileDiskStorage implements SimStorage {
       (error: unknown) => {
         try {
           if (life !== this.#life) return;
-          if (
-            error instanceof StorageFullError ||
-            error instanceof StorageNeedsReopenError ||
-            // Damage the fault made: the storage must refuse it, typed (the node stays down).
-            // Corruption on a disk nothing damaged is a bug: the run crashes.
-            (error instanceof StorageCorruptionError && this.#corrupted)
-          ) {
+          if (error instanceof Error && this.stopsNode(error)) {
             this.#storage = null;
             failed(error);
           } else {
@@ -348,8 +283,4 @@ async function checkNoLeftovers(fs: FileSystem, inForce: number | null): Promise
     (name) => name.endsWith(".tmp") || (/^snapshot-\d+\.data$/.test(name) && name !== kept),
   );
   if (leftovers.length > 0) throw new LeftoverFilesError(dataDir, leftovers);
-}
-
-async function* oneSlice(data: Uint8Array): SnapshotStream {
-  yield data;
 }

@@ -41,7 +41,7 @@ export function nodeDisk(
       ? host.slowWrite(electionTimeoutMs * diskPrng.intBetween(1, 3))
       : 0);
   return options.disk === "memory"
-    ? new MemoryDiskStorage(latency, host.nowMs, host.scheduleAt)
+    ? new MemoryDiskStorage(latency, host.nowMs, host.scheduleAt, host.work)
     : new FileDiskStorage(
         diskPrng,
         latency,

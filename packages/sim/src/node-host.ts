@@ -1,5 +1,6 @@
 import type { Effect, Event, Message, NodeId, Scheduler } from "@flotilla/core";
 import type { Network, Prng } from "@flotilla/transport-memory";
+import type { AsyncWork } from "./file-disk-storage.js";
 import type { KvCheckpoints } from "./kv-checkpoints.js";
 import type { KvClients } from "./kv-clients.js";
 import type { MembershipChecker } from "./membership-checker.js";
@@ -7,6 +8,7 @@ import type { MembershipTally } from "./membership-workload.js";
 import type { SimulationOptions } from "./options.js";
 import type { ProcessTarget } from "./process-faults.js";
 import type { SafetyChecker } from "./safety-checker.js";
+import type { ScheduleAt } from "./sim-storage.js";
 import type { SnapshotCrashes } from "./snapshot-crashes.js";
 import type { SpinChecker } from "./spin-checker.js";
 import type { Trace } from "./trace.js";
@@ -43,6 +45,10 @@ export interface NodeHost {
    * microtasks the simulator drains after the event.
    */
   readonly scheduler: Scheduler;
+  /** Async work in flight (async-work.ts): the loop drains it before the next event. */
+  readonly work: AsyncWork;
+  /** Schedules a callback at a virtual time (after everything already due then). */
+  readonly scheduleAt: ScheduleAt;
   /** Something only a bug explains: the run stops with outcome "crash". */
   fail(error: unknown): void;
   /** Counts crashes by the snapshot windows they hit; may crash a node in one (the swarm's bias). */

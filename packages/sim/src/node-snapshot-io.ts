@@ -1,10 +1,18 @@
-import type { Event, Index } from "@flotilla/core";
-import type { IoRequest } from "@flotilla/core/runtime";
+import {
+  type Event,
+  type Index,
+  readAllBytes,
+  type Snapshot,
+  type SnapshotStream,
+  StorageFailedError,
+} from "@flotilla/core";
+import { type IoRequest, SnapshotIo, type SnapshotSource } from "@flotilla/core/runtime";
 import type { Prng } from "@flotilla/transport-memory";
+import { waitUntil } from "./async-work.js";
 import type { NodeHost } from "./node-host.js";
 import type { NodeKv } from "./node-kv.js";
 import type { SimStorage, StorageFailed } from "./sim-storage.js";
-import { StateMachinePace } from "./slow-state-machine.js";
+import { pacedSlices, StateMachinePace } from "./slow-state-machine.js";
 import { SnapshotActivity, type SnapshotWindow } from "./snapshot-crashes.js";
 
 /** What a node's snapshot I/O needs of the node. */
@@ -22,10 +30,15 @@ export interface SnapshotIoNode {
   forget(fromBackup: boolean): void;
 }
 
+/** How a snapshot read back from storage reaches the key-value state (see `NodeKv`). */
+type Restoring = { readonly index: number; readonly how: "load" | "install" };
+
 /**
- * A simulated node's snapshot I/O beside its turns: taking a snapshot (its bytes streamed into
- * storage, as slowly as the run's state machine is), reading chunks for a transfer, and noting
- * what a crash would cut (snapshot-crashes.ts), where the swarm may crash the node.
+ * A simulated node's snapshot I/O: the driver's own `SnapshotIo` (createNode's, on
+ * @flotilla/core/runtime) between the node's key-value state machine and its storage, one per
+ * life. What stays here is the simulation's: the state machine's pace in virtual time
+ * (slow-state-machine.ts), counting the async work so the loop drains it between events, and
+ * noting what a crash would cut (snapshot-crashes.ts), where the swarm may crash the node.
  */
 export class NodeSnapshotIo {
   readonly #host: NodeHost;
@@ -33,6 +46,12 @@ export class NodeSnapshotIo {
   readonly #activity = new SnapshotActivity();
   /** How long the state machine takes to apply, stream a snapshot and restore one. */
   readonly pace: StateMachinePace;
+  /** The driver's snapshot I/O of the node's current life (null before its storage opened). */
+  #io: SnapshotIo | null = null;
+  /** The index the runtime asked a snapshot at (the state machine's own: see `take`). */
+  #capturing = 0;
+  /** The snapshot being restored, and whether it is loaded at boot or installed from a leader. */
+  #restoring: Restoring | null = null;
 
   constructor(host: NodeHost, node: SnapshotIoNode) {
     this.#host = host;
@@ -50,12 +69,40 @@ export class NodeSnapshotIo {
   /** The process is gone, and its I/O with it. */
   reset(): void {
     this.#activity.reset();
+    this.#io = null;
   }
 
-  /** A chunk of a snapshot being received goes to storage. */
-  chunkStored(snapshotIndex: number): void {
-    this.#activity.chunkStored(snapshotIndex);
+  /** A new life opened its storage: the driver's snapshot I/O on it, for this life only. */
+  opened(): void {
+    const node = this.#node;
+    const incarnation = node.incarnation();
+    const failed = node.failed();
+    this.#io = new SnapshotIo(node.storage.snapshotStorage(), this.#stateMachine(), {
+      enqueue: (event) => node.deliver(event),
+      fail: (error) => this.#failed(error, failed),
+      running: () => incarnation === node.incarnation(),
+      stored: () => this.#activity.writeEnded(),
+      beside: (work) => this.#track(work, () => {}, failed),
+    });
+  }
+
+  /** Loads the snapshot in force into the state machine at boot; `done` once loaded. */
+  load(snapshot: Snapshot, done: () => void, failed: StorageFailed): void {
+    this.#restoring = { index: snapshot.index, how: "load" };
+    this.#track(this.#open().restore(snapshot), done, failed);
+  }
+
+  /** Restores a snapshot received from the leader (a turn's `restore`); `done` once restored. */
+  restore(snapshot: Snapshot, done: () => void): void {
+    this.#restoring = { index: snapshot.index, how: "install" };
+    this.#track(this.#open().restore(snapshot), done, this.#node.failed());
+  }
+
+  /** A chunk of a snapshot being received goes to storage; `done` once stored. */
+  writeChunk(request: Extract<IoRequest, { type: "writeSnapshotChunk" }>, done: () => void): void {
+    this.#activity.chunkStored(request.snapshot.index);
     this.#ioStarted();
+    this.#track(this.#open().write(request), done, this.#node.failed());
   }
 
   /** A write that put the snapshot at `snapshotIndex` in force is durable. */
@@ -68,42 +115,91 @@ export class NodeSnapshotIo {
    * its bytes go to storage beside the turns and come back as the `snapshot` event once durable.
    */
   take(index: Index): void {
-    const node = this.#node;
-    const incarnation = node.incarnation();
+    this.#capturing = index;
     this.#activity.writeStarted();
     this.#ioStarted();
-    node.storage.writeSnapshot(
-      index,
-      node.kv.snapshot(index),
-      ({ size, checksum }) => {
-        if (incarnation !== node.incarnation()) return;
-        this.#activity.writeEnded();
-        node.deliver({ type: "snapshot", index, size, checksum });
-      },
-      node.failed(),
-      this.pace.delayMs,
-    );
+    this.#track(this.#open().capture(index), () => {}, this.#node.failed());
   }
 
   /** Reads a chunk the leader's core asked for; it comes back as `snapshotChunkRead`. */
   readChunk(request: Extract<IoRequest, { type: "readSnapshotChunk" }>): void {
-    const node = this.#node;
-    const { to, snapshot, offset, length } = request;
-    const incarnation = node.incarnation();
     this.#activity.chunkRead(this.#host.nowMs);
     this.#ioStarted();
-    const read = (data: Uint8Array | null) => {
-      if (incarnation !== node.incarnation()) return;
-      node.deliver({
-        type: "snapshotChunkRead",
-        to,
-        snapshotIndex: snapshot.index,
-        snapshotTerm: snapshot.term,
-        offset,
-        data,
-      });
+    this.#open().startRead(request);
+  }
+
+  #open(): SnapshotIo {
+    const io = this.#io;
+    if (io === null) throw new RangeError("snapshot I/O before the storage was opened");
+    return io;
+  }
+
+  /** The key-value state machine as the driver's snapshot I/O sees it, at the run's pace. */
+  #stateMachine(): SnapshotSource {
+    const kv = this.#node.kv;
+    const pace = this.pace;
+    const sleep = (ms: number) => {
+      const host = this.#host;
+      return waitUntil(host.work, host.nowMs + ms, host.scheduleAt);
     };
-    node.storage.readSnapshotChunk(snapshot, offset, length, read, node.failed());
+    return {
+      snapshot: () => {
+        // Compared at the index the runtime asked for: a runtime naming the wrong one shows at once.
+        const data = kv.snapshot(this.#capturing);
+        return pace.slow ? pacedSlices(data, () => sleep(pace.delayMs)) : oneSlice(data);
+      },
+      restore: async (stream) => {
+        const data = await readAllBytes(stream);
+        const restoring = this.#restoring;
+        if (restoring === null) throw new RangeError("a restore nobody asked for");
+        this.#restoring = null;
+        if (restoring.how === "load") {
+          kv.load(restoring.index, data);
+          return;
+        }
+        kv.restore(restoring.index, data, "restored a snapshot from the leader");
+        if (pace.slow) await sleep(pace.restoreMs(data.length));
+      },
+    };
+  }
+
+  /**
+   * Counts `work` as async work in flight until it settled. A completion of an older life is
+   * dropped; a failure goes to `#failed`; whatever `then` sets off and throws crashes the run.
+   */
+  #track(work: Promise<void>, then: () => void, failed: StorageFailed): void {
+    const node = this.#node;
+    const incarnation = node.incarnation();
+    const tracker = this.#host.work;
+    tracker.started();
+    work.then(
+      () => {
+        try {
+          if (incarnation === node.incarnation()) then();
+        } catch (error) {
+          tracker.failed(error);
+        } finally {
+          tracker.ended();
+        }
+      },
+      (error: unknown) => {
+        try {
+          if (incarnation === node.incarnation()) this.#failed(error, failed);
+        } finally {
+          tracker.ended();
+        }
+      },
+    );
+  }
+
+  /**
+   * The driver's snapshot I/O failed: the storage's typed failures (a full disk, a failed fsync,
+   * damage the run's fault made) stop the node, as createNode's; anything else is a bug.
+   */
+  #failed(error: unknown, failed: StorageFailed): void {
+    const cause = error instanceof StorageFailedError ? error.cause : error;
+    if (cause instanceof Error && this.#node.storage.stopsNode(cause)) failed(cause);
+    else this.#host.fail(error);
   }
 
   /** A piece of snapshot I/O began: the swarm may crash the node in its window. */
@@ -114,4 +210,8 @@ export class NodeSnapshotIo {
       if (node.up && incarnation === node.incarnation()) this.#host.crashNode(node, prng);
     });
   }
+}
+
+async function* oneSlice(data: Uint8Array): SnapshotStream {
+  yield data;
 }

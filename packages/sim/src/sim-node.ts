@@ -145,28 +145,23 @@ export class SimNode<S> {
     this.#incarnation++;
     const incarnation = this.#incarnation;
     this.#loading = true;
-    this.storage.load(
-      (persisted) => {
-        if (incarnation !== this.#incarnation) return;
-        const snapshot = persisted.snapshot;
-        if (snapshot === null) {
-          this.#loading = false;
-          this.#boot(persisted, null, what);
-          return;
-        }
-        // The state machine starts from the latest durable snapshot, streamed from storage.
-        this.storage.readSnapshot(
-          snapshot,
-          (data) => {
-            if (incarnation !== this.#incarnation) return;
-            this.#loading = false;
-            this.#boot(persisted, data, what);
-          },
-          (error) => this.#loadFailed(incarnation, what, error),
-        );
-      },
-      (error) => this.#loadFailed(incarnation, what, error),
-    );
+    const failed = (error: Error) => this.#loadFailed(incarnation, what, error);
+    this.storage.load((persisted) => {
+      if (incarnation !== this.#incarnation) return;
+      this.#snapshotIo.opened();
+      const snapshot = persisted.snapshot;
+      const boot = () => {
+        this.#loading = false;
+        this.#boot(persisted, what);
+      };
+      if (snapshot === null) {
+        this.kv.load(0, null);
+        boot();
+        return;
+      }
+      // The state machine starts from the latest durable snapshot, streamed from storage.
+      this.#snapshotIo.load(snapshot, boot, failed);
+    }, failed);
   }
 
   /** The disk is full: the node stays down until a later restart, once space is back. */
@@ -184,7 +179,8 @@ export class SimNode<S> {
     };
   }
 
-  #boot(persisted: Persisted, snapshotData: Uint8Array | null, what: "start" | "restart"): void {
+  /** Boots a new runtime on what storage loaded (the state machine holds its snapshot's state). */
+  #boot(persisted: Persisted, what: "start" | "restart"): void {
     const host = this.#host;
     const runtime = simNodeRuntime(
       this.#core,
@@ -196,7 +192,6 @@ export class SimNode<S> {
       this.#rules,
     );
     const snapshot = persisted.snapshot;
-    this.kv.load(snapshot?.index ?? 0, snapshotData);
     this.role = "follower";
     this.term = persisted.hardState.term;
     this.applied = snapshot?.index ?? 0;
@@ -475,40 +470,20 @@ export class SimNode<S> {
             };
       this.storage.write(request.batch, durable, this.#failed());
     } else {
-      const { snapshot, offset, data } = request;
-      this.#snapshotIo.chunkStored(snapshot.index);
-      this.storage.writeSnapshotChunk(snapshot, offset, data, resume, this.#failed());
+      this.#snapshotIo.writeChunk(request, resume);
     }
   }
 
   /** Loads a received snapshot from storage into the state machine, then resumes the turn. */
   #restore(snapshot: Snapshot, turn: Turn<KvOutput>, runtime: NodeRuntime<S, KvOutput>): void {
     const incarnation = this.#incarnation;
-    this.storage.readSnapshot(
-      snapshot,
-      (data) => {
-        if (incarnation !== this.#incarnation || this.#turn !== turn) return;
-        if (this.#clock.hold(() => this.#restored(snapshot, data, turn, runtime))) return;
-        this.#restored(snapshot, data, turn, runtime);
-      },
-      this.#failed(),
-    );
-  }
-
-  #restored(
-    snapshot: Snapshot,
-    data: Uint8Array,
-    turn: Turn<KvOutput>,
-    runtime: NodeRuntime<S, KvOutput>,
-  ): void {
-    if (this.#turn !== turn || this.#runtime !== runtime) return;
-    this.kv.restore(snapshot.index, data, "restored a snapshot from the leader");
-    if (this.#snapshotIo.pace.slow) {
-      this.#later(this.#snapshotIo.pace.restoreMs(data.length), turn, runtime, undefined);
-      return;
-    }
-    this.#resume(runtime, undefined);
-    this.#runTurns(runtime);
+    const resume = () => {
+      if (incarnation !== this.#incarnation || this.#turn !== turn) return;
+      if (this.#clock.hold(resume)) return;
+      this.#resume(runtime, undefined);
+      this.#runTurns(runtime);
+    };
+    this.#snapshotIo.restore(snapshot, resume);
   }
 
   /** Resumes the turn with `completion` after `ms` of virtual time (a slow state machine). */

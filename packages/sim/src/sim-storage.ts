@@ -1,13 +1,16 @@
-import type {
-  Index,
-  PersistBatch,
-  Persisted,
-  Snapshot,
-  StoredSnapshot,
-  Term,
+import {
+  type Index,
+  type PersistBatch,
+  type Persisted,
+  readAllBytes,
+  type SnapshotStream,
+  type Term,
 } from "@flotilla/core";
+import type { SnapshotStorage } from "@flotilla/core/runtime";
 import { MemorySnapshots } from "@flotilla/core/testing";
 import type { Prng } from "@flotilla/transport-memory";
+import { waitUntil } from "./async-work.js";
+import type { AsyncWork } from "./file-disk-storage.js";
 import { SimDisk } from "./sim-disk.js";
 
 // A node's durable storage as the simulated node drives it: the runtime's `write` requests go
@@ -48,36 +51,16 @@ export interface SimStorage {
    */
   corruptAtRest(prng: Prng): string | null;
   /**
-   * Stores a snapshot taken here (`Storage.writeSnapshot`); `stored` once durable. Like the rest
-   * below, `failed` if the storage refused it: the node must stop. With `sliceDelayMs`, the
-   * bytes stream in slices that slow state machine yields one per delay (slow-state-machine.ts;
-   * the bare disk stores them whole at once).
+   * The snapshot bytes of the storage opened by the last `load`, for the driver's `SnapshotIo`
+   * (one per life): after a crash they are the old life's, whose completions are dropped.
    */
-  writeSnapshot(
-    index: Index,
-    data: Uint8Array,
-    stored: (stored: StoredSnapshot) => void,
-    failed: StorageFailed,
-    sliceDelayMs?: number,
-  ): void;
-  /** Stores a chunk of a snapshot being received (`Storage.writeSnapshotChunk`). */
-  writeSnapshotChunk(
-    snapshot: Snapshot,
-    offset: number,
-    data: Uint8Array,
-    done: () => void,
-    failed: StorageFailed,
-  ): void;
-  /** Reads a chunk of a stored snapshot (`Storage.readSnapshotChunk`). */
-  readSnapshotChunk(
-    snapshot: Snapshot,
-    offset: number,
-    length: number,
-    read: (data: Uint8Array | null) => void,
-    failed: StorageFailed,
-  ): void;
-  /** Reads a stored snapshot whole (`Storage.readSnapshot`): the simulator's states are small. */
-  readSnapshot(snapshot: Snapshot, read: (data: Uint8Array) => void, failed: StorageFailed): void;
+  snapshotStorage(): SnapshotStorage;
+  /**
+   * Whether `error`, thrown by the storage, is one of its typed failures the node stops on (as
+   * createNode's does: a full disk, a failed fsync, damage the run's fault made). Anything else
+   * is a bug: the run crashes.
+   */
+  stopsNode(error: Error): boolean;
   /**
    * Power loss: what was not durable is lost, except what the storage's own crash model keeps
    * (`torn` draws the tear; `tornEntries` scripts it). Returns a note for the trace.
@@ -107,11 +90,13 @@ export class MemoryDiskStorage implements SimStorage {
   readonly #latency: () => number;
   readonly #scheduleAt: ScheduleAt;
   readonly #nowMs: () => number;
+  readonly #work: AsyncWork;
 
-  constructor(latency: () => number, nowMs: () => number, scheduleAt: ScheduleAt) {
+  constructor(latency: () => number, nowMs: () => number, scheduleAt: ScheduleAt, work: AsyncWork) {
     this.#latency = latency;
     this.#nowMs = nowMs;
     this.#scheduleAt = scheduleAt;
+    this.#work = work;
   }
 
   // The bare disk never fails: ENOSPC and EIO are FileStorage's (the default disk's) faults.
@@ -152,35 +137,35 @@ export class MemoryDiskStorage implements SimStorage {
     });
   }
 
-  writeSnapshot(index: Index, data: Uint8Array, stored: (stored: StoredSnapshot) => void): void {
+  /** The bare disk never fails: nothing it throws is a typed failure. */
+  stopsNode(): boolean {
+    return false;
+  }
+
+  snapshotStorage(): SnapshotStorage {
     const disk = this.disk;
     const generation = disk.generation;
-    const result = this.#snapshots.storeWhole(index, data);
-    // Durable as the next event: beside the log's writes (as FileStorage does it), and without a
-    // draw from the disk's latency stream, so the writes' latencies do not depend on snapshots.
-    this.#scheduleAt(this.#nowMs(), () => {
-      if (generation === disk.generation) stored(result);
-    });
-  }
-
-  writeSnapshotChunk(snapshot: Snapshot, offset: number, data: Uint8Array, done: () => void): void {
-    this.#snapshots.writeChunk(snapshot, offset, data);
-    done();
-  }
-
-  readSnapshotChunk(
-    snapshot: Snapshot,
-    offset: number,
-    length: number,
-    read: (data: Uint8Array | null) => void,
-  ): void {
-    read(this.#snapshots.readChunk(snapshot, offset, length));
-  }
-
-  readSnapshot(snapshot: Snapshot, read: (data: Uint8Array) => void): void {
-    const bytes = this.#snapshots.bytesOf(snapshot);
-    if (bytes === null) throw new RangeError(`snapshot ${snapshot.index} is not stored`);
-    read(bytes);
+    const snapshots = this.#snapshots;
+    const crashed = () => disk !== this.disk || generation !== disk.generation;
+    return {
+      writeSnapshot: async (index, stream) => {
+        const data = await readAllBytes(stream);
+        // A crash while the state machine streamed: the bytes never reached this disk.
+        if (crashed()) throw new RangeError(`the disk crashed while snapshot ${index} streamed`);
+        const stored = snapshots.storeWhole(index, data);
+        // Durable as the next event: beside the log's writes (as FileStorage does it), and
+        // without a draw from the disk's latency stream, so the writes' latencies do not depend
+        // on snapshots.
+        await waitUntil(this.#work, this.#nowMs(), this.#scheduleAt);
+        return stored;
+      },
+      writeSnapshotChunk: async (snapshot, offset, data) => {
+        snapshots.writeChunk(snapshot, offset, data);
+      },
+      readSnapshotChunk: async (snapshot, offset, length) =>
+        snapshots.readChunk(snapshot, offset, length),
+      readSnapshot: (snapshot) => wholeSnapshot(snapshots.bytesOf(snapshot), snapshot.index),
+    };
   }
 
   crash(torn: Prng | null, tornEntries?: number): string {
@@ -215,6 +200,11 @@ export class MemoryDiskStorage implements SimStorage {
     }
     return describeForgotten(backup !== null);
   }
+}
+
+async function* wholeSnapshot(bytes: Uint8Array | null, index: number): SnapshotStream {
+  if (bytes === null) throw new RangeError(`snapshot ${index} is not stored`);
+  yield bytes;
 }
 
 function emptyDisk(): SimDisk {

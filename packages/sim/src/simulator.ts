@@ -12,6 +12,7 @@ import { AsyncWorkTracker, virtualScheduler } from "./async-work.js";
 import { laggardOf, leaderOf } from "./cluster-view.js";
 import { EventKind, EventQueue, type ScheduledEvent } from "./event-queue.js";
 import { type FaultHost, FaultInjector } from "./fault-injector.js";
+import type { AsyncWork } from "./file-disk-storage.js";
 import { checkHistory } from "./history-check.js";
 import { KvCheckpoints } from "./kv-checkpoints.js";
 import type { ClientEventKind } from "./kv-client-host.js";
@@ -230,6 +231,13 @@ class Simulation<S> implements NodeHost {
     (atMs, callback) => this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, callback),
     this.#async.work,
   );
+
+  get work(): AsyncWork {
+    return this.#async.work;
+  }
+
+  readonly scheduleAt = (atMs: number, callback: () => void): void =>
+    this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, callback);
 
   fail(error: unknown): void {
     this.#async.work.failed(error);

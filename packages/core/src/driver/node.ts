@@ -76,7 +76,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   readonly #transport: Transport;
   readonly #storage: Storage;
   readonly #stateMachine: StateMachine<Result>;
-  readonly #snapshots: SnapshotIo<Result>;
+  readonly #snapshots: SnapshotIo;
   readonly #scheduler: Scheduler;
   readonly #tickMs: number;
   readonly #tickClock: TickClock;

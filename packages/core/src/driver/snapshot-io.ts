@@ -15,6 +15,28 @@ import type { IoRequest } from "./io-request.js";
 type ChunkRead = Extract<IoRequest, { type: "readSnapshotChunk" }>;
 type ChunkWrite = Extract<IoRequest, { type: "writeSnapshotChunk" }>;
 
+/** The part of `Storage` that holds snapshot bytes: all the snapshot I/O touches. */
+export type SnapshotStorage = Pick<
+  Storage,
+  "writeSnapshot" | "writeSnapshotChunk" | "readSnapshotChunk" | "readSnapshot"
+>;
+
+/** The part of the `StateMachine` that produces and consumes snapshot bytes. */
+export type SnapshotSource = Pick<StateMachine<unknown>, "snapshot" | "restore">;
+
+/** The event that hands a chunk read for `request` (null: no longer stored) to the core. */
+export function snapshotChunkReadEvent(request: ChunkRead, data: Uint8Array | null): Event {
+  const { to, snapshot, offset } = request;
+  return {
+    type: "snapshotChunkRead",
+    to,
+    snapshotIndex: snapshot.index,
+    snapshotTerm: snapshot.term,
+    offset,
+    data,
+  };
+}
+
 /** What the snapshot I/O needs of the driver around it. */
 export type SnapshotIoHost = {
   /** Queues an event for the next turn (a stored snapshot, a chunk read). */
@@ -25,14 +47,24 @@ export type SnapshotIoHost = {
   readonly running: () => boolean;
   /** A taken snapshot of `size` bytes was stored (statistics). */
   readonly stored: (size: number) => void;
+  /**
+   * Work that runs beside the turns started (storing a taken snapshot, reading a chunk); its
+   * promise never rejects. createNode lets it run; the simulator counts it as work in flight, so
+   * it drains it before its next virtual event.
+   */
+  readonly beside?: (work: Promise<void>) => void;
 };
 
-export class SnapshotIo<Result> {
-  readonly #storage: Storage;
-  readonly #stateMachine: StateMachine<Result>;
+/**
+ * Snapshot bytes between a state machine and storage, for the runtime's snapshot requests: the
+ * one implementation createNode and the simulator both run.
+ */
+export class SnapshotIo {
+  readonly #storage: SnapshotStorage;
+  readonly #stateMachine: SnapshotSource;
   readonly #host: SnapshotIoHost;
 
-  constructor(storage: Storage, stateMachine: StateMachine<Result>, host: SnapshotIoHost) {
+  constructor(storage: SnapshotStorage, stateMachine: SnapshotSource, host: SnapshotIoHost) {
     this.#storage = storage;
     this.#stateMachine = stateMachine;
     this.#host = host;
@@ -73,7 +105,12 @@ export class SnapshotIo<Result> {
     } catch (error) {
       throw new StateMachineFailedError("snapshot", error);
     }
-    void this.#store(index, stream);
+    this.#beside(this.#store(index, stream));
+  }
+
+  #beside(work: Promise<void>): void {
+    if (this.#host.beside === undefined) void work;
+    else this.#host.beside(work);
   }
 
   async #store(index: Index, stream: SnapshotStream): Promise<void> {
@@ -91,24 +128,19 @@ export class SnapshotIo<Result> {
 
   /** Starts reading a chunk to send; enqueues `snapshotChunkRead` with it. Returns at once. */
   startRead(request: ChunkRead): void {
-    const { to, snapshot, offset, length } = request;
-    this.#storage.readSnapshotChunk(snapshot, offset, length).then(
-      (data) => {
-        if (!this.#host.running()) return;
-        this.#host.enqueue({
-          type: "snapshotChunkRead",
-          to,
-          snapshotIndex: snapshot.index,
-          snapshotTerm: snapshot.term,
-          offset,
-          data,
-        });
-      },
-      (error: unknown) => {
-        if (this.#host.running())
-          this.#host.fail(new StorageFailedError("readSnapshotChunk", error));
-      },
-    );
+    this.#beside(this.#read(request));
+  }
+
+  async #read(request: ChunkRead): Promise<void> {
+    const { snapshot, offset, length } = request;
+    let data: Uint8Array | null;
+    try {
+      data = await this.#storage.readSnapshotChunk(snapshot, offset, length);
+    } catch (error) {
+      if (this.#host.running()) this.#host.fail(new StorageFailedError("readSnapshotChunk", error));
+      return;
+    }
+    if (this.#host.running()) this.#host.enqueue(snapshotChunkReadEvent(request, data));
   }
 
   /** Stores a chunk of a snapshot being received; resolves once stored. */

@@ -26,7 +26,13 @@ import {
   type Term,
   validateConfig,
 } from "@flotilla/core";
-import { init, type RaftStateInternals, status, step } from "@flotilla/core/runtime";
+import {
+  init,
+  type RaftStateInternals,
+  snapshotChunkReadEvent,
+  status,
+  step,
+} from "@flotilla/core/runtime";
 import { MemorySnapshots } from "../../src/memory-snapshots.js";
 import { snapshotEvent } from "../snapshot-event.js";
 import { describeWrite, formatEntry, formatMessage, formatNotification } from "./format.js";
@@ -174,16 +180,8 @@ export class Cluster {
       if (effect.type === "writeSnapshotChunk") {
         node.snapshots.writeChunk(effect.snapshot, effect.offset, effect.data);
       } else if (effect.type === "readSnapshotChunk") {
-        const { to, snapshot, offset, length } = effect;
-        const data = node.snapshots.readChunk(snapshot, offset, length);
-        followUps.push({
-          type: "snapshotChunkRead",
-          to,
-          snapshotIndex: snapshot.index,
-          snapshotTerm: snapshot.term,
-          offset,
-          data,
-        });
+        const data = node.snapshots.readChunk(effect.snapshot, effect.offset, effect.length);
+        followUps.push(snapshotChunkReadEvent(effect, data));
       }
       if (effect.type !== "persist") continue;
       if (effect.snapshot !== undefined) node.snapshots.adopt(effect.snapshot);
