@@ -78,6 +78,7 @@ export class BareNode {
       case "membershipChangeAccepted": // a changeMembership request was appended (or refused)
       case "membershipChangeRejected":
       case "peerLostLog": // a follower lost entries it had acknowledged (its disk lied): alert
+      case "snapshotWanted": // a follower lost its snapshot's bytes: take one to send it
       case "readReady": // a read is linearizable once applied reaches effect.index
       case "readRejected": // ...or it failed: retry at `effect.leader`
       case "leadershipTransferStarted": // transferLeadership began, was refused, or timed out

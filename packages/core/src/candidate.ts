@@ -33,6 +33,9 @@ export function stepCandidate(ctx: Ctx, msg: Message): void {
     case "installSnapshotResponse":
     case "readIndexResponse":
       return;
+    case "snapshotRequest":
+      // Meant for a leader of this term; a candidate has none to send.
+      return;
     case "timeoutNow":
       // Already campaigning (etcd raft ignores it here too): the election under way decides.
       return;

@@ -167,6 +167,12 @@ export type Effect =
       readonly match: Index;
       readonly logEnd: Index;
     }
+  /**
+   * Leader: `peer` lost its snapshot's bytes (its storage found them damaged) and asked for a
+   * snapshot at or past `index`, past the one this leader holds: the driver takes one as soon as
+   * it has applied that far, and the leader sends it at the peer's next request.
+   */
+  | { readonly type: "snapshotWanted"; readonly peer: NodeId; readonly index: Index }
   /** Bad remote input: reported, never thrown, and it changed nothing. */
   | { readonly type: "dropped"; readonly message: Message; readonly reason: string };
 

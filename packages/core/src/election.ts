@@ -31,6 +31,9 @@ export function campaign(ctx: Ctx, reason: CampaignReason): void {
  * own vote never counts (quorum.ts counts the configuration's voters only).
  */
 function mayCampaign(s: RaftState): boolean {
+  // A node that lost its snapshot's bytes could neither apply nor send that snapshot: it waits
+  // for a leader's (it still votes: its log is intact).
+  if (s.snapshotLost) return false;
   if (isVoter(s.membership, s.id)) return true;
   const current = s.membershipLog.current;
   return (

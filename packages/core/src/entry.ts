@@ -75,4 +75,11 @@ export type Persisted = {
   readonly hardState: HardState;
   readonly snapshot: Snapshot | null;
   readonly entries: readonly Entry[];
+  /**
+   * Storage found the bytes of `snapshot` damaged and set them aside (FileStorage quarantines the
+   * file); its metadata, the log after it and the hard state are intact. The node starts without
+   * a state machine to restore: it applies nothing, and never campaigns, until the leader sent
+   * it a snapshot at or past `snapshot.index` (`snapshotRequest`).
+   */
+  readonly snapshotBytesLost?: boolean;
 };

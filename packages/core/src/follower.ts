@@ -19,6 +19,7 @@ export function stepFollower(ctx: Ctx, msg: Message): void {
       if (s.leader !== msg.from) becomeFollower(ctx, s.term, msg.from);
       s.electionElapsed = 0;
       handleAppendEntries(ctx, msg);
+      askForLostSnapshot(ctx);
       return;
     case "requestVote":
       handleRequestVote(ctx, msg);
@@ -42,11 +43,29 @@ export function stepFollower(ctx: Ctx, msg: Message): void {
     case "requestVoteResponse":
     case "appendEntriesResponse":
     case "installSnapshotResponse":
+    case "snapshotRequest":
       // Leftovers from an election we ran or a term we led: nothing to do.
       return;
     default:
       unreachable(msg);
   }
+}
+
+/**
+ * A node that lost its snapshot's bytes asks the leader for one at or past it with every answer
+ * to the leader's AppendEntries: as often as the leader sends, never more (the leader ignores the
+ * requests while its transfer is under way).
+ */
+function askForLostSnapshot(ctx: Ctx): void {
+  const s = ctx.s;
+  if (!s.snapshotLost || s.snapshot === null || s.leader === null) return;
+  ctx.messages.push({
+    type: "snapshotRequest",
+    from: s.id,
+    to: s.leader,
+    term: asTerm(s.term),
+    snapshotIndex: asIndex(s.snapshot.index),
+  });
 }
 
 /** §5.3: the consistency check, conflict truncation, append, and commit from the leader. */

@@ -105,6 +105,7 @@ export type {
   ReadIndexResponse,
   RequestVote,
   RequestVoteResponse,
+  SnapshotRequest,
   TimeoutNow,
 } from "./message.js";
 export { init, type RaftState, type StepResult, status, step } from "./opaque-state.js";

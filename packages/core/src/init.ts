@@ -77,6 +77,7 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
             size: snapshot.size,
             checksum: snapshot.checksum,
           },
+    snapshotLost: snapshot !== null && persisted?.snapshotBytesLost === true,
     incoming: null,
     electionElapsed: 0,
     electionTimeoutTicks: electionTimeoutFrom(c, value),

@@ -16,7 +16,7 @@ import {
   offerAppend,
   sendAll,
 } from "./replication.js";
-import { handleSnapshotResponse } from "./snapshot-send.js";
+import { handleSnapshotRequest, handleSnapshotResponse } from "./snapshot-send.js";
 import { leaderOf, updateEveryProgress } from "./tracker.js";
 import { afterTransferTargetAck, tickTransfer } from "./transfer.js";
 
@@ -52,6 +52,9 @@ export function stepLeader(ctx: Ctx, msg: Message): void {
     }
     case "readIndexRequest":
       onReadIndexRequest(ctx, msg);
+      return;
+    case "snapshotRequest":
+      handleSnapshotRequest(ctx, msg);
       return;
     case "timeoutNow":
       // Election Safety: only the leader of a term asks a follower to campaign.

@@ -125,6 +125,18 @@ export type TimeoutNow = Envelope & {
 };
 
 /**
+ * A follower whose snapshot's bytes were lost (storage found them damaged and set them aside; the
+ * snapshot's metadata and the log after it are intact) asks the leader of its term for a snapshot
+ * at `snapshotIndex` or later: it cannot apply anything until it holds one. The leader sends its
+ * own once it reaches that far (taking a fresh one if it must). A request, not a promise: it
+ * leaves at once, with every answer to the leader's AppendEntries while the bytes are missing.
+ */
+export type SnapshotRequest = Envelope & {
+  readonly type: "snapshotRequest";
+  readonly snapshotIndex: Index;
+};
+
+/**
  * Every message between nodes, one variant per `type`; each names its sender, its recipient and the
  * sender's term.
  */
@@ -137,6 +149,7 @@ export type Message =
   | InstallSnapshotResponse
   | ReadIndexRequest
   | ReadIndexResponse
+  | SnapshotRequest
   | TimeoutNow;
 
 /** The `type` of every `Message` variant. */

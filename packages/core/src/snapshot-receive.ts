@@ -5,7 +5,7 @@ import { setMembershipLog } from "./internal/context.js";
 import { asIndex, asTerm, RaftLog } from "./log.js";
 import { MembershipLog } from "./membership-log.js";
 import type { InstallSnapshot, InstallSnapshotResponse } from "./message.js";
-import type { IncomingSnapshot } from "./state.js";
+import type { IncomingSnapshot, RaftState } from "./state.js";
 
 // A follower's side of InstallSnapshot (Raft paper §7, Figure 13), for a message of the current
 // term from its leader (step.ts settled the term and the leader).
@@ -26,7 +26,7 @@ import type { IncomingSnapshot } from "./state.js";
 
 export function handleInstallSnapshot(ctx: Ctx, msg: InstallSnapshot): void {
   const s = ctx.s;
-  if (msg.snapshotIndex <= s.commit) {
+  if (msg.snapshotIndex <= s.commit && !repairs(s, msg)) {
     // Everything up to it is already committed here (an older or duplicate snapshot, or the
     // transfer completed and only its last answer was lost): say so without going back.
     s.incoming = null;
@@ -120,6 +120,15 @@ function holdEarly(ctx: Ctx, incoming: IncomingSnapshot, msg: InstallSnapshot): 
   };
 }
 
+/**
+ * Whether `msg` brings what a node that lost its snapshot's bytes waits for: a snapshot at or past
+ * its own, committed here already or not. One from before it would not do: the entries between
+ * are compacted away here, and installing it would drop the log this node acknowledged.
+ */
+function repairs(s: RaftState, msg: InstallSnapshot): boolean {
+  return s.snapshotLost && s.snapshot !== null && msg.snapshotIndex >= s.snapshot.index;
+}
+
 function metaOf(incoming: IncomingSnapshot): Snapshot {
   return {
     index: asIndex(incoming.index),
@@ -192,7 +201,9 @@ function install(ctx: Ctx, snapshot: Snapshot): void {
   }
   if (s.persistedIndex > s.log.lastIndex) s.persistedIndex = s.log.lastIndex;
   s.snapshot = snapshot;
-  s.commit = snapshot.index;
+  s.snapshotLost = false;
+  // A repair may install a snapshot at or below the commit index (see `repairs`).
+  if (snapshot.index > s.commit) s.commit = snapshot.index;
   // The state machine loads the snapshot instead of applying the entries it covers.
   s.applyQueued = snapshot.index;
   ctx.snapshot = snapshot;

@@ -3,7 +3,7 @@ import type { Event } from "./event.js";
 import type { NodeId } from "./ids.js";
 import type { Ctx } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
-import type { InstallSnapshotResponse } from "./message.js";
+import type { InstallSnapshotResponse, SnapshotRequest } from "./message.js";
 import type { Progress } from "./progress.js";
 import {
   markActive,
@@ -82,6 +82,23 @@ function resendTicks(ctx: Ctx): number {
 /** Give up on a silent transfer after this many ticks and probe again (no snapshot limbo). */
 function snapshotLimboTicks(ctx: Ctx): number {
   return 2 * ctx.s.config.electionTimeoutTicks;
+}
+
+/**
+ * A follower lost its snapshot's bytes and asks for one at or past `msg.snapshotIndex` (it asks
+ * with every answer to our AppendEntries, so this must cost nothing when nothing is to be done).
+ * A transfer under way answers it; else our snapshot if it reaches that far; else the driver is
+ * asked for a fresh one (`snapshotWanted`), which goes out at a later request. Ours covers only
+ * committed entries (§7), so it holds everything the follower's did.
+ */
+export function handleSnapshotRequest(ctx: Ctx, msg: SnapshotRequest): void {
+  const s = ctx.s;
+  if (progressOf(leaderOf(s), msg.from).transfer !== null) return;
+  if (s.snapshot !== null && s.snapshot.index >= msg.snapshotIndex) {
+    startSnapshot(ctx, msg.from);
+    return;
+  }
+  ctx.notes.push({ type: "snapshotWanted", peer: msg.from, index: msg.snapshotIndex });
 }
 
 /** `peer` needs entries below the log's start: begin sending it the latest snapshot. */

@@ -138,6 +138,13 @@ export type RaftState = {
   /** The configurations in the log, so a truncation rolls back and a snapshot records its own. */
   readonly membershipLog: MembershipLog;
   readonly snapshot: SnapshotMeta | null;
+  /**
+   * The bytes of `snapshot` were lost (`Persisted.snapshotBytesLost`): the state machine holds
+   * nothing, so no entry is applied and the node never campaigns until a snapshot at or past
+   * `snapshot.index` is installed. Its log (the snapshot's metadata included) is intact, so it
+   * votes and acknowledges as before: every promise it made still holds.
+   */
+  readonly snapshotLost: boolean;
   /** Follower: a snapshot transfer in progress (in memory only: a restart starts it over). */
   readonly incoming: IncomingSnapshot | null;
   /** Ticks since the last reset: heard from a leader, granted a vote, or started a campaign. */
@@ -185,6 +192,7 @@ export function copyState(s: RaftState): Draft {
     membership: s.membership,
     membershipLog: s.membershipLog,
     snapshot: s.snapshot,
+    snapshotLost: s.snapshotLost,
     incoming: s.incoming,
     electionElapsed: s.electionElapsed,
     electionTimeoutTicks: s.electionTimeoutTicks,

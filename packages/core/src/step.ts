@@ -255,7 +255,8 @@ function finish(prev: RaftState, ctx: Ctx): StepResult {
   }
   // A received snapshot replaces the state machine's state before anything after it is applied.
   if (ctx.restore !== null) effects.push({ type: "restore", snapshot: ctx.restore });
-  if (s.commit > s.applyQueued) {
+  // Nothing applies on top of a snapshot whose bytes were lost: the state machine holds nothing.
+  if (s.commit > s.applyQueued && !s.snapshotLost) {
     effects.push({ type: "apply", entries: s.log.slice(s.applyQueued + 1, s.commit) });
     s.applyQueued = s.commit;
   }

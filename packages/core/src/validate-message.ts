@@ -72,6 +72,8 @@ export function invalidMessageReason(
       if (m.success === true) return indexes(m, ["requestId", "readIndex"]);
       if (m.success === false) return indexes(m, ["requestId"]);
       return "success is not a boolean";
+    case "snapshotRequest":
+      return indexes(m, ["snapshotIndex"]);
     case "timeoutNow":
       return null;
     default:

@@ -18,6 +18,7 @@ import type {
   ReadIndexResponse,
   RequestVote,
   RequestVoteResponse,
+  SnapshotRequest,
   Term,
   TimeoutNow,
 } from "../src/index.js";
@@ -194,6 +195,12 @@ export const timeoutNowArb: fc.Arbitrary<TimeoutNow> = record({
   ...envelope,
 });
 
+export const snapshotRequestArb: fc.Arbitrary<SnapshotRequest> = record({
+  type: fc.constant("snapshotRequest" as const),
+  ...envelope,
+  snapshotIndex: indexArb,
+});
+
 /** One arbitrary per message type; a test over all of them cannot silently skip a new variant. */
 export const messageArbs: {
   readonly [T in MessageType]: fc.Arbitrary<Extract<Message, { type: T }>>;
@@ -206,6 +213,7 @@ export const messageArbs: {
   installSnapshotResponse: installSnapshotResponseArb,
   readIndexRequest: readIndexRequestArb,
   readIndexResponse: readIndexResponseArb,
+  snapshotRequest: snapshotRequestArb,
   timeoutNow: timeoutNowArb,
 };
 

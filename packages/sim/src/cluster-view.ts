@@ -10,6 +10,8 @@ export interface NodeView {
   readonly term: number;
   readonly applied: number;
   readonly hadAmnesia: boolean;
+  /** Whether the node came back without its snapshot's bytes, to repair them from the leader. */
+  readonly lostSnapshot: boolean;
 }
 
 /** The configuration in force on a node (the latest in its log). */
@@ -65,7 +67,8 @@ export function laggardOf(
   // Only members: the leader replicates to no one else (a node removed, or never added).
   const membership = membershipOf(leader.index);
   for (const node of nodes) {
-    if (node.hadAmnesia && node.applied < leader.applied && isMember(membership, node.id)) {
+    const lostData = node.hadAmnesia || node.lostSnapshot;
+    if (lostData && node.applied < leader.applied && isMember(membership, node.id)) {
       return `n${node.id} did not catch up (applied ${node.applied}, the leader n${leader.id} ${leader.applied})`;
     }
   }

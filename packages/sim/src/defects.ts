@@ -263,6 +263,18 @@ export const installsSnapshotWithHoles: RaftCore<RaftStateInternals> = {
 };
 
 /**
+ * Issue #11: a node whose snapshot's bytes storage found damaged (quarantined at open) starts as
+ * if they were whole: it applies the entries after the snapshot on a state machine that holds
+ * nothing, and may campaign and lead without the snapshot it would have to send. Needs a run
+ * that damages a snapshot file (`corruptionProbability`), so it is not among `defects` (the
+ * playground's disks are never damaged).
+ */
+export const forgetsLostSnapshot: RaftCore<RaftStateInternals> = {
+  init: (config, persisted) => init(config, { ...persisted, snapshotBytesLost: false }),
+  step,
+};
+
+/**
  * Every planted defect of this module by name: what the playground offers and the seed-search
  * suite (`test/planted-defects.test.ts`) runs, each a {@link RaftCore} to hand the simulator.
  */

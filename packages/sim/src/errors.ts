@@ -17,6 +17,21 @@ export class HistoryError extends FlotillaError {
 }
 
 /**
+ * FileStorage found the bytes of the snapshot in force missing or damaged on a disk no fault of
+ * the run damaged (it quarantined them, and the node would repair them from its leader): only a
+ * bug in writing them can explain it, such as a snapshot put in force before its bytes were
+ * durable.
+ */
+export class SnapshotBytesLostError extends FlotillaError {
+  constructor(dir: string, index: number) {
+    super(
+      "SNAPSHOT_BYTES_LOST",
+      `${dir}: the bytes of snapshot ${index} were lost though nothing damaged the disk`,
+    );
+  }
+}
+
+/**
  * FileStorage opened a data directory and left files it must remove on open behind: a temp file
  * (a write or a snapshot transfer cut by a crash) or the data file of a snapshot not in force (a
  * transfer or a snapshot superseded). Each is disk space lost for good, once per cut transfer.

@@ -16,7 +16,7 @@ import {
 } from "@flotilla/storage-file/testing";
 import type { Prng } from "@flotilla/transport-memory";
 import { waitUntil } from "./async-work.js";
-import { LeftoverFilesError } from "./errors.js";
+import { LeftoverFilesError, SnapshotBytesLostError } from "./errors.js";
 import {
   describeForgotten,
   type ScheduleAt,
@@ -139,6 +139,9 @@ export class FileDiskStorage implements SimStorage {
         });
         const persisted = await storage.load();
         await checkNoLeftovers(this.fs, persisted.snapshot?.index ?? null);
+        if (persisted.snapshotBytesLost === true && !this.#corrupted) {
+          throw new SnapshotBytesLostError(dataDir, persisted.snapshot?.index ?? 0);
+        }
         return { storage, persisted };
       })(),
       ({ storage, persisted }) => {

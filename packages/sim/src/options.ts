@@ -100,8 +100,8 @@ export type SimulationOptions = {
   /**
    * Per down node per nominal tick, until one disk of the run is damaged: the chance that a sector
    * of a snapshot file on its disk goes bad at rest (a flipped bit that only a checksum can see).
-   * The storage must refuse it at the next open (StorageCorruptionError); that node then stays
-   * down. File disk only; drawn only for clusters of 3 or more voters without membership changes or amnesia
+   * The storage must find it at the next open and quarantine it; that node then repairs it from
+   * the leader (it must have caught up after the heal). File disk only; drawn only for clusters of 3 or more voters without membership changes or amnesia
    * (the rest must keep a quorum without it).
    */
   readonly corruptionProbability: number;

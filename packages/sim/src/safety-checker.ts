@@ -152,6 +152,7 @@ export class SafetyChecker {
         case "membershipChangeAccepted":
         case "membershipChangeRejected":
         case "peerLostLog":
+        case "snapshotWanted":
         case "readReady":
         case "readRejected":
         case "leadershipTransferStarted":

@@ -70,6 +70,9 @@ export class SimNode<S> {
   applied = 0;
   /** Whether the node ever lost its data (amnesia): after the heal it must catch up. */
   hadAmnesia = false;
+  /** Whether the node came back without its snapshot's bytes (damaged at rest): after the heal
+   * it must have repaired them from the leader and caught up. */
+  lostSnapshot = false;
   /** How many times the node stopped because its storage refused a write. */
   storageFailures = 0;
   /** Snapshots taken and chunks read beside the turns; what a crash now would cut. */
@@ -154,7 +157,9 @@ export class SimNode<S> {
         this.#loading = false;
         this.#boot(persisted, what);
       };
-      if (snapshot === null) {
+      if (snapshot === null || persisted.snapshotBytesLost === true) {
+        // Without a snapshot, or without its bytes: the state machine starts empty and applies
+        // nothing until the leader's snapshot is installed (core: `snapshotLost`).
         this.kv.load(0, null);
         boot();
         return;
@@ -191,13 +196,18 @@ export class SimNode<S> {
       (event, output) => this.#stepped(event, output.effects, output.messages),
       this.#rules,
     );
-    const snapshot = persisted.snapshot;
+    const lost = persisted.snapshotBytesLost === true;
+    const snapshot = lost ? null : persisted.snapshot;
     this.role = "follower";
     this.term = persisted.hardState.term;
     this.applied = snapshot?.index ?? 0;
+    if (lost) this.lostSnapshot = true;
+    const repair = lost
+      ? `, snapshot ${persisted.snapshot?.index} quarantined: repairing it from the leader`
+      : "";
     host.trace.fault(
       host.nowMs,
-      `${what} n${this.id} (term ${this.term}, ${persisted.entries.length} entries, commit ${persisted.hardState.commit})`,
+      `${what} n${this.id} (term ${this.term}, ${persisted.entries.length} entries, commit ${persisted.hardState.commit}${repair})`,
     );
     runtime.load(persisted);
     this.#runtime = runtime;
@@ -210,7 +220,7 @@ export class SimNode<S> {
       },
     };
     this.#settlement.boot(persisted.hardState.term, snapshot?.index ?? 0, sink, this.#rules);
-    this.#commit = Math.max(persisted.hardState.commit, snapshot?.index ?? 0);
+    this.#commit = Math.max(persisted.hardState.commit, persisted.snapshot?.index ?? 0);
     this.#turn = null;
     this.#up = true;
     this.#clock.reset();

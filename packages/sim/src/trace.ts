@@ -222,6 +222,8 @@ export function formatMessage(message: Message): string {
       return `${head} request=${message.requestId} ${message.success ? `index=${message.readIndex}` : "refused"}`;
     case "timeoutNow":
       return head;
+    case "snapshotRequest":
+      return `${head} atLeast=${message.snapshotIndex}`;
     default: {
       const never: never = message;
       throw new TypeError(`unknown message ${JSON.stringify(never)}`);

@@ -1,6 +1,6 @@
 import { StorageCorruptionError } from "@flotilla/storage-file";
 import { describe, expect, it } from "vitest";
-import { LeftoverFilesError } from "../src/errors.js";
+import { LeftoverFilesError, SnapshotBytesLostError } from "../src/errors.js";
 import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 import {
   compactsBeforeSnapshotDurable,
@@ -13,8 +13,8 @@ import {
 // (snapshot-storage-defects.ts) and found by a bounded seed search, crashes turned up; the shipped
 // stack passes the same seed. What finds them is the restart after a power loss:
 // - a received snapshot put in force before its bytes were durable: the snapshot in force is
-//   short or torn on disk, and recovery refuses it (StorageCorruptionError, checked against the
-//   size and CRC-32 the `snapshot` file names);
+//   short or torn on disk; recovery finds it so (against the size and CRC-32 the `snapshot` file
+//   names) and quarantines it, on a disk nothing damaged (SnapshotBytesLostError);
 // - the log compacted (and the older snapshot's file removed) before the `snapshot` file naming
 //   the new one was durable: the crash keeps the removals without the rename, and recovery finds
 //   a log that does not follow the snapshot in force;
@@ -32,7 +32,7 @@ describe("a bounded seed search finds each planted snapshot storage defect", () 
     expect(found, "no failure in seeds 1..150").not.toBeNull();
     if (found === null) return;
     console.log(caughtAsExpected("installsUnsyncedSnapshot", found));
-    expect(found.result.error).toBeInstanceOf(StorageCorruptionError);
+    expect(found.result.error).toBeInstanceOf(SnapshotBytesLostError);
   });
 
   it("compactsBeforeSnapshotDurable (the snapshot-then-truncation window)", async () => {

@@ -268,12 +268,12 @@ export class FileStorage implements Storage {
       if (name.endsWith(tempSuffix)) await this.#fs.unlink(join(this.#dir, name));
     }
     const persisted = await this.#read(true, names);
-    await this.#snapshots.recover(names, persisted.snapshot);
+    const snapshotBytes = await this.#snapshots.recover(names, persisted.snapshot);
     // What was read may include directory changes (a renamed hard-state or snapshot file, a new
     // segment) that the process before made but never got durable, e.g. because its directory
     // fsync failed. The node is about to act on them: make them durable first.
     await this.#fs.syncDir(this.#dir);
-    return persisted;
+    return snapshotBytes === "lost" ? { ...persisted, snapshotBytesLost: true } : persisted;
   }
 
   /** Reads everything from disk and makes the in-memory tip match it. */

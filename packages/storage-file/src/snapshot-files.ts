@@ -5,6 +5,8 @@
 //   snapshot-<index>.incoming.tmp   one being received in chunks: fsynced and renamed when put in
 //                                    force
 //   snapshot                        which one is in force (meta-files.ts): metadata only
+//   snapshot-<index>.damaged        the bytes of the snapshot in force found damaged at open, set
+//                                    aside for an operator (quarantined); never read again
 //
 // A taken snapshot streams into its temp file; fsync, rename, fsync the directory: durable, yet
 // not in force until a persist says so (rewriting the small `snapshot` file atomically). A
@@ -50,6 +52,11 @@ export function dataFileName(index: number): string {
   return `snapshot-${index}${dataSuffix}`;
 }
 
+/** Where the damaged bytes of the snapshot at `index` are set aside. */
+export function quarantineFileName(index: number): string {
+  return `snapshot-${index}.damaged`;
+}
+
 /** The index of a snapshot data file, or null for any other name. */
 function dataFileIndex(name: string): number | null {
   const match = /^snapshot-(\d+)\.data$/.exec(name);
@@ -73,28 +80,44 @@ export class SnapshotFiles {
   /**
    * On open (temp files already removed): keeps the data file of the snapshot in force, checking
    * that it is there with its size and CRC-32 (read whole: a sector damaged at rest is found
-   * before the node acts on the snapshot), and removes every other.
+   * before the node acts on the snapshot), and removes every other. Returns "lost" when the bytes
+   * are missing or damaged: the damaged file is quarantined (renamed `.damaged`, durably), and the
+   * node gets the snapshot again from its leader (`Persisted.snapshotBytesLost`). Its metadata,
+   * in the `snapshot` file under its own CRC-32, is what the node's log rests on; it is kept.
    */
-  async recover(names: readonly string[], inForce: Snapshot | null): Promise<void> {
+  async recover(names: readonly string[], inForce: Snapshot | null): Promise<"intact" | "lost"> {
     this.#stored.clear();
     this.#incoming = null;
     for (const name of names) {
       const index = dataFileIndex(name);
       if (index !== null && index !== inForce?.index) await this.#fs.unlink(this.#path(name));
     }
-    if (inForce === null) return;
+    if (inForce === null) return "intact";
     const path = this.#path(dataFileName(inForce.index));
     const file = await this.#fs.openReadable(path);
-    if (file === null)
-      throw new StorageCorruptionError(path, 0, "the snapshot in force is missing");
+    if (file === null) return "lost";
     if (file.size !== inForce.size) {
       await file.close();
-      throw new StorageCorruptionError(path, file.size, `expected ${inForce.size} bytes`);
+      await this.#quarantine(inForce.index);
+      return "lost";
     }
-    for await (const _ of readWhole(file, path, inForce, this.#rules)) {
-      // Read to check: the bytes themselves are streamed again when restored.
+    try {
+      for await (const _ of readWhole(file, path, inForce, this.#rules)) {
+        // Read to check: the bytes themselves are streamed again when restored.
+      }
+    } catch (error) {
+      if (!(error instanceof StorageCorruptionError)) throw error;
+      await this.#quarantine(inForce.index);
+      return "lost";
     }
     this.#stored.set(inForce.index, { size: inForce.size, checksum: inForce.checksum });
+    return "intact";
+  }
+
+  /** Sets a damaged data file aside under a name nothing reads, durably. */
+  async #quarantine(index: number): Promise<void> {
+    await this.#fs.rename(this.#path(dataFileName(index)), this.#path(quarantineFileName(index)));
+    await this.#fs.syncDir(this.#dir);
   }
 
   /** Streams a taken snapshot into its data file: temp, fsync, rename, fsync the directory. */

@@ -98,6 +98,8 @@ function describe(m: Message): string {
         : ` #${m.requestId}: refused`;
     case "timeoutNow":
       return ": campaign now (leadership transfer)";
+    case "snapshotRequest":
+      return `: send me a snapshot at or past ${m.snapshotIndex}`;
     default:
       return m satisfies never;
   }

@@ -53,9 +53,11 @@
 //   | 8   | readIndexRequest        | requestId uint                                           |
 //   | 9   | readIndexResponse       | requestId uint, success bool, then if success:           |
 //   |     |                         | readIndex uint                                           |
+//   | 10  | snapshotRequest         | snapshotIndex uint                                       |
 //   | 16  | (standalone entry)      | entry, with no envelope                                  |
 //
-// Tags 7-9 and the vote kind 2 (leadership transfer, thesis §3.10; read index, §6.4) came after the
+// Tags 7-10 and the vote kind 2 (leadership transfer, thesis §3.10; read index, §6.4; a lost
+// snapshot asked for again) came after the
 // first release of version 1: they only add encodings that release refused as malformed (an unknown tag, a bool
 // byte other than 0 or 1), so every earlier encoding keeps its meaning and an older node drops
 // the new ones instead of misreading them. Hence no new version number.

@@ -84,6 +84,14 @@ export function decodeBody(reader: Reader, tag: number): Message | undefined {
     }
     case messageTags.timeoutNow:
       return { type: "timeoutNow", from, to, term };
+    case messageTags.snapshotRequest:
+      return {
+        type: "snapshotRequest",
+        from,
+        to,
+        term,
+        snapshotIndex: reader.uint("snapshotIndex") as Index,
+      };
     default:
       return undefined;
   }

@@ -64,6 +64,9 @@ export function encodeBody(sink: Sink, message: Message): void {
       sink.bool(message.success, "success");
       if (message.success) sink.uint(message.readIndex, "readIndex");
       return;
+    case "snapshotRequest":
+      sink.uint(message.snapshotIndex, "snapshotIndex");
+      return;
     case "timeoutNow":
       return;
     default:

@@ -20,6 +20,7 @@ export const messageTags = {
   readIndexRequest: 8,
   readIndexResponse: 9,
   timeoutNow: 7,
+  snapshotRequest: 10,
 } as const satisfies Record<MessageType, number>;
 
 /**

@@ -49,6 +49,8 @@ export class ApplyTracker<Result> {
   #baseIndex = 0 as Index;
   /** Bytes of commands applied since `#baseIndex`. */
   #bytesSinceSnapshot = 0;
+  /** A snapshot a follower that lost its own waits for (`want`), until one is taken. */
+  #wantedIndex: Index | null = null;
   /** The size of the latest durable snapshot, in bytes (the proportional policy's yardstick). */
   #snapshotBytes = 0;
 
@@ -112,6 +114,7 @@ export class ApplyTracker<Result> {
    */
   snapshotDue(): boolean {
     if (this.appliedIndex <= this.#baseIndex || this.storingIndex !== null) return false;
+    if (this.wantedDue()) return true;
     const { everyEntries, everyBytes, proportional } = this.#policy;
     const since = this.#bytesSinceSnapshot;
     if (everyEntries !== undefined && this.appliedIndex - this.#baseIndex >= everyEntries) {
@@ -124,8 +127,29 @@ export class ApplyTracker<Result> {
     );
   }
 
+  /** Whether a snapshot a follower waits for (`want`) can be captured now. */
+  wantedDue(): boolean {
+    const wanted = this.#wantedIndex;
+    return (
+      wanted !== null &&
+      this.appliedIndex >= wanted &&
+      this.appliedIndex > this.#baseIndex &&
+      this.storingIndex === null
+    );
+  }
+
+  /**
+   * A follower lost its snapshot's bytes and needs one at or past `index` (`snapshotWanted`): due
+   * as soon as the state machine applied that far, whatever the policy says.
+   */
+  want(index: Index): void {
+    if (index <= this.#baseIndex) return; // taken already (being stored, or in force)
+    if (this.#wantedIndex === null || index > this.#wantedIndex) this.#wantedIndex = index;
+  }
+
   /** The state machine captured itself as of `index`; its bytes are being stored. */
   snapshotTaken(index: Index): void {
+    if (this.#wantedIndex !== null && index >= this.#wantedIndex) this.#wantedIndex = null;
     this.#baseIndex = index;
     this.#bytesSinceSnapshot = 0;
     this.storingIndex = index;

@@ -338,7 +338,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     }
     this.#notifier.loaded(persisted.hardState.term, persisted.snapshot?.index ?? (0 as Index));
     this.#lastCommit = persisted.snapshot?.index ?? 0;
-    if (persisted.snapshot !== null) {
+    if (persisted.snapshot !== null && persisted.snapshotBytesLost !== true) {
       try {
         await this.#snapshots.restore(persisted.snapshot);
       } catch (error) {

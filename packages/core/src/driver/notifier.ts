@@ -152,6 +152,8 @@ export class Notifier<Result> {
       case "peerLostLog":
         this.emit("peerLostLog", { peer: notice.peer, match: notice.match, logEnd: notice.logEnd });
         return;
+      case "snapshotWanted": // the runtime's snapshot policy acted on it already
+        return;
       case "leadershipTransferStarted":
       case "leadershipTransferRefused":
       case "leadershipTransferAborted":

@@ -85,6 +85,12 @@ export class OperatorLog {
           logEnd: effect.logEnd,
         });
         return;
+      case "snapshotWanted":
+        this.#log("warn", "peer lost its snapshot's bytes; taking a snapshot to send it", {
+          peer: effect.peer,
+          atLeast: effect.index,
+        });
+        return;
       case "membershipChanged": {
         const { voters, outgoing, learners } = effect.membership;
         this.#log("info", "membership changed", {

@@ -101,7 +101,11 @@ export class NodeRuntime<State, Result = unknown> {
     this.#emptyInbox();
     this.#carried = [];
     this.#durable = (persisted.entries.at(-1)?.index ?? persisted.snapshot?.index ?? 0) as Index;
-    if (persisted.snapshot !== null) this.tracker.restored(persisted.snapshot);
+    // A snapshot whose bytes were lost restores nothing: the state machine holds nothing until
+    // the leader's snapshot is installed (reads wait for that too).
+    if (persisted.snapshot !== null && persisted.snapshotBytesLost !== true) {
+      this.tracker.restored(persisted.snapshot);
+    }
   }
 
   get loaded(): boolean {
@@ -197,6 +201,8 @@ export class NodeRuntime<State, Result = unknown> {
     if (afterWrite.length > 0) yield { type: "send", messages: afterWrite };
 
     if (work.applies.length > 0) yield* this.#applyAll(work);
+    // A follower that lost its snapshot's bytes may want one when nothing new was applied.
+    if (this.tracker.wantedDue()) yield* this.#snapshotIfDue(true);
     if (work.snapshotIo.length > 0) yield* this.#snapshotIo(work);
     return { work, appliedIndex: this.tracker.appliedIndex };
   }
@@ -239,6 +245,22 @@ export class NodeRuntime<State, Result = unknown> {
     for (const message of output.messages) messages.push(message);
     work.add(output.effects);
     if (event.type === "snapshot") this.tracker.snapshotStored(snapshotInForce(output), work);
+    for (const effect of output.effects) {
+      if (effect.type === "snapshotWanted") this.tracker.want(effect.index);
+    }
+  }
+
+  /**
+   * Captures a snapshot when the policy (after applies) or a follower that lost its own (at any
+   * time: `wantedOnly`) wants one now.
+   */
+  *#snapshotIfDue(wantedOnly = false): Generator<IoRequest<Result>, void, IoCompletion<Result>> {
+    const tracker = this.tracker;
+    if (!(wantedOnly ? tracker.wantedDue() : tracker.snapshotDue())) return;
+    // Only the capture happens in the turn; the shell enqueues `snapshot` once it is stored.
+    const index = this.#rules.snapshotIndex(tracker.appliedIndex);
+    yield { type: "takeSnapshot", index };
+    tracker.snapshotTaken(index);
   }
 
   /** Starts the chunk reads and performs the chunk writes queued so far, in order. */
@@ -287,12 +309,7 @@ export class NodeRuntime<State, Result = unknown> {
       if (tracker.appliedIndex > appliedBefore) {
         this.#stepAfter({ type: "applied", index: tracker.appliedIndex }, work, messages);
       }
-      if (tracker.snapshotDue()) {
-        // Only the capture happens in the turn; the shell enqueues `snapshot` once it is stored.
-        const index = this.#rules.snapshotIndex(tracker.appliedIndex);
-        yield { type: "takeSnapshot", index };
-        tracker.snapshotTaken(index);
-      }
+      yield* this.#snapshotIfDue();
       if (messages.length > 0) yield { type: "send", messages };
     }
   }

@@ -73,6 +73,7 @@ export class TurnWork<Result> {
         case "membershipChangeAccepted":
         case "membershipChangeRejected":
         case "peerLostLog":
+        case "snapshotWanted":
         case "readReady":
         case "readRejected":
         case "leadershipTransferStarted":

@@ -29,6 +29,7 @@ describe("codec golden bytes (format version 1)", () => {
         "readIndexResponse",
         "requestVote",
         "requestVoteResponse",
+        "snapshotRequest",
         "timeoutNow",
       ].sort(),
     );

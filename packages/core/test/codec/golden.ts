@@ -129,6 +129,11 @@ export const goldenMessages: readonly { name: string; message: Message; hex: str
     message: { type: "timeoutNow", ...envelope },
     hex: `${header("07")} ${envelopeHex}`,
   } as never,
+  {
+    name: "snapshotRequest",
+    message: { type: "snapshotRequest", ...envelope, snapshotIndex: 300 },
+    hex: `${header("0a")} ${envelopeHex} ac02`,
+  } as never,
 ];
 
 /** A command entry record at the largest index the format allows (2^53-1: eight varint bytes). */

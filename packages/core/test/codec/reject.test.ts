@@ -66,7 +66,7 @@ describe("decodeMessage rejects", () => {
   });
 
   it("unknown message type tag, and an entry record where a message belongs", () => {
-    for (const tag of ["00", "0a", "10", "ff"]) {
+    for (const tag of ["00", "0b", "10", "ff"]) {
       expect(decodeError(`464c01${tag} 026e31 026e32 05`)).toMatchObject({
         path: "tag",
         offset: 3,

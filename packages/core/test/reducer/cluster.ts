@@ -70,12 +70,16 @@ export class Cluster {
     }
   }
 
-  /** Crashes `id` and starts it again from its storage (everything it had was durable). */
-  restart(id: NodeId): void {
+  /**
+   * Crashes `id` and starts it again from its storage (everything it had was durable); with
+   * `snapshotBytesLost`, its storage found the snapshot's bytes damaged and set them aside.
+   */
+  restart(id: NodeId, snapshotBytesLost = false): void {
     const d = this.durable.get(id)!;
     this.heldByDisk.delete(id);
-    this.snapshots.get(id)!.keepOnly(d.snapshot);
-    this.states.set(id, init(this.configOf(id), { ...d, entries: [...d.entries] }));
+    this.snapshots.get(id)!.keepOnly(snapshotBytesLost ? null : d.snapshot);
+    const persisted = { ...d, entries: [...d.entries], snapshotBytesLost };
+    this.states.set(id, init(this.configOf(id), persisted));
   }
 
   private configOf(id: NodeId) {
@@ -114,7 +118,8 @@ export class Cluster {
     this.snapshotIo(id, result.effects);
     const v = statusOf(result.state);
     if (v.commit > v.lastLogIndex) throw new Error(`${id} commits ${v.commit} beyond its log`);
-    if (this.applied.get(id)!.length < v.commit) {
+    // A node without its snapshot's bytes applies nothing until it holds a snapshot again.
+    if (!result.state.snapshotLost && this.applied.get(id)!.length < v.commit) {
       throw new Error(
         `${id} committed ${v.commit} but was only told to apply up to ${this.applied.get(id)!.length}`,
       );

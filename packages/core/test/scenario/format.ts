@@ -31,6 +31,8 @@ export function formatMessage(message: Message): string {
         : `${head} readIndexResponse term=${message.term} request=${message.requestId} refused`;
     case "timeoutNow":
       return `${head} timeoutNow term=${message.term}`;
+    case "snapshotRequest":
+      return `${head} snapshotRequest term=${message.term} atLeast=${message.snapshotIndex}`;
     default:
       return unreachable(message);
   }
@@ -113,6 +115,8 @@ export function formatNotification(node: string, effect: Effect): string | null 
       const detail = Object.entries(rest).map(([k, v]) => ` ${k}=${String(v ?? "none")}`);
       return `${node}: rejected ${effect.id} ${reason}${detail.join("")}`;
     }
+    case "snapshotWanted":
+      return `${node}: SNAPSHOT WANTED by ${effect.peer} at or past ${effect.index}`;
     case "peerLostLog":
       return `${node}: LOST LOG ${effect.peer} had acknowledged ${effect.match}, its log ends at ${effect.logEnd}`;
     case "readReady":

@@ -39,6 +39,7 @@ export function brokenPromise(message: Message, disk: Persisted): string | null 
     case "installSnapshotResponse":
     case "readIndexRequest":
     case "readIndexResponse":
+    case "snapshotRequest":
     case "timeoutNow":
       return null;
     default:
