@@ -1,15 +1,16 @@
 // Requests to the examples/kv cluster over HTTP/1.1 keep-alive (undici, the HTTP client of the
 // Node.js project: Node's own `http` client cost the bench process ~70 µs of CPU per request here,
 // as much as a server spent answering a lease read, so it set the read rates; undici's ~30 µs
-// does not), as a client library would send them. Load client N starts at server N mod 3, as clients spread over a
-// cluster's endpoints do, and sends each kind of request (a PUT; a GET of each consistency) where
-// that kind was last answered for it: a 307 from a follower is followed and remembered, so PUTs
-// and log reads (only the leader serves them) go to the leader from then on, while ReadIndex and
-// lease reads stay wherever they are served (examples/kv serves them on followers too). One rule
-// for every kind: the client favours no read consistency. A 503 ("no leader yet", "leadership
-// lost") is retried on another server after a short wait. A request fails on any other answer (a
-// 504 proposal timeout, say), or after `deadlineMs`. A GET's 404 (no such key) is an answer like
-// a 200.
+// does not), as a client library would send them. Each kind of request (a PUT; a GET of each
+// consistency) goes where that kind was last answered, and a kind not sent yet where any request
+// was last answered: a 307 from a follower is followed and remembered. In bench kv the PUT phases
+// find the leader first, so every read phase reads there. One rule for every kind: the client
+// favours no read consistency. (Spreading the load's clients over the three servers, whose
+// followers serve ReadIndex and lease reads by asking the leader for a read index, cost more CPU
+// per read in total on this 2-core machine: docs/benchmarks.md.) A 503 ("no leader yet",
+// "leadership lost") is retried on another server after a short wait. A request fails on any
+// other answer (a 504 proposal timeout, say), or after `deadlineMs`. A GET's 404 (no such key) is
+// an answer like a 200.
 
 import { Agent } from "undici";
 import { pause } from "./closed-loop.js";
@@ -18,36 +19,35 @@ import { pause } from "./closed-loop.js";
 export type ReadConsistency = "readIndex" | "lease" | "log";
 
 export type KvPutter = {
-  /** A PUT by load client `client` (0 when the caller runs one). */
-  put(key: string, value: Buffer, client?: number): Promise<void>;
-  get(key: string, consistency: ReadConsistency, client?: number): Promise<void>;
+  put(key: string, value: Buffer): Promise<void>;
+  get(key: string, consistency: ReadConsistency): Promise<void>;
   close(): void;
 };
 
 export function kvPutter(servers: readonly string[], deadlineMs = 5000): KvPutter {
   // Connections kept open between requests, one per request in flight to a server.
   const http = new Agent({ keepAliveTimeout: 60_000, pipelining: 1 });
-  /** Where each client's last request of each kind was answered: it sends the next one there. */
+  /** Where the last request of each kind was answered: the next one goes there. */
   const served = new Map<string, string>();
+  let lastAnswered = servers[0]!;
   let next = 0;
 
   async function call(
-    client: number,
     kind: string,
     method: "PUT" | "GET",
     path: string,
     body: Buffer | null,
   ): Promise<void> {
     const deadline = performance.now() + deadlineMs;
-    const memory = `${client} ${kind}`;
-    let target = served.get(memory) ?? servers[client % servers.length]!;
+    let target = served.get(kind) ?? lastAnswered;
     for (;;) {
       const answer = await send(http, target, method, path, body).catch(() => ({
         status: 0,
         location: undefined,
       }));
       if (answer.status === 200 || (method === "GET" && answer.status === 404)) {
-        served.set(memory, target);
+        served.set(kind, target);
+        lastAnswered = target;
         return;
       }
       if (performance.now() > deadline) {
@@ -68,11 +68,9 @@ export function kvPutter(servers: readonly string[], deadlineMs = 5000): KvPutte
   }
 
   return {
-    put: (key, value, client = 0) =>
-      call(client, "PUT", "PUT", `/kv/${encodeURIComponent(key)}`, value),
-    get: (key, consistency, client = 0) =>
+    put: (key, value) => call("PUT", "PUT", `/kv/${encodeURIComponent(key)}`, value),
+    get: (key, consistency) =>
       call(
-        client,
         `GET ${consistency}`,
         "GET",
         `/kv/${encodeURIComponent(key)}?consistency=${consistency}`,

@@ -54,10 +54,9 @@ type Settings = {
 
 type Target = {
   readonly name: string;
-  /** A PUT by load client `client` (each client may talk to its own server: kv-http.ts). */
-  put(key: string, value: Buffer, client?: number): Promise<void>;
+  put(key: string, value: Buffer): Promise<void>;
   /** A GET served with this consistency (Flotilla only). */
-  get?(key: string, consistency: ReadConsistency, client?: number): Promise<void>;
+  get?(key: string, consistency: ReadConsistency): Promise<void>;
   /** The highest term any running node reports (Flotilla only). */
   term?(): Promise<number>;
 };
@@ -72,7 +71,7 @@ async function phase(target: Target, clients: number, valueBytes: number, s: Set
     clients,
     warmupMs: s.warmupMs,
     durationMs: s.durationMs,
-    request: (client, seq) => target.put(`bench-${client}-${seq % 128}`, value, client),
+    request: (client, seq) => target.put(`bench-${client}-${seq % 128}`, value),
   });
   const changes = target.term === undefined ? 0 : (await target.term()) - before;
   if (target.term !== undefined) leaderChanges += changes;
@@ -144,7 +143,7 @@ async function readPhase(target: Target, consistency: ReadConsistency, s: Settin
     clients: 64,
     warmupMs: s.warmupMs,
     durationMs: s.durationMs,
-    request: (client, seq) => get(`bench-${client}-${seq % 128}`, consistency, client),
+    request: (client, seq) => get(`bench-${client}-${seq % 128}`, consistency),
   });
 }
 
