@@ -2,7 +2,7 @@
 // what that costs in fsyncs, what survives a reopen, and that it never goes back.
 
 import type { Index } from "@flotilla/core";
-import { batch, commands, hard } from "@flotilla/core/testing";
+import { batch, command, commands, hard } from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
 import { type FileSystem, openFileStorage, type WritableFile } from "../src/index.js";
 import { encodeLogRecord } from "../src/log-record.js";
@@ -106,6 +106,32 @@ describe("FileStorage commit index", () => {
     await storage.close();
     const reopened = await openFileStorage(dir, { fs });
     expect((await reopened.load()).hardState).toEqual(hard(2, "b", 4));
+    await reopened.close();
+  });
+
+  it("keeps node ids that are not ASCII in the hard state and the snapshot metadata", async () => {
+    // The metadata's JSON is copied a character at a time when ASCII (meta-files.ts), else encoded.
+    const fs = new SimFileSystem();
+    const storage = await openFileStorage(dir, { fs });
+    await storage.persist(batch({ entries: commands(1, 3, 1), hardState: hard(1, "nœud-ü", 3) }));
+    await storage.close();
+    const reopened = await openFileStorage(dir, { fs });
+    expect((await reopened.load()).hardState).toEqual(hard(1, "nœud-ü", 3));
+    await reopened.close();
+  });
+
+  it("frames records of shrinking and growing sizes in its reused buffer, each read back whole", async () => {
+    const fs = new SimFileSystem();
+    const storage = await openFileStorage(dir, { fs, segmentBytesMax: 512 });
+    const entries = [200, 3, 90, 1, 400, 7].map((size, i) => ({
+      ...command(i + 1, 1),
+      data: new Uint8Array(size).fill(size),
+    }));
+    await storage.persist(batch({ entries: entries.slice(0, 1), hardState: hard(1, "a", 0) }));
+    for (const entry of entries.slice(1)) await storage.persist(batch({ entries: [entry] }));
+    await storage.close();
+    const reopened = await openFileStorage(dir, { fs, segmentBytesMax: 512 });
+    expect((await reopened.load()).entries).toEqual(entries);
     await reopened.close();
   });
 

@@ -91,6 +91,21 @@ describe("SimFileSystem durability", () => {
     expect(await read(fs.afterCrash("loseUnsynced"))).toEqual([null, "new"]);
   });
 
+  it("keeps what a write was given when its caller reuses the buffer, through sync and crash", async () => {
+    const fs = new SimFileSystem();
+    const file = await fileWith(fs, "", true);
+    // FileStorage frames its log records in one buffer it reuses once each write has settled.
+    const reused = bytes("first record");
+    await file.write(reused, 0);
+    await file.sync();
+    reused.set(bytes("SECOND"));
+    await file.write(reused.subarray(0, 6), 12);
+    reused.fill(0);
+    expect(text(await fs.readFile("/d/f"))).toBe("first recordSECOND");
+    expect(text(fs.afterCrash("loseUnsynced").bytesOf("/d/f") ?? null)).toBe("first record");
+    expect(text(fs.afterCrash("keepUnsynced").bytesOf("/d/f") ?? null)).toBe("first recordSECOND");
+  });
+
   it("tears the last surviving unsynced write at any byte", async () => {
     const fs = new SimFileSystem();
     const file = await fileWith(fs, "", true);

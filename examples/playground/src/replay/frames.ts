@@ -46,7 +46,11 @@ export type NodeFrame = {
 
 /** The buffers of a packed run, for `postMessage`'s transfer list. */
 export function transferables(frames: PackedFrames): ArrayBuffer[] {
-  const columns = [
+  return columnsOf(frames).map((column) => column.buffer as ArrayBuffer);
+}
+
+function columnsOf(frames: PackedFrames): readonly ArrayBufferView[] {
+  return [
     frames.timeMs,
     frames.node,
     frames.crashed,
@@ -62,7 +66,6 @@ export function transferables(frames: PackedFrames): ArrayBuffer[] {
     frames.lineOffsets,
     frames.lineBytes,
   ];
-  return columns.map((column) => column.buffer as ArrayBuffer);
 }
 
 export function nodeFrame(frames: PackedFrames, position: number): NodeFrame {
@@ -108,7 +111,7 @@ export class FrameColumns {
   // Lines as bytes, not strings: a run's 100,000s of trace lines would otherwise stay on the
   // worker's heap as as many strings for the garbage collector to walk until the run ends.
   readonly #lineOffsets = new IntList();
-  #lineBytes = new Uint8Array(64 * 1024);
+  #lineBytes: Uint8Array;
   #lineBytesUsed = 0;
 
   /**
@@ -127,6 +130,9 @@ export class FrameColumns {
     this.#applied = new Int32Array(this.#capacity);
     this.#tail = new Int32Array(this.#capacity);
     this.#line = new Int32Array(this.#capacity);
+    // About 60 bytes a line: room for the expected rows at once, as each doubling copies them all
+    // (growing the lines was a twentieth of a recorded run in Chromium).
+    this.#lineBytes = new Uint8Array(Math.max(64 * 1024, this.#capacity * 64));
   }
 
   /** Stores a log tail (its first index, then its terms) and returns its number. */
@@ -193,6 +199,11 @@ export class FrameColumns {
     this.#line[i] = row.line;
   }
 
+  /**
+   * The frames, for the page: views of the columns' own buffers, not copies (copying them was a
+   * twentieth of a recorded run in Chromium), so nothing may be added after. Their buffers go to
+   * the page as they are (`transferables`), with the room the columns had left.
+   */
   pack(): PackedFrames {
     const n = this.count;
     const lineOffsets = new Int32Array(this.#lineOffsets.length + 1);
@@ -203,20 +214,20 @@ export class FrameColumns {
     tailOffsets[this.#tailOffsets.length] = this.#tailData.length;
     return {
       count: n,
-      timeMs: this.#timeMs.slice(0, n),
-      node: this.#node.slice(0, n),
-      crashed: this.#crashed.slice(0, n),
-      role: this.#role.slice(0, n),
-      term: this.#term.slice(0, n),
-      vote: this.#vote.slice(0, n),
-      commit: this.#commit.slice(0, n),
-      applied: this.#applied.slice(0, n),
-      tail: this.#tail.slice(0, n),
+      timeMs: this.#timeMs.subarray(0, n),
+      node: this.#node.subarray(0, n),
+      crashed: this.#crashed.subarray(0, n),
+      role: this.#role.subarray(0, n),
+      term: this.#term.subarray(0, n),
+      vote: this.#vote.subarray(0, n),
+      commit: this.#commit.subarray(0, n),
+      applied: this.#applied.subarray(0, n),
+      tail: this.#tail.subarray(0, n),
       tailOffsets,
       tailData: this.#tailData.values(),
-      line: this.#line.slice(0, n),
+      line: this.#line.subarray(0, n),
       lineOffsets,
-      lineBytes: this.#lineBytes.slice(0, this.#lineBytesUsed),
+      lineBytes: this.#lineBytes.subarray(0, this.#lineBytesUsed),
     };
   }
 
