@@ -112,4 +112,8 @@ export { init, type RaftState, type StepResult, status, step } from "./opaque-st
 export type { ProgressState } from "./progress.js";
 export type { PeerProgress, Status } from "./status.js";
 export { checkPersistBatch, type StorageTip } from "./storage-check.js";
-export { InvalidPersistError, StorageClosedError } from "./storage-errors.js";
+export {
+  InvalidPersistError,
+  SnapshotDamagedError,
+  StorageClosedError,
+} from "./storage-errors.js";

@@ -73,7 +73,9 @@ export interface Storage {
   writeSnapshotChunk(snapshot: Snapshot, offset: number, data: Uint8Array): Promise<void>;
   /**
    * Reads `length` bytes at `offset` of a stored snapshot (in force, or stored and not yet in
-   * force), or null when storage no longer holds it (a newer one replaced it).
+   * force), or null when storage no longer holds it (a newer one replaced it). Bytes that fail
+   * their check are never returned: it rejects with `SnapshotDamagedError` and no longer holds
+   * that snapshot (the driver takes a fresh one).
    */
   readSnapshotChunk(snapshot: Snapshot, offset: number, length: number): Promise<Uint8Array | null>;
   /**

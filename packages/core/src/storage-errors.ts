@@ -10,6 +10,19 @@ export class InvalidPersistError extends FlotillaError {
   }
 }
 
+/**
+ * `readSnapshotChunk` found the bytes of a stored snapshot damaged (they fail the check they were
+ * stored with) and set them aside: storage no longer holds that snapshot. Never bytes to send; the
+ * driver takes a fresh snapshot from the state machine instead and goes on.
+ */
+export class SnapshotDamagedError extends FlotillaError {
+  readonly snapshotIndex: number;
+  constructor(snapshotIndex: number, detail: string) {
+    super("SNAPSHOT_DAMAGED", `the bytes of snapshot ${snapshotIndex} are damaged: ${detail}`);
+    this.snapshotIndex = snapshotIndex;
+  }
+}
+
 /** `load` or `persist` was called after `close`. */
 export class StorageClosedError extends FlotillaError {
   constructor() {

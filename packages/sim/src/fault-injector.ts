@@ -62,6 +62,10 @@ export class FaultInjector {
   readonly #transferPrng: Prng;
   /** Its own stream too: corruption at rest, in runs that draw it. */
   readonly #corruptionPrng: Prng;
+  /** A stream of its own for the leader's disk, so the down nodes' draws stay what they were. */
+  readonly #runningCorruptionPrng: Prng;
+  /** Sectors damaged under a running leader (one a run). */
+  runningCorruptions = 0;
   readonly #script: readonly ScheduledFault[] | undefined;
   #partitioned = false;
   #healed = false;
@@ -75,6 +79,7 @@ export class FaultInjector {
   ) {
     this.#host = host;
     this.#corruptionPrng = corruptionPrng;
+    this.#runningCorruptionPrng = corruptionPrng.fork("running");
     this.#prng = prng;
     this.#transferPrng = transferPrng;
     this.#script = script;
@@ -159,6 +164,7 @@ export class FaultInjector {
     }
     if (o.diskFullProbability > 0) for (const node of host.nodes) this.#diskSpace(node);
     if (o.corruptionProbability > 0 && this.corruptions === 0) this.#corruptOne();
+    if (o.corruptionProbability > 0 && this.runningCorruptions === 0) this.#corruptLeader();
     host.scheduleRound(host.nowMs + o.tickMs);
   }
 
@@ -177,6 +183,21 @@ export class FaultInjector {
       host.trace.fault(host.nowMs, `n${node.id}'s disk damaged at rest: ${damaged}`);
       return;
     }
+  }
+
+  /**
+   * The leader's snapshot file may go bad at rest while it runs (once a run): the next chunk it
+   * reads to send must fail its check, and the leader take a fresh snapshot instead.
+   */
+  #corruptLeader(): void {
+    const host = this.#host;
+    const prng = this.#runningCorruptionPrng;
+    const leader = host.leader();
+    if (leader === null || !prng.chance(host.options.corruptionProbability)) return;
+    const damaged = leader.storage.corruptAtRest(prng);
+    if (damaged === null) return;
+    this.runningCorruptions++;
+    host.trace.fault(host.nowMs, `n${leader.id}'s disk damaged at rest while it leads: ${damaged}`);
   }
 
   /** A running node's disk may fill up (a few KiB left); a full one may get its space back. */

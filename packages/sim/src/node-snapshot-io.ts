@@ -17,6 +17,8 @@ import { SnapshotActivity, type SnapshotWindow } from "./snapshot-crashes.js";
 
 /** What a node's snapshot I/O needs of the node. */
 export interface SnapshotIoNode {
+  readonly id: string;
+  readonly index: number;
   readonly storage: SimStorage;
   readonly kv: NodeKv;
   readonly up: boolean;
@@ -26,6 +28,8 @@ export interface SnapshotIoNode {
   deliver(event: Event): void;
   /** Stops the node when its storage fails (the current life's). */
   failed(): StorageFailed;
+  /** The snapshot at `index` went bad while being sent: capture the state machine again now. */
+  retakeSnapshot(index: number): void;
   crash(torn: Prng | null): void;
   forget(fromBackup: boolean): void;
 }
@@ -46,10 +50,17 @@ export class NodeSnapshotIo {
   readonly #activity = new SnapshotActivity();
   /** How long the state machine takes to apply, stream a snapshot and restore one. */
   readonly pace: StateMachinePace;
+  /** Chunk reads that found the snapshot's bytes damaged (nothing sent; retaken). */
+  damagedSends = 0;
   /** The driver's snapshot I/O of the node's current life (null before its storage opened). */
   #io: SnapshotIo | null = null;
   /** The index the runtime asked a snapshot at (the state machine's own: see `take`). */
   #capturing = 0;
+  /**
+   * The bytes of every snapshot this node took, installed or loaded, by index: what a chunk it
+   * reads to send must be (state machine safety: bytes at an index are the committed state's).
+   */
+  readonly #known = new Map<number, Uint8Array>();
   /** The snapshot being restored, and whether it is loaded at boot or installed from a leader. */
   #restoring: Restoring | null = null;
 
@@ -78,11 +89,20 @@ export class NodeSnapshotIo {
     const incarnation = node.incarnation();
     const failed = node.failed();
     this.#io = new SnapshotIo(node.storage.snapshotStorage(), this.#stateMachine(), {
-      enqueue: (event) => node.deliver(event),
+      enqueue: (event) => {
+        if (event.type === "snapshotChunkRead") this.#checkRead(event);
+        node.deliver(event);
+      },
       fail: (error) => this.#failed(error, failed),
       running: () => incarnation === node.incarnation(),
       stored: () => this.#activity.writeEnded(),
       beside: (work) => this.#track(work, () => {}, failed),
+      damaged: (snapshot, error) => {
+        const host = this.#host;
+        host.trace.fault(host.nowMs, `n${node.id} snapshot ${snapshot.index}: ${error.message}`);
+        this.damagedSends++;
+        node.retakeSnapshot(snapshot.index);
+      },
     });
   }
 
@@ -128,6 +148,23 @@ export class NodeSnapshotIo {
     this.#open().startRead(request);
   }
 
+  /** A chunk read to send must be the bytes of the snapshot this node holds: never damaged ones. */
+  #checkRead(read: Extract<Event, { type: "snapshotChunkRead" }>): void {
+    const known = this.#known.get(read.snapshotIndex);
+    if (read.data === null || known === undefined) return;
+    const expected = known.subarray(read.offset, read.offset + read.data.byteLength);
+    if (
+      expected.byteLength === read.data.byteLength &&
+      expected.every((b, i) => b === read.data?.[i])
+    )
+      return;
+    this.#host.checker.report(
+      "stateMachineSafety",
+      this.#node.index,
+      `n${this.#node.id} read bytes ${read.offset}..${read.offset + read.data.byteLength} of snapshot ${read.snapshotIndex} to send that are not the snapshot's: damaged bytes would leave`,
+    );
+  }
+
   #open(): SnapshotIo {
     const io = this.#io;
     if (io === null) throw new RangeError("snapshot I/O before the storage was opened");
@@ -146,6 +183,7 @@ export class NodeSnapshotIo {
       snapshot: () => {
         // Compared at the index the runtime asked for: a runtime naming the wrong one shows at once.
         const data = kv.snapshot(this.#capturing);
+        this.#known.set(this.#capturing, data);
         return pace.slow ? pacedSlices(data, () => sleep(pace.delayMs)) : oneSlice(data);
       },
       restore: async (stream) => {
@@ -153,6 +191,7 @@ export class NodeSnapshotIo {
         const restoring = this.#restoring;
         if (restoring === null) throw new RangeError("a restore nobody asked for");
         this.#restoring = null;
+        this.#known.set(restoring.index, data);
         if (restoring.how === "load") {
           kv.load(restoring.index, data);
           return;

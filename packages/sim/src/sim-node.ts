@@ -1,6 +1,7 @@
 import type {
   Effect,
   Event,
+  Index,
   MembershipChange,
   Message,
   NodeId,
@@ -109,6 +110,8 @@ export class SimNode<S> {
     this.storage = makeStorage(this);
     const node = this;
     this.#snapshotIo = new NodeSnapshotIo(host, {
+      id: this.id,
+      index: this.index,
       storage: this.storage,
       kv: this.kv,
       get up() {
@@ -117,6 +120,7 @@ export class SimNode<S> {
       incarnation: () => this.#incarnation,
       deliver: (event) => this.deliver(event),
       failed: () => this.#failed(),
+      retakeSnapshot: (index) => this.#runtime?.tracker.retake(index as Index),
       crash: (torn) => this.crash(torn),
       forget: (fromBackup) => this.forget(fromBackup),
     });

@@ -67,7 +67,7 @@ export function simulationResult(
       indeterminate: history.filter((op) => op.outcome === "indeterminate").length,
       kvCheckpointsCompared: run.checkpoints.comparisons,
       amnesias: faults.amnesias,
-      corruptions: faults.corruptions,
+      corruptions: faults.corruptions + faults.runningCorruptions,
       processFaults: {
         pauses: run.processFaults.pauses,
         clockFaults: run.processFaults.clockFaults,

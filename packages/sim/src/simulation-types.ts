@@ -80,7 +80,7 @@ export type SimulationResult = {
       readonly clockFaults: number;
       readonly timeoutNowFaults: number;
     };
-    /** Snapshot files of down nodes damaged at rest (`corruptionProbability`). */
+    /** Snapshot files damaged at rest (`corruptionProbability`): of down nodes, and of a leader. */
     readonly corruptions: number;
     /** Crashes that hit a node writing, sending or receiving a snapshot (snapshot-crashes.ts). */
     readonly snapshotCrashes: SnapshotCrashCounts;

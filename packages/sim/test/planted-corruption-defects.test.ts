@@ -4,16 +4,15 @@ import { forgetsLostSnapshot } from "../src/defects.js";
 import { deriveOptions } from "../src/options.js";
 import type { RaftCore } from "../src/raft-core.js";
 import { runSimulation } from "../src/simulator.js";
-import { skipsSnapshotChecksum } from "./corruption-defects.js";
+import { sendsUncheckedSnapshotChunks, skipsSnapshotChecksum } from "./corruption-defects.js";
 import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 
-// Corruption at rest (docs/testing.md, "Disk corruption"): a sector of a down node's snapshot file
-// flips a bit, as a real disk may do to data it acknowledged as synced. FileStorage must see it
-// by the snapshot's CRC-32 when it opens (StorageCorruptionError: the node refuses its directory
-// and stays down while the rest of the cluster serves). With the check skipped, the damaged bytes
-// reach the state machine, and the simulator sees it: the snapshot's padding or its key-value
-// state differs from what every other node had at that index, or the bytes no longer decode
-// (stateMachineSafety, each).
+// Corruption at rest (docs/testing.md, "Disk corruption"): a sector of a snapshot file flips a bit,
+// as a real disk may do to data it acknowledged as synced: a down node's (FileStorage finds it by
+// the snapshot's CRC-32 when it opens, quarantines it, and the node gets a snapshot again from its
+// leader) or the leader's while it leads (its chunk reads check every block they send; the
+// damaged file is quarantined and the snapshot taken again). With a check skipped, damaged bytes
+// reach a state machine or the wire, and the simulator sees it (stateMachineSafety).
 
 const overrides = {
   corruptionProbability: 0.05,
@@ -68,5 +67,49 @@ describe("disk corruption at rest", () => {
     expect(found, "no failure in seeds 1..60").not.toBeNull();
     if (found === null) return;
     console.log(caughtAsExpected("forgetsLostSnapshot", found));
+  }, 120_000);
+
+  // A leader's snapshot file damaged while it leads (once a run, its own PRNG stream): the chunk
+  // reads that find it send nothing, the file is quarantined and the state machine captured again.
+  const whileLeading = {
+    ...overrides,
+    snapshotTrailingEntries: 0,
+    partitionPattern: "isolate",
+    partitionProbability: 0.02,
+  } as const;
+
+  it("a leader whose snapshot file goes bad while it runs sends nothing damaged and retakes it", async () => {
+    let caught = 0;
+    let leadersDamaged = 0;
+    const failures: string[] = [];
+    for (let seed = 1; seed <= 10; seed++) {
+      const result = await runSimulation(deriveOptions(seed, whileLeading), {
+        traceListener: (line) => {
+          if (line.includes("damaged at rest while it leads")) leadersDamaged++;
+          if (/snapshot \d+: the bytes of snapshot \d+ are damaged/.test(line)) caught++;
+        },
+      });
+      if (result.outcome !== "ok") {
+        const why = result.violation?.detail ?? result.livenessFailure ?? String(result.error);
+        failures.push(`seed ${seed}: ${result.outcome}: ${why}`);
+      }
+    }
+    console.log(
+      `seeds 1..10: ${leadersDamaged} leaders' snapshot files damaged while leading, ${caught} chunk reads found the damage (nothing sent, snapshot retaken)`,
+    );
+    expect(failures).toEqual([]);
+    expect(caught).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("a bounded seed search finds sendsUncheckedSnapshotChunks (a chunk read not checked)", async () => {
+    const found = await findViolation(
+      { storageRules: sendsUncheckedSnapshotChunks },
+      seedsFrom([1], 1, 60),
+      whileLeading,
+      ["correctness"],
+    );
+    expect(found, "no failure in seeds 1..60").not.toBeNull();
+    if (found === null) return;
+    console.log(caughtAsExpected("sendsUncheckedSnapshotChunks", found));
   }, 120_000);
 });

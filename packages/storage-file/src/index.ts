@@ -8,4 +8,4 @@ export {
 } from "./errors.js";
 export { FileStorage, type FileStorageOptions, openFileStorage } from "./file-storage.js";
 export type { FileSystem, ReadableFile, WritableFile } from "./fs.js";
-export type { FileStorageRules } from "./storage-rules.js";
+export { type FileStorageRules, shippedStorageRules } from "./storage-rules.js";

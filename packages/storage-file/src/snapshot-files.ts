@@ -24,6 +24,7 @@ import {
   type Index,
   InvalidPersistError,
   type Snapshot,
+  SnapshotDamagedError,
   type SnapshotStream,
   type StoredSnapshot,
 } from "@flotilla/core";
@@ -37,6 +38,14 @@ const dataSuffix = ".data";
 const incomingSuffix = `.incoming${tempSuffix}`;
 /** Slices read back at a time when streaming a snapshot out. */
 const readSliceBytes = 1024 * 1024;
+/**
+ * The blocks a snapshot's bytes are checked by when read to send: a chunk read costs at most two
+ * blocks more than it returns, and the table 4 bytes per block (64 KiB per GiB of snapshot).
+ */
+const checkBlockBytes = 64 * 1024;
+
+/** A data file held: its size and CRC-32, and once read to send, each block's CRC-32. */
+type Held = StoredSnapshot & { blocks: Uint32Array | null };
 
 /** A snapshot being received: its incoming file, open, and how far it reaches. */
 type Incoming = {
@@ -67,7 +76,7 @@ export class SnapshotFiles {
   readonly #fs: FileSystem;
   readonly #dir: string;
   /** The data files held (durable), by index: their size and CRC-32. */
-  readonly #stored = new Map<number, StoredSnapshot>();
+  readonly #stored = new Map<number, Held>();
   #incoming: Incoming | null = null;
   readonly #rules: FileStorageRules;
 
@@ -110,7 +119,11 @@ export class SnapshotFiles {
       await this.#quarantine(inForce.index);
       return "lost";
     }
-    this.#stored.set(inForce.index, { size: inForce.size, checksum: inForce.checksum });
+    this.#stored.set(inForce.index, {
+      size: inForce.size,
+      checksum: inForce.checksum,
+      blocks: null,
+    });
     return "intact";
   }
 
@@ -144,9 +157,8 @@ export class SnapshotFiles {
     usable();
     await this.#fs.rename(temp, this.#path(name));
     await this.#fs.syncDir(this.#dir);
-    const stored = { size, checksum };
-    this.#stored.set(index, stored);
-    return stored;
+    this.#stored.set(index, { size, checksum, blocks: null });
+    return { size, checksum };
   }
 
   /** Stores a chunk of a snapshot being received (not synced: `putInForce` does that). */
@@ -203,7 +215,11 @@ export class SnapshotFiles {
       this.#path(name),
     );
     await this.#fs.syncDir(this.#dir);
-    this.#stored.set(snapshot.index, { size: incoming.size, checksum: incoming.checksum });
+    this.#stored.set(snapshot.index, {
+      size: incoming.size,
+      checksum: incoming.checksum,
+      blocks: null,
+    });
   }
 
   /** After `snapshot` was put in force: removes the data files of older snapshots. */
@@ -216,17 +232,58 @@ export class SnapshotFiles {
     }
   }
 
-  /** `length` bytes at `offset` of a held snapshot, or null if it is no longer held. */
+  /**
+   * `length` bytes at `offset` of a held snapshot, or null if it is no longer held. Never bytes
+   * that fail their check: the first read of a snapshot checks it whole (size and CRC-32) and
+   * records each block's CRC-32, and every read checks the blocks it covers. Damaged bytes are
+   * quarantined (as at open) and the read rejects with `SnapshotDamagedError`.
+   */
   async readChunk(snapshot: Snapshot, offset: number, length: number): Promise<Uint8Array | null> {
-    const stored = this.#stored.get(snapshot.index);
-    if (stored === undefined || !matches(snapshot, stored)) return null;
-    const file = await this.#fs.openReadable(this.#path(dataFileName(snapshot.index)));
+    const held = this.#stored.get(snapshot.index);
+    if (held === undefined || !matches(snapshot, held)) return null;
+    const path = this.#path(dataFileName(snapshot.index));
+    const file = await this.#fs.openReadable(path);
     if (file === null) return null; // removed meanwhile: a newer one was put in force
     try {
-      return await file.read(offset, length);
+      held.blocks ??= await blockChecks(file, path, held, this.#rules);
+      return await this.#checkedRead(file, path, held.blocks, offset, Math.min(length, held.size));
+    } catch (error) {
+      if (!(error instanceof StorageCorruptionError)) throw error;
+      // Another read of the same window may have found it first and set it aside already.
+      if (this.#stored.get(snapshot.index) === held) {
+        this.#stored.delete(snapshot.index);
+        await this.#quarantine(snapshot.index);
+      }
+      throw new SnapshotDamagedError(snapshot.index, error.message);
     } finally {
       await file.close();
     }
+  }
+
+  /** Reads the blocks covering [offset, offset + length), checks each, returns the range. */
+  async #checkedRead(
+    file: ReadableFile,
+    path: string,
+    blocks: Uint32Array,
+    offset: number,
+    length: number,
+  ): Promise<Uint8Array> {
+    const end = Math.min(offset + length, file.size);
+    if (end <= offset) return new Uint8Array(0);
+    const first = Math.floor(offset / checkBlockBytes);
+    const from = first * checkBlockBytes;
+    const bytes = await file.read(
+      from,
+      Math.min(file.size, Math.ceil(end / checkBlockBytes) * checkBlockBytes) - from,
+    );
+    for (let at = 0; at < bytes.byteLength; at += checkBlockBytes) {
+      const block = first + at / checkBlockBytes;
+      const found = crc32(bytes.subarray(at, at + checkBlockBytes));
+      if (!this.#rules.snapshotBlockIntact(blocks[block] ?? 0, found)) {
+        throw new StorageCorruptionError(path, from + at, `block ${block} fails its CRC-32`);
+      }
+    }
+    return bytes.subarray(offset - from, end - from);
   }
 
   /** Streams a held snapshot's bytes; rejects with StorageCorruptionError if they are not whole. */
@@ -292,4 +349,35 @@ async function* readWhole(
       `${offset} bytes with CRC-32 ${checksum}, expected ${expected.size} with ${expected.checksum}`,
     );
   }
+}
+
+/**
+ * Reads a held snapshot whole to check it (size and CRC-32, by the rules), recording the CRC-32 of
+ * each block; rejects with StorageCorruptionError if it is not whole.
+ */
+async function blockChecks(
+  file: ReadableFile,
+  path: string,
+  expected: StoredSnapshot,
+  rules: FileStorageRules,
+): Promise<Uint32Array> {
+  const blocks = new Uint32Array(Math.ceil(file.size / checkBlockBytes));
+  let checksum = 0;
+  let offset = 0;
+  while (offset < file.size) {
+    const slice = await file.read(offset, checkBlockBytes);
+    if (slice.byteLength === 0) break;
+    blocks[offset / checkBlockBytes] = crc32(slice);
+    checksum = crc32(slice, checksum);
+    offset += slice.byteLength;
+    if (slice.byteLength < checkBlockBytes) break;
+  }
+  if (!rules.snapshotIntact(expected, { size: offset, checksum })) {
+    throw new StorageCorruptionError(
+      path,
+      0,
+      `${offset} bytes with CRC-32 ${checksum}, expected ${expected.size} with ${expected.checksum}`,
+    );
+  }
+  return blocks;
 }

@@ -12,10 +12,16 @@ export type FileStorageRules = {
    * every `readSnapshot`. A disk may damage a sector at rest; only this check sees it.
    */
   readonly snapshotIntact: (expected: StoredSnapshot, found: StoredSnapshot) => boolean;
+  /**
+   * Whether a block of a snapshot read to send (`readSnapshotChunk`) has the CRC-32 recorded for
+   * it when the whole snapshot was last found intact: a chunk whose bytes fail it never leaves.
+   */
+  readonly snapshotBlockIntact: (expectedCrc: number, foundCrc: number) => boolean;
 };
 
 /** The rules FileStorage ships with. */
 export const shippedStorageRules: FileStorageRules = {
   snapshotIntact: (expected, found) =>
     expected.size === found.size && expected.checksum === found.checksum,
+  snapshotBlockIntact: (expectedCrc, foundCrc) => expectedCrc === foundCrc,
 };

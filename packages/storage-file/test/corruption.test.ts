@@ -14,11 +14,13 @@ import {
   type Persisted,
   readAllBytes,
   type Snapshot,
+  SnapshotDamagedError,
+  type SnapshotStream,
   type Storage,
 } from "@flotilla/core";
 import { batch, command, commands, hard, persistStored, snapshotAt } from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
-import { openFileStorage, StorageCorruptionError } from "../src/index.js";
+import { openFileStorage, StorageCorruptionError, shippedStorageRules } from "../src/index.js";
 import { SimFileSystem } from "../src/testing.js";
 import { dataEnd, prng, testSeed } from "./helpers.js";
 
@@ -30,6 +32,10 @@ const history: readonly PersistBatch[] = [
   batch({ entries: [command(10, 3), command(11, 3)], hardState: hard(3, "b", 9) }),
   batch({ entries: commands(12, 14, 3) }),
 ];
+
+async function* oneSlice(data: Uint8Array): SnapshotStream {
+  yield data;
+}
 
 function readAll(storage: Storage, snapshot: Snapshot): Promise<Uint8Array> {
   return readAllBytes(storage.readSnapshot(snapshot));
@@ -73,9 +79,36 @@ describe("FileStorage under random byte corruption", () => {
     await again.close();
     // The check is the rule's: with it skipped (the simulator's planted defect), the damaged
     // snapshot opens as if whole.
-    const skipped = await openFileStorage(dir, { fs, rules: { snapshotIntact: () => true } });
+    const rules = { ...shippedStorageRules, snapshotIntact: () => true };
+    const skipped = await openFileStorage(dir, { fs, rules });
     expect((await skipped.load()).snapshotBytesLost).toBeUndefined();
     await skipped.close();
+  });
+
+  it("never returns a damaged chunk to send: checked block by block, set aside, typed", async () => {
+    const fs = new SimFileSystem();
+    const storage = await openFileStorage(dir, { fs });
+    for (const step of history) await persistStored(storage, step);
+    const snapshot = (await modelAfter(history.length)).snapshot!;
+    // The first read checks the snapshot whole and records its blocks' CRC-32s.
+    const whole = await storage.readSnapshotChunk(snapshot, 0, snapshot.size);
+    expect(whole?.byteLength).toBe(snapshot.size);
+    const name = `snapshot-${snapshot.index}.data`;
+    expect(
+      fs.corruptAtRest(`${dir}/${name}`, prng(testSeed("corruption", 7_770_003))),
+    ).not.toBeNull();
+    await expect(storage.readSnapshotChunk(snapshot, 0, snapshot.size)).rejects.toBeInstanceOf(
+      SnapshotDamagedError,
+    );
+    // Set aside: no longer held (the driver takes a fresh snapshot), and kept for an operator.
+    expect(await storage.readSnapshotChunk(snapshot, 0, 1)).toBeNull();
+    expect(fs.names(dir)).toContain(`snapshot-${snapshot.index}.damaged`);
+    expect(fs.names(dir)).not.toContain(name);
+    // The same index taken again is held and read as before.
+    const retaken = await storage.writeSnapshot(snapshot.index, oneSlice(whole!));
+    expect(retaken).toEqual({ size: snapshot.size, checksum: snapshot.checksum });
+    expect(await storage.readSnapshotChunk(snapshot, 0, snapshot.size)).toEqual(whole);
+    await storage.close();
   });
 
   it("detects every damaged byte or, in the last record only, drops that record", async () => {

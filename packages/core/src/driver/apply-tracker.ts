@@ -51,6 +51,8 @@ export class ApplyTracker<Result> {
   #bytesSinceSnapshot = 0;
   /** A snapshot a follower that lost its own waits for (`want`), until one is taken. */
   #wantedIndex: Index | null = null;
+  /** `retake`: the wanted snapshot may be at an index already taken (its bytes went bad). */
+  #retake = false;
   /** The size of the latest durable snapshot, in bytes (the proportional policy's yardstick). */
   #snapshotBytes = 0;
 
@@ -133,9 +135,18 @@ export class ApplyTracker<Result> {
     return (
       wanted !== null &&
       this.appliedIndex >= wanted &&
-      this.appliedIndex > this.#baseIndex &&
+      (this.#retake || this.appliedIndex > this.#baseIndex) &&
       this.storingIndex === null
     );
+  }
+
+  /**
+   * The bytes of the snapshot at `index` went bad while this node ran (a chunk read to send
+   * failed its check): capture the state machine again, at once, even at that same index.
+   */
+  retake(index: Index): void {
+    this.#wantedIndex = index;
+    this.#retake = true;
   }
 
   /**
@@ -149,7 +160,10 @@ export class ApplyTracker<Result> {
 
   /** The state machine captured itself as of `index`; its bytes are being stored. */
   snapshotTaken(index: Index): void {
-    if (this.#wantedIndex !== null && index >= this.#wantedIndex) this.#wantedIndex = null;
+    if (this.#wantedIndex !== null && index >= this.#wantedIndex) {
+      this.#wantedIndex = null;
+      this.#retake = false;
+    }
     this.#baseIndex = index;
     this.#bytesSinceSnapshot = 0;
     this.storingIndex = index;

@@ -33,7 +33,7 @@ import { type Reducer, raftReducer } from "./reducer.js";
 import { NodeRuntime } from "./runtime.js";
 import type { RuntimeRules } from "./runtime-rules.js";
 import { hostScheduler, type Scheduler, type TimerHandle } from "./scheduler.js";
-import { SnapshotIo } from "./snapshot-io.js";
+import { retakeDamaged, SnapshotIo } from "./snapshot-io.js";
 import { startSeed } from "./start-seed.js";
 import { type NodeStats, StatsRecorder } from "./stats.js";
 import { TickClock } from "./tick-clock.js";
@@ -132,6 +132,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       fail: (error) => this.#fail(error),
       running: () => this.#phase === "running",
       stored: (size) => this.#stats.snapshotBytes.observe(size),
+      damaged: (s, e) => retakeDamaged(this.#runtime.tracker, this.#log, s, e),
     });
     this.#tickMs = tickMs ?? driverDefaults.tickMs;
     this.#scheduler = scheduler ?? hostScheduler;

@@ -65,6 +65,14 @@ export class OperatorLog {
     });
   }
 
+  /** A snapshot read to send failed its check: nothing was sent, a fresh one is being taken. */
+  snapshotDamaged(index: number, detail: string): void {
+    this.#log("warn", "snapshot failed its check while being sent; taking a fresh one", {
+      index,
+      error: detail,
+    });
+  }
+
   failed(code: string, message: string): void {
     this.#flushDrops(true);
     this.#log("error", "node failed and stopped", { code, error: message });

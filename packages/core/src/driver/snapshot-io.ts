@@ -9,8 +9,11 @@ import type { Snapshot } from "../entry.js";
 import type { Event } from "../event.js";
 import type { Index } from "../ids.js";
 import type { SnapshotStream, StateMachine, Storage } from "../interfaces.js";
+import { SnapshotDamagedError } from "../storage-errors.js";
+import type { ApplyTracker } from "./apply-tracker.js";
 import { StateMachineFailedError, StorageFailedError } from "./errors.js";
 import type { IoRequest } from "./io-request.js";
+import type { OperatorLog } from "./operator-log.js";
 
 type ChunkRead = Extract<IoRequest, { type: "readSnapshotChunk" }>;
 type ChunkWrite = Extract<IoRequest, { type: "writeSnapshotChunk" }>;
@@ -53,7 +56,26 @@ export type SnapshotIoHost = {
    * it drains it before its next virtual event.
    */
   readonly beside?: (work: Promise<void>) => void;
+  /**
+   * A snapshot read to send failed its check (`SnapshotDamagedError`: storage set it aside and
+   * sent nothing): take a fresh one from the state machine, and tell the operator.
+   */
+  readonly damaged: (snapshot: Snapshot, error: SnapshotDamagedError) => void;
 };
+
+/**
+ * createNode's answer to a snapshot that went bad while being sent: the operator is told, and the
+ * state machine is captured again at once (the simulator does the same with its own trace).
+ */
+export function retakeDamaged(
+  tracker: ApplyTracker<unknown>,
+  log: OperatorLog,
+  snapshot: Snapshot,
+  error: SnapshotDamagedError,
+): void {
+  log.snapshotDamaged(snapshot.index, error.message);
+  tracker.retake(snapshot.index);
+}
 
 /**
  * Snapshot bytes between a state machine and storage, for the runtime's snapshot requests: the
@@ -137,8 +159,15 @@ export class SnapshotIo {
     try {
       data = await this.#storage.readSnapshotChunk(snapshot, offset, length);
     } catch (error) {
-      if (this.#host.running()) this.#host.fail(new StorageFailedError("readSnapshotChunk", error));
-      return;
+      if (!this.#host.running()) return;
+      if (!(error instanceof SnapshotDamagedError)) {
+        this.#host.fail(new StorageFailedError("readSnapshotChunk", error));
+        return;
+      }
+      // Nothing was sent: the core takes it as a snapshot no longer held, and its transfer starts
+      // over with the fresh one once it is in force (or with these bytes retaken, if identical).
+      this.#host.damaged(snapshot, error);
+      data = null;
     }
     if (this.#host.running()) this.#host.enqueue(snapshotChunkReadEvent(request, data));
   }
