@@ -370,12 +370,10 @@ export function deriveOptions(
     membershipProbability: membership,
     spareNodeCount: spares,
     corruptionProbability: corruptionOff ? 0 : options.corruptionProbability,
-    // The bare disk stores a snapshot whole: its state machine is never slow unless asked. NB:
-    // nor in amnesia runs, where it turns seed 14 into a known open livelock (docs/testing.md,
-    // "Known open failures"), so the amnesia sweep stays a tripwire for anything new.
+    // The bare disk's state machine is never slow unless asked. Amnesia runs draw it as the
+    // others do since the seed-14 livelock was fixed (5ad6c24; docs/testing.md).
     stateMachineDelayMs:
-      overrides.stateMachineDelayMs === undefined &&
-      (options.disk !== "file" || options.amnesiaProbability > 0)
+      overrides.stateMachineDelayMs === undefined && options.disk !== "file"
         ? 0
         : options.stateMachineDelayMs,
   });
