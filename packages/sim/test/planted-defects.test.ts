@@ -1,4 +1,4 @@
-import { InvalidPersistError } from "@flotilla/core";
+import { InvalidPersistError, StorageFailedError } from "@flotilla/core";
 import { describe, expect, it } from "vitest";
 import { type DefectName, defects } from "../src/defects.js";
 import type { SimulationOverrides } from "../src/options.js";
@@ -98,6 +98,9 @@ it("a bounded seed search finds installsSnapshotWithHoles", async () => {
   if (found === null) return;
   console.log(caughtAsExpected("installsSnapshotWithHoles", found));
   if (found.result.outcome === "crash") {
-    expect(found.result.error).toBeInstanceOf(InvalidPersistError);
+    // FileStorage refuses the bytes; the driver reports the storage failure with that as cause.
+    const error = found.result.error;
+    const refusal = error instanceof StorageFailedError ? error.cause : error;
+    expect(refusal).toBeInstanceOf(InvalidPersistError);
   }
 });
