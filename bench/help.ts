@@ -42,6 +42,7 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "busy-poll-us": "keep polling the socket this many µs after traffic (default 0: off)",
       "cpu-prof": "write a V8 CPU profile of every cluster process into this directory",
       trace: "record the 1-in-flight phase in every process into this directory",
+      "storage-dir": "cluster nodes use FileStorage (fsync) under this directory (default: memory)",
     },
   },
   compaction: {

@@ -1,5 +1,6 @@
 // One node of `pnpm bench udp` part (b), run as a child process (fork, with an IPC channel): a
-// Flotilla node over the UDP transport with MemoryStorage and an in-memory state machine. The
+// Flotilla node over the UDP transport with MemoryStorage (FileStorage with --storage-dir) and an
+// in-memory state machine. The
 // parent asks for its status, and asks the leader to run a closed-loop load; latency is measured
 // here, in the leader process, from propose() to the promise resolving (the entry is committed
 // and applied on the leader).
@@ -10,7 +11,9 @@ import {
   createNode,
   MemoryStorage,
   nodeId,
+  type Storage,
 } from "@flotilla/core";
+import { FileStorage } from "@flotilla/storage-file";
 import { createUdpTransport } from "@flotilla/transport-udp";
 import { TraceRecorder } from "./udp-trace.js";
 
@@ -81,6 +84,8 @@ const { values } = parseArgs({
     "busy-poll-us": { type: "string", default: "0" },
     /** Record the 1-in-flight phase (see udp-trace.ts) and write it here on stop. */
     trace: { type: "string" },
+    /** FileStorage in this directory (fsync per write) instead of MemoryStorage. */
+    "storage-dir": { type: "string" },
   },
 });
 const id = values.id as string;
@@ -99,11 +104,14 @@ const transport = await createUdpTransport({
 });
 const tickMs = Number(values["tick-ms"]);
 const tracer = values.trace === undefined ? null : new TraceRecorder(id);
+const storageDir = values["storage-dir"];
+const storage: Storage =
+  storageDir === undefined ? new MemoryStorage() : await FileStorage.open(storageDir);
 const node = createNode<number>({
   id: nodeId(id),
   voters: Object.keys(peers).map(nodeId),
   transport: tracer === null ? transport : tracer.transport(transport),
-  storage: tracer === null ? new MemoryStorage() : tracer.storage(new MemoryStorage()),
+  storage: tracer === null ? storage : tracer.storage(storage),
   stateMachine: bufferedStateMachine(new CountingStateMachine()),
   tickMs,
   seed: Number(port),

@@ -1,5 +1,6 @@
 // `pnpm bench udp` part (b): three Flotilla nodes over the UDP transport, each in its own process
-// (udp-cluster-worker.ts), with MemoryStorage and an in-memory state machine. The leader runs a
+// (udp-cluster-worker.ts), with MemoryStorage (or FileStorage: --storage-dir) and an in-memory
+// state machine. The leader runs a
 // closed loop with 1 and then 64 proposals in flight; committed proposals/s and propose→resolve
 // latency (p50/p99) are measured in the leader process.
 import { type ChildProcess, fork } from "node:child_process";
@@ -24,6 +25,8 @@ export type ClusterOptions = {
   readonly busyPollUs: number;
   /** Write each process's trace of the 1-in-flight phase into this directory (udp-trace.ts). */
   readonly traceDir: string | undefined;
+  /** FileStorage for each node in a directory of its own under this one; undefined: memory. */
+  readonly storageDir: string | undefined;
   /** Extra node flags for the workers, e.g. ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"]. */
   readonly workerExecArgv: readonly string[];
 };
@@ -68,6 +71,9 @@ export async function clusterBench(options: ClusterOptions): Promise<ClusterResu
           ...(options.traceDir === undefined
             ? []
             : ["--trace", join(options.traceDir, `${id}.json`)]),
+          ...(options.storageDir === undefined
+            ? []
+            : ["--storage-dir", join(options.storageDir, id)]),
         ],
         {
           execArgv: ["--conditions=@flotilla/source", "--import", "tsx", ...options.workerExecArgv],

@@ -127,8 +127,11 @@ export function summarizeTrace(files: readonly string[]): string {
   const labels = [
     "leader: AppendEntries send starts",
     "leader: AppendEntries send returns",
+    "leader: own write starts",
+    "leader: own write durable",
     "follower: handler runs (authenticated, decoded)",
     "follower: write starts",
+    "follower: write durable",
     "follower: acknowledgement send starts",
     "follower: acknowledgement send returns",
     "leader: acknowledgement handled",
@@ -148,10 +151,14 @@ export function summarizeTrace(files: readonly string[]): string {
     const handled = first("handleAppend", ack[1], t0, index);
     const write = first("persist", ack[1], t0, index);
     const back = first("handleAck", leader, ack[3], index);
+    const own = first("persist", leader, t0, index);
     const resolved = first("resolve", leader, t0, index);
     if (handled === undefined || write === undefined || back === undefined) continue;
-    if (resolved === undefined) continue;
-    const times = [send[3], send[4], handled[3], write[3], ack[3], ack[4], back[3], resolved[3]];
+    if (resolved === undefined || own === undefined) continue;
+    const times = [
+      ...[send[3], send[4], own[3], own[4], handled[3], write[3], write[4]],
+      ...[ack[3], ack[4], back[3], resolved[3]],
+    ];
     for (const [i, t] of times.entries()) offsetsUs[i]!.push(t - t0);
     complete += 1;
   }

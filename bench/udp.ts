@@ -13,7 +13,8 @@
 // gives the CPU time (user + system) each process spent per committed proposal, which is what
 // bounds both numbers on a machine with fewer cores than processes.
 // `--trace DIR` records the 1-in-flight phase in every cluster process and prints the median
-// time of each step of a commit from propose() (udp-trace.ts).
+// time of each step of a commit from propose() (udp-trace.ts). `--storage-dir DIR` gives each
+// cluster node a FileStorage (fdatasync per write) under DIR instead of MemoryStorage.
 // `--busy-poll-us N` turns on the transports' busy polling (busy-poll.ts) in the cluster
 // processes: after traffic each keeps polling its socket N µs instead of sleeping.
 // `--max-datagram-bytes N` sets the cluster transports' datagram size (default: the transport's,
@@ -165,6 +166,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       "busy-poll-us": { type: "string", default: "0" },
       "cpu-prof": { type: "string" },
       trace: { type: "string" },
+      "storage-dir": { type: "string" },
     },
   });
   const raw = await rawPingPong(Number(values.rounds), Number(values.warmup));
@@ -201,6 +203,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     maxDatagramBytes:
       values["max-datagram-bytes"] === undefined ? undefined : Number(values["max-datagram-bytes"]),
     traceDir: values.trace,
+    storageDir: values["storage-dir"],
     busyPollUs: Number(values["busy-poll-us"]),
     workerExecArgv:
       values["cpu-prof"] === undefined
