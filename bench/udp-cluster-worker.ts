@@ -13,7 +13,6 @@ import {
   nodeId,
   type Storage,
 } from "@flotilla/core";
-import { FileStorage } from "@flotilla/storage-file";
 import { createUdpTransport } from "@flotilla/transport-udp";
 import { TraceRecorder } from "./udp-trace.js";
 
@@ -105,8 +104,12 @@ const transport = await createUdpTransport({
 const tickMs = Number(values["tick-ms"]);
 const tracer = values.trace === undefined ? null : new TraceRecorder(id);
 const storageDir = values["storage-dir"];
+// Imported only when asked for: loading the package's sources costs the worker's start seconds on
+// a loaded machine, and the parent waits for "ready" 15 s at most.
 const storage: Storage =
-  storageDir === undefined ? new MemoryStorage() : await FileStorage.open(storageDir);
+  storageDir === undefined
+    ? new MemoryStorage()
+    : await (await import("@flotilla/storage-file")).FileStorage.open(storageDir);
 const node = createNode<number>({
   id: nodeId(id),
   voters: Object.keys(peers).map(nodeId),
