@@ -66,6 +66,8 @@ export class FaultInjector {
   readonly #runningCorruptionPrng: Prng;
   /** Sectors damaged under a running leader (one a run). */
   runningCorruptions = 0;
+  /** The one disk a corruption fault damaged in this run, if any. */
+  #damagedDisk: FaultTarget["id"] | null = null;
   readonly #script: readonly ScheduledFault[] | undefined;
   #partitioned = false;
   #healed = false;
@@ -170,16 +172,18 @@ export class FaultInjector {
 
   /**
    * A down node's snapshot file may go bad at rest: one sector, one disk per run (a fault of one
-   * server, which the rest of the cluster must ride out while that node refuses its directory).
+   * server, which the rest of the cluster must ride out while that node repairs its snapshot).
    */
   #corruptOne(): void {
     const host = this.#host;
     const prng = this.#corruptionPrng;
     for (const node of host.nodes) {
       if (node.up || !prng.chance(host.options.corruptionProbability)) continue;
+      if (!this.#mayDamage(node.id)) continue;
       const damaged = node.storage.corruptAtRest(prng);
       if (damaged === null) continue;
       this.corruptions++;
+      this.#damagedDisk = node.id;
       host.trace.fault(host.nowMs, `n${node.id}'s disk damaged at rest: ${damaged}`);
       return;
     }
@@ -194,10 +198,22 @@ export class FaultInjector {
     const prng = this.#runningCorruptionPrng;
     const leader = host.leader();
     if (leader === null || !prng.chance(host.options.corruptionProbability)) return;
+    if (!this.#mayDamage(leader.id)) return;
     const damaged = leader.storage.corruptAtRest(prng);
     if (damaged === null) return;
     this.runningCorruptions++;
+    this.#damagedDisk = leader.id;
     host.trace.fault(host.nowMs, `n${leader.id}'s disk damaged at rest while it leads: ${damaged}`);
+  }
+
+  /**
+   * Both corruption faults damage one disk per run: the fault model's bound. Two damaged disks
+   * may be the only ones holding the newest entries, and a node repairing its snapshot never
+   * campaigns, so no one could win an election (seed 657, before this bound) — as with two of
+   * four servers down.
+   */
+  #mayDamage(node: FaultTarget["id"]): boolean {
+    return this.#damagedDisk === null || this.#damagedDisk === node;
   }
 
   /** A running node's disk may fill up (a few KiB left); a full one may get its space back. */
