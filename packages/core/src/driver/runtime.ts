@@ -79,12 +79,8 @@ export class NodeRuntime<State, Result = unknown> {
   readonly tracker: ApplyTracker<Result>;
   readonly #writes = new WritePipeline();
   readonly #held = new HeldWork();
-  /**
-   * Snapshot chunk reads and writes not yet started, each with the pipeline's `steppedCount` when
-   * it was asked for: it waits for the persist effects stepped before it (a chunk at offset 0 of a
-   * new transfer must not overtake the write installing the previous snapshot).
-   */
-  readonly #snapshotIoQueue: { readonly io: SnapshotIoEffect; readonly afterCount: number }[] = [];
+  /** Snapshot chunk reads and writes not yet started (they need no write of their own). */
+  readonly #snapshotIoQueue: SnapshotIoEffect[] = [];
   #state: State | undefined;
   #inbox: Event[] = [];
   #inboxGeneration = 0;
@@ -227,8 +223,7 @@ export class NodeRuntime<State, Result = unknown> {
     const writes = this.#writes;
     if (!writes.canStart) return;
     const { release, persisted } = this.#rules.durableAfterWrite;
-    // Only up to the first snapshot chunk I/O that waits for some of them: it goes in between.
-    const effects = writes.takeUnwritten(this.#snapshotIoQueue[0]?.afterCount);
+    const effects = writes.takeUnwritten();
     const batch = this.#rules.merge(effects);
     const messages: Message[] = [];
     if (batch === null) {
@@ -264,12 +259,8 @@ export class NodeRuntime<State, Result = unknown> {
    * for it anyway, and a chunk write still comes before the write that installs its snapshot.
    */
   *#snapshotIo(): TurnIo<Result> {
-    const writes = this.#writes;
-    if (writes.writing) return;
-    const queue = this.#snapshotIoQueue;
-    while (queue.length > 0 && queue[0]!.afterCount <= writes.durableCount) {
-      yield queue.shift()!.io;
-    }
+    if (this.#writes.writing) return;
+    for (const io of this.#snapshotIoQueue.splice(0)) yield io;
   }
 
   /**
@@ -300,7 +291,7 @@ export class NodeRuntime<State, Result = unknown> {
           break;
         case "readSnapshotChunk":
         case "writeSnapshotChunk":
-          this.#snapshotIoQueue.push({ io: effect, afterCount: writes.steppedCount });
+          this.#snapshotIoQueue.push(effect);
           break;
         default:
           if (effect.type === "snapshotWanted") this.tracker.want(effect.index);
