@@ -5,7 +5,6 @@ import type {
   MembershipChange,
   Message,
   NodeId,
-  PersistBatch,
   Persisted,
   Role,
   Snapshot,
@@ -443,12 +442,7 @@ export class SimNode<S> {
         return;
       }
       const request = next.value;
-      if (request.type === "write") {
-        this.#startWrite(request.batch, runtime);
-        input = undefined;
-        continue;
-      }
-      if (request.type === "writeSnapshotChunk") {
+      if (request.type === "write" || request.type === "writeSnapshotChunk") {
         this.#waitFor(request, turn, runtime);
         return;
       }
@@ -466,28 +460,9 @@ export class SimNode<S> {
     }
   }
 
-  /**
-   * Hands the runtime's write to storage; the turn goes on at once (write-pipeline.ts), and once the
-   * write is durable (in virtual time) the runtime is told and a turn takes it up.
-   */
-  #startWrite(batch: PersistBatch, runtime: NodeRuntime<S, KvOutput>): void {
-    const incarnation = this.#incarnation;
-    const installed = batch.snapshot?.index;
-    let installedTold = false;
-    const durable = () => {
-      if (incarnation !== this.#incarnation || this.#runtime !== runtime) return;
-      if (installed !== undefined && !installedTold) this.#snapshotIo.installed(installed);
-      installedTold = true;
-      if (this.#clock.hold(durable)) return; // a paused process hears of it once it runs again
-      runtime.written();
-      if (this.#turn === null) this.#runTurns(runtime);
-    };
-    this.storage.write(batch, durable, this.#failed());
-  }
-
-  /** Resumes the turn once storage stored a snapshot chunk (in virtual time). */
+  /** Resumes the turn once storage completed `request` (in virtual time). */
   #waitFor(
-    request: Extract<IoRequest, { type: "writeSnapshotChunk" }>,
+    request: Extract<IoRequest, { type: "write" | "writeSnapshotChunk" }>,
     turn: Turn<KvOutput>,
     runtime: NodeRuntime<S, KvOutput>,
   ): void {
@@ -498,7 +473,19 @@ export class SimNode<S> {
       this.#resume(runtime, undefined);
       this.#runTurns(runtime);
     };
-    this.#snapshotIo.writeChunk(request, resume);
+    if (request.type === "write") {
+      const installed = request.batch.snapshot?.index;
+      const durable =
+        installed === undefined
+          ? resume
+          : () => {
+              if (incarnation === this.#incarnation) this.#snapshotIo.installed(installed);
+              resume();
+            };
+      this.storage.write(request.batch, durable, this.#failed());
+    } else {
+      this.#snapshotIo.writeChunk(request, resume);
+    }
   }
 
   /** Loads a received snapshot from storage into the state machine, then resumes the turn. */
@@ -531,9 +518,12 @@ export class SimNode<S> {
   }
 
   #perform(
-    request: Exclude<IoRequest, { type: "write" | "writeSnapshotChunk" | "restore" }>,
+    request: Exclude<IoRequest<KvOutput>, { type: "write" | "writeSnapshotChunk" | "restore" }>,
   ): IoCompletion<KvOutput> {
     switch (request.type) {
+      case "settle":
+        this.#report(request.report);
+        return undefined;
       case "send": {
         const { network, spin, nowMs } = this.#host;
         for (const message of request.messages) {
