@@ -22,7 +22,7 @@ import { type MembershipTally, MembershipWorkload } from "./membership-workload.
 import { nodeDisk } from "./node-disk.js";
 import { leaseSettings, type SimulationOptions } from "./options.js";
 import { phaseLinkOptions } from "./phase-links.js";
-import { ProcessFaults, type ProcessTarget } from "./process-faults.js";
+import { type ProcessFaultHost, ProcessFaults, type ProcessTarget } from "./process-faults.js";
 import { flotillaCore, type RaftCore } from "./raft-core.js";
 import { SafetyChecker } from "./safety-checker.js";
 import { type NodeHost, SimNode } from "./sim-node.js";
@@ -132,24 +132,7 @@ class Simulation<S> implements NodeHost {
       root.fork("transfers"),
       root.fork("corruption"),
     );
-    this.processFaults = new ProcessFaults(
-      {
-        options,
-        network: this.network,
-        trace: this.trace,
-        ids: this.ids,
-        get nodes() {
-          return simulation.nodes;
-        },
-        get nowMs() {
-          return simulation.nowMs;
-        },
-        faultsOn: () => this.#faults.on,
-        scheduleAt: (atMs, callback) =>
-          this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, callback),
-      },
-      root.fork("process"),
-    );
+    this.processFaults = new ProcessFaults(this.#faultHost(), root.fork("process"));
     this.snapshotCrashes = new SnapshotCrashes(
       root.fork("snapshotCrashes"),
       options.snapshotCrashProbability,
@@ -350,8 +333,8 @@ class Simulation<S> implements NodeHost {
     }
   }
 
-  /** The fault injector's view of this simulation. */
-  #faultHost(): FaultHost {
+  /** The fault injector's and the process faults' view of this simulation. */
+  #faultHost(): FaultHost & ProcessFaultHost {
     const simulation = this;
     return {
       options: this.options,
@@ -369,6 +352,9 @@ class Simulation<S> implements NodeHost {
       membershipWorkload: this.#membership,
       scheduleRound: (atMs) => this.#queue.schedule(atMs, EventKind.faults, 0, 0),
       scheduleScripted: (atMs, i) => this.#queue.schedule(atMs, EventKind.scripted, i, 0),
+      faultsOn: () => this.#faults.on,
+      scheduleAt: (atMs, callback) =>
+        this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, callback),
     };
   }
 
