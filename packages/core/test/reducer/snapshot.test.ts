@@ -22,6 +22,33 @@ const cut = (id: NodeId) => (m: Message) => m.to === id || m.from === id;
 const isChunk = (m: Message): m is InstallSnapshot => m.type === "installSnapshot";
 
 /** A cluster with n1 leading and `count` commands committed everywhere but `lagging`. */
+/**
+ * Leader n1's chunk of the snapshot `whole` (index 40, in the follower's term) to n3: `data` at
+ * `offset`, the last chunk when it reaches the end.
+ */
+function chunkOf(
+  follower: RaftStateInternals,
+  whole: readonly number[],
+  offset: number,
+  data: readonly number[],
+): InstallSnapshot {
+  return {
+    type: "installSnapshot",
+    from: n1,
+    to: n3,
+    term: follower.term as Term,
+    snapshotIndex: 40 as Index,
+    snapshotTerm: follower.term as Term,
+    membership: status(follower).membership,
+    size: whole.length,
+    checksum: crc32(new Uint8Array(whole)),
+    offset,
+    data: new Uint8Array(data),
+    done: offset + data.length === whole.length,
+    seq: 7,
+  };
+}
+
 function withLeader(options: ClusterOptions, count: number, lagging?: NodeId): Cluster {
   const c = new Cluster(3, options);
   c.step(n1, { type: "campaign" });
@@ -243,21 +270,8 @@ describe("InstallSnapshot", () => {
     const c = withLeader({}, 2);
     const before = c.state(n3);
     const bytes = [1, 2, 3, 4, 5, 6];
-    const chunk = (offset: number, length: number): InstallSnapshot => ({
-      type: "installSnapshot",
-      from: n1,
-      to: n3,
-      term: before.term as Term,
-      snapshotIndex: 40 as Index,
-      snapshotTerm: before.term as Term,
-      membership: status(before).membership,
-      size: bytes.length,
-      checksum: crc32(new Uint8Array(bytes)),
-      offset,
-      data: new Uint8Array(bytes.slice(offset, offset + length)),
-      done: offset + length === bytes.length,
-      seq: 7,
-    });
+    const chunk = (offset: number, length: number): InstallSnapshot =>
+      chunkOf(before, bytes, offset, bytes.slice(offset, offset + length));
     const first = step(before, { type: "receive", message: chunk(0, 2) });
     // The last chunk arrives before the middle one: held, and the answer names the gap.
     const early = step(first.state, { type: "receive", message: chunk(4, 2) });
@@ -427,19 +441,8 @@ describe("InstallSnapshot", () => {
     const c = withLeader({}, 2);
     const before = c.state(n3);
     const chunk = (offset: number, data: number[], done: boolean): InstallSnapshot => ({
-      type: "installSnapshot",
-      from: n1,
-      to: n3,
-      term: before.term as Term,
-      snapshotIndex: 40 as Index,
-      snapshotTerm: before.term as Term,
-      membership: status(before).membership,
-      size: 4,
-      checksum: crc32(new Uint8Array([1, 2, 3, 4])),
-      offset,
-      data: new Uint8Array(data),
+      ...chunkOf(before, [1, 2, 3, 4], offset, data),
       done,
-      seq: 7,
     });
     const first = step(before, { type: "receive", message: chunk(0, [1, 2], false) });
     expect(first.effects.map((e) => e.type)).toEqual(["writeSnapshotChunk"]);
