@@ -1,12 +1,12 @@
 import { randomInt } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { deriveOptions } from "./derive-options.js";
 import { simUsage } from "./flag-help.js";
 import { simFlags } from "./flags.js";
 import { describeOperation } from "./linearizability/history.js";
 import type { MembershipCounts } from "./membership-workload.js";
 import {
-  deriveOptions,
   formatOptions,
   type PartitionPattern,
   type SimulationOptions,

@@ -1,6 +1,7 @@
 // The public API of @flotilla/sim: the deterministic cluster simulator, its checkers and the
 // linearizability checker. Everything not exported here is internal.
 
+export { deriveOptions } from "./derive-options.js";
 export { HistoryError, SimulationOptionsError } from "./errors.js";
 export { simFlags } from "./flags.js";
 export type { CheckOptions, CheckResult } from "./linearizability/check.js";
@@ -17,7 +18,7 @@ export type {
   SimulationOptions,
   SimulationOverrides,
 } from "./options.js";
-export { deriveOptions, formatOptions, validateOptions } from "./options.js";
+export { formatOptions } from "./options.js";
 export type { RaftCore } from "./raft-core.js";
 export { flotillaCore } from "./raft-core.js";
 export type {
@@ -28,4 +29,5 @@ export type {
 } from "./simulator.js";
 export { runSimulation } from "./simulator.js";
 export type { SnapshotCrashCounts } from "./snapshot-crashes.js";
+export { validateOptions } from "./validate-options.js";
 export type { Violation, ViolationKind } from "./violation.js";

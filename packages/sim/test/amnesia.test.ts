@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { trustsAcknowledgedMatch } from "../src/defects.js";
-import { deriveOptions, type SimulationOverrides } from "../src/options.js";
+import { deriveOptions } from "../src/derive-options.js";
+import type { SimulationOverrides } from "../src/options.js";
 import { runSimulation, type ScheduledFault } from "../src/simulator.js";
 
 // Amnesia as a simulator fault (issue 9): a node comes back from an empty data directory or an

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { deriveOptions, type SimulationOverrides } from "../src/options.js";
+import { deriveOptions } from "../src/derive-options.js";
+import type { SimulationOverrides } from "../src/options.js";
 import { runSimulation } from "../src/simulator.js";
 
 // Storage faults as swarm faults, on the default disk (FileStorage over SimFileSystem) with every

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { acksBeforeDurable } from "../src/defects.js";
-import { deriveOptions } from "../src/options.js";
+import { deriveOptions } from "../src/derive-options.js";
 import type { RaftCore } from "../src/raft-core.js";
 import { runSimulation, type ScheduledFault } from "../src/simulator.js";
 

@@ -1,7 +1,7 @@
 import { StorageCorruptionError } from "@flotilla/storage-file";
 import { describe, expect, it } from "vitest";
 import { forgetsLostSnapshot } from "../src/defects.js";
-import { deriveOptions } from "../src/options.js";
+import { deriveOptions } from "../src/derive-options.js";
 import type { RaftCore } from "../src/raft-core.js";
 import { runSimulation } from "../src/simulator.js";
 import { sendsUncheckedSnapshotChunks, skipsSnapshotChecksum } from "./corruption-defects.js";

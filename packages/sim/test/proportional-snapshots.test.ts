@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deriveOptions } from "../src/options.js";
+import { deriveOptions } from "../src/derive-options.js";
 import { runSimulation } from "../src/simulator.js";
 
 // The shipped default snapshot policy under faults (issue 11): createNode snapshots once the log

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { deriveOptions, leaseSettings } from "../src/options.js";
+import { deriveOptions } from "../src/derive-options.js";
+import { leaseSettings } from "../src/options.js";
 import { runSimulation } from "../src/simulator.js";
 
 // Reads without a log write in the swarm: half the gets are ReadIndex or lease reads (the core's

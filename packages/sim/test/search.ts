@@ -1,4 +1,5 @@
-import { deriveOptions, type SimulationOverrides } from "../src/options.js";
+import { deriveOptions } from "../src/derive-options.js";
+import type { SimulationOverrides } from "../src/options.js";
 import { type RunOptions, runSimulation, type SimulationResult } from "../src/simulator.js";
 
 type Outcome = "correctness" | "liveness" | "crash";

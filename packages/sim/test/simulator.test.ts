@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { deriveOptions } from "../src/derive-options.js";
 import { SimulationOptionsError } from "../src/errors.js";
-import { deriveOptions, formatOptions, validateOptions } from "../src/options.js";
+import { formatOptions } from "../src/options.js";
 import { runSimulation, type ScheduledFault } from "../src/simulator.js";
+import { validateOptions } from "../src/validate-options.js";
 
 describe("swarm options", () => {
   it("derives the same scenario from the same seed, and different ones from others", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deriveOptions } from "../src/options.js";
+import { deriveOptions } from "../src/derive-options.js";
 import { runSimulation } from "../src/simulator.js";
 
 // A slow state machine (slow-state-machine.ts): every apply batch takes 5 virtual ms (the turn

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deriveOptions } from "../src/options.js";
+import { deriveOptions } from "../src/derive-options.js";
 import { runSimulation } from "../src/simulator.js";
 
 // Compaction under faults: every node snapshots every few entries and keeps no log before its

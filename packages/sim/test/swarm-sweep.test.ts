@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deriveOptions } from "../src/options.js";
+import { deriveOptions } from "../src/derive-options.js";
 import { runSimulation } from "../src/simulator.js";
 import { openReducerBugs } from "./regression-seeds.js";
 
