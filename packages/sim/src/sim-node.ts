@@ -7,27 +7,20 @@ import type {
   NodeId,
   Persisted,
   Role,
-  Snapshot,
 } from "@flotilla/core";
-import type {
-  IoCompletion,
-  IoRequest,
-  NodeRuntime,
-  RuntimeRules,
-  Turn,
-  TurnReport,
-} from "@flotilla/core/runtime";
+import type { NodeRuntime, RuntimeRules, TurnReport } from "@flotilla/core/runtime";
 import type { KvOutput } from "@flotilla/kv-model";
 import type { Prng } from "@flotilla/transport-memory";
 import { mirrorOf } from "./log-mirror.js";
 import { describeChange } from "./membership-workload.js";
-import { NodeClock } from "./node-clock.js";
+import { type ClockNode, NodeClock } from "./node-clock.js";
 import type { NodeHost } from "./node-host.js";
 import { NodeKv } from "./node-kv.js";
 import { describeError } from "./node-outcomes.js";
 import { simNodeRuntime } from "./node-runtime.js";
 import { NodeSettlement } from "./node-settlement.js";
-import { NodeSnapshotIo } from "./node-snapshot-io.js";
+import { NodeSnapshotIo, type SnapshotIoNode } from "./node-snapshot-io.js";
+import { NodeTurns, type TurnNode } from "./node-turns.js";
 import { promoteOnceCaughtUp } from "./operator-catch-up.js";
 import { type RaftCore, statusOf } from "./raft-core.js";
 import type { SimStorage } from "./sim-storage.js";
@@ -36,9 +29,9 @@ export type { NodeHost } from "./node-host.js";
 
 /**
  * One simulated server: the node runtime that `createNode` runs (@flotilla/core/runtime), driven
- * by simulated time, network and storage, with the key-value state machine. Everything the
- * runtime asks for is carried out here, synchronously except the storage's writes, which complete
- * in virtual time; events that arrive meanwhile wait in the runtime's inbox for the next turn.
+ * by simulated time, network and storage, with the key-value state machine. Here is the server's
+ * process: its lives (start, crash, a storage failure, amnesia), its clock and pauses, and what
+ * clients and operators ask of it; its turns, and the I/O they ask for, run in node-turns.ts.
  */
 export class SimNode<S> {
   readonly id: NodeId;
@@ -52,11 +45,9 @@ export class SimNode<S> {
   readonly #prng: Prng;
   /** The process's tick timer, its rate and its pauses (node-clock.ts). */
   readonly #clock: NodeClock;
-  /** Where a paused process's overdue timer falls among what waited for it. */
-  readonly #wakePrng: Prng;
   #runtime: NodeRuntime<S, KvOutput> | null = null;
-  /** The turn in flight, suspended on a write; null between turns. */
-  #turn: Turn<KvOutput> | null = null;
+  /** Runs the runtime's turns and carries out their I/O (node-turns.ts). */
+  readonly #turns: NodeTurns<S>;
   #up = false;
   /** A restart's load is under way (FileStorage opens and recovers asynchronously). */
   #loading = false;
@@ -94,11 +85,6 @@ export class SimNode<S> {
     this.id = id;
     this.index = index;
     this.#prng = root.fork(`node/${id}`);
-    const skew = host.options.clockSkew;
-    const rate = 1 - skew + 2 * skew * this.#prng.next();
-    const tickPeriodMs = Math.max(1, Math.round(host.options.tickMs * rate));
-    this.#clock = new NodeClock(() => host.nowMs, host.scheduler, tickPeriodMs);
-    this.#wakePrng = root.fork(`wake/${id}`);
     this.kv = new NodeKv(
       id,
       index,
@@ -108,22 +94,37 @@ export class SimNode<S> {
     );
     this.#settlement = new NodeSettlement(host, this);
     this.storage = makeStorage(this);
+    const parts = this.#asSeenByParts();
+    this.#clock = new NodeClock(host, parts, this.#prng, root.fork(`wake/${id}`));
+    this.#snapshotIo = new NodeSnapshotIo(host, parts);
+    this.#turns = new NodeTurns(host, parts);
+  }
+
+  /** The node as its clock, its snapshot I/O and its turns see it (each reads what it needs). */
+  #asSeenByParts(): ClockNode & SnapshotIoNode & TurnNode<S> {
     const node = this;
-    this.#snapshotIo = new NodeSnapshotIo(host, {
+    return {
       id: this.id,
       index: this.index,
       storage: this.storage,
       kv: this.kv,
+      process: this,
       get up() {
         return node.up;
       },
+      get snapshotIo() {
+        return node.#snapshotIo;
+      },
       incarnation: () => this.#incarnation,
+      runtime: () => this.#runtime,
       deliver: (event) => this.deliver(event),
+      hold: (input) => this.#clock.hold(input),
       failed: () => this.#failed(),
+      report: (report) => this.#report(report),
       retakeSnapshot: (index) => this.#runtime?.tracker.retake(index as Index),
       crash: (torn) => this.crash(torn),
       forget: (fromBackup) => this.forget(fromBackup),
-    });
+    };
   }
 
   get up(): boolean {
@@ -225,7 +226,7 @@ export class SimNode<S> {
     };
     this.#settlement.boot(persisted.hardState.term, snapshot?.index ?? 0, sink, this.#rules);
     this.#commit = Math.max(persisted.hardState.commit, persisted.snapshot?.index ?? 0);
-    this.#turn = null;
+    this.#turns.reset();
     this.#up = true;
     this.#clock.reset();
     host.network.restart(this.id);
@@ -315,7 +316,7 @@ export class SimNode<S> {
     this.#incarnation++;
     this.#loading = false;
     this.#runtime = null;
-    this.#turn = null;
+    this.#turns.reset();
     this.#up = false;
     this.#clock.reset();
     this.#settlement.down();
@@ -353,14 +354,7 @@ export class SimNode<S> {
   /** The tick timer fired; a paused process's fires when it wakes. */
   tick(incarnation: number): void {
     if (!this.#up || incarnation !== this.#incarnation) return;
-    if (this.#clock.holdTimer()) return;
-    this.#fireTick();
-  }
-
-  #fireTick(): void {
-    this.deliver(this.#clock.tick());
-    const atMs = this.#host.nowMs + this.#clock.periodMs;
-    this.#host.scheduleTick(this.index, atMs, this.#incarnation);
+    this.#clock.timerFired();
   }
 
   /**
@@ -371,21 +365,7 @@ export class SimNode<S> {
    */
   pause(durationMs: number): void {
     if (!this.#up || this.#clock.paused) return;
-    const host = this.#host;
-    host.trace.fault(host.nowMs, `pause n${this.id} for ${durationMs} ms`);
-    this.#clock.pause();
-    const incarnation = this.#incarnation;
-    host.scheduler.setTimeout(() => {
-      if (incarnation === this.#incarnation) this.#wake();
-    }, durationMs);
-  }
-
-  #wake(): void {
-    const waited = this.#clock.heldCount;
-    this.#host.trace.fault(this.#host.nowMs, `n${this.id} wakes (${waited} inputs waited)`);
-    const incarnation = this.#incarnation;
-    const alive = () => incarnation === this.#incarnation;
-    this.#clock.wake(this.#wakePrng, () => this.#fireTick(), alive);
+    this.#clock.pauseFor(durationMs);
   }
 
   /** The clock runs at `periodMs` virtual ms per tick from its next tick on (a rate fault). */
@@ -420,134 +400,7 @@ export class SimNode<S> {
     if (!this.#up || runtime === null) return;
     if (this.#clock.hold(() => this.deliver(event))) return;
     runtime.enqueue(event);
-    if (this.#turn === null) this.#runTurns(runtime);
-  }
-
-  #runTurns(runtime: NodeRuntime<S, KvOutput>): void {
-    while (this.#turn === null && this.#runtime === runtime && runtime.hasWork) {
-      this.#turn = runtime.turn();
-      this.#resume(runtime, undefined);
-    }
-  }
-
-  /** Runs the turn in flight until it waits on the disk or ends. */
-  #resume(runtime: NodeRuntime<S, KvOutput>, completion: IoCompletion<KvOutput>): void {
-    const turn = this.#turn as Turn<KvOutput>;
-    let input = completion;
-    for (;;) {
-      const next = turn.next(input);
-      if (next.done === true) {
-        this.#turn = null;
-        this.#report(next.value);
-        return;
-      }
-      const request = next.value;
-      if (request.type === "write" || request.type === "writeSnapshotChunk") {
-        this.#waitFor(request, turn, runtime);
-        return;
-      }
-      if (request.type === "restore") {
-        this.#restore(request.snapshot, turn, runtime);
-        return;
-      }
-      if (request.type === "apply" && this.#snapshotIo.pace.slow) {
-        // A slow state machine: the turn waits for the apply, as createNode's does.
-        this.#later(this.#snapshotIo.pace.delayMs, turn, runtime, this.kv.apply(request.entries));
-        return;
-      }
-      input = this.#perform(request);
-      if (this.#runtime !== runtime) return; // a checker stopped the run, or the node crashed
-    }
-  }
-
-  /** Resumes the turn once storage completed `request` (in virtual time). */
-  #waitFor(
-    request: Extract<IoRequest, { type: "write" | "writeSnapshotChunk" }>,
-    turn: Turn<KvOutput>,
-    runtime: NodeRuntime<S, KvOutput>,
-  ): void {
-    const incarnation = this.#incarnation;
-    const resume = () => {
-      if (incarnation !== this.#incarnation || this.#turn !== turn) return;
-      if (this.#clock.hold(resume)) return;
-      this.#resume(runtime, undefined);
-      this.#runTurns(runtime);
-    };
-    if (request.type === "write") {
-      const installed = request.batch.snapshot?.index;
-      const durable =
-        installed === undefined
-          ? resume
-          : () => {
-              if (incarnation === this.#incarnation) this.#snapshotIo.installed(installed);
-              resume();
-            };
-      this.storage.write(request.batch, durable, this.#failed());
-    } else {
-      this.#snapshotIo.writeChunk(request, resume);
-    }
-  }
-
-  /** Loads a received snapshot from storage into the state machine, then resumes the turn. */
-  #restore(snapshot: Snapshot, turn: Turn<KvOutput>, runtime: NodeRuntime<S, KvOutput>): void {
-    const incarnation = this.#incarnation;
-    const resume = () => {
-      if (incarnation !== this.#incarnation || this.#turn !== turn) return;
-      if (this.#clock.hold(resume)) return;
-      this.#resume(runtime, undefined);
-      this.#runTurns(runtime);
-    };
-    this.#snapshotIo.restore(snapshot, resume);
-  }
-
-  /** Resumes the turn with `completion` after `ms` of virtual time (a slow state machine). */
-  #later(
-    ms: number,
-    turn: Turn<KvOutput>,
-    runtime: NodeRuntime<S, KvOutput>,
-    completion: IoCompletion<KvOutput>,
-  ): void {
-    const incarnation = this.#incarnation;
-    const resume = () => {
-      if (incarnation !== this.#incarnation || this.#turn !== turn) return;
-      if (this.#clock.hold(resume)) return;
-      this.#resume(runtime, completion);
-      this.#runTurns(runtime);
-    };
-    this.#host.scheduler.setTimeout(resume, ms);
-  }
-
-  #perform(
-    request: Exclude<IoRequest<KvOutput>, { type: "write" | "writeSnapshotChunk" | "restore" }>,
-  ): IoCompletion<KvOutput> {
-    switch (request.type) {
-      case "settle":
-        this.#report(request.report);
-        return undefined;
-      case "send": {
-        const { network, spin, nowMs } = this.#host;
-        for (const message of request.messages) {
-          spin.sent(message.to, nowMs);
-          network.send(message.from, message.to, message);
-        }
-        if (request.messages.some((m) => m.type === "timeoutNow")) {
-          this.#host.afterTimeoutNow(this);
-        }
-        return undefined;
-      }
-      case "apply":
-        return this.kv.apply(request.entries);
-      case "takeSnapshot":
-        this.#snapshotIo.take(request.index);
-        return undefined;
-      case "readSnapshotChunk":
-        this.#snapshotIo.readChunk(request);
-        return undefined;
-      default: {
-        const never: never = request;
-        throw new TypeError(`unknown I/O request ${JSON.stringify(never)}`);
-      }
-    }
+    this.#turns.run(runtime);
   }
 
   /** The end of a turn: what it applied, then the driver's settlement (node-settlement.ts). */
