@@ -1,11 +1,10 @@
 import type { Membership, NodeId } from "@flotilla/core";
-import type { Network, Prng } from "@flotilla/transport-memory";
+import type { Prng } from "@flotilla/transport-memory";
+import type { FaultView } from "./fault-view.js";
 import type { MembershipTarget, MembershipWorkload } from "./membership-workload.js";
-import type { SimulationOptions } from "./options.js";
 import { applyPartition } from "./partition-shapes.js";
 import type { SimStorage } from "./sim-storage.js";
 import type { ScheduledFault } from "./simulation-types.js";
-import type { Trace } from "./trace.js";
 
 // The faults of the safety phase: random fault rounds drawn from the "faults" PRNG stream, or a
 // fixed script in their place. Once the liveness phase begins (`stop`), neither injects more.
@@ -30,13 +29,7 @@ const spaceBackProbability = 0.02;
 const backupProbability = 0.01;
 
 /** What the injector needs from the simulator. */
-export interface FaultHost {
-  readonly options: SimulationOptions;
-  readonly network: Network;
-  readonly trace: Trace;
-  readonly ids: readonly NodeId[];
-  readonly nodes: readonly FaultTarget[];
-  readonly nowMs: number;
+export interface FaultHost extends FaultView<FaultTarget> {
   /** The node leading the highest term any running node is in, if one does. */
   leader(): FaultTarget | null;
   /** The configuration in force on `node` (the latest in its log). */

@@ -1,7 +1,6 @@
 import type { NodeId, Role } from "@flotilla/core";
-import type { Network, Prng } from "@flotilla/transport-memory";
-import type { SimulationOptions } from "./options.js";
-import type { Trace } from "./trace.js";
+import type { Prng } from "@flotilla/transport-memory";
+import type { FaultView } from "./fault-view.js";
 
 // Faults of a server's process and clock, each one a real deployment meets and each inside what
 // lease reads assume (thesis §6.4.1: bounded clock drift; `leaseSettings` in options.ts derives
@@ -23,13 +22,7 @@ export interface ProcessTarget {
 }
 
 /** What the process faults need from the simulator. */
-export interface ProcessFaultHost {
-  readonly options: SimulationOptions;
-  readonly network: Network;
-  readonly trace: Trace;
-  readonly ids: readonly NodeId[];
-  readonly nodes: readonly ProcessTarget[];
-  readonly nowMs: number;
+export interface ProcessFaultHost extends FaultView<ProcessTarget> {
   /** Whether faults are still on (the liveness phase has not begun). */
   faultsOn(): boolean;
   /** Calls `callback` at `atMs` of virtual time. */
