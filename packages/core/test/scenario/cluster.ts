@@ -5,23 +5,21 @@
 //
 // The cluster also checks what it can observe, and reports a violation as a `VIOLATION` trace line
 // (the runner fails any script whose output has one): two leaders in one term, two different
-// entries applied at one index, applies out of order, persist effects that leave a gap, a
-// message that promises more than its sender's disk holds (promises.ts), and a read served at an
-// index below one that some node knew committed before the read was asked (a stale read).
+// entries applied at one index, applies out of order, a stale read (cluster-checks.ts), persist
+// effects that leave a gap (disk-model.ts), and a message that promises more than its sender's
+// disk holds (promises.ts).
 
 import {
   type Config,
   type ConfigInput,
   type Entry,
   type Event,
-  type HardState,
   type Index,
   type Message,
   type NodeId,
   nodeId,
   type PersistEffect,
   type Persisted,
-  type Snapshot,
   type Status,
   type Term,
   validateConfig,
@@ -35,13 +33,12 @@ import {
 } from "@flotilla/core/runtime";
 import { MemorySnapshots } from "../../src/memory-snapshots.js";
 import { snapshotEvent } from "../snapshot-event.js";
+import { ClusterChecks } from "./cluster-checks.js";
+import { type Disk, emptyDisk, writeDisk } from "./disk-model.js";
 import { describeWrite, formatEntry, formatMessage, formatNotification } from "./format.js";
 import { brokenPromise } from "./promises.js";
 
 export type ConfigOverrides = Partial<Omit<ConfigInput, "id" | "voters">>;
-
-/** What a node's disk holds: exactly the `Persisted` a restart is given. */
-type Disk = { hardState: HardState; snapshot: Snapshot | null; entries: Entry[] };
 
 type SimNode = {
   readonly id: NodeId;
@@ -62,12 +59,6 @@ type SimNode = {
   starts: number;
 };
 
-const emptyDisk = (): Disk => ({
-  hardState: { term: 0 as Term, vote: null, commit: 0 as Index },
-  snapshot: null,
-  entries: [],
-});
-
 export class Cluster {
   readonly ids: readonly NodeId[];
   /** Output lines produced since the last `takeTrace`. */
@@ -77,12 +68,8 @@ export class Cluster {
   private readonly links = new Map<string, Message[]>();
   /** Partition group of each node; null when the network is whole. */
   private groups: Map<NodeId, number> | null = null;
-  private readonly leaderOfTerm = new Map<number, NodeId>();
-  private readonly appliedTermAt = new Map<number, string>();
-  /** The highest commit index any node has reached: every index up to it is committed. */
-  private highestCommit = 0;
-  /** Per read (`node/readId`): `highestCommit` when it was asked; its index must not be lower. */
-  private readonly readFloors = new Map<string, number>();
+  /** Election safety, applies, stale reads (cluster-checks.ts): violations go to the trace. */
+  private readonly checks = new ClusterChecks((line) => this.trace.push(line));
 
   /** Nodes 1..size; the first `votersCount` are the voters, the others start empty and join. */
   constructor(size: number, overrides: ConfigOverrides = {}, votersCount = size) {
@@ -161,18 +148,18 @@ export class Cluster {
       this.trace.push(`${node.id} is down: ${event.type} ignored`);
       return [];
     }
-    if (event.type === "read") this.readFloors.set(`${node.id}/${event.id}`, this.highestCommit);
+    if (event.type === "read") this.checks.readAsked(node.id, event.id);
     const result = step(node.state, event);
     node.state = result.state;
     for (const effect of result.effects) {
       const line = formatNotification(node.id, effect);
       if (line !== null) this.trace.push(line);
       if (effect.type === "roleChanged" && effect.role === "leader") {
-        this.noteLeader(node.id, effect.term);
+        this.checks.becameLeader(node.id, effect.term);
       }
-      if (effect.type === "readReady") this.checkFresh(node.id, effect.id, effect.index);
+      if (effect.type === "readReady") this.checks.readReady(node.id, effect.id, effect.index);
     }
-    this.highestCommit = Math.max(this.highestCommit, result.state.commit);
+    this.checks.committed(result.state.commit);
     for (const message of result.messages) this.send(message);
     const followUps: Event[] = [];
     for (const effect of result.effects) {
@@ -218,7 +205,8 @@ export class Cluster {
     let touchedLog = false;
     for (const write of writes) {
       node.written.push(write);
-      touchedLog = this.writeDisk(node, write) || touchedLog;
+      touchedLog =
+        writeDisk(node.id, node.disk, write, (line) => this.trace.push(line)) || touchedLog;
       for (const message of write.then) this.send(message);
     }
     if (!touchedLog) return [];
@@ -233,70 +221,14 @@ export class Cluster {
     ];
   }
 
-  /** Applies one write to the disk model; returns whether it changed the log. */
-  private writeDisk(node: SimNode, write: PersistEffect): boolean {
-    const disk = node.disk;
-    if (write.snapshot !== undefined) {
-      disk.snapshot = write.snapshot;
-      const snapshotIndex = write.snapshot.index;
-      disk.entries = disk.entries.filter((e) => e.index > snapshotIndex);
-    }
-    if (write.truncateFrom !== undefined) {
-      const from = write.truncateFrom;
-      disk.entries = disk.entries.filter((e) => e.index < from);
-    }
-    for (const entry of write.entries) {
-      const expectedIndex = (disk.entries.at(-1)?.index ?? disk.snapshot?.index ?? 0) + 1;
-      if (entry.index !== expectedIndex) {
-        this.trace.push(
-          `VIOLATION ${node.id}: persisted entry ${entry.index}/${entry.term} leaves a gap (log ends at ${expectedIndex - 1})`,
-        );
-      }
-      disk.entries.push(entry);
-    }
-    if (write.hardState !== undefined) disk.hardState = write.hardState;
-    return (
-      write.entries.length > 0 || write.truncateFrom !== undefined || write.snapshot !== undefined
-    );
-  }
-
   /** The model state machine applies at once; returns the `applied` acknowledgement. */
   private apply(node: SimNode, entries: readonly Entry[]): Event {
     this.trace.push(`${node.id}: apply ${entries.map(formatEntry).join(" ")}`);
     for (const entry of entries) {
-      if (entry.index !== node.applied + 1) {
-        this.trace.push(`VIOLATION ${node.id}: applied ${entry.index} after ${node.applied}`);
-      }
+      this.checks.applied(node.id, entry, node.applied);
       node.applied = entry.index;
-      const seen = this.appliedTermAt.get(entry.index);
-      const mine = formatEntry(entry);
-      if (seen !== undefined && seen !== mine) {
-        this.trace.push(`VIOLATION ${node.id}: applied ${mine} where another node applied ${seen}`);
-      }
-      this.appliedTermAt.set(entry.index, mine);
     }
     return { type: "applied", index: node.applied as Index };
-  }
-
-  /**
-   * Linearizability of a read (thesis §6.4): it must reflect every write committed before it was
-   * asked, so its index may not be below any commit index known anywhere at that moment.
-   */
-  private checkFresh(id: NodeId, readId: string, index: number): void {
-    const floor = this.readFloors.get(`${id}/${readId}`);
-    if (floor !== undefined && index < floor) {
-      this.trace.push(
-        `VIOLATION ${id}: read ${readId} ready at ${index}, but ${floor} was committed before it was asked`,
-      );
-    }
-  }
-
-  private noteLeader(id: NodeId, term: Term): void {
-    const other = this.leaderOfTerm.get(term);
-    if (other !== undefined && other !== id) {
-      this.trace.push(`VIOLATION: ${id} and ${other} both lead term ${term}`);
-    }
-    this.leaderOfTerm.set(term, id);
   }
 
   private send(message: Message): void {
