@@ -1,8 +1,9 @@
 // Measures the playground's targets in Chromium (not a test: tests never assert on time):
 //   - frame time at 5 and 7 nodes, normal speed (1×), from a Chromium performance trace: wall time
 //     and the main thread's own CPU time per frame (on a loaded machine the two part ways);
-//   - the replay worker's fast-forward in simulated events per second (wall time, and the worker
-//     thread's CPU time from a trace), each command run with
+//   - the replay worker's fast-forward in simulated events per second (wall time, the worker
+//     thread's CPU time from a trace, and the renderer's CPU in all threads), each command run in
+//     a fresh worker and again in the same (warm) worker, with
 //     frames recorded (what a person watches) and without (the simulator alone in the worker),
 //     and the same command in this Node process, interleaved, so the recording's share and the
 //     browser's against Node are ratios from one run;
@@ -171,18 +172,23 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const disk of ["", " --disk memory"]) {
       for (const record of [false, true]) {
-        const run = await replayInWorker(
-          browser,
-          page,
-          site.url,
-          join(dir, "replay-trace.json"),
-          `pnpm sim --seed 1 --steps ${steps} --nodes 5${disk}`,
-          record,
-        );
-        runs.push(run);
-        console.log(
-          `worker ${record ? "recorded" : "bare    "} ${run.command}: ${run.eventsPerSecond.toLocaleString("en")} events/s (${run.runMs} ms), ${run.eventsPerCpuSecond.toLocaleString("en")} per CPU second (${run.cpuMs} ms), on the page after ${run.deliveredMs} ms${run.frameBytes === null ? "" : `, frames ${(run.frameBytes / 1e6).toFixed(1)} MB (${Math.round(run.frameBytes / run.steps)} bytes per event)`}, fingerprint ${run.fingerprint}`,
-        );
+        // A fresh worker's first run (V8 compiles the simulator while it runs), then the same
+        // command again in that worker (the page keeps an idle worker for the next run).
+        for (const worker of ["fresh", "warm"] as const) {
+          const run = await replayInWorker(
+            browser,
+            page,
+            site.url,
+            join(dir, "replay-trace.json"),
+            `pnpm sim --seed 1 --steps ${steps} --nodes 5${disk}`,
+            record,
+            worker,
+          );
+          runs.push(run);
+          console.log(
+            `worker ${record ? "recorded" : "bare    "} ${worker === "fresh" ? "1st run" : `run ${run.workerRun}  `} ${run.command}: ${run.eventsPerSecond.toLocaleString("en")} events/s (${run.runMs} ms), ${run.eventsPerCpuSecond.toLocaleString("en")} per CPU second (${run.cpuMs} ms); renderer CPU in all threads ${run.rendererMs} ms, ${run.rendererUsPerEvent} µs per event; on the page after ${run.deliveredMs} ms${run.frameBytes === null ? "" : `, frames ${(run.frameBytes / 1e6).toFixed(1)} MB (${Math.round(run.frameBytes / run.steps)} bytes per event)`}, fingerprint ${run.fingerprint}`,
+          );
+        }
       }
       const node = await inNode(`pnpm sim --seed 1 --steps ${steps} --nodes 5${disk}`);
       runs.push(node);

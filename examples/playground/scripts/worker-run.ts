@@ -1,11 +1,14 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 
 // One replay in the page's worker, timed two ways: the wall time the worker reports (what a
 // person waits), and the worker thread's CPU time from a Chromium trace (its tasks' thread time,
 // `tdur`). On a shared machine the wall time counts every moment the worker waited for a core
 // (and, in a garbage collection, for helper threads that waited for one); the CPU time counts
-// only its own work. Used by measure.ts and compare-worker.ts.
+// only its own work. Used by measure.ts and compare-worker.ts. A third figure is the CPU time of
+// Chromium's renderer processes in all their threads (Linux /proc): the worker's, and also V8's
+// compiler threads and GC helpers, which on a 2-core machine take the cores the worker would run
+// on (a fresh worker's compiling cost about twice its own CPU in session 7).
 
 type ThreadEvent = {
   name: string;
@@ -31,7 +34,29 @@ export function workerCpuMs(tracePath: string): number {
   return tasks.reduce((sum, e) => sum + (e.tdur ?? 0) / 1000, 0);
 }
 
-/** Replays `command` in the page's worker and reads the timings from its summary and a trace. */
+/** Every Chromium renderer process's CPU time in all its threads, in ms (Linux /proc). */
+export function rendererCpuMs(): number {
+  const ticksPerMs = 100 / 1000; // USER_HZ: 100 on Linux
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--type=renderer")) continue;
+      // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended while being read
+    }
+  }
+  return ticks / ticksPerMs;
+}
+
+/**
+ * Replays `command` in the page's worker and reads the timings from its summary and a trace.
+ * `worker: "fresh"` reloads the page first, so the run is a new worker's first (V8 compiles the
+ * simulator as it runs); `"warm"` reuses the page's idle worker if it has one.
+ */
 export async function replayInWorker(
   browser: Browser,
   page: Page,
@@ -39,13 +64,17 @@ export async function replayInWorker(
   tracePath: string,
   command: string,
   record: boolean,
+  worker: "fresh" | "warm" = "fresh",
 ) {
   await page.goto(`${url}#replay`);
+  if (worker === "fresh") await page.reload();
   await page.fill("#replay-command", command);
   await page.setChecked("#replay-record", record);
   await browser.startTracing(page, { path: tracePath, categories: ["devtools.timeline"] });
+  const rendererBefore = rendererCpuMs();
   await page.click("#replay-form button[type=submit]");
   await page.waitForSelector("#replay-summary [data-fingerprint]", { timeout: 600_000 });
+  const rendererMs = Math.round(rendererCpuMs() - rendererBefore);
   await browser.stopTracing();
   const read = (selector: string, name: string) => page.getAttribute(selector, name);
   const runMs = Number(await read("[data-run-ms]", "data-run-ms"));
@@ -56,15 +85,22 @@ export async function replayInWorker(
       ? Number(await read("[data-steps]", "data-steps"))
       : Math.round((eventsPerSecond * runMs) / 1000);
   const cpuMs = Math.round(workerCpuMs(tracePath));
+  const workerRun =
+    (await page.locator("[data-worker-run]").count()) > 0
+      ? Number(await read("[data-worker-run]", "data-worker-run"))
+      : 1;
   return {
     command,
     record,
+    workerRun,
     steps,
     fingerprint: await read("#fingerprint", "data-fingerprint"),
     runMs,
     eventsPerSecond,
     cpuMs,
     eventsPerCpuSecond: Math.round((steps * 1000) / Math.max(cpuMs, 1)),
+    rendererMs,
+    rendererUsPerEvent: Math.round((rendererMs * 10_000) / Math.max(steps, 1)) / 10,
     deliveredMs: Number(await read("[data-delivered-ms]", "data-delivered-ms")),
     frameBytes:
       record && (await page.locator("[data-frame-bytes]").count()) > 0

@@ -5,13 +5,16 @@ import { ReplayIndex, replayCardsHtml, summaryHtml, traceHtml } from "./replay-v
 // The replay mode: paste what `pnpm sim` printed, pick a planted defect or none, and watch the
 // very run the CLI ran (same fingerprint), frame by frame, or jump to its first violation.
 
-type WorkerAnswer = { ok: true; result: ReplayResult } | { ok: false; error: string };
+type WorkerAnswer =
+  | { ok: true; result: ReplayResult; workerRun: number }
+  | { ok: false; error: string };
 
 const framesPerSecond = 240;
 
 export class ReplayPanel {
   readonly #root: HTMLElement;
   #worker: Worker | null = null;
+  #running = false;
   #index: ReplayIndex | null = null;
   #position = 0;
   #playing = false;
@@ -62,20 +65,26 @@ export class ReplayPanel {
   }
 
   run(request: ReplayRequest): void {
-    this.#worker?.terminate();
-    this.#el("replay-summary").innerHTML = `<p>running <code>${request.command}</code>…</p>`;
-    const worker = new Worker(new URL("./replay-worker.ts", import.meta.url), { type: "module" });
+    // A worker that is still running the previous replay is stopped; an idle one is reused, so a
+    // second run starts with the simulator's code already compiled and optimized by V8.
+    if (this.#running) this.#worker?.terminate();
+    const worker =
+      this.#worker !== null && !this.#running
+        ? this.#worker
+        : new Worker(new URL("./replay-worker.ts", import.meta.url), { type: "module" });
     this.#worker = worker;
+    this.#running = true;
+    this.#el("replay-summary").innerHTML = `<p>running <code>${request.command}</code>…</p>`;
     const posted = performance.now();
     worker.onmessage = (event: MessageEvent<WorkerAnswer>) => {
       const deliveredMs = performance.now() - posted;
-      worker.terminate();
+      this.#running = false;
       if (!event.data.ok) {
         this.#el("replay-summary").innerHTML = `<p class="violation">${event.data.error}</p>`;
         return;
       }
       const result = event.data.result;
-      this.#el("replay-summary").innerHTML = summaryHtml(result, deliveredMs);
+      this.#el("replay-summary").innerHTML = summaryHtml(result, deliveredMs, event.data.workerRun);
       this.#index =
         result.frames === null ? null : new ReplayIndex({ ...result, frames: result.frames });
       const scrubber = this.#el<HTMLInputElement>("replay-scrubber");

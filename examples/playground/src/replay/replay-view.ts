@@ -59,8 +59,11 @@ function latest(positions: Int32Array, position: number): number {
   return found;
 }
 
-/** `deliveredMs`: from the request posted to the result in the page (start-up, run, hand-over). */
-export function summaryHtml(result: ReplayResult, deliveredMs: number): string {
+/**
+ * `deliveredMs`: from the request posted to the result in the page (start-up, run, hand-over);
+ * `workerRun`: which run of its worker this was (1: V8 compiled the simulator during it).
+ */
+export function summaryHtml(result: ReplayResult, deliveredMs: number, workerRun: number): string {
   const v = result.violation;
   const verdict =
     v !== null
@@ -73,7 +76,7 @@ export function summaryHtml(result: ReplayResult, deliveredMs: number): string {
   return `<p><code>${escapeHtml(result.command)}</code>${result.defect === null ? "" : ` with the planted defect <b>${result.defect}</b>`}</p>
 <p>seed <b>${result.seed}</b> · outcome <b data-outcome="${result.outcome}">${result.outcome}</b> · <span data-steps="${result.steps}">${result.steps} events</span> ·
 ${(result.simulatedMs / 1000).toFixed(2)} s simulated · fingerprint <b id="fingerprint" data-fingerprint="${result.fingerprint}">${result.fingerprint}</b> ·
-${timingHtml(result, deliveredMs)}</p>${verdict}`;
+${timingHtml(result, deliveredMs, workerRun)}</p>${verdict}`;
 }
 
 /** What a recorded run holds on the page: the bytes of its columns. */
@@ -81,13 +84,17 @@ function packedBytes(frames: PackedFrames): number {
   return transferables(frames).reduce((sum, buffer) => sum + buffer.byteLength, 0);
 }
 
-function timingHtml(result: ReplayResult, deliveredMs: number): string {
+function timingHtml(result: ReplayResult, deliveredMs: number, workerRun: number): string {
   const perSecond = Math.round((result.steps * 1000) / Math.max(result.runMs, 1));
   const recorded =
     result.frames === null
       ? "not recorded"
       : `${result.frames.count.toLocaleString("en")} frames recorded, packed in ${Math.round(result.packMs)} ms into <span data-frame-bytes="${packedBytes(result.frames)}">${(packedBytes(result.frames) / 1e6).toFixed(1)} MB</span>`;
-  return `ran in the worker in <b data-run-ms="${Math.round(result.runMs)}" data-events-per-second="${perSecond}">${Math.round(result.runMs)} ms (${perSecond.toLocaleString("en")} events/s)</b>;
+  const worker =
+    workerRun === 1
+      ? "a fresh worker (compiling as it goes)"
+      : `the worker's run ${workerRun} (code already compiled)`;
+  return `ran in <span data-worker-run="${workerRun}">${worker}</span> in <b data-run-ms="${Math.round(result.runMs)}" data-events-per-second="${perSecond}">${Math.round(result.runMs)} ms (${perSecond.toLocaleString("en")} events/s)</b>;
 ${recorded}; on this page <span data-delivered-ms="${Math.round(deliveredMs)}">${Math.round(deliveredMs)} ms</span> after the request`;
 }
 

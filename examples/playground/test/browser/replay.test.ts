@@ -52,9 +52,13 @@ describe.skipIf(!chromiumPresent)("replay in Chromium", () => {
     await setRange(page, "#replay-scrubber", "min");
     expect(await page.locator('#replay-cards [data-role="leader"]').count()).toBe(0);
 
-    // Run again without recording: the same fingerprint, and no frames left on screen.
+    expect(await page.getAttribute("[data-worker-run]", "data-worker-run")).toBe("1");
+
+    // Run again without recording, in the same worker (kept for the next run, its code compiled):
+    // the same fingerprint, and no frames left on screen.
     await page.setChecked("#replay-record", false);
     await replay(page, `pnpm sim --seed ${seed}`);
+    expect(await page.getAttribute("[data-worker-run]", "data-worker-run")).toBe("2");
     expect(await page.getAttribute("#fingerprint", "data-fingerprint")).toBe(expected);
     expect(await page.textContent("#replay-summary")).toContain("not recorded");
     expect(await page.getAttribute("#replay-scrubber", "max")).toBe("0");
@@ -70,7 +74,11 @@ describe.skipIf(!chromiumPresent)("replay in Chromium", () => {
     const expected = cliFingerprint(1, ...flags);
     const { page, errors } = await openPage(playground.context(), `${playground.url()}#replay`);
     await page.setChecked("#replay-record", false);
+    // First a run with a planted defect, so that the seed-1 run is the worker's second: a reused
+    // worker keeps nothing of a run (not its core, not its state) that could change the next.
+    await replay(page, "pnpm sim --seed 3 --steps 2000", "forgetsVoteOnRestart");
     await replay(page, `pnpm sim --seed 1 ${flags.join(" ")}`);
+    expect(await page.getAttribute("[data-worker-run]", "data-worker-run")).toBe("2");
     expect(await page.getAttribute("[data-outcome]", "data-outcome")).toBe("ok");
     expect(await page.getAttribute("#fingerprint", "data-fingerprint")).toBe(expected);
     expect(errors).toEqual([]);
