@@ -3,7 +3,9 @@
 // with the most self time on the worker's thread (and on the page's, to show it stays idle).
 // Not a test. Run:
 //   npx pnpm@12.4.2 playground-profile [--command "pnpm sim --seed 1 --steps 100000 --nodes 5"]
-//     [--record] [--top 40]
+//     [--record] [--warm] [--top 40]
+// --warm profiles the command's second run in the page's worker (its code already compiled by
+// an untraced first run), as a person's runs after the first are.
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -16,6 +18,7 @@ const { values: flags } = parseArgs({
   options: {
     command: { type: "string", default: "pnpm sim --seed 1 --steps 100000 --nodes 5" },
     record: { type: "boolean", default: false },
+    warm: { type: "boolean", default: false },
     top: { type: "string", default: "40" },
     /** Analyse a trace written by an earlier run instead of running one. */
     trace: { type: "string" },
@@ -133,6 +136,10 @@ async function traceReplay(): Promise<string> {
     await page.goto(`${site.url}#replay`);
     await page.fill("#replay-command", flags.command);
     await page.setChecked("#replay-record", flags.record);
+    if (flags.warm) {
+      await page.click("#replay-form button[type=submit]");
+      await page.waitForSelector("#replay-summary [data-fingerprint]", { timeout: 600_000 });
+    }
     const tracePath = join(dir, "profile.json");
     await browser.startTracing(page, {
       path: tracePath,
@@ -142,7 +149,9 @@ async function traceReplay(): Promise<string> {
     await page.waitForSelector("#replay-summary [data-fingerprint]", { timeout: 600_000 });
     const rate = await page.getAttribute("[data-events-per-second]", "data-events-per-second");
     await browser.stopTracing();
-    console.log(`${flags.command}${flags.record ? " (recorded)" : ""}: ${rate} events/s`);
+    console.log(
+      `${flags.command}${flags.record ? " (recorded)" : ""}${flags.warm ? " (second run in the worker)" : ""}: ${rate} events/s`,
+    );
     console.log(`trace: ${tracePath}`);
     return tracePath;
   } finally {
