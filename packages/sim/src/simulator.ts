@@ -146,8 +146,15 @@ class Simulation<S> implements NodeHost {
           this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, crash),
       },
     );
+    this.nodes = this.#makeNodes(run, root);
+    this.clients = this.#makeClients(nodeCount, root.fork("clients"));
+  }
+
+  /** The servers, each on its own disk (node-disk.ts) with the core under test. */
+  #makeNodes(run: RunOptions<S>, root: Prng): SimNode<S>[] {
+    const options = this.options;
     const core = (run.core ?? flotillaCore) as RaftCore<S>;
-    this.nodes = this.ids.map(
+    return this.ids.map(
       (id, i) =>
         new SimNode<S>(this, core, run.rules, id, i, root, () =>
           nodeDisk(
@@ -170,7 +177,12 @@ class Simulation<S> implements NodeHost {
           ),
         ),
     );
-    this.clients = new KvClients(
+  }
+
+  /** The clients and their workload, on the options' keys, pace and read mix (kv-clients.ts). */
+  #makeClients(nodeCount: number, prng: Prng): KvClients {
+    const options = this.options;
+    return new KvClients(
       {
         nodeCount,
         nowMs: () => this.network.nowMs,
@@ -195,7 +207,7 @@ class Simulation<S> implements NodeHost {
         stallMs: options.clientStallMs,
         readOnlyClients: options.readOnlyClients,
       },
-      root.fork("clients"),
+      prng,
     );
   }
 
