@@ -46,21 +46,7 @@ export function decodeBody(reader: Reader, tag: number): Message | undefined {
     case messageTags.appendEntriesResponse:
       return decodeAppendEntriesResponse(reader, from, to, term);
     case messageTags.installSnapshot:
-      return {
-        type: "installSnapshot",
-        from,
-        to,
-        term,
-        snapshotIndex: reader.uint("snapshotIndex") as Index,
-        snapshotTerm: reader.uint("snapshotTerm") as Term,
-        membership: decodeNamedMembership(reader),
-        size: reader.uint("size"),
-        checksum: reader.uint("checksum"),
-        offset: reader.uint("offset"),
-        done: reader.bool("done"),
-        seq: reader.uint("seq"),
-        data: reader.bytes("data"),
-      };
+      return decodeInstallSnapshot(reader, from, to, term);
     case messageTags.installSnapshotResponse:
       return {
         type: "installSnapshotResponse",
@@ -95,6 +81,25 @@ export function decodeBody(reader: Reader, tag: number): Message | undefined {
     default:
       return undefined;
   }
+}
+
+/** A chunk of a snapshot, with the snapshot's metadata (every chunk carries it). */
+function decodeInstallSnapshot(reader: Reader, from: NodeId, to: NodeId, term: Term): Message {
+  return {
+    type: "installSnapshot",
+    from,
+    to,
+    term,
+    snapshotIndex: reader.uint("snapshotIndex") as Index,
+    snapshotTerm: reader.uint("snapshotTerm") as Term,
+    membership: decodeNamedMembership(reader),
+    size: reader.uint("size"),
+    checksum: reader.uint("checksum"),
+    offset: reader.uint("offset"),
+    done: reader.bool("done"),
+    seq: reader.uint("seq"),
+    data: reader.bytes("data"),
+  };
 }
 
 /** `transfer` is present only when true, so a decoded vote re-encodes to the same bytes. */
