@@ -6,30 +6,43 @@
 // Large state (hundreds of megabytes) shapes it. The keys live in a copy-on-write B+ tree
 // (sorted-btree): `capture()` freezes the current state in O(1) by sharing the tree, and a write
 // after it copies only the few nodes on its own path, so a snapshot costs no second copy of the
-// state and the store keeps applying while the snapshot is read. The snapshot's bytes come out
-// in key order (the snapshot format's order, for free) as an async stream of slices with a yield
-// to the event loop between them, so no slice holds the loop for more than about a millisecond.
-// Restoring consumes such a stream the same way.
+// state and the store keeps applying while the snapshot is read. The values are not in the JS
+// heap: each key's record (its `put` command, framed as in a snapshot) lives in a slab outside
+// it (record-arena.ts), and the tree maps the key to the record's number, so a garbage
+// collection's work is the keys', not the state's. The snapshot's bytes are those records copied
+// out in key order (the snapshot format's order, for free) as an async stream of slices with a
+// yield to the event loop between them, so no slice holds the loop for more than about a
+// millisecond. Restoring consumes such a stream the same way, copying records in undecoded.
 
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Index, SnapshotStream, StateMachine } from "@flotilla/core";
 import {
   compareKeys,
   decodeKvCommand,
-  encodeKvSnapshotSlices,
+  decodeKvPut,
+  encodeKvCommand,
+  KvCommandError,
   type KvOutput,
   KvSnapshotDecoder,
+  kvPutValueStart,
   kvSnapshotSliceBytesDefault,
 } from "@flotilla/kv-model";
 import sortedBtree from "sorted-btree";
+import {
+  type FrozenSlabs,
+  framedRecordIn,
+  RecordArena,
+  type RecordHandle,
+} from "./record-arena.js";
 
 // sorted-btree is CommonJS with `exports.default`: Node's ESM import gives `module.exports`, so the
 // class is its `default`; vitest's interop hands over the class itself.
 type BTreeClass = typeof sortedBtree.default;
 const BTree: BTreeClass =
   (sortedBtree as { default?: BTreeClass }).default ?? (sortedBtree as unknown as BTreeClass);
-type Tree = InstanceType<typeof BTree<string, string>>;
+type Tree = InstanceType<typeof BTree<string, RecordHandle>>;
 
 /** Restoring yields to the event loop after about this many bytes of records. */
 const restoreYieldBytes = 256 * 1024;
@@ -45,40 +58,52 @@ export type KvCapture = {
 };
 
 export class KvStore implements StateMachine<KvOutput> {
-  #tree: Tree = new BTree(undefined, compareKeys);
-  #bytes = 0;
-  /** The XOR of SHA-256(key, value) over all keys, kept up to date per write (`digest`). */
-  #digest = Buffer.alloc(32);
+  readonly #slabBytes: number | undefined;
+  #state: StoreState;
+
+  /** `slabBytes`: the size of the record slabs (default 4 MiB; tests use small ones). */
+  constructor(options: { readonly slabBytes?: number } = {}) {
+    this.#slabBytes = options.slabBytes;
+    this.#state = new StoreState(this.#slabBytes);
+  }
 
   get size(): number {
-    return this.#tree.size;
+    return this.#state.tree.size;
   }
 
   /** The keys' and values' UTF-8 bytes: the state's size, near enough to its snapshot's. */
   get bytes(): number {
-    return this.#bytes;
+    return this.#state.bytes;
+  }
+
+  /** The bytes the record slabs hold, live records and holes: the state's memory off the heap. */
+  get slabBytes(): number {
+    return this.#state.arena.heldBytes;
   }
 
   /** The value of `key` as applied so far (null: absent): what a linearizable read returns. */
   get(key: string): string | null {
-    return this.#tree.get(key) ?? null;
+    return this.#state.value(key);
   }
 
   apply(command: Uint8Array, _index: Index): KvOutput {
     // A malformed command in a committed entry throws: the driver then stops the node, which is
     // right, since every replica would have to agree on what such an entry means.
+    const put = decodeKvPut(command, isUtf8);
+    if (put !== null) {
+      this.#state.put(put.key, command, put.valueStart);
+      return { op: "put" };
+    }
     const input = decodeKvCommand(command);
     switch (input.op) {
-      case "put":
-        this.#set(input.key, input.value);
-        return { op: "put" };
-      case "get":
-        return { op: "get", value: this.#tree.get(input.key) ?? null };
+      case "put": // decodeKvPut took every put
       case "cas": {
-        const ok = (this.#tree.get(input.key) ?? null) === input.expected;
-        if (ok) this.#set(input.key, input.value);
-        return { op: "cas", ok };
+        const ok = input.op === "put" || this.#state.value(input.key) === input.expected;
+        if (ok) this.#state.putValue(input.key, input.value);
+        return input.op === "put" ? { op: "put" } : { op: "cas", ok };
       }
+      case "get":
+        return { op: "get", value: this.#state.value(input.key) };
       default: {
         const never: never = input;
         throw new TypeError(`unknown kv command ${JSON.stringify(never)}`);
@@ -88,11 +113,13 @@ export class KvStore implements StateMachine<KvOutput> {
 
   /** Freezes the current state in O(1); writes after this call do not change the capture. */
   capture(): KvCapture {
-    const frozen = this.#tree.clone();
+    const state = this.#state;
+    const frozen = state.tree.clone();
+    const slabs = state.arena.frozen();
     return {
       size: frozen.size,
-      bytes: this.#bytes,
-      chunks: (sliceBytes = kvSnapshotSliceBytesDefault) => streamSlices(frozen, sliceBytes),
+      bytes: state.bytes,
+      chunks: (sliceBytes = kvSnapshotSliceBytesDefault) => streamSlices(frozen, slabs, sliceBytes),
     };
   }
 
@@ -100,18 +127,15 @@ export class KvStore implements StateMachine<KvOutput> {
   async restoreFrom(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
     // The old state is dropped first: holding it until the new one is complete would double the
     // memory, and a restore that fails stops the node anyway (the driver's StateMachineFailedError).
-    this.#reset();
-    const tree: Tree = new BTree(undefined, compareKeys);
-    const digest = Buffer.alloc(32);
-    let bytes = 0;
+    this.#state = new StoreState(this.#slabBytes);
+    const state = new StoreState(this.#slabBytes);
     let sinceYield = 0;
     const decoder = new KvSnapshotDecoder();
     for await (const chunk of chunks) {
-      for (const [key, value] of decoder.push(chunk)) {
-        // A snapshot holds each key once, in order: no old value to take out of the digest.
-        xorInto(digest, entryHash(key, value));
-        tree.set(key, value);
-        bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+      for (const record of decoder.pushRecords(chunk)) {
+        const put = decodeKvPut(record, isUtf8);
+        if (put === null) throw new KvCommandError("a snapshot holds a command other than put");
+        state.put(put.key, record, put.valueStart);
       }
       sinceYield += chunk.length;
       if (sinceYield >= restoreYieldBytes) {
@@ -120,9 +144,7 @@ export class KvStore implements StateMachine<KvOutput> {
       }
     }
     decoder.end();
-    this.#tree = tree;
-    this.#bytes = bytes;
-    this.#digest = digest;
+    this.#state = state;
   }
 
   /**
@@ -146,38 +168,86 @@ export class KvStore implements StateMachine<KvOutput> {
    * leadership.
    */
   digest(): string {
-    return this.#digest.toString("hex").slice(0, 16);
+    return this.#state.digest.toString("hex").slice(0, 16);
+  }
+}
+
+/** The live state: the tree of keys, the slabs of their records, and what is kept per write. */
+class StoreState {
+  readonly tree: Tree = new BTree(undefined, compareKeys);
+  readonly arena: RecordArena;
+  bytes = 0;
+  /** The XOR of SHA-256(key, value) over all keys, kept up to date per write (`digest`). */
+  readonly digest = Buffer.alloc(32);
+
+  constructor(slabBytes: number | undefined) {
+    const keyOf = (record: Uint8Array) => (decodeKvPut(record, isUtf8) as { key: string }).key;
+    this.arena = new RecordArena({
+      ...(slabBytes === undefined ? {} : { slabBytes }),
+      isLive: (record, handle) => this.tree.get(keyOf(record)) === handle,
+      moved: (record, handle) => this.tree.set(keyOf(record), handle),
+    });
   }
 
-  #set(key: string, value: string): void {
-    const old = this.#tree.get(key);
+  value(key: string): string | null {
+    const handle = this.tree.get(key);
+    if (handle === undefined) return null;
+    const record = this.arena.record(handle);
+    return Buffer.from(record.buffer, record.byteOffset, record.length).toString(
+      "utf8",
+      kvPutValueStart(record),
+    );
+  }
+
+  /** Sets `key` to the value of `record`, a checked `put` command whose value starts there. */
+  put(key: string, record: Uint8Array, valueStart: number): void {
+    const old = this.tree.get(key);
     if (old !== undefined) {
-      xorInto(this.#digest, entryHash(key, old));
-      this.#bytes -= Buffer.byteLength(old);
+      const oldRecord = this.arena.record(old);
+      const oldValue = oldRecord.subarray(kvPutValueStart(oldRecord));
+      xorInto(this.digest, entryHash(key, oldValue));
+      this.bytes -= oldValue.length;
     } else {
-      this.#bytes += Buffer.byteLength(key);
+      this.bytes += Buffer.byteLength(key);
     }
-    xorInto(this.#digest, entryHash(key, value));
-    this.#bytes += Buffer.byteLength(value);
-    this.#tree.set(key, value);
+    xorInto(this.digest, entryHash(key, record.subarray(valueStart)));
+    this.bytes += record.length - valueStart;
+    this.tree.set(key, this.arena.append(record));
+    // Released last: compaction may move records, and must find this key's new one in the tree.
+    if (old !== undefined) this.arena.release(old);
   }
 
-  #reset(): void {
-    this.#tree = new BTree(undefined, compareKeys);
-    this.#bytes = 0;
-    this.#digest = Buffer.alloc(32);
+  putValue(key: string, value: string): void {
+    const record = encodeKvCommand({ op: "put", key, value });
+    this.put(key, record, kvPutValueStart(record));
   }
 }
 
 /** The snapshot of `frozen`, slice by slice, giving the event loop a turn after each slice. */
-async function* streamSlices(frozen: Tree, sliceBytes: number): AsyncGenerator<Uint8Array> {
-  for (const slice of encodeKvSnapshotSlices(frozen.entries(), sliceBytes)) {
-    yield slice;
-    await yieldToEventLoop();
+async function* streamSlices(
+  frozen: Tree,
+  slabs: FrozenSlabs,
+  sliceBytes: number,
+): AsyncGenerator<Uint8Array> {
+  // Each record is already framed as the snapshot wants it: a slice is records copied out.
+  let parts: Uint8Array[] = [];
+  let used = 0;
+  const pair: (string | RecordHandle)[] = [];
+  for (const [, handle] of frozen.entries(undefined, pair)) {
+    const framed = framedRecordIn(slabs, handle);
+    parts.push(framed);
+    used += framed.length;
+    if (used >= sliceBytes) {
+      yield Buffer.concat(parts, used);
+      parts = [];
+      used = 0;
+      await yieldToEventLoop();
+    }
   }
+  if (used > 0) yield Buffer.concat(parts, used);
 }
 
-function entryHash(key: string, value: string): Buffer {
+function entryHash(key: string, value: Uint8Array): Buffer {
   return createHash("sha256").update(`${key.length}:${key}`).update(value).digest();
 }
 

@@ -1,7 +1,8 @@
 // KvStore's streamed snapshots: a capture is a consistent point. Whatever writes, further
 // captures and restores interleave with the reading of a capture's slices, its bytes are exactly
-// the snapshot of the state at `capture()`; and restoring from chunks cut anywhere rebuilds a
-// state, digest included, equal to the one captured.
+// the snapshot of the state at `capture()` (the records it reads are moved by compaction meanwhile
+// in small slabs); and restoring from chunks cut anywhere rebuilds a state, digest included,
+// equal to the one captured.
 import { index } from "@flotilla/core";
 import {
   decodeKvSnapshot,
@@ -75,9 +76,12 @@ describe("KvStore streamed snapshots", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(write, { maxLength: 20 }),
-        fc.array(step, { maxLength: 60 }),
-        async (initial, steps) => {
-          const store = new KvStore();
+        fc.array(step, { maxLength: 150 }),
+        // Slabs of a few records, so that overwrites compact them (moving records a capture
+        // still reads from the slab it froze) and larger records take slabs of their own.
+        fc.integer({ min: 16, max: 256 }),
+        async (initial, steps, slabBytes) => {
+          const store = new KvStore({ slabBytes });
           const model = new Map<string, string>();
           let at = 0;
           const run = (input: KvInput) => {
@@ -143,6 +147,25 @@ describe("KvStore streamed snapshots", () => {
       }),
       { seed: SEED, numRuns: 100 },
     );
+  });
+
+  it("a capture reads its records from the slabs it froze, even once compaction dropped them", async () => {
+    const store = new KvStore({ slabBytes: 64 });
+    const put = (key: string, value: string) => encodeKvCommand({ op: "put", key, value });
+    let at = 0;
+    const model = new Map<string, string>();
+    for (let i = 0; i < 20; i += 1) {
+      store.apply(put(`k${i % 5}`, `v${i}`), index(++at));
+      model.set(`k${i % 5}`, `v${i}`);
+    }
+    const capture = store.capture();
+    const slabsAtCapture = store.slabBytes;
+    for (let i = 0; i < 50; i += 1) store.apply(put(`k${i % 5}`, `w${i}`), index(++at));
+    // Every record the capture holds was overwritten, and the slabs were compacted meanwhile.
+    expect(store.slabBytes).toBeLessThan(slabsAtCapture);
+    const bytes: Uint8Array[] = [];
+    for await (const slice of capture.chunks(10)) bytes.push(slice);
+    expect(sorted(decodeKvSnapshot(Uint8Array.from(Buffer.concat(bytes))))).toEqual(sorted(model));
   });
 
   it("gives the event loop a turn between slices", async () => {

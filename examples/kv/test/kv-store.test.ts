@@ -61,3 +61,26 @@ describe("KvStore", () => {
     expect(c.digest()).not.toBe(d.digest());
   });
 });
+
+describe("KvStore's record slabs", () => {
+  it("compacts the holes overwrites leave: the slabs stay within twice the live records", () => {
+    const store = new KvStore({ slabBytes: 4096 });
+    const value = (i: number, round: number) => `${round}:`.padEnd(40 + ((i * 7) % 60), "v");
+    let at = 0;
+    let peak = 0;
+    for (let round = 0; round < 200; round += 1) {
+      for (let i = 0; i < 50; i += 1) {
+        store.apply(
+          encodeKvCommand({ op: "put", key: `k${i}`, value: value(i, round) }),
+          index(++at),
+        );
+        peak = Math.max(peak, store.slabBytes);
+      }
+    }
+    // Each record: 4-byte frame, opcode, two 1-byte lengths, the key and the value.
+    const live = Array.from({ length: 50 }, (_, i) => 7 + `k${i}`.length + value(i, 199).length);
+    const liveBytes = live.reduce((a, b) => a + b, 0);
+    expect(peak).toBeLessThanOrEqual(2 * liveBytes + 2 * 4096);
+    for (let i = 0; i < 50; i += 1) expect(store.get(`k${i}`)).toBe(value(i, 199));
+  });
+});

@@ -152,6 +152,32 @@ class Reader {
   constructor(readonly bytes: Uint8Array) {}
 
   string(field: string): string {
+    const length = this.#length(field);
+    const start = this.#offset;
+    this.#offset += length;
+    const ascii = length <= shortStringMax ? asciiAt(this.bytes, start, length) : null;
+    if (ascii !== null) return ascii;
+    const slice = this.bytes.subarray(start, start + length);
+    try {
+      return decoder.decode(slice);
+    } catch {
+      throw new KvCommandError(`${field} is not valid UTF-8`);
+    }
+  }
+
+  /** Skips a string checked by `isUtf8` without decoding it; returns where its bytes start. */
+  skipString(field: string, isUtf8: (bytes: Uint8Array) => boolean): number {
+    const length = this.#length(field);
+    const start = this.#offset;
+    this.#offset += length;
+    if (!isUtf8(this.bytes.subarray(start, start + length))) {
+      throw new KvCommandError(`${field} is not valid UTF-8`);
+    }
+    return start;
+  }
+
+  /** Reads a string's varint length and checks that its bytes are within the command. */
+  #length(field: string): number {
     let length = 0;
     for (let shift = 0; ; shift += 7) {
       const byte = this.bytes[this.#offset++];
@@ -163,16 +189,7 @@ class Reader {
     if (length > LENGTH_MAX || this.#offset + length > this.bytes.length) {
       throw new KvCommandError(`${field} claims ${length} bytes, past the end of the command`);
     }
-    const start = this.#offset;
-    this.#offset += length;
-    const ascii = length <= shortStringMax ? asciiAt(this.bytes, start, length) : null;
-    if (ascii !== null) return ascii;
-    const slice = this.bytes.subarray(start, start + length);
-    try {
-      return decoder.decode(slice);
-    } catch {
-      throw new KvCommandError(`${field} is not valid UTF-8`);
-    }
+    return length;
   }
 
   end(): void {
@@ -227,4 +244,58 @@ export function decodeKvCommand(bytes: Uint8Array): KvInput {
   }
   reader.end();
   return command;
+}
+
+/** A `put` command read without decoding its value: its key, and where its value's bytes start. */
+export type KvPutParts = {
+  readonly key: string;
+  /** The value is the command's bytes from here to its end. */
+  readonly valueStart: number;
+};
+
+/**
+ * Reads a `put` command as strictly as `decodeKvCommand` (bounds, lengths, UTF-8, no trailing
+ * bytes) but leaves its value as bytes, for a store that keeps values outside the JS heap; null
+ * for any other opcode. `isUtf8` checks the value (default: a fatal `TextDecoder`; a runtime
+ * with a native check, like Node's `buffer.isUtf8`, passes that one). Throws `KvCommandError`.
+ */
+export function decodeKvPut(
+  bytes: Uint8Array,
+  isUtf8: (bytes: Uint8Array) => boolean = decodesAsUtf8,
+): KvPutParts | null {
+  if (bytes[0] !== PUT) return null;
+  const reader = new Reader(bytes);
+  const key = reader.string("key");
+  const valueStart = reader.skipString("value", isUtf8);
+  reader.end();
+  return { key, valueStart };
+}
+
+/**
+ * Where the value of a well-formed `put` command starts (one this process wrote or checked with
+ * `decodeKvPut`): its bytes run from there to the command's end. No checks.
+ */
+export function kvPutValueStart(put: Uint8Array): number {
+  let at = 1;
+  let keyLength = 0;
+  for (let shift = 0; ; shift += 7) {
+    const byte = put[at++] as number;
+    keyLength += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) break;
+  }
+  at += keyLength;
+  let byte: number;
+  do {
+    byte = put[at++] as number;
+  } while (byte >= 0x80);
+  return at;
+}
+
+function decodesAsUtf8(bytes: Uint8Array): boolean {
+  try {
+    decoder.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }

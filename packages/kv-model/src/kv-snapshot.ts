@@ -11,7 +11,9 @@ import type { KvState } from "./kv-state-machine.js";
 // format is written in slices (`encodeKvSnapshotSlices`, each a whole number of records) and read
 // from chunks cut anywhere (`KvSnapshotDecoder`). The one-buffer functions are the same code.
 
-const recordHeaderBytes = 4;
+/** The bytes of a record's length prefix (big-endian), before its `put` command. */
+export const kvSnapshotRecordHeaderBytes = 4;
+const recordHeaderBytes = kvSnapshotRecordHeaderBytes;
 /** The default slice: big enough to amortise a yield, small enough to encode in ~1 ms. */
 export const kvSnapshotSliceBytesDefault = 256 * 1024;
 /**
@@ -64,6 +66,11 @@ export function* encodeKvSnapshotSlices(
   if (last !== null) yield last;
 }
 
+/** Writes a record's length prefix: `length` is its `put` command's bytes, which follow. */
+export function writeKvSnapshotRecordHeader(length: number, target: Uint8Array, offset: number) {
+  writeUint32BigEndian(length, target, offset);
+}
+
 function writeUint32BigEndian(n: number, target: Uint8Array, offset: number): void {
   target[offset] = n >>> 24;
   target[offset + 1] = (n >>> 16) & 0xff;
@@ -80,22 +87,33 @@ export class KvSnapshotDecoder {
 
   /** Takes the next chunk; returns the entries (key, value) whose records it completes. */
   push(chunk: Uint8Array): Array<readonly [string, string]> {
+    return this.pushRecords(chunk).map((record) => {
+      const command = decodeKvCommand(record);
+      if (command.op !== "put") throw new KvCommandError(`a snapshot holds a ${command.op}`);
+      return [command.key, command.value] as const;
+    });
+  }
+
+  /**
+   * Takes the next chunk; returns the records it completes, each the bytes of a command that
+   * should be a `put` (views of the chunk, valid until the next call; the caller decodes them,
+   * e.g. with `decodeKvPut`, which tells any other command).
+   */
+  pushRecords(chunk: Uint8Array): Uint8Array[] {
     const bytes = this.#pending.length === 0 ? chunk : concat(this.#pending, chunk);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const entries: Array<readonly [string, string]> = [];
+    const records: Uint8Array[] = [];
     let offset = 0;
     while (offset + recordHeaderBytes <= bytes.length) {
       const length = view.getUint32(offset);
       const end = offset + recordHeaderBytes + length;
       if (end > bytes.length) break;
-      const command = decodeKvCommand(bytes.subarray(offset + recordHeaderBytes, end));
-      if (command.op !== "put") throw new KvCommandError(`a snapshot holds a ${command.op}`);
-      entries.push([command.key, command.value]);
+      records.push(bytes.subarray(offset + recordHeaderBytes, end));
       offset = end;
     }
     // A copy: holding a view would keep the whole chunk alive for its last few bytes.
     this.#pending = bytes.slice(offset);
-    return entries;
+    return records;
   }
 
   /** The stream has ended: throws `KvCommandError` if a record was left incomplete. */

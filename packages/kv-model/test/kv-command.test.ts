@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeKvCommand, encodeKvCommand, KvCommandError, type KvInput } from "../src/index.js";
+import {
+  decodeKvCommand,
+  decodeKvPut,
+  encodeKvCommand,
+  KvCommandError,
+  type KvInput,
+  kvPutValueStart,
+} from "../src/index.js";
 import { putBytesMax, writeKvPutInto } from "../src/kv-command.js";
 
 const SEED = 31_337;
@@ -121,7 +128,47 @@ describe("KV command bytes", () => {
     ["invalid UTF-8 after ASCII", [2, 3, 107, 107, 0xc0]],
     ["a missing value", [1, 1, 107]],
     ["an overlong varint", [2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]],
+    ["a put with invalid UTF-8 in its value", [1, 1, 107, 1, 0xff]],
+    ["a put with trailing bytes", [1, 1, 107, 1, 118, 0]],
   ])("rejects %s with KvCommandError", (_name, bytes) => {
     expect(() => decodeKvCommand(Uint8Array.from(bytes))).toThrow(KvCommandError);
+    // decodeKvPut rejects every bad put alike (and does not read other opcodes).
+    if (bytes[0] === 1) expect(() => decodeKvPut(Uint8Array.from(bytes))).toThrow(KvCommandError);
+  });
+
+  it(`decodeKvPut reads a put as decodeKvCommand does, leaving its value as bytes (fast-check seed ${SEED})`, () => {
+    const mutated = fc
+      .tuple(commandArb, fc.nat(), fc.integer({ min: 0, max: 255 }))
+      .map(([command, at, byte]) => {
+        const bytes = encodeKvCommand(command);
+        if (bytes.length > 1) bytes[1 + (at % (bytes.length - 1))] = byte;
+        return bytes;
+      });
+    fc.assert(
+      fc.property(fc.oneof(commandArb.map(encodeKvCommand), mutated), (bytes) => {
+        let expected: KvInput | "throws";
+        try {
+          expected = decodeKvCommand(bytes);
+        } catch (error) {
+          expect(error).toBeInstanceOf(KvCommandError);
+          expected = "throws";
+        }
+        if (expected === "throws") {
+          if (bytes[0] === 1) expect(() => decodeKvPut(bytes)).toThrow(KvCommandError);
+          return;
+        }
+        const put = decodeKvPut(bytes);
+        if (expected.op !== "put") {
+          expect(put).toBeNull();
+          return;
+        }
+        expect(put?.key).toBe(expected.key);
+        expect(put?.valueStart).toBe(kvPutValueStart(bytes));
+        expect(new TextDecoder().decode(bytes.subarray(put?.valueStart))).toBe(expected.value);
+        // A checker of the caller's own is what decides the value's UTF-8.
+        expect(() => decodeKvPut(bytes, () => false)).toThrow(KvCommandError);
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
   });
 });
