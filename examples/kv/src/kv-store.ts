@@ -15,7 +15,7 @@
 // millisecond. Restoring consumes such a stream the same way, copying records in undecoded.
 
 import { isUtf8 } from "node:buffer";
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Index, SnapshotStream, StateMachine } from "@flotilla/core";
 import {
@@ -25,8 +25,10 @@ import {
   encodeKvCommand,
   KvCommandError,
   type KvOutput,
+  type KvPutParts,
   KvSnapshotDecoder,
   kvPutValueStart,
+  kvSnapshotRecordHeaderBytes,
   kvSnapshotSliceBytesDefault,
 } from "@flotilla/kv-model";
 import sortedBtree from "sorted-btree";
@@ -91,7 +93,7 @@ export class KvStore implements StateMachine<KvOutput> {
     // right, since every replica would have to agree on what such an entry means.
     const put = decodeKvPut(command, isUtf8);
     if (put !== null) {
-      this.#state.put(put.key, command, put.valueStart);
+      this.#state.put(command, put);
       return { op: "put" };
     }
     const input = decodeKvCommand(command);
@@ -132,11 +134,7 @@ export class KvStore implements StateMachine<KvOutput> {
     let sinceYield = 0;
     const decoder = new KvSnapshotDecoder();
     for await (const chunk of chunks) {
-      for (const record of decoder.pushRecords(chunk)) {
-        const put = decodeKvPut(record, isUtf8);
-        if (put === null) throw new KvCommandError("a snapshot holds a command other than put");
-        state.put(put.key, record, put.valueStart);
-      }
+      state.restoreRecords(chunk, decoder.pushRecords(chunk));
       sinceYield += chunk.length;
       if (sinceYield >= restoreYieldBytes) {
         sinceYield = 0;
@@ -160,8 +158,9 @@ export class KvStore implements StateMachine<KvOutput> {
   }
 
   /**
-   * The XOR of SHA-256(key, value) over all keys: equal states give equal digests whatever the
-   * order of their writes, so replicas at the same applied index must show the same one, which
+   * The XOR over all keys of the SHA-256 of the key's record (its canonical `put` command, the one
+   * encoding of a key and value): equal states give equal digests whatever the order of their
+   * writes, so replicas at the same applied index must show the same one, which
    * is how operators and the fault tests compare them. Kept up to date by each write (the hashes
    * of the old and new value of that key), because /status serves it: hashing the whole state
    * per request stalled a server holding 1 MiB values for seconds, long enough to lose its
@@ -177,7 +176,7 @@ class StoreState {
   readonly tree: Tree = new BTree(undefined, compareKeys);
   readonly arena: RecordArena;
   bytes = 0;
-  /** The XOR of SHA-256(key, value) over all keys, kept up to date per write (`digest`). */
+  /** The XOR of SHA-256(record) over all keys, kept up to date per write (`digest`). */
   readonly digest = Buffer.alloc(32);
 
   constructor(slabBytes: number | undefined) {
@@ -199,27 +198,72 @@ class StoreState {
     );
   }
 
-  /** Sets `key` to the value of `record`, a checked `put` command whose value starts there. */
-  put(key: string, record: Uint8Array, valueStart: number): void {
-    const old = this.tree.get(key);
-    if (old !== undefined) {
-      const oldRecord = this.arena.record(old);
-      const oldValue = oldRecord.subarray(kvPutValueStart(oldRecord));
-      xorInto(this.digest, entryHash(key, oldValue));
-      this.bytes -= oldValue.length;
-    } else {
-      this.bytes += Buffer.byteLength(key);
+  /** Sets a key to the value of `record`, a checked `put` command (`parts`: `decodeKvPut`'s). */
+  put(record: Uint8Array, parts: KvPutParts): void {
+    // The record is hashed and kept as it is, so it must be the one encoding of its key and value.
+    if (!parts.canonical) {
+      const value = Buffer.from(record.buffer, record.byteOffset, record.length).toString(
+        "utf8",
+        parts.valueStart,
+      );
+      this.putValue(parts.key, value);
+      return;
     }
-    xorInto(this.digest, entryHash(key, record.subarray(valueStart)));
-    this.bytes += record.length - valueStart;
-    this.tree.set(key, this.arena.append(record));
+    this.#place(record, parts, this.arena.append(record));
+  }
+
+  /**
+   * Puts the `records` of a snapshot that `chunk` completes (KvSnapshotDecoder.pushRecords): the
+   * chunk becomes a slab, and those of its records that lie in it are kept there, not copied.
+   */
+  restoreRecords(chunk: Uint8Array, records: readonly Uint8Array[]): void {
+    const inChunk = records.filter((record) => record.buffer === chunk.buffer);
+    const first = inChunk[0];
+    const last = inChunk[inChunk.length - 1];
+    const framedAt = (record: Uint8Array) =>
+      record.byteOffset - kvSnapshotRecordHeaderBytes - chunk.byteOffset;
+    const base =
+      first === undefined || last === undefined
+        ? null
+        : this.arena.adopt(
+            new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+            framedAt(first),
+            last.byteOffset + last.length - chunk.byteOffset,
+          );
+    for (const record of records) {
+      const put = decodeKvPut(record, isUtf8);
+      if (put === null) throw new KvCommandError("a snapshot holds a command other than put");
+      const adopted = base !== null && record.buffer === chunk.buffer;
+      if (adopted && put.canonical) this.#place(record, put, base + framedAt(record));
+      else {
+        this.put(record, put);
+        if (adopted) this.arena.release(base + framedAt(record)); // a copy holds it now
+      }
+    }
+  }
+
+  /** Sets a key to `record`, already in the arena at `handle`. */
+  #place(record: Uint8Array, parts: KvPutParts, handle: RecordHandle): void {
+    const key = parts.key;
+    xorInto(this.digest, recordHash(record));
+    this.bytes += record.length - parts.valueStart;
+    // A new key (every key of a restore, most of a growing store's) costs one descent of the tree.
+    if (this.tree.set(key, handle, false)) {
+      this.bytes += Buffer.byteLength(key);
+      return;
+    }
+    const old = this.tree.get(key) as RecordHandle;
+    this.tree.set(key, handle);
+    const oldRecord = this.arena.record(old);
+    xorInto(this.digest, recordHash(oldRecord));
+    this.bytes -= oldRecord.length - kvPutValueStart(oldRecord);
     // Released last: compaction may move records, and must find this key's new one in the tree.
-    if (old !== undefined) this.arena.release(old);
+    this.arena.release(old);
   }
 
   putValue(key: string, value: string): void {
     const record = encodeKvCommand({ op: "put", key, value });
-    this.put(key, record, kvPutValueStart(record));
+    this.put(record, { key, valueStart: kvPutValueStart(record), canonical: true });
   }
 }
 
@@ -238,17 +282,27 @@ async function* streamSlices(
     parts.push(framed);
     used += framed.length;
     if (used >= sliceBytes) {
-      yield Buffer.concat(parts, used);
+      yield joined(parts, used);
       parts = [];
       used = 0;
       await yieldToEventLoop();
     }
   }
-  if (used > 0) yield Buffer.concat(parts, used);
+  if (used > 0) yield joined(parts, used);
 }
 
-function entryHash(key: string, value: Uint8Array): Buffer {
-  return createHash("sha256").update(`${key.length}:${key}`).update(value).digest();
+function joined(parts: readonly Uint8Array[], bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+function recordHash(record: Uint8Array): Buffer {
+  return hash("sha256", record, "buffer");
 }
 
 function xorInto(target: Buffer, source: Buffer): void {

@@ -1,5 +1,5 @@
-// Where the key-value store keeps its records: outside the JS heap, in slabs (Buffers of a few
-// MiB, whose bytes V8 neither marks nor moves), addressed by plain numbers.
+// Where the key-value store keeps its records: outside the JS heap, in slabs (ArrayBuffers of a
+// few MiB, whose bytes V8 neither marks nor moves), addressed by plain numbers.
 //
 // Why (issue 11, docs/benchmarks.md "bench growth"): a store holding its values as JS strings
 // grows the old generation with the state, and each string is copied by the scavenger on its way
@@ -21,7 +21,7 @@ import { kvSnapshotRecordHeaderBytes, writeKvSnapshotRecordHeader } from "@floti
 export type RecordHandle = number;
 
 /** The slab table at some moment: enough to read every record written before it. */
-export type FrozenSlabs = readonly (Buffer | null)[];
+export type FrozenSlabs = readonly (Uint8Array | null)[];
 
 /** Handles stay small integers (V8's Smis, no heap object) up to 512 slabs of 4 MiB. */
 const slabSpan = 4 * 1024 * 1024;
@@ -34,8 +34,9 @@ export class RecordArena {
   readonly #isLive: (record: Uint8Array, handle: RecordHandle) => boolean;
   /** Told the new handle of each live record moved by compaction. */
   readonly #moved: (record: Uint8Array, handle: RecordHandle) => void;
-  #slabs: (Buffer | null)[] = [];
-  /** Per slab: the end of its last record. */
+  #slabs: (Uint8Array | null)[] = [];
+  /** Per slab: where its first record starts (0 but in adopted ones) and its last one ends. */
+  #starts: number[] = [];
   #ends: number[] = [];
   /** Per slab: the bytes of its records that nobody holds any more. */
   #dead: number[] = [];
@@ -73,13 +74,31 @@ export class RecordArena {
   append(record: Uint8Array): RecordHandle {
     const framed = kvSnapshotRecordHeaderBytes + record.length;
     const slab = this.#slabFor(framed);
-    const target = this.#slabs[slab] as Buffer;
+    const target = this.#slabs[slab] as Uint8Array;
     const offset = this.#ends[slab] as number;
     writeKvSnapshotRecordHeader(record.length, target, offset);
     target.set(record, offset + kvSnapshotRecordHeaderBytes);
     this.#ends[slab] = offset + framed;
     this.#heldBytes += framed;
     return slab * slabSpan + offset;
+  }
+
+  /**
+   * Takes `chunk` as a slab as it is, not copied, holding framed records from `start` to `end`:
+   * a restore's slices are already in memory, and copying each record out of them again cost as
+   * much CPU as the rest of the restore (docs/benchmarks.md). The record framed at offset `o` of
+   * `chunk` then has the handle `base + o`, for the returned `base`; null if `chunk` is too large
+   * to address (the caller copies its records instead). Its owner must never change it.
+   */
+  adopt(chunk: Uint8Array, start: number, end: number): RecordHandle | null {
+    if (chunk.length > slabSpan) return null;
+    const slab = this.#freeSlabs.pop() ?? this.#slabs.length;
+    this.#slabs[slab] = chunk;
+    this.#starts[slab] = start;
+    this.#ends[slab] = end;
+    this.#dead[slab] = 0;
+    this.#heldBytes += end - start;
+    return slab * slabSpan;
   }
 
   /** The record at `handle` (a view of its slab: the `put` command's bytes). */
@@ -93,7 +112,7 @@ export class RecordArena {
     const framed = kvSnapshotRecordHeaderBytes + this.record(handle).length;
     const dead = (this.#dead[slab] as number) + framed;
     this.#dead[slab] = dead;
-    if (slab !== this.#current && dead * 2 >= (this.#ends[slab] as number)) this.#queue(slab);
+    if (slab !== this.#current && dead * 2 >= this.#recordBytes(slab)) this.#queue(slab);
     this.#compactSome(framed * compactionPace);
   }
 
@@ -105,16 +124,23 @@ export class RecordArena {
   #slabFor(framed: number): number {
     const current = this.#current;
     if (current >= 0 && (this.#ends[current] as number) + framed <= this.#slabBytes) return current;
-    if (current >= 0 && (this.#dead[current] as number) * 2 >= (this.#ends[current] as number)) {
+    if (current >= 0 && (this.#dead[current] as number) * 2 >= this.#recordBytes(current)) {
       this.#queue(current);
     }
     // A record larger than a slab gets one of its own size (at offset 0, so its handle is valid).
     const slab = this.#freeSlabs.pop() ?? this.#slabs.length;
-    this.#slabs[slab] = Buffer.allocUnsafeSlow(Math.max(this.#slabBytes, framed));
+    // A plain Uint8Array, not a Buffer: its views (`subarray`) cost a tenth of a Buffer's.
+    this.#slabs[slab] = new Uint8Array(Math.max(this.#slabBytes, framed));
+    this.#starts[slab] = 0;
     this.#ends[slab] = 0;
     this.#dead[slab] = 0;
     this.#current = slab;
     return slab;
+  }
+
+  /** The bytes from a slab's first record to the end of its last. */
+  #recordBytes(slab: number): number {
+    return (this.#ends[slab] as number) - (this.#starts[slab] as number);
   }
 
   #queue(slab: number): void {
@@ -132,7 +158,7 @@ export class RecordArena {
         if (this.#compacting === null) {
           const slab = this.#toCompact.shift();
           if (slab === undefined) return;
-          this.#compacting = { slab, offset: 0 };
+          this.#compacting = { slab, offset: this.#starts[slab] as number };
         }
         left -= this.#moveNext(this.#compacting);
       }
@@ -156,7 +182,7 @@ export class RecordArena {
   }
 
   #drop(slab: number): void {
-    this.#heldBytes -= this.#ends[slab] as number;
+    this.#heldBytes -= this.#recordBytes(slab);
     this.#slabs[slab] = null; // captures that still read it hold their own reference
     this.#ends[slab] = 0;
     this.#dead[slab] = 0;
@@ -166,16 +192,25 @@ export class RecordArena {
 
 /** The record at `handle` in `slabs` (the live table or a frozen one). */
 export function recordIn(slabs: FrozenSlabs, handle: RecordHandle): Uint8Array {
-  const slab = slabs[Math.floor(handle / slabSpan)] as Buffer;
+  const slab = slabs[Math.floor(handle / slabSpan)] as Uint8Array;
   const offset = handle % slabSpan;
-  const length = slab.readUInt32BE(offset);
   const start = offset + kvSnapshotRecordHeaderBytes;
-  return slab.subarray(start, start + length);
+  return slab.subarray(start, start + recordLength(slab, offset));
 }
 
 /** The framed record at `handle` in `slabs` (length prefix and command): a snapshot's bytes. */
 export function framedRecordIn(slabs: FrozenSlabs, handle: RecordHandle): Uint8Array {
-  const slab = slabs[Math.floor(handle / slabSpan)] as Buffer;
+  const slab = slabs[Math.floor(handle / slabSpan)] as Uint8Array;
   const offset = handle % slabSpan;
-  return slab.subarray(offset, offset + kvSnapshotRecordHeaderBytes + slab.readUInt32BE(offset));
+  return slab.subarray(offset, offset + kvSnapshotRecordHeaderBytes + recordLength(slab, offset));
+}
+
+/** The length prefix at `offset` (big-endian, as `writeKvSnapshotRecordHeader` wrote it). */
+function recordLength(slab: Uint8Array, offset: number): number {
+  return (
+    (slab[offset] as number) * 0x1000000 +
+    (((slab[offset + 1] as number) << 16) |
+      ((slab[offset + 2] as number) << 8) |
+      (slab[offset + 3] as number))
+  );
 }

@@ -91,7 +91,9 @@ export interface Storage {
 /**
  * A snapshot's bytes as the state machine produces or consumes them: slices in order. A producer
  * should yield to the event loop between slices (an `async` generator awaiting between them does),
- * so that writing or sending a large state never stalls the node's timers and messages.
+ * so that writing or sending a large state never stalls the node's timers and messages. A slice
+ * once yielded is never changed by its producer, so a consumer may keep it instead of copying it
+ * (examples/kv's store keeps a restore's slices as its memory).
  */
 export type SnapshotStream = AsyncIterable<Uint8Array>;
 

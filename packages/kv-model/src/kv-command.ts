@@ -149,6 +149,8 @@ function varintBytes(n: number): number {
 
 class Reader {
   #offset = 1;
+  /** False once a length was read from a longer varint than it needs (valid, not canonical). */
+  shortestLengths = true;
   constructor(readonly bytes: Uint8Array) {}
 
   string(field: string): string {
@@ -183,7 +185,10 @@ class Reader {
       const byte = this.bytes[this.#offset++];
       if (byte === undefined) throw new KvCommandError(`truncated length of ${field}`);
       length += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) break;
+      if (byte < 0x80) {
+        if (byte === 0 && shift > 0) this.shortestLengths = false;
+        break;
+      }
       if (shift >= 28) throw new KvCommandError(`length of ${field} is too long a varint`);
     }
     if (length > LENGTH_MAX || this.#offset + length > this.bytes.length) {
@@ -251,6 +256,11 @@ export type KvPutParts = {
   readonly key: string;
   /** The value is the command's bytes from here to its end. */
   readonly valueStart: number;
+  /**
+   * Whether the bytes are exactly what `encodeKvCommand` gives for this put (each length in its
+   * shortest varint): the one encoding of a key and value, which a store can hash or keep as is.
+   */
+  readonly canonical: boolean;
 };
 
 /**
@@ -268,7 +278,7 @@ export function decodeKvPut(
   const key = reader.string("key");
   const valueStart = reader.skipString("value", isUtf8);
   reader.end();
-  return { key, valueStart };
+  return { key, valueStart, canonical: reader.shortestLengths };
 }
 
 /**

@@ -82,8 +82,15 @@ function writeUint32BigEndian(n: number, target: Uint8Array, offset: number): vo
  * Reads a snapshot from chunks cut at any byte. Bad bytes throw `KvCommandError`.
  */
 export class KvSnapshotDecoder {
-  /** The start of a record that the next chunk completes. */
-  #pending: Uint8Array = new Uint8Array(0);
+  /**
+   * A record cut by the end of a chunk: its bytes so far (length prefix included), grown as the
+   * next chunks complete it. Only that record is copied; the records wholly inside a chunk are
+   * views of it.
+   */
+  #partial: Uint8Array | null = null;
+  #partialFilled = 0;
+  /** The partial record's framed size, once its length prefix is whole (-1 before). */
+  #partialBytes = -1;
 
   /** Takes the next chunk; returns the entries (key, value) whose records it completes. */
   push(chunk: Uint8Array): Array<readonly [string, string]> {
@@ -96,42 +103,81 @@ export class KvSnapshotDecoder {
 
   /**
    * Takes the next chunk; returns the records it completes, each the bytes of a command that
-   * should be a `put` (views of the chunk, valid until the next call; the caller decodes them,
-   * e.g. with `decodeKvPut`, which tells any other command).
+   * should be a `put` (the caller decodes them, e.g. with `decodeKvPut`, which tells any other
+   * command). A record wholly inside `chunk` is a view of it (its `buffer` is the chunk's, at
+   * its offset there, right after its 4-byte length prefix); one that began in an earlier chunk
+   * is a copy.
    */
   pushRecords(chunk: Uint8Array): Uint8Array[] {
-    const bytes = this.#pending.length === 0 ? chunk : concat(this.#pending, chunk);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // A plain view, whatever the chunk's class: a Node Buffer's `subarray` costs ten times more.
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const records: Uint8Array[] = [];
     let offset = 0;
+    if (this.#partial !== null) {
+      offset = this.#fillPartial(bytes);
+      const partial = this.#partial;
+      if (this.#partialFilled !== this.#partialBytes) return records;
+      records.push(partial.subarray(recordHeaderBytes, this.#partialBytes));
+      this.#partial = null;
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     while (offset + recordHeaderBytes <= bytes.length) {
-      const length = view.getUint32(offset);
-      const end = offset + recordHeaderBytes + length;
+      const end = offset + recordHeaderBytes + view.getUint32(offset);
       if (end > bytes.length) break;
       records.push(bytes.subarray(offset + recordHeaderBytes, end));
       offset = end;
     }
-    // A copy: holding a view would keep the whole chunk alive for its last few bytes.
-    this.#pending = bytes.slice(offset);
+    if (offset < bytes.length) {
+      // A copy of the cut record's start: holding a view would keep the whole chunk alive.
+      this.#partial = new Uint8Array(recordHeaderBytes);
+      this.#partialFilled = 0;
+      this.#partialBytes = -1;
+      this.#fillPartial(bytes.subarray(offset));
+    }
     return records;
+  }
+
+  /** Copies what `bytes` has of the partial record into it; returns the bytes taken. */
+  #fillPartial(bytes: Uint8Array): number {
+    let taken = 0;
+    if (this.#partialBytes < 0) {
+      taken = Math.min(recordHeaderBytes - this.#partialFilled, bytes.length);
+      this.#copyIntoPartial(bytes.subarray(0, taken));
+      if (this.#partialFilled < recordHeaderBytes) return taken;
+      const partial = this.#partial as Uint8Array;
+      this.#partialBytes =
+        recordHeaderBytes +
+        new DataView(partial.buffer, partial.byteOffset, recordHeaderBytes).getUint32(0);
+    }
+    const more = Math.min(this.#partialBytes - this.#partialFilled, bytes.length - taken);
+    this.#copyIntoPartial(bytes.subarray(taken, taken + more));
+    return taken + more;
+  }
+
+  #copyIntoPartial(bytes: Uint8Array): void {
+    let partial = this.#partial as Uint8Array;
+    const filled = this.#partialFilled + bytes.length;
+    if (filled > partial.length) {
+      // Grown by doubling up to the framed size, not to it at once: a damaged length prefix must
+      // not allocate gigabytes before the stream's end tells the record is truncated.
+      const grown = new Uint8Array(
+        Math.min(this.#partialBytes, Math.max(filled, partial.length * 2)),
+      );
+      grown.set(partial.subarray(0, this.#partialFilled));
+      partial = grown;
+      this.#partial = grown;
+    }
+    partial.set(bytes, this.#partialFilled);
+    this.#partialFilled = filled;
   }
 
   /** The stream has ended: throws `KvCommandError` if a record was left incomplete. */
   end(): void {
-    if (this.#pending.length === 0) return;
+    if (this.#partial === null) return;
     throw new KvCommandError(
-      this.#pending.length < recordHeaderBytes
-        ? "truncated snapshot record length"
-        : "truncated snapshot record",
+      this.#partialBytes < 0 ? "truncated snapshot record length" : "truncated snapshot record",
     );
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** The whole snapshot of `state` in one buffer (small states: the simulator, tests). */

@@ -136,6 +136,13 @@ describe("KV command bytes", () => {
     if (bytes[0] === 1) expect(() => decodeKvPut(Uint8Array.from(bytes))).toThrow(KvCommandError);
   });
 
+  it("decodeKvPut tells a put whose lengths take longer varints than they need", () => {
+    // "k" -> "v", the value's length 1 written as two bytes (0x81 0x00): valid, not canonical.
+    const put = decodeKvPut(Uint8Array.from([1, 1, 107, 0x81, 0x00, 118]));
+    expect(put).toEqual({ key: "k", valueStart: 5, canonical: false });
+    expect(decodeKvPut(Uint8Array.from([1, 1, 107, 1, 118]))?.canonical).toBe(true);
+  });
+
   it(`decodeKvPut reads a put as decodeKvCommand does, leaving its value as bytes (fast-check seed ${SEED})`, () => {
     const mutated = fc
       .tuple(commandArb, fc.nat(), fc.integer({ min: 0, max: 255 }))
@@ -164,6 +171,10 @@ describe("KV command bytes", () => {
         }
         expect(put?.key).toBe(expected.key);
         expect(put?.valueStart).toBe(kvPutValueStart(bytes));
+        const canonical = encodeKvCommand(expected);
+        expect(put?.canonical).toBe(
+          canonical.length === bytes.length && canonical.every((byte, i) => byte === bytes[i]),
+        );
         expect(new TextDecoder().decode(bytes.subarray(put?.valueStart))).toBe(expected.value);
         // A checker of the caller's own is what decides the value's UTF-8.
         expect(() => decodeKvPut(bytes, () => false)).toThrow(KvCommandError);
