@@ -19,6 +19,8 @@ export type LoadOptions = {
   readonly durationMs: number;
   /** One request by `client` (its `seq`-th); rejects if it failed. */
   readonly request: (client: number, seq: number) => Promise<void>;
+  /** Called as the measured window starts and as it ends (to sample CPU over it, say). */
+  readonly window?: { readonly start: () => void; readonly end: () => void };
 };
 
 export async function closedLoop(options: LoadOptions): Promise<PhaseResult> {
@@ -28,6 +30,14 @@ export async function closedLoop(options: LoadOptions): Promise<PhaseResult> {
   const latenciesUs: number[] = [];
   const perSecond = new Array<number>(Math.max(1, Math.floor(durationMs / 1000))).fill(0);
   let errors = 0;
+  const { window } = options;
+  const windowEnded =
+    window === undefined
+      ? null
+      : new Promise<void>((resolve) => {
+          setTimeout(window.start, warmupMs);
+          setTimeout(() => resolve(window.end()), warmupMs + durationMs);
+        });
 
   async function client(id: number): Promise<void> {
     for (let seq = 0; ; seq += 1) {
@@ -53,6 +63,7 @@ export async function closedLoop(options: LoadOptions): Promise<PhaseResult> {
   }
 
   await Promise.all(Array.from({ length: clients }, (_, id) => client(id)));
+  await windowEnded;
   const sorted = Float64Array.from(latenciesUs).sort();
   return {
     opsPerSec: Math.round(sorted.length / (durationMs / 1000)),

@@ -9,7 +9,8 @@
 //                   ReadIndex, lease (examples/kv GET ?consistency=), the three interleaved and
 //                   repeated `--read-rounds` times (default 3): `reads` in ops/s (the mean over
 //                   the rounds) and `readIndexToLog`, `leaseToLog`, ratios of the sums, which hold
-//                   on a shared machine where single figures do not
+//                   on a shared machine where single figures do not; `cost`, each one's CPU per
+//                   read on the servers and in the client, and datagrams per read (kv-reads.ts)
 //   file storage, 64 clients, healthy and then with one follower SIGKILLed, back to back (the
 //                   share of the healthy rate is taken from these two, a minute apart at most)
 //   memory storage (a fresh cluster), 1 / 16 / 64 clients
@@ -36,6 +37,7 @@ import { closedLoop, type PhaseResult } from "./closed-loop.js";
 import { type EtcdCluster, findEtcd, startEtcd } from "./kv-etcd.js";
 import { kvPutter, type ReadConsistency } from "./kv-http.js";
 import { dropOnLoopbackPorts, iptablesUnavailable } from "./kv-iptables.js";
+import { type ReadSettings, type ReadTarget, readPhases } from "./kv-reads.js";
 import { printTable, type Row } from "./kv-report.js";
 
 type Settings = {
@@ -59,6 +61,8 @@ type Target = {
   get?(key: string, consistency: ReadConsistency): Promise<void>;
   /** The highest term any running node reports (Flotilla only). */
   term?(): Promise<number>;
+  /** What the read phases measure besides reads (Flotilla only). */
+  readCosts?: Omit<ReadTarget, "get">;
 };
 
 const ids = ["a", "b", "c"];
@@ -91,6 +95,11 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
     put: putter.put,
     get: putter.get,
     term: async () => Math.max(0, ...(await cluster.statuses()).map((st) => st.term)),
+    readCosts: {
+      pids: () => ids.map((id) => cluster.pid(id)).filter((pid) => pid !== null),
+      sentDatagrams: async () =>
+        (await cluster.statuses()).reduce((sum, st) => sum + st.transport.sentDatagrams, 0),
+    },
   };
   let closed = false;
   const close = async () => {
@@ -106,45 +115,18 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
   return { cluster, target, close };
 }
 
-/**
- * The three read phases, interleaved and repeated `readRounds` times so that a machine whose load
- * drifts during the run weighs on each consistency alike: `{ log, readIndex, lease }`, the mean
- * ops/s of each, and the ratios of ReadIndex and lease to log reads.
- */
-async function readPhases(target: Target, s: Settings, rows: Row[]) {
-  const consistencies = ["log", "readIndex", "lease"] as const;
-  const sums: Record<ReadConsistency, number> = { log: 0, readIndex: 0, lease: 0 };
-  for (let round = 1; round <= s.readRounds; round++) {
-    for (const consistency of consistencies) {
-      const result = await readPhase(target, consistency, s);
-      sums[consistency] += result.opsPerSec;
-      const ours = { ...result, leaderChanges: 0 };
-      const label = `file, 64 clients, GET by ${consistency}${s.readRounds > 1 ? ` #${round}` : ""}`;
-      rows.push({ label, ours, etcd: null });
-    }
-  }
-  const mean = (c: ReadConsistency) => Math.round(sums[c] / s.readRounds);
-  const ratio = (c: ReadConsistency) => round2(sums[c] / Math.max(1, sums.log));
-  return {
-    log: mean("log"),
-    readIndex: mean("readIndex"),
-    lease: mean("lease"),
-    readRounds: s.readRounds,
-    readIndexToLog: ratio("readIndex"),
-    leaseToLog: ratio("lease"),
-  };
+/** The read phases' settings. */
+function readSettings(s: Settings): ReadSettings {
+  const { warmupMs, durationMs, readRounds } = s;
+  return { warmupMs, durationMs, readRounds, printWindows: s.cpuProfDir !== null };
 }
 
-/** 64 clients reading the keys the PUT phases wrote, with one read consistency. */
-async function readPhase(target: Target, consistency: ReadConsistency, s: Settings) {
-  const get = target.get;
-  if (get === undefined) throw new Error(`${target.name} serves no reads`);
-  return closedLoop({
-    clients: 64,
-    warmupMs: s.warmupMs,
-    durationMs: s.durationMs,
-    request: (client, seq) => get(`bench-${client}-${seq % 128}`, consistency),
-  });
+/** The Flotilla target as the read phases want it. */
+function readTarget(target: Target): ReadTarget {
+  const { get, readCosts } = target;
+  if (get === undefined || readCosts === undefined)
+    throw new Error(`${target.name} serves no reads`);
+  return { get, ...readCosts };
 }
 
 /**
@@ -260,7 +242,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (values["reads-only"] === true) {
       // Only the read phases, after one 64-client PUT phase that writes the keys they read.
       await phase(file.target, 64, 64, s);
-      json.reads = await readPhases(file.target, s, rows);
+      json.reads = await readPhases(readTarget(file.target), readSettings(s), rows);
       printTable(rows);
       await file.close();
       console.log(JSON.stringify(json));
@@ -297,7 +279,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const etcdLarge = etcdTarget === null ? null : await phase(etcdTarget, 4, s.largeValueBytes, s);
     rows.push({ label: `file, 4 clients, ${s.largeValueBytes} B`, ours: large, etcd: etcdLarge });
     await etcd?.destroy();
-    json.reads = await readPhases(file.target, s, rows);
+    json.reads = await readPhases(readTarget(file.target), readSettings(s), rows);
     const healthy = await phase(file.target, 64, 64, s);
     rows.push({ label: "file, 64 clients, healthy (before the kill)", ours: healthy, etcd: null });
     const leader = await file.cluster.waitForLeader();
