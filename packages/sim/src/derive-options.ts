@@ -234,6 +234,7 @@ function scenarioOptions(seed: number, d: Drawn): SimulationOptions {
     timeoutNowFaultProbability: 0,
     clientStallMs: 0,
     readOnlyClients: 0,
+    readerThinkMeanMs: 0,
   };
 }
 

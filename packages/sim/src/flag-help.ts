@@ -63,6 +63,8 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
   "client-stall-ms":
     "a request unanswered this long sends its client to whoever leads now (default 0: never)",
   "read-only-clients": "the first N clients only read (gets) (default 0)",
+  "reader-think-ms":
+    "the read-only clients' mean wait between gets, in ms (default 0: the same as the others')",
   disk: "file (FileStorage on the simulated disk; the default) or memory (the bare disk, faster)",
 };
 

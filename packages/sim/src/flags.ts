@@ -46,4 +46,5 @@ export const simFlags = {
   "timeout-now-fault": "timeoutNowFaultProbability",
   "client-stall-ms": "clientStallMs",
   "read-only-clients": "readOnlyClients",
+  "reader-think-ms": "readerThinkMeanMs",
 } as const satisfies Record<string, keyof SimulationOverrides>;

@@ -60,4 +60,6 @@ export type ClientOptions = {
    * the node they think leads: they stay with a leader that answers them.
    */
   readonly readOnlyClients: number;
+  /** The read-only clients' own `thinkMeanMs`; 0: the same as the others'. */
+  readonly readerThinkMeanMs: number;
 };

@@ -209,7 +209,11 @@ export class KvClients {
   }
 
   #scheduleInvoke(client: number, c: Client): void {
-    const think = c.prng.int(2 * this.#options.thinkMeanMs + 1);
+    const { readOnlyClients, readerThinkMeanMs, thinkMeanMs } = this.#options;
+    // Occasional readers only while faults rage: after the heal every client must complete its
+    // operations within the liveness budget, which a reader's long waits would eat.
+    const reader = !this.#healed && client < readOnlyClients && readerThinkMeanMs > 0;
+    const think = c.prng.int(2 * (reader ? readerThinkMeanMs : thinkMeanMs) + 1);
     this.#host.schedule(this.#host.nowMs() + think, "invoke", client, c.seq);
   }
 

@@ -194,6 +194,13 @@ export type SimulationOptions = {
    * leave. Not drawn (0 unless set).
    */
   readonly readOnlyClients: number;
+  /**
+   * The read-only clients wait uniformly in [0, 2 × this] between gets instead of
+   * `clientThinkMeanMs` (0: the same as the others): occasional readers, such as a fleet of
+   * caches, each idle long enough to come back to the node it last saw lead after that node was
+   * deposed. Not drawn (0 unless set).
+   */
+  readonly readerThinkMeanMs: number;
 };
 
 /** Cluster sizes the simulator runs: the odd ones and, drawn less often, the even ones. */

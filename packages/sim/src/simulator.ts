@@ -206,6 +206,7 @@ class Simulation<S> implements NodeHost {
         leaseReads: leaseSettings(options) !== null,
         stallMs: options.clientStallMs,
         readOnlyClients: options.readOnlyClients,
+        readerThinkMeanMs: options.readerThinkMeanMs,
       },
       prng,
     );

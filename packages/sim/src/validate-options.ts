@@ -71,6 +71,7 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
   requireInteger("pauseMaxMs", options.pauseMaxMs, 1);
   requireInteger("clientStallMs", options.clientStallMs, 0);
   requireInteger("readOnlyClients", options.readOnlyClients, 0);
+  requireInteger("readerThinkMeanMs", options.readerThinkMeanMs, 0);
   for (const field of probabilityFields) {
     const value = options[field];
     if (!(value >= 0 && value <= 1)) {

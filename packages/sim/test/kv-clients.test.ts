@@ -46,6 +46,7 @@ function harness() {
       leaseReads: false,
       stallMs: 0,
       readOnlyClients: 0,
+      readerThinkMeanMs: 0,
     },
     new Prng(7),
   );

@@ -1,12 +1,18 @@
 import { describe, expect, it } from "vitest";
 import type { SimulationOverrides } from "../src/options.js";
 import type { RaftCore } from "../src/raft-core.js";
-import { leaseKeptAfterTimeoutNow, leaseLongerThanElectionTimeout } from "./read-defects.js";
+import type { RunOptions } from "../src/simulator.js";
+import {
+  leaseKeptAfterTimeoutNow,
+  leaseLongerThanElectionTimeout,
+  leaseReadJoinsAcrossTicks,
+} from "./read-defects.js";
 import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 
 // The lease rules of read-index.ts (thesis §6.4.1, rule 5), each broken through the `core` seam
-// (read-defects.ts) and found by a bounded seed search, where the shipped core passes the same
-// seed. The faults stay inside the lease's stated assumption (bounded clock drift: every clock
+// (read-defects.ts), and the driver's rule that a lease read never joins a lease core read queued
+// before ticks now in the inbox (reads.ts, broken through the runtime's `rules`), each found by a
+// bounded seed search, where the shipped code passes the same seed. The faults stay inside the lease's stated assumption (bounded clock drift: every clock
 // runs within [1 - clockSkew, 1 + clockSkew], which the run's leaseClockDriftTicks cover), so the
 // stale reads are the defect's, not the fault's (process-faults.ts). What makes the window
 // reachable is the workload: readers that stay with a leader that still answers them, and writers
@@ -34,7 +40,7 @@ const staleLeaderWindow: SimulationOverrides = {
 
 type Case = {
   readonly defect: string;
-  readonly core: RaftCore<unknown>;
+  readonly plant: Pick<RunOptions<unknown>, "core" | "rules">;
   readonly overrides: SimulationOverrides;
   readonly pinned: readonly number[];
   readonly budget: number;
@@ -46,7 +52,7 @@ const cases: readonly Case[] = [
     // 50% off, a leader cut off while its clock runs slow still serves lease reads after fast
     // followers elected a leader that acknowledged writes.
     defect: "leaseLongerThanElectionTimeout",
-    core: leaseLongerThanElectionTimeout as RaftCore<unknown>,
+    plant: { core: leaseLongerThanElectionTimeout as RaftCore<unknown> },
     overrides: {
       ...staleLeaderWindow,
       clockSkew: 0.5,
@@ -62,7 +68,7 @@ const cases: readonly Case[] = [
     // its successor sends it: the successor wins at once (its vote requests carry the transfer
     // flag) and acknowledges writes while the old leader still serves lease reads.
     defect: "leaseKeptAfterTimeoutNow",
-    core: leaseKeptAfterTimeoutNow as RaftCore<unknown>,
+    plant: { core: leaseKeptAfterTimeoutNow as RaftCore<unknown> },
     overrides: {
       ...staleLeaderWindow,
       clockSkew: 0,
@@ -73,12 +79,37 @@ const cases: readonly Case[] = [
     pinned: [1, 2],
     budget: 20,
   },
+  {
+    // A leader whose write stalls (one to three election timeouts) queues lease reads and ticks
+    // behind the turn that waits; its followers elect a successor, which acknowledges writes.
+    // Occasional readers (a fleet of caches, each idle for a while) come back to the node they
+    // last saw lead and ask it for a lease read: joined to a lease read queued before the ticks,
+    // it is served on the lease as it stood then, without the successor's writes. The writers
+    // leave a stalled request for whoever leads; a reader's read is answered before it gives up
+    // on it (150 ms) when the write ends soon enough.
+    defect: "leaseReadJoinsAcrossTicks",
+    plant: { rules: leaseReadJoinsAcrossTicks },
+    overrides: {
+      ...staleLeaderWindow,
+      clientCount: 12,
+      readOnlyClients: 8,
+      readerThinkMeanMs: 300,
+      clientThinkMeanMs: 5,
+      clientStallMs: 150,
+      slowWriteProbability: 0.05,
+      diskFullProbability: 0,
+      fsyncFailureProbability: 0,
+      leaderFaultProbability: 0,
+    },
+    pinned: [8, 18],
+    budget: 40,
+  },
 ];
 
 describe("a bounded seed search finds each planted lease defect", () => {
   for (const c of cases) {
     it(c.defect, async () => {
-      const found = await findViolation({ core: c.core }, seedsFrom(c.pinned, 1, c.budget), {
+      const found = await findViolation(c.plant, seedsFrom(c.pinned, 1, c.budget), {
         ...c.overrides,
       });
       expect(found, `no violation in seeds 1..${c.budget}`).not.toBeNull();

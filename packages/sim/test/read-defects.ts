@@ -13,8 +13,8 @@ import type { RaftCore } from "../src/raft-core.js";
 // the driver's batching of reads through the runtime's `rules`. planted-read-defects.test.ts
 // proves a bounded seed search finds the quorum-round, no-op and batching defects;
 // planted-lease-defects.test.ts the two lease defects, under process faults inside the lease's
-// drift bound (process-faults.ts). leaseReadJoinsAcrossTicks is not found yet (docs/testing.md);
-// reads.test.ts in core proves that rule.
+// drift bound (process-faults.ts), and leaseReadJoinsAcrossTicks, under slow writes with
+// occasional readers; reads.test.ts in core proves that rule too.
 
 /**
  * §6.4 step 3 skipped: a leader serves a read at its commit index at once, without a round of
