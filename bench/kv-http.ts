@@ -1,7 +1,8 @@
 // Requests to the examples/kv cluster over HTTP/1.1 keep-alive (undici, the HTTP client of the
 // Node.js project: Node's own `http` client cost the bench process ~70 µs of CPU per request here,
 // as much as a server spent answering a lease read, so it set the read rates; undici's ~30 µs
-// does not), as a client library would send them. Each kind of request (a PUT; a GET of each
+// does not, and its `dispatch` less than its `request`: see `send`), as a client library would
+// send them. Each kind of request (a PUT; a GET of each
 // consistency) goes where that kind was last answered, and a kind not sent yet where any request
 // was last answered: a 307 from a follower is followed and remembered. In bench kv the PUT phases
 // find the leader first, so every read phase reads there. One rule for every kind: the client
@@ -80,19 +81,40 @@ export function kvPutter(servers: readonly string[], deadlineMs = 5000): KvPutte
   };
 }
 
-/** One request; the answer's status and Location (its body is read and dropped). */
-async function send(
+/**
+ * One request; the answer's status and Location (its body is dropped as it arrives). Sent with
+ * undici's `dispatch` and a handler of our own rather than `request`, which wraps every answer's
+ * body in a stream: in bench kv's read phases that stream was about a third of the client's CPU
+ * per request (docs/benchmarks.md), and the client shares the machine with the servers.
+ */
+function send(
   http: Agent,
   origin: string,
   method: "PUT" | "GET",
   path: string,
   body: Buffer | null,
 ): Promise<{ readonly status: number; readonly location: string | undefined }> {
-  const answer = await http.request({ origin, method, path, body });
-  await answer.body.dump();
-  const location = answer.headers.location;
-  return {
-    status: answer.statusCode,
-    location: typeof location === "string" ? location : undefined,
-  };
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let location: string | undefined;
+    http.dispatch(
+      { origin, method, path, body },
+      {
+        // Its presence makes undici take the handler as one of its current (controller) kind.
+        onRequestStart() {},
+        onResponseStart(_controller, statusCode, headers) {
+          status = statusCode;
+          const at = headers.location;
+          location = typeof at === "string" ? at : undefined;
+        },
+        onResponseData() {},
+        onResponseEnd() {
+          resolve({ status, location });
+        },
+        onResponseError(_controller, error) {
+          reject(error);
+        },
+      },
+    );
+  });
 }
