@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { build } from "vite";
-import { chromiumPath, serve } from "../test/browser/harness.js";
+import { chromiumArgs, chromiumPath, serve } from "../test/browser/harness.js";
 import { replayInWorker } from "./worker-run.js";
 
 const { values: flags, positionals } = parseArgs({
@@ -45,7 +45,7 @@ if (dirA === undefined || dirB === undefined) {
 const sites = [await serve(resolve(dirA)), await serve(resolve(dirB))] as const;
 const browser = await chromium.launch({
   executablePath: chromiumPath,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
+  args: [...chromiumArgs],
 });
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

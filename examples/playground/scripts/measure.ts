@@ -17,7 +17,7 @@ import { gzipSync } from "node:zlib";
 import { deriveOptions, runSimulation } from "@flotilla/sim";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { parseSimCommand } from "../src/replay/replay-run.js";
-import { buildSite, chromiumPath, serve } from "../test/browser/harness.js";
+import { buildSite, chromiumArgs, chromiumPath, serve } from "../test/browser/harness.js";
 import { replayInWorker } from "./worker-run.js";
 
 const { values: flags } = parseArgs({
@@ -138,15 +138,7 @@ const dir = await buildSite();
 const site = await serve(dir);
 const browser = await chromium.launch({
   executablePath: chromiumPath,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
+  args: [...chromiumArgs],
 });
 const report: Record<string, unknown> = {};
 try {

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { build } from "vite";
-import { chromiumPath, serve } from "../test/browser/harness.js";
+import { chromiumArgs, chromiumPath, serve } from "../test/browser/harness.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -129,7 +129,7 @@ async function traceReplay(): Promise<string> {
   const site = await serve(dir);
   const browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
+    args: [...chromiumArgs],
   });
   try {
     const page = await browser.newPage();

@@ -23,24 +23,16 @@ export function sendAll(world: World, messages: readonly Message[]): World {
   const added: Flight[] = [];
   for (const message of messages) {
     const base = { seq: seq++, from: message.from, to: message.to, sentAtMs: world.timeMs };
+    const drop = (reason: DropReason) =>
+      withDrop(drops, { ...base, messageType: message.type, reason, atMs: world.timeMs });
     if (isCut(world, message.from, message.to)) {
-      drops = withDrop(drops, {
-        ...base,
-        messageType: message.type,
-        reason: "cut",
-        atMs: world.timeMs,
-      });
+      drops = drop("cut");
       continue;
     }
     const loss = draw(random);
     random = loss.random;
     if (loss.value < world.link.lossProbability) {
-      drops = withDrop(drops, {
-        ...base,
-        messageType: message.type,
-        reason: "lost",
-        atMs: world.timeMs,
-      });
+      drops = drop("lost");
       continue;
     }
     const latency = drawBetween(random, world.link.latencyMinMs, world.link.latencyMaxMs);

@@ -92,6 +92,7 @@ export function stepNode(node: SimNode, first: Event): NodeTurn {
           notices.push({ kind: "accepted", id: effect.id, index: effect.index, term: effect.term });
           break;
         case "proposalRejected":
+        case "readRejected":
           notices.push({
             kind: "rejected",
             id: effect.id,
@@ -106,13 +107,6 @@ export function stepNode(node: SimNode, first: Event): NodeTurn {
           break;
         case "readReady":
           notices.push({ kind: "readReady", id: effect.id, index: effect.index });
-          break;
-        case "readRejected":
-          notices.push({
-            kind: "rejected",
-            id: effect.id,
-            detail: retryAt(effect.reason, effect.leader),
-          });
           break;
         case "leadershipTransferStarted":
           notices.push({ kind: "transferStarted", to: effect.to, term: effect.term });

@@ -71,6 +71,20 @@ export async function serve(dir: string): Promise<Site> {
   };
 }
 
+/**
+ * Chromium's flags here: no sandbox (root), no GPU, and no network of its own (no QUIC, no
+ * background requests, no component or sync updates). The tests and the scripts/ tools use them.
+ */
+export const chromiumArgs: readonly string[] = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
 export type BrowserSession = {
   readonly context: BrowserContext;
   readonly close: () => Promise<void>;
@@ -88,16 +102,7 @@ export async function launch(): Promise<BrowserSession> {
     headless: true,
     timeout: 30_000,
     viewport: { width: 1280, height: 720 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: ["--headless", ...chromiumArgs],
   });
   return {
     context,
