@@ -34,22 +34,32 @@ export function workerCpuMs(tracePath: string): number {
   return tasks.reduce((sum, e) => sum + (e.tdur ?? 0) / 1000, 0);
 }
 
-/** Every Chromium renderer process's CPU time in all its threads, in ms (Linux /proc). */
-export function rendererCpuMs(): number {
-  const ticksPerMs = 100 / 1000; // USER_HZ: 100 on Linux
-  let ticks = 0;
+/** Each Chromium renderer process's CPU time in all its threads, in ms, by pid (Linux /proc). */
+export function rendererCpuMs(): Map<string, number> {
+  const msPerTick = 1000 / 100; // USER_HZ: 100 on Linux
+  const cpu = new Map<string, number>();
   for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
       if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--type=renderer")) continue;
       // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
+      cpu.set(pid, (Number(fields[11]) + Number(fields[12])) * msPerTick);
     } catch {
       // the process ended while being read
     }
   }
-  return ticks / ticksPerMs;
+  return cpu;
+}
+
+/**
+ * The renderers' CPU since `before`: a process started since counts in full, one that ended
+ * since (the previous page's, after a navigation) not at all, as its last figure is unknown.
+ */
+export function rendererCpuSince(before: ReadonlyMap<string, number>): number {
+  let ms = 0;
+  for (const [pid, now] of rendererCpuMs()) ms += now - (before.get(pid) ?? 0);
+  return ms;
 }
 
 /**
@@ -74,7 +84,7 @@ export async function replayInWorker(
   const rendererBefore = rendererCpuMs();
   await page.click("#replay-form button[type=submit]");
   await page.waitForSelector("#replay-summary [data-fingerprint]", { timeout: 600_000 });
-  const rendererMs = Math.round(rendererCpuMs() - rendererBefore);
+  const rendererMs = Math.round(rendererCpuSince(rendererBefore));
   await browser.stopTracing();
   const read = (selector: string, name: string) => page.getAttribute(selector, name);
   const runMs = Number(await read("[data-run-ms]", "data-run-ms"));
