@@ -12,6 +12,8 @@ export interface NodeView {
   readonly hadAmnesia: boolean;
   /** Whether the node came back without its snapshot's bytes, to repair them from the leader. */
   readonly lostSnapshot: boolean;
+  /** Whether its last start failed on corruption the fault model made (it stays down). */
+  readonly refusedDamage: boolean;
 }
 
 /** The configuration in force on a node (the latest in its log). */
@@ -52,7 +54,9 @@ function isMember(membership: Membership, id: NodeId): boolean {
  * the leader applied (left behind for ever: its lost log never repaired), described, or null
  * when all have (a leader is needed for that) or a violation amnesia caused excused it. Only
  * those nodes: a healthy follower may still be catching up by a snapshot sent in one-byte
- * chunks over a slow link when the clients are done (seed 377), which is no failure.
+ * chunks over a slow link when the clients are done (seed 377), which is no failure. Nor one
+ * whose storage refused to open a disk a fault damaged for good (a log record damaged at rest
+ * before a whole one): it stays down, as a server would, until an operator restores it.
  */
 export function laggardOf(
   nodes: readonly NodeView[],
@@ -68,7 +72,12 @@ export function laggardOf(
   const membership = membershipOf(leader.index);
   for (const node of nodes) {
     const lostData = node.hadAmnesia || node.lostSnapshot;
-    if (lostData && node.applied < leader.applied && isMember(membership, node.id)) {
+    if (
+      lostData &&
+      !node.refusedDamage &&
+      node.applied < leader.applied &&
+      isMember(membership, node.id)
+    ) {
       return `n${node.id} did not catch up (applied ${node.applied}, the leader n${leader.id} ${leader.applied})`;
     }
   }

@@ -149,6 +149,8 @@ function drawLaterAdditions(prng: Prng, oddNodeCount: NodeCount) {
   // Padded snapshots (tens of chunks at most, so a run's steps are not all one transfer), sized
   // from the chunk size in force (an override's too): see `settleDependentOptions`.
   const snapshotPadded = prng.chance(0.5);
+  // Torn writes that scramble their sector.
+  const tornGarbageProbability = prng.pick([0, 0, 0.5, 1]);
   return {
     snapshotEveryEntries,
     snapshotTrailingEntries,
@@ -164,6 +166,7 @@ function drawLaterAdditions(prng: Prng, oddNodeCount: NodeCount) {
     corruptionProbability,
     stateMachineDelayMs,
     snapshotPadded,
+    tornGarbageProbability,
   };
 }
 
@@ -206,6 +209,7 @@ function scenarioOptions(seed: number, d: Drawn): SimulationOptions {
     diskLatencyMinMs: d.diskLatencyMinMs,
     diskLatencyMaxMs: d.diskLatencyMaxMs,
     tornWriteProbability: d.tornWriteProbability,
+    tornGarbageProbability: d.tornGarbageProbability,
     slowWriteProbability: d.slowWriteProbability,
     diskFullProbability: d.diskFullProbability,
     fsyncFailureProbability: d.fsyncFailureProbability,

@@ -164,8 +164,9 @@ export class FaultInjector {
   }
 
   /**
-   * A down node's snapshot file may go bad at rest: one sector, one disk per run (a fault of one
-   * server, which the rest of the cluster must ride out while that node repairs its snapshot).
+   * A down node's snapshot file or log may go bad at rest: one sector, one disk per run (a fault
+   * of one server, which the rest of the cluster must ride out while that node repairs its
+   * snapshot, or for good: a log damaged before a whole record is refused, and the node stays down).
    */
   #corruptOne(): void {
     const host = this.#host;
@@ -173,7 +174,7 @@ export class FaultInjector {
     for (const node of host.nodes) {
       if (node.up || !prng.chance(host.options.corruptionProbability)) continue;
       if (!this.#mayDamage(node.id)) continue;
-      const damaged = node.storage.corruptAtRest(prng);
+      const damaged = node.storage.corruptAtRest(prng, "snapshotsAndLog");
       if (damaged === null) continue;
       this.corruptions++;
       this.#damagedDisk = node.id;
@@ -192,7 +193,7 @@ export class FaultInjector {
     const leader = host.leader();
     if (leader === null || !prng.chance(host.options.corruptionProbability)) return;
     if (!this.#mayDamage(leader.id)) return;
-    const damaged = leader.storage.corruptAtRest(prng);
+    const damaged = leader.storage.corruptAtRest(prng, "snapshots");
     if (damaged === null) return;
     this.runningCorruptions++;
     this.#damagedDisk = leader.id;

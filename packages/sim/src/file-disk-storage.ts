@@ -13,11 +13,13 @@ import {
   SimFileSystem,
   type SimFileSystemOptions,
   type SimIoOp,
+  segmentRecordSpans,
 } from "@flotilla/storage-file/testing";
 import type { Prng } from "@flotilla/transport-memory";
 import { waitUntil } from "./async-work.js";
 import { LeftoverFilesError, SnapshotBytesLostError } from "./errors.js";
 import {
+  type DamageableFiles,
   describeForgotten,
   type ScheduleAt,
   type SimStorage,
@@ -44,6 +46,9 @@ export interface AsyncWork {
   /** Storage failed for a reason other than a crash: the run stops with outcome "crash". */
   failed(error: unknown): void;
 }
+
+/** A byte range of a file: `[from, to)`. */
+type Span = { readonly from: number; readonly to: number };
 
 /** A directory per node; the pid in its lock file (a crashed "process" never holds it again). */
 const dataDir = "/data";
@@ -79,7 +84,7 @@ export class FileDiskStorage implements SimStorage {
     nowMs: () => number,
     scheduleAt: ScheduleAt,
     work: AsyncWork,
-    syncFailureProbability = 0,
+    faults: Pick<SimFileSystemOptions, "syncFailureProbability" | "tornGarbageProbability"> = {},
     wrap: (fs: FileSystem) => FileSystem = (fs) => fs,
     rules?: FileStorageRules,
   ) {
@@ -92,7 +97,7 @@ export class FileDiskStorage implements SimStorage {
     this.#fsOptions = {
       random: () => prng.next(),
       io: (op) => this.#io(op),
-      syncFailureProbability,
+      ...faults,
     };
     this.fs = new SimFileSystem(this.#fsOptions);
   }
@@ -202,14 +207,34 @@ export class FileDiskStorage implements SimStorage {
     return typeof mode === "string" ? ` (${mode})` : " (page cache torn at random)";
   }
 
-  corruptAtRest(prng: Prng): string | null {
-    const names = this.fs.names(dataDir).filter((name) => /^snapshot-\d+\.data$/.test(name));
-    if (names.length === 0) return null;
-    const name = prng.pick(names);
-    const offset = this.fs.corruptAtRest(`${dataDir}/${name}`, () => prng.next());
+  corruptAtRest(prng: Prng, files: DamageableFiles): string | null {
+    const names = this.fs.names(dataDir);
+    const targets: { name: string; spans?: readonly Span[] }[] = names
+      .filter((name) => /^snapshot-\d+\.data$/.test(name))
+      .map((name) => ({ name }));
+    if (files === "snapshotsAndLog") targets.push(...this.#logRecordsToDamage(names));
+    if (targets.length === 0) return null;
+    const { name, spans } = prng.pick(targets);
+    const within = spans === undefined ? undefined : prng.pick(spans);
+    const offset = this.fs.corruptAtRest(`${dataDir}/${name}`, () => prng.next(), within);
     if (offset === null) return null;
     this.#corrupted = true;
     return `byte ${offset} of ${name}`;
+  }
+
+  /**
+   * The log segments and the whole records in each that damage at rest may hit: every record but
+   * the log's last, whose damage no storage can tell from a write torn before its fsync returned
+   * (docs/architecture.md, "Torn writes and damage at rest"). Damage in any other record has a
+   * whole record after it, or is in a segment before the last: FileStorage must refuse it.
+   */
+  #logRecordsToDamage(names: readonly string[]): { name: string; spans: readonly Span[] }[] {
+    const segments = names.filter((name) => /^log-\d+\.seg$/.test(name)).sort();
+    return segments.flatMap((name, i) => {
+      const spans = segmentRecordSpans(this.fs.bytesOf(`${dataDir}/${name}`) ?? new Uint8Array());
+      const eligible = i === segments.length - 1 ? spans.slice(0, -1) : spans;
+      return eligible.length === 0 ? [] : [{ name, spans: eligible }];
+    });
   }
 
   backup(): void {

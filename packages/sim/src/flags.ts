@@ -24,6 +24,7 @@ export const simFlags = {
   "state-machine-delay": "stateMachineDelayMs",
   "snapshot-log-ratio": "snapshotLogRatio",
   "torn-write": "tornWriteProbability",
+  "torn-garbage": "tornGarbageProbability",
   "slow-write": "slowWriteProbability",
   "disk-full-rate": "diskFullProbability",
   "fsync-failure": "fsyncFailureProbability",

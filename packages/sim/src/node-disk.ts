@@ -48,7 +48,10 @@ export function nodeDisk(
         host.nowMs,
         host.scheduleAt,
         host.work,
-        options.fsyncFailureProbability,
+        {
+          syncFailureProbability: options.fsyncFailureProbability,
+          tornGarbageProbability: options.tornGarbageProbability,
+        },
         fileSystem,
         storageRules,
       );

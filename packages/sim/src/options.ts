@@ -111,6 +111,12 @@ export type SimulationOptions = {
   /** On a crash, the chance that the write in progress leaves a prefix of its entries behind. */
   readonly tornWriteProbability: number;
   /**
+   * On a crash that tears a write: the chance that the sector it was writing is left scrambled
+   * (up to 512 random bytes after the tear) rather than cut clean. FileStorage must cut such a
+   * tail off as the torn write it is (no whole record after it). File disk only.
+   */
+  readonly tornGarbageProbability: number;
+  /**
    * Per write: the chance that it takes one to three election timeouts longer than the disk's
    * latency (a slow disk: the node's turns wait for it, so a leader may be deposed meanwhile).
    */

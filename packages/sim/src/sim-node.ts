@@ -10,6 +10,7 @@ import type {
 } from "@flotilla/core";
 import type { NodeRuntime, RuntimeRules, TurnReport } from "@flotilla/core/runtime";
 import type { KvOutput } from "@flotilla/kv-model";
+import { StorageCorruptionError } from "@flotilla/storage-file";
 import type { Prng } from "@flotilla/transport-memory";
 import { mirrorOf } from "./log-mirror.js";
 import { describeChange } from "./membership-workload.js";
@@ -65,6 +66,8 @@ export class SimNode<S> {
   /** Whether the node came back without its snapshot's bytes (damaged at rest): after the heal
    * it must have repaired them from the leader and caught up. */
   lostSnapshot = false;
+  /** Whether its last start failed on damage a fault made (see `NodeView.refusedDamage`). */
+  refusedDamage = false;
   /** How many times the node stopped because its storage refused a write. */
   storageFailures = 0;
   /** Snapshots taken and chunks read beside the turns; what a crash now would cut. */
@@ -174,10 +177,14 @@ export class SimNode<S> {
     }, failed);
   }
 
-  /** The disk is full: the node stays down until a later restart, once space is back. */
+  /**
+   * The disk is full (the node stays down until a later restart, once space is back) or damaged
+   * at rest where the storage must refuse it (it stays down for good).
+   */
   #loadFailed(incarnation: number, what: "start" | "restart", error: Error): void {
     if (incarnation !== this.#incarnation) return;
     this.#loading = false;
+    this.refusedDamage = error instanceof StorageCorruptionError;
     this.#host.trace.fault(this.#host.nowMs, `${what} n${this.id} failed: ${describeError(error)}`);
   }
 

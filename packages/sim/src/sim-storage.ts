@@ -24,6 +24,9 @@ export type ScheduleAt = (atMs: number, callback: () => void) => void;
 /** Called with the storage's typed error (`StorageFullError`, `StorageNeedsReopenError`). */
 export type StorageFailed = (error: Error) => void;
 
+/** What a sector damaged at rest may hit: snapshot data files only, or log segments too. */
+export type DamageableFiles = "snapshots" | "snapshotsAndLog";
+
 export interface SimStorage {
   /**
    * Reads back what is durable: `loaded` is called at once or after simulated I/O, or `failed`
@@ -46,10 +49,11 @@ export interface SimStorage {
   /** The heal: no more storage faults (space back, fsyncs succeed). */
   endFaults(): void;
   /**
-   * A sector of a snapshot data file goes bad at rest, drawn from `prng` (the node is down):
-   * returns what was damaged, or null where nothing can be (no such file; the bare disk).
+   * A sector goes bad at rest, drawn from `prng`: of a snapshot data file, or (`files`
+   * "snapshotsAndLog", the node is down) of a log record with a whole record after it. Returns
+   * what was damaged, or null where nothing can be (no such file; the bare disk).
    */
-  corruptAtRest(prng: Prng): string | null;
+  corruptAtRest(prng: Prng, files: DamageableFiles): string | null;
   /**
    * The snapshot bytes of the storage opened by the last `load`, for the driver's `SnapshotIo`
    * (one per life): after a crash they are the old life's, whose completions are dropped.

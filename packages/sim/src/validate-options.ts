@@ -17,6 +17,7 @@ const probabilityFields = [
   "corruptionProbability",
   "restartProbability",
   "tornWriteProbability",
+  "tornGarbageProbability",
   "slowWriteProbability",
   "diskFullProbability",
   "fsyncFailureProbability",

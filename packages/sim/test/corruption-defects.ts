@@ -21,3 +21,22 @@ export const sendsUncheckedSnapshotChunks: FileStorageRules = {
   ...shippedStorageRules,
   snapshotBlockIntact: () => true,
 };
+
+/**
+ * Only a clean cut is a torn write (the rule before scrambled sectors were modelled): damage at
+ * the end of the log with garbage, not zeros, after it is refused as corruption, so a node whose
+ * last write a crash tore into garbage never opens its storage again.
+ */
+export const refusesTornGarbage: FileStorageRules = {
+  ...shippedStorageRules,
+  tornTail: (damage) => damage.zerosAfter,
+};
+
+/**
+ * Any damage at the end of a segment's records is cut as a torn write, whole records after it or
+ * not: acknowledged entries after a sector damaged at rest in the middle of the log are dropped.
+ */
+export const cutsDamageBeforeWholeRecords: FileStorageRules = {
+  ...shippedStorageRules,
+  tornTail: () => true,
+};

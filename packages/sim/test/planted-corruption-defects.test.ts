@@ -47,7 +47,7 @@ describe("disk corruption at rest", () => {
   it("a bounded seed search finds skipsSnapshotChecksum (the read-back CRC-32 skipped)", async () => {
     const found = await findViolation(
       { storageRules: skipsSnapshotChecksum },
-      seedsFrom([4, 1], 1, 60),
+      seedsFrom([7], 1, 60),
       overrides,
       ["correctness", "crash"],
     );
@@ -60,7 +60,7 @@ describe("disk corruption at rest", () => {
   it("a bounded seed search finds forgetsLostSnapshot (a quarantined snapshot taken for whole)", async () => {
     const found = await findViolation(
       { core: forgetsLostSnapshot as RaftCore<unknown> },
-      seedsFrom([5], 1, 60),
+      seedsFrom([7], 1, 60),
       overrides,
       ["correctness", "crash"],
     );
@@ -104,7 +104,7 @@ describe("disk corruption at rest", () => {
   it("a bounded seed search finds sendsUncheckedSnapshotChunks (a chunk read not checked)", async () => {
     const found = await findViolation(
       { storageRules: sendsUncheckedSnapshotChunks },
-      seedsFrom([1], 1, 60),
+      seedsFrom([5], 1, 60),
       whileLeading,
       ["correctness"],
     );

@@ -109,6 +109,7 @@ export class FileStorage implements Storage {
   #terms: number[] = [];
   readonly #log: SegmentWriter;
   readonly #snapshots: SnapshotFiles;
+  readonly #rules: FileStorageRules;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   #failure: unknown = undefined;
@@ -125,6 +126,7 @@ export class FileStorage implements Storage {
     this.#fs = fs;
     this.#log = new SegmentWriter(fs, dir, segmentBytesMax);
     this.#snapshots = new SnapshotFiles(fs, dir, rules);
+    this.#rules = rules;
   }
 
   /**
@@ -287,6 +289,7 @@ export class FileStorage implements Storage {
       names ?? (await this.#fs.readdir(this.#dir)),
       snapshotIndex,
       repair,
+      this.#rules,
     );
     // The commit this process already knows (0 when opening) may be newer than any on disk: a
     // batch that moved only the commit wrote nothing.

@@ -8,4 +8,5 @@ export {
 } from "./errors.js";
 export { FileStorage, type FileStorageOptions, openFileStorage } from "./file-storage.js";
 export type { FileSystem, ReadableFile, WritableFile } from "./fs.js";
+export type { TailDamage } from "./record.js";
 export { type FileStorageRules, shippedStorageRules } from "./storage-rules.js";

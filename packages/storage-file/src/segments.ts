@@ -7,6 +7,7 @@ import { StorageCorruptionError } from "./errors.js";
 import type { FileSystem } from "./fs.js";
 import { decodeLogRecord, type LogRecord, RecordFormatError } from "./log-record.js";
 import { scanSegment } from "./record.js";
+import type { FileStorageRules } from "./storage-rules.js";
 
 const segmentPattern = /^log-([0-9]{16})\.seg$/;
 
@@ -48,7 +49,8 @@ export type ReadLog = {
  * Reads the log in `dir`. With `repair`, a torn last record is cut off the file (and an empty torn
  * last segment removed) and segments left over from an interrupted compaction are removed;
  * without it (re-reading a log this process wrote and synced) anything torn is corruption.
- * Either way the last segment may end in zero fill.
+ * Either way the last segment may end in zero fill. `rules.tornTail` decides which damage at the
+ * end of the last segment is a torn write.
  */
 export async function readLog(
   fs: FileSystem,
@@ -56,6 +58,7 @@ export async function readLog(
   names: readonly string[],
   snapshotIndex: number,
   repair: boolean,
+  rules: Pick<FileStorageRules, "tornTail">,
 ): Promise<ReadLog> {
   const seqs = names
     .map(parseSegmentName)
@@ -64,7 +67,8 @@ export async function readLog(
   const segments: ReadSegment[] = [];
   for (const [i, seq] of seqs.entries()) {
     const path = join(dir, segmentName(seq));
-    const segment = await readSegment(fs, path, seq, i === seqs.length - 1, repair);
+    const isLast = i === seqs.length - 1;
+    const segment = await readSegment(fs, path, seq, isLast && repair ? rules : null, isLast);
     if (segment !== null) segments.push(segment);
   }
   let commit = 0;
@@ -79,30 +83,36 @@ export async function readLog(
   };
 }
 
+/**
+ * Reads one segment. `repair` (the rules, recovering the last segment) lets a torn tail be cut;
+ * zero fill after the records is accepted only in the last segment.
+ */
 async function readSegment(
   fs: FileSystem,
   path: string,
   seq: number,
+  repair: Pick<FileStorageRules, "tornTail"> | null,
   isLast: boolean,
-  repair: boolean,
 ): Promise<ReadSegment | null> {
   const bytes = await fs.readFile(path);
   if (bytes === null) throw new StorageCorruptionError(path, 0, "segment vanished while reading");
   const scan = scanSegment(bytes);
-  if (scan.kind === "corrupt") throw new StorageCorruptionError(path, scan.offset, scan.reason);
   let allocatedBytes = bytes.length;
-  if (scan.kind === "torn") {
-    // Zero fill after the records is how the writer leaves the last segment; anything else after
-    // them is a torn record, which only recovery may cut off, and only from the last segment.
-    if (!isLast || (!repair && !scan.zeroTail)) {
-      const reason = "torn record before the end of the log";
-      throw new StorageCorruptionError(path, scan.validBytes, reason);
+  if (scan.kind === "tail") {
+    // Zero fill after the records is how the writer leaves the last segment; damage after them is
+    // a torn write only at the end of the last segment with no whole record after it (record.ts),
+    // and only recovery may cut it off.
+    const { damage } = scan;
+    if (!isLast || (damage !== null && (repair === null || !repair.tornTail(damage)))) {
+      const torn = damage === null || damage.zerosAfter;
+      const reason = !isLast && torn ? "torn record before the end of the log" : damage?.reason;
+      throw new StorageCorruptionError(path, scan.validBytes, reason ?? "zero fill");
     }
     if (scan.validBytes === 0) {
       await fs.unlink(path);
       return null;
     }
-    if (!scan.zeroTail) {
+    if (damage !== null) {
       await cutTornTail(fs, path, scan.validBytes);
       allocatedBytes = scan.validBytes;
     }

@@ -1,4 +1,5 @@
 import type { StoredSnapshot } from "@flotilla/core";
+import type { TailDamage } from "./record.js";
 
 // The checks FileStorage makes of the bytes it reads back, kept in one record so that the
 // cluster simulator can plant a violation of each (a test replaces one through
@@ -17,6 +18,14 @@ export type FileStorageRules = {
    * it when the whole snapshot was last found intact: a chunk whose bytes fail it never leaves.
    */
   readonly snapshotBlockIntact: (expectedCrc: number, foundCrc: number) => boolean;
+  /**
+   * Whether bytes that fail their checks after the last whole record of the log, found when the
+   * storage opens, are a write a crash tore (never acknowledged: recovery cuts them off) rather
+   * than acknowledged data damaged at rest (refused, StorageCorruptionError). Each persist writes
+   * one record and syncs it before the next is written, so a whole record after the damage means
+   * the damaged one was synced (record.ts; docs/architecture.md).
+   */
+  readonly tornTail: (damage: TailDamage) => boolean;
 };
 
 /** The rules FileStorage ships with. */
@@ -24,4 +33,5 @@ export const shippedStorageRules: FileStorageRules = {
   snapshotIntact: (expected, found) =>
     expected.size === found.size && expected.checksum === found.checksum,
   snapshotBlockIntact: (expectedCrc, foundCrc) => expectedCrc === foundCrc,
+  tornTail: (damage) => !damage.recordAfter,
 };

@@ -1,6 +1,7 @@
 // @flotilla/storage-file/testing: what tests and the cluster simulator need to run FileStorage
 // on a simulated disk. Not for production use.
 
+export { segmentRecordSpans } from "./record.js";
 export {
   type CrashMode,
   SimCrashError,

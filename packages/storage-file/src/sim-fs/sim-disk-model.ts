@@ -95,13 +95,25 @@ export class SimFile {
     this.unsynced = [];
   }
 
-  /** The content found after a crash that kept `kept` unsynced changes, the last torn at `tear`. */
-  afterCrash(kept: number, tear: (length: number) => number): Uint8Array {
+  /**
+   * The content found after a crash that kept `kept` unsynced changes, the last torn at `tear`;
+   * `garbage(n)`, when it gives bytes, is what lies after the tear (at most the n bytes the torn
+   * write did not reach; past the garbage they keep their old content).
+   */
+  afterCrash(kept: number, tear: (length: number) => number, garbage: Garbage): Uint8Array {
     const bytes = this.durable.copy();
     this.unsynced.slice(0, kept).forEach((change, i) => {
       if (i === kept - 1 && change.kind === "write") {
         const torn = tear(change.data.length);
-        bytes.apply({ ...change, data: change.data.subarray(0, torn) });
+        const rest = torn < change.data.length ? garbage?.(change.data.length - torn) : null;
+        if (rest == null) {
+          bytes.apply({ ...change, data: change.data.subarray(0, torn) });
+        } else {
+          const data = new Uint8Array(torn + rest.length);
+          data.set(change.data.subarray(0, torn));
+          data.set(rest, torn);
+          bytes.apply({ ...change, data });
+        }
       } else {
         bytes.apply(change);
       }
@@ -109,6 +121,12 @@ export class SimFile {
     return bytes.view().slice();
   }
 }
+
+/**
+ * Garbage for (a prefix of) the `length` bytes a torn write did not reach, or null: they keep
+ * their old content.
+ */
+export type Garbage = ((length: number) => Uint8Array | null) | null;
 
 export type DirChange =
   | { readonly kind: "link"; readonly name: string; readonly file: SimFile }
@@ -153,6 +171,7 @@ export function dirsAfterCrash(
   dirs: ReadonlyMap<string, SimDir>,
   kept: (unsynced: number) => number,
   tear: (length: number) => number,
+  garbage: Garbage = null,
 ): Map<string, SimDir> {
   // A file keeps one content however many names it is found under.
   const contents = new Map<SimFile, Uint8Array>();
@@ -162,7 +181,7 @@ export function dirsAfterCrash(
     for (const [name, file] of dir.afterCrash(kept(dir.unsynced.length))) {
       let content = contents.get(file);
       if (content === undefined) {
-        content = file.afterCrash(kept(file.unsynced.length), tear);
+        content = file.afterCrash(kept(file.unsynced.length), tear, garbage);
         contents.set(file, content);
       }
       const copy = new SimFile();

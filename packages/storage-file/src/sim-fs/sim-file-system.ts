@@ -66,7 +66,16 @@ export type SimFileSystemOptions = {
   readonly capacityBytes?: number;
   /** The chance that any one fsync (of a file or a directory) fails with EIO; default 0. */
   readonly syncFailureProbability?: number;
+  /**
+   * The chance that a write a crash tears leaves garbage after the tear: the sector being written
+   * when the power failed is scrambled (up to 512 random bytes where the rest of the write was to
+   * go), rather than the clean cut that keeps the old content there; default 0.
+   */
+  readonly tornGarbageProbability?: number;
 };
+
+/** The bytes a torn write may scramble after its tear (`tornGarbageProbability`): one sector. */
+const scrambledSectorBytes = 512;
 
 /** Thrown by every call once the simulated machine has crashed (and by stale handles after). */
 export class SimCrashError extends FlotillaError {
@@ -95,6 +104,8 @@ export class SimFileSystem implements FileSystem {
   failSyncAtPoint: number | undefined = undefined;
   capacityBytes: number;
   syncFailureProbability: number;
+  /** See `SimFileSystemOptions.tornGarbageProbability`. */
+  tornGarbageProbability: number;
   /** How many fsyncs failed (injected EIO). */
   failedSyncs = 0;
 
@@ -103,6 +114,7 @@ export class SimFileSystem implements FileSystem {
     this.#io = options.io;
     this.capacityBytes = options.capacityBytes ?? Number.POSITIVE_INFINITY;
     this.syncFailureProbability = options.syncFailureProbability ?? 0;
+    this.tornGarbageProbability = options.tornGarbageProbability ?? 0;
   }
 
   /** Whether a crash point was reached: every call throws until `crash()`. */
@@ -279,13 +291,20 @@ export class SimFileSystem implements FileSystem {
    * bit of it flips, in what the disk holds and in what a read sees (the page was evicted and read
    * back). A real disk can do this to data it acknowledged as synced, and only a checksum can
    * tell. Returns the offset of the damaged byte, or null when there is no such file or it is
-   * empty. `random` draws the byte and the bit.
+   * empty. `random` draws the byte (in `within`, default the whole file) and the bit.
    */
-  corruptAtRest(path: string, random: () => number): number | null {
+  corruptAtRest(
+    path: string,
+    random: () => number,
+    within?: { readonly from: number; readonly to: number },
+  ): number | null {
     const file = this.#lookup(path);
     const length = file?.current.length ?? 0;
     if (file === undefined || length === 0) return null;
-    const offset = Math.floor(random() * length);
+    const from = Math.max(0, within?.from ?? 0);
+    const to = Math.min(length, within?.to ?? length);
+    if (to <= from) return null;
+    const offset = from + Math.floor(random() * (to - from));
     const mask = 1 << Math.floor(random() * 8);
     const current = file.current.view();
     current[offset] = (current[offset] as number) ^ mask;
@@ -311,7 +330,16 @@ export class SimFileSystem implements FileSystem {
       mode === "keepUnsynced"
         ? (length: number) => length
         : (length: number) => Math.floor(random() * (length + 1));
-    return dirsAfterCrash(this.#dirs, kept, tear);
+    const garbage =
+      mode === "keepUnsynced" || this.tornGarbageProbability === 0
+        ? null
+        : (length: number) =>
+            random() < this.tornGarbageProbability
+              ? Uint8Array.from({ length: Math.min(length, scrambledSectorBytes) }, () =>
+                  Math.floor(random() * 256),
+                )
+              : null;
+    return dirsAfterCrash(this.#dirs, kept, tear, garbage);
   }
 
   #crashRandom(mode: CrashMode): () => number {
