@@ -143,7 +143,11 @@ export class FileDiskStorage implements SimStorage {
           ...(this.#rules === undefined ? {} : { rules: this.#rules }),
         });
         const persisted = await storage.load();
-        await checkNoLeftovers(this.fs, persisted.snapshot?.index ?? null);
+        await checkNoLeftovers(
+          this.fs,
+          persisted.snapshot?.index ?? null,
+          persisted.snapshotBytesLost === true,
+        );
         if (persisted.snapshotBytesLost === true && !this.#corrupted) {
           throw new SnapshotBytesLostError(dataDir, persisted.snapshot?.index ?? 0);
         }
@@ -300,15 +304,24 @@ export class FileDiskStorage implements SimStorage {
 }
 
 /**
- * What FileStorage's open promises (snapshot-files.ts): no temp file is left, and no data file
- * but the snapshot in force's. Read through the unwrapped file system, so a planted defect that
- * hides a removal cannot hide the file.
+ * What FileStorage's open promises (snapshot-files.ts): no temp file is left, no data file but the
+ * snapshot in force's, and no quarantined file but the snapshot in force's while its bytes are
+ * lost (kept for an operator until the repair puts a snapshot at or past it in force). Read
+ * through the unwrapped file system, so a planted defect that hides a removal cannot hide the file.
  */
-async function checkNoLeftovers(fs: FileSystem, inForce: number | null): Promise<void> {
+async function checkNoLeftovers(
+  fs: FileSystem,
+  inForce: number | null,
+  bytesLost: boolean,
+): Promise<void> {
   const kept = `snapshot-${inForce}.data`;
+  const quarantined = bytesLost ? `snapshot-${inForce}.damaged` : null;
   const names = await fs.readdir(dataDir);
   const leftovers = names.filter(
-    (name) => name.endsWith(".tmp") || (/^snapshot-\d+\.data$/.test(name) && name !== kept),
+    (name) =>
+      name.endsWith(".tmp") ||
+      (/^snapshot-\d+\.data$/.test(name) && name !== kept) ||
+      (/^snapshot-\d+\.damaged$/.test(name) && name !== quarantined),
   );
   if (leftovers.length > 0) throw new LeftoverFilesError(dataDir, leftovers);
 }

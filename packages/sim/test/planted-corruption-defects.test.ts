@@ -2,10 +2,12 @@ import { StorageCorruptionError } from "@flotilla/storage-file";
 import { describe, expect, it } from "vitest";
 import { forgetsLostSnapshot } from "../src/defects.js";
 import { deriveOptions } from "../src/derive-options.js";
+import { LeftoverFilesError } from "../src/errors.js";
 import type { RaftCore } from "../src/raft-core.js";
 import { runSimulation } from "../src/simulator.js";
 import { sendsUncheckedSnapshotChunks, skipsSnapshotChecksum } from "./corruption-defects.js";
 import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
+import { keepsQuarantinedFiles } from "./snapshot-storage-defects.js";
 
 // Corruption at rest (docs/testing.md, "Disk corruption"): a sector of a snapshot file flips a bit,
 // as a real disk may do to data it acknowledged as synced: a down node's (FileStorage finds it by
@@ -67,6 +69,19 @@ describe("disk corruption at rest", () => {
     expect(found, "no failure in seeds 1..60").not.toBeNull();
     if (found === null) return;
     console.log(caughtAsExpected("forgetsLostSnapshot", found));
+  }, 120_000);
+
+  it("a bounded seed search finds keepsQuarantinedFiles (a repaired snapshot's .damaged file kept)", async () => {
+    const found = await findViolation(
+      { fileSystem: keepsQuarantinedFiles },
+      seedsFrom([8], 1, 60),
+      overrides,
+      "crash",
+    );
+    expect(found, "no failure in seeds 1..60").not.toBeNull();
+    if (found === null) return;
+    console.log(caughtAsExpected("keepsQuarantinedFiles", found));
+    expect(found.result.error).toBeInstanceOf(LeftoverFilesError);
   }, 120_000);
 
   // A leader's snapshot file damaged while it leads (once a run, its own PRNG stream): the chunk

@@ -60,6 +60,21 @@ export function keepsCutTransfers(fs: FileSystem): FileSystem {
   };
 }
 
+/**
+ * Quarantined files kept for good: the `.damaged` file of a snapshot found damaged is never
+ * removed, not once a snapshot at or past it is in force (the repair done), not at the next open,
+ * so every damage a node ever repaired leaves a snapshot's worth of bytes on its disk.
+ */
+export function keepsQuarantinedFiles(fs: FileSystem): FileSystem {
+  return {
+    ...bind(fs),
+    async unlink(path) {
+      if (path.endsWith(".damaged")) return;
+      await fs.unlink(path);
+    },
+  };
+}
+
 function bind(fs: FileSystem): FileSystem {
   return {
     mkdir: (dir) => fs.mkdir(dir),

@@ -5,8 +5,10 @@
 //   snapshot-<index>.incoming.tmp   one being received in chunks: fsynced and renamed when put in
 //                                    force
 //   snapshot                        which one is in force (meta-files.ts): metadata only
-//   snapshot-<index>.damaged        the bytes of the snapshot in force found damaged at open, set
-//                                    aside for an operator (quarantined); never read again
+//   snapshot-<index>.damaged        the bytes of the snapshot in force found damaged, set aside
+//                                    for an operator (quarantined); never read again. At most
+//                                    one, kept only until a snapshot at or past its index is
+//                                    durably in force (the repair done)
 //
 // A taken snapshot streams into its temp file; fsync, rename, fsync the directory: durable, yet
 // not in force until a persist says so (rewriting the small `snapshot` file atomically). A
@@ -72,12 +74,20 @@ function dataFileIndex(name: string): number | null {
   return match === null ? null : Number(match[1]);
 }
 
+/** The index of a quarantined snapshot file, or null for any other name. */
+function quarantineFileIndex(name: string): number | null {
+  const match = /^snapshot-(\d+)\.damaged$/.exec(name);
+  return match === null ? null : Number(match[1]);
+}
+
 export class SnapshotFiles {
   readonly #fs: FileSystem;
   readonly #dir: string;
   /** The data files held (durable), by index: their size and CRC-32. */
   readonly #stored = new Map<number, Held>();
   #incoming: Incoming | null = null;
+  /** The index of the one quarantined file kept (`snapshot-<index>.damaged`), if any. */
+  #quarantined: number | null = null;
   readonly #rules: FileStorageRules;
 
   constructor(fs: FileSystem, dir: string, rules: FileStorageRules) {
@@ -97,10 +107,26 @@ export class SnapshotFiles {
   async recover(names: readonly string[], inForce: Snapshot | null): Promise<"intact" | "lost"> {
     this.#stored.clear();
     this.#incoming = null;
+    this.#quarantined = null;
     for (const name of names) {
       const index = dataFileIndex(name);
       if (index !== null && index !== inForce?.index) await this.#fs.unlink(this.#path(name));
     }
+    const bytes = await this.#checkInForce(inForce);
+    // A quarantined file is kept while its snapshot is still the one in force and still lost
+    // (the node repairs it from its leader); once a snapshot at or past it is durably in force it
+    // is of no more use, and a node that lost several would otherwise keep every one.
+    for (const name of names) {
+      const index = quarantineFileIndex(name);
+      if (index === null) continue;
+      if (bytes === "lost" && index === inForce?.index) this.#quarantined = index;
+      else await this.#fs.unlink(this.#path(name));
+    }
+    return bytes;
+  }
+
+  /** Checks the snapshot in force whole; quarantines its bytes if they are damaged. */
+  async #checkInForce(inForce: Snapshot | null): Promise<"intact" | "lost"> {
     if (inForce === null) return "intact";
     const path = this.#path(dataFileName(inForce.index));
     const file = await this.#fs.openReadable(path);
@@ -127,10 +153,17 @@ export class SnapshotFiles {
     return "intact";
   }
 
-  /** Sets a damaged data file aside under a name nothing reads, durably. */
+  /**
+   * Sets a damaged data file aside under a name nothing reads, durably. One is kept: an older
+   * quarantined file goes (the newer damage is what an operator would look at).
+   */
   async #quarantine(index: number): Promise<void> {
     await this.#fs.rename(this.#path(dataFileName(index)), this.#path(quarantineFileName(index)));
     await this.#fs.syncDir(this.#dir);
+    const older = this.#quarantined;
+    this.#quarantined = index;
+    if (older !== null && older !== index)
+      await this.#fs.unlink(this.#path(quarantineFileName(older)));
   }
 
   /** Streams a taken snapshot into its data file: temp, fsync, rename, fsync the directory. */
@@ -222,13 +255,21 @@ export class SnapshotFiles {
     });
   }
 
-  /** After `snapshot` was put in force: removes the data files of older snapshots. */
+  /**
+   * After `snapshot` was put in force: removes the data files of older snapshots, and the
+   * quarantined file of one at or before it (repaired: its bytes are in force again, or newer ones).
+   */
   async dropOlderThan(snapshot: Snapshot): Promise<void> {
     for (const index of [...this.#stored.keys()]) {
       if (index < snapshot.index) {
         this.#stored.delete(index);
         await this.#fs.unlink(this.#path(dataFileName(index)));
       }
+    }
+    const quarantined = this.#quarantined;
+    if (quarantined !== null && quarantined <= snapshot.index) {
+      this.#quarantined = null;
+      await this.#fs.unlink(this.#path(quarantineFileName(quarantined)));
     }
   }
 
