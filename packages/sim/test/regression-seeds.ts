@@ -31,6 +31,7 @@ export const figure8Scenario: SimulationOverrides = {
   slowWriteProbability: 0,
   diskFullProbability: 0,
   fsyncFailureProbability: 0,
+  tornGarbageProbability: 0,
   // Nor membership changes (the scenario predates them).
   membershipProbability: 0,
 };
