@@ -64,7 +64,7 @@ describe("InstallSnapshot", () => {
   });
 
   it("a silent follower costs one small chunk per resend, the resends ever further apart", () => {
-    const { c, commit } = withMebibyteSnapshot();
+    const { c } = withMebibyteSnapshot();
     // n3 is gone: nothing reaches it. Each tick is one heartbeat interval.
     const sentAt: number[] = [];
     let bytes = 0;
