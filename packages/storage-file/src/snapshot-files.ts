@@ -46,8 +46,12 @@ const readSliceBytes = 1024 * 1024;
  */
 const checkBlockBytes = 64 * 1024;
 
-/** A data file held: its size and CRC-32, and once read to send, each block's CRC-32. */
-type Held = StoredSnapshot & { blocks: Uint32Array | null };
+/**
+ * A data file held: its size and CRC-32, and each block's CRC-32, recorded as its bytes passed on
+ * their way in (taken, received, or read whole at open) so that a chunk read to send can be
+ * checked without first reading the whole file again.
+ */
+type Held = StoredSnapshot & { readonly blocks: Uint32Array };
 
 /** A snapshot being received: its incoming file, open, and how far it reaches. */
 type Incoming = {
@@ -57,6 +61,7 @@ type Incoming = {
   readonly syncing: BackgroundSync;
   size: number;
   checksum: number;
+  readonly blocks: BlockChecksums;
 };
 
 export function dataFileName(index: number): string {
@@ -136,10 +141,10 @@ export class SnapshotFiles {
       await this.#quarantine(inForce.index);
       return "lost";
     }
+    const blocks = new BlockChecksums();
     try {
-      for await (const _ of readWhole(file, path, inForce, this.#rules)) {
-        // Read to check: the bytes themselves are streamed again when restored.
-      }
+      // Read to check (the bytes themselves are streamed again when restored).
+      for await (const slice of readWhole(file, path, inForce, this.#rules)) blocks.add(slice);
     } catch (error) {
       if (!(error instanceof StorageCorruptionError)) throw error;
       await this.#quarantine(inForce.index);
@@ -148,7 +153,7 @@ export class SnapshotFiles {
     this.#stored.set(inForce.index, {
       size: inForce.size,
       checksum: inForce.checksum,
-      blocks: null,
+      blocks: blocks.finish(),
     });
     return "intact";
   }
@@ -172,6 +177,7 @@ export class SnapshotFiles {
     const temp = this.#path(name + tempSuffix);
     const file = await this.#fs.openWritable(temp, "create");
     const syncing = new BackgroundSync(file);
+    const blocks = new BlockChecksums();
     let size = 0;
     let checksum = 0;
     try {
@@ -181,6 +187,7 @@ export class SnapshotFiles {
         syncing.wrote(slice.byteLength);
         size += slice.byteLength;
         checksum = crc32(slice, checksum);
+        blocks.add(slice);
       }
       await syncing.finish();
     } finally {
@@ -190,7 +197,7 @@ export class SnapshotFiles {
     usable();
     await this.#fs.rename(temp, this.#path(name));
     await this.#fs.syncDir(this.#dir);
-    this.#stored.set(index, { size, checksum, blocks: null });
+    this.#stored.set(index, { size, checksum, blocks: blocks.finish() });
     return { size, checksum };
   }
 
@@ -201,7 +208,14 @@ export class SnapshotFiles {
       const path = this.#path(`snapshot-${snapshot.index}${incomingSuffix}`);
       const file = await this.#fs.openWritable(path, "create");
       const syncing = new BackgroundSync(file);
-      this.#incoming = { index: snapshot.index, file, syncing, size: 0, checksum: 0 };
+      this.#incoming = {
+        index: snapshot.index,
+        file,
+        syncing,
+        size: 0,
+        checksum: 0,
+        blocks: new BlockChecksums(),
+      };
     }
     const incoming = this.#incoming;
     if (incoming === null || incoming.index !== snapshot.index || incoming.size !== offset) {
@@ -213,6 +227,7 @@ export class SnapshotFiles {
     incoming.syncing.wrote(data.byteLength);
     incoming.size += data.byteLength;
     incoming.checksum = crc32(data, incoming.checksum);
+    incoming.blocks.add(data);
   }
 
   /** Refuses (InvalidPersistError) a snapshot whose bytes are not held whole. */
@@ -251,7 +266,7 @@ export class SnapshotFiles {
     this.#stored.set(snapshot.index, {
       size: incoming.size,
       checksum: incoming.checksum,
-      blocks: null,
+      blocks: incoming.blocks.finish(),
     });
   }
 
@@ -275,8 +290,8 @@ export class SnapshotFiles {
 
   /**
    * `length` bytes at `offset` of a held snapshot, or null if it is no longer held. Never bytes
-   * that fail their check: the first read of a snapshot checks it whole (size and CRC-32) and
-   * records each block's CRC-32, and every read checks the blocks it covers. Damaged bytes are
+   * that fail their check: every read checks the blocks it covers against the CRC-32s recorded
+   * as the snapshot's bytes came in (written, received or read whole at open). Damaged bytes are
    * quarantined (as at open) and the read rejects with `SnapshotDamagedError`.
    */
   async readChunk(snapshot: Snapshot, offset: number, length: number): Promise<Uint8Array | null> {
@@ -286,7 +301,6 @@ export class SnapshotFiles {
     const file = await this.#fs.openReadable(path);
     if (file === null) return null; // removed meanwhile: a newer one was put in force
     try {
-      held.blocks ??= await blockChecks(file, path, held, this.#rules);
       return await this.#checkedRead(file, path, held.blocks, offset, Math.min(length, held.size));
     } catch (error) {
       if (!(error instanceof StorageCorruptionError)) throw error;
@@ -393,32 +407,31 @@ async function* readWhole(
 }
 
 /**
- * Reads a held snapshot whole to check it (size and CRC-32, by the rules), recording the CRC-32 of
- * each block; rejects with StorageCorruptionError if it is not whole.
+ * The CRC-32 of each `checkBlockBytes` block of a snapshot's bytes, taken as they pass in order.
+ * Recording them on the way in, not by reading the file whole before its first chunk is sent,
+ * spares a leader a pass over hundreds of megabytes (one 64 KiB read at a time) while a follower
+ * waits for its first chunk of every new snapshot (issue 11).
  */
-async function blockChecks(
-  file: ReadableFile,
-  path: string,
-  expected: StoredSnapshot,
-  rules: FileStorageRules,
-): Promise<Uint32Array> {
-  const blocks = new Uint32Array(Math.ceil(file.size / checkBlockBytes));
-  let checksum = 0;
-  let offset = 0;
-  while (offset < file.size) {
-    const slice = await file.read(offset, checkBlockBytes);
-    if (slice.byteLength === 0) break;
-    blocks[offset / checkBlockBytes] = crc32(slice);
-    checksum = crc32(slice, checksum);
-    offset += slice.byteLength;
-    if (slice.byteLength < checkBlockBytes) break;
+class BlockChecksums {
+  readonly #done: number[] = [];
+  #crc = 0;
+  #filled = 0;
+
+  add(bytes: Uint8Array): void {
+    for (let at = 0; at < bytes.byteLength; ) {
+      const take = Math.min(checkBlockBytes - this.#filled, bytes.byteLength - at);
+      this.#crc = crc32(bytes.subarray(at, at + take), this.#crc);
+      this.#filled += take;
+      at += take;
+      if (this.#filled === checkBlockBytes) {
+        this.#done.push(this.#crc);
+        this.#crc = 0;
+        this.#filled = 0;
+      }
+    }
   }
-  if (!rules.snapshotIntact(expected, { size: offset, checksum })) {
-    throw new StorageCorruptionError(
-      path,
-      0,
-      `${offset} bytes with CRC-32 ${checksum}, expected ${expected.size} with ${expected.checksum}`,
-    );
+
+  finish(): Uint32Array {
+    return Uint32Array.from(this.#filled > 0 ? [...this.#done, this.#crc] : this.#done);
   }
-  return blocks;
 }

@@ -124,7 +124,7 @@ describe("FileStorage under random byte corruption", () => {
     const storage = await openFileStorage(dir, { fs });
     for (const step of history) await persistStored(storage, step);
     const snapshot = (await modelAfter(history.length)).snapshot!;
-    // The first read checks the snapshot whole and records its blocks' CRC-32s.
+    // The blocks' CRC-32s were recorded as the snapshot was written; every read checks them.
     const whole = await storage.readSnapshotChunk(snapshot, 0, snapshot.size);
     expect(whole?.byteLength).toBe(snapshot.size);
     const name = `snapshot-${snapshot.index}.data`;
