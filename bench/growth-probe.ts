@@ -17,6 +17,8 @@ export class GrowthProbe {
   #maxStallMs = 0;
   /** The highest peak RSS any server reported. */
   peakRssBytes = 0;
+  /** Each server's highest peak RSS (over its processes, when restarted): who holds the peak. */
+  readonly peakRssBytesById = new Map<string, number>();
   /** Every "term:leader" seen with a leader. */
   readonly leaderTerms = new Set<string>();
   /** The latest status of each server that answered. */
@@ -66,6 +68,10 @@ export class GrowthProbe {
     const s = JSON.parse(status) as ServerStatus;
     this.statuses.set(id, s);
     this.peakRssBytes = Math.max(this.peakRssBytes, s.process.peakRssBytes);
+    this.peakRssBytesById.set(
+      id,
+      Math.max(this.peakRssBytesById.get(id) ?? 0, s.process.peakRssBytes),
+    );
     if (s.role === "leader") this.leaderTerms.add(`${s.term}:${s.id}`);
   }
 }

@@ -16,6 +16,7 @@
 //                            also the datagrams it dropped on arrival and the leader's sends its
 //                            socket queue refused meanwhile (inboundDropped, leaderSendDropped)
 //   peakRssMB                the highest peak resident memory of any server (the kernel's mark)
+//                            (peakRssMBByServer: each server's, the restarted one over both runs)
 //
 // Targets (issue 11): leaderChanges 0; the last phase's throughput >= 80% of the first's; every
 // stall < 50 ms; catch-up >= 50 MB/s; peak RSS < 2.5x the state. Every process is killed by pid;
@@ -290,6 +291,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       catchUp: caughtUp,
       peakRssMB: Math.round(probe.peakRssBytes / MB),
       peakRssOverState: Math.round((probe.peakRssBytes / Math.max(1, stateBytes)) * 100) / 100,
+      peakRssMBByServer: Object.fromEntries(
+        [...probe.peakRssBytesById].map(([id, bytes]) => [id, Math.round(bytes / MB)]),
+      ),
       completed,
       writes: { acknowledged: load.acked, failed: load.failed },
       settings: { ...s, stateBytes: undefined, stateMB: s.stateBytes / MB },
