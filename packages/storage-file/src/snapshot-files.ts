@@ -93,6 +93,11 @@ export class SnapshotFiles {
   #incoming: Incoming | null = null;
   /** The index of the one quarantined file kept (`snapshot-<index>.damaged`), if any. */
   #quarantined: number | null = null;
+  /**
+   * A stored snapshot whose bytes a chunk read found damaged and set aside: still one a persist
+   * may put in force (see `check`).
+   */
+  #damagedHeld: (StoredSnapshot & { readonly index: number }) | null = null;
   readonly #rules: FileStorageRules;
 
   constructor(fs: FileSystem, dir: string, rules: FileStorageRules) {
@@ -113,6 +118,7 @@ export class SnapshotFiles {
     this.#stored.clear();
     this.#incoming = null;
     this.#quarantined = null;
+    this.#damagedHeld = null;
     for (const name of names) {
       const index = dataFileIndex(name);
       if (index !== null && index !== inForce?.index) await this.#fs.unlink(this.#path(name));
@@ -198,6 +204,7 @@ export class SnapshotFiles {
     await this.#fs.rename(temp, this.#path(name));
     await this.#fs.syncDir(this.#dir);
     this.#stored.set(index, { size, checksum, blocks: blocks.finish() });
+    if (this.#damagedHeld?.index === index) this.#damagedHeld = null;
     return { size, checksum };
   }
 
@@ -234,6 +241,12 @@ export class SnapshotFiles {
   check(snapshot: Snapshot): void {
     const stored = this.#stored.get(snapshot.index);
     if (stored !== undefined && matches(snapshot, stored)) return;
+    // Stored, then found damaged at rest before the persist putting it in force ran (a leader
+    // sends a snapshot as soon as it is taken): no misuse. It goes in force with its bytes lost,
+    // the state an open would find (the node repairs it), and the driver is already taking it
+    // again (ApplyTracker.retake), which stores the bytes anew.
+    const damaged = this.#damagedHeld;
+    if (damaged?.index === snapshot.index && matches(snapshot, damaged)) return;
     const incoming = this.#incoming;
     if (incoming?.index === snapshot.index && matches(snapshot, incoming)) return;
     throw new InvalidPersistError(
@@ -282,7 +295,11 @@ export class SnapshotFiles {
       }
     }
     const quarantined = this.#quarantined;
-    if (quarantined !== null && quarantined <= snapshot.index) {
+    const repaired =
+      quarantined !== null &&
+      (quarantined < snapshot.index ||
+        (quarantined === snapshot.index && this.#stored.has(snapshot.index)));
+    if (repaired) {
       this.#quarantined = null;
       await this.#fs.unlink(this.#path(quarantineFileName(quarantined)));
     }
@@ -307,6 +324,7 @@ export class SnapshotFiles {
       // Another read of the same window may have found it first and set it aside already.
       if (this.#stored.get(snapshot.index) === held) {
         this.#stored.delete(snapshot.index);
+        this.#damagedHeld = { index: snapshot.index, size: held.size, checksum: held.checksum };
         await this.#quarantine(snapshot.index);
       }
       throw new SnapshotDamagedError(snapshot.index, error.message);

@@ -18,7 +18,15 @@ import {
   type SnapshotStream,
   type Storage,
 } from "@flotilla/core";
-import { batch, command, commands, hard, persistStored, snapshotAt } from "@flotilla/core/testing";
+import {
+  batch,
+  command,
+  commands,
+  hard,
+  persistStored,
+  snapshotAt,
+  snapshotData,
+} from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
 import { openFileStorage, StorageCorruptionError, shippedStorageRules } from "../src/index.js";
 import { SimFileSystem } from "../src/testing.js";
@@ -143,6 +151,43 @@ describe("FileStorage under random byte corruption", () => {
     expect(retaken).toEqual({ size: snapshot.size, checksum: snapshot.checksum });
     expect(await storage.readSnapshotChunk(snapshot, 0, snapshot.size)).toEqual(whole);
     await storage.close();
+  });
+
+  it("puts in force a snapshot taken, then found damaged before that persist: its bytes lost, as an open would find", async () => {
+    const fs = new SimFileSystem();
+    const storage = await openFileStorage(dir, { fs });
+    for (const step of history) await persistStored(storage, step);
+    // A leader takes snapshot 12 and starts sending it before the persist naming it runs (a slow
+    // disk): a chunk read finds a sector of it damaged and sets it aside.
+    const taken = snapshotAt(12, 3);
+    const bytes = snapshotData(taken);
+    expect(await storage.writeSnapshot(taken.index, oneSlice(bytes))).toEqual({
+      size: taken.size,
+      checksum: taken.checksum,
+    });
+    expect(fs.corruptAtRest(`${dir}/snapshot-12.data`, prng(7_770_005))).not.toBeNull();
+    await expect(storage.readSnapshotChunk(taken, 0, taken.size)).rejects.toBeInstanceOf(
+      SnapshotDamagedError,
+    );
+    // Not misuse: it goes in force with its bytes lost (InvalidPersistError before, which stopped
+    // the node as a bug), the damaged file kept until the bytes are stored again.
+    await storage.persist(batch({ snapshot: taken }));
+    expect(fs.names(dir)).toContain("snapshot-12.damaged");
+    await storage.close();
+    const reopened = await openFileStorage(dir, { fs: fs.clone() });
+    const loaded = await reopened.load();
+    expect(loaded.snapshot).toEqual(taken);
+    expect(loaded.snapshotBytesLost).toBe(true);
+    await reopened.close();
+    // The driver's retake at the same index stores the bytes again: whole at the next open.
+    const running = await openFileStorage(dir, { fs });
+    await running.load();
+    await running.writeSnapshot(taken.index, oneSlice(bytes));
+    await running.close();
+    const repaired = await openFileStorage(dir, { fs });
+    expect((await repaired.load()).snapshotBytesLost).toBeUndefined();
+    await repaired.close();
+    expect(fs.names(dir).filter((name) => name.endsWith(".damaged"))).toEqual([]);
   });
 
   it("detects every damaged byte or, in the last record only, drops that record", async () => {
