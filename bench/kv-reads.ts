@@ -12,7 +12,7 @@
 import { readFile } from "node:fs/promises";
 import { closedLoop, type PhaseResult } from "./closed-loop.js";
 import type { ReadConsistency } from "./kv-http.js";
-import type { Row } from "./kv-report.js";
+import { type Row, round2 } from "./kv-report.js";
 
 /** What a read phase needs of the cluster under test. */
 export type ReadTarget = {
@@ -165,8 +165,4 @@ function costOf(used: Sample, reads: number): ReadCost {
 /** CLOCK_MONOTONIC in µs: the clock of a V8 CPU profile's `startTime` and samples. */
 function monotonicUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }

@@ -1,6 +1,6 @@
-// The human table of `bench kv`: each phase's Flotilla numbers, etcd's beside them when etcd ran,
-// and the ratios (ops/s: Flotilla / etcd, higher is better; latency: Flotilla / etcd, lower is
-// better).
+// The report of `bench kv`: the human table (each phase's Flotilla numbers, etcd's beside them when
+// etcd ran, and the ratios: ops/s Flotilla / etcd, higher is better; latency Flotilla / etcd, lower
+// is better) and the helpers that shape the numbers of its JSON line.
 import type { PhaseResult } from "./closed-loop.js";
 
 export type Row = {
@@ -71,4 +71,14 @@ function ms(us: number): string {
 
 function ratio(a: number, b: number): string {
   return b === 0 ? "-" : (a / b).toFixed(2);
+}
+
+/** A phase's numbers as the JSON line reports them. */
+export function pick(r: PhaseResult) {
+  return { opsPerSec: r.opsPerSec, p50Us: r.p50Us, p99Us: r.p99Us, errors: r.errors };
+}
+
+/** A ratio as the JSON line reports it: two decimals. */
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
 }

@@ -14,12 +14,8 @@
 //   file storage, 64 clients, healthy and then with one follower SIGKILLed, back to back (the
 //                   share of the healthy rate is taken from these two, a minute apart at most)
 //   memory storage (a fresh cluster), 1 / 16 / 64 clients
-//   --loss 0.1,0.3: a fresh lossless file cluster, then a fresh file cluster per share P, every
-//                   server dropping P of its outgoing Raft datagrams (transport-udp
-//                   dropProbability), 16 clients; each lossy rate as a share of the lossless
-//                   one measured just before (on a shared machine the load moves in minutes);
-//                   etcd's after each, under the same share of its peer packets dropped by
-//                   iptables when run as root (kv-iptables.ts), else "skipped"
+//   --loss 0.1,0.3: fresh file clusters at 16 clients, lossless and then dropping each share of
+//                   the Raft datagrams, etcd's beside each (kv-loss.ts)
 //
 // `--reads-only` runs one 64-client PUT phase and the read phases alone; `--loss-only`, the loss
 // phases alone; `--put-only`, the file-storage PUT phases beside etcd's, `--rounds` times over.
@@ -36,9 +32,9 @@ import { formatLogRecord, type LogRecord } from "../examples/kv/src/log-records.
 import { closedLoop, type PhaseResult } from "./closed-loop.js";
 import { type EtcdCluster, findEtcd, startEtcd } from "./kv-etcd.js";
 import { kvPutter, type ReadConsistency } from "./kv-http.js";
-import { dropOnLoopbackPorts, iptablesUnavailable } from "./kv-iptables.js";
+import { type LossSettings, lossPhases } from "./kv-loss.js";
 import { type ReadSettings, type ReadTarget, readPhases } from "./kv-reads.js";
-import { printTable, type Row } from "./kv-report.js";
+import { pick, printTable, type Row, round2 } from "./kv-report.js";
 
 type Settings = {
   readonly warmupMs: number;
@@ -232,7 +228,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const closers: (() => Promise<void>)[] = [];
   try {
     if (values["loss-only"] === true) {
-      json.lossy = await lossPhases(s, rows, closers, etcdBinary);
+      json.lossy = await lossPhases(lossSettings(s, closers), rows, etcdBinary);
       printTable(rows);
       console.log(JSON.stringify(json));
       return;
@@ -299,7 +295,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     const failoverMs = await failover(memory.cluster, memory.target);
     await memory.close();
 
-    const lossy = s.losses.length > 0 ? await lossPhases(s, rows, closers, etcdBinary) : null;
+    const lossy =
+      s.losses.length > 0 ? await lossPhases(lossSettings(s, closers), rows, etcdBinary) : null;
 
     printTable(rows);
     console.log(`failover (memory cluster, leader SIGKILLed under 1 client): ${failoverMs} ms`);
@@ -333,69 +330,21 @@ export async function main(argv: readonly string[]): Promise<void> {
  * same share of its peer packets dropped, on one etcd cluster: `lossy.etcd` has its rates and
  * `oursToEtcd` the ratio in the same run; without root, etcd's side says why it was skipped.
  */
-async function lossPhases(
-  s: Settings,
-  rows: Row[],
-  closers: (() => Promise<void>)[],
-  etcdBinary: string | null,
-): Promise<Record<string, unknown>> {
-  const measure = async (name: string, args: readonly string[]) => {
-    const cluster = await startKv(s, name, args);
-    closers.push(cluster.close);
-    const ours = await phase(cluster.target, 16, 64, s);
-    await cluster.close();
-    return ours;
+/** The loss phases' view of the bench: 16 clients of 64-byte values, on fresh clusters. */
+function lossSettings(s: Settings, closers: (() => Promise<void>)[]): LossSettings {
+  return {
+    dir: s.dir,
+    losses: s.losses,
+    measureOurs: async (name, args) => {
+      const cluster = await startKv(s, name, args);
+      closers.push(cluster.close);
+      const ours = await phase(cluster.target, 16, 64, s);
+      await cluster.close();
+      return ours;
+    },
+    measureEtcd: (put) => phase({ name: "etcd", put }, 16, 64, s),
+    onClose: (close) => closers.push(close),
   };
-  const skipped = etcdBinary === null ? "no etcd on PATH" : iptablesUnavailable();
-  let etcd: EtcdCluster | null = null;
-  if (etcdBinary !== null && skipped === null) {
-    await mkdir(join(s.dir, "etcd-loss"));
-    etcd = await startEtcd(etcdBinary, join(s.dir, "etcd-loss"));
-    closers.push(etcd.destroy);
-  } else {
-    console.log(`etcd under loss: skipped (${skipped})`);
-  }
-  const etcdPhase = async (loss: number) => {
-    if (etcd === null) return null;
-    const dropped = loss > 0 ? dropOnLoopbackPorts(etcd.peerPorts, loss) : null;
-    try {
-      return await phase({ name: "etcd", put: etcd.put }, 16, 64, s);
-    } finally {
-      dropped?.remove();
-    }
-  };
-  const lossless = await measure("loss0", []);
-  const etcdLossless = await etcdPhase(0);
-  const label = (what: string) => `file, 16 clients, ${what}`;
-  rows.push({ label: label("lossless (fresh cluster)"), ours: lossless, etcd: etcdLossless });
-  const lossy: Record<string, unknown> = { lossless: { c16: pick(lossless) } };
-  const etcdRates: Record<string, unknown> = {};
-  if (etcdLossless !== null) etcdRates.lossless = { c16: pick(etcdLossless) };
-  for (const loss of s.losses) {
-    const name = `loss${Math.round(loss * 100)}`;
-    const ours = await measure(name, ["--loss", String(loss)]);
-    const theirs = await etcdPhase(loss);
-    rows.push({ label: label(`${loss * 100}% loss`), ours, etcd: theirs });
-    lossy[name] = {
-      c16: pick(ours),
-      leaderChanges: ours.leaderChanges,
-      minPerSecond: Math.min(...ours.perSecond),
-      ofLossless: round2(ours.opsPerSec / Math.max(1, lossless.opsPerSec)),
-      ...(theirs === null
-        ? {}
-        : { oursToEtcd: round2(ours.opsPerSec / Math.max(1, theirs.opsPerSec)) }),
-    };
-    if (theirs !== null && etcdLossless !== null) {
-      etcdRates[name] = {
-        c16: pick(theirs),
-        minPerSecond: Math.min(...theirs.perSecond),
-        ofLossless: round2(theirs.opsPerSec / Math.max(1, etcdLossless.opsPerSec)),
-      };
-    }
-  }
-  await etcd?.destroy();
-  lossy.etcd = etcd === null ? `skipped: ${skipped}` : etcdRates;
-  return lossy;
 }
 
 /**
@@ -453,14 +402,6 @@ function positiveIntegers(list: string, flag: string): number[] {
   return numbers;
 }
 
-function pick(r: PhaseResult) {
-  return { opsPerSec: r.opsPerSec, p50Us: r.p50Us, p99Us: r.p99Us, errors: r.errors };
-}
-
 function mapRows(rows: Record<string, PhaseResult>) {
   return Object.fromEntries(Object.entries(rows).map(([k, r]) => [k, pick(r)]));
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }
