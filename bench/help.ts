@@ -113,6 +113,9 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "write-ms":
         "each storage write that touches the log takes this long, an fsync's stand-in (default 0)",
       "think-ms": "each lane waits a seeded random 0..N ms between its proposals (default 0)",
+      "plain-timers":
+        "deliver on plain timers, ~0.5-1 ms late a message (default: a timer, then a sleep to the due time)",
+      inflight: "comma-separated proposals in flight, one phase each (default 1,8,64)",
     },
   },
   growth: {

@@ -1,147 +1,43 @@
 // `pnpm bench latency [--seconds S] [--delay-ms D]`: commit latency through the node driver over a
 // network that delays every message by D ms one way (5 by default) and does nothing else: three
 // createNode()s with MemoryStorage in one process, messages through the wire codec and a delay
-// line (one timer per link, FIFO), no sockets, no disk. Closed-loop lanes keep 1, 8 and 64
-// proposals in flight at the leader; each phase reports ops/s and p50/p99 commit latency beside
-// the round trip (2 D nominal, and as measured through the same delay line), and the share of
-// "W commits per round trip" reached (ops/s × RTT / W). `--write-ms` makes each storage write take
-// that long (an fsync's stand-in), to see on virtual time how writes and round trips overlap. Targets (issue 10), at 64 in flight:
-// p99 ≤ 1.3 × RTT and ≥ 90% of 64 commits per RTT.
+// line (delay-line.ts: one FIFO and one timer for every link, each message delivered at its due
+// time, its lateness recorded), no sockets, no disk. Closed-loop lanes keep 1, 8 and 64 proposals
+// in flight at the leader (`--inflight`); each phase reports ops/s and p50/p99 commit latency
+// beside the round trip (2 D nominal, and as measured through the same delay line), the share of
+// "W commits per round trip" reached (ops/s × RTT / W), and how late the delay line delivered.
+// `--write-ms` makes each storage write take that long (an fsync's stand-in), to see on virtual
+// time how writes and round trips overlap. Targets (issue 10), at 64 in flight: p99 ≤ 1.3 × RTT
+// and ≥ 90% of 64 commits per RTT.
 import { parseArgs } from "node:util";
 import {
   bufferedStateMachine,
   createNode,
-  decodeMessage,
-  encodeMessage,
   type FlotillaNode,
   MemoryStorage,
-  type Message,
-  type NodeId,
   nodeId,
   type PersistBatch,
-  type Transport,
 } from "@flotilla/core";
 import { Counter } from "./counter.js";
+import {
+  type Clock,
+  DelayLine,
+  delayedTransports,
+  lossModel,
+  measuredRttMs,
+  mulberry32,
+  percentile,
+  type Waiting,
+} from "./delay-line.js";
 import { VirtualClock } from "./virtual-clock.js";
 
 /** The host's timers and clock, for the real-time runs. */
-const realClock = {
+const realClock: Clock = {
   setTimeout: (callback: () => void, delayMs: number): unknown => setTimeout(callback, delayMs),
   clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   queueMicrotask: (callback: () => void) => queueMicrotask(callback),
   now: () => performance.now(),
 };
-type Clock = typeof realClock;
-
-/** Messages due at a time, delivered in order by one timer: a link of fixed one-way delay. */
-class DelayLine {
-  readonly #queue: { due: number; deliver: () => void }[] = [];
-  #head = 0;
-  #timer: unknown;
-  constructor(
-    readonly delayMs: number,
-    readonly clock: Clock,
-  ) {}
-
-  push(deliver: () => void): void {
-    this.#queue.push({ due: this.clock.now() + this.delayMs, deliver });
-    if (this.#timer === undefined) this.#arm();
-  }
-
-  #arm(): void {
-    const next = this.#queue[this.#head];
-    if (next === undefined) return;
-    const wait = Math.max(0, next.due - this.clock.now());
-    this.#timer = this.clock.setTimeout(() => this.#fire(), wait);
-  }
-
-  #fire(): void {
-    this.#timer = undefined;
-    const now = this.clock.now();
-    while (this.#head < this.#queue.length && this.#queue[this.#head]!.due <= now) {
-      this.#queue[this.#head++]!.deliver();
-    }
-    if (this.#head > 4096) {
-      this.#queue.splice(0, this.#head);
-      this.#head = 0;
-    }
-    this.#arm();
-  }
-}
-
-/**
- * Loses each datagram with probability `loss` (seeded, mulberry32): a message of n datagrams of
- * at most `datagramBytes` (as transport-udp fragments it) is lost whole if any one of them is.
- */
-function lossModel(loss: number, datagramBytes: number, seed: number) {
-  const draw = mulberry32(seed);
-  return (bytes: number): boolean => {
-    if (loss <= 0) return false;
-    let lost = false;
-    for (let k = Math.max(1, Math.ceil(bytes / datagramBytes)); k > 0; k--) {
-      if (draw() < loss) lost = true;
-    }
-    return lost;
-  };
-}
-
-/** A seeded uniform source in [0, 1) (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function delayedTransports(
-  ids: readonly NodeId[],
-  delayMs: number,
-  clock: Clock,
-  lost: (bytes: number) => boolean,
-): Map<NodeId, Transport> {
-  const handlers = new Map<NodeId, (message: Message) => void>();
-  const lines = new Map<string, DelayLine>();
-  const line = (from: NodeId, to: NodeId) => {
-    const key = `${from}->${to}`;
-    const found = lines.get(key) ?? new DelayLine(delayMs, clock);
-    lines.set(key, found);
-    return found;
-  };
-  return new Map(
-    ids.map((id) => [
-      id,
-      {
-        send(to: NodeId, message: Message) {
-          const bytes = encodeMessage(message);
-          if (lost(bytes.byteLength)) return;
-          line(id, to).push(() => handlers.get(to)?.(decodeMessage(bytes)));
-        },
-        onMessage(handler: (message: Message) => void) {
-          handlers.set(id, handler);
-          return () => handlers.delete(id);
-        },
-        async close() {},
-      },
-    ]),
-  );
-}
-
-/** The round trip of the delay lines themselves (timer granularity included), median of n. */
-async function measuredRttMs(delayMs: number, clock: Clock, n = 200): Promise<number> {
-  const there = new DelayLine(delayMs, clock);
-  const back = new DelayLine(delayMs, clock);
-  const samples: number[] = [];
-  for (let k = 0; k < n; k++) {
-    const start = clock.now();
-    await new Promise<void>((resolve) => there.push(() => back.push(resolve)));
-    samples.push(clock.now() - start);
-  }
-  return percentile(samples, 0.5);
-}
 
 /**
  * MemoryStorage whose writes take `writeMs` on the clock, a stand-in for an fsync (`--write-ms`).
@@ -166,11 +62,6 @@ class TimedStorage extends MemoryStorage {
   }
 }
 
-function percentile(samples: number[], p: number): number {
-  const sorted = samples.slice().sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
-}
-
 type Phase = Awaited<ReturnType<typeof phase>>;
 
 /** How the lanes pace themselves: start spread over a round trip, then think between proposals. */
@@ -187,6 +78,7 @@ async function phase(
   { delayMs, thinkMs, draw }: Lanes,
   seconds: number,
   clock: Clock,
+  line: DelayLine,
   run: <T>(done: Promise<T>) => Promise<T>,
 ) {
   const command = new Uint8Array(64);
@@ -223,7 +115,9 @@ async function phase(
       if (second < perSecond.length) perSecond[second]! += 1;
     }
   };
+  line.takeLateness();
   await run(Promise.all(Array.from({ length: inflight }, lane)));
+  const lateMs = line.takeLateness();
   return {
     inflight,
     opsPerSec: Math.round(latencies.length / seconds),
@@ -232,6 +126,8 @@ async function phase(
     minPerSecond: Math.min(...perSecond),
     errors,
     leaderChanges: termOf() - termBefore,
+    lateP50Ms: percentile(lateMs, 0.5),
+    lateP99Ms: percentile(lateMs, 0.99),
   };
 }
 
@@ -249,6 +145,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       seed: { type: "string", default: "1" },
       "write-ms": { type: "string", default: "0" },
       "think-ms": { type: "string", default: "0" },
+      "plain-timers": { type: "boolean", default: false },
+      inflight: { type: "string", default: "1,8,64" },
     },
   });
   const loss = Number(values.loss);
@@ -263,10 +161,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   const virtual = values.virtual ? new VirtualClock() : null;
   const clock: Clock = virtual ?? realClock;
   const run = <T>(done: Promise<T>): Promise<T> => virtual?.runUntil(done) ?? done;
-  const measuredMs = await run(measuredRttMs(delayMs, clock));
+  // Virtual timers fire on time; real ones get a sleep for their last ms (delay-line.ts).
+  const waiting: Waiting = virtual !== null || values["plain-timers"] ? "timer" : "sleep";
+  const measuredMs = await run(measuredRttMs(delayMs, clock, waiting));
   const ids = [nodeId("n1"), nodeId("n2"), nodeId("n3")];
   const lost = lossModel(loss, Number(values["datagram-bytes"]), Number(values.seed));
-  const transports = delayedTransports(ids, delayMs, clock, lost);
+  const line = new DelayLine(delayMs, clock, waiting);
+  const transports = delayedTransports(ids, line, lost);
   const nodes = ids.map((id) =>
     createNode<number>({
       id,
@@ -288,14 +189,14 @@ export async function main(argv: readonly string[]): Promise<void> {
   while (nodes[0]!.status().role !== "leader") await run(wait(5));
   const term = nodes[0]!.status().term;
   const phases: Phase[] = [];
-  for (const inflight of [1, 8, 64]) {
-    phases.push(await phase(nodes, inflight, lanes, seconds, clock, run));
+  for (const inflight of values.inflight.split(",").map(Number)) {
+    phases.push(await phase(nodes, inflight, lanes, seconds, clock, line, run));
   }
   const leaderChanged = nodes[0]!.status().term !== term || nodes[0]!.status().role !== "leader";
   for (const node of nodes) await run(node.stop());
 
   console.log(
-    `latency${virtual === null ? "" : " (virtual time)"}: 3 nodes, MemoryStorage${writeMs > 0 ? ` (${writeMs} ms per write)` : ""}, ${delayMs} ms one way (RTT ${rttMs} ms nominal, ${measuredMs.toFixed(2)} ms measured), 64 B commands, ${seconds} s per phase`,
+    `latency${virtual === null ? "" : " (virtual time)"}: 3 nodes, MemoryStorage${writeMs > 0 ? ` (${writeMs} ms per write)` : ""}, ${delayMs} ms one way (RTT ${rttMs} ms nominal, ${measuredMs.toFixed(2)} ms measured), delay line on ${waiting === "sleep" ? "a timer and a sleep" : virtual === null ? "plain timers" : "virtual timers"}, 64 B commands, ${seconds} s per phase`,
   );
   const rows = phases.map((p) => ({
     ...p,
@@ -306,7 +207,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }));
   for (const r of rows) {
     console.log(
-      `  ${String(r.inflight).padStart(2)} in flight ${String(r.opsPerSec).padStart(7)} ops/s   p50 ${r.p50Ms.toFixed(2)} ms (${r.p50Rtt.toFixed(2)}x RTT)   p99 ${r.p99Ms.toFixed(2)} ms (${r.p99Rtt.toFixed(2)}x RTT)   ${(100 * r.perRttShare).toFixed(0)}% of ${r.inflight} per RTT   lowest second ${r.minPerSecond}   errors ${r.errors}   leader changes ${r.leaderChanges}`,
+      `  ${String(r.inflight).padStart(2)} in flight ${String(r.opsPerSec).padStart(7)} ops/s   p50 ${r.p50Ms.toFixed(2)} ms (${r.p50Rtt.toFixed(2)}x RTT)   p99 ${r.p99Ms.toFixed(2)} ms (${r.p99Rtt.toFixed(2)}x RTT)   ${(100 * r.perRttShare).toFixed(0)}% of ${r.inflight} per RTT   lowest second ${r.minPerSecond}   errors ${r.errors}   leader changes ${r.leaderChanges}   messages late p50 ${r.lateP50Ms.toFixed(2)} p99 ${r.lateP99Ms.toFixed(2)} ms`,
     );
   }
   if (leaderChanged) console.log("  NB: the leader changed during the run");
@@ -324,6 +225,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         minPerSecond: r.minPerSecond,
         errors: r.errors,
         leaderChanges: r.leaderChanges,
+        lateP50Ms: round(r.lateP50Ms),
+        lateP99Ms: round(r.lateP99Ms),
       },
     ]),
   );
@@ -336,6 +239,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       writeMs,
       thinkMs: lanes.thinkMs,
       electionTimeoutTicks,
+      delayLine: waiting,
       measuredRttMs: round(measuredMs),
       leaderChanged,
       ...json,

@@ -1,0 +1,192 @@
+// The latency bench's network: every message waits a fixed one-way delay, then reaches its
+// receiver; nothing else happens to it (no reordering, loss only with `--loss`). One queue holds
+// every link's messages: with a single delay for all, the order of sending is the order of being
+// due, so one timer serves the whole network.
+//
+// Why the last millisecond is slept, not left to the timer: Node truncates a timer's delay to whole
+// ms and counts it from the event loop's cached time, and the loop wakes on whole ms, so a message
+// given to a plain setTimeout reached its receiver ~0.5-1 ms late (the "measured RTT" of 10.6-10.9
+// ms against 10 nominal in sessions 5-7). That is 10-20% of the round trip added by the bench's
+// own wire, not by the nodes, where a real network delivers on the packet's arrival. So in real
+// time the timer is armed a millisecond early and the thread then sleeps (Atomics.wait: no CPU)
+// until the first message is due. Blocking the thread there costs the nodes nothing: there is no
+// I/O in this process, so when the timer runs, every turn and promise has settled, and only other
+// timers (ticks) can be waiting. Nothing is ever delivered before it is due, and each message's
+// lateness against the nominal delay is recorded, so the bench reports how faithful its wire was.
+import { setImmediate } from "node:timers";
+import {
+  decodeMessage,
+  encodeMessage,
+  type Message,
+  type NodeId,
+  type Transport,
+} from "@flotilla/core";
+
+/** Timers and a clock: the host's (real time) or a VirtualClock. */
+export type Clock = {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+  queueMicrotask(callback: () => void): void;
+  now(): number;
+};
+
+/** How the line waits for the first message due: a plain timer, or a timer and then a sleep. */
+export type Waiting = "timer" | "sleep";
+
+/** A timer fired this long or more before the first message is due is armed again. */
+const sleepMostMs = 3;
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the thread for `ms` (fractions included), using no CPU meanwhile. */
+function sleep(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+type Pending = { readonly due: number; readonly deliver: () => void };
+
+/**
+ * Messages due at a time, delivered in order by one timer: a network whose links all have the
+ * same fixed one-way delay. `lateMs` collects, per message, how long after its due time it was
+ * delivered.
+ */
+export class DelayLine {
+  readonly #queue: Pending[] = [];
+  #head = 0;
+  #timer: unknown;
+  /** Per delivered message: delivery time minus due time, in ms (since the last `takeLateness`). */
+  #lateMs: number[] = [];
+
+  constructor(
+    readonly delayMs: number,
+    readonly clock: Clock,
+    readonly waiting: Waiting,
+  ) {}
+
+  push(deliver: () => void): void {
+    this.#queue.push({ due: this.clock.now() + this.delayMs, deliver });
+    if (this.#timer === undefined) this.#arm();
+  }
+
+  /** The lateness of every message delivered since the last call, in ms. */
+  takeLateness(): number[] {
+    const late = this.#lateMs;
+    this.#lateMs = [];
+    return late;
+  }
+
+  #arm(): void {
+    const next = this.#queue[this.#head];
+    if (next === undefined) return;
+    const fire = () => this.#fire();
+    const waitMs = next.due - this.clock.now();
+    if (this.waiting === "timer") {
+      this.#timer = this.clock.setTimeout(fire, Math.max(0, waitMs));
+    } else if (waitMs > 1) {
+      this.#timer = this.clock.setTimeout(fire, waitMs - 1);
+    } else {
+      // A timer cannot wait less than 1 ms; the turns this delivery started run first.
+      this.#timer = setImmediate(fire);
+    }
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    let now = this.clock.now();
+    const first = this.#queue[this.#head];
+    if (this.waiting === "sleep" && first !== undefined && first.due > now) {
+      if (first.due - now >= sleepMostMs) {
+        this.#arm();
+        return;
+      }
+      sleep(first.due - now);
+      now = this.clock.now();
+    }
+    while (this.#head < this.#queue.length && this.#queue[this.#head]!.due <= now) {
+      const pending = this.#queue[this.#head++]!;
+      this.#lateMs.push(now - pending.due);
+      pending.deliver();
+    }
+    if (this.#head > 4096) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+    this.#arm();
+  }
+}
+
+/**
+ * Loses each datagram with probability `loss` (seeded, mulberry32): a message of n datagrams of
+ * at most `datagramBytes` (as transport-udp fragments it) is lost whole if any one of them is.
+ */
+export function lossModel(loss: number, datagramBytes: number, seed: number) {
+  const draw = mulberry32(seed);
+  return (bytes: number): boolean => {
+    if (loss <= 0) return false;
+    let lost = false;
+    for (let k = Math.max(1, Math.ceil(bytes / datagramBytes)); k > 0; k--) {
+      if (draw() < loss) lost = true;
+    }
+    return lost;
+  };
+}
+
+/** A seeded uniform source in [0, 1) (mulberry32). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A transport per node over one delay line, every message through the wire codec. */
+export function delayedTransports(
+  ids: readonly NodeId[],
+  line: DelayLine,
+  lost: (bytes: number) => boolean,
+): Map<NodeId, Transport> {
+  const handlers = new Map<NodeId, (message: Message) => void>();
+  return new Map(
+    ids.map((id) => [
+      id,
+      {
+        send(to: NodeId, message: Message) {
+          const bytes = encodeMessage(message);
+          if (lost(bytes.byteLength)) return;
+          line.push(() => handlers.get(to)?.(decodeMessage(bytes)));
+        },
+        onMessage(handler: (message: Message) => void) {
+          handlers.set(id, handler);
+          return () => handlers.delete(id);
+        },
+        async close() {},
+      },
+    ]),
+  );
+}
+
+/** The round trip of a delay line alone (its timers' lateness included), median of n. */
+export async function measuredRttMs(
+  delayMs: number,
+  clock: Clock,
+  waiting: Waiting,
+  n = 200,
+): Promise<number> {
+  const line = new DelayLine(delayMs, clock, waiting);
+  const samples: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const start = clock.now();
+    await new Promise<void>((resolve) => line.push(() => line.push(resolve)));
+    samples.push(clock.now() - start);
+  }
+  return percentile(samples, 0.5);
+}
+
+export function percentile(samples: readonly number[], p: number): number {
+  const sorted = samples.slice().sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+}
