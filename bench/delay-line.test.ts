@@ -32,6 +32,38 @@ describe("DelayLine", () => {
     expect(line.takeLateness()).toEqual([]);
   });
 
+  it("keeps one timer when a delivery sends the next message (a ping-pong arms one per hop)", async () => {
+    const clock = new VirtualClock();
+    let armed = 0;
+    const counting: Clock = {
+      setTimeout: (callback, delayMs) => {
+        armed += 1;
+        return clock.setTimeout(callback, delayMs);
+      },
+      clearTimeout: (handle) => clock.clearTimeout(handle),
+      queueMicrotask: (callback) => clock.queueMicrotask(callback),
+      now: () => clock.now(),
+    };
+    const line = new DelayLine(5, counting, "timer");
+    // Another message always in flight, so a stray timer would find work and keep re-arming.
+    let background = 0;
+    const keepBusy = () => {
+      if (++background < 400) line.push(keepBusy);
+    };
+    line.push(keepBusy);
+    clock.setTimeout(() => line.push(keepBusy), 2);
+    const hops = 100;
+    const pingPong = new Promise<void>((resolve) => {
+      let left = hops;
+      const hop = () => (--left === 0 ? resolve() : line.push(hop));
+      line.push(hop);
+    });
+    await clock.runUntil(pingPong);
+    // One timer per due time: every 5 ms (the ping-pong and a background chain) and 2 ms later.
+    expect(armed).toBeLessThanOrEqual(2 * hops + 2);
+    expect(clock.now()).toBe(5 * hops);
+  });
+
   it.each(["sleep", "timer"] as const)(
     "on real time (%s) never delivers a message before it is due, and keeps the order",
     async (waiting) => {

@@ -13,7 +13,7 @@
 // I/O in this process, so when the timer runs, every turn and promise has settled, and only other
 // timers (ticks) can be waiting. Nothing is ever delivered before it is due, and each message's
 // lateness against the nominal delay is recorded, so the bench reports how faithful its wire was.
-import { setImmediate } from "node:timers";
+import { clearImmediate, setImmediate } from "node:timers";
 import {
   decodeMessage,
   encodeMessage,
@@ -53,7 +53,9 @@ type Pending = { readonly due: number; readonly deliver: () => void };
 export class DelayLine {
   readonly #queue: Pending[] = [];
   #head = 0;
-  #timer: unknown;
+  #firing = false;
+  /** Cancels the armed timer; undefined when none is armed. */
+  #cancel: (() => void) | undefined;
   /** Per delivered message: delivery time minus due time, in ms (since the last `takeLateness`). */
   #lateMs: number[] = [];
 
@@ -63,9 +65,23 @@ export class DelayLine {
     readonly waiting: Waiting,
   ) {}
 
+  /** Sends a message: `deliver` runs `delayMs` from now. */
   push(deliver: () => void): void {
-    this.#queue.push({ due: this.clock.now() + this.delayMs, deliver });
-    if (this.#timer === undefined) this.#arm();
+    this.pushDue(this.clock.now() + this.delayMs, deliver);
+  }
+
+  /**
+   * A message due at `due` on the line's clock, sent by another thread: kept in order of due time
+   * (two senders' messages may arrive out of it; the newest is nearly always due last).
+   */
+  pushDue(due: number, deliver: () => void): void {
+    const queue = this.#queue;
+    let at = queue.length;
+    while (at > this.#head && queue[at - 1]!.due > due) at -= 1;
+    if (at === queue.length) queue.push({ due, deliver });
+    else queue.splice(at, 0, { due, deliver });
+    // While firing, the timer is armed once the deliveries are done.
+    if (!this.#firing && (this.#cancel === undefined || at === this.#head)) this.#arm();
   }
 
   /** The lateness of every message delivered since the last call, in ms. */
@@ -75,23 +91,27 @@ export class DelayLine {
     return late;
   }
 
+  /** Arms the one timer for the first message, replacing any armed before (a delivery may push). */
   #arm(): void {
+    this.#cancel?.();
+    this.#cancel = undefined;
     const next = this.#queue[this.#head];
     if (next === undefined) return;
     const fire = () => this.#fire();
     const waitMs = next.due - this.clock.now();
-    if (this.waiting === "timer") {
-      this.#timer = this.clock.setTimeout(fire, Math.max(0, waitMs));
-    } else if (waitMs > 1) {
-      this.#timer = this.clock.setTimeout(fire, waitMs - 1);
-    } else {
+    if (this.waiting === "sleep" && waitMs <= 1) {
       // A timer cannot wait less than 1 ms; the turns this delivery started run first.
-      this.#timer = setImmediate(fire);
+      const immediate = setImmediate(fire);
+      this.#cancel = () => clearImmediate(immediate);
+      return;
     }
+    const ahead = this.waiting === "sleep" ? 1 : 0;
+    const timer = this.clock.setTimeout(fire, Math.max(0, waitMs - ahead));
+    this.#cancel = () => this.clock.clearTimeout(timer);
   }
 
   #fire(): void {
-    this.#timer = undefined;
+    this.#cancel = undefined;
     let now = this.clock.now();
     const first = this.#queue[this.#head];
     if (this.waiting === "sleep" && first !== undefined && first.due > now) {
@@ -102,10 +122,15 @@ export class DelayLine {
       sleep(first.due - now);
       now = this.clock.now();
     }
-    while (this.#head < this.#queue.length && this.#queue[this.#head]!.due <= now) {
-      const pending = this.#queue[this.#head++]!;
-      this.#lateMs.push(now - pending.due);
-      pending.deliver();
+    this.#firing = true;
+    try {
+      while (this.#head < this.#queue.length && this.#queue[this.#head]!.due <= now) {
+        const pending = this.#queue[this.#head++]!;
+        this.#lateMs.push(now - pending.due);
+        pending.deliver();
+      }
+    } finally {
+      this.#firing = false;
     }
     if (this.#head > 4096) {
       this.#queue.splice(0, this.#head);

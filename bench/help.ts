@@ -105,6 +105,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       seconds: "measured time per in-flight level, in seconds (default 3)",
       "delay-ms": "one-way delay of every message, in ms (default 5)",
       virtual: "run on virtual time: work takes no time, only the protocol's own waiting shows",
+      workers:
+        "each node on its own worker thread (own event loop and heap), as separate processes would be",
       loss: "share of datagrams lost, each message lost whole if any of its datagrams is (default 0)",
       "datagram-bytes": "datagram size that messages are cut into for --loss (default 1232)",
       "election-ticks": "election timeout in 10 ms ticks (default 10)",

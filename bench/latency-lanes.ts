@@ -1,0 +1,141 @@
+// The latency bench's clients and nodes' parts shared by its two setups (one event loop for all,
+// or a worker thread per node): closed-loop lanes that keep W proposals in flight at the leader
+// and time each one from propose() to its promise settling (committed and applied there), and
+// MemoryStorage with an optional write time.
+import { type FlotillaNode, MemoryStorage, type PersistBatch } from "@flotilla/core";
+import { type Clock, percentile } from "./delay-line.js";
+
+/** The host's timers and clock, for the real-time runs. */
+export const realClock: Clock = {
+  setTimeout: (callback: () => void, delayMs: number): unknown => setTimeout(callback, delayMs),
+  clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  queueMicrotask: (callback: () => void) => queueMicrotask(callback),
+  now: () => performance.now(),
+};
+
+/**
+ * MemoryStorage whose writes take `writeMs` on the clock, a stand-in for an fsync (`--write-ms`).
+ * Like FileStorage, a batch that only moves the hard state (in steady state, the commit index)
+ * writes nothing and takes no time.
+ */
+export class TimedStorage extends MemoryStorage {
+  constructor(
+    readonly writeMs: number,
+    readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  override async persist(batch: PersistBatch): Promise<void> {
+    const touchesLog =
+      batch.entries.length > 0 || batch.snapshot !== undefined || batch.truncateFrom !== undefined;
+    if (this.writeMs > 0 && touchesLog) {
+      await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), this.writeMs));
+    }
+    return super.persist(batch);
+  }
+}
+
+export type Phase = Awaited<ReturnType<typeof phase>>;
+
+/**
+ * A phase with the lateness of the messages the delay lines delivered meanwhile, and the CPU the
+ * whole process (every thread, the garbage collector's included) used per commit.
+ */
+export type PhaseResult = Phase & {
+  readonly lateP50Ms: number;
+  readonly lateP99Ms: number;
+  readonly cpuUsPerCommit: number;
+};
+
+/** Runs `measure` (a phase) and adds its delay lines' lateness and the process's CPU. */
+export async function measured(
+  measure: () => Promise<Phase>,
+  takeLateness: () => Promise<readonly number[]>,
+): Promise<PhaseResult> {
+  await takeLateness();
+  const cpuBefore = process.cpuUsage();
+  const result = await measure();
+  const cpu = process.cpuUsage(cpuBefore);
+  const lateMs = await takeLateness();
+  return {
+    ...result,
+    lateP50Ms: percentile(lateMs, 0.5),
+    lateP99Ms: percentile(lateMs, 0.99),
+    cpuUsPerCommit: (cpu.user + cpu.system) / Math.max(1, result.commits),
+  };
+}
+
+/** How the lanes pace themselves: start spread over a round trip, then think between proposals. */
+export type Lanes = {
+  readonly delayMs: number;
+  /** Most a lane waits between an answer and its next proposal (a seeded draw in [0, thinkMs)). */
+  readonly thinkMs: number;
+  readonly draw: () => number;
+};
+
+/** The nodes as the lanes see them. */
+export type LaneTarget = {
+  /** The node that leads now (a lossy network may change it), if the lanes can reach it. */
+  leader(): FlotillaNode<number> | undefined;
+  /** The highest term of the nodes, to count leader changes. */
+  term(): number;
+};
+
+/** One phase: `inflight` lanes for `seconds` (after 300 ms of warm-up), each commit timed. */
+export async function phase(
+  target: LaneTarget,
+  inflight: number,
+  { delayMs, thinkMs, draw }: Lanes,
+  seconds: number,
+  clock: Clock,
+  run: <T>(done: Promise<T>) => Promise<T>,
+) {
+  const command = new Uint8Array(64);
+  const latencies: number[] = [];
+  const perSecond = new Array<number>(Math.ceil(seconds)).fill(0);
+  let errors = 0;
+  let commits = 0;
+  const termBefore = target.term();
+  const warmupEnd = clock.now() + 300;
+  const end = warmupEnd + seconds * 1000;
+  // Lanes start spread over one round trip, as independent clients would be; started together
+  // on virtual time they would move in lockstep, every turn all proposals or all acknowledgements.
+  const spreadMs = (2 * delayMs) / inflight;
+  const lane = async (_: unknown, k: number) => {
+    await new Promise((r) => clock.setTimeout(() => r(undefined), k * spreadMs));
+    while (clock.now() < end) {
+      const start = clock.now();
+      // None known: wait a tick.
+      const leader = target.leader();
+      try {
+        if (leader === undefined) throw new Error("no leader");
+        await leader.propose(command);
+        commits += 1;
+      } catch {
+        errors += 1;
+        await new Promise((r) => clock.setTimeout(() => r(undefined), 10));
+        continue;
+      }
+      // Think time (--think-ms) keeps the lanes apart, so turns mix answers and new proposals.
+      if (thinkMs > 0)
+        await new Promise((r) => clock.setTimeout(() => r(undefined), thinkMs * draw()));
+      if (start < warmupEnd) continue;
+      latencies.push(clock.now() - start);
+      const second = Math.floor((clock.now() - warmupEnd) / 1000);
+      if (second < perSecond.length) perSecond[second]! += 1;
+    }
+  };
+  await run(Promise.all(Array.from({ length: inflight }, lane)));
+  return {
+    inflight,
+    /** Every commit of the phase, the warm-up's included (for CPU per commit). */
+    commits,
+    opsPerSec: Math.round(latencies.length / seconds),
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    minPerSecond: Math.min(...perSecond),
+    errors,
+    leaderChanges: target.term() - termBefore,
+  };
+}

@@ -1,0 +1,131 @@
+// `pnpm bench latency --workers`: the same three nodes, lanes and delay, but each node on its own
+// thread (latency-node-worker.ts), as the nodes of a real cluster run in their own processes. In
+// one event loop, any node's garbage collection or long turn holds up all three and every message
+// in flight; here a follower's pause holds up only that follower, and the leader still commits with
+// the other one, as in a deployment. The main thread only starts the workers and asks the leader's
+// for each phase.
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
+import type { NodeId } from "@flotilla/core";
+import { percentile, type Waiting } from "./delay-line.js";
+import { measured, type PhaseResult } from "./latency-lanes.js";
+import type { NodeWorkerData, NodeWorkerReply, NodeWorkerRequest } from "./latency-node-worker.js";
+
+/** What `runOnWorkers` needs: the run's settings, as in one event loop. */
+export type WorkersRun = {
+  readonly ids: readonly NodeId[];
+  readonly delayMs: number;
+  readonly waiting: Waiting;
+  readonly electionTimeoutTicks: number;
+  readonly messageBytes: number | undefined;
+  readonly writeMs: number;
+  readonly thinkMs: number;
+  readonly seconds: number;
+  readonly inflights: readonly number[];
+};
+
+// Node 20 does not run the main thread's `--import tsx` in a worker, so the worker registers tsx's
+// loader itself before it imports the TypeScript module.
+const bootstrap = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => {
+  tsx.register();
+  return import(${JSON.stringify(new URL("./latency-node-worker.ts", import.meta.url).href)});
+});`;
+
+/** A node's worker and the replies it owes, answered in order. */
+class NodeThread {
+  readonly #worker: Worker;
+  readonly #waiting: ((reply: NodeWorkerReply) => void)[] = [];
+
+  constructor(data: NodeWorkerData, transfer: readonly MessagePort[]) {
+    this.#worker = new Worker(bootstrap, {
+      eval: true,
+      workerData: data,
+      transferList: [...transfer],
+    });
+    this.#worker.on("message", (reply: NodeWorkerReply) => this.#waiting.shift()?.(reply));
+    this.#worker.on("error", (error) => {
+      console.error(`latency --workers: ${data.id} failed:`, error);
+      process.exitCode = 1;
+    });
+  }
+
+  ask<T extends NodeWorkerRequest["type"]>(
+    request: NodeWorkerRequest & { type: T },
+  ): Promise<NodeWorkerReply & { type: T }> {
+    return new Promise((resolve) => {
+      this.#waiting.push((reply) => resolve(reply as NodeWorkerReply & { type: T }));
+      this.#worker.postMessage(request);
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.#worker.terminate();
+  }
+}
+
+/** A port for each ordered pair of nodes: `ports.get(a)[b]` is a's end of the a-b channel. */
+function pairPorts(ids: readonly NodeId[]): Map<NodeId, Record<string, MessagePort>> {
+  const ports = new Map(ids.map((id) => [id, {} as Record<string, MessagePort>]));
+  for (let i = 0; i < ids.length; i++) {
+    for (let j = i + 1; j < ids.length; j++) {
+      const { port1, port2 } = new MessageChannel();
+      ports.get(ids[i]!)![ids[j]!] = port1;
+      ports.get(ids[j]!)![ids[i]!] = port2;
+    }
+  }
+  return ports;
+}
+
+/** Runs the phases with a thread per node; the first node is made leader and runs the lanes. */
+export async function runOnWorkers(run: WorkersRun): Promise<{
+  readonly measuredMs: number;
+  readonly phases: PhaseResult[];
+  readonly leaderChanged: boolean;
+}> {
+  const ports = pairPorts(run.ids);
+  const threads = run.ids.map((id) => {
+    const own = ports.get(id)!;
+    const data: NodeWorkerData = {
+      id,
+      ids: run.ids,
+      delayMs: run.delayMs,
+      waiting: run.waiting,
+      electionTimeoutTicks: run.electionTimeoutTicks,
+      messageBytes: run.messageBytes,
+      writeMs: run.writeMs,
+      ports: own,
+    };
+    return new NodeThread(data, Object.values(own));
+  });
+  try {
+    const leader = threads[0]!;
+    const rtt = await leader.ask({ type: "rtt", peer: run.ids[1]!, samples: 200 });
+    await Promise.all(threads.map((t) => t.ask({ type: "start" })));
+    await leader.ask({ type: "campaign" });
+    let status = await leader.ask({ type: "status" });
+    while (status.role !== "leader") {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      status = await leader.ask({ type: "status" });
+    }
+    const term = status.term;
+    const phases: PhaseResult[] = [];
+    for (const inflight of run.inflights) {
+      const { seconds, thinkMs } = run;
+      const measure = async () =>
+        (await leader.ask({ type: "phase", inflight, seconds, thinkMs })).result;
+      const takeLateness = async () =>
+        (await Promise.all(threads.map((t) => t.ask({ type: "lateness" })))).flatMap(
+          (reply) => reply.lateMs,
+        );
+      phases.push(await measured(measure, takeLateness));
+    }
+    const after = await leader.ask({ type: "status" });
+    await Promise.all(threads.map((t) => t.ask({ type: "stop" })));
+    return {
+      measuredMs: percentile(rtt.samplesMs, 0.5),
+      phases,
+      leaderChanged: after.term !== term || after.role !== "leader",
+    };
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate()));
+  }
+}
