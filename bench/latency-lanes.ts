@@ -104,17 +104,20 @@ export async function phase(
   const spreadMs = (2 * delayMs) / inflight;
   const lane = async (_: unknown, k: number) => {
     await new Promise((r) => clock.setTimeout(() => r(undefined), k * spreadMs));
+    // Looked up again only after a failure (a deposed leader refuses): a node's status() is an
+    // object per call, garbage the nodes would have to collect for every commit.
+    let leader = target.leader();
     while (clock.now() < end) {
       const start = clock.now();
-      // None known: wait a tick.
-      const leader = target.leader();
       try {
         if (leader === undefined) throw new Error("no leader");
         await leader.propose(command);
         commits += 1;
       } catch {
+        // None known, or it no longer leads: wait a tick.
         errors += 1;
         await new Promise((r) => clock.setTimeout(() => r(undefined), 10));
+        leader = target.leader();
         continue;
       }
       // Think time (--think-ms) keeps the lanes apart, so turns mix answers and new proposals.
