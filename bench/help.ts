@@ -118,6 +118,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "plain-timers":
         "deliver on plain timers, ~0.5-1 ms late a message (default: a timer, then a sleep to the due time)",
       inflight: "comma-separated proposals in flight, one phase each (default 1,8,64)",
+      "young-mb":
+        "young generation of each thread that runs nodes, in MB; 0: V8's default (default 3)",
     },
   },
   growth: {

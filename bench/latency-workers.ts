@@ -9,9 +9,16 @@ import type { NodeId } from "@flotilla/core";
 import { percentile, type Waiting } from "./delay-line.js";
 import { measured, type PhaseResult } from "./latency-lanes.js";
 import type { NodeWorkerData, NodeWorkerReply, NodeWorkerRequest } from "./latency-node-worker.js";
+import type { RunResult, Settings } from "./latency-one-loop.js";
 
 /** What `runOnWorkers` needs: the run's settings, as in one event loop. */
 export type WorkersRun = {
+  /**
+   * Each node thread's young generation in MB (0: V8's default, which grows to tens of MB). Every
+   * entry a node logs survives its first scavenge, so a large young generation copies megabytes in
+   * one pause (10-19 ms measured at 64 in flight): a commit's whole budget over the round trip.
+   */
+  readonly youngMb: number;
   readonly ids: readonly NodeId[];
   readonly delayMs: number;
   readonly waiting: Waiting;
@@ -23,24 +30,48 @@ export type WorkersRun = {
   readonly inflights: readonly number[];
 };
 
-// Node 20 does not run the main thread's `--import tsx` in a worker, so the worker registers tsx's
-// loader itself before it imports the TypeScript module.
-const bootstrap = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => {
+/**
+ * A worker thread running a TypeScript module of this directory. Node 20 does not run the main
+ * thread's `--import tsx` in a worker, so the worker registers tsx's loader itself first.
+ */
+function tsWorker(
+  file: string,
+  workerData: unknown,
+  youngMb: number,
+  transfer: MessagePort[] = [],
+) {
+  const bootstrap = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((tsx) => {
   tsx.register();
-  return import(${JSON.stringify(new URL("./latency-node-worker.ts", import.meta.url).href)});
+  return import(${JSON.stringify(new URL(file, import.meta.url).href)});
 });`;
+  return new Worker(bootstrap, {
+    eval: true,
+    workerData,
+    transferList: transfer,
+    ...(youngMb > 0 ? { resourceLimits: { maxYoungGenerationSizeMb: youngMb } } : {}),
+  });
+}
+
+/** The one-event-loop setup on real time, in a worker thread of its own (`--young-mb`). */
+export async function runInLoopWorker(settings: Settings): Promise<RunResult> {
+  const worker = tsWorker("./latency-loop-worker.ts", settings, settings.youngMb);
+  try {
+    return await new Promise<RunResult>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
 
 /** A node's worker and the replies it owes, answered in order. */
 class NodeThread {
   readonly #worker: Worker;
   readonly #waiting: ((reply: NodeWorkerReply) => void)[] = [];
 
-  constructor(data: NodeWorkerData, transfer: readonly MessagePort[]) {
-    this.#worker = new Worker(bootstrap, {
-      eval: true,
-      workerData: data,
-      transferList: [...transfer],
-    });
+  constructor(data: NodeWorkerData, transfer: MessagePort[], youngMb: number) {
+    this.#worker = tsWorker("./latency-node-worker.ts", data, youngMb, transfer);
     this.#worker.on("message", (reply: NodeWorkerReply) => this.#waiting.shift()?.(reply));
     this.#worker.on("error", (error) => {
       console.error(`latency --workers: ${data.id} failed:`, error);
@@ -76,11 +107,7 @@ function pairPorts(ids: readonly NodeId[]): Map<NodeId, Record<string, MessagePo
 }
 
 /** Runs the phases with a thread per node; the first node is made leader and runs the lanes. */
-export async function runOnWorkers(run: WorkersRun): Promise<{
-  readonly measuredMs: number;
-  readonly phases: PhaseResult[];
-  readonly leaderChanged: boolean;
-}> {
+export async function runOnWorkers(run: WorkersRun): Promise<RunResult> {
   const ports = pairPorts(run.ids);
   const threads = run.ids.map((id) => {
     const own = ports.get(id)!;
@@ -94,7 +121,7 @@ export async function runOnWorkers(run: WorkersRun): Promise<{
       writeMs: run.writeMs,
       ports: own,
     };
-    return new NodeThread(data, Object.values(own));
+    return new NodeThread(data, Object.values(own), run.youngMb);
   });
   try {
     const leader = threads[0]!;

@@ -6,79 +6,17 @@
 // in flight at the leader (`--inflight`); each phase reports ops/s and p50/p99 commit latency
 // beside the round trip (2 D nominal, and as measured through the same delay line), the share of
 // "W commits per round trip" reached (ops/s × RTT / W), and how late the delay line delivered.
+// On real time the nodes run in worker threads whose young generation `--young-mb` sets: all three
+// in one event loop (latency-one-loop.ts), or one thread per node with `--workers`
+// (latency-workers.ts). `--virtual` runs them on the main thread on a virtual clock.
 // `--write-ms` makes each storage write take that long (an fsync's stand-in), to see on virtual
 // time how writes and round trips overlap. Targets (issue 10), at 64 in flight: p99 ≤ 1.3 × RTT
 // and ≥ 90% of 64 commits per RTT.
 import { parseArgs } from "node:util";
-import { bufferedStateMachine, createNode, nodeId } from "@flotilla/core";
-import { Counter } from "./counter.js";
-import {
-  type Clock,
-  DelayLine,
-  delayedTransports,
-  lossModel,
-  measuredRttMs,
-  mulberry32,
-} from "./delay-line.js";
-import {
-  type Lanes,
-  measured,
-  type PhaseResult,
-  phase,
-  realClock,
-  TimedStorage,
-} from "./latency-lanes.js";
-import { runOnWorkers, type WorkersRun } from "./latency-workers.js";
+import { nodeId } from "@flotilla/core";
+import { runInOneLoop, type Settings } from "./latency-one-loop.js";
+import { runInLoopWorker, runOnWorkers } from "./latency-workers.js";
 import { VirtualClock } from "./virtual-clock.js";
-
-/** The run's settings, from the flags. */
-type Settings = WorkersRun & {
-  readonly loss: number;
-  readonly datagramBytes: number;
-  readonly seed: number;
-};
-
-/** The three nodes, the delay line and the lanes in this one event loop (real or virtual time). */
-async function runInOneLoop(settings: Settings, virtual: VirtualClock | null) {
-  const { ids, delayMs, waiting, electionTimeoutTicks, messageBytes, writeMs } = settings;
-  const clock: Clock = virtual ?? realClock;
-  const run = <T>(done: Promise<T>): Promise<T> => virtual?.runUntil(done) ?? done;
-  const measuredMs = await run(measuredRttMs(delayMs, clock, waiting));
-  const lost = lossModel(settings.loss, settings.datagramBytes, settings.seed);
-  const line = new DelayLine(delayMs, clock, waiting);
-  const transports = delayedTransports(ids, line, lost);
-  const nodes = ids.map((id) =>
-    createNode<number>({
-      id,
-      voters: ids,
-      tickMs: 10,
-      electionTimeoutTicks,
-      ...(messageBytes === undefined ? {} : { entriesBytesPerMessageMax: messageBytes }),
-      transport: transports.get(id)!,
-      storage: new TimedStorage(writeMs, clock),
-      stateMachine: bufferedStateMachine(new Counter()),
-      ...(virtual === null ? {} : { scheduler: virtual }),
-    }),
-  );
-  for (const node of nodes) await run(node.start());
-  nodes[0]!.campaign();
-  const wait = (ms: number) => new Promise((r) => clock.setTimeout(() => r(undefined), ms));
-  while (nodes[0]!.status().role !== "leader") await run(wait(5));
-  const term = nodes[0]!.status().term;
-  const target = {
-    leader: () => nodes.find((n) => n.status().role === "leader"),
-    term: () => Math.max(...nodes.map((n) => n.status().term)),
-  };
-  const lanes: Lanes = { delayMs, thinkMs: settings.thinkMs, draw: mulberry32(7) };
-  const phases: PhaseResult[] = [];
-  for (const inflight of settings.inflights) {
-    const measure = () => phase(target, inflight, lanes, settings.seconds, clock, run);
-    phases.push(await measured(measure, async () => line.takeLateness()));
-  }
-  const leaderChanged = nodes[0]!.status().term !== term || nodes[0]!.status().role !== "leader";
-  for (const node of nodes) await run(node.stop());
-  return { measuredMs, phases, leaderChanged };
-}
 
 export async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
@@ -97,6 +35,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       "think-ms": { type: "string", default: "0" },
       "plain-timers": { type: "boolean", default: false },
       inflight: { type: "string", default: "1,8,64" },
+      "young-mb": { type: "string", default: "3" },
     },
   });
   // --virtual: the nodes, the delay line and the lanes on one virtual clock. Work takes no time,
@@ -117,6 +56,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     loss: Number(values.loss),
     datagramBytes: Number(values["datagram-bytes"]),
     seed: Number(values.seed),
+    youngMb: Number(values["young-mb"]),
   };
   if (values.workers && (virtual !== null || settings.loss > 0)) {
     console.error("bench latency: --workers runs on real time without loss (no --virtual, --loss)");
@@ -124,12 +64,20 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const { measuredMs, phases, leaderChanged } = values.workers
     ? await runOnWorkers(settings)
-    : await runInOneLoop(settings, virtual);
+    : virtual === null
+      ? await runInLoopWorker(settings)
+      : await runInOneLoop(settings, virtual);
   const { delayMs, waiting, writeMs, seconds, loss, electionTimeoutTicks } = settings;
   const rttMs = 2 * delayMs;
   const setup = values.workers ? "a worker thread per node" : "one event loop";
+  const young =
+    virtual !== null
+      ? ""
+      : settings.youngMb > 0
+        ? `, young generation ${settings.youngMb} MB a thread`
+        : ", V8's young generation";
   console.log(
-    `latency${virtual === null ? "" : " (virtual time)"}: 3 nodes in ${setup}, MemoryStorage${writeMs > 0 ? ` (${writeMs} ms per write)` : ""}, ${delayMs} ms one way (RTT ${rttMs} ms nominal, ${measuredMs.toFixed(2)} ms measured), delay line on ${waiting === "sleep" ? "a timer and a sleep" : virtual === null ? "plain timers" : "virtual timers"}, 64 B commands, ${seconds} s per phase`,
+    `latency${virtual === null ? "" : " (virtual time)"}: 3 nodes in ${setup}, MemoryStorage${writeMs > 0 ? ` (${writeMs} ms per write)` : ""}, ${delayMs} ms one way (RTT ${rttMs} ms nominal, ${measuredMs.toFixed(2)} ms measured)${young}, delay line on ${waiting === "sleep" ? "a timer and a sleep" : virtual === null ? "plain timers" : "virtual timers"}, 64 B commands, ${seconds} s per phase`,
   );
   const rows = phases.map((p) => ({
     ...p,
@@ -173,6 +121,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       writeMs,
       thinkMs: settings.thinkMs,
       workers: values.workers,
+      youngMb: virtual === null ? settings.youngMb : null,
       electionTimeoutTicks,
       delayLine: waiting,
       measuredRttMs: round(measuredMs),
