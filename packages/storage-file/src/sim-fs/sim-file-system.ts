@@ -18,71 +18,19 @@
 // All randomness comes from the injected `random` (a seeded PRNG), so a run replays from its seed.
 // Paths are plain strings split on "/": no Node APIs, so it runs wherever the simulator does.
 
-import { ConfigError, FlotillaError } from "@flotilla/core";
+import { ConfigError } from "@flotilla/core";
 import type { FileSystem, ReadableFile, WritableFile } from "../fs.js";
 import { copyBytes } from "./byte-slab.js";
-import { dirsAfterCrash, normalizePath, SimDir, SimFile, splitPath } from "./sim-disk-model.js";
+import { crashedDirs, flipBitAtRest } from "./crash-outcome.js";
+import { normalizePath, SimDir, SimFile, splitPath } from "./sim-disk-model.js";
+import {
+  type CrashMode,
+  SimCrashError,
+  type SimFileSystemOptions,
+  type SimIoKind,
+  type SimIoOp,
+} from "./sim-fs-types.js";
 import { ioError } from "./sim-io-error.js";
-
-/** Every kind of operation a `SimFileSystem` performs, as its `io` hook sees them. */
-export type SimIoKind =
-  | "mkdir"
-  | "readdir"
-  | "readFile"
-  | "open"
-  | "write"
-  | "sync"
-  | "truncate"
-  | "close"
-  | "createExclusive"
-  | "rename"
-  | "unlink"
-  | "syncDir";
-
-/** One operation, as the `io` hook sees it: `bytes` is what it reads or writes (0 for others). */
-export type SimIoOp = { readonly kind: SimIoKind; readonly path: string; readonly bytes: number };
-
-/**
- * What survives a crash: nothing unsynced, everything unsynced (a process crash: the kernel's
- * page cache lives on), or random prefixes with torn last writes (power loss), drawn from the
- * file system's own `random` or from the one given.
- */
-export type CrashMode =
-  | "loseUnsynced"
-  | "keepUnsynced"
-  | "random"
-  | {
-      /** Random prefixes and torn writes drawn from this source instead of the file system's. */
-      readonly random: () => number;
-    };
-
-/** How a `SimFileSystem` is made: its random source, an I/O hook, capacity and fsync failures. */
-export type SimFileSystemOptions = {
-  /** The seeded source of every random choice (crash outcomes, random fsync failures). */
-  readonly random?: () => number;
-  /** Awaited before every operation takes effect, e.g. to delay it in virtual time. */
-  readonly io?: (op: SimIoOp) => Promise<void>;
-  /** Total bytes the files may hold; default unlimited. */
-  readonly capacityBytes?: number;
-  /** The chance that any one fsync (of a file or a directory) fails with EIO; default 0. */
-  readonly syncFailureProbability?: number;
-  /**
-   * The chance that a write a crash tears leaves garbage after the tear: the sector being written
-   * when the power failed is scrambled (up to 512 random bytes where the rest of the write was to
-   * go), rather than the clean cut that keeps the old content there; default 0.
-   */
-  readonly tornGarbageProbability?: number;
-};
-
-/** The bytes a torn write may scramble after its tear (`tornGarbageProbability`): one sector. */
-const scrambledSectorBytes = 512;
-
-/** Thrown by every call once the simulated machine has crashed (and by stale handles after). */
-export class SimCrashError extends FlotillaError {
-  constructor(message: string) {
-    super("SIM_CRASHED", message);
-  }
-}
 
 /**
  * A simulated disk in memory: unsynced data and directory changes are lost or torn on `crash()`,
@@ -299,18 +247,7 @@ export class SimFileSystem implements FileSystem {
     within?: { readonly from: number; readonly to: number },
   ): number | null {
     const file = this.#lookup(path);
-    const length = file?.current.length ?? 0;
-    if (file === undefined || length === 0) return null;
-    const from = Math.max(0, within?.from ?? 0);
-    const to = Math.min(length, within?.to ?? length);
-    if (to <= from) return null;
-    const offset = from + Math.floor(random() * (to - from));
-    const mask = 1 << Math.floor(random() * 8);
-    const current = file.current.view();
-    current[offset] = (current[offset] as number) ^ mask;
-    const durable = file.durable.view();
-    if (offset < durable.length) durable[offset] = (durable[offset] as number) ^ mask;
-    return offset;
+    return file === undefined ? null : flipBitAtRest(file, random, within);
   }
 
   /** The live bytes of a file (a test may damage them), or undefined if there is none. */
@@ -320,26 +257,7 @@ export class SimFileSystem implements FileSystem {
 
   #crashedDirs(mode: CrashMode): Map<string, SimDir> {
     const random = this.#crashRandom(mode);
-    const kept = (count: number) =>
-      mode === "loseUnsynced"
-        ? 0
-        : mode === "keepUnsynced"
-          ? count
-          : Math.floor(random() * (count + 1));
-    const tear =
-      mode === "keepUnsynced"
-        ? (length: number) => length
-        : (length: number) => Math.floor(random() * (length + 1));
-    const garbage =
-      mode === "keepUnsynced" || this.tornGarbageProbability === 0
-        ? null
-        : (length: number) =>
-            random() < this.tornGarbageProbability
-              ? Uint8Array.from({ length: Math.min(length, scrambledSectorBytes) }, () =>
-                  Math.floor(random() * 256),
-                )
-              : null;
-    return dirsAfterCrash(this.#dirs, kept, tear, garbage);
+    return crashedDirs(this.#dirs, mode, random, this.tornGarbageProbability);
   }
 
   #crashRandom(mode: CrashMode): () => number {
