@@ -32,19 +32,17 @@ import {
 } from "@flotilla/core";
 import { BackgroundSync } from "./background-sync.js";
 import { StorageCorruptionError } from "./errors.js";
-import type { FileSystem, ReadableFile, WritableFile } from "./fs.js";
+import type { FileSystem, WritableFile } from "./fs.js";
 import { tempSuffix } from "./meta-files.js";
+import { BlockChecksums, checkedRead, matches, readWhole } from "./snapshot-checks.js";
+import {
+  dataFileIndex,
+  dataFileName,
+  incomingFileName,
+  quarantineFileIndex,
+  quarantineFileName,
+} from "./snapshot-file-names.js";
 import type { FileStorageRules } from "./storage-rules.js";
-
-const dataSuffix = ".data";
-const incomingSuffix = `.incoming${tempSuffix}`;
-/** Slices read back at a time when streaming a snapshot out. */
-const readSliceBytes = 1024 * 1024;
-/**
- * The blocks a snapshot's bytes are checked by when read to send: a chunk read costs at most two
- * blocks more than it returns, and the table 4 bytes per block (64 KiB per GiB of snapshot).
- */
-const checkBlockBytes = 64 * 1024;
 
 /**
  * A data file held: its size and CRC-32, and each block's CRC-32, recorded as its bytes passed on
@@ -64,27 +62,10 @@ type Incoming = {
   readonly blocks: BlockChecksums;
 };
 
-export function dataFileName(index: number): string {
-  return `snapshot-${index}${dataSuffix}`;
-}
-
-/** Where the damaged bytes of the snapshot at `index` are set aside. */
-export function quarantineFileName(index: number): string {
-  return `snapshot-${index}.damaged`;
-}
-
-/** The index of a snapshot data file, or null for any other name. */
-function dataFileIndex(name: string): number | null {
-  const match = /^snapshot-(\d+)\.data$/.exec(name);
-  return match === null ? null : Number(match[1]);
-}
-
-/** The index of a quarantined snapshot file, or null for any other name. */
-function quarantineFileIndex(name: string): number | null {
-  const match = /^snapshot-(\d+)\.damaged$/.exec(name);
-  return match === null ? null : Number(match[1]);
-}
-
+/**
+ * The snapshot data files of one FileStorage directory: written taken or received, put in force,
+ * checked, read back whole or in chunks, quarantined when damaged.
+ */
 export class SnapshotFiles {
   readonly #fs: FileSystem;
   readonly #dir: string;
@@ -212,7 +193,7 @@ export class SnapshotFiles {
   async writeChunk(snapshot: Snapshot, offset: number, data: Uint8Array): Promise<void> {
     if (offset === 0) {
       await this.#dropIncoming();
-      const path = this.#path(`snapshot-${snapshot.index}${incomingSuffix}`);
+      const path = this.#path(incomingFileName(snapshot.index));
       const file = await this.#fs.openWritable(path, "create");
       const syncing = new BackgroundSync(file);
       this.#incoming = {
@@ -271,10 +252,7 @@ export class SnapshotFiles {
       await incoming.file.close();
     }
     const name = dataFileName(snapshot.index);
-    await this.#fs.rename(
-      this.#path(`snapshot-${snapshot.index}${incomingSuffix}`),
-      this.#path(name),
-    );
+    await this.#fs.rename(this.#path(incomingFileName(snapshot.index)), this.#path(name));
     await this.#fs.syncDir(this.#dir);
     this.#stored.set(snapshot.index, {
       size: incoming.size,
@@ -318,7 +296,8 @@ export class SnapshotFiles {
     const file = await this.#fs.openReadable(path);
     if (file === null) return null; // removed meanwhile: a newer one was put in force
     try {
-      return await this.#checkedRead(file, path, held.blocks, offset, Math.min(length, held.size));
+      const reach = Math.min(length, held.size);
+      return await checkedRead(file, path, held.blocks, offset, reach, this.#rules);
     } catch (error) {
       if (!(error instanceof StorageCorruptionError)) throw error;
       // Another read of the same window may have found it first and set it aside already.
@@ -331,32 +310,6 @@ export class SnapshotFiles {
     } finally {
       await file.close();
     }
-  }
-
-  /** Reads the blocks covering [offset, offset + length), checks each, returns the range. */
-  async #checkedRead(
-    file: ReadableFile,
-    path: string,
-    blocks: Uint32Array,
-    offset: number,
-    length: number,
-  ): Promise<Uint8Array> {
-    const end = Math.min(offset + length, file.size);
-    if (end <= offset) return new Uint8Array(0);
-    const first = Math.floor(offset / checkBlockBytes);
-    const from = first * checkBlockBytes;
-    const bytes = await file.read(
-      from,
-      Math.min(file.size, Math.ceil(end / checkBlockBytes) * checkBlockBytes) - from,
-    );
-    for (let at = 0; at < bytes.byteLength; at += checkBlockBytes) {
-      const block = first + at / checkBlockBytes;
-      const found = crc32(bytes.subarray(at, at + checkBlockBytes));
-      if (!this.#rules.snapshotBlockIntact(blocks[block] ?? 0, found)) {
-        throw new StorageCorruptionError(path, from + at, `block ${block} fails its CRC-32`);
-      }
-    }
-    return bytes.subarray(offset - from, end - from);
   }
 
   /** Streams a held snapshot's bytes; rejects with StorageCorruptionError if they are not whole. */
@@ -378,78 +331,10 @@ export class SnapshotFiles {
     if (incoming === null) return;
     await incoming.syncing.abandon();
     await incoming.file.close();
-    await this.#fs.unlink(this.#path(`snapshot-${incoming.index}${incomingSuffix}`));
+    await this.#fs.unlink(this.#path(incomingFileName(incoming.index)));
   }
 
   #path(name: string): string {
     return join(this.#dir, name);
-  }
-}
-
-function matches(snapshot: Snapshot, stored: { size: number; checksum: number }): boolean {
-  return snapshot.size === stored.size && snapshot.checksum === stored.checksum;
-}
-
-/**
- * Streams an open snapshot file's bytes, closing it at the end; rejects with
- * StorageCorruptionError once they prove not to be `expected`'s (size and CRC-32).
- */
-async function* readWhole(
-  file: ReadableFile,
-  path: string,
-  expected: StoredSnapshot,
-  rules: FileStorageRules,
-): SnapshotStream {
-  let checksum = 0;
-  let offset = 0;
-  try {
-    while (offset < file.size) {
-      const slice = await file.read(offset, readSliceBytes);
-      if (slice.byteLength === 0) break;
-      checksum = crc32(slice, checksum);
-      offset += slice.byteLength;
-      yield slice;
-    }
-  } finally {
-    await file.close();
-  }
-  if (offset === 0) yield new Uint8Array(0);
-  if (!rules.snapshotIntact(expected, { size: offset, checksum })) {
-    // A whole-file checksum cannot say where: the damage is somewhere from byte 0 on.
-    throw new StorageCorruptionError(
-      path,
-      0,
-      `${offset} bytes with CRC-32 ${checksum}, expected ${expected.size} with ${expected.checksum}`,
-    );
-  }
-}
-
-/**
- * The CRC-32 of each `checkBlockBytes` block of a snapshot's bytes, taken as they pass in order.
- * Recording them on the way in, not by reading the file whole before its first chunk is sent,
- * spares a leader a pass over hundreds of megabytes (one 64 KiB read at a time) while a follower
- * waits for its first chunk of every new snapshot (issue 11).
- */
-class BlockChecksums {
-  readonly #done: number[] = [];
-  #crc = 0;
-  #filled = 0;
-
-  add(bytes: Uint8Array): void {
-    for (let at = 0; at < bytes.byteLength; ) {
-      const take = Math.min(checkBlockBytes - this.#filled, bytes.byteLength - at);
-      this.#crc = crc32(bytes.subarray(at, at + take), this.#crc);
-      this.#filled += take;
-      at += take;
-      if (this.#filled === checkBlockBytes) {
-        this.#done.push(this.#crc);
-        this.#crc = 0;
-        this.#filled = 0;
-      }
-    }
-  }
-
-  finish(): Uint32Array {
-    return Uint32Array.from(this.#filled > 0 ? [...this.#done, this.#crc] : this.#done);
   }
 }
