@@ -41,6 +41,21 @@ export function leaderOf<N extends NodeView>(
   return leader;
 }
 
+/**
+ * What a client learns by asking every server that answers who leads (kv-client-host.ts): the
+ * index of the running, unpaused leader of the highest term, if any.
+ */
+export function whoLeads(
+  nodes: readonly (NodeView & { readonly paused: boolean })[],
+): number | null {
+  let best: (NodeView & { readonly paused: boolean }) | null = null;
+  for (const node of nodes) {
+    if (!node.up || node.paused || node.role !== "leader") continue;
+    if (best === null || node.term > best.term) best = node;
+  }
+  return best?.index ?? null;
+}
+
 function isMember(membership: Membership, id: NodeId): boolean {
   return (
     membership.voters.includes(id) ||

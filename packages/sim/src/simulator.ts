@@ -9,24 +9,24 @@ import {
 } from "@flotilla/core";
 import { Network, Prng } from "@flotilla/transport-memory";
 import { AsyncWorkTracker, virtualScheduler } from "./async-work.js";
-import { laggardOf, leaderOf } from "./cluster-view.js";
+import { laggardOf, leaderOf, whoLeads } from "./cluster-view.js";
 import { EventKind, EventQueue, type ScheduledEvent } from "./event-queue.js";
 import { type FaultHost, FaultInjector } from "./fault-injector.js";
 import type { AsyncWork } from "./file-disk-storage.js";
 import { checkHistory } from "./history-check.js";
 import { KvCheckpoints } from "./kv-checkpoints.js";
-import type { ClientEventKind } from "./kv-client-host.js";
+import type { ClientEventKind, ClientHost } from "./kv-client-host.js";
 import { KvClients } from "./kv-clients.js";
+import { livenessVerdict } from "./liveness-verdict.js";
 import { MembershipChecker } from "./membership-checker.js";
 import { type MembershipTally, MembershipWorkload } from "./membership-workload.js";
-import { nodeDisk } from "./node-disk.js";
-import { leaseSettings, type SimulationOptions } from "./options.js";
+import type { SimulationOptions } from "./options.js";
 import { phaseLinkOptions } from "./phase-links.js";
 import { type ProcessFaultHost, ProcessFaults, type ProcessTarget } from "./process-faults.js";
-import { flotillaCore, type RaftCore } from "./raft-core.js";
 import { SafetyChecker } from "./safety-checker.js";
-import { type NodeHost, SimNode } from "./sim-node.js";
+import type { NodeHost, SimNode } from "./sim-node.js";
 import { simulationResult } from "./simulation-result.js";
+import { clientOptions, makeSimNodes } from "./simulation-setup.js";
 import type { RunOptions, SimulationOutcome, SimulationResult } from "./simulation-types.js";
 import { SnapshotCrashes } from "./snapshot-crashes.js";
 import { SpinChecker } from "./spin-checker.js";
@@ -152,64 +152,33 @@ class Simulation<S> implements NodeHost {
 
   /** The servers, each on its own disk (node-disk.ts) with the core under test. */
   #makeNodes(run: RunOptions<S>, root: Prng): SimNode<S>[] {
-    const options = this.options;
-    const core = (run.core ?? flotillaCore) as RaftCore<S>;
-    return this.ids.map(
-      (id, i) =>
-        new SimNode<S>(this, core, run.rules, id, i, root, () =>
-          nodeDisk(
-            options,
-            root,
-            id,
-            {
-              nowMs: () => this.nowMs,
-              scheduleAt: (atMs, callback) =>
-                this.#queue.schedule(atMs, EventKind.callback, i, 0, null, callback),
-              work: this.#async.work,
-              storageFaults: () => this.#storageFaults,
-              slowWrite: (extraMs) => {
-                this.slowWrites++;
-                return extraMs;
-              },
-            },
-            run.fileSystem,
-            run.storageRules,
-          ),
-        ),
-    );
+    return makeSimNodes(this, this.ids, this.options, run, root, (i) => ({
+      nowMs: () => this.nowMs,
+      scheduleAt: (atMs, callback) =>
+        this.#queue.schedule(atMs, EventKind.callback, i, 0, null, callback),
+      work: this.#async.work,
+      storageFaults: () => this.#storageFaults,
+      slowWrite: (extraMs) => {
+        this.slowWrites++;
+        return extraMs;
+      },
+    }));
   }
 
   /** The clients and their workload, on the options' keys, pace and read mix (kv-clients.ts). */
   #makeClients(nodeCount: number, prng: Prng): KvClients {
-    const options = this.options;
-    return new KvClients(
-      {
-        nodeCount,
-        nowMs: () => this.network.nowMs,
-        schedule: (atMs, kind, client, token) =>
-          this.#queue.schedule(atMs, EventKind.client, client, token, kind),
-        isUp: (node) => this.nodes[node]?.up ?? false,
-        propose: (node, id, data) => this.nodes[node]?.propose(id, data),
-        read: (node, id, key, consistency) => this.nodes[node]?.read(id, key, consistency),
-        trace: (detail) => this.trace.client(this.network.nowMs, detail),
-        whoLeads: () => this.#whoLeads(),
-      },
-      {
-        clientCount: options.clientCount,
-        keyCount: options.keyCount,
-        thinkMeanMs: options.clientThinkMeanMs,
-        latencyMinMs: options.latencyMinMs,
-        latencyMaxMs: options.latencyMaxMs,
-        operationTimeoutMs: options.operationTimeoutMs,
-        retryBackoffMs: options.tickMs,
-        readShare: options.readShare,
-        leaseReads: leaseSettings(options) !== null,
-        stallMs: options.clientStallMs,
-        readOnlyClients: options.readOnlyClients,
-        readerThinkMeanMs: options.readerThinkMeanMs,
-      },
-      prng,
-    );
+    const host: ClientHost = {
+      nodeCount,
+      nowMs: () => this.network.nowMs,
+      schedule: (atMs, kind, client, token) =>
+        this.#queue.schedule(atMs, EventKind.client, client, token, kind),
+      isUp: (node) => this.nodes[node]?.up ?? false,
+      propose: (node, id, data) => this.nodes[node]?.propose(id, data),
+      read: (node, id, key, consistency) => this.nodes[node]?.read(id, key, consistency),
+      trace: (detail) => this.trace.client(this.network.nowMs, detail),
+      whoLeads: () => whoLeads(this.nodes),
+    };
+    return new KvClients(host, clientOptions(this.options), prng);
   }
 
   /** How the membership changes the workload asked for settled. */
@@ -393,30 +362,13 @@ class Simulation<S> implements NodeHost {
         (this.clients.livenessDone && this.#laggard() === null),
     );
     if (this.checker.violation !== null) return null;
-    if (this.clients.livenessFailure !== null) return this.clients.livenessFailure;
-    if (this.#steps > stepCap)
-      return `event storm: over ${stepCap} steps without reaching the deadline`;
-    if (this.#leader() === null) {
-      return `no leader within ${this.options.livenessBudgetTicks} ticks of the heal`;
-    }
-    if (!this.clients.livenessDone) {
-      return `clients did not complete their operations within ${this.options.livenessBudgetTicks} ticks of the heal: ${this.clients.describeProgress()}`;
-    }
-    const laggard = this.#laggard();
-    if (laggard !== null) {
-      return `${laggard} within ${this.options.livenessBudgetTicks} ticks of the heal`;
-    }
-    return null;
-  }
-
-  /** What a client learns by asking every server that answers who leads (kv-client-host.ts). */
-  #whoLeads(): number | null {
-    let best: SimNode<S> | null = null;
-    for (const node of this.nodes) {
-      if (!node.up || node.paused || node.role !== "leader") continue;
-      if (best === null || node.term > best.term) best = node;
-    }
-    return best?.index ?? null;
+    return livenessVerdict({
+      clients: this.clients,
+      budgetTicks: this.options.livenessBudgetTicks,
+      storm: this.#steps > stepCap ? stepCap : null,
+      hasLeader: this.#leader() !== null,
+      laggard: this.#laggard(),
+    });
   }
 
   #leader(): SimNode<S> | null {
