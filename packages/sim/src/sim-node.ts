@@ -13,17 +13,16 @@ import type { KvOutput } from "@flotilla/kv-model";
 import { StorageCorruptionError } from "@flotilla/storage-file";
 import type { Prng } from "@flotilla/transport-memory";
 import { mirrorOf } from "./log-mirror.js";
-import { describeChange } from "./membership-workload.js";
 import { type ClockNode, NodeClock } from "./node-clock.js";
 import type { NodeHost } from "./node-host.js";
 import { NodeKv } from "./node-kv.js";
 import { describeError } from "./node-outcomes.js";
+import { NodeRequests } from "./node-requests.js";
 import { simNodeRuntime } from "./node-runtime.js";
 import { NodeSettlement } from "./node-settlement.js";
 import { NodeSnapshotIo, type SnapshotIoNode } from "./node-snapshot-io.js";
 import { NodeTurns, type TurnNode } from "./node-turns.js";
-import { promoteOnceCaughtUp } from "./operator-catch-up.js";
-import { type RaftCore, statusOf } from "./raft-core.js";
+import type { RaftCore } from "./raft-core.js";
 import type { SimStorage } from "./sim-storage.js";
 
 export type { NodeHost } from "./node-host.js";
@@ -31,8 +30,9 @@ export type { NodeHost } from "./node-host.js";
 /**
  * One simulated server: the node runtime that `createNode` runs (@flotilla/core/runtime), driven
  * by simulated time, network and storage, with the key-value state machine. Here is the server's
- * process: its lives (start, crash, a storage failure, amnesia), its clock and pauses, and what
- * clients and operators ask of it; its turns, and the I/O they ask for, run in node-turns.ts.
+ * process: its lives (start, crash, a storage failure, amnesia) and its clock and pauses; what
+ * clients and operators ask of it is carried out in node-requests.ts, its turns and the I/O they
+ * ask for in node-turns.ts.
  */
 export class SimNode<S> {
   readonly id: NodeId;
@@ -72,6 +72,8 @@ export class SimNode<S> {
   storageFailures = 0;
   /** Snapshots taken and chunks read beside the turns; what a crash now would cut. */
   readonly #snapshotIo: NodeSnapshotIo;
+  /** What clients and operators ask of the node (node-requests.ts). */
+  readonly #requests: NodeRequests<S>;
 
   constructor(
     host: NodeHost,
@@ -101,6 +103,14 @@ export class SimNode<S> {
     this.#clock = new NodeClock(host, parts, this.#prng, root.fork(`wake/${id}`));
     this.#snapshotIo = new NodeSnapshotIo(host, parts);
     this.#turns = new NodeTurns(host, parts);
+    this.#requests = new NodeRequests(host, core, {
+      id,
+      up: () => this.#up,
+      runtime: () => this.#runtime,
+      clock: this.#clock,
+      settlement: this.#settlement,
+      deliver: (event) => this.deliver(event),
+    });
   }
 
   /** The node as its clock, its snapshot I/O and its turns see it (each reads what it needs). */
@@ -248,46 +258,19 @@ export class SimNode<S> {
     );
   }
 
-  /** Asks this node to hand leadership to `to` (it refuses unless it leads). */
+  /** Asks this node to hand leadership to `to` (it refuses unless it leads; node-requests.ts). */
   transferLeadership(to: NodeId): void {
-    this.#host.trace.fault(this.#host.nowMs, `transfer leadership n${this.id} -> n${to}`);
-    this.deliver({ type: "transferLeadership", to });
+    this.#requests.transferLeadership(to);
   }
 
   /** An operator's membership change (`force`: promote a lagging learner all the same). */
   changeMembership(change: MembershipChange, force: boolean): void {
-    if (!this.#up) return;
-    const host = this.#host;
-    const forced = force ? " (forced)" : "";
-    host.trace.fault(
-      host.nowMs,
-      `n${this.id}: change membership ${describeChange(change)}${forced}`,
-    );
-    const event = this.#settlement.changeMembership(this.id, change, force);
-    if (event !== null) this.deliver(event);
+    this.#requests.changeMembership(change, force);
   }
 
   /** The operator's `promoteWhenCaughtUp`, as createNode runs it (operator-catch-up.ts). */
   promoteWhenCaughtUp(learner: NodeId): void {
-    if (!this.#up) return;
-    const status = statusOf(this.#core);
-    promoteOnceCaughtUp(
-      this.#host,
-      {
-        id: this.id,
-        view: () => {
-          const state = this.#up ? this.#runtime?.state : undefined;
-          return state === undefined ? null : status(state);
-        },
-        change: (change) => {
-          const registered = this.#up ? this.#settlement.registerChange(change, false) : null;
-          if (registered === null) return null;
-          this.deliver(registered.event);
-          return registered.promise;
-        },
-      },
-      learner,
-    );
+    this.#requests.promoteWhenCaughtUp(learner);
   }
 
   /**
@@ -380,25 +363,14 @@ export class SimNode<S> {
     this.#clock.setPeriod(periodMs);
   }
 
-  /** A client's proposal, as `createNode`'s `propose` (node-settlement.ts). */
+  /** A client's proposal, as `createNode`'s `propose` (node-requests.ts). */
   propose(clientId: string, data: Uint8Array): void {
-    if (!this.#up || this.#clock.hold(() => this.propose(clientId, data))) return;
-    const event = this.#settlement.propose(clientId, data);
-    if (event !== null) this.deliver(event);
+    this.#requests.propose(clientId, data);
   }
 
-  /**
-   * A client's read of `key` without a log write, as `createNode`'s `read` (node-settlement.ts):
-   * a lease read first queues the overdue tick, if the timer is late (tick-clock.ts).
-   */
+  /** A client's read of `key` without a log write, as `createNode`'s `read` (node-requests.ts). */
   read(clientId: string, key: string, consistency: "readIndex" | "lease"): void {
-    if (!this.#up || this.#clock.hold(() => this.read(clientId, key, consistency))) return;
-    const runtime = this.#runtime;
-    if (runtime === null) return;
-    const overdue = consistency === "lease" ? this.#clock.overdue() : null;
-    if (overdue !== null) runtime.enqueue(overdue);
-    const event = this.#settlement.read(clientId, key, consistency, runtime.inboxMark);
-    if (event !== null) this.deliver(event);
+    this.#requests.read(clientId, key, consistency);
   }
 
   /** Hands an event to the runtime; a turn runs at once unless one waits on the disk. */
