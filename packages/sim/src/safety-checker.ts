@@ -8,6 +8,7 @@ import type {
   Snapshot,
 } from "@flotilla/core";
 import { ApplyChecker } from "./apply-checker.js";
+import { CommittedEntries } from "./committed-entries.js";
 import { EntryTable } from "./entry-table.js";
 import { entryHash, LogMirror } from "./log-mirror.js";
 import { amnesiaExcusable, type Violation, type ViolationKind } from "./violation.js";
@@ -20,8 +21,8 @@ import { amnesiaExcusable, type Violation, type ViolationKind } from "./violatio
 //   (index, term) => equal prefixes);
 // - one global array of committed (term, hash) per index, one of applied (term, hash) (kept by
 //   the ApplyChecker, apply-checker.ts), and the terms in which the global commit index
-//   advanced, give state machine safety and leader completeness with a lookup at election time
-//   instead of a scan.
+//   advanced (committed-entries.ts), give state machine safety and leader completeness with a
+//   lookup at election time instead of a scan.
 // The first violation is kept; later ones are usually consequences of it.
 //
 // Amnesia (a node back from an older or empty data directory) breaks Raft's assumptions, so
@@ -50,15 +51,9 @@ export class SafetyChecker {
   readonly ids: readonly NodeId[];
   readonly #nodes: NodeView[];
   readonly #leaderOfTerm = new Map<number, number>();
-  // Index i lives at position i; position 0 is unused. Both grow contiguously.
-  readonly #committedTerm: number[] = [0];
-  readonly #committedHash: number[] = [0];
-  /** For each advance of the global commit index: the committing node's term and the new index. */
-  readonly #commitTerms: number[] = [];
-  readonly #commitIndexes: number[] = [];
+  readonly #committed = new CommittedEntries();
   readonly #seen = new EntryTable();
   readonly #applies = new ApplyChecker();
-  readonly #acknowledged = new Map<number, number>();
 
   constructor(ids: readonly NodeId[]) {
     this.ids = ids;
@@ -79,7 +74,7 @@ export class SafetyChecker {
   }
 
   get commitIndex(): number {
-    return this.#committedTerm.length - 1;
+    return this.#committed.commitIndex;
   }
 
   /** The checkers' view of a node's log (what its persist effects built). */
@@ -212,34 +207,19 @@ export class SafetyChecker {
   /** A client was told that its command at (index, term) took effect. */
   acknowledged(node: number, index: number, term: number): void {
     if (this.#stopped) return;
-    this.#acknowledged.set(index, term);
-    if (this.#committedTerm[index] !== undefined && this.#committedTerm[index] !== term) {
-      this.#fail(
-        "acknowledgedWriteLost",
-        node,
-        `acknowledged ${index}/${term} but ${index}/${this.#committedTerm[index]} is committed`,
-      );
-    }
+    const finding = this.#committed.acknowledge(index, term);
+    if (finding !== null) this.#fail(finding.kind, node, finding.detail);
   }
 
   /** At the end of a run: every acknowledged entry is still in `leader`'s log. */
   checkAcknowledgedIn(node: number): void {
     if (this.#stopped) return;
-    const mirror = this.#view(node).mirror;
-    for (const [index, term] of this.#acknowledged) {
-      if (index > mirror.baseIndex && mirror.termAt(index) !== term) {
-        this.#fail(
-          "acknowledgedWriteLost",
-          node,
-          `acknowledged ${index}/${term} is missing from the final leader's log (it holds ${index}/${mirror.termAt(index) ?? "nothing"})`,
-        );
-        return;
-      }
-    }
+    const finding = this.#committed.missingFrom(this.#view(node).mirror);
+    if (finding !== null) this.#fail(finding.kind, node, finding.detail);
   }
 
   #snapshot(node: number, view: NodeView, snapshot: Snapshot): void {
-    const committed = this.#committedTerm[snapshot.index];
+    const committed = this.#committed.termAt(snapshot.index);
     if (committed !== undefined && snapshot.index > 0 && committed !== snapshot.term) {
       this.#fail(
         "stateMachineSafety",
@@ -337,59 +317,28 @@ export class SafetyChecker {
       );
       return;
     }
-    const committedTerm = this.#committedTerm;
-    const committedHash = this.#committedHash;
-    const globalBefore = committedTerm.length - 1;
-    for (let index = Math.max(view.commit, mirror.baseIndex) + 1; index <= commit; index++) {
-      const term = mirror.termAt(index) as number;
-      const hash = mirror.hashAt(index) as number;
-      if (index < committedTerm.length) {
-        if (committedTerm[index] !== term || committedHash[index] !== hash) {
-          this.#fail(
-            "stateMachineSafety",
-            node,
-            `committed ${index}/${term} where ${index}/${committedTerm[index]} was committed${committedTerm[index] === term ? " with different content" : ""}`,
-          );
-          return;
-        }
-      } else if (index === committedTerm.length) {
-        committedTerm.push(term);
-        committedHash.push(hash);
-        const acknowledged = this.#acknowledged.get(index);
-        if (acknowledged !== undefined && acknowledged !== term) {
-          this.#fail(
-            "acknowledgedWriteLost",
-            node,
-            `committed ${index}/${term}; ${index}/${acknowledged} was acknowledged`,
-          );
-          return;
-        }
-      }
-      // index > committedTerm.length: the node restored a snapshot beyond anything seen
-      // committed, so there is nothing to compare with; it stays unrecorded.
+    const finding = this.#committed.advance(mirror, view.commit, commit, view.roleTerm);
+    if (finding !== null) {
+      this.#fail(finding.kind, node, finding.detail);
+      return;
     }
     view.commit = commit;
-    if (committedTerm.length - 1 > globalBefore) {
-      this.#commitTerms.push(view.roleTerm);
-      this.#commitIndexes.push(committedTerm.length - 1);
-    }
   }
 
   // Leader Completeness (§5.4): every entry committed in a term below `term` is in the new
   // leader's log. Checking the highest such index suffices: Log Matching extends it to the prefix.
   #checkCompleteness(node: number, view: NodeView, term: number): void {
-    let k = this.#commitTerms.length - 1;
-    while (k >= 0 && (this.#commitTerms[k] as number) >= term) k--;
-    if (k < 0) return;
-    const index = this.#commitIndexes[k] as number;
+    const index = this.#committed.committedBefore(term);
+    if (index === null) return;
     const mirror = view.mirror;
     if (index < mirror.baseIndex) return;
     const held = mirror.termAt(index);
-    if (held !== this.#committedTerm[index]) {
+    const committed = this.#committed.termAt(index);
+    if (held !== committed) {
       this.#fail(
         "leaderCompleteness",
         node,
-        `became leader of term ${term} without committed ${index}/${this.#committedTerm[index]} (it holds ${held === undefined ? "nothing" : `${index}/${held}`})`,
+        `became leader of term ${term} without committed ${index}/${committed} (it holds ${held === undefined ? "nothing" : `${index}/${held}`})`,
       );
     }
   }
