@@ -1,9 +1,10 @@
 // The latency bench's clients and nodes' parts shared by its two setups (one event loop for all,
 // or a worker thread per node): closed-loop lanes that keep W proposals in flight at the leader
 // and time each one from propose() to its promise settling (committed and applied there), and
-// MemoryStorage with an optional write time.
-import { type FlotillaNode, MemoryStorage, type PersistBatch } from "@flotilla/core";
+// the nodes' storage.
+import { type FlotillaNode, MemoryStorage, type PersistBatch, type Storage } from "@flotilla/core";
 import { type Clock, percentile } from "./delay-line.js";
+import { OffHeapStorage } from "./off-heap-storage.js";
 
 /** The host's timers and clock, for the real-time runs. */
 export const realClock: Clock = {
@@ -14,26 +15,33 @@ export const realClock: Clock = {
 };
 
 /**
- * MemoryStorage whose writes take `writeMs` on the clock, a stand-in for an fsync (`--write-ms`).
- * Like FileStorage, a batch that only moves the hard state (in steady state, the commit index)
- * writes nothing and takes no time.
+ * The bench's storage: the log off the JS heap (off-heap-storage.ts), or MemoryStorage's entry
+ * objects with `memory`. With `writeMs`, each write that touches the log takes that long on the
+ * clock, a stand-in for an fsync (`--write-ms`); like FileStorage, a batch that only moves the
+ * hard state (in steady state, the commit index) writes nothing and takes no time.
  */
-export class TimedStorage extends MemoryStorage {
-  constructor(
-    readonly writeMs: number,
-    readonly clock: Clock,
-  ) {
-    super();
-  }
-
-  override async persist(batch: PersistBatch): Promise<void> {
-    const touchesLog =
-      batch.entries.length > 0 || batch.snapshot !== undefined || batch.truncateFrom !== undefined;
-    if (this.writeMs > 0 && touchesLog) {
-      await new Promise((resolve) => this.clock.setTimeout(() => resolve(undefined), this.writeMs));
-    }
-    return super.persist(batch);
-  }
+export function benchStorage(memory: boolean, writeMs: number, clock: Clock): Storage {
+  const storage = memory ? new MemoryStorage() : new OffHeapStorage();
+  if (writeMs <= 0) return storage;
+  return {
+    load: () => storage.load(),
+    async persist(batch: PersistBatch) {
+      const touchesLog =
+        batch.entries.length > 0 ||
+        batch.snapshot !== undefined ||
+        batch.truncateFrom !== undefined;
+      if (touchesLog)
+        await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), writeMs));
+      return storage.persist(batch);
+    },
+    writeSnapshot: (index, data) => storage.writeSnapshot(index, data),
+    writeSnapshotChunk: (snapshot, offset, data) =>
+      storage.writeSnapshotChunk(snapshot, offset, data),
+    readSnapshotChunk: (snapshot, offset, length) =>
+      storage.readSnapshotChunk(snapshot, offset, length),
+    readSnapshot: (snapshot) => storage.readSnapshot(snapshot),
+    close: () => storage.close(),
+  };
 }
 
 export type Phase = Awaited<ReturnType<typeof phase>>;

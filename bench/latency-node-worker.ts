@@ -16,7 +16,7 @@ import {
 } from "@flotilla/core";
 import { Counter } from "./counter.js";
 import { DelayLine, mulberry32, type Waiting } from "./delay-line.js";
-import { phase, realClock, TimedStorage } from "./latency-lanes.js";
+import { benchStorage, phase, realClock } from "./latency-lanes.js";
 
 /** What the main thread gives each node's worker. */
 export type NodeWorkerData = {
@@ -27,6 +27,8 @@ export type NodeWorkerData = {
   readonly electionTimeoutTicks: number;
   readonly messageBytes: number | undefined;
   readonly writeMs: number;
+  /** MemoryStorage instead of the off-heap log (`--memory-storage`). */
+  readonly memoryStorage: boolean;
   /** A port to each peer, by the peer's id. */
   readonly ports: Readonly<Record<string, MessagePort>>;
 };
@@ -113,7 +115,7 @@ const node = createNode<number>({
   electionTimeoutTicks: data.electionTimeoutTicks,
   ...(data.messageBytes === undefined ? {} : { entriesBytesPerMessageMax: data.messageBytes }),
   transport,
-  storage: new TimedStorage(data.writeMs, realClock),
+  storage: benchStorage(data.memoryStorage, data.writeMs, realClock),
   stateMachine: bufferedStateMachine(new Counter()),
 });
 

@@ -12,12 +12,12 @@ import {
   mulberry32,
 } from "./delay-line.js";
 import {
+  benchStorage,
   type Lanes,
   measured,
   type PhaseResult,
   phase,
   realClock,
-  TimedStorage,
 } from "./latency-lanes.js";
 import type { WorkersRun } from "./latency-workers.js";
 import type { VirtualClock } from "./virtual-clock.js";
@@ -56,7 +56,7 @@ export async function runInOneLoop(
       electionTimeoutTicks,
       ...(messageBytes === undefined ? {} : { entriesBytesPerMessageMax: messageBytes }),
       transport: transports.get(id)!,
-      storage: new TimedStorage(writeMs, clock),
+      storage: benchStorage(settings.memoryStorage, writeMs, clock),
       stateMachine: bufferedStateMachine(new Counter()),
       ...(virtual === null ? {} : { scheduler: virtual }),
     }),

@@ -25,6 +25,8 @@ export type WorkersRun = {
   readonly electionTimeoutTicks: number;
   readonly messageBytes: number | undefined;
   readonly writeMs: number;
+  /** MemoryStorage (entry objects on the heap) instead of the off-heap log. */
+  readonly memoryStorage: boolean;
   readonly thinkMs: number;
   readonly seconds: number;
   readonly inflights: readonly number[];
@@ -119,6 +121,7 @@ export async function runOnWorkers(run: WorkersRun): Promise<RunResult> {
       electionTimeoutTicks: run.electionTimeoutTicks,
       messageBytes: run.messageBytes,
       writeMs: run.writeMs,
+      memoryStorage: run.memoryStorage,
       ports: own,
     };
     return new NodeThread(data, Object.values(own), run.youngMb);
