@@ -3,9 +3,12 @@
 // with the most self time on the worker's thread (and on the page's, to show it stays idle).
 // Not a test. Run:
 //   npx pnpm@12.4.2 playground-profile [--command "pnpm sim --seed 1 --steps 100000 --nodes 5"]
-//     [--record] [--warm] [--top 40]
+//     [--record] [--warm] [--top 40] [--deopts]
 // --warm profiles the command's second run in the page's worker (its code already compiled by
-// an untraced first run), as a person's runs after the first are.
+// an untraced first run), as a person's runs after the first are. --deopts runs Chromium with
+// V8's compile and deoptimization traces instead of the profiler and prints what V8 compiled
+// during the run (again after a deoptimization, too) and where the worker's code deoptimized,
+// by source line (v8-trace-report.ts).
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -13,6 +16,7 @@ import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { build } from "vite";
 import { chromiumArgs, chromiumPath, serve } from "../test/browser/harness.js";
+import { bundleSources, v8TraceReport } from "./v8-trace-report.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -20,6 +24,7 @@ const { values: flags } = parseArgs({
     record: { type: "boolean", default: false },
     warm: { type: "boolean", default: false },
     top: { type: "string", default: "40" },
+    deopts: { type: "boolean", default: false },
     /** Analyse a trace written by an earlier run instead of running one. */
     trace: { type: "string" },
   },
@@ -115,8 +120,20 @@ function report(tracePath: string): void {
   }
 }
 
-/** Builds the site unminified (so the profile names the functions) and traces one replay. */
-async function traceReplay(): Promise<string> {
+/** The code trace V8 has written so far ("" before its first line). */
+function codeTraceText(path: string): string {
+  try {
+    return readFileSync(path, "latin1");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Builds the site unminified (so the profile names the functions) and traces one replay; with
+ * --deopts prints V8's code trace of it instead (and returns null).
+ */
+async function traceReplay(): Promise<string | null> {
   // The production build unminified, so the profile names the functions.
   const root = resolve(import.meta.dirname, "..");
   const dir = mkdtempSync(join(tmpdir(), "flotilla-playground-profile-"));
@@ -127,9 +144,13 @@ async function traceReplay(): Promise<string> {
     build: { outDir: dir, emptyOutDir: true, minify: false },
   });
   const site = await serve(dir);
+  // V8's code trace (compiles, deoptimizations) goes to a file; without a sandbox (root) the
+  // renderer may write it.
+  const codeTrace = join(dir, "v8-code-trace.log");
+  const jsFlags = `--js-flags=--trace-opt --trace-deopt-verbose --redirect-code-traces --redirect-code-traces-to=${codeTrace}`;
   const browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: [...chromiumArgs],
+    args: [...chromiumArgs, ...(flags.deopts ? [jsFlags] : [])],
   });
   try {
     const page = await browser.newPage();
@@ -141,13 +162,29 @@ async function traceReplay(): Promise<string> {
       await page.waitForSelector("#replay-summary [data-fingerprint]", { timeout: 600_000 });
     }
     const tracePath = join(dir, "profile.json");
-    await browser.startTracing(page, {
-      path: tracePath,
-      categories: ["devtools.timeline", "disabled-by-default-v8.cpu_profiler"],
-    });
+    // The code trace of the run alone: what the page and a --warm first run wrote is skipped.
+    const traceStart = flags.deopts ? codeTraceText(codeTrace).length : 0;
+    if (!flags.deopts) {
+      await browser.startTracing(page, {
+        path: tracePath,
+        categories: ["devtools.timeline", "disabled-by-default-v8.cpu_profiler"],
+      });
+    }
     await page.click("#replay-form button[type=submit]");
     await page.waitForSelector("#replay-summary [data-fingerprint]", { timeout: 600_000 });
     const rate = await page.getAttribute("[data-events-per-second]", "data-events-per-second");
+    if (flags.deopts) {
+      const worker = readdirSync(join(dir, "assets")).find((f) => f.startsWith("replay-worker"));
+      const bundle = readFileSync(join(dir, "assets", worker ?? ""), "utf8");
+      const text = codeTraceText(codeTrace).slice(traceStart);
+      console.log(
+        `${flags.command}${flags.record ? " (recorded)" : ""}${flags.warm ? " (second run in the worker)" : ""}: ${rate} events/s (traced)`,
+      );
+      for (const line of v8TraceReport(text, bundleSources(bundle), Number(flags.top)))
+        console.log(line);
+      console.log(`code trace: ${codeTrace}`);
+      return null;
+    }
     await browser.stopTracing();
     console.log(
       `${flags.command}${flags.record ? " (recorded)" : ""}${flags.warm ? " (second run in the worker)" : ""}: ${rate} events/s`,
@@ -160,4 +197,5 @@ async function traceReplay(): Promise<string> {
   }
 }
 
-report(flags.trace ?? (await traceReplay()));
+const traced = flags.trace ?? (await traceReplay());
+if (traced !== null) report(traced);
