@@ -120,8 +120,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       inflight: "comma-separated proposals in flight, one phase each (default 1,8,64)",
       "young-mb":
         "young generation of each thread that runs nodes, in MB; 0: V8's default (default 3)",
-      "memory-storage":
-        "keep the log in MemoryStorage, entry objects on the heap (default: encoded off the heap)",
+      "off-heap-log":
+        "nodes keep their log encoded off the JS heap, as FileStorage does (default: MemoryStorage)",
     },
   },
   growth: {

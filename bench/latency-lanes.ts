@@ -15,13 +15,13 @@ export const realClock: Clock = {
 };
 
 /**
- * The bench's storage: the log off the JS heap (off-heap-storage.ts), or MemoryStorage's entry
- * objects with `memory`. With `writeMs`, each write that touches the log takes that long on the
+ * The bench's storage: MemoryStorage, or with `offHeap` the log encoded off the JS heap
+ * (off-heap-storage.ts). With `writeMs`, each write that touches the log takes that long on the
  * clock, a stand-in for an fsync (`--write-ms`); like FileStorage, a batch that only moves the
  * hard state (in steady state, the commit index) writes nothing and takes no time.
  */
-export function benchStorage(memory: boolean, writeMs: number, clock: Clock): Storage {
-  const storage = memory ? new MemoryStorage() : new OffHeapStorage();
+export function benchStorage(offHeap: boolean, writeMs: number, clock: Clock): Storage {
+  const storage = offHeap ? new OffHeapStorage() : new MemoryStorage();
   if (writeMs <= 0) return storage;
   return {
     load: () => storage.load(),

@@ -27,8 +27,8 @@ export type NodeWorkerData = {
   readonly electionTimeoutTicks: number;
   readonly messageBytes: number | undefined;
   readonly writeMs: number;
-  /** MemoryStorage instead of the off-heap log (`--memory-storage`). */
-  readonly memoryStorage: boolean;
+  /** The log encoded off the heap instead of MemoryStorage (`--off-heap-log`). */
+  readonly offHeapLog: boolean;
   /** A port to each peer, by the peer's id. */
   readonly ports: Readonly<Record<string, MessagePort>>;
 };
@@ -115,7 +115,7 @@ const node = createNode<number>({
   electionTimeoutTicks: data.electionTimeoutTicks,
   ...(data.messageBytes === undefined ? {} : { entriesBytesPerMessageMax: data.messageBytes }),
   transport,
-  storage: benchStorage(data.memoryStorage, data.writeMs, realClock),
+  storage: benchStorage(data.offHeapLog, data.writeMs, realClock),
   stateMachine: bufferedStateMachine(new Counter()),
 });
 

@@ -56,7 +56,7 @@ export async function runInOneLoop(
       electionTimeoutTicks,
       ...(messageBytes === undefined ? {} : { entriesBytesPerMessageMax: messageBytes }),
       transport: transports.get(id)!,
-      storage: benchStorage(settings.memoryStorage, writeMs, clock),
+      storage: benchStorage(settings.offHeapLog, writeMs, clock),
       stateMachine: bufferedStateMachine(new Counter()),
       ...(virtual === null ? {} : { scheduler: virtual }),
     }),

@@ -25,8 +25,8 @@ export type WorkersRun = {
   readonly electionTimeoutTicks: number;
   readonly messageBytes: number | undefined;
   readonly writeMs: number;
-  /** MemoryStorage (entry objects on the heap) instead of the off-heap log. */
-  readonly memoryStorage: boolean;
+  /** The log encoded off the heap (off-heap-storage.ts) instead of MemoryStorage. */
+  readonly offHeapLog: boolean;
   readonly thinkMs: number;
   readonly seconds: number;
   readonly inflights: readonly number[];
@@ -121,7 +121,7 @@ export async function runOnWorkers(run: WorkersRun): Promise<RunResult> {
       electionTimeoutTicks: run.electionTimeoutTicks,
       messageBytes: run.messageBytes,
       writeMs: run.writeMs,
-      memoryStorage: run.memoryStorage,
+      offHeapLog: run.offHeapLog,
       ports: own,
     };
     return new NodeThread(data, Object.values(own), run.youngMb);

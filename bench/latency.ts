@@ -36,7 +36,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       "plain-timers": { type: "boolean", default: false },
       inflight: { type: "string", default: "1,8,64" },
       "young-mb": { type: "string", default: "3" },
-      "memory-storage": { type: "boolean", default: false },
+      "off-heap-log": { type: "boolean", default: false },
     },
   });
   // --virtual: the nodes, the delay line and the lanes on one virtual clock. Work takes no time,
@@ -51,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     messageBytes:
       values["message-bytes"] === undefined ? undefined : Number(values["message-bytes"]),
     writeMs: Number(values["write-ms"]),
-    memoryStorage: values["memory-storage"],
+    offHeapLog: values["off-heap-log"],
     thinkMs: Number(values["think-ms"]),
     seconds: Number(values.seconds),
     inflights: values.inflight.split(",").map(Number),
@@ -79,7 +79,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         ? `, young generation ${settings.youngMb} MB a thread`
         : ", V8's young generation";
   console.log(
-    `latency${virtual === null ? "" : " (virtual time)"}: 3 nodes in ${setup}, ${settings.memoryStorage ? "MemoryStorage" : "the log off the heap"}${writeMs > 0 ? ` (${writeMs} ms per write)` : ""}, ${delayMs} ms one way (RTT ${rttMs} ms nominal, ${measuredMs.toFixed(2)} ms measured)${young}, delay line on ${waiting === "sleep" ? "a timer and a sleep" : virtual === null ? "plain timers" : "virtual timers"}, 64 B commands, ${seconds} s per phase`,
+    `latency${virtual === null ? "" : " (virtual time)"}: 3 nodes in ${setup}, ${settings.offHeapLog ? "the log off the heap" : "MemoryStorage"}${writeMs > 0 ? ` (${writeMs} ms per write)` : ""}, ${delayMs} ms one way (RTT ${rttMs} ms nominal, ${measuredMs.toFixed(2)} ms measured)${young}, delay line on ${waiting === "sleep" ? "a timer and a sleep" : virtual === null ? "plain timers" : "virtual timers"}, 64 B commands, ${seconds} s per phase`,
   );
   const rows = phases.map((p) => ({
     ...p,
@@ -124,7 +124,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       thinkMs: settings.thinkMs,
       workers: values.workers,
       youngMb: virtual === null ? settings.youngMb : null,
-      memoryStorage: settings.memoryStorage,
+      offHeapLog: settings.offHeapLog,
       electionTimeoutTicks,
       delayLine: waiting,
       measuredRttMs: round(measuredMs),
