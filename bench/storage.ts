@@ -1,11 +1,13 @@
 // `pnpm bench storage [--seconds N] [--rounds R] [--dir PATH]`: durable appends through FileStorage
-// of 64-byte entries in batches of 1, 16 and 256 (each persist = one record + one fdatasync), the
+// of 64-byte entries in batches of 1, 16 and 256 (each persist = one record written O_DSYNC), the
 // same with the hard state a replicating node persists alongside (same term and vote, the commit
-// index moved to the previous batch's end, as the reducer emits it), next to the raw latency of writing a few bytes and fsyncing on the same disk in the same run, which
+// index moved to the previous batch's end, as the reducer emits it), next to the raw latency of
+// writing a few bytes and fsyncing (or writing them O_DSYNC) on the same disk in the same run, which
 // bounds what any durable log can do per batch. Each measurement runs R rounds of N/R seconds,
 // interleaved, and reports the median round: a shared disk's stalls hit single rounds, and the
 // median keeps one stall from deciding the result. Last line: one JSON object with the numbers.
 
+import { constants } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,8 +43,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const results = new Map<string, Row[]>();
     const record = (row: Row) => results.set(row.name, [...(results.get(row.name) ?? []), row]);
     for (let round = 0; round < rounds; round++) {
-      record(await rawSync(join(root, `raw-fsync-${round}`), seconds / 2, "fsync"));
-      record(await rawSync(join(root, `raw-fdatasync-${round}`), seconds / 2, "fdatasync"));
+      for (const row of await rawSyncs(root, round, seconds)) record(row);
       for (const size of batchSizes) {
         record(await appends(join(root, `batch-${size}-${round}`), size, seconds, false));
       }
@@ -70,25 +71,47 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
-/** Appends a few bytes and syncs, in a loop: the disk's floor for one durable write. */
-async function rawSync(path: string, seconds: number, kind: "fsync" | "fdatasync"): Promise<Row> {
-  const file = await open(path, "w");
+/** The ways of making a small write durable that the raw rows compare. */
+const rawKinds = ["fsync", "fdatasync", "O_DSYNC"] as const;
+
+/**
+ * Appends a few bytes and syncs, in a loop: the disk's floor for one durable write. One write of
+ * each kind per iteration, in turn (the first kind moving each time), each to its own file, so a
+ * shared disk's slow moments hit all three alike. `O_DSYNC`: the write alone, on a descriptor
+ * opened O_DSYNC (one trip to libuv's thread pool, where a write and a sync take two).
+ */
+async function rawSyncs(root: string, round: number, seconds: number): Promise<Row[]> {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC;
+  const files = await Promise.all(
+    rawKinds.map((kind) =>
+      open(
+        join(root, `raw-${kind}-${round}`),
+        kind === "O_DSYNC" ? flags | constants.O_DSYNC : flags,
+      ),
+    ),
+  );
   const bytes = new Uint8Array(16).fill(7);
-  const latencies: number[] = [];
+  const latencies: number[][] = rawKinds.map(() => []);
   let position = 0;
   const until = performance.now() + seconds * 1000;
   try {
-    while (performance.now() < until) {
-      const start = performance.now();
-      await file.write(bytes, 0, bytes.length, position);
-      await (kind === "fsync" ? file.sync() : file.datasync());
-      latencies.push(performance.now() - start);
+    for (let turn = 0; performance.now() < until; turn++) {
+      for (let k = 0; k < rawKinds.length; k++) {
+        const i = (turn + k) % rawKinds.length;
+        const [kind, file] = [rawKinds[i]!, files[i]!];
+        const start = performance.now();
+        await file.write(bytes, 0, bytes.length, position);
+        if (kind !== "O_DSYNC") await (kind === "fsync" ? file.sync() : file.datasync());
+        latencies[i]!.push(performance.now() - start);
+      }
       position += bytes.length;
     }
   } finally {
-    await file.close();
+    await Promise.all(files.map((file) => file.close()));
   }
-  return summarize(`raw write 16 B + ${kind}`, latencies, 1);
+  return rawKinds.map((kind, i) =>
+    summarize(`raw write 16 B ${kind === "O_DSYNC" ? kind : `+ ${kind}`}`, latencies[i]!, 1),
+  );
 }
 
 const batchName = (size: number) => `persist batch ${size}`;

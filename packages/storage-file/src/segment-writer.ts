@@ -1,5 +1,6 @@
-// Appending records to the log's segment files: one record per call, written and fdatasynced
-// before the call resolves; a new segment once the last one is full; compacted segments deleted.
+// Appending records to the log's segment files: one record per call, written and fdatasynced (or
+// written O_DSYNC, the same in one system call) before the call resolves; a new segment once the
+// last one is full; compacted segments deleted.
 //
 // When a write or an fsync fails, the record is taken back out of the page cache (the segment cut
 // back to where it ended, or a new segment removed) on a best-effort basis, and never fsynced
@@ -18,6 +19,17 @@ import { type SegmentInfo, segmentName } from "./segments.js";
 const zeroFillBytes = 1024 * 1024;
 /** Records up to this size are framed in the reused buffer (larger ones in their own). */
 const scratchBytesMax = 64 * 1024;
+
+/**
+ * Writes `bytes` at `position` and makes them durable: in one step where the file system offers
+ * it (an O_DSYNC write), else a write and an fdatasync. Either way a failure leaves the record
+ * for `forgetUnsynced`: after a failed O_DSYNC write, as after a failed fdatasync, the pages may
+ * be marked clean without being on disk.
+ */
+function writeDurably(file: WritableFile, bytes: Uint8Array, position: number): Promise<void> {
+  if (file.writeSynced !== undefined) return file.writeSynced(bytes, position);
+  return file.write(bytes, position).then(() => file.sync());
+}
 
 /** A record written but not yet synced: how to take it back. */
 type Unsynced =
@@ -64,8 +76,7 @@ export class SegmentWriter {
     const recordBytes = framedRecordBytes(encoded.payloadBytes, false);
     const bytes = this.#frame(encoded, false, last.bytes, last.allocatedBytes);
     this.#unsynced = { kind: "appended", path: last.path, bytesBefore: last.bytes };
-    await this.#active.write(bytes, last.bytes);
-    await this.#active.sync();
+    await writeDurably(this.#active, bytes, last.bytes);
     this.#unsynced = null;
     last.allocatedBytes = Math.max(last.allocatedBytes, last.bytes + bytes.length);
     last.bytes += recordBytes;
@@ -91,8 +102,7 @@ export class SegmentWriter {
     this.#active = file;
     const recordBytes = framedRecordBytes(encoded.payloadBytes, true);
     const bytes = this.#frame(encoded, true, 0, 0);
-    await file.write(bytes, 0);
-    await file.sync();
+    await writeDurably(file, bytes, 0);
     // The new file's directory entry must be durable too, or a crash could lose the whole segment.
     await this.#fs.syncDir(this.#dir);
     this.#unsynced = null;
