@@ -97,6 +97,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       rounds: "how many times --put-only repeats its phases, interleaved with etcd (default 1)",
       "value-bytes": "value size of the --put-only phases (default 64)",
       "cpu-prof": "write a V8 CPU profile of every kv server process into this directory",
+      trace:
+        "with --put-only: one more 1-client phase, traced in every process into this directory, and where a PUT's time goes",
     },
   },
   latency: {

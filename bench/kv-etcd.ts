@@ -17,6 +17,8 @@ export type EtcdCluster = {
   /** The members' peer (Raft) ports on 127.0.0.1, where `bench kv --loss` drops packets. */
   readonly peerPorts: readonly number[];
   put(key: string, value: Buffer): Promise<void>;
+  /** The members' pids (their CPU is read from /proc). */
+  pids(): number[];
   /** Closes the client and SIGKILLs every member by pid. */
   destroy(): Promise<void>;
 };
@@ -63,6 +65,7 @@ export async function startEtcd(binary: string, dir: string): Promise<EtcdCluste
     // Bounded like the kv client's requests (5 s): under packet loss a call may wait on TCP
     // retransmissions, and a phase ends only when every client's last call has.
     put: (key, value) => withDeadline(client.put(key).value(value).exec(), 5000),
+    pids: () => children.flatMap((c) => (c.pid === undefined ? [] : [c.pid])),
     destroy: async () => {
       client.close();
       killAll();

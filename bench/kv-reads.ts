@@ -143,8 +143,26 @@ async function sample(target: ReadTarget): Promise<Sample> {
   return { serverUs, clientUs, datagrams: await target.sentDatagrams() };
 }
 
+/** The CPU `pids` use over a phase's measured window (`closedLoop`'s `window`), in µs. */
+export function serversCpu(pids: readonly number[]) {
+  const total = async () => (await Promise.all(pids.map(processCpuUs))).reduce((a, b) => a + b, 0);
+  let start: Promise<number> = Promise.resolve(0);
+  let end: Promise<number> = Promise.resolve(0);
+  return {
+    window: {
+      start: () => {
+        start = total();
+      },
+      end: () => {
+        end = total();
+      },
+    },
+    usedUs: async () => (await end) - (await start),
+  };
+}
+
 /** utime + stime of process `pid` (all its threads), in µs; 0 once it is gone. */
-async function processCpuUs(pid: number): Promise<number> {
+export async function processCpuUs(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
   if (stat === null) return 0;
   // Fields after the command name (which may hold spaces, hence the last ")"): utime and stime

@@ -33,8 +33,10 @@ import { closedLoop, type PhaseResult } from "./closed-loop.js";
 import { type EtcdCluster, findEtcd, startEtcd } from "./kv-etcd.js";
 import { kvPutter, type ReadConsistency } from "./kv-http.js";
 import { type LossSettings, lossPhases } from "./kv-loss.js";
-import { type ReadSettings, type ReadTarget, readPhases } from "./kv-reads.js";
+import { putRounds } from "./kv-put-rounds.js";
+import { type ReadSettings, type ReadTarget, readPhases, serversCpu } from "./kv-reads.js";
 import { pick, printTable, type Row, round2 } from "./kv-report.js";
+import { summarizeKvTrace, tracedPuts, traceNodeArgs } from "./kv-trace.js";
 
 type Settings = {
   readonly warmupMs: number;
@@ -47,6 +49,8 @@ type Settings = {
   readonly readRounds: number;
   /** Where every server writes a V8 CPU profile (`--cpu-prof DIR`), or null. */
   readonly cpuProfDir: string | null;
+  /** Where the servers record a traced 1-client phase (`--put-only --trace DIR`), or null. */
+  readonly traceDir: string | null;
   readonly dir: string;
 };
 
@@ -59,6 +63,8 @@ type Target = {
   term?(): Promise<number>;
   /** What the read phases measure besides reads (Flotilla only). */
   readCosts?: Omit<ReadTarget, "get">;
+  /** The server processes, whose CPU per request the `--put-only` phases report. */
+  pids?(): number[];
 };
 
 const ids = ["a", "b", "c"];
@@ -67,21 +73,28 @@ let leaderChanges = 0;
 async function phase(target: Target, clients: number, valueBytes: number, s: Settings) {
   const value = Buffer.alloc(valueBytes, "v");
   const before = (await target.term?.()) ?? 0;
+  const cpu = serversCpu(target.pids?.() ?? []);
   const result = await closedLoop({
     clients,
     warmupMs: s.warmupMs,
     durationMs: s.durationMs,
     request: (client, seq) => target.put(`bench-${client}-${seq % 128}`, value),
+    window: cpu.window,
   });
   const changes = target.term === undefined ? 0 : (await target.term()) - before;
   if (target.term !== undefined) leaderChanges += changes;
-  return { ...result, leaderChanges: changes };
+  const requests = (result.opsPerSec * s.durationMs) / 1000;
+  const serverCpuUsPerOp = Math.round((await cpu.usedUs()) / Math.max(1, requests));
+  return { ...result, leaderChanges: changes, serverCpuUsPerOp };
 }
 
 async function startKv(s: Settings, name: string, args: readonly string[]) {
   await mkdir(join(s.dir, name));
   const serverArgs = [...s.serverArgs, ...args];
-  const nodeArgs = s.cpuProfDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${s.cpuProfDir}`];
+  const nodeArgs = [
+    ...(s.cpuProfDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${s.cpuProfDir}`]),
+    ...(s.traceDir === null ? [] : traceNodeArgs(s.traceDir)),
+  ];
   const cluster = await LocalCluster.create({ ids, dir: join(s.dir, name), serverArgs, nodeArgs });
   await Promise.all(ids.map((id) => cluster.start(id)));
   await cluster.waitForLeader();
@@ -91,6 +104,7 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
     put: putter.put,
     get: putter.get,
     term: async () => Math.max(0, ...(await cluster.statuses()).map((st) => st.term)),
+    pids: () => ids.map((id) => cluster.pid(id)).filter((pid) => pid !== null),
     readCosts: {
       pids: () => ids.map((id) => cluster.pid(id)).filter((pid) => pid !== null),
       sentDatagrams: async () =>
@@ -202,6 +216,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       rounds: { type: "string", default: "1" },
       "value-bytes": { type: "string", default: "64" },
       "cpu-prof": { type: "string" },
+      trace: { type: "string" },
     },
   });
   const quick = values.quick === true;
@@ -214,6 +229,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     serverArgs: values["server-args"].split(" ").filter((arg) => arg !== ""),
     readRounds: Number(values["read-rounds"]),
     cpuProfDir: values["cpu-prof"] ?? null,
+    traceDir: values.trace ?? null,
     dir,
   };
   if (!Number.isSafeInteger(s.readRounds) || s.readRounds < 1) {
@@ -250,7 +266,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       etcd = await startEtcd(etcdBinary, join(dir, "etcd"));
       closers.push(etcd.destroy);
     }
-    const etcdTarget: Target | null = etcd === null ? null : { name: "etcd", put: etcd.put };
+    const etcdTarget: Target | null =
+      etcd === null ? null : { name: "etcd", put: etcd.put, pids: etcd.pids };
     const fileRows: Record<string, PhaseResult> = {};
     const etcdRows: Record<string, PhaseResult> = {};
     if (values["put-only"] === true) {
@@ -258,9 +275,12 @@ export async function main(argv: readonly string[]): Promise<void> {
       const [rounds] = positiveIntegers(values.rounds, "--rounds");
       const [valueBytes] = positiveIntegers(values["value-bytes"], "--value-bytes");
       const shape = { clientCounts, rounds: rounds!, valueBytes: valueBytes! };
-      json.putRounds = await putRounds(file.target, etcdTarget, shape, s, rows);
+      const run = (target: Target, clients: number, bytes: number) =>
+        phase(target, clients, bytes, s);
+      json.putRounds = await putRounds(run, file.target, etcdTarget, shape, rows);
       json.leaderChanges = leaderChanges;
       printTable(rows);
+      if (s.traceDir !== null) await traceOnePut(file.cluster, file.target, s, s.traceDir);
       console.log(JSON.stringify(json));
       return;
     }
@@ -347,51 +367,12 @@ function lossSettings(s: Settings, closers: (() => Promise<void>)[]): LossSettin
   };
 }
 
-/**
- * `--put-only`: the file-storage PUT phases alone (`--value-bytes`, 64 by default), etcd's right
- * after each, `rounds` times over:
- * for each client count, the ratios of the sums over the rounds (ops) and the medians of the
- * per-round ratios (p50, p99), which a machine whose load drifts weighs on both sides alike.
- */
-async function putRounds(
-  ours: Target,
-  etcd: Target | null,
-  shape: { clientCounts: readonly number[]; rounds: number; valueBytes: number },
-  s: Settings,
-  rows: Row[],
-): Promise<Record<string, unknown>> {
-  const { clientCounts, rounds, valueBytes } = shape;
-  const out: Record<string, unknown> = {};
-  for (const clients of clientCounts) {
-    const pairs: { ours: PhaseResult; etcd: PhaseResult | null }[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      const mine = await phase(ours, clients, valueBytes, s);
-      const theirs = etcd === null ? null : await phase(etcd, clients, valueBytes, s);
-      pairs.push({ ours: mine, etcd: theirs });
-      const label = `file, ${clients} clients, ${valueBytes} B${rounds > 1 ? ` #${round}` : ""}`;
-      rows.push({ label, ours: mine, etcd: theirs });
-    }
-    const withEtcd = pairs.filter((p) => p.etcd !== null) as {
-      ours: PhaseResult;
-      etcd: PhaseResult;
-    }[];
-    const sum = (rs: readonly PhaseResult[]) => rs.reduce((a, r) => a + r.opsPerSec, 0);
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
-    out[`c${clients}`] = {
-      ours: pairs.map((p) => pick(p.ours)),
-      etcd: withEtcd.map((p) => pick(p.etcd)),
-      ...(withEtcd.length === 0
-        ? {}
-        : {
-            opsRatio: round2(
-              sum(withEtcd.map((p) => p.ours)) / Math.max(1, sum(withEtcd.map((p) => p.etcd))),
-            ),
-            p50Ratio: round2(median(withEtcd.map((p) => p.ours.p50Us / Math.max(1, p.etcd.p50Us)))),
-            p99Ratio: round2(median(withEtcd.map((p) => p.ours.p99Us / Math.max(1, p.etcd.p99Us)))),
-          }),
-    };
-  }
-  return out;
+/** `--trace`: one more 1-client phase, recorded in every process, and where its time went. */
+async function traceOnePut(cluster: LocalCluster, target: Target, s: Settings, dir: string) {
+  const leader = await cluster.waitForLeader();
+  const pids = [leader, ...ids.filter((id) => id !== leader)].map((id) => cluster.pid(id) ?? 0);
+  await tracedPuts(target.put, s.warmupMs, s.durationMs, dir, pids);
+  console.log(summarizeKvTrace(dir));
 }
 
 function positiveIntegers(list: string, flag: string): number[] {

@@ -1,0 +1,72 @@
+// `bench kv --put-only`: the file-storage PUT phases alone, beside etcd's, `--rounds` times over,
+// for same-run comparisons on a loaded machine (kv.ts runs the phases; this file pairs them up).
+import type { PhaseResult } from "./closed-loop.js";
+import { pick, type Row, round2 } from "./kv-report.js";
+
+/** A phase's result with the term changes seen during it and its servers' CPU per request. */
+type Counted = { readonly leaderChanges: number; readonly serverCpuUsPerOp: number };
+
+/** What `--put-only` runs: each client count, `rounds` times, with values of `valueBytes`. */
+export type PutShape = {
+  readonly clientCounts: readonly number[];
+  readonly rounds: number;
+  readonly valueBytes: number;
+};
+
+/**
+ * `--put-only`: the file-storage PUT phases alone (`--value-bytes`, 64 by default), etcd's right
+ * after each, `rounds` times over:
+ * for each client count, the ratios of the sums over the rounds (ops) and the medians of the
+ * per-round ratios (p50, p99, and the servers' CPU per PUT: `serverCpuUsPerOp`, all three
+ * processes of each side, /proc over the measured window), which a machine whose load drifts
+ * weighs on both sides alike.
+ */
+export async function putRounds<Target>(
+  phase: (target: Target, clients: number, valueBytes: number) => Promise<PhaseResult & Counted>,
+  ours: Target,
+  etcd: Target | null,
+  shape: PutShape,
+  rows: Row[],
+): Promise<Record<string, unknown>> {
+  const { clientCounts, rounds, valueBytes } = shape;
+  const out: Record<string, unknown> = {};
+  for (const clients of clientCounts) {
+    const pairs: { ours: PhaseResult & Counted; etcd: (PhaseResult & Counted) | null }[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const mine = await phase(ours, clients, valueBytes);
+      const theirs = etcd === null ? null : await phase(etcd, clients, valueBytes);
+      pairs.push({ ours: mine, etcd: theirs });
+      const label = `file, ${clients} clients, ${valueBytes} B${rounds > 1 ? ` #${round}` : ""}`;
+      rows.push({ label, ours: mine, etcd: theirs });
+    }
+    const withEtcd = pairs.filter((p) => p.etcd !== null) as {
+      ours: PhaseResult & Counted;
+      etcd: PhaseResult & Counted;
+    }[];
+    const sum = (rs: readonly PhaseResult[]) => rs.reduce((a, r) => a + r.opsPerSec, 0);
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
+    const withCpu = (r: PhaseResult & Counted) => ({
+      ...pick(r),
+      serverCpuUsPerOp: r.serverCpuUsPerOp,
+    });
+    out[`c${clients}`] = {
+      ours: pairs.map((p) => withCpu(p.ours)),
+      etcd: withEtcd.map((p) => withCpu(p.etcd)),
+      ...(withEtcd.length === 0
+        ? {}
+        : {
+            opsRatio: round2(
+              sum(withEtcd.map((p) => p.ours)) / Math.max(1, sum(withEtcd.map((p) => p.etcd))),
+            ),
+            p50Ratio: round2(median(withEtcd.map((p) => p.ours.p50Us / Math.max(1, p.etcd.p50Us)))),
+            p99Ratio: round2(median(withEtcd.map((p) => p.ours.p99Us / Math.max(1, p.etcd.p99Us)))),
+            cpuRatio: round2(
+              median(
+                withEtcd.map((p) => p.ours.serverCpuUsPerOp / Math.max(1, p.etcd.serverCpuUsPerOp)),
+              ),
+            ),
+          }),
+    };
+  }
+  return out;
+}
