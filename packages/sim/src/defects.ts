@@ -275,6 +275,55 @@ export const forgetsLostSnapshot: RaftCore<RaftStateInternals> = {
 };
 
 /**
+ * Issue #11: a node repairing its snapshot (its bytes lost at rest) stands for election when its
+ * timer runs out, as a whole voter would. The rule it breaks (election.ts, `mayCampaign`): it
+ * waits for a leader's snapshot instead, since as leader it could neither apply (no client
+ * answered) nor send the snapshot a follower may need, and nobody repairs a leader. Planted by
+ * stepping a repairing node's ticks as if its snapshot were whole, its applies still held; the
+ * rest of its repair is the shipped one. Needs damaged snapshot files (`corruptionProbability`).
+ */
+export const campaignsWhileRepairing: RaftCore<RaftStateInternals> = {
+  init,
+  step(state, event) {
+    if (!state.snapshotLost || event.type !== "tick" || state.role === "leader") {
+      return step(state, event);
+    }
+    const held = Math.max(state.applyQueued, state.commit);
+    const result = step({ ...state, snapshotLost: false, applyQueued: held }, event);
+    const applyQueued = result.state.applyQueued === held ? state.applyQueued : held;
+    return { ...result, state: { ...result.state, snapshotLost: true, applyQueued } };
+  },
+};
+
+/**
+ * Issue #11: a node repairing its snapshot installs one from before the snapshot it lost. The
+ * entries between the two are compacted away on this node, so the older snapshot replaces its
+ * whole log (§7), entries it acknowledged among them. The rule it breaks (snapshot-receive.ts,
+ * `repairs`): only a snapshot at or past the lost one repairs it. Only a stale copy of an earlier
+ * transfer can offer one (`snapshotReplayProbability`). Planted by taking the lost snapshot to be
+ * at the offered index for the repair check.
+ */
+export const takesOlderSnapshotWhileRepairing: RaftCore<RaftStateInternals> = {
+  init,
+  step(state, event) {
+    const lost = state.snapshot;
+    if (
+      !state.snapshotLost ||
+      lost === null ||
+      event.type !== "receive" ||
+      event.message.type !== "installSnapshot" ||
+      event.message.snapshotIndex >= lost.index
+    ) {
+      return step(state, event);
+    }
+    const offered = { ...lost, index: event.message.snapshotIndex };
+    const result = step({ ...state, snapshot: offered }, event);
+    if (result.state.snapshot !== offered) return result; // installed: the plant's harm is done
+    return { ...result, state: { ...result.state, snapshot: lost } };
+  },
+};
+
+/**
  * Every planted defect of this module by name: what the playground offers and the seed-search
  * suite (`test/planted-defects.test.ts`) runs, each a {@link RaftCore} to hand the simulator.
  */

@@ -231,6 +231,7 @@ function scenarioOptions(seed: number, d: Drawn): SimulationOptions {
     livenessOperationsPerClient: 3,
     disk: "file",
     amnesiaProbability: 0,
+    snapshotReplayProbability: 0,
     readShare: 0,
     pauseProbability: 0,
     pauseMaxMs: electionTimeoutMs * 3,

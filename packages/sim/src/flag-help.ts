@@ -33,6 +33,8 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
     "pattern bytes after every snapshot's state (many chunks), checked on restore",
   "corruption-rate":
     "per down node per tick: chance a sector of a snapshot file goes bad at rest (one disk a run)",
+  "snapshot-replay":
+    "per restart: chance the snapshot chunks the node received before are replayed to it (default 0)",
   "state-machine-delay":
     "virtual ms per apply batch, per 64-byte snapshot slice streamed or restored (file disk)",
   "snapshot-log-ratio":

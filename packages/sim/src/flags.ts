@@ -21,6 +21,7 @@ export const simFlags = {
   "snapshot-crash-rate": "snapshotCrashProbability",
   "snapshot-padding": "snapshotPaddingBytes",
   "corruption-rate": "corruptionProbability",
+  "snapshot-replay": "snapshotReplayProbability",
   "state-machine-delay": "stateMachineDelayMs",
   "snapshot-log-ratio": "snapshotLogRatio",
   "torn-write": "tornWriteProbability",

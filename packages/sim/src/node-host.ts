@@ -39,6 +39,8 @@ export interface NodeHost {
     messages: readonly Message[],
   ): void;
   scheduleTick(node: number, atMs: number, incarnation: number): void;
+  /** A node is back on the network after a (re)start (stale-replays.ts replays to it). */
+  restarted(node: NodeId): void;
   /**
    * Virtual timers and tracked microtasks, as createNode's driver gets from its host: the
    * ProposalRegistry settles refusals in a later task, and its promises' reactions run as

@@ -99,6 +99,12 @@ export type SimulationOptions = {
    */
   readonly corruptionProbability: number;
   /**
+   * Per restart in the safety phase: the chance that an on-path replayer sends the node again the
+   * InstallSnapshot chunks delivered to it before (stale-replays.ts), so that a node repairing a
+   * lost snapshot may be offered an older one. 0 unless set: never drawn.
+   */
+  readonly snapshotReplayProbability: number;
+  /**
    * A slow state machine (slow-state-machine.ts): each batch of entries applied takes this many
    * virtual ms (the turn waits), a snapshot streams into storage one 64-byte slice per this many
    * ms, and a restore takes this long per slice. 0: at once. File disk only.

@@ -247,6 +247,7 @@ export class SimNode<S> {
     this.#up = true;
     this.#clock.reset();
     host.network.restart(this.id);
+    host.restarted(this.id);
     if (snapshot !== null) this.kv.checkpoint(snapshot.index, "restarted from its snapshot");
     host.checker.restarted(this.index, persisted.hardState, snapshot, mirrorOf(persisted));
     host.membershipChecker.restarted(this.index, persisted);

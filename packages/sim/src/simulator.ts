@@ -30,6 +30,7 @@ import { clientOptions, makeSimNodes } from "./simulation-setup.js";
 import type { RunOptions, SimulationOutcome, SimulationResult } from "./simulation-types.js";
 import { SnapshotCrashes } from "./snapshot-crashes.js";
 import { SpinChecker } from "./spin-checker.js";
+import { StaleReplays } from "./stale-replays.js";
 import { StepObserver } from "./step-observer.js";
 import { Trace } from "./trace.js";
 import { TransferChecker } from "./transfer-checker.js";
@@ -84,6 +85,8 @@ class Simulation<S> implements NodeHost {
   readonly processFaults: ProcessFaults;
   readonly #observer: StepObserver;
   readonly snapshotCrashes: SnapshotCrashes;
+  /** InstallSnapshot chunks held and delivered again long after (stale-replays.ts). */
+  readonly #replays: StaleReplays;
   /** Async storage chains and driver microtasks (async-work.ts); none between events. */
   readonly #async = new AsyncWorkTracker();
   #steps = 0;
@@ -146,6 +149,22 @@ class Simulation<S> implements NodeHost {
           this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, crash),
       },
     );
+    this.#replays = new StaleReplays(
+      {
+        get nowMs() {
+          return simulation.nowMs;
+        },
+        heartbeatMs: options.heartbeatIntervalTicks * options.tickMs,
+        faultsOn: () => this.#faults.on,
+        reaches: (from, to) => this.network.isUp(to) && !this.network.isLinkCut(from, to),
+        deliver: (message) =>
+          this.nodes[this.nodeIndex(message.to) ?? -1]?.deliver({ type: "receive", message }),
+        scheduleAt: this.scheduleAt,
+        trace: (detail) => this.trace.fault(this.nowMs, detail),
+      },
+      root.fork("replays"),
+      options.snapshotReplayProbability,
+    );
     this.nodes = this.#makeNodes(run, root);
     this.clients = this.#makeClients(nodeCount, root.fork("clients"));
   }
@@ -206,6 +225,10 @@ class Simulation<S> implements NodeHost {
 
   fail(error: unknown): void {
     this.#async.work.failed(error);
+  }
+
+  restarted(node: NodeId): void {
+    this.#replays.restarted(node);
   }
 
   afterTimeoutNow(node: ProcessTarget): void {
@@ -279,6 +302,7 @@ class Simulation<S> implements NodeHost {
         this.#steps++;
         const node = this.nodes[this.nodeIndex(delivery.to) ?? -1];
         node?.deliver({ type: "receive", message: delivery.message });
+        this.#replays.delivered(delivery.message);
       } else {
         queue.pop();
         const event = ours as ScheduledEvent;

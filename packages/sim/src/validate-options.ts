@@ -15,6 +15,7 @@ const probabilityFields = [
   "membershipProbability",
   "snapshotCrashProbability",
   "corruptionProbability",
+  "snapshotReplayProbability",
   "restartProbability",
   "tornWriteProbability",
   "tornGarbageProbability",
