@@ -10,12 +10,13 @@ import {
 import { Network, Prng } from "@flotilla/transport-memory";
 import { AsyncWorkTracker, virtualScheduler } from "./async-work.js";
 import { laggardOf, leaderOf, whoLeads } from "./cluster-view.js";
-import { EventKind, EventQueue, type ScheduledEvent } from "./event-queue.js";
+import { EventLoop } from "./event-loop.js";
+import { EventKind } from "./event-queue.js";
 import { type FaultHost, FaultInjector } from "./fault-injector.js";
 import type { AsyncWork } from "./file-disk-storage.js";
 import { checkHistory } from "./history-check.js";
 import { KvCheckpoints } from "./kv-checkpoints.js";
-import type { ClientEventKind, ClientHost } from "./kv-client-host.js";
+import type { ClientHost } from "./kv-client-host.js";
 import { KvClients } from "./kv-clients.js";
 import { livenessVerdict } from "./liveness-verdict.js";
 import { MembershipChecker } from "./membership-checker.js";
@@ -80,7 +81,8 @@ class Simulation<S> implements NodeHost {
   readonly ids: readonly NodeId[];
   readonly initialVoters: readonly NodeId[];
   readonly #membership: MembershipWorkload;
-  readonly #queue = new EventQueue();
+  /** The loop over the run's events (event-loop.ts). */
+  readonly #events: EventLoop;
   readonly #faults: FaultInjector;
   readonly processFaults: ProcessFaults;
   readonly #observer: StepObserver;
@@ -89,7 +91,6 @@ class Simulation<S> implements NodeHost {
   readonly #replays: StaleReplays;
   /** Async storage chains and driver microtasks (async-work.ts); none between events. */
   readonly #async = new AsyncWorkTracker();
-  #steps = 0;
   slowWrites = 0;
   /** Storage faults (slow writes; full disks and failed fsyncs are set on the disks) are on. */
   #storageFaults = true;
@@ -98,6 +99,24 @@ class Simulation<S> implements NodeHost {
     const simulation = this;
     this.options = options;
     const root = new Prng(options.seed);
+    this.#events = new EventLoop({
+      get network() {
+        return simulation.network;
+      },
+      async: this.#async,
+      violated: () => this.checker.violation !== null,
+      delivered: (message) => {
+        this.#receive(message);
+        this.#replays.delivered(message);
+      },
+      tick: (node, incarnation) => this.nodes[node]?.tick(incarnation),
+      client: (kind, client, token) => this.clients.on(kind, client, token),
+      faultRound: () => {
+        this.#faults.round();
+        this.processFaults.round();
+      },
+      scripted: (index) => this.#faults.scripted(index),
+    });
     // The initial voters, then the spare nodes that start empty, waiting to be added.
     const nodeCount = options.nodeCount + options.spareNodeCount;
     this.ids = Array.from({ length: nodeCount }, (_, i) => nodeId(String(i + 1)));
@@ -146,21 +165,17 @@ class Simulation<S> implements NodeHost {
         },
         faultsOn: () => this.#faults.on,
         scheduleAt: (atMs, crash) =>
-          this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, crash),
+          this.#events.queue.schedule(atMs, EventKind.callback, 0, 0, null, crash),
       },
     );
     this.#replays = new StaleReplays(
       {
-        get nowMs() {
-          return simulation.nowMs;
-        },
+        network: this.network,
+        trace: this.trace,
         heartbeatMs: options.heartbeatIntervalTicks * options.tickMs,
         faultsOn: () => this.#faults.on,
-        reaches: (from, to) => this.network.isUp(to) && !this.network.isLinkCut(from, to),
-        deliver: (message) =>
-          this.nodes[this.nodeIndex(message.to) ?? -1]?.deliver({ type: "receive", message }),
+        receive: (message) => this.#receive(message),
         scheduleAt: this.scheduleAt,
-        trace: (detail) => this.trace.fault(this.nowMs, detail),
       },
       root.fork("replays"),
       options.snapshotReplayProbability,
@@ -174,7 +189,7 @@ class Simulation<S> implements NodeHost {
     return makeSimNodes(this, this.ids, this.options, run, root, (i) => ({
       nowMs: () => this.nowMs,
       scheduleAt: (atMs, callback) =>
-        this.#queue.schedule(atMs, EventKind.callback, i, 0, null, callback),
+        this.#events.queue.schedule(atMs, EventKind.callback, i, 0, null, callback),
       work: this.#async.work,
       storageFaults: () => this.#storageFaults,
       slowWrite: (extraMs) => {
@@ -190,7 +205,7 @@ class Simulation<S> implements NodeHost {
       nodeCount,
       nowMs: () => this.network.nowMs,
       schedule: (atMs, kind, client, token) =>
-        this.#queue.schedule(atMs, EventKind.client, client, token, kind),
+        this.#events.queue.schedule(atMs, EventKind.client, client, token, kind),
       isUp: (node) => this.nodes[node]?.up ?? false,
       propose: (node, id, data) => this.nodes[node]?.propose(id, data),
       read: (node, id, key, consistency) => this.nodes[node]?.read(id, key, consistency),
@@ -212,7 +227,7 @@ class Simulation<S> implements NodeHost {
   /** The driver's clock for the nodes' ProposalRegistry and Notifier (async-work.ts). */
   readonly scheduler: Scheduler = virtualScheduler(
     () => this.nowMs,
-    (atMs, callback) => this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, callback),
+    (atMs, callback) => this.#events.queue.schedule(atMs, EventKind.callback, 0, 0, null, callback),
     this.#async.work,
   );
 
@@ -221,7 +236,7 @@ class Simulation<S> implements NodeHost {
   }
 
   readonly scheduleAt = (atMs: number, callback: () => void): void =>
-    this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, callback);
+    this.#events.queue.schedule(atMs, EventKind.callback, 0, 0, null, callback);
 
   fail(error: unknown): void {
     this.#async.work.failed(error);
@@ -255,7 +270,7 @@ class Simulation<S> implements NodeHost {
       await this.#async.settle();
       this.clients.start();
       this.#faults.start();
-      await this.#loop(() => this.#steps >= this.options.steps);
+      await this.#events.run(() => this.#events.steps >= this.options.steps);
       if (this.checker.violation === null) livenessFailure = await this.#liveness();
       if (this.checker.violation === null && livenessFailure === null)
         unknown = this.#finalChecks();
@@ -280,63 +295,16 @@ class Simulation<S> implements NodeHost {
       membershipTally: this.#membership.tally,
       observer: this.#observer,
       nodes: this.nodes,
-      steps: this.#steps,
+      steps: this.#events.steps,
       slowWrites: this.slowWrites,
       snapshotCrashes: this.snapshotCrashes.counts,
     };
     return simulationResult(record, outcome, error, livenessFailure, unknown);
   }
 
-  /** Handles events until `done()` or a violation. */
-  async #loop(done: () => boolean): Promise<void> {
-    const network = this.network;
-    const queue = this.#queue;
-    const async = this.#async;
-    while (this.checker.violation === null && !done()) {
-      const ours = queue.peek();
-      const theirs = network.nextDeliveryTimeMs();
-      if (ours === undefined && theirs === undefined) return;
-      if (theirs !== undefined && (ours === undefined || theirs <= ours.timeMs)) {
-        const delivery = network.deliverNext(theirs);
-        if (delivery === undefined) continue; // dropped on arrival: not an event for anyone
-        this.#steps++;
-        const node = this.nodes[this.nodeIndex(delivery.to) ?? -1];
-        node?.deliver({ type: "receive", message: delivery.message });
-        this.#replays.delivered(delivery.message);
-      } else {
-        queue.pop();
-        const event = ours as ScheduledEvent;
-        if (event.timeMs > network.nowMs) network.advanceTo(event.timeMs);
-        this.#steps++;
-        this.#handle(event);
-      }
-      if (async.pending) await async.settle();
-    }
-  }
-
-  #handle(event: ScheduledEvent): void {
-    switch (event.kind) {
-      case EventKind.tick:
-        this.nodes[event.target]?.tick(event.token);
-        return;
-      case EventKind.callback:
-        (event.callback as () => void)();
-        return;
-      case EventKind.client:
-        this.clients.on(event.clientEvent as ClientEventKind, event.target, event.token);
-        return;
-      case EventKind.faults:
-        this.#faults.round();
-        this.processFaults.round();
-        return;
-      case EventKind.scripted:
-        this.#faults.scripted(event.target);
-        return;
-      default: {
-        const never: never = event.kind;
-        throw new RangeError(`unknown scheduled event kind ${never}`);
-      }
-    }
+  /** Hands a message to the node it is addressed to. */
+  #receive(message: Message): void {
+    this.nodes[this.nodeIndex(message.to) ?? -1]?.deliver({ type: "receive", message });
   }
 
   /** The fault injector's and the process faults' view of this simulation. */
@@ -356,11 +324,11 @@ class Simulation<S> implements NodeHost {
       leader: () => this.#leader(),
       membership: (node) => this.membershipChecker.current(this.nodeIndex(node.id) ?? -1),
       membershipWorkload: this.#membership,
-      scheduleRound: (atMs) => this.#queue.schedule(atMs, EventKind.faults, 0, 0),
-      scheduleScripted: (atMs, i) => this.#queue.schedule(atMs, EventKind.scripted, i, 0),
+      scheduleRound: (atMs) => this.#events.queue.schedule(atMs, EventKind.faults, 0, 0),
+      scheduleScripted: (atMs, i) => this.#events.queue.schedule(atMs, EventKind.scripted, i, 0),
       faultsOn: () => this.#faults.on,
       scheduleAt: (atMs, callback) =>
-        this.#queue.schedule(atMs, EventKind.callback, 0, 0, null, callback),
+        this.#events.queue.schedule(atMs, EventKind.callback, 0, 0, null, callback),
     };
   }
 
@@ -377,11 +345,12 @@ class Simulation<S> implements NodeHost {
     const deadlineMs = this.nowMs + this.options.livenessBudgetTicks * this.options.tickMs;
     // Virtual time bounds the phase unless events pile up at one instant (a message storm at
     // zero latency): a step cap, far above any healthy run, turns that into a failure too.
-    const stepCap = this.#steps + 1000 * this.options.livenessBudgetTicks * this.options.nodeCount;
-    await this.#loop(
+    const stepCap =
+      this.#events.steps + 1000 * this.options.livenessBudgetTicks * this.options.nodeCount;
+    await this.#events.run(
       () =>
         this.nowMs > deadlineMs ||
-        this.#steps > stepCap ||
+        this.#events.steps > stepCap ||
         this.clients.livenessFailure !== null ||
         (this.clients.livenessDone && this.#laggard() === null),
     );
@@ -389,7 +358,7 @@ class Simulation<S> implements NodeHost {
     return livenessVerdict({
       clients: this.clients,
       budgetTicks: this.options.livenessBudgetTicks,
-      storm: this.#steps > stepCap ? stepCap : null,
+      storm: this.#events.steps > stepCap ? stepCap : null,
       hasLeader: this.#leader() !== null,
       laggard: this.#laggard(),
     });
@@ -422,6 +391,6 @@ class Simulation<S> implements NodeHost {
   }
 
   scheduleTick(node: number, atMs: number, incarnation: number): void {
-    this.#queue.schedule(atMs, EventKind.tick, node, incarnation);
+    this.#events.queue.schedule(atMs, EventKind.tick, node, incarnation);
   }
 }

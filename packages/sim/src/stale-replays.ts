@@ -1,5 +1,6 @@
 import type { InstallSnapshot, Message, NodeId } from "@flotilla/core";
-import type { Prng } from "@flotilla/transport-memory";
+import type { Network, Prng } from "@flotilla/transport-memory";
+import type { Trace } from "./trace.js";
 
 // Stale replays (`--snapshot-replay P`, `snapshotReplayProbability`): an on-path replayer, an
 // attacker re-sending datagrams it captured (authenticated and all: an HMAC does not make a
@@ -17,17 +18,16 @@ const keptPerNode = 16;
 
 /** What the replays need from the simulation. */
 export interface ReplayHost {
-  readonly nowMs: number;
+  /** Its clock, and whether a message would arrive now (receiver up, link not cut). */
+  readonly network: Pick<Network, "nowMs" | "isUp" | "isLinkCut">;
+  readonly trace: Pick<Trace, "fault">;
   /** Virtual ms between a leader's heartbeats. */
   readonly heartbeatMs: number;
   /** Whether the safety phase's faults are still on (replays end at the heal). */
   faultsOn(): boolean;
-  /** Whether a message from `from` to `to` would arrive now (receiver up, link not cut). */
-  reaches(from: NodeId, to: NodeId): boolean;
   /** Hands the message to its receiver. */
-  deliver(message: Message): void;
+  receive(message: Message): void;
   scheduleAt(atMs: number, callback: () => void): void;
-  trace(detail: string): void;
 }
 
 /** Keeps the InstallSnapshot chunks delivered to each node and replays them when it restarts. */
@@ -62,7 +62,7 @@ export class StaleReplays {
     const kept = this.#kept.get(node);
     const host = this.#host;
     if (kept === undefined || !host.faultsOn() || !this.#prng.chance(this.#probability)) return;
-    const startMs = host.nowMs + 1 + this.#prng.int(2 * host.heartbeatMs);
+    const startMs = host.network.nowMs + 1 + this.#prng.int(2 * host.heartbeatMs);
     kept.forEach((message, i) => {
       host.scheduleAt(startMs + i, () => this.#replay(message));
     });
@@ -70,11 +70,18 @@ export class StaleReplays {
 
   #replay(message: InstallSnapshot): void {
     const host = this.#host;
-    if (!host.faultsOn() || !host.reaches(message.from, message.to)) return;
+    const network = host.network;
+    if (
+      !host.faultsOn() ||
+      !network.isUp(message.to) ||
+      network.isLinkCut(message.from, message.to)
+    )
+      return;
     this.replayed++;
-    host.trace(
+    host.trace.fault(
+      network.nowMs,
       `replay to n${message.to}: n${message.from}'s installSnapshot of term ${message.term}, snapshot ${message.snapshotIndex}/${message.snapshotTerm} at offset ${message.offset}`,
     );
-    host.deliver(message);
+    host.receive(message);
   }
 }
