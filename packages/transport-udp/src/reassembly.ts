@@ -11,6 +11,7 @@
 //   - a message that alone would exceed `bytesMax` is refused outright (counted "tooLarge").
 // Time comes from the caller (`nowMs` arguments), so tests drive it; the transport sweeps on a
 // coarse timer.
+import { uninitializedBytes } from "./bytes.js";
 import type { Counters } from "./stats.js";
 
 export type ReassemblyLimits = {
@@ -100,8 +101,11 @@ export function createReassembler(limits: ReassemblyLimits, counters: Counters):
       entry = { parts: new Array(id.fragmentCount), startedMs: nowMs, received: 0, bytes: 0 };
       pending.set(key, entry);
     }
-    // Copy: the datagram's buffer may be reused by the socket layer after this call returns.
-    entry.parts[id.fragmentIndex] = bytes.slice();
+    // Held as it is, not copied: the caller hands the datagram over (node:dgram's buffer is a
+    // fresh one per datagram, never reused; admit.ts keeps views of it the same way). A copy per
+    // fragment cost an allocation per datagram, and those buffers, dying young by the hundred per
+    // snapshot chunk, made the garbage collector run for external memory (issue 11).
+    entry.parts[id.fragmentIndex] = bytes;
     entry.received += 1;
     entry.bytes += bytes.length;
     pendingBytes += bytes.length;
@@ -123,7 +127,8 @@ export function createReassembler(limits: ReassemblyLimits, counters: Counters):
 }
 
 function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
+  // Not zero-filled first (every byte is written below): a 256 KiB snapshot chunk is one of these.
+  const out = uninitializedBytes(length);
   let at = 0;
   for (const part of parts) {
     out.set(part, at);
