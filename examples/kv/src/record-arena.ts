@@ -89,6 +89,11 @@ export class RecordArena {
    * much CPU as the rest of the restore (docs/benchmarks.md). The record framed at offset `o` of
    * `chunk` then has the handle `base + o`, for the returned `base`; null if `chunk` is too large
    * to address (the caller copies its records instead). Its owner must never change it.
+   *
+   * Unlike the slabs appended to, such a slab is memory V8 counts (see `newSlab`), so a restore
+   * runs full collections as it goes. Copied into uncounted memory instead, the slices read were
+   * left as garbage V8 was in no hurry to collect: the restarted follower of a 60 MB bench growth
+   * peaked 100 MB higher (docs/benchmarks.md).
    */
   adopt(chunk: Uint8Array, start: number, end: number): RecordHandle | null {
     if (chunk.length > slabSpan) return null;
@@ -129,8 +134,7 @@ export class RecordArena {
     }
     // A record larger than a slab gets one of its own size (at offset 0, so its handle is valid).
     const slab = this.#freeSlabs.pop() ?? this.#slabs.length;
-    // A plain Uint8Array, not a Buffer: its views (`subarray`) cost a tenth of a Buffer's.
-    this.#slabs[slab] = new Uint8Array(Math.max(this.#slabBytes, framed));
+    this.#slabs[slab] = newSlab(Math.max(this.#slabBytes, framed));
     this.#starts[slab] = 0;
     this.#ends[slab] = 0;
     this.#dead[slab] = 0;
@@ -188,6 +192,19 @@ export class RecordArena {
     this.#dead[slab] = 0;
     this.#freeSlabs.push(slab);
   }
+}
+
+/**
+ * A slab's memory: a plain Uint8Array (not a Buffer: its views cost a tenth of a Buffer's) over a
+ * SharedArrayBuffer, never shared with any thread. Why shared: V8 counts the memory of every
+ * ordinary ArrayBuffer as external memory, and whatever external memory grew since its last full
+ * collection counts against the budget of the next (Heap::OldGenerationSpaceAvailable), so each
+ * ~8 MB of slabs a growing store added started a full collection on a heap of ~16 MB, which could
+ * not free them: they are the state (issue 11). A SharedArrayBuffer's memory is not counted per
+ * isolate. It is still freed once unreachable, at a collection that V8 runs for its heap.
+ */
+function newSlab(bytes: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(bytes));
 }
 
 /** The record at `handle` in `slabs` (the live table or a frozen one). */

@@ -2,6 +2,7 @@ import { index } from "@flotilla/core";
 import { encodeKvCommand, KvStateMachine } from "@flotilla/kv-model";
 import { describe, expect, it } from "vitest";
 import { KvStore } from "../src/kv-store.js";
+import { RecordArena } from "../src/record-arena.js";
 import { snapshotBytes } from "./snapshot-bytes.js";
 
 describe("KvStore", () => {
@@ -82,5 +83,20 @@ describe("KvStore's record slabs", () => {
     const liveBytes = live.reduce((a, b) => a + b, 0);
     expect(peak).toBeLessThanOrEqual(2 * liveBytes + 2 * 4096);
     for (let i = 0; i < 50; i += 1) expect(store.get(`k${i}`)).toBe(value(i, 199));
+  });
+
+  it("appends into memory V8 does not count as external (SharedArrayBuffer), adopts a slice as it is", () => {
+    const arena = new RecordArena({ isLive: () => true, moved: () => undefined });
+    const record = encodeKvCommand({ op: "put", key: "k", value: "v" });
+    const appended = arena.record(arena.append(record));
+    expect(appended.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect([...appended]).toEqual([...record]);
+    // A restore's slice: one framed record (4-byte big-endian length, then the command).
+    const slice = new Uint8Array(4 + record.length);
+    slice[3] = record.length;
+    slice.set(record, 4);
+    const base = arena.adopt(slice, 0, slice.length) as number;
+    expect(arena.record(base).buffer).toBe(slice.buffer);
+    expect([...arena.record(base)]).toEqual([...record]);
   });
 });
