@@ -14,7 +14,10 @@
 //                            the leader's state size over that time when a snapshot was sent
 //                            (stateMegabytesPerSec: resent bytes do not count there);
 //                            also the datagrams it dropped on arrival and the leader's sends its
-//                            socket queue refused meanwhile (inboundDropped, leaderSendDropped)
+//                            socket queue refused meanwhile (inboundDropped, leaderSendDropped),
+//                            and when its last snapshot chunk was in (snapshotReceivedMs: its
+//                            commit index at the leader's snapshot, not yet applied; the rest of
+//                            the time is the final fsync, the restore and the entries after)
 //   peakRssMB                the highest peak resident memory of any server (the kernel's mark)
 //                            (peakRssMBByServer: each server's, the restarted one over both runs)
 //
@@ -163,9 +166,21 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
   const leaderBefore = (await c.statuses()).find((s) => s.id === leader)?.transport;
   const payloadBefore = await payloadBytesSent(c, leader);
   probe.takeMaxStallMs();
+  // When the follower's commit index reached the leader's snapshot before its applied index did:
+  // the last chunk was in, and the final fsync and the restore were still to come.
+  const leaderSnapshot = leaderStatus?.snapshotIndex ?? Number.POSITIVE_INFINITY;
+  let snapshotReceivedAt: number | null = null;
   for (;;) {
     const status = await received();
     const now = performance.now();
+    if (
+      snapshotReceivedAt === null &&
+      status !== undefined &&
+      status.commitIndex >= leaderSnapshot &&
+      status.appliedIndex < leaderSnapshot
+    ) {
+      snapshotReceivedAt = now;
+    }
     if (status !== undefined && status.appliedIndex >= target) {
       const bytes = status.transport.receivedBytes - before;
       const ms = Math.round(now - readyAt);
@@ -184,6 +199,9 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
             ? null
             : Math.round((leaderStatus.stateBytes / MB / (ms / 1000)) * 10) / 10,
         maxLoopStallMs: probe.takeMaxStallMs(),
+        // From ready to the last chunk received; the rest of `ms` is the fsync, restore, apply.
+        snapshotReceivedMs:
+          snapshotReceivedAt === null ? null : Math.round(snapshotReceivedAt - readyAt),
         startMs: Math.round(readyAt - startedAt),
         snapshotIndex: status.snapshotIndex,
         leaderSnapshotIndex: leaderStatus?.snapshotIndex ?? null,
