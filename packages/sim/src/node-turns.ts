@@ -1,3 +1,4 @@
+import type { PersistBatch } from "@flotilla/core";
 import type {
   IoCompletion,
   IoRequest,
@@ -33,9 +34,10 @@ export interface TurnNode<S> {
 
 /**
  * Runs a simulated node's turns (@flotilla/core/runtime's `Turn`) and carries out the I/O each
- * asks for, as createNode's shell does: at once, except the storage's writes, a restore and a slow
- * state machine's applies, which complete in virtual time while the turn waits. Events that
- * arrive meanwhile wait in the runtime's inbox for the next turn.
+ * asks for, as createNode's shell does: at once, except a snapshot chunk write, a restore and a
+ * slow state machine's applies, which complete in virtual time while the turn waits, and the
+ * storage's writes, which the turn hands over and does not wait for (write-pipeline.ts). Events
+ * that arrive meanwhile wait in the runtime's inbox for the next turn.
  */
 export class NodeTurns<S> {
   readonly #host: NodeHost;
@@ -74,8 +76,13 @@ export class NodeTurns<S> {
         return;
       }
       const request = next.value;
-      if (request.type === "write" || request.type === "writeSnapshotChunk") {
-        this.#waitFor(request, turn, runtime);
+      if (request.type === "write") {
+        this.#startWrite(request.batch, runtime);
+        input = undefined;
+        continue;
+      }
+      if (request.type === "writeSnapshotChunk") {
+        node.snapshotIo.writeChunk(request, this.#resumer(turn, runtime, undefined));
         return;
       }
       if (request.type === "restore") {
@@ -112,28 +119,24 @@ export class NodeTurns<S> {
     return resume;
   }
 
-  /** Resumes the turn once storage completed `request` (in virtual time). */
-  #waitFor(
-    request: Extract<IoRequest, { type: "write" | "writeSnapshotChunk" }>,
-    turn: Turn<KvOutput>,
-    runtime: NodeRuntime<S, KvOutput>,
-  ): void {
+  /**
+   * Hands the runtime's write to storage; the turn goes on at once (write-pipeline.ts), and once the
+   * write is durable (in virtual time) the runtime is told and a turn takes it up.
+   */
+  #startWrite(batch: PersistBatch, runtime: NodeRuntime<S, KvOutput>): void {
     const node = this.#node;
     const incarnation = node.incarnation();
-    const resume = this.#resumer(turn, runtime, undefined);
-    if (request.type === "write") {
-      const installed = request.batch.snapshot?.index;
-      const durable =
-        installed === undefined
-          ? resume
-          : () => {
-              if (incarnation === node.incarnation()) node.snapshotIo.installed(installed);
-              resume();
-            };
-      node.storage.write(request.batch, durable, node.failed());
-    } else {
-      node.snapshotIo.writeChunk(request, resume);
-    }
+    const installed = batch.snapshot?.index;
+    let installedTold = false;
+    const durable = () => {
+      if (incarnation !== node.incarnation() || node.runtime() !== runtime) return;
+      if (installed !== undefined && !installedTold) node.snapshotIo.installed(installed);
+      installedTold = true;
+      if (node.hold(durable)) return; // a paused process hears of it once it runs again
+      runtime.written();
+      if (this.#turn === null) this.run(runtime);
+    };
+    node.storage.write(batch, durable, node.failed());
   }
 
   /** Resumes the turn with `completion` after `ms` of virtual time (a slow state machine). */
@@ -147,13 +150,10 @@ export class NodeTurns<S> {
   }
 
   #perform(
-    request: Exclude<IoRequest<KvOutput>, { type: "write" | "writeSnapshotChunk" | "restore" }>,
+    request: Exclude<IoRequest, { type: "write" | "writeSnapshotChunk" | "restore" }>,
   ): IoCompletion<KvOutput> {
     const node = this.#node;
     switch (request.type) {
-      case "settle":
-        node.report(request.report);
-        return undefined;
       case "send": {
         const { network, spin, nowMs } = this.#host;
         for (const message of request.messages) {

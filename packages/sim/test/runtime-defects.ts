@@ -16,6 +16,26 @@ export const sendsBeforeWrite: RuntimeRules = {
 };
 
 /**
+ * Asynchronous writes (thesis §10.2.1): the runtime tells the core a write is durable when it
+ * starts it, so a leader, which steps acknowledgements while its own write is in flight, counts
+ * its copy towards a commit before it is on its disk.
+ */
+export const persistedBeforeWrite: RuntimeRules = {
+  ...shippedRules,
+  durableAfterWrite: { persisted: false, release: true },
+};
+
+/**
+ * Asynchronous writes: when the write in flight is durable, the runtime also releases the messages
+ * of the persist effects stepped during it, which vouch for the NEXT write (acknowledgements and
+ * votes one write early).
+ */
+export const releasesWithWriteInFlight: RuntimeRules = {
+  ...shippedRules,
+  releasedBy: (written, unwritten) => [...written, ...unwritten].flatMap((effect) => effect.then),
+};
+
+/**
  * Restart and recovery: the runtime takes the last uncommitted entry of the loaded log for a torn
  * tail and drops it, though storage returned it intact, and the node already acknowledged it.
  */
@@ -62,6 +82,8 @@ export const recoveryForgetsVote: RuntimeRules = {
 
 export const runtimeDefects = {
   mergeLosesTruncation,
+  persistedBeforeWrite,
+  releasesWithWriteInFlight,
   recoveryForgetsVote,
   sendsBeforeWrite,
   recoveryDropsLastEntry,

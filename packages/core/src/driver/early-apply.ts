@@ -1,12 +1,11 @@
-// Applying before the turn's write. A turn writes once (group commit) and used to apply only after
-// that write, so under a steady stream every committed entry waited for the fsync of the NEXT
-// entries: the leader's acknowledgements of batch k arrive in the turn that writes batch k+1, and
-// the clients of batch k heard back one fsync late. Raft asks only that what is applied be
-// committed (Figure 2: commitIndex and lastApplied are volatile state; the commit index need not
-// be durable first), and etcd applies committed entries beside its WAL write. We stay stricter:
-// before the write, only entries already durable on this node's own disk are applied (written by
-// an earlier turn, and not about to be cut by this turn's truncation), so the state machine never
-// runs ahead of the local log; a restore waits for the write that installs its snapshot.
+// Applying while writes are pending. A write can hold newer entries while older committed ones
+// wait to be applied; under a steady stream, applying only after each write made every committed
+// entry wait for the fsync of the NEXT entries. Raft asks only that what is applied be committed
+// (Figure 2: commitIndex and lastApplied are volatile state; the commit index need not be durable
+// first), and etcd applies committed entries beside its WAL write. We stay stricter: only entries
+// already durable on this node's own disk are applied (written by an earlier write, and not about
+// to be cut by a pending truncation), so the state machine never runs ahead of the local log; a
+// restore waits for the write that installs its snapshot (held-work.ts).
 
 import type { Index } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
@@ -33,7 +32,7 @@ export function durableAfterWrite(durable: Index, batch: PersistBatch): Index {
  * How many of the turn's leading applies may run before its write: apply effects whose entries are
  * all at or below `stable` (durable already), stopping at the first restore or later entry.
  */
-export function appliesBeforeWrite(
+export function appliesReady(
   applies: readonly (ApplyEffect | RestoreEffect)[],
   stable: Index,
 ): number {

@@ -9,18 +9,16 @@ import type { Entry, Snapshot } from "../entry.js";
 import type { Index } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
 import type { Message } from "../message.js";
-import type { TurnReport } from "./turn-work.js";
 
 /** One piece of I/O a turn asks of its shell; the turn resumes with the matching `IoCompletion`. */
-export type IoRequest<Result = unknown> =
+export type IoRequest =
   /** Hand these to the transport now (fire and forget). Resume with nothing. */
   | { readonly type: "send"; readonly messages: readonly Message[] }
   /**
-   * Settle and announce what the turn applied so far, before its write (the applies that did not
-   * need it, early-apply.ts), as at the end of a turn. Resume with nothing.
+   * Start making this batch durable (one write: group commit) and resume at once: the node goes
+   * on stepping events meanwhile (write-pipeline.ts). Call `NodeRuntime.written()` once it is
+   * durable, then run a turn. The runtime hands over one write at a time.
    */
-  | { readonly type: "settle"; readonly report: TurnReport<Result> }
-  /** Make this batch durable (one write: group commit). Resume once it is. */
   | { readonly type: "write"; readonly batch: PersistBatch }
   /**
    * Apply these committed entries to the state machine, in order (only commands reach the

@@ -15,13 +15,9 @@ import type { Event } from "../event.js";
 import type { Index, NodeId, Term } from "../ids.js";
 import type { PersistBatch, StateMachine, Storage, Transport } from "../interfaces.js";
 import type { Message } from "../message.js";
+import { applyCommands, isPromiseLike } from "./apply-commands.js";
 import { type CatchUpOptions, promoteWhenCaughtUp } from "./catch-up.js";
-import {
-  LeadershipTransferRefusedError,
-  StateMachineFailedError,
-  StoppedError,
-  StorageFailedError,
-} from "./errors.js";
+import { LeadershipTransferRefusedError, StoppedError, StorageFailedError } from "./errors.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
 import { MembershipChangeRegistry } from "./membership-changes.js";
 import { driverDefaults, snapshotPolicyOf, validateDriverOptions } from "./node-options.js";
@@ -96,6 +92,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
 
   #phase: NodePhase = "created";
   #turn: Promise<void> | null = null;
+  /** The write in flight (one at a time: write-pipeline.ts), settled once it is taken up. */
+  #writing: Promise<void> | null = null;
   #kickQueued = false;
   #tickTimer: TimerHandle | undefined;
   #unlisten: (() => void) | undefined;
@@ -363,7 +361,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#phase = "stopping";
     this.#quiesce(() => new StoppedError());
     if (this.#turn !== null) await this.#turn;
-    if (this.#phase !== "stopping") return; // the last turn failed; #fail did the rest
+    if (this.#writing !== null) await this.#writing;
+    if (this.#phase !== "stopping") return; // the last turn or write failed; #fail did the rest
     try {
       const batch = this.#runtime.takeFinalWrite();
       if (batch !== null) await this.#write(batch);
@@ -434,16 +433,14 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   }
 
   /** Carries out one request; synchronous where the I/O is, so a turn takes no needless jobs. */
-  #perform(request: IoRequest<Result>): IoCompletion<Result> | Promise<IoCompletion<Result>> {
+  #perform(request: IoRequest): IoCompletion<Result> | Promise<IoCompletion<Result>> {
     switch (request.type) {
       case "send":
         this.#sendAll(request.messages);
         return undefined;
-      case "settle":
-        this.#settle(request.report);
-        return undefined;
       case "write":
-        return this.#write(request.batch).then(() => undefined);
+        this.#startWrite(request.batch);
+        return undefined;
       case "apply":
         return this.#timedApply(request.entries);
       case "restore":
@@ -460,6 +457,22 @@ class Driver<State, Result> implements FlotillaNode<Result> {
         throw new TypeError(`unknown I/O request ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** Starts the runtime's write; turns go on meanwhile, and the next one takes it up once durable. */
+  #startWrite(batch: PersistBatch): void {
+    this.#writing = this.#write(batch).then(
+      () => {
+        this.#writing = null;
+        if (this.#phase === "failed") return;
+        this.#runtime.written();
+        this.#kick();
+      },
+      (error: unknown) => {
+        this.#writing = null;
+        this.#fail(error);
+      },
+    );
   }
 
   async #write(batch: PersistBatch): Promise<void> {
@@ -488,53 +501,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       }
       return results;
     };
-    const results = this.#apply(entries);
+    const results = applyCommands(this.#stateMachine, entries);
     return isPromiseLike(results) ? results.then(done) : done(results);
-  }
-
-  /** Applies entries in order, awaiting the state machine only when it returns a promise. */
-  #apply(
-    entries: readonly Entry[],
-  ): readonly (Result | undefined)[] | Promise<readonly (Result | undefined)[]> {
-    const results: (Result | undefined)[] = [];
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i] as Entry;
-      // Noop and membership entries are the core's business; they count as applied all the same.
-      if (entry.kind !== "command") {
-        results.push(undefined);
-        continue;
-      }
-      let returned: Result | Promise<Result>;
-      try {
-        returned = this.#stateMachine.apply(entry.data, entry.index);
-      } catch (error) {
-        throw new StateMachineFailedError("apply", error);
-      }
-      if (isPromiseLike(returned)) return this.#applyRest(entries, i, returned, results);
-      results.push(returned);
-    }
-    return results;
-  }
-
-  async #applyRest(
-    entries: readonly Entry[],
-    from: number,
-    first: PromiseLike<Result>,
-    results: (Result | undefined)[],
-  ): Promise<readonly (Result | undefined)[]> {
-    try {
-      results.push(await first);
-      for (let i = from + 1; i < entries.length; i++) {
-        const entry = entries[i] as Entry;
-        if (entry.kind !== "command") results.push(undefined);
-        else results.push(await this.#stateMachine.apply(entry.data, entry.index));
-      }
-    } catch (error) {
-      throw error instanceof StateMachineFailedError
-        ? error
-        : new StateMachineFailedError("apply", error);
-    }
-    return results;
   }
 
   #commitIndex(): Index {
@@ -588,12 +556,4 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#notifier.emit("error", error);
     return error;
   }
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
 }

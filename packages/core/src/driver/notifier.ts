@@ -1,6 +1,6 @@
-// The last part of every turn: settle proposals and reads, and tell the application what changed. Runs only
-// after the turn's write and applies (and for the applies of entries already durable, before the
-// write: early-apply.ts), so an event never announces something not yet durable or not yet applied.
+// The last part of every turn: settle proposals and reads, and tell the application what changed. It
+// gets only notices whose writes are durable and applies of entries on this node's disk
+// (held-work.ts), so an event never announces something not yet durable or not yet applied.
 
 import mitt from "mitt";
 import type { ProposalRejection } from "../effect.js";

@@ -8,7 +8,8 @@ import type { Persisted } from "../entry.js";
 import type { ReadConsistency } from "../event.js";
 import type { Index, Term } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
-import { appliesBeforeWrite } from "./early-apply.js";
+import type { Message } from "../message.js";
+import { appliesReady } from "./early-apply.js";
 import { lastWritten, mergePersistEffects } from "./merge-persist.js";
 import type { ApplyEffect, RestoreEffect } from "./turn-work.js";
 
@@ -28,18 +29,29 @@ export type RuntimeRules = {
   /** The log position a written batch makes durable: what `persisted` tells the core. */
   readonly lastWritten: (batch: PersistBatch) => { index: Index; term: Term } | null;
   /**
-   * When a turn may tell the core its write is durable and send the messages that waited for it
-   * (votes, acknowledgements: Raft paper Figure 2, "respond after persisting"): only after the
-   * write. The leader counts itself in a quorum by `persisted` (thesis §10.2.1), so telling it
-   * early lets it commit what is on no disk.
+   * When the runtime may tell the core a write is durable and send the messages that waited for
+   * it (votes, acknowledgements: Raft paper Figure 2, "respond after persisting"): only once the
+   * write holding them is durable (`true`), not when it starts (`persisted: false`) nor when they
+   * are stepped (`release: false`). The leader counts itself in a quorum by `persisted` (thesis
+   * §10.2.1) and steps acknowledgements while its write is in flight (write-pipeline.ts), so
+   * telling it early lets it commit what is on one disk only.
    */
   readonly durableAfterWrite: { readonly persisted: boolean; readonly release: boolean };
   /**
-   * How many of a turn's leading applies run before its write, given the last log index that is
-   * durable and stays so during it (early-apply.ts): only entries already on this node's disk, and
-   * never a restore, which reads the snapshot the write installs.
+   * The messages a write releases once durable: the `then` of the persist effects it holds
+   * (`written`), never those of the effects stepped while it was in flight (`unwritten`), which
+   * vouch for a write not even started (write-pipeline.ts).
    */
-  readonly appliesBeforeWrite: (
+  readonly releasedBy: (
+    written: readonly PersistEffect[],
+    unwritten: readonly PersistEffect[],
+  ) => readonly Message[];
+  /**
+   * How many of the leading applies waiting may run now, given the last log index that is durable
+   * and stays so during the writes pending (early-apply.ts): only entries already on this node's
+   * disk; a restore waits for the write that installs its snapshot (held-work.ts).
+   */
+  readonly appliesReady: (
     applies: readonly (ApplyEffect | RestoreEffect)[],
     stable: Index,
   ) => number;
@@ -64,7 +76,8 @@ export const shippedRules: RuntimeRules = {
   merge: mergePersistEffects,
   lastWritten,
   durableAfterWrite: { persisted: true, release: true },
-  appliesBeforeWrite,
+  releasedBy: (written) => written.flatMap((effect) => effect.then),
+  appliesReady,
   recovered: (persisted) => persisted,
   snapshotIndex: (appliedIndex) => appliedIndex,
   readJoins: (consistency, queued, now) =>

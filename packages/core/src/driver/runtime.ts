@@ -3,47 +3,48 @@
 //
 // Everything that happens to a node (a peer's message, a proposal, a tick of the clock) becomes an
 // event in the inbox. A *turn* takes the whole inbox at once and, in this order:
-//   1. steps the core once per event, collecting what each step asks for, then `flush` after
+//   1. if the write in flight has become durable: sends the messages that waited for it (each
+//      persist effect's `then`: votes and append acknowledgements, Raft paper Figure 2, "respond
+//      after persisting") and tells the core (`persisted`), which is when a leader counts its own
+//      copy towards a commit (thesis §10.2.1);
+//   2. steps the core once per event, collecting what each step asks for, then `flush` after
 //      proposals, so that a turn's new entries leave as one AppendEntries per follower;
-//   2. sends the steps' `messages` straight away: the core vouches that they promise nothing about
-//      our disk (a leader's AppendEntries overlap its own log write, Raft thesis §10.2.1); starts
-//      the snapshot chunk reads the core asked for (their bytes come back as events, later) and
-//      stores the chunks of a snapshot being received (before the write that may install it);
-//   3. merges every persist effect of the turn into ONE write (group commit); first applies and
-//      settles the committed entries already on this node's disk (early-apply.ts), then waits for it;
-//      then tells the core (`persisted`) and sends each effect's `then`, the messages that waited
-//      for the write (votes and append acknowledgements: Raft paper Figure 2, "respond after
-//      persisting"). A reply that vouches for an EARLIER step's write rides in its own (possibly
-//      empty) persist effect, which the merged write covers: only the core decides what waits;
-//   4. applies committed entries (and installed snapshots, streamed from storage) in log order,
-//      tells the core (`applied`), and captures a snapshot when the policy says so: the shell
-//      streams its bytes into storage in the background and enqueues `snapshot` once they are
-//      durable, so a large state never holds up a turn (issue #11);
-//   5. returns what the shell must tell the application (proposals to settle, events to emit).
+//   3. sends the steps' `messages` straight away: the core vouches that they promise nothing about
+//      our disk (a leader's AppendEntries overlap its own log write); with no write in flight,
+//      starts the snapshot chunk reads the core asked for (their bytes come back as events, later)
+//      and stores the chunks of a snapshot being received (before the write that may install it);
+//   4. applies committed entries (and installed snapshots, streamed from storage) in log order once
+//      they are on this node's disk (held-work.ts), tells the core (`applied`), and captures a
+//      snapshot when the policy says so: the shell streams its bytes into storage in the
+//      background and enqueues `snapshot` once they are durable (issue #11);
+//   5. if no write is in flight, merges every persist effect asked for since the last write into
+//      ONE write (group commit) and hands it to the shell WITHOUT waiting for it (write-pipeline.ts):
+//      the next turns step events while it is in flight, and the shell calls `written()` once it is
+//      durable. Messages that vouch for a write wait for that write, not an earlier one;
+//   6. returns what the shell must tell the application (notices whose writes are durable,
+//      proposals to settle, events to emit).
 // A turn is a generator: it yields I/O requests (io-request.ts) and is resumed with their
 // completions, so `createNode` runs it with real storage and timers and the simulator with a
 // simulated disk in virtual time, and both run the same rules. Turns never overlap: events that
-// arrive during a turn wait for the next one, and so batch up naturally under load. What the core
-// asks for while reacting to `persisted`, `applied` or `snapshot` is carried into the next turn if
-// it needs a write of its own, so a turn writes exactly once.
+// arrive during a turn wait for the next one, and so batch up naturally under load.
 
 import type { Config } from "../config.js";
-import type { Effect, PersistEffect } from "../effect.js";
+import type { Effect } from "../effect.js";
 import type { Persisted, Snapshot } from "../entry.js";
 import type { Event } from "../event.js";
 import type { Index } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
 import type { Message } from "../message.js";
 import { ApplyTracker, type SnapshotPolicy } from "./apply-tracker.js";
-import { durableAfterWrite, stableWhileWriting } from "./early-apply.js";
+import { HeldWork } from "./held-work.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
 import type { Reducer, StepOutput } from "./reducer.js";
+import { type InboxMark, type RuntimeRules, shippedRules } from "./runtime-rules.js";
+import { type SnapshotIoEffect, type TurnReport, TurnWork } from "./turn-work.js";
+import { WritePipeline } from "./write-pipeline.js";
 
 /** What the runtime needs of the core: `init` and `step` (reducer.ts). */
 export type CoreSteps<State> = Pick<Reducer<State>, "init" | "step">;
-
-import { type InboxMark, type RuntimeRules, shippedRules } from "./runtime-rules.js";
-import { type TurnReport, TurnWork } from "./turn-work.js";
 
 /** Observers of the runtime (the simulator's checkers; logging and metrics belong here too). */
 export type RuntimeHooks<State> = {
@@ -60,7 +61,9 @@ export type RuntimeOptions<State> = {
 };
 
 /** A turn: yields I/O requests, is resumed with their completions, returns what to report. */
-export type Turn<Result> = Generator<IoRequest<Result>, TurnReport<Result>, IoCompletion<Result>>;
+export type Turn<Result> = Generator<IoRequest, TurnReport<Result>, IoCompletion<Result>>;
+
+type TurnIo<Result> = Generator<IoRequest, void, IoCompletion<Result>>;
 
 /**
  * The driver's turn logic, synchronous and without I/O: events go in with `enqueue`, and each
@@ -74,12 +77,12 @@ export class NodeRuntime<State, Result = unknown> {
   readonly #hooks: RuntimeHooks<State>;
   readonly #rules: RuntimeRules;
   readonly tracker: ApplyTracker<Result>;
+  readonly #writes = new WritePipeline();
+  readonly #held = new HeldWork();
+  /** Snapshot chunk reads and writes not yet started (they need no write of their own). */
+  readonly #snapshotIoQueue: SnapshotIoEffect[] = [];
   #state: State | undefined;
   #inbox: Event[] = [];
-  /** Effects from reacting to `persisted`/`applied`/`snapshot` that need a write: next turn. */
-  #carried: Effect[] = [];
-  /** The last log index on this node's disk (what the writes so far made durable). */
-  #durable = 0 as Index;
   #inboxGeneration = 0;
   #ticksQueued = 0;
 
@@ -99,8 +102,10 @@ export class NodeRuntime<State, Result = unknown> {
     const persisted = this.#rules.recovered(loaded);
     this.#state = this.#reducer.init(this.#config, persisted);
     this.#emptyInbox();
-    this.#carried = [];
-    this.#durable = (persisted.entries.at(-1)?.index ?? persisted.snapshot?.index ?? 0) as Index;
+    this.#held.clear();
+    this.#snapshotIoQueue.length = 0;
+    const durable = persisted.entries.at(-1)?.index ?? persisted.snapshot?.index ?? 0;
+    this.#writes.reset(durable as Index);
     // A snapshot whose bytes were lost restores nothing: the state machine holds nothing until
     // the leader's snapshot is installed (reads wait for that too).
     if (persisted.snapshot !== null && persisted.snapshotBytesLost !== true) {
@@ -141,7 +146,17 @@ export class NodeRuntime<State, Result = unknown> {
 
   /** Whether a turn has something to do. */
   get hasWork(): boolean {
-    return this.#inbox.length > 0 || this.#carried.length > 0;
+    return this.#inbox.length > 0 || this.#writes.completed || this.#writes.canStart;
+  }
+
+  /** Whether a write handed to the shell is not yet reported durable (`written`). */
+  get writing(): boolean {
+    return this.#writes.writing && !this.#writes.completed;
+  }
+
+  /** The shell: the write the last `write` request handed over is durable. A turn takes it up. */
+  written(): void {
+    this.#writes.complete();
   }
 
   /** Empties the inbox (the node stops): returns the events that will never be stepped. */
@@ -150,103 +165,138 @@ export class NodeRuntime<State, Result = unknown> {
   }
 
   /**
-   * The write still owed when the node stops: what the core asked for after the last write (a
-   * newer commit index, say). Nothing is sent any more, so the messages waiting on it are dropped.
+   * The write still owed when the node stops (once the write in flight is durable): what the core
+   * asked for since. Nothing is sent any more, so the messages waiting on it are dropped.
    */
   takeFinalWrite(): PersistBatch | null {
-    const persists = this.#carried.filter(isPersist);
-    this.#carried = [];
-    return this.#rules.merge(persists);
+    // The core hears of the last write (a single node's commit may follow from it); what it
+    // would send is dropped.
+    if (this.#writes.completed) this.#completeWrite([]);
+    if (this.#writes.writing) return null;
+    return this.#rules.merge(this.#writes.takeUnwritten());
   }
 
-  /** Forgets what was carried: after a failure, nothing of it may reach storage. */
+  /** Forgets what waits: after a failure, nothing of it may reach storage. */
   abandon(): void {
-    this.#carried = [];
+    this.#writes.reset(this.#writes.durableIndex);
+    this.#held.clear();
+    this.#snapshotIoQueue.length = 0;
     this.#emptyInbox();
   }
 
-  /** Runs one turn over every queued event: step them, write once, send, apply, then report. */
+  /** Runs one turn over every queued event: step them, send, apply, start a write, report. */
   *turn(): Turn<Result> {
-    const rules = this.#rules;
     const work = new TurnWork<Result>();
-    work.add(this.#carried);
-    this.#carried = [];
-    const events = this.#emptyInbox();
     const sendNow: Message[] = [];
+    if (this.#writes.completed) this.#completeWrite(sendNow);
     let proposed = false;
-    for (const event of events) {
+    for (const event of this.#emptyInbox()) {
       this.#stepInto(event, work, sendNow);
       if (event.type === "propose") proposed = true;
     }
     // The batch ends here: the core sends what the proposals left for busy followers in one
     // AppendEntries each, not one per proposal (event.ts, `flush`).
     if (proposed) this.#stepInto({ type: "flush" }, work, sendNow);
-    const batch = rules.merge(work.persists);
-    const { persisted: persistedAfter, release: releaseAfter } = rules.durableAfterWrite;
-    const afterWrite: Message[] = [];
-    if (!releaseAfter) this.#release(work, sendNow);
-    if (!persistedAfter) this.#persisted(batch, work, sendNow);
     if (sendNow.length > 0) yield { type: "send", messages: sendNow };
-    // Delegating only when there is work: a generator per call is an allocation per turn.
-    if (work.snapshotIo.length > 0) yield* this.#snapshotIo(work);
-
-    if (batch !== null) {
-      if (work.applies.length > 0) yield* this.#applyBeforeWrite(batch, work);
-      yield { type: "write", batch };
-      this.#durable = durableAfterWrite(this.#durable, batch);
-    }
-    // The messages that waited go first, then what the core answers to `persisted`.
-    if (releaseAfter) this.#release(work, afterWrite);
-    if (persistedAfter) this.#persisted(batch, work, afterWrite);
-    if (afterWrite.length > 0) yield { type: "send", messages: afterWrite };
-
-    if (work.applies.length > 0) yield* this.#applyAll(work);
+    yield* this.#snapshotIo();
+    yield* this.#applyReady(work);
     // A follower that lost its snapshot's bytes may want one when nothing new was applied.
     if (this.tracker.wantedDue()) yield* this.#snapshotIfDue(true);
-    if (work.snapshotIo.length > 0) yield* this.#snapshotIo(work);
+    yield* this.#startWrite(work);
+    for (const notice of this.#held.takeNotices(this.#writes.durableCount)) {
+      work.notices.push(notice);
+    }
     return { work, appliedIndex: this.tracker.appliedIndex };
   }
 
-  /**
-   * Applies (and settles) the committed entries already on this node's disk before the turn's
-   * write, so that their clients do not wait for the fsync of newer entries (early-apply.ts).
-   */
-  *#applyBeforeWrite(
-    batch: PersistBatch,
-    work: TurnWork<Result>,
-  ): Generator<IoRequest<Result>, void, IoCompletion<Result>> {
-    const stable = stableWhileWriting(this.#durable, batch);
-    const count = this.#rules.appliesBeforeWrite(work.applies, stable);
-    if (count === 0) return;
-    const early = new TurnWork<Result>();
-    early.applies = work.applies.slice(0, count);
-    work.applies = work.applies.slice(count);
-    yield* this.#applyAll(early);
-    // A snapshot chunk the `applied` step asked for belongs to the rest of the turn; its notices
-    // settle now with the entries they follow (a step that asks for a write is carried whole).
-    for (const io of early.takeSnapshotIo()) work.snapshotIo.push(io);
-    yield { type: "settle", report: { work: early, appliedIndex: this.tracker.appliedIndex } };
+  /** The write in flight is durable: release what waited for it, then tell the core. */
+  #completeWrite(messages: Message[]): void {
+    const { release, persisted } = this.#rules.durableAfterWrite;
+    const done = this.#writes.takeCompleted();
+    // The messages that waited go first, then what the core answers to `persisted`.
+    if (release) messages.push(...this.#rules.releasedBy(done.effects, this.#writes.unwritten));
+    if (persisted) this.#persisted(done.batch, messages);
   }
 
-  /** Tells the core what the turn's write made durable (`persisted`). */
-  #persisted(batch: PersistBatch | null, work: TurnWork<Result>, messages: Message[]): void {
-    const written = batch === null ? null : this.#rules.lastWritten(batch);
-    if (written !== null) this.#stepAfter({ type: "persisted", ...written }, work, messages);
+  /** Hands every persist effect asked for since the last write to storage as one batch. */
+  *#startWrite(work: TurnWork<Result>): TurnIo<Result> {
+    const writes = this.#writes;
+    if (!writes.canStart) return;
+    const { release, persisted } = this.#rules.durableAfterWrite;
+    const effects = writes.takeUnwritten();
+    const batch = this.#rules.merge(effects);
+    const messages: Message[] = [];
+    if (batch === null) {
+      // Nothing new to write: what the effects vouch for is on disk already (no write in flight).
+      writes.nothingToWrite(effects);
+      if (release) for (const effect of effects) for (const m of effect.then) messages.push(m);
+    } else {
+      writes.begin(batch, effects);
+      if (!persisted) this.#persisted(batch, messages);
+      yield { type: "write", batch };
+    }
+    if (messages.length > 0) yield { type: "send", messages };
+    // What the core answered to an early `persisted` may ask for applies or a snapshot chunk.
+    yield* this.#snapshotIo();
+    yield* this.#applyReady(work);
   }
 
-  /** The messages that waited for the turn's write (each persist effect's `then`). */
-  #release(work: TurnWork<Result>, messages: Message[]): void {
-    for (const effect of work.persists) for (const message of effect.then) messages.push(message);
+  /** Tells the core what a write made durable (`persisted`). */
+  #persisted(batch: PersistBatch, messages: Message[]): void {
+    const written = this.#rules.lastWritten(batch);
+    if (written !== null) this.#step({ type: "persisted", ...written }, messages);
   }
 
-  /** Steps an inbox event: its effects belong to this turn. */
+  /** Steps an inbox event: its messages leave this turn, its effects are filed. */
   #stepInto(event: Event, work: TurnWork<Result>, messages: Message[]): void {
-    const output = this.#step(event);
-    for (const message of output.messages) messages.push(message);
-    work.add(output.effects);
+    const output = this.#step(event, messages);
     if (event.type === "snapshot") this.tracker.snapshotStored(snapshotInForce(output), work);
-    for (const effect of output.effects) {
-      if (effect.type === "snapshotWanted") this.tracker.want(effect.index);
+  }
+
+  /**
+   * Starts the chunk reads and performs the chunk writes asked for so far, in order, when no write
+   * is in flight: storage serves its calls in order (FileStorage queues them), so they would wait
+   * for it anyway, and a chunk write still comes before the write that installs its snapshot.
+   */
+  *#snapshotIo(): TurnIo<Result> {
+    if (this.#writes.writing) return;
+    for (const io of this.#snapshotIoQueue.splice(0)) yield io;
+  }
+
+  /**
+   * Steps the core and files what it asked for: messages to send now, persist effects for the next
+   * write, applies and notices held until what they need is durable (held-work.ts).
+   */
+  #step(event: Event, messages: Message[]): StepOutput<State> {
+    const output = this.#reducer.step(this.#state as State, event);
+    this.#state = output.state;
+    this.#hooks.stepped?.(event, output);
+    for (const message of output.messages) messages.push(message);
+    this.#file(output.effects, messages);
+    return output;
+  }
+
+  #file(effects: readonly Effect[], messages: Message[]): void {
+    const writes = this.#writes;
+    for (const effect of effects) {
+      switch (effect.type) {
+        case "persist":
+          writes.add(effect);
+          // A planted defect only: the messages that should wait for the write leave now.
+          if (!this.#rules.durableAfterWrite.release) for (const m of effect.then) messages.push(m);
+          break;
+        case "apply":
+        case "restore":
+          this.#held.apply(effect, writes.steppedCount);
+          break;
+        case "readSnapshotChunk":
+        case "writeSnapshotChunk":
+          this.#snapshotIoQueue.push(effect);
+          break;
+        default:
+          if (effect.type === "snapshotWanted") this.tracker.want(effect.index);
+          this.#held.notice(effect, writes.steppedCount);
+      }
     }
   }
 
@@ -254,7 +304,7 @@ export class NodeRuntime<State, Result = unknown> {
    * Captures a snapshot when the policy (after applies) or a follower that lost its own (at any
    * time: `wantedOnly`) wants one now.
    */
-  *#snapshotIfDue(wantedOnly = false): Generator<IoRequest<Result>, void, IoCompletion<Result>> {
+  *#snapshotIfDue(wantedOnly = false): TurnIo<Result> {
     const tracker = this.tracker;
     if (!(wantedOnly ? tracker.wantedDue() : tracker.snapshotDue())) return;
     // Only the capture happens in the turn; the shell enqueues `snapshot` once it is stored.
@@ -263,35 +313,21 @@ export class NodeRuntime<State, Result = unknown> {
     tracker.snapshotTaken(index);
   }
 
-  /** Starts the chunk reads and performs the chunk writes queued so far, in order. */
-  *#snapshotIo(work: TurnWork<Result>): Generator<IoRequest<Result>, void, IoCompletion<Result>> {
-    for (const io of work.takeSnapshotIo()) yield io;
-  }
-
-  /** Steps an event fed after the turn's write; a further write waits for the next turn. */
-  #stepAfter(event: Event, work: TurnWork<Result>, messages: Message[]): void {
-    const output = this.#step(event);
-    for (const message of output.messages) messages.push(message);
-    // Keep the whole step together: if it asks for a write, its applies and notices wait for it.
-    if (output.effects.some(isPersist)) {
-      for (const effect of output.effects) this.#carried.push(effect);
-    } else {
-      work.add(output.effects);
-    }
-  }
-
-  #step(event: Event): StepOutput<State> {
-    const output = this.#reducer.step(this.#state as State, event);
-    this.#state = output.state;
-    this.#hooks.stepped?.(event, output);
-    return output;
-  }
-
-  *#applyAll(work: TurnWork<Result>): Generator<IoRequest<Result>, void, IoCompletion<Result>> {
+  /** Applies (and restores) what is ready, in log order, until nothing more is. */
+  *#applyReady(work: TurnWork<Result>): TurnIo<Result> {
     const tracker = this.tracker;
-    for (let applies = work.takeApplies(); applies.length > 0; applies = work.takeApplies()) {
+    const writes = this.#writes;
+    for (;;) {
+      const stable = writes.stableIndex();
+      const ready = this.#held.takeApplies(
+        this.#rules.appliesReady,
+        stable,
+        writes.durableCount,
+        writes.writing,
+      );
+      if (ready.length === 0) return;
       const appliedBefore = tracker.appliedIndex;
-      for (const effect of fromLastRestore(applies)) {
+      for (const effect of fromLastRestore(ready)) {
         if (effect.type === "apply") {
           tracker.checkOrder(effect.entries);
           const results = (yield { type: "apply", entries: effect.entries }) as readonly (
@@ -307,10 +343,11 @@ export class NodeRuntime<State, Result = unknown> {
       }
       const messages: Message[] = [];
       if (tracker.appliedIndex > appliedBefore) {
-        this.#stepAfter({ type: "applied", index: tracker.appliedIndex }, work, messages);
+        this.#step({ type: "applied", index: tracker.appliedIndex }, messages);
       }
       yield* this.#snapshotIfDue();
       if (messages.length > 0) yield { type: "send", messages };
+      yield* this.#snapshotIo();
     }
   }
 }
@@ -333,8 +370,4 @@ function snapshotInForce(output: StepOutput<unknown>): Snapshot | null {
     if (effect.type === "persist" && effect.snapshot !== undefined) return effect.snapshot;
   }
   return null;
-}
-
-function isPersist(effect: Effect): effect is PersistEffect {
-  return effect.type === "persist";
 }

@@ -1,5 +1,5 @@
-// What one driver turn has to do, sorted from the effects of its steps. The order inside each
-// list is the order the core produced them in, which is the order the driver must honour.
+// The kinds of effect a driver turn handles, and what a turn reports: the notices, outcomes and
+// snapshots the shell tells the application about, in the order the core produced them.
 
 import type { Effect, PersistEffect } from "../effect.js";
 import type { Membership, Snapshot } from "../entry.js";
@@ -12,7 +12,7 @@ export type SnapshotIoEffect = Extract<
   Effect,
   { type: "readSnapshotChunk" } | { type: "writeSnapshotChunk" }
 >;
-/** Effects that only inform: handled after the turn's write and applies. */
+/** Effects that only inform: told once the writes before them are durable (held-work.ts). */
 export type Notice = Exclude<
   Effect,
   PersistEffect | ApplyEffect | RestoreEffect | SnapshotIoEffect
@@ -38,76 +38,16 @@ export type SnapshotNote = {
   readonly origin: "taken" | "installed";
 };
 
-/**
- * The effects of one turn sorted by what the runtime does with them, in the order the core produced
- * them.
- */
+/** What one turn did that the shell reports to the application: notices, outcomes, snapshots. */
 export class TurnWork<Result> {
-  readonly persists: PersistEffect[] = [];
-  /** Snapshot chunk reads and writes not yet started. */
-  snapshotIo: SnapshotIoEffect[] = [];
-  applies: (ApplyEffect | RestoreEffect)[] = [];
   readonly notices: Notice[] = [];
   readonly outcomes: Outcome<Result>[] = [];
   readonly snapshots: SnapshotNote[] = [];
-
-  /** Files each effect under persists, applies or notices, keeping their order. */
-  add(effects: readonly Effect[]): void {
-    for (const effect of effects) {
-      switch (effect.type) {
-        case "persist":
-          this.persists.push(effect);
-          break;
-        case "apply":
-        case "restore":
-          this.applies.push(effect);
-          break;
-        case "readSnapshotChunk":
-        case "writeSnapshotChunk":
-          this.snapshotIo.push(effect);
-          break;
-        case "proposalAccepted":
-        case "proposalRejected":
-        case "roleChanged":
-        case "membershipChanged":
-        case "membershipChangeAccepted":
-        case "membershipChangeRejected":
-        case "peerLostLog":
-        case "snapshotWanted":
-        case "readReady":
-        case "readRejected":
-        case "leadershipTransferStarted":
-        case "leadershipTransferRefused":
-        case "leadershipTransferAborted":
-        case "dropped":
-          this.notices.push(effect);
-          break;
-        default: {
-          const never: never = effect;
-          throw new TypeError(`unknown effect ${JSON.stringify(never)}`);
-        }
-      }
-    }
-  }
 
   /** A snapshot from the leader was installed in the state machine. */
   restored(snapshot: Snapshot): void {
     this.outcomes.push({ kind: "restored", index: snapshot.index, term: snapshot.term });
     this.snapshots.push({ index: snapshot.index, term: snapshot.term, origin: "installed" });
-  }
-
-  /** Takes the snapshot chunk reads and writes queued so far, leaving the queue empty. */
-  takeSnapshotIo(): SnapshotIoEffect[] {
-    const io = this.snapshotIo;
-    this.snapshotIo = [];
-    return io;
-  }
-
-  /** Takes the apply and restore effects queued so far, leaving the queue empty. */
-  takeApplies(): (ApplyEffect | RestoreEffect)[] {
-    const applies = this.applies;
-    this.applies = [];
-    return applies;
   }
 }
 

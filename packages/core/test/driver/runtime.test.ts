@@ -6,7 +6,8 @@ import { NodeRuntime } from "../../src/driver/runtime.js";
 import type { Entry, Event, Index, Message, NodeId, Term } from "../../src/index.js";
 
 // The runtime alone: a turn is a generator of I/O requests. These tests read the order of the
-// requests, which is the contract both createNode and the simulator carry out.
+// requests, which is the contract both createNode and the simulator carry out. A write is handed
+// over and stays in flight until the test reports it durable (`completeWrite`).
 
 const a = "a" as NodeId;
 const b = "b" as NodeId;
@@ -26,19 +27,44 @@ function follower() {
 
 /** Runs one turn to the end, answering every request as a perfect world would. */
 function runTurn(runtime: NodeRuntime<unknown>): IoRequest[] {
+  return turnWithReport(runtime).requests;
+}
+
+function turnWithReport(runtime: NodeRuntime<unknown>) {
   const requests: IoRequest[] = [];
   const turn = runtime.turn();
-  for (let next = turn.next(); next.done !== true; ) {
+  let next = turn.next();
+  while (next.done !== true) {
     const request = next.value;
     requests.push(request);
     next = turn.next(request.type === "apply" ? request.entries.map(() => undefined) : undefined);
   }
-  return requests;
+  return { requests, report: next.value };
+}
+
+/** Reports the write in flight durable and runs the turn that takes it up. */
+function completeWrite(runtime: NodeRuntime<unknown>): IoRequest[] {
+  runtime.written();
+  return runTurn(runtime);
+}
+
+/** Runs a turn, then completes its write (if it started one) and runs the turn after. */
+function runDurably(runtime: NodeRuntime<unknown>): IoRequest[] {
+  const requests = runTurn(runtime);
+  return runtime.writing ? [...requests, ...completeWrite(runtime)] : requests;
 }
 
 function sent(request: IoRequest | undefined): string[] {
   if (request?.type !== "send") return [];
   return request.messages.map((m) => `${m.type}->${m.to}`);
+}
+
+/** The match index of each successful acknowledgement a send request carries. */
+function matchesSent(request: IoRequest | undefined): number[] {
+  if (request?.type !== "send") return [];
+  return request.messages.flatMap((m) =>
+    m.type === "appendEntriesResponse" && m.success ? [m.matchIndex] : [],
+  );
 }
 
 const noop1: Entry = { kind: "noop", index: 1 as Index, term: 1 as Term };
@@ -91,15 +117,15 @@ function leader() {
     entries: [],
   });
   runtime.enqueue({ type: "campaign" });
-  runTurn(runtime);
+  runDurably(runtime);
   const granted = { to: a, term: 1 as Term, preVote: false, granted: true } as const;
   runtime.enqueue({
     type: "receive",
     message: { type: "requestVoteResponse", from: b, ...granted },
   });
   // Its no-op probes b and c; their acknowledgements put them in replicate state.
-  for (const probe of appendsOf(runTurn(runtime))) runtime.enqueue(ack(probe, 1));
-  runTurn(runtime);
+  for (const probe of appendsOf(runDurably(runtime))) runtime.enqueue(ack(probe, 1));
+  runDurably(runtime);
   return runtime;
 }
 
@@ -109,9 +135,10 @@ describe("NodeRuntime: one turn", () => {
     runtime.enqueue({ type: "receive", message: appendEntries([noop1]) });
     // A duplicate in the same turn: its ack vouches for the first step's write (still pending).
     runtime.enqueue({ type: "receive", message: appendEntries([noop1]) });
-    const requests = runTurn(runtime);
-    expect(requests.map((r) => r.type)).toEqual(["write", "send"]);
-    expect(sent(requests[1])).toEqual(["appendEntriesResponse->a", "appendEntriesResponse->a"]);
+    expect(runTurn(runtime).map((r) => r.type)).toEqual(["write"]);
+    const after = completeWrite(runtime);
+    expect(after.map((r) => r.type)).toEqual(["send"]);
+    expect(sent(after[0])).toEqual(["appendEntriesResponse->a", "appendEntriesResponse->a"]);
   });
 
   it("sends what the core marks safe before the write; only the core decides", () => {
@@ -143,19 +170,20 @@ describe("NodeRuntime: one turn", () => {
       },
     });
     const requests = runTurn(runtime);
-    expect(requests.map((r) => r.type)).toEqual(["send", "write", "send"]);
+    expect(requests.map((r) => r.type)).toEqual(["send", "write"]);
     expect(sent(requests[0])).toEqual(["requestVoteResponse->c"]);
-    expect(sent(requests[2])).toEqual(["requestVoteResponse->a"]);
+    expect(sent(completeWrite(runtime)[0])).toEqual(["requestVoteResponse->a"]);
   });
 
-  it("applies committed entries only after the turn's write", () => {
+  it("applies committed entries only once they are on its disk", () => {
     const runtime = follower();
     runtime.enqueue({
       type: "receive",
       message: { ...appendEntries([noop1]), leaderCommit: 1 as Index } as Message,
     });
-    const requests = runTurn(runtime);
-    expect(requests.map((r) => r.type)).toEqual(["write", "send", "apply"]);
+    expect(runTurn(runtime).map((r) => r.type)).toEqual(["write"]);
+    expect(runtime.tracker.appliedIndex).toBe(0);
+    expect(completeWrite(runtime).map((r) => r.type)).toEqual(["send", "apply"]);
     expect(runtime.tracker.appliedIndex).toBe(1);
   });
 
@@ -163,7 +191,7 @@ describe("NodeRuntime: one turn", () => {
     const runtime = leader();
     const data = new Uint8Array([1]);
     runtime.enqueue({ type: "propose", id: "p1", data });
-    expect(appendsOf(runTurn(runtime))).toHaveLength(2); // p1 in flight to b and c, unacknowledged
+    expect(appendsOf(runDurably(runtime))).toHaveLength(2); // p1 in flight to b and c, unacknowledged
     for (const id of ["p2", "p3", "p4"]) runtime.enqueue({ type: "propose", id, data });
     // Pipelined (not waiting for p1's acknowledgement), and one message per follower for the
     // whole turn, not one per proposal.
@@ -174,26 +202,24 @@ describe("NodeRuntime: one turn", () => {
     ).toEqual(["b prev=2 entries=3", "c prev=2 entries=3"]);
   });
 
-  it("applies and settles entries already on its disk before the turn's write of newer ones", () => {
+  it("applies and settles entries already on its disk before it writes newer ones", () => {
     const runtime = leader();
     const data = new Uint8Array([1]);
     runtime.enqueue({ type: "propose", id: "p1", data });
-    const [toB] = appendsOf(runTurn(runtime)); // p1 (index 2) written by this turn
+    const [toB] = appendsOf(runDurably(runtime)); // p1 (index 2) durable here
     // Next turn: b acknowledges p1 (committed: a and b have it on disk) and p2 arrives.
     runtime.enqueue(ack(toB!, 2));
     runtime.enqueue({ type: "propose", id: "p2", data });
-    const requests = runTurn(runtime);
-    expect(requests.map((r) => r.type)).toEqual(["send", "apply", "settle", "write"]);
-    const settle = requests[2];
-    if (settle?.type !== "settle") throw new Error("no settle");
-    expect(settle.report.work.outcomes.map((o) => o.index)).toEqual([2]);
+    const { requests, report } = turnWithReport(runtime);
+    expect(requests.map((r) => r.type)).toEqual(["send", "apply", "write"]);
+    expect(report.work.outcomes.map((o) => o.index)).toEqual([2]);
     expect(runtime.tracker.appliedIndex).toBe(2);
   });
 
   it("waits for the write when a committed entry is not on its disk yet", () => {
     const runtime = follower();
     runtime.enqueue({ type: "receive", message: appendEntries([noop1]) });
-    runTurn(runtime); // 1 on disk
+    runDurably(runtime); // 1 on disk
     const entry2: Entry = { kind: "noop", index: 2 as Index, term: 1 as Term };
     // One turn: entry 2 arrives with the commit of both; their apply waits for 2's write.
     runtime.enqueue({
@@ -205,8 +231,47 @@ describe("NodeRuntime: one turn", () => {
         leaderCommit: 2 as Index,
       } as Message,
     });
-    const requests = runTurn(runtime);
-    expect(requests.map((r) => r.type)).toEqual(["write", "send", "apply"]);
+    expect(runTurn(runtime).map((r) => r.type)).toEqual(["write"]);
+    expect(completeWrite(runtime).map((r) => r.type)).toEqual(["send", "apply"]);
     expect(runtime.tracker.appliedIndex).toBe(2);
+  });
+});
+
+describe("NodeRuntime: asynchronous writes (thesis §10.2.1)", () => {
+  it("keeps stepping while its write is in flight; a second write waits, and its acks with it", () => {
+    const runtime = follower();
+    runtime.enqueue({ type: "receive", message: appendEntries([noop1]) });
+    expect(runTurn(runtime).map((r) => r.type)).toEqual(["write"]);
+    const entry2: Entry = { kind: "noop", index: 2 as Index, term: 1 as Term };
+    const second = { ...appendEntries([entry2]), prevLogIndex: 1 as Index, prevLogTerm: 1 as Term };
+    runtime.enqueue({ type: "receive", message: second as Message });
+    // Stepped during the write: nothing to send yet, and no second write while one is in flight.
+    expect(runTurn(runtime)).toEqual([]);
+    expect(runtime.hasWork).toBe(false);
+    // The first write is durable: its ack leaves (match 1, not 2), and the second write starts.
+    const first = completeWrite(runtime);
+    expect(first.map((r) => r.type)).toEqual(["send", "write"]);
+    expect(matchesSent(first[0])).toEqual([1]);
+    expect(matchesSent(completeWrite(runtime)[0])).toEqual([2]);
+  });
+
+  it("a leader steps acknowledgements during its own write and applies once its copy is durable", () => {
+    const runtime = leader();
+    runtime.enqueue({ type: "propose", id: "p1", data: new Uint8Array([1]) });
+    const { requests, report } = turnWithReport(runtime);
+    expect(requests.map((r) => r.type)).toEqual(["send", "write"]);
+    expect(report.work.notices).toEqual([]); // accepted, but told once the entry is durable
+    for (const append of appendsOf(requests)) runtime.enqueue(ack(append, 2));
+    runTurn(runtime);
+    // b and c hold p1: a majority without the leader's copy, so it is committed (§10.2.1) ...
+    expect(raftReducer.commitIndex(runtime.state as never)).toBe(2);
+    // ... but applied here only once it is on this node's disk too.
+    expect(runtime.tracker.appliedIndex).toBe(1);
+    runtime.written();
+    const { requests: after, report: done } = turnWithReport(runtime);
+    // Then the commit index moved (the hard state, written next: it never held anything up).
+    expect(after.map((r) => r.type)).toEqual(["apply", "write"]);
+    expect(done.work.notices.map((n) => n.type)).toEqual(["proposalAccepted"]);
+    expect(done.work.outcomes.map((o) => o.index)).toEqual([2]);
   });
 });

@@ -1,0 +1,72 @@
+// What the core asked for that must wait on this node's disk, in the order it asked (the writes
+// themselves wait in write-pipeline.ts):
+//   - notices (proposal accepted, role changed, ...) go out once every persist effect stepped
+//     before them is durable, so an event never announces what a crash could still undo, and in
+//     order, so a later notice never overtakes an earlier one that waits;
+//   - applies run once their entries are on this node's disk and stay there (early-apply.ts): the
+//     state machine never runs ahead of the local log; a restore runs once the write installing
+//     its snapshot is durable and no write is in flight (its bytes are read back from storage).
+// Both are recorded with the pipeline's `steppedCount` at the time, and taken against its
+// `durableCount` (write-pipeline.ts).
+
+import type { Index } from "../ids.js";
+import type { ApplyEffect, Notice, RestoreEffect } from "./turn-work.js";
+
+type Held<T> = { readonly item: T; readonly afterCount: number };
+
+/** How many leading applies may run given the stable index (runtime-rules.ts, `appliesReady`). */
+export type AppliesReady = (
+  applies: readonly (ApplyEffect | RestoreEffect)[],
+  stable: Index,
+) => number;
+
+/** Notices and applies waiting on the disk, in the order the core produced them. */
+export class HeldWork {
+  #notices: Held<Notice>[] = [];
+  #applies: Held<ApplyEffect | RestoreEffect>[] = [];
+
+  clear(): void {
+    this.#notices = [];
+    this.#applies = [];
+  }
+
+  notice(notice: Notice, afterCount: number): void {
+    this.#notices.push({ item: notice, afterCount });
+  }
+
+  apply(effect: ApplyEffect | RestoreEffect, afterCount: number): void {
+    this.#applies.push({ item: effect, afterCount });
+  }
+
+  /** The leading notices whose persist effects are all durable. */
+  takeNotices(durableCount: number): Notice[] {
+    let count = 0;
+    while (count < this.#notices.length && this.#notices[count]!.afterCount <= durableCount) {
+      count += 1;
+    }
+    return this.#notices.splice(0, count).map((held) => held.item);
+  }
+
+  /**
+   * The leading applies that may run now: entries at or below `stable` (as `ready` counts them),
+   * then, when nothing is being written, restores whose snapshot is durable, and so on in order.
+   */
+  takeApplies(
+    ready: AppliesReady,
+    stable: Index,
+    durableCount: number,
+    writing: boolean,
+  ): (ApplyEffect | RestoreEffect)[] {
+    let count = 0;
+    for (;;) {
+      const rest = this.#applies.slice(count).map((held) => held.item);
+      const applies = ready(rest, stable);
+      count += applies;
+      const next = this.#applies[count];
+      if (next === undefined || next.item.type !== "restore") break;
+      if (writing || next.afterCount > durableCount) break;
+      count += 1;
+    }
+    return this.#applies.splice(0, count).map((held) => held.item);
+  }
+}
