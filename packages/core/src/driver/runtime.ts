@@ -79,8 +79,12 @@ export class NodeRuntime<State, Result = unknown> {
   readonly tracker: ApplyTracker<Result>;
   readonly #writes = new WritePipeline();
   readonly #held = new HeldWork();
-  /** Snapshot chunk reads and writes not yet started (they need no write of their own). */
-  readonly #snapshotIoQueue: SnapshotIoEffect[] = [];
+  /**
+   * Snapshot chunk reads and writes not yet started, each with the pipeline's `steppedCount` when
+   * it was asked for: it waits for the persist effects stepped before it (a chunk at offset 0 of a
+   * new transfer must not overtake the write installing the previous snapshot).
+   */
+  readonly #snapshotIoQueue: { readonly io: SnapshotIoEffect; readonly afterCount: number }[] = [];
   #state: State | undefined;
   #inbox: Event[] = [];
   #inboxGeneration = 0;
@@ -223,7 +227,8 @@ export class NodeRuntime<State, Result = unknown> {
     const writes = this.#writes;
     if (!writes.canStart) return;
     const { release, persisted } = this.#rules.durableAfterWrite;
-    const effects = writes.takeUnwritten();
+    // Only up to the first snapshot chunk I/O that waits for some of them: it goes in between.
+    const effects = writes.takeUnwritten(this.#snapshotIoQueue[0]?.afterCount);
     const batch = this.#rules.merge(effects);
     const messages: Message[] = [];
     if (batch === null) {
@@ -259,8 +264,12 @@ export class NodeRuntime<State, Result = unknown> {
    * for it anyway, and a chunk write still comes before the write that installs its snapshot.
    */
   *#snapshotIo(): TurnIo<Result> {
-    if (this.#writes.writing) return;
-    for (const io of this.#snapshotIoQueue.splice(0)) yield io;
+    const writes = this.#writes;
+    if (writes.writing) return;
+    const queue = this.#snapshotIoQueue;
+    while (queue.length > 0 && queue[0]!.afterCount <= writes.durableCount) {
+      yield queue.shift()!.io;
+    }
   }
 
   /**
@@ -291,7 +300,7 @@ export class NodeRuntime<State, Result = unknown> {
           break;
         case "readSnapshotChunk":
         case "writeSnapshotChunk":
-          this.#snapshotIoQueue.push(effect);
+          this.#snapshotIoQueue.push({ io: effect, afterCount: writes.steppedCount });
           break;
         default:
           if (effect.type === "snapshotWanted") this.tracker.want(effect.index);

@@ -87,12 +87,14 @@ export class WritePipeline {
     return done;
   }
 
-  /** Takes the unwritten effects to write them now (nothing may be in flight). */
-  takeUnwritten(): PersistEffect[] {
+  /**
+   * Takes the unwritten effects to write them now (nothing may be in flight): all of them, or only
+   * those stepped before the pipeline had counted `beforeCount` (what waits for them comes next).
+   */
+  takeUnwritten(beforeCount = Number.POSITIVE_INFINITY): PersistEffect[] {
     if (this.#inFlight !== null) throw new RangeError("a write is in flight");
-    const effects = this.#unwritten;
-    this.#unwritten = [];
-    return effects;
+    const count = Math.min(this.#unwritten.length, beforeCount - this.durableCount);
+    return this.#unwritten.splice(0, Math.max(0, count));
   }
 
   /** `effects` (just taken) changed nothing on disk: durable at once, all earlier writes being so. */
