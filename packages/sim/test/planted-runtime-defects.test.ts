@@ -18,7 +18,8 @@ import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 // `persisted` only once the write is durable (before, a leader read acknowledgements only in a
 // later turn, after its own write, and this plant was harmless; now it steps them while its write
 // is in flight and would count its own copy early), and releasing with a write only the messages
-// of the effects it holds, not those stepped while it was in flight.
+// of the effects it holds, not those stepped while it was in flight. And a third: a node acts in
+// a term only once that term is on its disk (term-barrier.ts; the sweep's seed 2652 found it).
 //
 // Looked for and left out, because the runtime makes them harmless (a search finds nothing, and
 // reading the turn says why): a merge that keeps the first hard state of the batch (the next
@@ -52,14 +53,29 @@ const tornWritesOfLeaders: SimulationOverrides = {
   tornWriteProbability: 1,
 };
 
+/**
+ * Two voters and membership changes, so one is often the only voter left, which wins its own
+ * election in one step; crashes on a slow disk that tear the write carrying its new term.
+ */
+const singleVoterCrashes: SimulationOverrides = {
+  nodeCount: 2,
+  membershipProbability: 0.1,
+  crashProbability: 0.01,
+  leaderFaultProbability: 0.02,
+  diskLatencyMinMs: 10,
+  diskLatencyMaxMs: 40,
+  tornWriteProbability: 1,
+};
+
 const cases: readonly Case[] = [
+  { defect: "actsBeforeTermDurable", overrides: singleVoterCrashes, pinned: [81], budget: 300 },
   {
     defect: "sendsBeforeWrite",
     overrides: tornWritesOfLeaders,
     pinned: [11, 16],
     budget: 300,
   },
-  { defect: "persistedBeforeWrite", overrides: crashesDuringWrites, pinned: [32], budget: 300 },
+  { defect: "persistedBeforeWrite", overrides: crashesDuringWrites, pinned: [97], budget: 300 },
   {
     defect: "releasesWithWriteInFlight",
     overrides: tornWritesOfLeaders,
@@ -86,4 +102,15 @@ describe("a bounded seed search finds each planted runtime defect", () => {
       expect(found.result.violation).not.toBeNull();
     }, 240_000);
   }
+
+  it("actsBeforeTermDurable replays the sweep's seed 2652 (file disk, reads)", async () => {
+    // The end-of-session sweep (pnpm sim --seeds 3000 --read-share 0.5) found the defect here:
+    // n1, the only voter left, won term 4, stepped a proposal at 99/4 during the write of term 4,
+    // crashed and lost that write, won term 4 again and put another proposal at 99/4.
+    const found = await findViolation({ rules: runtimeDefects.actsBeforeTermDurable }, [2652], {
+      readShare: 0.5,
+    });
+    expect(found?.result.violation?.kind).toBe("logMatching");
+    expect(found?.result.violation?.detail).toContain("99/4");
+  }, 240_000);
 });

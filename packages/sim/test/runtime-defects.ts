@@ -36,6 +36,17 @@ export const releasesWithWriteInFlight: RuntimeRules = {
 };
 
 /**
+ * Asynchronous writes: the runtime goes on stepping events and sending after a step that raised
+ * the term, before that term is on the disk. A single voter wins its own election in that step
+ * and leads a term a crash can still take back; back in the term before, it wins the same term
+ * again and puts other entries at the indexes it used (seed 2652 of the default search).
+ */
+export const actsBeforeTermDurable: RuntimeRules = {
+  ...shippedRules,
+  actsInTerm: () => true,
+};
+
+/**
  * Restart and recovery: the runtime takes the last uncommitted entry of the loaded log for a torn
  * tail and drops it, though storage returned it intact, and the node already acknowledged it.
  */
@@ -81,6 +92,7 @@ export const recoveryForgetsVote: RuntimeRules = {
 };
 
 export const runtimeDefects = {
+  actsBeforeTermDurable,
   mergeLosesTruncation,
   persistedBeforeWrite,
   releasesWithWriteInFlight,

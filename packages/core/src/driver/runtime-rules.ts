@@ -55,6 +55,13 @@ export type RuntimeRules = {
     applies: readonly (ApplyEffect | RestoreEffect)[],
     stable: Index,
   ) => number;
+  /**
+   * Whether a node that became leader of term `led` may step events and send messages while its
+   * disk holds term `durable`: only once `led` is durable (term-barrier.ts). Otherwise a single
+   * voter that wins its own election leads a term a crash can still take back, and after the
+   * restart leads that term again with other entries at the same indexes.
+   */
+  readonly actsInTerm: (led: Term, durable: Term) => boolean;
   /** What the core starts from after a restart: what storage loaded, exactly. */
   readonly recovered: (persisted: Persisted) => Persisted;
   /** The index a snapshot taken now covers: the last applied entry, which its data includes. */
@@ -78,6 +85,7 @@ export const shippedRules: RuntimeRules = {
   durableAfterWrite: { persisted: true, release: true },
   releasedBy: (written) => written.flatMap((effect) => effect.then),
   appliesReady,
+  actsInTerm: (led, durable) => led <= durable,
   recovered: (persisted) => persisted,
   snapshotIndex: (appliedIndex) => appliedIndex,
   readJoins: (consistency, queued, now) =>

@@ -10,7 +10,9 @@
 //   2. steps the core once per event, collecting what each step asks for, then `flush` after
 //      proposals, so that a turn's new entries leave as one AppendEntries per follower;
 //   3. sends the steps' `messages` straight away: the core vouches that they promise nothing about
-//      our disk (a leader's AppendEntries overlap its own log write); with no write in flight,
+//      our disk (a leader's AppendEntries overlap its own log write), unless this node leads a
+//      term not yet on its disk (a single voter that just elected itself): then it holds them and
+//      steps nothing more until that term is durable (term-barrier.ts); with no write in flight,
 //      starts the snapshot chunk reads the core asked for (their bytes come back as events, later)
 //      and stores the chunks of a snapshot being received (before the write that may install it);
 //   4. applies committed entries (and installed snapshots, streamed from storage) in log order once
@@ -40,6 +42,7 @@ import { HeldWork } from "./held-work.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
 import type { Reducer, StepOutput } from "./reducer.js";
 import { type InboxMark, type RuntimeRules, shippedRules } from "./runtime-rules.js";
+import { TermBarrier } from "./term-barrier.js";
 import { type SnapshotIoEffect, type TurnReport, TurnWork } from "./turn-work.js";
 import { WritePipeline } from "./write-pipeline.js";
 
@@ -79,6 +82,8 @@ export class NodeRuntime<State, Result = unknown> {
   readonly tracker: ApplyTracker<Result>;
   readonly #writes = new WritePipeline();
   readonly #held = new HeldWork();
+  /** A leader of a term not yet durable steps and sends nothing more until it is. */
+  readonly #termBarrier: TermBarrier;
   /**
    * Snapshot chunk reads and writes not yet started, each with the pipeline's `steppedCount` when
    * it was asked for: it waits for the persist effects stepped before it (a chunk at offset 0 of a
@@ -96,6 +101,7 @@ export class NodeRuntime<State, Result = unknown> {
     this.#hooks = options.hooks ?? {};
     this.#rules = options.rules ?? shippedRules;
     this.tracker = new ApplyTracker(options.snapshotPolicy);
+    this.#termBarrier = new TermBarrier(this.#rules.actsInTerm);
   }
 
   /**
@@ -110,6 +116,7 @@ export class NodeRuntime<State, Result = unknown> {
     this.#snapshotIoQueue.length = 0;
     const durable = persisted.entries.at(-1)?.index ?? persisted.snapshot?.index ?? 0;
     this.#writes.reset(durable as Index);
+    this.#termBarrier.reset(persisted.hardState.term);
     // A snapshot whose bytes were lost restores nothing: the state machine holds nothing until
     // the leader's snapshot is installed (reads wait for that too).
     if (persisted.snapshot !== null && persisted.snapshotBytesLost !== true) {
@@ -150,7 +157,8 @@ export class NodeRuntime<State, Result = unknown> {
 
   /** Whether a turn has something to do. */
   get hasWork(): boolean {
-    return this.#inbox.length > 0 || this.#writes.completed || this.#writes.canStart;
+    const steppable = this.#inbox.length > 0 && this.#termBarrier.open;
+    return steppable || this.#writes.completed || this.#writes.canStart;
   }
 
   /** Whether a write handed to the shell is not yet reported durable (`written`). */
@@ -183,6 +191,7 @@ export class NodeRuntime<State, Result = unknown> {
   /** Forgets what waits: after a failure, nothing of it may reach storage. */
   abandon(): void {
     this.#writes.reset(this.#writes.durableIndex);
+    this.#termBarrier.dropHeld();
     this.#held.clear();
     this.#snapshotIoQueue.length = 0;
     this.#emptyInbox();
@@ -194,7 +203,14 @@ export class NodeRuntime<State, Result = unknown> {
     const sendNow: Message[] = [];
     if (this.#writes.completed) this.#completeWrite(sendNow);
     let proposed = false;
-    for (const event of this.#emptyInbox()) {
+    const events = this.#termBarrier.open ? this.#emptyInbox() : [];
+    for (let i = 0; i < events.length; i++) {
+      if (!this.#termBarrier.open) {
+        // Leader of a term not on disk yet: the rest waits for the write holding it (term-barrier.ts).
+        this.#inbox.unshift(...events.slice(i));
+        break;
+      }
+      const event = events[i]!;
       this.#stepInto(event, work, sendNow);
       if (event.type === "propose") proposed = true;
     }
@@ -217,8 +233,10 @@ export class NodeRuntime<State, Result = unknown> {
   #completeWrite(messages: Message[]): void {
     const { release, persisted } = this.#rules.durableAfterWrite;
     const done = this.#writes.takeCompleted();
+    this.#termBarrier.written(done.batch);
     // The messages that waited go first, then what the core answers to `persisted`.
     if (release) messages.push(...this.#rules.releasedBy(done.effects, this.#writes.unwritten));
+    messages.push(...this.#termBarrier.release());
     if (persisted) this.#persisted(done.batch, messages);
   }
 
@@ -280,8 +298,11 @@ export class NodeRuntime<State, Result = unknown> {
     const output = this.#reducer.step(this.#state as State, event);
     this.#state = output.state;
     this.#hooks.stepped?.(event, output);
-    for (const message of output.messages) messages.push(message);
+    const first = messages.length;
     this.#file(output.effects, messages);
+    // Leader of a term not yet on disk (perhaps from this step): what it says in that term waits.
+    if (this.#termBarrier.open) messages.splice(first, 0, ...output.messages);
+    else this.#termBarrier.hold(output.messages);
     return output;
   }
 
@@ -304,6 +325,9 @@ export class NodeRuntime<State, Result = unknown> {
           break;
         default:
           if (effect.type === "snapshotWanted") this.tracker.want(effect.index);
+          if (effect.type === "roleChanged" && effect.role === "leader") {
+            this.#termBarrier.led(effect.term);
+          }
           this.#held.notice(effect, writes.steppedCount);
       }
     }

@@ -274,4 +274,32 @@ describe("NodeRuntime: asynchronous writes (thesis §10.2.1)", () => {
     expect(done.work.notices.map((n) => n.type)).toEqual(["proposalAccepted"]);
     expect(done.work.outcomes.map((o) => o.index)).toEqual([2]);
   });
+
+  it("a single voter that wins its own election acts in the term only once it is durable", () => {
+    // Seed 2652: the term's write was lost in a crash after the leader had stepped a proposal;
+    // back in the term before, it won the same term again and put another entry at that index.
+    const runtime = new NodeRuntime(
+      raftReducer,
+      validateConfig({ id: a, voters: [a], learners: [b] }),
+      { snapshotPolicy: { everyEntries: undefined, everyBytes: undefined } },
+    );
+    runtime.load({
+      hardState: { term: 0 as Term, vote: null, commit: 0 as Index },
+      snapshot: null,
+      entries: [],
+    });
+    runtime.enqueue({ type: "campaign" });
+    // Elected in one step: term 1 and its no-op go to disk, the learner's AppendEntries waits.
+    const elected = runTurn(runtime);
+    expect(elected.map((r) => r.type)).toEqual(["write"]);
+    runtime.enqueue({ type: "propose", id: "p1", data: new Uint8Array([1]) });
+    // Nothing is stepped while term 1 may still be lost: no entry of it beside the no-op.
+    expect(runTurn(runtime)).toEqual([]);
+    expect(runtime.hasWork).toBe(false);
+    const after = completeWrite(runtime);
+    expect(after.map((r) => r.type)).toEqual(["send", "apply", "write"]);
+    expect(appendsOf(after).map((m) => m.to)).toContain(b);
+    const written = after.find((r) => r.type === "write");
+    expect(written?.type === "write" && written.batch.entries.map((e) => e.index)).toEqual([2]);
+  });
 });
