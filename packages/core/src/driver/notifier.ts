@@ -175,6 +175,13 @@ export class Notifier<Result> {
     this.#leader = leader;
     this.emit("role", { role, term, leader });
     if (termChanged) this.emit("term", { term });
+    // A read the old term's leader answered may wait for good for its index here: a node removed
+    // from the configuration never learns the commit again (sim seed 55 with --read-share 0.5).
+    // Refusing a read is always safe; its caller asks again, in a later task (see below).
+    if (termChanged && this.#reads.waiting) {
+      const error = new NotLeaderError(leader);
+      this.#scheduler.setTimeout(() => this.#reads.rejectWaiting(error), 0);
+    }
     if (leaderChanged) this.emit("leader", { leader, term });
     this.#transfers.leaderKnown(term, leader);
   }

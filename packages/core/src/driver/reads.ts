@@ -144,6 +144,19 @@ export class ReadRegistry {
     if (members !== undefined) for (const member of members) this.#pending.reject(member, error);
   }
 
+  /** Whether reads the core declared ready wait for their apply. */
+  get waiting(): boolean {
+    return this.#waiting.length > 0;
+  }
+
+  /** Rejects the reads the core declared ready that still wait for their apply. */
+  rejectWaiting(error: Error): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const read of waiting)
+      for (const member of read.members) this.#pending.reject(member, error);
+  }
+
   /** Rejects every pending read, each with its own error from `makeError`. */
   rejectAll(makeError: () => Error): void {
     this.#waiting = [];

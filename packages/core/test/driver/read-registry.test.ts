@@ -139,3 +139,21 @@ describe("ReadRegistry batching", () => {
     expect(reads.size).toBe(0);
   });
 });
+
+describe("ReadRegistry: reads waiting for their apply", () => {
+  it("are refused with NotLeaderError by rejectWaiting; reads not ready yet stay pending", async () => {
+    // A node removed from the configuration never learns the commit again: a read its old leader
+    // answered would wait for good (the notifier calls this when the term changes).
+    const { reads } = registry();
+    const answered = reads.create(undefined, "readIndex", at(1));
+    expect(reads.waiting).toBe(false);
+    reads.ready("r1", 40 as Index, 34 as Index);
+    expect(reads.waiting).toBe(true);
+    const later = reads.create(undefined, "readIndex", at(2));
+    const watched = [answered, later].map((read) => watch(read.promise));
+    reads.rejectWaiting(new NotLeaderError(n2));
+    await settle();
+    expect(watched.map((w) => w.state())).toEqual(["rejected", "pending"]);
+    expect(reads.waiting).toBe(false);
+  });
+});
