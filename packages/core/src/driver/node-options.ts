@@ -1,7 +1,9 @@
 // Validation of the driver's own options; the core's part of NodeOptions goes to validateConfig.
 
+import { type Config, validateConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import type { SnapshotPolicy } from "./apply-tracker.js";
+import { startSeed } from "./start-seed.js";
 import type { NodeOptions } from "./types.js";
 
 type DriverTimings = Pick<
@@ -33,6 +35,30 @@ export const driverDefaults = {
   snapshotLogRatio: 0.25,
   snapshotLogBytesMin: 8 * 1024 * 1024,
 } as const;
+
+/**
+ * The core's configuration from a node's options (the rest are the driver's own, checked here
+ * too): throws a ConfigError for the first invalid option.
+ */
+export function coreConfigOf(options: NodeOptions<unknown>): Config {
+  const {
+    transport: _transport,
+    storage: _storage,
+    stateMachine: _stateMachine,
+    tickMs: _tickMs,
+    scheduler: _scheduler,
+    proposalTimeoutMs: _proposalTimeoutMs,
+    snapshotEveryEntries: _everyEntries,
+    snapshotEveryBytes: _everyBytes,
+    snapshotLogRatio: _logRatio,
+    snapshotLogBytesMin: _logBytesMin,
+    logger: _logger,
+    ...configInput
+  } = options;
+  const config = validateConfig({ ...configInput, seed: configInput.seed ?? startSeed() });
+  validateDriverOptions(options);
+  return config;
+}
 
 /** Throws a ConfigError for the first driver option that is present but not positive. */
 export function validateDriverOptions(options: DriverTimings): void {

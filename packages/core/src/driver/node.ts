@@ -1,40 +1,36 @@
-// The node driver: `createNode`, a thin async shell around the node runtime (runtime.ts), which
-// holds every rule of the turn (what is stepped, written, sent, applied and reported, in what
-// order). The shell owns what the runtime must not: the host's timers, the application's Storage,
-// Transport and StateMachine (each possibly async), the proposals' promises and the events.
-// It runs one turn at a time, performing each I/O request the turn yields and resuming it with the
-// completion. Any failure of storage, of the state machine or of the core stops the node:
+// The node driver: `createNode`, the application's handle on one Raft member, a thin async shell
+// around the node runtime (runtime.ts), which holds every rule of the turn (what is stepped,
+// written, sent, applied and reported, in what order). The handle owns what the runtime must not:
+// the host's timers, the requests' promises and the events, and the node's life (start, stop,
+// failure); turn-shell.ts runs the turns and their I/O with the application's Storage, Transport
+// and StateMachine. Any failure of storage, of the state machine or of the core stops the node:
 // continuing on state that may not match the disk is how replicas silently diverge.
 
 import type { Emitter } from "mitt";
 import type { MembershipChange, MembershipOperation } from "../confchange.js";
-import { validateConfig } from "../config.js";
-import type { Entry, Membership, Persisted } from "../entry.js";
+import type { Membership, Persisted } from "../entry.js";
 import { ConfigError, FlotillaError, InvalidEventError } from "../errors.js";
 import type { Event } from "../event.js";
 import type { Index, NodeId, Term } from "../ids.js";
-import type { PersistBatch, StateMachine, Storage, Transport } from "../interfaces.js";
-import type { Message } from "../message.js";
-import { applyCommands, isPromiseLike } from "./apply-commands.js";
+import type { Storage, Transport } from "../interfaces.js";
 import { type CatchUpOptions, promoteWhenCaughtUp } from "./catch-up.js";
 import { LeadershipTransferRefusedError, StoppedError, StorageFailedError } from "./errors.js";
-import type { IoCompletion, IoRequest } from "./io-request.js";
 import { MembershipChangeRegistry } from "./membership-changes.js";
-import { driverDefaults, snapshotPolicyOf, validateDriverOptions } from "./node-options.js";
+import { coreConfigOf, driverDefaults, snapshotPolicyOf } from "./node-options.js";
 import { Notifier } from "./notifier.js";
 import { OperatorLog } from "./operator-log.js";
 import { ProposalRegistry } from "./proposals.js";
 import { checkReadOptions, ReadRegistry } from "./reads.js";
 import { type Reducer, raftReducer } from "./reducer.js";
+import { refusedInPhase, requestTimeoutMs } from "./request-checks.js";
 import { NodeRuntime } from "./runtime.js";
 import type { RuntimeRules } from "./runtime-rules.js";
 import { hostScheduler, type Scheduler, type TimerHandle } from "./scheduler.js";
 import { retakeDamaged, SnapshotIo } from "./snapshot-io.js";
-import { startSeed } from "./start-seed.js";
 import { type NodeStats, StatsRecorder } from "./stats.js";
 import { TickClock } from "./tick-clock.js";
 import { TransferWaiter } from "./transfer-waiter.js";
-import type { TurnReport } from "./turn-work.js";
+import { TurnShell } from "./turn-shell.js";
 import type {
   ChangeMembershipOptions,
   FlotillaNode,
@@ -69,9 +65,9 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   readonly events: Emitter<NodeEvents>;
   readonly #reducer: Reducer<State>;
   readonly #runtime: NodeRuntime<State, Result>;
+  readonly #shell: TurnShell<State, Result>;
   readonly #transport: Transport;
   readonly #storage: Storage;
-  readonly #stateMachine: StateMachine<Result>;
   readonly #snapshots: SnapshotIo;
   readonly #scheduler: Scheduler;
   readonly #tickMs: number;
@@ -88,35 +84,17 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   readonly #initialMembership: Membership;
   readonly #stats = new StatsRecorder();
   readonly #log: OperatorLog;
-  #lastCommit = 0;
 
   #phase: NodePhase = "created";
-  #turn: Promise<void> | null = null;
-  /** The write in flight (one at a time: write-pipeline.ts), settled once it is taken up. */
-  #writing: Promise<void> | null = null;
-  #kickQueued = false;
   #tickTimer: TimerHandle | undefined;
   #unlisten: (() => void) | undefined;
   #started: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
 
   constructor(reducer: Reducer<State>, options: NodeOptions<Result>, rules?: RuntimeRules) {
-    const {
-      transport,
-      storage,
-      stateMachine,
-      tickMs,
-      scheduler,
-      proposalTimeoutMs,
-      snapshotEveryEntries: _everyEntries,
-      snapshotEveryBytes: _everyBytes,
-      snapshotLogRatio: _logRatio,
-      snapshotLogBytesMin: _logBytesMin,
-      logger,
-      ...configInput
-    } = options;
-    const config = validateConfig({ ...configInput, seed: configInput.seed ?? startSeed() });
-    validateDriverOptions(options);
+    const { transport, storage, stateMachine, tickMs, scheduler, proposalTimeoutMs, logger } =
+      options;
+    const config = coreConfigOf(options);
     this.id = config.id;
     this.#initialMembership = config.join
       ? { voters: [], learners: [] }
@@ -124,7 +102,6 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#reducer = reducer;
     this.#transport = transport;
     this.#storage = storage;
-    this.#stateMachine = stateMachine;
     this.#snapshots = new SnapshotIo(storage, stateMachine, {
       enqueue: (event) => this.#enqueue(event),
       fail: (error) => this.#fail(error),
@@ -170,6 +147,21 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       this.#scheduler,
     );
     this.events = this.#notifier.events;
+    this.#shell = new TurnShell({
+      reducer,
+      runtime: this.#runtime,
+      storage,
+      transport,
+      stateMachine,
+      snapshots: this.#snapshots,
+      scheduler: this.#scheduler,
+      stats: this.#stats,
+      log: this.#log,
+      notifier: this.#notifier,
+      running: () => this.#phase === "running",
+      failed: () => this.#phase === "failed",
+      fail: (error) => this.#fail(error),
+    });
   }
 
   start(): Promise<void> {
@@ -183,26 +175,22 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   }
 
   propose(command: Uint8Array, options: ProposeOptions = {}): Promise<Result> {
-    if (this.#phase !== "running" && this.#phase !== "starting") {
-      return Promise.reject(new StoppedError(`cannot propose: the node is ${this.#phase}`));
-    }
+    const refused = refusedInPhase(this.#phase, "propose");
+    if (refused !== null) return Promise.reject(refused);
     if (!(command instanceof Uint8Array)) {
       return Promise.reject(new InvalidEventError("propose: the command must be a Uint8Array"));
     }
-    const timeoutMs = options.timeoutMs ?? this.#proposalTimeoutMs;
-    if (timeoutMs !== undefined && !(timeoutMs > 0)) {
-      return Promise.reject(new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`));
-    }
-    const { id, promise } = this.#proposals.create(timeoutMs);
+    const timeout = requestTimeoutMs(options.timeoutMs, this.#proposalTimeoutMs);
+    if (timeout instanceof ConfigError) return Promise.reject(timeout);
+    const { id, promise } = this.#proposals.create(timeout.timeoutMs);
     // A copy: the caller may reuse its buffer as soon as propose returns.
     this.#enqueue({ type: "propose", id, data: command.slice() });
     return promise;
   }
 
   read(options: ReadOptions = {}): Promise<void> {
-    if (this.#phase !== "running" && this.#phase !== "starting") {
-      return Promise.reject(new StoppedError(`cannot read: the node is ${this.#phase}`));
-    }
+    const refused = refusedInPhase(this.#phase, "read");
+    if (refused !== null) return Promise.reject(refused);
     const checked = checkReadOptions(options, this.#leaseReads, this.#proposalTimeoutMs);
     if (checked instanceof ConfigError) return Promise.reject(checked);
     const { consistency, timeoutMs } = checked;
@@ -216,16 +204,11 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   }
 
   changeMembership(change: MembershipChange, options: ChangeMembershipOptions = {}): Promise<void> {
-    if (this.#phase !== "running" && this.#phase !== "starting") {
-      return Promise.reject(
-        new StoppedError(`cannot change membership: the node is ${this.#phase}`),
-      );
-    }
-    const timeoutMs = options.timeoutMs ?? this.#proposalTimeoutMs;
-    if (timeoutMs !== undefined && !(timeoutMs > 0)) {
-      return Promise.reject(new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`));
-    }
-    const { id, promise } = this.#changes.create(timeoutMs);
+    const refused = refusedInPhase(this.#phase, "change membership");
+    if (refused !== null) return Promise.reject(refused);
+    const timeout = requestTimeoutMs(options.timeoutMs, this.#proposalTimeoutMs);
+    if (timeout instanceof ConfigError) return Promise.reject(timeout);
+    const { id, promise } = this.#changes.create(timeout.timeoutMs);
     this.#enqueue({ type: "changeMembership", id, change, force: options.force === true });
     return promise;
   }
@@ -261,23 +244,18 @@ class Driver<State, Result> implements FlotillaNode<Result> {
   }
 
   transferLeadership(to: NodeId, options: TransferLeadershipOptions = {}): Promise<void> {
-    if (this.#phase !== "running" && this.#phase !== "starting") {
-      return Promise.reject(
-        new StoppedError(`cannot transfer leadership: the node is ${this.#phase}`),
-      );
-    }
+    const refused = refusedInPhase(this.#phase, "transfer leadership");
+    if (refused !== null) return Promise.reject(refused);
     if (typeof to !== "string" || to.length === 0) {
       return Promise.reject(new InvalidEventError("transferLeadership needs a node id"));
     }
-    const timeoutMs = options.timeoutMs ?? this.#proposalTimeoutMs;
-    if (timeoutMs !== undefined && !(timeoutMs > 0)) {
-      return Promise.reject(new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`));
-    }
+    const timeout = requestTimeoutMs(options.timeoutMs, this.#proposalTimeoutMs);
+    if (timeout instanceof ConfigError) return Promise.reject(timeout);
     if (this.#transfers.busy) {
       const leader = this.status().leader;
       return Promise.reject(new LeadershipTransferRefusedError(to, "inProgress", leader));
     }
-    const promise = this.#transfers.create(to, timeoutMs);
+    const promise = this.#transfers.create(to, timeout.timeoutMs);
     this.#enqueue({ type: "transferLeadership", to });
     return promise;
   }
@@ -336,7 +314,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       throw this.#fail(error);
     }
     this.#notifier.loaded(persisted.hardState.term, persisted.snapshot?.index ?? (0 as Index));
-    this.#lastCommit = persisted.snapshot?.index ?? 0;
+    this.#shell.startedAt(persisted.snapshot?.index ?? 0);
     if (persisted.snapshot !== null && persisted.snapshotBytesLost !== true) {
       try {
         await this.#snapshots.restore(persisted.snapshot);
@@ -351,7 +329,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     this.#phase = "running";
     this.#tickClock.start();
     this.#armTick();
-    this.#kick();
+    this.#shell.kick();
   }
 
   async #stop(): Promise<void> {
@@ -360,12 +338,11 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     if (this.#phase !== "running") return;
     this.#phase = "stopping";
     this.#quiesce(() => new StoppedError());
-    if (this.#turn !== null) await this.#turn;
-    if (this.#writing !== null) await this.#writing;
+    await this.#shell.quiet();
     if (this.#phase !== "stopping") return; // the last turn or write failed; #fail did the rest
     try {
       const batch = this.#runtime.takeFinalWrite();
-      if (batch !== null) await this.#write(batch);
+      if (batch !== null) await this.#shell.write(batch);
     } catch (error) {
       this.#fail(error);
       return;
@@ -379,140 +356,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
 
   #enqueue(event: Event): void {
     this.#runtime.enqueue(event);
-    this.#kick();
-  }
-
-  /** Starts a turn after the current job, so events arriving together share it. */
-  #kick(): void {
-    if (this.#phase !== "running" || this.#turn !== null || this.#kickQueued) return;
-    if (!this.#runtime.hasWork) return;
-    this.#kickQueued = true;
-    this.#scheduler.queueMicrotask(() => {
-      this.#kickQueued = false;
-      if (this.#phase !== "running" || this.#turn !== null) return;
-      // Cleared in a later microtask (never synchronously, even if there was nothing to do), then
-      // kicked again for whatever arrived between the last turn and now.
-      this.#turn = this.#runTurns().then(() => {
-        this.#turn = null;
-        this.#kick();
-      });
-    });
-  }
-
-  async #runTurns(): Promise<void> {
-    try {
-      while (this.#phase === "running" && this.#runtime.hasWork) await this.#turnOnce();
-    } catch (error) {
-      this.#fail(error);
-    }
-  }
-
-  /** Runs one turn of the runtime, performing each I/O request it yields. */
-  async #turnOnce(): Promise<void> {
-    const turn = this.#runtime.turn();
-    let completion: IoCompletion<Result>;
-    for (let next = turn.next(); ; next = turn.next(completion)) {
-      if (next.done === true) {
-        this.#settle(next.value);
-        return;
-      }
-      const pending = this.#perform(next.value);
-      completion = isPromiseLike(pending) ? await pending : pending;
-    }
-  }
-
-  /** Settles and announces what a turn (or its applies before the write) did. */
-  #settle(report: TurnReport<Result>): void {
-    const commitIndex = this.#commitIndex();
-    if (commitIndex > this.#lastCommit) this.#stats.committed(commitIndex - this.#lastCommit);
-    this.#lastCommit = Math.max(this.#lastCommit, commitIndex);
-    for (const { origin, index, term } of report.work.snapshots) {
-      this.#log.snapshot(origin, index, term);
-    }
-    this.#notifier.finish(report, commitIndex);
-  }
-
-  /** Carries out one request; synchronous where the I/O is, so a turn takes no needless jobs. */
-  #perform(request: IoRequest): IoCompletion<Result> | Promise<IoCompletion<Result>> {
-    switch (request.type) {
-      case "send":
-        this.#sendAll(request.messages);
-        return undefined;
-      case "write":
-        this.#startWrite(request.batch);
-        return undefined;
-      case "apply":
-        return this.#timedApply(request.entries);
-      case "restore":
-        return this.#snapshots.restore(request.snapshot).then(() => undefined);
-      case "takeSnapshot":
-        return this.#snapshots.capture(request.index).then(() => undefined);
-      case "readSnapshotChunk":
-        this.#snapshots.startRead(request);
-        return undefined;
-      case "writeSnapshotChunk":
-        return this.#snapshots.write(request).then(() => undefined);
-      default: {
-        const never: never = request;
-        throw new TypeError(`unknown I/O request ${JSON.stringify(never)}`);
-      }
-    }
-  }
-
-  /** Starts the runtime's write; turns go on meanwhile, and the next one takes it up once durable. */
-  #startWrite(batch: PersistBatch): void {
-    this.#writing = this.#write(batch).then(
-      () => {
-        this.#writing = null;
-        if (this.#phase === "failed") return;
-        this.#runtime.written();
-        this.#kick();
-      },
-      (error: unknown) => {
-        this.#writing = null;
-        this.#fail(error);
-      },
-    );
-  }
-
-  async #write(batch: PersistBatch): Promise<void> {
-    const started = this.#scheduler.now?.();
-    try {
-      await this.#storage.persist(batch);
-    } catch (error) {
-      throw new StorageFailedError("persist", error);
-    }
-    if (started !== undefined) {
-      const ms = (this.#scheduler.now?.() ?? started) - started;
-      this.#stats.persistMs.observe(ms);
-      this.#log.wrote(ms);
-    }
-  }
-
-  /** `#apply`, counted and timed for `stats()`. */
-  #timedApply(
-    entries: readonly Entry[],
-  ): readonly (Result | undefined)[] | Promise<readonly (Result | undefined)[]> {
-    const started = this.#scheduler.now?.();
-    const done = (results: readonly (Result | undefined)[]) => {
-      this.#stats.applied(entries.length);
-      if (started !== undefined) {
-        this.#stats.applyMs.observe((this.#scheduler.now?.() ?? started) - started);
-      }
-      return results;
-    };
-    const results = applyCommands(this.#stateMachine, entries);
-    return isPromiseLike(results) ? results.then(done) : done(results);
-  }
-
-  #commitIndex(): Index {
-    const state = this.#runtime.state;
-    return state === undefined ? (0 as Index) : this.#reducer.commitIndex(state);
-  }
-
-  #sendAll(messages: readonly Message[]): void {
-    this.#stats.sent(messages);
-    for (const message of messages) this.#transport.send(message.to, message);
+    this.#shell.kick();
   }
 
   #armTick(): void {

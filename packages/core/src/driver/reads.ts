@@ -29,6 +29,7 @@ import { ConfigError } from "../errors.js";
 import type { Event, ReadConsistency } from "../event.js";
 import type { Index } from "../ids.js";
 import { ProposalRegistry } from "./proposals.js";
+import { requestTimeoutMs } from "./request-checks.js";
 import { type InboxMark, type RuntimeRules, shippedRules } from "./runtime-rules.js";
 import type { Scheduler } from "./scheduler.js";
 import type { ReadOptions } from "./types.js";
@@ -65,11 +66,9 @@ export function checkReadOptions(
   if (consistency === "lease" && !leaseReads) {
     return new ConfigError("consistency", "lease reads need the node option leaseReads: true");
   }
-  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
-    return new ConfigError("timeoutMs", `must be positive, got ${timeoutMs}`);
-  }
-  return { consistency, timeoutMs };
+  const timeout = requestTimeoutMs(options.timeoutMs, defaultTimeoutMs);
+  if (timeout instanceof ConfigError) return timeout;
+  return { consistency, timeoutMs: timeout.timeoutMs };
 }
 
 /** Pending linearizable reads: each served once applied reaches its read index, or rejected. */
