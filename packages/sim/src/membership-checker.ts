@@ -36,9 +36,12 @@ type NodeView = {
   changes: ConfigAt[];
   commit: number;
   leads: boolean;
-  /** Votes granted to this node as a candidate, in `votesTerm`. */
-  votesTerm: number;
-  readonly votes: Set<NodeId>;
+  /**
+   * Votes granted to this node as a candidate, by term. Not only the latest term's: a candidate
+   * sends its RequestVotes before its term is durable (runtime-rules.ts), so a crash may take its
+   * term back after voters granted it, and it may campaign and win a lower term next.
+   */
+  readonly votes: Map<number, Set<NodeId>>;
 };
 
 export class MembershipChecker {
@@ -59,8 +62,7 @@ export class MembershipChecker {
       changes: [],
       commit: 0,
       leads: false,
-      votesTerm: 0,
-      votes: new Set(),
+      votes: new Map(),
     }));
   }
 
@@ -174,17 +176,14 @@ export class MembershipChecker {
     const i = this.#indexOf.get(candidate);
     if (i === undefined) return;
     const view = this.#view(i);
-    if (term < view.votesTerm) return;
-    if (term > view.votesTerm) {
-      view.votesTerm = term;
-      view.votes.clear();
-    }
-    view.votes.add(voter);
+    const votes = view.votes.get(term);
+    if (votes === undefined) view.votes.set(term, new Set([voter]));
+    else votes.add(voter);
   }
 
   #checkElection(node: number, view: NodeView, membership: Membership, term: number): void {
     const id = this.#safety.ids[node] as NodeId;
-    const votes = view.votesTerm === term ? view.votes : new Set<NodeId>();
+    const votes = view.votes.get(term) ?? new Set<NodeId>();
     const voted = (voter: NodeId) => voter === id || votes.has(voter);
     // A voter being removed may still win while its removal is uncommitted (thesis §4.2.2).
     if (!isVoter(membership, id) && currentOf(view).index <= view.commit) {

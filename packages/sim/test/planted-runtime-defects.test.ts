@@ -68,7 +68,7 @@ const singleVoterCrashes: SimulationOverrides = {
 };
 
 const cases: readonly Case[] = [
-  { defect: "actsBeforeTermDurable", overrides: singleVoterCrashes, pinned: [81], budget: 300 },
+  { defect: "actsBeforeTermDurable", overrides: singleVoterCrashes, pinned: [115], budget: 300 },
   {
     defect: "sendsBeforeWrite",
     overrides: tornWritesOfLeaders,

@@ -47,6 +47,21 @@ export type RuntimeRules = {
     unwritten: readonly PersistEffect[],
   ) => readonly Message[];
   /**
+   * Whether a message the core holds for its write (a persist effect's `then`) may leave before
+   * that write is durable, `stable` being the last log index on this node's disk that the writes
+   * pending leave there (write-pipeline.ts): only a candidate's RequestVote whose last log index
+   * is at or below it. The term and self-vote it carries are this node's own business: it acts
+   * on winning only once its term is durable (a leader of a term not yet on its disk steps and
+   * sends nothing, term-barrier.ts), as etcd's raft counts its own vote only after its storage
+   * write. But the log it claims must already be on disk: a grant answers that claim, and after a
+   * crash that lost the entries claimed, the node may campaign again in the same term and count
+   * the late grant with a shorter log (Leader Completeness). Held, every request waited for the
+   * candidate's write, a window in which a node with a stale log and a fast clock campaigned
+   * again, election after election (simulator seed 3428: no PreVote, one node down for good, 130
+   * ticks without a leader after the heal).
+   */
+  readonly requestsVoteBeforeWrite: (message: Message, stable: Index) => boolean;
+  /**
    * How many of the leading applies waiting may run now, given the last log index that is durable
    * and stays so during the writes pending (early-apply.ts): only entries already on this node's
    * disk; a restore waits for the write that installs its snapshot (held-work.ts).
@@ -56,12 +71,14 @@ export type RuntimeRules = {
     stable: Index,
   ) => number;
   /**
-   * Whether a node that became leader of term `led` may step events and send messages while its
-   * disk holds term `durable`: only once `led` is durable (term-barrier.ts). Otherwise a single
-   * voter that wins its own election leads a term a crash can still take back, and after the
-   * restart leads that term again with other entries at the same indexes.
+   * Whether a node that became candidate or leader of term `acting` may step events and send
+   * messages while its disk holds term `durable`: only once `acting` is durable (term-barrier.ts).
+   * Otherwise a single voter that wins its own election leads a term a crash can still take back,
+   * and after the restart leads that term again with other entries at the same indexes; and a
+   * candidate counts grants to requests sent before its write, wins, and after a crash that lost
+   * its term votes for another candidate of that term.
    */
-  readonly actsInTerm: (led: Term, durable: Term) => boolean;
+  readonly actsInTerm: (acting: Term, durable: Term) => boolean;
   /** What the core starts from after a restart: what storage loaded, exactly. */
   readonly recovered: (persisted: Persisted) => Persisted;
   /** The index a snapshot taken now covers: the last applied entry, which its data includes. */
@@ -73,7 +90,7 @@ export type RuntimeRules = {
    * round is not linearizable (thesis §6.4 step 3). A lease read also needs every tick queued
    * before it counted when the core checks the lease (§6.4.1: lease time is real time): a core
    * read queued before those ticks is stepped before them, on a lease that may have run out
-   * since (a stalled write or a paused process queues many, while another leader commits).
+   * since (a stalled apply or a paused process queues many, while another leader commits).
    */
   readonly readJoins: (consistency: ReadConsistency, queued: InboxMark, now: InboxMark) => boolean;
 };
@@ -84,8 +101,10 @@ export const shippedRules: RuntimeRules = {
   lastWritten,
   durableAfterWrite: { persisted: true, release: true },
   releasedBy: (written) => written.flatMap((effect) => effect.then),
+  requestsVoteBeforeWrite: (message, stable) =>
+    message.type === "requestVote" && !message.preVote && message.lastLogIndex <= stable,
   appliesReady,
-  actsInTerm: (led, durable) => led <= durable,
+  actsInTerm: (acting, durable) => acting <= durable,
   recovered: (persisted) => persisted,
   snapshotIndex: (appliedIndex) => appliedIndex,
   readJoins: (consistency, queued, now) =>

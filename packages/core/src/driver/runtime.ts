@@ -31,7 +31,7 @@
 // arrive during a turn wait for the next one, and so batch up naturally under load.
 
 import type { Config } from "../config.js";
-import type { Effect } from "../effect.js";
+import type { Effect, PersistEffect } from "../effect.js";
 import type { Persisted, Snapshot } from "../entry.js";
 import type { Event } from "../event.js";
 import type { Index } from "../ids.js";
@@ -299,19 +299,24 @@ export class NodeRuntime<State, Result = unknown> {
     this.#state = output.state;
     this.#hooks.stepped?.(event, output);
     const first = messages.length;
-    this.#file(output.effects, messages);
-    // Leader of a term not yet on disk (perhaps from this step): what it says in that term waits.
+    const early = this.#file(output.effects, messages);
+    // Candidate or leader of a term not yet on disk (perhaps from this step): what it says in that
+    // term waits, but for the RequestVotes that may go first (they ask; the node acts on the
+    // answers only once its term is durable).
     if (this.#termBarrier.open) messages.splice(first, 0, ...output.messages);
     else this.#termBarrier.hold(output.messages);
+    for (const message of early) messages.push(message);
     return output;
   }
 
-  #file(effects: readonly Effect[], messages: Message[]): void {
+  /** Files the effects; returns the messages of persist effects that leave before their write. */
+  #file(effects: readonly Effect[], messages: Message[]): readonly Message[] {
     const writes = this.#writes;
+    let early: readonly Message[] = [];
     for (const effect of effects) {
       switch (effect.type) {
         case "persist":
-          writes.add(effect);
+          early = this.#fileWrite(effect);
           // A planted defect only: the messages that should wait for the write leave now.
           if (!this.#rules.durableAfterWrite.release) for (const m of effect.then) messages.push(m);
           break;
@@ -325,12 +330,36 @@ export class NodeRuntime<State, Result = unknown> {
           break;
         default:
           if (effect.type === "snapshotWanted") this.tracker.want(effect.index);
-          if (effect.type === "roleChanged" && effect.role === "leader") {
-            this.#termBarrier.led(effect.term);
+          if (
+            effect.type === "roleChanged" &&
+            (effect.role === "candidate" || effect.role === "leader")
+          ) {
+            this.#termBarrier.actsIn(effect.term);
           }
           this.#held.notice(effect, writes.steppedCount);
       }
     }
+    return early;
+  }
+
+  /**
+   * Queues a persist effect for the next write; returns the messages it holds that may leave
+   * before it is durable (`requestsVoteBeforeWrite`: a candidate's RequestVote whose log is on disk).
+   */
+  #fileWrite(effect: PersistEffect): readonly Message[] {
+    const writes = this.#writes;
+    const sendsNow = this.#rules.requestsVoteBeforeWrite;
+    if (effect.then.length === 0) {
+      writes.add(effect);
+      return [];
+    }
+    const held: Message[] = [];
+    const rest = { ...effect, then: held };
+    writes.add(rest);
+    const stable = writes.stableIndex();
+    const early: Message[] = [];
+    for (const message of effect.then) (sendsNow(message, stable) ? early : held).push(message);
+    return early;
   }
 
   /**

@@ -3,6 +3,7 @@ import { validateConfig } from "../../src/config.js";
 import type { IoRequest } from "../../src/driver/io-request.js";
 import { raftReducer } from "../../src/driver/reducer.js";
 import { NodeRuntime } from "../../src/driver/runtime.js";
+import { type RuntimeRules, shippedRules } from "../../src/driver/runtime-rules.js";
 import type { Entry, Event, Index, Message, NodeId, Term } from "../../src/index.js";
 
 // The runtime alone: a turn is a generator of I/O requests. These tests read the order of the
@@ -301,5 +302,86 @@ describe("NodeRuntime: asynchronous writes (thesis §10.2.1)", () => {
     expect(appendsOf(after).map((m) => m.to)).toContain(b);
     const written = after.find((r) => r.type === "write");
     expect(written?.type === "write" && written.batch.entries.map((e) => e.index)).toEqual([2]);
+  });
+
+  it("a candidate whose log is on disk asks for votes before its term is, and counts them after", () => {
+    // Seed 3428: held behind the candidate's write, the requests gave a stale candidate with a
+    // fast clock the time to campaign again, election after election.
+    const runtime = follower();
+    runtime.enqueue({ type: "campaign" });
+    const asked = runTurn(runtime);
+    expect(asked.map((r) => r.type)).toEqual(["send", "write"]);
+    expect(sent(asked[0])).toEqual(["requestVote->a", "requestVote->c"]);
+    const granted = { to: b, term: 1 as Term, preVote: false, granted: true } as const;
+    runtime.enqueue({
+      type: "receive",
+      message: { type: "requestVoteResponse", from: a, ...granted },
+    });
+    // The grant waits: a crash could still take term 1 and the self-vote back.
+    expect(runTurn(runtime)).toEqual([]);
+    expect(runtime.hasWork).toBe(false);
+    expect(raftReducer.status(runtime.state as never).role).toBe("candidate");
+    completeWrite(runtime);
+    expect(raftReducer.status(runtime.state as never).role).toBe("leader");
+  });
+
+  it("a candidate whose log is still being written asks for votes only once it is durable", () => {
+    // A grant answers the log the request claims: after a crash that lost those entries, the
+    // candidate could campaign again in that term and win on the late grant with a shorter log.
+    const runtime = follower();
+    runtime.enqueue({ type: "receive", message: appendEntries([noop1]) });
+    expect(runTurn(runtime).map((r) => r.type)).toEqual(["write"]);
+    runtime.enqueue({ type: "campaign" });
+    expect(runTurn(runtime)).toEqual([]);
+    const first = completeWrite(runtime);
+    expect(first.map((r) => r.type)).toEqual(["send", "write"]);
+    expect(sent(first[0])).toEqual(["appendEntriesResponse->a"]);
+    const second = completeWrite(runtime);
+    expect(sent(second[0])).toEqual(["requestVote->a", "requestVote->c"]);
+  });
+
+  it("without that rule, a crash and a late grant elect a candidate without a committed entry", () => {
+    // The planted rule: every RequestVote leaves before its write, whatever log it claims.
+    const planted: RuntimeRules = {
+      ...shippedRules,
+      requestsVoteBeforeWrite: (m) => m.type === "requestVote" && !m.preVote,
+    };
+    const config = validateConfig({ id: b, voters: [a, b, c] });
+    const options = { snapshotPolicy: { everyEntries: undefined, everyBytes: undefined } };
+    const makeRuntime = (rules: RuntimeRules) =>
+      new NodeRuntime(raftReducer, config, { ...options, rules });
+    const onDisk = {
+      hardState: { term: 1 as Term, vote: null, commit: 0 as Index },
+      snapshot: null,
+      entries: [],
+    };
+    const askedBeforeCrash = (rules: RuntimeRules) => {
+      const runtime = makeRuntime(rules);
+      runtime.load(onDisk);
+      // a's no-op (which a and c hold: committed) is still being written here when b campaigns.
+      runtime.enqueue({ type: "receive", message: appendEntries([noop1]) });
+      runTurn(runtime);
+      runtime.enqueue({ type: "campaign" });
+      return runTurn(runtime).flatMap((r) => (r.type === "send" ? r.messages : []));
+    };
+    expect(askedBeforeCrash(shippedRules)).toEqual([]);
+    const asked = askedBeforeCrash(planted);
+    expect(asked.map((m) => m.type === "requestVote" && m.lastLogIndex)).toEqual([1, 1]);
+    // c grants term 2 on that claim; its answer is late. b crashed and lost the no-op, came back
+    // in term 1, and campaigns in term 2 again.
+    const restarted = makeRuntime(planted);
+    restarted.load(onDisk);
+    restarted.enqueue({ type: "campaign" });
+    runDurably(restarted);
+    const late = { to: b, term: 2 as Term, preVote: false, granted: true } as const;
+    restarted.enqueue({
+      type: "receive",
+      message: { type: "requestVoteResponse", from: c, ...late },
+    });
+    const won = runDurably(restarted);
+    expect(raftReducer.status(restarted.state as never).role).toBe("leader");
+    // Its no-op of term 2 goes to index 1, where a and c hold a's committed no-op of term 1.
+    const written = won.flatMap((r) => (r.type === "write" ? r.batch.entries : []));
+    expect(written.map((e) => `${e.index}/${e.term}`)).toEqual(["1/2"]);
   });
 });
