@@ -234,6 +234,7 @@ function scenarioOptions(seed: number, d: Drawn): SimulationOptions {
     snapshotReplayProbability: 0,
     readShare: 0,
     pauseProbability: 0,
+    slowApplyProbability: 0,
     pauseMaxMs: electionTimeoutMs * 3,
     clockFaultProbability: 0,
     timeoutNowFaultProbability: 0,

@@ -59,6 +59,8 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
   "pause-rate":
     "per node per tick: chance its process pauses (GC, SIGSTOP): no ticks, no input (default 0)",
   "pause-max-ms": "longest process pause, in virtual ms (default three election timeouts)",
+  "slow-apply":
+    "per apply batch: chance the state machine takes one to three election timeouts (default 0)",
   "clock-fault-rate":
     "per node per tick: chance its clock runs at the edge of --clock-skew, slow or fast, a while (default 0)",
   "timeout-now-fault":

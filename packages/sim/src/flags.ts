@@ -43,6 +43,7 @@ export const simFlags = {
   "read-share": "readShare",
   "transfer-rate": "transferProbability",
   "pause-rate": "pauseProbability",
+  "slow-apply": "slowApplyProbability",
   "pause-max-ms": "pauseMaxMs",
   "clock-fault-rate": "clockFaultProbability",
   "timeout-now-fault": "timeoutNowFaultProbability",

@@ -55,6 +55,8 @@ export interface NodeHost {
   fail(error: unknown): void;
   /** Counts crashes by the snapshot windows they hit; may crash a node in one (the swarm's bias). */
   readonly snapshotCrashes: SnapshotCrashes;
+  /** Whether faults are still on (the liveness phase has not begun). */
+  faultsOn(): boolean;
   /** `node` just sent TimeoutNow (thesis §3.10): a process fault may hit it now (process-faults.ts). */
   afterTimeoutNow(node: ProcessTarget): void;
   /** A fault crashes `node` now, tearing unsynced writes as the options allow (from `prng`). */

@@ -7,6 +7,7 @@ import type {
   TurnReport,
 } from "@flotilla/core/runtime";
 import type { KvOutput } from "@flotilla/kv-model";
+import type { Prng } from "@flotilla/transport-memory";
 import type { NodeHost } from "./node-host.js";
 import type { NodeKv } from "./node-kv.js";
 import type { NodeSnapshotIo } from "./node-snapshot-io.js";
@@ -42,12 +43,15 @@ export interface TurnNode<S> {
 export class NodeTurns<S> {
   readonly #host: NodeHost;
   readonly #node: TurnNode<S>;
+  /** The node's "apply/<id>" stream: which applies stall (`slowApplyProbability`). */
+  readonly #applyPrng: Prng;
   /** The turn in flight, suspended on I/O; null between turns. */
   #turn: Turn<KvOutput> | null = null;
 
-  constructor(host: NodeHost, node: TurnNode<S>) {
+  constructor(host: NodeHost, node: TurnNode<S>, applyPrng: Prng) {
     this.#host = host;
     this.#node = node;
+    this.#applyPrng = applyPrng;
   }
 
   /** The process is gone or booted anew: no turn is in flight. */
@@ -89,9 +93,10 @@ export class NodeTurns<S> {
         node.snapshotIo.restore(request.snapshot, this.#resumer(turn, runtime, undefined));
         return;
       }
-      if (request.type === "apply" && node.snapshotIo.pace.slow) {
+      const applyMs = request.type === "apply" ? this.#applyMs() : 0;
+      if (request.type === "apply" && applyMs > 0) {
         // A slow state machine: the turn waits for the apply, as createNode's does.
-        this.#later(node.snapshotIo.pace.delayMs, turn, runtime, node.kv.apply(request.entries));
+        this.#later(applyMs, turn, runtime, node.kv.apply(request.entries));
         return;
       }
       input = this.#perform(request);
@@ -137,6 +142,20 @@ export class NodeTurns<S> {
       if (this.#turn === null) this.run(runtime);
     };
     node.storage.write(batch, durable, node.failed());
+  }
+
+  /**
+   * How long an apply batch takes: the slow state machine's delay, and now and then (safety phase
+   * only) one to three election timeouts more; no draw when the run has no slow applies, so
+   * other runs replay as before.
+   */
+  #applyMs(): number {
+    const options = this.#host.options;
+    const delayMs = this.#node.snapshotIo.pace.delayMs;
+    const p = options.slowApplyProbability;
+    if (p === 0 || !this.#host.faultsOn() || !this.#applyPrng.chance(p)) return delayMs;
+    const electionTimeoutMs = options.electionTimeoutTicks * options.tickMs;
+    return delayMs + electionTimeoutMs * this.#applyPrng.intBetween(1, 3);
   }
 
   /** Resumes the turn with `completion` after `ms` of virtual time (a slow state machine). */

@@ -110,6 +110,15 @@ export type SimulationOptions = {
    * ms, and a restore takes this long per slice. 0: at once. File disk only.
    */
   readonly stateMachineDelayMs: number;
+  /**
+   * Per batch of entries applied, in the safety phase: the chance that the state machine takes
+   * one to three election timeouts over it (an application's apply that stalls on its own I/O or
+   * a long collection), while the turn waits and events pile up in the node's inbox (with
+   * asynchronous writes, the one way a leader's inbox still fills for that long). Not drawn (0
+   * unless set, `--slow-apply`), so runs without it replay as before; its draws come from the
+   * node's own "apply/<id>" stream.
+   */
+  readonly slowApplyProbability: number;
   /** Per crashed node per nominal tick: the chance that it restarts. */
   readonly restartProbability: number;
   readonly diskLatencyMinMs: number;

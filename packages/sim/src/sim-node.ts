@@ -102,7 +102,7 @@ export class SimNode<S> {
     const parts = this.#asSeenByParts();
     this.#clock = new NodeClock(host, parts, this.#prng, root.fork(`wake/${id}`));
     this.#snapshotIo = new NodeSnapshotIo(host, parts);
-    this.#turns = new NodeTurns(host, parts);
+    this.#turns = new NodeTurns(host, parts, root.fork(`apply/${id}`));
     this.#requests = new NodeRequests(host, core, {
       id,
       up: () => this.#up,

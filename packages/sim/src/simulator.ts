@@ -246,6 +246,10 @@ class Simulation<S> implements NodeHost {
     this.#replays.restarted(node);
   }
 
+  faultsOn(): boolean {
+    return this.#faults.on;
+  }
+
   afterTimeoutNow(node: ProcessTarget): void {
     this.processFaults.afterTimeoutNow(node);
   }

@@ -25,6 +25,7 @@ const probabilityFields = [
   "amnesiaProbability",
   "readShare",
   "pauseProbability",
+  "slowApplyProbability",
   "clockFaultProbability",
   "timeoutNowFaultProbability",
 ] as const;

@@ -13,7 +13,7 @@ import type { RaftCore } from "../src/raft-core.js";
 // the driver's batching of reads through the runtime's `rules`. planted-read-defects.test.ts
 // proves a bounded seed search finds the quorum-round, no-op and batching defects;
 // planted-lease-defects.test.ts the two lease defects, under process faults inside the lease's
-// drift bound (process-faults.ts), and leaseReadJoinsAcrossTicks, under slow writes with
+// drift bound (process-faults.ts), and leaseReadJoinsAcrossTicks, under slow applies with
 // occasional readers; reads.test.ts in core proves that rule too.
 
 /**
@@ -93,8 +93,8 @@ export const readJoinsRoundInFlight: RuntimeRules = {
 
 /**
  * §6.4.1 with batching: a lease read joins the lease core read still in the inbox although ticks
- * were queued behind that event since (a write that stalls, a process paused whose overdue timer
- * fired first). The core checks the lease when it steps the event, before those ticks, so the
+ * were queued behind that event since (an apply that stalls the turn, a process paused whose
+ * overdue timer fired first). The core checks the lease when it steps the event, before those ticks, so the
  * time that passed before the new read arrived is not counted: a leader whose lease ran out
  * meanwhile, while another leader was elected and acknowledged writes, serves the new read.
  * Planted through the runtime's `readJoins` rule, which then ignores the ticks queued.

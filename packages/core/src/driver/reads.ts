@@ -13,10 +13,10 @@
 // answering it proves nothing about leadership at the read's start (a deposed leader would serve
 // a write acknowledged elsewhere as missing). A lease read may not join one queued before a tick
 // that is now in the inbox either: the core checks the lease when it steps the event, before
-// that tick, so time that passed before the new read arrived would not count (§6.4.1). A write
-// that stalls, or a paused process whose overdue tick goes first (tick-clock.ts), queues such
-// ticks while another leader may commit. `RuntimeRules.readJoins` is that rule, so the simulator
-// can plant its violations.
+// that tick, so time that passed before the new read arrived would not count (§6.4.1). A turn
+// that waits on a stalled apply (or a restore), or a paused process whose overdue tick goes
+// first (tick-clock.ts), queues such ticks while another leader may commit.
+// `RuntimeRules.readJoins` is that rule, so the simulator can plant its violations.
 //
 // A read arriving while the core read of its consistency is on the wire (stepped, not yet
 // answered: a leader's quorum round, a follower's read index request to the leader) is held

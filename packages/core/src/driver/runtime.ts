@@ -10,9 +10,11 @@
 //   2. steps the core once per event, collecting what each step asks for, then `flush` after
 //      proposals, so that a turn's new entries leave as one AppendEntries per follower;
 //   3. sends the steps' `messages` straight away: the core vouches that they promise nothing about
-//      our disk (a leader's AppendEntries overlap its own log write), unless this node leads a
-//      term not yet on its disk (a single voter that just elected itself): then it holds them and
-//      steps nothing more until that term is durable (term-barrier.ts); with no write in flight,
+//      our disk (a leader's AppendEntries overlap its own log write), unless this node stands or
+//      leads in a term not yet on its disk (a candidate, a single voter that just elected itself):
+//      then it holds them and steps nothing more until that term is durable (term-barrier.ts),
+//      though a candidate's RequestVotes leave at once when the log they claim is on its disk
+//      (`requestsVoteBeforeWrite`, runtime-rules.ts); with no write in flight,
 //      starts the snapshot chunk reads the core asked for (their bytes come back as events, later)
 //      and stores the chunks of a snapshot being received (before the write that may install it);
 //   4. applies committed entries (and installed snapshots, streamed from storage) in log order once
