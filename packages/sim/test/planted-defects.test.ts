@@ -59,7 +59,7 @@ const cases: readonly Case[] = [
   {
     defect: "commitsEarlierTermByCounting",
     overrides: { ...figure8Scenario, steps: 3000 },
-    pinned: [854, 1052, 184, 124, 654, 1483],
+    pinned: [197, 854, 1052, 184, 124, 654, 1483],
     budget: 2000,
   },
 ];
