@@ -5,12 +5,14 @@
 //     order, so a later notice never overtakes an earlier one that waits;
 //   - applies run once their entries are on this node's disk and stay there (early-apply.ts): the
 //     state machine never runs ahead of the local log; a restore runs once the write installing
-//     its snapshot is durable and no write is in flight (its bytes are read back from storage).
+//     its snapshot is durable and no write is in flight (its bytes are read back from storage);
+//   - snapshot chunk reads and writes wait for the persist effects stepped before them (a chunk at
+//     offset 0 of a new transfer must not overtake the write installing the previous snapshot).
 // Both are recorded with the pipeline's `steppedCount` at the time, and taken against its
 // `durableCount` (write-pipeline.ts).
 
 import type { Index } from "../ids.js";
-import type { ApplyEffect, Notice, RestoreEffect } from "./turn-work.js";
+import type { ApplyEffect, Notice, RestoreEffect, SnapshotIoEffect } from "./turn-work.js";
 
 type Held<T> = { readonly item: T; readonly afterCount: number };
 
@@ -24,10 +26,26 @@ export type AppliesReady = (
 export class HeldWork {
   #notices: Held<Notice>[] = [];
   #applies: Held<ApplyEffect | RestoreEffect>[] = [];
+  #snapshotIo: Held<SnapshotIoEffect>[] = [];
 
   clear(): void {
     this.#notices = [];
     this.#applies = [];
+    this.#snapshotIo = [];
+  }
+
+  snapshotIo(effect: SnapshotIoEffect, afterCount: number): void {
+    this.#snapshotIo.push({ item: effect, afterCount });
+  }
+
+  /** The count of persist effects the first snapshot I/O waiting waits for (a write stops there). */
+  get firstSnapshotIoAfter(): number | undefined {
+    return this.#snapshotIo[0]?.afterCount;
+  }
+
+  /** The leading snapshot I/O whose persist effects are all durable. */
+  takeSnapshotIo(durableCount: number): SnapshotIoEffect[] {
+    return takeDurable(this.#snapshotIo, durableCount);
   }
 
   notice(notice: Notice, afterCount: number): void {
@@ -40,11 +58,7 @@ export class HeldWork {
 
   /** The leading notices whose persist effects are all durable. */
   takeNotices(durableCount: number): Notice[] {
-    let count = 0;
-    while (count < this.#notices.length && this.#notices[count]!.afterCount <= durableCount) {
-      count += 1;
-    }
-    return this.#notices.splice(0, count).map((held) => held.item);
+    return takeDurable(this.#notices, durableCount);
   }
 
   /**
@@ -69,4 +83,25 @@ export class HeldWork {
     }
     return this.#applies.splice(0, count).map((held) => held.item);
   }
+}
+
+/**
+ * The applies from the last restore on. Two snapshots received in one turn are written as one
+ * batch holding only the later (group commit), and storage keeps only that one's bytes: the
+ * earlier restore and the entries applied between are covered by the later snapshot anyway.
+ */
+export function fromLastRestore<T extends { readonly type: string }>(
+  applies: readonly T[],
+): readonly T[] {
+  for (let i = applies.length - 1; i > 0; i--) {
+    if (applies[i]!.type === "restore") return applies.slice(i);
+  }
+  return applies;
+}
+
+/** Takes the leading items of `held` whose persist effects are all durable. */
+function takeDurable<T>(held: Held<T>[], durableCount: number): T[] {
+  let count = 0;
+  while (count < held.length && held[count]!.afterCount <= durableCount) count += 1;
+  return held.splice(0, count).map((h) => h.item);
 }

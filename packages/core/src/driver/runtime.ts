@@ -34,18 +34,18 @@
 
 import type { Config } from "../config.js";
 import type { Effect, PersistEffect } from "../effect.js";
-import type { Persisted, Snapshot } from "../entry.js";
+import type { Persisted } from "../entry.js";
 import type { Event } from "../event.js";
 import type { Index } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
 import type { Message } from "../message.js";
 import { ApplyTracker, type SnapshotPolicy } from "./apply-tracker.js";
-import { HeldWork } from "./held-work.js";
+import { fromLastRestore, HeldWork } from "./held-work.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
 import type { Reducer, StepOutput } from "./reducer.js";
 import { type InboxMark, type RuntimeRules, shippedRules } from "./runtime-rules.js";
 import { TermBarrier } from "./term-barrier.js";
-import { type SnapshotIoEffect, type TurnReport, TurnWork } from "./turn-work.js";
+import { snapshotInForce, type TurnReport, TurnWork } from "./turn-work.js";
 import { WritePipeline } from "./write-pipeline.js";
 
 /** What the runtime needs of the core: `init` and `step` (reducer.ts). */
@@ -86,12 +86,6 @@ export class NodeRuntime<State, Result = unknown> {
   readonly #held = new HeldWork();
   /** A leader of a term not yet durable steps and sends nothing more until it is. */
   readonly #termBarrier: TermBarrier;
-  /**
-   * Snapshot chunk reads and writes not yet started, each with the pipeline's `steppedCount` when
-   * it was asked for: it waits for the persist effects stepped before it (a chunk at offset 0 of a
-   * new transfer must not overtake the write installing the previous snapshot).
-   */
-  readonly #snapshotIoQueue: { readonly io: SnapshotIoEffect; readonly afterCount: number }[] = [];
   #state: State | undefined;
   #inbox: Event[] = [];
   #inboxGeneration = 0;
@@ -115,7 +109,6 @@ export class NodeRuntime<State, Result = unknown> {
     this.#state = this.#reducer.init(this.#config, persisted);
     this.#emptyInbox();
     this.#held.clear();
-    this.#snapshotIoQueue.length = 0;
     const durable = persisted.entries.at(-1)?.index ?? persisted.snapshot?.index ?? 0;
     this.#writes.reset(durable as Index);
     this.#termBarrier.reset(persisted.hardState.term);
@@ -195,7 +188,6 @@ export class NodeRuntime<State, Result = unknown> {
     this.#writes.reset(this.#writes.durableIndex);
     this.#termBarrier.dropHeld();
     this.#held.clear();
-    this.#snapshotIoQueue.length = 0;
     this.#emptyInbox();
   }
 
@@ -248,7 +240,7 @@ export class NodeRuntime<State, Result = unknown> {
     if (!writes.canStart) return;
     const { release, persisted } = this.#rules.durableAfterWrite;
     // Only up to the first snapshot chunk I/O that waits for some of them: it goes in between.
-    const effects = writes.takeUnwritten(this.#snapshotIoQueue[0]?.afterCount);
+    const effects = writes.takeUnwritten(this.#held.firstSnapshotIoAfter);
     const batch = this.#rules.merge(effects);
     const messages: Message[] = [];
     if (batch === null) {
@@ -286,10 +278,7 @@ export class NodeRuntime<State, Result = unknown> {
   *#snapshotIo(): TurnIo<Result> {
     const writes = this.#writes;
     if (writes.writing) return;
-    const queue = this.#snapshotIoQueue;
-    while (queue.length > 0 && queue[0]!.afterCount <= writes.durableCount) {
-      yield queue.shift()!.io;
-    }
+    for (const io of this.#held.takeSnapshotIo(writes.durableCount)) yield io;
   }
 
   /**
@@ -328,7 +317,7 @@ export class NodeRuntime<State, Result = unknown> {
           break;
         case "readSnapshotChunk":
         case "writeSnapshotChunk":
-          this.#snapshotIoQueue.push({ io: effect, afterCount: writes.steppedCount });
+          this.#held.snapshotIo(effect, writes.steppedCount);
           break;
         default:
           if (effect.type === "snapshotWanted") this.tracker.want(effect.index);
@@ -414,24 +403,4 @@ export class NodeRuntime<State, Result = unknown> {
       yield* this.#snapshotIo();
     }
   }
-}
-
-/**
- * The applies from the last restore on. Two snapshots received in one turn are written as one
- * batch holding only the later (group commit), and storage keeps only that one's bytes: the
- * earlier restore and the entries applied between are covered by the later snapshot anyway.
- */
-function fromLastRestore<T extends { readonly type: string }>(applies: readonly T[]): readonly T[] {
-  for (let i = applies.length - 1; i > 0; i--) {
-    if (applies[i]!.type === "restore") return applies.slice(i);
-  }
-  return applies;
-}
-
-/** The snapshot a `snapshot` event's step put in force (persisted), or null if it changed nothing. */
-function snapshotInForce(output: StepOutput<unknown>): Snapshot | null {
-  for (const effect of output.effects) {
-    if (effect.type === "persist" && effect.snapshot !== undefined) return effect.snapshot;
-  }
-  return null;
 }

@@ -4,6 +4,7 @@
 import type { Effect, PersistEffect } from "../effect.js";
 import type { Membership, Snapshot } from "../entry.js";
 import type { Index, Term } from "../ids.js";
+import type { StepOutput } from "./reducer.js";
 
 export type ApplyEffect = Extract<Effect, { type: "apply" }>;
 export type RestoreEffect = Extract<Effect, { type: "restore" }>;
@@ -56,3 +57,11 @@ export type TurnReport<Result> = {
   readonly work: TurnWork<Result>;
   readonly appliedIndex: Index;
 };
+
+/** The snapshot a `snapshot` event's step put in force (persisted), or null if it changed nothing. */
+export function snapshotInForce(output: StepOutput<unknown>): Snapshot | null {
+  for (const effect of output.effects) {
+    if (effect.type === "persist" && effect.snapshot !== undefined) return effect.snapshot;
+  }
+  return null;
+}
