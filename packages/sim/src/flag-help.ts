@@ -55,6 +55,8 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
   "election-timeout": "election timeout, in ticks",
   amnesia: "on a crash: chance the node comes back from an older backup or an empty data dir",
   "read-share": "share of gets served as reads without a log write (ReadIndex, lease, follower)",
+  "read-any-node":
+    "share of those reads sent to a random node, followers forwarding them (default 1/3)",
   "transfer-rate": "per tick: chance the leader is asked to hand leadership to a random node",
   "pause-rate":
     "per node per tick: chance its process pauses (GC, SIGSTOP): no ticks, no input (default 0)",
@@ -65,6 +67,8 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
     "per node per tick: chance its clock runs at the edge of --clock-skew, slow or fast, a while (default 0)",
   "timeout-now-fault":
     "per TimeoutNow sent: chance its leader is paused or cut off right after (default 0)",
+  "forwarded-read-crash":
+    "per read a follower forwards: chance it crashes and restarts within a latency each (default 0)",
   "client-stall-ms":
     "a request unanswered this long sends its client to whoever leads now (default 0: never)",
   "read-only-clients": "the first N clients only read (gets) (default 0)",

@@ -51,6 +51,8 @@ export type ClientOptions = {
   readonly retryBackoffMs: number;
   /** The share of gets issued as reads without a log write (SimulationOptions.readShare). */
   readonly readShare: number;
+  /** The share of reads sent to a random node (SimulationOptions.readAnyNodeShare). */
+  readonly readAnyNodeShare: number;
   /** Whether the nodes allow lease reads (then half the reads ask for one). */
   readonly leaseReads: boolean;
   /** A request unanswered this long sends its client to whoever leads now; 0: never. */

@@ -24,9 +24,9 @@ import type { HistoryOperation } from "./linearizability/history.js";
 // How a proposal settles is decided by the driver's own ProposalRegistry (@flotilla/core/runtime),
 // which each simulated node runs as createNode does: no settlement rule exists twice.
 // A get may instead be a read without a log write (SimulationOptions.readShare: the core's `read`
-// event, ReadIndex or a lease, sometimes sent to a random node whose core forwards it to the
-// leader), settled by the driver's ReadRegistry and answered from that node's state machine;
-// refused or cut short it is retried, never indeterminate (it changes nothing).
+// event, ReadIndex or a lease, some sent to a random node whose core forwards it to the leader:
+// `readAnyNodeShare`), settled by the driver's ReadRegistry and answered from that node's state
+// machine; refused or cut short it is retried, never indeterminate (it changes nothing).
 
 type Reply = Exclude<ProposalOutcome, { readonly kind: "unknown" }>;
 
@@ -267,9 +267,10 @@ export class KvClients {
 
   #sendAttempt(client: number, c: Client, op: Operation, delayMs: number): void {
     op.attempt++;
-    // A third of the reads go to a random node: a follower forwards them to its leader.
+    // Some reads go to a random node (a third unless set): a follower forwards them to its leader.
     const pinned = this.#clients.indexOf(c) < this.#options.readOnlyClients;
-    const anyNode = op.read !== null && !pinned && c.readPrng.chance(1 / 3);
+    const anyNode =
+      op.read !== null && !pinned && c.readPrng.chance(this.#options.readAnyNodeShare);
     op.node = anyNode ? c.readPrng.int(this.#host.nodeCount) : c.leaderGuess;
     op.proposed = false;
     op.reply = null;

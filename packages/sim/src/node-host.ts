@@ -6,7 +6,7 @@ import type { KvClients } from "./kv-clients.js";
 import type { MembershipChecker } from "./membership-checker.js";
 import type { MembershipTally } from "./membership-workload.js";
 import type { SimulationOptions } from "./options.js";
-import type { ProcessTarget } from "./process-faults.js";
+import type { ProcessTarget, RestartTarget } from "./process-faults.js";
 import type { SafetyChecker } from "./safety-checker.js";
 import type { ScheduleAt } from "./sim-storage.js";
 import type { SnapshotCrashes } from "./snapshot-crashes.js";
@@ -59,6 +59,8 @@ export interface NodeHost {
   faultsOn(): boolean;
   /** `node` just sent TimeoutNow (thesis §3.10): a process fault may hit it now (process-faults.ts). */
   afterTimeoutNow(node: ProcessTarget): void;
+  /** `node` just forwarded a read to its leader: it may crash and restart now (process-faults.ts). */
+  afterForwardedRead(node: RestartTarget): void;
   /** A fault crashes `node` now, tearing unsynced writes as the options allow (from `prng`). */
   crashNode(
     node: { crash(torn: Prng | null): void; forget(fromBackup: boolean): void },

@@ -11,13 +11,16 @@ import type { Prng } from "@flotilla/transport-memory";
 import type { NodeHost } from "./node-host.js";
 import type { NodeKv } from "./node-kv.js";
 import type { NodeSnapshotIo } from "./node-snapshot-io.js";
-import type { ProcessTarget } from "./process-faults.js";
+import type { ProcessTarget, RestartTarget } from "./process-faults.js";
 import type { SimStorage, StorageFailed } from "./sim-storage.js";
 
 /** What a node's turns need of the node. */
 export interface TurnNode<S> {
-  /** The node as the process faults see it: a TimeoutNow it sends may pause or cut it off. */
-  readonly process: ProcessTarget;
+  /**
+   * The node as the process faults see it: a TimeoutNow it sends may pause or cut it off, a read
+   * it forwards may crash and restart it.
+   */
+  readonly process: ProcessTarget & RestartTarget;
   readonly storage: SimStorage;
   readonly kv: NodeKv;
   readonly snapshotIo: NodeSnapshotIo;
@@ -181,6 +184,9 @@ export class NodeTurns<S> {
         }
         if (request.messages.some((m) => m.type === "timeoutNow")) {
           this.#host.afterTimeoutNow(node.process);
+        }
+        if (request.messages.some((m) => m.type === "readIndexRequest")) {
+          this.#host.afterForwardedRead(node.process);
         }
         return undefined;
       }

@@ -180,6 +180,11 @@ export type SimulationOptions = {
    */
   readonly readShare: number;
   /**
+   * The share of those reads sent to a random node rather than the one the client thinks leads
+   * (a follower forwards them to its leader: follower reads). Not drawn (1/3 unless set).
+   */
+  readonly readAnyNodeShare: number;
+  /**
    * Per running node per nominal tick: the chance that its process pauses (a long GC pause,
    * SIGSTOP, a VM descheduled) for up to `pauseMaxMs`: it neither ticks nor handles messages,
    * client requests or disk completions meanwhile, then wakes, where the driver's tick clock
@@ -201,6 +206,13 @@ export type SimulationOptions = {
    * unless set).
    */
   readonly timeoutNowFaultProbability: number;
+  /**
+   * Per read index request a follower sends (a forwarded read, thesis §6.4): the chance that it
+   * crashes within a network latency and restarts within another, so the leader's answer may reach
+   * its next life, which forwards reads of its own meanwhile (read-index.ts, rule 7: the new
+   * life must not take that answer for one of its requests). Not drawn (0 unless set).
+   */
+  readonly forwardedReadCrashProbability: number;
   /**
    * A client whose request got no answer for this many virtual ms asks the servers who leads and
    * goes there, as the example's client does (kv-clients.ts): a stalled read is asked again

@@ -6,9 +6,10 @@ import type { FaultView } from "./fault-view.js";
 // lease reads assume (thesis §6.4.1: bounded clock drift; `leaseSettings` in options.ts derives
 // the drift bound from `clockSkew`), so that a stale lease read they produce is a bug, not the
 // fault's: a process pause (the driver counts the time that passed when it wakes, tick-clock.ts),
-// a clock running at the edge of the skew bound for a while, and a leader paused or cut off right
-// after it sends TimeoutNow, when its successor may be elected at once (§3.10). Drawn from their
-// own PRNG stream, so runs without them replay as before.
+// a clock running at the edge of the skew bound for a while, a leader paused or cut off right
+// after it sends TimeoutNow, when its successor may be elected at once (§3.10), and a follower
+// that crashes right after it forwards a read and comes back before the answer (read-index.ts,
+// rule 7). Drawn from their own PRNG stream, so runs without them replay as before.
 
 /** What a process fault does to a node. */
 export interface ProcessTarget {
@@ -21,18 +22,29 @@ export interface ProcessTarget {
   setClockPeriod(periodMs: number): void;
 }
 
+/** What a crash and restart does to a node: a power loss, then a boot on what its disk holds. */
+export interface RestartTarget {
+  readonly up: boolean;
+  crash(torn: Prng | null): void;
+  forget(fromBackup: boolean): void;
+  restart(): void;
+}
+
 /** What the process faults need from the simulator. */
 export interface ProcessFaultHost extends FaultView<ProcessTarget> {
   /** Whether faults are still on (the liveness phase has not begun). */
   faultsOn(): boolean;
   /** Calls `callback` at `atMs` of virtual time. */
   scheduleAt(atMs: number, callback: () => void): void;
+  /** A fault crashes `node` now, tearing unsynced writes as the options allow (from `prng`). */
+  crashNode(node: RestartTarget, prng: Prng): void;
 }
 
 export class ProcessFaults {
   pauses = 0;
   clockFaults = 0;
   timeoutNowFaults = 0;
+  forwardedReadCrashes = 0;
   readonly #host: ProcessFaultHost;
   readonly #prng: Prng;
 
@@ -83,6 +95,31 @@ export class ProcessFaults {
       if (!host.faultsOn()) return; // the heal restored every link
       for (const from of cut) host.network.restoreLink(from, node.id);
       host.trace.fault(host.nowMs, `links to n${node.id} restored`);
+    });
+  }
+
+  /**
+   * `node`, a follower, just forwarded a read to its leader: it may crash within a latency and
+   * restart within another, while the leader's answer is still on its way. Its next life forwards reads of its own meanwhile, which that answer must not serve: it
+   * carries a read index chosen before they were asked (read-index.ts, rule 7).
+   */
+  afterForwardedRead(node: RestartTarget): void {
+    const host = this.#host;
+    const o = host.options;
+    const prng = this.#prng;
+    if (!host.faultsOn() || o.forwardedReadCrashProbability === 0) return;
+    if (!prng.chance(o.forwardedReadCrashProbability)) return;
+    this.forwardedReadCrashes++;
+    // Within a latency each: the answer is a round trip and a quorum round away, and the next
+    // life must be up and forwarding reads of its own when it arrives.
+    const upMs = prng.intBetween(0, o.latencyMaxMs);
+    const downMs = prng.intBetween(0, o.latencyMaxMs);
+    host.scheduleAt(host.nowMs + upMs, () => {
+      if (!host.faultsOn() || !node.up) return;
+      host.crashNode(node, prng);
+      host.scheduleAt(host.nowMs + downMs, () => {
+        if (!node.up) node.restart();
+      });
     });
   }
 

@@ -72,6 +72,7 @@ export function simulationResult(
         pauses: run.processFaults.pauses,
         clockFaults: run.processFaults.clockFaults,
         timeoutNowFaults: run.processFaults.timeoutNowFaults,
+        forwardedReadCrashes: run.processFaults.forwardedReadCrashes,
       },
       slowWrites: run.slowWrites,
       disksFilled: faults.disksFilled,

@@ -39,6 +39,7 @@ export function clientOptions(options: SimulationOptions): ClientOptions {
     operationTimeoutMs: options.operationTimeoutMs,
     retryBackoffMs: options.tickMs,
     readShare: options.readShare,
+    readAnyNodeShare: options.readAnyNodeShare,
     leaseReads: leaseSettings(options) !== null,
     stallMs: options.clientStallMs,
     readOnlyClients: options.readOnlyClients,

@@ -74,11 +74,13 @@ export type SimulationResult = {
     };
     /** The most probes a leader sent one peer in a second on its rejections without moving back. */
     readonly spinProbesPerSecondMax: number;
-    /** Process and clock faults (process-faults.ts): pauses, clock-rate faults, after TimeoutNow. */
+    /** Process and clock faults (process-faults.ts): pauses, clock rates, TimeoutNow, forwarded reads. */
     readonly processFaults: {
       readonly pauses: number;
       readonly clockFaults: number;
       readonly timeoutNowFaults: number;
+      /** Followers crashed right after forwarding a read (`forwardedReadCrashProbability`). */
+      readonly forwardedReadCrashes: number;
     };
     /** Snapshot files damaged at rest (`corruptionProbability`): of down nodes, and of a leader. */
     readonly corruptions: number;

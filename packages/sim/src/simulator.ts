@@ -254,6 +254,10 @@ class Simulation<S> implements NodeHost {
     this.processFaults.afterTimeoutNow(node);
   }
 
+  afterForwardedRead(node: Parameters<NodeHost["afterForwardedRead"]>[0]): void {
+    this.processFaults.afterForwardedRead(node);
+  }
+
   crashNode(node: Parameters<NodeHost["crashNode"]>[0], prng: Prng): void {
     this.#faults.crash(node, prng);
   }
@@ -333,6 +337,7 @@ class Simulation<S> implements NodeHost {
       faultsOn: () => this.#faults.on,
       scheduleAt: (atMs, callback) =>
         this.#events.queue.schedule(atMs, EventKind.callback, 0, 0, null, callback),
+      crashNode: (node, prng) => this.#faults.crash(node, prng),
     };
   }
 

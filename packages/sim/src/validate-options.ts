@@ -24,10 +24,12 @@ const probabilityFields = [
   "fsyncFailureProbability",
   "amnesiaProbability",
   "readShare",
+  "readAnyNodeShare",
   "pauseProbability",
   "slowApplyProbability",
   "clockFaultProbability",
   "timeoutNowFaultProbability",
+  "forwardedReadCrashProbability",
 ] as const;
 
 /** Checks every option; throws `SimulationOptionsError` naming the first bad one. */

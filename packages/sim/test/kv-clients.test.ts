@@ -43,6 +43,7 @@ function harness() {
       operationTimeoutMs: 1_000,
       retryBackoffMs: 10,
       readShare: 0,
+      readAnyNodeShare: 1 / 3,
       leaseReads: false,
       stallMs: 0,
       readOnlyClients: 0,

@@ -6,7 +6,8 @@ import { type ReadDefectName, readDefects, readJoinsRoundInFlight } from "./read
 import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 
 // Every rule of linearizable reads (packages/core/src/read-index.ts) is one the simulator can
-// break and catch: each defect is planted through the `core` seam (read-defects.ts), or the
+// break and catch (the numbering of forwarded reads across restarts too, since session 8: the
+// forwarded-read crash fault): each defect is planted through the `core` seam (read-defects.ts), or the
 // runtime's `rules` for the driver's batching of reads (readJoinsRoundInFlight), and a bounded
 // search over seeds, with half the gets served as reads (`readShare`), must find a linearizability
 // violation the shipped core does not have on the same seed. Pinned seeds first (they make the
@@ -59,6 +60,32 @@ const deposedLeaderServing: SimulationOverrides = {
   steps: 4000,
 };
 
+/**
+ * Follower reads across restarts (read-index.ts, rule 7): every read sent to a random node, a
+ * follower that crashes within a latency of forwarding one and is back within another (most of
+ * the time), and answers that may arrive late (half the messages up to 300 ms, reordered), so a
+ * leader's answer to one life reaches the next while it waits for reads of its own. Eight busy
+ * clients on one key acknowledge writes in between.
+ */
+const followerRestartingMidRead: SimulationOverrides = {
+  readShare: 1,
+  readAnyNodeShare: 1,
+  forwardedReadCrashProbability: 0.7,
+  nodeCount: 3,
+  clientCount: 8,
+  clientThinkMeanMs: 1,
+  keyCount: 1,
+  latencyTailProbability: 0.5,
+  latencyTailMaxMs: 300,
+  reorderProbability: 0.3,
+  partitionProbability: 0,
+  crashProbability: 0,
+  leaderFaultProbability: 0,
+  membershipProbability: 0,
+  transferProbability: 0,
+  steps: 6000,
+};
+
 const cases: readonly Case[] = [
   {
     defect: "readsBeforeNoopCommits",
@@ -85,6 +112,14 @@ const cases: readonly Case[] = [
     },
     pinned: [18],
     budget: 60,
+  },
+  {
+    // Every life numbering its forwarded reads from 1: the first reads of a restarted follower
+    // take the answers to its last life's, read indexes chosen before they were asked.
+    defect: "forwardedReadsNumberedFromOne",
+    overrides: followerRestartingMidRead,
+    pinned: [3, 4],
+    budget: 30,
   },
 ];
 

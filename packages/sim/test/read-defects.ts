@@ -104,11 +104,26 @@ export const leaseReadJoinsAcrossTicks: RuntimeRules = {
   readJoins: (_consistency, queued, now) => queued.generation === now.generation,
 };
 
+/**
+ * Rule 7 broken: every life of a node numbers its forwarded reads from 1, as if the seed of each
+ * start were the same. A follower that crashes with a read forwarded and restarts before the
+ * leader's answer arrives takes that answer, a read index chosen before it came back, for the
+ * first read of its new life; a write acknowledged in between is missing from what it serves.
+ */
+export const forwardedReadsNumberedFromOne: RaftCore<RaftStateInternals> = {
+  init(config, persisted) {
+    const state = init(config, persisted);
+    return { ...state, reads: { ...state.reads, nextRequestId: 1 } };
+  },
+  step,
+};
+
 export const readDefects = {
   readsWithoutQuorumRound,
   leaseLongerThanElectionTimeout,
   leaseKeptAfterTimeoutNow,
   readsBeforeNoopCommits,
+  forwardedReadsNumberedFromOne,
 } as const;
 
 export type ReadDefectName = keyof typeof readDefects;
