@@ -91,6 +91,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "loss-only": "run the loss phases alone (a lossless cluster, then one per --loss share)",
       "read-rounds":
         "how many times the three read phases run, interleaved; reads are their means (default 3)",
+      "http-floor":
+        "add a GET /health phase (HTTP, no Raft work) to each read round: reads.httpFloor, the bound",
       "put-only":
         "run only the file-storage PUT phases (etcd's after each), --rounds times: putRounds in the JSON",
       clients: "client counts of the --put-only phases, comma-separated (default 1,16,64)",

@@ -22,6 +22,8 @@ export type ReadConsistency = "readIndex" | "lease" | "log";
 export type KvPutter = {
   put(key: string, value: Buffer): Promise<void>;
   get(key: string, consistency: ReadConsistency): Promise<void>;
+  /** GET /health: an HTTP request that does no Raft work (bench kv's `--http-floor`). */
+  health(): Promise<void>;
   close(): void;
 };
 
@@ -77,6 +79,7 @@ export function kvPutter(servers: readonly string[], deadlineMs = 5000): KvPutte
         `/kv/${encodeURIComponent(key)}?consistency=${consistency}`,
         null,
       ),
+    health: () => call("GET health", "GET", "/health", null),
     close: () => void http.destroy(),
   };
 }

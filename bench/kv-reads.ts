@@ -9,6 +9,12 @@
 // and the Raft datagrams the cluster sent per read (the servers' transport counters). A ReadIndex
 // read that shares its heartbeat round with others costs a fraction of a datagram; one that
 // costs a datagram of its own shows here.
+//
+// With `--http-floor`, a fourth phase joins each round: 64 clients asking GET /health, a request
+// that does no Raft work at all (no log, no round, no lease; the same server, the same HTTP
+// client). No read mode can beat it, so its rate over the log reads' bounds what ReadIndex can
+// reach on this machine (`httpFloor.toLog`), and its cost per request is the HTTP's share of a
+// read's.
 import { readFile } from "node:fs/promises";
 import { closedLoop, type PhaseResult } from "./closed-loop.js";
 import type { ReadConsistency } from "./kv-http.js";
@@ -22,6 +28,8 @@ export type ReadTarget = {
   pids(): readonly number[];
   /** Raft datagrams sent so far, summed over the servers that answer. */
   sentDatagrams(): Promise<number>;
+  /** GET /health at the server that answers reads: HTTP and nothing else (`httpFloor`). */
+  health(): Promise<void>;
 };
 
 /** The read phases' settings (bench kv's). */
@@ -34,6 +42,8 @@ export type ReadSettings = {
    * profile taken with `--cpu-prof` can be cut to one phase.
    */
   readonly printWindows: boolean;
+  /** Add the GET /health phase to each round (`--http-floor`). */
+  readonly httpFloor: boolean;
 };
 
 /** What one read cost, over a phase's measured window. */
@@ -50,21 +60,22 @@ type Sample = { readonly serverUs: number; readonly clientUs: number; readonly d
 
 const consistencies = ["log", "readIndex", "lease"] as const;
 
+/** A read phase's requests: GETs of one consistency, or GET /health (the HTTP floor). */
+type Mode = ReadConsistency | "health";
+
 /**
  * The three read phases, interleaved and repeated `readRounds` times: `{ log, readIndex, lease }`,
  * the mean ops/s of each, the ratios of ReadIndex and lease to log reads (of the sums), and
  * `cost`, each consistency's CPU per read and datagrams per read (of the sums over the rounds).
  */
 export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[]) {
-  const ops: Record<ReadConsistency, number> = { log: 0, readIndex: 0, lease: 0 };
-  const used: Record<ReadConsistency, Sample> = {
-    log: { serverUs: 0, clientUs: 0, datagrams: 0 },
-    readIndex: { serverUs: 0, clientUs: 0, datagrams: 0 },
-    lease: { serverUs: 0, clientUs: 0, datagrams: 0 },
-  };
-  const counted: Record<ReadConsistency, number> = { log: 0, readIndex: 0, lease: 0 };
+  const ops: Record<Mode, number> = { log: 0, readIndex: 0, lease: 0, health: 0 };
+  const none = { serverUs: 0, clientUs: 0, datagrams: 0 };
+  const used: Record<Mode, Sample> = { log: none, readIndex: none, lease: none, health: none };
+  const counted: Record<Mode, number> = { log: 0, readIndex: 0, lease: 0, health: 0 };
+  const modes: readonly Mode[] = s.httpFloor ? [...consistencies, "health"] : consistencies;
   for (let round = 1; round <= s.readRounds; round++) {
-    for (const consistency of consistencies) {
+    for (const consistency of modes) {
       const { result, sample, window } = await readPhase(target, consistency, s);
       ops[consistency] += result.opsPerSec;
       const completed = result.opsPerSec * (s.durationMs / 1000);
@@ -77,7 +88,8 @@ export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[
       };
       const ours = { ...result, leaderChanges: 0 };
       const perRead = costOf(sample, completed);
-      const label = `file, 64 clients, GET by ${consistency}${s.readRounds > 1 ? ` #${round}` : ""}`;
+      const what = consistency === "health" ? "GET /health" : `GET by ${consistency}`;
+      const label = `file, 64 clients, ${what}${s.readRounds > 1 ? ` #${round}` : ""}`;
       rows.push({ label, ours, etcd: null });
       const at = s.printWindows ? ` (profile window ${window.startUs}-${window.endUs} µs)` : "";
       console.log(
@@ -85,8 +97,9 @@ export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[
       );
     }
   }
-  const mean = (c: ReadConsistency) => Math.round(ops[c] / s.readRounds);
-  const ratio = (c: ReadConsistency) => round2(ops[c] / Math.max(1, ops.log));
+  const mean = (c: Mode) => Math.round(ops[c] / s.readRounds);
+  const ratio = (c: Mode) => round2(ops[c] / Math.max(1, ops.log));
+  const floor = { opsPerSec: mean("health"), toLog: ratio("health") };
   return {
     log: mean("log"),
     readIndex: mean("readIndex"),
@@ -99,18 +112,22 @@ export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[
       readIndex: costOf(used.readIndex, counted.readIndex),
       lease: costOf(used.lease, counted.lease),
     },
+    ...(s.httpFloor ? { httpFloor: { ...floor, cost: costOf(used.health, counted.health) } } : {}),
   };
 }
 
-/** 64 clients reading the keys the PUT phases wrote, with one read consistency. */
-async function readPhase(target: ReadTarget, consistency: ReadConsistency, s: ReadSettings) {
+/** 64 clients reading the keys the PUT phases wrote, with one read consistency (or /health). */
+async function readPhase(target: ReadTarget, consistency: Mode, s: ReadSettings) {
   const samples: Promise<Sample>[] = [];
   const window = { startUs: 0, endUs: 0 };
   const result: PhaseResult = await closedLoop({
     clients: 64,
     warmupMs: s.warmupMs,
     durationMs: s.durationMs,
-    request: (client, seq) => target.get(`bench-${client}-${seq % 128}`, consistency),
+    request: (client, seq) =>
+      consistency === "health"
+        ? target.health()
+        : target.get(`bench-${client}-${seq % 128}`, consistency),
     window: {
       start: () => {
         window.startUs = monotonicUs();

@@ -10,7 +10,9 @@
 //                   repeated `--read-rounds` times (default 3): `reads` in ops/s (the mean over
 //                   the rounds) and `readIndexToLog`, `leaseToLog`, ratios of the sums, which hold
 //                   on a shared machine where single figures do not; `cost`, each one's CPU per
-//                   read on the servers and in the client, and datagrams per read (kv-reads.ts)
+//                   read on the servers and in the client, and datagrams per read (kv-reads.ts);
+//                   with --http-floor, a GET /health phase in each round (HTTP, no Raft work:
+//                   what no read mode can beat)
 //   file storage, 64 clients, healthy and then with one follower SIGKILLed, back to back (the
 //                   share of the healthy rate is taken from these two, a minute apart at most)
 //   memory storage (a fresh cluster), 1 / 16 / 64 clients
@@ -47,6 +49,8 @@ type Settings = {
   readonly serverArgs: readonly string[];
   /** How many times the three read phases run, interleaved (log, ReadIndex, lease, log, ...). */
   readonly readRounds: number;
+  /** A GET /health phase in each read round (`--http-floor`, kv-reads.ts). */
+  readonly httpFloor: boolean;
   /** Where every server writes a V8 CPU profile (`--cpu-prof DIR`), or null. */
   readonly cpuProfDir: string | null;
   /** Where the servers record a traced 1-client phase (`--put-only --trace DIR`), or null. */
@@ -61,7 +65,7 @@ type Target = {
   get?(key: string, consistency: ReadConsistency): Promise<void>;
   /** The highest term any running node reports (Flotilla only). */
   term?(): Promise<number>;
-  /** What the read phases measure besides reads (Flotilla only). */
+  /** What the read phases measure besides reads, and the HTTP floor's request (Flotilla only). */
   readCosts?: Omit<ReadTarget, "get">;
   /** The server processes, whose CPU per request the `--put-only` phases report. */
   pids?(): number[];
@@ -106,6 +110,7 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
     term: async () => Math.max(0, ...(await cluster.statuses()).map((st) => st.term)),
     pids: () => ids.map((id) => cluster.pid(id)).filter((pid) => pid !== null),
     readCosts: {
+      health: putter.health,
       pids: () => ids.map((id) => cluster.pid(id)).filter((pid) => pid !== null),
       sentDatagrams: async () =>
         (await cluster.statuses()).reduce((sum, st) => sum + st.transport.sentDatagrams, 0),
@@ -128,7 +133,8 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
 /** The read phases' settings. */
 function readSettings(s: Settings): ReadSettings {
   const { warmupMs, durationMs, readRounds } = s;
-  return { warmupMs, durationMs, readRounds, printWindows: s.cpuProfDir !== null };
+  const printWindows = s.cpuProfDir !== null;
+  return { warmupMs, durationMs, readRounds, printWindows, httpFloor: s.httpFloor };
 }
 
 /** The Flotilla target as the read phases want it. */
@@ -211,6 +217,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       "reads-only": { type: "boolean", default: false },
       "loss-only": { type: "boolean", default: false },
       "read-rounds": { type: "string", default: "3" },
+      "http-floor": { type: "boolean", default: false },
       "put-only": { type: "boolean", default: false },
       clients: { type: "string", default: "1,16,64" },
       rounds: { type: "string", default: "1" },
@@ -228,6 +235,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     losses: values.loss === undefined ? [] : values.loss.split(",").map(Number),
     serverArgs: values["server-args"].split(" ").filter((arg) => arg !== ""),
     readRounds: Number(values["read-rounds"]),
+    httpFloor: values["http-floor"] === true,
     cpuProfDir: values["cpu-prof"] ?? null,
     traceDir: values.trace ?? null,
     dir,
