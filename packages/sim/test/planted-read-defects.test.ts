@@ -118,7 +118,7 @@ const cases: readonly Case[] = [
     // take the answers to its last life's, read indexes chosen before they were asked.
     defect: "forwardedReadsNumberedFromOne",
     overrides: followerRestartingMidRead,
-    pinned: [3, 4],
+    pinned: [1],
     budget: 30,
   },
 ];
