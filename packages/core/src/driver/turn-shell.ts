@@ -60,13 +60,22 @@ export class TurnShell<State, Result> {
     this.#lastCommit = index;
   }
 
-  /** Starts a turn after the current job, so events arriving together share it. */
+  /**
+   * Starts a turn once the I/O events ready now are handled (`Scheduler.afterIo`), so events
+   * arriving together share it: with asynchronous writes nothing else holds a turn back, and a
+   * turn per request cost a datagram to each follower and back per proposal (issue #10).
+   */
   kick(): void {
     const parts = this.#parts;
     if (!parts.running() || this.#turn !== null || this.#kickQueued) return;
     if (!parts.runtime.hasWork) return;
     this.#kickQueued = true;
-    parts.scheduler.queueMicrotask(() => {
+    const { scheduler } = parts;
+    const later = (callback: () => void) =>
+      scheduler.afterIo !== undefined
+        ? scheduler.afterIo(callback)
+        : scheduler.queueMicrotask(callback);
+    later(() => {
       this.#kickQueued = false;
       if (!parts.running() || this.#turn !== null) return;
       // Cleared in a later microtask (never synchronously, even if there was nothing to do), then
