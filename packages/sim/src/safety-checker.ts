@@ -90,6 +90,13 @@ export class SafetyChecker {
     durable: LogMirror,
   ): void {
     const view = this.#view(node);
+    // A win of a term this node's disk never held was taken back with the write that lost it:
+    // a sole voter wins in the step that starts its election, and the term barrier keeps it from
+    // acting until that term is durable (driver/term-barrier.ts). Forgotten, so the node's own
+    // later vote in that term (it starts again below it) is not taken for a second leader.
+    for (const [term, leader] of this.#leaderOfTerm) {
+      if (leader === node && term > hardState.term) this.#leaderOfTerm.delete(term);
+    }
     view.mirror.copyFrom(durable);
     view.role = "follower";
     view.roleTerm = hardState.term;

@@ -33,6 +33,22 @@ describe("election safety", () => {
     c.observe(2, [role("leader", 4, "3")]);
     expect(c.violation).toMatchObject({ kind: "electionSafety", node: "3" });
   });
+
+  // pnpm sim --seed 1 --steps 200000 --nodes 5: the sole voter n1 won term 62 in one step, its
+  // write failed before the term was on disk, and it came back in term 61 and voted n5 in.
+  it("forgets a win whose term the node's disk never held, and only that", () => {
+    const c = new SafetyChecker(ids);
+    c.observe(0, [role("leader", 62, "1")]);
+    c.restarted(0, hard(61, "2", 0), null, new LogMirror());
+    c.observe(1, [role("leader", 62, "2")]);
+    expect(c.violation).toBeNull();
+
+    const durable = new SafetyChecker(ids);
+    durable.observe(0, [role("leader", 62, "1"), persist({ hardState: hard(62, "1", 0) })]);
+    durable.restarted(0, hard(62, "1", 0), null, new LogMirror());
+    durable.observe(1, [role("leader", 62, "2")]);
+    expect(durable.violation).toMatchObject({ kind: "electionSafety", node: "2" });
+  });
 });
 
 describe("leader append-only", () => {
