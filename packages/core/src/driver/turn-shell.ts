@@ -71,21 +71,22 @@ export class TurnShell<State, Result> {
     if (!parts.runtime.hasWork) return;
     this.#kickQueued = true;
     const { scheduler } = parts;
-    const later = (callback: () => void) =>
-      scheduler.afterIo !== undefined
-        ? scheduler.afterIo(callback)
-        : scheduler.queueMicrotask(callback);
-    later(() => {
-      this.#kickQueued = false;
-      if (!parts.running() || this.#turn !== null) return;
-      // Cleared in a later microtask (never synchronously, even if there was nothing to do), then
-      // kicked again for whatever arrived between the last turn and now.
-      this.#turn = this.#runTurns().then(() => {
-        this.#turn = null;
-        this.kick();
-      });
-    });
+    if (scheduler.afterIo !== undefined) scheduler.afterIo(this.#startTurns);
+    else scheduler.queueMicrotask(this.#startTurns);
   }
+
+  /** The queued kick: runs turns while there is work, unless a turn started meanwhile. */
+  readonly #startTurns = (): void => {
+    const parts = this.#parts;
+    this.#kickQueued = false;
+    if (!parts.running() || this.#turn !== null) return;
+    // Cleared in a later microtask (never synchronously, even if there was nothing to do), then
+    // kicked again for whatever arrived between the last turn and now.
+    this.#turn = this.#runTurns().then(() => {
+      this.#turn = null;
+      this.kick();
+    });
+  };
 
   /** Resolves once the turn running (if any), then the write in flight (if any), are done. */
   async quiet(): Promise<void> {
