@@ -2,6 +2,7 @@
 // or a worker thread per node): closed-loop lanes that keep W proposals in flight at the leader
 // and time each one from propose() to its promise settling (committed and applied there), and
 // the nodes' storage.
+import { PerformanceObserver } from "node:perf_hooks";
 import { type FlotillaNode, MemoryStorage, type PersistBatch, type Storage } from "@flotilla/core";
 import { type Clock, percentile } from "./delay-line.js";
 import { OffHeapStorage } from "./off-heap-storage.js";
@@ -46,31 +47,96 @@ export function benchStorage(offHeap: boolean, writeMs: number, clock: Clock): S
 
 export type Phase = Awaited<ReturnType<typeof phase>>;
 
+/** The garbage collector's pauses in the threads that run nodes, since the last count. */
+export type GcPauses = {
+  /** Pauses of this thread's collector (every kind), summed, in ms. */
+  readonly totalMs: number;
+  readonly count: number;
+  /** The longest pause, in ms. */
+  readonly maxMs: number;
+};
+
 /**
- * A phase with the lateness of the messages the delay lines delivered meanwhile, and the CPU the
- * whole process (every thread, the garbage collector's included) used per commit.
+ * Counts this thread's garbage-collection pauses (each one holds up every node of the thread and
+ * every commit in flight there): `take` returns what was counted since the last `take`.
+ */
+export class GcMeter {
+  readonly #observer: PerformanceObserver;
+  #pauses: GcPauses = { totalMs: 0, count: 0, maxMs: 0 };
+
+  constructor() {
+    this.#observer = new PerformanceObserver((list) => this.#count(list.getEntries()));
+    this.#observer.observe({ entryTypes: ["gc"] });
+  }
+
+  take(): GcPauses {
+    // Entries not yet handed to the callback (it runs later, in a task of its own).
+    this.#count(this.#observer.takeRecords());
+    const pauses = this.#pauses;
+    this.#pauses = { totalMs: 0, count: 0, maxMs: 0 };
+    return pauses;
+  }
+
+  stop(): void {
+    this.#observer.disconnect();
+  }
+
+  #count(entries: readonly { readonly duration: number }[]): void {
+    let { totalMs, count, maxMs } = this.#pauses;
+    for (const { duration } of entries) {
+      totalMs += duration;
+      count += 1;
+      maxMs = Math.max(maxMs, duration);
+    }
+    this.#pauses = { totalMs, count, maxMs };
+  }
+}
+
+/** What the threads that run nodes report after a phase: their delay lines' lateness, their GC. */
+export type LineStats = { readonly lateMs: readonly number[]; readonly gc: GcPauses };
+
+/** The GC pauses of several threads as one: summed, the longest of all. */
+export function sumGc(pauses: readonly GcPauses[]): GcPauses {
+  return {
+    totalMs: pauses.reduce((sum, p) => sum + p.totalMs, 0),
+    count: pauses.reduce((sum, p) => sum + p.count, 0),
+    maxMs: Math.max(0, ...pauses.map((p) => p.maxMs)),
+  };
+}
+
+/**
+ * A phase with the lateness of the messages the delay lines delivered meanwhile, the CPU the
+ * whole process (every thread, the garbage collector's included) used per commit, and the pauses
+ * of the collectors of the threads that run nodes (per commit, count, longest).
  */
 export type PhaseResult = Phase & {
   readonly lateP50Ms: number;
   readonly lateP99Ms: number;
   readonly cpuUsPerCommit: number;
+  readonly gcUsPerCommit: number;
+  readonly gcPauses: number;
+  readonly gcMaxMs: number;
 };
 
-/** Runs `measure` (a phase) and adds its delay lines' lateness and the process's CPU. */
+/** Runs `measure` (a phase) and adds its delay lines' lateness, the GC and the process's CPU. */
 export async function measured(
   measure: () => Promise<Phase>,
-  takeLateness: () => Promise<readonly number[]>,
+  takeLineStats: () => Promise<LineStats>,
 ): Promise<PhaseResult> {
-  await takeLateness();
+  await takeLineStats();
   const cpuBefore = process.cpuUsage();
   const result = await measure();
   const cpu = process.cpuUsage(cpuBefore);
-  const lateMs = await takeLateness();
+  const { lateMs, gc } = await takeLineStats();
+  const commits = Math.max(1, result.commits);
   return {
     ...result,
     lateP50Ms: percentile(lateMs, 0.5),
     lateP99Ms: percentile(lateMs, 0.99),
-    cpuUsPerCommit: (cpu.user + cpu.system) / Math.max(1, result.commits),
+    cpuUsPerCommit: (cpu.user + cpu.system) / commits,
+    gcUsPerCommit: (gc.totalMs * 1000) / commits,
+    gcPauses: gc.count,
+    gcMaxMs: gc.maxMs,
   };
 }
 

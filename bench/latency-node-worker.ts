@@ -16,7 +16,7 @@ import {
 } from "@flotilla/core";
 import { Counter } from "./counter.js";
 import { DelayLine, mulberry32, type Waiting } from "./delay-line.js";
-import { benchStorage, phase, realClock } from "./latency-lanes.js";
+import { benchStorage, GcMeter, type LineStats, phase, realClock } from "./latency-lanes.js";
 
 /** What the main thread gives each node's worker. */
 export type NodeWorkerData = {
@@ -45,7 +45,7 @@ export type NodeWorkerRequest =
       readonly seconds: number;
       readonly thinkMs: number;
     }
-  | { readonly type: "lateness" }
+  | { readonly type: "lineStats" }
   | { readonly type: "stop" };
 
 export type NodeWorkerReply =
@@ -54,7 +54,7 @@ export type NodeWorkerReply =
   | { readonly type: "status"; readonly role: string; readonly term: number }
   | { readonly type: "rtt"; readonly samplesMs: readonly number[] }
   | { readonly type: "phase"; readonly result: Awaited<ReturnType<typeof phase>> }
-  | { readonly type: "lateness"; readonly lateMs: readonly number[] }
+  | ({ readonly type: "lineStats" } & LineStats)
   | { readonly type: "stop" };
 
 /** What crosses a peer port: a Raft message, or a ping of the round-trip measurement. */
@@ -67,6 +67,7 @@ const port = parentPort!;
 /** The wall clock every thread shares, in ms; `performance.now()` counts from each thread's start. */
 const wallNow = () => performance.timeOrigin + performance.now();
 const line = new DelayLine(data.delayMs, realClock, data.waiting);
+const gc = new GcMeter();
 const handlers: ((message: Message) => void)[] = [];
 const pongWaiters: (() => void)[] = [];
 
@@ -156,10 +157,11 @@ async function answer(request: NodeWorkerRequest): Promise<NodeWorkerReply> {
       const result = await phase(target, request.inflight, lanes, request.seconds, realClock, run);
       return { type: "phase", result };
     }
-    case "lateness":
-      return { type: "lateness", lateMs: line.takeLateness() };
+    case "lineStats":
+      return { type: "lineStats", lateMs: line.takeLateness(), gc: gc.take() };
     case "stop":
       await node.stop();
+      gc.stop();
       for (const peer of Object.values(data.ports)) peer.close();
       return { type: "stop" };
     default: {

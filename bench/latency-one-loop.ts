@@ -13,6 +13,7 @@ import {
 } from "./delay-line.js";
 import {
   benchStorage,
+  GcMeter,
   type Lanes,
   measured,
   type PhaseResult,
@@ -72,10 +73,14 @@ export async function runInOneLoop(
   };
   const lanes: Lanes = { delayMs, thinkMs: settings.thinkMs, draw: mulberry32(7) };
   const phases: PhaseResult[] = [];
+  const gc = new GcMeter();
   for (const inflight of settings.inflights) {
     const measure = () => phase(target, inflight, lanes, settings.seconds, clock, run);
-    phases.push(await measured(measure, async () => line.takeLateness()));
+    phases.push(
+      await measured(measure, async () => ({ lateMs: line.takeLateness(), gc: gc.take() })),
+    );
   }
+  gc.stop();
   const leaderChanged = nodes[0]!.status().term !== term || nodes[0]!.status().role !== "leader";
   for (const node of nodes) await run(node.stop());
   return { measuredMs, phases, leaderChanged };

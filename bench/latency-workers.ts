@@ -7,7 +7,7 @@
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import type { NodeId } from "@flotilla/core";
 import { percentile, type Waiting } from "./delay-line.js";
-import { measured, type PhaseResult } from "./latency-lanes.js";
+import { measured, type PhaseResult, sumGc } from "./latency-lanes.js";
 import type { NodeWorkerData, NodeWorkerReply, NodeWorkerRequest } from "./latency-node-worker.js";
 import type { RunResult, Settings } from "./latency-one-loop.js";
 
@@ -142,11 +142,11 @@ export async function runOnWorkers(run: WorkersRun): Promise<RunResult> {
       const { seconds, thinkMs } = run;
       const measure = async () =>
         (await leader.ask({ type: "phase", inflight, seconds, thinkMs })).result;
-      const takeLateness = async () =>
-        (await Promise.all(threads.map((t) => t.ask({ type: "lateness" })))).flatMap(
-          (reply) => reply.lateMs,
-        );
-      phases.push(await measured(measure, takeLateness));
+      const takeLineStats = async () => {
+        const replies = await Promise.all(threads.map((t) => t.ask({ type: "lineStats" })));
+        return { lateMs: replies.flatMap((r) => r.lateMs), gc: sumGc(replies.map((r) => r.gc)) };
+      };
+      phases.push(await measured(measure, takeLineStats));
     }
     const after = await leader.ask({ type: "status" });
     await Promise.all(threads.map((t) => t.ask({ type: "stop" })));

@@ -90,7 +90,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }));
   for (const r of rows) {
     console.log(
-      `  ${String(r.inflight).padStart(2)} in flight ${String(r.opsPerSec).padStart(7)} ops/s   p50 ${r.p50Ms.toFixed(2)} ms (${r.p50Rtt.toFixed(2)}x RTT)   p99 ${r.p99Ms.toFixed(2)} ms (${r.p99Rtt.toFixed(2)}x RTT)   ${(100 * r.perRttShare).toFixed(0)}% of ${r.inflight} per RTT   lowest second ${r.minPerSecond}   errors ${r.errors}   leader changes ${r.leaderChanges}   messages late p50 ${r.lateP50Ms.toFixed(2)} p99 ${r.lateP99Ms.toFixed(2)} ms   CPU ${r.cpuUsPerCommit.toFixed(0)} µs/commit`,
+      `  ${String(r.inflight).padStart(2)} in flight ${String(r.opsPerSec).padStart(7)} ops/s   p50 ${r.p50Ms.toFixed(2)} ms (${r.p50Rtt.toFixed(2)}x RTT)   p99 ${r.p99Ms.toFixed(2)} ms (${r.p99Rtt.toFixed(2)}x RTT)   ${(100 * r.perRttShare).toFixed(0)}% of ${r.inflight} per RTT   lowest second ${r.minPerSecond}   errors ${r.errors}   leader changes ${r.leaderChanges}   messages late p50 ${r.lateP50Ms.toFixed(2)} p99 ${r.lateP99Ms.toFixed(2)} ms   CPU ${r.cpuUsPerCommit.toFixed(0)} µs/commit   GC ${r.gcUsPerCommit.toFixed(0)} µs/commit (${r.gcPauses} pauses, longest ${r.gcMaxMs.toFixed(1)} ms)`,
     );
   }
   if (leaderChanged) console.log("  NB: the leader changed during the run");
@@ -111,6 +111,9 @@ export async function main(argv: readonly string[]): Promise<void> {
         lateP50Ms: round(r.lateP50Ms),
         lateP99Ms: round(r.lateP99Ms),
         cpuUsPerCommit: Math.round(r.cpuUsPerCommit),
+        gcUsPerCommit: Math.round(r.gcUsPerCommit),
+        gcPauses: r.gcPauses,
+        gcMaxMs: round(r.gcMaxMs),
       },
     ]),
   );
