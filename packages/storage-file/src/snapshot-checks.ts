@@ -4,6 +4,7 @@
 
 import { crc32 } from "node:zlib";
 import type { Snapshot, SnapshotStream, StoredSnapshot } from "@flotilla/core";
+import { crc32Combine, crc32ShiftFor } from "./crc32-combine.js";
 import { StorageCorruptionError } from "./errors.js";
 import type { ReadableFile } from "./fs.js";
 import type { FileStorageRules } from "./storage-rules.js";
@@ -53,27 +54,27 @@ export async function checkedRead(
 
 /**
  * Streams an open snapshot file's bytes, closing it at the end; rejects with
- * StorageCorruptionError once they prove not to be `expected`'s (size and CRC-32).
+ * StorageCorruptionError once they prove not to be `expected`'s (size and CRC-32). `blocks`
+ * takes the bytes' block CRC-32s in the same pass (the whole CRC-32 is combined from them).
  */
 export async function* readWhole(
   file: ReadableFile,
   path: string,
   expected: StoredSnapshot,
   rules: FileStorageRules,
+  blocks = new BlockChecksums(),
 ): SnapshotStream {
-  let checksum = 0;
-  let offset = 0;
   try {
-    while (offset < file.size) {
-      const slice = await file.read(offset, readSliceBytes);
+    while (blocks.size < file.size) {
+      const slice = await file.read(blocks.size, readSliceBytes);
       if (slice.byteLength === 0) break;
-      checksum = crc32(slice, checksum);
-      offset += slice.byteLength;
+      blocks.add(slice);
       yield slice;
     }
   } finally {
     await file.close();
   }
+  const { size: offset, checksum } = blocks;
   if (offset === 0) yield new Uint8Array(0);
   if (!rules.snapshotIntact(expected, { size: offset, checksum })) {
     // A whole-file checksum cannot say where: the damage is somewhere from byte 0 on.
@@ -85,14 +86,20 @@ export async function* readWhole(
   }
 }
 
+/** The shift that appending a whole block applies to the CRC-32 of the bytes before it. */
+const blockShift = crc32ShiftFor(checkBlockBytes);
+
 /**
- * The CRC-32 of each `checkBlockBytes` block of a snapshot's bytes, taken as they pass in order.
+ * The CRC-32 of each `checkBlockBytes` block of a snapshot's bytes, taken as they pass in order,
+ * and of all of them (`size`, `checksum`): one pass over the bytes for both (crc32-combine.ts).
  * Recording them on the way in, not by reading the file whole before its first chunk is sent,
  * spares a leader a pass over hundreds of megabytes (one 64 KiB read at a time) while a follower
  * waits for its first chunk of every new snapshot (issue 11).
  */
 export class BlockChecksums {
   readonly #done: number[] = [];
+  /** The CRC-32 of the whole blocks done. */
+  #doneCrc = 0;
   #crc = 0;
   #filled = 0;
 
@@ -104,10 +111,22 @@ export class BlockChecksums {
       at += take;
       if (this.#filled === checkBlockBytes) {
         this.#done.push(this.#crc);
+        this.#doneCrc = crc32Combine(this.#doneCrc, this.#crc, blockShift);
         this.#crc = 0;
         this.#filled = 0;
       }
     }
+  }
+
+  /** The bytes added so far. */
+  get size(): number {
+    return this.#done.length * checkBlockBytes + this.#filled;
+  }
+
+  /** The CRC-32 of the bytes added so far (as node:zlib's crc32 over them all). */
+  get checksum(): number {
+    if (this.#filled === 0) return this.#doneCrc;
+    return crc32Combine(this.#doneCrc, this.#crc, crc32ShiftFor(this.#filled));
   }
 
   finish(): Uint32Array {

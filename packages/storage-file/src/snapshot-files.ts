@@ -21,7 +21,6 @@
 // the final fsync does not write hundreds of megabytes in one go.
 
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
 import {
   type Index,
   InvalidPersistError,
@@ -57,8 +56,7 @@ type Incoming = {
   readonly file: WritableFile;
   /** Syncs it in the background as chunks arrive (background-sync.ts). */
   readonly syncing: BackgroundSync;
-  size: number;
-  checksum: number;
+  /** The bytes received so far: their size, CRC-32 and block CRC-32s, in one pass. */
   readonly blocks: BlockChecksums;
 };
 
@@ -131,7 +129,9 @@ export class SnapshotFiles {
     const blocks = new BlockChecksums();
     try {
       // Read to check (the bytes themselves are streamed again when restored).
-      for await (const slice of readWhole(file, path, inForce, this.#rules)) blocks.add(slice);
+      for await (const _slice of readWhole(file, path, inForce, this.#rules, blocks)) {
+        // only checked here (their block CRC-32s recorded on the way)
+      }
     } catch (error) {
       if (!(error instanceof StorageCorruptionError)) throw error;
       await this.#quarantine(inForce.index);
@@ -165,15 +165,11 @@ export class SnapshotFiles {
     const file = await this.#fs.openWritable(temp, "create");
     const syncing = new BackgroundSync(file);
     const blocks = new BlockChecksums();
-    let size = 0;
-    let checksum = 0;
     try {
       for await (const slice of data) {
         usable();
-        await file.write(slice, size);
+        await file.write(slice, blocks.size);
         syncing.wrote(slice.byteLength);
-        size += slice.byteLength;
-        checksum = crc32(slice, checksum);
         blocks.add(slice);
       }
       await syncing.finish();
@@ -184,6 +180,7 @@ export class SnapshotFiles {
     usable();
     await this.#fs.rename(temp, this.#path(name));
     await this.#fs.syncDir(this.#dir);
+    const { size, checksum } = blocks;
     this.#stored.set(index, { size, checksum, blocks: blocks.finish() });
     if (this.#damagedHeld?.index === index) this.#damagedHeld = null;
     return { size, checksum };
@@ -196,25 +193,16 @@ export class SnapshotFiles {
       const path = this.#path(incomingFileName(snapshot.index));
       const file = await this.#fs.openWritable(path, "create");
       const syncing = new BackgroundSync(file);
-      this.#incoming = {
-        index: snapshot.index,
-        file,
-        syncing,
-        size: 0,
-        checksum: 0,
-        blocks: new BlockChecksums(),
-      };
+      this.#incoming = { index: snapshot.index, file, syncing, blocks: new BlockChecksums() };
     }
     const incoming = this.#incoming;
-    if (incoming === null || incoming.index !== snapshot.index || incoming.size !== offset) {
+    if (incoming === null || incoming.index !== snapshot.index || incoming.blocks.size !== offset) {
       throw new InvalidPersistError(
         `snapshot chunk of ${snapshot.index} at offset ${offset} does not continue the one being received`,
       );
     }
     await incoming.file.write(data, offset);
     incoming.syncing.wrote(data.byteLength);
-    incoming.size += data.byteLength;
-    incoming.checksum = crc32(data, incoming.checksum);
     incoming.blocks.add(data);
   }
 
@@ -229,7 +217,7 @@ export class SnapshotFiles {
     const damaged = this.#damagedHeld;
     if (damaged?.index === snapshot.index && matches(snapshot, damaged)) return;
     const incoming = this.#incoming;
-    if (incoming?.index === snapshot.index && matches(snapshot, incoming)) return;
+    if (incoming?.index === snapshot.index && matches(snapshot, incoming.blocks)) return;
     throw new InvalidPersistError(
       `no stored bytes for snapshot ${snapshot.index} of ${snapshot.size} bytes with CRC-32 ${snapshot.checksum}`,
     );
@@ -241,7 +229,11 @@ export class SnapshotFiles {
    */
   async makeDurable(snapshot: Snapshot): Promise<void> {
     const incoming = this.#incoming;
-    if (incoming === null || incoming.index !== snapshot.index || !matches(snapshot, incoming)) {
+    if (
+      incoming === null ||
+      incoming.index !== snapshot.index ||
+      !matches(snapshot, incoming.blocks)
+    ) {
       return;
     }
     this.#incoming = null;
@@ -254,11 +246,8 @@ export class SnapshotFiles {
     const name = dataFileName(snapshot.index);
     await this.#fs.rename(this.#path(incomingFileName(snapshot.index)), this.#path(name));
     await this.#fs.syncDir(this.#dir);
-    this.#stored.set(snapshot.index, {
-      size: incoming.size,
-      checksum: incoming.checksum,
-      blocks: incoming.blocks.finish(),
-    });
+    const { size, checksum } = incoming.blocks;
+    this.#stored.set(snapshot.index, { size, checksum, blocks: incoming.blocks.finish() });
   }
 
   /**
