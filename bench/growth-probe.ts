@@ -7,6 +7,19 @@ import type { LocalCluster } from "../examples/kv/src/local-cluster.js";
 import { pause } from "./closed-loop.js";
 
 const requestTimeoutMs = 2000;
+const MB = 1024 * 1024;
+/** Stalls at least this long are listed with their server and time (`stalls`). */
+const stallListedMs = 40;
+
+/** A server's memory at the scrape that saw its largest resident set (MB). */
+export type MemoryAtPeak = {
+  readonly atMs: number;
+  readonly rssMB: number;
+  readonly heapUsedMB: number;
+  readonly heapTotalMB: number;
+  readonly arrayBuffersMB: number;
+  readonly slabMB: number;
+};
 
 export class GrowthProbe {
   readonly #cluster: LocalCluster;
@@ -19,6 +32,19 @@ export class GrowthProbe {
   peakRssBytes = 0;
   /** Each server's highest peak RSS (over its processes, when restarted): who holds the peak. */
   readonly peakRssBytesById = new Map<string, number>();
+  /**
+   * Each server's memory when its resident set was the largest a scrape saw (what held it: V8's
+   * heap, ArrayBuffers, the store's slabs), in MB, and when (ms since the probe started).
+   */
+  readonly memoryAtPeakById = new Map<string, MemoryAtPeak>();
+  readonly #startedAt = performance.now();
+  /**
+   * Every stall of at least `stallListedMs` a scrape reported: which server, how long, and when
+   * it was scraped (ms of CLOCK_MONOTONIC, the clock of V8's CPU profiles), to find it in a
+   * profile (`--profile-dir`) or a GC trace.
+   */
+  readonly stalls: { readonly id: string; readonly ms: number; readonly monotonicMs: number }[] =
+    [];
   /** Every "term:leader" seen with a leader. */
   readonly leaderTerms = new Set<string>();
   /** The latest status of each server that answered. */
@@ -55,6 +81,15 @@ export class GrowthProbe {
     }
   }
 
+  #noteStall(id: string, ms: number): void {
+    this.#maxStallMs = Math.max(this.#maxStallMs, ms);
+    // CLOCK_MONOTONIC, the clock of V8's CPU profiles (--profile-dir): the stall ended before it.
+    if (ms >= stallListedMs) {
+      const monotonicMs = Math.round(Number(process.hrtime.bigint() / 1000n) / 1000);
+      this.stalls.push({ id, ms: Math.round(ms * 10) / 10, monotonicMs });
+    }
+  }
+
   async #scrapeOne(id: string): Promise<void> {
     const url = this.#cluster.url(id);
     const [metrics, status] = await Promise.all([
@@ -63,7 +98,7 @@ export class GrowthProbe {
     ]);
     const lag =
       metrics === null ? null : /^nodejs_eventloop_lag_max_seconds\S* (\S+)$/m.exec(metrics);
-    if (lag !== null) this.#maxStallMs = Math.max(this.#maxStallMs, Number(lag[1]) * 1000);
+    if (lag !== null) this.#noteStall(id, Number(lag[1]) * 1000);
     if (status === null) return;
     const s = JSON.parse(status) as ServerStatus;
     this.statuses.set(id, s);
@@ -72,7 +107,21 @@ export class GrowthProbe {
       id,
       Math.max(this.peakRssBytesById.get(id) ?? 0, s.process.peakRssBytes),
     );
+    this.#notePeak(id, s.process);
     if (s.role === "leader") this.leaderTerms.add(`${s.term}:${s.id}`);
+  }
+
+  #notePeak(id: string, p: ServerStatus["process"]): void {
+    if (p.rssBytes <= (this.memoryAtPeakById.get(id)?.rssMB ?? 0) * MB) return;
+    const mb = (bytes: number) => Math.round(bytes / MB);
+    this.memoryAtPeakById.set(id, {
+      atMs: Math.round(performance.now() - this.#startedAt),
+      rssMB: p.rssBytes / MB,
+      heapUsedMB: mb(p.heapUsedBytes),
+      heapTotalMB: mb(p.heapTotalBytes),
+      arrayBuffersMB: mb(p.arrayBuffersBytes),
+      slabMB: mb(p.slabBytes),
+    });
   }
 }
 

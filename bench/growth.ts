@@ -245,6 +245,11 @@ async function payloadBytesSent(c: LocalCluster, id: string) {
   return { installSnapshot: sent("installSnapshot"), appendEntries: sent("appendEntries") };
 }
 
+/** Stalls as "b 52.1 @ 123456789", for finding them in a CPU profile's timeline. */
+function listed(stalls: readonly { id: string; ms: number; monotonicMs: number }[]): string {
+  return stalls.map(({ id, ms, monotonicMs }) => `${id} ${ms} @ ${monotonicMs}`).join(", ");
+}
+
 /** Copies every server's log into `logDir` (created if missing). */
 async function keepLogs(c: LocalCluster, logDir: string): Promise<void> {
   await mkdir(logDir, { recursive: true });
@@ -284,6 +289,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       const ackedBefore = load.acked;
       completed = await growTo(load, (s.stateBytes * (p + 1)) / s.phases, deadline);
       const seconds = (performance.now() - startedAt) / 1000;
+      const stalls = probe.stalls.splice(0);
       const phase = {
         opsPerSec: Math.round((load.acked - ackedBefore) / seconds),
         maxLoopStallMs: probe.takeMaxStallMs(),
@@ -293,12 +299,22 @@ export async function main(argv: readonly string[]): Promise<void> {
       console.log(
         `phase ${p + 1}/${s.phases}: ${phase.opsPerSec} writes/s, longest stall ${phase.maxLoopStallMs} ms, ${phase.mb} MB acknowledged${completed ? "" : " (stopped: no progress or time limit)"}`,
       );
+      if (stalls.length > 0)
+        console.log(`  stalls >= 40 ms (server, ms, monotonic ms): ${listed(stalls)}`);
     }
     load.done = true;
     await writers.running;
     const leaderNow = await c.waitForLeader(60_000).catch(() => null);
-    const caughtUp = leaderNow === null ? null : await catchUp(c, probe, leaderNow, follower);
+    // Writes stopped early (time limit, no progress) may have ended before the follower was killed.
+    const caughtUp =
+      leaderNow === null || c.isRunning(follower)
+        ? null
+        : await catchUp(c, probe, leaderNow, follower);
     console.log(`catch-up of ${follower}: ${JSON.stringify(caughtUp)}`);
+    const catchUpStalls = probe.stalls.splice(0);
+    if (catchUpStalls.length > 0) {
+      console.log(`  stalls >= 40 ms (server, ms, monotonic ms): ${listed(catchUpStalls)}`);
+    }
     await probe.scrape();
     const leaderStatus = leaderNow === null ? undefined : probe.statuses.get(leaderNow);
     const stateBytes = leaderStatus?.stateBytes ?? load.ackedBytes;
@@ -311,6 +327,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       peakRssOverState: Math.round((probe.peakRssBytes / Math.max(1, stateBytes)) * 100) / 100,
       peakRssMBByServer: Object.fromEntries(
         [...probe.peakRssBytesById].map(([id, bytes]) => [id, Math.round(bytes / MB)]),
+      ),
+      // What held each server's memory at the scrape that saw its largest resident set.
+      memoryAtPeakRss: Object.fromEntries(
+        [...probe.memoryAtPeakById].map(([id, m]) => [id, { ...m, rssMB: Math.round(m.rssMB) }]),
       ),
       completed,
       writes: { acknowledged: load.acked, failed: load.failed },

@@ -74,7 +74,17 @@ export type ServerStatus = {
   readonly keys: number;
   /** The store's keys and values in UTF-8 bytes. */
   readonly stateBytes: number;
-  readonly process: { readonly rssBytes: number; readonly peakRssBytes: number };
+  readonly process: {
+    readonly rssBytes: number;
+    readonly peakRssBytes: number;
+    /** V8's heap: used, and reserved. */
+    readonly heapUsedBytes: number;
+    readonly heapTotalBytes: number;
+    /** The memory of every ArrayBuffer, the store's slabs included. */
+    readonly arrayBuffersBytes: number;
+    /** The store's record slabs (records and holes). */
+    readonly slabBytes: number;
+  };
   readonly digest: string;
 };
 

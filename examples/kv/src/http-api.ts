@@ -54,6 +54,7 @@ import {
   valueReply,
 } from "./http-reply.js";
 import { type KvRead, kvReadOf } from "./kv-read-url.js";
+import type { KvStore } from "./kv-store.js";
 import { parseLeaderWait, waitForLeaderAfter } from "./leader-wait.js";
 import { routeMembers } from "./member-api.js";
 import type { PartitionableTransport } from "./partition.js";
@@ -220,7 +221,7 @@ function status(context: ApiContext) {
     keys: context.store.size,
     // The keys' and values' UTF-8 bytes: what a snapshot carries, near enough (bench growth).
     stateBytes: context.store.bytes,
-    process: processSummary(),
+    process: processSummary(context.store),
     // Replicas at the same appliedIndex must agree on this digest of their whole state.
     digest: context.store.digest(),
   };
@@ -253,13 +254,20 @@ function transportSummary(stats: UdpTransportStats) {
 
 /**
  * This process's memory: resident now and at its peak (the kernel's high-water mark, so a spike
- * between two polls is not missed). The event loop's delays are in /metrics
- * (nodejs_eventloop_lag_max_seconds, reset by each scrape).
+ * between two polls is not missed), and what holds it: V8's heap, the memory of ArrayBuffers
+ * (the store's slabs among them), the slabs alone (bench growth reports these at each server's
+ * peak). The event loop's delays are in /metrics (nodejs_eventloop_lag_max_seconds, reset by
+ * each scrape).
  */
-function processSummary() {
+function processSummary(store: KvStore) {
+  const memory = process.memoryUsage();
   return {
-    rssBytes: process.memoryUsage.rss(),
+    rssBytes: memory.rss,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    heapUsedBytes: memory.heapUsed,
+    heapTotalBytes: memory.heapTotal,
+    arrayBuffersBytes: memory.arrayBuffers,
+    slabBytes: store.slabBytes,
   };
 }
 
