@@ -195,16 +195,16 @@ export class RecordArena {
 }
 
 /**
- * A slab's memory: a plain Uint8Array (not a Buffer: its views cost a tenth of a Buffer's) over a
- * SharedArrayBuffer, never shared with any thread. Why shared: V8 counts the memory of every
- * ordinary ArrayBuffer as external memory, and whatever external memory grew since its last full
- * collection counts against the budget of the next (Heap::OldGenerationSpaceAvailable), so each
- * ~8 MB of slabs a growing store added started a full collection on a heap of ~16 MB, which could
- * not free them: they are the state (issue 11). A SharedArrayBuffer's memory is not counted per
- * isolate. It is still freed once unreachable, at a collection that V8 runs for its heap.
+ * A slab's memory: a plain Uint8Array (not a Buffer: its views cost a tenth of a Buffer's) over an
+ * ArrayBuffer. Session 8 made slabs SharedArrayBuffers, whose memory V8 does not count against its
+ * next full collection: a store growing by slabs alone started fewer of them. In a server, the
+ * log's commands churn that budget anyway, and the shared slabs ran as many full collections
+ * with a peak resident set as high or higher (a store fed as a server feeds it: 420 MB against
+ * 432 on average, three alternated pairs; a cluster pair 459 against 485 MB; docs/benchmarks.md,
+ * session 9), so they are plain again.
  */
 function newSlab(bytes: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(bytes));
+  return new Uint8Array(bytes);
 }
 
 /** The record at `handle` in `slabs` (the live table or a frozen one). */
