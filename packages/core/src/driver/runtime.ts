@@ -156,6 +156,14 @@ export class NodeRuntime<State, Result = unknown> {
     return steppable || this.#writes.completed || this.#writes.canStart;
   }
 
+  /**
+   * Whether the only work waiting is to take up the write just reported durable: no event is
+   * queued, so the turn that takes it up has nothing to wait for and batch with (turn-shell.ts).
+   */
+  get onlyWriteCompleted(): boolean {
+    return this.#inbox.length === 0 && this.#writes.completed;
+  }
+
   /** Whether a write handed to the shell is not yet reported durable (`written`). */
   get writing(): boolean {
     return this.#writes.writing && !this.#writes.completed;

@@ -64,15 +64,22 @@ export class TurnShell<State, Result> {
    * Starts a turn once the I/O events ready now are handled (`Scheduler.afterIo`), so events
    * arriving together share it: with asynchronous writes nothing else holds a turn back, and a
    * turn per request cost a datagram to each follower and back per proposal (issue #10).
+   * A turn that would only take up the write just made durable starts after the current job
+   * instead: no event waits to share it, and what it releases (a follower's acknowledgement, a
+   * candidate's votes) would otherwise wait for the host's next I/O phase. With a storage that
+   * completes at once (MemoryStorage) that was a whole loop iteration per hop, behind whatever
+   * timers were due first (issue #10, `bench latency`).
    */
   kick(): void {
     const parts = this.#parts;
     if (!parts.running() || this.#turn !== null || this.#kickQueued) return;
-    if (!parts.runtime.hasWork) return;
+    const runtime = parts.runtime;
+    if (!runtime.hasWork) return;
     this.#kickQueued = true;
     const { scheduler } = parts;
-    if (scheduler.afterIo !== undefined) scheduler.afterIo(this.#startTurns);
-    else scheduler.queueMicrotask(this.#startTurns);
+    if (scheduler.afterIo !== undefined && !runtime.onlyWriteCompleted) {
+      scheduler.afterIo(this.#startTurns);
+    } else scheduler.queueMicrotask(this.#startTurns);
   }
 
   /** The queued kick: runs turns while there is work, unless a turn started meanwhile. */
