@@ -83,6 +83,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       quick: "short phases (2 s measured, 0.5 s warm-up) for a smoke run",
       "duration-ms": "measured window of each phase, in ms (default 5000; 2000 with --quick)",
       "warmup-ms": "warm-up of each phase, in ms (default 1000; 500 with --quick)",
+      "cluster-warmup-ms":
+        "untimed PUTs each fresh cluster, etcd's too, takes before its first phase: 64 clients, then 1 (default 2000; 0: none)",
       "large-value-bytes": "value size of the large-values phase (default 1048576)",
       loss: "comma-separated shares of Raft datagrams to drop in the lossy phases (e.g. 0.1,0.3)",
       "no-etcd": "skip etcd even when an etcd binary is on PATH",

@@ -10,6 +10,7 @@ import type { PhaseResult } from "./closed-loop.js";
 import { type EtcdCluster, startEtcd } from "./kv-etcd.js";
 import { dropOnLoopbackPorts, iptablesUnavailable } from "./kv-iptables.js";
 import { pick, type Row, round2 } from "./kv-report.js";
+import { warmCluster } from "./kv-warmup.js";
 
 /** What the loss phases need from the bench: where to work, and how a phase is measured. */
 export type LossSettings = {
@@ -17,6 +18,8 @@ export type LossSettings = {
   readonly dir: string;
   /** The shares of datagrams to drop, one phase each. */
   readonly losses: readonly number[];
+  /** Untimed PUTs etcd's cluster takes before its first phase, as ours do (kv-warmup.ts). */
+  readonly clusterWarmupMs: number;
   /** A fresh Flotilla file cluster started with these kv-server options, measured and closed. */
   measureOurs(name: string, args: readonly string[]): Promise<Row["ours"]>;
   /** etcd's phase through `put`, under the same load as ours. */
@@ -37,6 +40,7 @@ export async function lossPhases(
     await mkdir(join(s.dir, "etcd-loss"));
     etcd = await startEtcd(etcdBinary, join(s.dir, "etcd-loss"));
     s.onClose(etcd.destroy);
+    await warmCluster(etcd.put, s.clusterWarmupMs);
   } else {
     console.log(`etcd under loss: skipped (${skipped})`);
   }

@@ -1,7 +1,8 @@
 // `pnpm bench kv`: examples/kv as a user runs it, three server processes on loopback (UDP between
 // them, HTTP for clients), under a closed-loop PUT load from this process; side by side with a
 // 3-node etcd on loopback when an `etcd` binary is on PATH, interleaved phase by phase in the
-// same run. Phases (each: warm-up, then the measured window):
+// same run. Each fresh cluster, etcd's too, first takes `--cluster-warmup-ms` of untimed PUTs
+// (kv-warmup.ts). Phases (each: warm-up, then the measured window):
 //
 //   file storage, 1 / 16 / 64 clients, 64-byte values       (etcd: the same, right after each)
 //   file storage, 4 clients, 1 MiB values                    (etcd: the same)
@@ -39,10 +40,13 @@ import { putRounds } from "./kv-put-rounds.js";
 import { type ReadSettings, type ReadTarget, readPhases, serversCpu } from "./kv-reads.js";
 import { pick, printTable, type Row, round2 } from "./kv-report.js";
 import { summarizeKvTrace, tracedPuts, traceNodeArgs } from "./kv-trace.js";
+import { warmCluster } from "./kv-warmup.js";
 
 type Settings = {
   readonly warmupMs: number;
   readonly durationMs: number;
+  /** Untimed PUTs each fresh cluster (etcd's too) takes before its first phase (kv-warmup.ts). */
+  readonly clusterWarmupMs: number;
   readonly largeValueBytes: number;
   readonly losses: readonly number[];
   /** Extra kv-server options for every Flotilla cluster (`--server-args="--tick-ms 20"`). */
@@ -103,6 +107,7 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
   await Promise.all(ids.map((id) => cluster.start(id)));
   await cluster.waitForLeader();
   const putter = kvPutter(cluster.urls);
+  await warmCluster(putter.put, s.clusterWarmupMs);
   const target: Target = {
     name,
     put: putter.put,
@@ -210,6 +215,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       quick: { type: "boolean", default: false },
       "duration-ms": { type: "string" },
       "warmup-ms": { type: "string" },
+      "cluster-warmup-ms": { type: "string", default: "2000" },
       "large-value-bytes": { type: "string", default: String(1024 * 1024) },
       loss: { type: "string" },
       "no-etcd": { type: "boolean", default: false },
@@ -231,6 +237,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const s: Settings = {
     warmupMs: Number(values["warmup-ms"] ?? (quick ? 500 : 1000)),
     durationMs: Number(values["duration-ms"] ?? (quick ? 2000 : 5000)),
+    clusterWarmupMs: Number(values["cluster-warmup-ms"]),
     largeValueBytes: Number(values["large-value-bytes"]),
     losses: values.loss === undefined ? [] : values.loss.split(",").map(Number),
     serverArgs: values["server-args"].split(" ").filter((arg) => arg !== ""),
@@ -245,7 +252,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const etcdBinary = values["no-etcd"] === true ? null : findEtcd();
   console.log(
-    `bench kv: ${s.warmupMs} ms warm-up + ${s.durationMs} ms per phase; etcd: ${etcdBinary ?? "skipped: no etcd on PATH"}; data in ${dir}`,
+    `bench kv: ${s.clusterWarmupMs} ms warm-up per cluster, ${s.warmupMs} ms warm-up + ${s.durationMs} ms per phase; etcd: ${etcdBinary ?? "skipped: no etcd on PATH"}; data in ${dir}`,
   );
   const rows: Row[] = [];
   const json: Record<string, unknown> = {};
@@ -273,6 +280,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       await mkdir(join(dir, "etcd"));
       etcd = await startEtcd(etcdBinary, join(dir, "etcd"));
       closers.push(etcd.destroy);
+      await warmCluster(etcd.put, s.clusterWarmupMs);
     }
     const etcdTarget: Target | null =
       etcd === null ? null : { name: "etcd", put: etcd.put, pids: etcd.pids };
@@ -351,18 +359,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   console.log(JSON.stringify(json));
 }
 
-/**
- * The loss phases: a fresh lossless file cluster, then one per share P of dropped Raft datagrams,
- * 16 clients each; `ofLossless` is each lossy rate over the lossless one measured just before.
- * With etcd (and root, for iptables: kv-iptables.ts), each is followed by etcd's phase under the
- * same share of its peer packets dropped, on one etcd cluster: `lossy.etcd` has its rates and
- * `oursToEtcd` the ratio in the same run; without root, etcd's side says why it was skipped.
- */
 /** The loss phases' view of the bench: 16 clients of 64-byte values, on fresh clusters. */
 function lossSettings(s: Settings, closers: (() => Promise<void>)[]): LossSettings {
   return {
     dir: s.dir,
     losses: s.losses,
+    clusterWarmupMs: s.clusterWarmupMs,
     measureOurs: async (name, args) => {
       const cluster = await startKv(s, name, args);
       closers.push(cluster.close);
