@@ -37,11 +37,11 @@ export function appliesReady(
   stable: Index,
 ): number {
   let count = 0;
-  for (const effect of applies) {
+  for (; count < applies.length; count++) {
+    const effect = applies[count]!;
     if (effect.type !== "apply") break;
     const last = effect.entries.at(-1);
     if (last !== undefined && last.index > stable) break;
-    count += 1;
   }
   return count;
 }

@@ -16,6 +16,12 @@ import type { ApplyEffect, Notice, RestoreEffect, SnapshotIoEffect } from "./tur
 
 type Held<T> = { readonly item: T; readonly afterCount: number };
 
+/**
+ * What a take returns when nothing is ready: most turns take nothing, and a turn asks several
+ * times (the simulator's fast-forward runs a turn per event or so), so no array is built for it.
+ */
+const nothing: readonly never[] = Object.freeze([]);
+
 /** How many leading applies may run given the stable index (runtime-rules.ts, `appliesReady`). */
 export type AppliesReady = (
   applies: readonly (ApplyEffect | RestoreEffect)[],
@@ -25,12 +31,15 @@ export type AppliesReady = (
 /** Notices and applies waiting on the disk, in the order the core produced them. */
 export class HeldWork {
   #notices: Held<Notice>[] = [];
-  #applies: Held<ApplyEffect | RestoreEffect>[] = [];
+  /** The applies and restores waiting, and beside each the `afterCount` it was recorded with. */
+  #applies: (ApplyEffect | RestoreEffect)[] = [];
+  #appliesAfter: number[] = [];
   #snapshotIo: Held<SnapshotIoEffect>[] = [];
 
   clear(): void {
     this.#notices = [];
     this.#applies = [];
+    this.#appliesAfter = [];
     this.#snapshotIo = [];
   }
 
@@ -43,8 +52,18 @@ export class HeldWork {
     return this.#snapshotIo[0]?.afterCount;
   }
 
+  /** Whether any snapshot I/O waits. */
+  get hasSnapshotIo(): boolean {
+    return this.#snapshotIo.length > 0;
+  }
+
+  /** Whether any apply or restore waits. */
+  get hasApplies(): boolean {
+    return this.#applies.length > 0;
+  }
+
   /** The leading snapshot I/O whose persist effects are all durable. */
-  takeSnapshotIo(durableCount: number): SnapshotIoEffect[] {
+  takeSnapshotIo(durableCount: number): readonly SnapshotIoEffect[] {
     return takeDurable(this.#snapshotIo, durableCount);
   }
 
@@ -53,11 +72,12 @@ export class HeldWork {
   }
 
   apply(effect: ApplyEffect | RestoreEffect, afterCount: number): void {
-    this.#applies.push({ item: effect, afterCount });
+    this.#applies.push(effect);
+    this.#appliesAfter.push(afterCount);
   }
 
   /** The leading notices whose persist effects are all durable. */
-  takeNotices(durableCount: number): Notice[] {
+  takeNotices(durableCount: number): readonly Notice[] {
     return takeDurable(this.#notices, durableCount);
   }
 
@@ -70,18 +90,20 @@ export class HeldWork {
     stable: Index,
     durableCount: number,
     writing: boolean,
-  ): (ApplyEffect | RestoreEffect)[] {
+  ): readonly (ApplyEffect | RestoreEffect)[] {
+    const applies = this.#applies;
+    if (applies.length === 0) return nothing;
     let count = 0;
     for (;;) {
-      const rest = this.#applies.slice(count).map((held) => held.item);
-      const applies = ready(rest, stable);
-      count += applies;
-      const next = this.#applies[count];
-      if (next === undefined || next.item.type !== "restore") break;
-      if (writing || next.afterCount > durableCount) break;
+      count += ready(count === 0 ? applies : applies.slice(count), stable);
+      const next = applies[count];
+      if (next === undefined || next.type !== "restore") break;
+      if (writing || this.#appliesAfter[count]! > durableCount) break;
       count += 1;
     }
-    return this.#applies.splice(0, count).map((held) => held.item);
+    if (count === 0) return nothing;
+    this.#appliesAfter.splice(0, count);
+    return applies.splice(0, count);
   }
 }
 
@@ -100,8 +122,9 @@ export function fromLastRestore<T extends { readonly type: string }>(
 }
 
 /** Takes the leading items of `held` whose persist effects are all durable. */
-function takeDurable<T>(held: Held<T>[], durableCount: number): T[] {
+function takeDurable<T>(held: Held<T>[], durableCount: number): readonly T[] {
   let count = 0;
   while (count < held.length && held[count]!.afterCount <= durableCount) count += 1;
+  if (count === 0) return nothing;
   return held.splice(0, count).map((h) => h.item);
 }

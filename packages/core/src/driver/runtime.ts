@@ -220,11 +220,13 @@ export class NodeRuntime<State, Result = unknown> {
     // AppendEntries each, not one per proposal (event.ts, `flush`).
     if (proposed) this.#stepInto({ type: "flush" }, work, sendNow);
     if (sendNow.length > 0) yield { type: "send", messages: sendNow };
-    yield* this.#snapshotIo();
-    yield* this.#applyReady(work);
+    // Each sub-generator is entered only when it has something to do: most turns have none of
+    // them, and building a generator costs an allocation (issue #15: the fast-forward's events).
+    if (this.#snapshotIoReady) yield* this.#snapshotIo();
+    if (this.#held.hasApplies) yield* this.#applyReady(work);
     // A follower that lost its snapshot's bytes may want one when nothing new was applied.
     if (this.tracker.wantedDue()) yield* this.#snapshotIfDue(true);
-    yield* this.#startWrite(work);
+    if (this.#writes.canStart) yield* this.#startWrite(work);
     for (const notice of this.#held.takeNotices(this.#writes.durableCount)) {
       work.notices.push(notice);
     }
@@ -245,7 +247,6 @@ export class NodeRuntime<State, Result = unknown> {
   /** Hands every persist effect asked for since the last write to storage as one batch. */
   *#startWrite(work: TurnWork<Result>): TurnIo<Result> {
     const writes = this.#writes;
-    if (!writes.canStart) return;
     const { release, persisted } = this.#rules.durableAfterWrite;
     // Only up to the first snapshot chunk I/O that waits for some of them: it goes in between.
     const effects = writes.takeUnwritten(this.#held.firstSnapshotIoAfter);
@@ -262,8 +263,8 @@ export class NodeRuntime<State, Result = unknown> {
     }
     if (messages.length > 0) yield { type: "send", messages };
     // What the core answered to an early `persisted` may ask for applies or a snapshot chunk.
-    yield* this.#snapshotIo();
-    yield* this.#applyReady(work);
+    if (this.#snapshotIoReady) yield* this.#snapshotIo();
+    if (this.#held.hasApplies) yield* this.#applyReady(work);
   }
 
   /** Tells the core what a write made durable (`persisted`). */
@@ -284,9 +285,12 @@ export class NodeRuntime<State, Result = unknown> {
    * for it anyway, and a chunk write still comes before the write that installs its snapshot.
    */
   *#snapshotIo(): TurnIo<Result> {
-    const writes = this.#writes;
-    if (writes.writing) return;
-    for (const io of this.#held.takeSnapshotIo(writes.durableCount)) yield io;
+    for (const io of this.#held.takeSnapshotIo(this.#writes.durableCount)) yield io;
+  }
+
+  /** Whether `#snapshotIo` may start something: chunk I/O waits and no write is in flight. */
+  get #snapshotIoReady(): boolean {
+    return this.#held.hasSnapshotIo && !this.#writes.writing;
   }
 
   /**
@@ -302,8 +306,9 @@ export class NodeRuntime<State, Result = unknown> {
     // Candidate or leader of a term not yet on disk (perhaps from this step): what it says in that
     // term waits, but for the RequestVotes that may go first (they ask; the node acts on the
     // answers only once its term is durable).
-    if (this.#termBarrier.open) messages.splice(first, 0, ...output.messages);
-    else this.#termBarrier.hold(output.messages);
+    if (!this.#termBarrier.open) this.#termBarrier.hold(output.messages);
+    else if (messages.length === first) for (const m of output.messages) messages.push(m);
+    else messages.splice(first, 0, ...output.messages);
     for (const message of early) messages.push(message);
     return output;
   }
@@ -406,9 +411,9 @@ export class NodeRuntime<State, Result = unknown> {
       if (tracker.appliedIndex > appliedBefore) {
         this.#step({ type: "applied", index: tracker.appliedIndex }, messages);
       }
-      yield* this.#snapshotIfDue();
+      if (tracker.snapshotDue()) yield* this.#snapshotIfDue();
       if (messages.length > 0) yield { type: "send", messages };
-      yield* this.#snapshotIo();
+      if (this.#snapshotIoReady) yield* this.#snapshotIo();
     }
   }
 }
