@@ -76,6 +76,7 @@ export type {
 export {
   ConfigError,
   FlotillaError,
+  type FlotillaErrorOptions,
   InvalidEventError,
   InvalidValueError,
   UnknownEventError,

@@ -7,6 +7,12 @@ import type { TransferRefusal } from "../effect.js";
 import { FlotillaError } from "../errors.js";
 import type { NodeId } from "../ids.js";
 
+/**
+ * The options of an expected outcome: the cluster said no, or cannot say what happened. A busy
+ * node settles these by the thousand, so they capture no stack (errors.ts, `stack`).
+ */
+const outcome = { stack: false } as const;
+
 /** This node does not lead; `leader` is who it believes does (null if unknown), to retry there. */
 export class NotLeaderError extends FlotillaError {
   readonly leader: NodeId | null;
@@ -14,6 +20,7 @@ export class NotLeaderError extends FlotillaError {
     super(
       "NOT_LEADER",
       leader === null ? "not the leader; no leader is known" : `not the leader; try ${leader}`,
+      outcome,
     );
     this.leader = leader;
   }
@@ -26,7 +33,7 @@ export class NotLeaderError extends FlotillaError {
 export class OverloadedError extends FlotillaError {
   readonly leader: NodeId | null;
   constructor(leader: NodeId | null) {
-    super("OVERLOADED", "the leader's uncommitted log is full; retry later");
+    super("OVERLOADED", "the leader's uncommitted log is full; retry later", outcome);
     this.leader = leader;
   }
 }
@@ -37,7 +44,7 @@ export class OverloadedError extends FlotillaError {
  */
 export class EntryTooLargeError extends FlotillaError {
   constructor() {
-    super("ENTRY_TOO_LARGE", "the command is larger than entryBytesMax");
+    super("ENTRY_TOO_LARGE", "the command is larger than entryBytesMax", outcome);
   }
 }
 
@@ -50,7 +57,11 @@ export class EntryTooLargeError extends FlotillaError {
 export class LeadershipTransferringError extends FlotillaError {
   readonly leader: NodeId | null;
   constructor(leader: NodeId | null) {
-    super("TRANSFERRING", "the leader is handing leadership over; retry shortly at the new leader");
+    super(
+      "TRANSFERRING",
+      "the leader is handing leadership over; retry shortly at the new leader",
+      outcome,
+    );
     this.leader = leader;
   }
 }
@@ -100,6 +111,7 @@ export class LeadershipLostError extends FlotillaError {
     super(
       "LEADERSHIP_LOST",
       `the proposal at index ${index} (term ${term}) was replaced by another entry after a leader change`,
+      outcome,
     );
     this.index = index;
     this.term = term;
@@ -140,6 +152,7 @@ export class OutcomeUnknownError extends FlotillaError {
     super(
       "OUTCOME_UNKNOWN",
       `a snapshot replaced the log up to index ${index} before this proposal's entry was applied here`,
+      outcome,
     );
     this.index = index;
   }
@@ -163,6 +176,7 @@ export class SteppedDownError extends FlotillaError {
       "STEPPED_DOWN",
       `the leader stepped down before its entry at index ${index} (term ${term}) committed; ` +
         `the outcome is unknown${leader === null ? "" : `; ${leader} leads now`}`,
+      outcome,
     );
     this.index = index;
     this.term = term;
@@ -207,7 +221,11 @@ function describe(cause: unknown): string {
 export class MembershipChangeRefusedError extends FlotillaError {
   readonly refusal: MembershipRefusal;
   constructor(refusal: MembershipRefusal) {
-    super("MEMBERSHIP_CHANGE_REFUSED", `membership change refused: ${describeRefusal(refusal)}`);
+    super(
+      "MEMBERSHIP_CHANGE_REFUSED",
+      `membership change refused: ${describeRefusal(refusal)}`,
+      outcome,
+    );
     this.refusal = refusal;
   }
 }
