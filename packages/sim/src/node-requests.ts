@@ -41,7 +41,9 @@ export class NodeRequests<S> {
   /** A client's proposal, as `createNode`'s `propose` (node-settlement.ts). */
   propose(clientId: string, data: Uint8Array): void {
     const node = this.#node;
-    if (!node.up() || node.clock.hold(() => this.propose(clientId, data))) return;
+    if (!node.up() || (node.clock.paused && node.clock.hold(() => this.propose(clientId, data)))) {
+      return;
+    }
     const event = node.settlement.propose(clientId, data);
     if (event !== null) node.deliver(event);
   }
@@ -52,7 +54,10 @@ export class NodeRequests<S> {
    */
   read(clientId: string, key: string, consistency: "readIndex" | "lease"): void {
     const node = this.#node;
-    if (!node.up() || node.clock.hold(() => this.read(clientId, key, consistency))) return;
+    const clock = node.clock;
+    if (!node.up() || (clock.paused && clock.hold(() => this.read(clientId, key, consistency)))) {
+      return;
+    }
     const runtime = node.runtime();
     if (runtime === null) return;
     const overdue = consistency === "lease" ? node.clock.overdue() : null;

@@ -378,7 +378,8 @@ export class SimNode<S> {
   deliver(event: Event): void {
     const runtime = this.#runtime;
     if (!this.#up || runtime === null) return;
-    if (this.#clock.hold(() => this.deliver(event))) return;
+    // The closure only when held: deliver runs once per message, and a closure per call adds up.
+    if (this.#clock.paused && this.#clock.hold(() => this.deliver(event))) return;
     runtime.enqueue(event);
     this.#turns.run(runtime);
   }
