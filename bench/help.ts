@@ -161,6 +161,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       disk: "file (FileStorage on the simulated disk, the default) or memory",
       workload:
         "swarm (each seed's whole scenario, the default) or bca3b0b (without the storage faults and leadership transfers drawn since, to compare with that commit)",
+      allocation:
+        "run each seed under V8's sampling heap profiler: bytes allocated per event and the functions that allocate most (the run is slower: its events/s are not the speed)",
     },
   },
 };
