@@ -62,7 +62,9 @@ let ownedProgress: Map<NodeId, Progress> | null = null;
 /** The draft's progress map, made its own (copied once per step) so that it can be changed. */
 function progressToChange(s: Draft, ls: LeaderState): Map<NodeId, Progress> {
   if (owner === s && ls.progress === ownedProgress) return ownedProgress;
-  const progress = new Map(ls.progress);
+  // forEach, not `new Map(iterable)`, which builds an iterator result per record.
+  const progress = new Map<NodeId, Progress>();
+  ls.progress.forEach((pr, id) => progress.set(id, pr));
   owner = s;
   ownedProgress = progress;
   return progress;

@@ -88,7 +88,7 @@ export class ApplyTracker<Result> {
       this.appliedIndex = entry.index;
       this.appliedTerm = entry.term;
       if (isCommand) this.#bytesSinceSnapshot += entry.data.byteLength;
-      work.outcomes.push({
+      work.addOutcome({
         kind: "applied",
         index: entry.index,
         term: entry.term,
@@ -178,7 +178,7 @@ export class ApplyTracker<Result> {
     if (inForce !== null) {
       this.snapshotIndex = inForce.index;
       this.#snapshotBytes = inForce.size;
-      work.snapshots.push({ index: inForce.index, term: inForce.term, origin: "taken" });
+      work.addSnapshot({ index: inForce.index, term: inForce.term, origin: "taken" });
     }
   }
 }

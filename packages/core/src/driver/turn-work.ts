@@ -39,16 +39,41 @@ export type SnapshotNote = {
   readonly origin: "taken" | "installed";
 };
 
-/** What one turn did that the shell reports to the application: notices, outcomes, snapshots. */
+/** What most turns report of a kind: nothing (shared, so that such a turn builds no array). */
+const none: readonly never[] = Object.freeze([]);
+
+/**
+ * What one turn did that the shell reports to the application: notices, outcomes, snapshots.
+ * Most turns have none of them, so each list is built on its first item (issue #15).
+ */
 export class TurnWork<Result> {
-  readonly notices: Notice[] = [];
-  readonly outcomes: Outcome<Result>[] = [];
-  readonly snapshots: SnapshotNote[] = [];
+  /** The notices whose writes are durable, in order: set once, at the end of the turn. */
+  notices: readonly Notice[] = none;
+  #outcomes: Outcome<Result>[] | null = null;
+  #snapshots: SnapshotNote[] | null = null;
+
+  /** What applying produced, in order. */
+  get outcomes(): readonly Outcome<Result>[] {
+    return this.#outcomes ?? none;
+  }
+
+  /** The snapshots taken or installed. */
+  get snapshots(): readonly SnapshotNote[] {
+    return this.#snapshots ?? none;
+  }
+
+  addOutcome(outcome: Outcome<Result>): void {
+    (this.#outcomes ??= []).push(outcome);
+  }
+
+  addSnapshot(snapshot: SnapshotNote): void {
+    (this.#snapshots ??= []).push(snapshot);
+  }
 
   /** A snapshot from the leader was installed in the state machine. */
   restored(snapshot: Snapshot): void {
-    this.outcomes.push({ kind: "restored", index: snapshot.index, term: snapshot.term });
-    this.snapshots.push({ index: snapshot.index, term: snapshot.term, origin: "installed" });
+    this.addOutcome({ kind: "restored", index: snapshot.index, term: snapshot.term });
+    this.addSnapshot({ index: snapshot.index, term: snapshot.term, origin: "installed" });
   }
 }
 
