@@ -27,15 +27,18 @@ export function leaderOf<N extends NodeView>(
   nodes: readonly N[],
   membershipOf: MembershipOf,
 ): N | null {
+  // Indexed loops: the checkers ask this every step (transfer-checker.ts says why).
   let leader: N | null = null;
-  for (const node of nodes) {
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     if (node.up && node.role === "leader" && (leader === null || node.term > leader.term)) {
       leader = node;
     }
   }
   if (leader === null) return null;
   const membership = membershipOf(leader.index);
-  for (const node of nodes) {
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
     if (node.up && node.term > leader.term && isMember(membership, node.id)) return null;
   }
   return leader;

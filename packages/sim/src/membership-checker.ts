@@ -99,19 +99,26 @@ export class MembershipChecker {
     const view = this.#view(node);
     const before = currentOf(view);
     const led = view.leads;
-    for (const effect of effects) {
+    // Indexed loops: the per-step path (transfer-checker.ts says why).
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i]!;
       if (effect.type !== "roleChanged") continue;
       const leads = effect.role === "leader";
       if (leads && !view.leads) this.#checkElection(node, view, before.membership, effect.term);
       view.leads = leads;
     }
-    for (const effect of effects) if (effect.type === "persist") this.#persist(node, view, effect);
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i]!;
+      if (effect.type === "persist") this.#persist(node, view, effect);
+    }
     if (led && !view.leads && event.type === "receive") this.#checkDisruption(node, event, before);
     if (view.leads) this.#checkStillVoter(node, view);
   }
 
   #persist(node: number, view: NodeView, effect: PersistEffect): void {
-    for (const message of effect.then) {
+    const then = effect.then;
+    for (let i = 0; i < then.length; i++) {
+      const message = then[i]!;
       if (message.type === "requestVoteResponse" && message.granted && !message.preVote) {
         this.#voteGranted(message.from, message.to, message.term);
       }

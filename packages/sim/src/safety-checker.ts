@@ -133,10 +133,13 @@ export class SafetyChecker {
    */
   observe(node: number, effects: readonly Effect[]): void {
     if (this.#stopped) return;
-    for (const effect of effects) {
+    // Indexed loops: the per-step path (transfer-checker.ts says why).
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i]!;
       if (effect.type === "roleChanged") this.#roleChanged(node, effect.role, effect.term);
     }
-    for (const effect of effects) {
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i]!;
       switch (effect.type) {
         case "persist":
           this.#persist(node, effect);

@@ -386,7 +386,9 @@ export class SimNode<S> {
 
   /** The end of a turn: what it applied, then the driver's settlement (node-settlement.ts). */
   #report(report: TurnReport<KvOutput>): void {
-    for (const outcome of report.work.outcomes) {
+    const outcomes = report.work.outcomes;
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i]!;
       if (outcome.index > this.applied) this.applied = outcome.index;
       if (outcome.kind === "restored" && outcome.index > this.#commit) this.#commit = outcome.index;
     }
@@ -394,7 +396,8 @@ export class SimNode<S> {
   }
 
   #stepped(event: Event, effects: readonly Effect[], messages: readonly Message[]): void {
-    for (const effect of effects) {
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i]!;
       if (effect.type === "roleChanged") {
         this.role = effect.role;
         this.term = effect.term;

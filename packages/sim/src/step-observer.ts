@@ -51,7 +51,8 @@ export class StepObserver {
     this.#checker.observe(node.index, effects);
     const spin = this.#spin.stepped(node.id, event, messages, nowMs);
     if (spin !== null) this.#checker.report("spin", node.index, spin);
-    for (const effect of effects) {
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i]!;
       if (effect.type !== "peerLostLog") continue;
       // The loud report the issue asks for: who lost what, as createNode's peerLostLog event says.
       this.lostLogReports++;

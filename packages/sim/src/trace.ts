@@ -62,7 +62,8 @@ export class Trace {
   /** Folds an effect list into the fingerprint (cheaply: types and sizes, not contents). */
   effects(effects: readonly Effect[]): void {
     let h = this.#hash;
-    for (const effect of effects) {
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i]!;
       h = mix(h, effect.type.length);
       if (effect.type === "persist") h = mix(h, effect.entries.length + effect.then.length * 1000);
     }

@@ -39,7 +39,11 @@ export class TransferChecker {
     effects: readonly Effect[],
   ): void {
     const view = this.#view(node);
-    for (const effect of effects) {
+    // Indexed loops here and in the other checkers' per-step paths: a for-of builds an iterator
+    // (and a result per item) until V8 optimizes the function, which a fresh playground worker
+    // runs without for most of its first replay (issue #15).
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i]!;
       if (effect.type !== "roleChanged") continue;
       const leads = effect.role === "leader";
       if (!leads || effect.term !== view.term) {
@@ -50,7 +54,8 @@ export class TransferChecker {
     }
     if (view.term === 0) return;
     if (event.type === "receive") this.#answered(view, event.message);
-    for (const effect of effects) {
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i]!;
       if (effect.type === "leadershipTransferStarted") view.transferring = true;
       else if (effect.type === "leadershipTransferAborted") view.transferring = false;
       else if (effect.type === "proposalAccepted" && view.transferring) {
@@ -62,7 +67,8 @@ export class TransferChecker {
       }
     }
     const lastIndex = this.#safety.mirror(node).lastIndex;
-    for (const message of messages) {
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i]!;
       if (message.type !== "timeoutNow") continue;
       const acked = view.acked.get(message.to) ?? 0;
       if (acked < lastIndex) {
