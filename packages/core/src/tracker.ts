@@ -64,7 +64,9 @@ function progressToChange(s: Draft, ls: LeaderState): Map<NodeId, Progress> {
   if (owner === s && ls.progress === ownedProgress) return ownedProgress;
   // forEach, not `new Map(iterable)`, which builds an iterator result per record.
   const progress = new Map<NodeId, Progress>();
-  ls.progress.forEach((pr, id) => progress.set(id, pr));
+  ls.progress.forEach((pr, id) => {
+    progress.set(id, pr);
+  });
   owner = s;
   ownedProgress = progress;
   return progress;

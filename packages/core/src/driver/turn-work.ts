@@ -62,12 +62,16 @@ export class TurnWork<Result> {
     return this.#snapshots ?? none;
   }
 
+  /** What applying an entry (or restoring a snapshot) produced. */
   addOutcome(outcome: Outcome<Result>): void {
-    (this.#outcomes ??= []).push(outcome);
+    if (this.#outcomes === null) this.#outcomes = [outcome];
+    else this.#outcomes.push(outcome);
   }
 
+  /** A snapshot taken here or installed from the leader. */
   addSnapshot(snapshot: SnapshotNote): void {
-    (this.#snapshots ??= []).push(snapshot);
+    if (this.#snapshots === null) this.#snapshots = [snapshot];
+    else this.#snapshots.push(snapshot);
   }
 
   /** A snapshot from the leader was installed in the state machine. */
