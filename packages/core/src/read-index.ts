@@ -6,7 +6,7 @@ import type { Ctx } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import type { ReadIndexRequest, ReadIndexResponse } from "./message.js";
 import { nextRandom, seedFor } from "./prng.js";
-import { committedIndex } from "./quorum.js";
+import { committedIndex, hasQuorum, isVoter } from "./quorum.js";
 import { sendReadRound } from "./replication.js";
 import type { Draft, RaftState, ReadState } from "./state.js";
 
@@ -24,7 +24,12 @@ type ConfirmingRead = ReadState["confirming"][number];
 //    must answer an AppendEntries it sent AFTER recording (§6.4 step 3). The `seq` every
 //    AppendEntries carries and every answer echoes tells which messages those are, so any
 //    traffic counts (heartbeats, entries) and one round serves every read waiting for it: at most
-//    one round of our own is in flight, and reads arriving meanwhile share the next.
+//    one round of our own is in flight, and reads arriving meanwhile share the next. A round goes
+//    to the fewest voters that make a quorum with the leader, those that answered a round last
+//    first (`roundPeers`): another voter's answer adds nothing, and asking it costs it a wake-up
+//    and the leader a send and a receive per round. Which voters are asked is no part of safety
+//    (a quorum of answers is); if one asked does not answer, the next heartbeat, sent to all,
+//    confirms the reads, and the round after it asks the voters that answered.
 // 3. The read is served once the state machine applied up to the read index (§6.4 step 4): the
 //    core says `readReady` with the index, the driver waits for its applies.
 // 4. A follower asks the leader for a read index (`readIndexRequest`) and serves once applied up
@@ -274,7 +279,35 @@ function confirm(ctx: Ctx): void {
   const seqBefore = s.leaderState!.seq;
   s.reads = { ...s.reads, confirming: rest, roundAfterSeq: seqBefore };
   noteLeaseRound(s, seqBefore);
-  sendReadRound(ctx);
+  sendReadRound(ctx, roundPeers(s, rest));
+}
+
+/**
+ * The peers a read round for `reads` asks (rule 2): every follower whose forwarded read is among
+ * them (its answer counts like any other, and the round brings it the commit index its read
+ * waits to apply), then voters added until they make a quorum with the leader, most likely to
+ * answer first: those streamed to (replicate), then those that answered a round last. All of
+ * them if they cannot make a quorum; only peers whose log the leader can check.
+ */
+function roundPeers(s: RaftState, reads: readonly ConfirmingRead[]): NodeId[] {
+  const { progress } = s.leaderState!;
+  const acked = s.reads.ackedSeq;
+  const forwarders = new Set<NodeId>();
+  for (const read of reads) if (read.from !== null) forwarders.add(read.from);
+  const asked = new Set<NodeId>();
+  const voters: NodeId[] = [];
+  for (const [peer, pr] of progress) {
+    if (s.log.term(pr.match) === undefined) continue; // compacted away: sent a snapshot instead
+    if (forwarders.has(peer)) asked.add(peer);
+    else if (isVoter(s.membership, peer)) voters.push(peer);
+  }
+  const streamed = (peer: NodeId) => (progress.get(peer)?.state === "replicate" ? 1 : 0);
+  voters.sort((a, b) => streamed(b) - streamed(a) || (acked.get(b) ?? 0) - (acked.get(a) ?? 0));
+  for (const peer of voters) {
+    if (hasQuorum(s.membership, (id) => id === s.id || asked.has(id))) break;
+    asked.add(peer);
+  }
+  return [...asked];
 }
 
 function serve(ctx: Ctx, read: ConfirmingRead): void {

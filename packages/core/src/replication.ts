@@ -236,17 +236,18 @@ function countDownLossy(ctx: Ctx, peer: NodeId): Progress {
 }
 
 /**
- * A read confirmation round (thesis §6.4 step 3): an entry-less AppendEntries to every peer, each
- * with a new seq, checking its log where it is known to match. Any answer in this term proves the
- * peer still took us for its leader after the reads waiting for the round were recorded (see
- * read-index.ts). Unlike a heartbeat it changes no replication state: probes and stall
- * detection keep their own pace.
+ * A read confirmation round (thesis §6.4 step 3): an entry-less AppendEntries to each of `peers`
+ * (read-index.ts picks them), each with a new seq, checking its log where it is known to match.
+ * Any answer in this term proves the peer still took us for its leader after the reads waiting
+ * for the round were recorded. Unlike a heartbeat it changes no replication state: probes and
+ * stall detection keep their own pace.
  */
-export function sendReadRound(ctx: Ctx): void {
+export function sendReadRound(ctx: Ctx, peers: readonly NodeId[]): void {
   const s = ctx.s;
   const ls = leaderOf(s);
   let seq = ls.seq;
-  for (const [peer, pr] of ls.progress) {
+  for (const peer of peers) {
+    const pr = progressOf(ls, peer);
     const prevLogTerm = s.log.term(pr.match);
     if (prevLogTerm === undefined) continue; // compacted away: it is being sent a snapshot
     const commit = Math.min(s.commit, pr.match);

@@ -90,13 +90,13 @@ const cases: readonly Case[] = [
   {
     defect: "readsBeforeNoopCommits",
     overrides: busyIsolating,
-    pinned: [435, 92, 104, 26],
+    pinned: [74, 435, 92, 104, 26],
     budget: 300,
   },
   {
     defect: "readsWithoutQuorumRound",
     overrides: deposedLeaderServing,
-    pinned: [44, 10, 5],
+    pinned: [15, 44, 10, 5],
     budget: 60,
   },
   {
@@ -110,7 +110,7 @@ const cases: readonly Case[] = [
       latencyTailMaxMs: 500,
       reorderProbability: 0.3,
     },
-    pinned: [18],
+    pinned: [247],
     budget: 60,
   },
   {
@@ -118,7 +118,7 @@ const cases: readonly Case[] = [
     // take the answers to its last life's, read indexes chosen before they were asked.
     defect: "forwardedReadsNumberedFromOne",
     overrides: followerRestartingMidRead,
-    pinned: [1],
+    pinned: [11, 1],
     budget: 30,
   },
 ];
