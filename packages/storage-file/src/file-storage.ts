@@ -228,7 +228,14 @@ export class FileStorage implements Storage {
     length: number,
   ): Promise<Uint8Array | null> {
     this.#checkUsable();
-    return this.#snapshots.readChunk(snapshot, offset, length);
+    try {
+      return await this.#snapshots.readChunk(snapshot, offset, length);
+    } catch (error) {
+      // Typed like every other call's I/O failure: a failed fsync setting a damaged file aside
+      // (EIO) must stop the node, not escape as a bare system error (sim seed 1837).
+      if (error instanceof FlotillaError) throw error;
+      throw storageFailure(this.#dir, error);
+    }
   }
 
   /** Streams a stored snapshot, checking its size and CRC-32 at the end. */

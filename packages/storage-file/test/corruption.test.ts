@@ -28,7 +28,12 @@ import {
   snapshotData,
 } from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
-import { openFileStorage, StorageCorruptionError, shippedStorageRules } from "../src/index.js";
+import {
+  openFileStorage,
+  StorageCorruptionError,
+  StorageNeedsReopenError,
+  shippedStorageRules,
+} from "../src/index.js";
 import { SimFileSystem } from "../src/testing.js";
 import { dataEnd, prng, testSeed } from "./helpers.js";
 
@@ -151,6 +156,25 @@ describe("FileStorage under random byte corruption", () => {
     expect(retaken).toEqual({ size: snapshot.size, checksum: snapshot.checksum });
     expect(await storage.readSnapshotChunk(snapshot, 0, snapshot.size)).toEqual(whole);
     await storage.close();
+  });
+
+  it("stops with StorageNeedsReopenError when the fsync that sets a damaged snapshot aside fails", async () => {
+    let failed = 0;
+    for (let after = 1; after <= 12; after++) {
+      const fs = new SimFileSystem();
+      const storage = await openFileStorage(dir, { fs });
+      for (const step of history) await persistStored(storage, step);
+      const snapshot = (await modelAfter(history.length)).snapshot!;
+      fs.corruptAtRest(`${dir}/snapshot-${snapshot.index}.data`, prng(testSeed("sync", 7_770_004)));
+      fs.failSyncAtPoint = fs.points + after;
+      const failure = await storage
+        .readSnapshotChunk(snapshot, 0, snapshot.size)
+        .catch((error: unknown) => error);
+      if (fs.failedSyncs === 0) continue; // that point was not the fsync
+      failed += 1;
+      expect(failure, `fsync failing ${after} points on`).toBeInstanceOf(StorageNeedsReopenError);
+    }
+    expect(failed).toBeGreaterThan(0);
   });
 
   it("puts in force a snapshot taken, then found damaged before that persist: its bytes lost, as an open would find", async () => {
