@@ -21,6 +21,17 @@ import type { ReadConsistency } from "./kv-http.js";
 import { type Row, round2 } from "./kv-report.js";
 
 /** What a read phase needs of the cluster under test. */
+/** How many keys each client cycles through in bench kv's PUT and read phases. */
+export const keysPerClient = 128;
+
+/**
+ * The `n`th key of client `client` (taken modulo `keysPerClient`): the PUT phases write these
+ * names and the read phases read them, so both sides name them here.
+ */
+export function benchKey(client: number, n: number): string {
+  return `bench-${client}-${n % keysPerClient}`;
+}
+
 export type ReadTarget = {
   /** A GET served with this consistency. */
   get(key: string, consistency: ReadConsistency): Promise<void>;
@@ -125,9 +136,7 @@ async function readPhase(target: ReadTarget, consistency: Mode, s: ReadSettings)
     warmupMs: s.warmupMs,
     durationMs: s.durationMs,
     request: (client, seq) =>
-      consistency === "health"
-        ? target.health()
-        : target.get(`bench-${client}-${seq % 128}`, consistency),
+      consistency === "health" ? target.health() : target.get(benchKey(client, seq), consistency),
     window: {
       start: () => {
         window.startUs = monotonicUs();

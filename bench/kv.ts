@@ -37,7 +37,14 @@ import { type EtcdCluster, findEtcd, startEtcd } from "./kv-etcd.js";
 import { kvPutter, type ReadConsistency } from "./kv-http.js";
 import { type LossSettings, lossPhases } from "./kv-loss.js";
 import { putRounds } from "./kv-put-rounds.js";
-import { type ReadSettings, type ReadTarget, readPhases, serversCpu } from "./kv-reads.js";
+import {
+  benchKey,
+  keysPerClient,
+  type ReadSettings,
+  type ReadTarget,
+  readPhases,
+  serversCpu,
+} from "./kv-reads.js";
 import { pick, printTable, type Row, round2 } from "./kv-report.js";
 import { summarizeKvTrace, tracedPuts, traceNodeArgs } from "./kv-trace.js";
 import { warmCluster } from "./kv-warmup.js";
@@ -86,7 +93,7 @@ async function phase(target: Target, clients: number, valueBytes: number, s: Set
     clients,
     warmupMs: s.warmupMs,
     durationMs: s.durationMs,
-    request: (client, seq) => target.put(`bench-${client}-${seq % 128}`, value),
+    request: (client, seq) => target.put(benchKey(client, seq), value),
     window: cpu.window,
   });
   const changes = target.term === undefined ? 0 : (await target.term()) - before;
@@ -105,7 +112,7 @@ async function phase(target: Target, clients: number, valueBytes: number, s: Set
 async function putSmallValuesBack(target: Target, clients: number) {
   const value = Buffer.alloc(64, "v");
   const client = async (c: number) => {
-    for (let n = 0; n < 128; n++) await target.put(`bench-${c}-${n}`, value);
+    for (let n = 0; n < keysPerClient; n++) await target.put(benchKey(c, n), value);
   };
   await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
 }
