@@ -2,8 +2,9 @@
 // longest delay since the previous scrape (GET /metrics, nodejs_eventloop_lag_max_seconds, which
 // prom-client measures with monitorEventLoopDelay and resets at each scrape), the peak resident
 // memory (GET /status, the kernel's high-water mark), and who leads in which term.
-import type { ServerStatus } from "../examples/kv/src/client.js";
+
 import type { LocalCluster } from "../examples/kv/src/local-cluster.js";
+import type { ServerStatus } from "../examples/kv/src/server-views.js";
 import { pause } from "./closed-loop.js";
 
 const requestTimeoutMs = 2000;

@@ -8,7 +8,8 @@
 // Any server's address will do: the client goes to the leader (member-api.ts serves these).
 
 import { formatHostPort, type HostPort, parseHostPort } from "./addresses.js";
-import type { KvClient, MembersView } from "./client.js";
+import type { KvClient } from "./client.js";
+import type { MembersView } from "./server-views.js";
 
 /** The flags only `member add` takes. */
 export type MemberFlags = {

@@ -7,7 +7,7 @@
 // holds its answer until it knows one (leader-wait.ts), and the first answer naming a leader at a
 // higher term settles it, so the client hears of the new leader as soon as any server does.
 
-import type { ServerStatus } from "./client.js";
+import type { ServerStatus } from "./server-views.js";
 
 /** A leader as the servers see it: its client URL and the term it leads. */
 export type LeaderView = { readonly url: string; readonly term: number };

@@ -11,8 +11,9 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KvClient, type ServerStatus } from "./client.js";
+import { KvClient } from "./client.js";
 import { type LogRecord, parseLogRecords, readableLog } from "./log-records.js";
+import type { ServerStatus } from "./server-views.js";
 
 const host = "127.0.0.1";
 const serverScript = fileURLToPath(new URL("./server.ts", import.meta.url));
