@@ -19,15 +19,19 @@ import { caughtAsExpected, findViolation, seedsFrom } from "./search.js";
 // later turn, after its own write, and this plant was harmless; now it steps them while its write
 // is in flight and would count its own copy early), and releasing with a write only the messages
 // of the effects it holds, not those stepped while it was in flight. And a third: a node acts in
-// a term only once that term is on its disk (term-barrier.ts; the sweep's seed 2652 found it).
+// a term only once that term is on its disk (term-barrier.ts; the sweep's seed 2652 found it in
+// session 8, `pnpm sim --seeds 3000 --read-share 0.5`, and a test replayed it until session 10:
+// applying entries in the write in flight, early-apply.ts, moved the schedules, and no seed of
+// 1..6000 of that sweep, nor of 1..3000 without reads, reaches it any more; the search below
+// still finds it).
 //
 // Looked for and left out, because the runtime makes them harmless (a search finds nothing, and
 // reading the turn says why): a merge that keeps the first hard state of the batch (the next
 // write carries the hard state again), and every apply and restore run before the entries are on
 // this node's disk (`appliesReady: (applies) => applies.length`; seeds 1..300 with crashes during
 // writes and a snapshot every 5 entries, nothing: what is applied is committed, so on a majority's
-// disks, and a follower that loses it in a crash gets it again; held-work.ts waits anyway, so a
-// state machine never holds an entry its own log does not).
+// disks, and a follower that loses it in a crash gets it again; the runtime now applies entries
+// in the write in flight, early-apply.ts, but still not those not yet handed to storage).
 
 type Case = {
   readonly defect: RuntimeDefectName;
@@ -75,14 +79,14 @@ const cases: readonly Case[] = [
     pinned: [11, 16],
     budget: 300,
   },
-  { defect: "persistedBeforeWrite", overrides: crashesDuringWrites, pinned: [97], budget: 300 },
+  { defect: "persistedBeforeWrite", overrides: crashesDuringWrites, pinned: [87], budget: 300 },
   {
     defect: "releasesWithWriteInFlight",
     overrides: tornWritesOfLeaders,
-    pinned: [55],
+    pinned: [20],
     budget: 300,
   },
-  { defect: "mergeLosesTruncation", overrides: crashesDuringWrites, pinned: [44], budget: 300 },
+  { defect: "mergeLosesTruncation", overrides: crashesDuringWrites, pinned: [6], budget: 300 },
   { defect: "recoveryDropsLastEntry", overrides: {}, pinned: [3, 7], budget: 300 },
   { defect: "recoveryForgetsVote", overrides: {}, pinned: [3, 22], budget: 300 },
   { defect: "snapshotIndexBehindData", overrides: {}, pinned: [2], budget: 300 },
@@ -102,15 +106,4 @@ describe("a bounded seed search finds each planted runtime defect", () => {
       expect(found.result.violation).not.toBeNull();
     }, 240_000);
   }
-
-  it("actsBeforeTermDurable replays the sweep's seed 2652 (file disk, reads)", async () => {
-    // The end-of-session sweep (pnpm sim --seeds 3000 --read-share 0.5) found the defect here:
-    // n1, the only voter left, won term 4, stepped a proposal at 99/4 during the write of term 4,
-    // crashed and lost that write, won term 4 again and put another proposal at 99/4.
-    const found = await findViolation({ rules: runtimeDefects.actsBeforeTermDurable }, [2652], {
-      readShare: 0.5,
-    });
-    expect(found?.result.violation?.kind).toBe("logMatching");
-    expect(found?.result.violation?.detail).toContain("99/4");
-  }, 240_000);
 });

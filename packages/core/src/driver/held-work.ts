@@ -1,11 +1,14 @@
 // What the core asked for that must wait on this node's disk, in the order it asked (the writes
 // themselves wait in write-pipeline.ts):
-//   - notices (proposal accepted, role changed, ...) go out once every persist effect stepped
-//     before them is durable, so an event never announces what a crash could still undo, and in
-//     order, so a later notice never overtakes an earlier one that waits;
-//   - applies run once their entries are on this node's disk and stay there (early-apply.ts): the
-//     state machine never runs ahead of the local log; a restore runs once the write installing
-//     its snapshot is durable and no write is in flight (its bytes are read back from storage);
+//   - notices (role changed, read ready, ...) go out once every persist effect stepped before
+//     them is durable, so an event never announces what a crash could still undo, and in order,
+//     so a later notice never overtakes an earlier one that waits. A proposal's acceptance waits
+//     only for that order, not for its own entry's write: it announces nothing, it only tells the
+//     registry where the proposal's outcome will be applied (proposals.ts), which may now come
+//     before that write is durable (early-apply.ts);
+//   - applies run once their entries are on this node's disk or in the write in flight, and stay
+//     there (early-apply.ts); a restore runs once the write installing its snapshot is durable and
+//     no write is in flight (its bytes are read back from storage);
 //   - snapshot chunk reads and writes wait for the persist effects stepped before them (a chunk at
 //     offset 0 of a new transfer must not overtake the write installing the previous snapshot).
 // Both are recorded with the pipeline's `steppedCount` at the time, and taken against its
@@ -74,6 +77,13 @@ export class HeldWork {
   apply(effect: ApplyEffect | RestoreEffect, afterCount: number): void {
     this.#applies.push(effect);
     this.#appliesAfter.push(afterCount);
+  }
+
+  /** Whether some notice waits for a write not yet durable (`durableCount` so far). */
+  noticeWaits(durableCount: number): boolean {
+    const notices = this.#notices;
+    for (let i = 0; i < notices.length; i++) if (notices[i]!.afterCount > durableCount) return true;
+    return false;
   }
 
   /** The leading notices whose persist effects are all durable. */

@@ -1,6 +1,7 @@
 // The last part of every turn: settle proposals and reads, and tell the application what changed. It
-// gets only notices whose writes are durable and applies of entries on this node's disk
-// (held-work.ts), so an event never announces something not yet durable or not yet applied.
+// gets only notices whose writes are durable (but a proposal's acceptance, which it only files) and
+// applies of committed entries on this node's disk or in its write in flight (held-work.ts,
+// early-apply.ts), so an event never announces something a crash could undo or not yet applied.
 
 import mitt from "mitt";
 import type { ProposalRejection } from "../effect.js";

@@ -63,8 +63,9 @@ export type RuntimeRules = {
   readonly requestsVoteBeforeWrite: (message: Message, stable: Index) => boolean;
   /**
    * How many of the leading applies waiting may run now, given the last log index that is durable
-   * and stays so during the writes pending (early-apply.ts): only entries already on this node's
-   * disk; a restore waits for the write that installs its snapshot (held-work.ts).
+   * or being written and stays so during the writes pending (early-apply.ts): only entries on this
+   * node's disk or in its write in flight; a restore waits for the write that installs its
+   * snapshot (held-work.ts).
    */
   readonly appliesReady: (
     applies: readonly (ApplyEffect | RestoreEffect)[],

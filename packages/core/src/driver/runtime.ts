@@ -347,7 +347,10 @@ export class NodeRuntime<State, Result = unknown> {
           ) {
             this.#termBarrier.actsIn(effect.term);
           }
-          this.#held.notice(effect, writes.steppedCount);
+          // A proposal's acceptance waits for no write, only behind the notices before it: its
+          // entry may be applied before this node's copy is durable (early-apply.ts), and the
+          // registry must know where that proposal sits by then (held-work.ts).
+          this.#held.notice(effect, effect.type === "proposalAccepted" ? 0 : writes.steppedCount);
       }
     }
     return early;
@@ -386,12 +389,24 @@ export class NodeRuntime<State, Result = unknown> {
     tracker.snapshotTaken(index);
   }
 
+  /**
+   * The last log index an apply may reach: what is on this node's disk or in the write in flight
+   * (early-apply.ts), unless a notice still waits for a write: then only what is durable, so that
+   * no outcome overtakes the acceptance of its proposal queued behind that notice.
+   */
+  #applicableIndex(): Index {
+    const writes = this.#writes;
+    return this.#held.noticeWaits(writes.durableCount)
+      ? writes.stableIndex()
+      : writes.writtenOrWritingIndex();
+  }
+
   /** Applies (and restores) what is ready, in log order, until nothing more is. */
   *#applyReady(work: TurnWork<Result>): TurnIo<Result> {
     const tracker = this.tracker;
     const writes = this.#writes;
     for (;;) {
-      const stable = writes.stableIndex();
+      const stable = this.#applicableIndex();
       const ready = this.#held.takeApplies(
         this.#rules.appliesReady,
         stable,

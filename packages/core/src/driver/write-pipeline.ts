@@ -114,9 +114,27 @@ export class WritePipeline {
   stableIndex(): Index {
     let stable = this.durableIndex;
     if (this.#inFlight !== null) stable = stableWhileWriting(stable, this.#inFlight.batch);
-    for (const effect of this.#unwritten) {
-      if (effect.truncateFrom !== undefined && effect.truncateFrom - 1 < stable) {
-        stable = (effect.truncateFrom - 1) as Index;
+    return this.#belowUnwrittenCuts(stable);
+  }
+
+  /**
+   * The last log index whose entry is on this node's disk or in the write in flight, and that no
+   * unwritten truncation cuts: what may be applied once committed (early-apply.ts).
+   */
+  writtenOrWritingIndex(): Index {
+    const inFlight = this.#inFlight;
+    const index =
+      inFlight === null ? this.durableIndex : durableAfterWrite(this.durableIndex, inFlight.batch);
+    return this.#belowUnwrittenCuts(index);
+  }
+
+  #belowUnwrittenCuts(index: Index): Index {
+    let stable = index;
+    const unwritten = this.#unwritten;
+    for (let i = 0; i < unwritten.length; i++) {
+      const truncateFrom = unwritten[i]!.truncateFrom;
+      if (truncateFrom !== undefined && truncateFrom - 1 < stable) {
+        stable = (truncateFrom - 1) as Index;
       }
     }
     return stable;

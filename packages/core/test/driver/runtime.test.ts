@@ -108,8 +108,13 @@ function ack(message: Message, matchIndex: number): Event {
 }
 
 /** A leader of term 1 whose followers b and c acknowledged its no-op (both in replicate state). */
-function leader() {
-  const runtime = new NodeRuntime(raftReducer, validateConfig({ id: a, voters: [a, b, c] }), {
+function leader(entryBytesMax?: number) {
+  const config = validateConfig({
+    id: a,
+    voters: [a, b, c],
+    ...(entryBytesMax && { entryBytesMax }),
+  });
+  const runtime = new NodeRuntime(raftReducer, config, {
     snapshotPolicy: { everyEntries: undefined, everyBytes: undefined },
   });
   runtime.load({
@@ -217,12 +222,13 @@ describe("NodeRuntime: one turn", () => {
     expect(runtime.tracker.appliedIndex).toBe(2);
   });
 
-  it("waits for the write when a committed entry is not on its disk yet", () => {
+  it("applies a committed entry once its write is in flight, not before it is handed over", () => {
     const runtime = follower();
     runtime.enqueue({ type: "receive", message: appendEntries([noop1]) });
     runDurably(runtime); // 1 on disk
     const entry2: Entry = { kind: "noop", index: 2 as Index, term: 1 as Term };
-    // One turn: entry 2 arrives with the commit of both; their apply waits for 2's write.
+    // One turn: entry 2 arrives with the commit of both; their apply waits until 2's write has
+    // started (early-apply.ts), not until it is durable.
     runtime.enqueue({
       type: "receive",
       message: {
@@ -232,9 +238,10 @@ describe("NodeRuntime: one turn", () => {
         leaderCommit: 2 as Index,
       } as Message,
     });
-    expect(runTurn(runtime).map((r) => r.type)).toEqual(["write"]);
-    expect(completeWrite(runtime).map((r) => r.type)).toEqual(["send", "apply"]);
+    expect(runTurn(runtime).map((r) => r.type)).toEqual(["write", "apply"]);
     expect(runtime.tracker.appliedIndex).toBe(2);
+    // The acknowledgement still waits for the write.
+    expect(completeWrite(runtime).map((r) => r.type)).toEqual(["send"]);
   });
 });
 
@@ -256,24 +263,48 @@ describe("NodeRuntime: asynchronous writes (thesis §10.2.1)", () => {
     expect(matchesSent(completeWrite(runtime)[0])).toEqual([2]);
   });
 
-  it("a leader steps acknowledgements during its own write and applies once its copy is durable", () => {
+  it("a leader steps acknowledgements during its own write and applies what both followers hold", () => {
     const runtime = leader();
     runtime.enqueue({ type: "propose", id: "p1", data: new Uint8Array([1]) });
     const { requests, report } = turnWithReport(runtime);
     expect(requests.map((r) => r.type)).toEqual(["send", "write"]);
-    expect(report.work.notices).toEqual([]); // accepted, but told once the entry is durable
-    for (const append of appendsOf(requests)) runtime.enqueue(ack(append, 2));
-    runTurn(runtime);
-    // b and c hold p1: a majority without the leader's copy, so it is committed (§10.2.1) ...
-    expect(raftReducer.commitIndex(runtime.state as never)).toBe(2);
-    // ... but applied here only once it is on this node's disk too.
-    expect(runtime.tracker.appliedIndex).toBe(1);
-    runtime.written();
+    // The registry learns where p1 sits at once: its outcome may come before its write is durable.
+    expect(report.work.notices.map((n) => n.type)).toEqual(["proposalAccepted"]);
+    const [toB, toC] = appendsOf(requests);
+    runtime.enqueue(ack(toB!, 2));
+    expect(runTurn(runtime)).toEqual([]);
+    // b alone is no majority while the leader's own copy is not durable.
+    expect(raftReducer.commitIndex(runtime.state as never)).toBe(1);
+    runtime.enqueue(ack(toC!, 2));
     const { requests: after, report: done } = turnWithReport(runtime);
-    // Then the commit index moved (the hard state, written next: it never held anything up).
-    expect(after.map((r) => r.type)).toEqual(["apply", "write"]);
-    expect(done.work.notices.map((n) => n.type)).toEqual(["proposalAccepted"]);
+    // b and c hold p1: a majority without the leader's copy, so it is committed (§10.2.1) and
+    // applied while the leader's write of it is still in flight (early-apply.ts).
+    expect(raftReducer.commitIndex(runtime.state as never)).toBe(2);
+    expect(after.map((r) => r.type)).toEqual(["apply"]);
+    expect(runtime.tracker.appliedIndex).toBe(2);
     expect(done.work.outcomes.map((o) => o.index)).toEqual([2]);
+    runtime.written();
+    // Then the commit index moved is written (the hard state: it never held anything up).
+    expect(runTurn(runtime).map((r) => r.type)).toEqual(["write"]);
+  });
+
+  it("applies nothing early while a notice waits: no outcome overtakes its proposal's acceptance", () => {
+    const runtime = leader(4);
+    // p1, then a refusal whose notice waits for p1's write, then p2, accepted behind that notice.
+    runtime.enqueue({ type: "propose", id: "p1", data: new Uint8Array([1]) });
+    runtime.enqueue({ type: "propose", id: "big", data: new Uint8Array(8) });
+    runtime.enqueue({ type: "propose", id: "p2", data: new Uint8Array([2]) });
+    const { requests, report } = turnWithReport(runtime);
+    expect(report.work.notices.map((n) => n.type)).toEqual(["proposalAccepted"]); // p1's only
+    for (const append of appendsOf(requests)) runtime.enqueue(ack(append, 3));
+    const { report: acked } = turnWithReport(runtime);
+    // p1 and p2 are committed (b and c hold them), but p2's acceptance still waits: so do both.
+    expect(raftReducer.commitIndex(runtime.state as never)).toBe(3);
+    expect(acked.work.outcomes).toEqual([]);
+    runtime.written();
+    const { report: done } = turnWithReport(runtime);
+    expect(done.work.notices.map((n) => n.type)).toEqual(["proposalRejected", "proposalAccepted"]);
+    expect(done.work.outcomes.map((o) => o.index)).toEqual([2, 3]);
   });
 
   it("a single voter that wins its own election acts in the term only once it is durable", () => {
