@@ -25,6 +25,14 @@
 // rule 2), so holding costs a leader's reads no round; it saves a core read per turn, and on a
 // follower it turns one read index request (and answer) per turn into one per round trip to the
 // leader. A new core read is always safe: it records its index after each of its reads arrived.
+//
+// Where the host has an I/O phase (`Scheduler.afterIo`), the held reads become that core read only
+// once the I/O ready after the answer is handled, and reads arriving meanwhile are held with them
+// rather than starting a core read (and a round) of their own: a busy leader handles the answer
+// amid a burst of requests, and those requests share the next round instead of waiting for the
+// one after it. Every round costs the leader a send and an answer to take in and wakes an idle
+// follower, which is what a ReadIndex read costs above a lease read (docs/benchmarks.md, issue
+// #13). The wait is one pass of the host's loop, which does not block while the release is queued.
 import { ConfigError } from "../errors.js";
 import type { Event, ReadConsistency } from "../event.js";
 import type { Index } from "../ids.js";
@@ -83,6 +91,8 @@ export class ReadRegistry {
   readonly #latest = new Map<ReadConsistency, CoreRead>();
   /** Reads held while the core read of their consistency is on the wire, by consistency. */
   readonly #held = new Map<ReadConsistency, string[]>();
+  /** Consistencies whose held reads are released after the I/O ready now (see the top). */
+  readonly #releasing = new Set<ReadConsistency>();
   /** Reads the core declared ready, waiting for the state machine to apply up to their index. */
   #waiting: { readonly members: readonly string[]; readonly index: number }[] = [];
   #nextCoreId = 0;
@@ -162,6 +172,7 @@ export class ReadRegistry {
     this.#coreReads.clear();
     this.#latest.clear();
     this.#held.clear();
+    this.#releasing.clear();
     this.#pending.rejectAll(makeError);
   }
 
@@ -172,16 +183,24 @@ export class ReadRegistry {
    */
   #joinOrHold(consistency: ReadConsistency, inbox: InboxMark, reads: string[]): string[] | null {
     const latest = this.#latest.get(consistency);
-    if (latest === undefined || this.#coreReads.get(latest.id) !== latest) return reads;
+    if (latest === undefined || this.#coreReads.get(latest.id) !== latest) {
+      if (!this.#releasing.has(consistency)) return reads;
+      this.#hold(consistency, reads);
+      return null;
+    }
     if (this.#rules.readJoins(consistency, latest.queuedAt, inbox)) {
       latest.members.push(...reads);
       return null;
     }
     if (latest.queuedAt.generation === inbox.generation) return reads;
+    this.#hold(consistency, reads);
+    return null;
+  }
+
+  #hold(consistency: ReadConsistency, reads: string[]): void {
     const held = this.#held.get(consistency);
     if (held === undefined) this.#held.set(consistency, reads);
     else held.push(...reads);
-    return null;
   }
 
   #coreRead(consistency: ReadConsistency, inbox: InboxMark, members: string[]): ReadEvent {
@@ -198,9 +217,20 @@ export class ReadRegistry {
     this.#coreReads.delete(id);
     if (this.#latest.get(coreRead.consistency) === coreRead) {
       this.#latest.delete(coreRead.consistency);
-      // Answered: the reads held for it go out, after the turn that answered it.
-      if (this.#held.has(coreRead.consistency)) {
-        this.#scheduler.queueMicrotask(() => this.#release(coreRead.consistency));
+      // Answered: the reads held for it go out, after the turn that answered it, and where the
+      // host has an I/O phase after the I/O ready now, with the reads arriving meanwhile.
+      const consistency = coreRead.consistency;
+      if (this.#held.has(consistency) && !this.#releasing.has(consistency)) {
+        const scheduler = this.#scheduler;
+        if (scheduler.afterIo === undefined) {
+          scheduler.queueMicrotask(() => this.#release(consistency));
+        } else {
+          this.#releasing.add(consistency);
+          scheduler.afterIo(() => {
+            this.#releasing.delete(consistency);
+            this.#release(consistency);
+          });
+        }
       }
     }
     return coreRead.members;

@@ -140,6 +140,71 @@ describe("ReadRegistry batching", () => {
   });
 });
 
+/** A virtual clock with an I/O phase: `afterIo` callbacks run when the test calls `handleIo`. */
+class ClockWithIo extends VirtualClock {
+  readonly #afterIo: (() => void)[] = [];
+
+  afterIo(callback: () => void): void {
+    this.#afterIo.push(callback);
+  }
+
+  /** The host handled the I/O ready now: runs the callbacks queued until then. */
+  handleIo(): void {
+    for (const callback of this.#afterIo.splice(0)) callback();
+  }
+}
+
+// Where the host has an I/O phase, the reads held for an answered core read go out once the I/O
+// ready after the answer is handled, with every read arriving meanwhile (reads.ts): a busy
+// leader's next round carries them all instead of a round starting for the first to arrive.
+describe("ReadRegistry: held reads released after the I/O phase", () => {
+  it("reads arriving between the answer and the release share the held reads' core read", async () => {
+    const clock = new ClockWithIo();
+    const { reads, queued, setGeneration } = registry(clock);
+    const first = reads.create(undefined, "readIndex", at(1));
+    expect(first.event?.id).toBe("r1");
+    const held = reads.create(undefined, "readIndex", at(2));
+    setGeneration(3);
+    reads.ready("r1", 1 as Index, 1 as Index);
+    await settle();
+    // Nothing goes out yet, and a read arriving now starts no core read of its own.
+    const arriving = reads.create(undefined, "readIndex", at(3));
+    expect([held.event, arriving.event, queued]).toEqual([null, null, []]);
+    const watched = [held, arriving].map((read) => watch(read.promise));
+    clock.handleIo();
+    expect(queued).toEqual([{ type: "read", id: "r2", consistency: "readIndex" }]);
+    reads.ready("r2", 1 as Index, 1 as Index);
+    await settle();
+    expect(watched.map((w) => w.state())).toEqual(["resolved", "resolved"]);
+    expect(reads.size).toBe(0);
+  });
+
+  it("an answer with nothing held releases nothing: the next read starts its core read", () => {
+    const clock = new ClockWithIo();
+    const { reads, queued, setGeneration } = registry(clock);
+    reads.create(undefined, "readIndex", at(1));
+    setGeneration(2);
+    reads.ready("r1", 1 as Index, 1 as Index);
+    expect(reads.create(undefined, "readIndex", at(2)).event?.id).toBe("r2");
+    clock.handleIo();
+    expect(queued).toEqual([]);
+  });
+
+  it("stopping before the release rejects the held reads, and the release queues nothing", async () => {
+    const clock = new ClockWithIo();
+    const { reads, queued, setGeneration } = registry(clock);
+    reads.create(undefined, "readIndex", at(1));
+    const held = watch(reads.create(undefined, "readIndex", at(2)).promise);
+    setGeneration(3);
+    reads.ready("r1", 1 as Index, 1 as Index);
+    reads.rejectAll(() => new NotLeaderError(null));
+    clock.handleIo();
+    await settle();
+    expect(held.error()).toEqual(new NotLeaderError(null));
+    expect(queued).toEqual([]);
+  });
+});
+
 describe("ReadRegistry: reads waiting for their apply", () => {
   it("are refused with NotLeaderError by rejectWaiting; reads not ready yet stay pending", async () => {
     // A node removed from the configuration never learns the commit again: a read its old leader
