@@ -5,7 +5,9 @@
 // Besides ops/s, each phase says what a read cost, so that builds compare on a shared machine
 // where throughput does not hold from one minute to the next: the CPU the three servers spent per
 // read (utime + stime of each process from /proc/PID/stat over the measured window, every thread
-// included), the CPU this process spent per read (the load's HTTP client, `process.cpuUsage()`),
+// included), also per server, most first (the first is the server the reads go to: one busy
+// thread, it bounds the rate of the read modes that take no log write), the CPU this process
+// spent per read (the load's HTTP client, `process.cpuUsage()`),
 // and the Raft datagrams the cluster sent per read (the servers' transport counters). A ReadIndex
 // read that shares its heartbeat round with others costs a fraction of a datagram; one that
 // costs a datagram of its own shows here.
@@ -61,13 +63,21 @@ export type ReadSettings = {
 export type ReadCost = {
   /** CPU µs the three servers spent per read completed in the window. */
   readonly serverCpuUs: number;
+  /** The same per server, most first: the server the reads go to, then its followers. */
+  readonly perServerCpuUs: readonly number[];
   /** CPU µs the load process (the HTTP client) spent per read. */
   readonly clientCpuUs: number;
   /** Raft datagrams the cluster sent per read. */
   readonly datagrams: number;
 };
 
-type Sample = { readonly serverUs: number; readonly clientUs: number; readonly datagrams: number };
+type Sample = {
+  readonly serverUs: number;
+  /** By server, in the order of `pids()`. */
+  readonly perServerUs: readonly number[];
+  readonly clientUs: number;
+  readonly datagrams: number;
+};
 
 const consistencies = ["log", "readIndex", "lease"] as const;
 
@@ -81,7 +91,7 @@ type Mode = ReadConsistency | "health";
  */
 export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[]) {
   const ops: Record<Mode, number> = { log: 0, readIndex: 0, lease: 0, health: 0 };
-  const none = { serverUs: 0, clientUs: 0, datagrams: 0 };
+  const none = { serverUs: 0, perServerUs: [], clientUs: 0, datagrams: 0 };
   const used: Record<Mode, Sample> = { log: none, readIndex: none, lease: none, health: none };
   const counted: Record<Mode, number> = { log: 0, readIndex: 0, lease: 0, health: 0 };
   const modes: readonly Mode[] = s.httpFloor ? [...consistencies, "health"] : consistencies;
@@ -92,11 +102,7 @@ export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[
       const completed = result.opsPerSec * (s.durationMs / 1000);
       counted[consistency] += completed;
       const u = used[consistency];
-      used[consistency] = {
-        serverUs: u.serverUs + sample.serverUs,
-        clientUs: u.clientUs + sample.clientUs,
-        datagrams: u.datagrams + sample.datagrams,
-      };
+      used[consistency] = add(u, sample);
       const ours = { ...result, leaderChanges: 0 };
       const perRead = costOf(sample, completed);
       const what = consistency === "health" ? "GET /health" : `GET by ${consistency}`;
@@ -104,7 +110,7 @@ export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[
       rows.push({ label, ours, etcd: null });
       const at = s.printWindows ? ` (profile window ${window.startUs}-${window.endUs} µs)` : "";
       console.log(
-        `${label}: ${result.opsPerSec} ops/s; per read: servers ${perRead.serverCpuUs} µs CPU, client ${perRead.clientCpuUs} µs, ${perRead.datagrams} datagrams${at}`,
+        `${label}: ${result.opsPerSec} ops/s; per read: servers ${perRead.serverCpuUs} µs CPU (${perRead.perServerCpuUs.join(" + ")}), client ${perRead.clientCpuUs} µs, ${perRead.datagrams} datagrams${at}`,
       );
     }
   }
@@ -155,9 +161,20 @@ async function readPhase(target: ReadTarget, consistency: Mode, s: ReadSettings)
     window,
     sample: {
       serverUs: after.serverUs - before.serverUs,
+      perServerUs: after.perServerUs.map((us, i) => us - (before.perServerUs[i] ?? 0)),
       clientUs: after.clientUs - before.clientUs,
       datagrams: after.datagrams - before.datagrams,
     },
+  };
+}
+
+/** Two phases' samples summed (the servers in the same order: one cluster serves every round). */
+function add(a: Sample, b: Sample): Sample {
+  return {
+    serverUs: a.serverUs + b.serverUs,
+    perServerUs: b.perServerUs.map((us, i) => us + (a.perServerUs[i] ?? 0)),
+    clientUs: a.clientUs + b.clientUs,
+    datagrams: a.datagrams + b.datagrams,
   };
 }
 
@@ -165,8 +182,9 @@ async function readPhase(target: ReadTarget, consistency: Mode, s: ReadSettings)
 async function sample(target: ReadTarget): Promise<Sample> {
   const cpu = process.cpuUsage();
   const clientUs = cpu.user + cpu.system;
-  const serverUs = (await Promise.all(target.pids().map(processCpuUs))).reduce((a, b) => a + b, 0);
-  return { serverUs, clientUs, datagrams: await target.sentDatagrams() };
+  const perServerUs = await Promise.all(target.pids().map(processCpuUs));
+  const serverUs = perServerUs.reduce((a, b) => a + b, 0);
+  return { serverUs, perServerUs, clientUs, datagrams: await target.sentDatagrams() };
 }
 
 /** The CPU `pids` use over a phase's measured window (`closedLoop`'s `window`), in µs. */
@@ -201,6 +219,9 @@ function costOf(used: Sample, reads: number): ReadCost {
   const per = (x: number) => Math.round((x / Math.max(1, reads)) * 100) / 100;
   return {
     serverCpuUs: Math.round(used.serverUs / Math.max(1, reads)),
+    perServerCpuUs: used.perServerUs
+      .map((us) => Math.round(us / Math.max(1, reads)))
+      .sort((a, b) => b - a),
     clientCpuUs: Math.round(used.clientUs / Math.max(1, reads)),
     datagrams: per(used.datagrams),
   };
