@@ -41,6 +41,7 @@ import {
   quarantineFileIndex,
   quarantineFileName,
 } from "./snapshot-file-names.js";
+import { SnapshotReaders } from "./snapshot-readers.js";
 import type { FileStorageRules } from "./storage-rules.js";
 
 /**
@@ -78,11 +79,14 @@ export class SnapshotFiles {
    */
   #damagedHeld: (StoredSnapshot & { readonly index: number }) | null = null;
   readonly #rules: FileStorageRules;
+  /** The data files held open while chunks of them are read to send. */
+  readonly #readers: SnapshotReaders;
 
   constructor(fs: FileSystem, dir: string, rules: FileStorageRules) {
     this.#fs = fs;
     this.#dir = dir;
     this.#rules = rules;
+    this.#readers = new SnapshotReaders(fs);
   }
 
   /**
@@ -258,6 +262,7 @@ export class SnapshotFiles {
     for (const index of [...this.#stored.keys()]) {
       if (index < snapshot.index) {
         this.#stored.delete(index);
+        await this.#readers.retire(index);
         await this.#fs.unlink(this.#path(dataFileName(index)));
       }
     }
@@ -282,11 +287,17 @@ export class SnapshotFiles {
     const held = this.#stored.get(snapshot.index);
     if (held === undefined || !matches(snapshot, held)) return null;
     const path = this.#path(dataFileName(snapshot.index));
-    const file = await this.#fs.openReadable(path);
-    if (file === null) return null; // removed meanwhile: a newer one was put in force
+    // Held open from one chunk to the next (snapshot-readers.ts).
+    const { reader, file } = await this.#readers.acquire(snapshot.index, held, path);
+    let failed = true;
     try {
+      if (file === null) return null; // removed meanwhile: a newer one was put in force
       const reach = Math.min(length, held.size);
-      return await checkedRead(file, path, held.blocks, offset, reach, this.#rules);
+      const bytes = await this.#readers.oneAtATime(reader, () =>
+        checkedRead(file, path, held.blocks, offset, reach, this.#rules),
+      );
+      failed = false;
+      return bytes;
     } catch (error) {
       if (!(error instanceof StorageCorruptionError)) throw error;
       // Another read of the same window may have found it first and set it aside already.
@@ -297,7 +308,7 @@ export class SnapshotFiles {
       }
       throw new SnapshotDamagedError(snapshot.index, error.message);
     } finally {
-      await file.close();
+      await this.#readers.release(reader, failed);
     }
   }
 
@@ -311,6 +322,7 @@ export class SnapshotFiles {
 
   /** Closes the incoming file, if any (its temp file is removed on the next open). */
   async close(): Promise<void> {
+    await this.#readers.retireAll();
     await this.#dropIncoming();
   }
 
