@@ -11,6 +11,8 @@ import type { FileStorageRules } from "./storage-rules.js";
 
 /** Slices read back at a time when streaming a snapshot out. */
 const readSliceBytes = 1024 * 1024;
+/** Slices read ahead of the one being consumed: two of libuv's four threads, the others left to writes. */
+const readAheadSlices = 2;
 /**
  * The blocks a snapshot's bytes are checked by when read to send: a chunk read costs at most two
  * blocks more than it returns, and the table 4 bytes per block (64 KiB per GiB of snapshot).
@@ -64,14 +66,34 @@ export async function* readWhole(
   rules: FileStorageRules,
   blocks = new BlockChecksums(),
 ): SnapshotStream {
+  // Slices read ahead: the next ones are on their way from the disk while the consumer (a state
+  // machine restoring, the check at open) works on this one, instead of after it.
+  const pending: Promise<Uint8Array>[] = [];
+  let asked = 0;
+  const askAhead = (): void => {
+    while (pending.length < readAheadSlices && asked < file.size) {
+      pending.push(readAhead(file, asked));
+      asked += readSliceBytes;
+    }
+  };
   try {
-    while (blocks.size < file.size) {
-      const slice = await file.read(blocks.size, readSliceBytes);
+    askAhead();
+    for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+      const slice = await next;
       if (slice.byteLength === 0) break;
+      const reached = blocks.size + slice.byteLength;
+      if (slice.byteLength < readSliceBytes && reached < file.size) {
+        // A short read before the end: what was asked after it starts at the wrong place.
+        await settle(pending.splice(0));
+        asked = reached;
+      }
+      askAhead();
       blocks.add(slice);
       yield slice;
     }
   } finally {
+    // A consumer that stopped early leaves reads in flight: let them end before the file closes.
+    await settle(pending);
     await file.close();
   }
   const { size: offset, checksum } = blocks;
@@ -84,6 +106,19 @@ export async function* readWhole(
       `${offset} bytes with CRC-32 ${checksum}, expected ${expected.size} with ${expected.checksum}`,
     );
   }
+}
+
+/** Waits for reads no longer wanted, whatever their outcome. */
+async function settle(reads: readonly Promise<Uint8Array>[]): Promise<void> {
+  for (const read of reads) await read.catch(() => undefined);
+}
+
+/** Starts reading the slice at `position`; its failure is seen where it is awaited. */
+function readAhead(file: ReadableFile, position: number): Promise<Uint8Array> {
+  const read = file.read(position, readSliceBytes);
+  // Not an unhandled rejection while the slice before it is still being consumed.
+  read.catch(() => undefined);
+  return read;
 }
 
 /** The shift that appending a whole block applies to the CRC-32 of the bytes before it. */

@@ -1,8 +1,17 @@
 // A snapshot being sent is read through one open handle (snapshot-readers.ts), one chunk at a
 // time: opened at its first chunk, closed once it is superseded, set aside, a read of it fails,
 // or the storage closes; a handle retired while reads still use it is closed by the last of them.
+// A snapshot read whole (a restore) is read two slices ahead of its consumer.
 
-import { batch, commands, hard, persistStored, snapshotAt } from "@flotilla/core/testing";
+import { readAllBytes, type SnapshotStream } from "@flotilla/core";
+import {
+  batch,
+  commands,
+  hard,
+  persistStored,
+  snapshotAt,
+  snapshotData,
+} from "@flotilla/core/testing";
 import { describe, expect, it } from "vitest";
 import type { FileSystem, ReadableFile } from "../src/fs.js";
 import { openFileStorage } from "../src/index.js";
@@ -15,12 +24,14 @@ const text = "x".repeat(300 * 1024);
 function countingFs() {
   const sim = new SimFileSystem();
   const counts = { opens: 0, closes: 0 };
-  const reads = { inFlight: 0, most: 0 };
+  const reads = { inFlight: 0, most: 0, asked: [] as number[] };
   const control = {
     /** The next data-file read waits for this promise. */
     hold: null as Promise<void> | null,
     /** The next data-file read fails with this error. */
     fail: null as Error | null,
+    /** The next data-file read returns only half of what it was asked for. */
+    short: false,
   };
   const fs: FileSystem = {
     mkdir: (path) => sim.mkdir(path),
@@ -40,6 +51,7 @@ function countingFs() {
     const counted: ReadableFile = {
       size: file.size,
       async read(position, length) {
+        reads.asked.push(position);
         reads.inFlight += 1;
         reads.most = Math.max(reads.most, reads.inFlight);
         try {
@@ -49,9 +61,11 @@ function countingFs() {
           const fail = control.fail;
           control.fail = null;
           if (fail !== null) throw fail;
+          const short = control.short;
+          control.short = false;
           // A disk's latency: a read asked for meanwhile could overlap this one.
           await new Promise((resolve) => setTimeout(resolve, 1));
-          return await file.read(position, length);
+          return await file.read(position, short ? Math.floor(length / 2) : length);
         } finally {
           reads.inFlight -= 1;
         }
@@ -66,12 +80,18 @@ function countingFs() {
   return { fs, counts, control, reads };
 }
 
-async function storageWithSnapshot(fs: FileSystem) {
+async function storageWithSnapshot(fs: FileSystem, content = text) {
   const storage = await openFileStorage(dir, { fs });
-  const snapshot = snapshotAt(3, 1, text);
+  const snapshot = snapshotAt(3, 1, content);
   await persistStored(storage, batch({ entries: commands(1, 3, 1), hardState: hard(1, "a", 3) }));
-  await persistStored(storage, batch({ snapshot }));
+  // Stored in one slice (persistStored streams it 3 bytes at a time: slow for megabytes).
+  await storage.writeSnapshot(snapshot.index, oneSlice(snapshotData(snapshot)));
+  await storage.persist(batch({ snapshot }));
   return { storage, snapshot };
+}
+
+async function* oneSlice(data: Uint8Array): SnapshotStream {
+  yield data;
 }
 
 describe("FileStorage's chunk reads of a snapshot being sent", () => {
@@ -118,5 +138,57 @@ describe("FileStorage's chunk reads of a snapshot being sent", () => {
     expect(counts).toEqual({ opens: 3, closes: 2 });
     await storage.close();
     expect(counts).toEqual({ opens: 3, closes: 3 });
+  });
+});
+
+describe("FileStorage's whole reads of a snapshot (a restore)", () => {
+  const mib = 1024 * 1024;
+  const big = "y".repeat(3 * mib + 5);
+
+  it("read the next slices while the consumer works on this one", async () => {
+    const { fs, reads } = countingFs();
+    const { storage, snapshot } = await storageWithSnapshot(fs, big);
+    const stream = storage.readSnapshot(snapshot)[Symbol.asyncIterator]();
+    const first = await stream.next();
+    expect(first.value?.byteLength).toBe(mib);
+    // The consumer holds the first slice; the next two are already asked for.
+    expect(reads.asked).toEqual([0, mib, 2 * mib]);
+    let total = first.value?.byteLength ?? 0;
+    for (let next = await stream.next(); next.done !== true; next = await stream.next()) {
+      total += next.value.byteLength;
+    }
+    expect(total).toBe(snapshot.size);
+    expect(reads.asked).toEqual([0, mib, 2 * mib, 3 * mib]);
+    await storage.close();
+  });
+
+  it("close the file after the read ahead when the consumer stops, and report its failure to one that goes on", async () => {
+    const { fs, counts, control } = countingFs();
+    const { storage, snapshot } = await storageWithSnapshot(fs, big);
+    const stopping = storage.readSnapshot(snapshot)[Symbol.asyncIterator]();
+    await stopping.next();
+    await stopping.return?.();
+    expect(counts).toEqual({ opens: 1, closes: 1 });
+    const failing = storage.readSnapshot(snapshot)[Symbol.asyncIterator]();
+    await failing.next();
+    // Slices 1 and 2 were asked for with slice 0; slice 3, asked for as slice 1 is handed out,
+    // fails (EIO) while the consumer works: no unhandled rejection, and the consumer's pull of
+    // it gets the error.
+    control.fail = Object.assign(new Error("EIO: i/o error, read"), { code: "EIO" });
+    expect((await failing.next()).value?.byteLength).toBe(mib);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await failing.next()).value?.byteLength).toBe(mib);
+    await expect(failing.next()).rejects.toThrow("EIO");
+    expect(counts).toEqual({ opens: 2, closes: 2 });
+    await storage.close();
+  });
+
+  it("go on from where a short read ended", async () => {
+    const { fs, control } = countingFs();
+    const { storage, snapshot } = await storageWithSnapshot(fs, big);
+    control.short = true;
+    const bytes = await readAllBytes(storage.readSnapshot(snapshot));
+    expect(new TextDecoder().decode(bytes)).toBe(big);
+    await storage.close();
   });
 });
