@@ -1,5 +1,6 @@
 import type { Membership } from "./entry.js";
 import type { NodeId } from "./ids.js";
+import { membershipOf } from "./membership.js";
 
 // Membership change requests (Raft thesis chapter 4), as pure functions of a configuration: what a
 // request would turn the configuration into, or why it is refused. Nothing here knows about logs,
@@ -109,10 +110,11 @@ export function planMembershipChange(
   if (voters.length === 0) return refuse({ reason: "lastVoter" });
   const transition = change.transition ?? "auto";
   if (transition === "auto" && votersDifferByAtMostOne(current.voters, voters)) {
-    return accept({ voters, learners });
+    return accept(membershipOf(voters, learners));
   }
-  const joint = { voters, learners, outgoing: current.voters };
-  return accept(transition === "jointExplicitLeave" ? { ...joint, explicitLeave: true } : joint);
+  return accept(
+    membershipOf(voters, learners, current.voters, transition === "jointExplicitLeave"),
+  );
 }
 
 /**
@@ -120,7 +122,7 @@ export function planMembershipChange(
  * `explicitLeave`, which only a joint configuration has, goes with `outgoing`).
  */
 export function leaveJoint(joint: Membership): Membership {
-  return { voters: joint.voters, learners: joint.learners };
+  return membershipOf(joint.voters, joint.learners);
 }
 
 /** Whether `membership` is a joint configuration (thesis §4.3). */
@@ -166,7 +168,7 @@ function applyOperations(
         return unreachable(op);
     }
   }
-  return accept({ voters, learners });
+  return accept(membershipOf(voters, learners));
 }
 
 /** Thesis §4.1: configurations one voter apart share a node in any two of their majorities. */

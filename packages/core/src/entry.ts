@@ -2,20 +2,22 @@ import type { Index, NodeId, Term } from "./ids.js";
 
 /**
  * A cluster configuration. `voters` decide elections and commits; `learners` receive the log but
- * never vote. While `outgoing` is present the cluster is in joint consensus (Raft thesis §4.3):
- * every decision needs a majority of `voters` AND a majority of `outgoing`.
+ * never vote. While `outgoing` is set the cluster is in joint consensus (Raft thesis §4.3):
+ * every decision needs a majority of `voters` AND a majority of `outgoing`. Build one with
+ * `membershipOf`, which gives every configuration the same object shape (`outgoing` and
+ * `explicitLeave` present and undefined when they do not apply).
  */
 export type Membership = {
   readonly voters: readonly NodeId[];
   readonly learners: readonly NodeId[];
-  readonly outgoing?: readonly NodeId[];
+  readonly outgoing?: readonly NodeId[] | undefined;
   /**
    * Joint only: the leader leaves this configuration on a `leaveJoint` request instead of by
    * itself once it commits (transition "jointExplicitLeave"). Part of the entry, so the intent
    * survives a restart and a change of leader (etcd's ConfState.AutoLeave, inverted so that a
    * joint entry without it is left automatically).
    */
-  readonly explicitLeave?: true;
+  readonly explicitLeave?: true | undefined;
 };
 
 /** Application data, proposed through `propose`. */

@@ -3,6 +3,7 @@ import { electionTimeoutFrom, validateConfig } from "./config.js";
 import type { Entry, Membership, Persisted } from "./entry.js";
 import { FlotillaError } from "./errors.js";
 import { RaftLog } from "./log.js";
+import { membershipOf } from "./membership.js";
 import { MembershipLog } from "./membership-log.js";
 import { nextRandom, seedFor } from "./prng.js";
 import { firstForwardedReadId, initialReadState } from "./read-index.js";
@@ -47,9 +48,7 @@ export function init(config: ConfigInput | Config, persisted?: Persisted): RaftS
   // The configuration in force is the latest in the log (thesis §4.1), else the snapshot's, else
   // the initial one from the config.
   // A joining node has none until the leader's log or snapshot brings one.
-  const initial: Membership = c.join
-    ? { voters: [], learners: [] }
-    : { voters: c.voters, learners: c.learners };
+  const initial: Membership = c.join ? membershipOf([], []) : membershipOf(c.voters, c.learners);
   const base: Membership = snapshot?.membership ?? initial;
   const membershipLog = MembershipLog.from({ index: baseIndex, membership: base }, entries);
   const { state: random, value } = nextRandom(seedFor(c.seed, c.id));

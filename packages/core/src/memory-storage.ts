@@ -6,6 +6,7 @@
 import type { Entry, HardState, Membership, Persisted, Snapshot } from "./entry.js";
 import type { Index, Term } from "./ids.js";
 import type { PersistBatch, SnapshotStream, Storage, StoredSnapshot } from "./interfaces.js";
+import { membershipOf } from "./membership.js";
 import { MemorySnapshots } from "./memory-snapshots.js";
 import { checkPersistBatch, type StorageTip } from "./storage-check.js";
 import { StorageClosedError } from "./storage-errors.js";
@@ -153,9 +154,5 @@ function copySnapshot(snapshot: Snapshot): Snapshot {
 }
 
 function copyMembership(membership: Membership): Membership {
-  return {
-    voters: [...membership.voters],
-    learners: [...membership.learners],
-    ...(membership.outgoing === undefined ? {} : { outgoing: [...membership.outgoing] }),
-  };
+  return membershipOf(membership.voters, membership.learners, membership.outgoing);
 }

@@ -22,6 +22,7 @@ import type {
   Term,
   TimeoutNow,
 } from "../src/index.js";
+import { membershipOf } from "../src/index.js";
 
 // Decoded messages are plain objects, so the generated ones must be too (fc.record's default is a
 // null prototype, which strict equality tells apart).
@@ -60,16 +61,12 @@ export const bytesArb: fc.Arbitrary<Uint8Array> = fc.uint8Array({ maxLength: 80 
 
 const idsArb = fc.array(nodeIdArb, { maxLength: 5 });
 
+// Built as every configuration is (membershipOf): the decoder gives that shape, and the codec's
+// round trips compare strictly.
 export const membershipArb: fc.Arbitrary<Membership> = fc.oneof(
-  record({ voters: idsArb, learners: idsArb }),
-  record(
-    {
-      voters: idsArb,
-      learners: idsArb,
-      outgoing: idsArb,
-      explicitLeave: fc.constant(true as const),
-    },
-    { requiredKeys: ["voters", "learners", "outgoing"] },
+  record({ voters: idsArb, learners: idsArb }).map((m) => membershipOf(m.voters, m.learners)),
+  record({ voters: idsArb, learners: idsArb, outgoing: idsArb, explicitLeave: fc.boolean() }).map(
+    (m) => membershipOf(m.voters, m.learners, m.outgoing, m.explicitLeave),
   ),
 );
 

@@ -2,6 +2,7 @@ import {
   LearnerNotCaughtUpError,
   type MembershipChange,
   MembershipChangeRefusedError,
+  membershipOf,
   type NodeId,
   NotLeaderError,
 } from "@flotilla/core";
@@ -22,7 +23,7 @@ export interface CatchUpNode {
 const notLeading: CatchUpView = {
   role: "follower",
   leader: null,
-  membership: { voters: [], learners: [] },
+  membership: membershipOf([], []),
   lastLogIndex: 0 as CatchUpView["lastLogIndex"],
 };
 

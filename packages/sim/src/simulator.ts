@@ -2,6 +2,7 @@ import {
   type Effect,
   type Event,
   type Message,
+  membershipOf,
   type NodeId,
   nodeId,
   type RaftState,
@@ -126,8 +127,8 @@ class Simulation<S> implements NodeHost {
       link: phaseLinkOptions(options, true),
     });
     this.checker = new SafetyChecker(this.ids);
-    const initial = { voters: this.initialVoters, learners: [] };
-    const joining = { voters: [], learners: [] };
+    const initial = membershipOf(this.initialVoters, []);
+    const joining = membershipOf([], []);
     this.membershipChecker = new MembershipChecker(
       this.checker,
       this.ids.map((id) => (this.initialVoters.includes(id) ? initial : joining)),

@@ -9,7 +9,15 @@
 
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import type { HardState, Index, Membership, NodeId, Snapshot, Term } from "@flotilla/core";
+import {
+  type HardState,
+  type Index,
+  type Membership,
+  type NodeId,
+  normalMembership,
+  type Snapshot,
+  type Term,
+} from "@flotilla/core";
 import { StorageCorruptionError } from "./errors.js";
 import type { FileSystem } from "./fs.js";
 import { putUint32 } from "./record.js";
@@ -89,7 +97,13 @@ export async function readSnapshot(fs: FileSystem, dir: string): Promise<Snapsho
   ) {
     throw new StorageCorruptionError(path, headerBytes, "snapshot metadata out of range");
   }
-  return { index: index as Index, term: term as Term, membership, size, checksum };
+  return {
+    index: index as Index,
+    term: term as Term,
+    membership: normalMembership(membership),
+    size,
+    checksum,
+  };
 }
 
 /**

@@ -5,6 +5,7 @@
 
 import type { Entry, Membership } from "../entry.js";
 import type { Index, NodeId, Term } from "../ids.js";
+import { membershipOf } from "../membership.js";
 import type { Message } from "../message.js";
 import type { Reader } from "./reader.js";
 import { entryKinds, messageTags, voteKinds } from "./tags.js";
@@ -177,12 +178,10 @@ function decodeNamedMembership(reader: Reader): Membership {
   const jointOffset = reader.pos;
   const joint = reader.byte("joint");
   if (joint > 2) reader.fail("joint", jointOffset, `joint byte must be 0, 1 or 2, got ${joint}`);
-  const membership: Membership =
+  const membership =
     joint === 0
-      ? { voters, learners }
-      : joint === 1
-        ? { voters, learners, outgoing: decodeIds(reader, "outgoing") }
-        : { voters, learners, outgoing: decodeIds(reader, "outgoing"), explicitLeave: true };
+      ? membershipOf(voters, learners)
+      : membershipOf(voters, learners, decodeIds(reader, "outgoing"), joint === 2);
   reader.leave();
   return membership;
 }

@@ -13,6 +13,7 @@ import { ConfigError, FlotillaError, InvalidEventError } from "../errors.js";
 import type { Event } from "../event.js";
 import type { Index, NodeId, Term } from "../ids.js";
 import type { Storage, Transport } from "../interfaces.js";
+import { membershipOf } from "../membership.js";
 import { type CatchUpOptions, promoteWhenCaughtUp } from "./catch-up.js";
 import { LeadershipTransferRefusedError, StoppedError, StorageFailedError } from "./errors.js";
 import { MembershipChangeRegistry } from "./membership-changes.js";
@@ -97,8 +98,8 @@ class Driver<State, Result> implements FlotillaNode<Result> {
     const config = coreConfigOf(options);
     this.id = config.id;
     this.#initialMembership = config.join
-      ? { voters: [], learners: [] }
-      : { voters: config.voters, learners: config.learners };
+      ? membershipOf([], [])
+      : membershipOf(config.voters, config.learners);
     this.#reducer = reducer;
     this.#transport = transport;
     this.#storage = storage;

@@ -2,12 +2,14 @@
 // the wire format fails the golden test; a deliberate one bumps the format version and updates
 // these. The rejection tests mutate them too.
 
-import type { Entry, Message } from "../../src/index.js";
+import { type Entry, type Message, membershipOf, type NodeId } from "../../src/index.js";
 
 const envelope = { from: "n1", to: "n2", term: 5 } as unknown as Pick<
   Message,
   "from" | "to" | "term"
 >;
+/** Node ids as a configuration holds them (membershipOf builds each configuration shape). */
+const ids = (...names: string[]) => names as NodeId[];
 const header = (tag: string) => `464c01${tag}`; // magic "FL", version 1, type tag
 const envelopeHex = "026e31 026e32 05"; // from "n1", to "n2", term 5
 
@@ -38,7 +40,7 @@ export const goldenMessages: readonly { name: string; message: Message; hex: str
           kind: "membership",
           index: 12,
           term: 5,
-          membership: { voters: ["n1", "n2"], learners: ["n3"], outgoing: ["n1"] },
+          membership: membershipOf(ids("n1", "n2"), ids("n3"), ids("n1")),
         },
       ],
     },
@@ -72,7 +74,7 @@ export const goldenMessages: readonly { name: string; message: Message; hex: str
       ...envelope,
       snapshotIndex: 100,
       snapshotTerm: 4,
-      membership: { voters: ["n1"], learners: [] },
+      membership: membershipOf(ids("n1"), []),
       size: 1000,
       checksum: 0xdeadbeef,
       offset: 0,
