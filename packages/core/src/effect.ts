@@ -13,13 +13,15 @@ export type Role = "follower" | "preCandidate" | "candidate" | "leader";
  * Make these changes durable, in this order: store `snapshot` (dropping every log entry up to its
  * index), drop log entries from `truncateFrom` on, append `entries`, store `hardState`. Only once
  * all of it is durable may `then` be sent: those messages promise durability (a vote grant, an
- * append acknowledgement; Raft paper Figure 2, "respond after persisting").
+ * append acknowledgement; Raft paper Figure 2, "respond after persisting"). The reducer and the
+ * driver build every one with all six fields (`hardState`, `snapshot`, `truncateFrom` undefined
+ * when there is none), so they all share one object shape (persist-shape.ts).
  */
 export type PersistEffect = {
   readonly type: "persist";
-  readonly hardState?: HardState;
-  readonly snapshot?: Snapshot;
-  readonly truncateFrom?: Index;
+  readonly hardState?: HardState | undefined;
+  readonly snapshot?: Snapshot | undefined;
+  readonly truncateFrom?: Index | undefined;
   readonly entries: readonly Entry[];
   readonly then: readonly Message[];
 };

@@ -32,7 +32,7 @@
 
 import { becomeFollower } from "./become.js";
 import { stepCandidate } from "./candidate.js";
-import type { Effect, PersistEffect } from "./effect.js";
+import type { Effect } from "./effect.js";
 import { campaign, handleRequestVote, inLease, tickElection } from "./election.js";
 import { InvalidEventError, UnknownEventError } from "./errors.js";
 import type { Event } from "./event.js";
@@ -44,6 +44,7 @@ import { onLocalEvent } from "./local-events.js";
 import { asIndex, asTerm } from "./log.js";
 import { afterMembershipCommit, changeMembership } from "./membership-change.js";
 import type { Message, RequestVote } from "./message.js";
+import { persistEffect } from "./persist-shape.js";
 import { expireForwardedReads, refuseReadIndex, requestRead, settleReads } from "./read-index.js";
 import type { RaftState } from "./state.js";
 import { transferLeadership } from "./transfer.js";
@@ -243,17 +244,15 @@ function finish(prev: RaftState, ctx: Ctx): StepResult {
   // duplicated AppendEntries acknowledged again, a vote granted again), and persist effects
   // complete in order, so an empty one completes only after every earlier write.
   if (logChanged || hardChanged || ctx.snapshot !== null || ctx.held.length > 0) {
-    const persist: { -readonly [K in keyof PersistEffect]: PersistEffect[K] } = {
-      type: "persist",
-      entries: ctx.dirtyFrom <= last ? s.log.slice(ctx.dirtyFrom, last) : [],
-      then: ctx.held,
-    };
-    if (hardChanged) {
-      persist.hardState = { term: asTerm(s.term), vote: s.vote, commit: asIndex(s.commit) };
-    }
-    if (ctx.snapshot !== null) persist.snapshot = ctx.snapshot;
-    if (ctx.dirtyFrom <= ctx.startLast) persist.truncateFrom = asIndex(ctx.dirtyFrom);
-    effects.push(persist);
+    effects.push(
+      persistEffect(
+        hardChanged ? { term: asTerm(s.term), vote: s.vote, commit: asIndex(s.commit) } : undefined,
+        ctx.snapshot ?? undefined,
+        ctx.dirtyFrom <= ctx.startLast ? asIndex(ctx.dirtyFrom) : undefined,
+        ctx.dirtyFrom <= last ? s.log.slice(ctx.dirtyFrom, last) : [],
+        ctx.held,
+      ),
+    );
   }
   // A received snapshot replaces the state machine's state before anything after it is applied.
   if (ctx.restore !== null) effects.push({ type: "restore", snapshot: ctx.restore });

@@ -12,6 +12,7 @@ import type { PersistEffect } from "../effect.js";
 import type { Entry, HardState, Snapshot } from "../entry.js";
 import type { Index, Term } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
+import { persistBatch } from "../persist-shape.js";
 
 type Draft = {
   snapshot: Snapshot | undefined;
@@ -87,10 +88,5 @@ function toBatch(draft: Draft): PersistBatch | null {
   ) {
     return null;
   }
-  return {
-    entries,
-    ...(snapshot === undefined ? {} : { snapshot }),
-    ...(truncateFrom === undefined ? {} : { truncateFrom }),
-    ...(hardState === undefined ? {} : { hardState }),
-  };
+  return persistBatch(hardState, snapshot, truncateFrom, entries);
 }

@@ -39,6 +39,7 @@ import type { Event } from "../event.js";
 import type { Index } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
 import type { Message } from "../message.js";
+import { persistEffect } from "../persist-shape.js";
 import { ApplyTracker, type SnapshotPolicy } from "./apply-tracker.js";
 import { fromLastRestore, HeldWork } from "./held-work.js";
 import type { IoCompletion, IoRequest } from "./io-request.js";
@@ -368,8 +369,9 @@ export class NodeRuntime<State, Result = unknown> {
       return noMessages;
     }
     const held: Message[] = [];
-    const rest = { ...effect, then: held };
-    writes.add(rest);
+    writes.add(
+      persistEffect(effect.hardState, effect.snapshot, effect.truncateFrom, effect.entries, held),
+    );
     const stable = writes.stableIndex();
     const early: Message[] = [];
     for (const message of effect.then) (sendsNow(message, stable) ? early : held).push(message);
