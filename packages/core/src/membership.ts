@@ -1,5 +1,6 @@
 import type { Membership } from "./entry.js";
 import type { NodeId } from "./ids.js";
+import { objectList } from "./internal/lists.js";
 
 // One shape for every configuration. The reducer asks a configuration something on every message
 // (`isMember`), every acknowledgement (`committedIndex`) and every tick, and V8 optimizes those
@@ -38,17 +39,12 @@ export function normalMembership(membership: Membership): Membership {
 }
 
 /**
- * A copy of `ids` whose elements kind is always V8's PACKED_ELEMENTS: an empty array literal
- * would be PACKED_SMI_ELEMENTS, a decoded `new Array(n)` HOLEY_ELEMENTS, a frozen one
- * PACKED_FROZEN_ELEMENTS, and `includes` and indexed reads optimized for one deoptimize on another.
- * Starting from a string and removing it leaves the empty array with object elements.
+ * A copy of `ids` whose elements kind is always V8's PACKED_ELEMENTS (internal/lists.ts), where a
+ * decoded `new Array(n)` would be HOLEY_ELEMENTS, a frozen config's list PACKED_FROZEN_ELEMENTS
+ * and an empty literal PACKED_SMI_ELEMENTS.
  */
 function idList(ids: readonly NodeId[]): NodeId[] {
-  const list: NodeId[] = [idKind];
-  list.pop();
+  const list = objectList<NodeId>();
   for (let i = 0; i < ids.length; i++) list.push(ids[i]!);
   return list;
 }
-
-/** Any string: the first element of every id list, removed at once (see idList). */
-const idKind = "" as NodeId;

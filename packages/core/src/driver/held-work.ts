@@ -15,6 +15,7 @@
 // `durableCount` (write-pipeline.ts).
 
 import type { Index } from "../ids.js";
+import { noItems, objectList } from "../internal/lists.js";
 import type { ApplyEffect, Notice, RestoreEffect, SnapshotIoEffect } from "./turn-work.js";
 
 type Held<T> = { readonly item: T; readonly afterCount: number };
@@ -23,7 +24,7 @@ type Held<T> = { readonly item: T; readonly afterCount: number };
  * What a take returns when nothing is ready: most turns take nothing, and a turn asks several
  * times (the simulator's fast-forward runs a turn per event or so), so no array is built for it.
  */
-const nothing: readonly never[] = Object.freeze([]);
+const nothing: readonly never[] = noItems;
 
 /** How many leading applies may run given the stable index (runtime-rules.ts, `appliesReady`). */
 export type AppliesReady = (
@@ -33,17 +34,19 @@ export type AppliesReady = (
 
 /** Notices and applies waiting on the disk, in the order the core produced them. */
 export class HeldWork {
-  #notices: Held<Notice>[] = [];
+  // Lists of objects made as such (internal/lists.ts): snapshot I/O waits rarely, and its first
+  // item would otherwise change the list's kind under code optimized while it was empty.
+  #notices = objectList<Held<Notice>>();
   /** The applies and restores waiting, and beside each the `afterCount` it was recorded with. */
-  #applies: (ApplyEffect | RestoreEffect)[] = [];
+  #applies = objectList<ApplyEffect | RestoreEffect>();
   #appliesAfter: number[] = [];
-  #snapshotIo: Held<SnapshotIoEffect>[] = [];
+  #snapshotIo = objectList<Held<SnapshotIoEffect>>();
 
   clear(): void {
-    this.#notices = [];
-    this.#applies = [];
+    this.#notices = objectList();
+    this.#applies = objectList();
     this.#appliesAfter = [];
-    this.#snapshotIo = [];
+    this.#snapshotIo = objectList();
   }
 
   snapshotIo(effect: SnapshotIoEffect, afterCount: number): void {
@@ -136,5 +139,9 @@ function takeDurable<T>(held: Held<T>[], durableCount: number): readonly T[] {
   let count = 0;
   while (count < held.length && held[count]!.afterCount <= durableCount) count += 1;
   if (count === 0) return nothing;
-  return held.splice(0, count).map((h) => h.item);
+  // Pushed, not mapped: `map` builds a holey array, a kind the shared `nothing` is not.
+  const items = objectList<T>();
+  for (let i = 0; i < count; i++) items.push(held[i]!.item);
+  held.splice(0, count);
+  return items;
 }

@@ -38,6 +38,7 @@ import type { Persisted } from "../entry.js";
 import type { Event } from "../event.js";
 import type { Index } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
+import { noItems } from "../internal/lists.js";
 import type { Message } from "../message.js";
 import { persistEffect } from "../persist-shape.js";
 import { ApplyTracker, type SnapshotPolicy } from "./apply-tracker.js";
@@ -72,7 +73,7 @@ export type Turn<Result> = Generator<IoRequest, TurnReport<Result>, IoCompletion
 type TurnIo<Result> = Generator<IoRequest, void, IoCompletion<Result>>;
 
 /** No messages: most steps leave none early (shared, so that they build no array). */
-const noMessages: readonly Message[] = Object.freeze([]);
+const noMessages: readonly Message[] = noItems;
 
 /** Appends `items` to `into` (indexed: a for-of builds an iterator until V8 optimizes it). */
 function pushAll<T>(into: T[], items: readonly T[]): void {

@@ -4,6 +4,7 @@
 import type { Effect, PersistEffect } from "../effect.js";
 import type { Membership, Snapshot } from "../entry.js";
 import type { Index, Term } from "../ids.js";
+import { noItems } from "../internal/lists.js";
 import type { StepOutput } from "./reducer.js";
 
 export type ApplyEffect = Extract<Effect, { type: "apply" }>;
@@ -40,7 +41,7 @@ export type SnapshotNote = {
 };
 
 /** What most turns report of a kind: nothing (shared, so that such a turn builds no array). */
-const none: readonly never[] = Object.freeze([]);
+const none: readonly never[] = noItems;
 
 /**
  * What one turn did that the shell reports to the application: notices, outcomes, snapshots.
