@@ -6,7 +6,7 @@
 import type { Entry, HardState, Membership, Persisted, Snapshot } from "./entry.js";
 import type { Index, Term } from "./ids.js";
 import type { PersistBatch, SnapshotStream, Storage, StoredSnapshot } from "./interfaces.js";
-import { membershipOf } from "./membership.js";
+import { normalMembership } from "./membership.js";
 import { MemorySnapshots } from "./memory-snapshots.js";
 import { checkPersistBatch, type StorageTip } from "./storage-check.js";
 import { StorageClosedError } from "./storage-errors.js";
@@ -154,5 +154,7 @@ function copySnapshot(snapshot: Snapshot): Snapshot {
 }
 
 function copyMembership(membership: Membership): Membership {
-  return membershipOf(membership.voters, membership.learners, membership.outgoing);
+  // Every field, explicitLeave too: without it a joint configuration meant to be left only on
+  // request would be left automatically after a restart (storage conformance checks it).
+  return normalMembership(membership);
 }

@@ -30,7 +30,8 @@ export const logCases: readonly NamedCase[] = [
           kind: "membership",
           index: 3 as Index,
           term: 2 as Term,
-          membership: { ...membershipAB, outgoing: [nodeId("c")] },
+          // A joint configuration left only on request: every field of it survives a reopen.
+          membership: { ...membershipAB, outgoing: [nodeId("c")], explicitLeave: true },
         },
         command(4, 2, ""),
       ];
