@@ -115,34 +115,20 @@ export const nodeFileSystem: FileSystem = {
     const handle = await open(path, mode === "create" ? "w" : "r+");
     /** The same file opened O_DSYNC, on the first `writeSynced`: each write returns durable. */
     let synced: Promise<FileHandle> | null = null;
-    /**
-     * That file once open: a write then reaches the kernel in the caller's own job, not one job
-     * later behind an `await` of the open, so a leader's log write starts before the
-     * AppendEntries its driver sends right after (turn-shell.ts, issue #10).
-     */
-    let syncedHandle: FileHandle | null = null;
     return {
       write: (data, position) => writeAll(handle, data, position),
       sync: () => handle.datasync(),
-      writeSynced(data, position) {
-        if (syncedHandle !== null) return writeAll(syncedHandle, data, position);
-        synced ??= open(path, constants.O_WRONLY | constants.O_DSYNC).then(
-          (opened) => {
-            syncedHandle = opened;
-            return opened;
-          },
-          (error: unknown) => {
-            synced = null; // the next call tries again
-            throw error;
-          },
-        );
-        return synced.then((opened) => writeAll(opened, data, position));
+      async writeSynced(data, position) {
+        synced ??= open(path, constants.O_WRONLY | constants.O_DSYNC).catch((error: unknown) => {
+          synced = null; // the next call tries again
+          throw error;
+        });
+        await writeAll(await synced, data, position);
       },
       truncate: (size) => handle.truncate(size),
       async close() {
         const other = synced?.catch(() => null);
         synced = null;
-        syncedHandle = null;
         try {
           await handle.close();
         } finally {

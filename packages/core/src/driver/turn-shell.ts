@@ -50,8 +50,6 @@ export class TurnShell<State, Result> {
   #writing: Promise<void> | null = null;
   #kickQueued = false;
   #lastCommit = 0;
-  /** What the turn running decided to send, not yet handed to the transport. */
-  #outbox: Message[] = [];
 
   constructor(parts: TurnShellParts<State, Result>) {
     this.#parts = parts;
@@ -135,15 +133,10 @@ export class TurnShell<State, Result> {
     for (let next = turn.next(); ; next = turn.next(completion)) {
       if (next.done === true) {
         this.#settle(next.value);
-        this.#sendAfterWrite();
         return;
       }
       const pending = this.#perform(next.value);
-      if (isPromiseLike(pending)) {
-        // Nothing the turn decided to send waits for this I/O.
-        this.#sendAfterWrite();
-        completion = await pending;
-      } else completion = pending;
+      completion = isPromiseLike(pending) ? await pending : pending;
     }
   }
 
@@ -162,7 +155,7 @@ export class TurnShell<State, Result> {
     const snapshots = this.#parts.snapshots;
     switch (request.type) {
       case "send":
-        for (const message of request.messages) this.#outbox.push(message);
+        this.#sendAll(request.messages);
         return undefined;
       case "write":
         this.#startWrite(request.batch);
@@ -221,22 +214,6 @@ export class TurnShell<State, Result> {
     const { runtime, reducer } = this.#parts;
     const state = runtime.state;
     return state === undefined ? (0 as Index) : reducer.commitIndex(state);
-  }
-
-  /**
-   * Sends what the turn has decided to send so far, in a job queued after the write the turn
-   * started (storage queues its work as a job too): a leader's own log write is handed to storage
-   * before its AppendEntries go out, not after. Thesis §10.2.1 lets the two overlap in any order;
-   * on loopback each datagram wakes its receiver from the sender's `sendto`, and on two cores the
-   * woken follower took the CPU from the leader, whose write then started ~0.6 ms after its
-   * AppendEntries, beside the followers' own, on the one disk all three share (issue #10,
-   * docs/benchmarks.md). Sends still leave in the order the turns decided them.
-   */
-  #sendAfterWrite(): void {
-    if (this.#outbox.length === 0) return;
-    const messages = this.#outbox;
-    this.#outbox = [];
-    this.#parts.scheduler.queueMicrotask(() => this.#sendAll(messages));
   }
 
   #sendAll(messages: readonly Message[]): void {
