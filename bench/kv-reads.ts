@@ -72,8 +72,7 @@ export type ReadCost = {
 };
 
 type Sample = {
-  readonly serverUs: number;
-  /** By server, in the order of `pids()`. */
+  /** CPU µs by server, in the order of `pids()` (their sum is the servers' CPU). */
   readonly perServerUs: readonly number[];
   readonly clientUs: number;
   readonly datagrams: number;
@@ -91,7 +90,7 @@ type Mode = ReadConsistency | "health";
  */
 export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[]) {
   const ops: Record<Mode, number> = { log: 0, readIndex: 0, lease: 0, health: 0 };
-  const none = { serverUs: 0, perServerUs: [], clientUs: 0, datagrams: 0 };
+  const none = { perServerUs: [], clientUs: 0, datagrams: 0 };
   const used: Record<Mode, Sample> = { log: none, readIndex: none, lease: none, health: none };
   const counted: Record<Mode, number> = { log: 0, readIndex: 0, lease: 0, health: 0 };
   const modes: readonly Mode[] = s.httpFloor ? [...consistencies, "health"] : consistencies;
@@ -160,7 +159,6 @@ async function readPhase(target: ReadTarget, consistency: Mode, s: ReadSettings)
     result,
     window,
     sample: {
-      serverUs: after.serverUs - before.serverUs,
       perServerUs: after.perServerUs.map((us, i) => us - (before.perServerUs[i] ?? 0)),
       clientUs: after.clientUs - before.clientUs,
       datagrams: after.datagrams - before.datagrams,
@@ -171,7 +169,6 @@ async function readPhase(target: ReadTarget, consistency: Mode, s: ReadSettings)
 /** Two phases' samples summed (the servers in the same order: one cluster serves every round). */
 function add(a: Sample, b: Sample): Sample {
   return {
-    serverUs: a.serverUs + b.serverUs,
     perServerUs: b.perServerUs.map((us, i) => us + (a.perServerUs[i] ?? 0)),
     clientUs: a.clientUs + b.clientUs,
     datagrams: a.datagrams + b.datagrams,
@@ -183,8 +180,7 @@ async function sample(target: ReadTarget): Promise<Sample> {
   const cpu = process.cpuUsage();
   const clientUs = cpu.user + cpu.system;
   const perServerUs = await Promise.all(target.pids().map(processCpuUs));
-  const serverUs = perServerUs.reduce((a, b) => a + b, 0);
-  return { serverUs, perServerUs, clientUs, datagrams: await target.sentDatagrams() };
+  return { perServerUs, clientUs, datagrams: await target.sentDatagrams() };
 }
 
 /** The CPU `pids` use over a phase's measured window (`closedLoop`'s `window`), in µs. */
@@ -218,7 +214,7 @@ export async function processCpuUs(pid: number): Promise<number> {
 function costOf(used: Sample, reads: number): ReadCost {
   const per = (x: number) => Math.round((x / Math.max(1, reads)) * 100) / 100;
   return {
-    serverCpuUs: Math.round(used.serverUs / Math.max(1, reads)),
+    serverCpuUs: Math.round(used.perServerUs.reduce((a, b) => a + b, 0) / Math.max(1, reads)),
     perServerCpuUs: used.perServerUs
       .map((us) => Math.round(us / Math.max(1, reads)))
       .sort((a, b) => b - a),
