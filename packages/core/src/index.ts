@@ -93,7 +93,6 @@ export type {
   StoredSnapshot,
   Transport,
 } from "./interfaces.js";
-export { membershipOf, normalMembership } from "./membership.js";
 export { MemoryStorage } from "./memory-storage.js";
 export type {
   AppendEntries,

@@ -22,7 +22,7 @@ import type {
   Term,
   TimeoutNow,
 } from "../src/index.js";
-import { membershipOf } from "../src/index.js";
+import { membershipOf } from "../src/storage.js";
 
 // Decoded messages are plain objects, so the generated ones must be too (fc.record's default is a
 // null prototype, which strict equality tells apart).

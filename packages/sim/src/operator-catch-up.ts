@@ -2,11 +2,11 @@ import {
   LearnerNotCaughtUpError,
   type MembershipChange,
   MembershipChangeRefusedError,
-  membershipOf,
   type NodeId,
   NotLeaderError,
 } from "@flotilla/core";
 import { type CatchUpView, promoteWhenCaughtUp } from "@flotilla/core/runtime";
+import { membershipOf } from "@flotilla/core/storage";
 import type { NodeHost } from "./node-host.js";
 import { outcomeOf } from "./node-outcomes.js";
 

@@ -2,12 +2,12 @@ import {
   type Effect,
   type Event,
   type Message,
-  membershipOf,
   type NodeId,
   nodeId,
   type RaftState,
   type Scheduler,
 } from "@flotilla/core";
+import { membershipOf } from "@flotilla/core/storage";
 import { Network, Prng } from "@flotilla/transport-memory";
 import { AsyncWorkTracker, virtualScheduler } from "./async-work.js";
 import { laggardOf, leaderOf, whoLeads } from "./cluster-view.js";

@@ -9,15 +9,8 @@
 
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import {
-  type HardState,
-  type Index,
-  type Membership,
-  type NodeId,
-  normalMembership,
-  type Snapshot,
-  type Term,
-} from "@flotilla/core";
+import type { HardState, Index, Membership, NodeId, Snapshot, Term } from "@flotilla/core";
+import { normalMembership } from "@flotilla/core/storage";
 import { StorageCorruptionError } from "./errors.js";
 import type { FileSystem } from "./fs.js";
 import { putUint32 } from "./record.js";

@@ -2,7 +2,8 @@
 // the wire format fails the golden test; a deliberate one bumps the format version and updates
 // these. The rejection tests mutate them too.
 
-import { type Entry, type Message, membershipOf, type NodeId } from "../../src/index.js";
+import type { Entry, Message, NodeId } from "../../src/index.js";
+import { membershipOf } from "../../src/storage.js";
 
 const envelope = { from: "n1", to: "n2", term: 5 } as unknown as Pick<
   Message,
