@@ -77,7 +77,7 @@ function startWriters(
   s: Settings,
 ): { load: Load; running: Promise<void> } {
   const load: Load = { ackedBytes: 0, acked: 0, failed: 0, done: false };
-  const putter = kvPutter(urls, 10_000);
+  const putter = kvPutter(urls, 10_000, s.clients);
   const writer = async (client: number) => {
     const value = Buffer.alloc(s.valueBytes, String.fromCharCode(97 + (client % 26)));
     for (let seq = 0; !load.done; seq += 1) {

@@ -27,9 +27,22 @@ export type KvPutter = {
   close(): void;
 };
 
-export function kvPutter(servers: readonly string[], deadlineMs = 5000): KvPutter {
-  // Connections kept open between requests, one per request in flight to a server.
-  const http = new Agent({ keepAliveTimeout: 60_000, pipelining: 1 });
+/**
+ * `connections`: the most requests the caller has in flight at once (its closed-loop clients),
+ * and so the connections kept open to each server.
+ */
+export function kvPutter(
+  servers: readonly string[],
+  deadlineMs = 5000,
+  connections = 64,
+): KvPutter {
+  // Connections kept open between requests, one per request in flight to a server, and no more:
+  // left unbounded, undici's pool opened a second connection for most of them (a closed-loop
+  // client sends its next request before the connection that answered its last is counted free
+  // again), 128 connections for 64 clients, each dispatch scanning them all and each connection
+  // used half as often: 64 clients cost the bench ~20 µs of CPU more per request (session 11,
+  // docs/benchmarks.md).
+  const http = new Agent({ keepAliveTimeout: 60_000, pipelining: 1, connections });
   /** Where the last request of each kind was answered: the next one goes there. */
   const served = new Map<string, string>();
   let lastAnswered = servers[0]!;

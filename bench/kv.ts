@@ -66,6 +66,8 @@ type Settings = {
   readonly cpuProfDir: string | null;
   /** Where the servers record a traced 1-client phase (`--put-only --trace DIR`), or null. */
   readonly traceDir: string | null;
+  /** The most clients a phase runs (64, or more with `--clients`): the HTTP client's connections. */
+  readonly maxClients: number;
   readonly dir: string;
 };
 
@@ -127,7 +129,7 @@ async function startKv(s: Settings, name: string, args: readonly string[]) {
   const cluster = await LocalCluster.create({ ids, dir: join(s.dir, name), serverArgs, nodeArgs });
   await Promise.all(ids.map((id) => cluster.start(id)));
   await cluster.waitForLeader();
-  const putter = kvPutter(cluster.urls);
+  const putter = kvPutter(cluster.urls, undefined, s.maxClients);
   await warmCluster(putter.put, s.clusterWarmupMs);
   const target: Target = {
     name,
@@ -266,6 +268,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     httpFloor: values["http-floor"] === true,
     cpuProfDir: values["cpu-prof"] ?? null,
     traceDir: values.trace ?? null,
+    maxClients: Math.max(64, ...values.clients.split(",").map(Number).filter(Number.isSafeInteger)),
     dir,
   };
   if (!Number.isSafeInteger(s.readRounds) || s.readRounds < 1) {
