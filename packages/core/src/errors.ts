@@ -8,7 +8,10 @@ export type FlotillaErrorOptions = {
    * False for an expected outcome that a busy node reports by the thousand (not the leader,
    * overloaded, stepped down): its stack would only ever name the driver's notifier, and capturing
    * it was 2-3% of the simulator's time in a browser (issue #15). Honoured where the runtime has
-   * V8's `Error.stackTraceLimit`; elsewhere the error has its stack as usual.
+   * V8's `Error.stackTraceLimit`; elsewhere the error has its stack as usual. A debugger attached
+   * to V8 (DevTools, or a browser driven over its protocol as the playground's measurements are)
+   * captures every new error's stack whatever the limit, at a cost that grows with its depth: so
+   * the driver makes these errors on a short stack, in the task that settles them (notifier.ts).
    */
   readonly stack?: boolean;
 };

@@ -92,7 +92,7 @@ export function handleAppendEntries(ctx: Ctx, msg: AppendEntries): void {
       reply(ctx, msg, { success: true, matchIndex: asIndex(prev + skip) });
       return;
     }
-    prevTerm = entries[skip - 1]?.term ?? prevTerm;
+    if (skip > 0) prevTerm = entries[skip - 1]?.term ?? prevTerm; // never index -1 (membership-log.ts)
     entries = entries.slice(skip);
     prev += skip;
   }

@@ -49,7 +49,8 @@ export class SimDisk {
 
   /** Queues a write; returns when it becomes durable (never before an earlier write). */
   write(effect: PersistBatch, nowMs: number, latencyMs: number): number {
-    const previous = this.#pending[this.#pending.length - 1];
+    const pending = this.#pending;
+    const previous = pending.length > 0 ? pending[pending.length - 1] : undefined;
     const earliest =
       this.pendingWrites > 0 && previous !== undefined ? previous.durableAtMs : nowMs;
     const durableAtMs = Math.max(earliest, nowMs + latencyMs);

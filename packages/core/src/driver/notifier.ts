@@ -122,9 +122,12 @@ export class Notifier<Result> {
       case "proposalRejected": {
         // A refusal involves no I/O, so settling it now would let a caller that retries at once
         // spin in microtasks and starve its own node of timers and sockets: it could never learn
-        // the new leader, nor read the acks that would make room. Settle it in a later task.
-        const error = rejection(notice.reason, notice.leader);
-        this.#scheduler.setTimeout(() => this.#proposals.reject(notice.id, error), 0);
+        // the new leader, nor read the acks that would make room. Settle it in a later task. The
+        // error is made there too, on that task's short stack: a debugger (DevTools, a browser
+        // driven over its protocol) captures every new error's stack whatever its limit, at a
+        // cost that grows with the stack's depth (docs/benchmarks.md, issue 15).
+        const { id, reason, leader } = notice;
+        this.#scheduler.setTimeout(() => this.#proposals.reject(id, rejection(reason, leader)), 0);
         return;
       }
       case "roleChanged":
@@ -138,8 +141,11 @@ export class Notifier<Result> {
         return;
       case "membershipChangeRejected": {
         // Settled in a later task, like a refused proposal (see above).
-        const error = new MembershipChangeRefusedError(notice.refusal);
-        this.#scheduler.setTimeout(() => this.#changes.reject(notice.id, error), 0);
+        const { id, refusal } = notice;
+        this.#scheduler.setTimeout(
+          () => this.#changes.reject(id, new MembershipChangeRefusedError(refusal)),
+          0,
+        );
         return;
       }
       case "readReady":
@@ -147,8 +153,8 @@ export class Notifier<Result> {
         return;
       case "readRejected": {
         // In a later task, like a refused proposal (see above): nothing happened, retry at leader.
-        const error = new NotLeaderError(notice.leader);
-        this.#scheduler.setTimeout(() => this.#reads.reject(notice.id, error), 0);
+        const { id, leader } = notice;
+        this.#scheduler.setTimeout(() => this.#reads.reject(id, new NotLeaderError(leader)), 0);
         return;
       }
       case "dropped":
@@ -184,8 +190,7 @@ export class Notifier<Result> {
     // from the configuration never learns the commit again (sim seed 55 with --read-share 0.5).
     // Refusing a read is always safe; its caller asks again, in a later task (see below).
     if (termChanged && this.#reads.waiting) {
-      const error = new NotLeaderError(leader);
-      this.#scheduler.setTimeout(() => this.#reads.rejectWaiting(error), 0);
+      this.#scheduler.setTimeout(() => this.#reads.rejectWaiting(new NotLeaderError(leader)), 0);
     }
     if (leaderChanged) this.emit("leader", { leader, term });
     this.#transfers.leaderKnown(term, leader);
