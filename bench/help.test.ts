@@ -26,7 +26,7 @@ function bench(args: readonly string[]) {
 async function parsedFlags(file: string): Promise<string[]> {
   const source = await readFile(new URL(file, import.meta.url), "utf8");
   // --help is run.ts's (commonFlags), whether or not a benchmark also declares it.
-  return [...source.matchAll(/[\s{]"?([a-z][a-z-]*)"?: \{ type: "(?:string|boolean)"/g)]
+  return [...source.matchAll(/[\s{]"?([a-z][a-z0-9-]*)"?: \{ type: "(?:string|boolean)"/g)]
     .map((m) => m[1] as string)
     .filter((flag) => flag !== "help");
 }

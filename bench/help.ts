@@ -93,6 +93,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "loss-only": "run the loss phases alone (a lossless cluster, then one per --loss share)",
       "read-rounds":
         "how many times the three read phases run, interleaved; reads are their means (default 3)",
+      "c1-rounds":
+        "1-client rounds of the full run, etcd's after each: file.c1 and etcd.c1 are the median-ratio round's (default 3)",
       "http-floor":
         "add a GET /health phase (HTTP, no Raft work) to each read round: reads.httpFloor, the bound",
       "put-only":

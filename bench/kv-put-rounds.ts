@@ -13,6 +13,45 @@ export type PutShape = {
   readonly valueBytes: number;
 };
 
+/** One round: our phase and etcd's right after it (null without etcd). */
+export type RoundPair<R> = { readonly ours: R; readonly etcd: R | null };
+
+/**
+ * `rounds` rounds of `clients` clients, ours and then etcd's in each, every round a row of the
+ * table (labelled `#n` when there are several).
+ */
+export async function alternatedRounds<Target, R extends PhaseResult & { leaderChanges: number }>(
+  phase: (target: Target, clients: number, valueBytes: number) => Promise<R>,
+  ours: Target,
+  etcd: Target | null,
+  { clients, rounds, valueBytes }: { clients: number; rounds: number; valueBytes: number },
+  rows: Row[],
+): Promise<RoundPair<R>[]> {
+  const pairs: RoundPair<R>[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const mine = await phase(ours, clients, valueBytes);
+    const theirs = etcd === null ? null : await phase(etcd, clients, valueBytes);
+    pairs.push({ ours: mine, etcd: theirs });
+    const label = `file, ${clients} clients, ${valueBytes} B${rounds > 1 ? ` #${round}` : ""}`;
+    rows.push({ label, ours: mine, etcd: theirs });
+  }
+  return pairs;
+}
+
+/**
+ * The round whose p50 ratio (ours / etcd's) is the median of the rounds' (the lower middle one of
+ * an even count); without etcd, the round of our median p50. One round whose servers were still
+ * being compiled, or that a busy neighbour slowed, then moves neither side's figure.
+ */
+export function medianRound<R extends PhaseResult>(pairs: readonly RoundPair<R>[]): RoundPair<R> {
+  const key = (p: RoundPair<R>) =>
+    p.etcd === null ? p.ours.p50Us : p.ours.p50Us / Math.max(1, p.etcd.p50Us);
+  const sorted = [...pairs].sort((a, b) => key(a) - key(b));
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (middle === undefined) throw new Error("medianRound: no rounds");
+  return middle;
+}
+
 /**
  * `--put-only`: the file-storage PUT phases alone (`--value-bytes`, 64 by default), etcd's right
  * after each, `rounds` times over:
@@ -31,14 +70,7 @@ export async function putRounds<Target>(
   const { clientCounts, rounds, valueBytes } = shape;
   const out: Record<string, unknown> = {};
   for (const clients of clientCounts) {
-    const pairs: { ours: PhaseResult & Counted; etcd: (PhaseResult & Counted) | null }[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      const mine = await phase(ours, clients, valueBytes);
-      const theirs = etcd === null ? null : await phase(etcd, clients, valueBytes);
-      pairs.push({ ours: mine, etcd: theirs });
-      const label = `file, ${clients} clients, ${valueBytes} B${rounds > 1 ? ` #${round}` : ""}`;
-      rows.push({ label, ours: mine, etcd: theirs });
-    }
+    const pairs = await alternatedRounds(phase, ours, etcd, { clients, rounds, valueBytes }, rows);
     const withEtcd = pairs.filter((p) => p.etcd !== null) as {
       ours: PhaseResult & Counted;
       etcd: PhaseResult & Counted;

@@ -4,7 +4,8 @@
 // same run. Each fresh cluster, etcd's too, first takes `--cluster-warmup-ms` of untimed PUTs
 // (kv-warmup.ts). Phases (each: warm-up, then the measured window):
 //
-//   file storage, 1 / 16 / 64 clients, 64-byte values       (etcd: the same, right after each)
+//   file storage, 1 / 16 / 64 clients, 64-byte values       (etcd: the same, right after each;
+//                   1 client `--c1-rounds` times, default 3, the median round's figures kept)
 //   file storage, 4 clients, 1 MiB values                    (etcd: the same)
 //   file storage, 64 clients reading 64-byte values, once per read consistency: through the log,
 //                   ReadIndex, lease (examples/kv GET ?consistency=), the three interleaved and
@@ -36,7 +37,7 @@ import { closedLoop, type PhaseResult } from "./closed-loop.js";
 import { type EtcdCluster, findEtcd, startEtcd } from "./kv-etcd.js";
 import { kvPutter, type ReadConsistency } from "./kv-http.js";
 import { type LossSettings, lossPhases } from "./kv-loss.js";
-import { putRounds } from "./kv-put-rounds.js";
+import { alternatedRounds, medianRound, putRounds } from "./kv-put-rounds.js";
 import {
   benchKey,
   keysPerClient,
@@ -58,6 +59,8 @@ type Settings = {
   readonly losses: readonly number[];
   /** Extra kv-server options for every Flotilla cluster (`--server-args="--tick-ms 20"`). */
   readonly serverArgs: readonly string[];
+  /** How many 1-client rounds the full run measures, etcd's after each (`--c1-rounds`). */
+  readonly c1Rounds: number;
   /** How many times the three read phases run, interleaved (log, ReadIndex, lease, log, ...). */
   readonly readRounds: number;
   /** A GET /health phase in each read round (`--http-floor`, kv-reads.ts). */
@@ -246,6 +249,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       "reads-only": { type: "boolean", default: false },
       "loss-only": { type: "boolean", default: false },
       "read-rounds": { type: "string", default: "3" },
+      "c1-rounds": { type: "string", default: "3" },
       "http-floor": { type: "boolean", default: false },
       "put-only": { type: "boolean", default: false },
       clients: { type: "string", default: "1,16,64" },
@@ -265,12 +269,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     losses: values.loss === undefined ? [] : values.loss.split(",").map(Number),
     serverArgs: values["server-args"].split(" ").filter((arg) => arg !== ""),
     readRounds: Number(values["read-rounds"]),
+    c1Rounds: Number(values["c1-rounds"]),
     httpFloor: values["http-floor"] === true,
     cpuProfDir: values["cpu-prof"] ?? null,
     traceDir: values.trace ?? null,
     maxClients: Math.max(64, ...values.clients.split(",").map(Number).filter(Number.isSafeInteger)),
     dir,
   };
+  if (!Number.isSafeInteger(s.c1Rounds) || s.c1Rounds < 1) {
+    throw new Error(`--c1-rounds: expected a positive integer, got ${values["c1-rounds"]}`);
+  }
   if (!Number.isSafeInteger(s.readRounds) || s.readRounds < 1) {
     throw new Error(`--read-rounds: expected a positive integer, got ${values["read-rounds"]}`);
   }
@@ -308,6 +316,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     const etcdTarget: Target | null =
       etcd === null ? null : { name: "etcd", put: etcd.put, pids: etcd.pids };
+    const run = (target: Target, clients: number, bytes: number) =>
+      phase(target, clients, bytes, s);
     const fileRows: Record<string, PhaseResult> = {};
     const etcdRows: Record<string, PhaseResult> = {};
     if (values["put-only"] === true) {
@@ -315,8 +325,6 @@ export async function main(argv: readonly string[]): Promise<void> {
       const [rounds] = positiveIntegers(values.rounds, "--rounds");
       const [valueBytes] = positiveIntegers(values["value-bytes"], "--value-bytes");
       const shape = { clientCounts, rounds: rounds!, valueBytes: valueBytes! };
-      const run = (target: Target, clients: number, bytes: number) =>
-        phase(target, clients, bytes, s);
       json.putRounds = await putRounds(run, file.target, etcdTarget, shape, rows);
       json.leaderChanges = leaderChanges;
       printTable(rows);
@@ -324,7 +332,23 @@ export async function main(argv: readonly string[]): Promise<void> {
       console.log(JSON.stringify(json));
       return;
     }
-    for (const clients of [1, 16, 64]) {
+    // One client, --c1-rounds times, etcd's after each: the figures of the round whose p50 ratio
+    // is the median (c1Rounds in the JSON has them all). Our servers' JIT compiles their PUT path
+    // well into the first rounds (docs/benchmarks.md, session 11), so a single first round
+    // measured their compiler as much as their commits; etcd's is compiled ahead of time.
+    const c1Shape = { clients: 1, rounds: s.c1Rounds, valueBytes: 64 };
+    const c1Pairs = await alternatedRounds(run, file.target, etcdTarget, c1Shape, rows);
+    const c1 = medianRound(c1Pairs);
+    fileRows.c1 = c1.ours;
+    if (c1.etcd !== null) etcdRows.c1 = c1.etcd;
+    json.c1Rounds = {
+      ours: c1Pairs.map((p) => pick(p.ours)),
+      etcd: c1Pairs.flatMap((p) => (p.etcd === null ? [] : [pick(p.etcd)])),
+      p50Ratios: c1Pairs.flatMap((p) =>
+        p.etcd === null ? [] : [round2(p.ours.p50Us / Math.max(1, p.etcd.p50Us))],
+      ),
+    };
+    for (const clients of [16, 64]) {
       const ours = await phase(file.target, clients, 64, s);
       fileRows[`c${clients}`] = ours;
       const theirs = etcdTarget === null ? null : await phase(etcdTarget, clients, 64, s);
