@@ -8,6 +8,7 @@ import type { Persisted } from "../entry.js";
 import type { ReadConsistency } from "../event.js";
 import type { Index, Term } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
+import { objectList, pushAll } from "../internal/lists.js";
 import type { Message } from "../message.js";
 import { appliesReady } from "./early-apply.js";
 import { lastWritten, mergePersistEffects } from "./merge-persist.js";
@@ -101,7 +102,11 @@ export const shippedRules: RuntimeRules = {
   merge: mergePersistEffects,
   lastWritten,
   durableAfterWrite: { persisted: true, release: true },
-  releasedBy: (written) => written.flatMap((effect) => effect.then),
+  releasedBy: (written) => {
+    const messages = objectList<Message>();
+    for (let i = 0; i < written.length; i++) pushAll(messages, written[i]!.then);
+    return messages;
+  },
   requestsVoteBeforeWrite: (message, stable) =>
     message.type === "requestVote" && !message.preVote && message.lastLogIndex <= stable,
   appliesReady,

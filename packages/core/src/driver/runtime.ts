@@ -38,7 +38,7 @@ import type { Persisted } from "../entry.js";
 import type { Event } from "../event.js";
 import type { Index } from "../ids.js";
 import type { PersistBatch } from "../interfaces.js";
-import { noItems } from "../internal/lists.js";
+import { noItems, pushAll } from "../internal/lists.js";
 import type { Message } from "../message.js";
 import { persistEffect } from "../persist-shape.js";
 import { ApplyTracker, type SnapshotPolicy } from "./apply-tracker.js";
@@ -74,11 +74,6 @@ type TurnIo<Result> = Generator<IoRequest, void, IoCompletion<Result>>;
 
 /** No messages: most steps leave none early (shared, so that they build no array). */
 const noMessages: readonly Message[] = noItems;
-
-/** Appends `items` to `into` (indexed: a for-of builds an iterator until V8 optimizes it). */
-function pushAll<T>(into: T[], items: readonly T[]): void {
-  for (let i = 0; i < items.length; i++) into.push(items[i]!);
-}
 
 /**
  * The driver's turn logic, synchronous and without I/O: events go in with `enqueue`, and each
@@ -247,8 +242,8 @@ export class NodeRuntime<State, Result = unknown> {
     const done = this.#writes.takeCompleted();
     this.#termBarrier.written(done.batch);
     // The messages that waited go first, then what the core answers to `persisted`.
-    if (release) messages.push(...this.#rules.releasedBy(done.effects, this.#writes.unwritten));
-    messages.push(...this.#termBarrier.release());
+    if (release) pushAll(messages, this.#rules.releasedBy(done.effects, this.#writes.unwritten));
+    pushAll(messages, this.#termBarrier.release());
     if (persisted) this.#persisted(done.batch, messages);
   }
 

@@ -17,3 +17,12 @@ export function objectList<T>(): T[] {
  * `readonly never[]` type keeps it empty.
  */
 export const noItems: readonly never[] = objectList<never>();
+
+/**
+ * Appends `items` to `list` by an indexed loop: a for-of builds an iterator until V8 optimizes
+ * it, `list.push(...items)` passes every item as an argument, and `flatMap` calls back per item
+ * through a generic builtin (issue 15: a fresh worker's first run).
+ */
+export function pushAll<T>(list: T[], items: readonly T[]): void {
+  for (let i = 0; i < items.length; i++) list.push(items[i]!);
+}
