@@ -17,7 +17,9 @@
 //                            socket queue refused meanwhile (inboundDropped, leaderSendDropped),
 //                            and when its last snapshot chunk was in (snapshotReceivedMs: its
 //                            commit index at the leader's snapshot, not yet applied; the rest of
-//                            the time is the final fsync, the restore and the entries after)
+//                            the time is the final fsync, the restore and the entries after), and
+//                            the leader's payload bytes sent meanwhile by type, with the snapshot
+//                            bytes it sent again (leaderPayloadBytes.installSnapshotResent)
 //   peakRssMB                the highest peak resident memory of any server (the kernel's mark)
 //                            (peakRssMBByServer: each server's, the restarted one over both runs)
 //
@@ -215,6 +217,9 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
         leaderPayloadBytes: {
           installSnapshot: payloadAfter.installSnapshot - payloadBefore.installSnapshot,
           appendEntries: payloadAfter.appendEntries - payloadBefore.appendEntries,
+          // Of the snapshot's bytes, those sent again (gaps filled, resends after a silence).
+          installSnapshotResent:
+            payloadAfter.installSnapshotResent - payloadBefore.installSnapshotResent,
         },
       };
     }
@@ -230,7 +235,10 @@ async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, foll
   }
 }
 
-/** The leader's entry and snapshot bytes sent so far, by message type (GET /metrics). */
+/**
+ * The leader's entry and snapshot bytes sent so far, by message type, and the snapshot bytes it
+ * sent again (GET /metrics).
+ */
 async function payloadBytesSent(c: LocalCluster, id: string) {
   const text = await fetch(`${c.url(id)}/metrics`, { signal: AbortSignal.timeout(5000) })
     .then((response) => response.text())
@@ -242,7 +250,12 @@ async function payloadBytesSent(c: LocalCluster, id: string) {
     );
     return Number(line.exec(text)?.[1] ?? 0);
   };
-  return { installSnapshot: sent("installSnapshot"), appendEntries: sent("appendEntries") };
+  const resent = /^flotilla_snapshot_bytes_resent_total\{[^}]*\} (\S+)$/m.exec(text);
+  return {
+    installSnapshot: sent("installSnapshot"),
+    appendEntries: sent("appendEntries"),
+    installSnapshotResent: Number(resent?.[1] ?? 0),
+  };
 }
 
 /** Stalls as "b 52.1 @ 123456789", for finding them in a CPU profile's timeline. */

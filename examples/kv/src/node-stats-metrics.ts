@@ -75,6 +75,11 @@ export function registerNodeStats(registry: Registry, node: FlotillaNode<unknown
     "Entry and snapshot bytes sent, by message type.",
     (s) => s.payloadBytesSent,
   );
+  counter(
+    "flotilla_snapshot_bytes_resent_total",
+    "Snapshot bytes sent to a follower that an earlier chunk of the same snapshot already carried.",
+    (s) => s.snapshotBytesResent,
+  );
   byType(
     registry,
     id,

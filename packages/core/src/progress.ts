@@ -92,6 +92,27 @@ export type SnapshotTransfer = {
    * acknowledgement that stops short of it reports the next gap (RFC 6582's partial ack).
    */
   readonly recoverTo: number;
+  /**
+   * While gaps are being filled: the first seq the resend of a gap can carry. Only an answer to a
+   * chunk sent from then on can be a partial ack; an answer to a chunk sent before (late, not
+   * lost) that moves the acknowledged offset is the transfer going on as it was.
+   */
+  readonly recoverSeq: number;
+  /** The furthest byte any chunk sent so far reached: a chunk that starts before it is a resend. */
+  readonly sentTo: number;
+  /**
+   * The seq of the last chunk sent that was a resend (0: none). An answer to it, or to any chunk
+   * sent before it, may answer a duplicate: one that does not move the acknowledged offset says
+   * nothing of a gap (the follower answers a duplicate with what it holds). Only the answer to a
+   * chunk sent after it can report one.
+   */
+  readonly resendSeq: number;
+  /**
+   * After a silence was met with a probe instead of a rewind: the first seq the probe could carry
+   * (0: no probe outstanding). The next answer that moves the acknowledged offset tells a stall
+   * (it answers a chunk sent before: the rest follows) from a lost tail (it answers the probe).
+   */
+  readonly probeSeq: number;
 };
 
 /** A follower's log fell short of what it had acknowledged (a wiped or restored data directory). */
@@ -178,6 +199,10 @@ export function withTransfer(pr: Progress, changes: Partial<SnapshotTransfer>): 
       windowBytes: changes.windowBytes ?? transfer.windowBytes,
       gapResentAt: changes.gapResentAt ?? transfer.gapResentAt,
       recoverTo: changes.recoverTo ?? transfer.recoverTo,
+      recoverSeq: changes.recoverSeq ?? transfer.recoverSeq,
+      sentTo: changes.sentTo ?? transfer.sentTo,
+      resendSeq: changes.resendSeq ?? transfer.resendSeq,
+      probeSeq: changes.probeSeq ?? transfer.probeSeq,
     },
   });
 }
@@ -218,6 +243,10 @@ export function toSnapshot(
       windowBytes,
       gapResentAt: 0,
       recoverTo: 0,
+      recoverSeq: 0,
+      sentTo: 0,
+      resendSeq: 0,
+      probeSeq: 0,
     },
   });
 }

@@ -4,7 +4,7 @@ import type { NodeId } from "./ids.js";
 import type { Ctx } from "./internal/context.js";
 import { asIndex, asTerm } from "./log.js";
 import type { InstallSnapshotResponse, SnapshotRequest } from "./message.js";
-import type { Progress } from "./progress.js";
+import type { Progress, SnapshotTransfer } from "./progress.js";
 import {
   markActive,
   onAck,
@@ -40,11 +40,22 @@ import { leaderOf, progressOf, setProgress } from "./tracker.js";
 //   flight reports a gap there: the leader resends that one chunk at once, and each later answer
 //   that still stops short of what was sent meanwhile reports the next gap (TCP's fast
 //   retransmit and partial acknowledgements, RFC 5681 and 6582). Only what is missing travels
-//   again, and the window keeps its size. When the follower has answered nothing for a while, the
-//   leader resends from the last acknowledged offset with the window back at its start (a silence
-//   is a loss or a stall, and either way a full window resent would be mostly duplicates), and
-//   waits twice as long before the next resend if that one goes unanswered too; the resent chunk
-//   also serves as the follower's heartbeat.
+//   again, and the window keeps its size. Answers are told apart by the seq they echo: a
+//   follower answers a duplicate with what it holds, so an answer to a resent chunk (or to one
+//   sent before it) that does not move the acknowledged offset reports no gap, and only an
+//   answer to a chunk sent after a gap's resend can be a partial acknowledgement; answers to the
+//   chunks sent before it are late, not lost. Otherwise one chunk answered late (a follower that
+//   stalled for a GC pause) resent the whole window, each spurious resend's answer reporting the
+//   next spurious gap (bench growth, session 11: 11-14% of the bytes sent again).
+// - Silence: after one and two resend intervals without an answer, the leader resends one small
+//   chunk at the acknowledged offset and keeps its window and the chunks in flight (a tail loss
+//   probe, RFC 8985 §7: a silence is nearly always a follower or leader that stalled, its answers
+//   late, not lost). If the first answer that moves the acknowledged offset answers the probe
+//   rather than a chunk sent before it, what was in flight after it is lost: the leader resends
+//   from there with the window back at its start. After longer silences it does the same
+//   without waiting for an answer (a full window resent would be mostly duplicates), waiting
+//   twice as long before each next resend if that one goes unanswered too; the resent chunk also
+//   serves as the follower's heartbeat.
 // - Limbo: a follower that restarted mid-transfer lost its partial copy and drops chunks past
 //   offset 0, so a transfer with no answer for `snapshotLimboTicks` falls back to probing, which
 //   starts a fresh transfer from offset 0 if the follower still needs one.
@@ -185,6 +196,7 @@ export function sendSnapshotChunk(
   const end = read.offset + read.data.byteLength;
   if (end <= pr.transfer!.ackedBytes && snapshot.size > 0) return; // delivered meanwhile
   const seq = ls.seq + 1;
+  const transfer = pr.transfer!;
   ctx.messages.push({
     type: "installSnapshot",
     from: s.id,
@@ -200,7 +212,11 @@ export function sendSnapshotChunk(
     done: end === snapshot.size,
     seq,
   });
-  setProgress(s, read.to, pr, seq);
+  const sent = withTransfer(pr, {
+    sentTo: Math.max(transfer.sentTo, end),
+    resendSeq: read.offset < transfer.sentTo ? seq : transfer.resendSeq,
+  });
+  setProgress(s, read.to, sent, seq);
 }
 
 function publicMeta(snapshot: SnapshotMeta): Snapshot {
@@ -236,20 +252,38 @@ export function snapshotHeartbeat(ctx: Ctx, peer: NodeId): void {
   const intervals = Math.floor(idle / resend);
   const due =
     intervals > Math.floor(transfer.idleTicks / resend) && (intervals & (intervals - 1)) === 0;
-  const next = due
-    ? withProgress(
-        withTransfer(pr, {
-          idleTicks: idle,
-          offset: transfer.ackedBytes,
-          windowBytes: initialWindowBytes(ctx),
-          gapResentAt: 0,
-          recoverTo: 0,
-        }),
-        { inflight: pr.inflight.freeTo(Number.POSITIVE_INFINITY) },
-      )
-    : withTransfer(pr, { idleTicks: idle });
-  setProgress(s, peer, next);
+  if (due && intervals <= 2 && transfer.offset > transfer.ackedBytes) {
+    // The first two silences: most often the follower (or this leader) stalled for a moment (a GC
+    // pause) and the chunks in flight are being answered late, not lost. One small chunk at the
+    // acknowledged offset probes it (TCP's tail loss probe, RFC 8985 §7), and the window and the
+    // chunks in flight stay as they are: late answers carry on the transfer, and an answer to the
+    // probe itself shows the chunks after it lost (handleSnapshotResponse rewinds then).
+    const probeSeq = transfer.probeSeq > 0 ? transfer.probeSeq : ls.seq + 1;
+    setProgress(s, peer, withTransfer(pr, { idleTicks: idle, probeSeq }));
+    resendAt(ctx, peer, transfer, initialWindowBytes(ctx));
+    return;
+  }
+  setProgress(s, peer, due ? rewound(ctx, pr, idle) : withTransfer(pr, { idleTicks: idle }));
   sendSnapshotChunks(ctx, peer);
+}
+
+/**
+ * The transfer again from the acknowledged offset, the window back at its start: what was in
+ * flight is taken for lost (a silence nothing answered, or a probe answered before anything sent
+ * ahead of it was).
+ */
+function rewound(ctx: Ctx, pr: Progress, idleTicks: number): Progress {
+  return withProgress(
+    withTransfer(pr, {
+      idleTicks,
+      offset: pr.transfer!.ackedBytes,
+      windowBytes: initialWindowBytes(ctx),
+      gapResentAt: 0,
+      recoverTo: 0,
+      probeSeq: 0,
+    }),
+    { inflight: pr.inflight.freeTo(Number.POSITIVE_INFINITY) },
+  );
 }
 
 /** Handles a follower's answer to a chunk; returns a reason when the answer is impossible. */
@@ -289,7 +323,12 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
     // No more than already confirmed: a duplicated or reordered answer, or one to a chunk past a
     // gap at the acknowledged offset, which is resent once.
     const live = withTransfer(pr, { idleTicks: 0 });
-    const gap = msg.receivedBytes === transfer.ackedBytes && transfer.offset > transfer.ackedBytes;
+    // An answer to a resent chunk, or to one sent before it, may be a duplicate's: a real gap
+    // there is filled by that resend, or shown by the answer to a chunk sent after it.
+    const gap =
+      msg.receivedBytes === transfer.ackedBytes &&
+      transfer.offset > transfer.ackedBytes &&
+      msg.seq > transfer.resendSeq;
     if (!gap || transfer.gapResentAt === transfer.ackedBytes) {
       setProgress(s, peer, live);
       return null;
@@ -307,19 +346,34 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
       s.config.inflightBytesMax,
       transfer.windowBytes + msg.receivedBytes - transfer.ackedBytes,
     ),
+    probeSeq: 0,
   });
   const freed = withProgress(acked, {
     inflight: pr.inflight.freeTo(msg.receivedBytes),
     ackedSinceHeartbeat: true,
   });
-  // Filling gaps: an answer short of what was sent when the first was reported reports the next.
+  if (
+    transfer.probeSeq > 0 &&
+    msg.seq >= transfer.probeSeq &&
+    msg.receivedBytes < transfer.offset
+  ) {
+    // The first answer after a probe is the probe's own: nothing sent before it arrived past the
+    // acknowledged offset, so the rest of what was in flight is lost too. Resend it from there.
+    setProgress(s, peer, rewound(ctx, freed, 0));
+    sendSnapshotChunks(ctx, peer);
+    return null;
+  }
+  // Filling gaps: an answer to the resend (or a later chunk) short of what was sent when the first
+  // gap was reported reports the next. An answer to an earlier chunk came late: no gap shown.
   const recovering = transfer.recoverTo > msg.receivedBytes;
   setProgress(
     s,
     peer,
-    recovering
-      ? resendGap(ctx, peer, freed, transfer.recoverTo)
-      : withTransfer(freed, { gapResentAt: 0, recoverTo: 0 }),
+    !recovering
+      ? withTransfer(freed, { gapResentAt: 0, recoverTo: 0 })
+      : msg.seq >= transfer.recoverSeq
+        ? resendGap(ctx, peer, freed, transfer.recoverTo)
+        : freed,
   );
   sendSnapshotChunks(ctx, peer);
   return null;
@@ -331,19 +385,24 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
  */
 function resendGap(ctx: Ctx, peer: NodeId, pr: Progress, recoverTo: number): Progress {
   const transfer = pr.transfer!;
+  resendAt(ctx, peer, transfer, Math.min(ctx.s.config.snapshotChunkBytesMax, transfer.windowBytes));
+  // The resend leaves with a seq after every chunk sent so far (seqs only grow).
+  return withTransfer(pr, {
+    gapResentAt: transfer.ackedBytes,
+    recoverTo,
+    recoverSeq: leaderOf(ctx.s).seq + 1,
+  });
+}
+
+/** Asks for up to `lengthMax` bytes from the acknowledged offset again (sent before: in flight). */
+function resendAt(ctx: Ctx, peer: NodeId, transfer: SnapshotTransfer, lengthMax: number): void {
   const snapshot = transfer.snapshot;
   const offset = transfer.ackedBytes;
-  const length = Math.min(
-    ctx.s.config.snapshotChunkBytesMax,
-    transfer.windowBytes,
-    snapshot.size - offset,
-  );
   ctx.snapshotIo.push({
     type: "readSnapshotChunk",
     to: peer,
     snapshot: publicMeta(snapshot),
     offset,
-    length,
+    length: Math.min(lengthMax, snapshot.size - offset),
   });
-  return withTransfer(pr, { gapResentAt: offset, recoverTo });
 }

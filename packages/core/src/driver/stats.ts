@@ -33,6 +33,12 @@ export type NodeStats = {
    * transport encodes, so only it knows the datagram sizes.
    */
   readonly payloadBytesSent: CountsByType;
+  /**
+   * Snapshot bytes sent again: the part of each InstallSnapshot chunk that an earlier chunk of the
+   * same snapshot to the same follower already carried (a gap filled, a resend after silence, a
+   * transfer started over). Counted in `payloadBytesSent` too; the difference is what was new.
+   */
+  readonly snapshotBytesResent: number;
   /** Messages from peers the core dropped as bad input, by type (reasons go to the logger). */
   readonly droppedByType: CountsByType;
   /** How long storage took to make a turn's writes durable, in milliseconds. */
@@ -67,6 +73,9 @@ export class StatsRecorder {
   readonly #received: Partial<Record<MessageType, number>> = {};
   readonly #payload: Partial<Record<MessageType, number>> = {};
   readonly #dropped: Partial<Record<MessageType, number>> = {};
+  /** Per follower: the snapshot last sent to it, and how far into it any chunk reached. */
+  readonly #snapshotSentTo = new Map<NodeId, { index: number; term: number; end: number }>();
+  #snapshotResent = 0;
   readonly persistMs = new Histogram(latencyBoundsMs);
   readonly applyMs = new Histogram(latencyBoundsMs);
   readonly snapshotBytes = new Histogram(sizeBoundsBytes);
@@ -119,7 +128,27 @@ export class StatsRecorder {
       bump(this.#sent, message.type);
       const bytes = payloadBytes(message);
       if (bytes > 0) bump(this.#payload, message.type, bytes);
+      if (message.type === "installSnapshot") this.#snapshotChunkSent(message);
     }
+  }
+
+  #snapshotChunkSent(chunk: Extract<Message, { type: "installSnapshot" }>): void {
+    const end = chunk.offset + chunk.data.length;
+    const sentTo = this.#snapshotSentTo.get(chunk.to);
+    if (
+      sentTo === undefined ||
+      sentTo.index !== chunk.snapshotIndex ||
+      sentTo.term !== chunk.snapshotTerm
+    ) {
+      this.#snapshotSentTo.set(chunk.to, {
+        index: chunk.snapshotIndex,
+        term: chunk.snapshotTerm,
+        end,
+      });
+      return;
+    }
+    this.#snapshotResent += Math.max(0, Math.min(end, sentTo.end) - chunk.offset);
+    if (end > sentTo.end) sentTo.end = end;
   }
 
   committed(entries: number): void {
@@ -141,6 +170,7 @@ export class StatsRecorder {
       messagesSent: Object.freeze({ ...this.#sent }),
       messagesReceived: Object.freeze({ ...this.#received }),
       payloadBytesSent: Object.freeze({ ...this.#payload }),
+      snapshotBytesResent: this.#snapshotResent,
       droppedByType: Object.freeze({ ...this.#dropped }),
       persistMs: this.persistMs.snapshot(),
       applyMs: this.applyMs.snapshot(),

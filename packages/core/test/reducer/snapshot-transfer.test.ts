@@ -103,6 +103,73 @@ describe("InstallSnapshot", () => {
     expect(sentBytes).toBe(1024 * KiB + 64 * KiB);
   });
 
+  it("answers that come late cost the small resend after the silence, not a window resent", () => {
+    const { c, commit } = withMebibyteSnapshot();
+    c.queue = c.queue.filter((m) => m.to !== n3);
+    c.tick(n1);
+    let sentBytes = 0;
+    const deliverQueued = () => {
+      for (let pending = c.queue.length; pending > 0; pending--) {
+        const m = c.deliver(0);
+        if (m !== undefined && isChunk(m)) sentBytes += m.data.byteLength;
+      }
+    };
+    let delayed = false;
+    for (let round = 0; round < 40 && c.queue.some(isChunk); round++) {
+      const chunks = c.queue.filter((m) => isChunk(m) && m.to === n3);
+      deliverQueued();
+      if (!delayed && chunks.length === 4) {
+        // A full window arrived, but the follower's answers are late (it stalled, or the leader
+        // did): the leader hears nothing for two heartbeats and resends from the acknowledged
+        // offset; then the late answers come, and the follower answers the resent duplicate.
+        const late = c.queue.filter((m) => m.from === n3);
+        c.queue = c.queue.filter((m) => m.from !== n3);
+        c.tick(n1, 2);
+        const resent = c.queue.filter((m) => isChunk(m) && m.to === n3) as InstallSnapshot[];
+        expect(resent.map((m) => m.data.byteLength)).toEqual([16 * KiB]);
+        c.queue = [...late, ...c.queue.filter((m) => m.to !== n2)];
+        delayed = true;
+      }
+      deliverQueued();
+    }
+    expect(delayed).toBe(true);
+    expect(status(c.state(n3)).commit).toBe(commit);
+    expect(sentBytes).toBe(1024 * KiB + 16 * KiB);
+  });
+
+  it("a lost tail is found by the probe's answer and resent from there, at the first silence", () => {
+    const { c, commit } = withMebibyteSnapshot();
+    c.queue = c.queue.filter((m) => m.to !== n3);
+    c.tick(n1);
+    let sentBytes = 0;
+    let ticks = 0;
+    const deliverQueued = () => {
+      for (let pending = c.queue.length; pending > 0; pending--) {
+        const m = c.deliver(0);
+        if (m !== undefined && isChunk(m)) sentBytes += m.data.byteLength;
+      }
+    };
+    let lost = false;
+    for (let round = 0; round < 40 && c.queue.some(isChunk); round++) {
+      const chunks = c.queue.filter((m) => isChunk(m) && m.to === n3) as InstallSnapshot[];
+      if (!lost && chunks.length === 4) {
+        // A whole window is lost, the last chunks of what was sent: no answer reports a gap.
+        for (const m of chunks) sentBytes += m.data.byteLength;
+        c.queue = c.queue.filter((m) => !chunks.includes(m as InstallSnapshot));
+        c.tick(n1, 2);
+        ticks += 2;
+        lost = true;
+      }
+      deliverQueued();
+      deliverQueued();
+    }
+    expect(lost).toBe(true);
+    expect(ticks).toBe(2); // the probe's answer started the resend: no second silence
+    expect(status(c.state(n3)).commit).toBe(commit);
+    // The lost window once more: the probe's 16 KiB, then the rest from its end.
+    expect(sentBytes).toBe(1024 * KiB + 256 * KiB);
+  });
+
   it("a chunk past a gap is held, then written in order once the gap is filled", () => {
     const c = withLeader({}, 2);
     const before = c.state(n3);
