@@ -13,6 +13,13 @@
 // I/O in this process, so when the timer runs, every turn and promise has settled, and only other
 // timers (ticks) can be waiting. Nothing is ever delivered before it is due, and each message's
 // lateness against the nominal delay is recorded, so the bench reports how faithful its wire was.
+//
+// Why the last 0.2 ms is spun: Atomics.wait wakes late too, by the kernel's timer slack (50 µs
+// for an ordinary thread) and the wake-up: 0.09-0.13 ms a hop at the median (a ping-pong through
+// the line alone, 10.23-10.42 ms a round trip, session 11), 0.2-0.4 ms of a 10 ms round trip that
+// the bench's wire added to every commit. So the thread sleeps to 0.2 ms before the due time and
+// then reads the clock until it is reached (0.001-0.004 ms late, 10.06-10.08 ms). The spin is the
+// wire's, not the nodes': its time is counted (`takeSpinMs`) and left out of the CPU per commit.
 import { clearImmediate, setImmediate } from "node:timers";
 import {
   decodeMessage,
@@ -38,9 +45,25 @@ const sleepMostMs = 3;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
+/** The last part of a wait that is spun on the clock instead of slept (see the top). */
+const spinLastMs = 0.2;
+
 /** Blocks the thread for `ms` (fractions included), using no CPU meanwhile. */
 function sleep(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/**
+ * Blocks the thread until `clock` reaches `due`: asleep until `spinLastMs` before it, then reading
+ * the clock. Returns how long it spun, in ms.
+ */
+function waitUntil(clock: Clock, due: number): number {
+  const left = due - clock.now();
+  if (left > spinLastMs) sleep(left - spinLastMs);
+  const spinFrom = clock.now();
+  let now = spinFrom;
+  while (now < due) now = clock.now();
+  return now - spinFrom;
 }
 
 type Pending = { readonly due: number; readonly deliver: () => void };
@@ -58,6 +81,8 @@ export class DelayLine {
   #cancel: (() => void) | undefined;
   /** Per delivered message: delivery time minus due time, in ms (since the last `takeLateness`). */
   #lateMs: number[] = [];
+  /** Time spent spinning to a due time, in ms (since the last `takeSpinMs`). */
+  #spinMs = 0;
 
   constructor(
     readonly delayMs: number,
@@ -91,6 +116,13 @@ export class DelayLine {
     return late;
   }
 
+  /** How long the line spun to hit due times since the last call, in ms (CPU that is not the nodes'). */
+  takeSpinMs(): number {
+    const spun = this.#spinMs;
+    this.#spinMs = 0;
+    return spun;
+  }
+
   /** Arms the one timer for the first message, replacing any armed before (a delivery may push). */
   #arm(): void {
     this.#cancel?.();
@@ -119,7 +151,7 @@ export class DelayLine {
         this.#arm();
         return;
       }
-      sleep(first.due - now);
+      this.#spinMs += waitUntil(this.clock, first.due);
       now = this.clock.now();
     }
     this.#firing = true;

@@ -92,8 +92,15 @@ export class GcMeter {
   }
 }
 
-/** What the threads that run nodes report after a phase: their delay lines' lateness, their GC. */
-export type LineStats = { readonly lateMs: readonly number[]; readonly gc: GcPauses };
+/**
+ * What the threads that run nodes report after a phase: their delay lines' lateness and the time
+ * they spun to hit due times (delay-line.ts), their GC.
+ */
+export type LineStats = {
+  readonly lateMs: readonly number[];
+  readonly spinMs: number;
+  readonly gc: GcPauses;
+};
 
 /** The GC pauses of several threads as one: summed, the longest of all. */
 export function sumGc(pauses: readonly GcPauses[]): GcPauses {
@@ -106,7 +113,8 @@ export function sumGc(pauses: readonly GcPauses[]): GcPauses {
 
 /**
  * A phase with the lateness of the messages the delay lines delivered meanwhile, the CPU the
- * whole process (every thread, the garbage collector's included) used per commit, and the pauses
+ * whole process (every thread, the garbage collector's included) used per commit, less the delay
+ * lines' spin to due times (the bench's wire, not the nodes), and the pauses
  * of the collectors of the threads that run nodes (per commit, count, longest).
  */
 export type PhaseResult = Phase & {
@@ -127,13 +135,15 @@ export async function measured(
   const cpuBefore = process.cpuUsage();
   const result = await measure();
   const cpu = process.cpuUsage(cpuBefore);
-  const { lateMs, gc } = await takeLineStats();
+  const { lateMs, spinMs, gc } = await takeLineStats();
   const commits = Math.max(1, result.commits);
+  // The delay lines' spin is the bench's wire, not the nodes' work.
+  const nodesCpuUs = Math.max(0, cpu.user + cpu.system - spinMs * 1000);
   return {
     ...result,
     lateP50Ms: percentile(lateMs, 0.5),
     lateP99Ms: percentile(lateMs, 0.99),
-    cpuUsPerCommit: (cpu.user + cpu.system) / commits,
+    cpuUsPerCommit: nodesCpuUs / commits,
     gcUsPerCommit: (gc.totalMs * 1000) / commits,
     gcPauses: gc.count,
     gcMaxMs: gc.maxMs,

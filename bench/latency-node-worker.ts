@@ -158,7 +158,12 @@ async function answer(request: NodeWorkerRequest): Promise<NodeWorkerReply> {
       return { type: "phase", result };
     }
     case "lineStats":
-      return { type: "lineStats", lateMs: line.takeLateness(), gc: gc.take() };
+      return {
+        type: "lineStats",
+        lateMs: line.takeLateness(),
+        spinMs: line.takeSpinMs(),
+        gc: gc.take(),
+      };
     case "stop":
       await node.stop();
       gc.stop();

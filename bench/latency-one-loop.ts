@@ -77,7 +77,11 @@ export async function runInOneLoop(
   for (const inflight of settings.inflights) {
     const measure = () => phase(target, inflight, lanes, settings.seconds, clock, run);
     phases.push(
-      await measured(measure, async () => ({ lateMs: line.takeLateness(), gc: gc.take() })),
+      await measured(measure, async () => ({
+        lateMs: line.takeLateness(),
+        spinMs: line.takeSpinMs(),
+        gc: gc.take(),
+      })),
     );
   }
   gc.stop();

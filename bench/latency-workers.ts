@@ -144,7 +144,11 @@ export async function runOnWorkers(run: WorkersRun): Promise<RunResult> {
         (await leader.ask({ type: "phase", inflight, seconds, thinkMs })).result;
       const takeLineStats = async () => {
         const replies = await Promise.all(threads.map((t) => t.ask({ type: "lineStats" })));
-        return { lateMs: replies.flatMap((r) => r.lateMs), gc: sumGc(replies.map((r) => r.gc)) };
+        return {
+          lateMs: replies.flatMap((r) => r.lateMs),
+          spinMs: replies.reduce((sum, r) => sum + r.spinMs, 0),
+          gc: sumGc(replies.map((r) => r.gc)),
+        };
       };
       phases.push(await measured(measure, takeLineStats));
     }
