@@ -93,9 +93,9 @@ export type SnapshotTransfer = {
    */
   readonly recoverTo: number;
   /**
-   * While gaps are being filled: the first seq the resend of a gap can carry. Only an answer to a
-   * chunk sent from then on can be a partial ack; an answer to a chunk sent before (late, not
-   * lost) that moves the acknowledged offset is the transfer going on as it was.
+   * While gaps are being filled: the seq the last gap's resend left with (-1: asked for, not sent
+   * yet). Only an answer to it or to a chunk sent after it can be a partial ack; an answer to a
+   * chunk sent before (late, not lost) that moves the acknowledged offset is the transfer going on.
    */
   readonly recoverSeq: number;
   /** The furthest byte any chunk sent so far reached: a chunk that starts before it is a resend. */
@@ -108,9 +108,10 @@ export type SnapshotTransfer = {
    */
   readonly resendSeq: number;
   /**
-   * After a silence was met with a probe instead of a rewind: the first seq the probe could carry
-   * (0: no probe outstanding). The next answer that moves the acknowledged offset tells a stall
-   * (it answers a chunk sent before: the rest follows) from a lost tail (it answers the probe).
+   * After a silence was met with a probe instead of a rewind: the seq the probe left with (0: no
+   * probe outstanding; -1: asked for, not sent yet). The next answer that moves the acknowledged
+   * offset tells a stall (it answers a chunk sent before: the rest follows) from a lost tail (it
+   * answers the probe).
    */
   readonly probeSeq: number;
 };

@@ -212,9 +212,14 @@ export function sendSnapshotChunk(
     done: end === snapshot.size,
     seq,
   });
+  // A resend's seq is known only now: reads asked before it may complete (and their chunks leave)
+  // first, so a probe or a gap's resend asked for (-1) takes the seq of the first resend sent.
+  const resend = read.offset < transfer.sentTo;
   const sent = withTransfer(pr, {
     sentTo: Math.max(transfer.sentTo, end),
-    resendSeq: read.offset < transfer.sentTo ? seq : transfer.resendSeq,
+    resendSeq: resend ? seq : transfer.resendSeq,
+    probeSeq: resend && transfer.probeSeq < 0 ? seq : transfer.probeSeq,
+    recoverSeq: resend && transfer.recoverSeq < 0 ? seq : transfer.recoverSeq,
   });
   setProgress(s, read.to, sent, seq);
 }
@@ -258,7 +263,7 @@ export function snapshotHeartbeat(ctx: Ctx, peer: NodeId): void {
     // acknowledged offset probes it (TCP's tail loss probe, RFC 8985 §7), and the window and the
     // chunks in flight stay as they are: late answers carry on the transfer, and an answer to the
     // probe itself shows the chunks after it lost (handleSnapshotResponse rewinds then).
-    const probeSeq = transfer.probeSeq > 0 ? transfer.probeSeq : ls.seq + 1;
+    const probeSeq = transfer.probeSeq !== 0 ? transfer.probeSeq : -1;
     setProgress(s, peer, withTransfer(pr, { idleTicks: idle, probeSeq }));
     resendAt(ctx, peer, transfer, initialWindowBytes(ctx));
     return;
@@ -371,7 +376,7 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
     peer,
     !recovering
       ? withTransfer(freed, { gapResentAt: 0, recoverTo: 0 })
-      : msg.seq >= transfer.recoverSeq
+      : transfer.recoverSeq > 0 && msg.seq >= transfer.recoverSeq
         ? resendGap(ctx, peer, freed, transfer.recoverTo)
         : freed,
   );
@@ -386,12 +391,8 @@ export function handleSnapshotResponse(ctx: Ctx, msg: InstallSnapshotResponse): 
 function resendGap(ctx: Ctx, peer: NodeId, pr: Progress, recoverTo: number): Progress {
   const transfer = pr.transfer!;
   resendAt(ctx, peer, transfer, Math.min(ctx.s.config.snapshotChunkBytesMax, transfer.windowBytes));
-  // The resend leaves with a seq after every chunk sent so far (seqs only grow).
-  return withTransfer(pr, {
-    gapResentAt: transfer.ackedBytes,
-    recoverTo,
-    recoverSeq: leaderOf(ctx.s).seq + 1,
-  });
+  // Its seq is taken when it is sent (sendSnapshotChunk).
+  return withTransfer(pr, { gapResentAt: transfer.ackedBytes, recoverTo, recoverSeq: -1 });
 }
 
 /** Asks for up to `lengthMax` bytes from the acknowledged offset again (sent before: in flight). */
