@@ -87,19 +87,24 @@ async function plain(): Promise<[Report, Report]> {
   const browser = spawn(
     chromiumPath,
     ["--headless", ...chromiumArgs, ...switches, `--user-data-dir=${profile}`, pageUrl],
-    {
-      stdio: "ignore",
-    },
+    // Its own process group, so that its renderer and helper processes end with it (below).
+    { stdio: "ignore", detached: true },
   );
   try {
     const a = await first;
     return [a, await nextReport()];
   } finally {
     const exited = new Promise((done) => browser.once("exit", done));
-    if (browser.pid !== undefined) process.kill(browser.pid, "SIGTERM");
+    // The group by the browser's pid: the browser and every process it started, none by name.
+    if (browser.pid !== undefined) process.kill(-browser.pid, "SIGTERM");
     await exited;
-    // Its other processes may still write to the profile for a moment after the browser exits.
-    rmSync(profile, { recursive: true, force: true, maxRetries: 50, retryDelay: 100 });
+    // Its other processes may still write to the profile for a moment after the browser exits;
+    // a profile left behind in the temporary directory is not worth failing the measurement for.
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 50, retryDelay: 100 });
+    } catch (error) {
+      console.error(`left ${profile} behind: ${(error as Error).message}`);
+    }
   }
 }
 
