@@ -12,6 +12,14 @@
 // read that shares its heartbeat round with others costs a fraction of a datagram; one that
 // costs a datagram of its own shows here.
 //
+// And what bound the phase's rate on this 2-core machine: how much of a core the busiest server
+// (the one the reads go to: its JavaScript runs on one thread) used over the window
+// (`busiestServerCores`), how much the client used (`clientCores`), and how busy the machine's
+// CPUs were in all (`machineBusy`, from /proc/stat: the other processes on the host included). A
+// busiest server near 1 core means its thread bounds the rate; a machine near 100% busy means the
+// cores do. `kernelUs` is the system time per read of the servers and the client together (the
+// TCP loopback and UDP syscalls), a share no change to JavaScript can cut.
+//
 // With `--http-floor`, a fourth phase joins each round: 64 clients asking GET /health, a request
 // that does no Raft work at all (no log, no round, no lease; the same server, the same HTTP
 // client). No read mode can beat it, so its rate over the log reads' bounds what ReadIndex can
@@ -67,15 +75,30 @@ export type ReadCost = {
   readonly perServerCpuUs: readonly number[];
   /** CPU µs the load process (the HTTP client) spent per read. */
   readonly clientCpuUs: number;
+  /** Of the servers' and the client's CPU per read, the µs spent in the kernel (stime). */
+  readonly kernelUs: number;
   /** Raft datagrams the cluster sent per read. */
   readonly datagrams: number;
+  /** The CPU the busiest server used over the window, in cores (1: its thread never idled). */
+  readonly busiestServerCores: number;
+  /** The CPU the load process used over the window, in cores. */
+  readonly clientCores: number;
+  /** The share of the machine's CPU time that was busy over the window (every process's). */
+  readonly machineBusy: number;
 };
 
+/** CPU time in µs: user and system. */
+type Cpu = { readonly userUs: number; readonly sysUs: number };
+
 type Sample = {
-  /** CPU µs by server, in the order of `pids()` (their sum is the servers' CPU). */
-  readonly perServerUs: readonly number[];
-  readonly clientUs: number;
+  /** CPU by server, in the order of `pids()` (their sum is the servers' CPU). */
+  readonly perServer: readonly Cpu[];
+  readonly client: Cpu;
   readonly datagrams: number;
+  /** The machine's CPU time so far, all CPUs, and the part of it that was busy (/proc/stat). */
+  readonly machine: { readonly totalUs: number; readonly busyUs: number };
+  /** Wall time the samples span (0 in a single sample; the window's, once subtracted). */
+  readonly wallUs: number;
 };
 
 const consistencies = ["log", "readIndex", "lease"] as const;
@@ -90,7 +113,13 @@ type Mode = ReadConsistency | "health";
  */
 export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[]) {
   const ops: Record<Mode, number> = { log: 0, readIndex: 0, lease: 0, health: 0 };
-  const none = { perServerUs: [], clientUs: 0, datagrams: 0 };
+  const none: Sample = {
+    perServer: [],
+    client: { userUs: 0, sysUs: 0 },
+    datagrams: 0,
+    machine: { totalUs: 0, busyUs: 0 },
+    wallUs: 0,
+  };
   const used: Record<Mode, Sample> = { log: none, readIndex: none, lease: none, health: none };
   const counted: Record<Mode, number> = { log: 0, readIndex: 0, lease: 0, health: 0 };
   const modes: readonly Mode[] = s.httpFloor ? [...consistencies, "health"] : consistencies;
@@ -109,7 +138,7 @@ export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[
       rows.push({ label, ours, etcd: null });
       const at = s.printWindows ? ` (profile window ${window.startUs}-${window.endUs} µs)` : "";
       console.log(
-        `${label}: ${result.opsPerSec} ops/s; per read: servers ${perRead.serverCpuUs} µs CPU (${perRead.perServerCpuUs.join(" + ")}), client ${perRead.clientCpuUs} µs, ${perRead.datagrams} datagrams${at}`,
+        `${label}: ${result.opsPerSec} ops/s; per read: servers ${perRead.serverCpuUs} µs CPU (${perRead.perServerCpuUs.join(" + ")}), client ${perRead.clientCpuUs} µs, kernel ${perRead.kernelUs} µs of both, ${perRead.datagrams} datagrams; busiest server ${perRead.busiestServerCores} cores, client ${perRead.clientCores}, machine ${Math.round(perRead.machineBusy * 100)}% busy${at}`,
       );
     }
   }
@@ -155,32 +184,67 @@ async function readPhase(target: ReadTarget, consistency: Mode, s: ReadSettings)
   });
   const [before, after] = await Promise.all(samples);
   if (before === undefined || after === undefined) throw new Error("the window was not sampled");
+  const minus = (a: Cpu, b: Cpu | undefined): Cpu => ({
+    userUs: a.userUs - (b?.userUs ?? 0),
+    sysUs: a.sysUs - (b?.sysUs ?? 0),
+  });
   return {
     result,
     window,
     sample: {
-      perServerUs: after.perServerUs.map((us, i) => us - (before.perServerUs[i] ?? 0)),
-      clientUs: after.clientUs - before.clientUs,
+      perServer: after.perServer.map((cpu, i) => minus(cpu, before.perServer[i])),
+      client: minus(after.client, before.client),
       datagrams: after.datagrams - before.datagrams,
+      machine: {
+        totalUs: after.machine.totalUs - before.machine.totalUs,
+        busyUs: after.machine.busyUs - before.machine.busyUs,
+      },
+      wallUs: window.endUs - window.startUs,
     },
   };
 }
 
 /** Two phases' samples summed (the servers in the same order: one cluster serves every round). */
 function add(a: Sample, b: Sample): Sample {
+  const plus = (x: Cpu, y: Cpu | undefined): Cpu => ({
+    userUs: x.userUs + (y?.userUs ?? 0),
+    sysUs: x.sysUs + (y?.sysUs ?? 0),
+  });
   return {
-    perServerUs: b.perServerUs.map((us, i) => us + (a.perServerUs[i] ?? 0)),
-    clientUs: a.clientUs + b.clientUs,
+    perServer: b.perServer.map((cpu, i) => plus(cpu, a.perServer[i])),
+    client: plus(a.client, b.client),
     datagrams: a.datagrams + b.datagrams,
+    machine: {
+      totalUs: a.machine.totalUs + b.machine.totalUs,
+      busyUs: a.machine.busyUs + b.machine.busyUs,
+    },
+    wallUs: a.wallUs + b.wallUs,
   };
 }
 
-/** The CPU used so far by the servers and this process, and the datagrams sent. */
+/** The CPU used so far by the servers, this process and the machine, and the datagrams sent. */
 async function sample(target: ReadTarget): Promise<Sample> {
   const cpu = process.cpuUsage();
-  const clientUs = cpu.user + cpu.system;
-  const perServerUs = await Promise.all(target.pids().map(processCpuUs));
-  return { perServerUs, clientUs, datagrams: await target.sentDatagrams() };
+  const client = { userUs: cpu.user, sysUs: cpu.system };
+  const [perServer, machine] = await Promise.all([
+    Promise.all(target.pids().map(processCpu)),
+    machineCpu(),
+  ]);
+  return { perServer, client, datagrams: await target.sentDatagrams(), machine, wallUs: 0 };
+}
+
+/**
+ * The machine's CPU time since boot over all CPUs, and the part of it not idle (/proc/stat's
+ * first line: user, nice, system, idle, iowait, irq, softirq, steal, in clock ticks; idle and
+ * iowait are the idle part). Zeros where there is no /proc/stat.
+ */
+async function machineCpu(): Promise<{ totalUs: number; busyUs: number }> {
+  const stat = await readFile("/proc/stat", "utf8").catch(() => "");
+  const ticks = (stat.split("\n")[0] ?? "").trim().split(/\s+/).slice(1, 9).map(Number);
+  if (ticks.length < 5 || ticks.some(Number.isNaN)) return { totalUs: 0, busyUs: 0 };
+  const totalUs = ticks.reduce((a, b) => a + b, 0) * 10_000;
+  const idleUs = ((ticks[3] ?? 0) + (ticks[4] ?? 0)) * 10_000;
+  return { totalUs, busyUs: totalUs - idleUs };
 }
 
 /** The CPU `pids` use over a phase's measured window (`closedLoop`'s `window`), in µs. */
@@ -203,23 +267,35 @@ export function serversCpu(pids: readonly number[]) {
 
 /** utime + stime of process `pid` (all its threads), in µs; 0 once it is gone. */
 export async function processCpuUs(pid: number): Promise<number> {
+  const { userUs, sysUs } = await processCpu(pid);
+  return userUs + sysUs;
+}
+
+/** utime and stime of process `pid` (all its threads), in µs; zeros once it is gone. */
+async function processCpu(pid: number): Promise<Cpu> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
-  if (stat === null) return 0;
+  if (stat === null) return { userUs: 0, sysUs: 0 };
   // Fields after the command name (which may hold spaces, hence the last ")"): utime and stime
   // are the 14th and 15th fields, in clock ticks (USER_HZ, 100 on Linux).
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  return { userUs: Number(fields[11]) * 10_000, sysUs: Number(fields[12]) * 10_000 };
 }
 
 function costOf(used: Sample, reads: number): ReadCost {
-  const per = (x: number) => Math.round((x / Math.max(1, reads)) * 100) / 100;
+  const n = Math.max(1, reads);
+  const per = (x: number) => Math.round((x / n) * 100) / 100;
+  const totals = used.perServer.map((cpu) => cpu.userUs + cpu.sysUs);
+  const sys = used.perServer.reduce((sum, cpu) => sum + cpu.sysUs, used.client.sysUs);
+  const cores = (us: number) => Math.round((us / Math.max(1, used.wallUs)) * 100) / 100;
   return {
-    serverCpuUs: Math.round(used.perServerUs.reduce((a, b) => a + b, 0) / Math.max(1, reads)),
-    perServerCpuUs: used.perServerUs
-      .map((us) => Math.round(us / Math.max(1, reads)))
-      .sort((a, b) => b - a),
-    clientCpuUs: Math.round(used.clientUs / Math.max(1, reads)),
+    serverCpuUs: Math.round(totals.reduce((a, b) => a + b, 0) / n),
+    perServerCpuUs: totals.map((us) => Math.round(us / n)).sort((a, b) => b - a),
+    clientCpuUs: Math.round((used.client.userUs + used.client.sysUs) / n),
+    kernelUs: Math.round(sys / n),
     datagrams: per(used.datagrams),
+    busiestServerCores: cores(Math.max(0, ...totals)),
+    clientCores: cores(used.client.userUs + used.client.sysUs),
+    machineBusy: Math.round((used.machine.busyUs / Math.max(1, used.machine.totalUs)) * 100) / 100,
   };
 }
 

@@ -12,7 +12,9 @@
 //                   repeated `--read-rounds` times (default 3): `reads` in ops/s (the mean over
 //                   the rounds) and `readIndexToLog`, `leaseToLog`, ratios of the sums, which hold
 //                   on a shared machine where single figures do not; `cost`, each one's CPU per
-//                   read on the servers and in the client, and datagrams per read (kv-reads.ts);
+//                   read on the servers and in the client (and the kernel's part of it),
+//                   datagrams per read, and what bound the rate: the cores the busiest server
+//                   and the client used, and how busy the machine was (kv-reads.ts);
 //                   with --http-floor, a GET /health phase in each round (HTTP, no Raft work:
 //                   what no read mode can beat)
 //   file storage, 64 clients, healthy and then with one follower SIGKILLed, back to back (the
