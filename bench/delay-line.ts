@@ -53,17 +53,26 @@ function sleep(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
+/** How a wait went: the time spun, and how much longer than asked the sleep lasted (ms). */
+type Waited = { spunMs: number; oversleptMs: number | undefined };
+
 /**
  * Blocks the thread until `clock` reaches `due`: asleep until `spinLastMs` before it, then reading
- * the clock. Returns how long it spun, in ms.
+ * the clock. Notes in `waited` how long it spun and how late the sleep woke (undefined: no sleep).
+ * A sleep that wakes late was not given a core in time (the host, or this process's own threads,
+ * e.g. a collector's helpers), and every message due meanwhile is late by as much.
  */
-function waitUntil(clock: Clock, due: number): number {
+function waitUntil(clock: Clock, due: number, waited: Waited): void {
   const left = due - clock.now();
-  if (left > spinLastMs) sleep(left - spinLastMs);
+  waited.oversleptMs = undefined;
+  if (left > spinLastMs) {
+    sleep(left - spinLastMs);
+    waited.oversleptMs = clock.now() - (due - spinLastMs);
+  }
   const spinFrom = clock.now();
   let now = spinFrom;
   while (now < due) now = clock.now();
-  return now - spinFrom;
+  waited.spunMs = now - spinFrom;
 }
 
 type Pending = { readonly due: number; readonly deliver: () => void };
@@ -83,6 +92,9 @@ export class DelayLine {
   #lateMs: number[] = [];
   /** Time spent spinning to a due time, in ms (since the last `takeSpinMs`). */
   #spinMs = 0;
+  /** Per sleep: how much longer it lasted than asked, in ms (since the last `takeOversleep`). */
+  #oversleptMs: number[] = [];
+  readonly #waited: Waited = { spunMs: 0, oversleptMs: undefined };
 
   constructor(
     readonly delayMs: number,
@@ -123,6 +135,13 @@ export class DelayLine {
     return spun;
   }
 
+  /** Per sleep since the last call: how much longer than asked it lasted, in ms. */
+  takeOversleep(): number[] {
+    const overslept = this.#oversleptMs;
+    this.#oversleptMs = [];
+    return overslept;
+  }
+
   /** Arms the one timer for the first message, replacing any armed before (a delivery may push). */
   #arm(): void {
     this.#cancel?.();
@@ -151,7 +170,10 @@ export class DelayLine {
         this.#arm();
         return;
       }
-      this.#spinMs += waitUntil(this.clock, first.due);
+      const waited = this.#waited;
+      waitUntil(this.clock, first.due, waited);
+      this.#spinMs += waited.spunMs;
+      if (waited.oversleptMs !== undefined) this.#oversleptMs.push(waited.oversleptMs);
       now = this.clock.now();
     }
     this.#firing = true;

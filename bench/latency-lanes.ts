@@ -5,6 +5,7 @@
 import { PerformanceObserver } from "node:perf_hooks";
 import { type FlotillaNode, MemoryStorage, type PersistBatch, type Storage } from "@flotilla/core";
 import { type Clock, percentile } from "./delay-line.js";
+import { type Interval, overlapMs, slowestWaves } from "./latency-tail.js";
 import { OffHeapStorage } from "./off-heap-storage.js";
 
 /** The host's timers and clock, for the real-time runs. */
@@ -54,6 +55,8 @@ export type GcPauses = {
   readonly count: number;
   /** The longest pause, in ms. */
   readonly maxMs: number;
+  /** Each pause's span on the wall clock every thread shares (`performance.timeOrigin` + now). */
+  readonly spans: readonly Interval[];
 };
 
 /**
@@ -62,7 +65,7 @@ export type GcPauses = {
  */
 export class GcMeter {
   readonly #observer: PerformanceObserver;
-  #pauses: GcPauses = { totalMs: 0, count: 0, maxMs: 0 };
+  #pauses: GcPauses = { totalMs: 0, count: 0, maxMs: 0, spans: [] };
 
   constructor() {
     this.#observer = new PerformanceObserver((list) => this.#count(list.getEntries()));
@@ -73,7 +76,7 @@ export class GcMeter {
     // Entries not yet handed to the callback (it runs later, in a task of its own).
     this.#count(this.#observer.takeRecords());
     const pauses = this.#pauses;
-    this.#pauses = { totalMs: 0, count: 0, maxMs: 0 };
+    this.#pauses = { totalMs: 0, count: 0, maxMs: 0, spans: [] };
     return pauses;
   }
 
@@ -81,24 +84,28 @@ export class GcMeter {
     this.#observer.disconnect();
   }
 
-  #count(entries: readonly { readonly duration: number }[]): void {
+  #count(entries: readonly { readonly duration: number; readonly startTime: number }[]): void {
     let { totalMs, count, maxMs } = this.#pauses;
-    for (const { duration } of entries) {
+    const spans = this.#pauses.spans as Interval[];
+    for (const { duration, startTime } of entries) {
       totalMs += duration;
       count += 1;
       maxMs = Math.max(maxMs, duration);
+      const start = performance.timeOrigin + startTime;
+      spans.push([start, start + duration]);
     }
-    this.#pauses = { totalMs, count, maxMs };
+    this.#pauses = { totalMs, count, maxMs, spans };
   }
 }
 
 /**
- * What the threads that run nodes report after a phase: their delay lines' lateness and the time
- * they spun to hit due times (delay-line.ts), their GC.
+ * What the threads that run nodes report after a phase: their delay lines' lateness, the time
+ * they spun to hit due times and how late their sleeps woke (delay-line.ts), their GC.
  */
 export type LineStats = {
   readonly lateMs: readonly number[];
   readonly spinMs: number;
+  readonly oversleptMs: readonly number[];
   readonly gc: GcPauses;
 };
 
@@ -108,6 +115,7 @@ export function sumGc(pauses: readonly GcPauses[]): GcPauses {
     totalMs: pauses.reduce((sum, p) => sum + p.totalMs, 0),
     count: pauses.reduce((sum, p) => sum + p.count, 0),
     maxMs: Math.max(0, ...pauses.map((p) => p.maxMs)),
+    spans: pauses.flatMap((p) => p.spans),
   };
 }
 
@@ -124,6 +132,12 @@ export type PhaseResult = Phase & {
   readonly gcUsPerCommit: number;
   readonly gcPauses: number;
   readonly gcMaxMs: number;
+  /** The slowest 1% of the commits as waves (latency-tail.ts): how many, and the GC inside them. */
+  readonly tailWaves: number;
+  readonly tailGcMs: number;
+  /** The delay lines' sleeps that woke late: the latest, in ms, and how many by 1 ms or more. */
+  readonly oversleepMaxMs: number;
+  readonly oversleeps1Ms: number;
 };
 
 /** Runs `measure` (a phase) and adds its delay lines' lateness, the GC and the process's CPU. */
@@ -135,7 +149,7 @@ export async function measured(
   const cpuBefore = process.cpuUsage();
   const result = await measure();
   const cpu = process.cpuUsage(cpuBefore);
-  const { lateMs, spinMs, gc } = await takeLineStats();
+  const { lateMs, spinMs, oversleptMs, gc } = await takeLineStats();
   const commits = Math.max(1, result.commits);
   // The delay lines' spin is the bench's wire, not the nodes' work.
   const nodesCpuUs = Math.max(0, cpu.user + cpu.system - spinMs * 1000);
@@ -147,6 +161,10 @@ export async function measured(
     gcUsPerCommit: (gc.totalMs * 1000) / commits,
     gcPauses: gc.count,
     gcMaxMs: gc.maxMs,
+    tailWaves: result.tailWindows.length,
+    tailGcMs: overlapMs(result.tailWindows, gc.spans),
+    oversleepMaxMs: Math.max(0, ...oversleptMs),
+    oversleeps1Ms: oversleptMs.filter((ms) => ms >= 1).length,
   };
 }
 
@@ -177,6 +195,9 @@ export async function phase(
 ) {
   const command = new Uint8Array(64);
   const latencies: number[] = [];
+  // When each measured commit ended, on the wall clock the threads share (virtual: the clock's).
+  const ends: number[] = [];
+  const origin = clock === realClock ? performance.timeOrigin : 0;
   const perSecond = new Array<number>(Math.ceil(seconds)).fill(0);
   let errors = 0;
   let commits = 0;
@@ -208,7 +229,9 @@ export async function phase(
       if (thinkMs > 0)
         await new Promise((r) => clock.setTimeout(() => r(undefined), thinkMs * draw()));
       if (start < warmupEnd) continue;
-      latencies.push(clock.now() - start);
+      const end = clock.now();
+      latencies.push(end - start);
+      ends.push(origin + end);
       const second = Math.floor((clock.now() - warmupEnd) / 1000);
       if (second < perSecond.length) perSecond[second]! += 1;
     }
@@ -224,5 +247,7 @@ export async function phase(
     minPerSecond: Math.min(...perSecond),
     errors,
     leaderChanges: target.term() - termBefore,
+    /** The slowest 1% as waves (a wave: commits that ended within a round trip of each other). */
+    tailWindows: slowestWaves(ends, latencies, 2 * delayMs),
   };
 }

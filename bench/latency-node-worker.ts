@@ -162,6 +162,7 @@ async function answer(request: NodeWorkerRequest): Promise<NodeWorkerReply> {
         type: "lineStats",
         lateMs: line.takeLateness(),
         spinMs: line.takeSpinMs(),
+        oversleptMs: line.takeOversleep(),
         gc: gc.take(),
       };
     case "stop":

@@ -80,6 +80,7 @@ export async function runInOneLoop(
       await measured(measure, async () => ({
         lateMs: line.takeLateness(),
         spinMs: line.takeSpinMs(),
+        oversleptMs: line.takeOversleep(),
         gc: gc.take(),
       })),
     );

@@ -147,6 +147,7 @@ export async function runOnWorkers(run: WorkersRun): Promise<RunResult> {
         return {
           lateMs: replies.flatMap((r) => r.lateMs),
           spinMs: replies.reduce((sum, r) => sum + r.spinMs, 0),
+          oversleptMs: replies.flatMap((r) => r.oversleptMs),
           gc: sumGc(replies.map((r) => r.gc)),
         };
       };

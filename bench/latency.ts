@@ -11,7 +11,8 @@
 // (latency-workers.ts). `--virtual` runs them on the main thread on a virtual clock.
 // `--write-ms` makes each storage write take that long (an fsync's stand-in), to see on virtual
 // time how writes and round trips overlap. Targets (issue 10), at 64 in flight: p99 ≤ 1.3 × RTT
-// and ≥ 90% of 64 commits per RTT.
+// and ≥ 90% of 64 commits per RTT. Each real-time phase also says what made its slowest 1%
+// (latency-tail.ts): how many waves, the GC inside them, and how late the delay line woke.
 import { parseArgs } from "node:util";
 import { nodeId } from "@flotilla/core";
 import { runInOneLoop, type Settings } from "./latency-one-loop.js";
@@ -90,7 +91,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }));
   for (const r of rows) {
     console.log(
-      `  ${String(r.inflight).padStart(2)} in flight ${String(r.opsPerSec).padStart(7)} ops/s   p50 ${r.p50Ms.toFixed(2)} ms (${r.p50Rtt.toFixed(2)}x RTT)   p99 ${r.p99Ms.toFixed(2)} ms (${r.p99Rtt.toFixed(2)}x RTT)   ${(100 * r.perRttShare).toFixed(0)}% of ${r.inflight} per RTT   lowest second ${r.minPerSecond}   errors ${r.errors}   leader changes ${r.leaderChanges}   messages late p50 ${r.lateP50Ms.toFixed(2)} p99 ${r.lateP99Ms.toFixed(2)} ms   CPU ${r.cpuUsPerCommit.toFixed(0)} µs/commit   GC ${r.gcUsPerCommit.toFixed(0)} µs/commit (${r.gcPauses} pauses, longest ${r.gcMaxMs.toFixed(1)} ms)`,
+      `  ${String(r.inflight).padStart(2)} in flight ${String(r.opsPerSec).padStart(7)} ops/s   p50 ${r.p50Ms.toFixed(2)} ms (${r.p50Rtt.toFixed(2)}x RTT)   p99 ${r.p99Ms.toFixed(2)} ms (${r.p99Rtt.toFixed(2)}x RTT)   ${(100 * r.perRttShare).toFixed(0)}% of ${r.inflight} per RTT   lowest second ${r.minPerSecond}   errors ${r.errors}   leader changes ${r.leaderChanges}   messages late p50 ${r.lateP50Ms.toFixed(2)} p99 ${r.lateP99Ms.toFixed(2)} ms   CPU ${r.cpuUsPerCommit.toFixed(0)} µs/commit   GC ${r.gcUsPerCommit.toFixed(0)} µs/commit (${r.gcPauses} pauses, longest ${r.gcMaxMs.toFixed(1)} ms)${virtual === null ? `   slowest 1%: ${r.tailWaves} waves, GC in them ${r.tailGcMs.toFixed(1)} ms   sleeps woken ≥ 1 ms late ${r.oversleeps1Ms} (latest ${r.oversleepMaxMs.toFixed(1)} ms)` : ""}`,
     );
   }
   if (leaderChanged) console.log("  NB: the leader changed during the run");
@@ -114,6 +115,10 @@ export async function main(argv: readonly string[]): Promise<void> {
         gcUsPerCommit: Math.round(r.gcUsPerCommit),
         gcPauses: r.gcPauses,
         gcMaxMs: round(r.gcMaxMs),
+        tailWaves: r.tailWaves,
+        tailGcMs: round(r.tailGcMs),
+        oversleepMaxMs: round(r.oversleepMaxMs),
+        oversleeps1Ms: r.oversleeps1Ms,
       },
     ]),
   );
