@@ -29,15 +29,24 @@
 import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { LocalCluster } from "../examples/kv/src/local-cluster.js";
 import { pause } from "./closed-loop.js";
 import { GrowthProbe } from "./growth-probe.js";
+import {
+  attributeStalls,
+  describeCauses,
+  describeStall,
+  readStallRecords,
+  type StallCauses,
+  stallCauses,
+} from "./growth-stall-causes.js";
 import { kvPutter } from "./kv-http.js";
 
 const usage = `usage: pnpm bench growth [--state-mb N] [--phases N] [--clients N] [--value-bytes N]
                          [--time-limit-s N] [--server-args "..."] [--profile-dir DIR]
-                         [--log-dir DIR] [--node-args "..."]
+                         [--log-dir DIR] [--node-args "..."] [--stall-causes]
 
   --state-mb      grow the state to this many MB (2^20 bytes) of keys and values (default 200;
                   e.g. 20 for a quick run)
@@ -52,7 +61,11 @@ const usage = `usage: pnpm bench growth [--state-mb N] [--phases N] [--clients N
                   process, written when it exits: the servers are stopped with SIGTERM at the end)
   --log-dir       copy every server's log (<id>.log, JSON lines) into DIR at the end
   --node-args     extra options for node itself in every server process, e.g. --node-args=--trace-gc
-                  (what they print goes to the server's log)`;
+                  (what they print goes to the server's log)
+  --stall-causes  record in every server when its event loop stalled, its main thread's time on
+                  a CPU and waiting for one meanwhile, and its GC pauses (growth-stall-preload.ts);
+                  say per phase how many stalls >= 40 ms were at least half GC (by kind), half
+                  waiting for a CPU, half blocked (stallCauses in the JSON line)`;
 
 const ids = ["a", "b", "c"];
 const MB = 1024 * 1024;
@@ -70,6 +83,7 @@ type Settings = {
   readonly profileDir: string | null;
   readonly logDir: string | null;
   readonly nodeArgs: readonly string[];
+  readonly stallCauses: boolean;
 };
 
 type Load = { ackedBytes: number; acked: number; failed: number; done: boolean };
@@ -111,6 +125,7 @@ function parseSettings(argv: readonly string[]): Settings | "help" {
       "profile-dir": { type: "string" },
       "log-dir": { type: "string" },
       "node-args": { type: "string", default: "" },
+      "stall-causes": { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -130,6 +145,7 @@ function parseSettings(argv: readonly string[]): Settings | "help" {
     profileDir: values["profile-dir"] ?? null,
     logDir: values["log-dir"] ?? null,
     nodeArgs: (values["node-args"] ?? "").split(/\s+/).filter((arg) => arg !== ""),
+    stallCauses: values["stall-causes"] === true,
   };
 }
 
@@ -138,6 +154,13 @@ class UsageError extends Error {
 }
 
 type Phase = { readonly opsPerSec: number; readonly maxLoopStallMs: number; readonly mb: number };
+
+const stallPreload = fileURLToPath(new URL("./growth-stall-preload.ts", import.meta.url));
+
+/** CLOCK_MONOTONIC in ms, the clock growth-stall-preload.ts records on. */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1000n) / 1000;
+}
 
 /** Writes until the acknowledged bytes reach `untilBytes`; false if the run must stop. */
 async function growTo(load: Load, untilBytes: number, deadline: number): Promise<boolean> {
@@ -263,6 +286,31 @@ function listed(stalls: readonly { id: string; ms: number; monotonicMs: number }
   return stalls.map(({ id, ms, monotonicMs }) => `${id} ${ms} @ ${monotonicMs}`).join(", ");
 }
 
+/**
+ * The stalls of each window (`phaseCount` phases, then the catch-up; they end at `windowEnds`)
+ * and how many were mostly GC; printed, and returned for the JSON line.
+ */
+async function causesByWindow(
+  stallDir: string,
+  pids: ReadonlyMap<number, string>,
+  fromMs: number,
+  windowEnds: readonly number[],
+  phaseCount: number,
+): Promise<StallCauses[]> {
+  await pause(300); // the servers' last records (written every 250 ms)
+  const servers = await readStallRecords(stallDir, pids);
+  return windowEnds.map((endMs, i) => {
+    const startMs = i === 0 ? fromMs : (windowEnds[i - 1] as number);
+    const stalls = attributeStalls(servers, startMs, endMs);
+    const causes = stallCauses(stalls);
+    const name = i < phaseCount ? `phase ${i + 1}` : "catch-up";
+    console.log(`stall causes, ${name}: ${describeCauses(causes)}`);
+    const long = stalls.filter((stall) => stall.ms >= 50).map(describeStall);
+    if (long.length > 0) console.log(`  >= 50 ms: ${long.join(", ")}`);
+    return causes;
+  });
+}
+
 /** Copies every server's log into `logDir` (created if missing). */
 async function keepLogs(c: LocalCluster, logDir: string): Promise<void> {
   await mkdir(logDir, { recursive: true });
@@ -277,18 +325,28 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const dir = await mkdtemp(join(tmpdir(), "flotilla-bench-growth-"));
   const profile = s.profileDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${s.profileDir}`];
-  const nodeArgs = [...profile, ...s.nodeArgs];
+  const stallDir = s.stallCauses ? join(dir, "stall-causes") : null;
+  if (stallDir !== null) {
+    await mkdir(stallDir);
+    process.env.FLOTILLA_BENCH_STALL_DIR = stallDir;
+  }
+  const preload = stallDir === null ? [] : ["--import", "tsx", "--import", stallPreload];
+  const nodeArgs = [...profile, ...preload, ...s.nodeArgs];
   const c = await LocalCluster.create({ ids, dir, serverArgs: s.serverArgs, nodeArgs });
   let probe: GrowthProbe | null = null;
   let writers: ReturnType<typeof startWriters> | null = null;
   try {
     await Promise.all(ids.map((id) => c.start(id, 120_000)));
+    // Each server process by pid, and when each phase (then the catch-up) ended: --stall-causes.
+    const pids = new Map(ids.map((id) => [c.pid(id) ?? -1, id]));
+    const windowEnds: number[] = [];
     const leader = await c.waitForLeader(60_000);
     const follower = ids.find((id) => id !== leader) as string;
     probe = new GrowthProbe(c);
     await probe.scrape();
     probe.takeMaxStallMs(); // start-up (compiling the sources) is not what is measured
     const deadline = performance.now() + s.timeLimitMs;
+    const writesStartedMs = monotonicMs();
     writers = startWriters(c.urls, s);
     const { load } = writers;
     const phases: Phase[] = [];
@@ -302,6 +360,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       const ackedBefore = load.acked;
       completed = await growTo(load, (s.stateBytes * (p + 1)) / s.phases, deadline);
       const seconds = (performance.now() - startedAt) / 1000;
+      windowEnds.push(monotonicMs());
       const stalls = probe.stalls.splice(0);
       const phase = {
         opsPerSec: Math.round((load.acked - ackedBefore) / seconds),
@@ -324,11 +383,17 @@ export async function main(argv: readonly string[]): Promise<void> {
         ? null
         : await catchUp(c, probe, leaderNow, follower);
     console.log(`catch-up of ${follower}: ${JSON.stringify(caughtUp)}`);
+    pids.set(c.pid(follower) ?? -1, follower);
+    windowEnds.push(monotonicMs());
     const catchUpStalls = probe.stalls.splice(0);
     if (catchUpStalls.length > 0) {
       console.log(`  stalls >= 40 ms (server, ms, monotonic ms): ${listed(catchUpStalls)}`);
     }
     await probe.scrape();
+    const causes =
+      stallDir === null
+        ? null
+        : await causesByWindow(stallDir, pids, writesStartedMs, windowEnds, phases.length);
     const leaderStatus = leaderNow === null ? undefined : probe.statuses.get(leaderNow);
     const stateBytes = leaderStatus?.stateBytes ?? load.ackedBytes;
     const report = {
@@ -345,6 +410,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       memoryAtPeakRss: Object.fromEntries(
         [...probe.memoryAtPeakById].map(([id, m]) => [id, { ...m, rssMB: Math.round(m.rssMB) }]),
       ),
+      ...(causes === null ? {} : { stallCauses: causes }),
       completed,
       writes: { acknowledged: load.acked, failed: load.failed },
       settings: { ...s, stateBytes: undefined, stateMB: s.stateBytes / MB },

@@ -144,6 +144,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "profile-dir": "write a V8 CPU profile of every server process into this directory",
       "log-dir": "copy every server's log into this directory at the end",
       "node-args": "extra options for node in every server process (--node-args=--trace-gc)",
+      "stall-causes":
+        "say what each phase's stalls >= 40 ms were: GC pauses, waiting for a CPU, blocked",
     },
   },
   failover: {
