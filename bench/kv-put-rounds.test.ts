@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PhaseResult } from "./closed-loop.js";
-import { medianRound, type RoundPair } from "./kv-put-rounds.js";
+import { medianRound, type RoundPair, roundsLine } from "./kv-put-rounds.js";
 
 const result = (p50Us: number): PhaseResult => ({
   opsPerSec: 1,
@@ -34,5 +34,23 @@ describe("medianRound", () => {
       { ours: result(2000), etcd: null },
     ];
     expect(medianRound(alone)).toBe(alone[2]);
+  });
+});
+
+describe("roundsLine", () => {
+  const counted = (p50Us: number, serverCpuUsPerOp: number) => ({
+    ...result(p50Us),
+    leaderChanges: 0,
+    serverCpuUsPerOp,
+  });
+
+  it("puts each round's p50 and CPU per PUT side by side, ours first", () => {
+    const pairs = [
+      { ours: counted(2070, 3333), etcd: counted(1700, 1598) },
+      { ours: counted(1000, 1286), etcd: null },
+    ];
+    expect(roundsLine(1, pairs)).toBe(
+      "1 client(s) by round, ours / etcd: p50 2.07 / 1.70, 1.00 / - ms; servers' CPU per PUT 3333 / 1598, 1286 / - µs",
+    );
   });
 });

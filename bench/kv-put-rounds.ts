@@ -52,6 +52,30 @@ export function medianRound<R extends PhaseResult>(pairs: readonly RoundPair<R>[
   return middle;
 }
 
+/** A round's figures as the JSON line reports them, with its servers' CPU per PUT. */
+export function withCpu(r: PhaseResult & Counted) {
+  return { ...pick(r), serverCpuUsPerOp: r.serverCpuUsPerOp };
+}
+
+/**
+ * The rounds side by side, to tell which side moved between them: each round's p50 and servers'
+ * CPU per PUT, ours / etcd's. Our servers compile their PUT path during the first rounds (their
+ * CPU per PUT falls round after round; etcd's is compiled ahead of time and stays flat), so a
+ * spread of p50 ratios with a falling CPU per PUT on our side is our JIT, not the machine.
+ */
+export function roundsLine<R extends PhaseResult & Counted>(
+  clients: number,
+  pairs: readonly RoundPair<R>[],
+): string {
+  const ms = (us: number) => (us / 1000).toFixed(2);
+  const side = (r: R | null, f: (r: R) => string) => (r === null ? "-" : f(r));
+  const p50 = pairs.map((p) => `${ms(p.ours.p50Us)} / ${side(p.etcd, (e) => ms(e.p50Us))}`);
+  const cpu = pairs.map(
+    (p) => `${p.ours.serverCpuUsPerOp} / ${side(p.etcd, (e) => String(e.serverCpuUsPerOp))}`,
+  );
+  return `${clients} client(s) by round, ours / etcd: p50 ${p50.join(", ")} ms; servers' CPU per PUT ${cpu.join(", ")} µs`;
+}
+
 /**
  * `--put-only`: the file-storage PUT phases alone (`--value-bytes`, 64 by default), etcd's right
  * after each, `rounds` times over:
@@ -77,10 +101,6 @@ export async function putRounds<Target>(
     }[];
     const sum = (rs: readonly PhaseResult[]) => rs.reduce((a, r) => a + r.opsPerSec, 0);
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? 0;
-    const withCpu = (r: PhaseResult & Counted) => ({
-      ...pick(r),
-      serverCpuUsPerOp: r.serverCpuUsPerOp,
-    });
     out[`c${clients}`] = {
       ours: pairs.map((p) => withCpu(p.ours)),
       etcd: withEtcd.map((p) => withCpu(p.etcd)),

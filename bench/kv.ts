@@ -39,7 +39,7 @@ import { closedLoop, type PhaseResult } from "./closed-loop.js";
 import { type EtcdCluster, findEtcd, startEtcd } from "./kv-etcd.js";
 import { kvPutter, type ReadConsistency } from "./kv-http.js";
 import { type LossSettings, lossPhases } from "./kv-loss.js";
-import { alternatedRounds, medianRound, putRounds } from "./kv-put-rounds.js";
+import { alternatedRounds, medianRound, putRounds, roundsLine, withCpu } from "./kv-put-rounds.js";
 import {
   benchKey,
   keysPerClient,
@@ -344,8 +344,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     fileRows.c1 = c1.ours;
     if (c1.etcd !== null) etcdRows.c1 = c1.etcd;
     json.c1Rounds = {
-      ours: c1Pairs.map((p) => pick(p.ours)),
-      etcd: c1Pairs.flatMap((p) => (p.etcd === null ? [] : [pick(p.etcd)])),
+      ours: c1Pairs.map((p) => withCpu(p.ours)),
+      etcd: c1Pairs.flatMap((p) => (p.etcd === null ? [] : [withCpu(p.etcd)])),
       p50Ratios: c1Pairs.flatMap((p) =>
         p.etcd === null ? [] : [round2(p.ours.p50Us / Math.max(1, p.etcd.p50Us))],
       ),
@@ -386,6 +386,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       s.losses.length > 0 ? await lossPhases(lossSettings(s, closers), rows, etcdBinary) : null;
 
     printTable(rows);
+    console.log(roundsLine(1, c1Pairs));
     console.log(`failover (memory cluster, leader SIGKILLed under 1 client): ${failoverMs} ms`);
     json.file = mapRows(fileRows);
     json.memory = mapRows(memoryRows);
