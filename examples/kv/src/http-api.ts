@@ -64,13 +64,23 @@ import { transferLeadership } from "./transfer-api.js";
 export function createApiServer(context: ApiContext): Server {
   const replies = new ReplyWriter(context.node.id);
   return createServer((request, response) => {
-    const get = request.method === "GET" ? kvReadOf(request.url) : null;
-    // GET /kv/:key (bench kv's reads) skips the URL object and the general routing.
-    const reply = get === null ? route(context, request) : serveGet(context, request, get);
-    reply
+    answer(context, request)
       .catch((error: unknown) => failure(context.addresses, error))
-      .then((answer) => replies.send(response, answer));
+      .then((reply) => replies.send(response, reply));
   });
+}
+
+/**
+ * GET /kv/:key (bench kv's reads) and GET /health (polled by load balancers, and bench kv's
+ * `--http-floor`) skip the URL object and the general routing; the rest is routed.
+ */
+function answer(context: ApiContext, request: IncomingMessage): Promise<Reply> {
+  if (request.method === "GET") {
+    const get = kvReadOf(request.url);
+    if (get !== null) return serveGet(context, request, get);
+    if (request.url === "/health") return Promise.resolve(health(context));
+  }
+  return route(context, request);
 }
 
 function serveGet(context: ApiContext, request: IncomingMessage, get: KvRead): Promise<Reply> {
