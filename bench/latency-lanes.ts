@@ -163,7 +163,7 @@ export async function measured(
     gcMaxMs: gc.maxMs,
     tailWaves: result.tailWindows.length,
     tailGcMs: overlapMs(result.tailWindows, gc.spans),
-    oversleepMaxMs: Math.max(0, ...oversleptMs),
+    oversleepMaxMs: oversleptMs.reduce((most, ms) => Math.max(most, ms), 0),
     oversleeps1Ms: oversleptMs.filter((ms) => ms >= 1).length,
   };
 }
