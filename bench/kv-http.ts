@@ -13,7 +13,8 @@
 // other answer (a 504 proposal timeout, say), or after `deadlineMs`. A GET's 404 (no such key) is
 // an answer like a 200.
 
-import { Agent } from "undici";
+import type { IncomingHttpHeaders } from "node:http";
+import { Agent, type Dispatcher } from "undici";
 import { pause } from "./closed-loop.js";
 
 /** How a GET is served: the server's `?consistency=` (examples/kv http-api.ts). */
@@ -48,6 +49,13 @@ export function kvPutter(
   let lastAnswered = servers[0]!;
   let next = 0;
 
+  /** Each read consistency's kind, named once. */
+  const getKinds: Record<ReadConsistency, string> = {
+    readIndex: "GET readIndex",
+    lease: "GET lease",
+    log: "GET log",
+  };
+
   async function call(
     kind: string,
     method: "PUT" | "GET",
@@ -55,14 +63,12 @@ export function kvPutter(
     body: Buffer | null,
   ): Promise<void> {
     const deadline = performance.now() + deadlineMs;
-    let target = served.get(kind) ?? lastAnswered;
+    const last = served.get(kind);
+    let target = last ?? lastAnswered;
     for (;;) {
-      const answer = await send(http, target, method, path, body).catch(() => ({
-        status: 0,
-        location: undefined,
-      }));
+      const answer = await send(http, target, method, path, body);
       if (answer.status === 200 || (method === "GET" && answer.status === 404)) {
-        served.set(kind, target);
+        if (target !== last) served.set(kind, target);
         lastAnswered = target;
         return;
       }
@@ -87,7 +93,7 @@ export function kvPutter(
     put: (key, value) => call("PUT", "PUT", `/kv/${encodeURIComponent(key)}`, value),
     get: (key, consistency) =>
       call(
-        `GET ${consistency}`,
+        getKinds[consistency],
         "GET",
         `/kv/${encodeURIComponent(key)}?consistency=${consistency}`,
         null,
@@ -97,11 +103,15 @@ export function kvPutter(
   };
 }
 
+/** A request's answer: its status (0 when no answer came) and Location. */
+type Answer = { readonly status: number; readonly location: string | undefined };
+
 /**
- * One request; the answer's status and Location (its body is dropped as it arrives). Sent with
- * undici's `dispatch` and a handler of our own rather than `request`, which wraps every answer's
- * body in a stream: in bench kv's read phases that stream was about a third of the client's CPU
- * per request (docs/benchmarks.md), and the client shares the machine with the servers.
+ * One request; the answer's status and Location (its body is dropped as it arrives), status 0 if
+ * the request failed without one. Sent with undici's `dispatch` and a handler of our own rather
+ * than `request`, which wraps every answer's body in a stream: in bench kv's read phases that
+ * stream was about a third of the client's CPU per request (docs/benchmarks.md), and the client
+ * shares the machine with the servers.
  */
 function send(
   http: Agent,
@@ -109,28 +119,49 @@ function send(
   method: "PUT" | "GET",
   path: string,
   body: Buffer | null,
-): Promise<{ readonly status: number; readonly location: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    let status = 0;
-    let location: string | undefined;
-    http.dispatch(
-      { origin, method, path, body },
-      {
-        // Its presence makes undici take the handler as one of its current (controller) kind.
-        onRequestStart() {},
-        onResponseStart(_controller, statusCode, headers) {
-          status = statusCode;
-          const at = headers.location;
-          location = typeof at === "string" ? at : undefined;
-        },
-        onResponseData() {},
-        onResponseEnd() {
-          resolve({ status, location });
-        },
-        onResponseError(_controller, error) {
-          reject(error);
-        },
-      },
-    );
+): Promise<Answer> {
+  return new Promise((resolve) => {
+    try {
+      http.dispatch({ origin, method, path, body }, new AnswerHandler(resolve));
+    } catch {
+      resolve({ status: 0, location: undefined }); // undici reports its errors to the handler
+    }
   });
+}
+
+/**
+ * undici's handler of one request: a class, so that a request costs one object and no closures
+ * (the load's client shares the two cores with the servers).
+ */
+class AnswerHandler implements Dispatcher.DispatchHandler {
+  readonly #resolve: (answer: Answer) => void;
+  #status = 0;
+  #location: string | undefined = undefined;
+
+  constructor(resolve: (answer: Answer) => void) {
+    this.#resolve = resolve;
+  }
+
+  // Its presence makes undici take the handler as one of its current (controller) kind.
+  onRequestStart(): void {}
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    this.#status = statusCode;
+    const at = headers.location;
+    this.#location = typeof at === "string" ? at : undefined;
+  }
+
+  onResponseData(): void {}
+
+  onResponseEnd(): void {
+    this.#resolve({ status: this.#status, location: this.#location });
+  }
+
+  onResponseError(): void {
+    this.#resolve({ status: 0, location: undefined });
+  }
 }
