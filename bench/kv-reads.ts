@@ -22,9 +22,10 @@
 //
 // With `--http-floor`, a fourth phase joins each round: 64 clients asking GET /health, a request
 // that does no Raft work at all (no log, no round, no lease; the same server, the same HTTP
-// client). No read mode can beat it, so its rate over the log reads' bounds what ReadIndex can
-// reach on this machine (`httpFloor.toLog`), and its cost per request is the HTTP's share of a
-// read's.
+// client; since session 12 its route skips the URL object and the router, as a read's does). A
+// read mode can at best match it (a lease read comes close: the same HTTP, a store lookup), so
+// its rate over the log reads' bounds what ReadIndex can reach on this machine
+// (`httpFloor.toLog`), and its cost per request is the HTTP's share of a read's.
 import { readFile } from "node:fs/promises";
 import { closedLoop, type PhaseResult } from "./closed-loop.js";
 import type { ReadConsistency } from "./kv-http.js";
