@@ -178,12 +178,22 @@ async function growTo(load: Load, untilBytes: number, deadline: number): Promise
   return true;
 }
 
-/** Restarts `follower` and waits until it has applied the leader's commit index. */
-async function catchUp(c: LocalCluster, probe: GrowthProbe, leader: string, follower: string) {
+/**
+ * Restarts `follower` and waits until it has applied the leader's commit index; `ready` is called
+ * when its API answers (what the catch-up measures starts there).
+ */
+async function catchUp(
+  c: LocalCluster,
+  probe: GrowthProbe,
+  leader: string,
+  follower: string,
+  ready: () => void,
+) {
   const leaderStatus = (await c.statuses()).find((s) => s.id === leader);
   const startedAt = performance.now();
   await c.start(follower, 120_000);
   const readyAt = performance.now();
+  ready();
   const target = leaderStatus?.commitIndex ?? 0;
   const received = async () => (await c.statuses()).find((s) => s.id === follower);
   const first = (await received())?.transport;
@@ -287,20 +297,26 @@ function listed(stalls: readonly { id: string; ms: number; monotonicMs: number }
 }
 
 /**
- * The stalls of each window (`phaseCount` phases, then the catch-up; they end at `windowEnds`)
- * and how many were mostly GC; printed, and returned for the JSON line.
+ * The stalls of each window (the phases, then the catch-up from `catchUpFromMs`; each ends at its
+ * `windowEnds`) and what they were made of; printed, and returned for the JSON line.
  */
 async function causesByWindow(
   stallDir: string,
   pids: ReadonlyMap<number, string>,
   fromMs: number,
   windowEnds: readonly number[],
-  phaseCount: number,
+  catchUpFromMs: number | null,
 ): Promise<StallCauses[]> {
+  const phaseCount = windowEnds.length - 1;
   await pause(300); // the servers' last records (written every 250 ms)
   const servers = await readStallRecords(stallDir, pids);
   return windowEnds.map((endMs, i) => {
-    const startMs = i === 0 ? fromMs : (windowEnds[i - 1] as number);
+    const startMs =
+      i === 0
+        ? fromMs
+        : i === phaseCount
+          ? (catchUpFromMs ?? endMs)
+          : (windowEnds[i - 1] as number);
     const stalls = attributeStalls(servers, startMs, endMs);
     const causes = stallCauses(stalls);
     const name = i < phaseCount ? `phase ${i + 1}` : "catch-up";
@@ -340,6 +356,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     // Each server process by pid, and when each phase (then the catch-up) ended: --stall-causes.
     const pids = new Map(ids.map((id) => [c.pid(id) ?? -1, id]));
     const windowEnds: number[] = [];
+    // The catch-up's window starts when the restarted follower answers, as the probe's does: its
+    // start-up (compiling the sources, replaying its log) is not what is measured.
+    let catchUpFromMs: number | null = null;
     const leader = await c.waitForLeader(60_000);
     const follower = ids.find((id) => id !== leader) as string;
     probe = new GrowthProbe(c);
@@ -381,7 +400,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     const caughtUp =
       leaderNow === null || c.isRunning(follower)
         ? null
-        : await catchUp(c, probe, leaderNow, follower);
+        : await catchUp(c, probe, leaderNow, follower, () => {
+            catchUpFromMs = monotonicMs();
+          });
     console.log(`catch-up of ${follower}: ${JSON.stringify(caughtUp)}`);
     pids.set(c.pid(follower) ?? -1, follower);
     windowEnds.push(monotonicMs());
@@ -393,7 +414,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const causes =
       stallDir === null
         ? null
-        : await causesByWindow(stallDir, pids, writesStartedMs, windowEnds, phases.length);
+        : await causesByWindow(stallDir, pids, writesStartedMs, windowEnds, catchUpFromMs);
     const leaderStatus = leaderNow === null ? undefined : probe.statuses.get(leaderNow);
     const stateBytes = leaderStatus?.stateBytes ?? load.ackedBytes;
     const report = {
