@@ -62,10 +62,12 @@ describe("stall causes", () => {
       mostlyWaiting: 1,
       mostlyBlocked: 1,
       longest: { id: "a", ms: 100 },
+      mostOnCpu: { id: "a", ms: 60, ranMs: 50 },
     });
     expect(describeCauses(causes)).toBe(
       "4 stalls >= 40 ms, 3 mostly GC (markCompact 1, scavenge 2), 1 mostly waiting for a CPU, " +
-        "1 mostly blocked; longest a 100 ms: GC 90 (scavenge), on a CPU 5, waiting 5",
+        "1 mostly blocked; longest a 100 ms: GC 90 (scavenge), on a CPU 5, waiting 5; " +
+        "most on a CPU a 50 ms (of 60)",
     );
   });
 });

@@ -46,6 +46,11 @@ export type StallCauses = {
   readonly mostlyBlocked: number;
   /** The longest stall, with its GC share. */
   readonly longest: AttributedStall | null;
+  /**
+   * The stall the main thread ran longest in (ms on a CPU, whatever the waits): the longest
+   * synchronous work, a figure the machine's other load does not lengthen.
+   */
+  readonly mostOnCpu: AttributedStall | null;
 };
 
 /** Reads every server process's records; `ids` names each process by its pid. */
@@ -111,20 +116,32 @@ export function stallCauses(stalls: readonly AttributedStall[]): StallCauses {
   let mostlyWaiting = 0;
   let mostlyBlocked = 0;
   let longest: AttributedStall | null = null;
+  let mostOnCpu: AttributedStall | null = null;
   for (const stall of stalls) {
     if (longest === null || stall.ms > longest.ms) longest = stall;
+    if (stall.ranMs >= 0 && (mostOnCpu === null || stall.ranMs > mostOnCpu.ranMs))
+      mostOnCpu = stall;
     if (stall.waitedMs * 2 >= stall.ms) mostlyWaiting += 1;
     if (stall.ranMs >= 0 && blockedMs(stall) * 2 >= stall.ms) mostlyBlocked += 1;
     if (stall.gcKind === null || stall.gcMs * 2 < stall.ms) continue;
     mostlyGc += 1;
     mostlyGcByKind[stall.gcKind] = (mostlyGcByKind[stall.gcKind] ?? 0) + 1;
   }
-  return { stalls: stalls.length, mostlyGc, mostlyGcByKind, mostlyWaiting, mostlyBlocked, longest };
+  return {
+    stalls: stalls.length,
+    mostlyGc,
+    mostlyGcByKind,
+    mostlyWaiting,
+    mostlyBlocked,
+    longest,
+    mostOnCpu,
+  };
 }
 
 /**
- * "12 stalls >= 40 ms, 5 mostly GC (scavenge 3, markCompact 2), 4 mostly waiting for a CPU;
- * longest c 61.9 ms: GC 39.5 (markCompact), on a CPU 45, waiting 16".
+ * "12 stalls >= 40 ms, 5 mostly GC (scavenge 3, markCompact 2), 4 mostly waiting for a CPU, 0
+ * mostly blocked; longest c 61.9 ms: GC 39.5 (markCompact), on a CPU 45, waiting 16; most on a
+ * CPU c 45 ms (of 61.9)".
  */
 export function describeCauses(causes: StallCauses, listedMs = 40): string {
   const kinds = Object.entries(causes.mostlyGcByKind)
@@ -137,7 +154,9 @@ export function describeCauses(causes: StallCauses, listedMs = 40): string {
       : `; longest ${longest.id} ${longest.ms} ms: GC ${longest.gcMs}${longest.gcKind === null ? "" : ` (${longest.gcKind})`}${longest.ranMs < 0 ? "" : `, on a CPU ${longest.ranMs}, waiting ${longest.waitedMs}`}`;
   const gc = `${causes.mostlyGc} mostly GC${kinds === "" ? "" : ` (${kinds})`}`;
   const sched = `${causes.mostlyWaiting} mostly waiting for a CPU, ${causes.mostlyBlocked} mostly blocked`;
-  return `${causes.stalls} stalls >= ${listedMs} ms, ${gc}, ${sched}${tail}`;
+  const most = causes.mostOnCpu;
+  const onCpu = most === null ? "" : `; most on a CPU ${most.id} ${most.ranMs} ms (of ${most.ms})`;
+  return `${causes.stalls} stalls >= ${listedMs} ms, ${gc}, ${sched}${tail}${onCpu}`;
 }
 
 /** The part of a stall the main thread neither ran nor waited for a CPU. */
