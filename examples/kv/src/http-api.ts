@@ -223,6 +223,9 @@ function status(context: ApiContext) {
   const { addresses } = context;
   return {
     ...s,
+    // The index the store's state is at: ahead of the driver's while a long batch of applies
+    // gives the event loop turns (apply-pacer.ts), so that the digest below goes with it.
+    appliedIndex: Math.max(s.appliedIndex, context.store.appliedIndex),
     leaderUrl: s.leader === null ? null : addresses.apiUrl(s.leader),
     // Where each node listens, as this node knows it (command line, then the replicated records).
     addresses: addresses.all(),

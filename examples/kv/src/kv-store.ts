@@ -62,6 +62,7 @@ export type KvCapture = {
 export class KvStore implements StateMachine<KvOutput> {
   readonly #slabBytes: number | undefined;
   #state: StoreState;
+  #appliedIndex = 0;
 
   /** `slabBytes`: the size of the record slabs (default 4 MiB; tests use small ones). */
   constructor(options: { readonly slabBytes?: number } = {}) {
@@ -83,12 +84,22 @@ export class KvStore implements StateMachine<KvOutput> {
     return this.#state.arena.heldBytes;
   }
 
+  /**
+   * The index of the last entry applied to this store since it was made or restored (0: none).
+   * The driver's applied index moves once per batch; a batch that gives the event loop turns
+   * (apply-pacer.ts) has its earlier entries in the store before then.
+   */
+  get appliedIndex(): number {
+    return this.#appliedIndex;
+  }
+
   /** The value of `key` as applied so far (null: absent): what a linearizable read returns. */
   get(key: string): string | null {
     return this.#state.value(key);
   }
 
-  apply(command: Uint8Array, _index: Index): KvOutput {
+  apply(command: Uint8Array, index: Index): KvOutput {
+    this.#appliedIndex = index;
     // A malformed command in a committed entry throws: the driver then stops the node, which is
     // right, since every replica would have to agree on what such an entry means.
     const put = decodeKvPut(command, isUtf8);
@@ -130,6 +141,7 @@ export class KvStore implements StateMachine<KvOutput> {
     // The old state is dropped first: holding it until the new one is complete would double the
     // memory, and a restore that fails stops the node anyway (the driver's StateMachineFailedError).
     this.#state = new StoreState(this.#slabBytes);
+    this.#appliedIndex = 0; // the driver's applied index is the snapshot's from here
     const state = new StoreState(this.#slabBytes);
     let sinceYield = 0;
     const decoder = new KvSnapshotDecoder();

@@ -6,6 +6,7 @@
 import type { Index, SnapshotStream, StateMachine } from "@flotilla/core";
 import type { KvOutput } from "@flotilla/kv-model";
 import type { AddressBook } from "./address-book.js";
+import { ApplyPacer } from "./apply-pacer.js";
 import { KvStore } from "./kv-store.js";
 import { decodeMemberCommand, isMemberCommand } from "./member-command.js";
 import { serverSnapshotStream, splitServerSnapshot } from "./server-snapshot.js";
@@ -16,12 +17,18 @@ export type ServerOutput = KvOutput | { readonly op: "member"; readonly id: stri
 export class ServerStateMachine implements StateMachine<ServerOutput> {
   readonly store = new KvStore();
   readonly addresses: AddressBook;
+  /** A catch-up's thousands of applies in one batch give the event loop turns (apply-pacer.ts). */
+  readonly #pacer = new ApplyPacer();
 
   constructor(addresses: AddressBook) {
     this.addresses = addresses;
   }
 
-  apply(command: Uint8Array, index: Index): ServerOutput {
+  apply(command: Uint8Array, index: Index): ServerOutput | Promise<ServerOutput> {
+    return this.#pacer.pace(this.#applyNow(command, index));
+  }
+
+  #applyNow(command: Uint8Array, index: Index): ServerOutput {
     if (!isMemberCommand(command)) return this.store.apply(command, index);
     const { id, addresses } = decodeMemberCommand(command);
     this.addresses.record(id, addresses);

@@ -23,6 +23,17 @@ describe("KvStore", () => {
     expect(await snapshotBytes(store)).toEqual(reference.snapshot());
   });
 
+  it("knows the index of the last entry applied to it, none after a restore", async () => {
+    const a = new KvStore();
+    expect(a.appliedIndex).toBe(0);
+    a.apply(encodeKvCommand({ op: "put", key: "k", value: "v" }), index(7));
+    expect(a.appliedIndex).toBe(7);
+    const b = new KvStore();
+    b.apply(encodeKvCommand({ op: "put", key: "k", value: "w" }), index(9));
+    await b.restore(a.snapshot());
+    expect(b.appliedIndex).toBe(0); // the snapshot's index is the driver's
+  });
+
   it("restores a snapshot, replacing its whole state, and digests equal states equally", async () => {
     const a = new KvStore();
     a.apply(encodeKvCommand({ op: "put", key: "k", value: "v" }), index(1));
