@@ -89,20 +89,21 @@ describe("amnesia: a node back from an empty or older data directory", () => {
     expect(reports).toEqual([]);
   });
 
-  it("a leader without entries a follower committed gets no storm from it (seed 9)", async () => {
+  it("a leader without entries a follower committed gets no storm from it (seed 35)", async () => {
     // The amnesia seed 14 "event storm": n1, wiped, leads without entries 30-40 that n2 committed.
     // n2 acknowledged n1's different entries up to its commit without holding them and rejected
     // the next; n1 probed back and streamed again for ever, at one virtual instant. n2 now drops
     // (and reports) an AppendEntries whose entries at or below its commit differ from its own.
-    // Seed 9 since candidates ask for votes before their term write (seed 14 no longer elects a
-    // wiped leader; seeds 1-35 with these options: 9, 17 and 35 do).
-    const options = deriveOptions(9, {
+    // Seed 35 since a turn hands its write over before its applies (seeds 1-60 with
+    // these options: 35 and 43 elect a wiped leader; before, 9, 17 and 35 of 1-35; seed 14 no
+    // longer did once candidates asked for votes before their term write).
+    const options = deriveOptions(35, {
       amnesiaProbability: 0.5,
       crashProbability: 0.005,
       stateMachineDelayMs: 1,
     });
     const result = await runSimulation(options);
-    const why = `seed 9: ${result.outcome} ${result.livenessFailure ?? ""}`;
+    const why = `seed 35: ${result.outcome} ${result.livenessFailure ?? ""}`;
     expect(result.outcome, why).toBe("ok");
     expect(result.excused?.kind).toBe("leaderCompleteness");
   });

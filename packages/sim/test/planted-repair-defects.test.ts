@@ -42,11 +42,13 @@ describe("a node repairing a lost snapshot", () => {
   it("a bounded seed search finds campaignsWhileRepairing (a repairing node stands for election)", async () => {
     const found = await findViolation(
       { core: campaignsWhileRepairing as RaftCore<unknown> },
-      seedsFrom([16], 1, 60),
+      // Seeds 1-400 find it at 89, 163 and 375 since a turn hands its write over before its
+      // applies (16 before): pinned first.
+      seedsFrom([89], 1, 100),
       campaigning,
       "liveness",
     );
-    expect(found, "no failure in seeds 1..60").not.toBeNull();
+    expect(found, "no failure in seeds 1..100").not.toBeNull();
     if (found === null) return;
     console.log(caughtAsExpected("campaignsWhileRepairing", found));
   }, 180_000);
@@ -87,7 +89,7 @@ describe("a node repairing a lost snapshot", () => {
       replaying,
       ["correctness", "crash"],
     );
-    expect(found, "no failure in seeds 1..60").not.toBeNull();
+    expect(found, "no failure in seeds 1..100").not.toBeNull();
     if (found === null) return;
     console.log(caughtAsExpected("takesOlderSnapshotWhileRepairing", found));
     // Without the repair rule, FileStorage's own check is what stops the node: it never puts in

@@ -111,6 +111,8 @@ export class FileStorage implements Storage {
   readonly #snapshots: SnapshotFiles;
   readonly #rules: FileStorageRules;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Calls queued and not yet settled. */
+  #pending = 0;
   #closed = false;
   #failure: unknown = undefined;
   /** What open() read, handed out by the first load() so that it does not read everything twice. */
@@ -259,9 +261,18 @@ export class FileStorage implements Storage {
     });
   }
 
+  /**
+   * Runs `task` after the calls before it. With none pending it starts at once, not a job later:
+   * a persist's write then reaches the kernel within the call, before the sends and applies the
+   * driver's turn does right after handing it over (runtime.ts, issue #10).
+   */
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task);
-    this.#queue = run.catch(() => undefined);
+    const run = this.#pending === 0 ? task() : this.#queue.then(task);
+    this.#pending += 1;
+    const settled = () => {
+      this.#pending -= 1;
+    };
+    this.#queue = run.then(settled, settled);
     return run;
   }
 

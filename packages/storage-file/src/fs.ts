@@ -115,20 +115,34 @@ export const nodeFileSystem: FileSystem = {
     const handle = await open(path, mode === "create" ? "w" : "r+");
     /** The same file opened O_DSYNC, on the first `writeSynced`: each write returns durable. */
     let synced: Promise<FileHandle> | null = null;
+    /**
+     * That file once open: a write then reaches the kernel within the call, not after an `await`
+     * of the open, so a node's log write starts before the sends and applies its driver's turn
+     * does right after handing it over (runtime.ts, issue #10).
+     */
+    let syncedHandle: FileHandle | null = null;
     return {
       write: (data, position) => writeAll(handle, data, position),
       sync: () => handle.datasync(),
-      async writeSynced(data, position) {
-        synced ??= open(path, constants.O_WRONLY | constants.O_DSYNC).catch((error: unknown) => {
-          synced = null; // the next call tries again
-          throw error;
-        });
-        await writeAll(await synced, data, position);
+      writeSynced(data, position) {
+        if (syncedHandle !== null) return writeAll(syncedHandle, data, position);
+        synced ??= open(path, constants.O_WRONLY | constants.O_DSYNC).then(
+          (opened) => {
+            syncedHandle = opened;
+            return opened;
+          },
+          (error: unknown) => {
+            synced = null; // the next call tries again
+            throw error;
+          },
+        );
+        return synced.then((opened) => writeAll(opened, data, position));
       },
       truncate: (size) => handle.truncate(size),
       async close() {
         const other = synced?.catch(() => null);
         synced = null;
+        syncedHandle = null;
         try {
           await handle.close();
         } finally {

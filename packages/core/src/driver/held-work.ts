@@ -63,6 +63,13 @@ export class HeldWork {
     return this.#snapshotIo.length > 0;
   }
 
+  /** Whether a restore waits (it runs only with no write in flight: `takeApplies`). */
+  get hasRestores(): boolean {
+    const applies = this.#applies;
+    for (let i = 0; i < applies.length; i++) if (applies[i]!.type === "restore") return true;
+    return false;
+  }
+
   /** Whether any apply or restore waits. */
   get hasApplies(): boolean {
     return this.#applies.length > 0;

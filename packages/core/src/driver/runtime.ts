@@ -24,7 +24,9 @@
 //   5. if no write is in flight, merges every persist effect asked for since the last write into
 //      ONE write (group commit) and hands it to the shell WITHOUT waiting for it (write-pipeline.ts):
 //      the next turns step events while it is in flight, and the shell calls `written()` once it is
-//      durable. Messages that vouch for a write wait for that write, not an earlier one;
+//      durable. Messages that vouch for a write wait for that write, not an earlier one. Unless
+//      snapshot I/O or a restore waits, this write is handed over right after step 3's sends,
+//      before the applies, so the disk works while they run (issue #10);
 //   6. returns what the shell must tell the application (notices whose writes are durable,
 //      proposals to settle, events to emit).
 // A turn is a generator: it yields I/O requests (io-request.ts) and is resumed with their
@@ -225,6 +227,17 @@ export class NodeRuntime<State, Result = unknown> {
     // AppendEntries each, not one per proposal (event.ts, `flush`).
     if (proposed) this.#stepInto({ type: "flush" }, work, sendNow);
     if (sendNow.length > 0) yield { type: "send", messages: sendNow };
+    // The write goes to storage before the applies, so the disk works while they run: a
+    // follower's write (and so its acknowledgement) waited for the applies of the entries its
+    // AppendEntries committed (issue #10). After the sends, which it would delay (its merge and
+    // encoding run before storage hands it to the kernel). What may be applied is unchanged: the
+    // turn applied again after its write started. Snapshot I/O and restores keep their place
+    // before the write (they wait for no write).
+    if (this.#writes.canStart && !this.#held.hasSnapshotIo && !this.#held.hasRestores) {
+      const released: Message[] = [];
+      yield* this.#beginWrite(released);
+      if (released.length > 0) yield { type: "send", messages: released };
+    }
     // Each sub-generator is entered only when it has something to do: most turns have none of
     // them, and building a generator costs an allocation (issue #15: the fast-forward's events).
     if (this.#snapshotIoReady) yield* this.#snapshotIo();
@@ -249,12 +262,24 @@ export class NodeRuntime<State, Result = unknown> {
 
   /** Hands every persist effect asked for since the last write to storage as one batch. */
   *#startWrite(work: TurnWork<Result>): TurnIo<Result> {
+    const messages: Message[] = [];
+    yield* this.#beginWrite(messages);
+    if (messages.length > 0) yield { type: "send", messages };
+    // What the core answered to an early `persisted` may ask for applies or a snapshot chunk.
+    if (this.#snapshotIoReady) yield* this.#snapshotIo();
+    if (this.#held.hasApplies) yield* this.#applyReady(work);
+  }
+
+  /**
+   * Merges the persist effects waiting into one write and hands it over (or, with nothing new to
+   * write, counts them durable); `messages` gets what that lets leave, for the caller to send.
+   */
+  *#beginWrite(messages: Message[]): TurnIo<Result> {
     const writes = this.#writes;
     const { release, persisted } = this.#rules.durableAfterWrite;
     // Only up to the first snapshot chunk I/O that waits for some of them: it goes in between.
     const effects = writes.takeUnwritten(this.#held.firstSnapshotIoAfter);
     const batch = this.#rules.merge(effects);
-    const messages: Message[] = [];
     if (batch === null) {
       // Nothing new to write: what the effects vouch for is on disk already (no write in flight).
       writes.nothingToWrite(effects);
@@ -264,10 +289,6 @@ export class NodeRuntime<State, Result = unknown> {
       if (!persisted) this.#persisted(batch, messages);
       yield { type: "write", batch };
     }
-    if (messages.length > 0) yield { type: "send", messages };
-    // What the core answered to an early `persisted` may ask for applies or a snapshot chunk.
-    if (this.#snapshotIoReady) yield* this.#snapshotIo();
-    if (this.#held.hasApplies) yield* this.#applyReady(work);
   }
 
   /** Tells the core what a write made durable (`persisted`). */

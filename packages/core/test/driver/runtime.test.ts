@@ -208,7 +208,7 @@ describe("NodeRuntime: one turn", () => {
     ).toEqual(["b prev=2 entries=3", "c prev=2 entries=3"]);
   });
 
-  it("applies and settles entries already on its disk before it writes newer ones", () => {
+  it("hands over the write of newer entries, then applies and settles those already on its disk", () => {
     const runtime = leader();
     const data = new Uint8Array([1]);
     runtime.enqueue({ type: "propose", id: "p1", data });
@@ -217,7 +217,7 @@ describe("NodeRuntime: one turn", () => {
     runtime.enqueue(ack(toB!, 2));
     runtime.enqueue({ type: "propose", id: "p2", data });
     const { requests, report } = turnWithReport(runtime);
-    expect(requests.map((r) => r.type)).toEqual(["send", "apply", "write"]);
+    expect(requests.map((r) => r.type)).toEqual(["send", "write", "apply"]);
     expect(report.work.outcomes.map((o) => o.index)).toEqual([2]);
     expect(runtime.tracker.appliedIndex).toBe(2);
   });
@@ -329,7 +329,7 @@ describe("NodeRuntime: asynchronous writes (thesis §10.2.1)", () => {
     expect(runTurn(runtime)).toEqual([]);
     expect(runtime.hasWork).toBe(false);
     const after = completeWrite(runtime);
-    expect(after.map((r) => r.type)).toEqual(["send", "apply", "write"]);
+    expect(after.map((r) => r.type)).toEqual(["send", "write", "apply"]);
     expect(appendsOf(after).map((m) => m.to)).toContain(b);
     const written = after.find((r) => r.type === "write");
     expect(written?.type === "write" && written.batch.entries.map((e) => e.index)).toEqual([2]);
