@@ -109,8 +109,9 @@ type Mode = ReadConsistency | "health";
 
 /**
  * The three read phases, interleaved and repeated `readRounds` times: `{ log, readIndex, lease }`,
- * the mean ops/s of each, the ratios of ReadIndex and lease to log reads (of the sums), and
- * `cost`, each consistency's CPU per read and datagrams per read (of the sums over the rounds).
+ * the mean ops/s of each, the ratios of ReadIndex and lease to log reads (of the sums), `byCpu`,
+ * the same ratios by CPU per read (servers + client), and `cost`, each consistency's CPU per read
+ * and datagrams per read (of the sums over the rounds).
  */
 export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[]) {
   const ops: Record<Mode, number> = { log: 0, readIndex: 0, lease: 0, health: 0 };
@@ -145,6 +146,20 @@ export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[
   }
   const mean = (c: Mode) => Math.round(ops[c] / s.readRounds);
   const ratio = (c: Mode) => round2(ops[c] / Math.max(1, ops.log));
+  const cost = {
+    log: costOf(used.log, counted.log),
+    readIndex: costOf(used.readIndex, counted.readIndex),
+    lease: costOf(used.lease, counted.lease),
+  };
+  const healthCost = costOf(used.health, counted.health);
+  const byCpu = {
+    readIndexToLog: cpuRatio(cost.log, cost.readIndex),
+    leaseToLog: cpuRatio(cost.log, cost.lease),
+    ...(s.httpFloor ? { httpFloorToLog: cpuRatio(cost.log, healthCost) } : {}),
+  };
+  console.log(
+    `reads by CPU per read (servers + client): ReadIndex ${byCpu.readIndexToLog}x log, lease ${byCpu.leaseToLog}x${s.httpFloor ? `, GET /health ${byCpu.httpFloorToLog}x` : ""}`,
+  );
   const floor = { opsPerSec: mean("health"), toLog: ratio("health") };
   return {
     log: mean("log"),
@@ -153,13 +168,22 @@ export async function readPhases(target: ReadTarget, s: ReadSettings, rows: Row[
     readRounds: s.readRounds,
     readIndexToLog: ratio("readIndex"),
     leaseToLog: ratio("lease"),
-    cost: {
-      log: costOf(used.log, counted.log),
-      readIndex: costOf(used.readIndex, counted.readIndex),
-      lease: costOf(used.lease, counted.lease),
-    },
-    ...(s.httpFloor ? { httpFloor: { ...floor, cost: costOf(used.health, counted.health) } } : {}),
+    byCpu,
+    cost,
+    ...(s.httpFloor ? { httpFloor: { ...floor, cost: healthCost } } : {}),
   };
+}
+
+/**
+ * How many reads of `mode` the CPU of one log read pays for, servers and client together: the
+ * rate ratio the two cores would give if CPU alone bound both phases. It moves far less with the
+ * machine's other load than the rates do (docs/benchmarks.md, session 13), so it is the figure to
+ * compare builds by on a shared machine; the target is stated in rates.
+ */
+function cpuRatio(log: ReadCost, mode: ReadCost): number {
+  return round2(
+    (log.serverCpuUs + log.clientCpuUs) / Math.max(1, mode.serverCpuUs + mode.clientCpuUs),
+  );
 }
 
 /** 64 clients reading the keys the PUT phases wrote, with one read consistency (or /health). */

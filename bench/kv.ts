@@ -11,7 +11,8 @@
 //                   ReadIndex, lease (examples/kv GET ?consistency=), the three interleaved and
 //                   repeated `--read-rounds` times (default 3): `reads` in ops/s (the mean over
 //                   the rounds) and `readIndexToLog`, `leaseToLog`, ratios of the sums, which hold
-//                   on a shared machine where single figures do not; `cost`, each one's CPU per
+//                   on a shared machine where single figures do not; `byCpu`, the same ratios
+//                   by CPU per read (servers + client), which move less still; `cost`, each one's CPU per
 //                   read on the servers and in the client (and the kernel's part of it),
 //                   datagrams per read, and what bound the rate: the cores the busiest server
 //                   and the client used, and how busy the machine was (kv-reads.ts);
