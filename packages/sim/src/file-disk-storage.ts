@@ -1,4 +1,4 @@
-import type { PersistBatch, Persisted } from "@flotilla/core";
+import type { PersistBatch, Persisted, SnapshotStream } from "@flotilla/core";
 import type { SnapshotStorage } from "@flotilla/core/runtime";
 import {
   FileStorage,
@@ -16,7 +16,7 @@ import {
   segmentRecordSpans,
 } from "@flotilla/storage-file/testing";
 import type { Prng } from "@flotilla/transport-memory";
-import { waitUntil } from "./async-work.js";
+import { hop, waitUntil } from "./async-work.js";
 import { LeftoverFilesError, SnapshotBytesLostError } from "./errors.js";
 import {
   type DamageableFiles,
@@ -38,6 +38,15 @@ import {
 // (Charging every fsync would make a vote cost three latencies: the scenario's disk would not be
 // the one its options describe.) Every microtask runs in an order fixed by the program, so a run
 // still replays bit for bit.
+//
+// Overlapping calls (a persist while a taken snapshot streams in, a chunk is read to send or a
+// snapshot is restored; any two, if a caller overlapped them) are what a real disk reorders: the
+// kernel serves each call's operations as they come, and each takes its own time. So while two
+// or more calls are in flight on the disk, each operation first waits a delay drawn from the
+// disk's "disk-order/<id>" stream (`#reorder`), and the operations of overlapping calls
+// interleave differently per seed; a crash falls between them when one waits for its latency. A
+// call alone on the disk is never delayed (its order is the program's anyway), so the latency
+// model above is unchanged.
 
 /** Counts async chains in flight, so the simulator knows when the microtasks have settled. */
 export interface AsyncWork {
@@ -77,9 +86,14 @@ export class FileDiskStorage implements SimStorage {
   /** Whether a sector of this disk was damaged at rest (`corruptAtRest`). */
   #corrupted = false;
   readonly #rules: FileStorageRules | undefined;
+  /** Draws the delays of overlapping calls' operations ("disk-order/<id>"). */
+  readonly #order: Prng;
+  /** Calls of this life in flight on the storage: at 2 or more their operations interleave. */
+  #calls = 0;
 
   constructor(
     prng: Prng,
+    order: Prng,
     latency: () => number,
     nowMs: () => number,
     scheduleAt: ScheduleAt,
@@ -88,6 +102,7 @@ export class FileDiskStorage implements SimStorage {
     wrap: (fs: FileSystem) => FileSystem = (fs) => fs,
     rules?: FileStorageRules,
   ) {
+    this.#order = order;
     this.#wrap = wrap;
     this.#rules = rules;
     this.#latency = latency;
@@ -125,8 +140,7 @@ export class FileDiskStorage implements SimStorage {
   stop(): void {
     // The process exits; the machine (and its page cache) lives on. The failed FileStorage is
     // dropped with its lock, which the next open breaks (its pid is not alive).
-    this.#life++;
-    this.#storage = null;
+    this.#newLife();
     this.#owedMs = 0;
   }
 
@@ -134,7 +148,7 @@ export class FileDiskStorage implements SimStorage {
     const life = this.#life;
     this.#owedMs = this.#latency();
     this.#track(
-      (async () => {
+      this.#counted(async () => {
         const storage = await FileStorage.open(dataDir, {
           fs: this.#wrap(this.fs),
           pid,
@@ -152,7 +166,7 @@ export class FileDiskStorage implements SimStorage {
           throw new SnapshotBytesLostError(dataDir, persisted.snapshot?.index ?? 0);
         }
         return { storage, persisted };
-      })(),
+      }),
       ({ storage, persisted }) => {
         if (life !== this.#life) return;
         this.#storage = storage;
@@ -168,7 +182,7 @@ export class FileDiskStorage implements SimStorage {
     const life = this.#life;
     this.#owedMs = this.#latency();
     this.#track(
-      storage.persist(batch),
+      this.#counted(() => storage.persist(batch)),
       () => {
         if (life === this.#life) durable();
       },
@@ -177,7 +191,74 @@ export class FileDiskStorage implements SimStorage {
   }
 
   snapshotStorage(): SnapshotStorage {
-    return this.#open();
+    const storage = this.#open();
+    return {
+      writeSnapshot: (index, data) => this.#counted(() => storage.writeSnapshot(index, data)),
+      writeSnapshotChunk: (snapshot, offset, data) =>
+        this.#counted(() => storage.writeSnapshotChunk(snapshot, offset, data)),
+      readSnapshotChunk: (snapshot, offset, length) =>
+        this.#counted(() => storage.readSnapshotChunk(snapshot, offset, length)),
+      readSnapshot: (snapshot) => this.#countedStream(() => storage.readSnapshot(snapshot)),
+    };
+  }
+
+  #newLife(): void {
+    this.#life++;
+    this.#storage = null;
+    this.#calls = 0;
+  }
+
+  /**
+   * Runs a storage call counted as in flight until it settles. The count drops in a reaction of
+   * its own on the call's promise, which is returned as it is (no extra hop for its caller).
+   */
+  #counted<T>(call: () => Promise<T>): Promise<T> {
+    const life = this.#life;
+    this.#calls++;
+    let promise: Promise<T>;
+    try {
+      promise = call();
+    } catch (error) {
+      this.#callEnded(life);
+      throw error;
+    }
+    const ended = () => this.#callEnded(life);
+    promise.then(ended, ended);
+    return promise;
+  }
+
+  /** A snapshot read (a restore): in flight from its first pull until it ends, fails or stops. */
+  #countedStream(open: () => SnapshotStream): SnapshotStream {
+    return {
+      [Symbol.asyncIterator]: () => {
+        const life = this.#life;
+        const inner = open()[Symbol.asyncIterator]();
+        let counting = false;
+        const end = () => {
+          if (counting) this.#callEnded(life);
+          counting = false;
+        };
+        return {
+          next: () => {
+            if (!counting) this.#calls++;
+            counting = true;
+            const pulled = inner.next();
+            pulled.then((result) => {
+              if (result.done === true) end();
+            }, end);
+            return pulled;
+          },
+          return: (value?: unknown) => {
+            end();
+            return inner.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
+          },
+        };
+      },
+    };
+  }
+
+  #callEnded(life: number): void {
+    if (life === this.#life) this.#calls--;
   }
 
   stopsNode(error: Error): boolean {
@@ -205,8 +286,7 @@ export class FileDiskStorage implements SimStorage {
         : tornEntries !== undefined && tornEntries > 0
           ? "keepUnsynced"
           : "loseUnsynced";
-    this.#life++;
-    this.#storage = null;
+    this.#newLife();
     this.fs.crash(mode);
     return typeof mode === "string" ? ` (${mode})` : " (page cache torn at random)";
   }
@@ -248,22 +328,36 @@ export class FileDiskStorage implements SimStorage {
 
   forget(fromBackup: boolean): string {
     const backup = fromBackup ? this.#backup : null;
-    this.#life++;
-    this.#storage = null;
+    this.#newLife();
     this.fs = backup?.clone(this.#fsOptions) ?? new SimFileSystem(this.#fsOptions);
     this.#corrupted = false;
     this.fs.capacityBytes = this.#capacityBytes;
     return describeForgotten(backup !== null);
   }
 
-  /** Only the first fsync of a write waits (see the top); the page cache absorbs the rest. */
+  /**
+   * Only the first fsync of a write waits its latency (see the top); the page cache absorbs the
+   * rest. An operation of overlapping calls first waits a few scheduler turns (`#reorder`).
+   */
   #io(op: SimIoOp): Promise<void> {
-    if ((op.kind !== "sync" && op.kind !== "syncDir") || this.#owedMs === 0) {
-      return Promise.resolve();
+    if ((op.kind === "sync" || op.kind === "syncDir") && this.#owedMs !== 0) {
+      const atMs = this.#nowMs() + this.#owedMs;
+      this.#owedMs = 0;
+      return waitUntil(this.#work, atMs, this.#scheduleAt);
     }
-    const atMs = this.#nowMs() + this.#owedMs;
-    this.#owedMs = 0;
-    return waitUntil(this.#work, atMs, this.#scheduleAt);
+    return this.#calls > 1 ? this.#reorder() : hop;
+  }
+
+  /**
+   * Delays an operation of overlapping calls by 0 to 3 microtask hops, drawn per operation: the
+   * other calls' operations ready meanwhile take effect first. In hops, not virtual time: the
+   * chain stays counted as running (AsyncWork), which a wait in virtual time would stop, while
+   * another chain may be queued behind it (read-ahead, FileStorage's and the readers' queues)
+   * and still count as running. A crash still falls between them whenever one of the calls
+   * waits for its latency.
+   */
+  async #reorder(): Promise<void> {
+    for (let hops = this.#order.intBetween(0, 3); hops > 0; hops--) await hop;
   }
 
   /**

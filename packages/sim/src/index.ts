@@ -11,6 +11,7 @@ export { describeOperation } from "./linearizability/history.js";
 export { kvKeyModel } from "./linearizability/kv-model.js";
 export type { Model } from "./linearizability/model.js";
 export type { MembershipCounts } from "./membership-workload.js";
+export type { ShellRules } from "./node-turns.js";
 export type {
   DiskKind,
   NodeCount,

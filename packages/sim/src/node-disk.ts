@@ -19,7 +19,7 @@ export interface DiskHost {
 /**
  * The disk of node `id`: FileStorage over a simulated page-cache file system (the default), or
  * the bare in-memory disk (`--disk memory`). Its latencies and crash tears come from the node's
- * own "disk/<id>" PRNG stream.
+ * own "disk/<id>" PRNG stream, the order of overlapping calls' operations from "disk-order/<id>".
  */
 export function nodeDisk(
   options: SimulationOptions,
@@ -44,6 +44,7 @@ export function nodeDisk(
     ? new MemoryDiskStorage(latency, host.nowMs, host.scheduleAt, host.work)
     : new FileDiskStorage(
         diskPrng,
+        root.fork(`disk-order/${id}`),
         latency,
         host.nowMs,
         host.scheduleAt,

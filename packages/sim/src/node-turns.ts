@@ -14,6 +14,21 @@ import type { NodeSnapshotIo } from "./node-snapshot-io.js";
 import type { ProcessTarget, RestartTarget } from "./process-faults.js";
 import type { SimStorage, StorageFailed } from "./sim-storage.js";
 
+/**
+ * The rule of createNode's shell (turn-shell.ts) that keeps a node's storage calls from
+ * overlapping, as the simulator's turns follow it; a test plants its violation.
+ */
+export type ShellRules = {
+  /**
+   * A turn waits for its snapshot chunk write before it goes on (to the write that installs the
+   * snapshot, or to the next chunk). With the runtime's own rules (one write in flight, chunk
+   * writes only between writes) no two of the storage's queued calls then overlap.
+   */
+  readonly awaitsChunkWrites: boolean;
+};
+
+export const shippedShellRules: ShellRules = { awaitsChunkWrites: true };
+
 /** What a node's turns need of the node. */
 export interface TurnNode<S> {
   /**
@@ -48,10 +63,17 @@ export class NodeTurns<S> {
   readonly #node: TurnNode<S>;
   /** The node's "apply/<id>" stream: which applies stall (`slowApplyProbability`). */
   readonly #applyPrng: Prng;
+  readonly #rules: ShellRules;
   /** The turn in flight, suspended on I/O; null between turns. */
   #turn: Turn<KvOutput> | null = null;
 
-  constructor(host: NodeHost, node: TurnNode<S>, applyPrng: Prng) {
+  constructor(
+    host: NodeHost,
+    node: TurnNode<S>,
+    applyPrng: Prng,
+    rules: ShellRules = shippedShellRules,
+  ) {
+    this.#rules = rules;
     this.#host = host;
     this.#node = node;
     this.#applyPrng = applyPrng;
@@ -89,6 +111,12 @@ export class NodeTurns<S> {
         continue;
       }
       if (request.type === "writeSnapshotChunk") {
+        if (!this.#rules.awaitsChunkWrites) {
+          // A planted defect only: the chunk write is handed over and the turn goes on.
+          node.snapshotIo.writeChunk(request, () => {});
+          input = undefined;
+          continue;
+        }
         node.snapshotIo.writeChunk(request, this.#resumer(turn, runtime, undefined));
         return;
       }

@@ -21,7 +21,7 @@ import { NodeRequests } from "./node-requests.js";
 import { simNodeRuntime } from "./node-runtime.js";
 import { NodeSettlement } from "./node-settlement.js";
 import { NodeSnapshotIo, type SnapshotIoNode } from "./node-snapshot-io.js";
-import { NodeTurns, type TurnNode } from "./node-turns.js";
+import { NodeTurns, type ShellRules, type TurnNode } from "./node-turns.js";
 import type { RaftCore } from "./raft-core.js";
 import type { SimStorage } from "./sim-storage.js";
 
@@ -79,6 +79,7 @@ export class SimNode<S> {
     host: NodeHost,
     core: RaftCore<S>,
     rules: RuntimeRules | undefined,
+    shell: ShellRules | undefined,
     id: NodeId,
     index: number,
     root: Prng,
@@ -102,7 +103,7 @@ export class SimNode<S> {
     const parts = this.#asSeenByParts();
     this.#clock = new NodeClock(host, parts, this.#prng, root.fork(`wake/${id}`));
     this.#snapshotIo = new NodeSnapshotIo(host, parts);
-    this.#turns = new NodeTurns(host, parts, root.fork(`apply/${id}`));
+    this.#turns = new NodeTurns(host, parts, root.fork(`apply/${id}`), shell);
     this.#requests = new NodeRequests(host, core, {
       id,
       up: () => this.#up,

@@ -22,7 +22,7 @@ export function makeSimNodes<S>(
   const core = (run.core ?? flotillaCore) as RaftCore<S>;
   return ids.map(
     (id, i) =>
-      new SimNode<S>(host, core, run.rules, id, i, root, () =>
+      new SimNode<S>(host, core, run.rules, run.shell, id, i, root, () =>
         nodeDisk(options, root, id, diskHost(i), run.fileSystem, run.storageRules),
       ),
   );

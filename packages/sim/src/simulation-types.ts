@@ -3,6 +3,7 @@ import type { FileStorageRules, FileSystem } from "@flotilla/storage-file";
 import type { NetworkStats } from "@flotilla/transport-memory";
 import type { HistoryOperation } from "./linearizability/history.js";
 import type { MembershipCounts } from "./membership-workload.js";
+import type { ShellRules } from "./node-turns.js";
 import type { SimulationOptions } from "./options.js";
 import type { RaftCore } from "./raft-core.js";
 import type { SnapshotCrashCounts } from "./snapshot-crashes.js";
@@ -136,6 +137,8 @@ export type RunOptions<S> = {
   readonly core?: RaftCore<S>;
   /** The node runtime's rules; default the shipped ones. Tests plant driver defects here. */
   readonly rules?: RuntimeRules;
+  /** The shell's rule for waiting on chunk writes (node-turns.ts); tests plant its violation. */
+  readonly shell?: ShellRules;
   /**
    * Wraps each node's simulated file system as FileStorage sees it (the default disk only).
    * Tests plant defects of the layer under the storage here (an fsync failure retried away).

@@ -14,7 +14,7 @@ export type Found = { readonly seed: number; readonly result: SimulationResult }
  * runs out.
  */
 export async function findViolation<S>(
-  plant: Pick<RunOptions<S>, "core" | "rules" | "fileSystem" | "storageRules">,
+  plant: Pick<RunOptions<S>, "core" | "rules" | "fileSystem" | "storageRules" | "shell">,
   seeds: Iterable<number>,
   overrides: SimulationOverrides,
   outcome: Outcome | readonly Outcome[] = "correctness",

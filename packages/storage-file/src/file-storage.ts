@@ -267,7 +267,8 @@ export class FileStorage implements Storage {
    * driver's turn does right after handing it over (runtime.ts, issue #10).
    */
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#pending === 0 ? task() : this.#queue.then(task);
+    const run =
+      this.#pending === 0 || !this.#rules.serializesCalls ? task() : this.#queue.then(task);
     this.#pending += 1;
     const settled = () => {
       this.#pending -= 1;

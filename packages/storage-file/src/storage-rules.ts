@@ -1,11 +1,12 @@
 import type { StoredSnapshot } from "@flotilla/core";
 import type { TailDamage } from "./record.js";
 
-// The checks FileStorage makes of the bytes it reads back, kept in one record so that the
-// cluster simulator can plant a violation of each (a test replaces one through
-// `FileStorageOptions.rules`) and show that a seed search finds it. Production code passes none.
+// The checks FileStorage makes of the bytes it reads back, and the order it serves its calls in,
+// kept in one record so that the cluster simulator can plant a violation of each (a test replaces
+// one through `FileStorageOptions.rules`) and show that a seed search finds it. Production code
+// passes none.
 
-/** The checks FileStorage makes of what it reads back from disk. */
+/** The checks FileStorage makes of what it reads back from disk, and how it orders its calls. */
 export type FileStorageRules = {
   /**
    * Whether a snapshot's bytes as read back (their size and CRC-32) are the ones it was stored
@@ -26,6 +27,13 @@ export type FileStorageRules = {
    * the damaged one was synced (record.ts; docs/architecture.md).
    */
   readonly tornTail: (damage: TailDamage) => boolean;
+  /**
+   * Whether a call (`persist`, `writeSnapshotChunk`, `load`, `close`) starts only once the one
+   * before it settled. Each reads the state the one before left (the log's tip, the snapshot
+   * being received) and writes after it: run together, a persist's fsync can return before the
+   * other's record is written, or an install can check and rename a file still being written.
+   */
+  readonly serializesCalls: boolean;
 };
 
 /** The rules FileStorage ships with. */
@@ -34,4 +42,5 @@ export const shippedStorageRules: FileStorageRules = {
     expected.size === found.size && expected.checksum === found.checksum,
   snapshotBlockIntact: (expectedCrc, foundCrc) => expectedCrc === foundCrc,
   tornTail: (damage) => !damage.recordAfter,
+  serializesCalls: true,
 };
