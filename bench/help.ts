@@ -25,6 +25,8 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       seconds: "length of each measured round, in seconds (default 5)",
       rounds: "rounds to run (default 5)",
       dir: "directory the storage writes in (default: the system temp directory)",
+      "beside-snapshot-mb":
+        "instead: the log's appends while two snapshots of this many MB are written at once",
     },
   },
   udp: {

@@ -6,6 +6,8 @@
 // bounds what any durable log can do per batch. Each measurement runs R rounds of N/R seconds,
 // interleaved, and reports the median round: a shared disk's stalls hit single rounds, and the
 // median keeps one stall from deciding the result. Last line: one JSON object with the numbers.
+// `--beside-snapshot-mb N` runs instead the appends beside snapshots being written
+// (storage-beside-snapshot.ts).
 
 import { constants } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
@@ -14,6 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Entry, Index, NodeId, Term } from "@flotilla/core";
 import { openFileStorage } from "@flotilla/storage-file";
+import { besideSnapshot } from "./storage-beside-snapshot.js";
 
 const batchSizes = [1, 16, 256] as const;
 const committedBatchSizes = [1, 16] as const;
@@ -34,8 +37,13 @@ export async function main(argv: readonly string[]): Promise<void> {
       seconds: { type: "string", default: "5" },
       rounds: { type: "string", default: "5" },
       dir: { type: "string", default: tmpdir() },
+      "beside-snapshot-mb": { type: "string" },
     },
   });
+  if (values["beside-snapshot-mb"] !== undefined) {
+    await besideSnapshot(values.dir, Number(values["beside-snapshot-mb"]));
+    return;
+  }
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds) / rounds;
   const root = await mkdtemp(join(values.dir, "flotilla-bench-storage-"));

@@ -4,15 +4,22 @@
 // file: hundreds of megabytes in one go, which delays the install of a received snapshot by the
 // disk's whole write time after the last byte arrived, and holds up the log's own fdatasyncs
 // (the next commits) behind it. So every `syncEveryBytes` written, a sync starts in the
-// background, never awaited by the write: the disk writes while more bytes arrive, and the last
-// sync has little left to do. It adds durability early and takes none away: the file still
-// counts as durable only after the final sync (`finish`), which also reports any failure of the
-// background ones.
+// background: the disk writes while more bytes arrive, and the last sync has little left to do.
+// It adds durability early and takes none away: the file still counts as durable only after the
+// final sync (`finish`), which also reports any failure of the background ones.
+//
+// The writer is also paced by them: before a sync starts, the one before it must have finished,
+// so at most two ranges (one syncing, one being written) are ever dirty. Unpaced, a snapshot
+// reached the page cache far faster than the disk took it, and the log's O_DSYNC writes (a
+// follower's acknowledgements wait for them) queued behind the backlog on the one disk: 142-223
+// ms at worst beside two 200 MB snapshots written at once with 16 MiB syncs, against 24-34 ms
+// paced at 4 MiB, for a snapshot written ~15% slower (bench storage --beside-snapshot,
+// docs/benchmarks.md). An election timeout in examples/kv is 200 ms.
 
 import type { WritableFile } from "./fs.js";
 
 /** Bytes written between background syncs of a snapshot file. */
-export const syncEveryBytes = 16 * 1024 * 1024;
+export const syncEveryBytes = 4 * 1024 * 1024;
 
 export class BackgroundSync {
   readonly #file: WritableFile;
@@ -24,17 +31,19 @@ export class BackgroundSync {
     this.#file = file;
   }
 
-  /** Counts `bytes` written; starts a sync in the background once enough are unsynced. */
-  wrote(bytes: number): void {
+  /**
+   * Counts `bytes` written. Once enough are unsynced, waits for the sync before (the pace) and
+   * starts one for them in the background. The writer awaits this before writing more.
+   */
+  async wrote(bytes: number): Promise<void> {
     this.#unsyncedBytes += bytes;
     if (this.#unsyncedBytes < syncEveryBytes) return;
     this.#unsyncedBytes = 0;
+    await this.#pending;
     // One at a time, and a failure is kept for `finish` (never an unhandled rejection).
-    this.#pending = this.#pending
-      .then(() => this.#file.sync())
-      .catch((error: unknown) => {
-        this.#failure ??= { error };
-      });
+    this.#pending = this.#file.sync().catch((error: unknown) => {
+      this.#failure ??= { error };
+    });
   }
 
   /** Waits for the background syncs, then syncs the rest: durable once this resolves. */

@@ -17,8 +17,9 @@
 // opening removes every temp file and every data file not in force: a transfer or a write cut by
 // a crash leaves nothing behind. Checksums (CRC-32, as the core's) are computed as bytes pass,
 // compared before a snapshot is put in force, and again when one is read back whole. Both kinds
-// are also synced in the background every 16 MiB as they are written (background-sync.ts), so
-// the final fsync does not write hundreds of megabytes in one go.
+// are also synced in the background every 4 MiB as they are written, the writer waiting for one
+// sync before starting the next (background-sync.ts), so the final fsync does not write hundreds
+// of megabytes in one go and the log's writes never queue behind a backlog of snapshot bytes.
 
 import { join } from "node:path";
 import {
@@ -173,7 +174,7 @@ export class SnapshotFiles {
       for await (const slice of data) {
         usable();
         await file.write(slice, blocks.size);
-        syncing.wrote(slice.byteLength);
+        await syncing.wrote(slice.byteLength);
         blocks.add(slice);
       }
       await syncing.finish();
@@ -206,7 +207,7 @@ export class SnapshotFiles {
       );
     }
     await incoming.file.write(data, offset);
-    incoming.syncing.wrote(data.byteLength);
+    await incoming.syncing.wrote(data.byteLength);
     incoming.blocks.add(data);
   }
 
