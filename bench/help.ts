@@ -26,7 +26,7 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       rounds: "rounds to run (default 5)",
       dir: "directory the storage writes in (default: the system temp directory)",
       "beside-snapshot-mb":
-        "instead: the log's appends while two snapshots of this many MB are written at once",
+        "instead: the log's appends while two snapshots of this many MB are written and put in force at once, twice",
     },
   },
   udp: {

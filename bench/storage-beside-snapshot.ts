@@ -1,7 +1,8 @@
 // `pnpm bench storage --beside-snapshot-mb N`: how long the log's durable appends take while
 // snapshots are written on the same disk, as on one machine running a cluster (bench growth,
 // issue 11): two FileStorages each write an N MB snapshot at once (256 KiB slices, a turn of the
-// event loop between them, as examples/kv's store streams one) while a third appends 16 entries
+// event loop between them, as examples/kv's store streams one) and put it in force, twice, so
+// that the second time each also removes the first one's file, while a third appends 16 entries
 // of 1,100 bytes (a batch of bench growth's writes) with its hard state, one persist every ~2 ms.
 // A follower's acknowledgements wait for its append, and a leader steps down (CheckQuorum) after
 // an election timeout (200 ms in examples/kv) without its quorum's: the appends' worst case is
@@ -10,11 +11,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Entry, Index, NodeId, Term } from "@flotilla/core";
-import { openFileStorage } from "@flotilla/storage-file";
+import { type FileStorage, openFileStorage } from "@flotilla/storage-file";
 
 const sliceBytes = 256 * 1024;
 const writers = 2;
+const rounds = 2;
 const batchEntries = 16;
+const membership = { voters: ["a" as NodeId], learners: [] };
 
 export async function besideSnapshot(dir: string, megabytes: number): Promise<void> {
   const root = await mkdtemp(join(dir, "flotilla-bench-beside-snapshot-"));
@@ -28,15 +31,19 @@ export async function besideSnapshot(dir: string, megabytes: number): Promise<vo
     const appending = appendUntil(log, latencies, () => done);
     await sleep(300); // appends alone first
     const start = performance.now();
-    const writeMs = await Promise.all(
-      snapshotters.map(async (storage, i) => {
-        const begun = performance.now();
-        await storage.writeSnapshot((1000 + i) as Index, slices(megabytes * 1024 * 1024));
-        return Math.round(performance.now() - begun);
-      }),
-    );
+    const writeMs: number[] = [];
+    const inForceMs: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const times = await Promise.all(
+        snapshotters.map((storage) => snapshotInForce(storage, round * 1000, megabytes)),
+      );
+      for (const time of times) {
+        writeMs.push(time.writeMs);
+        inForceMs.push(time.inForceMs);
+      }
+    }
     const bothMs = Math.round(performance.now() - start);
-    await sleep(300); // and while the last syncs settle
+    await sleep(1000); // and while the last syncs and removals settle
     done = true;
     await appending;
     await log.close();
@@ -46,8 +53,11 @@ export async function besideSnapshot(dir: string, megabytes: number): Promise<vo
     const result = {
       snapshotMB: megabytes,
       snapshotsAtOnce: writers,
+      rounds,
       snapshotWriteMs: writeMs,
-      snapshotsMBPerSec: Math.round((writers * megabytes * 1000) / bothMs),
+      /** The persists putting them in force (the second round's remove the first round's files). */
+      inForceMs,
+      snapshotsMBPerSec: Math.round((rounds * writers * megabytes * 1000) / bothMs),
       appends: latencies.length,
       appendP50Ms: round(at(0.5)),
       appendP99Ms: round(at(0.99)),
@@ -56,7 +66,8 @@ export async function besideSnapshot(dir: string, megabytes: number): Promise<vo
       appendsOver100Ms: latencies.filter((ms) => ms > 100).length,
     };
     console.log(
-      `${writers} snapshots of ${megabytes} MB written at once in ${writeMs.join(" and ")} ms; ` +
+      `${rounds} rounds of ${writers} snapshots of ${megabytes} MB written at once in ${writeMs.join(", ")} ms, ` +
+        `put in force in ${inForceMs.join(", ")} ms; ` +
         `${result.appends} appends beside them: p50 ${result.appendP50Ms} ms, p99 ${result.appendP99Ms} ms, ` +
         `max ${result.appendMaxMs} ms, ${result.appendsOver50Ms} over 50 ms, ${result.appendsOver100Ms} over 100 ms`,
     );
@@ -66,8 +77,21 @@ export async function besideSnapshot(dir: string, megabytes: number): Promise<vo
   }
 }
 
+/** Writes a snapshot at `index` and puts it in force (removing the one before, if any). */
+async function snapshotInForce(storage: FileStorage, index: number, megabytes: number) {
+  const begun = performance.now();
+  const stored = await storage.writeSnapshot(index as Index, slices(megabytes * 1024 * 1024));
+  const written = performance.now();
+  const snapshot = { index: index as Index, term: 1 as Term, membership, ...stored };
+  await storage.persist({ entries: [], snapshot });
+  return {
+    writeMs: Math.round(written - begun),
+    inForceMs: Math.round(performance.now() - written),
+  };
+}
+
 async function appendUntil(
-  log: Awaited<ReturnType<typeof openFileStorage>>,
+  log: FileStorage,
   latencies: number[],
   done: () => boolean,
 ): Promise<void> {

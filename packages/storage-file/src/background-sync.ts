@@ -13,7 +13,7 @@
 // reached the page cache far faster than the disk took it, and the log's O_DSYNC writes (a
 // follower's acknowledgements wait for them) queued behind the backlog on the one disk: 142-223
 // ms at worst beside two 200 MB snapshots written at once with 16 MiB syncs, against 24-34 ms
-// paced at 4 MiB, for a snapshot written ~15% slower (bench storage --beside-snapshot,
+// paced at 4 MiB, for a snapshot written ~15% slower (bench storage --beside-snapshot-mb 200,
 // docs/benchmarks.md). An election timeout in examples/kv is 200 ms.
 
 import type { WritableFile } from "./fs.js";

@@ -33,6 +33,7 @@ import {
 import { BackgroundSync } from "./background-sync.js";
 import { StorageCorruptionError } from "./errors.js";
 import type { FileSystem, WritableFile } from "./fs.js";
+import { GradualRemoval, removalStepBytes } from "./gradual-removal.js";
 import { tempSuffix } from "./meta-files.js";
 import { BlockChecksums, checkedRead, matches, readWhole } from "./snapshot-checks.js";
 import {
@@ -82,12 +83,15 @@ export class SnapshotFiles {
   readonly #rules: FileStorageRules;
   /** The data files held open while chunks of them are read to send. */
   readonly #readers: SnapshotReaders;
+  /** Large data files no longer held, being removed in the background. */
+  readonly #removal: GradualRemoval;
 
   constructor(fs: FileSystem, dir: string, rules: FileStorageRules) {
     this.#fs = fs;
     this.#dir = dir;
     this.#rules = rules;
     this.#readers = new SnapshotReaders(fs);
+    this.#removal = new GradualRemoval(fs);
   }
 
   /**
@@ -260,11 +264,18 @@ export class SnapshotFiles {
    * quarantined file of one at or before it (repaired: its bytes are in force again, or newer ones).
    */
   async dropOlderThan(snapshot: Snapshot): Promise<void> {
-    for (const index of [...this.#stored.keys()]) {
+    for (const [index, held] of [...this.#stored]) {
       if (index < snapshot.index) {
         this.#stored.delete(index);
+        const unused = this.#readers.unused(index);
         await this.#readers.retire(index);
-        await this.#fs.unlink(this.#path(dataFileName(index)));
+        const path = this.#path(dataFileName(index));
+        // A large one is cut down in the background (gradual-removal.ts).
+        if (held.size > removalStepBytes) {
+          this.#removal.remove(path, held.size, unused, () => !this.#stored.has(index));
+        } else {
+          await this.#fs.unlink(path);
+        }
       }
     }
     const quarantined = this.#quarantined;
@@ -321,9 +332,13 @@ export class SnapshotFiles {
     yield* readWhole(file, path, snapshot, this.#rules);
   }
 
-  /** Closes the incoming file, if any (its temp file is removed on the next open). */
+  /**
+   * Closes the incoming file, if any (its temp file is removed on the next open), and stops the
+   * removals in the background (the next open removes what is left).
+   */
   async close(): Promise<void> {
     await this.#readers.retireAll();
+    await this.#removal.stop();
     await this.#dropIncoming();
   }
 

@@ -22,6 +22,9 @@ export type Reader = {
   closed: boolean;
   /** The read in flight, which the next one waits for. */
   queue: Promise<unknown>;
+  /** Settles once the handle is closed (no read uses the file any more). */
+  readonly closing: Promise<void>;
+  readonly markClosed: () => void;
 };
 
 /** A read handle lent out by `SnapshotReaders.acquire`; give it back with `release`. */
@@ -51,7 +54,20 @@ export class SnapshotReaders {
       const file = this.#fs.openReadable(path);
       // A rejected open is seen by every read awaiting it; none is left unhandled.
       file.catch(() => undefined);
-      reader = { key, file, users: 0, retired: false, closed: false, queue: Promise.resolve() };
+      let markClosed = () => {};
+      const closing = new Promise<void>((resolve) => {
+        markClosed = resolve;
+      });
+      reader = {
+        key,
+        file,
+        users: 0,
+        retired: false,
+        closed: false,
+        queue: Promise.resolve(),
+        closing,
+        markClosed,
+      };
       this.#open.set(index, reader);
     }
     reader.users += 1;
@@ -97,6 +113,11 @@ export class SnapshotReaders {
     await this.#closeIfUnused(reader);
   }
 
+  /** Settles once no read uses the file of `index` any more (at once if none is open). */
+  unused(index: number): Promise<void> {
+    return this.#open.get(index)?.closing ?? Promise.resolve();
+  }
+
   /** Retires every handle (the storage closes). */
   async retireAll(): Promise<void> {
     for (const index of [...this.#open.keys()]) await this.retire(index);
@@ -112,7 +133,11 @@ export class SnapshotReaders {
   async #closeIfUnused(reader: Reader): Promise<void> {
     if (!reader.retired || reader.users > 0 || reader.closed) return;
     reader.closed = true;
-    const file = await reader.file.catch(() => null);
-    await file?.close();
+    try {
+      const file = await reader.file.catch(() => null);
+      await file?.close();
+    } finally {
+      reader.markClosed();
+    }
   }
 }

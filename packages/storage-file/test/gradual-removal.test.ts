@@ -1,0 +1,143 @@
+// Large files no longer held are cut down a step at a time, then unlinked (gradual-removal.ts):
+// only once their reads are done, one file at a time, never while the guard says the file is
+// wanted again, and a stop leaves the rest (for the next open) without failing.
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Index, NodeId, SnapshotStream, Term } from "@flotilla/core";
+import { describe, expect, it } from "vitest";
+import type { FileSystem, WritableFile } from "../src/fs.js";
+import { GradualRemoval, removalStepBytes } from "../src/gradual-removal.js";
+import { openFileStorage } from "../src/index.js";
+
+function recordingFs() {
+  const calls: string[] = [];
+  const file = (path: string): WritableFile => ({
+    write: async () => {},
+    sync: async () => {},
+    truncate: async (size) => {
+      calls.push(`truncate ${path} ${size}`);
+    },
+    close: async () => {
+      calls.push(`close ${path}`);
+    },
+  });
+  const fs = {
+    openWritable: async (path: string) => {
+      calls.push(`open ${path}`);
+      return file(path);
+    },
+    unlink: async (path: string) => {
+      calls.push(`unlink ${path}`);
+    },
+  } as unknown as FileSystem;
+  return { fs, calls };
+}
+
+describe("GradualRemoval", () => {
+  it("cuts each file down from its end a step at a time, then unlinks it, one file after another", async () => {
+    const { fs, calls } = recordingFs();
+    const removal = new GradualRemoval(fs);
+    removal.remove("a", 3 * removalStepBytes + 5, Promise.resolve(), () => true);
+    removal.remove("b", 2 * removalStepBytes, Promise.resolve(), () => true);
+    await removal.settled();
+    const step = removalStepBytes;
+    expect(calls).toEqual([
+      "open a",
+      `truncate a ${2 * step + 5}`,
+      `truncate a ${step + 5}`,
+      "truncate a 5",
+      "close a",
+      "unlink a",
+      "open b",
+      `truncate b ${step}`,
+      "close b",
+      "unlink b",
+    ]);
+  });
+
+  it("waits for the file's reads to finish before the first cut", async () => {
+    const { fs, calls } = recordingFs();
+    const removal = new GradualRemoval(fs);
+    let readsDone = () => {};
+    const unused = new Promise<void>((resolve) => {
+      readsDone = resolve;
+    });
+    removal.remove("a", 2 * removalStepBytes, unused, () => true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(calls).toEqual([]);
+    readsDone();
+    await removal.settled();
+    expect(calls.at(-1)).toBe("unlink a");
+  });
+
+  it("stops cutting (and never unlinks) once the guard says the file is wanted, or on stop", async () => {
+    const { fs, calls } = recordingFs();
+    const removal = new GradualRemoval(fs);
+    // Wanted again after the first cut.
+    const obsolete = () => !calls.some((call) => call.startsWith("truncate"));
+    removal.remove("a", 4 * removalStepBytes, Promise.resolve(), obsolete);
+    await removal.settled();
+    expect(calls).toEqual(["open a", `truncate a ${3 * removalStepBytes}`, "close a"]);
+
+    const second = recordingFs();
+    const stopping = new GradualRemoval(second.fs);
+    stopping.remove("b", 4 * removalStepBytes, Promise.resolve(), () => true);
+    await stopping.stop();
+    expect(second.calls.includes("unlink b")).toBe(false);
+  });
+
+  it("a failed cut leaves the file for the next open, and later removals still run", async () => {
+    const { fs, calls } = recordingFs();
+    const failing = {
+      ...fs,
+      openWritable: async (path: string) => {
+        if (path === "gone") throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
+        return fs.openWritable(path, "existing");
+      },
+    } as FileSystem;
+    const removal = new GradualRemoval(failing);
+    removal.remove("gone", 2 * removalStepBytes, Promise.resolve(), () => true);
+    removal.remove("b", 2 * removalStepBytes, Promise.resolve(), () => true);
+    await expect(removal.settled()).resolves.toBeUndefined();
+    expect(calls).toEqual(["open b", `truncate b ${removalStepBytes}`, "close b", "unlink b"]);
+  });
+
+  it("FileStorage removes a superseded large snapshot's file while it runs, and the new one stays whole", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "flotilla-gradual-removal-"));
+    try {
+      const storage = await openFileStorage(dir);
+      const bytes = 2 * removalStepBytes + 12_345;
+      const membership = { voters: ["a" as NodeId], learners: [] };
+      for (const index of [10, 20]) {
+        const stored = await storage.writeSnapshot(index as Index, filled(bytes, index));
+        const snapshot = { index: index as Index, term: 1 as Term, membership, ...stored };
+        await storage.persist({ entries: [], snapshot });
+      }
+      // Removed in the background: wait (bounded) until the old data file is gone.
+      for (let tries = 0; tries < 200; tries++) {
+        if (!(await readdir(dir)).includes("snapshot-10.data")) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await readdir(dir)).not.toContain("snapshot-10.data");
+      expect(await readdir(dir)).toContain("snapshot-20.data");
+      await storage.close();
+      const reopened = await openFileStorage(dir);
+      const loaded = await reopened.load();
+      expect(loaded.snapshot?.index).toBe(20);
+      let read = 0;
+      for await (const slice of reopened.readSnapshot(loaded.snapshot!)) read += slice.byteLength;
+      expect(read).toBe(bytes);
+      await reopened.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function* filled(bytes: number, value: number): SnapshotStream {
+  const slice = new Uint8Array(1024 * 1024).fill(value);
+  for (let left = bytes; left > 0; left -= slice.length) {
+    yield left >= slice.length ? slice : slice.subarray(0, left);
+  }
+}
