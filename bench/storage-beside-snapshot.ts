@@ -2,8 +2,10 @@
 // snapshots are written on the same disk, as on one machine running a cluster (bench growth,
 // issue 11): two FileStorages each write an N MB snapshot at once (256 KiB slices, a turn of the
 // event loop between them, as examples/kv's store streams one) and put it in force, twice, so
-// that the second time each also removes the first one's file, while a third appends 16 entries
-// of 1,100 bytes (a batch of bench growth's writes) with its hard state, one persist every ~2 ms.
+// that the second time each also removes the first one's file; then a fourth, its log filled
+// beforehand with 140 MiB of entries, puts a snapshot in force that covers its first two
+// segments (64 MiB each), which it removes. Meanwhile a fifth appends 16 entries of 1,100 bytes
+// (a batch of bench growth's writes) with its hard state, one persist every ~2 ms.
 // A follower's acknowledgements wait for its append, and a leader steps down (CheckQuorum) after
 // an election timeout (200 ms in examples/kv) without its quorum's: the appends' worst case is
 // the figure. Prints one JSON line.
@@ -26,6 +28,8 @@ export async function besideSnapshot(dir: string, megabytes: number): Promise<vo
     const snapshotters = await Promise.all(
       Array.from({ length: writers }, (_, i) => openFileStorage(join(root, `snapshot-${i}`))),
     );
+    const compacted = await openFileStorage(join(root, "compacted"));
+    await fillLog(compacted);
     let done = false;
     const latencies: number[] = [];
     const appending = appendUntil(log, latencies, () => done);
@@ -43,11 +47,12 @@ export async function besideSnapshot(dir: string, megabytes: number): Promise<vo
       }
     }
     const bothMs = Math.round(performance.now() - start);
+    const compactionMs = await compactLog(compacted);
     await sleep(1000); // and while the last syncs and removals settle
     done = true;
     await appending;
     await log.close();
-    for (const storage of snapshotters) await storage.close();
+    for (const storage of [...snapshotters, compacted]) await storage.close();
     const sorted = [...latencies].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
     const result = {
@@ -57,6 +62,8 @@ export async function besideSnapshot(dir: string, megabytes: number): Promise<vo
       snapshotWriteMs: writeMs,
       /** The persists putting them in force (the second round's remove the first round's files). */
       inForceMs,
+      /** The persist putting in force a snapshot that covers two 64 MiB segments (removed). */
+      compactionMs,
       snapshotsMBPerSec: Math.round((rounds * writers * megabytes * 1000) / bothMs),
       appends: latencies.length,
       appendP50Ms: round(at(0.5)),
@@ -67,7 +74,7 @@ export async function besideSnapshot(dir: string, megabytes: number): Promise<vo
     };
     console.log(
       `${rounds} rounds of ${writers} snapshots of ${megabytes} MB written at once in ${writeMs.join(", ")} ms, ` +
-        `put in force in ${inForceMs.join(", ")} ms; ` +
+        `put in force in ${inForceMs.join(", ")} ms; two segments compacted in ${compactionMs} ms; ` +
         `${result.appends} appends beside them: p50 ${result.appendP50Ms} ms, p99 ${result.appendP99Ms} ms, ` +
         `max ${result.appendMaxMs} ms, ${result.appendsOver50Ms} over 50 ms, ${result.appendsOver100Ms} over 100 ms`,
     );
@@ -75,6 +82,30 @@ export async function besideSnapshot(dir: string, megabytes: number): Promise<vo
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+}
+
+const filledEntries = 140;
+
+/** Appends `filledEntries` entries of 1 MiB: two full 64 MiB segments and the start of a third. */
+async function fillLog(storage: FileStorage): Promise<void> {
+  const data = new Uint8Array(1024 * 1024).fill(3);
+  for (let index = 1; index <= filledEntries; index++) {
+    await storage.persist({
+      entries: [{ kind: "command", index: index as Index, term: 1 as Term, data }],
+    });
+  }
+}
+
+/** Puts in force a (small) snapshot covering the first two segments; the persist's time. */
+async function compactLog(storage: FileStorage): Promise<number> {
+  const index = 130 as Index;
+  const stored = await storage.writeSnapshot(index, slices(sliceBytes));
+  const begun = performance.now();
+  await storage.persist({
+    entries: [],
+    snapshot: { index, term: 1 as Term, membership, ...stored },
+  });
+  return Math.round(performance.now() - begun);
 }
 
 /** Writes a snapshot at `index` and puts it in force (removing the one before, if any). */

@@ -51,6 +51,7 @@ import {
 } from "@flotilla/core";
 import { StorageNeedsReopenError, storageFailure } from "./errors.js";
 import { type FileSystem, nodeFileSystem } from "./fs.js";
+import { GradualRemoval } from "./gradual-removal.js";
 import { acquireLock, isProcessAlive, releaseLock } from "./lock.js";
 import {
   encodeHardState,
@@ -109,6 +110,8 @@ export class FileStorage implements Storage {
   #terms: number[] = [];
   readonly #log: SegmentWriter;
   readonly #snapshots: SnapshotFiles;
+  /** Large files no longer needed (segments, snapshot data), removed in the background. */
+  readonly #removal: GradualRemoval;
   readonly #rules: FileStorageRules;
   #queue: Promise<unknown> = Promise.resolve();
   /** Calls queued and not yet settled. */
@@ -126,8 +129,9 @@ export class FileStorage implements Storage {
   ) {
     this.#dir = dir;
     this.#fs = fs;
-    this.#log = new SegmentWriter(fs, dir, segmentBytesMax);
-    this.#snapshots = new SnapshotFiles(fs, dir, rules);
+    this.#removal = new GradualRemoval(fs);
+    this.#log = new SegmentWriter(fs, dir, segmentBytesMax, this.#removal);
+    this.#snapshots = new SnapshotFiles(fs, dir, rules, this.#removal);
     this.#rules = rules;
   }
 
@@ -255,6 +259,8 @@ export class FileStorage implements Storage {
       try {
         await this.#snapshots.close();
         await this.#log.close();
+        // What is left of files being removed, the next open removes.
+        await this.#removal.stop();
       } finally {
         await releaseLock(this.#fs, this.#dir);
       }

@@ -19,6 +19,13 @@ import type { FileSystem } from "./fs.js";
 /** Files larger than this are cut down this much at a time before they are unlinked. */
 export const removalStepBytes = 8 * 1024 * 1024;
 
+/** How `GradualRemoval.remove` goes about one file. */
+export type RemovalOptions = {
+  readonly unused?: Promise<void>;
+  readonly obsolete?: () => boolean;
+  readonly setAside?: { readonly path: string; readonly dir: string };
+};
+
 export class GradualRemoval {
   readonly #fs: FileSystem;
   /** The removals, one after another. */
@@ -30,14 +37,15 @@ export class GradualRemoval {
   }
 
   /**
-   * Removes `path` (`size` bytes) in the background, once `unused` has settled (no read left),
-   * cutting only while `obsolete()` holds (a guard: nothing brings an older snapshot back).
+   * Removes `path` (`size` bytes) in the background. `unused`: the first cut waits for it (the
+   * reads still using the file). `obsolete`: cuts only while it holds (a guard). `setAside`: the
+   * file is first renamed there, durably (a name the next open removes whatever is left of it).
    * Never rejects: a failure leaves the file for the next open.
    */
-  remove(path: string, size: number, unused: Promise<void>, obsolete: () => boolean): void {
+  remove(path: string, size: number, options: RemovalOptions = {}): void {
     this.#chain = this.#chain
-      .then(() => unused)
-      .then(() => this.#cutDown(path, size, obsolete))
+      .then(() => options.unused)
+      .then(() => this.#cutDown(path, size, options))
       .catch(() => undefined);
   }
 
@@ -52,9 +60,15 @@ export class GradualRemoval {
     return this.#chain;
   }
 
-  async #cutDown(path: string, size: number, obsolete: () => boolean): Promise<void> {
-    const going = () => !this.#stopped && obsolete();
+  async #cutDown(path: string, size: number, options: RemovalOptions): Promise<void> {
+    const going = () => !this.#stopped && (options.obsolete?.() ?? true);
     if (!going()) return;
+    const { setAside } = options;
+    if (setAside !== undefined) {
+      await this.#fs.rename(path, setAside.path);
+      await this.#fs.syncDir(setAside.dir);
+      path = setAside.path;
+    }
     const file = await this.#fs.openWritable(path, "existing");
     try {
       for (let left = size - removalStepBytes; left > 0; left -= removalStepBytes) {

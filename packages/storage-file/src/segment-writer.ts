@@ -11,7 +11,9 @@
 import { join } from "node:path";
 import type { Entry, Index } from "@flotilla/core";
 import type { FileSystem, WritableFile } from "./fs.js";
+import { type GradualRemoval, removalStepBytes } from "./gradual-removal.js";
 import { type EncodedLogRecord, encodeLogEntries, writeLogRecord } from "./log-record.js";
+import { tempSuffix } from "./meta-files.js";
 import { framedRecordBytes, frameRecordInto } from "./record.js";
 import { type SegmentInfo, segmentName } from "./segments.js";
 
@@ -51,11 +53,14 @@ export class SegmentWriter {
    * of its own.
    */
   #scratch = new Uint8Array(0);
+  /** Removes large covered segments in the background (the storage's, shared). */
+  readonly #removal: GradualRemoval;
 
-  constructor(fs: FileSystem, dir: string, segmentBytesMax: number) {
+  constructor(fs: FileSystem, dir: string, segmentBytesMax: number, removal: GradualRemoval) {
     this.#fs = fs;
     this.#dir = dir;
     this.#segmentBytesMax = segmentBytesMax;
+    this.#removal = removal;
   }
 
   /** The segments as read from disk. */
@@ -172,11 +177,20 @@ export class SegmentWriter {
   /**
    * Deletes the oldest segments while everything in them is covered by the snapshot (never the
    * one being appended to). The directory is not synced for this: a deletion lost in a crash
-   * leaves a segment that recovery recognises as covered by the snapshot and deletes again.
+   * leaves a segment that recovery recognises as covered by the snapshot and deletes again. A
+   * large one (64 MiB by default) is removed in the background instead, a cut at a time
+   * (gradual-removal.ts): first renamed to a temp name, durably, since recovery would take a
+   * segment cut short under its own name for a torn log; a temp file it removes, whatever is left.
    */
   async dropCoveredBy(snapshotIndex: number): Promise<void> {
     while (this.#segments.length > 1 && this.#segments[0]!.maxIndex <= snapshotIndex) {
-      await this.#fs.unlink(this.#segments[0]!.path);
+      const { path, allocatedBytes } = this.#segments[0]!;
+      if (allocatedBytes > removalStepBytes) {
+        const setAside = { path: path + tempSuffix, dir: this.#dir };
+        this.#removal.remove(path, allocatedBytes, { setAside });
+      } else {
+        await this.#fs.unlink(path);
+      }
       this.#segments.shift();
     }
   }

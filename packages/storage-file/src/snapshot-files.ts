@@ -33,7 +33,7 @@ import {
 import { BackgroundSync } from "./background-sync.js";
 import { StorageCorruptionError } from "./errors.js";
 import type { FileSystem, WritableFile } from "./fs.js";
-import { GradualRemoval, removalStepBytes } from "./gradual-removal.js";
+import { type GradualRemoval, removalStepBytes } from "./gradual-removal.js";
 import { tempSuffix } from "./meta-files.js";
 import { BlockChecksums, checkedRead, matches, readWhole } from "./snapshot-checks.js";
 import {
@@ -83,15 +83,15 @@ export class SnapshotFiles {
   readonly #rules: FileStorageRules;
   /** The data files held open while chunks of them are read to send. */
   readonly #readers: SnapshotReaders;
-  /** Large data files no longer held, being removed in the background. */
+  /** Removes large data files no longer held in the background (the storage's, shared). */
   readonly #removal: GradualRemoval;
 
-  constructor(fs: FileSystem, dir: string, rules: FileStorageRules) {
+  constructor(fs: FileSystem, dir: string, rules: FileStorageRules, removal: GradualRemoval) {
     this.#fs = fs;
     this.#dir = dir;
     this.#rules = rules;
     this.#readers = new SnapshotReaders(fs);
-    this.#removal = new GradualRemoval(fs);
+    this.#removal = removal;
   }
 
   /**
@@ -272,7 +272,8 @@ export class SnapshotFiles {
         const path = this.#path(dataFileName(index));
         // A large one is cut down in the background (gradual-removal.ts).
         if (held.size > removalStepBytes) {
-          this.#removal.remove(path, held.size, unused, () => !this.#stored.has(index));
+          const obsolete = () => !this.#stored.has(index);
+          this.#removal.remove(path, held.size, { unused, obsolete });
         } else {
           await this.#fs.unlink(path);
         }
@@ -332,13 +333,9 @@ export class SnapshotFiles {
     yield* readWhole(file, path, snapshot, this.#rules);
   }
 
-  /**
-   * Closes the incoming file, if any (its temp file is removed on the next open), and stops the
-   * removals in the background (the next open removes what is left).
-   */
+  /** Closes the incoming file, if any (its temp file is removed on the next open). */
   async close(): Promise<void> {
     await this.#readers.retireAll();
-    await this.#removal.stop();
     await this.#dropIncoming();
   }
 

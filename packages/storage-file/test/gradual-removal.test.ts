@@ -4,7 +4,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Index, NodeId, SnapshotStream, Term } from "@flotilla/core";
+import type { Entry, Index, NodeId, SnapshotStream, Term } from "@flotilla/core";
 import { describe, expect, it } from "vitest";
 import type { FileSystem, WritableFile } from "../src/fs.js";
 import { GradualRemoval, removalStepBytes } from "../src/gradual-removal.js";
@@ -30,6 +30,12 @@ function recordingFs() {
     unlink: async (path: string) => {
       calls.push(`unlink ${path}`);
     },
+    rename: async (from: string, to: string) => {
+      calls.push(`rename ${from} ${to}`);
+    },
+    syncDir: async (dir: string) => {
+      calls.push(`syncDir ${dir}`);
+    },
   } as unknown as FileSystem;
   return { fs, calls };
 }
@@ -38,8 +44,8 @@ describe("GradualRemoval", () => {
   it("cuts each file down from its end a step at a time, then unlinks it, one file after another", async () => {
     const { fs, calls } = recordingFs();
     const removal = new GradualRemoval(fs);
-    removal.remove("a", 3 * removalStepBytes + 5, Promise.resolve(), () => true);
-    removal.remove("b", 2 * removalStepBytes, Promise.resolve(), () => true);
+    removal.remove("a", 3 * removalStepBytes + 5, {});
+    removal.remove("b", 2 * removalStepBytes, {});
     await removal.settled();
     const step = removalStepBytes;
     expect(calls).toEqual([
@@ -56,6 +62,21 @@ describe("GradualRemoval", () => {
     ]);
   });
 
+  it("sets a file aside under another name, durably, before the first cut", async () => {
+    const { fs, calls } = recordingFs();
+    const removal = new GradualRemoval(fs);
+    removal.remove("d/seg", 2 * removalStepBytes, { setAside: { path: "d/seg.tmp", dir: "d" } });
+    await removal.settled();
+    expect(calls).toEqual([
+      "rename d/seg d/seg.tmp",
+      "syncDir d",
+      "open d/seg.tmp",
+      `truncate d/seg.tmp ${removalStepBytes}`,
+      "close d/seg.tmp",
+      "unlink d/seg.tmp",
+    ]);
+  });
+
   it("waits for the file's reads to finish before the first cut", async () => {
     const { fs, calls } = recordingFs();
     const removal = new GradualRemoval(fs);
@@ -63,7 +84,7 @@ describe("GradualRemoval", () => {
     const unused = new Promise<void>((resolve) => {
       readsDone = resolve;
     });
-    removal.remove("a", 2 * removalStepBytes, unused, () => true);
+    removal.remove("a", 2 * removalStepBytes, { unused });
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(calls).toEqual([]);
     readsDone();
@@ -76,13 +97,13 @@ describe("GradualRemoval", () => {
     const removal = new GradualRemoval(fs);
     // Wanted again after the first cut.
     const obsolete = () => !calls.some((call) => call.startsWith("truncate"));
-    removal.remove("a", 4 * removalStepBytes, Promise.resolve(), obsolete);
+    removal.remove("a", 4 * removalStepBytes, { obsolete });
     await removal.settled();
     expect(calls).toEqual(["open a", `truncate a ${3 * removalStepBytes}`, "close a"]);
 
     const second = recordingFs();
     const stopping = new GradualRemoval(second.fs);
-    stopping.remove("b", 4 * removalStepBytes, Promise.resolve(), () => true);
+    stopping.remove("b", 4 * removalStepBytes, {});
     await stopping.stop();
     expect(second.calls.includes("unlink b")).toBe(false);
   });
@@ -97,34 +118,57 @@ describe("GradualRemoval", () => {
       },
     } as FileSystem;
     const removal = new GradualRemoval(failing);
-    removal.remove("gone", 2 * removalStepBytes, Promise.resolve(), () => true);
-    removal.remove("b", 2 * removalStepBytes, Promise.resolve(), () => true);
+    removal.remove("gone", 2 * removalStepBytes, {});
+    removal.remove("b", 2 * removalStepBytes, {});
     await expect(removal.settled()).resolves.toBeUndefined();
     expect(calls).toEqual(["open b", `truncate b ${removalStepBytes}`, "close b", "unlink b"]);
   });
 
-  it("FileStorage removes a superseded large snapshot's file while it runs, and the new one stays whole", async () => {
+  it("FileStorage removes a superseded large snapshot's file and large covered segments while it runs; a reopen finds the log whole", async () => {
     const dir = await mkdtemp(join(tmpdir(), "flotilla-gradual-removal-"));
     try {
-      const storage = await openFileStorage(dir);
+      // Segments just over one cut, so that the covered ones are removed in the background.
+      const segmentBytesMax = removalStepBytes + 1024 * 1024;
+      const storage = await openFileStorage(dir, { segmentBytesMax });
+      const value = new Uint8Array(256 * 1024).fill(9);
+      const entry = (index: number): Entry => ({
+        kind: "command",
+        index: index as Index,
+        term: 1 as Term,
+        data: value,
+      });
+      const appendUpTo = async (from: number, to: number) => {
+        for (let index = from; index <= to; index++) {
+          await storage.persist({ entries: [entry(index)] });
+        }
+      };
       const bytes = 2 * removalStepBytes + 12_345;
       const membership = { voters: ["a" as NodeId], learners: [] };
-      for (const index of [10, 20]) {
+      const segments = async () => (await readdir(dir)).filter((name) => name.endsWith(".seg"));
+      await appendUpTo(1, 80); // ~20 MiB: three segments
+      expect((await segments()).length).toBe(3);
+      for (const index of [40, 79]) {
         const stored = await storage.writeSnapshot(index as Index, filled(bytes, index));
         const snapshot = { index: index as Index, term: 1 as Term, membership, ...stored };
         await storage.persist({ entries: [], snapshot });
       }
-      // Removed in the background: wait (bounded) until the old data file is gone.
-      for (let tries = 0; tries < 200; tries++) {
-        if (!(await readdir(dir)).includes("snapshot-10.data")) break;
+      await appendUpTo(81, 82);
+      // Removed in the background: wait (bounded) until the old files are gone.
+      const gone = async () => {
+        const names = await readdir(dir);
+        return !names.includes("snapshot-40.data") && (await segments()).length === 1;
+      };
+      for (let tries = 0; tries < 200 && !(await gone()); tries++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      expect(await readdir(dir)).not.toContain("snapshot-10.data");
-      expect(await readdir(dir)).toContain("snapshot-20.data");
+      expect(await gone()).toBe(true);
+      expect((await readdir(dir)).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+      expect(await readdir(dir)).toContain("snapshot-79.data");
       await storage.close();
-      const reopened = await openFileStorage(dir);
+      const reopened = await openFileStorage(dir, { segmentBytesMax });
       const loaded = await reopened.load();
-      expect(loaded.snapshot?.index).toBe(20);
+      expect(loaded.snapshot?.index).toBe(79);
+      expect(loaded.entries.map((e) => e.index)).toEqual([80, 81, 82]);
       let read = 0;
       for await (const slice of reopened.readSnapshot(loaded.snapshot!)) read += slice.byteLength;
       expect(read).toBe(bytes);
