@@ -12,7 +12,12 @@ import { join } from "node:path";
 import type { Entry, Index } from "@flotilla/core";
 import type { FileSystem, WritableFile } from "./fs.js";
 import { type GradualRemoval, removalStepBytes } from "./gradual-removal.js";
-import { type EncodedLogRecord, encodeLogEntries, writeLogRecord } from "./log-record.js";
+import {
+  type EncodedLogRecord,
+  encodeLogEntries,
+  encodeLogEntriesInSlices,
+  writeLogRecord,
+} from "./log-record.js";
 import { tempSuffix } from "./meta-files.js";
 import { framedRecordBytes, frameRecordInto } from "./record.js";
 import { type SegmentInfo, segmentName } from "./segments.js";
@@ -21,6 +26,18 @@ import { type SegmentInfo, segmentName } from "./segments.js";
 const zeroFillBytes = 1024 * 1024;
 /** Records up to this size are framed in the reused buffer (larger ones in their own). */
 const scratchBytesMax = 64 * 1024;
+/**
+ * Entries encoded in one turn of the event loop: a record of more is encoded in slices. The
+ * simulator's batches are far smaller, so its runs never take this path.
+ */
+const encodeSliceEntries = 1024;
+
+/** A turn of the event loop: setImmediate in Node (I/O runs first), a timer in a browser. */
+function turn(): Promise<void> {
+  return new Promise((resolve) =>
+    typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
+}
 
 /**
  * Writes `bytes` at `position` and makes them durable: in one step where the file system offers
@@ -70,7 +87,13 @@ export class SegmentWriter {
 
   /** Appends one record and makes it durable. */
   async append(prevIndex: Index, commit: Index, entries: readonly Entry[]): Promise<void> {
-    const encoded = encodeLogEntries({ prevIndex, commit, entries });
+    const record = { prevIndex, commit, entries };
+    // A long batch is encoded a slice at a time, the event loop turning between slices (the
+    // record is still written whole, in one O_DSYNC write).
+    const encoded =
+      entries.length > encodeSliceEntries
+        ? await encodeLogEntriesInSlices(record, encodeSliceEntries, turn)
+        : encodeLogEntries(record);
     const maxIndex = entries.at(-1)?.index ?? 0;
     const last = this.#segments.at(-1);
     if (last === undefined || last.bytes >= this.#segmentBytesMax) {
