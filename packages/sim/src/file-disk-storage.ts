@@ -4,6 +4,7 @@ import {
   FileStorage,
   type FileStorageRules,
   type FileSystem,
+  type RemovalPacing,
   StorageCorruptionError,
   StorageFullError,
   StorageNeedsReopenError,
@@ -56,6 +57,9 @@ export interface AsyncWork {
   failed(error: unknown): void;
 }
 
+/** Thrown into a removal whose process crashed or stopped while it waited (it never surfaces). */
+class ProcessGoneError extends Error {}
+
 /** A byte range of a file: `[from, to)`. */
 type Span = { readonly from: number; readonly to: number };
 
@@ -63,7 +67,14 @@ type Span = { readonly from: number; readonly to: number };
 const dataDir = "/data";
 const pid = 1;
 /** Small segments, so a run rolls and deletes them too. */
-const segmentBytesMax = 16 * 1024;
+const segmentBytesMax = 4 * 1024;
+/**
+ * Files no longer in force over this size are removed a cut of this size at a time, in the
+ * background (gradual-removal.ts; 8 MiB shipped): a quarter of a segment, so every covered
+ * segment and every snapshot of a padded run takes that path, each cut costing a disk latency,
+ * so that crashes, stops and restarts fall midway through removals.
+ */
+const removalStepBytes = 1024;
 
 export class FileDiskStorage implements SimStorage {
   /** The node's disk; amnesia (`forget`) swaps in another. */
@@ -154,6 +165,7 @@ export class FileDiskStorage implements SimStorage {
           pid,
           isProcessAlive: () => false,
           segmentBytesMax,
+          removal: this.#removalPacing(life),
           ...(this.#rules === undefined ? {} : { rules: this.#rules }),
         });
         const persisted = await storage.load();
@@ -199,6 +211,31 @@ export class FileDiskStorage implements SimStorage {
       readSnapshotChunk: (snapshot, offset, length) =>
         this.#counted(() => storage.readSnapshotChunk(snapshot, offset, length)),
       readSnapshot: (snapshot) => this.#countedStream(() => storage.readSnapshot(snapshot)),
+    };
+  }
+
+  /**
+   * The removals of the storage opened in `life`: each counted as work in flight while it runs,
+   * each cut followed by a disk latency in virtual time; once the process is gone (a crash, a
+   * stop) its removal stops there, as the process would, leaving what is left to the next open.
+   */
+  #removalPacing(life: number): RemovalPacing {
+    const work = this.#work;
+    return {
+      stepBytes: removalStepBytes,
+      run: async (removal) => {
+        if (life !== this.#life) return;
+        work.started();
+        try {
+          await removal();
+        } finally {
+          work.ended();
+        }
+      },
+      afterCut: async () => {
+        await waitUntil(work, this.#nowMs() + this.#latency(), this.#scheduleAt);
+        if (life !== this.#life) throw new ProcessGoneError();
+      },
     };
   }
 

@@ -51,7 +51,7 @@ import {
 } from "@flotilla/core";
 import { StorageNeedsReopenError, storageFailure } from "./errors.js";
 import { type FileSystem, nodeFileSystem } from "./fs.js";
-import { GradualRemoval } from "./gradual-removal.js";
+import { GradualRemoval, type RemovalPacing } from "./gradual-removal.js";
 import { acquireLock, isProcessAlive, releaseLock } from "./lock.js";
 import {
   encodeHardState,
@@ -83,6 +83,11 @@ export type FileStorageOptions = {
    * a defect (the simulator's checksum skip) and show that a seed search finds it.
    */
   readonly rules?: FileStorageRules;
+  /**
+   * How large files no longer in force are removed (default: cut 8 MiB at a time). Only the
+   * cluster simulator passes this: steps of a few KiB, so that its small files take that path.
+   */
+  readonly removal?: RemovalPacing;
 };
 
 const emptyHardState: HardState = { term: 0 as Term, vote: null, commit: 0 as Index };
@@ -126,10 +131,11 @@ export class FileStorage implements Storage {
     fs: FileSystem,
     segmentBytesMax: number,
     rules: FileStorageRules,
+    removal: RemovalPacing | undefined,
   ) {
     this.#dir = dir;
     this.#fs = fs;
-    this.#removal = new GradualRemoval(fs);
+    this.#removal = new GradualRemoval(fs, removal);
     this.#log = new SegmentWriter(fs, dir, segmentBytesMax, this.#removal);
     this.#snapshots = new SnapshotFiles(fs, dir, rules, this.#removal);
     this.#rules = rules;
@@ -157,7 +163,8 @@ export class FileStorage implements Storage {
     } catch (error) {
       throw typedOpenError(dir, error);
     }
-    const storage = new FileStorage(dir, fs, segmentBytesMax, options.rules ?? shippedStorageRules);
+    const rules = options.rules ?? shippedStorageRules;
+    const storage = new FileStorage(dir, fs, segmentBytesMax, rules, options.removal);
     try {
       storage.#loaded = await storage.#recover();
     } catch (error) {

@@ -16,8 +16,24 @@
 
 import type { FileSystem } from "./fs.js";
 
-/** Files larger than this are cut down this much at a time before they are unlinked. */
+/** Files larger than this are cut down this much at a time before they are unlinked (shipped). */
 export const removalStepBytes = 8 * 1024 * 1024;
+
+/**
+ * How large files are removed: the shipped step, or (the cluster simulator) a step of a few KiB,
+ * so that its small files take this path, with a disk latency after each cut, so that a crash or
+ * a close may fall midway through a removal.
+ */
+export type RemovalPacing = {
+  /** Files larger than this are cut down this much at a time; smaller ones are unlinked at once. */
+  readonly stepBytes: number;
+  /** Waited after each cut and after the set-aside rename (what a cut costs the disk). */
+  readonly afterCut?: () => Promise<void>;
+  /** Runs one removal once its reads have finished (the simulator counts it as work in flight). */
+  readonly run?: (removal: () => Promise<void>) => Promise<void>;
+};
+
+export const shippedRemovalPacing: RemovalPacing = { stepBytes: removalStepBytes };
 
 /** How `GradualRemoval.remove` goes about one file. */
 export type RemovalOptions = {
@@ -31,9 +47,16 @@ export class GradualRemoval {
   /** The removals, one after another. */
   #chain: Promise<void> = Promise.resolve();
   #stopped = false;
+  readonly #pacing: RemovalPacing;
 
-  constructor(fs: FileSystem) {
+  constructor(fs: FileSystem, pacing: RemovalPacing = shippedRemovalPacing) {
     this.#fs = fs;
+    this.#pacing = pacing;
+  }
+
+  /** Whether a file of `size` bytes is removed here (in the background) rather than unlinked. */
+  takes(size: number): boolean {
+    return size > this.#pacing.stepBytes;
   }
 
   /**
@@ -43,9 +66,10 @@ export class GradualRemoval {
    * Never rejects: a failure leaves the file for the next open.
    */
   remove(path: string, size: number, options: RemovalOptions = {}): void {
+    const run = this.#pacing.run ?? ((removal) => removal());
     this.#chain = this.#chain
       .then(() => options.unused)
-      .then(() => this.#cutDown(path, size, options))
+      .then(() => run(() => this.#cutDown(path, size, options)))
       .catch(() => undefined);
   }
 
@@ -67,13 +91,16 @@ export class GradualRemoval {
     if (setAside !== undefined) {
       await this.#fs.rename(path, setAside.path);
       await this.#fs.syncDir(setAside.dir);
+      await this.#pacing.afterCut?.();
       path = setAside.path;
     }
+    const step = this.#pacing.stepBytes;
     const file = await this.#fs.openWritable(path, "existing");
     try {
-      for (let left = size - removalStepBytes; left > 0; left -= removalStepBytes) {
+      for (let left = size - step; left > 0; left -= step) {
         if (!going()) return;
         await file.truncate(left);
+        await this.#pacing.afterCut?.();
       }
     } finally {
       await file.close();

@@ -8,5 +8,6 @@ export {
 } from "./errors.js";
 export { FileStorage, type FileStorageOptions, openFileStorage } from "./file-storage.js";
 export type { FileSystem, ReadableFile, WritableFile } from "./fs.js";
+export type { RemovalPacing } from "./gradual-removal.js";
 export type { TailDamage } from "./record.js";
 export { type FileStorageRules, shippedStorageRules } from "./storage-rules.js";

@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import type { Entry, Index } from "@flotilla/core";
 import type { FileSystem, WritableFile } from "./fs.js";
-import { type GradualRemoval, removalStepBytes } from "./gradual-removal.js";
+import type { GradualRemoval } from "./gradual-removal.js";
 import {
   type EncodedLogRecord,
   encodeLogEntries,
@@ -208,7 +208,7 @@ export class SegmentWriter {
   async dropCoveredBy(snapshotIndex: number): Promise<void> {
     while (this.#segments.length > 1 && this.#segments[0]!.maxIndex <= snapshotIndex) {
       const { path, allocatedBytes } = this.#segments[0]!;
-      if (allocatedBytes > removalStepBytes) {
+      if (this.#removal.takes(allocatedBytes)) {
         const setAside = { path: path + tempSuffix, dir: this.#dir };
         this.#removal.remove(path, allocatedBytes, { setAside });
       } else {

@@ -33,7 +33,7 @@ import {
 import { BackgroundSync } from "./background-sync.js";
 import { StorageCorruptionError } from "./errors.js";
 import type { FileSystem, WritableFile } from "./fs.js";
-import { type GradualRemoval, removalStepBytes } from "./gradual-removal.js";
+import type { GradualRemoval } from "./gradual-removal.js";
 import { tempSuffix } from "./meta-files.js";
 import { BlockChecksums, checkedRead, matches, readWhole } from "./snapshot-checks.js";
 import {
@@ -271,7 +271,7 @@ export class SnapshotFiles {
         await this.#readers.retire(index);
         const path = this.#path(dataFileName(index));
         // A large one is cut down in the background (gradual-removal.ts).
-        if (held.size > removalStepBytes) {
+        if (this.#removal.takes(held.size)) {
           const obsolete = () => !this.#stored.has(index);
           this.#removal.remove(path, held.size, { unused, obsolete });
         } else {
