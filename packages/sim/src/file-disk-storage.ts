@@ -1,4 +1,4 @@
-import type { PersistBatch, Persisted, SnapshotStream } from "@flotilla/core";
+import type { PersistBatch, Persisted } from "@flotilla/core";
 import type { SnapshotStorage } from "@flotilla/core/runtime";
 import {
   FileStorage,
@@ -17,7 +17,8 @@ import {
   segmentRecordSpans,
 } from "@flotilla/storage-file/testing";
 import type { Prng } from "@flotilla/transport-memory";
-import { hop, waitUntil } from "./async-work.js";
+import { waitUntil } from "./async-work.js";
+import { DiskCallOverlap } from "./disk-call-overlap.js";
 import { LeftoverFilesError, SnapshotBytesLostError } from "./errors.js";
 import {
   type DamageableFiles,
@@ -44,7 +45,7 @@ import {
 // snapshot is restored; any two, if a caller overlapped them) are what a real disk reorders: the
 // kernel serves each call's operations as they come, and each takes its own time. So while two
 // or more calls are in flight on the disk, each operation first waits a delay drawn from the
-// disk's "disk-order/<id>" stream (`#reorder`), and the operations of overlapping calls
+// disk's "disk-order/<id>" stream (disk-call-overlap.ts), and the operations of overlapping calls
 // interleave differently per seed; a crash falls between them when one waits for its latency. A
 // call alone on the disk is never delayed (its order is the program's anyway), so the latency
 // model above is unchanged.
@@ -97,10 +98,8 @@ export class FileDiskStorage implements SimStorage {
   /** Whether a sector of this disk was damaged at rest (`corruptAtRest`). */
   #corrupted = false;
   readonly #rules: FileStorageRules | undefined;
-  /** Draws the delays of overlapping calls' operations ("disk-order/<id>"). */
-  readonly #order: Prng;
-  /** Calls of this life in flight on the storage: at 2 or more their operations interleave. */
-  #calls = 0;
+  /** The calls in flight, and the delays of overlapping calls' operations ("disk-order/<id>"). */
+  readonly #overlap: DiskCallOverlap;
 
   constructor(
     prng: Prng,
@@ -113,7 +112,7 @@ export class FileDiskStorage implements SimStorage {
     wrap: (fs: FileSystem) => FileSystem = (fs) => fs,
     rules?: FileStorageRules,
   ) {
-    this.#order = order;
+    this.#overlap = new DiskCallOverlap(order);
     this.#wrap = wrap;
     this.#rules = rules;
     this.#latency = latency;
@@ -159,7 +158,7 @@ export class FileDiskStorage implements SimStorage {
     const life = this.#life;
     this.#owedMs = this.#latency();
     this.#track(
-      this.#counted(async () => {
+      this.#overlap.counted(async () => {
         const storage = await FileStorage.open(dataDir, {
           fs: this.#wrap(this.fs),
           pid,
@@ -194,7 +193,7 @@ export class FileDiskStorage implements SimStorage {
     const life = this.#life;
     this.#owedMs = this.#latency();
     this.#track(
-      this.#counted(() => storage.persist(batch)),
+      this.#overlap.counted(() => storage.persist(batch)),
       () => {
         if (life === this.#life) durable();
       },
@@ -205,12 +204,13 @@ export class FileDiskStorage implements SimStorage {
   snapshotStorage(): SnapshotStorage {
     const storage = this.#open();
     return {
-      writeSnapshot: (index, data) => this.#counted(() => storage.writeSnapshot(index, data)),
+      writeSnapshot: (index, data) =>
+        this.#overlap.counted(() => storage.writeSnapshot(index, data)),
       writeSnapshotChunk: (snapshot, offset, data) =>
-        this.#counted(() => storage.writeSnapshotChunk(snapshot, offset, data)),
+        this.#overlap.counted(() => storage.writeSnapshotChunk(snapshot, offset, data)),
       readSnapshotChunk: (snapshot, offset, length) =>
-        this.#counted(() => storage.readSnapshotChunk(snapshot, offset, length)),
-      readSnapshot: (snapshot) => this.#countedStream(() => storage.readSnapshot(snapshot)),
+        this.#overlap.counted(() => storage.readSnapshotChunk(snapshot, offset, length)),
+      readSnapshot: (snapshot) => this.#overlap.countedStream(() => storage.readSnapshot(snapshot)),
     };
   }
 
@@ -242,60 +242,7 @@ export class FileDiskStorage implements SimStorage {
   #newLife(): void {
     this.#life++;
     this.#storage = null;
-    this.#calls = 0;
-  }
-
-  /**
-   * Runs a storage call counted as in flight until it settles. The count drops in a reaction of
-   * its own on the call's promise, which is returned as it is (no extra hop for its caller).
-   */
-  #counted<T>(call: () => Promise<T>): Promise<T> {
-    const life = this.#life;
-    this.#calls++;
-    let promise: Promise<T>;
-    try {
-      promise = call();
-    } catch (error) {
-      this.#callEnded(life);
-      throw error;
-    }
-    const ended = () => this.#callEnded(life);
-    promise.then(ended, ended);
-    return promise;
-  }
-
-  /** A snapshot read (a restore): in flight from its first pull until it ends, fails or stops. */
-  #countedStream(open: () => SnapshotStream): SnapshotStream {
-    return {
-      [Symbol.asyncIterator]: () => {
-        const life = this.#life;
-        const inner = open()[Symbol.asyncIterator]();
-        let counting = false;
-        const end = () => {
-          if (counting) this.#callEnded(life);
-          counting = false;
-        };
-        return {
-          next: () => {
-            if (!counting) this.#calls++;
-            counting = true;
-            const pulled = inner.next();
-            pulled.then((result) => {
-              if (result.done === true) end();
-            }, end);
-            return pulled;
-          },
-          return: (value?: unknown) => {
-            end();
-            return inner.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
-          },
-        };
-      },
-    };
-  }
-
-  #callEnded(life: number): void {
-    if (life === this.#life) this.#calls--;
+    this.#overlap.newLife();
   }
 
   stopsNode(error: Error): boolean {
@@ -374,7 +321,7 @@ export class FileDiskStorage implements SimStorage {
 
   /**
    * Only the first fsync of a write waits its latency (see the top); the page cache absorbs the
-   * rest. An operation of overlapping calls first waits a few scheduler turns (`#reorder`).
+   * rest. An operation of overlapping calls first waits a few scheduler turns (disk-call-overlap.ts).
    */
   #io(op: SimIoOp): Promise<void> {
     if ((op.kind === "sync" || op.kind === "syncDir") && this.#owedMs !== 0) {
@@ -382,19 +329,7 @@ export class FileDiskStorage implements SimStorage {
       this.#owedMs = 0;
       return waitUntil(this.#work, atMs, this.#scheduleAt);
     }
-    return this.#calls > 1 ? this.#reorder() : hop;
-  }
-
-  /**
-   * Delays an operation of overlapping calls by 0 to 3 microtask hops, drawn per operation: the
-   * other calls' operations ready meanwhile take effect first. In hops, not virtual time: the
-   * chain stays counted as running (AsyncWork), which a wait in virtual time would stop, while
-   * another chain may be queued behind it (read-ahead, FileStorage's and the readers' queues)
-   * and still count as running. A crash still falls between them whenever one of the calls
-   * waits for its latency.
-   */
-  async #reorder(): Promise<void> {
-    for (let hops = this.#order.intBetween(0, 3); hops > 0; hops--) await hop;
+    return this.#overlap.delay();
   }
 
   /**
