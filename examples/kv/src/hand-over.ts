@@ -7,16 +7,22 @@ import type { FlotillaNode, NodeId, NodeStatus } from "@flotilla/core";
 import type { Logger } from "pino";
 
 /**
- * The voter best placed to take over from this leader: the one it heard from recently that holds
- * the most of its log (ties: the first in id order, so the choice is stable). Null when this node
- * does not lead or no other voter qualifies.
+ * The voter best placed to take over from this leader: the one that holds the most of its log
+ * among those it heard from recently (ties: the first in id order, so the choice is stable), or
+ * among all the other voters when it heard from none. "Recently" is reset at every CheckQuorum
+ * check (each election timeout), so for about a round trip after one no voter counts as recent:
+ * a SIGTERM landing then still hands over (a dead target just costs the transfer's timeout).
+ * Null when this node does not lead or has no other voter.
  */
 export function transferTarget(status: NodeStatus): NodeId | null {
   if (status.role !== "leader" || status.progress === undefined) return null;
   const voters = new Set<string>(status.membership.voters);
+  const others = Object.entries(status.progress).filter(
+    ([id]) => voters.has(id) && id !== status.id,
+  );
+  const recent = others.filter(([, progress]) => progress.recentActive);
   let best: { id: NodeId; match: number } | null = null;
-  for (const [id, progress] of Object.entries(status.progress)) {
-    if (!voters.has(id) || !progress.recentActive) continue;
+  for (const [id, progress] of recent.length > 0 ? recent : others) {
     if (
       best === null ||
       progress.match > best.match ||
