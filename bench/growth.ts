@@ -19,7 +19,10 @@
 //                            commit index at the leader's snapshot, not yet applied; the rest of
 //                            the time is the final fsync, the restore and the entries after), and
 //                            the leader's payload bytes sent meanwhile by type, with the snapshot
-//                            bytes it sent again (leaderPayloadBytes.installSnapshotResent)
+//                            bytes it sent again (leaderPayloadBytes.installSnapshotResent),
+//                            and each server's CPU time over the catch-up (cpuMsByServer: utime +
+//                            stime of all its threads from /proc, the follower's from its ready;
+//                            the figure a shared machine's load moves least)
 //   peakRssMB                the highest peak resident memory of any server (the kernel's mark)
 //                            (peakRssMBByServer: each server's, the restarted one over both runs)
 //
@@ -43,6 +46,7 @@ import {
   stallCauses,
 } from "./growth-stall-causes.js";
 import { kvPutter } from "./kv-http.js";
+import { processCpuUs } from "./kv-reads.js";
 
 const usage = `usage: pnpm bench growth [--state-mb N] [--phases N] [--clients N] [--value-bytes N]
                          [--time-limit-s N] [--server-args "..."] [--profile-dir DIR]
@@ -200,6 +204,9 @@ async function catchUp(
   const before = first?.receivedBytes ?? 0;
   const leaderBefore = (await c.statuses()).find((s) => s.id === leader)?.transport;
   const payloadBefore = await payloadBytesSent(c, leader);
+  const cpuUs = () =>
+    Promise.all(c.ids.map(async (id) => [id, await processCpuUs(c.pid(id) ?? -1)] as const));
+  const cpuBefore = new Map(await cpuUs());
   probe.takeMaxStallMs();
   // When the follower's commit index reached the leader's snapshot before its applied index did:
   // the last chunk was in, and the final fsync and the restore were still to come.
@@ -221,6 +228,7 @@ async function catchUp(
       const ms = Math.round(now - readyAt);
       const leaderAfter = (await c.statuses()).find((s) => s.id === leader)?.transport;
       const payloadAfter = await payloadBytesSent(c, leader);
+      const cpuAfter = await cpuUs();
       return {
         bytes,
         ms,
@@ -254,6 +262,9 @@ async function catchUp(
           installSnapshotResent:
             payloadAfter.installSnapshotResent - payloadBefore.installSnapshotResent,
         },
+        cpuMsByServer: Object.fromEntries(
+          cpuAfter.map(([id, us]) => [id, Math.round((us - (cpuBefore.get(id) ?? 0)) / 1000)]),
+        ),
       };
     }
     if (now - readyAt > catchUpLimitMs) {
