@@ -12,6 +12,7 @@
 
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
+import { crc32 as zlibCrc32 } from "node:zlib";
 import { createNode, type FlotillaNode, MemoryStorage, nodeId, type Storage } from "@flotilla/core";
 import { openFileStorage } from "@flotilla/storage-file";
 import { createUdpTransport, type UdpTransport } from "@flotilla/transport-udp";
@@ -103,6 +104,9 @@ export async function startServer(
     entryBytesMax: options.entryBytesMax,
     // GET ?consistency=lease (CheckQuorum, which lease reads need, is on by default).
     leaseReads: true,
+    // Received snapshots checked natively: the core's JavaScript CRC-32 was a sixth of the
+    // restarted follower's CPU in bench growth's 200 MB catch-up.
+    crc32: zlibCrc32,
     // No seed: createNode draws one per start (driver/start-seed.ts), as each start needs.
     // Role changes and why, elections, silent peers, lost logs, snapshots, slow writes, failures.
     logger: nodeLogger(log),

@@ -1,4 +1,3 @@
-import { crc32 } from "./crc32.js";
 import type { Membership, Snapshot } from "./entry.js";
 import type { Ctx } from "./internal/context.js";
 import { setMembershipLog } from "./internal/context.js";
@@ -93,7 +92,7 @@ function extend(
   return {
     ...incoming,
     receivedBytes: incoming.receivedBytes + fresh.byteLength,
-    receivedChecksum: crc32(fresh, incoming.receivedChecksum),
+    receivedChecksum: ctx.s.config.crc32(fresh, incoming.receivedChecksum),
   };
 }
 

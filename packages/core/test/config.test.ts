@@ -29,6 +29,7 @@ describe("validateConfig", () => {
     [{ id: a, voters: [a], inflightBytesMax: 0 }, "inflightBytesMax"],
     [{ id: a, voters: [a], entryBytesMax: 1.5 }, "entryBytesMax"],
     [{ id: a, voters: [a], preVote: "yes" as unknown as boolean }, "preVote"],
+    [{ id: a, voters: [a], crc32: 0 as unknown as () => number }, "crc32"],
   ])("rejects %j naming %s", (input, field) => {
     const thrown = (() => {
       try {

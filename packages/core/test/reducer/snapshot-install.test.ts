@@ -169,4 +169,32 @@ describe("InstallSnapshot", () => {
     const good = step(first.state, { type: "receive", message: chunk(2, [3, 4], true) });
     expect(good.effects.map((e) => e.type)).toContain("restore");
   });
+
+  it("the bytes are checked with the configured CRC-32 function (config.crc32)", () => {
+    const seen: number[][] = [];
+    const counting = (data: Uint8Array, previous: number) => {
+      seen.push([...data]);
+      return crc32(data, previous);
+    };
+    const c = withLeader({ crc32: counting }, 2);
+    const before = c.state(n3);
+    const chunk = (offset: number, data: number[], done: boolean): InstallSnapshot => ({
+      ...chunkOf(before, [1, 2, 3, 4], offset, data),
+      done,
+    });
+    const first = step(before, { type: "receive", message: chunk(0, [1, 2], false) });
+    const last = step(first.state, { type: "receive", message: chunk(2, [3, 4], true) });
+    expect(last.effects.map((e) => e.type)).toContain("restore");
+    expect(seen).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    // One that disagrees with the leader's CRC-32 refuses the same bytes.
+    const wrong = withLeader({ crc32: () => 0 }, 2).state(n3);
+    const refused = step(step(wrong, { type: "receive", message: chunk(0, [1, 2], false) }).state, {
+      type: "receive",
+      message: chunk(2, [3, 4], true),
+    });
+    expect(refused.effects.map((e) => e.type)).toEqual(["writeSnapshotChunk", "dropped"]);
+  });
 });
