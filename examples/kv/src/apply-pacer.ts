@@ -11,8 +11,13 @@
 
 import { setImmediate as afterTheLoopTurns } from "node:timers/promises";
 
-/** A run of applies yields after this many entries (3-5 ms of 1 KiB puts on the bench machine). */
-export const runEntriesDefault = 1024;
+/**
+ * A run of applies yields after this many entries. 1,024 were meant as 3-5 ms of 1 KiB puts, but
+ * the restarted follower's longest turns in bench growth's catch-up still held 37-56 ms of CPU on
+ * this machine (each put hashes its record, copies it into a slab and descends the B+ tree, and the
+ * turn also appends the same entries to the log); with 256, 15-31 ms (session 14).
+ */
+export const runEntriesDefault = 256;
 /**
  * Runs are told apart by a turn of the event loop, noticed by an immediate scheduled once a run
  * has this many entries: fewer are counted on into the next batch, so a steady stream of small
