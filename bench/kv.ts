@@ -34,63 +34,24 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { LocalCluster } from "../examples/kv/src/local-cluster.js";
-import { formatLogRecord, type LogRecord } from "../examples/kv/src/log-records.js";
+import type { LocalCluster } from "../examples/kv/src/local-cluster.js";
 import { closedLoop, type PhaseResult } from "./closed-loop.js";
+import {
+  ids,
+  readSettings,
+  readTarget,
+  type Settings,
+  startKv,
+  type Target,
+} from "./kv-cluster.js";
 import { type EtcdCluster, findEtcd, startEtcd } from "./kv-etcd.js";
-import { kvPutter, type ReadConsistency } from "./kv-http.js";
 import { type LossSettings, lossPhases } from "./kv-loss.js";
 import { alternatedRounds, medianRound, putRounds, roundsLine, withCpu } from "./kv-put-rounds.js";
-import {
-  benchKey,
-  keysPerClient,
-  type ReadSettings,
-  type ReadTarget,
-  readPhases,
-  serversCpu,
-} from "./kv-reads.js";
+import { benchKey, keysPerClient, readPhases, serversCpu } from "./kv-reads.js";
 import { pick, printTable, type Row, round2 } from "./kv-report.js";
-import { summarizeKvTrace, tracedPuts, traceNodeArgs } from "./kv-trace.js";
+import { summarizeKvTrace, tracedPuts } from "./kv-trace.js";
 import { warmCluster } from "./kv-warmup.js";
 
-type Settings = {
-  readonly warmupMs: number;
-  readonly durationMs: number;
-  /** Untimed PUTs each fresh cluster (etcd's too) takes before its first phase (kv-warmup.ts). */
-  readonly clusterWarmupMs: number;
-  readonly largeValueBytes: number;
-  readonly losses: readonly number[];
-  /** Extra kv-server options for every Flotilla cluster (`--server-args="--tick-ms 20"`). */
-  readonly serverArgs: readonly string[];
-  /** How many 1-client rounds the full run measures, etcd's after each (`--c1-rounds`). */
-  readonly c1Rounds: number;
-  /** How many times the three read phases run, interleaved (log, ReadIndex, lease, log, ...). */
-  readonly readRounds: number;
-  /** A GET /health phase in each read round (`--http-floor`, kv-reads.ts). */
-  readonly httpFloor: boolean;
-  /** Where every server writes a V8 CPU profile (`--cpu-prof DIR`), or null. */
-  readonly cpuProfDir: string | null;
-  /** Where the servers record a traced 1-client phase (`--put-only --trace DIR`), or null. */
-  readonly traceDir: string | null;
-  /** The most clients a phase runs (64, or more with `--clients`): the HTTP client's connections. */
-  readonly maxClients: number;
-  readonly dir: string;
-};
-
-type Target = {
-  readonly name: string;
-  put(key: string, value: Buffer): Promise<void>;
-  /** A GET served with this consistency (Flotilla only). */
-  get?(key: string, consistency: ReadConsistency): Promise<void>;
-  /** The highest term any running node reports (Flotilla only). */
-  term?(): Promise<number>;
-  /** What the read phases measure besides reads, and the HTTP floor's request (Flotilla only). */
-  readCosts?: Omit<ReadTarget, "get">;
-  /** The server processes, whose CPU per request the `--put-only` phases report. */
-  pids?(): number[];
-};
-
-const ids = ["a", "b", "c"];
 let leaderChanges = 0;
 
 async function phase(target: Target, clients: number, valueBytes: number, s: Settings) {
@@ -123,86 +84,6 @@ async function putSmallValuesBack(target: Target, clients: number) {
     for (let n = 0; n < keysPerClient; n++) await target.put(benchKey(c, n), value);
   };
   await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
-}
-
-async function startKv(s: Settings, name: string, args: readonly string[]) {
-  await mkdir(join(s.dir, name));
-  const serverArgs = [...s.serverArgs, ...args];
-  const nodeArgs = [
-    ...(s.cpuProfDir === null ? [] : ["--cpu-prof", `--cpu-prof-dir=${s.cpuProfDir}`]),
-    ...(s.traceDir === null ? [] : traceNodeArgs(s.traceDir)),
-  ];
-  const cluster = await LocalCluster.create({ ids, dir: join(s.dir, name), serverArgs, nodeArgs });
-  await Promise.all(ids.map((id) => cluster.start(id)));
-  await cluster.waitForLeader();
-  const putter = kvPutter(cluster.urls, undefined, s.maxClients);
-  await warmCluster(putter.put, s.clusterWarmupMs);
-  const target: Target = {
-    name,
-    put: putter.put,
-    get: putter.get,
-    term: async () => Math.max(0, ...(await cluster.statuses()).map((st) => st.term)),
-    pids: () => ids.map((id) => cluster.pid(id)).filter((pid) => pid !== null),
-    readCosts: {
-      health: putter.health,
-      pids: () => ids.map((id) => cluster.pid(id)).filter((pid) => pid !== null),
-      sentDatagrams: async () =>
-        (await cluster.statuses()).reduce((sum, st) => sum + st.transport.sentDatagrams, 0),
-    },
-  };
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    putter.close();
-    // A profile is written only by a process that exits by itself: SIGINT first (a leader hands
-    // over), then the kill by pid for whatever is left.
-    if (s.cpuProfDir !== null) await Promise.all(ids.map((id) => cluster.kill(id, "SIGINT")));
-    await cluster.destroy();
-    await printElections(cluster);
-  };
-  return { cluster, target, close };
-}
-
-/** The read phases' settings. */
-function readSettings(s: Settings): ReadSettings {
-  const { warmupMs, durationMs, readRounds } = s;
-  const printWindows = s.cpuProfDir !== null;
-  return { warmupMs, durationMs, readRounds, printWindows, httpFloor: s.httpFloor };
-}
-
-/** The Flotilla target as the read phases want it. */
-function readTarget(target: Target): ReadTarget {
-  const { get, readCosts } = target;
-  if (get === undefined || readCosts === undefined)
-    throw new Error(`${target.name} serves no reads`);
-  return { get, ...readCosts };
-}
-
-/**
- * The servers' log lines around elections, when there were any: who campaigned when, and the
- * event-loop stalls (100 ms and more) before it, which is where a spurious election starts.
- */
-async function printElections(cluster: LocalCluster): Promise<void> {
-  const records: LogRecord[] = [];
-  for (const id of ids) {
-    const mine = await cluster.logRecords(id);
-    records.push(
-      ...mine.filter(
-        (r) =>
-          r.msg === "election started" ||
-          r.msg === "pre-vote started" ||
-          (r.msg === "event loop stalled" && Number(r.ms) >= 100),
-      ),
-    );
-  }
-  records.sort((a, b) => a.time - b.time);
-  const elections = records.filter((r) => r.msg !== "event loop stalled").map((r) => r.time);
-  // Each campaign, with the stalls of the second before it.
-  const shown = records.filter((r) => elections.some((t) => r.time <= t && r.time >= t - 1000));
-  if (shown.length > 0) {
-    console.log(`elections in ${cluster.dir}:\n  ${shown.map(formatLogRecord).join("\n  ")}`);
-  }
 }
 
 /**
