@@ -110,8 +110,10 @@ function pipelined(total: number, inFlight: number): Rate {
 function pipelinedRun(total: number, inFlight: number): BenchCluster {
   const c = new BenchCluster();
   let proposed = 0;
+  // A turn's run of proposals is one step, as the driver steps it (runtime.ts).
+  const proposals = Array.from({ length: inFlight }, () => ({ id: "p", data: payload }));
   while (proposed < total) {
-    for (let i = 0; i < inFlight; i++) c.feed(ids[0]!, { type: "propose", id: "p", data: payload });
+    c.feed(ids[0]!, { type: "proposeBatch", proposals });
     c.feed(ids[0]!, { type: "flush" }); // as the driver ends a turn
     proposed += inFlight;
     c.deliverAll();

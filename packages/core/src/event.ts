@@ -24,6 +24,17 @@ export type Event =
   /** Client data for the log; `id` is the caller's, echoed in the accepted/rejected effect. */
   | { readonly type: "propose"; readonly id: string; readonly data: Uint8Array }
   /**
+   * Several proposals in one step, each settled as its own `propose` event would be (one
+   * accepted or rejected effect each, in order; the same budget and refusals), but the log, the
+   * state and the persist effect are built once for the lot, and the entries leave together. The
+   * driver steps a turn's run of proposals this way (runtime.ts): per proposal, a step's copy of
+   * the state and its outputs cost more than the entry itself (issue 10).
+   */
+  | {
+      readonly type: "proposeBatch";
+      readonly proposals: readonly { readonly id: string; readonly data: Uint8Array }[];
+    }
+  /**
    * A linearizable read (thesis §6.4); `id` is the caller's, echoed in the readReady/readRejected
    * effect. Reads never enter the log. `consistency` "lease" (needs `leaseReads`) lets a leader
    * skip the heartbeat round while its lease holds; a follower forwards either kind to its leader

@@ -1,5 +1,6 @@
 import { becomeFollower } from "./become.js";
 import { handleRequestVote } from "./election.js";
+import type { Entry } from "./entry.js";
 import type { NodeId } from "./ids.js";
 import type { Ctx } from "./internal/context.js";
 import { appendToLog } from "./internal/context.js";
@@ -17,6 +18,7 @@ import {
   sendAll,
 } from "./replication.js";
 import { handleSnapshotRequest, handleSnapshotResponse } from "./snapshot-send.js";
+import type { Draft } from "./state.js";
 import { leaderOf, updateEveryProgress } from "./tracker.js";
 import { afterTransferTargetAck, tickTransfer } from "./transfer.js";
 
@@ -108,38 +110,68 @@ function quorumActive(ctx: Ctx): boolean {
   );
 }
 
-/** A client proposal: append on the leader, reject elsewhere or beyond the uncommitted budget. */
-export function propose(ctx: Ctx, id: string, data: Uint8Array): void {
+/**
+ * Client proposals, in order: append them on the leader, reject each elsewhere or beyond the
+ * uncommitted budget. One or many, each is settled as if proposed alone (its own accepted or
+ * rejected note, the budget counting the ones before it); the entries are appended and offered
+ * to the followers once, together.
+ */
+export function propose(
+  ctx: Ctx,
+  proposals: readonly { readonly id: string; readonly data: Uint8Array }[],
+): void {
   const s = ctx.s;
-  if (data.byteLength > s.config.entryBytesMax) {
-    // Checked first and everywhere: retrying at the leader would not help.
-    ctx.notes.push({ type: "proposalRejected", id, reason: "entryTooLarge", leader: s.leader });
-    return;
-  }
-  if (s.role !== "leader") {
-    ctx.notes.push({ type: "proposalRejected", id, reason: "notLeader", leader: s.leader });
-    return;
-  }
-  if (s.transfer !== null) {
-    // Thesis §3.10: the log must stop growing so the target can catch up. The hint is this node,
-    // which still leads: pointing at the target, which does not lead yet (and may never, if it is
-    // down), would send a client back and forth between the two at network speed.
-    ctx.notes.push({ type: "proposalRejected", id, reason: "transferring", leader: s.id });
-    return;
-  }
-  const uncommittedBytes = s.log.bytesAfter(s.commit);
-  // Always accept one entry into an empty tail, or an oversized command could never commit.
-  if (uncommittedBytes > 0 && uncommittedBytes + data.byteLength > s.config.uncommittedBytesMax) {
-    ctx.notes.push({ type: "proposalRejected", id, reason: "uncommittedLimit", leader: s.id });
-    return;
-  }
-  const index = asIndex(s.log.lastIndex + 1);
   const term = asTerm(s.term);
-  appendToLog(ctx, [{ kind: "command", index, term, data }]);
-  ctx.notes.push({ type: "proposalAccepted", id, index, term });
+  let entries: Entry[] | null = null;
+  let uncommittedBytes = s.log.bytesAfter(s.commit);
+  for (let i = 0; i < proposals.length; i++) {
+    const { id, data } = proposals[i]!;
+    const refused = refusal(s, uncommittedBytes, data.byteLength);
+    if (refused !== null) {
+      ctx.notes.push({
+        type: "proposalRejected",
+        id,
+        reason: refused,
+        leader: refusalHint(s, refused),
+      });
+      continue;
+    }
+    entries ??= [];
+    const index = asIndex(s.log.lastIndex + entries.length + 1);
+    entries.push({ kind: "command", index, term, data });
+    uncommittedBytes += data.byteLength;
+    ctx.notes.push({ type: "proposalAccepted", id, index, term });
+  }
+  if (entries === null) return;
+  appendToLog(ctx, entries);
   offerAppend(ctx);
   // A single-voter cluster commits as soon as the entry is durable; nothing to do until then.
   maybeCommit(ctx);
+}
+
+type Refusal = "entryTooLarge" | "notLeader" | "transferring" | "uncommittedLimit";
+
+/** Why a proposal of `bytes` is refused with `uncommittedBytes` in the log's tail, or null. */
+function refusal(s: Draft, uncommittedBytes: number, bytes: number): Refusal | null {
+  // Checked first and everywhere: retrying at the leader would not help.
+  if (bytes > s.config.entryBytesMax) return "entryTooLarge";
+  if (s.role !== "leader") return "notLeader";
+  // Thesis §3.10: the log must stop growing so the target can catch up.
+  if (s.transfer !== null) return "transferring";
+  // Always accept one entry into an empty tail, or an oversized command could never commit.
+  if (uncommittedBytes > 0 && uncommittedBytes + bytes > s.config.uncommittedBytesMax) {
+    return "uncommittedLimit";
+  }
+  return null;
+}
+
+/**
+ * Where a refused client should turn. While transferring, this node, which still leads: pointing
+ * at the target, which does not lead yet (and may never, if it is down), would send a client back
+ * and forth between the two at network speed.
+ */
+function refusalHint(s: Draft, refused: Refusal): NodeId | null {
+  return refused === "transferring" || refused === "uncommittedLimit" ? s.id : s.leader;
 }
 
 /**

@@ -98,7 +98,11 @@ export function step(state: RaftState, event: Event): StepResult {
       if (typeof event.id !== "string" || !(event.data instanceof Uint8Array)) {
         throw new InvalidEventError("propose needs a string id and Uint8Array data");
       }
-      propose(ctx, event.id, event.data);
+      propose(ctx, [event]);
+      break;
+    case "proposeBatch":
+      checkProposals(event.proposals);
+      propose(ctx, event.proposals);
       break;
     case "read":
       if (typeof event.id !== "string") throw new InvalidEventError("read needs a string id");
@@ -277,6 +281,22 @@ function unknownEvent(event: never): unknown {
 
 function unreachable(value: never): never {
   throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}
+
+/** A batch's proposals, each as `propose` checks it; local misuse throws before anything changes. */
+function checkProposals(proposals: unknown): void {
+  if (!Array.isArray(proposals)) throw new InvalidEventError("proposeBatch needs an array");
+  for (let i = 0; i < proposals.length; i++) {
+    const p: unknown = proposals[i];
+    if (
+      typeof p !== "object" ||
+      p === null ||
+      typeof (p as { id?: unknown }).id !== "string" ||
+      !((p as { data?: unknown }).data instanceof Uint8Array)
+    ) {
+      throw new InvalidEventError("each proposal of a batch needs a string id and Uint8Array data");
+    }
+  }
 }
 
 /** A tick's `elapsed`: 1 when absent; local misuse (not a positive integer) throws. */

@@ -218,7 +218,8 @@ export const timeoutNowBeforeCaughtUp: RaftCore<RaftStateInternals> = {
 export const acceptsProposalsWhileTransferring: RaftCore<RaftStateInternals> = {
   init,
   step(state, event) {
-    if (event.type !== "propose" || state.transfer === null) return step(state, event);
+    const proposes = event.type === "propose" || event.type === "proposeBatch";
+    if (!proposes || state.transfer === null) return step(state, event);
     const result = step({ ...state, transfer: null }, event);
     return { ...result, state: { ...result.state, transfer: state.transfer } };
   },

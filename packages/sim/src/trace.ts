@@ -120,6 +120,8 @@ function eventCode(event: Event): number {
       return 10;
     case "snapshotChunkRead":
       return 11 + event.offset * 16;
+    case "proposeBatch":
+      return 12 + event.proposals.length * 16;
     default: {
       const never: never = event;
       throw new TypeError(`unknown event ${JSON.stringify(never)}`);
@@ -173,6 +175,8 @@ export function formatEvent(event: Event): string {
       return `<- n${event.message.from} ${formatMessage(event.message)}`;
     case "propose":
       return `propose ${event.id} (${event.data.length} bytes)`;
+    case "proposeBatch":
+      return `propose ${event.proposals.map((p) => `${p.id} (${p.data.length} bytes)`).join(", ")}`;
     case "persisted":
       return `persisted ${event.index}/${event.term}`;
     case "applied":

@@ -104,7 +104,7 @@ const cases: readonly Case[] = [
       fsyncFailureProbability: 0,
       leaderFaultProbability: 0,
     },
-    pinned: [8],
+    pinned: [16],
     budget: 40,
   },
 ];

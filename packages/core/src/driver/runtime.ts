@@ -7,8 +7,9 @@
 //      persist effect's `then`: votes and append acknowledgements, Raft paper Figure 2, "respond
 //      after persisting") and tells the core (`persisted`), which is when a leader counts its own
 //      copy towards a commit (thesis §10.2.1);
-//   2. steps the core once per event, collecting what each step asks for, then `flush` after
-//      proposals, so that a turn's new entries leave as one AppendEntries per follower;
+//   2. steps the core once per event (once per run of consecutive proposals: `proposeBatch`),
+//      collecting what each step asks for, then `flush` after proposals, so that a turn's new
+//      entries leave as one AppendEntries per follower;
 //   3. sends the steps' `messages` straight away: the core vouches that they promise nothing about
 //      our disk (a leader's AppendEntries overlap its own log write), unless this node stands or
 //      leads in a term not yet on its disk (a candidate, a single voter that just elected itself):
@@ -220,8 +221,16 @@ export class NodeRuntime<State, Result = unknown> {
         break;
       }
       const event = events[i]!;
+      if (event.type === "propose") {
+        // A run of proposals is one step (event.ts, `proposeBatch`): under load a turn holds
+        // dozens, and a step per proposal copied the state and built outputs for each (issue 10).
+        const end = proposalRunEnd(events, i);
+        this.#stepInto(end === i + 1 ? event : proposalBatch(events, i, end), work, sendNow);
+        i = end - 1;
+        proposed = true;
+        continue;
+      }
       this.#stepInto(event, work, sendNow);
-      if (event.type === "propose") proposed = true;
     }
     // The batch ends here: the core sends what the proposals left for busy followers in one
     // AppendEntries each, not one per proposal (event.ts, `flush`).
@@ -457,4 +466,18 @@ export class NodeRuntime<State, Result = unknown> {
       if (this.#snapshotIoReady) yield* this.#snapshotIo();
     }
   }
+}
+
+type ProposeEvent = Extract<Event, { type: "propose" }>;
+
+/** The end (exclusive) of the run of proposals that starts at `start`. */
+function proposalRunEnd(events: readonly Event[], start: number): number {
+  let end = start + 1;
+  while (end < events.length && events[end]!.type === "propose") end++;
+  return end;
+}
+
+/** The proposals events[start..end) as one event. */
+function proposalBatch(events: readonly Event[], start: number, end: number): Event {
+  return { type: "proposeBatch", proposals: events.slice(start, end) as ProposeEvent[] };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { validateConfig } from "../../src/config.js";
 import type { IoRequest } from "../../src/driver/io-request.js";
 import { raftReducer } from "../../src/driver/reducer.js";
-import { NodeRuntime } from "../../src/driver/runtime.js";
+import { NodeRuntime, type RuntimeHooks } from "../../src/driver/runtime.js";
 import { type RuntimeRules, shippedRules } from "../../src/driver/runtime-rules.js";
 import type { Entry, Event, Index, Message, NodeId, Term } from "../../src/index.js";
 
@@ -108,14 +108,15 @@ function ack(message: Message, matchIndex: number): Event {
 }
 
 /** A leader of term 1 whose followers b and c acknowledged its no-op (both in replicate state). */
-function leader(entryBytesMax?: number) {
+function leader(entryBytesMax?: number, hooks?: RuntimeHooks<unknown>) {
   const config = validateConfig({
     id: a,
     voters: [a, b, c],
     ...(entryBytesMax && { entryBytesMax }),
   });
-  const runtime = new NodeRuntime(raftReducer, config, {
+  const runtime = new NodeRuntime<unknown>(raftReducer, config, {
     snapshotPolicy: { everyEntries: undefined, everyBytes: undefined },
+    ...(hooks && { hooks }),
   });
   runtime.load({
     hardState: { term: 0 as Term, vote: null, commit: 0 as Index },
@@ -206,6 +207,39 @@ describe("NodeRuntime: one turn", () => {
         (m) => `${m.to} prev=${m.prevLogIndex} entries=${m.entries.length}`,
       ),
     ).toEqual(["b prev=2 entries=3", "c prev=2 entries=3"]);
+  });
+
+  it("steps each run of proposals in a turn as one event, in order with the events between", () => {
+    const stepped: string[] = [];
+    const runtime = leader(undefined, {
+      stepped: (event) =>
+        stepped.push(
+          event.type === "proposeBatch"
+            ? `batch ${event.proposals.map((p) => p.id).join(",")}`
+            : event.type,
+        ),
+    });
+    stepped.length = 0;
+    const data = new Uint8Array([1]);
+    for (const id of ["p1", "p2", "p3"]) runtime.enqueue({ type: "propose", id, data });
+    runtime.enqueue({ type: "tick" });
+    runtime.enqueue({ type: "propose", id: "p4", data });
+    runtime.enqueue({ type: "read", id: "r1" });
+    for (const id of ["p5", "p6"]) runtime.enqueue({ type: "propose", id, data });
+    const { report } = turnWithReport(runtime);
+    expect(stepped.filter((type) => type !== "persisted")).toEqual([
+      "batch p1,p2,p3",
+      "tick",
+      "propose",
+      "read",
+      "batch p5,p6",
+      "flush",
+    ]);
+    // Each proposal still has its own outcome, in order.
+    const accepted = report.work.notices.flatMap((n) =>
+      n.type === "proposalAccepted" ? [`${n.id}@${n.index}`] : [],
+    );
+    expect(accepted).toEqual(["p1@2", "p2@3", "p3@4", "p4@5", "p5@6", "p6@7"]);
   });
 
   it("hands over the write of newer entries, then applies and settles those already on its disk", () => {
