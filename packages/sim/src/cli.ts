@@ -188,10 +188,15 @@ function summary(result: SimulationResult): string {
 }
 
 function snapshotCrashSummary(s: SnapshotCrashCounts): string {
-  if (s.writing + s.sending + s.receiving + s.biased === 0) return "";
+  const removing =
+    s.removing === 0
+      ? ""
+      : `, ${s.removing} crashes while removing an old file (${s.biasedRemoving} right after a cut)`;
+  if (s.writing + s.sending + s.receiving + s.biased === 0) return removing;
   return (
     `, crashes while writing/sending/receiving a snapshot ${s.writing}/${s.sending}/${s.receiving}` +
-    ` (${s.biased} right after snapshot I/O)`
+    ` (${s.biased} right after snapshot I/O)` +
+    removing
   );
 }
 
@@ -239,7 +244,7 @@ export async function main<S>(
   let worst: SimulationResult["outcome"] = "ok";
   const byOutcome = { correctness: 0, liveness: 0, crash: 0 };
   /** Runs with at least one crash in each of a snapshot's windows. */
-  const snapshotCrashRuns = { writing: 0, sending: 0, receiving: 0 };
+  const snapshotCrashRuns = { writing: 0, sending: 0, receiving: 0, removing: 0 };
   for (let i = 0; i < cli.seeds; i++) {
     const seed = cli.firstSeed + i;
     let result: SimulationResult;
@@ -255,7 +260,7 @@ export async function main<S>(
       return exitCodes.usage;
     }
     steps += result.steps;
-    for (const window of ["writing", "sending", "receiving"] as const) {
+    for (const window of ["writing", "sending", "receiving", "removing"] as const) {
       if (result.counts.snapshotCrashes[window] > 0) snapshotCrashRuns[window]++;
     }
     if (result.outcome !== "ok") progress?.pause();
@@ -276,9 +281,10 @@ export async function main<S>(
     );
   }
   if (cli.verbose && cli.seeds > 1) {
-    const { writing, sending, receiving } = snapshotCrashRuns;
+    const { writing, sending, receiving, removing } = snapshotCrashRuns;
     human(
-      `runs with a crash while writing/sending/receiving a snapshot: ${writing}/${sending}/${receiving}`,
+      `runs with a crash while writing/sending/receiving a snapshot: ${writing}/${sending}/${receiving}` +
+        `, while removing an old file: ${removing}`,
     );
   }
   human(`seeds=${cli.seeds} steps=${steps} violations=${failures}`);

@@ -32,6 +32,20 @@ export class SnapshotBytesLostError extends FlotillaError {
 }
 
 /**
+ * A chunk read to send found the bytes of a snapshot its storage holds damaged (it quarantined
+ * them, and the node would take the snapshot again) on a disk no fault of the run damaged: only a
+ * bug explains it, such as a superseded snapshot's file cut down while the read still used it.
+ */
+export class SnapshotDamagedUndamagedDiskError extends FlotillaError {
+  constructor(node: string, index: number, detail: string) {
+    super(
+      "SNAPSHOT_DAMAGED_UNDAMAGED_DISK",
+      `n${node} found snapshot ${index} damaged though nothing damaged its disk: ${detail}`,
+    );
+  }
+}
+
+/**
  * FileStorage opened a data directory and left files it must remove on open behind: a temp file
  * (a write or a snapshot transfer cut by a crash) or the data file of a snapshot not in force (a
  * transfer or a snapshot superseded). Each is disk space lost for good, once per cut transfer.

@@ -4,7 +4,6 @@ import {
   FileStorage,
   type FileStorageRules,
   type FileSystem,
-  type RemovalPacing,
   StorageCorruptionError,
   StorageFullError,
   StorageNeedsReopenError,
@@ -19,6 +18,7 @@ import {
 import type { Prng } from "@flotilla/transport-memory";
 import { waitUntil } from "./async-work.js";
 import { DiskCallOverlap } from "./disk-call-overlap.js";
+import { DiskRemovals, type DiskShape } from "./disk-removals.js";
 import { LeftoverFilesError, SnapshotBytesLostError } from "./errors.js";
 import {
   type DamageableFiles,
@@ -36,7 +36,9 @@ import {
 // FileStorage is async. Its promises run as microtasks, which the simulator drains after every
 // event (see AsyncWork). Only the device takes virtual time: each write (and each load) costs one
 // disk latency, drawn from the disk's own PRNG stream and spent at its first fsync, as the bare
-// disk charges one per write; reads and page-cache writes cost no simulated time and no events.
+// disk charges one per write; reads and page-cache writes cost no simulated time and no events,
+// but for a chunk of a snapshot read to send, which waits one latency (disk-removals.ts), and the
+// cuts of a removal of an old file, one latency each.
 // (Charging every fsync would make a vote cost three latencies: the scenario's disk would not be
 // the one its options describe.) Every microtask runs in an order fixed by the program, so a run
 // still replays bit for bit.
@@ -58,24 +60,12 @@ export interface AsyncWork {
   failed(error: unknown): void;
 }
 
-/** Thrown into a removal whose process crashed or stopped while it waited (it never surfaces). */
-class ProcessGoneError extends Error {}
-
 /** A byte range of a file: `[from, to)`. */
 type Span = { readonly from: number; readonly to: number };
 
 /** A directory per node; the pid in its lock file (a crashed "process" never holds it again). */
 const dataDir = "/data";
 const pid = 1;
-/** Small segments, so a run rolls and deletes them too. */
-const segmentBytesMax = 4 * 1024;
-/**
- * Files no longer in force over this size are removed a cut of this size at a time, in the
- * background (gradual-removal.ts; 8 MiB shipped): a quarter of a segment, so every covered
- * segment and every snapshot of a padded run takes that path, each cut costing a disk latency,
- * so that crashes, stops and restarts fall midway through removals.
- */
-const removalStepBytes = 1024;
 
 export class FileDiskStorage implements SimStorage {
   /** The node's disk; amnesia (`forget`) swaps in another. */
@@ -100,6 +90,9 @@ export class FileDiskStorage implements SimStorage {
   readonly #rules: FileStorageRules | undefined;
   /** The calls in flight, and the delays of overlapping calls' operations ("disk-order/<id>"). */
   readonly #overlap: DiskCallOverlap;
+  readonly #segmentBytesMax: number;
+  /** The removals of old files in the background, and what a chunk read costs. */
+  readonly #removals: DiskRemovals;
 
   constructor(
     prng: Prng,
@@ -111,7 +104,10 @@ export class FileDiskStorage implements SimStorage {
     faults: Pick<SimFileSystemOptions, "syncFailureProbability" | "tornGarbageProbability"> = {},
     wrap: (fs: FileSystem) => FileSystem = (fs) => fs,
     rules?: FileStorageRules,
+    shape: DiskShape = { segmentBytesMax: 4 * 1024, readLatency: latency },
   ) {
+    this.#segmentBytesMax = shape.segmentBytesMax;
+    this.#removals = new DiskRemovals(work, nowMs, scheduleAt, latency, shape);
     this.#overlap = new DiskCallOverlap(order);
     this.#wrap = wrap;
     this.#rules = rules;
@@ -129,6 +125,18 @@ export class FileDiskStorage implements SimStorage {
 
   get full(): boolean {
     return this.#capacityBytes !== Number.POSITIVE_INFINITY;
+  }
+
+  get damagedAtRest(): boolean {
+    return this.#corrupted;
+  }
+
+  get removing(): boolean {
+    return this.#removals.removing;
+  }
+
+  onRemovalCut(cut: () => void): void {
+    this.#removals.cut = cut;
   }
 
   fill(headroomBytes: number): void {
@@ -163,8 +171,8 @@ export class FileDiskStorage implements SimStorage {
           fs: this.#wrap(this.fs),
           pid,
           isProcessAlive: () => false,
-          segmentBytesMax,
-          removal: this.#removalPacing(life),
+          segmentBytesMax: this.#segmentBytesMax,
+          removal: this.#removals.pacing(life),
           ...(this.#rules === undefined ? {} : { rules: this.#rules }),
         });
         const persisted = await storage.load();
@@ -214,33 +222,9 @@ export class FileDiskStorage implements SimStorage {
     };
   }
 
-  /**
-   * The removals of the storage opened in `life`: each counted as work in flight while it runs,
-   * each cut followed by a disk latency in virtual time; once the process is gone (a crash, a
-   * stop) its removal stops there, as the process would, leaving what is left to the next open.
-   */
-  #removalPacing(life: number): RemovalPacing {
-    const work = this.#work;
-    return {
-      stepBytes: removalStepBytes,
-      run: async (removal) => {
-        if (life !== this.#life) return;
-        work.started();
-        try {
-          await removal();
-        } finally {
-          work.ended();
-        }
-      },
-      afterCut: async () => {
-        await waitUntil(work, this.#nowMs() + this.#latency(), this.#scheduleAt);
-        if (life !== this.#life) throw new ProcessGoneError();
-      },
-    };
-  }
-
   #newLife(): void {
     this.#life++;
+    this.#removals.newLife(this.#life);
     this.#storage = null;
     this.#overlap.newLife();
   }

@@ -41,6 +41,8 @@ export const simFlagHelp: Readonly<Record<keyof typeof simFlags, string>> = {
     "above 0: snapshot by createNode's default policy, once the log since the last holds this share of its size (default 0: by entries)",
   "torn-write": "on a crash: chance the write in progress is torn",
   "torn-garbage": "on a torn write: chance its sector is left scrambled, not cut clean (file disk)",
+  "segment-bytes":
+    "log segment size; old files over a quarter of it are cut a quarter at a time (file disk)",
   "slow-write": "per write: chance it takes one to three election timeouts longer",
   "disk-full-rate": "per node per tick: chance its disk fills up (file disk; space back later)",
   "fsync-failure": "per fsync: chance it fails with EIO (file disk)",

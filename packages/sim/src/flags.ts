@@ -26,6 +26,7 @@ export const simFlags = {
   "snapshot-log-ratio": "snapshotLogRatio",
   "torn-write": "tornWriteProbability",
   "torn-garbage": "tornGarbageProbability",
+  "segment-bytes": "segmentBytesMax",
   "slow-write": "slowWriteProbability",
   "disk-full-rate": "diskFullProbability",
   "fsync-failure": "fsyncFailureProbability",

@@ -55,5 +55,11 @@ export function nodeDisk(
         },
         fileSystem,
         storageRules,
+        {
+          segmentBytesMax: options.segmentBytesMax,
+          // A chunk read costs the latency band only (slow writes are the writes').
+          readLatency: () =>
+            diskPrng.intBetween(options.diskLatencyMinMs, options.diskLatencyMaxMs),
+        },
       );
 }

@@ -9,6 +9,7 @@ import {
 import { type IoRequest, SnapshotIo, type SnapshotSource } from "@flotilla/core/runtime";
 import type { Prng } from "@flotilla/transport-memory";
 import { waitUntil } from "./async-work.js";
+import { SnapshotDamagedUndamagedDiskError } from "./errors.js";
 import type { NodeHost } from "./node-host.js";
 import type { NodeKv } from "./node-kv.js";
 import type { SimStorage, StorageFailed } from "./sim-storage.js";
@@ -99,6 +100,11 @@ export class NodeSnapshotIo {
       beside: (work) => this.#track(work, () => {}, failed),
       damaged: (snapshot, error) => {
         const host = this.#host;
+        // Bytes found damaged where no fault damaged any: a bug (a file cut under a read).
+        if (!node.storage.damagedAtRest) {
+          host.fail(new SnapshotDamagedUndamagedDiskError(node.id, snapshot.index, error.message));
+          return;
+        }
         host.trace.fault(host.nowMs, `n${node.id} snapshot ${snapshot.index}: ${error.message}`);
         this.damagedSends++;
         node.retakeSnapshot(snapshot.index);
@@ -239,6 +245,15 @@ export class NodeSnapshotIo {
     const cause = error instanceof StorageFailedError ? error.cause : error;
     if (cause instanceof Error && this.#node.storage.stopsNode(cause)) failed(cause);
     else this.#host.fail(error);
+  }
+
+  /** The node's storage cut an old file down a step: the swarm may crash the node there. */
+  removalCut(): void {
+    const node = this.#node;
+    const incarnation = node.incarnation();
+    this.#host.snapshotCrashes.removalCut((prng) => {
+      if (node.up && incarnation === node.incarnation()) this.#host.crashNode(node, prng);
+    });
   }
 
   /** A piece of snapshot I/O began: the swarm may crash the node in its window. */

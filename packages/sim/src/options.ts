@@ -132,6 +132,13 @@ export type SimulationOptions = {
    */
   readonly tornGarbageProbability: number;
   /**
+   * FileStorage's segment size on the default disk: a segment is rolled once it holds this many
+   * bytes, and files no longer in force over a quarter of it are removed a quarter at a time,
+   * each cut a disk latency (gradual-removal.ts). Small segments make many covered segments to
+   * remove. File disk only.
+   */
+  readonly segmentBytesMax: number;
+  /**
    * Per write: the chance that it takes one to three election timeouts longer than the disk's
    * latency (a slow disk: the node's turns wait for it, so a leader may be deposed meanwhile).
    */

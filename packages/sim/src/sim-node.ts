@@ -103,6 +103,7 @@ export class SimNode<S> {
     const parts = this.#asSeenByParts();
     this.#clock = new NodeClock(host, parts, this.#prng, root.fork(`wake/${id}`));
     this.#snapshotIo = new NodeSnapshotIo(host, parts);
+    this.storage.onRemovalCut(() => this.#snapshotIo.removalCut());
     this.#turns = new NodeTurns(host, parts, root.fork(`apply/${id}`), shell);
     this.#requests = new NodeRequests(host, core, {
       id,
@@ -282,9 +283,12 @@ export class SimNode<S> {
   crash(torn: Prng | null, tornEntries?: number): void {
     const host = this.#host;
     const windows = this.#snapshotIo.openWindows();
-    host.snapshotCrashes.crashed(windows);
+    const removing = this.storage.removing;
+    host.snapshotCrashes.crashed(windows, removing);
     const note = this.storage.crash(torn, tornEntries);
-    const during = windows.length === 0 ? "" : ` while ${windows.join(", ")} a snapshot`;
+    const during =
+      (windows.length === 0 ? "" : ` while ${windows.join(", ")} a snapshot`) +
+      (removing ? " while removing an old file" : "");
     host.trace.fault(host.nowMs, `crash n${this.id}${note}${during}`);
     this.#down();
   }

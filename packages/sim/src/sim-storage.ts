@@ -72,6 +72,12 @@ export interface SimStorage {
   crash(torn: Prng | null, tornEntries?: number): string;
   /** Keeps a copy of what is durable now: an operator's backup, for a later `forget`. */
   backup(): void;
+  /** Whether a fault of the run damaged a sector of this disk at rest (since the last `forget`). */
+  readonly damagedAtRest: boolean;
+  /** Whether an old file is being removed in the background now (gradual-removal.ts). */
+  readonly removing: boolean;
+  /** `cut` is called after each cut of such a removal (the node's: the swarm may crash it there). */
+  onRemovalCut(cut: () => void): void;
   /**
    * Amnesia, while the node is down: its data becomes the last backup (`fromBackup`, if one was
    * taken) or nothing at all, as when an operator restores an old copy or wipes the directory.
@@ -105,6 +111,10 @@ export class MemoryDiskStorage implements SimStorage {
 
   // The bare disk never fails: ENOSPC and EIO are FileStorage's (the default disk's) faults.
   readonly full = false;
+  // Nor is it damaged at rest, or removes files in the background.
+  readonly damagedAtRest = false;
+  readonly removing = false;
+  onRemovalCut(): void {}
 
   load(loaded: (persisted: Persisted) => void): void {
     loaded(this.disk.load());

@@ -168,6 +168,7 @@ class Simulation<S> implements NodeHost {
         scheduleAt: (atMs, crash) =>
           this.#events.queue.schedule(atMs, EventKind.callback, 0, 0, null, crash),
       },
+      root.fork("removalCrashes"),
     );
     this.#replays = new StaleReplays(
       {

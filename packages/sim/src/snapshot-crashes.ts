@@ -18,6 +18,10 @@ export type SnapshotCrashCounts = {
   readonly receiving: number;
   /** Crashes scheduled right after a piece of snapshot I/O (`snapshotCrashProbability`). */
   readonly biased: number;
+  /** Crashes while the node's storage removed an old file in the background (gradual-removal.ts). */
+  readonly removing: number;
+  /** Of those, crashes scheduled right after one of its cuts (`snapshotCrashProbability`). */
+  readonly biasedRemoving: number;
 };
 
 /** One node's snapshot I/O in the current life, as far as the windows need it. */
@@ -86,12 +90,23 @@ export class SnapshotCrashes {
   #sending = 0;
   #receiving = 0;
   #biased = 0;
+  #removing = 0;
+  #biasedRemoving = 0;
+  /** The stream of the crashes drawn after removal cuts ("removalCrashes"): the others' untouched. */
+  readonly #removalPrng: Prng;
 
-  constructor(prng: Prng, probability: number, latencyMaxMs: number, host: SnapshotCrashHost) {
+  constructor(
+    prng: Prng,
+    probability: number,
+    latencyMaxMs: number,
+    host: SnapshotCrashHost,
+    removalPrng: Prng,
+  ) {
     this.#prng = prng;
     this.#probability = probability;
     this.#latencyMaxMs = latencyMaxMs;
     this.#host = host;
+    this.#removalPrng = removalPrng;
   }
 
   get counts(): SnapshotCrashCounts {
@@ -100,11 +115,14 @@ export class SnapshotCrashes {
       sending: this.#sending,
       receiving: this.#receiving,
       biased: this.#biased,
+      removing: this.#removing,
+      biasedRemoving: this.#biasedRemoving,
     };
   }
 
-  /** A node crashed with these windows open. */
-  crashed(windows: readonly SnapshotWindow[]): void {
+  /** A node crashed with these windows open, and (`removing`) an old file being removed. */
+  crashed(windows: readonly SnapshotWindow[], removing = false): void {
+    if (removing) this.#removing++;
     for (const window of windows) {
       if (window === "writing") this.#writing++;
       else if (window === "sending") this.#sending++;
@@ -125,6 +143,25 @@ export class SnapshotCrashes {
       if (!this.#host.faultsOn()) return;
       this.#biased++;
       crash(this.#prng);
+    });
+  }
+
+  /**
+   * A node's storage cut an old file down a step (gradual-removal.ts): with the same chance,
+   * `crash` runs within the disk's latency, so before or after the next cut. Cuts of a removal
+   * are a few disk latencies long in all, and random crashes seldom land there; a crash midway is
+   * what the removal's guards are for (a covered segment renamed first, docs/testing.md). Drawn
+   * from a stream of its own, so the other biased crashes of a run stay where they were.
+   */
+  removalCut(crash: (prng: Prng) => void): void {
+    if (this.#probability === 0 || !this.#host.faultsOn()) return;
+    const prng = this.#removalPrng;
+    if (!prng.chance(this.#probability)) return;
+    const atMs = this.#host.nowMs + prng.int(this.#latencyMaxMs + 2);
+    this.#host.scheduleAt(atMs, () => {
+      if (!this.#host.faultsOn()) return;
+      this.#biasedRemoving++;
+      crash(prng);
     });
   }
 }

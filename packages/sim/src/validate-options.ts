@@ -69,6 +69,7 @@ export function validateOptions(options: SimulationOptions): SimulationOptions {
   requireInteger("snapshotTrailingEntries", options.snapshotTrailingEntries, 0);
   requireInteger("snapshotChunkBytesMax", options.snapshotChunkBytesMax, 1);
   requireInteger("snapshotPaddingBytes", options.snapshotPaddingBytes, 0);
+  requireInteger("segmentBytesMax", options.segmentBytesMax, 4);
   requireInteger("stateMachineDelayMs", options.stateMachineDelayMs, 0);
   requireInteger("operationTimeoutMs", options.operationTimeoutMs, 1);
   requireInteger("livenessBudgetTicks", options.livenessBudgetTicks, 1);

@@ -104,6 +104,8 @@ const cases: readonly Case[] = [
       fsyncFailureProbability: 0,
       leaderFaultProbability: 0,
     },
+    // 16 since session 14 (the turn's proposals in one step; chunk reads that take a disk
+    // latency); 8 before.
     pinned: [16],
     budget: 40,
   },

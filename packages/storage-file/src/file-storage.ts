@@ -135,9 +135,9 @@ export class FileStorage implements Storage {
   ) {
     this.#dir = dir;
     this.#fs = fs;
-    this.#removal = new GradualRemoval(fs, removal);
+    this.#removal = new GradualRemoval(fs, removal, rules);
     this.#log = new SegmentWriter(fs, dir, segmentBytesMax, this.#removal);
-    this.#snapshots = new SnapshotFiles(fs, dir, rules, this.#removal);
+    this.#snapshots = new SnapshotFiles(fs, dir, rules, this.#removal, removal?.beforeChunkRead);
     this.#rules = rules;
   }
 

@@ -40,10 +40,12 @@ export async function checkedRead(
   if (end <= offset) return new Uint8Array(0);
   const first = Math.floor(offset / checkBlockBytes);
   const from = first * checkBlockBytes;
-  const bytes = await file.read(
-    from,
-    Math.min(file.size, Math.ceil(end / checkBlockBytes) * checkBlockBytes) - from,
-  );
+  const asked = Math.min(file.size, Math.ceil(end / checkBlockBytes) * checkBlockBytes) - from;
+  const bytes = await file.read(from, asked);
+  if (bytes.byteLength < asked) {
+    // The file is shorter than the snapshot it holds: bytes gone, never a shorter chunk sent.
+    throw new StorageCorruptionError(path, from + bytes.byteLength, "the snapshot file ends early");
+  }
   for (let at = 0; at < bytes.byteLength; at += checkBlockBytes) {
     const block = first + at / checkBlockBytes;
     const found = crc32(bytes.subarray(at, at + checkBlockBytes));

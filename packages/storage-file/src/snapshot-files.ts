@@ -86,12 +86,22 @@ export class SnapshotFiles {
   /** Removes large data files no longer held in the background (the storage's, shared). */
   readonly #removal: GradualRemoval;
 
-  constructor(fs: FileSystem, dir: string, rules: FileStorageRules, removal: GradualRemoval) {
+  /** Waited by each chunk read once it holds the file (the simulator's disk latency), if given. */
+  readonly #beforeChunkRead: (() => Promise<void>) | undefined;
+
+  constructor(
+    fs: FileSystem,
+    dir: string,
+    rules: FileStorageRules,
+    removal: GradualRemoval,
+    beforeChunkRead?: () => Promise<void>,
+  ) {
     this.#fs = fs;
     this.#dir = dir;
     this.#rules = rules;
     this.#readers = new SnapshotReaders(fs);
     this.#removal = removal;
+    this.#beforeChunkRead = beforeChunkRead;
   }
 
   /**
@@ -305,6 +315,7 @@ export class SnapshotFiles {
     let failed = true;
     try {
       if (file === null) return null; // removed meanwhile: a newer one was put in force
+      await this.#beforeChunkRead?.();
       const reach = Math.min(length, held.size);
       const bytes = await this.#readers.oneAtATime(reader, () =>
         checkedRead(file, path, held.blocks, offset, reach, this.#rules),
@@ -325,12 +336,23 @@ export class SnapshotFiles {
     }
   }
 
-  /** Streams a held snapshot's bytes; rejects with StorageCorruptionError if they are not whole. */
+  /**
+   * Streams a held snapshot's bytes (a restore); rejects with StorageCorruptionError if they are
+   * not whole. Like a chunk read, it holds the file (snapshot-readers.ts), so that a newer
+   * snapshot put in force meanwhile does not cut it under the read (gradual-removal.ts).
+   */
   async *read(snapshot: Snapshot): SnapshotStream {
     const path = this.#path(dataFileName(snapshot.index));
-    const file = await this.#fs.openReadable(path);
-    if (file === null) throw new StorageCorruptionError(path, 0, "the snapshot file is missing");
-    yield* readWhole(file, path, snapshot, this.#rules);
+    const held = this.#stored.get(snapshot.index);
+    const holds = this.#rules.restoreHoldsFile && held !== undefined && matches(snapshot, held);
+    const done = holds ? this.#readers.holdWhole(snapshot.index) : undefined;
+    try {
+      const file = await this.#fs.openReadable(path);
+      if (file === null) throw new StorageCorruptionError(path, 0, "the snapshot file is missing");
+      yield* readWhole(file, path, snapshot, this.#rules);
+    } finally {
+      done?.();
+    }
   }
 
   /** Closes the incoming file, if any (its temp file is removed on the next open). */

@@ -27,6 +27,9 @@ export type Reader = {
   readonly markClosed: () => void;
 };
 
+/** The whole reads of one data file under way, and a promise that settles once none is. */
+type WholeReads = { count: number; readonly done: Promise<void>; readonly markDone: () => void };
+
 /** A read handle lent out by `SnapshotReaders.acquire`; give it back with `release`. */
 export type ReaderLease = { readonly reader: Reader; readonly file: ReadableFile | null };
 
@@ -34,6 +37,8 @@ export type ReaderLease = { readonly reader: Reader; readonly file: ReadableFile
 export class SnapshotReaders {
   readonly #fs: FileSystem;
   readonly #open = new Map<number, Reader>();
+  /** Whole reads (restores) under way, by snapshot index: each reads through a handle of its own. */
+  readonly #whole = new Map<number, WholeReads>();
 
   constructor(fs: FileSystem) {
     this.#fs = fs;
@@ -113,9 +118,39 @@ export class SnapshotReaders {
     await this.#closeIfUnused(reader);
   }
 
-  /** Settles once no read uses the file of `index` any more (at once if none is open). */
+  /**
+   * A whole read of snapshot `index` (a restore, through its own handle) starts; call the
+   * function returned once it ends. Until then `unused(index)` does not settle.
+   */
+  holdWhole(index: number): () => void {
+    let whole = this.#whole.get(index);
+    if (whole === undefined) {
+      let markDone = () => {};
+      const done = new Promise<void>((resolve) => {
+        markDone = resolve;
+      });
+      whole = { count: 0, done, markDone };
+      this.#whole.set(index, whole);
+    }
+    const reads = whole;
+    reads.count += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      reads.count -= 1;
+      if (reads.count > 0) return;
+      if (this.#whole.get(index) === reads) this.#whole.delete(index);
+      reads.markDone();
+    };
+  }
+
+  /** Settles once no read uses the file of `index` any more (at once if none does). */
   unused(index: number): Promise<void> {
-    return this.#open.get(index)?.closing ?? Promise.resolve();
+    const handle = this.#open.get(index)?.closing;
+    const whole = this.#whole.get(index)?.done;
+    if (whole === undefined) return handle ?? Promise.resolve();
+    return handle === undefined ? whole : Promise.all([handle, whole]).then(() => undefined);
   }
 
   /** Retires every handle (the storage closes). */

@@ -108,6 +108,34 @@ describe("GradualRemoval", () => {
     expect(second.calls.includes("unlink b")).toBe(false);
   });
 
+  it("the planted rules: a file cut under its own name, and cut while reads still use it", async () => {
+    const { fs, calls } = recordingFs();
+    const rules = { setsAsideCoveredSegments: false, removalWaitsForReads: false };
+    const removal = new GradualRemoval(fs, undefined, rules);
+    const unused = new Promise<void>(() => {}); // reads that never end
+    removal.remove("d/seg", 2 * removalStepBytes, { setAside: { path: "d/seg.tmp", dir: "d" } });
+    removal.remove("d/snap", 2 * removalStepBytes, { unused });
+    await removal.settled();
+    expect(calls).toEqual([
+      "open d/seg",
+      `truncate d/seg ${removalStepBytes}`,
+      "close d/seg",
+      "unlink d/seg",
+      "open d/snap",
+      `truncate d/snap ${removalStepBytes}`,
+      "close d/snap",
+      "unlink d/snap",
+    ]);
+  });
+
+  it("a stop does not wait for reads that never end (a restore its consumer dropped)", async () => {
+    const { fs, calls } = recordingFs();
+    const removal = new GradualRemoval(fs);
+    removal.remove("a", 2 * removalStepBytes, { unused: new Promise<void>(() => {}) });
+    await removal.stop();
+    expect(calls).toEqual([]);
+  });
+
   it("a failed cut leaves the file for the next open, and later removals still run", async () => {
     const { fs, calls } = recordingFs();
     const failing = {
