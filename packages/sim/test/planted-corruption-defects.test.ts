@@ -133,6 +133,20 @@ describe("disk corruption at rest", () => {
     expect(caught).toBeGreaterThan(0);
   }, 240_000);
 
+  it("damages no disk of a two-voter cluster, which cannot spare one", async () => {
+    // Seeds 30 and 48 (two nodes) failed liveness: a damaged log kept n2 down for good (48), or
+    // n1 repairing its quarantined snapshot never campaigned and, holding entries n2 lacked,
+    // never voted for it (30). A majority of two is both: no budget would have done.
+    for (const seed of [30, 48]) {
+      const options = deriveOptions(seed, whileLeading);
+      expect(options.nodeCount).toBe(2);
+      const result = await runSimulation(options);
+      const why = result.violation?.detail ?? result.livenessFailure ?? String(result.error);
+      expect(result.outcome, `seed ${seed}: ${why}`).toBe("ok");
+      expect(result.counts.corruptions).toBe(0);
+    }
+  }, 120_000);
+
   it("a bounded seed search finds sendsUncheckedSnapshotChunks (a chunk read not checked)", async () => {
     const found = await findViolation(
       { storageRules: sendsUncheckedSnapshotChunks },
