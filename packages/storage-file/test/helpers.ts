@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CrashMode } from "../src/testing.js";
+import type { FileSystem, ReadableFile } from "../src/fs.js";
+import type { CrashMode, SimFileSystem } from "../src/testing.js";
 
 /** A fresh directory under the OS temp dir, and a function that removes it. */
 export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -46,4 +47,25 @@ export function crashModes(seed: number): [string, CrashMode][] {
     modes.push([`random seed ${seed + trial}`, { random: prng(seed + trial) }]);
   }
   return modes;
+}
+
+/**
+ * `sim` as a FileSystem, every call passed through except `openReadable`, which the test wraps
+ * (to hold, count or fail the reads of a file).
+ */
+export function withOpenReadable(
+  sim: SimFileSystem,
+  openReadable: (path: string) => Promise<ReadableFile | null>,
+): FileSystem {
+  return {
+    mkdir: (path) => sim.mkdir(path),
+    readdir: (path) => sim.readdir(path),
+    readFile: (path) => sim.readFile(path),
+    openWritable: (path, mode) => sim.openWritable(path, mode),
+    createExclusive: (path, data) => sim.createExclusive(path, data),
+    rename: (from, to) => sim.rename(from, to),
+    unlink: (path) => sim.unlink(path),
+    syncDir: (path) => sim.syncDir(path),
+    openReadable,
+  };
 }

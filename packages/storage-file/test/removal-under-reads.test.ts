@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { FileSystem, ReadableFile } from "../src/fs.js";
 import { type FileStorageRules, openFileStorage, shippedStorageRules } from "../src/index.js";
 import { SimFileSystem } from "../src/testing.js";
+import { withOpenReadable } from "./helpers.js";
 
 const dir = "/node";
 const mib = 1024 * 1024;
@@ -26,28 +27,18 @@ function heldReadsFs() {
     },
     release: () => release(),
   };
-  const fs: FileSystem = {
-    mkdir: (path) => sim.mkdir(path),
-    readdir: (path) => sim.readdir(path),
-    readFile: (path) => sim.readFile(path),
-    openWritable: (path, mode) => sim.openWritable(path, mode),
-    createExclusive: (path, data) => sim.createExclusive(path, data),
-    rename: (from, to) => sim.rename(from, to),
-    unlink: (path) => sim.unlink(path),
-    syncDir: (path) => sim.syncDir(path),
-    async openReadable(path): Promise<ReadableFile | null> {
-      const file = await sim.openReadable(path);
-      if (file === null || !path.endsWith(".data")) return file;
-      return {
-        size: file.size,
-        async read(position, length) {
-          if (held !== null) await held;
-          return file.read(position, length);
-        },
-        close: () => file.close(),
-      };
-    },
-  };
+  const fs = withOpenReadable(sim, async (path): Promise<ReadableFile | null> => {
+    const file = await sim.openReadable(path);
+    if (file === null || !path.endsWith(".data")) return file;
+    return {
+      size: file.size,
+      async read(position, length) {
+        if (held !== null) await held;
+        return file.read(position, length);
+      },
+      close: () => file.close(),
+    };
+  });
   return { fs, sim, control };
 }
 

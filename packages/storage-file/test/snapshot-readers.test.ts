@@ -16,6 +16,7 @@ import { describe, expect, it } from "vitest";
 import type { FileSystem, ReadableFile } from "../src/fs.js";
 import { openFileStorage } from "../src/index.js";
 import { SimFileSystem } from "../src/testing.js";
+import { withOpenReadable } from "./helpers.js";
 
 const dir = "/node";
 const text = "x".repeat(300 * 1024);
@@ -33,17 +34,7 @@ function countingFs() {
     /** The next data-file read returns only half of what it was asked for. */
     short: false,
   };
-  const fs: FileSystem = {
-    mkdir: (path) => sim.mkdir(path),
-    readdir: (path) => sim.readdir(path),
-    readFile: (path) => sim.readFile(path),
-    openWritable: (path, mode) => sim.openWritable(path, mode),
-    createExclusive: (path, data) => sim.createExclusive(path, data),
-    rename: (from, to) => sim.rename(from, to),
-    unlink: (path) => sim.unlink(path),
-    syncDir: (path) => sim.syncDir(path),
-    openReadable: (path) => openCounted(path),
-  };
+  const fs = withOpenReadable(sim, (path) => openCounted(path));
   const openCounted = async (path: string): Promise<ReadableFile | null> => {
     const file = await sim.openReadable(path);
     if (file === null || !path.endsWith(".data")) return file;
