@@ -97,6 +97,7 @@ export async function startServer(
     tickMs: options.tickMs,
     electionTimeoutTicks: options.electionTicks,
     electionJitterTicks: options.electionJitterTicks,
+    heartbeatIntervalTicks: options.heartbeatTicks,
     ...(options.snapshotEvery === null ? {} : { snapshotEveryEntries: options.snapshotEvery }),
     ...(options.snapshotLogRatio === null ? {} : { snapshotLogRatio: options.snapshotLogRatio }),
     snapshotTrailingEntries: options.snapshotTrailing,

@@ -25,6 +25,20 @@ describe("parseServerOptions", () => {
     expect(options.key).toEqual(Uint8Array.from(Buffer.from(key, "hex")));
   });
 
+  it("--heartbeat-ticks: a heartbeat every tick unless set, and below the election timeout", () => {
+    const withKey = [...base, "--key-hex", key];
+    expect(parseServerOptions(withKey, {})).toMatchObject({ heartbeatTicks: 1, electionTicks: 20 });
+    expect(parseServerOptions([...withKey, "--heartbeat-ticks", "3"], {})).toMatchObject({
+      heartbeatTicks: 3,
+    });
+    expect(() =>
+      parseServerOptions([...withKey, "--heartbeat-ticks", "5", "--election-ticks", "5"], {}),
+    ).toThrow(/--heartbeat-ticks \(5\) must be below --election-ticks \(5\)/);
+    expect(() => parseServerOptions([...withKey, "--heartbeat-ticks", "0"], {})).toThrow(
+      UsageError,
+    );
+  });
+
   it("--join: members to ask, and --peers and --api that name only this node", () => {
     const argv = ["--id", "d", "--peers", "d=7004", "--api", "d=8004", "--data-dir", "/tmp/x"];
     const options = parseServerOptions(
