@@ -3,6 +3,7 @@
 // leadership over first; a second signal exits at once.
 
 import { UsageError } from "./addresses.js";
+import { applyServerHeapGrowth } from "./heap-growth.js";
 import { type RunningServer, startServer, stopServer } from "./kv-server.js";
 import { parseServerOptions, type ServerOptions, serverUsage } from "./server-options.js";
 
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
     console.log(serverUsage);
     return;
   }
+  applyServerHeapGrowth();
   let running: RunningServer;
   try {
     running = await startServer(options, () => process.exit(1));
