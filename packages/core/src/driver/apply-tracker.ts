@@ -5,6 +5,7 @@
 import type { Entry, Snapshot } from "../entry.js";
 import { InvalidEventError } from "../errors.js";
 import type { Index, Term } from "../ids.js";
+import { nextRandom } from "../prng.js";
 import type { TurnWork } from "./turn-work.js";
 
 /**
@@ -31,6 +32,16 @@ export type SnapshotPolicy = {
 export type ProportionalSnapshots = {
   readonly logRatio: number;
   readonly logBytesMin: number;
+  /**
+   * Staggers the nodes' snapshots: each snapshot waits a share of the threshold drawn anew after
+   * the one before, in [1 - spread, 1], from `seed`. The nodes of a cluster apply the same entries
+   * within milliseconds of each other, so with one threshold they all write a snapshot of the
+   * whole state at once: three servers sharing a host's cores stalled each other's event loops
+   * (`bench growth`, docs/benchmarks.md, session 16). Drawn below the threshold, never above, so
+   * the log kept in memory stays within `logRatio` of the state. Absent: no stagger (the
+   * simulator's policy, whose runs stay as they were).
+   */
+  readonly stagger?: { readonly spread: number; readonly seed: number } | undefined;
 };
 
 /**
@@ -55,9 +66,24 @@ export class ApplyTracker<Result> {
   #retake = false;
   /** The size of the latest durable snapshot, in bytes (the proportional policy's yardstick). */
   #snapshotBytes = 0;
+  /** The share of the proportional threshold the next snapshot waits for (`stagger`). */
+  #thresholdShare = 1;
+  /** The stagger's PRNG state. */
+  #staggerState: number;
 
   constructor(policy: SnapshotPolicy) {
     this.#policy = policy;
+    this.#staggerState = policy.proportional?.stagger?.seed ?? 0;
+    this.#drawThresholdShare();
+  }
+
+  /** A new share of the threshold for the next snapshot (1 without a stagger). */
+  #drawThresholdShare(): void {
+    const stagger = this.#policy.proportional?.stagger;
+    if (stagger === undefined) return;
+    const { state, value } = nextRandom(this.#staggerState);
+    this.#staggerState = state;
+    this.#thresholdShare = 1 - stagger.spread * (value / 2 ** 32);
   }
 
   /**
@@ -107,6 +133,7 @@ export class ApplyTracker<Result> {
     this.#baseIndex = snapshot.index;
     this.#snapshotBytes = snapshot.size;
     this.#bytesSinceSnapshot = 0;
+    this.#drawThresholdShare();
   }
 
   /**
@@ -123,10 +150,9 @@ export class ApplyTracker<Result> {
       return true;
     }
     if (everyBytes !== undefined && since >= everyBytes) return true;
-    return (
-      proportional !== undefined &&
-      since >= Math.max(proportional.logBytesMin, proportional.logRatio * this.#snapshotBytes)
-    );
+    if (proportional === undefined) return false;
+    const { logBytesMin, logRatio } = proportional;
+    return since >= this.#thresholdShare * Math.max(logBytesMin, logRatio * this.#snapshotBytes);
   }
 
   /** Whether a snapshot a follower waits for (`want`) can be captured now. */
@@ -167,6 +193,7 @@ export class ApplyTracker<Result> {
     this.#baseIndex = index;
     this.#bytesSinceSnapshot = 0;
     this.storingIndex = index;
+    this.#drawThresholdShare();
   }
 
   /**

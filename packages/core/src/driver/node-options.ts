@@ -27,13 +27,16 @@ type DriverTimings = Pick<
  * against a log of up to a quarter of the state kept in memory. A half would write three and keep
  * half; etcd's fixed 100,000 entries (hashicorp/raft's 8,192) write more the larger the state.
  * The 8 MiB floor (`snapshotLogBytesMin`) keeps a small state from snapshotting every few writes
- * and costs a restart at most 8 MiB of log to replay on top of the snapshot.
+ * and costs a restart at most 8 MiB of log to replay on top of the snapshot. Each snapshot waits
+ * a random 70-100% of that threshold (`snapshotStaggerSpread` below), so that the nodes of a cluster do
+ * not all write one at the same moment.
  */
 export const driverDefaults = {
   tickMs: 100,
   proposalTimeoutMs: 10_000,
   snapshotLogRatio: 0.25,
   snapshotLogBytesMin: 8 * 1024 * 1024,
+  snapshotStaggerSpread: 0.3,
 } as const;
 
 /**
@@ -78,9 +81,10 @@ export function validateDriverOptions(options: DriverTimings): void {
 
 /**
  * The runtime's snapshot policy from the options: the fixed thresholds when either is set, the
- * proportional policy (with its defaults) otherwise.
+ * proportional policy (with its defaults) otherwise, staggered by draws from `seed` (the node's
+ * `Config.seed`, one of its own for each start).
  */
-export function snapshotPolicyOf(options: DriverTimings): SnapshotPolicy {
+export function snapshotPolicyOf(options: DriverTimings, seed: number): SnapshotPolicy {
   const { snapshotEveryEntries, snapshotEveryBytes } = options;
   if (snapshotEveryEntries !== undefined || snapshotEveryBytes !== undefined) {
     return { everyEntries: snapshotEveryEntries, everyBytes: snapshotEveryBytes };
@@ -91,6 +95,7 @@ export function snapshotPolicyOf(options: DriverTimings): SnapshotPolicy {
     proportional: {
       logRatio: options.snapshotLogRatio ?? driverDefaults.snapshotLogRatio,
       logBytesMin: options.snapshotLogBytesMin ?? driverDefaults.snapshotLogBytesMin,
+      stagger: { spread: driverDefaults.snapshotStaggerSpread, seed },
     },
   };
 }

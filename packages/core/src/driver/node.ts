@@ -123,7 +123,7 @@ class Driver<State, Result> implements FlotillaNode<Result> {
       slowWriteMs: electionTimeoutMs / 2,
     });
     this.#runtime = new NodeRuntime(reducer, config, {
-      snapshotPolicy: snapshotPolicyOf(options),
+      snapshotPolicy: snapshotPolicyOf(options, config.seed),
       hooks: {
         stepped: (event, output) => {
           this.#stats.stepped(event, output.effects);

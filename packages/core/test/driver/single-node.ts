@@ -13,7 +13,12 @@ export const tickMs = 10;
 type Extra = Partial<
   Pick<
     NodeOptions<string>,
-    "logger" | "snapshotEveryEntries" | "snapshotLogRatio" | "snapshotLogBytesMin" | "stateMachine"
+    | "logger"
+    | "snapshotEveryEntries"
+    | "snapshotLogRatio"
+    | "snapshotLogBytesMin"
+    | "stateMachine"
+    | "seed"
   >
 >;
 
