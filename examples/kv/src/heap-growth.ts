@@ -6,9 +6,9 @@
 // V8's own factor each server ran a full mark-compact every 0.5-1 s while `bench growth` wrote
 // 1 KiB values at ~3,000 writes/s: 28-61 per server in a 30 s run at 100 MB (`--trace-gc`). Each
 // pause is 5-20 ms of a turn, and its helper threads take the second core from the other servers.
-// At 4x (heap growing percent 300) the same run made 4-11 per server, and the longest event-loop
-// stall of a 200 MB run fell under 50 ms in three runs of three (docs/benchmarks.md, session 16),
-// for at most ~40 MB more heap per server. An operator's own `--heap-growing-percent` (on the
+// At 4x (heap growing percent 300) the same run made 7-11 per server, and in three alternated
+// pairs of 200 MB runs the longest event-loop stall was 33-46 ms against 46-55 ms, for peak RSS
+// within a few per cent of the runs without (docs/benchmarks.md, growth, session 16). An operator's own `--heap-growing-percent` (on the
 // command line or in NODE_OPTIONS) is left as it is.
 import { setFlagsFromString } from "node:v8";
 
