@@ -8,8 +8,8 @@
 // pause is 5-20 ms of a turn, and its helper threads take the second core from the other servers.
 // At 4x (heap growing percent 300) the same run made 7-11 per server, and in three alternated
 // pairs of 200 MB runs the longest event-loop stall was 33-46 ms against 46-55 ms, for peak RSS
-// within a few per cent of the runs without (docs/benchmarks.md, growth, session 16). An operator's own `--heap-growing-percent` (on the
-// command line or in NODE_OPTIONS) is left as it is.
+// within a few per cent of the runs without (docs/benchmarks.md, growth, session 16). An
+// operator's own `--heap-growing-percent` (on the command line or in NODE_OPTIONS) is left as it is.
 import { setFlagsFromString } from "node:v8";
 
 /** The growth this server asks of V8 unless the operator chose one: 300% (a factor of 4). */

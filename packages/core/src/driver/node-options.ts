@@ -28,8 +28,8 @@ type DriverTimings = Pick<
  * half; etcd's fixed 100,000 entries (hashicorp/raft's 8,192) write more the larger the state.
  * The 8 MiB floor (`snapshotLogBytesMin`) keeps a small state from snapshotting every few writes
  * and costs a restart at most 8 MiB of log to replay on top of the snapshot. Each snapshot waits
- * a random 70-100% of that threshold (`snapshotStaggerSpread` below), so that the nodes of a cluster do
- * not all write one at the same moment.
+ * a random 70-100% of that threshold (`snapshotStaggerSpread` below), so that the nodes of a
+ * cluster do not all write one at the same moment.
  */
 export const driverDefaults = {
   tickMs: 100,

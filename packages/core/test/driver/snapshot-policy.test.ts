@@ -56,6 +56,11 @@ function expectedSnapshots(count: number, ratio: number, minBytes: number, seed:
   return taken;
 }
 
+/** The entries between snapshots, the first counted from the leader's no-op at index 1. */
+function gapsOf(taken: readonly number[]): number[] {
+  return taken.map((index, i) => index - (i === 0 ? 1 : taken[i - 1]!));
+}
+
 async function snapshotsOf(count: number, extra: Parameters<typeof singleLeader>[0]) {
   const t = await singleLeader(extra);
   const taken: number[] = [];
@@ -85,7 +90,7 @@ describe("driver: the snapshot policy", () => {
     const taken = await snapshotsOf(60, options);
     expect(taken).toEqual(expectedSnapshots(60, 0.01, 200, 7));
     // 20 commands of 10 bytes make the floor; each gap is 70-100% of it.
-    const gaps = taken.map((index, i) => index - (i === 0 ? 1 : taken[i - 1]!));
+    const gaps = gapsOf(taken);
     expect(gaps.length).toBeGreaterThanOrEqual(3);
     for (const gap of gaps) {
       expect(gap).toBeGreaterThanOrEqual(14);
@@ -100,8 +105,7 @@ describe("driver: the snapshot policy", () => {
     );
     expect(new Set(bySeed.map((taken) => taken.join())).size).toBe(3);
     for (const taken of bySeed) {
-      const gaps = taken.map((index, i) => index - (i === 0 ? 1 : taken[i - 1]!));
-      for (const gap of gaps) {
+      for (const gap of gapsOf(taken)) {
         expect(gap).toBeGreaterThanOrEqual(35); // 70% of 50 commands
         expect(gap).toBeLessThanOrEqual(50);
       }
