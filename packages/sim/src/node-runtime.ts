@@ -1,5 +1,6 @@
 import { type ConfigInput, type NodeId, validateConfig } from "@flotilla/core";
 import {
+  snapshotPolicyOf as createNodeSnapshotPolicy,
   NodeRuntime,
   type RuntimeHooks,
   type RuntimeRules,
@@ -44,23 +45,26 @@ export function simNodeRuntime<S>(
     ...leaseSettings(options),
   };
   return new NodeRuntime<S, KvOutput>(core, validateConfig(config), {
-    snapshotPolicy: snapshotPolicyOf(options),
+    snapshotPolicy: snapshotPolicyOf(options, seed),
     hooks: { stepped },
     ...(rules === undefined ? {} : { rules }),
   });
 }
 
-/** The scenario's snapshot policy: a fixed count of entries, or createNode's proportional one. */
-function snapshotPolicyOf(options: SimulationOptions): SnapshotPolicy {
+/**
+ * The scenario's snapshot policy: a fixed count of entries, or createNode's own proportional
+ * policy (its stagger included: each snapshot waits a share of the threshold drawn from the
+ * node's seed), with the simulator's small floor.
+ */
+function snapshotPolicyOf(options: SimulationOptions, seed: number): SnapshotPolicy {
   if (options.snapshotLogRatio > 0) {
-    return {
-      everyEntries: undefined,
-      everyBytes: undefined,
-      proportional: {
-        logRatio: options.snapshotLogRatio,
-        logBytesMin: proportionalSnapshotLogBytesMin,
+    return createNodeSnapshotPolicy(
+      {
+        snapshotLogRatio: options.snapshotLogRatio,
+        snapshotLogBytesMin: proportionalSnapshotLogBytesMin,
       },
-    };
+      seed,
+    );
   }
   const every = options.snapshotEveryEntries;
   return { everyEntries: every === 0 ? undefined : every, everyBytes: undefined };
