@@ -11,7 +11,7 @@ export {
 export type { IoCompletion, IoRequest, IoRequestType } from "./driver/io-request.js";
 export { MembershipChangeRegistry } from "./driver/membership-changes.js";
 export { lastWritten, mergePersistEffects } from "./driver/merge-persist.js";
-export { snapshotPolicyOf } from "./driver/node-options.js";
+export { type SnapshotOptions, snapshotPolicyOf } from "./driver/node-options.js";
 export { Notifier } from "./driver/notifier.js";
 export { ProposalRegistry } from "./driver/proposals.js";
 export { ReadRegistry, type ReadSink } from "./driver/reads.js";

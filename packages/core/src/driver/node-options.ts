@@ -16,6 +16,12 @@ type DriverTimings = Pick<
   | "snapshotLogBytesMin"
 >;
 
+/** The `createNode` options that choose when a node takes snapshots. */
+export type SnapshotOptions = Pick<
+  NodeOptions,
+  "snapshotEveryEntries" | "snapshotEveryBytes" | "snapshotLogRatio" | "snapshotLogBytesMin"
+>;
+
 /**
  * The driver options a `createNode` call may leave out. With the core's defaults (an election
  * timeout of 10-20 ticks, a heartbeat every tick) a 100 ms tick gives etcd's timings: a heartbeat
@@ -84,7 +90,7 @@ export function validateDriverOptions(options: DriverTimings): void {
  * proportional policy (with its defaults) otherwise, staggered by draws from `seed` (the node's
  * `Config.seed`, one of its own for each start).
  */
-export function snapshotPolicyOf(options: DriverTimings, seed: number): SnapshotPolicy {
+export function snapshotPolicyOf(options: SnapshotOptions, seed: number): SnapshotPolicy {
   const { snapshotEveryEntries, snapshotEveryBytes } = options;
   if (snapshotEveryEntries !== undefined || snapshotEveryBytes !== undefined) {
     return { everyEntries: snapshotEveryEntries, everyBytes: snapshotEveryBytes };
