@@ -23,42 +23,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { KvClient } from "../examples/kv/src/client.js";
 import { LocalCluster, pause } from "../examples/kv/src/local-cluster.js";
 import type { LogRecord } from "../examples/kv/src/log-records.js";
+import { countLost, startWriter, type Writer } from "./kv-writers.js";
 
 const ids = ["a", "b", "c"];
 const kinds = ["kill", "stop", "partition", "transfer"] as const;
 type Kind = (typeof kinds)[number];
 /** A trial with no acknowledged write this long after its fault is recorded at this bound. */
 const trialLimitMs = 30_000;
-
-type Writer = {
-  /** Acknowledged writes: key → when the put was issued and when it was acknowledged. */
-  readonly acked: Map<string, { readonly issuedAt: number; readonly ackedAt: number }>;
-  failures: number;
-  done: boolean;
-  readonly running: Promise<void>;
-};
-
-function startWriter(urls: readonly string[]): Writer {
-  const client = new KvClient({ servers: urls, retryUnknownWrites: true, deadlineMs: 60_000 });
-  const writer = { acked: new Map(), failures: 0, done: false } as Omit<Writer, "running">;
-  const running = (async () => {
-    for (let seq = 0; !writer.done; seq++) {
-      const key = `w-${seq}`;
-      const issuedAt = performance.now();
-      try {
-        await client.put(key, `v-${seq}`);
-        writer.acked.set(key, { issuedAt, ackedAt: performance.now() });
-      } catch {
-        writer.failures += 1;
-        await pause(10);
-      }
-    }
-  })();
-  return Object.assign(writer, { running });
-}
 
 /** Resolves with the time from `faultAt` to the first write issued after it and acknowledged. */
 async function recovery(writer: Writer, faultAt: number): Promise<number> {
@@ -163,22 +136,6 @@ function summary(trials: readonly Trial[], records: readonly LogRecord[]) {
   };
 }
 
-/** Reads every acknowledged key back; returns how many are missing or wrong. */
-async function countLost(urls: readonly string[], writer: Writer): Promise<number> {
-  const reader = new KvClient({ servers: urls, deadlineMs: 60_000 });
-  const keys = [...writer.acked.keys()];
-  let lost = 0;
-  let next = 0;
-  const worker = async () => {
-    for (let k = next++; k < keys.length; k = next++) {
-      const key = keys[k] as string;
-      if ((await reader.get(key)) !== `v-${key.slice(2)}`) lost += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: 32 }, worker));
-  return lost;
-}
-
 export async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
@@ -216,7 +173,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     writer.done = true;
     await writer.running;
-    const lostWrites = await countLost(c.urls, writer);
+    const lostWrites = await countLost(c.urls, [writer]);
     const records = (await Promise.all(ids.map((id) => c.logRecords(id)))).flat();
     for (const t of done) {
       const { detectMs, electedMs } = phases(t, records);

@@ -159,6 +159,17 @@ export const benchHelp: Readonly<Record<string, BenchHelp>> = {
       "server-args": 'extra kv-server options for every node ("--election-ticks 30")',
     },
   },
+  pauses: {
+    summary:
+      "leader and follower frozen (SIGSTOP) for less than an election timeout under writes: leader changes",
+    flags: {
+      "pause-ms": "comma-separated freeze lengths, each in turn (default 50,100,150,180)",
+      rounds: "rounds of all the freeze lengths, on the leader then on a follower (default 5)",
+      writers: "closed-loop writers (default 8)",
+      "gap-ms": "writing time between freezes (default 300)",
+      "server-args": 'extra kv-server options for every node ("--election-ticks 30")',
+    },
+  },
   sim: {
     summary: "simulated events/s of the cluster simulator running the shipped runtime",
     flags: {

@@ -15,6 +15,7 @@ const benchmarks: Record<string, string> = {
   kv: "./kv.ts",
   latency: "./latency.ts",
   failover: "./failover.ts",
+  pauses: "./pauses.ts",
   sim: "./sim.ts",
   growth: "./growth.ts",
 };
